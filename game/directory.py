@@ -1,0 +1,47 @@
+"""Reps and teams as the engine sees them: plain values, loaded at the edge and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+    color: str = ""
+
+
+@dataclass(frozen=True)
+class Rep:
+    id: str
+    name: str
+    team: str | None = None
+    active: bool = True
+    # Shown by initials on public screens (TVs) when the rep opted out of public display.
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class Directory:
+    reps: Mapping[str, Rep] = field(default_factory=dict)
+    teams: Mapping[str, Team] = field(default_factory=dict)
+
+    def team_size(self, team_id: str) -> int:
+        return sum(1 for rep in self.reps.values() if rep.team == team_id and rep.active)
+
+    def public_name(self, rep_id: str) -> str:
+        """The name a public screen may show: initials for reps who opted out."""
+        rep = self.reps.get(rep_id)
+        if rep is None:
+            return rep_id
+        return initials(rep.name) if rep.opted_out else rep.name
+
+
+def initials(name: str) -> str:
+    """王芳 → 王.  Alice Chen → A.C."""
+    parts = name.split()
+    if len(parts) > 1:
+        return ".".join(p[0].upper() for p in parts if p) + "."
+    return (name[:1].upper() + ".") if name else "?"

@@ -1,0 +1,215 @@
+"""The canonical event: one shape for every source (REST, CRM webhooks, CSV), checked once at the door.
+
+Money is a ``Decimal`` from the wire onwards (JSON numbers are parsed as Decimal, msgpack floats go
+through their shortest decimal repr); times are aware datetimes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from game.errors import Collector
+
+KNOWN_TYPES = frozenset(
+    {
+        "deal.won",
+        "deal.reversed",
+        "deal.updated",
+        "call.logged",
+        "meeting.held",
+        "customer.new",
+        "csat.recorded",
+    }
+)
+MAX_ID_LENGTH = 128
+MAX_AMOUNT = Decimal("1e12")
+MAX_AMOUNT_PLACES = 4
+MAX_ATTRS = 32
+TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    rep: str
+    occurred_at: datetime
+    received_at: datetime
+    source: str = "api"
+    amount: Decimal | None = None
+    currency: str | None = None
+    category: str | None = None
+    customer: str | None = None
+    ref: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: ids are unique per source, so two sources may reuse one id."""
+        return f"{self.source}:{self.id}"
+
+    @property
+    def ref_key(self) -> str | None:
+        return f"{self.source}:{self.ref}" if self.ref else None
+
+    def to_record(self) -> dict[str, Any]:
+        """A compact, lossless dict for the event log (msgpack-friendly: no Decimal, no datetime)."""
+        record: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "rep": self.rep,
+            "occurred_at": self.occurred_at.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "source": self.source,
+        }
+        for name in ("currency", "category", "customer", "ref"):
+            value = getattr(self, name)
+            if value is not None:
+                record[name] = value
+        if self.amount is not None:
+            record["amount"] = str(self.amount)
+        if self.attrs:
+            record["attrs"] = self.attrs
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Event:
+        return cls(
+            id=record["id"],
+            type=record["type"],
+            rep=record["rep"],
+            occurred_at=datetime.fromisoformat(record["occurred_at"]),
+            received_at=datetime.fromisoformat(record["received_at"]),
+            source=record.get("source", "api"),
+            amount=Decimal(record["amount"]) if "amount" in record else None,
+            currency=record.get("currency"),
+            category=record.get("category"),
+            customer=record.get("customer"),
+            ref=record.get("ref"),
+            attrs=record.get("attrs") or {},
+        )
+
+
+def parse_time(value: Any, errors: Collector, name: str) -> datetime | None:
+    """RFC 3339 with an offset; a naive time would be read in an unknown zone, so it is refused."""
+    if not isinstance(value, str):
+        errors.add(name, "must be an RFC 3339 time string with an offset, e.g. 2026-12-01T09:30:00+08:00")
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        errors.add(name, f"is not an RFC 3339 time: {value!r}")
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        errors.add(name, "needs a UTC offset (e.g. +08:00 or Z)")
+        return None
+    return parsed
+
+
+def parse_amount(value: Any, errors: Collector, name: str = "amount") -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        errors.add(name, "must be a decimal string or a number")
+        return None
+    try:
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except InvalidOperation:
+        errors.add(name, f"is not a decimal number: {value!r}")
+        return None
+    if not amount.is_finite():
+        errors.add(name, "must be finite")
+        return None
+    if abs(amount) > MAX_AMOUNT:
+        errors.add(name, f"must be at most {MAX_AMOUNT:,.0f} in absolute value")
+        return None
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_AMOUNT_PLACES:
+        errors.add(name, f"has more than {MAX_AMOUNT_PLACES} decimal places")
+        return None
+    return amount
+
+
+def _optional_text(raw: dict[str, Any], name: str, errors: Collector, limit: int = 128) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errors.add(name, "must be a non-empty string")
+        return None
+    if len(value) > limit:
+        errors.add(name, f"must be at most {limit} characters")
+        return None
+    return value.strip()
+
+
+def parse_event(raw: Any, *, now: datetime, default_currency: str, source: str = "api") -> Event:
+    """Check one incoming event and return it in canonical form; raise ValidationError naming each bad field."""
+    errors = Collector()
+    if not isinstance(raw, dict):
+        errors.add("", "an event must be a JSON object")
+        errors.raise_if_any()
+    event_id = raw.get("id")
+    if not isinstance(event_id, str) or not event_id.strip():
+        errors.add("id", "is required: a non-empty string, unique per source")
+    elif len(event_id) > MAX_ID_LENGTH:
+        errors.add("id", f"must be at most {MAX_ID_LENGTH} characters")
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or not TYPE_PATTERN.match(event_type) or len(event_type) > 64:
+        errors.add("type", "is required: e.g. deal.won, deal.reversed, call.logged or a custom dotted name")
+    rep = raw.get("rep")
+    if not isinstance(rep, str) or not NAME_PATTERN.match(rep):
+        errors.add("rep", "is required: the rep id (letters, digits, _ . : @ -, at most 128)")
+    occurred_at = now
+    if raw.get("occurred_at") is not None:
+        occurred_at = parse_time(raw["occurred_at"], errors, "occurred_at") or now
+    amount = None
+    if raw.get("amount") is not None:
+        amount = parse_amount(raw["amount"], errors)
+        if amount is not None and amount < 0:
+            errors.add("amount", "must not be negative; send deal.reversed to take a deal back")
+    currency = raw.get("currency")
+    if currency is None:
+        currency = default_currency if amount is not None else None
+    elif not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
+        errors.add("currency", "must be a three-letter ISO 4217 code such as CNY or USD")
+        currency = None
+    else:
+        currency = currency.upper()
+    category = _optional_text(raw, "category", errors, 64)
+    customer = _optional_text(raw, "customer", errors)
+    ref = _optional_text(raw, "ref", errors, MAX_ID_LENGTH)
+    if event_type in ("deal.reversed", "deal.updated") and not ref:
+        errors.add("ref", f"is required for {event_type}: the id of the original deal event")
+    if event_type == "deal.won" and amount is None:
+        errors.add("amount", "is required for deal.won")
+    attrs = raw.get("attrs") or {}
+    if not isinstance(attrs, dict) or len(attrs) > MAX_ATTRS:
+        errors.add("attrs", f"must be an object with at most {MAX_ATTRS} keys")
+        attrs = {}
+    elif any(not isinstance(v, (str, int, bool)) or (isinstance(v, str) and len(v) > 256) for v in attrs.values()):
+        errors.add("attrs", "values must be strings (at most 256 characters), whole numbers or booleans")
+        attrs = {}
+    if raw.get("new_customer") is True:
+        attrs = {**attrs, "new_customer": True}
+    errors.raise_if_any()
+    return Event(
+        id=str(event_id).strip(),
+        type=str(event_type),
+        rep=str(rep),
+        occurred_at=occurred_at,
+        received_at=now,
+        source=source,
+        amount=amount,
+        currency=currency,
+        category=category,
+        customer=customer,
+        ref=ref,
+        attrs=dict(attrs),
+    )

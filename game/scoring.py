@@ -1,0 +1,124 @@
+"""From one event to the changes it makes in each contest — a pure function, no I/O, no clock.
+
+Rounding rule: each rule's points for an event are ``flat + amount / points_per``, times the multiplier of
+the event's category, rounded **down** to a whole point (``ROUND_FLOOR``), per rule and per event. A rep
+never gets a fractional point and the sum of ledger entries always equals the board score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from game.contests import Contest, Rule
+from game.directory import Directory
+from game.events import Event
+
+REVERSING_TYPES = frozenset({"deal.reversed"})
+UPDATING_TYPES = frozenset({"deal.updated"})
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: int
+    points: int
+    cap_per_day: int | None
+
+
+@dataclass(frozen=True)
+class ContestChange:
+    """What one event asks of one contest; the write script applies it atomically and idempotently.
+
+    ``deal_key`` names the deal whose points are recorded: the event itself for a new deal, the original
+    (``ref``) for an update or a reversal, so a reversal can undo exactly what was applied.
+    """
+
+    contest_id: str
+    event_key: str
+    deal_key: str
+    undo: bool
+    hits: tuple[RuleHit, ...]
+    rep: str
+    team: str | None
+    team_sizes: dict[str, int]
+    day: str
+    occurred_epoch: int
+    ends_epoch: int
+    team_mode: str
+    best_n: int
+    event_type: str
+    amount: str | None
+
+
+def rule_matches(rule: Rule, event: Event, contest: Contest) -> bool:
+    scored_type = "deal.won" if event.type in UPDATING_TYPES else event.type
+    if rule.on != scored_type:
+        return False
+    if rule.category and event.category not in rule.category:
+        return False
+    if rule.min_amount is not None and (event.amount is None or event.amount < rule.min_amount):
+        return False
+    return not (rule.new_customer_only and not event.attrs.get("new_customer"))
+
+
+def rule_points(rule: Rule, event: Event, contest: Contest) -> int:
+    """Points one rule gives one event, before any daily cap (see the module's rounding rule)."""
+    points = Decimal(rule.points)
+    if rule.points_per is not None and event.amount is not None and event.currency == contest.currency:
+        points += event.amount / rule.points_per
+    factor = Decimal(1)
+    for attribute, table in rule.multipliers.items():
+        value = getattr(event, attribute, None)
+        if value is not None and value in table:
+            factor *= table[value]
+    return int((points * factor).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def contest_hits(event: Event, contest: Contest) -> tuple[RuleHit, ...]:
+    return tuple(
+        RuleHit(index, rule_points(rule, event, contest), rule.cap_per_day)
+        for index, rule in enumerate(contest.rules)
+        if rule_matches(rule, event, contest)
+    )
+
+
+def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> list[ContestChange]:
+    """Every contest change this event causes.
+
+    A reversal is sent to every contest (the original may have scored in any of them; where it did not,
+    the write script records a tombstone so a late-arriving original scores nothing). A new deal or
+    activity scores in the contests whose window covers its ``occurred_at`` and that include the rep.
+    """
+    rep = directory.reps.get(event.rep)
+    team = rep.team if rep else None
+    changes: list[ContestChange] = []
+    for contest in contests:
+        undo = event.type in REVERSING_TYPES or event.type in UPDATING_TYPES
+        hits: tuple[RuleHit, ...] = ()
+        scorable = event.type not in REVERSING_TYPES and contest.covers(event.occurred_at)
+        if scorable and rep is not None and contest.includes(rep.id, team):
+            hits = contest_hits(event, contest)
+        if not hits and not undo:
+            continue
+        sizes = {team: directory.team_size(team)} if team else {}
+        changes.append(
+            ContestChange(
+                contest_id=contest.id,
+                event_key=event.key,
+                deal_key=event.ref_key if undo and event.ref_key else event.key,
+                undo=undo,
+                hits=hits,
+                rep=event.rep,
+                team=team,
+                team_sizes=sizes,
+                day=event.occurred_at.astimezone(contest.zone).date().isoformat(),
+                occurred_epoch=int(event.occurred_at.timestamp()),
+                ends_epoch=int(contest.ends_at.timestamp()),
+                team_mode=contest.team_score.mode,
+                best_n=contest.team_score.best_n,
+                event_type=event.type,
+                amount=str(event.amount) if event.amount is not None else None,
+            )
+        )
+    return changes

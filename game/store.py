@@ -1,0 +1,172 @@
+"""The engine's Redis edge: write decided changes atomically, read boards consistently.
+
+Each event is written as one idempotent script call per slot it touches — the event log (``{log}``) and
+each contest it changes (``{c:<id>}``) — all sent in a single pipelined round trip. Each call is atomic
+and keyed by the event, so a retry after any failure completes what is missing and never counts twice;
+on a single Redis node this is one round trip, on a cluster it stays legal because no script crosses slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from game import keys
+from game.events import Event
+from game.ranking import Ranked, competition_ranks, score_floor, score_of
+from game.scoring import ContestChange
+
+LUA_DIR = Path(__file__).parent / "lua"
+
+
+def load_lua(name: str) -> str:
+    return (LUA_DIR / f"{name}.lua").read_text()
+
+
+def encode_change(change: ContestChange) -> bytes:
+    """The change as the write script reads it (short field names; caps as 0 when absent)."""
+    payload: dict[str, Any] = {
+        "contest": change.contest_id,
+        "event": change.event_key,
+        "deal": change.deal_key,
+        "undo": change.undo,
+        "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
+        "rep": change.rep,
+        "day": change.day,
+        "at": change.occurred_epoch,
+        "ends": change.ends_epoch,
+        "mode": change.team_mode,
+        "best_n": change.best_n,
+        "type": change.event_type,
+    }
+    if change.team:
+        payload["team"] = change.team
+        payload["size"] = change.team_sizes.get(change.team, 0)
+    if change.amount is not None:
+        payload["amount"] = change.amount
+    return msgpack.packb(payload)
+
+
+def contest_script_keys(contest_id: str) -> list[str]:
+    k = keys.ContestKeys(contest_id)
+    return [
+        k.seen,
+        k.deals,
+        k.rep_totals,
+        k.rep_board,
+        k.team_totals,
+        k.team_board,
+        k.caps,
+        k.seq,
+        k.rep_times_prefix,
+        k.team_times_prefix,
+        k.team_members_prefix,
+    ]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    new: bool
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BoardRead:
+    epoch: int
+    seq: int
+    rows: list[Ranked]
+    total: int
+
+
+class Store:
+    """Redis access for the engine. Scripts are registered once and called by EVALSHA."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._append_event: AsyncScript = redis.register_script(load_lua("append_event"))
+        self._apply_contest: AsyncScript = redis.register_script(load_lua("apply_contest"))
+
+    async def write_events(self, planned: Sequence[tuple[Event, Sequence[ContestChange]]]) -> list[WriteResult]:
+        """Log and apply a batch of events in one round trip; returns, per event, whether it was new."""
+        if not planned:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        shape: list[int] = []
+        for event, changes in planned:
+            await self._append_event(
+                keys=[keys.EVENT_SEEN, keys.EVENT_LOG],
+                args=[event.key, msgpack.packb(event.to_record())],
+                client=pipe,
+            )
+            for change in changes:
+                await self._apply_contest(
+                    keys=contest_script_keys(change.contest_id),
+                    args=[encode_change(change), keys.doorbell_channel(change.contest_id)],
+                    client=pipe,
+                )
+            shape.append(len(changes))
+        replies = await pipe.execute(raise_on_error=False)
+        results: list[WriteResult] = []
+        position = 0
+        for count in shape:
+            log_reply = replies[position]
+            if isinstance(log_reply, Exception):
+                raise log_reply
+            errors = tuple(str(r) for r in replies[position + 1 : position + 1 + count] if isinstance(r, Exception))
+            results.append(WriteResult(new=int(log_reply[0]) == 1, errors=errors))
+            position += 1 + count
+        return results
+
+    async def read_board(self, contest_id: str, board: str, *, start: int = 0, limit: int = 50) -> BoardRead:
+        """Rows ``start..start+limit`` of a board (``reps`` or ``teams``) with their epoch and seq, read
+        in one MULTI so the rows and the sequence number agree."""
+        k = keys.ContestKeys(contest_id)
+        zkey = k.rep_board if board == "reps" else k.team_board
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hget(k.meta, "epoch")
+        pipe.hget(k.seq, board)
+        pipe.zrevrange(zkey, start, start + limit - 1, withscores=True)
+        pipe.zcard(zkey)
+        epoch, seq, members, total = await pipe.execute()
+        rows = [(_text(member), score_of(score)) for member, score in members]
+        first_rank = None
+        if start > 0 and rows:
+            first_rank = 1 + await self.redis.zcount(zkey, score_floor(rows[0][1] + 1), "+inf")
+        ranked = competition_ranks(rows, start=start, first_rank=first_rank)
+        return BoardRead(epoch=int(epoch or 1), seq=int(seq or 0), rows=ranked, total=int(total))
+
+    async def rank_of(self, contest_id: str, board: str, member: str) -> int | None:
+        """Zero-based position of a member on a board (None when absent)."""
+        k = keys.ContestKeys(contest_id)
+        zkey = k.rep_board if board == "reps" else k.team_board
+        position = await self.redis.zrevrank(zkey, member)
+        return None if position is None else int(position)
+
+    async def ensure_members(self, contest_id: str, reps: Sequence[str], teams: Sequence[str]) -> None:
+        """Put participants on the boards with zero points (never lowering an existing score)."""
+        k = keys.ContestKeys(contest_id)
+        pipe = self.redis.pipeline(transaction=True)
+        if reps:
+            pipe.zadd(k.rep_board, dict.fromkeys(reps, 0), nx=True)
+        if teams:
+            pipe.zadd(k.team_board, dict.fromkeys(teams, 0), nx=True)
+        pipe.hsetnx(k.meta, "epoch", 1)
+        pipe.hincrby(k.seq, "reps", 1)
+        pipe.hincrby(k.seq, "teams", 1)
+        pipe.publish(keys.doorbell_channel(contest_id), b'{"roster":true}')
+        await pipe.execute()
+
+    async def exact_totals(self, contest_id: str, board: str) -> dict[str, int]:
+        k = keys.ContestKeys(contest_id)
+        raw = await self.redis.hgetall(k.rep_totals if board == "reps" else k.team_totals)
+        return {_text(member): int(value) for member, value in raw.items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

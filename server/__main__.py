@@ -1,0 +1,58 @@
+"""``python -m server``: run Sales Arena with the configuration from the environment.
+
+Without ``ARENA_REDIS_URL`` a private redis-server is started (with an append-only file under the data
+directory, so the demo keeps its data across restarts) and stopped when the server stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from server.app import create_app
+from server.config import ConfigError, ensure_secret_key, load_settings
+from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = ensure_secret_key(load_settings())
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    embedded = None
+    redis_url = settings.redis_url
+    if not redis_url:
+        try:
+            embedded = EmbeddedRedis(
+                data_dir=settings.data_dir / "redis", binary=settings.redis_server, appendonly=True
+            ).start()
+        except EmbeddedRedisError as exc:
+            print(f"cannot start the embedded Redis: {exc}", file=sys.stderr)
+            return 2
+        redis_url = embedded.url
+        logging.getLogger("arena").info("embedded redis-server %s on %s", embedded.binary, redis_url)
+    try:
+        app = create_app(settings, redis_url)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ws_max_size=64 * 1024,
+            proxy_headers=True,
+            timeout_graceful_shutdown=5,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

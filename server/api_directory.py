@@ -1,0 +1,116 @@
+"""Teams and reps: ``PUT /api/v1/teams/{id}``, ``PUT /api/v1/reps/{id}`` and their listings."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from game import keys
+from game.directory import Directory
+from game.errors import Collector, ValidationError
+from server.http import ApiError, read_document, require, validation_error
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _path_id(request: Request) -> str:
+    value = request.path_params["id"]
+    if not ID_PATTERN.match(value):
+        raise ApiError(422, "invalid id", [{"field": "id", "message": "1-128 letters, digits, _ . : @ -"}])
+    return value
+
+
+def _name(body: dict[str, Any], errors: Collector) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 80:
+        errors.add("name", "is required: a non-empty string of at most 80 characters")
+        return ""
+    return name.strip()
+
+
+async def put_team(request: Request) -> JSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "manage teams")
+    team_id = _path_id(request)
+    body = await read_document(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "a team must be a JSON object", [{"field": "", "message": "expected an object"}])
+    errors = Collector()
+    name = _name(body, errors)
+    color = body.get("color", "")
+    if color and (not isinstance(color, str) or not COLOR_PATTERN.match(color)):
+        errors.add("color", "must be a #rrggbb colour")
+    try:
+        errors.raise_if_any()
+    except ValidationError as exc:
+        raise validation_error(exc, "invalid team") from None
+    arena = request.app.state.arena
+    existed = (await arena.registry.current()).directory.teams.get(team_id) is not None
+    document = {"id": team_id, "name": name, "color": color or ""}
+    await arena.registry.put_team(document, principal.name)
+    await arena.sync_rosters()
+    return JSONResponse(document, status_code=200 if existed else 201)
+
+
+async def put_rep(request: Request) -> JSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "manage reps")
+    rep_id = _path_id(request)
+    body = await read_document(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "a rep must be a JSON object", [{"field": "", "message": "expected an object"}])
+    arena = request.app.state.arena
+    directory: Directory = (await arena.registry.current()).directory
+    errors = Collector()
+    name = _name(body, errors)
+    team = body.get("team")
+    if team is not None and (not isinstance(team, str) or team not in directory.teams):
+        errors.add("team", f"unknown team {team!r}: create it first with PUT /api/v1/teams/{{id}}")
+    for flag in ("active", "opted_out"):
+        if flag in body and not isinstance(body[flag], bool):
+            errors.add(flag, "must be true or false")
+    aliases = body.get("aliases", {})
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        errors.add("aliases", 'must map connector ids to CRM user ids, e.g. {"hubspot-1": "12345"}')
+    try:
+        errors.raise_if_any()
+    except ValidationError as exc:
+        raise validation_error(exc, "invalid rep") from None
+    existing = await arena.registry.get_document(keys.REPS, rep_id)
+    document = {
+        **(existing or {}),
+        "id": rep_id,
+        "name": name,
+        "team": team,
+        "active": body.get("active", (existing or {}).get("active", True)),
+        "opted_out": body.get("opted_out", (existing or {}).get("opted_out", False)),
+        "aliases": aliases or (existing or {}).get("aliases", {}),
+        "updated_at": datetime.now(UTC).isoformat(),
+    }
+    await arena.registry.put_rep(document, principal.name)
+    await arena.sync_rosters()
+    return JSONResponse(document, status_code=200 if existing else 201)
+
+
+async def list_teams(request: Request) -> JSONResponse:
+    await require(request, lambda p: p.can_manage or p.role == "read", "list teams")
+    directory = (await request.app.state.arena.registry.current()).directory
+    return JSONResponse({"teams": [t.__dict__ for t in sorted(directory.teams.values(), key=lambda t: t.id)]})
+
+
+async def list_reps(request: Request) -> JSONResponse:
+    await require(request, lambda p: p.can_manage or p.role == "read", "list reps")
+    directory = (await request.app.state.arena.registry.current()).directory
+    return JSONResponse({"reps": [r.__dict__ for r in sorted(directory.reps.values(), key=lambda r: r.id)]})
+
+
+routes = [
+    Route("/api/v1/teams", list_teams, methods=["GET"]),
+    Route("/api/v1/teams/{id}", put_team, methods=["PUT"]),
+    Route("/api/v1/reps", list_reps, methods=["GET"]),
+    Route("/api/v1/reps/{id}", put_rep, methods=["PUT"]),
+]

@@ -1,0 +1,158 @@
+"""The ASGI application: wiring of settings, Redis, the engine's store, the hub and the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from game import keys
+from game.store import Store
+from server import api_contests, api_directory, api_displays, api_events, pages
+from server.auth import store_api_key
+from server.config import Settings
+from server.http import ApiError, api_error_handler
+from server.hub import Hub
+from server.registry import Registry
+from server.security import hash_password
+from server.ws import websocket_endpoint
+
+log = logging.getLogger("arena")
+
+
+class ConnectionLimiter:
+    """Websocket connections per client address, bounded so one host cannot exhaust the server."""
+
+    def __init__(self, per_ip: int) -> None:
+        self.per_ip = per_ip
+        self.counts: Counter[str] = Counter()
+
+    def admit(self, ip: str) -> bool:
+        if self.counts[ip] >= self.per_ip:
+            return False
+        self.counts[ip] += 1
+        return True
+
+    def release(self, ip: str) -> None:
+        self.counts[ip] -= 1
+        if self.counts[ip] <= 0:
+            del self.counts[ip]
+
+
+class Arena:
+    """Everything a request handler needs, created once per process in the lifespan."""
+
+    def __init__(self, settings: Settings, redis_url: str) -> None:
+        self.settings = settings
+        self.redis = Redis.from_url(redis_url, health_check_interval=30, socket_keepalive=True)
+        self.store = Store(self.redis)
+        self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
+        self.hub = Hub(self.redis, self.store, self.registry, tick_ms=settings.tick_ms, board_rows=settings.board_rows)
+        self.connections = ConnectionLimiter(per_ip=10_000 if settings.host.startswith("127.") else 200)
+
+    async def bootstrap(self) -> None:
+        """Apply the identities named in the environment: the admin user and the admin/ingest keys."""
+        if self.settings.admin_password:
+            user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
+            await self.redis.hset(keys.USERS, "admin", json.dumps(user))
+        if self.settings.admin_key:
+            await store_api_key(self.redis, self.settings.admin_key, "admin", "ARENA_ADMIN_KEY")
+        if self.settings.ingest_key:
+            await store_api_key(self.redis, self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY")
+
+    async def bootstrap_when_ready(self) -> None:
+        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""
+        while True:
+            try:
+                await self.bootstrap()
+                return
+            except (RedisError, OSError) as exc:
+                log.warning("redis not reachable yet (%s); retrying", exc)
+                await asyncio.sleep(1)
+
+    async def sync_rosters(self) -> None:
+        """Put every participant of each running or upcoming contest on its boards (zero points)."""
+        snapshot = await self.registry.current()
+        now = datetime.now(UTC)
+        directory = snapshot.directory
+        for contest in snapshot.contests.values():
+            if contest.status_at(now) == "ended":
+                continue
+            reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
+            teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
+            await self.store.ensure_members(contest.id, reps, teams)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        await request.app.state.arena.redis.ping()
+    except (RedisError, OSError) as exc:
+        return JSONResponse({"status": "unavailable", "reason": f"redis: {exc}"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": f"not found: {request.url.path}"}, status_code=404)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": f"method {request.method} not allowed on {request.url.path}"}, status_code=405)
+
+
+def create_app(settings: Settings, redis_url: str) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        arena = Arena(settings, redis_url)
+        app.state.arena = arena
+        bootstrap = asyncio.create_task(arena.bootstrap_when_ready())
+        await arena.hub.start()
+        try:
+            yield
+        finally:
+            bootstrap.cancel()
+            await arena.hub.stop()
+            await arena.redis.aclose()
+
+    routes: list[Any] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        WebSocketRoute("/ws", websocket_endpoint),
+        *api_events.routes,
+        *api_contests.routes,
+        *api_directory.routes,
+        *api_displays.routes,
+        *pages.routes,
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="arena_session",
+                same_site="lax",
+                https_only=False,
+                max_age=14 * 24 * 3600,
+            ),
+        ],
+        exception_handlers={ApiError: api_error_handler, 404: not_found, 405: method_not_allowed},
+    )

