@@ -21,6 +21,8 @@ class Rep:
     active: bool = True
     # Shown by initials on public screens (TVs) when the rep opted out of public display.
     opted_out: bool = False
+    # CRM user ids by connector id, so webhook owners map to reps.
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,13 @@ class Directory:
 
     def team_size(self, team_id: str) -> int:
         return sum(1 for rep in self.reps.values() if rep.team == team_id and rep.active)
+
+    def rep_for_alias(self, connector_id: str, crm_user: str) -> Rep | None:
+        """The rep a CRM user of one connector maps to (None: the event waits in "needs mapping")."""
+        for rep in self.reps.values():
+            if rep.aliases.get(connector_id) == crm_user:
+                return rep
+        return None
 
     def public_name(self, rep_id: str) -> str:
         """The name a public screen may show: initials for reps who opted out."""

@@ -54,7 +54,14 @@ class Registry:
         version, teams_raw, reps_raw, contests_raw = await pipe.execute()
         teams = {t["id"]: Team(t["id"], t["name"], t.get("color", "")) for t in map(_load, teams_raw.values())}
         reps = {
-            r["id"]: Rep(r["id"], r["name"], r.get("team"), r.get("active", True), r.get("opted_out", False))
+            r["id"]: Rep(
+                r["id"],
+                r["name"],
+                r.get("team"),
+                r.get("active", True),
+                r.get("opted_out", False),
+                r.get("aliases") or {},
+            )
             for r in map(_load, reps_raw.values())
         }
         contests = {}
