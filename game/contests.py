@@ -8,32 +8,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.errors import Collector
-from game.events import TYPE_PATTERN, parse_amount, parse_time
-from game.ranking import MAX_CONTEST_SECONDS
+from game.events import parse_time
+from game.ranking import MAX_CONTEST_SECONDS, MAX_SCORE
+from game.rules import Rule, parse_multipliers, parse_rule
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-KINDS = ("individual", "team")
+KINDS = ("individual", "team", "head_to_head", "race")
+SCORINGS = ("points", "percent_of_target")
+RECURRENCES = ("monthly", "weekly")
+STATES = ("draft", "active", "paused", "archived")
+DEFAULT_GRACE_HOURS = 72
+# Percent-of-target boards keep tenths of a percent so that 63.4 % and 63.9 % do not tie.
+PERCENT_SCALE = 1000
 MAX_RULES = 20
-MAX_POINTS_PER_EVENT = 1_000_000
-MULTIPLIER_ATTRIBUTES = ("category",)
-
-
-@dataclass(frozen=True)
-class Rule:
-    on: str
-    points: int = 0
-    points_per: Decimal | None = None
-    multipliers: dict[str, dict[str, Decimal]] = field(default_factory=dict)
-    cap_per_day: int | None = None
-    category: tuple[str, ...] = ()
-    min_amount: Decimal | None = None
-    new_customer_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +35,22 @@ class TeamScore:
 
     def __str__(self) -> str:
         return f"best:{self.best_n}" if self.mode == "best" else self.mode
+
+
+@dataclass(frozen=True)
+class Prize:
+    """A prize by final rank range (``rank`` 1 or [2, 3]) or for everyone reaching ``threshold`` points."""
+
+    prize: str
+    rank_from: int | None = None
+    rank_to: int | None = None
+    threshold: int | None = None
+    board: str = "reps"
+
+    def wins(self, rank: int, score: int) -> bool:
+        if self.threshold is not None:
+            return score >= self.threshold
+        return self.rank_from is not None and self.rank_to is not None and self.rank_from <= rank <= self.rank_to
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,23 @@ class Contest:
     team_score: TeamScore
     teams: frozenset[str] | None = None
     reps: frozenset[str] | None = None
+    # head_to_head: the two sides (rep ids, or team ids when side_type is "team")
+    sides: tuple[str, ...] = ()
+    side_type: str = "rep"
+    # race: first to reach ``target`` points wins; ``goal``: a shared total for the thermometer
+    target: int | None = None
+    goal: int | None = None
+    scoring: str = "points"
+    targets: dict[str, int] = field(default_factory=dict)
+    default_target: int | None = None
+    divisions: dict[str, frozenset[str]] = field(default_factory=dict)
+    prizes: tuple[Prize, ...] = ()
+    recurrence: str | None = None
+    grace_hours: int = DEFAULT_GRACE_HOURS
+    # Lifecycle and versioning, kept beside the definition (not part of what a manager writes):
+    state: str = "active"
+    version: int = 1
+    epoch: int = 1
     definition: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -65,106 +90,39 @@ class Contest:
         return ZoneInfo(self.timezone)
 
     def status_at(self, now: datetime) -> str:
+        """draft → scheduled → live → ended → archived; ``paused`` while a manager holds it."""
+        if self.state in ("draft", "archived", "paused"):
+            return self.state
         if now < self.starts_at:
             return "scheduled"
         return "live" if now < self.ends_at else "ended"
+
+    def accepts_at(self, now: datetime) -> bool:
+        """Whether events received now may still change the boards: live, or ended within the grace period."""
+        if self.state != "active":
+            return False
+        return now < self.ends_at + timedelta(hours=self.grace_hours)
+
+    def target_for(self, rep_id: str) -> int | None:
+        return self.targets.get(rep_id, self.default_target)
+
+    def division_of(self, rep_id: str) -> str | None:
+        for name, members in self.divisions.items():
+            if rep_id in members:
+                return name
+        return None
 
     def covers(self, moment: datetime) -> bool:
         return self.starts_at <= moment < self.ends_at
 
     def includes(self, rep_id: str, team_id: str | None) -> bool:
+        if self.kind == "head_to_head":
+            return (rep_id if self.side_type == "rep" else team_id) in self.sides
         if self.reps is not None and rep_id in self.reps:
             return True
         if self.teams is not None:
             return team_id is not None and team_id in self.teams
         return self.reps is None
-
-
-def _parse_multipliers(raw: Any, errors: Collector, name: str) -> dict[str, dict[str, Decimal]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        errors.add(name, 'must be an object such as {"category": {"high_margin": 1.5}}')
-        return {}
-    parsed: dict[str, dict[str, Decimal]] = {}
-    for attribute, table in raw.items():
-        if attribute not in MULTIPLIER_ATTRIBUTES:
-            errors.add(f"{name}.{attribute}", f"unknown attribute; use one of {', '.join(MULTIPLIER_ATTRIBUTES)}")
-            continue
-        if not isinstance(table, dict) or not table:
-            errors.add(f"{name}.{attribute}", 'must map values to factors, e.g. {"high_margin": 1.5}')
-            continue
-        parsed[attribute] = {}
-        for value, factor in table.items():
-            amount = parse_amount(factor, errors, f"{name}.{attribute}.{value}")
-            if amount is not None and not Decimal(0) <= amount <= Decimal(100):
-                errors.add(f"{name}.{attribute}.{value}", "must be between 0 and 100")
-            elif amount is not None:
-                parsed[attribute][str(value)] = amount
-    return parsed
-
-
-def _parse_rule(raw: Any, errors: Collector) -> Rule | None:
-    if not isinstance(raw, dict):
-        errors.add("", 'must be an object such as {"on": "deal.won", "points_per": 1000}')
-        return None
-    on = raw.get("on")
-    if not isinstance(on, str) or not TYPE_PATTERN.match(on):
-        errors.add("on", "is required: the event type this rule scores, e.g. deal.won")
-    points = raw.get("points", 0)
-    if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_POINTS_PER_EVENT:
-        errors.add("points", f"must be a whole number from 0 to {MAX_POINTS_PER_EVENT:,}")
-        points = 0
-    points_per = None
-    if raw.get("points_per") is not None:
-        points_per = parse_amount(raw["points_per"], errors, "points_per")
-        if points_per is not None and points_per <= 0:
-            errors.add("points_per", "must be a positive amount (money per point)")
-            points_per = None
-    if not points and points_per is None and "points" not in raw:
-        errors.add("points", "a rule needs points (flat per event) and/or points_per (money per point)")
-    cap = raw.get("cap_per_day")
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap <= 0):
-        errors.add("cap_per_day", "must be a positive whole number of points")
-        cap = None
-    category = raw.get("category")
-    categories: tuple[str, ...] = ()
-    if category is not None:
-        values = [category] if isinstance(category, str) else category
-        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
-            errors.add("category", "must be a category name or a list of them")
-        else:
-            categories = tuple(values)
-    min_amount = None
-    if raw.get("min_amount") is not None:
-        min_amount = parse_amount(raw["min_amount"], errors, "min_amount")
-    new_only = raw.get("new_customer_only", False)
-    if not isinstance(new_only, bool):
-        errors.add("new_customer_only", "must be true or false")
-        new_only = False
-    unknown = set(raw) - {
-        "on",
-        "points",
-        "points_per",
-        "multipliers",
-        "cap_per_day",
-        "category",
-        "min_amount",
-        "new_customer_only",
-        "label",
-    }
-    for name in sorted(unknown):
-        errors.add(name, "is not a rule field")
-    return Rule(
-        on=str(on),
-        points=int(points),
-        points_per=points_per,
-        multipliers=_parse_multipliers(raw.get("multipliers"), errors, "multipliers"),
-        cap_per_day=cap,
-        category=categories,
-        min_amount=min_amount,
-        new_customer_only=new_only,
-    )
 
 
 def _parse_team_score(raw: Any, errors: Collector) -> TeamScore:
@@ -228,11 +186,11 @@ def parse_contest(raw: Any, *, default_timezone: str, default_currency: str) -> 
     else:
         for index, rule_raw in enumerate(rules_raw):
             rule_errors = Collector(f"rules[{index}]")
-            rule = _parse_rule(rule_raw, rule_errors)
+            rule = parse_rule(rule_raw, rule_errors)
             errors.errors.extend(rule_errors.errors)
             if rule is not None:
                 rules.append(rule)
-    contest_multipliers = _parse_multipliers(raw.get("multipliers"), errors, "multipliers")
+    contest_multipliers = parse_multipliers(raw.get("multipliers"), errors, "multipliers")
     if contest_multipliers:
         rules = [
             Rule(**{**rule.__dict__, "multipliers": {**contest_multipliers, **rule.multipliers}}) for rule in rules
@@ -240,6 +198,7 @@ def parse_contest(raw: Any, *, default_timezone: str, default_currency: str) -> 
     team_score = _parse_team_score(raw.get("team_score"), errors)
     teams = _id_set(raw.get("teams"), errors, "teams")
     reps = _id_set(raw.get("reps"), errors, "reps")
+    options = _parse_options(raw, str(kind), errors)
     errors.raise_if_any()
     assert starts_at is not None and ends_at is not None
     return Contest(
@@ -254,5 +213,116 @@ def parse_contest(raw: Any, *, default_timezone: str, default_currency: str) -> 
         team_score=team_score,
         teams=teams,
         reps=reps,
+        **options,
         definition=dict(raw),
     )
+
+
+def _points(raw: Any, errors: Collector, name: str) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= MAX_SCORE:
+        errors.add(name, f"must be a whole number of points from 1 to {MAX_SCORE:,}")
+        return None
+    return raw
+
+
+def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > 50:
+        errors.add("prizes", 'must be a list such as [{"rank": 1, "prize": "iPhone"}, {"threshold": 500, ...}]')
+        return ()
+    prizes: list[Prize] = []
+    for index, item in enumerate(raw):
+        name = f"prizes[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("prize"), str) or not item["prize"].strip():
+            errors.add(name, 'needs "prize": a description such as "¥2,000 bonus" or "团队聚餐"')
+            continue
+        board = item.get("board", "reps")
+        if board not in ("reps", "teams"):
+            errors.add(f"{name}.board", 'must be "reps" or "teams"')
+        rank = item.get("rank")
+        threshold = item.get("threshold")
+        if (rank is None) == (threshold is None):
+            errors.add(name, 'needs exactly one of "rank" (1 or [2, 3]) and "threshold" (points)')
+            continue
+        if threshold is not None:
+            points = _points(threshold, errors, f"{name}.threshold")
+            if points is not None:
+                prizes.append(Prize(item["prize"].strip(), threshold=points, board=board))
+            continue
+        bounds = [rank, rank] if isinstance(rank, int) and not isinstance(rank, bool) else rank
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in bounds)
+            or bounds[0] > bounds[1]
+        ):
+            errors.add(f"{name}.rank", "must be a rank (1) or a range [from, to]")
+            continue
+        prizes.append(Prize(item["prize"].strip(), rank_from=bounds[0], rank_to=bounds[1], board=board))
+    return tuple(prizes)
+
+
+def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[str, Any]:
+    """The fields beyond the basics: contest kinds, targets, divisions, prizes, recurrence, grace."""
+    options: dict[str, Any] = {}
+    if kind == "head_to_head":
+        sides = raw.get("sides")
+        side_type = raw.get("side_type", "rep")
+        if side_type not in ("rep", "team"):
+            errors.add("side_type", 'must be "rep" or "team"')
+        if (
+            not isinstance(sides, list)
+            or len(sides) != 2
+            or not all(isinstance(x, str) and x for x in sides)
+            or sides[0] == sides[1]
+        ):
+            errors.add("sides", "a head-to-head needs exactly two different rep (or team) ids")
+        else:
+            options.update(sides=tuple(sides), side_type=side_type)
+    target = _points(raw.get("target"), errors, "target")
+    if kind == "race" and target is None and raw.get("goal") is None:
+        errors.add("target", "a race needs a target (first to reach it wins) or a shared goal")
+    options["target"] = target
+    options["goal"] = _points(raw.get("goal"), errors, "goal")
+    scoring = raw.get("scoring", "points")
+    if scoring not in SCORINGS:
+        errors.add("scoring", f"must be one of {', '.join(SCORINGS)}")
+    options["scoring"] = scoring
+    targets = raw.get("targets", {})
+    if not isinstance(targets, dict):
+        errors.add("targets", 'must map rep ids to their target in points, e.g. {"east-1": 500}')
+        targets = {}
+    options["targets"] = {
+        rep: value for rep, value in targets.items() if _points(value, errors, f"targets.{rep}") is not None
+    }
+    options["default_target"] = _points(raw.get("default_target"), errors, "default_target")
+    if scoring == "percent_of_target" and not options["targets"] and options["default_target"] is None:
+        errors.add("targets", "percent_of_target scoring needs targets per rep or a default_target")
+    divisions = raw.get("divisions", {})
+    if not isinstance(divisions, dict) or not all(
+        isinstance(members, list) and all(isinstance(m, str) for m in members) for members in divisions.values()
+    ):
+        errors.add("divisions", 'must map division names to rep ids, e.g. {"rookies": ["r1"], "veterans": ["r2"]}')
+        divisions = {}
+    seen: set[str] = set()
+    for name, members in divisions.items():
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", name):
+            errors.add(f"divisions.{name}", "a division name is 1-32 letters, digits, _ or -")
+        if seen & set(members):
+            errors.add(f"divisions.{name}", "a rep can be in one division only")
+        seen |= set(members)
+    options["divisions"] = {name: frozenset(members) for name, members in divisions.items()}
+    options["prizes"] = _parse_prizes(raw.get("prizes"), errors)
+    recurrence = raw.get("recurrence")
+    if recurrence is not None and recurrence not in RECURRENCES:
+        errors.add("recurrence", f"must be one of {', '.join(RECURRENCES)}")
+    options["recurrence"] = recurrence
+    grace = raw.get("grace_hours", DEFAULT_GRACE_HOURS)
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 24 * 90:
+        errors.add("grace_hours", "must be a whole number of hours from 0 to 2160")
+        grace = DEFAULT_GRACE_HOURS
+    options["grace_hours"] = grace
+    return options

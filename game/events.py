@@ -29,6 +29,7 @@ MAX_ID_LENGTH = 128
 MAX_AMOUNT = Decimal("1e12")
 MAX_AMOUNT_PLACES = 4
 MAX_ATTRS = 32
+MAX_FUTURE_SECONDS = 300  # clocks drift; an event further in the future is a mistake
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 
@@ -46,6 +47,8 @@ class Event:
     category: str | None = None
     customer: str | None = None
     ref: str | None = None
+    # The rep's team when the event was received, so a replay credits the team it counted for then.
+    team: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -67,7 +70,7 @@ class Event:
             "received_at": self.received_at.isoformat(),
             "source": self.source,
         }
-        for name in ("currency", "category", "customer", "ref"):
+        for name in ("currency", "category", "customer", "ref", "team"):
             value = getattr(self, name)
             if value is not None:
                 record[name] = value
@@ -91,6 +94,7 @@ class Event:
             category=record.get("category"),
             customer=record.get("customer"),
             ref=record.get("ref"),
+            team=record.get("team"),
             attrs=record.get("attrs") or {},
         )
 
@@ -169,6 +173,8 @@ def parse_event(raw: Any, *, now: datetime, default_currency: str, source: str =
     occurred_at = now
     if raw.get("occurred_at") is not None:
         occurred_at = parse_time(raw["occurred_at"], errors, "occurred_at") or now
+        if (occurred_at - now).total_seconds() > MAX_FUTURE_SECONDS:
+            errors.add("occurred_at", "is in the future")
     amount = None
     if raw.get("amount") is not None:
         amount = parse_amount(raw["amount"], errors)

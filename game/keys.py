@@ -2,7 +2,8 @@
 
 Keys are hash-tagged so that each atomic script touches a single Redis Cluster slot:
 ``{c:<contest>}`` for everything of one contest, ``{log}`` for the event log and its dedupe index,
-``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys and displays.
+``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys and displays, ``{int}`` for
+CRM connectors and their webhook state.
 """
 
 from __future__ import annotations
@@ -15,40 +16,41 @@ def _contest(contest_id: str, suffix: str) -> str:
 
 
 class ContestKeys:
-    """Keys of one contest; all share the contest's hash tag."""
+    """Keys of one contest at one epoch; all share the contest's hash tag (one cluster slot).
 
-    def __init__(self, contest_id: str) -> None:
+    A rescore builds the next epoch's keys from the event log while the current epoch stays live, then
+    switches ``meta.epoch`` atomically; the old epoch's keys are dropped afterwards.
+    """
+
+    def __init__(self, contest_id: str, epoch: int = 1) -> None:
         self.contest_id = contest_id
-        self.meta = _contest(contest_id, "meta")  # hash: epoch, status
-        self.seq = _contest(contest_id, "seq")  # hash: board name -> sequence number
-        self.seen = _contest(contest_id, "seen")  # hash: event key -> 1 (per-contest idempotency)
-        self.deals = _contest(contest_id, "deals")  # hash: deal key -> msgpack record of what was applied
-        self.rep_totals = _contest(contest_id, "rep_totals")  # hash: rep -> exact integer score
-        self.rep_board = _contest(contest_id, "board:reps")  # zset: rep -> composite score
-        self.team_totals = _contest(contest_id, "team_totals")  # hash: team -> exact integer score
-        self.team_board = _contest(contest_id, "board:teams")  # zset: team -> composite score
-        self.caps = _contest(contest_id, "caps")  # hash: day|rule|rep -> points used under a daily cap
+        self.epoch = epoch
+        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress
+        base = f"e{epoch}:"
+        self.seq = _contest(contest_id, base + "seq")  # hash: board name -> sequence number
+        self.seen = _contest(contest_id, base + "seen")  # hash: event key -> 1 (per-contest idempotency)
+        self.deals = _contest(contest_id, base + "deals")  # hash: deal key -> msgpack record of what was applied
+        self.rep_totals = _contest(contest_id, base + "rep_totals")  # hash: rep -> exact integer score
+        self.rep_board = _contest(contest_id, base + "board:reps")  # zset: rep -> composite score
+        self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
+        self.team_board = _contest(contest_id, base + "board:teams")  # zset: team -> composite score
+        self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points used under a daily cap
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):
-        self.rep_times_prefix = _contest(contest_id, "times:rep:")  # zset per rep: deal key -> occurred epoch
-        self.team_times_prefix = _contest(contest_id, "times:team:")  # zset per team: deal key -> occurred epoch
-        self.team_members_prefix = _contest(contest_id, "members:")  # zset per team: rep -> exact score
+        self.rep_times_prefix = _contest(contest_id, base + "times:rep:")  # zset per rep: deal key -> occurred epoch
+        self.team_times_prefix = _contest(contest_id, base + "times:team:")  # zset per team: deal key -> epoch
+        self.team_members_prefix = _contest(contest_id, base + "members:")  # zset per team: rep -> exact score
+        self.ledger_prefix = _contest(contest_id, base + "ledger:")  # stream per rep: every change and why
+        self.division_board_prefix = _contest(contest_id, base + "board:div:")  # zset per division
 
-    def all_fixed(self) -> list[str]:
-        return [
-            self.meta,
-            self.seq,
-            self.seen,
-            self.deals,
-            self.rep_totals,
-            self.rep_board,
-            self.team_totals,
-            self.team_board,
-            self.caps,
-        ]
+    def division_board(self, division: str) -> str:
+        return self.division_board_prefix + division
 
-    def pattern(self) -> str:
-        """A SCAN pattern matching every key of this contest (used to drop or rebuild it)."""
-        return _contest(self.contest_id, "*").replace("{", "\\{").replace("}", "\\}")
+    def ledger(self, rep_id: str) -> str:
+        return self.ledger_prefix + rep_id
+
+    def epoch_pattern(self) -> str:
+        """A SCAN pattern for every key of this epoch (to drop it after a switch)."""
+        return _contest(self.contest_id, f"e{self.epoch}:*")  # braces are literal in Redis glob patterns
 
 
 def doorbell_channel(contest_id: str) -> str:
@@ -74,3 +76,26 @@ API_KEYS = f"{PREFIX}:{{auth}}:api_keys"  # hash: sha256(key) -> JSON {id, scope
 DISPLAYS = f"{PREFIX}:{{auth}}:displays"  # hash: display id -> JSON {name, playlist, token_hash}
 DISPLAY_TOKENS = f"{PREFIX}:{{auth}}:display_tokens"  # hash: sha256(token) -> display id
 USERS = f"{PREFIX}:{{auth}}:users"  # hash: username -> JSON {role, password hash}
+
+# Connectors: inbound CRM integrations, all under one tag (``{int}``) so each transaction stays in one slot.
+CONNECTORS = f"{PREFIX}:{{int}}:connectors"  # hash: connector id -> JSON (secrets sealed or scrypt-hashed)
+
+
+def connector_deal(connector_id: str, deal_id: str) -> str:
+    """String: JSON state of one CRM deal (times won, whether the last win stands, credited owner)."""
+    return f"{PREFIX}:{{int}}:deal:{connector_id}:{deal_id}"
+
+
+def connector_delivery(connector_id: str, delivery_id: str) -> str:
+    """String with a TTL: a webhook delivery already processed (CRMs retry and redeliver)."""
+    return f"{PREFIX}:{{int}}:delivered:{connector_id}:{delivery_id}"
+
+
+def connector_unmapped(connector_id: str) -> str:
+    """Hash: CRM user -> JSON {first_seen, last_seen, deal}: owners with events waiting for a rep."""
+    return f"{PREFIX}:{{int}}:unmapped:{connector_id}"
+
+
+def connector_held(connector_id: str, crm_user: str) -> str:
+    """Hash: event id -> JSON canonical event (without rep) held until the CRM user is mapped to a rep."""
+    return f"{PREFIX}:{{int}}:held:{connector_id}:{crm_user}"

@@ -49,6 +49,13 @@ class ContestChange:
     best_n: int
     event_type: str
     amount: str | None
+    epoch: int = 1
+    version: int = 1
+    division: str | None = None
+    target: int = 0  # percent-of-target contests: the rep's target in points; 0 ranks by points
+    team_target: int = 0
+    replay: bool = False  # written into an epoch being rebuilt (not yet current)
+    quiet: bool = False  # rings no doorbell
 
 
 def rule_matches(rule: Rule, event: Event, contest: Contest) -> bool:
@@ -86,12 +93,13 @@ def contest_hits(event: Event, contest: Contest) -> tuple[RuleHit, ...]:
 def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> list[ContestChange]:
     """Every contest change this event causes.
 
-    A reversal is sent to every contest (the original may have scored in any of them; where it did not,
-    the write script records a tombstone so a late-arriving original scores nothing). A new deal or
+    A reversal is sent to every contest given (the original may have scored in any of them; where it did
+    not, the write script records a tombstone so a late-arriving original scores nothing). A new deal or
     activity scores in the contests whose window covers its ``occurred_at`` and that include the rep.
+    The caller passes only contests that still accept events (see ``Contest.accepts_at``).
     """
     rep = directory.reps.get(event.rep)
-    team = rep.team if rep else None
+    team = event.team if event.team is not None else (rep.team if rep else None)
     changes: list[ContestChange] = []
     for contest in contests:
         undo = event.type in REVERSING_TYPES or event.type in UPDATING_TYPES
@@ -101,7 +109,7 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
             hits = contest_hits(event, contest)
         if not hits and not undo:
             continue
-        sizes = {team: directory.team_size(team)} if team else {}
+        percent = contest.scoring == "percent_of_target"
         changes.append(
             ContestChange(
                 contest_id=contest.id,
@@ -111,7 +119,7 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
                 hits=hits,
                 rep=event.rep,
                 team=team,
-                team_sizes=sizes,
+                team_sizes={team: directory.team_size(team)} if team else {},
                 day=event.occurred_at.astimezone(contest.zone).date().isoformat(),
                 occurred_epoch=int(event.occurred_at.timestamp()),
                 ends_epoch=int(contest.ends_at.timestamp()),
@@ -119,6 +127,16 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
                 best_n=contest.team_score.best_n,
                 event_type=event.type,
                 amount=str(event.amount) if event.amount is not None else None,
+                epoch=contest.epoch,
+                version=contest.version,
+                division=contest.division_of(event.rep),
+                target=(contest.target_for(event.rep) or 0) if percent else 0,
+                team_target=team_target(contest, directory, team) if percent and team else 0,
             )
         )
     return changes
+
+
+def team_target(contest: Contest, directory: Directory, team: str) -> int:
+    """A team's target in percent-of-target contests: the sum of its active members' targets."""
+    return sum(contest.target_for(rep.id) or 0 for rep in directory.reps.values() if rep.team == team and rep.active)

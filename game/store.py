@@ -44,7 +44,21 @@ def encode_change(change: ContestChange) -> bytes:
         "mode": change.team_mode,
         "best_n": change.best_n,
         "type": change.event_type,
+        "epoch": change.epoch,
+        "version": change.version,
     }
+    for name in ("division",):
+        value = getattr(change, name)
+        if value:
+            payload[name] = value
+    if change.target:
+        payload["target"] = change.target
+    if change.team_target:
+        payload["team_target"] = change.team_target
+    if change.replay:
+        payload["replay"] = 1
+    if change.quiet:
+        payload["quiet"] = 1
     if change.team:
         payload["team"] = change.team
         payload["size"] = change.team_sizes.get(change.team, 0)
@@ -53,27 +67,20 @@ def encode_change(change: ContestChange) -> bytes:
     return msgpack.packb(payload)
 
 
-def contest_script_keys(contest_id: str) -> list[str]:
-    k = keys.ContestKeys(contest_id)
+def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
+    k = keys.ContestKeys(contest_id, epoch)
     return [
-        k.seen,
-        k.deals,
-        k.rep_totals,
-        k.rep_board,
-        k.team_totals,
-        k.team_board,
-        k.caps,
-        k.seq,
-        k.rep_times_prefix,
-        k.team_times_prefix,
-        k.team_members_prefix,
-    ]
+        k.seen, k.deals, k.rep_totals, k.rep_board, k.team_totals, k.team_board, k.caps, k.seq,
+        k.rep_times_prefix, k.team_times_prefix, k.team_members_prefix, k.meta, k.ledger_prefix,
+        k.division_board_prefix,
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class WriteResult:
     new: bool
     errors: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()  # contests whose epoch moved on: re-decide and write again
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,21 @@ class BoardRead:
     total: int
 
 
+def board_key(k: keys.ContestKeys, board: str) -> str:
+    """``reps``, ``teams`` or ``div:<division>`` → the sorted set holding that board."""
+    if board == "reps":
+        return k.rep_board
+    if board == "teams":
+        return k.team_board
+    if board.startswith("div:"):
+        return k.division_board(board[4:])
+    raise ValueError(f"unknown board {board!r}")
+
+
+def seq_field(board: str) -> str:
+    return "teams" if board == "teams" else "reps"
+
+
 class Store:
     """Redis access for the engine. Scripts are registered once and called by EVALSHA."""
 
@@ -92,21 +114,27 @@ class Store:
         self._append_event: AsyncScript = redis.register_script(load_lua("append_event"))
         self._apply_contest: AsyncScript = redis.register_script(load_lua("apply_contest"))
 
-    async def write_events(self, planned: Sequence[tuple[Event, Sequence[ContestChange]]]) -> list[WriteResult]:
-        """Log and apply a batch of events in one round trip; returns, per event, whether it was new."""
+    async def write_events(
+        self, planned: Sequence[tuple[Event, Sequence[ContestChange]]], *, log: bool = True
+    ) -> list[WriteResult]:
+        """Log and apply a batch of events in one round trip; returns, per event, whether it was new.
+
+        With ``log=False`` only the contest changes are written (replays of events already logged).
+        """
         if not planned:
             return []
         pipe = self.redis.pipeline(transaction=False)
         shape: list[int] = []
         for event, changes in planned:
-            await self._append_event(
-                keys=[keys.EVENT_SEEN, keys.EVENT_LOG],
-                args=[event.key, msgpack.packb(event.to_record())],
-                client=pipe,
-            )
+            if log:
+                await self._append_event(
+                    keys=[keys.EVENT_SEEN, keys.EVENT_LOG],
+                    args=[event.key, msgpack.packb(event.to_record())],
+                    client=pipe,
+                )
             for change in changes:
                 await self._apply_contest(
-                    keys=contest_script_keys(change.contest_id),
+                    keys=contest_script_keys(change.contest_id, change.epoch),
                     args=[encode_change(change), keys.doorbell_channel(change.contest_id)],
                     client=pipe,
                 )
@@ -114,58 +142,94 @@ class Store:
         replies = await pipe.execute(raise_on_error=False)
         results: list[WriteResult] = []
         position = 0
-        for count in shape:
-            log_reply = replies[position]
-            if isinstance(log_reply, Exception):
-                raise log_reply
-            errors = tuple(str(r) for r in replies[position + 1 : position + 1 + count] if isinstance(r, Exception))
-            results.append(WriteResult(new=int(log_reply[0]) == 1, errors=errors))
-            position += 1 + count
+        for (_, changes), count in zip(planned, shape, strict=True):
+            new = True
+            if log:
+                log_reply = replies[position]
+                if isinstance(log_reply, Exception):
+                    raise log_reply
+                new = int(log_reply[0]) == 1
+                position += 1
+            errors: list[str] = []
+            stale: list[str] = []
+            for change, reply in zip(changes, replies[position : position + count], strict=True):
+                if isinstance(reply, Exception):
+                    errors.append(f"{change.contest_id}: {reply}")
+                elif int(reply[0]) == -1 and not change.replay:
+                    stale.append(change.contest_id)
+            results.append(WriteResult(new=new, errors=tuple(errors), stale=tuple(stale)))
+            position += count
         return results
 
-    async def read_board(self, contest_id: str, board: str, *, start: int = 0, limit: int = 50) -> BoardRead:
-        """Rows ``start..start+limit`` of a board (``reps`` or ``teams``) with their epoch and seq, read
-        in one MULTI so the rows and the sequence number agree."""
-        k = keys.ContestKeys(contest_id)
-        zkey = k.rep_board if board == "reps" else k.team_board
+    async def read_board(
+        self, contest_id: str, epoch: int, board: str, *, start: int = 0, limit: int = 50
+    ) -> BoardRead:
+        """Rows ``start..start+limit`` of a board with its epoch and seq, read in one MULTI so that the
+        rows and the sequence number agree."""
+        k = keys.ContestKeys(contest_id, epoch)
+        zkey = board_key(k, board)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hget(k.meta, "epoch")
-        pipe.hget(k.seq, board)
+        pipe.hget(k.seq, seq_field(board))
         pipe.zrevrange(zkey, start, start + limit - 1, withscores=True)
         pipe.zcard(zkey)
-        epoch, seq, members, total = await pipe.execute()
+        seq, members, total = await pipe.execute()
         rows = [(_text(member), score_of(score)) for member, score in members]
         first_rank = None
         if start > 0 and rows:
             first_rank = 1 + await self.redis.zcount(zkey, score_floor(rows[0][1] + 1), "+inf")
         ranked = competition_ranks(rows, start=start, first_rank=first_rank)
-        return BoardRead(epoch=int(epoch or 1), seq=int(seq or 0), rows=ranked, total=int(total))
+        return BoardRead(epoch=epoch, seq=int(seq or 0), rows=ranked, total=int(total))
 
-    async def rank_of(self, contest_id: str, board: str, member: str) -> int | None:
+    async def rank_of(self, contest_id: str, epoch: int, board: str, member: str) -> int | None:
         """Zero-based position of a member on a board (None when absent)."""
-        k = keys.ContestKeys(contest_id)
-        zkey = k.rep_board if board == "reps" else k.team_board
-        position = await self.redis.zrevrank(zkey, member)
+        position = await self.redis.zrevrank(board_key(keys.ContestKeys(contest_id, epoch), board), member)
         return None if position is None else int(position)
 
-    async def ensure_members(self, contest_id: str, reps: Sequence[str], teams: Sequence[str]) -> None:
+    async def ensure_members(
+        self,
+        contest_id: str,
+        epoch: int,
+        reps: Sequence[str],
+        teams: Sequence[str],
+        divisions: dict[str, str],
+        ring: bool = True,
+    ) -> None:
         """Put participants on the boards with zero points (never lowering an existing score)."""
-        k = keys.ContestKeys(contest_id)
+        k = keys.ContestKeys(contest_id, epoch)
         pipe = self.redis.pipeline(transaction=True)
         if reps:
             pipe.zadd(k.rep_board, dict.fromkeys(reps, 0), nx=True)
         if teams:
             pipe.zadd(k.team_board, dict.fromkeys(teams, 0), nx=True)
-        pipe.hsetnx(k.meta, "epoch", 1)
+        for rep, division in divisions.items():
+            pipe.zadd(k.division_board(division), {rep: 0}, nx=True)
+        pipe.hsetnx(k.meta, "epoch", epoch)
         pipe.hincrby(k.seq, "reps", 1)
         pipe.hincrby(k.seq, "teams", 1)
-        pipe.publish(keys.doorbell_channel(contest_id), b'{"roster":true}')
+        if ring:
+            pipe.publish(keys.doorbell_channel(contest_id), b'{"roster":true}')
         await pipe.execute()
 
-    async def exact_totals(self, contest_id: str, board: str) -> dict[str, int]:
-        k = keys.ContestKeys(contest_id)
+    async def exact_totals(self, contest_id: str, epoch: int, board: str) -> dict[str, int]:
+        k = keys.ContestKeys(contest_id, epoch)
         raw = await self.redis.hgetall(k.rep_totals if board == "reps" else k.team_totals)
         return {_text(member): int(value) for member, value in raw.items()}
+
+    async def read_ledger(
+        self, contest_id: str, epoch: int, rep_id: str, *, cursor: str = "-", count: int = 100
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A rep's ledger entries after ``cursor`` (oldest first) and the cursor of the next page."""
+        stream = keys.ContestKeys(contest_id, epoch).ledger(rep_id)
+        start = "-" if cursor == "-" else f"({cursor}"
+        entries = await self.redis.xrange(stream, min=start, max="+", count=count + 1)
+        page = entries[:count]
+        items = [{"id": _text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
+        next_cursor = _text(page[-1][0]) if len(entries) > count else None
+        return items, next_cursor
+
+    async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
+        raw = await self.redis.hget(keys.ContestKeys(contest_id, epoch).rep_totals, rep_id)
+        return int(raw or 0)
 
 
 def _text(value: bytes | str) -> str:

@@ -1,19 +1,28 @@
-"""Contests and their boards: create, list, read, and the REST leaderboards."""
+"""Contests: create, change (new version + rescore), lifecycle actions, boards and a rep's standing."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
+from game import keys
 from game.contests import Contest, parse_contest
 from game.errors import ValidationError
+from game.pacing import pace
+from game.ranking import gap_to_next_rank
 from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
 from server.hub import board_rows
+from server.rescore import claim, drop_epoch, rescore
 
+log = logging.getLogger("arena.contests")
 MAX_LIMIT = 500
+ACTIONS = ("launch", "pause", "resume", "archive", "end", "clone", "rescore")
 
 
 def contest_summary(contest: Contest, now: datetime) -> dict[str, Any]:
@@ -28,43 +37,164 @@ def contest_summary(contest: Contest, now: datetime) -> dict[str, Any]:
         "currency": contest.currency,
         "team_score": str(contest.team_score),
         "status": contest.status_at(now),
+        "version": contest.version,
+        "epoch": contest.epoch,
     }
+
+
+def jsonable(value: Any) -> Any:
+    """The definition as stored: Decimals kept as exact strings (never floats)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (int, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _validated(arena: Any, body: Any) -> Contest:
+    settings = arena.settings
+    try:
+        return parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)
+    except ValidationError as exc:
+        raise validation_error(exc, "invalid contest") from None
+
+
+def _definition(body: dict[str, Any], contest: Contest) -> dict[str, Any]:
+    document = jsonable({k: v for k, v in body.items() if k != "draft"})
+    document.setdefault("timezone", contest.timezone)
+    document.setdefault("currency", contest.currency)
+    document.setdefault("kind", contest.kind)
+    return document
 
 
 async def create_contest(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "create contests")
     body = await read_document(request)
     arena = request.app.state.arena
-    settings = arena.settings
-    try:
-        contest = parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)
-    except ValidationError as exc:
-        raise validation_error(exc, "invalid contest") from None
+    contest = _validated(arena, body)
     snapshot = await arena.registry.current()
     if contest.id in snapshot.contests:
         raise ApiError(
             409,
-            f"contest {contest.id!r} exists already; its rules are frozen once created",
+            f"contest {contest.id!r} exists already: change it with PUT (a new version)",
             [{"field": "id", "message": "already in use"}],
         )
-    document = _jsonable(body)
-    document.setdefault("timezone", contest.timezone)
-    document.setdefault("currency", contest.currency)
-    document.setdefault("kind", contest.kind)
-    await arena.registry.put_contest(document, principal.name)
+    state = "draft" if body.get("draft") is True else "active"
+    document = {"definition": _definition(body, contest), "state": state, "version": 1, "epoch": 1, "history": []}
+    await arena.registry.put_contest(document, principal.name, "contest.create")
     await arena.sync_rosters()
-    return ArenaJSONResponse(contest_summary(contest, datetime.now(UTC)), status_code=201)
+    stored = (await arena.registry.current()).contests[contest.id]
+    return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
 
 
-def _jsonable(value: Any) -> Any:
-    """The definition as stored: Decimals kept as exact strings (never floats)."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (int, str, bool)) or value is None:
-        return value
-    return str(value)
+async def _document(arena: Any, contest_id: str) -> dict[str, Any]:
+    raw = await arena.redis.hget(keys.CONTESTS, contest_id)
+    if raw is None:
+        raise ApiError(404, f"no contest {contest_id!r}")
+    return json.loads(raw)
+
+
+async def _start_rescore(arena: Any, contest_id: str, definition: dict[str, Any] | None, actor: str) -> None:
+    if not await claim(arena.redis, contest_id, actor):
+        raise ApiError(409, f"a rescore of {contest_id!r} is running: wait for it to finish")
+
+    async def run() -> None:
+        try:
+            epoch = await rescore(arena.store, arena.registry, contest_id, definition, actor)
+            await arena.sync_rosters()
+            await drop_epoch(arena.redis, contest_id, epoch - 1)
+        except Exception:
+            log.exception("rescore of %s failed", contest_id)
+
+    task = asyncio.get_running_loop().create_task(run())
+    arena.background.add(task)
+    task.add_done_callback(arena.background.discard)
+
+
+async def change_contest(request: Request) -> ArenaJSONResponse:
+    """A new definition: a draft is simply replaced; anything else gets a new version and a rescore."""
+    principal = await require(request, lambda p: p.can_manage, "change contests")
+    arena = request.app.state.arena
+    contest_id = request.path_params["id"]
+    document = await _document(arena, contest_id)
+    body = await read_document(request)
+    if isinstance(body, dict):
+        body.setdefault("id", contest_id)
+    contest = _validated(arena, body)
+    if contest.id != contest_id:
+        raise ApiError(422, "the id cannot change", [{"field": "id", "message": f"must be {contest_id!r}"}])
+    if document.get("state") == "archived":
+        raise ApiError(409, "an archived contest cannot change")
+    if document.get("state") == "draft":
+        document.update(definition=_definition(body, contest), version=int(document.get("version", 1)) + 1)
+        await arena.registry.put_contest(document, principal.name, "contest.update")
+        await arena.sync_rosters()
+        return ArenaJSONResponse({"id": contest_id, "version": document["version"], "rescore": None})
+    await _start_rescore(arena, contest_id, _definition(body, contest), principal.name)
+    return ArenaJSONResponse(
+        {"id": contest_id, "version": int(document.get("version", 1)) + 1, "rescore": "running"}, status_code=202
+    )
+
+
+async def contest_action(request: Request) -> ArenaJSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "run contests")
+    arena = request.app.state.arena
+    contest_id, action = request.path_params["id"], request.path_params["action"]
+    if action not in ACTIONS:
+        raise ApiError(404, f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    document = await _document(arena, contest_id)
+    state = document.get("state", "active")
+    if action == "clone":
+        body = await read_document(request)
+        new_id = body.get("id") if isinstance(body, dict) else None
+        definition = {**document["definition"], **(body if isinstance(body, dict) else {}), "id": new_id}
+        contest = _validated(arena, definition)
+        if contest.id in (await arena.registry.current()).contests:
+            raise ApiError(409, f"contest {contest.id!r} exists already")
+        copy = {
+            "definition": _definition(definition, contest),
+            "state": "draft",
+            "version": 1,
+            "epoch": 1,
+            "history": [],
+            "cloned_from": contest_id,
+        }
+        await arena.registry.put_contest(copy, principal.name, "contest.clone")
+        return ArenaJSONResponse({"id": contest.id, "status": "draft"}, status_code=201)
+    if action == "rescore":
+        await _start_rescore(arena, contest_id, None, principal.name)
+        return ArenaJSONResponse({"id": contest_id, "rescore": "running"}, status_code=202)
+    if action == "end":
+        now = datetime.now(UTC).isoformat()
+        await _start_rescore(arena, contest_id, {**document["definition"], "ends_at": now}, principal.name)
+        return ArenaJSONResponse({"id": contest_id, "ends_at": now, "rescore": "running"}, status_code=202)
+    allowed = {"launch": ("draft",), "pause": ("active",), "resume": ("paused",), "archive": ("active", "paused")}
+    if state not in allowed[action]:
+        raise ApiError(409, f"cannot {action} a contest that is {state}")
+    document["state"] = {"launch": "active", "pause": "paused", "resume": "active", "archive": "archived"}[action]
+    await arena.registry.put_contest(document, principal.name, f"contest.{action}")
+    await arena.sync_rosters()
+    contest = (await arena.registry.current()).contests[contest_id]
+    return ArenaJSONResponse(contest_summary(contest, datetime.now(UTC)))
+
+
+async def rescore_status(request: Request) -> ArenaJSONResponse:
+    await require(request, lambda p: p.can_manage, "read rescore progress")
+    arena = request.app.state.arena
+    contest = await _contest(request)
+    meta = await arena.redis.hgetall(keys.ContestKeys(contest.id).meta)
+    decoded = {k.decode(): v.decode() for k, v in meta.items()}
+    return ArenaJSONResponse(
+        {
+            "id": contest.id,
+            "epoch": int(decoded.get("epoch", 1)),
+            "state": decoded.get("rescore_state", "idle"),
+            "done": int(decoded.get("rescore_done", 0)),
+            "total": int(decoded.get("rescore_total", 0)),
+        }
+    )
 
 
 async def list_contests(request: Request) -> ArenaJSONResponse:
@@ -97,8 +227,7 @@ def _limit(request: Request, default: int) -> int:
     return int(raw)
 
 
-async def _board(request: Request, which: str) -> ArenaJSONResponse:
-    board = f"contest:{request.path_params['id']}" + (":teams" if which == "teams" else "")
+async def _board(request: Request, which: str, board: str) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_read_board(board), "read this board")
     contest = await _contest(request)
     arena = request.app.state.arena
@@ -106,32 +235,72 @@ async def _board(request: Request, which: str) -> ArenaJSONResponse:
     start = 0
     around = request.query_params.get("around")
     if around:
-        position = await arena.store.rank_of(contest.id, which, around)
+        position = await arena.store.rank_of(contest.id, contest.epoch, which, around)
         if position is None:
             raise ApiError(
                 404, f"{around!r} is not on this board", [{"field": "around", "message": "not on this board"}]
             )
         start = max(0, position - limit // 2)
-    read = await arena.store.read_board(contest.id, which, start=start, limit=limit)
+    read = await arena.store.read_board(contest.id, contest.epoch, which, start=start, limit=limit)
     snapshot = await arena.registry.current()
-    rows = board_rows(read.rows, which, snapshot, public=principal.role == "display")
+    rows = board_rows(read.rows, which, snapshot, public=principal.role == "display", contest=contest)
     return ArenaJSONResponse(
         {"contest": contest.id, "board": board, "epoch": read.epoch, "seq": read.seq, "total": read.total, "rows": rows}
     )
 
 
 async def leaderboard(request: Request) -> ArenaJSONResponse:
-    return await _board(request, "reps")
+    return await _board(request, "reps", f"contest:{request.path_params['id']}")
 
 
 async def team_board(request: Request) -> ArenaJSONResponse:
-    return await _board(request, "teams")
+    return await _board(request, "teams", f"contest:{request.path_params['id']}:teams")
+
+
+async def division_board(request: Request) -> ArenaJSONResponse:
+    name = request.path_params["division"]
+    return await _board(request, f"div:{name}", f"contest:{request.path_params['id']}:div:{name}")
+
+
+async def standing(request: Request) -> ArenaJSONResponse:
+    """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
+    contest = await _contest(request)
+    rep_id = request.path_params["rep"]
+    await require(
+        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's standing"
+    )
+    arena = request.app.state.arena
+    position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
+    if position is None:
+        raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
+    read = await arena.store.read_board(contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11)
+    me = next(row for row in read.rows if row.id == rep_id)
+    points = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
+    target = contest.target_for(rep_id)
+    now = datetime.now(UTC)
+    return ArenaJSONResponse(
+        {
+            "contest": contest.id,
+            "rep": rep_id,
+            "rank": me.rank,
+            "score": me.score,
+            "points": points,
+            "of": read.total,
+            "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
+            "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
+        }
+    )
 
 
 routes = [
     Route("/api/v1/contests", create_contest, methods=["POST"]),
     Route("/api/v1/contests", list_contests, methods=["GET"]),
     Route("/api/v1/contests/{id}", get_contest, methods=["GET"]),
+    Route("/api/v1/contests/{id}", change_contest, methods=["PUT"]),
+    Route("/api/v1/contests/{id}/rescore", rescore_status, methods=["GET"]),
     Route("/api/v1/contests/{id}/leaderboard", leaderboard, methods=["GET"]),
     Route("/api/v1/contests/{id}/teams", team_board, methods=["GET"]),
+    Route("/api/v1/contests/{id}/divisions/{division}", division_board, methods=["GET"]),
+    Route("/api/v1/contests/{id}/reps/{rep}", standing, methods=["GET"]),
+    Route("/api/v1/contests/{id}/{action}", contest_action, methods=["POST"]),
 ]

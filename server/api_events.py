@@ -7,6 +7,7 @@ client that retries with the same ids can never double count.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +19,32 @@ from game.errors import ValidationError
 from game.events import Event, parse_event
 from game.scoring import ContestChange, decide
 from server.http import ApiError, read_document, require
+from server.registry import Registry, Snapshot
 
 MAX_BATCH = 1000
+
+
+def plan(event: Event, snapshot: Snapshot, now: datetime) -> list[ContestChange]:
+    """The contest changes of one event: live epochs, plus the epoch being rebuilt for a rescore
+    (written quietly so the rebuilt boards miss nothing that arrives while the rebuild runs)."""
+    live = Registry.accepting(snapshot, now)
+    changes = decide(event, live, snapshot.directory)
+    rebuilding = [c for c in snapshot.rebuilding.values() if c.id in {x.id for x in live}]
+    if rebuilding:
+        changes += [replace(c, replay=True, quiet=True) for c in decide(event, rebuilding, snapshot.directory)]
+    return changes
+
+
+def late_contests(event: Event, snapshot: Snapshot, now: datetime) -> list[str]:
+    """Contests whose window covers the event but whose grace period is over: reported, never dropped."""
+    return [
+        c.id
+        for c in snapshot.contests.values()
+        if c.covers(event.occurred_at)
+        and c.state == "active"
+        and not c.accepts_at(now)
+        and c.includes(event.rep, event.team)
+    ]
 
 
 async def ingest(
@@ -28,16 +53,17 @@ async def ingest(
     """Validate, score and write a batch; the shared path of every source (API, webhooks, CSV)."""
     now = now or datetime.now(UTC)
     snapshot = await arena.registry.current()
-    contests = arena.registry.live_contests(snapshot, now)
     rejected: list[dict[str, Any]] = []
-    planned: list[tuple[Event, list[ContestChange]]] = []
+    late: list[dict[str, Any]] = []
+    events: list[Event] = []
     for index, raw in enumerate(raw_events):
         try:
             event = parse_event(raw, now=now, default_currency=arena.settings.currency, source=source)
         except ValidationError as exc:
             rejected.append({"index": index, "error": str(exc), "errors": [e.as_dict() for e in exc.errors]})
             continue
-        if event.rep not in snapshot.directory.reps:
+        rep = snapshot.directory.reps.get(event.rep)
+        if rep is None:
             rejected.append(
                 {
                     "index": index,
@@ -46,15 +72,35 @@ async def ingest(
                 }
             )
             continue
-        planned.append((event, decide(event, contests, snapshot.directory)))
-    results = await arena.store.write_events(planned)
+        event = replace(event, team=rep.team)
+        events.append(event)
+        if missed := late_contests(event, snapshot, now):
+            late.append({"index": index, "id": event.id, "contests": missed})
+    results = await arena.store.write_events([(event, plan(event, snapshot, now)) for event in events])
+    # A contest whose epoch moved on (a rescore switched) answers "stale": reload and write those again.
+    for _attempt in range(3):
+        retry = [i for i, r in enumerate(results) if r.stale]
+        if not retry:
+            break
+        snapshot = await arena.registry.current(force=True)
+        again = await arena.store.write_events(
+            [
+                (events[i], [c for c in plan(events[i], snapshot, now) if c.contest_id in results[i].stale])
+                for i in retry
+            ],
+            log=False,
+        )
+        for i, result in zip(retry, again, strict=True):
+            results[i] = replace(results[i], stale=result.stale, errors=results[i].errors + result.errors)
     accepted = sum(1 for r in results if r.new)
     warnings = [
         {"id": event.id, "error": error}
-        for (event, _), result in zip(planned, results, strict=True)
+        for event, result in zip(events, results, strict=True)
         for error in result.errors
     ]
     answer: dict[str, Any] = {"accepted": accepted, "duplicates": len(results) - accepted, "rejected": rejected}
+    if late:
+        answer["late"] = late
     if warnings:
         answer["warnings"] = warnings
     return answer

@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from game import keys
 from game.store import Store
-from server import api_contests, api_directory, api_displays, api_events, pages
+from server import api_contests, api_directory, api_displays, api_events, api_ledger, pages
 from server.auth import store_api_key
 from server.config import Settings
 from server.http import ApiError, api_error_handler
@@ -62,6 +62,7 @@ class Arena:
         self.store = Store(self.redis)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.hub = Hub(self.redis, self.store, self.registry, tick_ms=settings.tick_ms, board_rows=settings.board_rows)
+        self.background: set[asyncio.Task[None]] = set()
         self.connections = ConnectionLimiter(per_ip=10_000 if settings.host.startswith("127.") else 200)
 
     async def bootstrap(self) -> None:
@@ -90,11 +91,14 @@ class Arena:
         now = datetime.now(UTC)
         directory = snapshot.directory
         for contest in snapshot.contests.values():
-            if contest.status_at(now) == "ended":
+            if contest.status_at(now) in ("ended", "archived"):
                 continue
             reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
             teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
-            await self.store.ensure_members(contest.id, reps, teams)
+            if contest.kind == "head_to_head" and contest.side_type == "team":
+                teams = [t for t in teams if t in contest.sides]
+            divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
+            await self.store.ensure_members(contest.id, contest.epoch, reps, teams, divisions)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -139,6 +143,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         *api_contests.routes,
         *api_directory.routes,
         *api_displays.routes,
+        *api_ledger.routes,
         *pages.routes,
     ]
     return Starlette(

@@ -41,12 +41,17 @@ def encode(message: dict[str, Any], binary: bool) -> Frame:
 
 
 def parse_board(board: str) -> tuple[str, str] | None:
-    """``contest:<id>`` → (id, "reps"); ``contest:<id>:teams`` → (id, "teams")."""
+    """``contest:<id>`` → (id, "reps"); ``contest:<id>:teams`` → (id, "teams");
+    ``contest:<id>:div:<division>`` → (id, "div:<division>")."""
     parts = board.split(":")
-    if len(parts) == 2 and parts[0] == "contest" and parts[1]:
+    if len(parts) < 2 or parts[0] != "contest" or not parts[1]:
+        return None
+    if len(parts) == 2:
         return parts[1], "reps"
-    if len(parts) == 3 and parts[0] == "contest" and parts[1] and parts[2] == "teams":
+    if len(parts) == 3 and parts[2] == "teams":
         return parts[1], "teams"
+    if len(parts) == 4 and parts[2] == "div" and parts[3]:
+        return parts[1], f"div:{parts[3]}"
     return None
 
 
@@ -55,6 +60,7 @@ class BoardState:
     viewers: set[Viewer] = field(default_factory=set)
     frames: dict[Variant, Frame] = field(default_factory=dict)
     seq: int = -1
+    epoch: int = 0
 
 
 class Hub:
@@ -223,9 +229,14 @@ class Hub:
                     state = self.boards.get(board)
                     if state is None or not state.viewers:
                         continue
+                    previous_epoch = state.epoch
                     if await self._render(board, snapshot):
+                        epoch_changed = previous_epoch not in (0, state.epoch)
+                        notice = {"op": "epoch", "board": board, "epoch": state.epoch}
                         for viewer in list(state.viewers):
                             viewer.offer_frame(board, state.frames[viewer.variant])
+                            if epoch_changed:  # after a rescore: the snapshot replaces everything
+                                viewer.offer_notice(encode(notice, viewer.binary))
             except (RedisError, OSError) as exc:
                 log.warning("board read failed (%s); retrying", exc)
                 self._dirty |= boards
@@ -240,23 +251,26 @@ class Hub:
         if parsed is None or state is None:
             return False
         contest_id, which = parsed
-        read = await self.store.read_board(contest_id, which, limit=self.board_rows)
-        if read.seq == state.seq and state.frames and len(state.frames) == len(VARIANTS):
-            return False
         contest = snapshot.contests.get(contest_id)
-        meta = None
-        if contest is not None:
-            meta = {
-                "id": contest.id,
-                "name": contest.name,
-                "kind": contest.kind,
-                "starts_at": contest.starts_at.isoformat(),
-                "ends_at": contest.ends_at.isoformat(),
-                "currency": contest.currency,
-            }
-        team_names = {t.id: t.name for t in snapshot.directory.teams.values()} if which == "reps" else {}
+        if contest is None:
+            return False
+        read = await self.store.read_board(contest_id, contest.epoch, which, limit=self.board_rows)
+        if read.seq == state.seq and read.epoch == state.epoch and len(state.frames) == len(VARIANTS):
+            return False
+        meta = {
+            "id": contest.id,
+            "name": contest.name,
+            "kind": contest.kind,
+            "starts_at": contest.starts_at.isoformat(),
+            "ends_at": contest.ends_at.isoformat(),
+            "currency": contest.currency,
+            "scoring": contest.scoring,
+            "target": contest.target,
+            "goal": contest.goal,
+        }
+        team_names = {t.id: t.name for t in snapshot.directory.teams.values()} if which != "teams" else {}
         for public in (False, True):
-            rows = board_rows(read.rows, which, snapshot, public)
+            rows = board_rows(read.rows, which, snapshot, public, contest=contest)
             message = {
                 "op": "snapshot",
                 "board": board,
@@ -268,30 +282,45 @@ class Hub:
             }
             for binary in (False, True):
                 state.frames[(binary, public)] = encode(message, binary)
-        state.seq = read.seq
+        state.seq, state.epoch = read.seq, read.epoch
         return True
 
 
-def board_rows(rows: list[Any], which: str, snapshot: Snapshot, public: bool) -> list[dict[str, Any]]:
-    """Rows in the public shape ``{rank, id, name, team, score}`` (team rows without ``team``)."""
+def board_rows(
+    rows: list[Any], which: str, snapshot: Snapshot, public: bool, contest: Any = None
+) -> list[dict[str, Any]]:
+    """Rows in the public shape ``{rank, id, name, team, score}`` (team rows without ``team``).
+
+    Percent-of-target boards rank by tenths of a percent; their rows also carry ``percent``.
+    """
     directory = snapshot.directory
+    percent = contest is not None and contest.scoring == "percent_of_target"
     out: list[dict[str, Any]] = []
-    name_of: Callable[[str], str]
     if which == "teams":
         for row in rows:
             team = directory.teams.get(row.id)
-            out.append({"rank": row.rank, "id": row.id, "name": team.name if team else row.id, "score": row.score})
+            item: dict[str, Any] = {
+                "rank": row.rank,
+                "id": row.id,
+                "name": team.name if team else row.id,
+                "score": row.score,
+            }
+            if percent:
+                item["percent"] = row.score / 10
+            out.append(item)
         return out
+    name_of: Callable[[str], str]
     name_of = directory.public_name if public else (lambda rid: r.name if (r := directory.reps.get(rid)) else rid)
     for row in rows:
         rep = directory.reps.get(row.id)
-        out.append(
-            {
-                "rank": row.rank,
-                "id": row.id,
-                "name": name_of(row.id),
-                "team": rep.team if rep else None,
-                "score": row.score,
-            }
-        )
+        item = {
+            "rank": row.rank,
+            "id": row.id,
+            "name": name_of(row.id),
+            "team": rep.team if rep else None,
+            "score": row.score,
+        }
+        if percent:
+            item["percent"] = row.score / 10
+        out.append(item)
     return out

@@ -7,9 +7,8 @@ request (a single GET); any change anywhere bumps the counter and every process 
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -24,6 +23,8 @@ class Snapshot:
     version: bytes | None = None
     directory: Directory = field(default_factory=Directory)
     contests: dict[str, Contest] = field(default_factory=dict)
+    # Contests being rescored: the next version, written into its own epoch alongside the live one.
+    rebuilding: dict[str, Contest] = field(default_factory=dict)
 
 
 class Registry:
@@ -38,10 +39,10 @@ class Registry:
         """The last snapshot read, without a round trip (for hot paths that tolerate a tick of lag)."""
         return self._snapshot
 
-    async def current(self) -> Snapshot:
+    async def current(self, force: bool = False) -> Snapshot:
         """The cached snapshot, reloaded first if anything changed since it was read."""
         version = await self.redis.get(keys.CONFIG_VERSION)
-        if not self._loaded or version != self._snapshot.version:
+        if force or not self._loaded or version != self._snapshot.version:
             await self._reload(version)
         return self._snapshot
 
@@ -64,26 +65,38 @@ class Registry:
             )
             for r in map(_load, reps_raw.values())
         }
-        contests = {}
+        contests: dict[str, Contest] = {}
+        rebuilding: dict[str, Contest] = {}
         for raw in contests_raw.values():
-            definition = _load(raw)
-            contest = parse_contest(definition, default_timezone=self.timezone, default_currency=self.currency)
+            document = _load(raw)
+            contest = self.contest_from(document)
             contests[contest.id] = contest
-        self._snapshot = Snapshot(version, Directory(reps=reps, teams=teams), contests)
+            if document.get("rebuilding"):
+                rebuilding[contest.id] = self.contest_from({**document, **document["rebuilding"]})
+        self._snapshot = Snapshot(version, Directory(reps=reps, teams=teams), contests, rebuilding)
         self._loaded = True
 
-    async def _write(self, hash_key: str, member: str, document: dict[str, Any], actor: str, action: str) -> None:
+    async def _write(
+        self,
+        hash_key: str,
+        member: str,
+        document: dict[str, Any],
+        actor: str,
+        action: str,
+        audit: dict[str, Any] | None = None,
+    ) -> None:
+        """Store a document, move the config version on and append to the audit log, in one MULTI."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(hash_key, member, json.dumps(document, ensure_ascii=False))
         pipe.incr(keys.CONFIG_VERSION)
         pipe.xadd(
             keys.AUDIT_LOG,
             {
-                "at": str(time.time()),
+                "at": datetime.now(UTC).isoformat(),
                 "actor": actor,
                 "action": action,
                 "target": member,
-                "data": json.dumps(document, ensure_ascii=False),
+                "data": json.dumps(document if audit is None else audit, ensure_ascii=False),
             },
             maxlen=100_000,
             approximate=True,
@@ -97,15 +110,35 @@ class Registry:
     async def put_rep(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.REPS, document["id"], document, actor, "rep.put")
 
-    async def put_contest(self, document: dict[str, Any], actor: str) -> None:
-        await self._write(keys.CONTESTS, document["id"], document, actor, "contest.create")
+    def contest_from(self, document: dict[str, Any]) -> Contest:
+        """A stored contest document → Contest: the definition plus state, version and epoch."""
+        contest = parse_contest(document["definition"], default_timezone=self.timezone, default_currency=self.currency)
+        return replace(
+            contest,
+            state=document.get("state", "active"),
+            version=int(document.get("version", 1)),
+            epoch=int(document.get("epoch", 1)),
+        )
+
+    async def put_contest(self, document: dict[str, Any], actor: str, action: str) -> None:
+        """Store a contest document ``{"definition", "state", "version", "epoch", "history", ...}``."""
+        audit = {
+            "version": document.get("version"),
+            "state": document.get("state"),
+            "epoch": document.get("epoch"),
+            "definition": document["definition"],
+            "rebuilding": document.get("rebuilding"),
+        }
+        await self._write(keys.CONTESTS, document["definition"]["id"], document, actor, action, audit)
 
     async def get_document(self, hash_key: str, member: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(hash_key, member)
         return _load(raw) if raw else None
 
-    def live_contests(self, snapshot: Snapshot, now: datetime) -> list[Contest]:
-        return [c for c in snapshot.contests.values() if c.status_at(now) != "scheduled"]
+    @staticmethod
+    def accepting(snapshot: Snapshot, now: datetime) -> list[Contest]:
+        """Contests whose boards events received now may change (live, or ended within grace)."""
+        return [c for c in snapshot.contests.values() if c.accepts_at(now)]
 
 
 def _load(raw: bytes | str) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def test_money_is_decimal_never_float() -> None:
 
 
 def test_events_outside_the_window_or_from_non_participants_score_nothing() -> None:
-    assert decide(event(occurred_at="2026-12-01T00:00:00+08:00"), [contest()], DIRECTORY) == []
+    assert decide(event(occurred_at="2026-10-31T23:59:59+08:00"), [contest()], DIRECTORY) == []
     assert decide(event(rep="li"), [contest(teams=["east"])], DIRECTORY) == []
     assert decide(event(rep="solo"), [contest(reps=["solo"])], DIRECTORY)[0].team is None
 

@@ -1,18 +1,27 @@
--- Apply one event's change to one contest atomically: dedupe, undo (for reversals and updates),
--- apply under daily caps, refresh the rep and team boards, bump sequence numbers, ring the doorbell.
--- Every key shares the contest's hash tag, so this stays legal on Redis Cluster.
+-- Apply one event's change to one contest at one epoch, atomically: dedupe, undo (reversals and
+-- updates), apply under daily caps, refresh the rep and team boards, write the ledger, bump the
+-- sequence number, ring the doorbell. Every key shares the contest's hash tag (one cluster slot).
 --
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
---       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix
--- ARGV: 1 msgpack change (see game/store.py: encode_change), 2 doorbell channel
--- Returns {status, points applied, changed}: status 1 applied, 0 duplicate.
+--       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
+--       14 division_board_prefix
+-- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
+-- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
+-- Returns {status, points applied, changed, current epoch}:
+--   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
+-- Flags in the change: replay = 1 writes into an epoch being rebuilt (not yet current);
+-- quiet = 1 rings no doorbell (rebuilds must not celebrate old deals on the TVs).
 
 local TIME_SPAN = 33554432      -- 2^25, see game/ranking.py
 local MAX_SCORE = 134217727     -- 2^27 - 1
 
 local c = cmsgpack.unpack(ARGV[1])
+local current_epoch = tonumber(redis.call('HGET', KEYS[12], 'epoch') or '1')
+if current_epoch ~= c.epoch and c.replay ~= 1 then
+  return {-1, 0, 0, current_epoch}
+end
 if redis.call('HEXISTS', KEYS[1], c.event) == 1 then
-  return {0, 0, 0}
+  return {0, 0, 0, current_epoch}
 end
 
 local function latest_left(times_key)
@@ -40,6 +49,11 @@ local function team_score_of(team, size)
     return best
   end
   return sum
+end
+
+local function shown(points, target)
+  if target and target > 0 then return math.floor(points * 1000 / target) end
+  return points
 end
 
 local old = nil
@@ -72,12 +86,18 @@ if apply then
   -- Refuse, before writing anything, a score the composite could not hold exactly.
   local base = tonumber(redis.call('HGET', KEYS[3], c.rep) or '0')
   if undo and undo.rep == c.rep then base = base - undo.total end
-  if base + total > MAX_SCORE then
+  if base + total > MAX_SCORE or shown(base + total, c.target) > MAX_SCORE then
     return redis.error_reply('score out of range: rep ' .. c.rep .. ' would exceed ' .. MAX_SCORE)
   end
 end
 
 redis.call('HSET', KEYS[1], c.event, 1)
+
+local function ledger(rep, points, hits, note)
+  redis.call('XADD', KEYS[13] .. rep, '*', 'e', cmsgpack.pack({
+    event = c.event, type = c.type, at = c.at, v = c.version, points = points, hits = hits, note = note,
+    deal = c.deal}))
+end
 
 if undo then
   redis.call('HINCRBY', KEYS[3], undo.rep, -undo.total)
@@ -89,6 +109,7 @@ if undo then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, -undo.total, undo.rep)
     redis.call('ZREM', KEYS[10] .. undo.team, c.deal)
   end
+  ledger(undo.rep, -undo.total, {}, 'undo')
 end
 
 local team = c.team or ''
@@ -100,7 +121,7 @@ if apply then
       field = c.day .. '|' .. hit[1] .. '|' .. c.rep
       if allowed[i] > 0 then redis.call('HINCRBY', KEYS[7], field, allowed[i]) end
     end
-    hits[i] = {hit[1], allowed[i], field, hit[2]}
+    hits[i] = {hit[1], allowed[i], field, hit[2], hit[3]}
   end
   redis.call('HINCRBY', KEYS[3], c.rep, total)
   if total ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, c.at, c.deal) end
@@ -109,35 +130,45 @@ if apply then
     if total ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
   end
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({
-    rep = c.rep, team = team, total = total, hits = hits, event = c.event, size = c.size or 0}))
+    rep = c.rep, team = team, total = total, hits = hits, event = c.event, size = c.size or 0,
+    target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}))
+  ledger(c.rep, total, hits, 'apply')
 elseif c.undo then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, event = c.event}))
+elseif #c.hits > 0 and old then
+  ledger(c.rep, 0, {}, 'reversed_before')
 end
 
 local changed = (undo ~= nil) or apply
 if not changed then
-  return {1, 0, 0}
+  return {1, 0, 0, current_epoch}
 end
 
-local function refresh_rep(rep)
-  local score = tonumber(redis.call('HGET', KEYS[3], rep) or '0')
-  redis.call('ZADD', KEYS[4], score * TIME_SPAN + latest_left(KEYS[9] .. rep), rep)
+local function refresh_rep(rep, target, division)
+  local score = shown(tonumber(redis.call('HGET', KEYS[3], rep) or '0'), target)
+  local composite = score * TIME_SPAN + latest_left(KEYS[9] .. rep)
+  redis.call('ZADD', KEYS[4], composite, rep)
+  if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
 end
-local function refresh_team(t, size)
-  local score = team_score_of(t, size)
+local function refresh_team(t, size, target)
+  local score = shown(team_score_of(t, size), target)
   redis.call('HSET', KEYS[5], t, score)
   redis.call('ZADD', KEYS[6], score * TIME_SPAN + latest_left(KEYS[10] .. t), t)
 end
 
-if apply then refresh_rep(c.rep) end
-if undo and undo.rep ~= c.rep or (undo and not apply) then refresh_rep(undo.rep) end
-if apply and team ~= '' then refresh_team(team, c.size or 0) end
-if undo and undo.team ~= '' and (undo.team ~= team or not apply) then refresh_team(undo.team, undo.size or 0) end
+if apply then refresh_rep(c.rep, c.target, c.division) end
+if undo and (undo.rep ~= c.rep or not apply) then refresh_rep(undo.rep, undo.target, undo.division) end
+if apply and team ~= '' then refresh_team(team, c.size or 0, c.team_target) end
+if undo and undo.team ~= '' and (undo.team ~= team or not apply) then
+  refresh_team(undo.team, undo.size or 0, undo.team_target)
+end
 
 local seq = redis.call('HINCRBY', KEYS[8], 'reps', 1)
 redis.call('HINCRBY', KEYS[8], 'teams', 1)
-redis.call('PUBLISH', ARGV[2], cjson.encode({
-  contest = c.contest, seq = seq, rep = c.rep, points = total, event = c.event,
-  type = c.type, amount = c.amount or '', undone = undo and undo.total or 0}))
-return {1, total, 1}
+if c.quiet ~= 1 then
+  redis.call('PUBLISH', ARGV[2], cjson.encode({
+    contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
+    type = c.type, amount = c.amount or '', undone = undo and undo.total or 0}))
+end
+return {1, total, 1, current_epoch}
