@@ -59,16 +59,40 @@ def doorbell_channel(contest_id: str) -> str:
 
 
 CONFIG_CHANNEL = f"{PREFIX}:bell:config"
+BADGE_CHANNEL = f"{PREFIX}:bell:badges"
 
 # Event log and its idempotency index.
 EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted event
 EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id
 
+# XP boards and badge facts (one slot: XP is per rep across contests).
+XP_SEEN = f"{PREFIX}:{{xp}}:seen"  # hash: event key -> 1
+XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied
+XP_CAPS_PREFIX = f"{PREFIX}:{{xp}}:caps:"  # hash per day: type|rep -> XP used under a daily cap
+XP_BOARD_PREFIX = f"{PREFIX}:{{xp}}:board:"  # zset per window and period, e.g. board:week:2026-W47
+XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key -> "amount|epoch|new"
+XP_DEAL_COUNTS = f"{PREFIX}:{{xp}}:deal_counts"  # hash: rep -> lifetime won deals (not reversed)
+BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
+
+
+def xp_board(window: str, period: str) -> str:
+    return f"{XP_BOARD_PREFIX}{window}:{period}"
+
+
+def xp_facts(rep_id: str, month: str) -> str:
+    return f"{XP_FACTS_PREFIX}{rep_id}:{month}"
+
+
+def badges(rep_id: str) -> str:
+    return BADGES_PREFIX + rep_id
+
+
 # Directory and contest definitions; ``CONFIG_VERSION`` moves on every change so caches know to reload.
 CONFIG_VERSION = f"{PREFIX}:{{cfg}}:version"
 TEAMS = f"{PREFIX}:{{cfg}}:teams"  # hash: team id -> JSON
 REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
-CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON definition
+CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
+BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
 
 # Identities and secrets (stored hashed).

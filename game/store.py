@@ -21,6 +21,7 @@ from game import keys
 from game.events import Event
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.scoring import ContestChange
+from game.xp import FACTS_RETENTION, RETENTION, XpChange
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -76,11 +77,47 @@ def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
     ]  # fmt: skip
 
 
+def encode_xp(change: XpChange) -> bytes:
+    return msgpack.packb(
+        {
+            "event": change.event_key,
+            "deal": change.deal_key,
+            "undo": change.undo,
+            "rep": change.rep,
+            "xp": change.xp,
+            "cap": change.cap or 0,
+            "kind": change.kind,
+            "day": change.day,
+            "windows": [[window, period, RETENTION[window]] for window, period in change.windows.items()],
+            "month": change.facts_month,
+            "amount": change.amount or "0",
+            "at": change.occurred_epoch,
+            "new": 1 if change.new_customer else 0,
+            "is_deal": 1 if change.is_deal else 0,
+            "facts_ttl": FACTS_RETENTION,
+        }
+    )
+
+
+XP_SCRIPT_KEYS = [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
+                  keys.XP_DEAL_COUNTS]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one event writes: the log entry, its contest changes and its XP change."""
+
+    event: Event
+    changes: Sequence[ContestChange]
+    xp: XpChange | None = None
+
+
 @dataclass(frozen=True)
 class WriteResult:
     new: bool
     errors: tuple[str, ...] = ()
     stale: tuple[str, ...] = ()  # contests whose epoch moved on: re-decide and write again
+    undone_at: int = 0  # epoch seconds of the deal a reversal or update took back (0: none)
 
 
 @dataclass(frozen=True)
@@ -113,10 +150,9 @@ class Store:
         self.redis = redis
         self._append_event: AsyncScript = redis.register_script(load_lua("append_event"))
         self._apply_contest: AsyncScript = redis.register_script(load_lua("apply_contest"))
+        self._apply_xp: AsyncScript = redis.register_script(load_lua("apply_xp"))
 
-    async def write_events(
-        self, planned: Sequence[tuple[Event, Sequence[ContestChange]]], *, log: bool = True
-    ) -> list[WriteResult]:
+    async def write_events(self, planned: Sequence[Plan], *, log: bool = True) -> list[WriteResult]:
         """Log and apply a batch of events in one round trip; returns, per event, whether it was new.
 
         With ``log=False`` only the contest changes are written (replays of events already logged).
@@ -124,25 +160,25 @@ class Store:
         if not planned:
             return []
         pipe = self.redis.pipeline(transaction=False)
-        shape: list[int] = []
-        for event, changes in planned:
+        for plan in planned:
             if log:
                 await self._append_event(
                     keys=[keys.EVENT_SEEN, keys.EVENT_LOG],
-                    args=[event.key, msgpack.packb(event.to_record())],
+                    args=[plan.event.key, msgpack.packb(plan.event.to_record())],
                     client=pipe,
                 )
-            for change in changes:
+            for change in plan.changes:
                 await self._apply_contest(
                     keys=contest_script_keys(change.contest_id, change.epoch),
                     args=[encode_change(change), keys.doorbell_channel(change.contest_id)],
                     client=pipe,
                 )
-            shape.append(len(changes))
+            if plan.xp is not None:
+                await self._apply_xp(keys=XP_SCRIPT_KEYS, args=[encode_xp(plan.xp)], client=pipe)
         replies = await pipe.execute(raise_on_error=False)
         results: list[WriteResult] = []
         position = 0
-        for (_, changes), count in zip(planned, shape, strict=True):
+        for plan in planned:
             new = True
             if log:
                 log_reply = replies[position]
@@ -152,13 +188,22 @@ class Store:
                 position += 1
             errors: list[str] = []
             stale: list[str] = []
-            for change, reply in zip(changes, replies[position : position + count], strict=True):
+            count = len(plan.changes)
+            for change, reply in zip(plan.changes, replies[position : position + count], strict=True):
                 if isinstance(reply, Exception):
                     errors.append(f"{change.contest_id}: {reply}")
                 elif int(reply[0]) == -1 and not change.replay:
                     stale.append(change.contest_id)
-            results.append(WriteResult(new=new, errors=tuple(errors), stale=tuple(stale)))
             position += count
+            undone_at = 0
+            if plan.xp is not None:
+                reply = replies[position]
+                if isinstance(reply, Exception):
+                    errors.append(f"xp: {reply}")
+                else:
+                    undone_at = int(reply[2])
+                position += 1
+            results.append(WriteResult(new=new, errors=tuple(errors), stale=tuple(stale), undone_at=undone_at))
         return results
 
     async def read_board(

@@ -18,6 +18,8 @@ from starlette.routing import Route
 from game.errors import ValidationError
 from game.events import Event, parse_event
 from game.scoring import ContestChange, decide
+from game.store import Plan
+from game.xp import decide_xp
 from server.http import ApiError, read_document, require
 from server.registry import Registry, Snapshot
 
@@ -76,7 +78,10 @@ async def ingest(
         events.append(event)
         if missed := late_contests(event, snapshot, now):
             late.append({"index": index, "id": event.id, "contests": missed})
-    results = await arena.store.write_events([(event, plan(event, snapshot, now)) for event in events])
+    zone, currency = arena.settings.zone, arena.settings.currency
+    results = await arena.store.write_events(
+        [Plan(event, plan(event, snapshot, now), decide_xp(event, zone, currency)) for event in events]
+    )
     # A contest whose epoch moved on (a rescore switched) answers "stale": reload and write those again.
     for _attempt in range(3):
         retry = [i for i, r in enumerate(results) if r.stale]
@@ -85,13 +90,16 @@ async def ingest(
         snapshot = await arena.registry.current(force=True)
         again = await arena.store.write_events(
             [
-                (events[i], [c for c in plan(events[i], snapshot, now) if c.contest_id in results[i].stale])
+                Plan(events[i], [c for c in plan(events[i], snapshot, now) if c.contest_id in results[i].stale])
                 for i in retry
             ],
             log=False,
         )
         for i, result in zip(retry, again, strict=True):
             results[i] = replace(results[i], stale=result.stale, errors=results[i].errors + result.errors)
+    for event, result in zip(events, results, strict=True):
+        if result.new and event.type in ("deal.won", "deal.reversed", "deal.updated"):
+            arena.badges.touch(event.rep, int(event.occurred_at.timestamp()), result.undone_at)
     accepted = sum(1 for r in results if r.new)
     warnings = [
         {"id": event.id, "error": error}

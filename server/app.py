@@ -22,8 +22,18 @@ from starlette.routing import Route, WebSocketRoute
 
 from game import keys
 from game.store import Store
-from server import api_contests, api_directory, api_displays, api_events, api_ledger, pages
+from server import (
+    api_connectors,
+    api_contests,
+    api_directory,
+    api_displays,
+    api_events,
+    api_ledger,
+    api_progress,
+    pages,
+)
 from server.auth import store_api_key
+from server.badge_worker import BadgeWorker
 from server.config import Settings
 from server.http import ApiError, api_error_handler
 from server.hub import Hub
@@ -63,6 +73,7 @@ class Arena:
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.hub = Hub(self.redis, self.store, self.registry, tick_ms=settings.tick_ms, board_rows=settings.board_rows)
         self.background: set[asyncio.Task[None]] = set()
+        self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
         self.connections = ConnectionLimiter(per_ip=10_000 if settings.host.startswith("127.") else 200)
 
     async def bootstrap(self) -> None:
@@ -128,10 +139,12 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         app.state.arena = arena
         bootstrap = asyncio.create_task(arena.bootstrap_when_ready())
         await arena.hub.start()
+        arena.badges.start()
         try:
             yield
         finally:
             bootstrap.cancel()
+            await arena.badges.stop()
             await arena.hub.stop()
             await arena.redis.aclose()
 
@@ -144,6 +157,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         *api_directory.routes,
         *api_displays.routes,
         *api_ledger.routes,
+        *api_progress.routes,
         *pages.routes,
     ]
     return Starlette(

@@ -155,7 +155,7 @@ class Hub:
         while True:
             try:
                 if not connected:
-                    await self._pubsub.subscribe(keys.CONFIG_CHANNEL, *self._channels)
+                    await self._pubsub.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL, *self._channels)
                     connected = True
                     self._mark_dirty(list(self.boards))  # changes while deaf: resend everything
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -170,6 +170,9 @@ class Hub:
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
             if channel == keys.CONFIG_CHANNEL:
                 self._mark_dirty(list(self.boards))
+                continue
+            if channel == keys.BADGE_CHANNEL:
+                self._announce_badge(message["data"])
                 continue
             contest_id = channel.rsplit(":", 1)[-1]
             self._mark_dirty([b for b in self.boards if (parse_board(b) or ("",))[0] == contest_id])
@@ -208,11 +211,44 @@ class Hub:
         if len(pending) < MAX_PENDING_CELEBRATIONS:
             pending.append(frames)
 
+    def _announce_badge(self, data: bytes | str) -> None:
+        """A badge awarded (or revoked) goes to every screen: recognition is public."""
+        try:
+            change = json.loads(data)
+        except ValueError:
+            return
+        snapshot = self.registry.cached()
+        rep = snapshot.directory.reps.get(change.get("rep", ""))
+        badge = next((b for b in snapshot.badges if b.id == change.get("badge")), None)
+        base = {
+            "op": "badge",
+            "action": change.get("action"),
+            "rep": change.get("rep"),
+            "team": rep.team if rep else None,
+            "badge": change.get("badge"),
+            "period": change.get("period"),
+            "title": {"zh-CN": badge.name_zh, "en": badge.name_en} if badge else None,
+        }
+        frames: dict[Variant, Frame] = {}
+        for variant in VARIANTS:
+            rep_id = change.get("rep", "")
+            name = snapshot.directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
+            frames[variant] = encode({**base, "name": name}, variant[0])
+        pending = self._celebrations.setdefault("*", [])
+        if len(pending) < MAX_PENDING_CELEBRATIONS:
+            pending.append(frames)
+        self._wake.set()
+
     def _release_celebrations(self) -> None:
         """Celebrations go out right after the board frames of the same tick, so the row moves first."""
         celebrations, self._celebrations = self._celebrations, {}
         for contest_id, frames_list in celebrations.items():
-            for viewer in self.contest_viewers.get(contest_id, ()):
+            viewers = (
+                {v for vs in self.contest_viewers.values() for v in vs}
+                if contest_id == "*"
+                else self.contest_viewers.get(contest_id, ())
+            )
+            for viewer in viewers:
                 for frames in frames_list:
                     viewer.offer_notice(frames[viewer.variant])
 

@@ -14,6 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from game import keys
+from game.badges.definitions import DEFAULT_BADGES, BadgeDefinition, parse_badge
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 
@@ -25,6 +26,7 @@ class Snapshot:
     contests: dict[str, Contest] = field(default_factory=dict)
     # Contests being rescored: the next version, written into its own epoch alongside the live one.
     rebuilding: dict[str, Contest] = field(default_factory=dict)
+    badges: list[BadgeDefinition] = field(default_factory=list)
 
 
 class Registry:
@@ -52,7 +54,8 @@ class Registry:
         pipe.hgetall(keys.TEAMS)
         pipe.hgetall(keys.REPS)
         pipe.hgetall(keys.CONTESTS)
-        version, teams_raw, reps_raw, contests_raw = await pipe.execute()
+        pipe.hgetall(keys.BADGE_DEFINITIONS)
+        version, teams_raw, reps_raw, contests_raw, badges_raw = await pipe.execute()
         teams = {t["id"]: Team(t["id"], t["name"], t.get("color", "")) for t in map(_load, teams_raw.values())}
         reps = {
             r["id"]: Rep(
@@ -73,7 +76,9 @@ class Registry:
             contests[contest.id] = contest
             if document.get("rebuilding"):
                 rebuilding[contest.id] = self.contest_from({**document, **document["rebuilding"]})
-        self._snapshot = Snapshot(version, Directory(reps=reps, teams=teams), contests, rebuilding)
+        stored_badges = [_load(raw) for raw in badges_raw.values()]
+        badges = [parse_badge(b) for b in (stored_badges or DEFAULT_BADGES) if not b.get("disabled")]
+        self._snapshot = Snapshot(version, Directory(reps=reps, teams=teams), contests, rebuilding, badges)
         self._loaded = True
 
     async def _write(
@@ -106,6 +111,15 @@ class Registry:
 
     async def put_team(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.TEAMS, document["id"], document, actor, "team.put")
+
+    async def put_badge(self, document: dict[str, Any], actor: str) -> None:
+        """Store a badge definition; the first one stored replaces the built-in defaults, so those are
+        copied in first (a workspace then edits its own list)."""
+        if not await self.redis.exists(keys.BADGE_DEFINITIONS):
+            await self.redis.hset(
+                keys.BADGE_DEFINITIONS, mapping={b["id"]: json.dumps(b, ensure_ascii=False) for b in DEFAULT_BADGES}
+            )
+        await self._write(keys.BADGE_DEFINITIONS, document["id"], document, actor, "badge.put")
 
     async def put_rep(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.REPS, document["id"], document, actor, "rep.put")

@@ -23,7 +23,7 @@ from game import keys
 from game.contests import Contest
 from game.events import Event
 from game.scoring import decide
-from game.store import Store
+from game.store import Plan, Store
 from server.registry import Registry
 
 log = logging.getLogger("arena.rescore")
@@ -61,7 +61,7 @@ async def replay_into(
         for event in events:
             changes = [replace(c, replay=True, quiet=True) for c in decide(event, [contest], directory)]
             if changes:
-                planned.append((event, changes))
+                planned.append(Plan(event, changes))
         await store.write_events(planned, log=False)
         count += len(events)
         if progress is not None:

@@ -1,0 +1,67 @@
+"""Badges: one module per kind, each a pure judge of a rep's standing facts in one period.
+
+A badge is awarded once per period (its instance key is ``<badge id>:<period key>``) and, because it is
+always judged from the deals that still stand, a reversal that takes away its basis revokes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from game.badges import big_deal, first_deal, hat_trick, new_logo, streak, threshold
+from game.badges.definitions import LIVE_KINDS, BadgeDefinition
+from game.badges.facts import Fact, Period, period_of
+
+Judge = Callable[[BadgeDefinition, Sequence[Fact], Period, int, ZoneInfo], "tuple[str, ...] | None"]
+
+JUDGES: dict[str, Judge] = {
+    "first_deal": first_deal.judge,
+    "threshold": threshold.judge,
+    "big_deal": big_deal.judge,
+    "hat_trick": hat_trick.judge,
+    "streak": streak.judge,
+    "new_logo": new_logo.judge,
+}
+assert set(JUDGES) == set(LIVE_KINDS)
+
+
+@dataclass(frozen=True)
+class Award:
+    badge: str
+    period: str
+    basis: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.badge}:{self.period}"
+
+
+def judge_live_badges(
+    definitions: Sequence[BadgeDefinition],
+    facts: Sequence[Fact],
+    moment: datetime,
+    zone: ZoneInfo,
+    lifetime_deals: int,
+) -> tuple[set[str], dict[str, Award]]:
+    """The live badges a rep holds for the periods around ``moment``.
+
+    Returns the instance keys that were judged (so stored awards of those keys that are not earned any
+    more can be revoked) and the awards earned.
+    """
+    judged: set[str] = set()
+    earned: dict[str, Award] = {}
+    for badge in definitions:
+        judge = JUDGES.get(badge.kind)
+        if judge is None:
+            continue
+        period = period_of(badge.period, moment, zone)
+        in_period = facts if badge.kind == "streak" else [f for f in facts if period.contains(f.at, zone)]
+        key = f"{badge.id}:{period.key}"
+        judged.add(key)
+        basis = judge(badge, in_period, period, lifetime_deals, zone)
+        if basis:
+            earned[key] = Award(badge.id, period.key, basis)
+    return judged, earned

@@ -1,0 +1,99 @@
+"""XP, levels and badges through the real server: awarded live, revoked by reversals, pushed to screens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from websockets.asyncio.client import connect
+
+from tests.conftest import ADMIN_KEY, RunningServer, deal, make_org, unique
+
+
+def profile(admin: httpx.Client, rep: str) -> dict:
+    response = admin.get(f"/api/v1/reps/{rep}/profile")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def badges_of(admin: httpx.Client, rep: str) -> set[str]:
+    return {b["badge"] for b in profile(admin, rep)["badges"]}
+
+
+def eventually(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def now_iso(minutes_ago: int = 0) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
+
+
+def test_xp_windows_and_level_follow_deals_and_reversals(admin: httpx.Client, ingest: httpx.Client) -> None:
+    org = make_org(admin)
+    rep = org.reps[0]
+    won = deal(rep, "600000", occurred_at=now_iso(5), new_customer=True)  # 10 + 600 + 20 new-customer bonus
+    ingest.post("/api/v1/events", json=[won, {"id": unique("call"), "type": "call.logged", "rep": rep}])
+    me = profile(admin, rep)
+    assert me["xp"]["day"] == me["xp"]["week"] == me["xp"]["all"] == 631
+    assert me["level"]["name_en"] == "Silver" and me["level"]["next_at"] == 2000
+    board = admin.get("/api/v1/xp/month", params={"limit": 500}).json()
+    assert any(row["id"] == rep and row["score"] == 631 for row in board["rows"])
+    ingest.post("/api/v1/events", json={"id": unique("rev"), "type": "deal.reversed", "rep": rep, "ref": won["id"]})
+    assert profile(admin, rep)["xp"]["all"] == 1
+
+
+def test_big_deal_badge_is_awarded_live_and_revoked_with_the_deal(
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client
+) -> None:
+    org = make_org(admin)
+    rep = org.reps[1]
+    big = deal(rep, "150000", occurred_at=now_iso(1))
+
+    async def watch() -> list[dict]:
+        seen: list[dict] = []
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"}))
+            await asyncio.get_running_loop().run_in_executor(None, lambda: ingest.post("/api/v1/events", json=big))
+            async with asyncio.timeout(10):
+                while len([m for m in seen if m["op"] == "badge"]) < 2:
+                    message = json.loads(await ws.recv())
+                    if message["op"] == "badge" and message["rep"] == rep:
+                        seen.append(message)
+        return seen
+
+    messages = asyncio.run(watch())
+    assert {m["badge"] for m in messages} == {"first-deal", "big-deal"}
+    assert all(m["action"] == "awarded" and m["name"] == "销售 0-1" for m in messages)
+    assert eventually(lambda: badges_of(admin, rep) == {"first-deal", "big-deal"})
+    ingest.post("/api/v1/events", json={"id": unique("rev"), "type": "deal.reversed", "rep": rep, "ref": big["id"]})
+    assert eventually(lambda: badges_of(admin, rep) == set())
+
+
+def test_hat_trick_for_three_deals_in_a_day(admin: httpx.Client, ingest: httpx.Client) -> None:
+    org = make_org(admin)
+    rep = org.reps[2]
+    ingest.post("/api/v1/events", json=[deal(rep, "1000", occurred_at=now_iso(m)) for m in (1, 2, 3)])
+    assert eventually(lambda: "hat-trick" in badges_of(admin, rep))
+
+
+def test_badge_definitions_are_data(admin: httpx.Client, ingest: httpx.Client) -> None:
+    response = admin.put(
+        "/api/v1/badges/whale",
+        json={"kind": "big_deal", "amount": 5000000, "period": "quarter", "name": {"zh-CN": "鲸鱼", "en": "Whale"}},
+    )
+    assert response.status_code == 200, response.text
+    listed = {b["id"] for b in admin.get("/api/v1/badges").json()["badges"]}
+    assert {"whale", "big-deal", "first-deal"} <= listed
+    bad = admin.put("/api/v1/badges/nope", json={"kind": "streak", "name": {"zh-CN": "x", "en": "x"}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "days"
+    org = make_org(admin)
+    ingest.post("/api/v1/events", json=deal(org.reps[0], "5000000", occurred_at=now_iso(1)))
+    assert eventually(lambda: "whale" in badges_of(admin, org.reps[0]))
