@@ -34,13 +34,14 @@ class ContestKeys:
         self.rep_board = _contest(contest_id, base + "board:reps")  # zset: rep -> composite score
         self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
         self.team_board = _contest(contest_id, base + "board:teams")  # zset: team -> composite score
-        self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points used under a daily cap
+        self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points asked by standing events
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):
         self.rep_times_prefix = _contest(contest_id, base + "times:rep:")  # zset per rep: deal key -> occurred epoch
         self.team_times_prefix = _contest(contest_id, base + "times:team:")  # zset per team: deal key -> epoch
         self.team_members_prefix = _contest(contest_id, base + "members:")  # zset per team: rep -> exact score
         self.ledger_prefix = _contest(contest_id, base + "ledger:")  # stream per rep: every change and why
         self.division_board_prefix = _contest(contest_id, base + "board:div:")  # zset per division
+        self.cap_group_prefix = _contest(contest_id, base + "capgroup:")  # zset per day|rule|rep: deal|pts -> time
 
     def division_board(self, division: str) -> str:
         return self.division_board_prefix + division

@@ -73,7 +73,7 @@ def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
     return [
         k.seen, k.deals, k.rep_totals, k.rep_board, k.team_totals, k.team_board, k.caps, k.seq,
         k.rep_times_prefix, k.team_times_prefix, k.team_members_prefix, k.meta, k.ledger_prefix,
-        k.division_board_prefix,
+        k.division_board_prefix, k.cap_group_prefix,
     ]  # fmt: skip
 
 
@@ -230,8 +230,9 @@ class Store:
         position = await self.redis.zrevrank(board_key(keys.ContestKeys(contest_id, epoch), board), member)
         return None if position is None else int(position)
 
-    async def ensure_members(
+    def queue_members(
         self,
+        pipe: Any,
         contest_id: str,
         epoch: int,
         reps: Sequence[str],
@@ -239,9 +240,8 @@ class Store:
         divisions: dict[str, str],
         ring: bool = True,
     ) -> None:
-        """Put participants on the boards with zero points (never lowering an existing score)."""
+        """Queue on ``pipe``: participants onto the boards with zero points (never lowering a score)."""
         k = keys.ContestKeys(contest_id, epoch)
-        pipe = self.redis.pipeline(transaction=True)
         if reps:
             pipe.zadd(k.rep_board, dict.fromkeys(reps, 0), nx=True)
         if teams:
@@ -253,6 +253,18 @@ class Store:
         pipe.hincrby(k.seq, "teams", 1)
         if ring:
             pipe.publish(keys.doorbell_channel(contest_id), b'{"roster":true}')
+
+    async def ensure_members(
+        self,
+        contest_id: str,
+        epoch: int,
+        reps: Sequence[str],
+        teams: Sequence[str],
+        divisions: dict[str, str],
+        ring: bool = True,
+    ) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        self.queue_members(pipe, contest_id, epoch, reps, teams, divisions, ring)
         await pipe.execute()
 
     async def exact_totals(self, contest_id: str, epoch: int, board: str) -> dict[str, int]:

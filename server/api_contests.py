@@ -84,7 +84,7 @@ async def create_contest(request: Request) -> ArenaJSONResponse:
     state = "draft" if body.get("draft") is True else "active"
     document = {"definition": _definition(body, contest), "state": state, "version": 1, "epoch": 1, "history": []}
     await arena.registry.put_contest(document, principal.name, "contest.create")
-    await arena.sync_rosters()
+    await arena.sync_rosters(contest=contest.id)
     stored = (await arena.registry.current()).contests[contest.id]
     return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
 
@@ -103,7 +103,7 @@ async def _start_rescore(arena: Any, contest_id: str, definition: dict[str, Any]
     async def run() -> None:
         try:
             epoch = await rescore(arena.store, arena.registry, contest_id, definition, actor)
-            await arena.sync_rosters()
+            await arena.sync_rosters(contest=contest_id)
             await drop_epoch(arena.redis, contest_id, epoch - 1)
         except Exception:
             log.exception("rescore of %s failed", contest_id)
@@ -130,7 +130,7 @@ async def change_contest(request: Request) -> ArenaJSONResponse:
     if document.get("state") == "draft":
         document.update(definition=_definition(body, contest), version=int(document.get("version", 1)) + 1)
         await arena.registry.put_contest(document, principal.name, "contest.update")
-        await arena.sync_rosters()
+        await arena.sync_rosters(contest=contest_id)
         return ArenaJSONResponse({"id": contest_id, "version": document["version"], "rescore": None})
     await _start_rescore(arena, contest_id, _definition(body, contest), principal.name)
     return ArenaJSONResponse(
@@ -175,7 +175,7 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
         raise ApiError(409, f"cannot {action} a contest that is {state}")
     document["state"] = {"launch": "active", "pause": "paused", "resume": "active", "archive": "archived"}[action]
     await arena.registry.put_contest(document, principal.name, f"contest.{action}")
-    await arena.sync_rosters()
+    await arena.sync_rosters(contest=contest_id)
     contest = (await arena.registry.current()).contests[contest_id]
     return ArenaJSONResponse(contest_summary(contest, datetime.now(UTC)))
 

@@ -14,6 +14,7 @@ from game import keys
 from game.directory import Directory
 from game.errors import Collector, ValidationError
 from server.http import ApiError, read_document, require, validation_error
+from server.integrations.pipeline import release_held_events
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -53,7 +54,7 @@ async def put_team(request: Request) -> JSONResponse:
     existed = (await arena.registry.current()).directory.teams.get(team_id) is not None
     document = {"id": team_id, "name": name, "color": color or ""}
     await arena.registry.put_team(document, principal.name)
-    await arena.sync_rosters()
+    await arena.sync_rosters(teams=[team_id])
     return JSONResponse(document, status_code=200 if existed else 201)
 
 
@@ -92,7 +93,8 @@ async def put_rep(request: Request) -> JSONResponse:
         "updated_at": datetime.now(UTC).isoformat(),
     }
     await arena.registry.put_rep(document, principal.name)
-    await arena.sync_rosters()
+    await arena.sync_rosters(reps=[rep_id])
+    await release_held_events(arena, rep_id, document["aliases"])  # score what waited for these CRM users
     return JSONResponse(document, status_code=200 if existing else 201)
 
 

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,20 +96,40 @@ class Arena:
                 log.warning("redis not reachable yet (%s); retrying", exc)
                 await asyncio.sleep(1)
 
-    async def sync_rosters(self) -> None:
-        """Put every participant of each running or upcoming contest on its boards (zero points)."""
+    async def sync_rosters(
+        self, reps: Iterable[str] | None = None, teams: Iterable[str] | None = None, contest: str | None = None
+    ) -> None:
+        """Put participants of running and upcoming contests on their boards (zero points), in one round
+        trip: only the given reps or teams, or everyone of one contest, or everyone everywhere."""
         snapshot = await self.registry.current()
         now = datetime.now(UTC)
         directory = snapshot.directory
-        for contest in snapshot.contests.values():
-            if contest.status_at(now) in ("ended", "archived"):
+        rep_filter = set(reps) if reps is not None else None
+        team_filter = set(teams) if teams is not None else None
+        pipe = self.redis.pipeline(transaction=False)
+        for candidate in snapshot.contests.values():
+            if candidate.status_at(now) in ("ended", "archived") or (contest and candidate.id != contest):
                 continue
-            reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
-            teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
-            if contest.kind == "head_to_head" and contest.side_type == "team":
-                teams = [t for t in teams if t in contest.sides]
-            divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
-            await self.store.ensure_members(contest.id, contest.epoch, reps, teams, divisions)
+            members = [
+                r.id
+                for r in directory.reps.values()
+                if r.active and candidate.includes(r.id, r.team) and (rep_filter is None or r.id in rep_filter)
+            ]
+            squads = [
+                t
+                for t in directory.teams
+                if (candidate.teams is None or t in candidate.teams) and (team_filter is None or t in team_filter)
+            ]
+            if candidate.kind == "head_to_head" and candidate.side_type == "team":
+                squads = [t for t in squads if t in candidate.sides]
+            if rep_filter is not None and team_filter is None:
+                squads = []
+            if team_filter is not None and rep_filter is None:
+                members = []
+            divisions = {rep: d for rep in members if (d := candidate.division_of(rep))}
+            if members or squads:
+                self.store.queue_members(pipe, candidate.id, candidate.epoch, members, squads, divisions)
+        await pipe.execute()
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -156,6 +176,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         *api_contests.routes,
         *api_directory.routes,
         *api_displays.routes,
+        *api_connectors.routes,
         *api_ledger.routes,
         *api_progress.routes,
         *pages.routes,

@@ -93,12 +93,7 @@ class BadgeWorker:
                     ]
                     lifetime = int(await pipe.hget(keys.XP_DEAL_COUNTS, rep) or 0)
                     held = {k.decode(): json.loads(v) for k, v in (await pipe.hgetall(badge_key)).items()}
-                    judged: set[str] = set()
-                    earned: dict[str, Any] = {}
-                    for instant in instants:
-                        keys_judged, awards = judge_live_badges(definitions, facts, instant, self.zone, lifetime)
-                        judged |= keys_judged
-                        earned.update(awards)
+                    judged, earned = judge_live_badges(definitions, facts, instants, self.zone, lifetime)
                     new = [earned[k] for k in earned if k not in held]
                     gone = [k for k in judged if k in held and k not in earned]
                     if not new and not gone:

@@ -25,7 +25,7 @@ def fact(deal: str, amount: str, local: str, new: bool = False) -> Fact:
 def held(badge: dict, facts: list[Fact], moment: str, lifetime: int = 0) -> dict:
     definition = parse_badge(badge)
     at = datetime.fromisoformat(moment).replace(tzinfo=SHANGHAI)
-    _, earned = judge_live_badges([definition], facts, at, SHANGHAI, lifetime)
+    _, earned = judge_live_badges([definition], facts, [at], SHANGHAI, lifetime)
     return earned
 
 

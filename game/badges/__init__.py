@@ -6,7 +6,7 @@ always judged from the deals that still stand, a reversal that takes away its ba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -42,26 +42,29 @@ class Award:
 def judge_live_badges(
     definitions: Sequence[BadgeDefinition],
     facts: Sequence[Fact],
-    moment: datetime,
+    moments: Iterable[datetime],
     zone: ZoneInfo,
     lifetime_deals: int,
 ) -> tuple[set[str], dict[str, Award]]:
-    """The live badges a rep holds for the periods around ``moment``.
+    """The live badges a rep holds for the periods around ``moments``.
 
-    Returns the instance keys that were judged (so stored awards of those keys that are not earned any
-    more can be revoked) and the awards earned.
+    Each (badge, period) is judged once however many moments fall into it, so a burst of deals costs
+    one judgement per period. Returns the instance keys judged (stored awards among them that are not
+    earned any more are to be revoked) and the awards earned.
     """
+    instants = list(moments)
     judged: set[str] = set()
     earned: dict[str, Award] = {}
     for badge in definitions:
         judge = JUDGES.get(badge.kind)
         if judge is None:
             continue
-        period = period_of(badge.period, moment, zone)
-        in_period = facts if badge.kind == "streak" else [f for f in facts if period.contains(f.at, zone)]
-        key = f"{badge.id}:{period.key}"
-        judged.add(key)
-        basis = judge(badge, in_period, period, lifetime_deals, zone)
-        if basis:
-            earned[key] = Award(badge.id, period.key, basis)
+        periods = {p.key: p for p in (period_of(badge.period, instant, zone) for instant in instants)}
+        for period in periods.values():
+            in_period = facts if badge.kind == "streak" else [f for f in facts if period.contains(f.at, zone)]
+            key = f"{badge.id}:{period.key}"
+            judged.add(key)
+            basis = judge(badge, in_period, period, lifetime_deals, zone)
+            if basis:
+                earned[key] = Award(badge.id, period.key, basis)
     return judged, earned

@@ -4,7 +4,7 @@
 --
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
---       14 division_board_prefix
+--       14 division_board_prefix, 15 cap_group_prefix
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
 -- Returns {status, points applied, changed, current epoch}:
@@ -65,28 +65,13 @@ if c.undo and old and old.tomb ~= 1 then undo = old end
 local apply = #c.hits > 0
 if apply and (not c.undo) and old then apply = false end  -- original arriving after its reversal
 
--- Points allowed under daily caps, counting what the undo gives back.
-local allowed, total = {}, 0
+-- Refuse, before writing anything, a score the composite could not hold exactly (bounded by the points
+-- asked for; a daily cap can only lower them).
 if apply then
-  for i, hit in ipairs(c.hits) do
-    local pts = hit[2]
-    if hit[3] > 0 then
-      local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
-      local used = tonumber(redis.call('HGET', KEYS[7], field) or '0')
-      if undo then
-        for _, u in ipairs(undo.hits) do
-          if u[3] == field then used = used - u[2] end
-        end
-      end
-      pts = math.max(0, math.min(pts, hit[3] - used))
-    end
-    allowed[i] = pts
-    total = total + pts
-  end
-  -- Refuse, before writing anything, a score the composite could not hold exactly.
+  local asked = 0
+  for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
   local base = tonumber(redis.call('HGET', KEYS[3], c.rep) or '0')
-  if undo and undo.rep == c.rep then base = base - undo.total end
-  if base + total > MAX_SCORE or shown(base + total, c.target) > MAX_SCORE then
+  if base + asked > MAX_SCORE or shown(base + asked, c.target) > MAX_SCORE then
     return redis.error_reply('score out of range: rep ' .. c.rep .. ' would exceed ' .. MAX_SCORE)
   end
 end
@@ -99,38 +84,84 @@ local function ledger(rep, points, hits, note)
     deal = c.deal}))
 end
 
-if undo then
-  redis.call('HINCRBY', KEYS[3], undo.rep, -undo.total)
-  for _, u in ipairs(undo.hits) do
-    if u[3] ~= '' and u[2] ~= 0 then redis.call('HINCRBY', KEYS[7], u[3], -u[2]) end
+-- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
+-- events, cap), whatever order they arrived in, and it reached that score at the standing event (in
+-- occurred_at order) whose points first filled it. So caps stay order-independent and reversible.
+local function refresh_group(rep, team, field, cap)
+  local filled = math.min(tonumber(redis.call('HGET', KEYS[7], field) or '0'), cap)
+  local member = 'cap|' .. field
+  local reached = nil
+  if filled > 0 then
+    local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
+    local sum = 0
+    for i = 1, #entries, 2 do
+      sum = sum + tonumber(string.match(entries[i], '|(%d+)$'))
+      if sum >= filled then reached = tonumber(entries[i + 1]); break end
+    end
   end
+  if reached then
+    redis.call('ZADD', KEYS[9] .. rep, reached, member)
+    if team ~= '' then redis.call('ZADD', KEYS[10] .. team, reached, member) end
+  else
+    redis.call('ZREM', KEYS[9] .. rep, member)
+    if team ~= '' then redis.call('ZREM', KEYS[10] .. team, member) end
+  end
+end
+
+local function join_group(field, asked, cap, sign)
+  local before = tonumber(redis.call('HGET', KEYS[7], field) or '0')
+  local after = before + sign * asked
+  redis.call('HINCRBY', KEYS[7], field, sign * asked)
+  local member = c.deal .. '|' .. asked
+  if sign > 0 then redis.call('ZADD', KEYS[15] .. field, c.at, member)
+  else redis.call('ZREM', KEYS[15] .. field, member) end
+  return math.min(after, cap) - math.min(before, cap)
+end
+
+if undo then
+  local delta = 0
+  for _, u in ipairs(undo.hits) do
+    if u[3] ~= '' then
+      delta = delta + join_group(u[3], u[4], u[5], -1)
+      refresh_group(undo.rep, undo.team, u[3], u[5])
+    else
+      delta = delta - u[2]
+    end
+  end
+  redis.call('HINCRBY', KEYS[3], undo.rep, delta)
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
-    redis.call('ZINCRBY', KEYS[11] .. undo.team, -undo.total, undo.rep)
+    redis.call('ZINCRBY', KEYS[11] .. undo.team, delta, undo.rep)
     redis.call('ZREM', KEYS[10] .. undo.team, c.deal)
   end
-  ledger(undo.rep, -undo.total, {}, 'undo')
+  ledger(undo.rep, delta, {}, 'undo')
 end
 
 local team = c.team or ''
+local total = 0
 if apply then
-  local hits = {}
+  local hits, uncapped = {}, 0
   for i, hit in ipairs(c.hits) do
-    local field = ''
     if hit[3] > 0 then
-      field = c.day .. '|' .. hit[1] .. '|' .. c.rep
-      if allowed[i] > 0 then redis.call('HINCRBY', KEYS[7], field, allowed[i]) end
+      local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
+      local delta = join_group(field, hit[2], hit[3], 1)
+      refresh_group(c.rep, team, field, hit[3])
+      hits[i] = {hit[1], delta, field, hit[2], hit[3]}
+      total = total + delta
+    else
+      hits[i] = {hit[1], hit[2], '', hit[2], 0}
+      uncapped = uncapped + hit[2]
+      total = total + hit[2]
     end
-    hits[i] = {hit[1], allowed[i], field, hit[2], hit[3]}
   end
   redis.call('HINCRBY', KEYS[3], c.rep, total)
-  if total ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, c.at, c.deal) end
+  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, c.at, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total, c.rep)
-    if total ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
+    if uncapped ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
   end
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({
-    rep = c.rep, team = team, total = total, hits = hits, event = c.event, size = c.size or 0,
+    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0,
     target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}))
   ledger(c.rep, total, hits, 'apply')
 elseif c.undo then
@@ -169,6 +200,6 @@ redis.call('HINCRBY', KEYS[8], 'teams', 1)
 if c.quiet ~= 1 then
   redis.call('PUBLISH', ARGV[2], cjson.encode({
     contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
-    type = c.type, amount = c.amount or '', undone = undo and undo.total or 0}))
+    type = c.type, amount = c.amount or ''}))
 end
 return {1, total, 1, current_epoch}

@@ -1,0 +1,100 @@
+"""Calls out to CRM APIs: a timeout on every try, bounded retries with jittered backoff, one overall budget.
+
+A webhook is answered while the CRM waits (HubSpot gives up after a few seconds), so the whole fetch is
+bounded by ``budget``: a CRM that stays slow or down makes us answer 503 and the CRM redelivers later,
+instead of a request that hangs. Retried: network errors, timeouts, 429 and 5xx (``Retry-After`` is
+honoured up to ``max_delay``). Not retried: other 4xx, which will not get better by asking again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class CrmApiError(RuntimeError):
+    """The CRM API refused or could not be reached within the retries and the budget."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CrmClient:
+    def __init__(
+        self,
+        *,
+        timeout: float = 2.5,
+        attempts: int = 3,
+        backoff: float = 0.2,
+        max_delay: float = 2.0,
+        budget: float = 4.0,
+        concurrency: int = 8,
+    ) -> None:
+        self.timeout = timeout
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_delay = max_delay
+        self.budget = budget
+        self.started = time.monotonic()
+        self.limit = asyncio.Semaphore(concurrency)
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout), follow_redirects=False, headers={"User-Agent": "sales-arena/0.1"}
+        )
+
+    async def __aenter__(self) -> CrmClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.http.aclose()
+
+    def _left(self) -> float:
+        return self.budget - (time.monotonic() - self.started)
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        retry_after = response.headers.get("retry-after", "") if response is not None else ""
+        if retry_after.isdigit():
+            return min(float(retry_after), self.max_delay)
+        return min(self.backoff * (2**attempt) * random.uniform(0.5, 1.0), self.max_delay)
+
+    async def get_json(self, url: str, *, headers: dict[str, str]) -> Any | None:
+        """The JSON document at ``url``; None when the CRM says it does not exist (404, 204)."""
+        problem = "no attempt made"
+        async with self.limit:
+            for attempt in range(self.attempts):
+                left = self._left()
+                if left <= 0:
+                    break
+                response: httpx.Response | None = None
+                try:
+                    response = await self.http.get(url, headers=headers, timeout=min(self.timeout, left))
+                except httpx.HTTPError as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+                else:
+                    if response.status_code in (204, 404):
+                        return None
+                    if response.status_code < 300:
+                        try:
+                            return json.loads(response.content, parse_float=Decimal)  # money stays exact
+                        except ValueError:
+                            raise CrmApiError(f"GET {url}: answer is not JSON", response.status_code) from None
+                    if response.status_code not in RETRIED_STATUSES:
+                        raise CrmApiError(f"GET {url}: HTTP {response.status_code}", response.status_code)
+                    problem = f"HTTP {response.status_code}"
+                if attempt + 1 < self.attempts:
+                    delay = self._delay(attempt, response)
+                    if delay >= self._left():
+                        break
+                    await asyncio.sleep(delay)
+        raise CrmApiError(f"GET {url}: gave up ({problem})")

@@ -1,0 +1,87 @@
+"""A tiny CRM API on 127.0.0.1 for the integration tests: answers like HubSpot's or Zoho's REST API.
+
+Records are set per path; a path can also be given a queue of failures answered first (to exercise
+retries), and every request is recorded with its headers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeCrm:
+    url: str = ""
+    documents: dict[str, Any] = field(default_factory=dict)  # path -> JSON answered with 200
+    failures: dict[str, deque[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, path: str, status: int, times: int = 1, headers: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.failures.setdefault(path, deque()).extend([(status, headers or {})] * times)
+
+    def calls(self, path: str) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.requests if r.path == path]
+
+
+@contextmanager
+def running_fake_crm() -> Iterator[FakeCrm]:
+    fake = FakeCrm()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            with fake.lock:
+                fake.requests.append(Recorded("GET", parts.path, parts.query, dict(self.headers.items())))
+                queue = fake.failures.get(parts.path)
+                failure = queue.popleft() if queue else None
+                document = fake.documents.get(parts.path)
+            if failure is not None:
+                status, headers = failure
+                self._answer(status, {"status": "error", "message": "try again"}, headers)
+            elif document is None:
+                self._answer(404, {"status": "error", "message": "Object not found", "category": "OBJECT_NOT_FOUND"})
+            else:
+                self._answer(200, document)
+
+        def _answer(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,127 @@
+"""Zoho CRM notifications: token and channel checked, Deals fetched from a local fake of the Zoho API."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import RunningServer, make_org
+from tests.fake_crm import FakeCrm, running_fake_crm
+from tests.integration_support import create_connector, scores, set_alias
+
+TOKEN, CHANNEL, ACCESS = "TOKEN_FOR_VERIFICATION_OF_1000000068001", "1000000068001", "1000.8cb99dtesttoken.9b8f"
+OWNER = "3719520000000178021"
+record_ids = itertools.count(3719520000000451011 + uuid.uuid4().int % 10**9 * 1000)
+modified = itertools.count(0)
+MODIFIED_BASE = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeCrm]:
+    with running_fake_crm() as crm:
+        yield crm
+
+
+def put_deal(fake: FakeCrm, deal_id: str, *, stage: str, amount: Any = 64000) -> None:
+    fake.documents[f"/crm/v2/Deals/{deal_id}"] = {
+        "data": [
+            {
+                "id": deal_id,
+                "Deal_Name": "上海仓储 年度合同",
+                "Owner": {"name": "Li Lei", "id": OWNER, "email": "lilei@example.com"},
+                "Amount": amount,
+                "Currency": "CNY",
+                "Stage": stage,
+                "Closing_Date": "2026-11-20",
+                "Modified_Time": (MODIFIED_BASE + timedelta(seconds=next(modified))).isoformat(),
+            }
+        ]
+    }
+
+
+def notification(*ids: str, operation: str = "update", token: str = TOKEN, channel: str = CHANNEL, **extra) -> dict:
+    return {
+        "server_time": 1795300000000,
+        "query_params": {},
+        "module": "Deals",
+        "resource_uri": "https://www.zohoapis.com/crm/v2/Deals",
+        "ids": list(ids),
+        "affected_fields": [{str(i): ["Stage"]} for i in ids],
+        "operation": operation,
+        "channel_id": channel,
+        "token": token,
+        **extra,
+    }
+
+
+def setup(admin: httpx.Client, fake: FakeCrm) -> tuple[Any, str]:
+    org = make_org(admin)
+    connector = create_connector(
+        admin, "zoho", {"token": TOKEN, "channel_id": CHANNEL, "access_token": ACCESS, "api_base": fake.url}
+    )
+    set_alias(admin, org, 0, {connector: OWNER})
+    return org, connector
+
+
+def post(server: RunningServer, connector: str, document: dict) -> httpx.Response:
+    return httpx.post(f"{server.base_url}/hooks/zoho/{connector}", json=document, timeout=20)
+
+
+def test_a_closed_won_deal_is_fetched_with_the_oauth_token_and_scored(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm
+) -> None:
+    org, connector = setup(admin, fake)
+    won, open_deal = str(next(record_ids)), str(next(record_ids))
+    put_deal(fake, won, stage="Closed Won")
+    put_deal(fake, open_deal, stage="Negotiation/Review", amount=99000)
+    response = post(server, connector, notification(won, open_deal))
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+    assert scores(admin, org.contest)[org.reps[0]] == 64
+    [call] = fake.calls(f"/crm/v2/Deals/{won}")
+    assert call.headers["Authorization"] == f"Zoho-oauthtoken {ACCESS}"
+    assert post(server, connector, notification(won)).json()["duplicates"] == 1  # same state again
+
+
+def test_a_wrong_token_or_channel_is_401_and_nothing_is_fetched(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm
+) -> None:
+    org, connector = setup(admin, fake)
+    deal = str(next(record_ids))
+    put_deal(fake, deal, stage="Closed Won")
+    assert post(server, connector, notification(deal, token="TOKEN_GUESSED")).status_code == 401
+    assert post(server, connector, notification(deal, channel="1000000068002")).status_code == 401
+    assert fake.calls(f"/crm/v2/Deals/{deal}") == []
+    assert scores(admin, org.contest)[org.reps[0]] == 0
+
+
+def test_moving_out_of_closed_won_or_deleting_reverses(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm
+) -> None:
+    org, connector = setup(admin, fake)
+    deal = str(next(record_ids))
+    put_deal(fake, deal, stage="Closed Won")
+    post(server, connector, notification(deal))
+    put_deal(fake, deal, stage="Closed Lost")
+    assert post(server, connector, notification(deal)).json()["accepted"] == 1
+    assert scores(admin, org.contest)[org.reps[0]] == 0
+    put_deal(fake, deal, stage="Closed Won", amount=70000)
+    post(server, connector, notification(deal))
+    assert scores(admin, org.contest)[org.reps[0]] == 70
+    assert post(server, connector, notification(deal, operation="delete")).json()["accepted"] == 1
+    assert scores(admin, org.contest)[org.reps[0]] == 0
+
+
+def test_other_modules_are_ignored_and_malformed_bodies_are_400(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm
+) -> None:
+    _, connector = setup(admin, fake)
+    assert post(server, connector, notification("1", module="Contacts")).json()["ignored"] == 1
+    assert post(server, connector, {"ids": "not-a-list", "token": TOKEN, "channel_id": CHANNEL}).status_code == 400
+    assert fake.requests == []
