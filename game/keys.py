@@ -26,6 +26,7 @@ class ContestKeys:
         self.contest_id = contest_id
         self.epoch = epoch
         self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress
+        self.results = _contest(contest_id, "results")  # JSON: final standings, champions, prizes
         base = f"e{epoch}:"
         self.seq = _contest(contest_id, base + "seq")  # hash: board name -> sequence number
         self.seen = _contest(contest_id, base + "seen")  # hash: event key -> 1 (per-contest idempotency)
@@ -41,6 +42,7 @@ class ContestKeys:
         self.team_members_prefix = _contest(contest_id, base + "members:")  # zset per team: rep -> exact score
         self.ledger_prefix = _contest(contest_id, base + "ledger:")  # stream per rep: every change and why
         self.division_board_prefix = _contest(contest_id, base + "board:div:")  # zset per division
+        self.low_water = _contest(contest_id, base + "low_water")  # hash: rep -> when seen in the bottom half
         self.cap_group_prefix = _contest(contest_id, base + "capgroup:")  # zset per day|rule|rep: deal|pts -> time
 
     def division_board(self, division: str) -> str:
@@ -74,6 +76,8 @@ XP_BOARD_PREFIX = f"{PREFIX}:{{xp}}:board:"  # zset per window and period, e.g. 
 XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key -> "amount|epoch|new"
 XP_DEAL_COUNTS = f"{PREFIX}:{{xp}}:deal_counts"  # hash: rep -> lifetime won deals (not reversed)
 BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
+XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
+XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done
 
 
 def xp_board(window: str, period: str) -> str:
@@ -95,6 +99,7 @@ REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
+SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs
 
 # Identities and secrets (stored hashed).
 API_KEYS = f"{PREFIX}:{{auth}}:api_keys"  # hash: sha256(key) -> JSON {id, scope, name}

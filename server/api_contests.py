@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from game import keys
@@ -292,7 +295,73 @@ async def standing(request: Request) -> ArenaJSONResponse:
     )
 
 
+async def results(request: Request) -> ArenaJSONResponse:
+    """Final results once the contest closed (champions crowned); a preliminary view before that."""
+    await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
+    arena = request.app.state.arena
+    contest = await _contest(request)
+    stored = await arena.redis.get(keys.ContestKeys(contest.id).results)
+    body = json.loads(stored) if stored else {**await arena.scheduler.results(contest), "final": False}
+    directory = (await arena.registry.current()).directory
+    for row in body["standings"]:
+        rep = directory.reps.get(row["id"])
+        row.update(name=rep.name if rep else row["id"], team=rep.team if rep else None)
+    for row in body["teams"]:
+        team = directory.teams.get(row["id"])
+        row["name"] = team.name if team else row["id"]
+    return ArenaJSONResponse(body)
+
+
+async def results_csv(request: Request) -> Response:
+    """The standings with prizes as CSV (UTF-8 with BOM so spreadsheet programs read Chinese names)."""
+    data = json.loads((await results(request)).body)
+    prizes: dict[str, list[str]] = {}
+    for prize in data["prizes"]:
+        prizes.setdefault(prize["id"], []).append(prize["prize"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rank", "rep", "name", "team", "score", "prizes", "champion"])
+    for row in data["standings"]:
+        writer.writerow(
+            [
+                row["rank"],
+                row["id"],
+                row["name"],
+                row["team"] or "",
+                row["score"],
+                "; ".join(prizes.get(row["id"], [])),
+                "yes" if row["id"] == data["champion"] else "",
+            ]
+        )
+    filename = f"{data['contest']}-results.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def audit(request: Request) -> ArenaJSONResponse:
+    """Who changed what and when; ``?target=<id>`` narrows it to one contest, rep or team."""
+    await require(request, lambda p: p.can_manage, "read the audit log")
+    arena = request.app.state.arena
+    target = request.query_params.get("target")
+    entries = await arena.redis.xrevrange(keys.AUDIT_LOG, count=2000 if target else 200)
+    items = []
+    for entry_id, fields in entries:
+        item = {k.decode(): v.decode() for k, v in fields.items()}
+        if target and item.get("target") != target:
+            continue
+        item["id"] = entry_id.decode()
+        item["data"] = json.loads(item["data"]) if item.get("data") else None
+        items.append(item)
+    return ArenaJSONResponse({"entries": items[:200]})
+
+
 routes = [
+    Route("/api/v1/audit", audit, methods=["GET"]),
+    Route("/api/v1/contests/{id}/results", results, methods=["GET"]),
+    Route("/api/v1/contests/{id}/results.csv", results_csv, methods=["GET"]),
     Route("/api/v1/contests", create_contest, methods=["POST"]),
     Route("/api/v1/contests", list_contests, methods=["GET"]),
     Route("/api/v1/contests/{id}", get_contest, methods=["GET"]),

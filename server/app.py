@@ -38,6 +38,7 @@ from server.config import Settings
 from server.http import ApiError, api_error_handler
 from server.hub import Hub
 from server.registry import Registry
+from server.scheduler import Scheduler
 from server.security import hash_password
 from server.ws import websocket_endpoint
 
@@ -74,6 +75,7 @@ class Arena:
         self.hub = Hub(self.redis, self.store, self.registry, tick_ms=settings.tick_ms, board_rows=settings.board_rows)
         self.background: set[asyncio.Task[None]] = set()
         self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
+        self.scheduler = Scheduler(self, interval=settings.scheduler_seconds)
         self.connections = ConnectionLimiter(per_ip=10_000 if settings.host.startswith("127.") else 200)
 
     async def bootstrap(self) -> None:
@@ -160,10 +162,12 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         bootstrap = asyncio.create_task(arena.bootstrap_when_ready())
         await arena.hub.start()
         arena.badges.start()
+        arena.scheduler.start()
         try:
             yield
         finally:
             bootstrap.cancel()
+            await arena.scheduler.stop()
             await arena.badges.stop()
             await arena.hub.stop()
             await arena.redis.aclose()

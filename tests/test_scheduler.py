@@ -1,0 +1,171 @@
+"""Time-driven work on a server of its own with a one-second scheduler: champions, races, recurring
+contests, comebacks and the month's record breaker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from server.embedded_redis import EmbeddedRedis
+from tests.conftest import RunningServer, deal, launch_server, make_org, unique
+
+
+@pytest.fixture(scope="module")
+def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with EmbeddedRedis() as redis:
+        running = launch_server(redis.url, Path(tmp_path_factory.mktemp("scheduler")), ARENA_SCHEDULER_SECONDS="1")
+        yield running
+        running.stop()
+
+
+def eventually(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    return check()
+
+
+def iso(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).isoformat()
+
+
+def badges_of(admin: httpx.Client, rep: str) -> set[str]:
+    return {b["badge"] for b in admin.get(f"/api/v1/reps/{rep}/profile").json()["badges"]}
+
+
+def test_champions_are_crowned_when_a_contest_closes(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org = make_org(
+            admin,
+            starts_at=iso(-timedelta(days=1)),
+            ends_at=iso(timedelta(seconds=4)),
+            grace_hours=0,
+            prizes=[{"rank": 1, "prize": "iPhone"}, {"threshold": 50, "prize": "团队聚餐"}],
+        )
+        winner, runner_up = org.reps[4], org.reps[0]
+        ingest.post(
+            "/api/v1/events",
+            json=[
+                deal(winner, "90000", occurred_at=iso(-timedelta(hours=1))),
+                deal(runner_up, "60000", occurred_at=iso(-timedelta(hours=2))),
+            ],
+        )
+        preliminary = admin.get(f"/api/v1/contests/{org.contest}/results").json()
+        assert preliminary["final"] is False and preliminary["champion"] == winner
+        final = eventually(lambda: (r := admin.get(f"/api/v1/contests/{org.contest}/results").json())["final"] and r)
+        assert final["champion"] == winner and final["best_team"] == org.teams[1]
+        assert {(p["id"], p["prize"]) for p in final["prizes"]} == {
+            (winner, "iPhone"),
+            (winner, "团队聚餐"),
+            (runner_up, "团队聚餐"),
+        }
+        assert eventually(lambda: "champion" in badges_of(admin, winner))
+        assert "best-team" in badges_of(admin, org.reps[3])  # every member of the best team
+        csv = admin.get(f"/api/v1/contests/{org.contest}/results.csv")
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert f"1,{winner},销售 1-1," in csv.text and "iPhone; 团队聚餐" in csv.text
+
+
+def test_a_race_is_won_by_who_reached_the_target_first(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org = make_org(
+            admin,
+            kind="race",
+            target=50,
+            starts_at=iso(-timedelta(days=1)),
+            ends_at=iso(timedelta(seconds=4)),
+            grace_hours=0,
+        )
+        early, big = org.reps[0], org.reps[1]
+        ingest.post(
+            "/api/v1/events",
+            json=[
+                deal(early, "50000", occurred_at=iso(-timedelta(hours=5))),
+                deal(big, "30000", occurred_at=iso(-timedelta(hours=6))),
+                deal(big, "90000", occurred_at=iso(-timedelta(hours=4))),  # big passes 50 only now, though higher
+            ],
+        )
+        refunded = deal(org.reps[2], "80000", occurred_at=iso(-timedelta(hours=9)))
+        ingest.post("/api/v1/events", json=refunded)
+        ingest.post(
+            "/api/v1/events",
+            json={"id": unique("rev"), "type": "deal.reversed", "rep": org.reps[2], "ref": refunded["id"]},
+        )
+        final = eventually(lambda: (r := admin.get(f"/api/v1/contests/{org.contest}/results").json())["final"] and r)
+        assert final["champion"] == early
+        assert set(final["finishes"]) == {early, big}
+
+
+def test_a_monthly_contest_starts_next_month_by_itself(fast: RunningServer) -> None:
+    """Last month's 月度销冠赛 ended at midnight on the first; this month's exists and is live."""
+    with fast.admin() as admin:
+        series = unique("monthly")
+        this_month = (
+            datetime.now(UTC)
+            .astimezone(ZoneInfo("Asia/Shanghai"))
+            .replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        )
+        last_month = (this_month - timedelta(days=1)).replace(day=1)
+        response = admin.post(
+            "/api/v1/contests",
+            json={
+                "id": f"{series}-{last_month:%Y-%m}",
+                "name": "月度销冠赛",
+                "recurrence": "monthly",
+                "name_template": "{period} 月度销冠赛",
+                "starts_at": last_month.isoformat(),
+                "ends_at": this_month.isoformat(),
+                "rules": [{"on": "deal.won", "points_per": 1000}],
+            },
+        )
+        assert response.status_code == 201, response.text
+        expected = f"{series}-{this_month:%Y-%m}"
+        created = eventually(lambda: (r := admin.get(f"/api/v1/contests/{expected}")).status_code == 200 and r.json())
+        assert created, f"{expected} was not created"
+        assert datetime.fromisoformat(created["starts_at"]) == this_month
+        next_month = (this_month + timedelta(days=32)).replace(day=1)
+        assert datetime.fromisoformat(created["ends_at"]) == next_month
+        assert created["status"] == "live" and created["recurrence"] == "monthly"
+        assert created["name"] == f"{this_month:%Y-%m} 月度销冠赛"
+        time.sleep(1.5)  # another tick creates nothing more
+        assert len([c for c in admin.get("/api/v1/contests").json()["contests"] if c["id"].startswith(series)]) == 2
+
+
+def test_comeback_from_the_bottom_half_to_the_top_three(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org = make_org(admin, teams=2, reps_per_team=4)
+        underdog = org.reps[7]
+        ingest.post(
+            "/api/v1/events",
+            json=[
+                deal(rep, 10_000 * (i + 1), occurred_at=iso(-timedelta(hours=1))) for i, rep in enumerate(org.reps[:7])
+            ],
+        )
+        time.sleep(2.5)  # a scheduler tick sees the underdog in the bottom half
+        ingest.post("/api/v1/events", json=deal(underdog, "500000", occurred_at=iso(-timedelta(minutes=1))))
+        assert eventually(lambda: "comeback" in badges_of(admin, underdog))
+        assert "comeback" not in badges_of(admin, org.reps[6])  # top all along: no comeback
+
+
+def test_the_month_s_biggest_deal_makes_the_record_breaker(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org = make_org(admin)
+        last_month = datetime.now(UTC).replace(day=1) - timedelta(days=3)
+        ingest.post(
+            "/api/v1/events",
+            json=[
+                deal(org.reps[0], "700000", occurred_at=last_month.isoformat()),
+                deal(org.reps[1], "300000", occurred_at=last_month.isoformat()),
+            ],
+        )
+        assert eventually(lambda: "record-breaker" in badges_of(admin, org.reps[0]))
+        assert "record-breaker" not in badges_of(admin, org.reps[1])
