@@ -27,6 +27,7 @@ class ContestKeys:
         self.epoch = epoch
         self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress
         self.results = _contest(contest_id, "results")  # JSON: final standings, champions, prizes
+        self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"
         self.seq = _contest(contest_id, base + "seq")  # hash: board name -> sequence number
         self.seen = _contest(contest_id, base + "seen")  # hash: event key -> 1 (per-contest idempotency)
@@ -41,12 +42,17 @@ class ContestKeys:
         self.team_times_prefix = _contest(contest_id, base + "times:team:")  # zset per team: deal key -> epoch
         self.team_members_prefix = _contest(contest_id, base + "members:")  # zset per team: rep -> exact score
         self.ledger_prefix = _contest(contest_id, base + "ledger:")  # stream per rep: every change and why
+        self.history_prefix = _contest(contest_id, base + "history:")  # zset per board: recent diff spans
         self.division_board_prefix = _contest(contest_id, base + "board:div:")  # zset per division
         self.low_water = _contest(contest_id, base + "low_water")  # hash: rep -> when seen in the bottom half
         self.cap_group_prefix = _contest(contest_id, base + "capgroup:")  # zset per day|rule|rep: deal|pts -> time
 
     def division_board(self, division: str) -> str:
         return self.division_board_prefix + division
+
+    def history(self, board: str) -> str:
+        """Recent diffs of one board (zset by the seq they start from), for reconnecting clients."""
+        return self.history_prefix + board
 
     def ledger(self, rep_id: str) -> str:
         return self.ledger_prefix + rep_id
@@ -77,6 +83,8 @@ XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key 
 XP_DEAL_COUNTS = f"{PREFIX}:{{xp}}:deal_counts"  # hash: rep -> lifetime won deals (not reversed)
 BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
 XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
+XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
+XP_CHANNEL = f"{PREFIX}:bell:xp"
 XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done
 
 

@@ -73,7 +73,7 @@ def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
     return [
         k.seen, k.deals, k.rep_totals, k.rep_board, k.team_totals, k.team_board, k.caps, k.seq,
         k.rep_times_prefix, k.team_times_prefix, k.team_members_prefix, k.meta, k.ledger_prefix,
-        k.division_board_prefix, k.cap_group_prefix,
+        k.division_board_prefix, k.cap_group_prefix, k.recent_wins,
     ]  # fmt: skip
 
 
@@ -100,7 +100,7 @@ def encode_xp(change: XpChange) -> bytes:
 
 
 XP_SCRIPT_KEYS = [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
-                  keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX]  # fmt: skip
+                  keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ class Store:
                     client=pipe,
                 )
             if plan.xp is not None:
-                await self._apply_xp(keys=XP_SCRIPT_KEYS, args=[encode_xp(plan.xp)], client=pipe)
+                await self._apply_xp(keys=XP_SCRIPT_KEYS, args=[encode_xp(plan.xp), keys.XP_CHANNEL], client=pipe)
         replies = await pipe.execute(raise_on_error=False)
         results: list[WriteResult] = []
         position = 0

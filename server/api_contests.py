@@ -19,8 +19,8 @@ from game.contests import Contest, parse_contest
 from game.errors import ValidationError
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
+from server.boards import rest_rows
 from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
-from server.hub import board_rows
 from server.rescore import claim, drop_epoch, rescore
 
 log = logging.getLogger("arena.contests")
@@ -246,7 +246,7 @@ async def _board(request: Request, which: str, board: str) -> ArenaJSONResponse:
         start = max(0, position - limit // 2)
     read = await arena.store.read_board(contest.id, contest.epoch, which, start=start, limit=limit)
     snapshot = await arena.registry.current()
-    rows = board_rows(read.rows, which, snapshot, public=principal.role == "display", contest=contest)
+    rows = rest_rows(read.rows, which, snapshot, principal.role == "display", contest)
     return ArenaJSONResponse(
         {"contest": contest.id, "board": board, "epoch": read.epoch, "seq": read.seq, "total": read.total, "rows": rows}
     )

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from game import keys
 from game.errors import Collector, ValidationError
+from server.boards import parse_board
 from server.http import ApiError, read_document, require, validation_error
-from server.hub import parse_board
 from server.security import new_token, token_digest
 
 MAX_PLAYLIST = 20

@@ -72,11 +72,18 @@ class Arena:
         self.redis = Redis.from_url(redis_url, health_check_interval=30, socket_keepalive=True)
         self.store = Store(self.redis)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
-        self.hub = Hub(self.redis, self.store, self.registry, tick_ms=settings.tick_ms, board_rows=settings.board_rows)
+        self.hub = Hub(
+            self.redis,
+            self.store,
+            self.registry,
+            tick_ms=settings.tick_ms,
+            board_rows=settings.board_rows,
+            zone=settings.zone,
+        )
         self.background: set[asyncio.Task[None]] = set()
         self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
         self.scheduler = Scheduler(self, interval=settings.scheduler_seconds)
-        self.connections = ConnectionLimiter(per_ip=10_000 if settings.host.startswith("127.") else 200)
+        self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 
     async def bootstrap(self) -> None:
         """Apply the identities named in the environment: the admin user and the admin/ingest keys."""

@@ -34,9 +34,19 @@ class Principal:
         return self.role in ("admin", "ingest")
 
     def can_read_board(self, board: str) -> bool:
+        """Displays watch their playlist only; "me" boards are a rep's own; everyone else reads all."""
+        if board.startswith("me:"):
+            return self.role == "rep" and self.rep_id is not None
         if self.role in ("admin", "manager", "read", "rep"):
             return True
-        return self.role == "display" and board in self.playlist
+        return self.role == "display" and (board in self.playlist or _in_playlist(board, self.playlist))
+
+
+def _in_playlist(board: str, playlist: tuple[str, ...]) -> bool:
+    """A display showing a contest may also show that contest's recent-wins feed."""
+    if board.startswith("feed:"):
+        return f"contest:{board[5:]}" in playlist
+    return False
 
 
 async def store_api_key(redis: Redis, key: str, scope: str, name: str) -> None:

@@ -1,10 +1,11 @@
-"""The per-process websocket hub: doorbells in, coalesced board frames out.
+"""The per-process websocket hub: doorbells in, coalesced board updates out.
 
-One pub/sub connection per process listens to the doorbells of the contests that local viewers watch.
-A doorbell marks the contest's boards dirty; the flusher reads each dirty board **once**, encodes it
+One pub/sub connection per process listens to the doorbells of the boards local viewers watch. A
+doorbell marks boards dirty; the flusher reads each dirty board **once**, computes one diff, encodes it
 **once** per variant (json/msgpack × internal/public names) and hands the same bytes to every viewer.
 The first change after a quiet period goes out at once (leading edge); changes during the following
-``tick`` are merged into the next frame.
+``tick`` are merged into the next update. A board nobody watches any more lingers for a minute, still
+recording its diff history, so a screen that lost Wi-Fi recovers with a diff instead of a snapshot.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgpack
 from redis.asyncio import Redis
@@ -24,14 +28,26 @@ from redis.exceptions import RedisError
 
 from game import keys
 from game.store import Store
+from server import history
+from server.boards import (
+    BoardSpec,
+    BoardView,
+    diff_message,
+    me_message,
+    parse_board,
+    read_view,
+    snapshot_message,
+)
+from server.diffs import Span, chain, diff_rows
 from server.registry import Registry, Snapshot
 from server.viewer import Frame, Viewer
 
 log = logging.getLogger("arena.hub")
 
-Variant = tuple[bool, bool]
+Variant = tuple[bool, bool]  # (binary, public)
 VARIANTS: tuple[Variant, ...] = ((False, False), (False, True), (True, False), (True, True))
-MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; a burst beyond this is summarised by the board itself
+MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; beyond that the board itself tells the story
+LINGER_SECONDS = 60.0
 
 
 def encode(message: dict[str, Any], binary: bool) -> Frame:
@@ -40,44 +56,38 @@ def encode(message: dict[str, Any], binary: bool) -> Frame:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
-def parse_board(board: str) -> tuple[str, str] | None:
-    """``contest:<id>`` → (id, "reps"); ``contest:<id>:teams`` → (id, "teams");
-    ``contest:<id>:div:<division>`` → (id, "div:<division>")."""
-    parts = board.split(":")
-    if len(parts) < 2 or parts[0] != "contest" or not parts[1]:
-        return None
-    if len(parts) == 2:
-        return parts[1], "reps"
-    if len(parts) == 3 and parts[2] == "teams":
-        return parts[1], "teams"
-    if len(parts) == 4 and parts[2] == "div" and parts[3]:
-        return parts[1], f"div:{parts[3]}"
-    return None
-
-
-@dataclass
+@dataclass(eq=False)
 class BoardState:
+    spec: BoardSpec
     viewers: set[Viewer] = field(default_factory=set)
-    frames: dict[Variant, Frame] = field(default_factory=dict)
-    seq: int = -1
-    epoch: int = 0
+    me: dict[Viewer, str] = field(default_factory=dict)  # me boards: viewer -> rep id
+    view: BoardView | None = None
+    snapshots: dict[Variant, Frame] = field(default_factory=dict)
+    idle_since: float | None = None
+
+    @property
+    def channel(self) -> str:
+        return keys.XP_CHANNEL if self.spec.kind == "xp" else keys.doorbell_channel(self.spec.contest_id)
 
 
 class Hub:
-    def __init__(self, redis: Redis, store: Store, registry: Registry, *, tick_ms: int, board_rows: int) -> None:
+    def __init__(
+        self, redis: Redis, store: Store, registry: Registry, *, tick_ms: int, board_rows: int, zone: ZoneInfo
+    ) -> None:
         self.redis = redis
         self.store = store
         self.registry = registry
         self.tick = tick_ms / 1000
         self.board_rows = board_rows
+        self.zone = zone
         self.boards: dict[str, BoardState] = {}
-        self.contest_viewers: dict[str, set[Viewer]] = defaultdict(set)
+        self._channel_refs: Counter[str] = Counter()
         self._dirty: set[str] = set()
+        self._renamed = False
         self._celebrations: dict[str, list[dict[Variant, Frame]]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub = redis.pubsub()
-        self._channels: set[str] = set()
 
     async def start(self) -> None:
         self._tasks = [
@@ -96,57 +106,115 @@ class Hub:
 
     # --- viewers -------------------------------------------------------------------------------
 
-    async def subscribe(self, viewer: Viewer, board: str) -> str | None:
-        """Add a viewer to a board and queue its snapshot; returns an error text when impossible."""
-        parsed = parse_board(board)
-        if parsed is None:
-            return f"unknown board {board!r}: use contest:<id> or contest:<id>:teams"
-        contest_id, _ = parsed
+    async def subscribe(
+        self,
+        viewer: Viewer,
+        board: str,
+        *,
+        epoch: int | None = None,
+        seq: int | None = None,
+        rep: str | None = None,
+    ) -> str | None:
+        """Add a viewer to a board and queue what it needs: a snapshot, or the diff since (epoch, seq)."""
+        spec = parse_board(board)
+        if spec is None:
+            return f"unknown board {board!r}: contest:<id>[:teams|:div:<name>], xp:<window>, feed:<id>, me:<id>"
         snapshot = await self.registry.current()
-        if contest_id not in snapshot.contests:
-            return f"no contest {contest_id!r}"
-        state = self.boards.setdefault(board, BoardState())
+        if spec.kind != "xp" and spec.contest_id not in snapshot.contests:
+            return f"no contest {spec.contest_id!r}"
+        if spec.kind == "me" and not rep:
+            return "me boards are for reps: sign in as a rep"
+        state = self.boards.get(board)
+        if state is None:
+            state = self.boards[board] = BoardState(spec)
+            await self._watch(state.channel)
         state.viewers.add(viewer)
+        state.idle_since = None
         viewer.boards.add(board)
-        self.contest_viewers[contest_id].add(viewer)
-        channel = keys.doorbell_channel(contest_id)
-        if channel not in self._channels:
-            self._channels.add(channel)
-            with contextlib.suppress(RedisError, OSError):  # the listener re-subscribes after an outage
-                await self._pubsub.subscribe(channel)
-            state.frames.clear()  # doorbells before this moment were not heard
-        if viewer.variant not in state.frames:
-            await self._render(board, snapshot)
-        viewer.offer_frame(board, state.frames[viewer.variant])
+        if spec.kind == "me" and rep:
+            state.me[viewer] = rep
+        if state.view is None:
+            await self._refresh(state, snapshot)
+        if state.view is None:
+            return f"board {board!r} cannot be read"
+        await self._greet(viewer, state, snapshot, epoch, seq)
         return None
 
+    async def _greet(
+        self, viewer: Viewer, state: BoardState, snapshot: Snapshot, epoch: int | None, seq: int | None
+    ) -> None:
+        view, spec = state.view, state.spec
+        assert view is not None
+        if spec.kind == "me":
+            viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
+            return
+        asked = epoch is not None and seq is not None
+        if asked and epoch == view.epoch and seq is not None and seq <= view.seq:
+            span = Span(seq, seq) if seq == view.seq else None
+            if span is None:
+                with contextlib.suppress(RedisError, OSError):
+                    span = chain(
+                        await history.spans_since(self.redis, history.key_for(spec, view.epoch), seq), seq, view.seq
+                    )
+            if span is not None:
+                message = diff_message(spec, view, span.rows, span.removed, snapshot, viewer.public, recovered=True)
+                viewer.offer_frame(spec.board, encode(message, viewer.binary))
+                await self._recover_celebrations(viewer, spec, view, seq)
+                return
+        message = snapshot_message(spec, view, snapshot, viewer.public)
+        if asked:
+            message["recovered"] = False
+        viewer.offer_frame(spec.board, encode(message, viewer.binary))
+
+    async def _recover_celebrations(self, viewer: Viewer, spec: BoardSpec, view: BoardView, seq: int) -> None:
+        """Deal celebrations a screen missed while away, each once (they are keyed by board seq)."""
+        if spec.kind != "contest" or spec.which != "reps":
+            return
+        with contextlib.suppress(RedisError, OSError):
+            bells = await self.redis.lrange(keys.ContestKeys(spec.contest_id).recent_wins, 0, -1)
+            for raw in reversed(bells):
+                bell = json.loads(raw)
+                if bell.get("epoch") == view.epoch and seq < bell.get("seq", 0) <= view.seq:
+                    frames = self._celebration_frames(spec.contest_id, bell)
+                    if frames:
+                        viewer.offer_notice(frames[viewer.variant])
+
     def unsubscribe(self, viewer: Viewer, board: str) -> None:
-        state = self.boards.get(board)
         viewer.boards.discard(board)
+        state = self.boards.get(board)
         if state is None:
             return
         state.viewers.discard(viewer)
-        parsed = parse_board(board)
-        if parsed and not any(parsed[0] == (parse_board(b) or ("",))[0] for b in viewer.boards):
-            self.contest_viewers[parsed[0]].discard(viewer)
+        state.me.pop(viewer, None)
         if not state.viewers:
-            del self.boards[board]
-        self._schedule_channel_cleanup()
+            state.idle_since = time.monotonic()
 
     def drop(self, viewer: Viewer) -> None:
         for board in list(viewer.boards):
             self.unsubscribe(viewer, board)
         viewer.stop()
 
-    def _schedule_channel_cleanup(self) -> None:
-        watched = {keys.doorbell_channel(cid) for cid, vs in self.contest_viewers.items() if vs}
-        stale = self._channels - watched
-        if stale:
-            self._channels -= stale
-            for cid in [cid for cid, vs in self.contest_viewers.items() if not vs]:
-                del self.contest_viewers[cid]
-            task = asyncio.get_running_loop().create_task(self._pubsub.unsubscribe(*stale))
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+    async def _watch(self, channel: str) -> None:
+        self._channel_refs[channel] += 1
+        if self._channel_refs[channel] == 1:
+            with contextlib.suppress(RedisError, OSError):  # the listener re-subscribes after an outage
+                await self._pubsub.subscribe(channel)
+
+    async def _sweep(self) -> None:
+        """Forget boards nobody has watched for a while, and their channels."""
+        now = time.monotonic()
+        for board, state in list(self.boards.items()):
+            if state.viewers or state.idle_since is None or now - state.idle_since < LINGER_SECONDS:
+                continue
+            del self.boards[board]
+            self._channel_refs[state.channel] -= 1
+            if self._channel_refs[state.channel] <= 0:
+                del self._channel_refs[state.channel]
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(state.channel)
+
+    def viewers_of_contest(self, contest_id: str) -> set[Viewer]:
+        return {v for s in self.boards.values() if s.spec.contest_id == contest_id for v in s.viewers}
 
     # --- doorbells -----------------------------------------------------------------------------
 
@@ -155,9 +223,9 @@ class Hub:
         while True:
             try:
                 if not connected:
-                    await self._pubsub.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL, *self._channels)
+                    await self._pubsub.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL, *self._channel_refs)
                     connected = True
-                    self._mark_dirty(list(self.boards))  # changes while deaf: resend everything
+                    self._mark_dirty(list(self.boards))  # changes while deaf: refresh everything
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except (RedisError, OSError) as exc:
                 if connected:
@@ -169,47 +237,54 @@ class Hub:
                 continue
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
             if channel == keys.CONFIG_CHANNEL:
+                self._renamed = True
                 self._mark_dirty(list(self.boards))
-                continue
-            if channel == keys.BADGE_CHANNEL:
+            elif channel == keys.BADGE_CHANNEL:
                 self._announce_badge(message["data"])
-                continue
-            contest_id = channel.rsplit(":", 1)[-1]
-            self._mark_dirty([b for b in self.boards if (parse_board(b) or ("",))[0] == contest_id])
-            self._celebrate(contest_id, message["data"])
+            elif channel == keys.XP_CHANNEL:
+                self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
+            else:
+                contest_id = channel.rsplit(":", 1)[-1]
+                self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
+                self._celebrate(contest_id, message["data"])
 
     def _mark_dirty(self, boards: list[str]) -> None:
         if boards:
             self._dirty.update(boards)
             self._wake.set()
 
-    def _celebrate(self, contest_id: str, data: bytes | str) -> None:
-        try:
-            bell = json.loads(data)
-        except ValueError:
-            return
+    def _celebration_frames(self, contest_id: str, bell: dict[str, Any]) -> dict[Variant, Frame] | None:
         kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
         if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
-            return
-        rep_id = bell.get("rep", "")
+            return None
         directory = self.registry.cached().directory
+        rep_id = bell["rep"]
         rep = directory.reps.get(rep_id)
         base = {
             "op": "celebrate",
             "kind": kind,
             "board": f"contest:{contest_id}",
             "rep": rep_id,
-            "team": rep.team if rep else None,
+            "team": rep.team if rep else bell.get("team") or None,
             "amount": bell.get("amount") or None,
             "points": bell.get("points", 0),
             "event": bell.get("event"),
+            "seq": bell.get("seq"),
         }
         frames: dict[Variant, Frame] = {}
         for variant in VARIANTS:
             name = directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
             frames[variant] = encode({**base, "name": name}, variant[0])
+        return frames
+
+    def _celebrate(self, contest_id: str, data: bytes | str) -> None:
+        try:
+            bell = json.loads(data)
+        except ValueError:
+            return
+        frames = self._celebration_frames(contest_id, bell)
         pending = self._celebrations.setdefault(contest_id, [])
-        if len(pending) < MAX_PENDING_CELEBRATIONS:
+        if frames and len(pending) < MAX_PENDING_CELEBRATIONS:
             pending.append(frames)
 
     def _announce_badge(self, data: bytes | str) -> None:
@@ -219,12 +294,13 @@ class Hub:
         except ValueError:
             return
         snapshot = self.registry.cached()
-        rep = snapshot.directory.reps.get(change.get("rep", ""))
+        rep_id = change.get("rep", "")
+        rep = snapshot.directory.reps.get(rep_id)
         badge = next((b for b in snapshot.badges if b.id == change.get("badge")), None)
         base = {
             "op": "badge",
             "action": change.get("action"),
-            "rep": change.get("rep"),
+            "rep": rep_id,
             "team": rep.team if rep else None,
             "badge": change.get("badge"),
             "period": change.get("period"),
@@ -232,7 +308,6 @@ class Hub:
         }
         frames: dict[Variant, Frame] = {}
         for variant in VARIANTS:
-            rep_id = change.get("rep", "")
             name = snapshot.directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
             frames[variant] = encode({**base, "name": name}, variant[0])
         pending = self._celebrations.setdefault("*", [])
@@ -241,14 +316,13 @@ class Hub:
         self._wake.set()
 
     def _release_celebrations(self) -> None:
-        """Celebrations go out right after the board frames of the same tick, so the row moves first."""
+        """Celebrations go out right after the board updates of the same tick, so the row moves first."""
         celebrations, self._celebrations = self._celebrations, {}
         for contest_id, frames_list in celebrations.items():
-            viewers = (
-                {v for vs in self.contest_viewers.values() for v in vs}
-                if contest_id == "*"
-                else self.contest_viewers.get(contest_id, ())
-            )
+            if contest_id == "*":
+                viewers = {v for s in self.boards.values() for v in s.viewers}
+            else:
+                viewers = self.viewers_of_contest(contest_id)
             for viewer in viewers:
                 for frames in frames_list:
                     viewer.offer_notice(frames[viewer.variant])
@@ -260,104 +334,87 @@ class Hub:
             await self._wake.wait()
             self._wake.clear()
             boards, self._dirty = self._dirty, set()
+            renamed, self._renamed = self._renamed, False
             try:
                 snapshot = await self.registry.current()
                 for board in boards:
                     state = self.boards.get(board)
-                    if state is None or not state.viewers:
-                        continue
-                    previous_epoch = state.epoch
-                    if await self._render(board, snapshot):
-                        epoch_changed = previous_epoch not in (0, state.epoch)
-                        notice = {"op": "epoch", "board": board, "epoch": state.epoch}
-                        for viewer in list(state.viewers):
-                            viewer.offer_frame(board, state.frames[viewer.variant])
-                            if epoch_changed:  # after a rescore: the snapshot replaces everything
-                                viewer.offer_notice(encode(notice, viewer.binary))
+                    if state is not None:
+                        await self._refresh(state, snapshot, renamed=renamed)
+                await self._sweep()
             except (RedisError, OSError) as exc:
                 log.warning("board read failed (%s); retrying", exc)
                 self._dirty |= boards
+                self._renamed |= renamed
                 self._wake.set()
             self._release_celebrations()
             await asyncio.sleep(self.tick)
 
-    async def _render(self, board: str, snapshot: Snapshot) -> bool:
-        """Read the board once and encode every variant; False when nothing changed since last time."""
-        parsed = parse_board(board)
-        state = self.boards.get(board)
-        if parsed is None or state is None:
-            return False
-        contest_id, which = parsed
-        contest = snapshot.contests.get(contest_id)
-        if contest is None:
-            return False
-        read = await self.store.read_board(contest_id, contest.epoch, which, limit=self.board_rows)
-        if read.seq == state.seq and read.epoch == state.epoch and len(state.frames) == len(VARIANTS):
-            return False
-        meta = {
-            "id": contest.id,
-            "name": contest.name,
-            "kind": contest.kind,
-            "starts_at": contest.starts_at.isoformat(),
-            "ends_at": contest.ends_at.isoformat(),
-            "currency": contest.currency,
-            "scoring": contest.scoring,
-            "target": contest.target,
-            "goal": contest.goal,
-        }
-        team_names = {t.id: t.name for t in snapshot.directory.teams.values()} if which != "teams" else {}
-        for public in (False, True):
-            rows = board_rows(read.rows, which, snapshot, public, contest=contest)
-            message = {
-                "op": "snapshot",
-                "board": board,
-                "epoch": read.epoch,
-                "seq": read.seq,
-                "rows": rows,
-                "contest": meta,
-                "team_names": team_names,
-            }
-            for binary in (False, True):
-                state.frames[(binary, public)] = encode(message, binary)
-        state.seq, state.epoch = read.seq, read.epoch
-        return True
+    def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> Frame:
+        """The full board for one variant, encoded at most once per read."""
+        frame = state.snapshots.get(variant)
+        if frame is None:
+            assert state.view is not None
+            frame = state.snapshots[variant] = encode(
+                snapshot_message(state.spec, state.view, snapshot, variant[1]), variant[0]
+            )
+        return frame
+
+    def _me(self, state: BoardState, viewer: Viewer, snapshot: Snapshot) -> dict[str, Any]:
+        contest = snapshot.contests[state.spec.contest_id]
+        assert state.view is not None
+        recent = state.view.extra.get("recent", [])
+        return me_message(state.spec, state.view, state.me.get(viewer, ""), contest, datetime.now(UTC), recent)
+
+    async def _refresh(self, state: BoardState, snapshot: Snapshot, renamed: bool = False) -> None:
+        """Read a board once; send each viewer the diff (or, if it is behind, the whole board)."""
+        spec = state.spec
+        view = await read_view(
+            spec, self.store, snapshot, limit=self.board_rows, zone=self.zone, full=spec.kind == "me"
+        )
+        if view is None:
+            return
+        if spec.kind == "me":
+            feed = await read_view(
+                BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps"),
+                self.store,
+                snapshot,
+                limit=self.board_rows,
+                zone=self.zone,
+            )
+            view.extra["recent"] = feed.rows if feed else []
+        old, state.view, state.snapshots = state.view, view, {}
+        if old is None:
+            return
+        if spec.kind == "me":
+            for viewer in list(state.me):
+                viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
+            return
+        if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
+            notice = {"op": "epoch", "board": spec.board, "epoch": view.epoch}
+            for viewer in list(state.viewers):
+                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
+                viewer.offer_notice(encode(notice, viewer.binary))
+            return
+        changed, removed = diff_rows(old.rows, view.rows)
+        if view.seq > old.seq:  # recorded whatever is sent, so the history has no gaps
+            with contextlib.suppress(RedisError, OSError):
+                await history.record(
+                    self.redis, history.key_for(spec, view.epoch), Span(old.seq, view.seq, changed, removed)
+                )
+        if renamed:  # names changed: rows look different though their data did not
+            for viewer in list(state.viewers):
+                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
+            return
+        if view.seq == old.seq and not changed and not removed:
+            return
+        frames: dict[Variant, Frame] = {}
+        for viewer in list(state.viewers):
+            variant = viewer.variant
+            if variant not in frames:
+                frames[variant] = encode(diff_message(spec, view, changed, removed, snapshot, variant[1]), variant[0])
+            viewer.offer_update(spec.board, frames[variant], _later(self._snapshot_frame, state, variant, snapshot))
 
 
-def board_rows(
-    rows: list[Any], which: str, snapshot: Snapshot, public: bool, contest: Any = None
-) -> list[dict[str, Any]]:
-    """Rows in the public shape ``{rank, id, name, team, score}`` (team rows without ``team``).
-
-    Percent-of-target boards rank by tenths of a percent; their rows also carry ``percent``.
-    """
-    directory = snapshot.directory
-    percent = contest is not None and contest.scoring == "percent_of_target"
-    out: list[dict[str, Any]] = []
-    if which == "teams":
-        for row in rows:
-            team = directory.teams.get(row.id)
-            item: dict[str, Any] = {
-                "rank": row.rank,
-                "id": row.id,
-                "name": team.name if team else row.id,
-                "score": row.score,
-            }
-            if percent:
-                item["percent"] = row.score / 10
-            out.append(item)
-        return out
-    name_of: Callable[[str], str]
-    name_of = directory.public_name if public else (lambda rid: r.name if (r := directory.reps.get(rid)) else rid)
-    for row in rows:
-        rep = directory.reps.get(row.id)
-        item = {
-            "rank": row.rank,
-            "id": row.id,
-            "name": name_of(row.id),
-            "team": rep.team if rep else None,
-            "score": row.score,
-        }
-        if percent:
-            item["percent"] = row.score / 10
-        out.append(item)
-    return out
+def _later(function: Callable[..., Frame], *args: Any) -> Callable[[], Frame]:
+    return lambda: function(*args)

@@ -58,6 +58,14 @@ class Viewer:
             self._frames[board] = frame
             self._wakeup.set()
 
+    def offer_update(self, board: str, diff: Frame, snapshot: Callable[[], Frame]) -> None:
+        """A diff builds on the frame before it: if that one is still unsent, send the whole board instead
+        (latest wins, and the client's copy stays complete)."""
+        if self.closed:
+            return
+        self._frames[board] = snapshot() if board in self._frames else diff
+        self._wakeup.set()
+
     def offer_notice(self, frame: Frame) -> None:
         if self.closed:
             return

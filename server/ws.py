@@ -161,7 +161,10 @@ async def _handle(arena: Any, viewer: Viewer, principal: Any, request: dict[str,
         return ("forbidden", f"not allowed to watch {board}")
     if board not in viewer.boards and len(viewer.boards) >= MAX_BOARDS_PER_CLIENT:
         return ("too_many_boards", f"at most {MAX_BOARDS_PER_CLIENT} boards per connection")
-    problem = await arena.hub.subscribe(viewer, board)
+    epoch, seq = request.get("epoch"), request.get("seq")
+    if not all(value is None or (isinstance(value, int) and not isinstance(value, bool)) for value in (epoch, seq)):
+        return ("bad_request", "epoch and seq must be whole numbers (the last ones this client saw)")
+    problem = await arena.hub.subscribe(viewer, board, epoch=epoch, seq=seq, rep=principal.rep_id)
     return ("bad_board", problem) if problem else None
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,39 @@ async def next_op(ws: ClientConnection, op: str, timeout: float = 5.0) -> dict[s
                 return message
 
 
+class BoardCopy:
+    """A client's copy of one board, kept the way a screen keeps it: snapshots replace, diffs patch."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.epoch = self.seq = -1
+        self.log: list[dict[str, Any]] = []
+
+    def apply(self, message: dict[str, Any]) -> None:
+        self.log.append(message)
+        if message["op"] == "snapshot":
+            self.rows = {row["id"]: row for row in message["rows"]}
+        elif message["op"] == "diff":
+            assert message["epoch"] == self.epoch, "a diff must build on the epoch the client holds"
+            self.rows.update({row["id"]: row for row in message["rows"]})
+            for row_id in message["removed"]:
+                self.rows.pop(row_id, None)
+        else:
+            return
+        self.epoch, self.seq = message["epoch"], message["seq"]
+
+    def ordered(self) -> list[dict[str, Any]]:
+        return sorted(self.rows.values(), key=lambda r: (r["rank"], r["id"]))
+
+
+async def follow(ws: ClientConnection, copy: BoardCopy, until: Any, timeout: float = 5.0) -> None:
+    """Apply board messages to ``copy`` until ``until(copy)`` holds."""
+    async with asyncio.timeout(timeout):
+        while not until(copy):
+            raw = await ws.recv()
+            copy.apply(msgpack.unpackb(raw) if isinstance(raw, bytes) else json.loads(raw))
+
+
 def post(server: RunningServer, events: Any) -> dict[str, Any]:
     with server.ingest() as client:
         return client.post("/api/v1/events", json=events).json()
@@ -45,16 +80,18 @@ def test_subscribe_gets_a_snapshot_then_a_newer_one_after_a_deal(server: Running
             assert first["board"] == f"contest:{org.contest}" and first["epoch"] == 1
             assert {r["id"] for r in first["rows"]} == set(org.reps)
             loop = asyncio.get_running_loop()
+            copy = BoardCopy()
+            copy.apply(first)
             await loop.run_in_executor(None, post, server, deal(org.reps[2], "50000"))
-            update = await next_op(ws, "snapshot")
-            assert update["seq"] > first["seq"]
-            assert update["rows"][0] == {
+            await follow(ws, copy, lambda c: c.seq > first["seq"])
+            assert copy.ordered()[0] == {
                 "rank": 1,
                 "id": org.reps[2],
                 "name": "销售 0-2",
                 "team": org.teams[0],
                 "score": 50,
             }
+            assert [r["rank"] for r in copy.ordered()] == [1, 2, 2, 2, 2, 2]
             celebration = await next_op(ws, "celebrate")
             assert celebration["rep"] == org.reps[2] and celebration["amount"] == "50000"
 
@@ -76,12 +113,12 @@ def test_msgpack_subprotocol_and_team_board(server: RunningServer) -> None:
             await loop.run_in_executor(
                 None, post, server, [deal(reps[0], 1000), deal(reps[1], 5000), deal(reps[2], 3000)]
             )
-            while True:
-                update = await next_op(ws, "snapshot")
-                if update["rows"][0]["score"] == 8:
-                    break
-            assert update["rows"][0]["id"] == org.teams[1]
-            assert "team" not in update["rows"][0]
+            copy = BoardCopy()
+            copy.apply(first)
+            await follow(ws, copy, lambda c: c.ordered()[0]["score"] == 8)
+            top = copy.ordered()[0]
+            assert top["id"] == org.teams[1] and "team" not in top
+            assert all(isinstance(m, dict) for m in copy.log)  # binary frames decoded as msgpack maps
 
     asyncio.run(scenario())
 
@@ -149,11 +186,12 @@ def test_a_deal_posted_to_one_process_reaches_a_viewer_of_another(
         async def scenario() -> None:
             async with connect(f"{second.ws_url}?token={ADMIN_KEY}") as ws:
                 await ws.send(json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"}))
-                await next_op(ws, "snapshot")
+                copy = BoardCopy()
+                copy.apply(await next_op(ws, "snapshot"))
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(None, post, server, deal(org.reps[1], 20000))
-                update = await next_op(ws, "snapshot")
-                assert update["rows"][0]["id"] == org.reps[1] and update["rows"][0]["score"] == 20
+                await follow(ws, copy, lambda c: c.rows[org.reps[1]]["score"] == 20)
+                assert copy.ordered()[0]["id"] == org.reps[1]
 
         asyncio.run(scenario())
         assert httpx.get(second.base_url + "/readyz").status_code == 200
@@ -185,3 +223,165 @@ def test_readyz_turns_503_when_redis_goes_away(tmp_path: Path) -> None:
             assert "redis" in response.json()["reason"]
         finally:
             running.stop()
+
+
+def test_a_reconnecting_client_recovers_the_missed_diffs_and_celebrations_once(server: RunningServer) -> None:
+    with server.admin() as admin:
+        org = make_org(admin)
+    board = f"contest:{org.contest}"
+
+    async def scenario() -> None:
+        copy = BoardCopy()
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": board}))
+            copy.apply(await next_op(ws, "snapshot"))
+        # Away: three deals land while the client is disconnected.
+        loop = asyncio.get_running_loop()
+        for rep, amount in ((org.reps[0], 30000), (org.reps[1], 70000), (org.reps[0], 50000)):
+            await loop.run_in_executor(None, post, server, deal(rep, amount))
+        await asyncio.sleep(0.5)
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": board, "epoch": copy.epoch, "seq": copy.seq}))
+            recovery = await next_op(ws, "diff")
+            assert recovery["recovered"] is True
+            copy.apply(recovery)
+            assert [(r["id"], r["score"]) for r in copy.ordered()[:2]] == [(org.reps[0], 80), (org.reps[1], 70)]
+            missed = []
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message["op"] == "celebrate":
+                            missed.append(message["amount"])
+            assert missed == ["30000", "70000", "50000"]
+        # Up to date: an empty recovery, not silence.
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": board, "epoch": copy.epoch, "seq": copy.seq}))
+            empty = await next_op(ws, "diff")
+            assert empty["recovered"] is True and empty["rows"] == [] and empty["removed"] == []
+            # An epoch the server does not have: a fresh snapshot, and it says so.
+            await ws.send(json.dumps({"op": "subscribe", "board": board, "epoch": 99, "seq": 1}))
+            fresh = await next_op(ws, "snapshot")
+            assert fresh["recovered"] is False and len(fresh["rows"]) == len(org.reps)
+
+    asyncio.run(scenario())
+
+
+def test_a_rep_gets_their_own_standing_with_every_change(server: RunningServer) -> None:
+    with server.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=3, default_target=100)
+    me, rival = org.reps[0], org.reps[1]
+    cookie = rep_session_cookie(server, me)
+
+    async def scenario() -> None:
+        async with connect(server.ws_url, additional_headers={"Cookie": cookie}) as ws:
+            hello = await next_op(ws, "hello")
+            assert hello["role"] == "rep"
+            await ws.send(json.dumps({"op": "subscribe", "board": f"me:{org.contest}"}))
+            first = await next_op(ws, "me")
+            assert first["rep"] == me and first["rank"] == 1 and first["target"] == 100
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, post, server, [deal(rival, 42000), deal(me, 20000)])
+            async with asyncio.timeout(5):
+                while True:
+                    update = await next_op(ws, "me")
+                    if update["score"] == 20 and update["rank"] == 2:
+                        break
+            assert update["gap_to_next"] == 22 and update["of"] == 3
+            assert update["pace"]["target"] == 100 and update["pace"]["percent"] == 20.0
+            assert [r["amount"] for r in update["recent"]] == ["20000"]
+            await ws.send(json.dumps({"op": "subscribe", "board": f"me:{org.contest}:{rival}"}))
+            assert (await next_op(ws, "error"))["code"] in ("bad_board", "forbidden")
+
+    asyncio.run(scenario())
+
+
+def rep_session_cookie(server: RunningServer, rep: str) -> str:
+    """Sign in as a rep the way the login page does: a user record, and a signed session cookie in
+    Starlette's SessionMiddleware format."""
+    import base64
+
+    import redis as redis_sync
+    from itsdangerous import TimestampSigner
+
+    from game import keys
+    from server.security import hash_password
+
+    user = {"username": f"u-{rep}", "role": "rep", "rep": rep, "password": hash_password("x"), "sv": 0}
+    with redis_sync.Redis.from_url(server.redis_url) as client:
+        client.hset(keys.USERS, user["username"], json.dumps(user))
+    session = {"user": {"role": "rep", "name": user["username"], "rep": rep, "sv": 0}}
+    payload = base64.b64encode(json.dumps(session).encode())
+    signed = TimestampSigner(server.env["ARENA_SECRET_KEY"]).sign(payload).decode()
+    return f"arena_session={signed}"
+
+
+def test_xp_and_feed_boards_move_live(server: RunningServer) -> None:
+    with server.admin() as admin:
+        org = make_org(admin)
+    rep = org.reps[3]
+
+    async def scenario() -> None:
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": "xp:day"}))
+            await ws.send(json.dumps({"op": "subscribe", "board": f"feed:{org.contest}"}))
+            xp, feed = BoardCopy(), BoardCopy()
+            async with asyncio.timeout(5):
+                while xp.seq < 0 or feed.seq < 0:
+                    message = json.loads(await ws.recv())
+                    if message.get("board") == "xp:day":
+                        xp.apply(message)
+                    elif message.get("board") == f"feed:{org.contest}":
+                        feed.apply(message)
+            loop = asyncio.get_running_loop()
+            now = datetime.now(UTC).isoformat()
+            await loop.run_in_executor(None, post, server, deal(rep, "20000000", occurred_at=now))
+            async with asyncio.timeout(5):
+                while rep not in xp.rows or not feed.rows:
+                    message = json.loads(await ws.recv())
+                    if message.get("board") == "xp:day":
+                        xp.apply(message)
+                    elif message.get("board") == f"feed:{org.contest}":
+                        feed.apply(message)
+            assert xp.rows[rep]["score"] == 20010 and xp.rows[rep]["name"] == "销售 1-0"
+            [win] = feed.ordered()
+            assert win["name"] == "销售 1-0" and win["amount"] == "20000000" and win["score"] == 20000
+
+    asyncio.run(scenario())
+
+
+def test_connections_per_address_are_limited(redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    limited = launch_server(redis_server.url, tmp_path, ARENA_WS_PER_IP="2")
+    try:
+
+        async def scenario() -> None:
+            async with (
+                connect(f"{limited.ws_url}?token={ADMIN_KEY}") as one,
+                connect(f"{limited.ws_url}?token={ADMIN_KEY}") as two,
+            ):
+                assert (await next_op(one, "hello"))["op"] == (await next_op(two, "hello"))["op"] == "hello"
+                async with connect(f"{limited.ws_url}?token={ADMIN_KEY}") as three:
+                    assert (await next_op(three, "error"))["code"] == "too_many_connections"
+                    with pytest.raises(websockets.ConnectionClosed) as closed:
+                        await three.recv()
+                    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4029
+            async with connect(f"{limited.ws_url}?token={ADMIN_KEY}") as again:  # released on close
+                assert (await next_op(again, "hello"))["op"] == "hello"
+
+        asyncio.run(scenario())
+    finally:
+        limited.stop()
+
+
+def test_repeated_invalid_messages_close_the_socket(server: RunningServer) -> None:
+    async def scenario() -> None:
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                for _ in range(100):
+                    await ws.send("garbage")
+                    await asyncio.sleep(0.005)
+                while True:
+                    await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4009
+
+    asyncio.run(scenario())

@@ -4,7 +4,7 @@
 --
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
---       14 division_board_prefix, 15 cap_group_prefix
+--       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
 -- Returns {status, points applied, changed, current epoch}:
@@ -198,8 +198,14 @@ end
 local seq = redis.call('HINCRBY', KEYS[8], 'reps', 1)
 redis.call('HINCRBY', KEYS[8], 'teams', 1)
 if c.quiet ~= 1 then
-  redis.call('PUBLISH', ARGV[2], cjson.encode({
+  local bell = cjson.encode({
     contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
-    type = c.type, amount = c.amount or ''}))
+    type = c.type, amount = c.amount or '', at = c.at})
+  -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
+  if c.type == 'deal.won' and total > 0 then
+    redis.call('LPUSH', KEYS[16], bell)
+    redis.call('LTRIM', KEYS[16], 0, 49)
+  end
+  redis.call('PUBLISH', ARGV[2], bell)
 end
 return {1, total, 1, current_epoch}

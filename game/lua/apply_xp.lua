@@ -2,8 +2,9 @@
 -- All keys share the {xp} hash tag (one cluster slot).
 --
 -- KEYS: 1 seen, 2 deals, 3 caps prefix, 4 board prefix, 5 facts prefix, 6 lifetime deal counts,
---       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN)
--- ARGV: 1 msgpack change (game/store.py: encode_xp)
+--       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
+--       8 XP sequence number (one counter for every XP board)
+-- ARGV: 1 msgpack change, 2 XP doorbell channel
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
@@ -64,5 +65,9 @@ if apply then
     rep = c.rep, xp = allowed, boards = boards, cap_key = cap_key, cap_field = cap_field, facts = facts}))
 elseif c.undo then
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1}))
+end
+if allowed ~= 0 or undone_at ~= 0 then
+  local seq = redis.call('INCR', KEYS[8])
+  redis.call('PUBLISH', ARGV[2], seq)
 end
 return {1, allowed, undone_at}

@@ -118,6 +118,18 @@
     },
     onMessage: function (message) {
       if (message.op === "snapshot") { latest[message.board] = message; render(message); }
+      else if (message.op === "diff" && latest[message.board]) {
+        // Rows are keyed by id: replace the changed ones, drop the removed ones, keep the rank order.
+        var board = latest[message.board];
+        var byId = {};
+        board.rows.forEach(function (row) { byId[row.id] = row; });
+        message.rows.forEach(function (row) { byId[row.id] = row; });
+        message.removed.forEach(function (id) { delete byId[id]; });
+        board.rows = Object.keys(byId).map(function (id) { return byId[id]; })
+          .sort(function (a, b) { return a.rank - b.rank; });
+        board.seq = message.seq;
+        render(board);
+      }
       else if (message.op === "celebrate") { celebrate(message); }
     }
   });
