@@ -35,6 +35,7 @@ class ContestKeys:
         self.rep_totals = _contest(contest_id, base + "rep_totals")  # hash: rep -> exact integer score
         self.rep_board = _contest(contest_id, base + "board:reps")  # zset: rep -> composite score
         self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
+        self.team_sums = _contest(contest_id, base + "team_sums")  # hash: team -> sum of members' points
         self.team_board = _contest(contest_id, base + "board:teams")  # zset: team -> composite score
         self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points asked by standing events
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):

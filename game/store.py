@@ -73,7 +73,7 @@ def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
     return [
         k.seen, k.deals, k.rep_totals, k.rep_board, k.team_totals, k.team_board, k.caps, k.seq,
         k.rep_times_prefix, k.team_times_prefix, k.team_members_prefix, k.meta, k.ledger_prefix,
-        k.division_board_prefix, k.cap_group_prefix, k.recent_wins,
+        k.division_board_prefix, k.cap_group_prefix, k.recent_wins, k.team_sums,
     ]  # fmt: skip
 
 
@@ -157,8 +157,16 @@ class Store:
 
         With ``log=False`` only the contest changes are written (replays of events already logged).
         """
-        if not planned:
-            return []
+        results, _ = await self.write_events_reading(planned, log=log)
+        return results
+
+    async def write_events_reading(
+        self, planned: Sequence[Plan], *, log: bool = True, read: str | None = None
+    ) -> tuple[list[WriteResult], bytes | None]:
+        """``write_events``, plus the value of key ``read`` fetched in the same round trip (ingestion
+        uses it to check that the configuration it planned with is still current)."""
+        if not planned and read is None:
+            return [], None
         pipe = self.redis.pipeline(transaction=False)
         for plan in planned:
             if log:
@@ -175,6 +183,8 @@ class Store:
                 )
             if plan.xp is not None:
                 await self._apply_xp(keys=XP_SCRIPT_KEYS, args=[encode_xp(plan.xp), keys.XP_CHANNEL], client=pipe)
+        if read is not None:
+            pipe.get(read)
         replies = await pipe.execute(raise_on_error=False)
         results: list[WriteResult] = []
         position = 0
@@ -204,7 +214,10 @@ class Store:
                     undone_at = int(reply[2])
                 position += 1
             results.append(WriteResult(new=new, errors=tuple(errors), stale=tuple(stale), undone_at=undone_at))
-        return results
+        if read is not None:
+            value = replies[position]
+            return results, None if isinstance(value, Exception) else value
+        return results, None
 
     async def read_board(
         self, contest_id: str, epoch: int, board: str, *, start: int = 0, limit: int = 50

@@ -49,6 +49,14 @@ def late_contests(event: Event, snapshot: Snapshot, now: datetime) -> list[str]:
     ]
 
 
+def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
+    return {
+        "index": index,
+        "error": f"rep: unknown rep {rep!r}",
+        "errors": [{"field": "rep", "message": "unknown rep: create it with PUT /api/v1/reps/{id}"}],
+    }
+
+
 async def ingest(
     arena: Any, raw_events: list[Any], *, source: str = "api", now: datetime | None = None
 ) -> dict[str, Any]:
@@ -58,42 +66,39 @@ async def ingest(
     rejected: list[dict[str, Any]] = []
     late: list[dict[str, Any]] = []
     events: list[Event] = []
+    parsed: list[tuple[int, Event]] = []
     for index, raw in enumerate(raw_events):
         try:
-            event = parse_event(raw, now=now, default_currency=arena.settings.currency, source=source)
+            parsed.append((index, parse_event(raw, now=now, default_currency=arena.settings.currency, source=source)))
         except ValidationError as exc:
             rejected.append({"index": index, "error": str(exc), "errors": [e.as_dict() for e in exc.errors]})
-            continue
+    if any(event.rep not in snapshot.directory.reps for _, event in parsed):
+        snapshot = await arena.registry.current(force=True)  # a rep created a moment ago on another process
+    for index, event in parsed:
         rep = snapshot.directory.reps.get(event.rep)
         if rep is None:
-            rejected.append(
-                {
-                    "index": index,
-                    "error": f"rep: unknown rep {event.rep!r}",
-                    "errors": [{"field": "rep", "message": "unknown rep: create it with PUT /api/v1/reps/{id}"}],
-                }
-            )
+            rejected.append(_unknown_rep(index, event.rep))
             continue
         event = replace(event, team=rep.team)
         events.append(event)
         if missed := late_contests(event, snapshot, now):
             late.append({"index": index, "id": event.id, "contests": missed})
+    rejected.sort(key=lambda item: item["index"])
     zone, currency = arena.settings.zone, arena.settings.currency
-    results = await arena.store.write_events(
+    results, version = await arena.ingest_writer.write(
         [Plan(event, plan(event, snapshot, now), decide_xp(event, zone, currency)) for event in events]
     )
-    # A contest whose epoch moved on (a rescore switched) answers "stale": reload and write those again.
+    # The configuration moved on while we planned (a contest created or rescored elsewhere): plan again
+    # with the new one and write the contest changes again; writes are idempotent per contest and epoch.
+    stale_config = version is not None and version != snapshot.version
     for _attempt in range(3):
-        retry = [i for i, r in enumerate(results) if r.stale]
+        retry = [i for i, r in enumerate(results) if r.stale or stale_config]
         if not retry:
             break
         snapshot = await arena.registry.current(force=True)
+        stale_config = False
         again = await arena.store.write_events(
-            [
-                Plan(events[i], [c for c in plan(events[i], snapshot, now) if c.contest_id in results[i].stale])
-                for i in retry
-            ],
-            log=False,
+            [Plan(events[i], plan(events[i], snapshot, now)) for i in retry], log=False
         )
         for i, result in zip(retry, again, strict=True):
             results[i] = replace(results[i], stale=result.stale, errors=results[i].errors + result.errors)
@@ -115,7 +120,7 @@ async def ingest(
 
 
 async def post_events(request: Request) -> JSONResponse:
-    await require(request, lambda p: p.can_ingest, "post events")
+    await require(request, lambda p: p.can_ingest, "post events", cache=True)
     body = await read_document(request)
     batch = body if isinstance(body, list) else [body]
     if not batch:

@@ -37,6 +37,7 @@ from server.badge_worker import BadgeWorker
 from server.config import Settings
 from server.http import ApiError, api_error_handler
 from server.hub import Hub
+from server.ingest_writer import IngestWriter
 from server.registry import Registry
 from server.scheduler import Scheduler
 from server.security import hash_password
@@ -81,6 +82,7 @@ class Arena:
             zone=settings.zone,
         )
         self.background: set[asyncio.Task[None]] = set()
+        self.ingest_writer = IngestWriter(self.store)
         self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
         self.scheduler = Scheduler(self, interval=settings.scheduler_seconds)
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)

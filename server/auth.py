@@ -7,6 +7,7 @@ reads the workspace's boards and their own data; ``display`` reads only its play
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -62,11 +63,30 @@ async def create_api_key(redis: Redis, scope: str, name: str) -> str:
     return key
 
 
-async def principal_for_token(redis: Redis, token: str) -> Principal | None:
-    """Resolve a bearer token: an API key first, then a display token."""
+TOKEN_CACHE_SECONDS = 2.0  # a revoked ingest key stops working within this time
+TOKEN_CACHE_SIZE = 10_000
+_token_cache: dict[str, tuple[float, Principal | None]] = {}
+
+
+async def principal_for_token(redis: Redis, token: str, cache: bool = False) -> Principal | None:
+    """Resolve a bearer token. With ``cache`` (the ingestion hot path) an answer may be reused for
+    ``TOKEN_CACHE_SECONDS``, so revoking an ingest key bites within that time; everything else asks Redis."""
     if not token or len(token) > 256:
         return None
     digest = token_digest(token)
+    now = time.monotonic()
+    cached = _token_cache.get(digest) if cache else None
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    principal = await _lookup_token(redis, digest)
+    if len(_token_cache) >= TOKEN_CACHE_SIZE:
+        _token_cache.clear()
+    _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, principal)
+    return principal
+
+
+async def _lookup_token(redis: Redis, digest: str) -> Principal | None:
+    """An API key first, then a display token."""
     pipe = redis.pipeline(transaction=False)
     pipe.hget(keys.API_KEYS, digest)
     pipe.hget(keys.DISPLAY_TOKENS, digest)
@@ -91,11 +111,11 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return None
 
 
-async def principal_for(connection: HTTPConnection, redis: Redis) -> Principal | None:
+async def principal_for(connection: HTTPConnection, redis: Redis, cache: bool = False) -> Principal | None:
     """Bearer header, then ``?token=``, then the signed session cookie."""
     token = bearer_token(connection) or connection.query_params.get("token")
     if token:
-        return await principal_for_token(redis, token)
+        return await principal_for_token(redis, token, cache=cache)
     session = connection.scope.get("session") or {}
     user = session.get("user")
     if isinstance(user, dict) and user.get("role") in ("admin", "manager", "rep"):

@@ -237,6 +237,7 @@ class Hub:
                 continue
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
             if channel == keys.CONFIG_CHANNEL:
+                self.registry.invalidate()
                 self._renamed = True
                 self._mark_dirty(list(self.boards))
             elif channel == keys.BADGE_CHANNEL:

@@ -7,6 +7,7 @@ request (a single GET); any change anywhere bumps the counter and every process 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,8 @@ from game import keys
 from game.badges.definitions import DEFAULT_BADGES, BadgeDefinition, parse_badge
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
+
+RECHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -36,14 +39,28 @@ class Registry:
         self.currency = currency
         self._snapshot = Snapshot()
         self._loaded = False
+        self._checked_at = 0.0
 
     def cached(self) -> Snapshot:
         """The last snapshot read, without a round trip (for hot paths that tolerate a tick of lag)."""
         return self._snapshot
 
+    def invalidate(self) -> None:
+        """Something changed (a config doorbell, or this process wrote): check again on the next read."""
+        self._checked_at = 0.0
+
     async def current(self, force: bool = False) -> Snapshot:
-        """The cached snapshot, reloaded first if anything changed since it was read."""
+        """The cached snapshot, reloaded first if anything changed since it was read.
+
+        The version counter is read at most every ``RECHECK_SECONDS`` unless a config doorbell or a local
+        write invalidated the cache, so the hot path costs no round trip. Ingestion double-checks the
+        version inside its write pipeline and re-plans if a change slipped through (see api_events).
+        """
+        now = time.monotonic()
+        if not force and self._loaded and now - self._checked_at < RECHECK_SECONDS:
+            return self._snapshot
         version = await self.redis.get(keys.CONFIG_VERSION)
+        self._checked_at = now
         if force or not self._loaded or version != self._snapshot.version:
             await self._reload(version)
         return self._snapshot
@@ -108,6 +125,7 @@ class Registry:
         )
         pipe.publish(keys.CONFIG_CHANNEL, member)
         await pipe.execute()
+        self.invalidate()
 
     async def put_team(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.TEAMS, document["id"], document, actor, "team.put")

@@ -4,7 +4,8 @@
 --
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
---       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads)
+--       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads),
+--       17 team_sums (hash: team -> sum of its members' points)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
 -- Returns {status, points applied, changed, current epoch}:
@@ -34,19 +35,16 @@ local function latest_left(times_key)
 end
 
 local function team_score_of(team, size)
-  local members = redis.call('ZREVRANGE', KEYS[11] .. team, 0, -1, 'WITHSCORES')
-  local sum, best, n = 0, 0, 0
-  for i = 2, #members, 2 do
-    local s = tonumber(members[i])
-    sum = sum + s
-    n = n + 1
-    if n <= c.best_n then best = best + s end
+  if c.mode == 'best' then
+    local best = 0
+    local top = redis.call('ZREVRANGE', KEYS[11] .. team, 0, c.best_n - 1, 'WITHSCORES')
+    for i = 2, #top, 2 do best = best + tonumber(top[i]) end
+    return best
   end
+  local sum = tonumber(redis.call('HGET', KEYS[17], team) or '0')
   if c.mode == 'average' then
     if size < 1 then size = 1 end
     return math.floor(sum / size)
-  elseif c.mode == 'best' then
-    return best
   end
   return sum
 end
@@ -132,6 +130,7 @@ if undo then
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta, undo.rep)
+    redis.call('HINCRBY', KEYS[17], undo.team, delta)
     redis.call('ZREM', KEYS[10] .. undo.team, c.deal)
   end
   ledger(undo.rep, delta, {}, 'undo')
@@ -158,6 +157,7 @@ if apply then
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, c.at, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total, c.rep)
+    redis.call('HINCRBY', KEYS[17], team, total)
     if uncapped ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
   end
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({

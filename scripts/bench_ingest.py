@@ -1,0 +1,301 @@
+"""Ingest throughput: single events and batches through ``POST /api/v1/events``, against the ceiling of
+the same write scripts called straight from a redis-py pipeline, and the time to rescore 100k events.
+
+    python -m scripts.bench_ingest [--events 20000] [--clients 16] [--url http://… --admin-key … --ingest-key …]
+
+Method. The server runs in its own process with its real Redis (started here unless ``--url``). The
+load comes from a separate process speaking plain HTTP/1.1 over keep-alive sockets (asyncio streams, no
+client library overhead), ``--clients`` connections at once. The ceiling is measured in this process:
+the events are parsed and decided once, then only the Lua calls are timed, 1,000 per pipeline. Every
+figure comes from the same run on the same machine, so the ratio is what to compare across machines.
+The script ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from redis.asyncio import Redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from game.contests import parse_contest  # noqa: E402
+from game.directory import Directory, Rep, Team  # noqa: E402
+from game.events import parse_event  # noqa: E402
+from game.scoring import decide  # noqa: E402
+from game.store import Plan, Store  # noqa: E402
+from game.xp import decide_xp  # noqa: E402
+from scripts.simulator import Simulator  # noqa: E402
+from server.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+
+TEAMS, REPS_PER_TEAM = 10, 20
+
+
+def start_server(redis_url: str, admin_key: str, ingest_key: str, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ARENA_REDIS_URL": redis_url,
+        "ARENA_PORT": str(port),
+        "ARENA_ADMIN_KEY": admin_key,
+        "ARENA_INGEST_KEY": ingest_key,
+        "ARENA_SECRET_KEY": uuid.uuid4().hex,
+        "ARENA_DATA_DIR": data_dir,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("server did not start")
+
+
+def set_up_org(url: str, admin_key: str) -> tuple[str, list[str]]:
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    run = uuid.uuid4().hex[:6]
+    reps: list[str] = []
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        for t in range(TEAMS):
+            team = f"bench-{run}-t{t}"
+            client.put(f"/api/v1/teams/{team}", json={"name": f"战队{t}"}).raise_for_status()
+            for r in range(REPS_PER_TEAM):
+                rep = f"{team}-r{r}"
+                client.put(f"/api/v1/reps/{rep}", json={"name": f"Rep {t}-{r}", "team": team}).raise_for_status()
+                reps.append(rep)
+        contest = f"bench-{run}"
+        now = datetime.now(UTC)
+        client.post(
+            "/api/v1/contests",
+            json={
+                "id": contest,
+                "name": "Bench",
+                "starts_at": (now - timedelta(days=40)).isoformat(),
+                "ends_at": (now + timedelta(days=10)).isoformat(),
+                "team_score": "sum",
+                "multipliers": {"category": {"high_margin": 1.5}},
+                "rules": [
+                    {"on": "deal.won", "points_per": 1000},
+                    {"on": "call.logged", "points": 1, "cap_per_day": 40},
+                    {"on": "meeting.held", "points": 5},
+                ],
+            },
+        ).raise_for_status()
+    return contest, reps
+
+
+def make_events(reps: list[str], count: int, seed: int) -> list[dict[str, Any]]:
+    start = datetime.now(UTC) - timedelta(days=30)
+    events = Simulator(reps, seed=seed).events(count, start, timedelta(days=29))
+    return [e for e in events if e["type"] != "deal.reversed"] + [e for e in events if e["type"] == "deal.reversed"]
+
+
+# --- the load generator (a separate process) -----------------------------------------------------
+
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, key: str, body: bytes) -> int:
+    writer.write(
+        b"POST /api/v1/events HTTP/1.1\r\nHost: "
+        + host.encode()
+        + b"\r\nAuthorization: Bearer "
+        + key.encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
+async def _load(url: str, key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    queue = list(reversed(bodies))
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection(host, port)
+        while queue:
+            if await _post(reader, writer, f"{host}:{port}", key, queue.pop()) != 200:
+                failures += 1
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return time.perf_counter() - started, failures
+
+
+def run_fast(coroutine: Any) -> Any:
+    """Run on uvloop when it is installed, as the server does, so the comparison is fair."""
+    try:
+        import uvloop
+
+        return uvloop.run(coroutine)
+    except ImportError:
+        return asyncio.run(coroutine)
+
+
+def _load_process(url: str, key: str, bodies: list[bytes], clients: int, out: Any) -> None:
+    out.send(run_fast(_load(url, key, bodies, clients)))
+
+
+def load(url: str, key: str, bodies: list[bytes], clients: int) -> float:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=_load_process, args=(url, key, bodies, clients, send))
+    process.start()
+    seconds, failures = receive.recv()
+    process.join()
+    if failures:
+        raise SystemExit(f"{failures} requests failed")
+    return seconds
+
+
+# --- the ceiling (this process) ------------------------------------------------------------------
+
+
+async def ceiling(
+    redis_url: str, contest_definition: dict[str, Any], reps: list[str], raw: list[dict[str, Any]], zone: Any
+) -> float:
+    contest = parse_contest(contest_definition, default_timezone="Asia/Shanghai", default_currency="CNY")
+    directory = Directory(
+        reps={r: Rep(r, r, r.rsplit("-", 1)[0]) for r in reps},
+        teams={r.rsplit("-", 1)[0]: Team(r.rsplit("-", 1)[0], "t") for r in reps},
+    )
+    now = datetime.now(UTC)
+    plans = []
+    for item in raw:
+        event = parse_event({**item, "id": "ceil-" + item["id"]}, now=now, default_currency="CNY")
+        plans.append(Plan(event, decide(event, [contest], directory), decide_xp(event, zone, "CNY")))
+    redis = Redis.from_url(redis_url)
+    store = Store(redis)
+    await store.write_events(plans[:10])  # load the scripts
+    started = time.perf_counter()
+    for offset in range(10, len(plans), 1000):
+        await store.write_events(plans[offset : offset + 1000])
+    seconds = time.perf_counter() - started
+    await redis.aclose()
+    return (len(plans) - 10) / seconds
+
+
+def fill_log(redis_url: str, contest_definition: dict[str, Any], reps: list[str], total: int, zone: Any) -> None:
+    """Top the event log up to ``total`` entries, written the fast way (for the rescore timing)."""
+
+    async def run() -> None:
+        redis = Redis.from_url(redis_url)
+        have = await redis.xlen("arena:{log}:events")
+        await redis.aclose()
+        missing = total - have
+        if missing > 0:
+            await ceiling(redis_url, contest_definition, reps, make_events(reps, missing, seed=99), zone)
+
+    asyncio.run(run())
+
+
+def time_rescore(url: str, admin_key: str, contest: str) -> float:
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        started = time.monotonic()
+        client.post(f"/api/v1/contests/{contest}/rescore").raise_for_status()
+        while client.get(f"/api/v1/contests/{contest}/rescore").json()["state"] != "done":
+            if time.monotonic() - started > 600:
+                raise SystemExit("rescore did not finish in 10 minutes")
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000, help="events per measurement")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--rescore-events", type=int, default=100_000)
+    parser.add_argument("--url", help="measure a running server instead (needs --admin-key, --ingest-key, --redis)")
+    parser.add_argument("--admin-key")
+    parser.add_argument("--ingest-key")
+    parser.add_argument("--redis", help="Redis URL of that server (for the ceiling)")
+    args = parser.parse_args()
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Shanghai")
+    embedded = None
+    process = None
+    try:
+        if args.url:
+            url, admin_key, ingest_key, redis_url = args.url, args.admin_key, args.ingest_key, args.redis
+        else:
+            embedded = EmbeddedRedis().start()
+            redis_url = embedded.url
+            admin_key, ingest_key = "ak_bench_" + uuid.uuid4().hex, "ak_bench_" + uuid.uuid4().hex
+            process, url = start_server(redis_url, admin_key, ingest_key, tempfile.mkdtemp())
+        contest, reps = set_up_org(url, admin_key)
+        definition = httpx.get(
+            f"{url}/api/v1/contests/{contest}", headers={"Authorization": f"Bearer {admin_key}"}
+        ).json()
+        singles = make_events(reps, args.events, seed=1)
+        single_s = load(url, ingest_key, [json.dumps(e).encode() for e in singles], args.clients)
+        batch_events = make_events(reps, args.events, seed=2)
+        batches = [json.dumps(batch_events[i : i + 100]).encode() for i in range(0, len(batch_events), 100)]
+        batched_s = load(url, ingest_key, batches, min(args.clients, 4))
+        ceiling_events = make_events(reps, args.events, seed=3)
+        ceiling_eps = run_fast(ceiling(redis_url, definition, reps, ceiling_events, zone))
+        fill_log(redis_url, definition, reps, args.rescore_events, zone)
+        rescore_s = time_rescore(url, admin_key, contest)
+        single_eps, batched_eps = len(singles) / single_s, len(batch_events) / batched_s
+        print(f"single events : {single_eps:8.0f} events/s ({args.clients} connections)")
+        print(f"batches of 100: {batched_eps:8.0f} events/s")
+        print(f"ceiling       : {ceiling_eps:8.0f} events/s (same scripts, pipelines of 1,000, no HTTP)")
+        print(f"ratio         : {batched_eps / ceiling_eps:8.2f} (target ≥ 0.5); single target ≥ 3,000/s")
+        print(f"rescore       : {rescore_s:8.1f} s for a log of {args.rescore_events:,} events")
+        print(
+            json.dumps(
+                {
+                    "batched_eps": round(batched_eps),
+                    "single_eps": round(single_eps),
+                    "ceiling_eps": round(ceiling_eps),
+                    "ratio": round(batched_eps / ceiling_eps, 3),
+                    "rescore_100k_s": round(rescore_s, 2),
+                }
+            )
+        )
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()
