@@ -1,0 +1,153 @@
+"""The event log, for backups and moves: export, import, and rebuild every board from it.
+
+    python -m scripts.events export backup.jsonl [--redis URL]      # JSON Lines, or .msgpack
+    python -m scripts.events import backup.jsonl [--redis URL]      # idempotent: run it twice, nothing doubles
+    python -m scripts.events rebuild [--redis URL] [--contest ID]   # rescore contests from the log
+
+``--redis`` defaults to ``ARENA_REDIS_URL``. Import replays each event through the same pure engine and
+the same atomic scripts as live ingestion, keeping each event's source and id, so an event already there
+is a duplicate. Progress goes to stderr; the last line on stdout is a JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+
+from game import keys
+from game.events import Event
+from game.store import Plan, Store
+from game.xp import decide_xp
+from server.api_events import plan
+from server.config import load_settings
+from server.registry import Registry
+from server.rescore import claim, drop_epoch, read_log, rescore
+
+BATCH = 500
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    rate = done / max(time.monotonic() - started, 1e-9)
+    print(f"\r{label}: {done:,}/{total:,} events ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+
+
+async def export(redis: Redis, path: Path) -> dict[str, Any]:
+    total = await redis.xlen(keys.EVENT_LOG)
+    started, done = time.monotonic(), 0
+    binary = path.suffix == ".msgpack"
+    with path.open("wb") as out:
+        async for _, events in read_log(redis):
+            for event in events:
+                record = event.to_record()
+                out.write(msgpack.packb(record) if binary else (json.dumps(record, ensure_ascii=False) + "\n").encode())
+            done += len(events)
+            progress("export", done, total, started)
+    print(file=sys.stderr)
+    return {"exported": done, "file": str(path)}
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    if path.suffix == ".msgpack":
+        with path.open("rb") as handle:
+            yield from msgpack.Unpacker(handle, raw=False)
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+async def import_log(redis: Redis, path: Path) -> dict[str, Any]:
+    settings = load_settings()
+    store = Store(redis)
+    registry = Registry(redis, timezone=settings.timezone, currency=settings.currency)
+    total = sum(1 for _ in read_records(path))
+    started, done, new, unknown = time.monotonic(), 0, 0, 0
+    batch: list[Event] = []
+
+    async def flush() -> None:
+        nonlocal new, unknown
+        snapshot = await registry.current()
+        now = datetime.now(UTC)
+        plans = []
+        for event in batch:
+            if event.rep not in snapshot.directory.reps:
+                unknown += 1  # kept in the log all the same: a later rebuild scores it once the rep exists
+            plans.append(Plan(event, plan(event, snapshot, now), decide_xp(event, settings.zone, settings.currency)))
+        results = await store.write_events(plans)
+        new += sum(1 for r in results if r.new)
+        batch.clear()
+
+    for record in read_records(path):
+        batch.append(Event.from_record(record))
+        done += 1
+        if len(batch) >= BATCH:
+            await flush()
+            progress("import", done, total, started)
+    if batch:
+        await flush()
+    progress("import", done, total, started)
+    print(file=sys.stderr)
+    return {"read": done, "imported": new, "duplicates": done - new, "unknown_reps": unknown}
+
+
+async def rebuild(redis: Redis, contest: str | None) -> dict[str, Any]:
+    settings = load_settings()
+    store = Store(redis)
+    registry = Registry(redis, timezone=settings.timezone, currency=settings.currency)
+    snapshot = await registry.current()
+    targets = [contest] if contest else [c.id for c in snapshot.contests.values() if c.state != "archived"]
+    rebuilt = {}
+    for contest_id in targets:
+        if contest_id not in snapshot.contests:
+            raise SystemExit(f"no contest {contest_id!r}")
+        if not await claim(redis, contest_id, "scripts.events"):
+            raise SystemExit(f"a rescore of {contest_id} is already running")
+        started = time.monotonic()
+        epoch = await rescore(store, registry, contest_id, None, "scripts.events")
+        await drop_epoch(redis, contest_id, epoch - 1)
+        rebuilt[contest_id] = {"epoch": epoch, "seconds": round(time.monotonic() - started, 2)}
+        print(f"rebuilt {contest_id} (epoch {epoch})", file=sys.stderr)
+    return {"rebuilt": rebuilt}
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    url = args.redis or os.environ.get("ARENA_REDIS_URL")
+    if not url:
+        raise SystemExit("give --redis URL or set ARENA_REDIS_URL")
+    redis = Redis.from_url(url)
+    try:
+        if args.command == "export":
+            return await export(redis, Path(args.file))
+        if args.command == "import":
+            return await import_log(redis, Path(args.file))
+        return await rebuild(redis, args.contest)
+    finally:
+        await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("export", "import", "rebuild"))
+    parser.add_argument("file", nargs="?", help="the .jsonl or .msgpack file (export, import)")
+    parser.add_argument("--redis", help="Redis URL (default: ARENA_REDIS_URL)")
+    parser.add_argument("--contest", help="rebuild only this contest")
+    args = parser.parse_args()
+    if args.command in ("export", "import") and not args.file:
+        parser.error(f"{args.command} needs a file")
+    print(json.dumps(asyncio.run(main_async(args)), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
