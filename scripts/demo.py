@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -98,6 +99,16 @@ def seed(client: httpx.Client, now: datetime) -> tuple[str, list[str]]:
     return contest_id, rep_ids
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -112,6 +123,12 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30
 
 def main() -> int:
     settings = ensure_secret_key(load_settings())
+    if not port_is_free(settings.host, settings.port):
+        print(
+            f"port {settings.port} on {settings.host} is in use: stop what runs there or set ARENA_PORT",
+            file=sys.stderr,
+        )
+        return 2
     creds = credentials(settings.data_dir)
     embedded: EmbeddedRedis | None = None
     redis_url = settings.redis_url

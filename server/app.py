@@ -82,6 +82,7 @@ class Arena:
             zone=settings.zone,
         )
         self.background: set[asyncio.Task[None]] = set()
+        self.bootstrapped = False  # the keys and admin user from the environment are in place
         self.ingest_writer = IngestWriter(self.store)
         self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
         self.scheduler = Scheduler(self, interval=settings.scheduler_seconds)
@@ -102,6 +103,7 @@ class Arena:
         while True:
             try:
                 await self.bootstrap()
+                self.bootstrapped = True
                 return
             except (RedisError, OSError) as exc:
                 log.warning("redis not reachable yet (%s); retrying", exc)
@@ -148,10 +150,13 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    arena = request.app.state.arena
     try:
-        await request.app.state.arena.redis.ping()
+        await arena.redis.ping()
     except (RedisError, OSError) as exc:
         return JSONResponse({"status": "unavailable", "reason": f"redis: {exc}"}, status_code=503)
+    if not arena.bootstrapped:
+        return JSONResponse({"status": "starting", "reason": "applying the configured keys and users"}, 503)
     return JSONResponse({"status": "ready"})
 
 
@@ -169,6 +174,8 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         arena = Arena(settings, redis_url)
         app.state.arena = arena
         bootstrap = asyncio.create_task(arena.bootstrap_when_ready())
+        with contextlib.suppress(TimeoutError):  # serve with the keys in place when Redis is there
+            await asyncio.wait_for(asyncio.shield(bootstrap), timeout=5)
         await arena.hub.start()
         arena.badges.start()
         arena.scheduler.start()

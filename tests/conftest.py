@@ -54,7 +54,8 @@ class RunningServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout: float = 20.0) -> RunningServer:
+    def start(self, timeout: float = 20.0, ready: bool = True) -> RunningServer:
+        """Start and wait until it serves: ``/readyz`` (keys in place) or, with ``ready=False``, ``/healthz``."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
@@ -64,7 +65,7 @@ class RunningServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(self.base_url + "/healthz", timeout=0.5).status_code == 200:
+                if httpx.get(self.base_url + ("/readyz" if ready else "/healthz"), timeout=0.5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)
@@ -105,7 +106,7 @@ def server_env(redis_url: str, port: int, data_dir: Path, **extra: str) -> dict[
     return env
 
 
-def launch_server(redis_url: str, tmp: Path, **extra: str) -> RunningServer:
+def launch_server(redis_url: str, tmp: Path, ready: bool = True, **extra: str) -> RunningServer:
     port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     server = RunningServer(
@@ -114,7 +115,7 @@ def launch_server(redis_url: str, tmp: Path, **extra: str) -> RunningServer:
         env=server_env(redis_url, port, tmp, **extra),
         log_path=tmp / f"server-{port}.log",
     )
-    return server.start()
+    return server.start(ready=ready)
 
 
 @pytest.fixture(scope="session")

@@ -203,7 +203,7 @@ def test_server_starts_without_redis_and_says_it_is_not_ready(tmp_path: Path) ->
     from server.embedded_redis import free_port
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    running = launch_server(dead, tmp_path)
+    running = launch_server(dead, tmp_path, ready=False)
     try:
         assert httpx.get(running.base_url + "/healthz").json() == {"status": "ok"}
         response = httpx.get(running.base_url + "/readyz", timeout=10)
