@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,17 @@ class Directory:
     reps: Mapping[str, Rep] = field(default_factory=dict)
     teams: Mapping[str, Team] = field(default_factory=dict)
 
+    @cached_property
+    def team_sizes(self) -> dict[str, int]:
+        """Active members per team, counted once per directory (it is immutable)."""
+        sizes: dict[str, int] = {}
+        for rep in self.reps.values():
+            if rep.team and rep.active:
+                sizes[rep.team] = sizes.get(rep.team, 0) + 1
+        return sizes
+
     def team_size(self, team_id: str) -> int:
-        return sum(1 for rep in self.reps.values() if rep.team == team_id and rep.active)
+        return self.team_sizes.get(team_id, 0)
 
     def rep_for_alias(self, connector_id: str, crm_user: str) -> Rep | None:
         """The rep a CRM user of one connector maps to (None: the event waits in "needs mapping")."""

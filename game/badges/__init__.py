@@ -52,7 +52,8 @@ def judge_live_badges(
     one judgement per period. Returns the instance keys judged (stored awards among them that are not
     earned any more are to be revoked) and the awards earned.
     """
-    instants = list(moments)
+    # One instant per local day is enough: every period kind is a whole number of days.
+    instants = list({instant.astimezone(zone).date(): instant for instant in moments}.values())
     judged: set[str] = set()
     earned: dict[str, Award] = {}
     for badge in definitions:
