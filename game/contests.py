@@ -326,3 +326,16 @@ def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[st
         grace = DEFAULT_GRACE_HOURS
     options["grace_hours"] = grace
     return options
+
+
+def definition_changes(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[dict[str, Any]]:
+    """Field-level differences between two definitions, for the audit log ("what changed")."""
+    changes: list[dict[str, Any]] = []
+    for name in sorted(set(old) | set(new)):
+        field_path = f"{path}.{name}" if path else name
+        before, after = old.get(name), new.get(name)
+        if isinstance(before, dict) and isinstance(after, dict):
+            changes += definition_changes(before, after, field_path)
+        elif before != after:
+            changes.append({"field": field_path, "from": before, "to": after})
+    return changes

@@ -20,7 +20,7 @@ import msgpack
 from redis.asyncio import Redis
 
 from game import keys
-from game.contests import Contest
+from game.contests import Contest, definition_changes
 from game.events import Event
 from game.scoring import decide
 from game.store import Plan, Store
@@ -90,7 +90,12 @@ async def rescore(
         target = current + 1
         version = int(document.get("version", 1)) + (1 if definition is not None else 0)
         new_definition = definition if definition is not None else document["definition"]
-        document["rebuilding"] = {"definition": new_definition, "version": version, "epoch": target}
+        document["rebuilding"] = {
+            "definition": new_definition,
+            "version": version,
+            "epoch": target,
+            "changes": definition_changes(document["definition"], new_definition),
+        }
         await registry.put_contest(document, actor, "contest.rescore.start")
         await asyncio.sleep(SETTLE_SECONDS)
         next_contest = registry.contest_from({**document, **document["rebuilding"]})

@@ -101,6 +101,13 @@ def test_changing_a_live_contest_makes_a_new_version_and_rescores(
     assert scores(admin, org.contest) == board
     progress = admin.get(f"/api/v1/contests/{org.contest}/rescore").json()
     assert progress["state"] == "done" and progress["epoch"] == 3
+    audit = admin.get("/api/v1/audit", params={"target": org.contest}).json()["entries"]
+    started = [e for e in audit if e["action"] == "contest.rescore.start"][-1]  # newest first: the oldest
+    assert started["actor"] == "ARENA_ADMIN_KEY"
+    assert started["data"]["rebuilding"]["changes"] == [
+        {"field": "multipliers", "from": None, "to": {"category": {"high": 2}}}
+    ]
+    assert any(e["action"] == "contest.rescore.switch" for e in audit)
     # Events after the switch land in the new epoch, with the new rule version in the ledger.
     ingest.post("/api/v1/events", json=deal(b, "1000", category="high"))
     assert scores(admin, org.contest)[b] == 14
