@@ -316,6 +316,38 @@ class Hub:
             pending.append(frames)
         self._wake.set()
 
+    def _lead_change(self, spec: BoardSpec, old: BoardView, new: BoardView, snapshot: Snapshot) -> None:
+        """A new leader on a contest's rep or team board is a moment for the screens watching it."""
+        if spec.kind != "contest" or spec.which not in ("reps", "teams") or not old.rows or not new.rows:
+            return
+        before, after = old.rows[0], new.rows[0]
+        if after["id"] == before["id"] or after["score"] <= 0 or before["score"] <= 0:
+            return
+        directory = snapshot.directory
+        frames: dict[Variant, Frame] = {}
+        for variant in VARIANTS:
+            if spec.which == "teams":
+                team = directory.teams.get(after["id"])
+                name = team.name if team else after["id"]
+            else:
+                rep = directory.reps.get(after["id"])
+                name = directory.public_name(after["id"]) if variant[1] else (rep.name if rep else after["id"])
+            frames[variant] = encode(
+                {
+                    "op": "celebrate",
+                    "kind": "lead_change",
+                    "board": spec.board,
+                    "rep" if spec.which == "reps" else "team": after["id"],
+                    "name": name,
+                    "points": after["score"],
+                    "previous": before["id"],
+                    "seq": new.seq,
+                },
+                variant[0],
+            )
+        for viewer in state_viewers(self.boards.get(spec.board)):
+            viewer.offer_notice(frames[viewer.variant])
+
     def _release_celebrations(self) -> None:
         """Celebrations go out right after the board updates of the same tick, so the row moves first."""
         celebrations, self._celebrations = self._celebrations, {}
@@ -398,6 +430,7 @@ class Hub:
                 viewer.offer_notice(encode(notice, viewer.binary))
             return
         changed, removed = diff_rows(old.rows, view.rows)
+        self._lead_change(spec, old, view, snapshot)
         if view.seq > old.seq:  # recorded whatever is sent, so the history has no gaps
             with contextlib.suppress(RedisError, OSError):
                 await history.record(
@@ -415,6 +448,10 @@ class Hub:
             if variant not in frames:
                 frames[variant] = encode(diff_message(spec, view, changed, removed, snapshot, variant[1]), variant[0])
             viewer.offer_update(spec.board, frames[variant], _later(self._snapshot_frame, state, variant, snapshot))
+
+
+def state_viewers(state: BoardState | None) -> list[Viewer]:
+    return list(state.viewers) if state is not None else []
 
 
 def _later(function: Callable[..., Frame], *args: Any) -> Callable[[], Frame]:

@@ -385,3 +385,26 @@ def test_repeated_invalid_messages_close_the_socket(server: RunningServer) -> No
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4009
 
     asyncio.run(scenario())
+
+
+def test_a_new_leader_is_celebrated(server: RunningServer) -> None:
+    with server.admin() as admin:
+        org = make_org(admin)
+    first, second = org.reps[0], org.reps[1]
+
+    async def scenario() -> None:
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"}))
+            await next_op(ws, "snapshot")
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, post, server, deal(first, 10000))
+            await asyncio.sleep(0.4)
+            await loop.run_in_executor(None, post, server, deal(second, 30000))
+            async with asyncio.timeout(5):
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message["op"] == "celebrate" and message["kind"] == "lead_change":
+                        break
+            assert message["rep"] == second and message["previous"] == first and message["points"] == 30
+
+    asyncio.run(scenario())
