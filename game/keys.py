@@ -3,7 +3,7 @@
 Keys are hash-tagged so that each atomic script touches a single Redis Cluster slot:
 ``{c:<contest>}`` for everything of one contest, ``{log}`` for the event log and its dedupe index,
 ``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys and displays, ``{int}`` for
-CRM connectors and their webhook state.
+CRM connectors and their webhook state, ``{notify}`` for chat notifications.
 """
 
 from __future__ import annotations
@@ -138,3 +138,51 @@ def connector_unmapped(connector_id: str) -> str:
 def connector_held(connector_id: str, crm_user: str) -> str:
     """Hash: event id -> JSON canonical event (without rep) held until the CRM user is mapped to a rep."""
     return f"{PREFIX}:{{int}}:held:{connector_id}:{crm_user}"
+
+
+# The three faces (TV, phone, console): sign-in, rate limits, challenges.
+LOGIN_FAILURES_PREFIX = f"{PREFIX}:{{auth}}:login_failures:"  # string with TTL per ip:<addr> / user:<name>
+SIGNIN_LINKS_PREFIX = f"{PREFIX}:{{auth}}:signin:"  # string with TTL: sha256(one-time token) -> username
+CHALLENGES = f"{PREFIX}:{{cfg}}:challenges"  # hash: challenge id -> JSON {challenger, opponent, status, ...}
+
+
+def login_failures(kind: str, value: str) -> str:
+    """Failed logins in the current window, per client address (``ip``) or per username (``user``)."""
+    return f"{LOGIN_FAILURES_PREFIX}{kind}:{value}"
+
+
+def signin_link(token_digest: str) -> str:
+    return SIGNIN_LINKS_PREFIX + token_digest
+
+
+# Chat notifications (WeCom, DingTalk, Feishu, Slack, Teams): channels, outboxes, cursors, dead letters.
+# All under one tag (``{notify}``) so the notifier's commit script (cursors + outboxes) stays in one slot.
+NOTIFY_CHANNELS = f"{PREFIX}:{{notify}}:channels"  # hash: channel id -> JSON (webhook URL and secret sealed)
+NOTIFY_LEASE = f"{PREFIX}:{{notify}}:lease"  # string: the process that collects and delivers
+NOTIFY_CURSORS = f"{PREFIX}:{{notify}}:cursors"  # hash: wins:<contest> -> epoch:seq, badges -> stream id, ...
+NOTIFY_DEAD = f"{PREFIX}:{{notify}}:dead"  # hash: dead letter id -> JSON {channel, item, error, attempts, ...}
+NOTIFY_DEAD_ORDER = f"{PREFIX}:{{notify}}:dead_order"  # zset: dead letter id -> failed at (ms), bounded
+# Badge awards and revocations, appended by the badge worker and the scheduler in the ``{xp}`` slot (the
+# badge worker writes it inside its ``{xp}`` transaction); the notifier reads it with a cursor.
+BADGE_FEED = f"{PREFIX}:{{xp}}:badge_feed"  # stream: one JSON badge change per entry, ~10,000 kept
+BADGE_FEED_MAX = 10_000
+
+
+def notify_outbox(channel_id: str) -> str:
+    """List: JSON notifications waiting for one channel, oldest first (bounded by the notifier)."""
+    return f"{PREFIX}:{{notify}}:outbox:{channel_id}"
+
+
+def notify_state(channel_id: str) -> str:
+    """Hash: delivery state of one channel (attempts, next attempt, last error, last success, dropped)."""
+    return f"{PREFIX}:{{notify}}:state:{channel_id}"
+
+
+def notify_sent(channel_id: str) -> str:
+    """Zset: messages sent to one channel in the last minute (member -> ms), for its rate limit."""
+    return f"{PREFIX}:{{notify}}:sent:{channel_id}"
+
+
+def notify_snapshot(channel_id: str, kind: str, contest_id: str) -> str:
+    """String with a TTL: JSON board (rep -> [score, rank]) at a channel's last daily/weekly digest."""
+    return f"{PREFIX}:{{notify}}:digest:{channel_id}:{kind}:{contest_id}"

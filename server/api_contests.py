@@ -19,6 +19,7 @@ from game.contests import Contest, parse_contest
 from game.errors import ValidationError
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
+from server.auth import Principal
 from server.boards import rest_rows
 from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
 from server.rescore import claim, drop_epoch, rescore
@@ -72,12 +73,16 @@ def _definition(body: dict[str, Any], contest: Contest) -> dict[str, Any]:
     return document
 
 
-async def create_contest(request: Request) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.can_manage, "create contests")
-    body = await read_document(request)
-    arena = request.app.state.arena
+def _ensure_scope(principal: Principal, contest: Contest, directory: Any) -> None:
+    if not principal.manages_contest(contest, directory):
+        raise ApiError(403, f"contest {contest.id!r} has participants outside your teams")
+
+
+async def store_new_contest(arena: Any, body: Any, principal: Principal) -> Contest:
+    """Validate and store a new contest and put its participants on the boards (also used by challenges)."""
     contest = _validated(arena, body)
     snapshot = await arena.registry.current()
+    _ensure_scope(principal, contest, snapshot.directory)
     if contest.id in snapshot.contests:
         raise ApiError(
             409,
@@ -88,7 +93,13 @@ async def create_contest(request: Request) -> ArenaJSONResponse:
     document = {"definition": _definition(body, contest), "state": state, "version": 1, "epoch": 1, "history": []}
     await arena.registry.put_contest(document, principal.name, "contest.create")
     await arena.sync_rosters(contest=contest.id)
-    stored = (await arena.registry.current()).contests[contest.id]
+    return (await arena.registry.current()).contests[contest.id]
+
+
+async def create_contest(request: Request) -> ArenaJSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "create contests")
+    body = await read_document(request)
+    stored = await store_new_contest(request.app.state.arena, body, principal)
     return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
 
 
@@ -126,6 +137,9 @@ async def change_contest(request: Request) -> ArenaJSONResponse:
     if isinstance(body, dict):
         body.setdefault("id", contest_id)
     contest = _validated(arena, body)
+    directory = (await arena.registry.current()).directory
+    _ensure_scope(principal, arena.registry.contest_from(document), directory)
+    _ensure_scope(principal, contest, directory)
     if contest.id != contest_id:
         raise ApiError(422, "the id cannot change", [{"field": "id", "message": f"must be {contest_id!r}"}])
     if document.get("state") == "archived":
@@ -148,6 +162,7 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
     if action not in ACTIONS:
         raise ApiError(404, f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     document = await _document(arena, contest_id)
+    _ensure_scope(principal, arena.registry.contest_from(document), (await arena.registry.current()).directory)
     state = document.get("state", "active")
     if action == "clone":
         body = await read_document(request)
@@ -184,9 +199,10 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
 
 
 async def rescore_status(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.can_manage, "read rescore progress")
+    principal = await require(request, lambda p: p.can_manage, "read rescore progress")
     arena = request.app.state.arena
     contest = await _contest(request)
+    _ensure_scope(principal, contest, (await arena.registry.current()).directory)
     meta = await arena.redis.hgetall(keys.ContestKeys(contest.id).meta)
     decoded = {k.decode(): v.decode() for k, v in meta.items()}
     return ArenaJSONResponse(
@@ -297,9 +313,11 @@ async def standing(request: Request) -> ArenaJSONResponse:
 
 async def results(request: Request) -> ArenaJSONResponse:
     """Final results once the contest closed (champions crowned); a preliminary view before that."""
-    await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
+    principal = await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
     arena = request.app.state.arena
     contest = await _contest(request)
+    if principal.role == "manager":
+        _ensure_scope(principal, contest, (await arena.registry.current()).directory)
     stored = await arena.redis.get(keys.ContestKeys(contest.id).results)
     body = json.loads(stored) if stored else {**await arena.scheduler.results(contest), "final": False}
     directory = (await arena.registry.current()).directory
@@ -343,9 +361,19 @@ async def results_csv(request: Request) -> Response:
 
 async def audit(request: Request) -> ArenaJSONResponse:
     """Who changed what and when; ``?target=<id>`` narrows it to one contest, rep or team."""
-    await require(request, lambda p: p.can_manage, "read the audit log")
+    principal = await require(request, lambda p: p.can_manage, "read the audit log")
     arena = request.app.state.arena
     target = request.query_params.get("target")
+    if principal.role == "manager":
+        snapshot = await arena.registry.current()
+        rep = snapshot.directory.reps.get(target or "")
+        contest = snapshot.contests.get(target or "")
+        if not (
+            (contest is not None and principal.manages_contest(contest, snapshot.directory))
+            or principal.manages_team(target)
+            or (rep is not None and principal.manages_team(rep.team))
+        ):
+            raise ApiError(403, "managers read the audit log of their own contests, teams and reps: pass ?target=")
     entries = await arena.redis.xrevrange(keys.AUDIT_LOG, count=2000 if target else 200)
     items = []
     for entry_id, fields in entries:

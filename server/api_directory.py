@@ -38,6 +38,8 @@ def _name(body: dict[str, Any], errors: Collector) -> str:
 async def put_team(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "manage teams")
     team_id = _path_id(request)
+    if not principal.manages_team(team_id):
+        raise ApiError(403, f"team {team_id!r} is not one of your teams (an admin creates teams)")
     body = await read_document(request)
     if not isinstance(body, dict):
         raise ApiError(422, "a team must be a JSON object", [{"field": "", "message": "expected an object"}])
@@ -82,6 +84,8 @@ async def put_rep(request: Request) -> JSONResponse:
     except ValidationError as exc:
         raise validation_error(exc, "invalid rep") from None
     existing = await arena.registry.get_document(keys.REPS, rep_id)
+    if not principal.manages_team(team) or (existing and not principal.manages_team(existing.get("team"))):
+        raise ApiError(403, "managers add and move reps within their own teams only")
     document = {
         **(existing or {}),
         "id": rep_id,

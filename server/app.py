@@ -23,6 +23,7 @@ from starlette.routing import Route, WebSocketRoute
 from game import keys
 from game.store import Store
 from server import (
+    api_challenges,
     api_connectors,
     api_contests,
     api_directory,
@@ -30,7 +31,11 @@ from server import (
     api_events,
     api_ledger,
     api_progress,
+    api_users,
+    console,
+    mobile,
     pages,
+    session_auth,
 )
 from server.auth import store_api_key
 from server.badge_worker import BadgeWorker
@@ -199,6 +204,11 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         *api_connectors.routes,
         *api_ledger.routes,
         *api_progress.routes,
+        *api_users.routes,
+        *api_challenges.routes,
+        *session_auth.routes,
+        *console.routes,
+        *mobile.routes,
         *pages.routes,
     ]
     return Starlette(
@@ -213,6 +223,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
                 https_only=False,
                 max_age=14 * 24 * 3600,
             ),
+            Middleware(session_auth.CsrfMiddleware),
         ],
         exception_handlers={ApiError: api_error_handler, 404: not_found, 405: method_not_allowed},
     )

@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from game import keys
+from game.contests import Contest
+from game.directory import Directory
 from server.security import new_token, token_digest
 
 SCOPES = ("admin", "ingest", "read")
@@ -25,6 +27,8 @@ class Principal:
     name: str
     playlist: tuple[str, ...] = field(default_factory=tuple)
     rep_id: str | None = None
+    teams: tuple[str, ...] = field(default_factory=tuple)  # a manager's own teams
+    via_session: bool = False  # a signed-in browser (cookie), not a bearer key
 
     @property
     def can_manage(self) -> bool:
@@ -33,6 +37,32 @@ class Principal:
     @property
     def can_ingest(self) -> bool:
         return self.role in ("admin", "ingest")
+
+    def manages_team(self, team_id: str | None) -> bool:
+        """Admins manage every team; a manager only their own (``teams`` on their user record)."""
+        if self.role == "admin":
+            return True
+        return self.role == "manager" and team_id is not None and team_id in self.teams
+
+    def manages_contest(self, contest: Contest, directory: Directory) -> bool:
+        """A manager may run a contest only when every participant is in one of their teams."""
+        if self.role == "admin":
+            return True
+        if self.role != "manager":
+            return False
+
+        def own_rep(rep_id: str) -> bool:
+            rep = directory.reps.get(rep_id)
+            return rep is not None and self.manages_team(rep.team)
+
+        if contest.kind == "head_to_head":
+            own = self.manages_team if contest.side_type == "team" else own_rep
+            return all(own(side) for side in contest.sides)
+        if contest.teams is None and contest.reps is None:
+            return False  # everyone in the workspace: an admin's contest
+        if contest.teams is not None and not all(self.manages_team(team) for team in contest.teams):
+            return False
+        return all(own_rep(rep_id) for rep_id in contest.reps or ())
 
     def can_read_board(self, board: str) -> bool:
         """Displays watch their playlist only; "me" boards are a rep's own; everyone else reads all."""
@@ -44,7 +74,8 @@ class Principal:
 
 
 def _in_playlist(board: str, playlist: tuple[str, ...]) -> bool:
-    """A display showing a contest may also show that contest's recent-wins feed."""
+    """A display showing a contest may also show its recent-wins feed; playlist entries may be objects
+    (``{"board": ...}``) serialised as JSON strings by newer consoles."""
     if board.startswith("feed:"):
         return f"contest:{board[5:]}" in playlist
     return False
@@ -63,7 +94,7 @@ async def create_api_key(redis: Redis, scope: str, name: str) -> str:
     return key
 
 
-TOKEN_CACHE_SECONDS = 2.0  # a revoked ingest key stops working within this time
+TOKEN_CACHE_SECONDS = 2.0  # a revoked key or display token stops working within this time
 TOKEN_CACHE_SIZE = 10_000
 _token_cache: dict[str, tuple[float, Principal | None]] = {}
 
@@ -112,12 +143,31 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 
 async def principal_for(connection: HTTPConnection, redis: Redis, cache: bool = False) -> Principal | None:
-    """Bearer header, then ``?token=``, then the signed session cookie."""
+    """Bearer header, then ``?token=``, then the signed session cookie.
+
+    A session's user is looked up again on every call, so deactivating a user, changing their role or
+    their password (which moves ``sv`` on) ends their sessions at once.
+    """
     token = bearer_token(connection) or connection.query_params.get("token")
     if token:
         return await principal_for_token(redis, token, cache=cache)
     session = connection.scope.get("session") or {}
     user = session.get("user")
-    if isinstance(user, dict) and user.get("role") in ("admin", "manager", "rep"):
-        return Principal(role=user["role"], name=user.get("name", ""), rep_id=user.get("rep"))
-    return None
+    if not isinstance(user, dict) or user.get("role") not in ("admin", "manager", "rep") or not user.get("name"):
+        return None
+    raw = await redis.hget(keys.USERS, str(user["name"]))
+    record = json.loads(raw) if raw else None
+    if (
+        record is None
+        or record.get("active") is False
+        or record.get("role") != user["role"]
+        or int(record.get("sv", 0)) != int(user.get("sv", 0))
+    ):
+        return None
+    return Principal(
+        role=record["role"],
+        name=record["username"],
+        rep_id=record.get("rep"),
+        teams=tuple(record.get("teams") or ()),
+        via_session=True,
+    )

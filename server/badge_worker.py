@@ -115,6 +115,7 @@ class BadgeWorker:
                         changes.append({"rep": rep, "action": "revoked", **held[key]})
                     for change in changes:
                         pipe.publish(keys.BADGE_CHANNEL, json.dumps(change, ensure_ascii=False))
+                        pipe.xadd(keys.BADGE_FEED, {"c": json.dumps(change)}, maxlen=keys.BADGE_FEED_MAX)  # notifier
                     await pipe.execute()
                     return changes
                 except WatchError:

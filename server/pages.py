@@ -1,101 +1,78 @@
-"""Server-rendered pages. The TV display is public by token (no login): the token in its URL is the key."""
+"""The office TV (``/tv/<display token>``): public by token, no login — the token in its URL is the key.
+
+The page is a shell; everything on it arrives over the websocket. ``/tv/<token>/config.json`` lets a TV
+notice a changed playlist (it reloads) or a revoked token (it says so) without anyone touching it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server.auth import principal_for_token
-
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-
-templates = Environment(
-    loader=FileSystemLoader(WEB_DIR / "templates"),
-    autoescape=select_autoescape(("html", "xml"), default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-TEXT = {
-    "zh-CN": {
-        "title": "销售竞技场",
-        "rank": "排名",
-        "rep": "销售",
-        "team": "战队",
-        "score": "积分",
-        "reconnecting": "正在重新连接…",
-        "ends_in": "距结束",
-        "ended": "已结束",
-        "days": "天",
-        "no_data": "等待第一笔成交…",
-        "new_deal": "新成交！",
-        "points": "分",
-        "teams": "团队对战",
-        "unknown_display": "此显示屏链接无效或已被撤销。请在管理后台重新获取链接。",
-    },
-    "en": {
-        "title": "Sales Arena",
-        "rank": "Rank",
-        "rep": "Rep",
-        "team": "Team",
-        "score": "Points",
-        "reconnecting": "Reconnecting…",
-        "ends_in": "Ends in",
-        "ended": "Ended",
-        "days": "d",
-        "no_data": "Waiting for the first deal…",
-        "new_deal": "New deal!",
-        "points": "pts",
-        "teams": "Team battle",
-        "unknown_display": "This display link is not valid or was revoked. Get a new link from the console.",
-    },
-}
+from game import keys
+from server.api_displays import slides_of
+from server.i18n import WEB_DIR
+from server.security import token_digest
+from server.session_auth import page, request_locale, session_user
 
 
-def pick_locale(request: Request, default: str) -> str:
-    """An explicit ``?lang=``, then the browser's Accept-Language, then the server default."""
-    explicit = request.query_params.get("lang")
-    if explicit in TEXT:
-        return explicit
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
-    return default
+async def _display(request: Request, token: str) -> dict[str, Any] | None:
+    """The display a token opens (None when unknown or revoked)."""
+    if not token or len(token) > 256:
+        return None
+    redis = request.app.state.arena.redis
+    display_id = await redis.hget(keys.DISPLAY_TOKENS, token_digest(token))
+    raw = await redis.hget(keys.DISPLAYS, display_id) if display_id else None
+    document = json.loads(raw) if raw else None
+    if document is None or document.get("token_digest") != token_digest(token):
+        return None
+    return document
 
 
-def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+async def _teams(request: Request) -> dict[str, dict[str, str]]:
+    directory = (await request.app.state.arena.registry.current()).directory
+    return {t.id: {"name": t.name, "color": t.color} for t in directory.teams.values()}
+
+
+def _tv_settings(document: dict[str, Any], teams: dict[str, dict[str, str]]) -> dict[str, Any]:
+    return {
+        "version": document.get("updated_at") or "",
+        "slides": slides_of(document),
+        "sound": bool(document.get("sound", False)),
+        "big_deal": document.get("big_deal"),
+        "teams": teams,
+    }
 
 
 async def tv(request: Request) -> Response:
-    arena = request.app.state.arena
     token = request.path_params.get("token") or request.query_params.get("token") or ""
-    locale = pick_locale(request, arena.settings.locale)
-    principal = await principal_for_token(arena.redis, token)
-    if principal is None:
-        return render("tv_unknown.html", status=404, t=TEXT[locale], locale=locale)
-    playlist = list(principal.playlist)
-    if not playlist and request.query_params.get("board"):
-        playlist = [request.query_params["board"]]
-    return render(
-        "tv.html",
-        t=TEXT[locale],
-        locale=locale,
-        token=token,
-        playlist=playlist,
-        currency=arena.settings.currency,
-        timezone=arena.settings.timezone,
-        slide_seconds=20,
-    )
+    document = await _display(request, token)
+    if document is None:
+        return page(request, "tv_unknown.html", status=404)
+    locale = request_locale(request, document.get("locale"))
+    settings = _tv_settings(document, await _teams(request))
+    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings)
+
+
+async def tv_config(request: Request) -> Response:
+    document = await _display(request, request.path_params["token"])
+    if document is None:
+        return JSONResponse({"error": "unknown or revoked display"}, status_code=404)
+    response = JSONResponse(_tv_settings(document, await _teams(request)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def home(request: Request) -> Response:
+    user = session_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/m" if user["role"] == "rep" else "/admin", status_code=303)
 
 
 async def favicon(request: Request) -> Response:
@@ -103,8 +80,10 @@ async def favicon(request: Request) -> Response:
 
 
 routes = [
+    Route("/", home, methods=["GET"]),
     Route("/favicon.ico", favicon, methods=["GET"]),
     Route("/tv", tv, methods=["GET"]),
     Route("/tv/{token}", tv, methods=["GET"]),
+    Route("/tv/{token}/config.json", tv_config, methods=["GET"]),
     Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
 ]

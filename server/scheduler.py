@@ -221,6 +221,8 @@ class Scheduler:
             await self.arena.redis.publish(
                 keys.BADGE_CHANNEL, json.dumps({"rep": rep_id, "action": "awarded", **record})
             )
+            feed = {"c": json.dumps({"rep": rep_id, "action": "awarded", **record})}  # for the chat notifier
+            await self.arena.redis.xadd(keys.BADGE_FEED, feed, maxlen=keys.BADGE_FEED_MAX)
         return bool(created)
 
     async def comebacks(self, contest: Contest) -> None:

@@ -1,0 +1,298 @@
+"""Sessions, CSRF, login limits, roles and the console's APIs (users, keys, displays, challenges, CSV import)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import redis
+
+from game import keys
+from tests.conftest import RunningServer, deal, make_org, unique
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class Browser:
+    """A cookie session like a browser's: signs in with the form, then calls the API with its CSRF token."""
+
+    def __init__(self, server: RunningServer) -> None:
+        self.client = httpx.Client(base_url=server.base_url, timeout=15, follow_redirects=False)
+        self.csrf = ""
+
+    def login(self, username: str, password: str) -> httpx.Response:
+        page = self.client.get("/login")
+        token = CSRF_INPUT.search(page.text)
+        assert token, page.text[:500]
+        response = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
+        )
+        if response.status_code == 303:
+            home = self.client.get(response.headers["location"], follow_redirects=True)
+            found = CSRF_META.search(home.text)
+            self.csrf = found.group(1) if found else ""
+        return response
+
+    def call(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.csrf} if self.csrf else {}
+        return self.client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+def make_user(admin: httpx.Client, role: str, **extra: object) -> tuple[str, str]:
+    username = f"{role}-{uuid.uuid4().hex[:6]}"
+    password = "pw-" + uuid.uuid4().hex[:10]
+    response = admin.put(f"/api/v1/users/{username}", json={"role": role, "password": password, **extra})
+    assert response.status_code == 201, response.text
+    return username, password
+
+
+def test_admin_signs_in_and_lands_in_the_console(server: RunningServer) -> None:
+    browser = Browser(server)
+    response = browser.login("admin", "admin-test-password")
+    assert response.status_code == 303 and response.headers["location"] == "/admin"
+    assert browser.csrf
+    me = browser.call("GET", "/api/v1/me").json()
+    assert me["role"] == "admin" and "password" not in me
+
+
+def test_a_wrong_password_is_refused_and_says_so(server: RunningServer) -> None:
+    browser = Browser(server)
+    response = browser.login("admin", "not-the-password")
+    assert response.status_code == 401
+    assert "alert" in response.text
+
+
+def test_cookie_requests_need_the_csrf_token_but_bearer_keys_do_not(server: RunningServer, admin: httpx.Client) -> None:
+    browser = Browser(server)
+    browser.login("admin", "admin-test-password")
+    body = {"name": "华东战队", "color": "#e53935"}
+    team = unique("team")
+    refused = browser.client.put(f"/api/v1/teams/{team}", json=body)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]
+    wrong = browser.client.put(f"/api/v1/teams/{team}", json=body, headers={"X-CSRF-Token": "forged"})
+    assert wrong.status_code == 403
+    foreign = browser.client.put(
+        f"/api/v1/teams/{team}", json=body, headers={"X-CSRF-Token": browser.csrf, "Origin": "https://evil.example"}
+    )
+    assert foreign.status_code == 403
+    assert browser.call("PUT", f"/api/v1/teams/{team}", json=body).status_code == 201
+    assert admin.put(f"/api/v1/teams/{team}", json=body).status_code == 200
+
+
+def test_login_form_without_its_token_is_sent_back(server: RunningServer) -> None:
+    client = httpx.Client(base_url=server.base_url, follow_redirects=False)
+    client.get("/login")
+    response = client.post("/login", data={"username": "admin", "password": "admin-test-password"})
+    assert response.status_code == 303 and "error=csrf" in response.headers["location"]
+
+
+def test_failed_logins_are_limited_per_username(server: RunningServer, redis_client: redis.Redis) -> None:
+    browser = Browser(server)
+    name = f"nobody-{uuid.uuid4().hex[:6]}"
+    try:
+        statuses = [browser.login(name, "wrong").status_code for _ in range(11)]
+        assert statuses[:10] == [401] * 10
+        assert statuses[10] == 429
+    finally:
+        redis_client.delete(keys.login_failures("user", name), keys.login_failures("ip", "127.0.0.1"))
+
+
+def test_deactivating_a_user_ends_their_session_at_once(server: RunningServer, admin: httpx.Client) -> None:
+    username, password = make_user(admin, "manager", teams=[])
+    browser = Browser(server)
+    assert browser.login(username, password).status_code == 303
+    assert browser.call("GET", "/api/v1/me").status_code == 200
+    assert admin.put(f"/api/v1/users/{username}", json={"active": False}).status_code == 200
+    assert browser.call("GET", "/api/v1/me").status_code == 401
+
+
+def test_managers_act_on_their_own_teams_only(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=2, reps_per_team=2)
+    username, password = make_user(admin, "manager", teams=[org.teams[0]])
+    manager = Browser(server)
+    manager.login(username, password)
+    assert manager.call("PUT", f"/api/v1/teams/{org.teams[0]}", json={"name": "我的战队"}).status_code == 200
+    assert manager.call("PUT", f"/api/v1/teams/{org.teams[1]}", json={"name": "别人的"}).status_code == 403
+    own, other = org.reps[0], org.reps[2]
+    assert manager.call("PUT", f"/api/v1/reps/{own}", json={"name": "改名", "team": org.teams[0]}).status_code == 200
+    moved = manager.call("PUT", f"/api/v1/reps/{other}", json={"name": "挖人", "team": org.teams[0]})
+    assert moved.status_code == 403
+    contest = {**org.definition, "id": unique("mine"), "teams": [org.teams[0]]}
+    assert manager.call("POST", "/api/v1/contests", json=contest).status_code == 201
+    everyone = {**org.definition, "id": unique("all"), "teams": org.teams}
+    assert manager.call("POST", "/api/v1/contests", json=everyone).status_code == 403
+    assert manager.call("POST", f"/api/v1/contests/{org.contest}/pause").status_code == 403
+    assert manager.call("GET", f"/api/v1/audit?target={contest['id']}").status_code == 200
+    assert manager.call("GET", "/api/v1/audit").status_code == 403
+    assert manager.call("GET", "/api/v1/keys").status_code == 403
+    assert manager.call("PUT", "/api/v1/users/sneaky", json={"role": "admin", "password": "x" * 10}).status_code == 403
+
+
+def test_reps_only_get_the_phone(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=2)
+    username, password = make_user(admin, "rep", rep=org.reps[0])
+    rep = Browser(server)
+    response = rep.login(username, password)
+    assert response.headers["location"] == "/m"
+    assert rep.client.get("/admin").headers["location"] == "/m"
+    assert rep.call("POST", "/api/v1/contests", json=org.definition).status_code == 403
+    assert rep.call("GET", f"/api/v1/reps/{org.reps[1]}/profile").status_code == 403
+    assert rep.call("GET", f"/api/v1/reps/{org.reps[0]}/profile").status_code == 200
+    state = rep.client.get("/m/state.json").json()
+    assert state["rep"] == org.reps[0] and state["contests"][0]["id"] == org.contest
+
+
+def test_a_sign_in_link_works_once(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=1)
+    username, _ = make_user(admin, "rep", rep=org.reps[0])
+    link = admin.post(f"/api/v1/users/{username}/signin-link")
+    assert link.status_code == 201
+    path = httpx.URL(link.json()["url"]).path
+    phone = httpx.Client(base_url=server.base_url, follow_redirects=False)
+    page = phone.get(path)
+    assert page.status_code == 200  # a link preview does not use it up
+    token = CSRF_INPUT.search(page.text).group(1)  # type: ignore[union-attr]
+    first = phone.post(path, data={"csrf_token": token})
+    assert first.status_code == 303 and first.headers["location"] == "/m"
+    again = httpx.Client(base_url=server.base_url, follow_redirects=False)
+    token = CSRF_INPUT.search(again.get(path).text).group(1)  # type: ignore[union-attr]
+    assert again.post(path, data={"csrf_token": token}).status_code == 410
+
+
+def test_api_keys_are_shown_once_listed_by_id_and_revoked(server: RunningServer, admin: httpx.Client) -> None:
+    created = admin.post("/api/v1/keys", json={"scope": "ingest", "name": "HubSpot"})
+    assert created.status_code == 201
+    key, key_id = created.json()["key"], created.json()["id"]
+    listed = admin.get("/api/v1/keys").json()["keys"]
+    assert any(k["id"] == key_id and k["scope"] == "ingest" for k in listed)
+    assert all("key" not in k for k in listed)
+    org = make_org(admin, teams=1, reps_per_team=1)
+    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}) as crm:
+        assert crm.post("/api/v1/events", json=deal(org.reps[0], 1000)).status_code == 200
+        assert crm.get("/api/v1/contests").status_code == 403  # a valid key, but only for ingestion
+        assert admin.delete(f"/api/v1/keys/{key_id}").status_code == 204
+        assert crm.get("/api/v1/contests").status_code == 401  # (ingestion may reuse a check for seconds)
+
+
+def test_displays_are_created_with_slides_renamed_rotated_and_revoked(
+    server: RunningServer, admin: httpx.Client
+) -> None:
+    org = make_org(admin, teams=2, reps_per_team=1, goal=500)
+    playlist = [
+        f"contest:{org.contest}",
+        {"board": f"contest:{org.contest}", "kind": "thermometer", "seconds": 15},
+        {"board": f"contest:{org.contest}:teams", "kind": "tug"},
+        {"kind": "stars"},
+        {"kind": "badges", "seconds": 10},
+    ]
+    created = admin.post("/api/v1/displays", json={"name": "大厅", "playlist": playlist})
+    assert created.status_code == 201, created.text
+    display = created.json()
+    assert [s["kind"] for s in display["slides"]] == ["board", "thermometer", "tug", "stars", "badges"]
+    assert display["playlist"] == [f"contest:{org.contest}", f"contest:{org.contest}:teams", "xp:month"]
+    bad = admin.post("/api/v1/displays", json={"name": "x", "playlist": [{"board": "contest:x", "kind": "tug"}]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "playlist[0].board"
+    assert httpx.get(display["url"]).status_code == 200
+    changed = admin.put(f"/api/v1/displays/{display['id']}", json={"name": "前台", "locale": "en", "sound": True})
+    assert changed.json()["name"] == "前台" and changed.json()["sound"] is True
+    rotated = admin.post(f"/api/v1/displays/{display['id']}/rotate").json()
+    assert httpx.get(display["url"]).status_code == 404
+    assert httpx.get(rotated["url"]).status_code == 200
+    config = httpx.get(rotated["url"] + "/config.json").json()
+    assert config["slides"][1]["kind"] == "thermometer"
+    assert admin.delete(f"/api/v1/displays/{display['id']}").status_code == 204
+    assert httpx.get(rotated["url"]).status_code == 404
+    assert httpx.get(rotated["url"] + "/config.json").status_code == 404
+
+
+def test_the_badge_wall_shows_initials_of_opted_out_reps_to_displays(
+    server: RunningServer, admin: httpx.Client
+) -> None:
+    org = make_org(admin, teams=1, reps_per_team=1)
+    admin.put(f"/api/v1/reps/{org.reps[0]}", json={"name": "Alice Chen", "team": org.teams[0], "opted_out": True})
+    with server.ingest() as ingest:
+        ingest.post("/api/v1/events", json=deal(org.reps[0], 5000))
+    display = admin.post("/api/v1/displays", json={"name": "tv", "playlist": [f"contest:{org.contest}"]}).json()
+    wall = httpx.get(f"{server.base_url}/api/v1/wall/badges", params={"token": display["token"]}).json()["badges"]
+    mine = [b for b in wall if b["rep"] == org.reps[0]]
+    for _ in range(50):
+        if mine:
+            break
+        time.sleep(0.1)
+        wall = httpx.get(f"{server.base_url}/api/v1/wall/badges", params={"token": display["token"]}).json()["badges"]
+        mine = [b for b in wall if b["rep"] == org.reps[0]]
+    assert mine and all(b["name"] == "A.C." for b in mine)
+
+
+def test_a_challenge_accepted_becomes_a_head_to_head_contest(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=3)
+    users = [make_user(admin, "rep", rep=rep) for rep in org.reps[:2]]
+    challenger, opponent = Browser(server), Browser(server)
+    challenger.login(*users[0])
+    opponent.login(*users[1])
+    created = challenger.call(
+        "POST", "/api/v1/challenges", json={"opponent": org.reps[1], "days": 7, "metric": "deals"}
+    )
+    assert created.status_code == 201, created.text
+    challenge = created.json()
+    assert challenger.call("POST", f"/api/v1/challenges/{challenge['id']}/accept").status_code == 403
+    assert opponent.call("GET", "/api/v1/challenges").json()["challenges"][0]["id"] == challenge["id"]
+    accepted = opponent.call("POST", f"/api/v1/challenges/{challenge['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    contest_id = accepted.json()["contest"]
+    contest = admin.get(f"/api/v1/contests/{contest_id}").json()
+    assert contest["kind"] == "head_to_head" and contest["sides"] == org.reps[:2]
+    assert opponent.call("POST", f"/api/v1/challenges/{challenge['id']}/decline").status_code == 409
+    with server.ingest() as ingest:
+        ingest.post("/api/v1/events", json=deal(org.reps[1], 1000, occurred_at=datetime.now(UTC).isoformat()))
+    board = admin.get(f"/api/v1/contests/{contest_id}/leaderboard").json()
+    assert [r["id"] for r in board["rows"]] == [org.reps[1], org.reps[0]]
+    assert board["rows"][0]["score"] == 1
+    itself = challenger.call("POST", "/api/v1/challenges", json={"opponent": org.reps[0], "days": 7})
+    assert itself.status_code == 422
+
+
+def test_csv_import_previews_every_row_then_imports_the_valid_ones(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=1)
+    new_id = unique("rep")
+    team = org.teams[0]
+    text = f"id,name,team,opted_out\n{new_id},王小明,{team},no\nbad id!,坏行,{team},\n{unique('r')},无队,nope,\n"
+    headers = {"Content-Type": "text/csv"}
+    preview = admin.post("/api/v1/reps/import?dry_run=1", content=text.encode(), headers=headers).json()
+    assert preview["valid"] == 1 and preview["invalid"] == 2 and preview["imported"] == 0
+    assert [bool(r["errors"]) for r in preview["rows"]] == [False, True, True]
+    assert "team" in preview["rows"][2]["errors"][0]
+    assert new_id not in {r["id"] for r in admin.get("/api/v1/reps").json()["reps"]}
+    done = admin.post("/api/v1/reps/import", content=text.encode(), headers=headers).json()
+    assert done["imported"] == 1
+    assert new_id in {r["id"] for r in admin.get("/api/v1/reps").json()["reps"]}
+    board = admin.get(f"/api/v1/contests/{org.contest}/leaderboard").json()
+    assert new_id in {r["id"] for r in board["rows"]}
+
+
+def test_the_rules_preview_speaks_both_languages(admin: httpx.Client) -> None:
+    body = {
+        "id": "preview-1",
+        "name": "十二月销冠赛",
+        "starts_at": "2026-12-01T00:00:00+08:00",
+        "ends_at": "2027-01-01T00:00:00+08:00",
+        "rules": [{"on": "deal.won", "points_per": 1000}],
+        "multipliers": {"category": {"high_margin": "1.5"}},
+    }
+    preview = admin.post("/api/v1/contests/preview", json=body).json()
+    assert preview["valid"] is True
+    assert preview["rules"]["zh-CN"] == "每成交 ¥1,000 得 1 分；高利润产品 ×1.5。"
+    assert preview["rules"]["en"] == "1 point per ¥1,000 won; high-margin products ×1.5."
+    broken = admin.post("/api/v1/contests/preview", json={**body, "rules": []}).json()
+    assert broken["valid"] is False and broken["errors"][0]["field"] == "rules"
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/people", "/admin/displays", "/admin/users", "/m"])
+def test_pages_send_strangers_to_the_login(server: RunningServer, path: str) -> None:
+    response = httpx.get(server.base_url + path, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")

@@ -1,0 +1,93 @@
+"""A TV runs for weeks: a few thousand events over a couple of minutes (days of a sales floor, compressed)
+while the playlist rotates, and the page must neither grow its DOM nor its JS heap."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import RunningServer, make_org
+from tests.test_tv_browser import browser, screenshot, watch_page
+
+__all__ = ["browser"]
+pytestmark = pytest.mark.browser
+
+RUN_SECONDS = 120
+EVENTS_PER_BATCH = 25
+BATCH_PAUSE = 0.9  # about 3,000 events in the run
+
+
+def measure(page: Page) -> tuple[int, int]:
+    """(DOM elements, used JS heap) after a full garbage collection."""
+    page.evaluate("window.gc && (window.gc(), window.gc())")
+    page.wait_for_timeout(300)
+    nodes = page.evaluate("document.getElementsByTagName('*').length")
+    heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
+    return nodes, heap
+
+
+def test_a_tv_under_hours_of_traffic_keeps_the_same_size(browser: Browser, server: RunningServer) -> None:
+    with server.admin() as admin:
+        org = make_org(admin, teams=4, reps_per_team=6, goal=10**7)
+        playlist = [
+            {"board": f"contest:{org.contest}", "kind": "board", "seconds": 5},
+            {"board": f"contest:{org.contest}:teams", "kind": "teams", "seconds": 5},
+            {"board": f"contest:{org.contest}", "kind": "wins", "seconds": 5},
+            {"board": f"contest:{org.contest}", "kind": "thermometer", "seconds": 5},
+            {"board": f"contest:{org.contest}:teams", "kind": "tug", "seconds": 5},
+            {"kind": "stars", "seconds": 5},
+        ]
+        display = admin.post("/api/v1/displays", json={"name": "soak", "playlist": playlist}).json()
+    rng = random.Random(11)
+    counter = 0
+
+    def batch() -> list[dict[str, object]]:
+        nonlocal counter
+        events = []
+        for _ in range(EVENTS_PER_BATCH):
+            counter += 1
+            kind = rng.random()
+            rep = rng.choice(org.reps)
+            stamp = datetime.now(UTC).isoformat()
+            if kind < 0.5:
+                events.append({"id": f"soak-{counter}", "type": "call.logged", "rep": rep, "occurred_at": stamp})
+            else:
+                amount = str(int(rng.lognormvariate(10, 1)))
+                events.append(
+                    {"id": f"soak-{counter}", "type": "deal.won", "rep": rep, "amount": amount, "occurred_at": stamp}
+                )
+        return events
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/tv/{display['token']}")
+    expect(page.locator("#board .row")).to_have_count(10)
+    with server.ingest() as ingest:
+        # Warm up: every slide shown once and every list filled, so the baseline holds all reusable elements.
+        warm_until = time.monotonic() + 25
+        while time.monotonic() < warm_until:
+            ingest.post("/api/v1/events", json=batch())
+            time.sleep(BATCH_PAUSE)
+        page.wait_for_timeout(5000)
+        start_nodes, start_heap = measure(page)
+        deadline = time.monotonic() + RUN_SECONDS
+        while time.monotonic() < deadline:
+            assert ingest.post("/api/v1/events", json=batch()).status_code == 200
+            time.sleep(BATCH_PAUSE)
+    page.wait_for_timeout(5000)  # the last celebration card closes
+    end_nodes, end_heap = measure(page)
+    screenshot(page, "tv-after-soak.png")
+    assert counter >= 2500, counter
+    assert start_heap > 0, "performance.memory is not available (chromium flags)"
+    assert end_nodes <= start_nodes + 10, f"DOM grew from {start_nodes} to {end_nodes} elements"
+    growth = end_heap - start_heap
+    assert growth < max(2_000_000, start_heap * 0.25), f"JS heap grew from {start_heap} to {end_heap} bytes"
+    assert page.evaluate("arenaTv.pending()") < 50
+    assert not errors, errors
+    assert not foreign, foreign
+    context.close()

@@ -1,0 +1,132 @@
+/* Managers' console: forms and buttons that call the JSON API with the session cookie and its CSRF token.
+   <form data-api="PUT /api/v1/teams/{id}"> sends its fields as JSON ({field} in the URL comes from the form);
+   <button data-api="POST /api/v1/contests/x/launch"> sends data-body. data-then: reload | show:<id> | go:<url>. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("console-config").textContent);
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  function api(method, url, body, contentType) {
+    var headers = {"X-CSRF-Token": csrf, "Accept": "application/json"};
+    var payload;
+    if (body !== undefined && body !== null) {
+      headers["Content-Type"] = contentType || "application/json";
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    return fetch(url, {method: method, headers: headers, body: payload, credentials: "same-origin"}).then(function (r) {
+      if (r.status === 204) { return {ok: true, status: 204, data: null}; }
+      return r.json().catch(function () { return {}; }).then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
+    });
+  }
+
+  function toast(text) {
+    var el = document.createElement("div");
+    el.className = "toast";
+    el.setAttribute("role", "status");
+    el.textContent = text;
+    document.body.appendChild(el);
+    setTimeout(function () { el.remove(); }, 2500);
+  }
+
+  function showErrors(container, result) {
+    if (!container) { toast((result.data && result.data.error) || config.text.failed); return; }
+    container.textContent = "";
+    var data = result.data || {};
+    var title = document.createElement("div");
+    title.textContent = data.error || config.text.failed;
+    container.appendChild(title);
+    if (data.errors && data.errors.length) {
+      var list = document.createElement("ul");
+      data.errors.forEach(function (e) {
+        var li = document.createElement("li");
+        li.textContent = (e.field ? e.field + ": " : "") + e.message;
+        list.appendChild(li);
+      });
+      container.appendChild(list);
+    }
+  }
+
+  function fieldValue(el) {
+    var type = el.dataset.type || el.type;
+    if (el.type === "checkbox") { return el.checked; }
+    if (el.multiple) { return Array.prototype.map.call(el.selectedOptions, function (o) { return o.value; }); }
+    var value = el.value;
+    if (type === "int" || type === "number") { return value === "" ? undefined : parseInt(value, 10); }
+    if (type === "json") { try { return value ? JSON.parse(value) : undefined; } catch (err) { return value; } }
+    if (type === "nullable") { return value === "" ? null : value; }
+    if (el.dataset.skipEmpty !== undefined && value === "") { return undefined; }
+    return value;
+  }
+
+  function formBody(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || el.disabled) { return; }
+      var value = fieldValue(el);
+      if (value !== undefined) { body[el.name] = value; }
+    });
+    return body;
+  }
+
+  function then(element, result) {
+    var how = element.dataset.then || "reload";
+    if (how === "reload") { toast(config.text.saved); setTimeout(function () { location.reload(); }, 300); return; }
+    if (how.indexOf("go:") === 0) { location.href = how.slice(3).replace(/\{(\w+)\}/g, function (a, k) { return result.data[k]; }); return; }
+    if (how.indexOf("show:") === 0) {
+      var target = document.getElementById(how.slice(5));
+      target.hidden = false;
+      Array.prototype.forEach.call(target.querySelectorAll("[data-field]"), function (el) {
+        el.textContent = result.data[el.dataset.field] || "";
+      });
+      toast(config.text.saved);
+    }
+  }
+
+  function split(spec) { var i = spec.indexOf(" "); return [spec.slice(0, i), spec.slice(i + 1)]; }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.dataset.api) { return; }
+    event.preventDefault();
+    var parts = split(form.dataset.api);
+    var body = formBody(form);
+    var url = parts[1].replace(/\{(\w+)\}/g, function (all, key) {
+      var value = body[key]; delete body[key]; return encodeURIComponent(value);
+    });
+    var errors = form.querySelector(".form-errors");
+    if (errors) { errors.textContent = ""; }
+    api(parts[0], url, body).then(function (result) {
+      if (result.ok) { then(form, result); } else { showErrors(errors, result); }
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-api]");
+    if (!button) {
+      var copy = event.target.closest("button[data-copy]");
+      if (copy) {
+        var text = document.getElementById(copy.dataset.copy).textContent;
+        if (navigator.clipboard) { navigator.clipboard.writeText(text).then(function () { toast(config.text.copied); }, function () {}); }
+      }
+      return;
+    }
+    event.preventDefault();
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
+    var parts = split(button.dataset.api);
+    var body = button.dataset.body ? JSON.parse(button.dataset.body) : (parts[0] === "POST" ? {} : null);
+    if (button.dataset.prompt) {
+      var answer = window.prompt(button.dataset.prompt, button.dataset.promptDefault || "");
+      if (!answer) { return; }
+      body = body || {};
+      body[button.dataset.promptField] = answer;
+    }
+    button.disabled = true;
+    api(parts[0], parts[1], body).then(function (result) {
+      button.disabled = false;
+      if (result.ok) { then(button, result); }
+      else { showErrors(document.getElementById(button.dataset.errors || ""), result); }
+    });
+  });
+
+  window.arenaConsole = {api: api, toast: toast, showErrors: showErrors, config: config};
+})();

@@ -1,0 +1,68 @@
+/* Display playlists: rows of slides (kind, contest, seconds) ⇄ the API's playlist objects. */
+(function () {
+  "use strict";
+  var C = window.arenaConsole;
+  var template = document.getElementById("slide-template");
+  var secret = document.getElementById("display-secret");
+
+  function addSlide(container, slide) {
+    var row = template.content.firstElementChild.cloneNode(true);
+    var kind = row.querySelector('[data-f="kind"]'), contest = row.querySelector('[data-f="contest"]');
+    kind.value = slide.kind || "board";
+    if (slide.board && slide.board.indexOf("contest:") === 0) { contest.value = slide.board.split(":")[1]; }
+    row.querySelector('[data-f="seconds"]').value = slide.seconds || 20;
+    function sync() { contest.disabled = kind.value === "badges" || kind.value === "stars"; }
+    kind.addEventListener("change", sync);
+    sync();
+    row.querySelector("[data-remove]").addEventListener("click", function () { row.remove(); });
+    container.appendChild(row);
+  }
+
+  function slidesOf(container) {
+    return Array.prototype.map.call(container.children, function (row) {
+      var kind = row.querySelector('[data-f="kind"]').value;
+      var contest = row.querySelector('[data-f="contest"]').value;
+      var slide = {kind: kind, seconds: parseInt(row.querySelector('[data-f="seconds"]').value, 10) || 20};
+      if (kind === "stars") { slide.board = "xp:month"; }
+      else if (kind === "teams" || kind === "tug") { slide.board = "contest:" + contest + ":teams"; }
+      else if (kind !== "badges") { slide.board = "contest:" + contest; }
+      return slide;
+    });
+  }
+
+  function showSecret(data) {
+    document.getElementById("display-url").textContent = data.url;
+    document.getElementById("display-open").href = data.url;
+    secret.hidden = false;
+    secret.scrollIntoView({block: "center"});
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".display-form"), function (form) {
+    var container = form.querySelector(".slides");
+    var slides = JSON.parse(container.dataset.slides || "[]");
+    if (!slides.length && container.dataset.default) { slides = [{kind: "board"}, {kind: "teams"}, {kind: "wins"}, {kind: "stars"}]; }
+    slides.forEach(function (slide) { addSlide(container, slide); });
+    form.querySelector("[data-add-slide]").addEventListener("click", function () { addSlide(container, {kind: "board"}); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var errors = form.querySelector(".form-errors");
+      errors.textContent = "";
+      var body = {name: form.elements.name.value, locale: form.elements.locale.value || null,
+                  sound: form.elements.sound.checked, playlist: slidesOf(container)};
+      C.api(form.dataset.method, form.dataset.url, body).then(function (result) {
+        if (!result.ok) { C.showErrors(errors, result); return; }
+        if (result.data.url) { showSecret(result.data); setTimeout(function () { form.reset(); }, 0); }
+        else { C.toast(C.config.text.saved); }
+      });
+    });
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-rotate]"), function (button) {
+    button.addEventListener("click", function () {
+      if (!window.confirm(C.config.text.confirm)) { return; }
+      C.api("POST", "/api/v1/displays/" + button.dataset.rotate + "/rotate", {}).then(function (result) {
+        if (result.ok) { showSecret(result.data); } else { C.showErrors(null, result); }
+      });
+    });
+  });
+})();

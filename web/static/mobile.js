@@ -1,0 +1,328 @@
+/* Reps' phone: my rank, gap and pacing per contest, live over the websocket (the board frames the server
+   already sends, plus "me" frames where the server has them); ledger, badges and head-to-head challenges. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("phone-config").textContent);
+  var T = config.text;
+  var state = config.state;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var number = new Intl.NumberFormat(config.locale);
+  var dateFormat = new Intl.DateTimeFormat(config.locale, {timeZone: config.timezone, month: "short", day: "numeric",
+                                                          hour: "2-digit", minute: "2-digit", hour12: false});
+  var cards = {};            // contest id -> {el, standing}
+  var boards = {};           // board -> copy
+  var hasMe = {};            // contest id -> true once a "me" frame arrived
+  var refreshTimers = {};
+  var socket = null;
+
+  function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k] !== undefined ? v[k] : a; }); }
+  function $(root, selector) { return root.querySelector(selector); }
+  function api(method, url, body) {
+    var options = {method: method, credentials: "same-origin", headers: {"Accept": "application/json", "X-CSRF-Token": csrf}};
+    if (body) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
+    return fetch(url, options).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
+    });
+  }
+  function toast(text) {
+    var el = document.createElement("div");
+    el.className = "toast";
+    el.setAttribute("role", "status");
+    el.textContent = text;
+    document.body.appendChild(el);
+    setTimeout(function () { el.remove(); }, 2600);
+  }
+
+  /* --- header, level, badges ---------------------------------------------------------------------- */
+  function renderProfile() {
+    $(document, "#avatar").textContent = (state.name || "?").slice(0, 1).toUpperCase();
+    $(document, "#me-name").textContent = state.name;
+    $(document, "#me-team").textContent = state.team ? state.team.name : "";
+    if (state.team && state.team.color) { $(document, "#avatar").style.background = state.team.color; }
+    var level = state.level;
+    $(document, "#level-number").textContent = level.number;
+    $(document, "#level-name").textContent = level.name;
+    $(document, "#level-xp").textContent = level.next_at ? fill(T.xp, {xp: number.format(state.xp.all), next: number.format(level.next_at)})
+      : fill(T.xp_max, {xp: number.format(state.xp.all)});
+    var share = level.next_at ? (state.xp.all - level.min) / (level.next_at - level.min) : 1;
+    $(document, "#level-fill").style.width = Math.max(2, Math.min(100, share * 100)) + "%";
+    var badges = $(document, "#badges");
+    badges.textContent = "";
+    state.badges.forEach(function (b) {
+      var pill = document.createElement("span");
+      pill.className = "badge-pill";
+      pill.textContent = "★ " + b.name;
+      badges.appendChild(pill);
+    });
+    if (!state.badges.length) { badges.textContent = T.no_badges; badges.className = "badges muted"; }
+  }
+
+  /* --- contest cards ------------------------------------------------------------------------------ */
+  function renderContests() {
+    var container = $(document, "#contests");
+    var seen = {};
+    state.contests.forEach(function (contest) {
+      seen[contest.id] = true;
+      var card = cards[contest.id];
+      if (!card) {
+        var el = document.getElementById("contest-template").content.firstElementChild.cloneNode(true);
+        el.dataset.contest = contest.id;
+        card = cards[contest.id] = {el: el, contest: contest, standing: contest.standing};
+        $(el, ".c-ledger-toggle").addEventListener("click", function () { toggleLedger(contest.id); });
+        container.appendChild(el);
+      }
+      card.contest = contest;
+      if (contest.standing) { card.standing = contest.standing; }
+      $(card.el, ".c-name").textContent = contest.name;
+      $(card.el, ".c-rules").textContent = contest.rules;
+      var when = contest.status === "scheduled" ? fill(T.starts, {when: dateFormat.format(new Date(contest.starts_at))})
+        : fill(T.ends, {when: dateFormat.format(new Date(contest.ends_at))});
+      $(card.el, ".c-time").textContent = when;
+      renderStanding(contest.id, false);
+    });
+    Object.keys(cards).forEach(function (id) { if (!seen[id]) { cards[id].el.remove(); delete cards[id]; } });
+    $(document, "#no-contests").hidden = state.contests.length > 0;
+  }
+
+  function renderStanding(contestId, live) {
+    var card = cards[contestId];
+    if (!card) { return; }
+    var s = card.standing;
+    var rankEl = $(card.el, ".c-rank");
+    if (!s) { rankEl.textContent = "–"; return; }
+    var before = Number(rankEl.dataset.rank || 0);
+    rankEl.textContent = "#" + s.rank;
+    rankEl.dataset.rank = s.rank;
+    $(card.el, ".c-of").textContent = " " + fill(T.of, {n: s.of});
+    $(card.el, ".c-score").textContent = number.format(s.score);
+    $(card.el, ".c-unit").textContent = T.points;
+    $(card.el, ".c-gap").textContent = s.rank === 1 ? T.rank_first :
+      (s.gap_to_next ? fill(T.gap, {gap: number.format(s.gap_to_next), rank: s.rank - 1}) : T.tied);
+    var pace = s.pace;
+    var target = $(card.el, ".c-target");
+    target.hidden = !pace;
+    if (pace) {
+      $(card.el, ".c-fill").style.width = Math.min(100, pace.percent) + "%";
+      $(card.el, ".c-mark").style.left = Math.min(100, pace.expected_percent) + "%";
+      var text = $(card.el, ".c-pace");
+      text.className = "pace-text c-pace " + pace.status;
+      text.textContent = fill(T.target, {pct: Math.round(pace.percent), target: number.format(pace.target)}) + " · " +
+        fill(T.days_left, {d: Math.ceil(pace.days_left)}) + " · " + T[pace.status];
+    }
+    if (live && before && s.rank < before) {
+      rankEl.classList.remove("rank-up");
+      void rankEl.offsetWidth;
+      rankEl.classList.add("rank-up");
+      toast(fill(T.rank_up, {rank: s.rank}));
+    }
+    if (card.ledgerOpen && live) { loadLedger(contestId); }
+  }
+
+  /* From a board frame: rank, score and gap come from the rows (no extra round trip); target and pace from
+     the REST standing, fetched at most once a second per contest (until the server sends "me" frames). */
+  function fromBoard(board, copy) {
+    var contestId = board.split(":")[1];
+    var card = cards[contestId];
+    if (!card) { return; }
+    var rows = copy.rows;
+    for (var i = 0; i < rows.length; i += 1) {
+      if (rows[i].id !== state.rep) { continue; }
+      var mine = rows[i], ahead = null;
+      for (var j = i - 1; j >= 0; j -= 1) { if (rows[j].score > mine.score) { ahead = rows[j]; break; } }
+      card.standing = {rank: mine.rank, score: mine.score, of: copy.total || rows.length,
+                       gap_to_next: ahead ? ahead.score - mine.score : null, target: card.standing && card.standing.target,
+                       pace: card.standing && card.standing.pace};
+      renderStanding(contestId, true);
+      break;
+    }
+    if (!hasMe[contestId]) { refreshStanding(contestId); }
+  }
+
+  function refreshStanding(contestId) {
+    if (refreshTimers[contestId]) { return; }
+    refreshTimers[contestId] = setTimeout(function () {
+      delete refreshTimers[contestId];
+      api("GET", "/api/v1/contests/" + encodeURIComponent(contestId) + "/reps/" + encodeURIComponent(state.rep)).then(function (r) {
+        if (!r.ok || !cards[contestId]) { return; }
+        cards[contestId].standing = r.data;
+        renderStanding(contestId, true);
+      });
+    }, 1000);
+  }
+
+  function fromMe(message) {
+    var contestId = message.contest;
+    if (!cards[contestId] || message.rank === null || message.rank === undefined) { return; }
+    hasMe[contestId] = true;
+    cards[contestId].standing = message;
+    renderStanding(contestId, true);
+  }
+
+  /* --- ledger ------------------------------------------------------------------------------------- */
+  function toggleLedger(contestId) {
+    var card = cards[contestId];
+    card.ledgerOpen = !card.ledgerOpen;
+    $(card.el, ".c-ledger").hidden = !card.ledgerOpen;
+    if (card.ledgerOpen) { loadLedger(contestId); }
+  }
+
+  function loadLedger(contestId) {
+    var card = cards[contestId];
+    api("GET", "/api/v1/reps/" + encodeURIComponent(state.rep) + "/ledger?contest=" + encodeURIComponent(contestId) + "&limit=500")
+      .then(function (r) {
+        if (!r.ok) { return; }
+        var list = $(card.el, ".c-ledger");
+        list.textContent = "";
+        var entries = r.data.entries.slice(-40).reverse();
+        entries.forEach(function (e) {
+          var li = document.createElement("li");
+          var what = document.createElement("span");
+          what.textContent = dateFormat.format(new Date(e.occurred_at)) + " · " + e.event;
+          var pts = document.createElement("span");
+          pts.className = "pts" + (e.points < 0 ? " neg" : "");
+          pts.textContent = (e.points > 0 ? "+" : "") + number.format(e.points);
+          var note = document.createElement("span");
+          note.className = "note";
+          note.textContent = e.type + " · " + e.note + " · v" + e.rule_version;
+          li.appendChild(what); li.appendChild(pts); li.appendChild(note);
+          list.appendChild(li);
+        });
+        if (!entries.length) { list.textContent = T.ledger_empty; }
+      });
+  }
+
+  /* --- challenges --------------------------------------------------------------------------------- */
+  var colleagues = {};
+  function renderColleagues() {
+    var select = $(document, "#challenge-form").elements.opponent;
+    select.textContent = "";
+    state.colleagues.forEach(function (c) {
+      colleagues[c.id] = c;
+      var option = document.createElement("option");
+      option.value = c.id;
+      option.textContent = c.name + (c.team ? " · " + (state.team_names[c.team] || c.team) : "");
+      select.appendChild(option);
+    });
+  }
+
+  function loadChallenges() {
+    api("GET", "/api/v1/challenges").then(function (r) {
+      if (!r.ok) { return; }
+      var list = $(document, "#challenge-list");
+      list.textContent = "";
+      r.data.challenges.slice(0, 10).forEach(function (c) {
+        var mineOut = c.challenger === state.rep;
+        var other = mineOut ? c.opponent_name : c.challenger_name;
+        var item = document.createElement("div");
+        item.className = "challenge";
+        item.dataset.challenge = c.id;
+        var who = document.createElement("div");
+        who.className = "who";
+        who.textContent = c.status === "pending" ? fill(mineOut ? T.pending_out : T.pending_in, {name: other}) : c.challenger_name + " ⚔ " + c.opponent_name;
+        var line = document.createElement("div");
+        line.className = "state";
+        line.textContent = fill(T.challenge_line, {days: c.days, metric: T["metric_" + c.metric]}) +
+          (c.status !== "pending" ? " · " + T[c.status] : "");
+        item.appendChild(who); item.appendChild(line);
+        if (c.status === "pending") {
+          var actions = document.createElement("div");
+          actions.className = "row-flex";
+          (mineOut ? ["cancel"] : ["accept", "decline"]).forEach(function (action) {
+            var button = document.createElement("button");
+            button.type = "button";
+            button.textContent = T[action];
+            button.dataset.action = action;
+            if (action === "accept") { button.className = "primary"; }
+            button.addEventListener("click", function () {
+              button.disabled = true;
+              api("POST", "/api/v1/challenges/" + c.id + "/" + action).then(function (res) {
+                if (!res.ok) { toast(res.data.error || "!"); }
+                loadChallenges();
+                if (action === "accept") { reloadState(); }
+              });
+            });
+            actions.appendChild(button);
+          });
+          item.appendChild(actions);
+        }
+        list.appendChild(item);
+      });
+    });
+  }
+
+  $(document, "#challenge-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var errors = $(document, "#challenge-errors");
+    errors.textContent = "";
+    api("POST", "/api/v1/challenges", {opponent: form.elements.opponent.value, days: parseInt(form.elements.days.value, 10),
+                                        metric: form.elements.metric.value}).then(function (r) {
+      if (!r.ok) { errors.textContent = r.data.error || "!"; return; }
+      toast(T.sent);
+      loadChallenges();
+    });
+  });
+
+  /* --- live --------------------------------------------------------------------------------------- */
+  function boardsToWatch() {
+    var list = [];
+    state.contests.forEach(function (c) { list.push("contest:" + c.id); list.push("me:" + c.id); });
+    return list;
+  }
+
+  function reloadState() {
+    api("GET", "/m/state.json").then(function (r) {
+      if (!r.ok) { if (r.status === 401) { location.href = "/login?next=/m"; } return; }
+      state = r.data;
+      renderProfile();
+      renderContests();
+      if (socket) { boardsToWatch().forEach(function (board) { socket.subscribe(board); }); }
+    });
+  }
+
+  function connect() {
+    socket = new ArenaSocket({
+      boards: boardsToWatch(),
+      onStatus: function (status) {
+        var live = $(document, "#live");
+        live.textContent = status === "open" ? T.live : T.offline;
+        live.classList.toggle("off", status !== "open");
+      },
+      onMessage: function (message) {
+        if (message.op === "me") { fromMe(message); return; }
+        if (message.op === "snapshot" || message.op === "diff") {
+          if (message.board.indexOf("contest:") !== 0) { return; }
+          if (message.op === "diff" && !boards[message.board]) { return; }
+          boards[message.board] = ArenaSocket.applyBoard(boards[message.board], message);
+          fromBoard(message.board, boards[message.board]);
+        } else if (message.op === "epoch") {
+          delete boards[message.board];
+        } else if (message.op === "celebrate" && message.rep === state.rep && message.kind === "deal") {
+          toast(fill(T.celebrate, {points: number.format(message.points)}));
+        } else if (message.op === "badge" && message.rep === state.rep) {
+          reloadState();
+        }
+      }
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { socket.nudge(); reloadState(); loadChallenges(); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll(".tabbar a"), function (link) {
+    link.addEventListener("click", function () {
+      Array.prototype.forEach.call(document.querySelectorAll(".tabbar a"), function (l) { l.setAttribute("aria-current", l === link ? "true" : "false"); });
+    });
+  });
+
+  renderProfile();
+  renderContests();
+  renderColleagues();
+  loadChallenges();
+  connect();
+  setInterval(loadChallenges, 60000);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/m/sw.js", {scope: "/m"}).catch(function () { /* not installable here */ });
+  }
+  window.arenaPhone = {socket: function () { return socket; }, cards: cards};
+})();
