@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from game.contests import Contest
 from server.http import ApiError, ArenaJSONResponse, require
+from server.i18n import choose_locale
 
 MAX_PAGE = 500
 
@@ -23,31 +24,48 @@ def event_id(event_key: str) -> str:
     return event_key.split(":", 1)[1] if ":" in event_key else event_key
 
 
-def describe(entry: dict[str, Any], contest: Contest) -> str:
-    """The note of a ledger entry, in plain words."""
+NOTES = {
+    "en": {
+        "undo": "reversal of {deal}",
+        "reversed_before": "0: this deal was reversed before it arrived",
+        "rule": "rule {n}",
+        "capped": "{label}: {allowed} of {requested} (daily cap {cap} reached)",
+        "plus": "{label}: +{allowed}",
+    },
+    "zh-CN": {
+        "undo": "冲销 {deal}",
+        "reversed_before": "0：此单到达前已被冲销",
+        "rule": "规则 {n}",
+        "capped": "{label}：{requested} 分中得 {allowed} 分（已达每日上限 {cap}）",
+        "plus": "{label}：+{allowed}",
+    },
+}
+
+
+def describe(entry: dict[str, Any], contest: Contest, locale: str = "en") -> str:
+    """The note of a ledger entry, in plain words in the reader's language."""
+    text = NOTES["zh-CN" if locale.startswith("zh") else "en"]
     if entry["note"] == "undo":
-        return f"reversal of {event_id(entry['deal'])}"
+        return text["undo"].format(deal=event_id(entry["deal"]))
     if entry["note"] == "reversed_before":
-        return "0: this deal was reversed before it arrived"
+        return text["reversed_before"]
     parts = []
     for rule_index, allowed, _cap_field, requested, cap in entry.get("hits", []):
         rule = contest.rules[rule_index] if rule_index < len(contest.rules) else None
-        label = f"rule {rule_index + 1}" + (f" ({rule.on})" if rule else "")
-        if allowed < requested:
-            parts.append(f"{label}: {allowed} of {requested} (daily cap {cap} reached)")
-        else:
-            parts.append(f"{label}: +{allowed}")
+        label = text["rule"].format(n=rule_index + 1) + (f" ({rule.on})" if rule else "")
+        key = "capped" if allowed < requested else "plus"
+        parts.append(text[key].format(label=label, allowed=allowed, requested=requested, cap=cap))
     return "; ".join(parts)
 
 
-def render(entry: dict[str, Any], contest: Contest) -> dict[str, Any]:
+def render(entry: dict[str, Any], contest: Contest, locale: str = "en") -> dict[str, Any]:
     return {
         "event": event_id(entry["event"]),
         "type": entry["type"],
         "occurred_at": datetime.fromtimestamp(entry["at"], UTC).astimezone(contest.zone).isoformat(),
         "rule_version": entry["v"],
         "points": entry["points"],
-        "note": describe(entry, contest),
+        "note": describe(entry, contest, locale),
     }
 
 
@@ -75,13 +93,16 @@ async def ledger(request: Request) -> ArenaJSONResponse:
     entries, next_cursor = await arena.store.read_ledger(
         contest.id, contest.epoch, rep_id, cursor=cursor, count=int(limit_raw)
     )
+    locale = choose_locale(
+        request.query_params.get("lang"), request.headers.get("accept-language", ""), arena.settings.locale
+    )
     total = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
     return ArenaJSONResponse(
         {
             "rep": rep_id,
             "contest": contest.id,
             "total": total,
-            "entries": [render(e, contest) for e in entries],
+            "entries": [render(e, contest, locale) for e in entries],
             "next_cursor": next_cursor,
         }
     )

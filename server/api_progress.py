@@ -28,7 +28,7 @@ def _level(xp: int, locale: str) -> dict[str, object]:
 
 
 async def xp_board(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "read XP boards")
+    principal = await require(request, lambda p: p.role != "ingest", "read XP boards")
     window = request.path_params["window"]
     if window not in WINDOWS:
         raise ApiError(404, f"no XP window {window!r}: one of {', '.join(WINDOWS)}")
@@ -44,8 +44,11 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
         {
             "rank": r.rank,
             "id": r.id,
-            "name": rep.name if (rep := directory.reps.get(r.id)) else r.id,
-            "team": rep.team if rep else None,
+            # A TV (display token) gets initials for reps who opted out, as everywhere on public screens.
+            "name": directory.public_name(r.id)
+            if principal.role == "display"
+            else (rep.name if (rep := directory.reps.get(r.id)) else r.id),
+            "team": rep.team if (rep := directory.reps.get(r.id)) else None,
             "score": r.score,
         }
         for r in ranked

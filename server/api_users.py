@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from game import keys
 from game.errors import Collector, ValidationError
-from server.auth import SCOPES, Principal, store_api_key
+from server.auth import SCOPES, Principal, forget_cached_tokens, store_api_key
 from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
 from server.security import hash_password, new_token, token_digest, verify_password
 from server.session_auth import create_signin_link, load_user
@@ -236,6 +236,7 @@ async def revoke_key(request: Request) -> Response:
     if not matches:
         raise ApiError(404, f"no key {key_id!r}")
     await redis.hdel(keys.API_KEYS, *matches)
+    forget_cached_tokens()
     return Response(status_code=204)
 
 

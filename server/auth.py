@@ -99,6 +99,11 @@ TOKEN_CACHE_SIZE = 10_000
 _token_cache: dict[str, tuple[float, Principal | None]] = {}
 
 
+def forget_cached_tokens() -> None:
+    """Drop this process's cached token answers (after a revocation; other processes wait them out)."""
+    _token_cache.clear()
+
+
 async def principal_for_token(redis: Redis, token: str, cache: bool = False) -> Principal | None:
     """Resolve a bearer token. With ``cache`` (the ingestion hot path) an answer may be reused for
     ``TOKEN_CACHE_SECONDS``, so revoking an ingest key bites within that time; everything else asks Redis."""

@@ -43,13 +43,15 @@ def test_ledger_explains_every_point_and_adds_up_to_the_board(admin: httpx.Clien
     ]
     ingest.post("/api/v1/events", json=[big, deal(rep, "5500"), *calls])
     ingest.post("/api/v1/events", json={"id": unique("rev"), "type": "deal.reversed", "rep": rep, "ref": big["id"]})
-    book = ledger(admin, rep, org.contest)
+    book = ledger(admin, rep, org.contest, lang="en")
     points = [e["points"] for e in book["entries"]]
     assert points == [300, 5, 4, 4, 2, -300]
     assert book["total"] == sum(points) == scores(admin, org.contest)[rep] == 15
     capped = book["entries"][4]
     assert "daily cap 10" in capped["note"] and capped["rule_version"] == 1
     assert book["entries"][5]["note"] == f"reversal of {big['id']}"
+    chinese = ledger(admin, rep, org.contest, lang="zh-CN")["entries"]
+    assert chinese[5]["note"] == f"冲销 {big['id']}" and "已达每日上限 10" in chinese[4]["note"]
     assert book["entries"][0]["event"] == big["id"] and book["entries"][0]["occurred_at"].endswith("+08:00")
     first = ledger(admin, rep, org.contest, limit=4)
     second = ledger(admin, rep, org.contest, limit=4, cursor=first["next_cursor"])
