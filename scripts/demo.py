@@ -85,6 +85,15 @@ def seed(client: httpx.Client, now: datetime) -> tuple[str, list[str]]:
         "starts_at": start.isoformat(),
         "ends_at": end.isoformat(),
         "team_score": "sum",
+        "recurrence": "monthly",
+        "name_template": "{period} 月度销冠赛",
+        "goal": 60000,
+        "default_target": 2500,
+        "prizes": [
+            {"rank": 1, "prize": "月度最佳销售 + ¥5,000"},
+            {"rank": [2, 3], "prize": "¥2,000"},
+            {"threshold": 3000, "prize": "团队聚餐 Team dinner"},
+        ],
         "multipliers": {"category": {"high_margin": 1.5}},
         "rules": [
             {"on": "deal.won", "points_per": 1000},
@@ -107,6 +116,19 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def demo_users(client: httpx.Client, rep_ids: list[str], creds: dict[str, str]) -> dict[str, str]:
+    """A manager of every team (刘经理) and one rep on a phone (小王, the first rep of 华东战队)."""
+    password = creds.get("admin_password", "") + "-team"
+    client.put(
+        "/api/v1/users/liu",
+        json={"role": "manager", "name": "刘经理", "teams": [t for t, _, _ in TEAMS], "password": password},
+    ).raise_for_status()
+    client.put(
+        "/api/v1/users/xiaowang", json={"role": "rep", "name": "小王", "rep": rep_ids[0], "password": password}
+    ).raise_for_status()
+    return {"manager": "liu", "rep": "xiaowang", "password": password}
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -157,11 +179,23 @@ def main() -> int:
             base_url=base, headers={"Authorization": f"Bearer {env['ARENA_ADMIN_KEY']}"}, timeout=10
         ) as admin:
             contest_id, rep_ids = seed(admin, datetime.now(settings.zone))
+            board = f"contest:{contest_id}"
             display = admin.post(
                 "/api/v1/displays",
-                json={"name": "销售大厅电视", "playlist": [f"contest:{contest_id}", f"contest:{contest_id}:teams"]},
+                json={
+                    "name": "销售大厅电视",
+                    "playlist": [
+                        {"board": board, "kind": "board", "seconds": 25},
+                        {"board": f"{board}:teams", "kind": "teams", "seconds": 15},
+                        {"board": board, "kind": "thermometer", "seconds": 12},
+                        {"board": board, "kind": "wins", "seconds": 12},
+                        {"kind": "badges", "seconds": 12},
+                        {"board": "xp:month", "kind": "stars", "seconds": 12},
+                    ],
+                },
             )
             display.raise_for_status()
+            people = demo_users(admin, rep_ids, creds)
         tv_url = display.json()["url"]
         print(
             f"""
@@ -169,7 +203,9 @@ def main() -> int:
 
     TV display      {tv_url}
     Leaderboard API {base}/api/v1/contests/{contest_id}/leaderboard
-    Console login   user admin / password {env["ARENA_ADMIN_PASSWORD"]}
+    Console         {base}/admin   user admin / password {env["ARENA_ADMIN_PASSWORD"]}
+                    manager liu (刘经理) / password {people["password"]}
+    Phone           {base}/m   rep xiaowang (小王) / password {people["password"]}
     Admin API key   {env["ARENA_ADMIN_KEY"]}
     Ingest API key  {env["ARENA_INGEST_KEY"]}
 
