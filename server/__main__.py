@@ -43,6 +43,7 @@ def main() -> int:
             port=settings.port,
             log_level="warning",
             ws_max_size=64 * 1024,
+            ws="websockets-sansio",  # Sans-I/O websockets: no extra tasks or buffers per connection
             proxy_headers=True,
             timeout_graceful_shutdown=5,
         )

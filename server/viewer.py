@@ -87,14 +87,15 @@ class Viewer:
                 if self.close_code is not None:
                     await self._close(self.close_code, "client too slow: reconnect for a fresh snapshot")
                     break
-                while self._frames:
-                    board = next(iter(self._frames))
-                    frame = self._frames.pop(board)
-                    await asyncio.wait_for(self._send(frame), self._send_timeout)
-                while self._notices and not self._frames:
-                    frame = self._notices.popleft()
-                    self._notice_bytes -= len(frame)
-                    await asyncio.wait_for(self._send(frame), self._send_timeout)
+                # One deadline per burst (not a task per frame: fan-out to thousands of screens is the hot path).
+                async with asyncio.timeout(self._send_timeout):
+                    while self._frames:
+                        board = next(iter(self._frames))
+                        await self._send(self._frames.pop(board))
+                    while self._notices and not self._frames:
+                        frame = self._notices.popleft()
+                        self._notice_bytes -= len(frame)
+                        await self._send(frame)
                 if self._frames or self._notices:
                     self._wakeup.set()
         except TimeoutError:
