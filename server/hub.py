@@ -84,6 +84,7 @@ class Hub:
         self._channel_refs: Counter[str] = Counter()
         self._dirty: set[str] = set()
         self._renamed = False
+        self._updates = 0  # board updates offered to viewers, so the flusher knows when to hold back
         self._celebrations: dict[str, list[dict[Variant, Frame]]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -368,6 +369,7 @@ class Hub:
             self._wake.clear()
             boards, self._dirty = self._dirty, set()
             renamed, self._renamed = self._renamed, False
+            updates_before = self._updates
             try:
                 snapshot = await self.registry.current()
                 for board in boards:
@@ -381,7 +383,8 @@ class Hub:
                 self._renamed |= renamed
                 self._wake.set()
             self._release_celebrations()
-            await asyncio.sleep(self.tick)
+            if self._updates > updates_before:  # coalesce only after board updates went out
+                await asyncio.sleep(self.tick)
 
     def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> Frame:
         """The full board for one variant, encoded at most once per read."""
@@ -419,11 +422,13 @@ class Hub:
         old, state.view, state.snapshots = state.view, view, {}
         if old is None:
             return
+        self._updates += 1 if (spec.kind == "me" and state.me) else 0
         if spec.kind == "me":
             for viewer in list(state.me):
                 viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
             return
         if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
+            self._updates += 1
             notice = {"op": "epoch", "board": spec.board, "epoch": view.epoch}
             for viewer in list(state.viewers):
                 viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
@@ -437,11 +442,13 @@ class Hub:
                     self.redis, history.key_for(spec, view.epoch), Span(old.seq, view.seq, changed, removed)
                 )
         if renamed:  # names changed: rows look different though their data did not
+            self._updates += 1
             for viewer in list(state.viewers):
                 viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
             return
         if view.seq == old.seq and not changed and not removed:
             return
+        self._updates += 1
         frames: dict[Variant, Frame] = {}
         for viewer in list(state.viewers):
             variant = viewer.variant
