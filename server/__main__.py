@@ -14,6 +14,7 @@ import uvicorn
 from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from server.fast_ingest import IngestFastPath
 
 
 def main() -> int:
@@ -38,7 +39,7 @@ def main() -> int:
     try:
         app = create_app(settings, redis_url)
         uvicorn.run(
-            app,
+            IngestFastPath(app),
             host=settings.host,
             port=settings.port,
             log_level="warning",
