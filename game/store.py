@@ -8,6 +8,7 @@ on a single Redis node this is one round trip, on a cluster it stays legal becau
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from game import keys
 from game.events import Event
@@ -143,14 +144,27 @@ def seq_field(board: str) -> str:
     return "teams" if board == "teams" else "reps"
 
 
+SCRIPTS = ("append_event", "apply_contest", "apply_xp")
+
+
 class Store:
-    """Redis access for the engine. Scripts are registered once and called by EVALSHA."""
+    """Redis access for the engine. Scripts are loaded once and called by EVALSHA.
+
+    Pipelines call EVALSHA directly (redis-py's script objects would ask SCRIPT EXISTS before every
+    pipeline: one more round trip each time); if Redis lost the scripts (a restart, SCRIPT FLUSH) the
+    whole pipeline is sent again after loading them, which is safe because every script is idempotent.
+    """
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._append_event: AsyncScript = redis.register_script(load_lua("append_event"))
-        self._apply_contest: AsyncScript = redis.register_script(load_lua("apply_contest"))
-        self._apply_xp: AsyncScript = redis.register_script(load_lua("apply_xp"))
+        self._sources = {name: load_lua(name) for name in SCRIPTS}
+        self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
+        self._loaded = False
+
+    async def _load_scripts(self) -> None:
+        for name, source in self._sources.items():
+            self._sha[name] = await self.redis.script_load(source)
+        self._loaded = True
 
     async def write_events(self, planned: Sequence[Plan], *, log: bool = True) -> list[WriteResult]:
         """Log and apply a batch of events in one round trip; returns, per event, whether it was new.
@@ -167,25 +181,23 @@ class Store:
         uses it to check that the configuration it planned with is still current)."""
         if not planned and read is None:
             return [], None
-        pipe = self.redis.pipeline(transaction=False)
+        if not self._loaded:
+            await self._load_scripts()
+        commands: list[tuple[Any, ...]] = []
         for plan in planned:
             if log:
-                await self._append_event(
-                    keys=[keys.EVENT_SEEN, keys.EVENT_LOG],
-                    args=[plan.event.key, msgpack.packb(plan.event.to_record())],
-                    client=pipe,
-                )
+                commands.append(("EVALSHA", self._sha["append_event"], 2, keys.EVENT_SEEN, keys.EVENT_LOG,
+                                 plan.event.key, msgpack.packb(plan.event.to_record())))
             for change in plan.changes:
-                await self._apply_contest(
-                    keys=contest_script_keys(change.contest_id, change.epoch),
-                    args=[encode_change(change), keys.doorbell_channel(change.contest_id)],
-                    client=pipe,
-                )
+                script_keys = contest_script_keys(change.contest_id, change.epoch)
+                commands.append(("EVALSHA", self._sha["apply_contest"], len(script_keys), *script_keys,
+                                 encode_change(change), keys.doorbell_channel(change.contest_id)))
             if plan.xp is not None:
-                await self._apply_xp(keys=XP_SCRIPT_KEYS, args=[encode_xp(plan.xp), keys.XP_CHANNEL], client=pipe)
+                commands.append(("EVALSHA", self._sha["apply_xp"], len(XP_SCRIPT_KEYS), *XP_SCRIPT_KEYS,
+                                 encode_xp(plan.xp), keys.XP_CHANNEL))
         if read is not None:
-            pipe.get(read)
-        replies = await pipe.execute(raise_on_error=False)
+            commands.append(("GET", read))
+        replies = await self._run(commands)
         results: list[WriteResult] = []
         position = 0
         for plan in planned:
@@ -218,6 +230,19 @@ class Store:
             value = replies[position]
             return results, None if isinstance(value, Exception) else value
         return results, None
+
+    async def _run(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """One pipeline; again after loading the scripts if Redis had lost them."""
+        for attempt in range(2):
+            pipe = self.redis.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            replies = await pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(r, NoScriptError) for r in replies):
+                await self._load_scripts()
+                continue
+            return replies
+        return replies
 
     async def read_board(
         self, contest_id: str, epoch: int, board: str, *, start: int = 0, limit: int = 50

@@ -206,3 +206,16 @@ def test_around_a_rep(admin: httpx.Client, ingest: httpx.Client) -> None:
     # reps[i] has i+1 points: reps[8] is rank 1 ... reps[0] is rank 9
     around = board(admin, org.contest, around=org.reps[4], limit=3)["rows"]
     assert [(r["id"], r["rank"]) for r in around] == [(org.reps[5], 4), (org.reps[4], 5), (org.reps[3], 6)]
+
+
+def test_ingest_survives_redis_losing_its_scripts(
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client
+) -> None:
+    import redis as redis_sync
+
+    org = make_org(admin)
+    assert ingest.post("/api/v1/events", json=deal(org.reps[0], "1000")).json()["accepted"] == 1
+    with redis_sync.Redis.from_url(server.redis_url) as client:
+        client.script_flush()  # as after a Redis restart without persistence of scripts
+    assert ingest.post("/api/v1/events", json=deal(org.reps[0], "2000")).json()["accepted"] == 1
+    assert scores(admin, org.contest)[org.reps[0]] == 3
