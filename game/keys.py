@@ -82,6 +82,7 @@ XP_CAPS_PREFIX = f"{PREFIX}:{{xp}}:caps:"  # hash per day: type|rep -> XP used u
 XP_BOARD_PREFIX = f"{PREFIX}:{{xp}}:board:"  # zset per window and period, e.g. board:week:2026-W47
 XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key -> "amount|epoch|new"
 XP_DEAL_COUNTS = f"{PREFIX}:{{xp}}:deal_counts"  # hash: rep -> lifetime won deals (not reversed)
+XP_FACTS_VERSION = f"{PREFIX}:{{xp}}:facts_version"  # hash: rep -> moves on whenever the rep's facts change
 BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
 XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
 XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
@@ -186,3 +187,9 @@ def notify_sent(channel_id: str) -> str:
 def notify_snapshot(channel_id: str, kind: str, contest_id: str) -> str:
     """String with a TTL: JSON board (rep -> [score, rank]) at a channel's last daily/weekly digest."""
     return f"{PREFIX}:{{notify}}:digest:{channel_id}:{kind}:{contest_id}"
+
+
+# Insights: anti-gaming flags as a manager saw them, and the decisions taken. In ``{cfg}`` beside the audit
+# log, so that a decision and its audit entry go in one MULTI.
+FLAGS = f"{PREFIX}:{{cfg}}:flags"  # hash: flag id -> JSON {kind, contest, rep, explanation, events to reverse}
+FLAG_DECISIONS = f"{PREFIX}:{{cfg}}:flag_decisions"  # hash: flag id -> JSON {decision, note, by, at, reversed}

@@ -101,7 +101,7 @@ def encode_xp(change: XpChange) -> bytes:
 
 
 XP_SCRIPT_KEYS = [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
-                  keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ]  # fmt: skip
+                  keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ, keys.XP_FACTS_VERSION]  # fmt: skip
 
 
 @dataclass(frozen=True)

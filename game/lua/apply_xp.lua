@@ -3,7 +3,8 @@
 --
 -- KEYS: 1 seen, 2 deals, 3 caps prefix, 4 board prefix, 5 facts prefix, 6 lifetime deal counts,
 --       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
---       8 XP sequence number (one counter for every XP board)
+--       8 XP sequence number (one counter for every XP board), 9 facts versions (hash: rep -> n, moved on
+--       every change of a rep's facts so a badge judgement can tell it is still current)
 -- ARGV: 1 msgpack change, 2 XP doorbell channel
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
@@ -29,6 +30,7 @@ if c.undo and old and old.tomb ~= 1 then
     if fact then undone_at = tonumber(string.match(fact, '|(%d+)|')) or 0 end
     redis.call('HDEL', old.facts, c.deal)
     redis.call('HINCRBY', KEYS[6], old.rep, -1)
+    redis.call('HINCRBY', KEYS[9], old.rep, 1)
   end
 end
 
@@ -58,6 +60,7 @@ if apply then
     redis.call('HSET', facts, c.deal, c.amount .. '|' .. c.at .. '|' .. c.new)
     redis.call('EXPIRE', facts, c.facts_ttl)
     redis.call('HINCRBY', KEYS[6], c.rep, 1)
+    redis.call('HINCRBY', KEYS[9], c.rep, 1)
     redis.call('SADD', KEYS[7] .. c.month, c.rep)
     redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
   end
