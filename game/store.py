@@ -186,15 +186,40 @@ class Store:
         commands: list[tuple[Any, ...]] = []
         for plan in planned:
             if log:
-                commands.append(("EVALSHA", self._sha["append_event"], 2, keys.EVENT_SEEN, keys.EVENT_LOG,
-                                 plan.event.key, msgpack.packb(plan.event.to_record())))
+                commands.append(
+                    (
+                        "EVALSHA",
+                        self._sha["append_event"],
+                        2,
+                        keys.EVENT_SEEN,
+                        keys.EVENT_LOG,
+                        plan.event.key,
+                        msgpack.packb(plan.event.to_record()),
+                    )
+                )
             for change in plan.changes:
                 script_keys = contest_script_keys(change.contest_id, change.epoch)
-                commands.append(("EVALSHA", self._sha["apply_contest"], len(script_keys), *script_keys,
-                                 encode_change(change), keys.doorbell_channel(change.contest_id)))
+                commands.append(
+                    (
+                        "EVALSHA",
+                        self._sha["apply_contest"],
+                        len(script_keys),
+                        *script_keys,
+                        encode_change(change),
+                        keys.doorbell_channel(change.contest_id),
+                    )
+                )
             if plan.xp is not None:
-                commands.append(("EVALSHA", self._sha["apply_xp"], len(XP_SCRIPT_KEYS), *XP_SCRIPT_KEYS,
-                                 encode_xp(plan.xp), keys.XP_CHANNEL))
+                commands.append(
+                    (
+                        "EVALSHA",
+                        self._sha["apply_xp"],
+                        len(XP_SCRIPT_KEYS),
+                        *XP_SCRIPT_KEYS,
+                        encode_xp(plan.xp),
+                        keys.XP_CHANNEL,
+                    )
+                )
         if read is not None:
             commands.append(("GET", read))
         replies = await self._run(commands)

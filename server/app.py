@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,11 +29,14 @@ from server import (
     api_directory,
     api_displays,
     api_events,
+    api_insights,
     api_ledger,
+    api_notifications,
     api_progress,
     api_users,
     console,
     mobile,
+    openapi,
     pages,
     session_auth,
 )
@@ -43,12 +46,14 @@ from server.config import Settings
 from server.http import ApiError, api_error_handler
 from server.hub import Hub
 from server.ingest_writer import IngestWriter
+from server.notifications.notifier import Notifier
 from server.registry import Registry
 from server.scheduler import Scheduler
 from server.security import hash_password
 from server.ws import websocket_endpoint
 
 log = logging.getLogger("arena")
+REDIS_CONNECTIONS = 64
 
 
 class ConnectionLimiter:
@@ -75,7 +80,11 @@ class Arena:
 
     def __init__(self, settings: Settings, redis_url: str) -> None:
         self.settings = settings
-        self.redis = Redis.from_url(redis_url, health_check_interval=30, socket_keepalive=True)
+        # A blocking pool: a burst of thousands of screens connecting waits for a connection, never fails.
+        pool = BlockingConnectionPool.from_url(
+            redis_url, max_connections=REDIS_CONNECTIONS, timeout=10, health_check_interval=30, socket_keepalive=True
+        )
+        self.redis = Redis(connection_pool=pool)
         self.store = Store(self.redis)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.hub = Hub(
@@ -184,10 +193,13 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         await arena.hub.start()
         arena.badges.start()
         arena.scheduler.start()
+        notifier = Notifier(arena, interval=settings.notify_seconds)
+        notifier.start()
         try:
             yield
         finally:
             bootstrap.cancel()
+            await notifier.stop()
             await arena.scheduler.stop()
             await arena.badges.stop()
             await arena.hub.stop()
@@ -198,6 +210,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         WebSocketRoute("/ws", websocket_endpoint),
         *api_events.routes,
+        *api_insights.routes,
         *api_contests.routes,
         *api_directory.routes,
         *api_displays.routes,
@@ -206,6 +219,8 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         *api_progress.routes,
         *api_users.routes,
         *api_challenges.routes,
+        *api_notifications.routes,
+        *openapi.routes,
         *session_auth.routes,
         *console.routes,
         *mobile.routes,

@@ -1,0 +1,322 @@
+"""What happened since the last look, read from durable sources and turned into notifications per channel.
+
+Sources, each with a cursor in ``NOTIFY_CURSORS``:
+
+* ``wins:<contest>`` — the contest's recent-wins list (``apply_contest.lua`` keeps the last 50 deal
+  doorbells, newest first); the cursor is the ``epoch:seq`` of the newest one seen, so a rescore's new
+  epoch counts as newer. Lead changes are judged at the same time from the top of the board
+  (``leader:<contest>``).
+* ``badges`` — the badge feed stream (awards from the badge worker and the scheduler); the cursor is the
+  last stream id.
+* ``won:<contest>`` — set once a closed contest's final results were announced.
+* ``digest:<channel>:<kind>`` — the last daily/weekly slot sent.
+
+The very first run only takes a baseline (nothing old is announced). Deals that occurred more than
+``MAX_AGE`` before they were collected (a backfill, a CSV import) are not celebrated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import msgpack
+
+from game import keys
+from game.contests import Contest
+from server.notifications import digest
+from server.notifications.channels import Channel
+from server.notifications.store import NotifyStore, Plan
+from server.registry import Registry, Snapshot
+
+log = logging.getLogger("arena.notify")
+MAX_AGE = timedelta(days=3)
+WON_LOOKBACK = timedelta(days=30)
+BADGE_BATCH = 500
+RANK_ROWS = 10
+
+
+def parse_position(raw: str | None) -> tuple[int, int] | None:
+    if not raw:
+        return None
+    epoch, _, seq = raw.partition(":")
+    return int(epoch), int(seq)
+
+
+def unit_of(contest: Contest) -> str:
+    return "percent" if contest.scoring == "percent_of_target" else "points"
+
+
+class Collector:
+    def __init__(self, arena: Any, store: NotifyStore) -> None:
+        self.arena = arena
+        self.store = store
+
+    async def collect(self, now: datetime, channels: list[Channel]) -> Plan:
+        plan = Plan()
+        cursors = await self.store.cursors()
+        first_run = "started" not in cursors
+        if first_run:
+            plan.move("started", None, now.isoformat())
+        snapshot = await self.arena.registry.current()
+        await self._wins(now, channels, cursors, snapshot, plan, first_run)
+        await self._won(now, channels, cursors, snapshot, plan, first_run)
+        await self._badges(now, channels, cursors, snapshot, plan, first_run)
+        await self._digests(now, channels, cursors, snapshot, plan)
+        return plan
+
+    # Deals and lead changes ------------------------------------------------------------------------
+
+    async def _wins(
+        self,
+        now: datetime,
+        channels: list[Channel],
+        cursors: dict[str, str],
+        snapshot: Snapshot,
+        plan: Plan,
+        first_run: bool,
+    ) -> None:
+        live = Registry.accepting(snapshot, now)
+        if not live:
+            return
+        pipe = self.arena.redis.pipeline(transaction=False)
+        for contest in live:
+            pipe.lrange(keys.ContestKeys(contest.id).recent_wins, 0, -1)
+        lists = await pipe.execute()
+        for contest, raw_list in zip(live, lists, strict=True):
+            name = f"wins:{contest.id}"
+            cursor = parse_position(cursors.get(name))
+            entries = [json.loads(raw) for raw in raw_list]
+            positions = [(int(e["epoch"]), int(e["seq"])) for e in entries]
+            newest = max(positions, default=(contest.epoch, 0))
+            after = max(newest, cursor) if cursor else newest
+            plan.move(name, cursors.get(name), f"{after[0]}:{after[1]}")
+            if first_run:
+                continue  # a baseline: what happened before the notifier existed is not news
+            fresh = sorted(
+                (e for e, p in zip(entries, positions, strict=True) if cursor is None or p > cursor),
+                key=lambda e: (int(e["epoch"]), int(e["seq"])),
+            )
+            if cursor is not None and len(entries) >= 50 and positions and min(positions) > cursor:
+                log.warning(
+                    "contest %s: 50 or more wins since the last look; any older ones were not announced", contest.id
+                )
+            if fresh:
+                await self._announce_deals(now, contest, fresh, channels, cursors, snapshot, plan)
+
+    async def _announce_deals(
+        self,
+        now: datetime,
+        contest: Contest,
+        fresh: list[dict[str, Any]],
+        channels: list[Channel],
+        cursors: dict[str, str],
+        snapshot: Snapshot,
+        plan: Plan,
+    ) -> None:
+        directory = snapshot.directory
+        board = await self.arena.store.read_board(contest.id, contest.epoch, "reps", limit=RANK_ROWS)
+        ranks = {row.id: row.rank for row in board.rows if row.score > 0}
+        events = await self._events([e["event"] for e in fresh])
+        unit = unit_of(contest)
+        oldest = (now - MAX_AGE).timestamp()
+        for entry in fresh:
+            if float(entry.get("at") or 0) < oldest:
+                continue
+            event = events.get(entry["event"], {})
+            rep = directory.reps.get(entry["rep"])
+            team = directory.teams.get(rep.team) if rep is not None and rep.team else None
+            amount = str(entry.get("amount") or event.get("amount") or "")
+            data = {
+                "contest": contest.id,
+                "contest_name": contest.name,
+                "rep": entry["rep"],
+                "rep_name": directory.public_name(entry["rep"]),
+                "team_name": team.name if team else "",
+                "amount": amount,
+                "currency": event.get("currency") or contest.currency,
+                "customer": event.get("customer") or "",
+                "points": int(entry.get("points", 0)),
+                "rank": ranks.get(entry["rep"]),
+                "unit": unit,
+            }
+            item = {"id": f"deal:{contest.id}:{entry['epoch']}:{entry['seq']}", "kind": "deal", "data": data}
+            for channel in channels:
+                if channel.wants("deal", contest.id, amount or "0"):
+                    plan.items.append((channel.id, item))
+        leader = board.rows[0] if board.rows and board.rows[0].score > 0 else None
+        name = f"leader:{contest.id}"
+        previous = cursors.get(name)
+        if leader is None or leader.id == previous:
+            return
+        plan.move(name, previous, leader.id)
+        if not previous or previous not in directory.reps:
+            return
+        last = fresh[-1]
+        item = {
+            "id": f"lead:{contest.id}:{last['epoch']}:{last['seq']}",
+            "kind": "lead_change",
+            "data": {
+                "contest": contest.id,
+                "contest_name": contest.name,
+                "rep": leader.id,
+                "rep_name": directory.public_name(leader.id),
+                "previous": previous,
+                "previous_name": directory.public_name(previous),
+                "score": leader.score,
+                "unit": unit,
+            },
+        }
+        for channel in channels:
+            if channel.wants("lead_change", contest.id):
+                plan.items.append((channel.id, item))
+
+    async def _events(self, event_keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The logged events (currency, customer) behind some doorbells, in two round trips."""
+        redis = self.arena.redis
+        stream_ids = await redis.hmget(keys.EVENT_SEEN, event_keys)
+        pipe = redis.pipeline(transaction=False)
+        wanted = [(key, sid.decode()) for key, sid in zip(event_keys, stream_ids, strict=True) if sid]
+        for _key, sid in wanted:
+            pipe.xrange(keys.EVENT_LOG, min=sid, max=sid, count=1)
+        found: dict[str, dict[str, Any]] = {}
+        for (key, _sid), entries in zip(wanted, await pipe.execute(), strict=True):
+            if entries:
+                found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
+        return found
+
+    # Contests won -----------------------------------------------------------------------------------
+
+    async def _won(
+        self,
+        now: datetime,
+        channels: list[Channel],
+        cursors: dict[str, str],
+        snapshot: Snapshot,
+        plan: Plan,
+        first_run: bool,
+    ) -> None:
+        closed = [
+            c
+            for c in snapshot.contests.values()
+            if c.state == "active"
+            and c.status_at(now) == "ended"
+            and now - c.ends_at < WON_LOOKBACK
+            and f"won:{c.id}" not in cursors
+        ]
+        if not closed:
+            return
+        pipe = self.arena.redis.pipeline(transaction=False)  # one GET per contest: each lives in its own slot
+        for contest in closed:
+            pipe.get(keys.ContestKeys(contest.id).results)
+        stored = await pipe.execute()
+        directory = snapshot.directory
+        for contest, raw in zip(closed, stored, strict=True):
+            results = json.loads(raw) if raw else None
+            if not results or not results.get("final"):
+                continue  # the scheduler has not crowned anyone yet
+            plan.move(f"won:{contest.id}", None, "1")
+            finalized = datetime.fromisoformat(results.get("finalized_at") or now.isoformat())
+            if first_run or now - finalized > MAX_AGE:
+                continue
+            champion, best_team = results.get("champion"), results.get("best_team")
+            team = directory.teams.get(best_team) if best_team else None
+            standings = results.get("standings") or []
+            data = {
+                "contest": contest.id,
+                "contest_name": contest.name,
+                "champion": champion,
+                "champion_name": directory.public_name(champion) if champion else None,
+                "champion_score": next((r["score"] for r in standings if r["id"] == champion), 0),
+                "team": best_team,
+                "team_name": team.name if team else (best_team or ""),
+                "podium": [
+                    {"rank": r["rank"], "name": directory.public_name(r["id"]), "score": r["score"]}
+                    for r in standings[:3]
+                ],
+                "unit": unit_of(contest),
+            }
+            item = {"id": f"won:{contest.id}", "kind": "contest_won", "data": data}
+            for channel in channels:
+                if channel.wants("contest_won", contest.id):
+                    plan.items.append((channel.id, item))
+
+    # Badges -----------------------------------------------------------------------------------------
+
+    async def _badges(
+        self,
+        now: datetime,
+        channels: list[Channel],
+        cursors: dict[str, str],
+        snapshot: Snapshot,
+        plan: Plan,
+        first_run: bool,
+    ) -> None:
+        redis = self.arena.redis
+        cursor = cursors.get("badges")
+        if first_run or cursor is None:
+            last = await redis.xrevrange(keys.BADGE_FEED, count=1)
+            plan.move("badges", cursor, last[0][0].decode() if last else "0-0")
+            return
+        entries = await redis.xrange(keys.BADGE_FEED, min=f"({cursor}", max="+", count=BADGE_BATCH)
+        if not entries:
+            return
+        plan.move("badges", cursor, entries[-1][0].decode())
+        definitions = {b.id: b for b in snapshot.badges}
+        directory = snapshot.directory
+        oldest = now - MAX_AGE
+        for stream_id, fields in entries:
+            change = json.loads(fields[b"c"])
+            if change.get("action") != "awarded":
+                continue
+            awarded = change.get("awarded_at")
+            if awarded and datetime.fromisoformat(awarded) < oldest:
+                continue
+            definition = definitions.get(change.get("badge", ""))
+            rep = directory.reps.get(change.get("rep", ""))
+            team = directory.teams.get(rep.team) if rep is not None and rep.team else None
+            change["kind"] = definition.kind if definition else ""
+            data = {
+                "rep": change.get("rep"),
+                "rep_name": directory.public_name(change.get("rep", "")),
+                "team_name": team.name if team else "",
+                "badge": change.get("badge"),
+                "badge_kind": change["kind"],
+                "badge_name": {"zh-CN": definition.name_zh, "en": definition.name_en} if definition else None,
+                "period": change.get("period"),
+                "contest": change.get("contest"),
+                "amount": str(Decimal(change["amount"])) if change.get("amount") else None,
+            }
+            item = {"id": f"badge:{stream_id.decode()}", "kind": "badge", "data": data}
+            for channel in channels:
+                if channel.wants_badge(change, snapshot.contests, directory):
+                    plan.items.append((channel.id, item))
+
+    # Digests ----------------------------------------------------------------------------------------
+
+    async def _digests(
+        self, now: datetime, channels: list[Channel], cursors: dict[str, str], snapshot: Snapshot, plan: Plan
+    ) -> None:
+        zone = self.arena.settings.zone
+        for channel in channels:
+            if "digest" not in channel.events:
+                continue
+            for kind, spec in channel.digest.items():
+                slot = digest.last_slot(now, zone, kind, spec)
+                name = f"digest:{channel.id}:{kind}"
+                sent = cursors.get(name)
+                if sent == slot.isoformat():
+                    continue
+                plan.move(name, sent, slot.isoformat())
+                if sent is None:  # a new channel: its first digest is the next slot; remember today's boards
+                    running = digest.digest_contests(snapshot.contests.values(), channel, now, now + timedelta(1))
+                    plan.snapshots += await digest.baseline(self.arena, channel, kind, running)
+                    continue
+                if now.astimezone(UTC) - slot > digest.STALE_AFTER:
+                    continue
+                data, remember = await digest.build(self.arena, channel, kind, slot, snapshot)
+                plan.snapshots += remember
+                plan.items.append((channel.id, {"id": f"{name}:{slot.isoformat()}", "kind": "digest", "data": data}))

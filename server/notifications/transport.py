@@ -1,0 +1,122 @@
+"""One message to one chat webhook: the CRM helper's timeouts and quick retries, and each platform's verdict.
+
+``CrmClient`` (server/integrations/http_client.py) bounds every try and the whole call, retries network
+errors, 429 and 5xx with jittered backoff (honouring ``Retry-After``) and follows no redirects; this adds a
+POST. A platform may also say no inside a 200 (WeCom and DingTalk ``errcode``, Feishu ``code``): that is a
+failure too. Failures that outlive the quick retries are retried later by the sender, with a longer backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from server.integrations.http_client import RETRIED_STATUSES, CrmApiError, CrmClient
+from server.notifications.channels import Channel
+from server.notifications.formats import outgoing
+from server.notifications.messages import Message
+
+# Platform codes that mean "too many messages": wait a while instead of counting a failed attempt.
+RATE_LIMITED_CODES = {"wecom": {45009}, "dingtalk": {130101, 130102}, "feishu": {11232}}
+RATE_LIMIT_PAUSE = 60.0  # seconds; DingTalk throttles a robot for 10 minutes after a burst, others for less
+
+_SENDING = ContextVar("sending_to_a_chat_webhook", default=False)
+
+
+class _HideWebhookUrls(logging.Filter):
+    """A webhook URL is a credential (WeCom ``key``, DingTalk ``access_token``, Slack's path): httpx logs every
+    request with its URL, so while we send, the logged URL keeps only its scheme and host."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SENDING.get() and isinstance(record.args, tuple) and len(record.args) >= 2:
+            url = httpx.URL(str(record.args[1]))
+            record.args = (record.args[0], f"{url.scheme}://{url.host}/…", *record.args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_HideWebhookUrls())
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    error: str = ""
+    status: int | None = None
+    retry_after: float | None = None  # set when the platform said "too many": pause the channel this long
+
+
+class WebhookClient(CrmClient):
+    async def post_json(self, url: str, body: bytes) -> httpx.Response:
+        """POST ``body``; the answer once it is not a retried status, or CrmApiError after the retries."""
+        problem = "no attempt made"
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        response: httpx.Response | None = None
+        async with self.limit:
+            for attempt in range(self.attempts):
+                left = self._left()
+                if left <= 0:
+                    break
+                response = None
+                try:
+                    response = await self.http.post(url, content=body, headers=headers, timeout=min(self.timeout, left))
+                except httpx.HTTPError as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+                else:
+                    if response.status_code not in RETRIED_STATUSES:
+                        return response
+                    problem = f"HTTP {response.status_code}"
+                if attempt + 1 < self.attempts:
+                    delay = self._delay(attempt, response)
+                    if delay >= self._left():
+                        break
+                    await asyncio.sleep(delay)
+        status = response.status_code if response is not None else None
+        raise CrmApiError(f"gave up after {self.attempts} tries ({problem})", status)
+
+
+def verdict(channel_type: str, response: httpx.Response) -> SendResult:
+    """Read the platform's answer: HTTP status first, then the code some platforms put in a 200."""
+    status = response.status_code
+    snippet = response.text[:200]
+    if status >= 300:
+        return SendResult(False, f"HTTP {status}: {snippet}", status)
+    document: Any = None
+    if channel_type in ("wecom", "dingtalk", "feishu"):
+        try:
+            document = json.loads(response.content)
+        except ValueError:
+            return SendResult(False, f"answer is not JSON: {snippet}", status)
+    if isinstance(document, dict):
+        code = document.get("errcode", document.get("code", document.get("StatusCode", 0)))
+        if code not in (0, None):
+            message = document.get("errmsg") or document.get("msg") or document.get("StatusMessage") or ""
+            pause = RATE_LIMIT_PAUSE if code in RATE_LIMITED_CODES.get(channel_type, ()) else None
+            return SendResult(False, f"{channel_type} refused: {code} {message}".strip(), status, pause)
+    if channel_type == "teams" and "error" in snippet.lower():  # legacy connectors answer errors with a 200
+        return SendResult(False, f"teams refused: {snippet}", status)
+    return SendResult(True, status=status)
+
+
+async def send(
+    channel: Channel, message: Message, *, secret_key: str, now_ms: int, attempts: int = 2, timeout: float = 5.0
+) -> SendResult:
+    """Deliver ``message`` now (signed at ``now_ms``), with quick retries for transient errors."""
+    request = outgoing(channel.type, message, channel.url(secret_key), channel.secret(secret_key), now_ms, channel.card)
+    body = json.dumps(request.body, ensure_ascii=False).encode()
+    hidden = _SENDING.set(True)
+    try:
+        async with WebhookClient(timeout=timeout, attempts=attempts, backoff=0.25, budget=timeout * 2) as client:
+            try:
+                response = await client.post_json(request.url, body)
+            except CrmApiError as exc:
+                retry_after = RATE_LIMIT_PAUSE if exc.status == 429 else None
+                return SendResult(False, str(exc), exc.status, retry_after)
+    finally:
+        _SENDING.reset(hidden)
+    return verdict(channel.type, response)

@@ -1,0 +1,385 @@
+"""Chat notifications end to end: two real server processes on one Redis, a real chat receiver on loopback.
+
+Each test makes its own organisation and channels bound to its own contest, so tests do not hear each
+other's deals. Both processes run the notifier (every second here); only the lease holder acts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from server.embedded_redis import EmbeddedRedis
+from tests.conftest import RunningServer, deal, launch_server, make_org, unique
+from tests.fake_chat import FakeChat, Received, running_fake_chat
+
+T = TypeVar("T")
+FAST = {"ARENA_NOTIFY_SECONDS": "1", "ARENA_SCHEDULER_SECONDS": "1"}
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Two server processes sharing one Redis of their own, both running the notifier."""
+    with EmbeddedRedis() as redis:
+        tmp = Path(tmp_path_factory.mktemp("notify"))
+        first = launch_server(redis.url, tmp / "a", **FAST)
+        second = launch_server(redis.url, tmp / "b", **{**FAST, "ARENA_SECRET_KEY": first.env["ARENA_SECRET_KEY"]})
+        yield first, second
+        second.stop()
+        first.stop()
+
+
+@pytest.fixture(scope="module")
+def chat() -> Iterator[FakeChat]:
+    with running_fake_chat() as fake:
+        yield fake
+
+
+@pytest.fixture
+def a(pair: tuple[RunningServer, RunningServer]) -> RunningServer:
+    return pair[0]
+
+
+@pytest.fixture
+def b(pair: tuple[RunningServer, RunningServer]) -> RunningServer:
+    return pair[1]
+
+
+def eventually(check: Callable[[], T], timeout: float = 20.0) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    return check()
+
+
+def now_iso(delta: timedelta = timedelta(0)) -> str:
+    return (datetime.now(UTC) + delta).isoformat()
+
+
+def add_channel(admin: httpx.Client, **body: Any) -> str:
+    response = admin.post("/api/v1/notifications/channels", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def post(server: RunningServer, events: list[dict[str, Any]]) -> None:
+    with server.ingest() as ingest:
+        response = ingest.post("/api/v1/events", json=events)
+        assert response.status_code == 200 and response.json()["accepted"] == len(events), response.text
+
+
+def settle(seconds: float = 2.0) -> None:
+    """Give the notifier a few more ticks (to see that nothing more arrives)."""
+    time.sleep(seconds)
+
+
+def test_each_platform_gets_its_payload_and_a_valid_signature(a: RunningServer, chat: FakeChat) -> None:
+    with a.admin() as admin:
+        org = make_org(admin)
+        name = unique("p")
+        common = {"contests": [org.contest], "events": ["deal"]}
+        add_channel(admin, type="wecom", name="企业微信群", url=chat.hook("wecom", name), **common)
+        add_channel(
+            admin,
+            type="dingtalk",
+            name="钉钉群",
+            url=chat.hook("dingtalk", name) + "?access_token=tok",
+            secret="SEC-ding",
+            **common,
+        )
+        add_channel(
+            admin, type="feishu", name="Lark", url=chat.hook("feishu", name), secret="fei", locale="en", **common
+        )
+        add_channel(admin, type="slack", name="#wins", url=chat.hook("slack", name), locale="en", **common)
+        add_channel(admin, type="teams", name="Sales", url=chat.hook("teams", name), locale="en", **common)
+    post(a, [deal(org.reps[0], "1280000", occurred_at=now_iso(), customer="上海仓储")])
+    paths = [f"/{platform}/{name}" for platform in ("wecom", "dingtalk", "feishu", "slack", "teams")]
+    assert eventually(lambda: all(chat.at(path) for path in paths)), {p: len(chat.at(p)) for p in paths}
+
+    wecom = chat.at(f"/wecom/{name}")[0].body
+    assert wecom["msgtype"] == "markdown"
+    assert "销售 0-0" in wecom["markdown"]["content"] and "¥1,280,000" in wecom["markdown"]["content"]
+    assert "上海仓储" in wecom["markdown"]["content"] and "+1,280 分" in wecom["markdown"]["content"]
+
+    ding = chat.at(f"/dingtalk/{name}")[0]
+    stamp = ding.query["timestamp"]
+    assert ding.query["access_token"] == "tok"
+    assert abs(int(stamp) - time.time() * 1000) < 3_600_000  # DingTalk refuses signatures older than an hour
+    expected = base64.b64encode(hmac.new(b"SEC-ding", f"{stamp}\nSEC-ding".encode(), hashlib.sha256).digest())
+    assert ding.query["sign"] == expected.decode()
+    assert ding.body["msgtype"] == "markdown" and "¥1,280,000" in ding.body["markdown"]["title"]
+
+    feishu = chat.at(f"/feishu/{name}")[0].body
+    key = f"{feishu['timestamp']}\nfei".encode()
+    assert feishu["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    assert abs(int(feishu["timestamp"]) - time.time()) < 3600
+    assert feishu["msg_type"] == "interactive"
+    assert feishu["card"]["header"]["title"]["content"] == "🎉 销售 0-0 closed ¥1,280,000"
+
+    slack = chat.at(f"/slack/{name}")[0].body
+    assert slack["text"] == "🎉 销售 0-0 closed ¥1,280,000" and slack["blocks"][1]["text"]["type"] == "mrkdwn"
+
+    teams = chat.at(f"/teams/{name}")[0].body
+    assert teams["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert teams["attachments"][0]["content"]["body"][0]["text"] == "🎉 销售 0-0 closed ¥1,280,000"
+
+    settle()
+    assert [len(chat.at(path)) for path in paths] == [1] * 5  # one process sent each, once
+
+
+def test_channels_are_listed_without_secrets_tested_and_deleted(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("list")
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=1)
+        channel_id = add_channel(
+            admin,
+            type="dingtalk",
+            name="销冠播报",
+            url=chat.hook("dingtalk", name) + "?access_token=VERY-SECRET-TOKEN",
+            secret="SEC-very-secret",
+            contests=[org.contest],
+            min_amount="100000",
+            digest={"weekly": "fri 18:00"},
+        )
+        listed = admin.get("/api/v1/notifications/channels")
+        assert listed.status_code == 200
+        assert "VERY-SECRET-TOKEN" not in listed.text and "SEC-very-secret" not in listed.text
+        mine = next(c for c in listed.json()["channels"] if c["id"] == channel_id)
+        assert mine["host"] == "127.0.0.1" and mine["has_secret"] is True and mine["rate_per_minute"] == 20
+        assert mine["events"] == ["deal", "badge", "lead_change", "contest_won", "digest"]
+        assert mine["min_amount"] == "100000" and mine["digest"] == {"weekly": "fri 18:00"}
+        assert mine["delivery"]["waiting"] == 0
+
+        tested = admin.post(f"/api/v1/notifications/channels/{channel_id}/test")
+        assert tested.status_code == 200 and tested.json()["ok"] is True
+        (message,) = chat.at(f"/dingtalk/{name}")
+        assert "测试消息" in message.body["markdown"]["title"] and message.query["sign"]
+
+        chat.fail(f"/dingtalk/{name}", status=200, body='{"errcode": 310000, "errmsg": "sign not match"}')
+        refused = admin.post(f"/api/v1/notifications/channels/{channel_id}/test")
+        assert refused.status_code == 502 and "310000" in refused.json()["error"]
+
+        invalid = admin.post("/api/v1/notifications/channels", json={"type": "icq", "url": "ftp://x", "events": []})
+        assert invalid.status_code == 422
+        assert {"type", "name", "url", "events"} <= {e["field"] for e in invalid.json()["errors"]}
+
+        assert admin.delete(f"/api/v1/notifications/channels/{channel_id}").status_code == 204
+        assert admin.get(f"/api/v1/notifications/channels/{channel_id}").status_code == 404
+    assert "VERY-SECRET-TOKEN" not in a.log_path.read_text()  # webhook URLs are credentials: not logged
+    with a.ingest() as ingest:
+        assert ingest.get("/api/v1/notifications/channels").status_code == 403
+    assert httpx.get(a.base_url + "/api/v1/notifications/channels").status_code == 401
+
+
+def test_a_new_leader_is_announced(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("lead")
+    with a.admin() as admin:
+        org = make_org(admin)
+        add_channel(
+            admin,
+            type="wecom",
+            name="群",
+            url=chat.hook("wecom", name),
+            contests=[org.contest],
+            events=["deal", "lead_change"],
+        )
+    post(a, [deal(org.reps[0], "100000", occurred_at=now_iso())])
+    eventually(lambda: chat.at(f"/wecom/{name}"))
+    post(a, [deal(org.reps[1], "300000", occurred_at=now_iso())])
+    leads = eventually(lambda: [m for m in chat.at(f"/wecom/{name}") if "榜首易主" in m.text])
+    content = leads[0].body["markdown"]["content"]
+    assert "**销售 0-1** 超越 销售 0-0" in content and "300 分" in content
+    settle()
+    assert len([m for m in chat.at(f"/wecom/{name}") if "榜首易主" in m.text]) == 1
+    assert len(chat.at(f"/wecom/{name}")) == 3  # two deals and the lead change
+
+
+def test_a_burst_stays_within_dingtalks_20_a_minute_folded_into_a_summary(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("burst")
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=5)
+        add_channel(
+            admin,
+            type="dingtalk",
+            name="钉钉",
+            url=chat.hook("dingtalk", name),
+            contests=[org.contest],
+            events=["deal"],
+        )
+    amounts = [10_001 + i for i in range(25)]
+    post(a, [deal(org.reps[i % 5], amount, occurred_at=now_iso()) for i, amount in enumerate(amounts)])
+    wanted = [f"¥{amount:,}" for amount in amounts]
+
+    def covered() -> list[Received]:
+        messages = chat.at(f"/dingtalk/{name}")
+        text = " ".join(m.text for m in messages)
+        return messages if all(w in text for w in wanted) else []
+
+    messages = eventually(covered)
+    assert messages, f"only {len(chat.at(f'/dingtalk/{name}'))} messages"
+    settle(2.5)
+    messages = chat.at(f"/dingtalk/{name}")
+    assert len(messages) <= 20
+    assert messages[-1].at - messages[0].at < 60
+    assert "最新战况" in messages[-1].body["markdown"]["title"]  # the last slot of the minute: a summary
+    assert [sum(w in m.text for m in messages) for w in wanted] == [1] * 25  # each deal told once, none lost
+
+
+def test_a_failing_chat_is_retried_and_gets_the_message_once(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("retry")
+    path = f"/slack/{name}"
+    chat.fail(path, status=500, times=3)
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=1)
+        add_channel(
+            admin, type="slack", name="#wins", url=chat.hook("slack", name), contests=[org.contest], events=["deal"]
+        )
+    post(a, [deal(org.reps[0], "88000", occurred_at=now_iso())])
+    assert eventually(lambda: chat.at(path))
+    settle()
+    assert len(chat.at(path)) == 1 and chat.attempts(path) == 4
+
+
+def test_repeated_failures_become_dead_letters_that_can_be_retried(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("dead")
+    path = f"/teams/{name}"
+    chat.break_path(path, status=500)
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=1)
+        channel_id = add_channel(
+            admin,
+            type="teams",
+            name="Sales",
+            url=chat.hook("teams", name),
+            contests=[org.contest],
+            events=["deal"],
+            max_attempts=2,
+        )
+        refusing = add_channel(
+            admin,
+            type="dingtalk",
+            name="关键词",
+            url=chat.hook("dingtalk", name),
+            contests=[org.contest],
+            events=["deal"],
+            max_attempts=1,
+        )
+        chat.break_path(
+            f"/dingtalk/{name}", status=200, body='{"errcode": 310000, "errmsg": "keywords not in content"}'
+        )
+        post(a, [deal(org.reps[0], "64000", occurred_at=now_iso())])
+
+        def letters(channel: str) -> list[dict[str, Any]]:
+            response = admin.get("/api/v1/notifications/dead-letters", params={"channel": channel})
+            assert response.status_code == 200
+            return response.json()["dead_letters"]
+
+        (letter,) = eventually(lambda: letters(channel_id), timeout=30)
+        assert letter["kind"] == "deal" and "500" in letter["error"] and letter["attempts"] == 2
+        assert "¥64,000" in letter["summary"] and letter["channel_name"] == "Sales"
+        (refused,) = eventually(lambda: letters(refusing))
+        assert "310000" in refused["error"]
+        state = admin.get(f"/api/v1/notifications/channels/{channel_id}").json()["delivery"]
+        assert state["waiting"] == 0 and "500" in state["last_error"]
+        assert chat.at(path) == []
+
+        chat.repair(path)
+        retried = admin.post(f"/api/v1/notifications/dead-letters/{letter['id']}/retry")
+        assert retried.status_code == 202
+        (message,) = eventually(lambda: chat.at(path))
+        assert "¥64,000" in message.text
+        assert letters(channel_id) == []
+        assert admin.delete(f"/api/v1/notifications/dead-letters/{refused['id']}").status_code == 204
+        assert letters(refusing) == []
+        assert admin.post("/api/v1/notifications/dead-letters/nope/retry").status_code == 404
+
+
+def test_two_processes_deliver_each_deal_exactly_once(a: RunningServer, b: RunningServer, chat: FakeChat) -> None:
+    name = unique("twice")
+    with b.admin() as admin:
+        org = make_org(admin)
+        add_channel(
+            admin, type="wecom", name="群", url=chat.hook("wecom", name), contests=[org.contest], events=["deal"]
+        )
+    amounts = [20_001 + i for i in range(10)]
+    for i, amount in enumerate(amounts):
+        post((a, b)[i % 2], [deal(org.reps[i % 6], amount, occurred_at=now_iso())])
+    assert eventually(lambda: len(chat.at(f"/wecom/{name}")) >= 10)
+    settle(2.5)
+    messages = chat.at(f"/wecom/{name}")
+    assert len(messages) == 10
+    assert [sum(f"¥{amount:,}" in m.text for m in messages) for amount in amounts] == [1] * 10
+
+
+def test_the_other_process_takes_over_when_one_stops(a: RunningServer, b: RunningServer, chat: FakeChat) -> None:
+    name = unique("failover")
+    path = f"/wecom/{name}"
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=2)
+        add_channel(
+            admin, type="wecom", name="群", url=chat.hook("wecom", name), contests=[org.contest], events=["deal"]
+        )
+    try:
+        a.stop()  # whichever held the lease, the survivor delivers
+        post(b, [deal(org.reps[0], "31000", occurred_at=now_iso())])
+        assert eventually(lambda: len(chat.at(path)) == 1)
+        a.start()
+        b.stop()
+        post(a, [deal(org.reps[1], "32000", occurred_at=now_iso())])
+        assert eventually(lambda: len(chat.at(path)) == 2)
+    finally:
+        for server in (a, b):
+            if server.process is None:
+                server.start()
+    settle()
+    assert [("¥31,000" in m.text, "¥32,000" in m.text) for m in chat.at(path)] == [(True, False), (False, True)]
+
+
+def test_badges_reach_the_chat(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("badge")
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=1)
+        add_channel(
+            admin, type="feishu", name="飞书", url=chat.hook("feishu", name), contests=[org.contest], events=["badge"]
+        )
+    post(a, [deal(org.reps[0], "50000", occurred_at=now_iso())])
+    first = eventually(lambda: [m for m in chat.at(f"/feishu/{name}") if "首单" in m.text])
+    assert first[0].body["card"]["header"]["title"]["content"] == "🏅 销售 0-0 获得徽章「首单」"
+    assert all("喜报" not in m.text for m in chat.at(f"/feishu/{name}"))  # deals were not asked for
+
+
+def test_the_champion_is_announced_when_a_contest_closes(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("won")
+    with a.admin() as admin:
+        org = make_org(
+            admin, starts_at=now_iso(-timedelta(days=1)), ends_at=now_iso(timedelta(seconds=4)), grace_hours=0
+        )
+        add_channel(
+            admin,
+            type="slack",
+            name="#wins",
+            url=chat.hook("slack", name),
+            contests=[org.contest],
+            events=["contest_won"],
+            locale="en",
+        )
+    post(a, [deal(org.reps[4], "90000", occurred_at=now_iso(-timedelta(hours=1))),
+             deal(org.reps[0], "60000", occurred_at=now_iso(-timedelta(hours=2)))])  # fmt: skip
+    (message,) = eventually(lambda: chat.at(f"/slack/{name}"), timeout=30)
+    assert message.body["text"] == "🏆 “十二月销冠赛” is over: 销售 1-1 is the champion"
+    section = message.body["blocks"][1]["text"]["text"]
+    assert "Champion: *销售 1-1* (90 points)" in section and "Best team: *战队 1*" in section
+    settle()
+    assert len(chat.at(f"/slack/{name}")) == 1
