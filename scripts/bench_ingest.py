@@ -239,7 +239,7 @@ def time_rescore(url: str, admin_key: str, contest: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000, help="events per measurement")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent connections")
     parser.add_argument("--rescore-events", type=int, default=100_000)
     parser.add_argument("--url", help="measure a running server instead (needs --admin-key, --ingest-key, --redis)")
     parser.add_argument("--admin-key")

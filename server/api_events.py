@@ -7,7 +7,7 @@ client that retries with the same ids can never double count.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from game.contests import Contest
 from game.errors import ValidationError
 from game.events import Event, parse_event
 from game.scoring import ContestChange, decide
@@ -26,14 +27,27 @@ from server.registry import Registry, Snapshot
 MAX_BATCH = 1000
 
 
-def plan(event: Event, snapshot: Snapshot, now: datetime) -> list[ContestChange]:
+@dataclass(frozen=True)
+class Targets:
+    """The contests events received now are written to, worked out once per request."""
+
+    live: list[Contest]
+    rebuilding: list[Contest]
+
+    @classmethod
+    def at(cls, snapshot: Snapshot, now: datetime) -> Targets:
+        live = Registry.accepting(snapshot, now)
+        ids = {contest.id for contest in live}
+        return cls(live, [c for c in snapshot.rebuilding.values() if c.id in ids])
+
+
+def plan(event: Event, snapshot: Snapshot, now: datetime, targets: Targets | None = None) -> list[ContestChange]:
     """The contest changes of one event: live epochs, plus the epoch being rebuilt for a rescore
     (written quietly so the rebuilt boards miss nothing that arrives while the rebuild runs)."""
-    live = Registry.accepting(snapshot, now)
-    changes = decide(event, live, snapshot.directory)
-    rebuilding = [c for c in snapshot.rebuilding.values() if c.id in {x.id for x in live}]
-    if rebuilding:
-        changes += [replace(c, replay=True, quiet=True) for c in decide(event, rebuilding, snapshot.directory)]
+    targets = targets or Targets.at(snapshot, now)
+    changes = decide(event, targets.live, snapshot.directory)
+    if targets.rebuilding:
+        changes += [replace(c, replay=True, quiet=True) for c in decide(event, targets.rebuilding, snapshot.directory)]
     return changes
 
 
@@ -85,8 +99,9 @@ async def ingest(
             late.append({"index": index, "id": event.id, "contests": missed})
     rejected.sort(key=lambda item: item["index"])
     zone, currency = arena.settings.zone, arena.settings.currency
+    targets = Targets.at(snapshot, now)
     results, version = await arena.ingest_writer.write(
-        [Plan(event, plan(event, snapshot, now), decide_xp(event, zone, currency)) for event in events]
+        [Plan(event, plan(event, snapshot, now, targets), decide_xp(event, zone, currency)) for event in events]
     )
     # The configuration moved on while we planned (a contest created or rescored elsewhere): plan again
     # with the new one and write the contest changes again; writes are idempotent per contest and epoch.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from game.badges import big_deal, first_deal, hat_trick, new_logo, streak, threshold
@@ -54,15 +54,29 @@ def judge_live_badges(
     """
     # One instant per local day is enough: every period kind is a whole number of days.
     instants = list({instant.astimezone(zone).date(): instant for instant in moments}.values())
+    by_day: dict[date, list[Fact]] = {}
+    for fact in facts:  # local days once, not once per badge and period
+        by_day.setdefault(fact.at.astimezone(zone).date(), []).append(fact)
+    periods_of: dict[tuple[str, datetime], Period] = {}
     judged: set[str] = set()
     earned: dict[str, Award] = {}
     for badge in definitions:
         judge = JUDGES.get(badge.kind)
         if judge is None:
             continue
-        periods = {p.key: p for p in (period_of(badge.period, instant, zone) for instant in instants)}
+        periods = {}
+        for instant in instants:
+            period = periods_of.get((badge.period, instant))
+            if period is None:
+                period = periods_of[(badge.period, instant)] = period_of(badge.period, instant, zone)
+            periods[period.key] = period
         for period in periods.values():
-            in_period = facts if badge.kind == "streak" else [f for f in facts if period.contains(f.at, zone)]
+            if badge.kind == "streak":
+                in_period: Sequence[Fact] = facts
+            else:
+                in_period = [
+                    f for day, day_facts in by_day.items() if period.start <= day < period.end for f in day_facts
+                ]
             key = f"{badge.id}:{period.key}"
             judged.add(key)
             basis = judge(badge, in_period, period, lifetime_deals, zone)
