@@ -23,6 +23,7 @@ from game.badges.facts import Fact
 from game.contests import Contest
 from game.ranking import competition_ranks, score_of
 from game.results import Contribution, final_results, race_finish
+from server.api_insights import next_period_definition
 
 log = logging.getLogger("arena.scheduler")
 
@@ -124,6 +125,10 @@ class Scheduler:
             definition["name"] = contest.definition["name_template"].replace(
                 "{period}", f"{starts.astimezone(contest.zone):%Y-%m}"
             )
+        # Leagues move by promotion and relegation, improvement targets are measured again (pure rules in
+        # game.fairness; the previous standings are as of now, a day before the end).
+        standings = (await self.results(contest))["standings"]
+        definition = await next_period_definition(self.arena, contest, definition, standings)
         document = {
             "definition": definition,
             "state": "active",

@@ -169,3 +169,46 @@ def test_the_month_s_biggest_deal_makes_the_record_breaker(fast: RunningServer) 
         )
         assert eventually(lambda: "record-breaker" in badges_of(admin, org.reps[0]))
         assert "record-breaker" not in badges_of(admin, org.reps[1])
+
+
+def test_leagues_promote_and_relegate_into_next_month(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org = make_org(admin, teams=2, reps_per_team=3)
+        top, bottom = org.reps[:3], org.reps[3:]
+        series = unique("league")
+        this_month = (
+            datetime.now(UTC)
+            .astimezone(ZoneInfo("Asia/Shanghai"))
+            .replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        )
+        last_month = (this_month - timedelta(days=1)).replace(day=1)
+        definition = {
+            "id": f"{series}-{last_month:%Y-%m}",
+            "name": "联赛",
+            "grace_hours": 24 * 40,
+            "starts_at": last_month.isoformat(),
+            "ends_at": this_month.isoformat(),
+            "rules": [{"on": "deal.won", "points_per": 1000}],
+            "teams": org.teams,
+            "leagues": {"size": 3, "promote": 1, "relegate": 1},
+            "divisions": {"league-1": top, "league-2": bottom},
+        }
+        assert admin.post("/api/v1/contests", json=definition).status_code == 201
+        when = (last_month + timedelta(days=3)).isoformat()
+        ingest.post(
+            "/api/v1/events",
+            json=[
+                deal(top[0], "50000", occurred_at=when),
+                deal(top[1], "40000", occurred_at=when),
+                deal(bottom[2], "90000", occurred_at=when),
+            ],
+        ).raise_for_status()
+        response = admin.put(f"/api/v1/contests/{definition['id']}", json={**definition, "recurrence": "monthly"})
+        assert response.status_code == 202, response.text
+        created = eventually(
+            lambda: (r := admin.get(f"/api/v1/contests/{series}-{this_month:%Y-%m}")).status_code == 200 and r.json()
+        )
+        assert created, "the next month's contest was not created"
+        divisions = created["divisions"]
+        assert bottom[2] in divisions["league-1"] and top[2] in divisions["league-2"]
+        assert set(divisions["league-1"]) == {top[0], top[1], bottom[2]}
