@@ -23,6 +23,7 @@ from starlette.routing import Route, WebSocketRoute
 from game import keys
 from game.store import Store
 from server import (
+    api_backfill,
     api_challenges,
     api_connectors,
     api_contests,
@@ -209,6 +210,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         WebSocketRoute("/ws", websocket_endpoint),
+        *api_backfill.routes,
         *api_events.routes,
         *api_insights.routes,
         *api_contests.routes,

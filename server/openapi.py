@@ -420,6 +420,17 @@ OPERATIONS: dict[str, dict[str, Op]] = {
             body_media=("application/json", "application/msgpack"),
         )
     },
+    "/api/v1/events/import": {
+        "post": Op(
+            "Historical deals from a CSV file (id, rep, amount, occurred_at, …), idempotent by id",
+            "events",
+            "ingest",
+            body={"type": "string", "description": "CSV with a header row"},
+            response=ANY_OBJECT,
+            query=(("dry_run", "1: check every row and write nothing"),),
+            body_media=("text/csv", "application/json"),
+        )
+    },
     "/api/v1/contests": {
         "get": Op("List contests with their status", "contests", "read", response=CONTESTS),
         "post": Op(

@@ -114,3 +114,36 @@ def test_an_admin_makes_users_keys_and_sign_in_links(browser: Browser, server: R
     assert not errors, errors
     assert not foreign, foreign
     context.close()
+
+
+def test_an_admin_backfills_historical_deals_from_csv(browser: Browser, server: RunningServer) -> None:
+    from tests.conftest import make_org
+
+    with server.admin() as admin:
+        org = make_org(admin)
+    prefix = unique("old")
+    csv_text = (
+        "id,rep,amount,occurred_at\n"
+        f"{prefix}-1,{org.reps[0]},88000,2026-11-02\n"
+        f"{prefix}-2,{org.reps[1]},not-money,2026-11-02\n"
+    )
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en")
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin-test-password")
+    page.click("button[type=submit]")
+    page.goto(f"{server.base_url}/admin")
+    page.fill("#backfill-text", csv_text)
+    page.click("#backfill-preview")
+    expect(page.locator("#backfill-summary")).to_have_text("1 rows ready, 1 with errors")
+    expect(page.locator("#backfill-errors")).to_contain_text("line 3: amount")
+    page.click("#backfill-run")
+    expect(page.locator("#backfill-summary")).to_contain_text("1 deals imported")
+    with server.admin() as admin:
+        rows = admin.get(f"/api/v1/contests/{org.contest}/leaderboard").json()["rows"]
+    assert next(r for r in rows if r["id"] == org.reps[0])["score"] == 88
+    screenshot(page, "console-backfill.png")
+    assert not errors and not foreign
+    context.close()
