@@ -147,3 +147,38 @@ def test_an_admin_backfills_historical_deals_from_csv(browser: Browser, server: 
     screenshot(page, "console-backfill.png")
     assert not errors and not foreign
     context.close()
+
+
+def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(browser: Browser, server: RunningServer) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import deal, make_org
+
+    with server.admin() as admin:
+        org = make_org(admin)
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=10)).replace(hour=10).isoformat()
+    with server.ingest() as ingest:
+        ingest.post(
+            "/api/v1/events",
+            json=[
+                deal(org.reps[0], "300000", occurred_at=last_month),
+                deal(org.reps[1], "50000", occurred_at=last_month),
+            ],
+        )
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en")
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin-test-password")
+    page.click("button[type=submit]")
+    page.goto(f"{server.base_url}/admin/contests/new")
+    page.click("#simulate")
+    expect(page.locator("#simulation-summary")).to_contain_text("events · Gini")
+    expect(page.locator("#simulation-rows tbody tr").first).to_be_visible()  # the predicted standings
+    page.click("#keep-draft")
+    page.click("#compare")
+    expect(page.locator("#simulation-summary")).to_contain_text("Draft A: champion")
+    screenshot(page, "console-simulation.png")
+    assert not errors and not foreign
+    context.close()
