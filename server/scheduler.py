@@ -19,7 +19,10 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from game import keys
+from game.badges.champion import champion_awards
+from game.badges.comeback import bottom_half, came_back
 from game.badges.facts import Fact
+from game.badges.record_breaker import record_holder
 from game.contests import Contest
 from game.ranking import competition_ranks, score_of
 from game.results import Contribution, final_results, race_finish
@@ -32,7 +35,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
 """
 CREATE_AHEAD = timedelta(days=1)  # the next recurring contest exists (scheduled) a day before it starts
-COMEBACK_MIN_REPS = 6
 
 
 def next_period(contest: Contest) -> tuple[datetime, datetime]:
@@ -159,16 +161,7 @@ class Scheduler:
         if not await redis.set(results_key, json.dumps(results, ensure_ascii=False), nx=True):
             return None
         snapshot = await self.arena.registry.current()
-        awards: list[tuple[str, str]] = []
-        if results["champion"]:
-            awards.append((results["champion"], "champion"))
-        if results["best_team"]:
-            awards += [
-                (rep.id, "best_team")
-                for rep in snapshot.directory.reps.values()
-                if rep.team == results["best_team"] and rep.active
-            ]
-        for rep_id, kind in awards:
+        for rep_id, kind in champion_awards(results, snapshot.directory.reps.values()):
             for badge in snapshot.badges:
                 if badge.kind == kind:
                     await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
@@ -235,42 +228,59 @@ class Scheduler:
         redis = self.arena.redis
         k = keys.ContestKeys(contest.id, contest.epoch)
         members = await redis.zrevrange(k.rep_board, 0, -1, withscores=True)
-        if len(members) < COMEBACK_MIN_REPS:
-            return
-        ranked = competition_ranks([(m.decode(), score_of(s)) for m, s in members])
-        half = len(ranked) / 2
-        now = datetime.now(UTC).isoformat()
-        pipe = redis.pipeline(transaction=False)
-        for row in ranked:
-            if row.rank > half:
-                pipe.hsetnx(k.low_water, row.id, now)
-        await pipe.execute()
-        marked = await redis.hgetall(k.low_water)
+        board = competition_ranks([(m.decode(), score_of(s)) for m, s in members])
+        low = bottom_half(board)
+        if low:
+            now = datetime.now(UTC).isoformat()
+            pipe = redis.pipeline(transaction=False)
+            for rep_id in low:
+                pipe.hsetnx(k.low_water, rep_id, now)
+            await pipe.execute()
+        marked = [rep.decode() for rep in await redis.hkeys(k.low_water)]
         snapshot = await self.arena.registry.current()
-        for row in ranked:
-            if row.rank <= 3 and row.score > 0 and row.id.encode() in marked:
-                for badge in snapshot.badges:
-                    if badge.kind == "comeback":
-                        await self.award(row.id, badge.id, contest.id, {"contest": contest.id})
+        for rep_id in came_back(board, marked):
+            for badge in snapshot.badges:
+                if badge.kind == "comeback":
+                    await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
 
     async def record_breaker(self, month: str) -> None:
-        """After a month closes: the rep with the month's single biggest deal still standing (earlier
-        wins a tie). Decided once, on the first tick that finds any deal of that month."""
+        """After a month closes: the rep with the month's single biggest deal still standing. Decided on
+        the first tick that finds a deal of that month; if that deal is reversed later, the badge moves
+        to the next record holder."""
         redis = self.arena.redis
         closed = f"{keys.XP_CLOSED_PREFIX}{month}"
-        if await redis.exists(closed):
+        decided = await redis.get(closed)
+        dealers = [rep.decode() for rep in await redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
+        if decided is not None:
+            rep_id, _, deal = decided.decode().partition("|")
+            if not deal or await redis.hexists(keys.xp_facts(rep_id, month), deal):
+                return  # the record still stands
+            await self.revoke(rep_id, "record_breaker", month)
+        facts_by_rep = []
+        for rep_id in dealers:
+            raw = await redis.hgetall(keys.xp_facts(rep_id, month))
+            facts_by_rep.append((rep_id, [Fact.parse(d.decode(), v.decode()) for d, v in raw.items()]))
+        holder = record_holder(facts_by_rep)
+        if holder is None:
             return
-        best: tuple[Any, float, str, str] | None = None  # (amount, -occurred, deal, rep)
-        for raw_rep in await redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}"):
-            rep_id = raw_rep.decode()
-            for deal, raw in (await redis.hgetall(keys.xp_facts(rep_id, month))).items():
-                fact = Fact.parse(deal.decode(), raw.decode())
-                candidate = (fact.amount, -fact.at.timestamp(), fact.deal, rep_id)
-                if best is None or candidate[:2] > best[:2]:
-                    best = candidate
-        if best is None or not await redis.set(closed, best[2], nx=True, ex=800 * 86400):
-            return
+        rep_id, fact = holder
+        await redis.set(closed, f"{rep_id}|{fact.deal}", ex=800 * 86400)
         snapshot = await self.arena.registry.current()
         for badge in snapshot.badges:
             if badge.kind == "record_breaker":
-                await self.award(best[3], badge.id, month, {"deal": best[2], "amount": str(best[0])})
+                await self.award(rep_id, badge.id, month, {"deal": fact.deal, "amount": str(fact.amount)})
+
+    async def revoke(self, rep_id: str, kind: str, period: str) -> None:
+        """Take back a time-decided badge whose basis went away (announced like any revocation)."""
+        snapshot = await self.arena.registry.current()
+        for badge in snapshot.badges:
+            if badge.kind != kind:
+                continue
+            key = f"{badge.id}:{period}"
+            raw = await self.arena.redis.hget(keys.badges(rep_id), key)
+            if raw is None:
+                continue
+            await self.arena.redis.hdel(keys.badges(rep_id), key)
+            change = json.dumps({"rep": rep_id, "action": "revoked", **json.loads(raw)})
+            await self.arena.redis.xadd(keys.BADGE_FEED, {"c": change}, maxlen=keys.BADGE_FEED_MAX)
+            await self.arena.redis.publish(keys.BADGE_CHANNEL, change)

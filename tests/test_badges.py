@@ -126,3 +126,38 @@ def test_defaults_are_valid_and_bad_definitions_name_the_field() -> None:
     with pytest.raises(ValidationError) as caught:
         parse_badge({"id": "x", "kind": "big_deal", "name": {"en": "only English"}})
     assert {"name", "amount"} <= {e.field for e in caught.value.errors}
+
+
+def test_comeback_needs_the_bottom_half_then_the_top_three() -> None:
+    from game.badges.comeback import bottom_half, came_back
+    from game.ranking import competition_ranks
+
+    board = competition_ranks([("a", 90), ("b", 80), ("c", 70), ("d", 10), ("e", 0), ("f", 0)])
+    assert bottom_half(board) == ["d", "e", "f"]  # ranks 4, 5, 5 of 6
+    later = competition_ranks([("e", 120), ("a", 90), ("b", 80), ("c", 70), ("d", 10), ("f", 0)])
+    assert came_back(later, marked=["e", "f"]) == ["e"]
+    assert came_back(competition_ranks([("e", 5), ("a", 4)]), marked=["e"]) == []  # too few reps
+
+
+def test_record_holder_is_the_biggest_standing_deal_earlier_wins_a_tie() -> None:
+    from game.badges.record_breaker import record_holder
+
+    facts = [
+        ("r1", [fact("a", "500000", "2026-11-10T10:00"), fact("b", "90000", "2026-11-11T10:00")]),
+        ("r2", [fact("c", "500000", "2026-11-09T10:00")]),
+    ]
+    assert record_holder(facts) == ("r2", facts[1][1][0])
+    assert record_holder([]) is None
+
+
+def test_champion_and_every_active_member_of_the_best_team() -> None:
+    from game.badges.champion import champion_awards
+    from game.directory import Rep
+
+    reps = [Rep("a", "A", "east"), Rep("b", "B", "east"), Rep("c", "C", "east", active=False), Rep("d", "D", "west")]
+    assert champion_awards({"champion": "d", "best_team": "east"}, reps) == [
+        ("d", "champion"),
+        ("a", "best_team"),
+        ("b", "best_team"),
+    ]
+    assert champion_awards({"champion": None, "best_team": None}, reps) == []

@@ -160,15 +160,18 @@ def test_the_month_s_biggest_deal_makes_the_record_breaker(fast: RunningServer) 
     with fast.admin() as admin, fast.ingest() as ingest:
         org = make_org(admin)
         last_month = datetime.now(UTC).replace(day=1) - timedelta(days=3)
-        ingest.post(
-            "/api/v1/events",
-            json=[
-                deal(org.reps[0], "700000", occurred_at=last_month.isoformat()),
-                deal(org.reps[1], "300000", occurred_at=last_month.isoformat()),
-            ],
-        )
+        ingest.post("/api/v1/events", json=deal(org.reps[1], "300000", occurred_at=last_month.isoformat()))
+        record = deal(org.reps[0], "700000", occurred_at=last_month.isoformat())
+        ingest.post("/api/v1/events", json=record)
         assert eventually(lambda: "record-breaker" in badges_of(admin, org.reps[0]))
         assert "record-breaker" not in badges_of(admin, org.reps[1])
+        # The record deal is refunded: the badge moves to the next biggest deal of the month.
+        ingest.post(
+            "/api/v1/events",
+            json={"id": unique("refund"), "type": "deal.reversed", "rep": org.reps[0], "ref": record["id"]},
+        )
+        assert eventually(lambda: "record-breaker" in badges_of(admin, org.reps[1]))
+        assert "record-breaker" not in badges_of(admin, org.reps[0])
 
 
 def test_leagues_promote_and_relegate_into_next_month(fast: RunningServer) -> None:

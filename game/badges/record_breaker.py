@@ -1,0 +1,17 @@
+"""Record breaker: the month's single biggest deal that still stands; an earlier deal wins a tie."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from game.badges.facts import Fact
+
+
+def record_holder(facts_by_rep: Iterable[tuple[str, Iterable[Fact]]]) -> tuple[str, Fact] | None:
+    """(rep, deal) holding the month's record, or None when the month had no deal."""
+    best: tuple[str, Fact] | None = None
+    for rep, facts in facts_by_rep:
+        for fact in facts:
+            if best is None or (fact.amount, -fact.at.timestamp()) > (best[1].amount, -best[1].at.timestamp()):
+                best = (rep, fact)
+    return best
