@@ -15,6 +15,18 @@ __all__ = ["browser"]
 pytestmark = pytest.mark.browser
 
 
+def signed_in_admin(browser: Browser, server: RunningServer, height: int = 900) -> tuple:
+    """A browser context signed in to the console as the admin (English), and its error watchers."""
+    context = browser.new_context(viewport={"width": 1440, "height": height}, locale="en")
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin-test-password")
+    page.click("button[type=submit]")
+    return context, page, errors, foreign
+
+
 def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Browser, server: RunningServer) -> None:
     team = unique("east")
     username, password = f"liu-{uuid.uuid4().hex[:6]}", "manager-password-1"
@@ -87,13 +99,7 @@ def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Bro
 
 
 def test_an_admin_makes_users_keys_and_sign_in_links(browser: Browser, server: RunningServer) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en")
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
+    context, page, errors, foreign = signed_in_admin(browser, server)
     page.goto(f"{server.base_url}/admin/keys")
     page.fill("input[name=name]", "HubSpot webhook")
     page.select_option("select[name=scope]", "ingest")
@@ -127,13 +133,7 @@ def test_an_admin_backfills_historical_deals_from_csv(browser: Browser, server: 
         f"{prefix}-1,{org.reps[0]},88000,2026-11-02\n"
         f"{prefix}-2,{org.reps[1]},not-money,2026-11-02\n"
     )
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en")
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
+    context, page, errors, foreign = signed_in_admin(browser, server)
     page.goto(f"{server.base_url}/admin")
     page.fill("#backfill-text", csv_text)
     page.click("#backfill-preview")
@@ -165,13 +165,7 @@ def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(browser: Br
                 deal(org.reps[1], "50000", occurred_at=last_month),
             ],
         )
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="en")
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
+    context, page, errors, foreign = signed_in_admin(browser, server, height=1000)
     page.goto(f"{server.base_url}/admin/contests/new")
     page.click("#simulate")
     expect(page.locator("#simulation-summary")).to_contain_text("events · Gini")
