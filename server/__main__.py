@@ -15,6 +15,7 @@ from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from server.fast_ingest import IngestFastPath
+from server.ws_protocol import ArenaWebSocketProtocol
 
 
 def main() -> int:
@@ -44,7 +45,7 @@ def main() -> int:
             port=settings.port,
             log_level="warning",
             ws_max_size=64 * 1024,
-            ws="websockets-sansio",  # Sans-I/O websockets: no extra tasks or buffers per connection
+            ws=ArenaWebSocketProtocol,  # Sans-I/O websockets with a direct path for fan-out (ws_protocol.py)
             proxy_headers=True,
             timeout_graceful_shutdown=5,
         )

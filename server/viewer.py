@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 Frame = str | bytes
 
@@ -32,6 +33,7 @@ class Viewer:
         public: bool,
         notice_budget: int = 64 * 1024,
         send_timeout: float = 10.0,
+        direct: Any = None,
     ) -> None:
         self._send = send
         self._close = close
@@ -46,28 +48,41 @@ class Viewer:
         self._wakeup = asyncio.Event()
         self.closed = False
         self.close_code: int | None = None
+        self.direct = direct
+        self._sending = False
 
     @property
     def variant(self) -> tuple[bool, bool]:
         """Which encoding of a shared frame this viewer takes: (binary, public)."""
         return (self.binary, self.public)
 
+    def _write_now(self, frame: Frame) -> bool:
+        """The fast path: nothing queued and the connection takes it now — write it synchronously."""
+        direct = self.direct
+        if direct is None or self._frames or self._notices or self._sending or not direct.ready():
+            return False
+        try:
+            direct.write(frame, self.binary)
+        except Exception:
+            return False  # the queued path will meet the same problem and close the connection
+        return True
+
     def offer_frame(self, board: str, frame: Frame) -> None:
         """Latest wins: an unsent older frame of the same board is dropped."""
-        if not self.closed:
+        if not self.closed and not self._write_now(frame):
             self._frames[board] = frame
             self._wakeup.set()
 
     def offer_update(self, board: str, diff: Frame, snapshot: Callable[[], Frame]) -> None:
         """A diff builds on the frame before it: if that one is still unsent, send the whole board instead
         (latest wins, and the client's copy stays complete)."""
-        if self.closed:
+        if self.closed or (board not in self._frames and self._write_now(diff)):
             return
         self._frames[board] = snapshot() if board in self._frames else diff
         self._wakeup.set()
 
     def offer_notice(self, frame: Frame) -> None:
-        if self.closed:
+        if self.closed or self._write_now(frame):
             return
         size = len(frame)
         if self._notice_bytes + size > self._notice_budget:
@@ -88,6 +103,7 @@ class Viewer:
                     await self._close(self.close_code, "client too slow: reconnect for a fresh snapshot")
                     break
                 # One deadline per burst (not a task per frame: fan-out to thousands of screens is the hot path).
+                self._sending = True
                 async with asyncio.timeout(self._send_timeout):
                     while self._frames:
                         board = next(iter(self._frames))
@@ -96,6 +112,7 @@ class Viewer:
                         frame = self._notices.popleft()
                         self._notice_bytes -= len(frame)
                         await self._send(frame)
+                self._sending = False
                 if self._frames or self._notices:
                     self._wakeup.set()
         except TimeoutError:

@@ -20,6 +20,7 @@ from server import __version__
 from server.auth import principal_for
 from server.hub import encode
 from server.viewer import CLOSE_ABUSE, CLOSE_FORBIDDEN, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, Viewer
+from server.ws_protocol import SCOPE_KEY
 
 SUBPROTOCOLS = ("arena.v1.json", "arena.v1.msgpack")
 MAX_MESSAGE_BYTES = 4096
@@ -72,7 +73,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         close=lambda code, reason: websocket.close(code=code, reason=reason),
         binary=binary,
         public=principal.role == "display",
+        direct=websocket.scope.get(SCOPE_KEY),
     )
+    if viewer.direct is not None:
+        viewer.direct.forget_handshake()
     writer = asyncio.create_task(viewer.run_writer())
     try:
         viewer.offer_notice(
