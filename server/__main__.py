@@ -46,6 +46,9 @@ def main() -> int:
             log_level="warning",
             ws_max_size=64 * 1024,
             ws=ArenaWebSocketProtocol,  # Sans-I/O websockets with a direct path for fan-out (ws_protocol.py)
+            # Board frames are small and screens sit on a LAN: no per-connection compression, so one framed
+            # copy of a message serves every viewer.
+            ws_per_message_deflate=False,
             proxy_headers=True,
             timeout_graceful_shutdown=5,
         )
