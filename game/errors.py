@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,12 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationError(self.errors)
+
+
+def required_name(document: dict[str, Any], errors: Collector, field: str = "name", limit: int = 80) -> str:
+    """A display name that must be there: stripped, or "" with the error recorded."""
+    value = document.get(field)
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        errors.add(field, f"is required: a non-empty string of at most {limit} characters")
+        return ""
+    return value.strip()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -12,7 +11,7 @@ from starlette.routing import Route
 
 from game import keys
 from game.directory import Directory
-from game.errors import Collector, ValidationError
+from game.errors import Collector, ValidationError, required_name
 from server.http import ApiError, read_document, require, validation_error
 from server.integrations.pipeline import release_held_events
 
@@ -27,14 +26,6 @@ def _path_id(request: Request) -> str:
     return value
 
 
-def _name(body: dict[str, Any], errors: Collector) -> str:
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        errors.add("name", "is required: a non-empty string of at most 80 characters")
-        return ""
-    return name.strip()
-
-
 async def put_team(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "manage teams")
     team_id = _path_id(request)
@@ -44,7 +35,7 @@ async def put_team(request: Request) -> JSONResponse:
     if not isinstance(body, dict):
         raise ApiError(422, "a team must be a JSON object", [{"field": "", "message": "expected an object"}])
     errors = Collector()
-    name = _name(body, errors)
+    name = required_name(body, errors)
     color = body.get("color", "")
     if color and (not isinstance(color, str) or not COLOR_PATTERN.match(color)):
         errors.add("color", "must be a #rrggbb colour")
@@ -69,7 +60,7 @@ async def put_rep(request: Request) -> JSONResponse:
     arena = request.app.state.arena
     directory: Directory = (await arena.registry.current()).directory
     errors = Collector()
-    name = _name(body, errors)
+    name = required_name(body, errors)
     team = body.get("team")
     if team is not None and (not isinstance(team, str) or team not in directory.teams):
         errors.add("team", f"unknown team {team!r}: create it first with PUT /api/v1/teams/{{id}}")

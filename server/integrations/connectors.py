@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from game.errors import Collector
+from game.errors import Collector, required_name
 from server.integrations.sealing import seal, unseal
 from server.security import hash_password, verify_password
 
@@ -169,9 +169,7 @@ def build_connector(body: Any, *, secret_key: str, created_at: str, connector_id
     connector_type = body.get("type")
     if connector_type not in SPECS:
         errors.add("type", f"must be one of {', '.join(TYPES)}")
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        errors.add("name", "is required: a non-empty string of at most 80 characters")
+    name = required_name(body, errors)
     config = body.get("config", {})
     if not isinstance(config, dict):
         errors.add("config", "must be an object")
@@ -201,4 +199,4 @@ def build_connector(body: Any, *, secret_key: str, created_at: str, connector_id
         else:
             settings[spec.name] = value
     errors.raise_if_any()
-    return Connector(connector_id, connector_type, name.strip(), created_at, settings, sealed)
+    return Connector(connector_id, connector_type, name, created_at, settings, sealed)

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from game.errors import Collector
+from game.errors import Collector, required_name
 from server.integrations.sealing import seal, unseal
 
 TYPES = ("wecom", "dingtalk", "feishu", "slack", "teams")
@@ -241,9 +241,7 @@ def build_channel(
     channel_type = body.get("type")
     if channel_type not in TYPES:
         errors.add("type", f"must be one of {', '.join(TYPES)}")
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        errors.add("name", "is required: a non-empty string of at most 80 characters")
+    name = required_name(body, errors)
     url = _check_url(body.get("url"), errors)
     secret = body.get("secret")
     if secret is not None and (not isinstance(secret, str) or not secret.strip() or len(secret) > 256):
@@ -318,7 +316,7 @@ def build_channel(
     return Channel(
         id=channel_id,
         type=channel_type,
-        name=name.strip(),
+        name=name,
         created_at=created_at,
         events=tuple(dict.fromkeys(events)),
         contests=tuple(dict.fromkeys(contests)) if contests is not None else None,
