@@ -15,7 +15,7 @@ from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from server.fast_ingest import IngestFastPath
-from server.ws_protocol import ArenaWebSocketProtocol
+from server.ws_connection import WebSocketService
 
 
 def main() -> int:
@@ -44,11 +44,7 @@ def main() -> int:
             host=settings.host,
             port=settings.port,
             log_level="warning",
-            ws_max_size=64 * 1024,
-            ws=ArenaWebSocketProtocol,  # Sans-I/O websockets with a direct path for fan-out (ws_protocol.py)
-            # Board frames are small and screens sit on a LAN: no per-connection compression, so one framed
-            # copy of a message serves every viewer.
-            ws_per_message_deflate=False,
+            ws=WebSocketService(app),  # /ws is served by server/ws_connection.py, not through ASGI
             proxy_headers=True,
             timeout_graceful_shutdown=5,
         )

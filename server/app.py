@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 
 from game import keys
 from game.store import Store
@@ -51,7 +51,6 @@ from server.notifications.notifier import Notifier
 from server.registry import Registry
 from server.scheduler import Scheduler
 from server.security import hash_password
-from server.ws import websocket_endpoint
 
 log = logging.getLogger("arena")
 REDIS_CONNECTIONS = 64
@@ -209,7 +208,6 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        WebSocketRoute("/ws", websocket_endpoint),
         *api_backfill.routes,
         *api_events.routes,
         *api_insights.routes,
@@ -235,10 +233,10 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
-                session_cookie="arena_session",
+                session_cookie=session_auth.SESSION_COOKIE,
                 same_site="lax",
                 https_only=False,
-                max_age=14 * 24 * 3600,
+                max_age=session_auth.SESSION_MAX_AGE,
             ),
             Middleware(session_auth.CsrfMiddleware),
         ],

@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgpack
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -38,9 +38,10 @@ from server.boards import (
     read_view,
     snapshot_message,
 )
-from server.diffs import Span, chain, diff_rows
+from server.diffs import Row, Span, chain, diff_rows
 from server.registry import Registry, Snapshot
-from server.viewer import Frame, Viewer
+from server.viewer import Viewer, WriteBatch
+from server.wire import WireFrame, encode
 
 log = logging.getLogger("arena.hub")
 
@@ -50,19 +51,13 @@ MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; beyond that the board its
 LINGER_SECONDS = 60.0
 
 
-def encode(message: dict[str, Any], binary: bool) -> Frame:
-    if binary:
-        return msgpack.packb(message)
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-
-
 @dataclass(eq=False)
 class BoardState:
     spec: BoardSpec
     viewers: set[Viewer] = field(default_factory=set)
     me: dict[Viewer, str] = field(default_factory=dict)  # me boards: viewer -> rep id
     view: BoardView | None = None
-    snapshots: dict[Variant, Frame] = field(default_factory=dict)
+    snapshots: dict[Variant, WireFrame] = field(default_factory=dict)
     idle_since: float | None = None
 
     @property
@@ -85,7 +80,8 @@ class Hub:
         self._dirty: set[str] = set()
         self._renamed = False
         self._updates = 0  # board updates offered to viewers, so the flusher knows when to hold back
-        self._celebrations: dict[str, list[dict[Variant, Frame]]] = {}
+        self._celebrations: dict[str, list[dict[Variant, WireFrame]]] = {}
+        self.batch = WriteBatch()  # what one flush offers a viewer leaves in one write
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub = redis.pubsub()
@@ -255,7 +251,7 @@ class Hub:
             self._dirty.update(boards)
             self._wake.set()
 
-    def _celebration_frames(self, contest_id: str, bell: dict[str, Any]) -> dict[Variant, Frame] | None:
+    def _celebration_frames(self, contest_id: str, bell: dict[str, Any]) -> dict[Variant, WireFrame] | None:
         kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
         if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
             return None
@@ -273,7 +269,7 @@ class Hub:
             "event": bell.get("event"),
             "seq": bell.get("seq"),
         }
-        frames: dict[Variant, Frame] = {}
+        frames: dict[Variant, WireFrame] = {}
         for variant in VARIANTS:
             name = directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
             frames[variant] = encode({**base, "name": name}, variant[0])
@@ -308,7 +304,7 @@ class Hub:
             "period": change.get("period"),
             "title": {"zh-CN": badge.name_zh, "en": badge.name_en} if badge else None,
         }
-        frames: dict[Variant, Frame] = {}
+        frames: dict[Variant, WireFrame] = {}
         for variant in VARIANTS:
             name = snapshot.directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
             frames[variant] = encode({**base, "name": name}, variant[0])
@@ -325,7 +321,7 @@ class Hub:
         if after["id"] == before["id"] or after["score"] <= 0 or before["score"] <= 0:
             return
         directory = snapshot.directory
-        frames: dict[Variant, Frame] = {}
+        frames: dict[Variant, WireFrame] = {}
         for variant in VARIANTS:
             if spec.which == "teams":
                 team = directory.teams.get(after["id"])
@@ -372,21 +368,27 @@ class Hub:
             updates_before = self._updates
             try:
                 snapshot = await self.registry.current()
+                updates = []
                 for board in boards:
                     state = self.boards.get(board)
-                    if state is not None:
-                        await self._refresh(state, snapshot, renamed=renamed)
+                    update = await self._refresh(state, snapshot) if state is not None else None
+                    if state is not None and update is not None:
+                        updates.append((state, update))
                 await self._sweep()
             except (RedisError, OSError) as exc:
                 log.warning("board read failed (%s); retrying", exc)
                 self._dirty |= boards
                 self._renamed |= renamed
                 self._wake.set()
-            self._release_celebrations()
+                updates = []
+            with self.batch:  # everything this flush offers one viewer leaves in one write
+                for state, update in updates:
+                    self._publish(state, update, snapshot, renamed)
+                self._release_celebrations()
             if self._updates > updates_before:  # coalesce only after board updates went out
                 await asyncio.sleep(self.tick)
 
-    def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> Frame:
+    def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> WireFrame:
         """The full board for one variant, encoded at most once per read."""
         frame = state.snapshots.get(variant)
         if frame is None:
@@ -402,14 +404,15 @@ class Hub:
         recent = state.view.extra.get("recent", [])
         return me_message(state.spec, state.view, state.me.get(viewer, ""), contest, datetime.now(UTC), recent)
 
-    async def _refresh(self, state: BoardState, snapshot: Snapshot, renamed: bool = False) -> None:
-        """Read a board once; send each viewer the diff (or, if it is behind, the whole board)."""
+    async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
+        """Read a board once and record the change in the board's history (whatever is sent, so recovery
+        has no gaps). Returns what changed since the previous read, for ``_publish``."""
         spec = state.spec
         view = await read_view(
             spec, self.store, snapshot, limit=self.board_rows, zone=self.zone, full=spec.kind == "me"
         )
         if view is None:
-            return
+            return None
         if spec.kind == "me":
             feed = await read_view(
                 BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps"),
@@ -421,9 +424,26 @@ class Hub:
             view.extra["recent"] = feed.rows if feed else []
         old, state.view, state.snapshots = state.view, view, {}
         if old is None:
-            return
-        self._updates += 1 if (spec.kind == "me" and state.me) else 0
+            return None
+        if spec.kind == "me" or view.epoch != old.epoch:
+            return BoardUpdate(old, view)
+        update = BoardUpdate(old, view, *diff_rows(old.rows, view.rows))
+        if view.seq > old.seq:
+            with contextlib.suppress(RedisError, OSError):
+                await history.record(
+                    self.redis,
+                    history.key_for(spec, view.epoch),
+                    Span(old.seq, view.seq, update.changed, update.removed),
+                )
+        return update
+
+    def _publish(self, state: BoardState, update: BoardUpdate, snapshot: Snapshot, renamed: bool) -> None:
+        """Offer every viewer of a board the update: the diff (or, if it is behind, the whole board)."""
+        spec, old, view = state.spec, update.old, update.new
+        if state.view is not view:
+            return  # a newer read replaced it meanwhile (a subscriber's first read): that one is published
         if spec.kind == "me":
+            self._updates += 1 if state.me else 0
             for viewer in list(state.me):
                 viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
             return
@@ -434,32 +454,38 @@ class Hub:
                 viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
                 viewer.offer_notice(encode(notice, viewer.binary))
             return
-        changed, removed = diff_rows(old.rows, view.rows)
         self._lead_change(spec, old, view, snapshot)
-        if view.seq > old.seq:  # recorded whatever is sent, so the history has no gaps
-            with contextlib.suppress(RedisError, OSError):
-                await history.record(
-                    self.redis, history.key_for(spec, view.epoch), Span(old.seq, view.seq, changed, removed)
-                )
         if renamed:  # names changed: rows look different though their data did not
             self._updates += 1
             for viewer in list(state.viewers):
                 viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
             return
-        if view.seq == old.seq and not changed and not removed:
+        if view.seq == old.seq and not update.changed and not update.removed:
             return
         self._updates += 1
-        frames: dict[Variant, Frame] = {}
+        # Encoded once per variant; the same bytes go to every viewer of that variant.
+        offers: dict[Variant, tuple[WireFrame, Callable[[], WireFrame]]] = {}
         for viewer in list(state.viewers):
-            variant = viewer.variant
-            if variant not in frames:
-                frames[variant] = encode(diff_message(spec, view, changed, removed, snapshot, variant[1]), variant[0])
-            viewer.offer_update(spec.board, frames[variant], _later(self._snapshot_frame, state, variant, snapshot))
+            offer = offers.get(viewer.variant)
+            if offer is None:
+                variant = viewer.variant
+                message = diff_message(spec, view, update.changed, update.removed, snapshot, variant[1])
+                offer = offers[variant] = (
+                    encode(message, variant[0]),
+                    partial(self._snapshot_frame, state, variant, snapshot),
+                )
+            viewer.offer_update(spec.board, *offer)
+
+
+@dataclass
+class BoardUpdate:
+    """One board between two reads: the rows that changed and the ids that left."""
+
+    old: BoardView
+    new: BoardView
+    changed: list[Row] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 def state_viewers(state: BoardState | None) -> list[Viewer]:
     return list(state.viewers) if state is not None else []
-
-
-def _later(function: Callable[..., Frame], *args: Any) -> Callable[[], Frame]:
-    return lambda: function(*args)

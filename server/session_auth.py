@@ -32,6 +32,7 @@ from server.security import new_token, token_digest, verify_password
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SESSION_COOKIE = "arena_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
 MAX_FORM_BYTES = 64 * 1024
 LOGIN_WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_USER = 10

@@ -1,20 +1,25 @@
-"""One websocket client's outbox: bounded, latest-wins for boards, byte-bounded for celebrations.
+"""One websocket client's outbox: bounded, latest-wins for boards, byte-bounded for notices.
 
-A TV on slow Wi-Fi never makes the server buffer an unbounded backlog: a newer board frame replaces
-an unsent older one, and notices (celebrations, badges) share a small byte budget. A client that
-overflows the notice budget or does not take a frame within ``send_timeout`` is closed with
-``CLOSE_TOO_SLOW`` and reconnects (getting a fresh snapshot).
+Frames arrive as finished websocket frames (``server/wire.py``), the same bytes for every viewer. A viewer
+whose connection can take data gets it written at once; while the hub flushes a tick (a ``WriteBatch`` is
+open) it is held and written at the end with one send per connection, so a board update and the
+celebration of the same change leave in one syscall.
+
+A connection whose transport is backed up (it paused writing) keeps at most one frame per board (a newer
+frame replaces an unsent older one; a pending diff becomes the whole board) and notices within a byte
+budget. Overflowing the budget, or staying backed up for ``send_timeout``, closes it with
+``CLOSE_TOO_SLOW``: the client reconnects and gets a fresh snapshot. There is no task per viewer: the
+connection calls ``drain`` when it can take data again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
-Frame = str | bytes
+from server.wire import WireFrame
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
@@ -22,109 +27,181 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_ABUSE = 4009
 CLOSE_TOO_MANY = 4029
 
+NOTICE_BUDGET = 64 * 1024
+SEND_TIMEOUT = 10.0
+
+
+class Link(Protocol):
+    """What a viewer needs of its connection."""
+
+    def writable(self) -> bool:
+        """True while the connection is open and its transport takes data without buffering past its limit."""
+        ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+class WriteBatch:
+    """Frames offered while the hub flushes a tick, held per viewer and written with one send each."""
+
+    __slots__ = ("open", "viewers")
+
+    def __init__(self) -> None:
+        self.open = False
+        self.viewers: list[Viewer] = []
+
+    def __enter__(self) -> WriteBatch:
+        self.open = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.open = False
+        viewers, self.viewers = self.viewers, []
+        for viewer in viewers:
+            viewer.release_held()
+
 
 class Viewer:
+    __slots__ = (
+        "_frames",
+        "_held",
+        "_notice_budget",
+        "_notice_bytes",
+        "_notices",
+        "_send_timeout",
+        "_timer",
+        "batch",
+        "binary",
+        "boards",
+        "close_code",
+        "closed",
+        "link",
+        "public",
+        "variant",
+    )
+
     def __init__(
         self,
-        send: Callable[[Frame], Awaitable[None]],
-        close: Callable[[int, str], Awaitable[None]],
+        link: Link,
         *,
         binary: bool,
         public: bool,
-        notice_budget: int = 64 * 1024,
-        send_timeout: float = 10.0,
-        direct: Any = None,
+        batch: WriteBatch | None = None,
+        notice_budget: int = NOTICE_BUDGET,
+        send_timeout: float = SEND_TIMEOUT,
     ) -> None:
-        self._send = send
-        self._close = close
+        self.link = link
         self.binary = binary
         self.public = public
+        self.variant = (binary, public)  # which encoding of a shared frame this viewer takes
+        self.batch = batch
         self.boards: set[str] = set()
-        self._frames: dict[str, Frame] = {}
-        self._notices: deque[Frame] = deque()
+        self.closed = False
+        self.close_code: int | None = None
+        self._held: list[WireFrame] | None = None
+        self._frames: dict[str, WireFrame] = {}
+        self._notices: deque[WireFrame] | None = None  # created when first needed: most viewers never queue
         self._notice_bytes = 0
         self._notice_budget = notice_budget
         self._send_timeout = send_timeout
-        self._wakeup = asyncio.Event()
-        self.closed = False
-        self.close_code: int | None = None
-        self.direct = direct
-        self._sending = False
+        self._timer: asyncio.TimerHandle | None = None
 
-    @property
-    def variant(self) -> tuple[bool, bool]:
-        """Which encoding of a shared frame this viewer takes: (binary, public)."""
-        return (self.binary, self.public)
+    # --- offers from the hub ------------------------------------------------------------------
 
-    def _write_now(self, frame: Frame) -> bool:
-        """The fast path: nothing queued and the connection takes it now — write it synchronously."""
-        direct = self.direct
-        if direct is None or self._frames or self._notices or self._sending or not direct.ready():
-            return False
-        try:
-            direct.write(frame, self.binary)
-        except Exception:
-            return False  # the queued path will meet the same problem and close the connection
-        return True
-
-    def offer_frame(self, board: str, frame: Frame) -> None:
+    def offer_frame(self, board: str, frame: WireFrame) -> None:
         """Latest wins: an unsent older frame of the same board is dropped."""
-        if not self.closed and not self._write_now(frame):
+        if not self.closed and not self._take(frame):
             self._frames[board] = frame
-            self._wakeup.set()
+            self._backed_up()
 
-    def offer_update(self, board: str, diff: Frame, snapshot: Callable[[], Frame]) -> None:
+    def offer_update(self, board: str, diff: WireFrame, snapshot: Callable[[], WireFrame]) -> None:
         """A diff builds on the frame before it: if that one is still unsent, send the whole board instead
         (latest wins, and the client's copy stays complete)."""
-        if self.closed or (board not in self._frames and self._write_now(diff)):
+        if self.closed or (board not in self._frames and self._take(diff)):
             return
         self._frames[board] = snapshot() if board in self._frames else diff
-        self._wakeup.set()
+        self._backed_up()
 
-    def offer_notice(self, frame: Frame) -> None:
-        if self.closed or self._write_now(frame):
+    def offer_notice(self, frame: WireFrame) -> None:
+        if self.closed or self._take(frame):
             return
-        size = len(frame)
-        if self._notice_bytes + size > self._notice_budget:
-            self.close_code = CLOSE_TOO_SLOW
-            self._wakeup.set()
+        if self._notice_bytes + len(frame) > self._notice_budget:
+            self.close(CLOSE_TOO_SLOW, "client too slow: reconnect for a fresh snapshot")
             return
+        if self._notices is None:
+            self._notices = deque()
         self._notices.append(frame)
-        self._notice_bytes += size
-        self._wakeup.set()
+        self._notice_bytes += len(frame)
+        self._backed_up()
 
-    async def run_writer(self) -> None:
-        """Send queued frames until closed; stops the connection if the client cannot keep up."""
-        try:
-            while not self.closed:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                if self.close_code is not None:
-                    await self._close(self.close_code, "client too slow: reconnect for a fresh snapshot")
-                    break
-                # One deadline per burst (not a task per frame: fan-out to thousands of screens is the hot path).
-                self._sending = True
-                async with asyncio.timeout(self._send_timeout):
-                    while self._frames:
-                        board = next(iter(self._frames))
-                        await self._send(self._frames.pop(board))
-                    while self._notices and not self._frames:
-                        frame = self._notices.popleft()
-                        self._notice_bytes -= len(frame)
-                        await self._send(frame)
-                self._sending = False
-                if self._frames or self._notices:
-                    self._wakeup.set()
-        except TimeoutError:
-            self.close_code = CLOSE_TOO_SLOW
-            with contextlib.suppress(Exception):
-                await self._close(CLOSE_TOO_SLOW, "send timed out")
-        except Exception:
-            # The socket went away underneath us; the reader side notices and cleans up.
-            pass
-        finally:
-            self.closed = True
+    def _take(self, frame: WireFrame) -> bool:
+        """Nothing queued and the connection takes data: send now, or hold it while a batch is open."""
+        if self._frames or self._notices or not self.link.writable():
+            return False
+        held = self._held
+        if held is not None:
+            held.append(frame)
+        elif self.batch is not None and self.batch.open:
+            self._held = [frame]
+            self.batch.viewers.append(self)
+        else:
+            self.link.write(frame)
+        return True
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def release_held(self) -> None:
+        """The batch closed: what was held goes out in one write."""
+        held, self._held = self._held, None
+        if held and not self.closed:
+            self.link.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def drain(self) -> None:
+        """The connection takes data again: boards first (the latest of each), then the notices."""
+        if self.closed or not (self._frames or self._notices):
+            return
+        queued = list(self._frames.values())
+        self._frames.clear()
+        if self._notices:
+            queued.extend(self._notices)
+            self._notices.clear()
+        self._notice_bytes = 0
+        self._cancel_timer()
+        self.link.write(b"".join(queued))
+
+    def _backed_up(self) -> None:
+        """Something is queued: the client has ``send_timeout`` to take it."""
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self._send_timeout, self._timed_out)
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if self._frames or self._notices:
+            self.close(CLOSE_TOO_SLOW, "send timed out: reconnect for a fresh snapshot")
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # --- ending -------------------------------------------------------------------------------
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection with a code the client acts on (see docs/protocol.md)."""
+        if self.closed:
+            return
+        self.close_code = code
+        self.stop()
+        self.link.close(code, reason)
 
     def stop(self) -> None:
+        """The connection is gone (or going): drop whatever is queued."""
         self.closed = True
-        self._wakeup.set()
+        self._cancel_timer()
+        self._frames.clear()
+        self._notices = None
+        self._notice_bytes = 0
+        self._held = None

@@ -1,8 +1,9 @@
-"""The websocket endpoint ``/ws``: origin and auth checks, subprotocol choice, the client's requests.
+"""The ``/ws`` conversation: who may connect, the greeting, and the client's requests.
 
 Subprotocols ``arena.v1.json`` (text frames) and ``arena.v1.msgpack`` (binary frames); a client that asks
 for none gets JSON. Requests: ``subscribe``, ``unsubscribe``, ``ping``. Invalid requests get an error
-frame; a client that keeps sending them is closed with ``CLOSE_ABUSE``.
+frame; a client that keeps sending them is closed with ``CLOSE_ABUSE``. The transport side (handshake
+bytes, frames, keepalive, closing) is ``server/ws_connection.py``; this module never touches a socket.
 """
 
 from __future__ import annotations
@@ -10,33 +11,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+import logging
+from base64 import b64decode
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import msgpack
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from itsdangerous import BadSignature, TimestampSigner
+from redis.exceptions import RedisError
+from starlette.requests import HTTPConnection
 
 from server import __version__
-from server.auth import principal_for
-from server.hub import encode
-from server.viewer import CLOSE_ABUSE, CLOSE_FORBIDDEN, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, Viewer
-from server.ws_protocol import SCOPE_KEY
+from server.auth import Principal, principal_for
+from server.session_auth import SESSION_COOKIE, SESSION_MAX_AGE
+from server.viewer import CLOSE_ABUSE, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, Link, Viewer
+from server.wire import encode
+
+log = logging.getLogger("arena.ws")
 
 SUBPROTOCOLS = ("arena.v1.json", "arena.v1.msgpack")
 MAX_MESSAGE_BYTES = 4096
 MAX_BAD_MESSAGES = 20
 MAX_BOARDS_PER_CLIENT = 32
+MAX_PENDING_REQUESTS = 8  # beyond this the connection stops reading until the client's requests are done
 
 
-def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...]) -> bool:
     """Browsers always send Origin: it must be this server's own origin or one configured as allowed."""
-    origin = websocket.headers.get("origin")
     if origin is None:
-        return True  # not a browser; the token check below still applies
+        return True  # not a browser; the token check still applies
     origin = origin.rstrip("/")
-    host = websocket.headers.get("host", "")
-    parts = urlsplit(origin)
-    return parts.netloc == host or origin in allowed
+    return urlsplit(origin).netloc == host or origin in allowed
 
 
 def choose_subprotocol(requested: list[str]) -> str | None:
@@ -46,136 +53,197 @@ def choose_subprotocol(requested: list[str]) -> str | None:
     return None
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
-    arena = websocket.app.state.arena
-    requested = list(websocket.scope.get("subprotocols") or [])
+@dataclass(frozen=True)
+class Admission:
+    """The answer to a handshake: refuse it with an HTTP status, or accept it with a subprotocol."""
+
+    status: int = 101
+    reason: str = ""
+    subprotocol: str | None = None
+    principal: Principal | None = None
+
+
+async def admit(arena: Any, scope: dict[str, Any]) -> Admission:
+    """Decide a handshake before accepting it. Refused with HTTP: an unknown subprotocol (400) and a
+    foreign origin (403). Accepted then closed with a code: no valid credentials (4001)."""
+    connection = HTTPConnection(scope)
+    scope["session"] = read_session(connection, arena.settings.secret_key)
+    requested = list(scope.get("subprotocols") or [])
     subprotocol = choose_subprotocol(requested)
     if requested and subprotocol is None:
-        await websocket.close(code=1002)
-        return
-    if not origin_allowed(websocket, arena.settings.allowed_origins):
-        await websocket.close(code=CLOSE_FORBIDDEN)
-        return
-    principal = await principal_for(websocket, arena.redis)
-    await websocket.accept(subprotocol=subprotocol)
-    binary = subprotocol == "arena.v1.msgpack"
-    if principal is None:
-        await _send_error(websocket, binary, "unauthorized", "a valid token or session is required")
-        await websocket.close(code=CLOSE_UNAUTHORIZED)
-        return
-    client_ip = websocket.client.host if websocket.client else "?"
-    if not arena.connections.admit(client_ip):
-        await _send_error(websocket, binary, "too_many_connections", "too many connections from this address")
-        await websocket.close(code=CLOSE_TOO_MANY)
-        return
-    viewer = Viewer(
-        send=(websocket.send_bytes if binary else websocket.send_text),  # type: ignore[arg-type]
-        close=lambda code, reason: websocket.close(code=code, reason=reason),
-        binary=binary,
-        public=principal.role == "display",
-        direct=websocket.scope.get(SCOPE_KEY),
-    )
-    if viewer.direct is not None:
-        viewer.direct.forget_handshake()
-    writer = asyncio.create_task(viewer.run_writer())
+        return Admission(400, f"unsupported subprotocol; this server speaks {', '.join(SUBPROTOCOLS)}")
+    if not origin_allowed(connection.headers.get("origin"), connection.headers.get("host", ""),
+                          arena.settings.allowed_origins):  # fmt: skip
+        return Admission(403, "origin not allowed (ARENA_ALLOWED_ORIGINS)")
+    principal = await principal_for(connection, arena.redis)
+    return Admission(subprotocol=subprotocol, principal=principal)
+
+
+def read_session(connection: HTTPConnection, secret_key: str) -> dict[str, Any]:
+    """The session carried by the signed cookie, read exactly as Starlette's session middleware reads it
+    (empty when absent, expired or forged)."""
+    raw = connection.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return {}
     try:
-        viewer.offer_notice(
-            encode(
-                {
-                    "op": "hello",
-                    "server": "sales-arena",
-                    "version": __version__,
-                    "protocol": "arena.v1",
-                    "role": principal.role,
-                    "limits": {
-                        "message_bytes": MAX_MESSAGE_BYTES,
-                        "boards": MAX_BOARDS_PER_CLIENT,
-                        "tick_ms": arena.settings.tick_ms,
-                    },
-                },
-                binary,
-            )
+        data = TimestampSigner(secret_key).unsign(raw.encode(), max_age=SESSION_MAX_AGE)
+        session = json.loads(b64decode(data))
+    except (BadSignature, ValueError):
+        return {}
+    return session if isinstance(session, dict) else {}
+
+
+class SessionLink(Link, Protocol):
+    """The connection as a session sees it: a viewer's link that can also hold back the client's input."""
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
+class Session:
+    """One accepted connection: greets, answers requests in order, and cleans up when it ends."""
+
+    __slots__ = ("_bad", "_inbox", "_worker", "arena", "client_ip", "link", "principal", "viewer")
+
+    def __init__(self, arena: Any, link: SessionLink, admission: Admission, client_ip: str) -> None:
+        self.arena = arena
+        self.link = link
+        self.principal = admission.principal
+        self.client_ip: str | None = None  # set once counted against the per-address limit
+        binary = admission.subprotocol == "arena.v1.msgpack"
+        self.viewer = Viewer(
+            link,
+            binary=binary,
+            public=self.principal is not None and self.principal.role == "display",
+            batch=arena.hub.batch,
         )
-        bad = 0
-        while not viewer.closed:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            request = _decode(message, binary)
-            error = (
-                await _handle(arena, viewer, principal, request)
-                if isinstance(request, dict)
-                else ("bad_message", "messages must be JSON objects (or msgpack maps) of at most 4 KB")
-            )
-            if error:
-                bad += 1
-                viewer.offer_notice(
-                    encode(
-                        {
-                            "op": "error",
-                            "code": error[0],
-                            "message": error[1],
-                            "request": request if isinstance(request, dict) else None,
-                        },
-                        binary,
-                    )
-                )
-                if bad > MAX_BAD_MESSAGES:
-                    await websocket.close(code=CLOSE_ABUSE, reason="too many invalid messages")
-                    break
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        arena.hub.drop(viewer)
-        arena.connections.release(client_ip)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
-        if websocket.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close()
-
-
-def _decode(message: dict[str, Any], binary: bool) -> Any:
-    data = message.get("bytes") if message.get("bytes") is not None else message.get("text")
-    if data is None or len(data) > MAX_MESSAGE_BYTES:
-        return None
-    try:
-        if isinstance(data, bytes):
-            return msgpack.unpackb(data, raw=False) if binary else json.loads(data)
-        return json.loads(data)
-    except Exception:
-        return None
-
-
-async def _handle(arena: Any, viewer: Viewer, principal: Any, request: dict[str, Any]) -> tuple[str, str] | None:
-    op = request.get("op")
-    if op == "ping":
-        viewer.offer_notice(encode({"op": "pong", "t": request.get("t")}, viewer.binary))
-        return None
-    board = request.get("board")
-    if op not in ("subscribe", "unsubscribe"):
-        return ("unknown_op", "op must be subscribe, unsubscribe or ping")
-    if not isinstance(board, str) or len(board) > 200:
-        return ("bad_board", "board must be a board id such as contest:<id>")
-    if op == "unsubscribe":
-        arena.hub.unsubscribe(viewer, board)
-        return None
-    if not principal.can_read_board(board):
-        return ("forbidden", f"not allowed to watch {board}")
-    if board not in viewer.boards and len(viewer.boards) >= MAX_BOARDS_PER_CLIENT:
-        return ("too_many_boards", f"at most {MAX_BOARDS_PER_CLIENT} boards per connection")
-    epoch, seq = request.get("epoch"), request.get("seq")
-    if not all(value is None or (isinstance(value, int) and not isinstance(value, bool)) for value in (epoch, seq)):
-        return ("bad_request", "epoch and seq must be whole numbers (the last ones this client saw)")
-    problem = await arena.hub.subscribe(viewer, board, epoch=epoch, seq=seq, rep=principal.rep_id)
-    return ("bad_board", problem) if problem else None
-
-
-async def _send_error(websocket: WebSocket, binary: bool, code: str, message: str) -> None:
-    frame = encode({"op": "error", "code": code, "message": message}, binary)
-    with contextlib.suppress(Exception):
-        if isinstance(frame, bytes):
-            await websocket.send_bytes(frame)
+        self._bad = 0
+        self._inbox: deque[Any] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        if self.principal is None:
+            self._refuse("unauthorized", "a valid token or session is required", CLOSE_UNAUTHORIZED)
+        elif not arena.connections.admit(client_ip):
+            self._refuse("too_many_connections", "too many connections from this address", CLOSE_TOO_MANY)
         else:
-            await websocket.send_text(frame)
+            self.client_ip = client_ip
+            self._send(self._hello())
+
+    def _hello(self) -> dict[str, Any]:
+        assert self.principal is not None
+        return {
+            "op": "hello",
+            "server": "sales-arena",
+            "version": __version__,
+            "protocol": "arena.v1",
+            "role": self.principal.role,
+            "limits": {
+                "message_bytes": MAX_MESSAGE_BYTES,
+                "boards": MAX_BOARDS_PER_CLIENT,
+                "tick_ms": self.arena.settings.tick_ms,
+            },
+        }
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.viewer.offer_notice(encode(message, self.viewer.binary))
+
+    def _refuse(self, code: str, message: str, close_code: int) -> None:
+        self._send({"op": "error", "code": code, "message": message})
+        self.viewer.close(close_code, message)
+
+    # --- the client's messages ----------------------------------------------------------------
+
+    def receive(self, data: bytes, text: bool) -> None:
+        """A whole message from the client; answered in order by one short-lived task per burst."""
+        if self.viewer.closed or self.client_ip is None:
+            return
+        request = decode(data, text, self.viewer.binary)
+        if self._inbox is None:
+            self._inbox = deque()
+        self._inbox.append(request)
+        if len(self._inbox) >= MAX_PENDING_REQUESTS:
+            self.link.pause_reading()
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        try:
+            while self._inbox and not self.viewer.closed:
+                request = self._inbox.popleft()
+                if len(self._inbox) == MAX_PENDING_REQUESTS - 1:
+                    self.link.resume_reading()
+                await self._answer(request)
+        except Exception:
+            log.exception("websocket request failed")
+        finally:
+            self._worker = None
+            if self._inbox and not self.viewer.closed:  # arrived while finishing
+                self._worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _answer(self, request: Any) -> None:
+        if not isinstance(request, dict):
+            error = ("bad_message", "messages must be JSON objects (or msgpack maps) of at most 4 KB")
+        else:
+            try:
+                error = await self._handle(request)
+            except (RedisError, OSError):
+                self._send({"op": "error", "code": "unavailable", "message": "the live store is not reachable; retry"})
+                return
+        if error is None:
+            return
+        self._bad += 1
+        self._send({
+            "op": "error",
+            "code": error[0],
+            "message": error[1],
+            "request": request if isinstance(request, dict) else None,
+        })  # fmt: skip
+        if self._bad > MAX_BAD_MESSAGES:
+            self.viewer.close(CLOSE_ABUSE, "too many invalid messages")
+
+    async def _handle(self, request: dict[str, Any]) -> tuple[str, str] | None:
+        assert self.principal is not None
+        hub, viewer = self.arena.hub, self.viewer
+        op = request.get("op")
+        if op == "ping":
+            self._send({"op": "pong", "t": request.get("t")})
+            return None
+        board = request.get("board")
+        if op not in ("subscribe", "unsubscribe"):
+            return ("unknown_op", "op must be subscribe, unsubscribe or ping")
+        if not isinstance(board, str) or len(board) > 200:
+            return ("bad_board", "board must be a board id such as contest:<id>")
+        if op == "unsubscribe":
+            hub.unsubscribe(viewer, board)
+            return None
+        if not self.principal.can_read_board(board):
+            return ("forbidden", f"not allowed to watch {board}")
+        if board not in viewer.boards and len(viewer.boards) >= MAX_BOARDS_PER_CLIENT:
+            return ("too_many_boards", f"at most {MAX_BOARDS_PER_CLIENT} boards per connection")
+        epoch, seq = request.get("epoch"), request.get("seq")
+        if not all(value is None or (isinstance(value, int) and not isinstance(value, bool)) for value in (epoch, seq)):
+            return ("bad_request", "epoch and seq must be whole numbers (the last ones this client saw)")
+        problem = await hub.subscribe(viewer, board, epoch=epoch, seq=seq, rep=self.principal.rep_id)
+        return ("bad_board", problem) if problem else None
+
+    # --- the end ------------------------------------------------------------------------------
+
+    def end(self) -> None:
+        """The connection is gone: leave the boards, free the address's slot, stop answering."""
+        self.arena.hub.drop(self.viewer)
+        if self.client_ip is not None:
+            self.arena.connections.release(self.client_ip)
+            self.client_ip = None
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
+        self._inbox = None
+
+
+def decode(data: bytes, text: bool, binary: bool) -> Any:
+    """A request, or None when it is not one (too large, or neither JSON nor msgpack)."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        return None
+    with contextlib.suppress(Exception):
+        return msgpack.unpackb(data, raw=False) if binary and not text else json.loads(data)
+    return None

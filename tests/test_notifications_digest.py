@@ -111,12 +111,12 @@ async def scenario(redis_url: str, chat: FakeChat) -> None:
         await add_channel(arena, notifier, chat, "deals", events=["deal"])
         before = await notifier.store.cursors()
         await arena.redis.set(keys.NOTIFY_LEASE, "someone-else")
-        await ingest(arena, [won("d6", "zhao", "70000", datetime.now(UTC))])
-        await notifier.tick(datetime.now(UTC))
+        await ingest(arena, [won("d6", "zhao", "70000", at(23, 9, 5))], now=at(23, 9, 6))
+        await notifier.tick(at(23, 9, 7))
         assert await notifier.store.cursors() == before and contents(chat, "deals") == []
         await arena.redis.delete(keys.NOTIFY_LEASE)
         assert await notifier.store.hold_lease(notifier.token, 60_000)
-        await notifier.tick(datetime.now(UTC))
+        await notifier.tick(at(23, 9, 8))
         assert ["¥70,000" in c for c in contents(chat, "deals")] == [True]
     finally:
         await arena.redis.aclose()
