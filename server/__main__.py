@@ -45,6 +45,7 @@ def main() -> int:
             port=settings.port,
             log_level="warning",
             ws=WebSocketService(app),  # /ws is served by server/ws_connection.py, not through ASGI
+            ws_ping_interval=settings.ws_ping_seconds,
             proxy_headers=True,
             timeout_graceful_shutdown=5,
         )

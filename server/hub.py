@@ -49,6 +49,7 @@ Variant = tuple[bool, bool]  # (binary, public)
 VARIANTS: tuple[Variant, ...] = ((False, False), (False, True), (True, False), (True, True))
 MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; beyond that the board itself tells the story
 LINGER_SECONDS = 60.0
+RETRY_SECONDS = 0.5  # after a failed board read
 
 
 @dataclass(eq=False)
@@ -235,7 +236,7 @@ class Hub:
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
             if channel == keys.CONFIG_CHANNEL:
                 self.registry.invalidate()
-                self._renamed = True
+                self._renamed = self._renamed or bool(self.boards)  # boards read later have the new names
                 self._mark_dirty(list(self.boards))
             elif channel == keys.BADGE_CHANNEL:
                 self._announce_badge(message["data"])
@@ -360,33 +361,63 @@ class Hub:
     # --- flushing ------------------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
-            boards, self._dirty = self._dirty, set()
-            renamed, self._renamed = self._renamed, False
-            updates_before = self._updates
-            try:
-                snapshot = await self.registry.current()
-                updates = []
-                for board in boards:
-                    state = self.boards.get(board)
-                    update = await self._refresh(state, snapshot) if state is not None else None
-                    if state is not None and update is not None:
-                        updates.append((state, update))
-                await self._sweep()
-            except (RedisError, OSError) as exc:
-                log.warning("board read failed (%s); retrying", exc)
-                self._dirty |= boards
-                self._renamed |= renamed
-                self._wake.set()
-                updates = []
-            with self.batch:  # everything this flush offers one viewer leaves in one write
-                for state, update in updates:
-                    self._publish(state, update, snapshot, renamed)
-                self._release_celebrations()
-            if self._updates > updates_before:  # coalesce only after board updates went out
-                await asyncio.sleep(self.tick)
+            if not self._dirty:
+                await self._wait_for_a_board_change(self.tick)
+            started = loop.time()
+            if await self._flush():  # coalesce: the next flush starts at most once a tick, counted from
+                # the start of this one (a flush to 10k screens takes a while; it is not added to the tick)
+                await asyncio.sleep(max(0.0, started + self.tick - loop.time()))
+
+    async def _wait_for_a_board_change(self, seconds: float) -> None:
+        """Badges come without a board change: they wait up to ``seconds`` for one to ride with, so on a
+        busy floor a screen gets one write per tick rather than two (a badge is recognition, not a race)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while not self._dirty:
+                    await self._wake.wait()
+                    self._wake.clear()
+
+    async def _flush(self) -> bool:
+        """Read each dirty board once, offer every viewer what changed, then record it in the boards'
+        histories. True when board updates went out."""
+        boards, self._dirty = self._dirty, set()
+        renamed, self._renamed = self._renamed, False
+        updates_before = self._updates
+        updates: list[tuple[BoardState, BoardUpdate]] = []
+        try:
+            snapshot = await self.registry.current()
+            for board in boards:
+                state = self.boards.get(board)
+                update = await self._refresh(state, snapshot) if state is not None else None
+                if state is not None and update is not None:
+                    updates.append((state, update))
+            await self._sweep()
+        except (RedisError, OSError) as exc:
+            log.warning("board read failed (%s); retrying", exc)
+            self._dirty |= boards
+            self._renamed |= renamed
+            await asyncio.sleep(RETRY_SECONDS)
+            self._wake.set()
+        with self.batch:  # everything this flush offers one viewer leaves in one write
+            for state, update in updates:
+                self._publish(state, update, snapshot, renamed)
+            self._release_celebrations()
+        for state, update in updates:
+            await self._record(state.spec, update)
+        return self._updates > updates_before
+
+    async def _record(self, spec: BoardSpec, update: BoardUpdate) -> None:
+        """Keep the span just sent in the board's history, for clients that reconnect. (A client that
+        reconnects before it lands gets a snapshot instead of a diff: correct, only larger.)"""
+        if spec.kind == "me" or update.new.epoch != update.old.epoch or update.new.seq <= update.old.seq:
+            return
+        span = Span(update.old.seq, update.new.seq, update.changed, update.removed)
+        with contextlib.suppress(RedisError, OSError):
+            await history.record(self.redis, history.key_for(spec, update.new.epoch), span)
 
     def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> WireFrame:
         """The full board for one variant, encoded at most once per read."""
@@ -405,8 +436,7 @@ class Hub:
         return me_message(state.spec, state.view, state.me.get(viewer, ""), contest, datetime.now(UTC), recent)
 
     async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
-        """Read a board once and record the change in the board's history (whatever is sent, so recovery
-        has no gaps). Returns what changed since the previous read, for ``_publish``."""
+        """Read a board once; returns what changed since the previous read, for ``_publish``."""
         spec = state.spec
         view = await read_view(
             spec, self.store, snapshot, limit=self.board_rows, zone=self.zone, full=spec.kind == "me"
@@ -427,15 +457,7 @@ class Hub:
             return None
         if spec.kind == "me" or view.epoch != old.epoch:
             return BoardUpdate(old, view)
-        update = BoardUpdate(old, view, *diff_rows(old.rows, view.rows))
-        if view.seq > old.seq:
-            with contextlib.suppress(RedisError, OSError):
-                await history.record(
-                    self.redis,
-                    history.key_for(spec, view.epoch),
-                    Span(old.seq, view.seq, update.changed, update.removed),
-                )
-        return update
+        return BoardUpdate(old, view, *diff_rows(old.rows, view.rows))
 
     def _publish(self, state: BoardState, update: BoardUpdate, snapshot: Snapshot, renamed: bool) -> None:
         """Offer every viewer of a board the update: the diff (or, if it is behind, the whole board)."""

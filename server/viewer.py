@@ -34,9 +34,7 @@ SEND_TIMEOUT = 10.0
 class Link(Protocol):
     """What a viewer needs of its connection."""
 
-    def writable(self) -> bool:
-        """True while the connection is open and its transport takes data without buffering past its limit."""
-        ...
+    ready: bool  # open, and its transport takes data without buffering past its limit (read per frame)
 
     def write(self, data: bytes) -> None: ...
 
@@ -100,7 +98,7 @@ class Viewer:
         self.boards: set[str] = set()
         self.closed = False
         self.close_code: int | None = None
-        self._held: list[WireFrame] | None = None
+        self._held: bytes | None = None  # what this flush has for the viewer so far
         self._frames: dict[str, WireFrame] = {}
         self._notices: deque[WireFrame] | None = None  # created when first needed: most viewers never queue
         self._notice_bytes = 0
@@ -138,13 +136,13 @@ class Viewer:
 
     def _take(self, frame: WireFrame) -> bool:
         """Nothing queued and the connection takes data: send now, or hold it while a batch is open."""
-        if self._frames or self._notices or not self.link.writable():
+        if self._frames or self._notices or not self.link.ready:
             return False
         held = self._held
         if held is not None:
-            held.append(frame)
+            self._held = held + frame  # bytes, not a list: nothing for the garbage collector to track
         elif self.batch is not None and self.batch.open:
-            self._held = [frame]
+            self._held = frame
             self.batch.viewers.append(self)
         else:
             self.link.write(frame)
@@ -155,8 +153,8 @@ class Viewer:
     def release_held(self) -> None:
         """The batch closed: what was held goes out in one write."""
         held, self._held = self._held, None
-        if held and not self.closed:
-            self.link.write(held[0] if len(held) == 1 else b"".join(held))
+        if held is not None and not self.closed:
+            self.link.write(held)
 
     def drain(self) -> None:
         """The connection takes data again: boards first (the latest of each), then the notices."""

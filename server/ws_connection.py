@@ -88,6 +88,7 @@ class ArenaWebSocket(asyncio.Protocol):
         "_reading_paused",
         "config",
         "connections",
+        "ready",
         "service",
         "session",
         "transport",
@@ -105,6 +106,7 @@ class ArenaWebSocket(asyncio.Protocol):
         self._fragments: list[bytes] | None = None  # a message in several frames, until its last one
         self._fragment_text = False
         self._paused = False
+        self.ready = False  # open and not backed up: what a viewer checks before every frame
         self._reading_paused = False
         self._ping_timer: asyncio.TimerHandle | None = None
         self._awaiting_pong = False
@@ -131,15 +133,18 @@ class ArenaWebSocket(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        self._update_ready()
 
     def resume_writing(self) -> None:
         self._paused = False
+        self._update_ready()
         if self.session is not None:
             self.session.viewer.drain()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
         self._paused = True
+        self.ready = False
         for timer in (self._ping_timer, self._close_timer):
             if timer is not None:
                 timer.cancel()
@@ -158,6 +163,7 @@ class ArenaWebSocket(asyncio.Protocol):
             return
         if self._protocol is not None and self._protocol.state is State.OPEN:
             self._protocol.send_close(CLOSE_GOING_AWAY_RESTART, "server restarting")
+            self._update_ready()
             self._write_protocol_output()
         elif self._handshake is not None:
             self._respond(503, "server restarting")
@@ -165,8 +171,9 @@ class ArenaWebSocket(asyncio.Protocol):
 
     # --- the viewer's and the session's link --------------------------------------------------
 
-    def writable(self) -> bool:
-        return not self._paused and self._protocol is not None and self._protocol.state is State.OPEN
+    def _update_ready(self) -> None:
+        protocol = self._protocol
+        self.ready = not self._paused and protocol is not None and protocol.state is State.OPEN
 
     def write(self, data: bytes) -> None:
         assert self.transport is not None
@@ -243,6 +250,7 @@ class ArenaWebSocket(asyncio.Protocol):
         self._handshake = None
         self._admitting = None
         self._protocol = Protocol(Side.SERVER, max_size=MAX_INCOMING_BYTES, logger=frames_log)
+        self._update_ready()
         self.session = Session(arena, self, admission, client_ip)
         self._schedule_ping()
 
@@ -317,6 +325,7 @@ class ArenaWebSocket(asyncio.Protocol):
         protocol = self._protocol
         if protocol is None or self.transport is None:
             return
+        self._update_ready()
         if self._write_protocol_output():
             self.transport.close()
         elif protocol.close_expected() and self._close_timer is None:
@@ -349,6 +358,7 @@ class ArenaWebSocket(asyncio.Protocol):
             return
         if self._awaiting_pong:
             protocol.fail(1011, "keepalive ping timeout")
+            self._update_ready()
             self._write_protocol_output()
             self.transport.close()
             return

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,15 @@ class Org:
     definition: dict[str, Any]
 
 
+CONTESTS_START = "2026-11-01T00:00:00+08:00"  # before the fixed dates the tests' deals carry
+
+
+def live_until(days: int = 60) -> str:
+    """An end some weeks after today, so a test's contest is running whenever the suite runs (and stays
+    within the 388-day limit from ``CONTESTS_START`` until late 2027)."""
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
 def make_org(admin: httpx.Client, *, teams: int = 2, reps_per_team: int = 3, **contest: Any) -> Org:
     team_ids = [unique("team") for _ in range(teams)]
     rep_ids: list[str] = []
@@ -165,8 +175,8 @@ def make_org(admin: httpx.Client, *, teams: int = 2, reps_per_team: int = 3, **c
         "id": unique("contest"),
         "name": "十二月销冠赛",
         "kind": "individual",
-        "starts_at": "2026-01-01T00:00:00+08:00",
-        "ends_at": "2027-01-01T00:00:00+08:00",
+        "starts_at": CONTESTS_START,
+        "ends_at": live_until(),
         "rules": [{"on": "deal.won", "points_per": 1000}],
         "team_score": "sum",
         "teams": team_ids,

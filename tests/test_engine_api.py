@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.conftest import RunningServer, deal, make_org, unique
+from tests.conftest import CONTESTS_START, RunningServer, deal, live_until, make_org, unique
 
 
 def scores(admin: httpx.Client, contest: str, path: str = "leaderboard") -> dict[str, int]:
@@ -143,8 +143,8 @@ def test_divisions_have_their_own_boards(admin: httpx.Client, ingest: httpx.Clie
         json={
             "id": contest,
             "name": "Rookies vs veterans",
-            "starts_at": "2026-01-01T00:00:00+08:00",
-            "ends_at": "2027-01-01T00:00:00+08:00",
+            "starts_at": CONTESTS_START,
+            "ends_at": live_until(),
             "rules": [{"on": "deal.won", "points_per": 1000}],
             "teams": [team_id],
             "divisions": {"rookies": reps[:2], "veterans": reps[2:]},

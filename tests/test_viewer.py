@@ -17,11 +17,12 @@ class BackedUpLink:
         self.backed_up = False
         self.closed: tuple[int, str] | None = None
 
-    def writable(self) -> bool:
+    @property
+    def ready(self) -> bool:
         return self.closed is None and not self.backed_up
 
     def write(self, data: bytes) -> None:
-        assert self.writable(), "wrote to a connection that could not take it"
+        assert self.ready, "wrote to a connection that could not take it"
         self.writes.append(data)
 
     def close(self, code: int, reason: str) -> None:

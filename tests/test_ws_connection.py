@@ -1,0 +1,209 @@
+"""The transport of /ws: handshakes refused with HTTP, message size limits, keepalive, restarts, and one
+write per screen per tick — against the real server on loopback (and the real hub on a real Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from websockets.asyncio.client import connect
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
+
+from server.api_events import ingest
+from server.app import Arena
+from server.config import Settings
+from server.embedded_redis import EmbeddedRedis
+from server.viewer import Viewer
+from tests.conftest import ADMIN_KEY, RunningServer, launch_server
+from tests.test_websocket import next_op
+
+
+def test_handshakes_this_server_does_not_serve_are_refused_with_http(server: RunningServer) -> None:
+    async def scenario() -> None:
+        with pytest.raises(websockets.InvalidStatus) as unknown:
+            async with connect(f"{server.ws_url}?token={ADMIN_KEY}", subprotocols=["chat.v2"]):  # type: ignore[list-item]
+                pass
+        assert unknown.value.response.status_code == 400
+        assert b"arena.v1.json" in unknown.value.response.body
+        elsewhere = server.ws_url.replace("/ws", "/socket")
+        with pytest.raises(websockets.InvalidStatus) as missing:
+            async with connect(f"{elsewhere}?token={ADMIN_KEY}"):
+                pass
+        assert missing.value.response.status_code == 404
+
+    asyncio.run(scenario())
+
+
+def test_a_message_over_4_kb_gets_an_error_and_one_over_64_kb_closes(server: RunningServer) -> None:
+    async def scenario() -> None:
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}", max_size=None) as ws:
+            await next_op(ws, "hello")
+            await ws.send(json.dumps({"op": "ping", "pad": "x" * 5000}))
+            assert (await next_op(ws, "error"))["code"] == "bad_message"
+            await ws.send(json.dumps({"op": "ping", "t": 7}))  # still served
+            assert (await next_op(ws, "pong"))["t"] == 7
+            await ws.send("x" * 70_000)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+    asyncio.run(scenario())
+
+
+class SilentClient:
+    """A websocket client that completes the handshake and then answers nothing, like a TV whose power
+    was cut (its socket stays open on the server's side)."""
+
+    def __init__(self, url: str) -> None:
+        uri = parse_uri(url)
+        self.protocol = ClientProtocol(uri)
+        self.sock = socket.create_connection((uri.host, uri.port), timeout=10)
+        self.protocol.send_request(self.protocol.connect())
+        self.sock.sendall(b"".join(self.protocol.data_to_send()))
+        self.frames: list[Frame] = []
+        while not any(isinstance(event, Response) for event in self._read()):
+            pass
+
+    def _read(self) -> list[Any]:
+        data = self.sock.recv(65536)
+        if data:
+            self.protocol.receive_data(data)
+        else:
+            self.protocol.receive_eof()
+        events = self.protocol.events_received()
+        self.frames += [event for event in events if isinstance(event, Frame)]
+        self.protocol.data_to_send()  # thrown away: this client answers no ping
+        return events if data else [None]
+
+    def read_until_closed(self) -> None:
+        while None not in self._read():
+            pass
+
+
+def test_a_client_that_stops_answering_pings_is_cut_and_its_slot_freed(
+    redis_server: EmbeddedRedis, tmp_path: Path
+) -> None:
+    limited = launch_server(redis_server.url, tmp_path, ARENA_WS_PING_SECONDS="1", ARENA_WS_PER_IP="1")
+    try:
+        silent = SilentClient(f"{limited.ws_url}?token={ADMIN_KEY}")
+        started = time.monotonic()
+        silent.read_until_closed()
+        waited = time.monotonic() - started
+        opcodes = [f.opcode for f in silent.frames]
+        assert Opcode.PING in opcodes and opcodes[-1] is Opcode.CLOSE, opcodes
+        assert silent.protocol.close_rcvd is not None and silent.protocol.close_rcvd.code == 1011
+        assert 1.5 < waited < 5, waited  # one unanswered ping interval, then the next one cuts it
+
+        async def reconnect() -> None:  # the only slot of this address is free again
+            async with connect(f"{limited.ws_url}?token={ADMIN_KEY}") as ws:
+                assert (await next_op(ws, "hello"))["role"] == "admin"
+
+        asyncio.run(reconnect())
+    finally:
+        limited.stop()
+
+
+def test_a_server_that_stops_tells_its_screens_to_come_back(redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    stopping = launch_server(redis_server.url, tmp_path)
+    try:
+
+        async def scenario() -> None:
+            async with connect(f"{stopping.ws_url}?token={ADMIN_KEY}") as ws:
+                await next_op(ws, "hello")
+                await asyncio.get_running_loop().run_in_executor(None, stopping.stop)
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await ws.recv()
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+
+        asyncio.run(scenario())
+    finally:
+        stopping.stop()
+
+
+class RecordingLink:
+    """A connection that takes everything and remembers each write."""
+
+    def __init__(self) -> None:
+        self.ready = True
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self, code: int, reason: str) -> None:
+        self.ready = False
+
+
+def frames_in(data: bytes) -> list[dict[str, Any]]:
+    """The messages of the server frames in one write."""
+    messages, offset = [], 0
+    while offset < len(data):
+        length, header = data[offset + 1] & 0x7F, 2
+        if length == 126:
+            length, header = int.from_bytes(data[offset + 2 : offset + 4], "big"), 4
+        messages.append(json.loads(data[offset + header : offset + header + length]))
+        offset += header + length
+    return messages
+
+
+def test_a_tick_reaches_each_screen_in_one_write(redis_server: EmbeddedRedis) -> None:
+    """The board update and the celebration of the same deal leave in one write to each screen."""
+
+    async def scenario() -> None:
+        arena = Arena(Settings(secret_key="one-write", tick_ms=100), redis_server.url)
+        await arena.hub.start()
+        try:
+            await arena.registry.put_team({"id": "ow-east", "name": "华东战队", "color": ""}, "test")
+            await arena.registry.put_rep({"id": "ow-wang", "name": "王芳", "team": "ow-east", "active": True,
+                                          "opted_out": False, "aliases": {}}, "test")  # fmt: skip
+            now = datetime.now(UTC)
+            definition = {
+                "id": "one-write",
+                "name": "一次写入赛",
+                "kind": "individual",
+                "starts_at": (now - timedelta(days=1)).isoformat(),
+                "ends_at": (now + timedelta(days=1)).isoformat(),
+                "rules": [{"on": "deal.won", "points_per": 1000}],
+            }
+            document = {"definition": definition, "state": "active", "version": 1, "epoch": 1, "history": []}
+            await arena.registry.put_contest(document, "test", "contest.create")
+            links = [RecordingLink() for _ in range(3)]
+            for link in links:
+                viewer = Viewer(link, binary=False, public=link is links[0], batch=arena.hub.batch)
+                assert await arena.hub.subscribe(viewer, "contest:one-write") is None
+                assert [m["op"] for m in frames_in(link.writes[0])] == ["snapshot"]
+            deal = {
+                "id": "ow-1",
+                "type": "deal.won",
+                "rep": "ow-wang",
+                "amount": "30000",
+                "occurred_at": now.isoformat(),
+            }
+            await asyncio.sleep(0.3)  # the configuration change reaches the hub (a snapshot for everyone)
+            before = [len(link.writes) for link in links]
+            assert (await ingest(arena, [deal]))["accepted"] == 1
+            async with asyncio.timeout(5):
+                while not all(len(link.writes) > n for link, n in zip(links, before, strict=True)):
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.3)  # anything else of that tick would have come by now
+            for link, n in zip(links, before, strict=True):
+                tick = frames_in(link.writes[n])
+                assert [m["op"] for m in tick][:2] == ["diff", "celebrate"]
+                assert tick[1]["event"] == "api:ow-1" and tick[0]["rows"][0]["score"] == 30
+            assert links[1].writes[before[1]] == links[2].writes[before[2]]  # the same bytes for the same variant
+        finally:
+            await arena.hub.stop()
+            await arena.redis.aclose()
+
+    asyncio.run(scenario())
