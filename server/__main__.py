@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from server import gc_tuning
 from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
@@ -38,6 +39,7 @@ def main() -> int:
         redis_url = embedded.url
         logging.getLogger("arena").info("embedded redis-server %s on %s", embedded.binary, redis_url)
     try:
+        gc_tuning.configure()
         app = create_app(settings, redis_url)
         uvicorn.run(
             IngestFastPath(app),

@@ -36,6 +36,7 @@ from server import (
     api_progress,
     api_users,
     console,
+    gc_tuning,
     mobile,
     openapi,
     pages,
@@ -195,6 +196,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         arena.scheduler.start()
         notifier = Notifier(arena, interval=settings.notify_seconds)
         notifier.start()
+        gc_tuning.freeze_startup_objects()
         try:
             yield
         finally:

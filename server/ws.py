@@ -177,8 +177,10 @@ class Session:
             log.exception("websocket request failed")
         finally:
             self._worker = None
-            if self._inbox and not self.viewer.closed:  # arrived while finishing
+            if self._inbox and not self.viewer.closed:  # the loop stopped on an error: go on
                 self._worker = asyncio.get_running_loop().create_task(self._work())
+            else:
+                self._inbox = None  # most connections ask once, at the start: hold nothing after that
 
     async def _answer(self, request: Any) -> None:
         if not isinstance(request, dict):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from typing import Any
 from urllib.parse import unquote
 
@@ -28,6 +27,7 @@ from websockets.http11 import Request
 from websockets.protocol import Protocol, Side, State
 from websockets.server import ServerProtocol
 
+from server.keepalive import KeepaliveWheel
 from server.ws import Admission, Session, admit
 
 log = logging.getLogger("arena.ws")
@@ -48,10 +48,13 @@ class WebSocketService:
     def __init__(self, app: Starlette) -> None:
         self.app = app
         self._proxy: ProxyHeadersMiddleware | None = None
+        self.keepalive: KeepaliveWheel | None = None
 
     def __call__(self, config: Any, server_state: Any, app_state: dict[str, Any], **_: Any) -> ArenaWebSocket:
         if self._proxy is None and config.proxy_headers:
             self._proxy = ProxyHeadersMiddleware(_keep_scope, trusted_hosts=config.forwarded_allow_ips)
+        if self.keepalive is None and config.ws_ping_interval:
+            self.keepalive = KeepaliveWheel(config.ws_ping_interval)
         return ArenaWebSocket(self, config, server_state.connections)
 
     async def client_address(self, scope: dict[str, Any]) -> str:
@@ -82,8 +85,8 @@ class ArenaWebSocket(asyncio.Protocol):
         "_fragment_text",
         "_fragments",
         "_handshake",
+        "_keepalive_slot",
         "_paused",
-        "_ping_timer",
         "_protocol",
         "_reading_paused",
         "config",
@@ -108,7 +111,7 @@ class ArenaWebSocket(asyncio.Protocol):
         self._paused = False
         self.ready = False  # open and not backed up: what a viewer checks before every frame
         self._reading_paused = False
-        self._ping_timer: asyncio.TimerHandle | None = None
+        self._keepalive_slot: int | None = None
         self._awaiting_pong = False
         self._close_timer: asyncio.TimerHandle | None = None
 
@@ -145,10 +148,12 @@ class ArenaWebSocket(asyncio.Protocol):
         self.connections.discard(self)
         self._paused = True
         self.ready = False
-        for timer in (self._ping_timer, self._close_timer):
-            if timer is not None:
-                timer.cancel()
-        self._ping_timer = self._close_timer = None
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        if self._keepalive_slot is not None and self.service.keepalive is not None:
+            self.service.keepalive.discard(self, self._keepalive_slot)
+            self._keepalive_slot = None
         if self._admitting is not None:
             self._admitting.cancel()
             self._admitting = None
@@ -252,7 +257,8 @@ class ArenaWebSocket(asyncio.Protocol):
         self._protocol = Protocol(Side.SERVER, max_size=MAX_INCOMING_BYTES, logger=frames_log)
         self._update_ready()
         self.session = Session(arena, self, admission, client_ip)
-        self._schedule_ping()
+        if self.service.keepalive is not None:
+            self._keepalive_slot = self.service.keepalive.add(self)
 
     def _scope(self, request: Request) -> dict[str, Any]:
         """The handshake as an ASGI-style scope, for the credential and proxy-header code shared with HTTP."""
@@ -344,15 +350,9 @@ class ArenaWebSocket(asyncio.Protocol):
 
     # --- keepalive ----------------------------------------------------------------------------
 
-    def _schedule_ping(self) -> None:
-        interval = self.config.ws_ping_interval
-        if interval:  # spread the pings of screens that connected together
-            delay = interval * random.uniform(0.9, 1.1)
-            self._ping_timer = asyncio.get_running_loop().call_later(delay, self._ping)
-
-    def _ping(self) -> None:
-        """A client that has not answered the previous ping within the interval is gone: cut it."""
-        self._ping_timer = None
+    def keepalive(self) -> None:
+        """Called by the keepalive wheel once per interval: a client that has not answered the previous
+        ping by now is gone (cut with 1011); otherwise ping it again."""
         protocol = self._protocol
         if protocol is None or protocol.state is not State.OPEN or self.transport is None:
             return
@@ -365,4 +365,3 @@ class ArenaWebSocket(asyncio.Protocol):
         self._awaiting_pong = True
         protocol.send_ping(b"")
         self._write_protocol_output()
-        self._schedule_ping()
