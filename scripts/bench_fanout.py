@@ -3,11 +3,13 @@
 Run from the repository root (a module, so that ``server`` and ``scripts`` import):
 
     .venv/bin/python -m scripts.bench_fanout                      # 1k, 5k and 10k viewers
-    .venv/bin/python -m scripts.bench_fanout --viewers 1000 --seconds 10 [--skip-socketio] [--viewer-procs 2]
+    .venv/bin/python -m scripts.bench_fanout --viewers 1000 --seconds 10 [--skip-socketio] [--viewer-procs 1]
 
-Method. One run starts a private Redis (``EmbeddedRedis``), a pool of viewer processes
-(``bench_support/viewers.py``: asyncio ``add_reader`` + websockets' sans-I/O protocol, ~15 µs of CPU per
-message including the syscalls) and, per size N and per system, a fresh server subprocess on 127.0.0.1:
+Method. One run starts a private Redis (``EmbeddedRedis``), a pool of viewer processes (two by default:
+one alone falls behind a 10k-socket burst, reads two ticks' frames at once and stamps both with the later
+arrival; ``bench_support/viewers.py``: asyncio ``add_reader`` + websockets' sans-I/O protocol, ~15 µs of
+CPU per message including the syscalls) and, per size N and per system, a fresh server subprocess on
+127.0.0.1:
 
 1. **Sales Arena** (``python -m server``, default settings) with a contest of 30 reps; viewers connect to
    ``/ws?token=<admin key>`` with ``arena.v1.json`` and subscribe to ``contest:<id>``; traffic is a deal
@@ -441,7 +443,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--viewers", type=int, help="one size only (default: 1000, 5000 and 10000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window per system (default 10)")
     parser.add_argument("--skip-socketio", action="store_true", help="no Node baseline (its fields are null)")
-    parser.add_argument("--viewer-procs", type=int, default=1, help="viewer processes (default 1)")
+    parser.add_argument(
+        "--viewer-procs", type=int, default=2, help="viewer processes (default 2: one lags behind 10k sockets' bursts)"
+    )
     parser.add_argument("--profile", type=Path, help="py-spy the Sales Arena server into DIR/arena-N.txt")
     parser.add_argument("--workdir", type=Path, help="keep logs and payload here instead of a temp dir")
     args = parser.parse_args(argv)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import resource
 import socket
@@ -321,6 +322,9 @@ async def serve_commands() -> None:
 
 def main() -> None:
     raise_fd_limit()
+    # Thousands of sockets are long-lived objects: with the default thresholds this process would stop for
+    # full collections and read two ticks' frames at once, stamping both with the later arrival.
+    gc.set_threshold(50_000, 10, 10)
     asyncio.run(serve_commands())
 
 
