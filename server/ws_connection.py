@@ -103,7 +103,7 @@ class ArenaWebSocket(asyncio.Protocol):
         self.connections = connections
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
-        self._handshake: ServerProtocol | None = ServerProtocol(max_size=MAX_INCOMING_BYTES)
+        self._handshake: ServerProtocol | None = ServerProtocol(max_size=MAX_INCOMING_BYTES, logger=frames_log)
         self._protocol: Protocol | None = None  # frames, once the handshake is done
         self._admitting: asyncio.Task[None] | None = None
         self._fragments: list[bytes] | None = None  # a message in several frames, until its last one
@@ -141,7 +141,7 @@ class ArenaWebSocket(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._paused = False
         self._update_ready()
-        if self.session is not None:
+        if self.ready and self.session is not None:
             self.session.viewer.drain()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -191,6 +191,7 @@ class ArenaWebSocket(asyncio.Protocol):
             return
         protocol.send_close(code, reason)
         self._flush_protocol()
+        self.resume_reading()  # the client's answer to the close must get through
 
     def pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None and not self.transport.is_closing():

@@ -207,3 +207,28 @@ def test_a_tick_reaches_each_screen_in_one_write(redis_server: EmbeddedRedis) ->
             await arena.redis.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_client_that_stops_reading_is_told_to_reconnect(server: RunningServer) -> None:
+    """A screen that takes nothing while the server has more for it (here: 4 KB pongs) fills the socket,
+    then its notice budget, and is closed with 4008; when it reads again it finds that close."""
+
+    async def scenario() -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, like a weak Wi-Fi link
+        sock.connect(("127.0.0.1", server.port))
+        sock.setblocking(False)
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}", sock=sock, max_queue=1) as ws:
+            await next_op(ws, "hello")
+            for _ in range(3000):  # 12 MB while the client reads nothing (its queue of one is full)
+                await ws.send(json.dumps({"op": "ping", "t": "x" * 4000}))
+            await asyncio.sleep(0.5)
+            pongs = 0
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                async with asyncio.timeout(10):
+                    while True:
+                        pongs += json.loads(await ws.recv())["op"] == "pong"
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+            assert 0 < pongs < 3000  # what fitted in the buffers came; the rest was dropped with the close
+
+    asyncio.run(scenario())
