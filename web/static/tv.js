@@ -389,7 +389,7 @@
       var own = burst.filter(function (e) { return e !== main && (e.kind === "deal" || e.kind === "big") && e.name === main.name; })[0];
       if (own && main.kind === "lead") { detail = own.detail; others -= 1; }
     }
-    if (others > 0) { detail += "  " + fill(T.more, {n: others}); }
+    if (others > 0) { detail += "  " + (others === 1 ? T.more_one : fill(T.more, {n: others})); }
     els.kicker.textContent = kicker;
     els.cName.textContent = name;
     els.cDetail.textContent = detail;
