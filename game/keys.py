@@ -136,6 +136,16 @@ def connector_unmapped(connector_id: str) -> str:
     return f"{PREFIX}:{{int}}:unmapped:{connector_id}"
 
 
+def connector_access_token(connector_id: str) -> str:
+    """String with a TTL: the access token a refresh token last bought (sealed), until shortly before it expires."""
+    return f"{PREFIX}:{{int}}:access_token:{connector_id}"
+
+
+def connector_token_refresh(connector_id: str) -> str:
+    """String with a TTL: one process is asking the CRM for a new access token (CRMs limit refreshes)."""
+    return f"{PREFIX}:{{int}}:token_refresh:{connector_id}"
+
+
 def connector_held(connector_id: str, crm_user: str) -> str:
     """Hash: event id -> JSON canonical event (without rep) held until the CRM user is mapped to a rep."""
     return f"{PREFIX}:{{int}}:held:{connector_id}:{crm_user}"

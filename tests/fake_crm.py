@@ -1,7 +1,7 @@
 """A tiny CRM API on 127.0.0.1 for the integration tests: answers like HubSpot's or Zoho's REST API.
 
-Records are set per path; a path can also be given a queue of failures answered first (to exercise
-retries), and every request is recorded with its headers.
+Records are set per path (GET, or POST such as an OAuth token endpoint); a path can also be given a queue
+of failures answered first (to exercise retries), and every request is recorded with its headers and body.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class Recorded:
     path: str
     query: str
     headers: dict[str, str]
+    body: str = ""
 
 
 @dataclass
@@ -48,10 +49,13 @@ def running_fake_crm() -> Iterator[FakeCrm]:
     fake = FakeCrm()
 
     class Handler(QuietHandler):
-        def do_GET(self) -> None:
+        def do_POST(self) -> None:
+            self.do_GET(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+
+        def do_GET(self, body: str = "") -> None:
             parts = urlsplit(self.path)
             with fake.lock:
-                fake.requests.append(Recorded("GET", parts.path, parts.query, dict(self.headers.items())))
+                fake.requests.append(Recorded(self.command, parts.path, parts.query, dict(self.headers.items()), body))
                 queue = fake.failures.get(parts.path)
                 failure = queue.popleft() if queue else None
                 document = fake.documents.get(parts.path)

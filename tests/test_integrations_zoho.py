@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -125,3 +127,76 @@ def test_other_modules_are_ignored_and_malformed_bodies_are_400(
     assert post(server, connector, notification("1", module="Contacts")).json()["ignored"] == 1
     assert post(server, connector, {"ids": "not-a-list", "token": TOKEN, "channel_id": CHANNEL}).status_code == 400
     assert fake.requests == []
+
+
+REFRESH, CLIENT_ID, CLIENT_SECRET = "1000.refresh.0a1b2c3d", "1000.CLIENTID0001", "client-secret-0001"
+
+
+def refreshing_connector(admin: httpx.Client, fake: FakeCrm) -> tuple[Any, str]:
+    org = make_org(admin)
+    config = {"token": TOKEN, "channel_id": CHANNEL, "api_base": fake.url, "accounts_url": fake.url,
+              "refresh_token": REFRESH, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}  # fmt: skip
+    connector = create_connector(admin, "zoho", config)
+    set_alias(admin, org, 0, {connector: OWNER})
+    return org, connector
+
+
+def test_a_refresh_token_buys_access_tokens_that_are_kept_until_they_go_bad(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm
+) -> None:
+    org, connector = refreshing_connector(admin, fake)
+    fake.documents["/oauth/v2/token"] = {"access_token": "1000.first.aaaa", "expires_in": 3600, "token_type": "Bearer"}
+    first, second = str(next(record_ids)), str(next(record_ids))
+    put_deal(fake, first, stage="Closed Won")
+    assert post(server, connector, notification(first)).json()["accepted"] == 1
+    [refresh] = fake.calls("/oauth/v2/token")
+    assert refresh.method == "POST" and dict(parse_qsl(refresh.body)) == {
+        "grant_type": "refresh_token", "refresh_token": REFRESH, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET
+    }  # fmt: skip
+    assert fake.calls(f"/crm/v2/Deals/{first}")[0].headers["Authorization"] == "Zoho-oauthtoken 1000.first.aaaa"
+
+    put_deal(fake, second, stage="Closed Won", amount=30000)
+    assert post(server, connector, notification(second)).json()["accepted"] == 1
+    assert len(fake.calls("/oauth/v2/token")) == 1  # kept, not bought again
+    assert scores(admin, org.contest)[org.reps[0]] == 94
+
+    # Zoho revokes the token early: the API says 401, a new token is bought once and the fetch retried.
+    third = str(next(record_ids))
+    put_deal(fake, third, stage="Closed Won", amount=6000)
+    fake.fail(f"/crm/v2/Deals/{third}", 401)
+    fake.documents["/oauth/v2/token"] = {"access_token": "1000.second.bbbb", "expires_in": 3600}
+    assert post(server, connector, notification(third)).json()["accepted"] == 1
+    assert len(fake.calls("/oauth/v2/token")) == 2
+    assert [c.headers["Authorization"] for c in fake.calls(f"/crm/v2/Deals/{third}")] == [
+        "Zoho-oauthtoken 1000.first.aaaa", "Zoho-oauthtoken 1000.second.bbbb"
+    ]  # fmt: skip
+    assert scores(admin, org.contest)[org.reps[0]] == 100
+
+
+def test_a_refused_refresh_is_503_and_scores_nothing(server: RunningServer, admin: httpx.Client, fake: FakeCrm) -> None:
+    org, connector = refreshing_connector(admin, fake)
+    fake.documents["/oauth/v2/token"] = {"error": "invalid_code"}
+    deal = str(next(record_ids))
+    put_deal(fake, deal, stage="Closed Won")
+    response = post(server, connector, notification(deal))
+    assert response.status_code == 503 and "Zoho" in response.json()["error"]
+    assert fake.calls(f"/crm/v2/Deals/{deal}") == []
+    assert scores(admin, org.contest)[org.reps[0]] == 0
+
+
+def test_a_connector_needs_an_access_token_or_the_whole_refresh_set(admin: httpx.Client) -> None:
+    base = {"token": TOKEN, "channel_id": CHANNEL}
+    for config in (base, {**base, "refresh_token": REFRESH, "client_id": CLIENT_ID}):
+        response = admin.post("/api/v1/connectors", json={"type": "zoho", "name": "Zoho", "config": config})
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "config.access_token" and "refresh_token, client_id, client_secret" in error["message"]
+    created = admin.post(
+        "/api/v1/connectors",
+        json={"type": "zoho", "name": "Zoho", "config": {**base, "refresh_token": REFRESH, "client_id": CLIENT_ID,
+                                                          "client_secret": CLIENT_SECRET}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    shown = admin.get(f"/api/v1/connectors/{created.json()['id']}").json()
+    assert shown["secrets"] == ["client_secret", "refresh_token", "token"] and shown["config"]["client_id"] == CLIENT_ID
+    assert REFRESH not in json.dumps(shown) and CLIENT_SECRET not in json.dumps(shown)

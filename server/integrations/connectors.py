@@ -51,11 +51,19 @@ SPECS: dict[str, tuple[Field, ...]] = {
     "zoho": (
         Field("token", "secret"),
         Field("channel_id", "text"),
-        Field("access_token", "secret"),
+        Field("access_token", "secret", required=False),  # or a refresh token (server/integrations/zoho_oauth.py)
+        Field("refresh_token", "secret", required=False),
+        Field("client_id", "text", required=False),
+        Field("client_secret", "secret", required=False),
         Field("api_base", "url", required=False, default="https://www.zohoapis.com"),
+        Field("accounts_url", "url", required=False, default="https://accounts.zoho.com"),
         Field("won_stages", "stages", required=False, default=["Closed Won"]),
     ),
     "generic": (Field("secret", "secret", min_length=16),),
+}
+# Credentials a type accepts in more than one form: one of these groups must be given in full.
+CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "zoho": (("access_token",), ("refresh_token", "client_id", "client_secret")),
 }
 
 
@@ -198,5 +206,9 @@ def build_connector(body: Any, *, secret_key: str, created_at: str, connector_id
             sealed[spec.name] = hash_password(value)
         else:
             settings[spec.name] = value
+    groups = CREDENTIALS.get(connector_type)
+    if groups and not any(all(config.get(f) is not None for f in group) for group in groups):
+        alternatives = " or ".join(", ".join(group) for group in groups)
+        errors.add(f"config.{groups[0][0]}", f"{connector_type} needs {alternatives}")
     errors.raise_if_any()
     return Connector(connector_id, connector_type, name, created_at, settings, sealed)

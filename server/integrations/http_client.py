@@ -70,6 +70,15 @@ class CrmClient:
 
     async def get_json(self, url: str, *, headers: dict[str, str]) -> Any | None:
         """The JSON document at ``url``; None when the CRM says it does not exist (404, 204)."""
+        return await self.request_json("GET", url, headers=headers)
+
+    async def post_form(self, url: str, *, form: dict[str, str]) -> Any | None:
+        """POST a url-encoded form (an OAuth token request) and return the JSON answer."""
+        return await self.request_json("POST", url, headers={}, form=form)
+
+    async def request_json(
+        self, method: str, url: str, *, headers: dict[str, str], form: dict[str, str] | None = None
+    ) -> Any | None:
         problem = "no attempt made"
         async with self.limit:
             for attempt in range(self.attempts):
@@ -78,7 +87,9 @@ class CrmClient:
                     break
                 response: httpx.Response | None = None
                 try:
-                    response = await self.http.get(url, headers=headers, timeout=min(self.timeout, left))
+                    response = await self.http.request(
+                        method, url, headers=headers, data=form, timeout=min(self.timeout, left)
+                    )
                 except httpx.HTTPError as exc:
                     problem = f"{type(exc).__name__}: {exc}"
                 else:
@@ -88,13 +99,13 @@ class CrmClient:
                         try:
                             return json.loads(response.content, parse_float=Decimal)  # money stays exact
                         except ValueError:
-                            raise CrmApiError(f"GET {url}: answer is not JSON", response.status_code) from None
+                            raise CrmApiError(f"{method} {url}: answer is not JSON", response.status_code) from None
                     if response.status_code not in RETRIED_STATUSES:
-                        raise CrmApiError(f"GET {url}: HTTP {response.status_code}", response.status_code)
+                        raise CrmApiError(f"{method} {url}: HTTP {response.status_code}", response.status_code)
                     problem = f"HTTP {response.status_code}"
                 if attempt + 1 < self.attempts:
                     delay = self._delay(attempt, response)
                     if delay >= self._left():
                         break
                     await asyncio.sleep(delay)
-        raise CrmApiError(f"GET {url}: gave up ({problem})")
+        raise CrmApiError(f"{method} {url}: gave up ({problem})")

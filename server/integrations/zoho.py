@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.http import ApiError
+from server.integrations import zoho_oauth
 from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.http_client import CrmApiError, CrmClient
@@ -89,16 +90,27 @@ async def handle(arena: Any, connector: Connector, request: Request, body: bytes
     if notification.module != "Deals" or not notification.ids:
         return JSONResponse({"accepted": 0, "duplicates": 0, "held": 0, "rejected": [], "ignored": 1})
     api_base = connector.settings.get("api_base", "https://www.zohoapis.com")
-    headers = {"Authorization": f"Zoho-oauthtoken {connector.secret('access_token', secret_key)}"}
     won_stages, zone = connector.won_stages(), arena.settings.zone
 
     async with CrmClient() as client:
+
+        async def fetch(deal_id: str) -> Any:
+            url = f"{api_base}/crm/v2/Deals/{deal_id}"
+            token = await zoho_oauth.access_token(arena.redis, connector, client, secret_key)
+            try:
+                return await client.get_json(url, headers={"Authorization": f"Zoho-oauthtoken {token}"})
+            except CrmApiError as exc:
+                if exc.status != 401 or not zoho_oauth.refreshes(connector):
+                    raise
+            # Zoho says the token is invalid (expired early, or revoked): buy a new one, once.
+            token = await zoho_oauth.access_token(arena.redis, connector, client, secret_key, stale=token)
+            return await client.get_json(url, headers={"Authorization": f"Zoho-oauthtoken {token}"})
 
         async def observe(deal_id: str) -> Observation | None:
             if notification.operation == "delete":
                 return Observation(deal_id=deal_id, won=False)
             try:
-                found = await client.get_json(f"{api_base}/crm/v2/Deals/{deal_id}", headers=headers)
+                found = await fetch(deal_id)
             except CrmApiError as exc:
                 log.warning("zoho %s: deal %s not fetched: %s", connector.id, deal_id, exc)
                 return None

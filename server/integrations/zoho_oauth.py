@@ -1,0 +1,97 @@
+"""Zoho access tokens: a fixed one, or one bought with the connector's refresh token and kept until it expires.
+
+Zoho access tokens live an hour. With ``refresh_token``, ``client_id`` and ``client_secret`` the connector
+asks ``{accounts_url}/oauth/v2/token`` for a new one when it has none, keeps it (sealed) in Redis for all
+processes until five minutes before it expires, and asks again when the CRM API says a token is invalid.
+Zoho limits how often a refresh token may be used, so only one process asks at a time (a short Redis
+lock); the others wait for its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+
+from game import keys
+from server.integrations.connectors import Connector
+from server.integrations.http_client import CrmApiError, CrmClient
+from server.integrations.sealing import SealError, seal, unseal
+
+log = logging.getLogger("arena.integrations.zoho")
+EARLY_SECONDS = 300  # a token is renewed this long before Zoho's expiry
+MIN_KEEP_SECONDS = 60
+REFRESH_LOCK_MS = 10_000
+WAIT_FOR_OTHER_SECONDS = 3.0
+CACHE_CONTEXT = "cached/access_token"
+
+
+def refreshes(connector: Connector) -> bool:
+    return "refresh_token" in connector.sealed
+
+
+async def access_token(
+    redis: Redis, connector: Connector, client: CrmClient, secret_key: str, *, stale: str | None = None
+) -> str:
+    """The token to send. ``stale``: the one the CRM just refused, so a fresh one is needed."""
+    if not refreshes(connector):
+        return connector.secret("access_token", secret_key)
+    key = keys.connector_access_token(connector.id)
+    cached = await _cached(redis, key, connector, secret_key)
+    if cached is not None and cached != stale:
+        return cached
+    lock = keys.connector_token_refresh(connector.id)
+    if not await redis.set(lock, "1", nx=True, px=REFRESH_LOCK_MS):
+        return await _wait_for_other(redis, key, connector, secret_key, stale)
+    try:
+        return await _refresh(redis, key, connector, client, secret_key)
+    finally:
+        await redis.delete(lock)
+
+
+async def _cached(redis: Redis, key: str, connector: Connector, secret_key: str) -> str | None:
+    raw = await redis.get(key)
+    if raw is None:
+        return None
+    try:
+        return unseal(raw.decode(), secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
+    except SealError:
+        return None  # sealed under an older secret key: buy a new one
+
+
+async def _wait_for_other(redis: Redis, key: str, connector: Connector, secret_key: str, stale: str | None) -> str:
+    """Another process is refreshing: its token lands in the cache shortly."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_FOR_OTHER_SECONDS
+    while loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        cached = await _cached(redis, key, connector, secret_key)
+        if cached is not None and cached != stale:
+            return cached
+    raise CrmApiError("Zoho token refresh by another process did not finish in time")
+
+
+async def _refresh(redis: Redis, key: str, connector: Connector, client: CrmClient, secret_key: str) -> str:
+    accounts_url = connector.settings.get("accounts_url", "https://accounts.zoho.com")
+    answer = await client.post_form(
+        f"{accounts_url}/oauth/v2/token",
+        form={
+            "grant_type": "refresh_token",
+            "refresh_token": connector.secret("refresh_token", secret_key),
+            "client_id": str(connector.settings.get("client_id", "")),
+            "client_secret": connector.secret("client_secret", secret_key),
+        },
+    )
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        reason = answer.get("error", "no access_token") if isinstance(answer, dict) else "no answer"
+        log.warning("zoho %s: token refresh refused: %s", connector.id, reason)
+        raise CrmApiError(f"Zoho refused the token refresh: {reason}")
+    try:
+        lifetime = int(answer.get("expires_in", 3600))
+    except (TypeError, ValueError):
+        lifetime = 3600
+    sealed = seal(token, secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
+    await redis.set(key, sealed, ex=max(MIN_KEEP_SECONDS, lifetime - EARLY_SECONDS))
+    return token
