@@ -102,6 +102,47 @@ async def get_channel(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse(_view(channel, request.app.state.arena.settings.secret_key, *status[channel.id]))
 
 
+async def replace_channel(request: Request) -> ArenaJSONResponse:
+    """A new definition for a channel, validated as on creation. ``url`` and ``secret`` may be left out to
+    keep the ones it has (``"secret": null`` removes it); the type cannot change. What waits in its
+    outbox, its cursors and its delivery state stay."""
+    await require(request, _admin, "change notification channels")
+    arena = request.app.state.arena
+    existing = await _channel(request)
+    body = await read_document(request)
+    if isinstance(body, dict):
+        if body.get("type", existing.type) != existing.type:
+            raise ApiError(
+                422, "invalid notification channel", [{"field": "type", "message": "cannot change: add a new channel"}]
+            )
+        body = {"type": existing.type, **body}
+        try:
+            if "url" not in body:
+                body["url"] = existing.url(arena.settings.secret_key)
+            if "secret" not in body and existing.secret(arena.settings.secret_key):
+                body["secret"] = existing.secret(arena.settings.secret_key)
+        except SealError:
+            raise ApiError(
+                422, "this channel was sealed under another ARENA_SECRET_KEY: give url (and secret) again"
+            ) from None
+    snapshot = await arena.registry.current()
+    try:
+        channel = build_channel(
+            body,
+            secret_key=arena.settings.secret_key,
+            created_at=existing.created_at,
+            known_contests=snapshot.contests.keys(),
+            channel_id=existing.id,
+        )
+    except ValidationError as exc:
+        raise validation_error(exc, "invalid notification channel") from None
+    store = _store(request)
+    await store.save_channel(channel)
+    log.info("notification channel %s (%s) changed", channel.id, channel.type)
+    status = await store.status([channel.id])
+    return ArenaJSONResponse(_view(channel, arena.settings.secret_key, *status[channel.id]))
+
+
 async def delete_channel(request: Request) -> Response:
     await require(request, _admin, "delete notification channels")
     channel = await _channel(request)
@@ -166,6 +207,7 @@ routes = [
     Route("/api/v1/notifications/channels", create_channel, methods=["POST"]),
     Route("/api/v1/notifications/channels", list_channels, methods=["GET"]),
     Route("/api/v1/notifications/channels/{id}", get_channel, methods=["GET"]),
+    Route("/api/v1/notifications/channels/{id}", replace_channel, methods=["PUT"]),
     Route("/api/v1/notifications/channels/{id}", delete_channel, methods=["DELETE"]),
     Route("/api/v1/notifications/channels/{id}/test", test_channel, methods=["POST"]),
     Route("/api/v1/notifications/dead-letters", list_dead_letters, methods=["GET"]),

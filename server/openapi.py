@@ -724,6 +724,12 @@ OPERATIONS: dict[str, dict[str, Op]] = {
     },
     "/api/v1/notifications/channels/{id}": {
         "get": Op("One chat channel", "notifications", response="NotificationChannel"),
+        "put": Op(
+            "Change a chat channel (url and secret may be left out to keep them; its queue stays)",
+            "notifications",
+            body="NotificationChannelInput",
+            response="NotificationChannel",
+        ),
         "delete": Op("Delete a chat channel and what waits for it", "notifications", status=204),
     },
     "/api/v1/notifications/channels/{id}/test": {

@@ -383,3 +383,43 @@ def test_the_champion_is_announced_when_a_contest_closes(a: RunningServer, chat:
     assert "Champion: *销售 1-1* (90 points)" in section and "Best team: *战队 1*" in section
     settle()
     assert len(chat.at(f"/slack/{name}")) == 1
+
+
+def test_a_channel_can_be_changed_without_giving_its_webhook_again(a: RunningServer, chat: FakeChat) -> None:
+    name = unique("edit")
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=1)
+        channel_id = add_channel(
+            admin,
+            type="dingtalk",
+            name="大单播报",
+            url=chat.hook("dingtalk", name) + "?access_token=tok",
+            secret="SEC-edit",
+            contests=[org.contest],
+            events=["deal"],
+            min_amount="100000",
+        )
+        post(a, [deal(org.reps[0], "50000", occurred_at=now_iso())])
+        settle()
+        assert chat.at(f"/dingtalk/{name}") == []  # below the channel's threshold
+        changed = admin.put(
+            f"/api/v1/notifications/channels/{channel_id}",
+            json={"name": "成交播报", "contests": [org.contest], "events": ["deal"], "min_amount": "10000"},
+        )
+        assert changed.status_code == 200, changed.text
+        shown = changed.json()
+        assert shown["id"] == channel_id and shown["name"] == "成交播报" and shown["min_amount"] == "10000"
+        assert shown["host"] == "127.0.0.1" and shown["has_secret"] is True  # webhook and secret kept
+        post(a, [deal(org.reps[0], "60000", occurred_at=now_iso())])
+        (message,) = eventually(lambda: chat.at(f"/dingtalk/{name}"))
+        stamp = message.query["timestamp"]
+        expected = base64.b64encode(hmac.new(b"SEC-edit", f"{stamp}\nSEC-edit".encode(), hashlib.sha256).digest())
+        assert message.query["sign"] == expected.decode() and message.query["access_token"] == "tok"
+
+        other_type = admin.put(f"/api/v1/notifications/channels/{channel_id}", json={"type": "slack", "name": "x"})
+        assert other_type.status_code == 422 and other_type.json()["errors"][0]["field"] == "type"
+        bad = admin.put(f"/api/v1/notifications/channels/{channel_id}", json={"name": "x", "events": ["dance"]})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "events"
+        assert admin.get(f"/api/v1/notifications/channels/{channel_id}").json()["name"] == "成交播报"  # unchanged
+        missing = admin.put("/api/v1/notifications/channels/nope", json={"name": "x"})
+        assert missing.status_code == 404
