@@ -151,6 +151,21 @@ def connector_held(connector_id: str, crm_user: str) -> str:
     return f"{PREFIX}:{{int}}:held:{connector_id}:{crm_user}"
 
 
+def connector_state_keys(connector_id: str) -> tuple[list[str], list[str]]:
+    """Everything a connector keeps besides its definition: (exact keys, SCAN patterns), for its removal."""
+    exact = [
+        connector_unmapped(connector_id),
+        connector_access_token(connector_id),
+        connector_token_refresh(connector_id),
+    ]
+    patterns = [
+        connector_deal(connector_id, "*"),
+        connector_delivery(connector_id, "*"),
+        connector_held(connector_id, "*"),
+    ]
+    return exact, patterns
+
+
 # The three faces (TV, phone, console): sign-in, rate limits, challenges.
 LOGIN_FAILURES_PREFIX = f"{PREFIX}:{{auth}}:login_failures:"  # string with TTL per ip:<addr> / user:<name>
 SIGNIN_LINKS_PREFIX = f"{PREFIX}:{{auth}}:signin:"  # string with TTL: sha256(one-time token) -> username

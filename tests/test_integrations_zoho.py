@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import redis
 
 from tests.conftest import RunningServer, make_org
 from tests.fake_crm import FakeCrm, running_fake_crm
@@ -200,3 +201,25 @@ def test_a_connector_needs_an_access_token_or_the_whole_refresh_set(admin: httpx
     shown = admin.get(f"/api/v1/connectors/{created.json()['id']}").json()
     assert shown["secrets"] == ["client_secret", "refresh_token", "token"] and shown["config"]["client_id"] == CLIENT_ID
     assert REFRESH not in json.dumps(shown) and CLIENT_SECRET not in json.dumps(shown)
+
+
+def test_deleting_a_connector_removes_what_it_kept_but_not_the_scores(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm, redis_client: redis.Redis
+) -> None:
+    org, connector = refreshing_connector(admin, fake)
+    fake.documents["/oauth/v2/token"] = {"access_token": "1000.kept.cccc", "expires_in": 3600}
+    won, waiting = str(next(record_ids)), str(next(record_ids))
+    put_deal(fake, won, stage="Closed Won")
+    post(server, connector, notification(won))
+    fake.documents[f"/crm/v2/Deals/{waiting}"] = {"data": [{**fake.documents[f"/crm/v2/Deals/{won}"]["data"][0],
+                                                            "id": waiting, "Owner": {"id": "999000111"}}]}  # fmt: skip
+    assert post(server, connector, notification(waiting)).json()["held"] == 1
+
+    def kept() -> list[bytes]:
+        return [key for key in redis_client.scan_iter(match=f"*{connector}*", count=1000)]
+
+    assert len(kept()) >= 4  # deal states, the held event, the unmapped owner, the access token
+    assert admin.delete(f"/api/v1/connectors/{connector}").status_code == 204
+    assert kept() == []
+    assert scores(admin, org.contest)[org.reps[0]] == 64  # what it delivered stays
+    assert admin.get(f"/api/v1/connectors/{connector}").status_code == 404

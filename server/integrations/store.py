@@ -50,7 +50,20 @@ class IntegrationStore:
         return sorted((Connector.from_record(json.loads(v)) for v in raw.values()), key=lambda c: c.created_at)
 
     async def delete_connector(self, connector_id: str) -> bool:
-        return bool(await self.redis.hdel(keys.CONNECTORS, connector_id))
+        """Remove a connector and everything it kept (deal states, deliveries, held events, tokens). The
+        events it delivered stay in the log and on the boards."""
+        existed = bool(await self.redis.hdel(keys.CONNECTORS, connector_id))
+        exact, patterns = keys.connector_state_keys(connector_id)
+        doomed = list(exact)
+        for pattern in patterns:
+            async for key in self.redis.scan_iter(match=pattern, count=1000):
+                doomed.append(key)
+                if len(doomed) >= 1000:
+                    await self.redis.unlink(*doomed)
+                    doomed = []
+        if doomed:
+            await self.redis.unlink(*doomed)
+        return existed
 
     # Deliveries -------------------------------------------------------------------------------------
 
