@@ -49,6 +49,7 @@ def main() -> int:
             ws=WebSocketService(app),  # /ws is served by server/ws_connection.py, not through ASGI
             ws_ping_interval=settings.ws_ping_seconds,
             proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
             timeout_graceful_shutdown=5,
         )
     except KeyboardInterrupt:

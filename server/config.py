@@ -40,6 +40,9 @@ class Settings:
     data_dir: Path = Path(".arena")
     # Extra origins allowed to open websockets, besides the server's own.
     allowed_origins: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For names the client (IPs, CIDRs or "*"): per-address limits then count
+    # clients, not the proxy.
+    trusted_proxies: str = "127.0.0.1,::1"
     # Coalescing window of the websocket hub, in milliseconds.
     tick_ms: int = 200
     # Rows in a board frame pushed to viewers.
@@ -114,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ingest_key=_text(env, "INGEST_KEY"),
         data_dir=data_dir,
         allowed_origins=origins,
+        trusted_proxies=_text(env, "TRUSTED_PROXIES") or "127.0.0.1,::1",
         tick_ms=_int(env, "TICK_MS", 200, 10, 10_000),
         board_rows=_int(env, "BOARD_ROWS", 100, 1, 1000),
         scheduler_seconds=_int(env, "SCHEDULER_SECONDS", 15, 1, 3600),

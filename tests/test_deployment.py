@@ -34,6 +34,9 @@ def test_app_is_built_scaled_and_health_checked_behind_a_websocket_proxy() -> No
     assert app["environment"]["ARENA_REDIS_URL"].startswith("redis://redis:")
     assert "/readyz" in " ".join(app["healthcheck"]["test"])
     assert app["depends_on"]["redis"]["condition"] == "service_healthy"
+    # Only the proxy is published, and its X-Forwarded-For is trusted: per-address limits count clients.
+    assert "ports" not in app and services["proxy"]["ports"]
+    assert app["environment"]["ARENA_TRUSTED_PROXIES"] == "*"
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "proxy_set_header Upgrade $http_upgrade" in nginx
     assert "server app:8000" in nginx

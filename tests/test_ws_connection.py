@@ -4,6 +4,7 @@ write per screen per tick — against the real server on loopback (and the real 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -232,3 +233,30 @@ def test_a_client_that_stops_reading_is_told_to_reconnect(server: RunningServer)
             assert 0 < pongs < 3000  # what fitted in the buffers came; the rest was dropped with the close
 
     asyncio.run(scenario())
+
+
+def test_behind_a_trusted_proxy_the_address_limit_counts_clients_not_the_proxy(
+    redis_server: EmbeddedRedis, tmp_path: Path
+) -> None:
+    async def screens(server: RunningServer) -> list[str]:
+        """Two screens behind one proxy (this loopback address), each named by X-Forwarded-For."""
+        outcomes = []
+        async with contextlib.AsyncExitStack() as stack:
+            for address in ("203.0.113.7", "203.0.113.8"):
+                ws = await stack.enter_async_context(
+                    connect(f"{server.ws_url}?token={ADMIN_KEY}", additional_headers={"X-Forwarded-For": address})
+                )
+                first = json.loads(await ws.recv())
+                outcomes.append(first["op"] if first["op"] == "hello" else first["code"])
+        return outcomes
+
+    trusting = launch_server(redis_server.url, tmp_path / "trusting", ARENA_WS_PER_IP="1")
+    try:
+        assert asyncio.run(screens(trusting)) == ["hello", "hello"]  # two clients, one each
+    finally:
+        trusting.stop()
+    wary = launch_server(redis_server.url, tmp_path / "wary", ARENA_WS_PER_IP="1", ARENA_TRUSTED_PROXIES="10.9.9.9")
+    try:
+        assert asyncio.run(screens(wary)) == ["hello", "too_many_connections"]  # the header is not believed
+    finally:
+        wary.stop()
