@@ -22,7 +22,6 @@ from typing import Protocol
 from server.wire import WireFrame
 
 CLOSE_UNAUTHORIZED = 4001
-CLOSE_FORBIDDEN = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_ABUSE = 4009
 CLOSE_TOO_MANY = 4029

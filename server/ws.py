@@ -72,8 +72,8 @@ async def admit(arena: Any, scope: dict[str, Any]) -> Admission:
     subprotocol = choose_subprotocol(requested)
     if requested and subprotocol is None:
         return Admission(400, f"unsupported subprotocol; this server speaks {', '.join(SUBPROTOCOLS)}")
-    if not origin_allowed(connection.headers.get("origin"), connection.headers.get("host", ""),
-                          arena.settings.allowed_origins):  # fmt: skip
+    headers = connection.headers
+    if not origin_allowed(headers.get("origin"), headers.get("host", ""), arena.settings.allowed_origins):
         return Admission(403, "origin not allowed (ARENA_ALLOWED_ORIGINS)")
     principal = await principal_for(connection, arena.redis)
     return Admission(subprotocol=subprotocol, principal=principal)
