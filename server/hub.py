@@ -233,19 +233,25 @@ class Hub:
                 continue
             if message is None:
                 continue
-            channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            if channel == keys.CONFIG_CHANNEL:
-                self.registry.invalidate()
-                self._renamed = self._renamed or bool(self.boards)  # boards read later have the new names
-                self._mark_dirty(list(self.boards))
-            elif channel == keys.BADGE_CHANNEL:
-                self._announce_badge(message["data"])
-            elif channel == keys.XP_CHANNEL:
-                self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
-            else:
-                contest_id = channel.rsplit(":", 1)[-1]
-                self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
-                self._celebrate(contest_id, message["data"])
+            try:
+                self._hear(message)
+            except Exception:  # anything can be published: one bad message must not leave the screens dark
+                log.exception("could not handle a message on %r; carrying on", message.get("channel"))
+
+    def _hear(self, message: dict[str, Any]) -> None:
+        channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        if channel == keys.CONFIG_CHANNEL:
+            self.registry.invalidate()
+            self._renamed = self._renamed or bool(self.boards)  # boards read later have the new names
+            self._mark_dirty(list(self.boards))
+        elif channel == keys.BADGE_CHANNEL:
+            self._announce_badge(message["data"])
+        elif channel == keys.XP_CHANNEL:
+            self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
+        else:
+            contest_id = channel.rsplit(":", 1)[-1]
+            self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
+            self._celebrate(contest_id, message["data"])
 
     def _mark_dirty(self, boards: list[str]) -> None:
         if boards:
@@ -368,8 +374,13 @@ class Hub:
             if not self._dirty:
                 await self._wait_for_a_board_change(self.tick)
             started = loop.time()
-            if await self._flush():  # coalesce: the next flush starts at most once a tick, counted from
-                # the start of this one (a flush to 10k screens takes a while; it is not added to the tick)
+            try:
+                flushed = await self._flush()
+            except Exception:  # a bug in one board's update must not stop every other board
+                log.exception("flush failed; carrying on")
+                flushed = True
+            if flushed:  # coalesce: the next flush starts at most once a tick, counted from the start of
+                # this one (a flush to 10k screens takes a while; it is not added to the tick)
                 await asyncio.sleep(max(0.0, started + self.tick - loop.time()))
 
     async def _wait_for_a_board_change(self, seconds: float) -> None:

@@ -408,3 +408,28 @@ def test_a_new_leader_is_celebrated(server: RunningServer) -> None:
             assert message["rep"] == second and message["previous"] == first and message["points"] == 30
 
     asyncio.run(scenario())
+
+
+def test_a_malformed_doorbell_or_badge_does_not_stop_the_live_boards(
+    server: RunningServer, redis_client: Any
+) -> None:
+    """Anything can be published on Redis: the hub logs what it cannot read and carries on."""
+    from game import keys
+
+    with server.admin() as admin:
+        org = make_org(admin)
+
+    async def scenario() -> None:
+        async with connect(f"{server.ws_url}?token={ADMIN_KEY}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"}))
+            copy = BoardCopy()
+            copy.apply(await next_op(ws, "snapshot"))
+            for data in ('{"type": "deal.won", "rep": 7, "points": "lots"}', "[1, 2]", '{"type": null}'):
+                redis_client.publish(keys.doorbell_channel(org.contest), data)
+            for data in ('{"rep": ["x"], "badge": {"a": 1}}', '"just a string"'):
+                redis_client.publish(keys.BADGE_CHANNEL, data)
+            await asyncio.sleep(0.3)
+            await asyncio.get_running_loop().run_in_executor(None, post, server, deal(org.reps[2], 42000))
+            await follow(ws, copy, lambda c: c.rows[org.reps[2]]["score"] == 42)
+
+    asyncio.run(scenario())
