@@ -80,9 +80,24 @@ class BadgeWorker:
                     log.warning("badge judging failed (%s); will retry", exc)
                     stale = batch
                     await asyncio.sleep(1)
+                except Exception:  # something about one rep's data: judge the others without it
+                    stale = await self._judge_one_by_one(batch)
                 for rep, moments in stale:  # the facts moved on while we judged: again, with the new ones
                     self.touch(rep, *moments)
             self._idle.set()
+
+    async def _judge_one_by_one(self, batch: list[tuple[str, set[int]]]) -> list[tuple[str, set[int]]]:
+        """A batch failed for a reason retrying will not fix: each rep alone, so one rep's unreadable data
+        costs only that rep's badges (judged again on their next deal), not the worker."""
+        stale: list[tuple[str, set[int]]] = []
+        for item in batch:
+            try:
+                stale += await self.judge_many([item])
+            except (RedisError, OSError):
+                stale.append(item)
+            except Exception:
+                log.exception("badges of %s could not be judged; again on their next deal", item[0])
+        return stale
 
     async def judge(self, rep: str, moments: set[int]) -> list[dict[str, Any]]:
         """Judge one rep now (tests and tools); the worker judges in batches."""

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
@@ -97,3 +98,23 @@ def test_badge_definitions_are_data(admin: httpx.Client, ingest: httpx.Client) -
     org = make_org(admin)
     ingest.post("/api/v1/events", json=deal(org.reps[0], "5000000", occurred_at=now_iso(1)))
     assert eventually(lambda: "whale" in badges_of(admin, org.reps[0]))
+
+
+def test_one_reps_unreadable_badges_cost_only_that_rep(
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client, redis_client: Any
+) -> None:
+    """Badges are judged in batches: a rep whose stored badges cannot be read is set aside, the rest of the
+    batch and every later deal still earn theirs."""
+    from game import keys
+
+    org = make_org(admin)
+    broken, fine, later = org.reps[0], org.reps[1], org.reps[2]
+    redis_client.hset(keys.badges(broken), "junk", "{not json")
+    try:
+        ingest.post("/api/v1/events", json=[deal(broken, "1000", occurred_at=now_iso(1)),
+                                            deal(fine, "1000", occurred_at=now_iso(1))])  # fmt: skip
+        assert eventually(lambda: "first-deal" in badges_of(admin, fine))
+        ingest.post("/api/v1/events", json=deal(later, "1000", occurred_at=now_iso(1)))
+        assert eventually(lambda: "first-deal" in badges_of(admin, later))
+    finally:
+        redis_client.hdel(keys.badges(broken), "junk")  # the badge wall of every later test reads all reps

@@ -410,9 +410,7 @@ def test_a_new_leader_is_celebrated(server: RunningServer) -> None:
     asyncio.run(scenario())
 
 
-def test_a_malformed_doorbell_or_badge_does_not_stop_the_live_boards(
-    server: RunningServer, redis_client: Any
-) -> None:
+def test_a_malformed_doorbell_or_badge_does_not_stop_the_live_boards(server: RunningServer, redis_client: Any) -> None:
     """Anything can be published on Redis: the hub logs what it cannot read and carries on."""
     from game import keys
 
