@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from game import keys
+from game.badges.awards import read_awards
 from game.errors import Collector, ValidationError
 from server.auth import Principal
 from server.boards import parse_board
@@ -285,8 +286,7 @@ async def badge_wall(request: Request) -> JSONResponse:
     titles = {b.id: {"zh-CN": b.name_zh, "en": b.name_en} for b in snapshot.badges}
     items: list[dict[str, Any]] = []
     for rep, awards in zip(reps, held, strict=True):
-        for raw in awards.values():
-            record = json.loads(raw)
+        for _, record in read_awards(awards):
             items.append(
                 {
                     "rep": rep.id,

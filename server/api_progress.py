@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from game import keys
+from game.badges.awards import read_awards
 from game.badges.definitions import parse_badge
 from game.errors import ValidationError
 from game.ranking import competition_ranks
@@ -79,10 +80,10 @@ async def profile(request: Request) -> ArenaJSONResponse:
     badges = sorted(
         (
             {
-                **(record := json.loads(raw)),
+                **record,
                 "name": names[record["badge"]].name(locale) if record["badge"] in names else record["badge"],
             }
-            for raw in held.values()
+            for _, record in read_awards(held)
         ),
         key=lambda b: b["awarded_at"],
     )

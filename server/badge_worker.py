@@ -24,6 +24,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from game import keys
 from game.badges import judge_live_badges
+from game.badges.awards import read_awards
 from game.badges.facts import Fact, months_needed
 from game.store import load_lua
 from server.registry import Registry
@@ -138,7 +139,7 @@ class BadgeWorker:
                 for deal, raw in reply.items()
             ]
             lifetime = int(replies[position + 1 + months] or 0)
-            held = {k.decode(): json.loads(v) for k, v in replies[position + 2 + months].items()}
+            held = dict(read_awards(replies[position + 2 + months]))
             position += 3 + months
             judged, earned = judge_live_badges(definitions, facts, instants, self.zone, lifetime)
             new = [earned[k] for k in earned if k not in held]

@@ -5,7 +5,6 @@ always live, never served stale from a cache).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from game import keys
+from game.badges.awards import read_awards
 from game.contests import Contest
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
@@ -91,12 +91,12 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
     badges = sorted(
         (
             {
-                "badge": (record := json.loads(raw))["badge"],
+                "badge": record["badge"],
                 "name": names[record["badge"]].name(locale) if record["badge"] in names else record["badge"],
                 "period": record.get("period"),
                 "awarded_at": record.get("awarded_at", ""),
             }
-            for raw in held.values()
+            for _, record in read_awards(held)
         ),
         key=lambda b: b["awarded_at"],
         reverse=True,

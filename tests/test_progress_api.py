@@ -7,6 +7,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from websockets.asyncio.client import connect
@@ -100,15 +101,17 @@ def test_badge_definitions_are_data(admin: httpx.Client, ingest: httpx.Client) -
     assert eventually(lambda: "whale" in badges_of(admin, org.reps[0]))
 
 
-def test_one_reps_unreadable_badges_cost_only_that_rep(
+def test_one_reps_unreadable_data_costs_only_that_rep(
     server: RunningServer, admin: httpx.Client, ingest: httpx.Client, redis_client: Any
 ) -> None:
-    """Badges are judged in batches: a rep whose stored badges cannot be read is set aside, the rest of the
-    batch and every later deal still earn theirs."""
+    """Badges are judged in batches: a rep whose stored facts cannot be read is set aside, the rest of the
+    batch and every later deal still earn theirs; an unreadable award is skipped by the screens."""
     from game import keys
 
     org = make_org(admin)
     broken, fine, later = org.reps[0], org.reps[1], org.reps[2]
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    redis_client.hset(keys.xp_facts(broken, month), "junk", "not a fact")
     redis_client.hset(keys.badges(broken), "junk", "{not json")
     try:
         ingest.post("/api/v1/events", json=[deal(broken, "1000", occurred_at=now_iso(1)),
@@ -116,5 +119,8 @@ def test_one_reps_unreadable_badges_cost_only_that_rep(
         assert eventually(lambda: "first-deal" in badges_of(admin, fine))
         ingest.post("/api/v1/events", json=deal(later, "1000", occurred_at=now_iso(1)))
         assert eventually(lambda: "first-deal" in badges_of(admin, later))
-    finally:
-        redis_client.hdel(keys.badges(broken), "junk")  # the badge wall of every later test reads all reps
+        assert admin.get("/api/v1/wall/badges").status_code == 200  # the TV's badge wall skips the bad award
+        assert badges_of(admin, broken) == set()
+    finally:  # other tests read every rep's facts and awards
+        redis_client.hdel(keys.xp_facts(broken, month), "junk")
+        redis_client.hdel(keys.badges(broken), "junk")
