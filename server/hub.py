@@ -473,8 +473,6 @@ class Hub:
     def _publish(self, state: BoardState, update: BoardUpdate, snapshot: Snapshot, renamed: bool) -> None:
         """Offer every viewer of a board the update: the diff (or, if it is behind, the whole board)."""
         spec, old, view = state.spec, update.old, update.new
-        if state.view is not view:
-            return  # a newer read replaced it meanwhile (a subscriber's first read): that one is published
         if spec.kind == "me":
             self._updates += 1 if state.me else 0
             for viewer in list(state.me):

@@ -55,7 +55,7 @@ class WebSocketService:
             self._proxy = ProxyHeadersMiddleware(_keep_scope, trusted_hosts=config.forwarded_allow_ips)
         if self.keepalive is None and config.ws_ping_interval:
             self.keepalive = KeepaliveWheel(config.ws_ping_interval)
-        return ArenaWebSocket(self, config, server_state.connections)
+        return ArenaWebSocket(self, server_state.connections)
 
     async def client_address(self, scope: dict[str, Any]) -> str:
         """The client's address, from ``X-Forwarded-For`` when the peer is a trusted proxy (as for HTTP)."""
@@ -89,7 +89,6 @@ class ArenaWebSocket(asyncio.Protocol):
         "_paused",
         "_protocol",
         "_reading_paused",
-        "config",
         "connections",
         "ready",
         "service",
@@ -97,9 +96,8 @@ class ArenaWebSocket(asyncio.Protocol):
         "transport",
     )
 
-    def __init__(self, service: WebSocketService, config: Any, connections: set[Any]) -> None:
+    def __init__(self, service: WebSocketService, connections: set[Any]) -> None:
         self.service = service
-        self.config = config
         self.connections = connections
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
