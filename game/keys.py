@@ -110,6 +110,8 @@ CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (de
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
 SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs
+# String with a TTL of a few intervals: epoch ms of the last tick the scheduler finished (for operators and tests).
+SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"
 
 # Identities and secrets (stored hashed).
 API_KEYS = f"{PREFIX}:{{auth}}:api_keys"  # hash: sha256(key) -> JSON {id, scope, name}

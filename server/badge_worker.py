@@ -10,7 +10,6 @@ revocations go to the badge feed (for chat notifications) and ring the badge doo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -28,6 +27,7 @@ from game.badges.awards import read_awards
 from game.badges.facts import Fact, months_needed
 from game.store import load_lua
 from server.registry import Registry
+from server.tasks import stop_task
 
 log = logging.getLogger("arena.badges")
 MAX_PENDING_REPS = 10_000
@@ -52,10 +52,7 @@ class BadgeWorker:
         self._task = asyncio.create_task(self._run(), name="badge-worker")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     def touch(self, rep: str, *moments: int) -> None:
         """Note that ``rep``'s deals around these times (epoch seconds) changed."""

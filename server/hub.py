@@ -40,6 +40,7 @@ from server.boards import (
 )
 from server.diffs import Row, Span, chain, diff_rows
 from server.registry import Registry, Snapshot
+from server.tasks import stop_task
 from server.viewer import Viewer, WriteBatch
 from server.wire import WireFrame, encode
 
@@ -95,10 +96,7 @@ class Hub:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await stop_task(task)
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
 

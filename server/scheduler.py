@@ -9,7 +9,6 @@ contest or month), so a lease handed over mid-job is harmless.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -27,6 +26,7 @@ from game.contests import Contest
 from game.ranking import competition_ranks, score_of
 from game.results import Contribution, final_results, race_finish
 from server.api_insights import next_period_definition
+from server.tasks import stop_task
 
 log = logging.getLogger("arena.scheduler")
 
@@ -70,22 +70,32 @@ class Scheduler:
         self._task = asyncio.create_task(self._run(), name="scheduler")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         while True:
             try:
                 lease_ms = int(self.interval * 3000)
                 if await self._renew(keys=[keys.SCHEDULER_LEASE], args=[self.token, lease_ms]):
-                    await self.tick(datetime.now(UTC))
+                    now = datetime.now(UTC)
+                    await self.tick(now)
+                    await self.heartbeat(now)
             except (RedisError, OSError) as exc:
                 log.warning("scheduler tick failed (%s)", exc)
             except Exception:
                 log.exception("scheduler tick failed")
             await asyncio.sleep(self.interval)
+
+    async def heartbeat(self, now: datetime) -> None:
+        """Record that a tick started at ``now`` has finished (epoch ms, kept for a few intervals).
+
+        It tells operators and tests when the scheduler last finished a tick: a heartbeat later than some
+        moment proves that a whole tick has run since then. No heartbeat means no process holds the lease
+        or every recent tick failed.
+        """
+        await self.arena.redis.set(
+            keys.SCHEDULER_HEARTBEAT, str(int(now.timestamp() * 1000)), px=int(self.interval * 3000)
+        )
 
     async def tick(self, now: datetime) -> None:
         snapshot = await self.arena.registry.current()

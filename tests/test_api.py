@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import msgpack
 
-from tests.conftest import INGEST_KEY, RunningServer, deal, make_org, unique
+from tests.support.calendar import Calendar
+from tests.support.org import deal, make_org, unique
+from tests.support.server import INGEST_KEY, RunningServer
 
 
 def board(admin: httpx.Client, contest: str, **params: object) -> dict:
@@ -66,14 +68,15 @@ def test_multipliers_and_flat_points_round_down(admin: httpx.Client, ingest: htt
     assert scores(admin, org.contest)[rep] == 7 + 3 + 10
 
 
-def test_daily_cap_limits_activity_points_per_rep_per_day(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_daily_cap_limits_activity_points_per_rep_per_day(
+    admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
+) -> None:
     org = make_org(admin, rules=[{"on": "call.logged", "points": 3, "cap_per_day": 10}])
     rep = org.reps[0]
     calls = [
-        {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": "2026-11-20T09:00:00+08:00"}
-        for _ in range(6)
+        {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": calendar.at(2, 9)} for _ in range(6)
     ]
-    next_day = {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": "2026-11-21T09:00:00+08:00"}
+    next_day = {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": calendar.at(1, 9)}
     assert ingest.post("/api/v1/events", json=[*calls, next_day]).json()["accepted"] == 7
     assert scores(admin, org.contest)[rep] == 10 + 3
 
@@ -133,12 +136,14 @@ def test_a_bad_event_in_a_batch_does_not_stop_its_neighbours(admin: httpx.Client
     assert scores(admin, org.contest)[rep] == 3
 
 
-def test_invalid_input_gets_a_clear_4xx(server: RunningServer, admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_invalid_input_gets_a_clear_4xx(
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
+) -> None:
     org = make_org(admin)
     single = ingest.post("/api/v1/events", json={"id": "e1", "type": "deal.won", "rep": org.reps[0]})
     assert single.status_code == 422
     assert single.json()["rejected"][0]["errors"] == [{"field": "amount", "message": "is required for deal.won"}]
-    naive = ingest.post("/api/v1/events", json={**deal(org.reps[0], 1), "occurred_at": "2026-11-20T10:00:00"})
+    naive = ingest.post("/api/v1/events", json={**deal(org.reps[0], 1), "occurred_at": calendar.at(1)[:19]})
     assert naive.status_code == 422 and "offset" in naive.json()["error"]
     broken = ingest.post("/api/v1/events", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 400 and "JSON" in broken.json()["error"]
@@ -149,8 +154,8 @@ def test_invalid_input_gets_a_clear_4xx(server: RunningServer, admin: httpx.Clie
         json={
             "id": "bad id!",
             "name": "",
-            "starts_at": "2026-12-01",
-            "ends_at": "2026-11-01T00:00:00+08:00",
+            "starts_at": calendar.date_text(1),  # a date without a time of day
+            "ends_at": calendar.starts,
             "rules": [{"on": "deal.won", "points_per": -5}],
             "team_score": "median",
         },
@@ -187,12 +192,14 @@ def test_msgpack_ingest(admin: httpx.Client, ingest: httpx.Client) -> None:
     assert scores(admin, org.contest)[org.reps[1]] == 10
 
 
-def test_ties_go_to_who_reached_the_score_first_and_share_a_rank(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_ties_go_to_who_reached_the_score_first_and_share_a_rank(
+    admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
+) -> None:
     org = make_org(admin, teams=1, reps_per_team=4)
     a, b, c, _ = org.reps
     # b reaches 5 at 10:00, a reaches 5 at 09:00 (posted later), c gets 9.
-    ingest.post("/api/v1/events", json=deal(b, 5000, occurred_at="2026-11-20T10:00:00+08:00"))
-    ingest.post("/api/v1/events", json=deal(a, 5000, occurred_at="2026-11-20T09:00:00+08:00"))
+    ingest.post("/api/v1/events", json=deal(b, 5000, occurred_at=calendar.at(1, 10)))
+    ingest.post("/api/v1/events", json=deal(a, 5000, occurred_at=calendar.at(1, 9)))
     ingest.post("/api/v1/events", json=deal(c, 9000))
     rows = board(admin, org.contest)["rows"]
     assert [(r["id"], r["rank"]) for r in rows[:3]] == [(c, 1), (a, 2), (b, 2)]

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import make_org, unique
+from tests.support.calendar import Calendar
+from tests.support.org import make_org, unique
 
 
-def test_csv_upload_previews_then_imports_once(admin: httpx.Client) -> None:
+def test_csv_upload_previews_then_imports_once(admin: httpx.Client, calendar: Calendar) -> None:
     org = make_org(admin)
     prefix = unique("hist")
     csv = (
         "id,rep,amount,occurred_at,category\n"
-        f'{prefix}-1,{org.reps[0]},"120,000",2026-11-03,high\n'
-        f"{prefix}-2,{org.reps[1]},8000.50,2026-11-04T10:00:00+08:00,\n"
-        f"{prefix}-3,{org.reps[1]},lots,2026-11-05,\n"
-        f"{prefix}-4,nobody-{prefix},5000,2026-11-05,\n"
+        f'{prefix}-1,{org.reps[0]},"120,000",{calendar.date_text(4)},high\n'
+        f"{prefix}-2,{org.reps[1]},8000.50,{calendar.at(3)},\n"
+        f"{prefix}-3,{org.reps[1]},lots,{calendar.date_text(2)},\n"
+        f"{prefix}-4,nobody-{prefix},5000,{calendar.date_text(2)},\n"
     ).encode()
     headers = {"content-type": "text/csv; charset=utf-8"}
     preview = admin.post("/api/v1/events/import?dry_run=1", content=csv, headers=headers)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 import redis
 
 from game import keys
-from tests.conftest import RunningServer, deal, make_org, unique
+from tests.support.calendar import Calendar
+from tests.support.org import deal, make_org, unique
+from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -218,15 +221,13 @@ def test_the_badge_wall_shows_initials_of_opted_out_reps_to_displays(
     with server.ingest() as ingest:
         ingest.post("/api/v1/events", json=deal(org.reps[0], 5000))
     display = admin.post("/api/v1/displays", json={"name": "tv", "playlist": [f"contest:{org.contest}"]}).json()
-    wall = httpx.get(f"{server.base_url}/api/v1/wall/badges", params={"token": display["token"]}).json()["badges"]
-    mine = [b for b in wall if b["rep"] == org.reps[0]]
-    for _ in range(50):
-        if mine:
-            break
-        time.sleep(0.1)
-        wall = httpx.get(f"{server.base_url}/api/v1/wall/badges", params={"token": display["token"]}).json()["badges"]
-        mine = [b for b in wall if b["rep"] == org.reps[0]]
-    assert mine and all(b["name"] == "A.C." for b in mine)
+
+    def on_the_wall() -> list[dict[str, Any]]:
+        wall = httpx.get(f"{server.base_url}/api/v1/wall/badges", params={"token": display["token"]}).json()
+        return [b for b in wall["badges"] if b["rep"] == org.reps[0]]
+
+    mine = eventually(on_the_wall, what="the rep's first-deal badge on the wall")
+    assert all(b["name"] == "A.C." for b in mine)
 
 
 def test_a_challenge_accepted_becomes_a_head_to_head_contest(server: RunningServer, admin: httpx.Client) -> None:
@@ -275,12 +276,12 @@ def test_csv_import_previews_every_row_then_imports_the_valid_ones(server: Runni
     assert new_id in {r["id"] for r in board["rows"]}
 
 
-def test_the_rules_preview_speaks_both_languages(admin: httpx.Client) -> None:
+def test_the_rules_preview_speaks_both_languages(admin: httpx.Client, calendar: Calendar) -> None:
     body = {
         "id": "preview-1",
         "name": "十二月销冠赛",
-        "starts_at": "2026-12-01T00:00:00+08:00",
-        "ends_at": "2027-01-01T00:00:00+08:00",
+        "starts_at": calendar.starts,
+        "ends_at": calendar.ends(),
         "rules": [{"on": "deal.won", "points_per": 1000}],
         "multipliers": {"category": {"high_margin": "1.5"}},
     }

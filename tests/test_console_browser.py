@@ -4,14 +4,16 @@ from CSV, creates a TV display; the TV with that display's token shows the new c
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import RunningServer, unique
-from tests.test_tv_browser import browser, screenshot, watch_page
+from tests.support.browser import screenshot, watch_page
+from tests.support.calendar import Calendar
+from tests.support.org import deal, make_org, unique
+from tests.support.server import RunningServer
 
-__all__ = ["browser"]
 pytestmark = pytest.mark.browser
 
 
@@ -122,16 +124,16 @@ def test_an_admin_makes_users_keys_and_sign_in_links(browser: Browser, server: R
     context.close()
 
 
-def test_an_admin_backfills_historical_deals_from_csv(browser: Browser, server: RunningServer) -> None:
-    from tests.conftest import make_org
-
+def test_an_admin_backfills_historical_deals_from_csv(
+    browser: Browser, server: RunningServer, calendar: Calendar
+) -> None:
     with server.admin() as admin:
         org = make_org(admin)
     prefix = unique("old")
     csv_text = (
         "id,rep,amount,occurred_at\n"
-        f"{prefix}-1,{org.reps[0]},88000,2026-11-02\n"
-        f"{prefix}-2,{org.reps[1]},not-money,2026-11-02\n"
+        f"{prefix}-1,{org.reps[0]},88000,{calendar.date_text(3)}\n"
+        f"{prefix}-2,{org.reps[1]},not-money,{calendar.date_text(3)}\n"
     )
     context, page, errors, foreign = signed_in_admin(browser, server)
     page.goto(f"{server.base_url}/admin")
@@ -149,14 +151,12 @@ def test_an_admin_backfills_historical_deals_from_csv(browser: Browser, server: 
     context.close()
 
 
-def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(browser: Browser, server: RunningServer) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from tests.conftest import deal, make_org
-
+def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(
+    browser: Browser, server: RunningServer, now: datetime
+) -> None:
     with server.admin() as admin:
         org = make_org(admin)
-    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=10)).replace(hour=10).isoformat()
+    last_month = (now.replace(day=1) - timedelta(days=10)).replace(hour=10).isoformat()
     with server.ingest() as ingest:
         ingest.post(
             "/api/v1/events",

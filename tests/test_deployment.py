@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.support.server import ROOT
 
 
 def compose() -> dict:
@@ -49,7 +52,10 @@ def docker_compose_available() -> bool:
     return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not docker_compose_available(), reason="docker compose plugin not installed here")
+@pytest.mark.skipif(
+    not docker_compose_available(),
+    reason="no docker compose client here (test_the_compose_file_is_well_formed_without_a_docker_client checks it)",
+)
 def test_docker_compose_accepts_the_file() -> None:
     result = subprocess.run(
         ["docker", "compose", "config", "--quiet"],
@@ -59,3 +65,106 @@ def test_docker_compose_accepts_the_file() -> None:
         env={"ARENA_SECRET_KEY": "x", "PATH": "/usr/bin:/bin:/usr/local/bin"},
     )
     assert result.returncode == 0, result.stderr
+
+
+TOP_LEVEL = {"name", "services", "volumes", "networks", "configs", "secrets", "include"}
+SERVICE_KEYS = {
+    "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes",
+    "healthcheck", "depends_on", "deploy", "restart", "networks", "labels", "logging", "ulimits", "user",
+    "working_dir", "stop_grace_period", "stop_signal", "init", "configs", "secrets", "profiles", "sysctls",
+}  # fmt: skip
+RESTART = {"no", "always", "on-failure", "unless-stopped"}
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+DURATION = re.compile(r"^(\d+(\.\d+)?(us|ms|s|m|h))+$")
+INTERPOLATION = re.compile(r"\$(\$|\{[A-Za-z_][A-Za-z0-9_]*((:?[-?+])[^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)")
+PORT = re.compile(r"^(\d{1,5}(-\d{1,5})?:)?\d{1,5}(-\d{1,5})?(/(tcp|udp))?$")
+
+
+def strings_in(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def compose_problems(document: dict) -> list[str]:
+    """What ``docker compose config`` would refuse, checked without a docker client: unknown keys, services
+    without an image, dangling references, bad durations, ports, restart policies and ``${...}`` syntax."""
+    problems = [
+        f"unknown top-level key {key!r}" for key in document if key not in TOP_LEVEL and not key.startswith("x-")
+    ]
+    services = document.get("services") or {}
+    volumes = document.get("volumes") or {}
+    networks = document.get("networks") or {}
+    if not services:
+        problems.append("no services")
+    for text in strings_in(document):
+        stripped = INTERPOLATION.sub("", text)
+        if "$" in stripped:
+            problems.append(f"bad interpolation in {text!r}")
+    for name, service in services.items():
+        where = f"services.{name}"
+        problems += [f"{where}: unknown key {key!r}" for key in service if key not in SERVICE_KEYS]
+        if "image" not in service and "build" not in service:
+            problems.append(f"{where}: neither image nor build")
+        if isinstance(service.get("build"), str) and not (ROOT / service["build"] / "Dockerfile").exists():
+            problems.append(f"{where}: no Dockerfile in {service['build']!r}")
+        if service.get("restart", "no") not in RESTART:
+            problems.append(f"{where}: restart {service['restart']!r}")
+        environment = service.get("environment") or {}
+        if isinstance(environment, dict):
+            for key, value in environment.items():
+                if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                    problems.append(f"{where}.environment.{key}: must be a string or a number, not {value!r}")
+        depends = service.get("depends_on") or {}
+        for target, rule in depends.items() if isinstance(depends, dict) else ((d, {}) for d in depends):
+            if target not in services:
+                problems.append(f"{where}: depends on unknown service {target!r}")
+            if rule and rule.get("condition", "service_started") not in CONDITIONS:
+                problems.append(f"{where}: depends_on condition {rule.get('condition')!r}")
+        for mount in service.get("volumes") or []:
+            source = mount.split(":")[0] if isinstance(mount, str) else mount.get("source", "")
+            if source.startswith((".", "/")):
+                if source.startswith(".") and not (ROOT / source).exists():
+                    problems.append(f"{where}: bind mount of missing {source!r}")
+            elif source not in volumes:
+                problems.append(f"{where}: volume {source!r} is not declared")
+        for port in service.get("ports") or []:
+            if not isinstance(port, str) or not PORT.match(port):
+                problems.append(f"{where}: port {port!r} (quote it: YAML reads 80:80 as a number)")
+        for network in service.get("networks") or []:
+            if network not in networks:
+                problems.append(f"{where}: network {network!r} is not declared")
+        check = service.get("healthcheck")
+        if check:
+            test = check.get("test")
+            if isinstance(test, list) and (not test or test[0] not in ("CMD", "CMD-SHELL", "NONE")):
+                problems.append(f"{where}: healthcheck test must start with CMD or CMD-SHELL")
+            for key in ("interval", "timeout", "start_period"):
+                if key in check and not DURATION.match(str(check[key])):
+                    problems.append(f"{where}: healthcheck {key} {check[key]!r}")
+        replicas = (service.get("deploy") or {}).get("replicas", 1)
+        if not isinstance(replicas, int) or replicas < 0:
+            problems.append(f"{where}: replicas {replicas!r}")
+    return problems
+
+
+def test_the_compose_file_is_well_formed_without_a_docker_client() -> None:
+    document = compose()
+    assert compose_problems(document) == []
+    # The check itself catches what it claims to: each broken copy names its fault.
+    broken = copy.deepcopy(document)
+    broken["services"]["app"]["depends_on"]["cache"] = {"condition": "service_healthy"}
+    broken["services"]["proxy"]["ports"] = [8080]
+    broken["services"]["redis"]["volumes"] = ["missing-volume:/data"]
+    broken["services"]["redis"]["healthcheck"]["interval"] = "5 seconds"
+    broken["services"]["app"]["environment"]["ARENA_PORT"] = True
+    broken["services"]["app"]["environment"]["ARENA_LOCALE"] = "${ARENA_LOCALE:-zh-CN"
+    problems = compose_problems(broken)
+    for fault in ("unknown service 'cache'", "port 8080", "'missing-volume' is not declared", "interval '5 seconds'",
+                  "ARENA_PORT: must be a string", "bad interpolation"):  # fmt: skip
+        assert any(fault in problem for problem in problems), (fault, problems)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
-from tests.conftest import CONTESTS_START, RunningServer, deal, live_until, make_org, unique
-
-
-def scores(admin: httpx.Client, contest: str, path: str = "leaderboard") -> dict[str, int]:
-    response = admin.get(f"/api/v1/contests/{contest}/{path}", params={"limit": 500})
-    assert response.status_code == 200, response.text
-    return {row["id"]: row["score"] for row in response.json()["rows"]}
+from tests.support.calendar import Calendar
+from tests.support.org import deal, make_org, scores, unique
+from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
 
 def ledger(admin: httpx.Client, rep: str, contest: str, **params: object) -> dict:
@@ -22,24 +18,16 @@ def ledger(admin: httpx.Client, rep: str, contest: str, **params: object) -> dic
     return response.json()
 
 
-def wait_for(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
-
-
-def test_ledger_explains_every_point_and_adds_up_to_the_board(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_ledger_explains_every_point_and_adds_up_to_the_board(
+    admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
+) -> None:
     org = make_org(
         admin, rules=[{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 4, "cap_per_day": 10}]
     )
     rep = org.reps[0]
     big = deal(rep, "300000", event_id=unique("big"))
     calls = [
-        {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": "2026-11-20T09:00:00+08:00"}
-        for _ in range(3)
+        {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": calendar.at(1, 9)} for _ in range(3)
     ]
     ingest.post("/api/v1/events", json=[big, deal(rep, "5500"), *calls])
     ingest.post("/api/v1/events", json={"id": unique("rev"), "type": "deal.reversed", "rep": rep, "ref": big["id"]})
@@ -59,7 +47,7 @@ def test_ledger_explains_every_point_and_adds_up_to_the_board(admin: httpx.Clien
     assert second["next_cursor"] is None
 
 
-def test_deal_update_reverses_and_reapplies(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_deal_update_reverses_and_reapplies(admin: httpx.Client, ingest: httpx.Client, calendar: Calendar) -> None:
     org = make_org(admin)
     rep = org.reps[0]
     original = deal(rep, "80000")
@@ -70,7 +58,7 @@ def test_deal_update_reverses_and_reapplies(admin: httpx.Client, ingest: httpx.C
         "rep": rep,
         "ref": original["id"],
         "amount": "50000",
-        "occurred_at": "2026-11-20T10:00:00+08:00",
+        "occurred_at": calendar.at(1),
     }
     assert ingest.post("/api/v1/events", json=update).json()["accepted"] == 1
     assert scores(admin, org.contest)[rep] == 50
@@ -90,7 +78,7 @@ def test_changing_a_live_contest_makes_a_new_version_and_rescores(
     changed = {**org.definition, "multipliers": {"category": {"high": 2}}}
     response = admin.put(f"/api/v1/contests/{org.contest}", json=changed)
     assert response.status_code == 202 and response.json()["version"] == 2
-    assert wait_for(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
+    eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
     assert admin.get(f"/api/v1/contests/{org.contest}").json()["epoch"] == 2
     board = scores(admin, org.contest)
     assert board[a] == 10 and board[b] == 12
@@ -98,8 +86,8 @@ def test_changing_a_live_contest_makes_a_new_version_and_rescores(
     assert contest["version"] == 2 and contest["multipliers"] == {"category": {"high": 2}}
     assert admin.post(f"/api/v1/contests/{org.contest}/rescore").status_code == 202
     assert admin.post(f"/api/v1/contests/{org.contest}/rescore").status_code == 409  # one at a time
-    assert wait_for(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["epoch"] == 3)
-    assert wait_for(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
+    eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["epoch"] == 3)
+    eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
     assert scores(admin, org.contest) == board
     progress = admin.get(f"/api/v1/contests/{org.contest}/rescore").json()
     assert progress["state"] == "done" and progress["epoch"] == 3
@@ -123,7 +111,7 @@ def test_percent_of_target_ranks_by_progress_not_volume(admin: httpx.Client, ing
         f"/api/v1/contests/{org.contest}", json={**org.definition, "targets": {big: 1000}, "default_target": 100}
     )
     assert response.status_code == 202
-    assert wait_for(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
+    eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
     ingest.post("/api/v1/events", json=[deal(big, "500000"), deal(small, "80000")])
     rows = admin.get(f"/api/v1/contests/{org.contest}/leaderboard").json()["rows"]
     assert [(r["id"], r["percent"]) for r in rows] == [(small, 80.0), (big, 50.0)]
@@ -131,7 +119,7 @@ def test_percent_of_target_ranks_by_progress_not_volume(admin: httpx.Client, ing
     assert standing["points"] == 500 and standing["pace"]["target"] == 1000 and standing["pace"]["percent"] == 50.0
 
 
-def test_divisions_have_their_own_boards(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_divisions_have_their_own_boards(admin: httpx.Client, ingest: httpx.Client, calendar: Calendar) -> None:
     team_id = unique("team")
     admin.put(f"/api/v1/teams/{team_id}", json={"name": "新人营"})
     reps = [unique("rep") for _ in range(4)]
@@ -143,8 +131,8 @@ def test_divisions_have_their_own_boards(admin: httpx.Client, ingest: httpx.Clie
         json={
             "id": contest,
             "name": "Rookies vs veterans",
-            "starts_at": CONTESTS_START,
-            "ends_at": live_until(),
+            "starts_at": calendar.starts,
+            "ends_at": calendar.ends(),
             "rules": [{"on": "deal.won", "points_per": 1000}],
             "teams": [team_id],
             "divisions": {"rookies": reps[:2], "veterans": reps[2:]},
@@ -155,7 +143,7 @@ def test_divisions_have_their_own_boards(admin: httpx.Client, ingest: httpx.Clie
     assert scores(admin, contest, "divisions/veterans") == {reps[2]: 90, reps[3]: 1}
 
 
-def test_head_to_head_only_counts_the_two_sides(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_head_to_head_only_counts_the_two_sides(admin: httpx.Client, ingest: httpx.Client, calendar: Calendar) -> None:
     org = make_org(admin, teams=1, reps_per_team=3)
     a, b, outsider = org.reps
     h2h = unique("h2h")
@@ -166,8 +154,8 @@ def test_head_to_head_only_counts_the_two_sides(admin: httpx.Client, ingest: htt
             "name": "王芳 vs 李娜",
             "kind": "head_to_head",
             "sides": [a, b],
-            "starts_at": "2026-11-01T00:00:00+08:00",
-            "ends_at": "2026-12-01T00:00:00+08:00",
+            "starts_at": calendar.starts,
+            "ends_at": calendar.ends(),
             "rules": [{"on": "deal.won", "points": 1}],
         },
     )
@@ -195,8 +183,9 @@ def test_draft_scores_nothing_until_launched_and_archive_stops_scoring(
     assert clone.status_code == 201 and clone.json()["status"] == "draft"
 
 
-def test_late_events_past_the_grace_period_are_kept_and_reported(admin: httpx.Client, ingest: httpx.Client) -> None:
-    now = datetime.now(UTC)
+def test_late_events_past_the_grace_period_are_kept_and_reported(
+    admin: httpx.Client, ingest: httpx.Client, now: datetime
+) -> None:
     org = make_org(
         admin,
         starts_at=(now - timedelta(days=30)).isoformat(),
@@ -219,8 +208,8 @@ def test_late_events_past_the_grace_period_are_kept_and_reported(admin: httpx.Cl
     assert scores(admin, within.contest)[within.reps[0]] == 5
 
 
-def test_future_events_are_refused(ingest: httpx.Client, admin: httpx.Client) -> None:
+def test_future_events_are_refused(ingest: httpx.Client, admin: httpx.Client, calendar: Calendar) -> None:
     org = make_org(admin)
-    future = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    future = calendar.from_now(hours=2)
     response = ingest.post("/api/v1/events", json=deal(org.reps[0], 1000, occurred_at=future))
     assert response.status_code == 422 and "future" in response.json()["error"]

@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from server.embedded_redis import EmbeddedRedis
-from tests.conftest import ROOT, RunningServer, deal, launch_server, make_org
+from tests.support.calendar import Calendar
+from tests.support.org import deal, make_org
+from tests.support.server import ROOT, RunningServer, launch_server
 
 
 def events_cli(redis_url: str, *args: str) -> dict:
@@ -35,7 +37,9 @@ def boards(server: RunningServer, contest: str) -> tuple[list, list]:
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".msgpack"])
-def test_export_then_import_into_an_empty_store_rebuilds_the_same_boards(tmp_path: Path, suffix: str) -> None:
+def test_export_then_import_into_an_empty_store_rebuilds_the_same_boards(
+    tmp_path: Path, suffix: str, calendar: Calendar
+) -> None:
     with EmbeddedRedis() as source_redis, EmbeddedRedis() as target_redis:
         source = launch_server(source_redis.url, tmp_path / "a")
         target = launch_server(target_redis.url, tmp_path / "b")
@@ -61,7 +65,7 @@ def test_export_then_import_into_an_empty_store_rebuilds_the_same_boards(tmp_pat
                                 "id": f"call-{i}",
                                 "type": "call.logged",
                                 "rep": org.reps[2],
-                                "occurred_at": "2026-11-20T09:00:00+08:00",
+                                "occurred_at": calendar.at(1, 9),
                             }
                             for i in range(4)
                         ),

@@ -25,7 +25,7 @@ from game.fairness import (
     summarize,
 )
 from game.simulation import LogEvent, replay
-from tests.conftest import make_org, unique
+from tests.support.org import make_org, unique
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 10, 11, tzinfo=UTC)

@@ -18,7 +18,8 @@ from game.events import parse_event
 from game.flags import KINDS, detect
 from game.simulation import LogEvent
 from scripts.simulator import Simulator
-from tests.conftest import ADMIN_KEY, RunningServer, make_org, unique
+from tests.support.org import make_org, unique
+from tests.support.server import ADMIN_KEY, RunningServer
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 END = datetime(2026, 10, 1, tzinfo=UTC)

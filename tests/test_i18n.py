@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server import i18n, rules_text
-from tests.conftest import RunningServer
+from tests.support.server import RunningServer
 
 STATIC = Path(i18n.WEB_DIR) / "static"
 

@@ -7,10 +7,14 @@ import random
 
 import httpx
 
-from tests.conftest import INGEST_KEY, RunningServer, make_org, unique
+from tests.support.calendar import Calendar
+from tests.support.org import make_org, unique
+from tests.support.server import INGEST_KEY, RunningServer
 
 
-def test_thousand_events_sent_three_times_shuffled_and_concurrently_give_exact_totals(server: RunningServer) -> None:
+def test_thousand_events_sent_three_times_shuffled_and_concurrently_give_exact_totals(
+    server: RunningServer, calendar: Calendar
+) -> None:
     with server.admin() as admin:
         org = make_org(admin, teams=2, reps_per_team=5)
     rng = random.Random(20261122)
@@ -25,7 +29,7 @@ def test_thousand_events_sent_three_times_shuffled_and_concurrently_give_exact_t
                 "type": "deal.won",
                 "rep": rep,
                 "amount": str(amount),
-                "occurred_at": "2026-11-20T10:00:00+08:00",
+                "occurred_at": calendar.at(1),
             }
         )
         expected[rep] += amount // 1000

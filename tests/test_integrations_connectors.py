@@ -11,8 +11,8 @@ import redis
 from game import keys
 from server.integrations.connectors import build_connector
 from server.integrations.sealing import SealError, seal, unseal
-from tests.conftest import RunningServer
-from tests.integration_support import create_connector
+from tests.support.integrations import create_connector
+from tests.support.server import RunningServer
 
 HUBSPOT = {"client_secret": "hs-secret-value-123456", "access_token": "pat-na1-very-secret-token"}
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 
 from server.integrations.csv_import import decode_csv, parse_csv
-from tests.conftest import INGEST_KEY, ROOT, RunningServer, make_org, unique
+from tests.support.calendar import Calendar
+from tests.support.org import make_org, unique
+from tests.support.server import INGEST_KEY, ROOT, RunningServer
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 BATCH = ("--batch", "2")  # small batches: progress after each
@@ -94,7 +96,7 @@ def run_backfill(server: RunningServer, path: Path) -> subprocess.CompletedProce
 
 
 def test_the_backfill_script_imports_with_progress_and_a_rerun_is_all_duplicates(
-    server: RunningServer, admin: httpx.Client, tmp_path: Path
+    server: RunningServer, admin: httpx.Client, tmp_path: Path, calendar: Calendar
 ) -> None:
     org = make_org(admin)
     prefix = unique("hist")
@@ -102,7 +104,7 @@ def test_the_backfill_script_imports_with_progress_and_a_rerun_is_all_duplicates
     path = tmp_path / "deals.csv"
     path.write_text(
         "id,rep,amount,occurred_at\n"
-        + "".join(f"{i},{rep},{amount},2026-11-1{n}\n" for n, (i, rep, amount) in enumerate(rows)),
+        + "".join(f"{i},{rep},{amount},{calendar.date_text(n + 1)}\n" for n, (i, rep, amount) in enumerate(rows)),
         encoding="utf-8-sig",
     )
     first = run_backfill(server, path)

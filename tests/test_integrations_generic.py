@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from server.integrations.generic import sign
-from tests.conftest import RunningServer, deal, make_org, unique
-from tests.integration_support import create_connector, scores, set_alias, unmapped
+from tests.support.integrations import create_connector, scores, set_alias, unmapped
+from tests.support.org import deal, make_org, unique
+from tests.support.server import RunningServer
 
 SECRET = "generic-signing-secret-0123456789"
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "integrations" / "generic.md"

@@ -16,20 +16,27 @@ import httpx
 import pytest
 
 from server.integrations.hubspot import verify_signature
-from tests.conftest import RunningServer, make_org, unique
-from tests.fake_crm import FakeCrm, running_fake_crm
-from tests.integration_support import create_connector, scores, set_alias, unmapped
+from tests.support.calendar import Calendar
+from tests.support.fake_crm import FakeCrm, running_fake_crm
+from tests.support.integrations import create_connector, scores, set_alias, unmapped
+from tests.support.org import make_org, unique
+from tests.support.server import RunningServer
 
 CLIENT_SECRET = "hs-client-secret-" + "x" * 16
 ACCESS_TOKEN = "pat-na1-test-token"
 event_ids = itertools.count(1000)
-MODIFIED_BASE = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # updatedAt moves forward with every change
+MODIFIED_BASE = Calendar.from_clock().moment(2).astimezone(UTC)  # updatedAt moves forward with every change
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeCrm]:
     with running_fake_crm() as crm:
         yield crm
+
+
+def zulu(moment: datetime) -> str:
+    """HubSpot's way of writing a time: UTC with milliseconds and a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def hubspot_connector(admin: httpx.Client, fake: FakeCrm, **config: Any) -> str:
@@ -44,15 +51,15 @@ def put_deal(
         "id": deal_id,
         "properties": {
             "amount": amount,
-            "closedate": "2026-11-20T02:00:00.000Z",
+            "closedate": zulu(Calendar.from_clock().moment(1)),
             "dealstage": stage,
             "hubspot_owner_id": owner,
             "deal_currency_code": "CNY",
             "hs_object_id": deal_id,
             **extra,
         },
-        "createdAt": "2026-11-01T02:00:00.000Z",
-        "updatedAt": (MODIFIED_BASE + timedelta(seconds=next(event_ids))).isoformat().replace("+00:00", "Z"),
+        "createdAt": zulu(Calendar.from_clock().moment(20)),
+        "updatedAt": zulu(MODIFIED_BASE + timedelta(seconds=next(event_ids))),
         "archived": False,
     }
 
@@ -63,7 +70,7 @@ def notification(deal_id: str, kind: str = "deal.propertyChange", *, key: str = 
         "subscriptionId": 4242,
         "portalId": 62515,
         "appId": 1160452,
-        "occurredAt": 1795300000000,
+        "occurredAt": int(time.time() * 1000),
         key: kind,
         "attemptNumber": 0,
         "objectId": int(deal_id),

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
+from datetime import UTC
 from typing import Any
 
 import httpx
 
-from tests.conftest import RunningServer, make_org
-from tests.integration_support import create_connector, scores, set_alias
+from tests.support.calendar import Calendar
+from tests.support.integrations import create_connector, scores, set_alias
+from tests.support.org import make_org
+from tests.support.server import RunningServer
 
 USERNAME, PASSWORD = "arena-hook", "pipedrive-password-42"
 deal_numbers = itertools.count(int(uuid.uuid4().int % 10**6) * 1000)
-clock = itertools.count(1795300000)
+clock = itertools.count(int(time.time()) - 86_400)  # update_time moves forward with every change
 
 
 def webhook(deal_id: int, *, action: str = "change", status: str = "won", value: Any = 36000, **data: Any) -> dict:
+    yesterday = Calendar.from_clock().moment(1).astimezone(UTC).isoformat().replace("+00:00", "Z")
     deal = {
         "id": deal_id,
         "title": "华为云 采购",
@@ -24,7 +29,7 @@ def webhook(deal_id: int, *, action: str = "change", status: str = "won", value:
         "currency": "CNY",
         "status": status,
         "owner_id": 18487521,
-        "won_time": "2026-11-20T06:00:00Z" if status == "won" else None,
+        "won_time": yesterday if status == "won" else None,
         "update_time": next(clock),
         **data,
     }
@@ -37,7 +42,7 @@ def webhook(deal_id: int, *, action: str = "change", status: str = "won", value:
             "version": "2.0",
             "company_id": "12882925",
             "user_id": "18487521",
-            "timestamp": "2026-11-20T06:00:00.000Z",
+            "timestamp": yesterday,
             "attempt": 1,
             "host": "company.pipedrive.com",
             "change_source": "app",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import RunningServer, make_org, unique
-from tests.integration_support import create_connector, scores, set_alias
+from tests.support.calendar import Calendar
+from tests.support.integrations import create_connector, scores, set_alias
+from tests.support.org import make_org, unique
+from tests.support.server import RunningServer
 
 ORG_15 = "00D5g000004ABCD"
 ORG_18 = ORG_15 + "EAQ"
@@ -22,7 +24,7 @@ def opportunity(
     <sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
      <sf:Id>{opportunity_id}</sf:Id>
      <sf:Amount>{amount}</sf:Amount>
-     <sf:CloseDate>2026-11-20</sf:CloseDate>
+     <sf:CloseDate>{Calendar.from_clock().date_text(1)}</sf:CloseDate>
      <sf:IsWon>{"true" if won else "false"}</sf:IsWon>
      <sf:OwnerId>{owner}</sf:OwnerId>
      <sf:StageName>{stage}</sf:StageName>

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -14,15 +15,17 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import RunningServer, make_org
-from tests.fake_crm import FakeCrm, running_fake_crm
-from tests.integration_support import create_connector, scores, set_alias
+from tests.support.calendar import Calendar
+from tests.support.fake_crm import FakeCrm, running_fake_crm
+from tests.support.integrations import create_connector, scores, set_alias
+from tests.support.org import make_org
+from tests.support.server import RunningServer
 
 TOKEN, CHANNEL, ACCESS = "TOKEN_FOR_VERIFICATION_OF_1000000068001", "1000000068001", "1000.8cb99dtesttoken.9b8f"
 OWNER = "3719520000000178021"
 record_ids = itertools.count(3719520000000451011 + uuid.uuid4().int % 10**9 * 1000)
 modified = itertools.count(0)
-MODIFIED_BASE = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+MODIFIED_BASE = Calendar.from_clock().moment(2)  # Modified_Time moves forward with every change
 
 
 @pytest.fixture
@@ -41,7 +44,7 @@ def put_deal(fake: FakeCrm, deal_id: str, *, stage: str, amount: Any = 64000) ->
                 "Amount": amount,
                 "Currency": "CNY",
                 "Stage": stage,
-                "Closing_Date": "2026-11-20",
+                "Closing_Date": Calendar.from_clock().date_text(1),
                 "Modified_Time": (MODIFIED_BASE + timedelta(seconds=next(modified))).isoformat(),
             }
         ]
@@ -50,7 +53,7 @@ def put_deal(fake: FakeCrm, deal_id: str, *, stage: str, amount: Any = 64000) ->
 
 def notification(*ids: str, operation: str = "update", token: str = TOKEN, channel: str = CHANNEL, **extra) -> dict:
     return {
-        "server_time": 1795300000000,
+        "server_time": int(time.time() * 1000),
         "query_params": {},
         "module": "Deals",
         "resource_uri": "https://www.zohoapis.com/crm/v2/Deals",

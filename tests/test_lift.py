@@ -20,7 +20,8 @@ from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.lift import MIN_EVENTS, MIN_REPS, Period, contest_kpis, lift_report, mean_interval, welch_interval
 from game.simulation import LogEvent
-from tests.conftest import ADMIN_KEY, RunningServer, make_org, unique
+from tests.support.org import make_org, unique
+from tests.support.server import ADMIN_KEY, RunningServer
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 END = datetime(2026, 7, 1, tzinfo=UTC)
@@ -246,8 +247,9 @@ def test_lift_needs_an_ended_contest_and_a_manager(
     assert admin.get(f"/api/v1/contests/{ended['live']}/lift").status_code == 409
     assert admin.get("/api/v1/contests/nope/lift").status_code == 404
     assert ingest.get(f"/api/v1/contests/{ended['org'].contest}/lift").status_code == 403
-    half = admin.get(f"/api/v1/contests/{ended['org'].contest}/lift", params={"baseline_from": "2026-01-01T00:00:00Z"})
-    assert half.status_code == 422
+    org = ended["org"]
+    half = admin.get(f"/api/v1/contests/{org.contest}/lift", params={"baseline_from": org.definition["starts_at"]})
+    assert half.status_code == 422 and "baseline_to" in half.text  # a baseline needs both ends
     anonymous = httpx.get(f"{server.base_url}/admin/contests/{ended['org'].contest}/lift", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
     waiting = httpx.get(f"{server.base_url}/admin/contests/{ended['live']}/lift", params={"token": ADMIN_KEY})

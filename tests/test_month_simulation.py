@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from scripts.simulator import Simulator
-from tests.conftest import RunningServer, unique
+from tests.support.org import unique
+from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
 
 def all_rows(admin: httpx.Client, contest: str, path: str) -> list[tuple[int, str, int]]:
@@ -76,10 +78,11 @@ def test_a_month_of_activity_scores_and_rescores_to_identical_boards(server: Run
             assert points == total == next(score for _, r, score in live_reps if r == rep)
         started = time.monotonic()
         assert admin.post(f"/api/v1/contests/{contest}/rescore").status_code == 202
-        deadline = time.monotonic() + 240
-        while admin.get(f"/api/v1/contests/{contest}/rescore").json()["state"] != "done":
-            assert time.monotonic() < deadline, "rescore did not finish"
-            time.sleep(0.2)
+        eventually(
+            lambda: admin.get(f"/api/v1/contests/{contest}/rescore").json()["state"] == "done",
+            timeout=240,
+            what="the rescore finished",
+        )
         rescore_seconds = time.monotonic() - started
         assert admin.get(f"/api/v1/contests/{contest}").json()["epoch"] == 2
         assert all_rows(admin, contest, "leaderboard") == live_reps

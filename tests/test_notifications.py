@@ -9,20 +9,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from server.embedded_redis import EmbeddedRedis
-from tests.conftest import RunningServer, deal, launch_server, make_org, unique
-from tests.fake_chat import FakeChat, Received, running_fake_chat
+from tests.support.fake_chat import FakeChat, Received, running_fake_chat
+from tests.support.org import deal, make_org, unique
+from tests.support.server import RunningServer, launch_server
+from tests.support.waiting import eventually
 
-T = TypeVar("T")
 FAST = {"ARENA_NOTIFY_SECONDS": "1", "ARENA_SCHEDULER_SECONDS": "1"}
 
 
@@ -54,16 +57,6 @@ def b(pair: tuple[RunningServer, RunningServer]) -> RunningServer:
     return pair[1]
 
 
-def eventually(check: Callable[[], T], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    return check()
-
-
 def now_iso(delta: timedelta = timedelta(0)) -> str:
     return (datetime.now(UTC) + delta).isoformat()
 
@@ -80,9 +73,51 @@ def post(server: RunningServer, events: list[dict[str, Any]]) -> None:
         assert response.status_code == 200 and response.json()["accepted"] == len(events), response.text
 
 
-def settle(seconds: float = 2.0) -> None:
-    """Give the notifier a few more ticks (to see that nothing more arrives)."""
-    time.sleep(seconds)
+MARKERS = itertools.count(1001)  # amounts of the deals that mark "later" (¥1,001, ¥1,002, ...)
+
+
+def a_later_deal_arrives(server: RunningServer, chat: FakeChat, rep: str, paths: list[str]) -> str:
+    """Post one more deal and wait until its message reaches every path; return how it reads (``¥1,001``).
+
+    To show that nothing more arrives from before: each outbox is sent oldest first, and the new deal is
+    collected after everything posted earlier, so whatever else was on its way is already in by then.
+    """
+    amount = next(MARKERS)
+    post(server, [deal(rep, amount, occurred_at=now_iso())])
+    money = f"¥{amount:,}"
+    eventually(lambda: all(any(money in m.text for m in chat.at(p)) for p in paths), what=f"{money} at {paths}")
+    return money
+
+
+@dataclass
+class Metronome:
+    """A contest and channel of their own whose deals show that the notifier has finished another tick."""
+
+    rep: str
+    path: str
+
+
+@pytest.fixture(scope="module")
+def metronome(pair: tuple[RunningServer, RunningServer], chat: FakeChat) -> Metronome:
+    name = unique("metronome")
+    with pair[0].admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=1)
+        add_channel(
+            admin, type="wecom", name="节拍", url=chat.hook("wecom", name), contests=[org.contest], events=["deal"]
+        )
+    return Metronome(org.reps[0], f"/wecom/{name}")
+
+
+def a_later_tick_finishes(server: RunningServer, chat: FakeChat, metronome: Metronome) -> None:
+    """Wait until a notifier tick that began after this moment has collected and delivered, for channels that
+    take no deals: a tick reads every contest before it queues and sends, so whatever happened before now is
+    queued by then, and whatever a channel has not sent yet is still waiting in its outbox."""
+    a_later_deal_arrives(server, chat, metronome.rep, [metronome.path])
+
+
+def waiting(admin: httpx.Client, channel_id: str) -> int:
+    """Notifications still in a channel's outbox (one leaves it only once the chat accepted it)."""
+    return admin.get(f"/api/v1/notifications/channels/{channel_id}").json()["delivery"]["waiting"]
 
 
 def test_each_platform_gets_its_payload_and_a_valid_signature(a: RunningServer, chat: FakeChat) -> None:
@@ -106,7 +141,7 @@ def test_each_platform_gets_its_payload_and_a_valid_signature(a: RunningServer, 
         add_channel(admin, type="teams", name="Sales", url=chat.hook("teams", name), locale="en", **common)
     post(a, [deal(org.reps[0], "1280000", occurred_at=now_iso(), customer="上海仓储")])
     paths = [f"/{platform}/{name}" for platform in ("wecom", "dingtalk", "feishu", "slack", "teams")]
-    assert eventually(lambda: all(chat.at(path) for path in paths)), {p: len(chat.at(p)) for p in paths}
+    eventually(lambda: all(chat.at(path) for path in paths), what="a message on every platform")
 
     wecom = chat.at(f"/wecom/{name}")[0].body
     assert wecom["msgtype"] == "markdown"
@@ -135,8 +170,9 @@ def test_each_platform_gets_its_payload_and_a_valid_signature(a: RunningServer, 
     assert teams["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert teams["attachments"][0]["content"]["body"][0]["text"] == "🎉 销售 0-0 closed ¥1,280,000"
 
-    settle()
-    assert [len(chat.at(path)) for path in paths] == [1] * 5  # one process sent each, once
+    later = a_later_deal_arrives(a, chat, org.reps[0], paths)
+    assert [len(chat.at(path)) for path in paths] == [2] * 5  # one process sent each, once
+    assert all(later in chat.at(path)[1].text for path in paths)
 
 
 def test_channels_are_listed_without_secrets_tested_and_deleted(a: RunningServer, chat: FakeChat) -> None:
@@ -201,16 +237,18 @@ def test_a_new_leader_is_announced(a: RunningServer, chat: FakeChat) -> None:
     leads = eventually(lambda: [m for m in chat.at(f"/wecom/{name}") if "榜首易主" in m.text])
     content = leads[0].body["markdown"]["content"]
     assert "**销售 0-1** 超越 销售 0-0" in content and "300 分" in content
-    settle()
+    a_later_deal_arrives(a, chat, org.reps[1], [f"/wecom/{name}"])  # the leader adds a point: no lead change
     assert len([m for m in chat.at(f"/wecom/{name}") if "榜首易主" in m.text]) == 1
-    assert len(chat.at(f"/wecom/{name}")) == 3  # two deals and the lead change
+    assert len(chat.at(f"/wecom/{name}")) == 4  # two deals, the lead change, and the later deal
 
 
-def test_a_burst_stays_within_dingtalks_20_a_minute_folded_into_a_summary(a: RunningServer, chat: FakeChat) -> None:
+def test_a_burst_stays_within_dingtalks_20_a_minute_folded_into_a_summary(
+    a: RunningServer, chat: FakeChat, metronome: Metronome
+) -> None:
     name = unique("burst")
     with a.admin() as admin:
         org = make_org(admin, teams=1, reps_per_team=5)
-        add_channel(
+        channel_id = add_channel(
             admin,
             type="dingtalk",
             name="钉钉",
@@ -227,9 +265,11 @@ def test_a_burst_stays_within_dingtalks_20_a_minute_folded_into_a_summary(a: Run
         text = " ".join(m.text for m in messages)
         return messages if all(w in text for w in wanted) else []
 
-    messages = eventually(covered)
-    assert messages, f"only {len(chat.at(f'/dingtalk/{name}'))} messages"
-    settle(2.5)
+    eventually(covered, what="every deal of the burst told")
+    # The minute is used up, so a later deal would wait for the next one: another channel keeps time instead.
+    a_later_tick_finishes(a, chat, metronome)
+    with a.admin() as admin:
+        assert waiting(admin, channel_id) == 0  # nothing left to send
     messages = chat.at(f"/dingtalk/{name}")
     assert len(messages) <= 20
     assert messages[-1].at - messages[0].at < 60
@@ -247,9 +287,10 @@ def test_a_failing_chat_is_retried_and_gets_the_message_once(a: RunningServer, c
             admin, type="slack", name="#wins", url=chat.hook("slack", name), contests=[org.contest], events=["deal"]
         )
     post(a, [deal(org.reps[0], "88000", occurred_at=now_iso())])
-    assert eventually(lambda: chat.at(path))
-    settle()
-    assert len(chat.at(path)) == 1 and chat.attempts(path) == 4
+    assert eventually(lambda: chat.at(path), timeout=30)  # three failures back off for up to 13 s
+    later = a_later_deal_arrives(a, chat, org.reps[0], [path])
+    assert len(chat.at(path)) == 2 and later in chat.at(path)[1].text
+    assert chat.attempts(path) == 5  # three failures, the deal once, the later deal once
 
 
 def test_repeated_failures_become_dead_letters_that_can_be_retried(a: RunningServer, chat: FakeChat) -> None:
@@ -317,9 +358,9 @@ def test_two_processes_deliver_each_deal_exactly_once(a: RunningServer, b: Runni
     for i, amount in enumerate(amounts):
         post((a, b)[i % 2], [deal(org.reps[i % 6], amount, occurred_at=now_iso())])
     assert eventually(lambda: len(chat.at(f"/wecom/{name}")) >= 10)
-    settle(2.5)
+    later = a_later_deal_arrives(a, chat, org.reps[0], [f"/wecom/{name}"])
     messages = chat.at(f"/wecom/{name}")
-    assert len(messages) == 10
+    assert len(messages) == 11 and later in messages[-1].text
     assert [sum(f"¥{amount:,}" in m.text for m in messages) for amount in amounts] == [1] * 10
 
 
@@ -343,8 +384,9 @@ def test_the_other_process_takes_over_when_one_stops(a: RunningServer, b: Runnin
         for server in (a, b):
             if server.process is None:
                 server.start()
-    settle()
-    assert [("¥31,000" in m.text, "¥32,000" in m.text) for m in chat.at(path)] == [(True, False), (False, True)]
+    later = a_later_deal_arrives(a, chat, org.reps[0], [path])
+    told = [("¥31,000" in m.text, "¥32,000" in m.text, later in m.text) for m in chat.at(path)]
+    assert told == [(True, False, False), (False, True, False), (False, False, True)]
 
 
 def test_badges_reach_the_chat(a: RunningServer, chat: FakeChat) -> None:
@@ -360,13 +402,15 @@ def test_badges_reach_the_chat(a: RunningServer, chat: FakeChat) -> None:
     assert all("喜报" not in m.text for m in chat.at(f"/feishu/{name}"))  # deals were not asked for
 
 
-def test_the_champion_is_announced_when_a_contest_closes(a: RunningServer, chat: FakeChat) -> None:
+def test_the_champion_is_announced_when_a_contest_closes(
+    a: RunningServer, chat: FakeChat, metronome: Metronome
+) -> None:
     name = unique("won")
     with a.admin() as admin:
         org = make_org(
             admin, starts_at=now_iso(-timedelta(days=1)), ends_at=now_iso(timedelta(seconds=4)), grace_hours=0
         )
-        add_channel(
+        channel_id = add_channel(
             admin,
             type="slack",
             name="#wins",
@@ -381,7 +425,9 @@ def test_the_champion_is_announced_when_a_contest_closes(a: RunningServer, chat:
     assert message.body["text"] == "🏆 “十二月销冠赛” is over: 销售 1-1 is the champion"
     section = message.body["blocks"][1]["text"]["text"]
     assert "Champion: *销售 1-1* (90 points)" in section and "Best team: *战队 1*" in section
-    settle()
+    a_later_tick_finishes(a, chat, metronome)  # the contest is closed: no later deal can reach this channel
+    with a.admin() as admin:
+        assert waiting(admin, channel_id) == 0
     assert len(chat.at(f"/slack/{name}")) == 1
 
 
@@ -400,8 +446,9 @@ def test_a_channel_can_be_changed_without_giving_its_webhook_again(a: RunningSer
             min_amount="100000",
         )
         post(a, [deal(org.reps[0], "50000", occurred_at=now_iso())])
-        settle()
-        assert chat.at(f"/dingtalk/{name}") == []  # below the channel's threshold
+        post(a, [deal(org.reps[0], "150000", occurred_at=now_iso())])
+        (big,) = eventually(lambda: chat.at(f"/dingtalk/{name}"))
+        assert "¥150,000" in big.text  # the ¥50,000 before it was below the channel's threshold
         changed = admin.put(
             f"/api/v1/notifications/channels/{channel_id}",
             json={"name": "成交播报", "contests": [org.contest], "events": ["deal"], "min_amount": "10000"},
@@ -411,7 +458,8 @@ def test_a_channel_can_be_changed_without_giving_its_webhook_again(a: RunningSer
         assert shown["id"] == channel_id and shown["name"] == "成交播报" and shown["min_amount"] == "10000"
         assert shown["host"] == "127.0.0.1" and shown["has_secret"] is True  # webhook and secret kept
         post(a, [deal(org.reps[0], "60000", occurred_at=now_iso())])
-        (message,) = eventually(lambda: chat.at(f"/dingtalk/{name}"))
+        (message,) = eventually(lambda: chat.at(f"/dingtalk/{name}")[1:])
+        assert "¥60,000" in message.text
         stamp = message.query["timestamp"]
         expected = base64.b64encode(hmac.new(b"SEC-edit", f"{stamp}\nSEC-edit".encode(), hashlib.sha256).digest())
         assert message.query["sign"] == expected.decode() and message.query["access_token"] == "tok"

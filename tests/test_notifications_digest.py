@@ -16,7 +16,7 @@ from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
 from server.notifications.channels import build_channel
 from server.notifications.notifier import Notifier
-from tests.fake_chat import FakeChat, running_fake_chat
+from tests.support.fake_chat import FakeChat, running_fake_chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = "digest-test-secret"

@@ -11,7 +11,8 @@ from starlette.routing import Route
 from server import openapi
 from server.app import create_app
 from server.config import Settings
-from tests.conftest import RunningServer, deal, make_org
+from tests.support.org import deal, make_org
+from tests.support.server import RunningServer
 
 DOCUMENTED_PREFIXES = ("/api/v1/", "/hooks/")
 

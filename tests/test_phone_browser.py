@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import RunningServer, deal, make_org
-from tests.test_tv_browser import browser, screenshot, watch_page
+from tests.support.browser import screenshot, watch_page
+from tests.support.org import deal, make_org
+from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
-__all__ = ["browser"]
 pytestmark = pytest.mark.browser
 
 
@@ -49,12 +50,13 @@ def test_a_rep_signs_in_and_sees_the_rank_change_live(browser: Browser, server: 
     card.locator(".c-ledger-toggle").click()
     expect(card.locator(".c-ledger li")).to_have_count(1)
     expect(card.locator(".c-ledger li .pts")).to_have_text("+25")
-    page.wait_for_timeout(1300)
-    screenshot(page, f"phone-{locale}.png")
+    screenshot(page, f"phone-{locale}.png")  # after the rank's pop animation (screenshot settles)
     manifest = page.evaluate("fetch('/m/manifest.webmanifest').then(r => r.json())")
     assert manifest["start_url"] == "/m" and manifest["display"] == "standalone"
-    registered = page.evaluate("navigator.serviceWorker.getRegistration('/m').then(r => !!r)")
-    assert registered
+    eventually(  # registered at the end of the page's start-up, without waiting for it
+        lambda: page.evaluate("navigator.serviceWorker.getRegistration('/m').then(r => !!r)"),
+        what="the service worker registered for /m",
+    )
     assert not errors, errors
     assert not foreign, foreign
     context.close()

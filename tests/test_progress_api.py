@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +11,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.conftest import ADMIN_KEY, RunningServer, deal, make_org, unique
+from tests.support.org import deal, make_org, unique
+from tests.support.server import ADMIN_KEY, RunningServer
+from tests.support.waiting import eventually
 
 
 def profile(admin: httpx.Client, rep: str) -> dict:
@@ -23,15 +24,6 @@ def profile(admin: httpx.Client, rep: str) -> dict:
 
 def badges_of(admin: httpx.Client, rep: str) -> set[str]:
     return {b["badge"] for b in profile(admin, rep)["badges"]}
-
-
-def eventually(check, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def now_iso(minutes_ago: int = 0) -> str:

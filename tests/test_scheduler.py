@@ -11,9 +11,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import redis
 
+from game import keys
 from server.embedded_redis import EmbeddedRedis
-from tests.conftest import RunningServer, deal, launch_server, make_org, unique
+from tests.support.org import deal, make_org, unique
+from tests.support.server import RunningServer, launch_server
+from tests.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +28,21 @@ def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         running.stop()
 
 
-def eventually(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    return check()
+def heartbeat_after(server: RunningServer, moment_ms: int) -> int:
+    """Wait for the scheduler to finish a tick that started after ``moment_ms`` (epoch ms); return its time."""
+    with redis.Redis.from_url(server.redis_url) as client:
+
+        def beat() -> int:
+            raw = client.get(keys.SCHEDULER_HEARTBEAT)
+            return int(raw) if raw is not None and int(raw) > moment_ms else 0
+
+        return eventually(beat, what=f"a scheduler tick started after {moment_ms} ms")
+
+
+def marked_in_the_bottom_half(server: RunningServer, contest: str, epoch: int, rep: str) -> bool:
+    """Whether a scheduler tick has seen ``rep`` in the bottom half of the contest's board (its low-water mark)."""
+    with redis.Redis.from_url(server.redis_url) as client:
+        return bool(client.hexists(keys.ContestKeys(contest, epoch).low_water, rep))
 
 
 def iso(delta: timedelta) -> str:
@@ -131,12 +142,14 @@ def test_a_monthly_contest_starts_next_month_by_itself(fast: RunningServer) -> N
         expected = f"{series}-{this_month:%Y-%m}"
         created = eventually(lambda: (r := admin.get(f"/api/v1/contests/{expected}")).status_code == 200 and r.json())
         assert created, f"{expected} was not created"
+        seen_ms = int(time.time() * 1000)
         assert datetime.fromisoformat(created["starts_at"]) == this_month
         next_month = (this_month + timedelta(days=32)).replace(day=1)
         assert datetime.fromisoformat(created["ends_at"]) == next_month
         assert created["status"] == "live" and created["recurrence"] == "monthly"
         assert created["name"] == f"{this_month:%Y-%m} 月度销冠赛"
-        time.sleep(1.5)  # another tick creates nothing more
+        # Two whole ticks that started after the new contest was seen create nothing more.
+        heartbeat_after(fast, heartbeat_after(fast, seen_ms))
         assert len([c for c in admin.get("/api/v1/contests").json()["contests"] if c["id"].startswith(series)]) == 2
 
 
@@ -150,7 +163,11 @@ def test_comeback_from_the_bottom_half_to_the_top_three(fast: RunningServer) -> 
                 deal(rep, 10_000 * (i + 1), occurred_at=iso(-timedelta(hours=1))) for i, rep in enumerate(org.reps[:7])
             ],
         )
-        time.sleep(2.5)  # a scheduler tick sees the underdog in the bottom half
+        epoch = admin.get(f"/api/v1/contests/{org.contest}").json()["epoch"]
+        eventually(
+            lambda: marked_in_the_bottom_half(fast, org.contest, epoch, underdog),
+            what="a scheduler tick marking the underdog in the bottom half",
+        )
         ingest.post("/api/v1/events", json=deal(underdog, "500000", occurred_at=iso(-timedelta(minutes=1))))
         assert eventually(lambda: "comeback" in badges_of(admin, underdog))
         assert "comeback" not in badges_of(admin, org.reps[6])  # top all along: no comeback

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scripts.simulator import Simulator
-from tests.conftest import RunningServer, make_org, unique
+from tests.support.org import make_org, unique
+from tests.support.server import RunningServer
 
 RULES = [
     {"on": "deal.won", "points_per": 1000},

@@ -3,57 +3,19 @@ the server goes away and comes back."""
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from server.embedded_redis import EmbeddedRedis
-from tests.conftest import ARTIFACTS, RunningServer, deal, launch_server, make_org
+from tests.support.browser import screenshot, watch_page
+from tests.support.org import deal, make_org
+from tests.support.server import RunningServer, launch_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--js-flags=--expose-gc",
-    "--enable-precise-memory-info",
-]
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does it as root)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def watch_page(page: Page, server: RunningServer) -> tuple[list[str], list[str]]:
-    """Console errors and requests to any other host, collected for the assertions at the end."""
-    errors: list[str] = []
-    foreign: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    own = (server.base_url, server.ws_url.removesuffix("/ws"), "data:", "blob:")
-    page.on("request", lambda r: None if r.url.startswith(own) else foreign.append(r.url))
-    return errors, foreign
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
 
 
 def now() -> str:
@@ -92,8 +54,7 @@ def test_tv_board_moves_live_when_a_deal_is_posted(browser: Browser, server: Run
     expect(page.locator("#celebration")).to_be_visible(timeout=3000)
     expect(page.locator("#celebration-name")).to_contain_text("销售 1-2")
     expect(page.locator("#celebration-detail")).to_contain_text("¥990,000")
-    page.wait_for_timeout(800)  # let the rank animation settle for the screenshot
-    screenshot(page, f"tv-{locale}.png")
+    screenshot(page, f"tv-{locale}.png")  # once the rank animation has finished (screenshot settles)
     assert elapsed < 1.5, f"the new rank took {elapsed:.2f}s to show"
     assert page.evaluate("document.documentElement.lang") == locale
     assert not errors, errors
@@ -138,7 +99,6 @@ def test_every_kind_of_slide_renders(browser: Browser, server: RunningServer) ->
         page.evaluate(f"arenaTv.show({index})")
         expect(page.locator(selector).first).to_be_visible()
         expect(page.locator(selector).first).to_contain_text(text)
-        page.wait_for_timeout(700)
         screenshot(page, f"tv-slide-{index}.png")
     page.evaluate("arenaTv.show(3)")
     expect(page.locator("#thermo-percent")).to_have_text("63%")  # 60 + 120 + ... + 360 = 1,260 of 2,000
@@ -151,7 +111,6 @@ def test_every_kind_of_slide_renders(browser: Browser, server: RunningServer) ->
     expect(page.locator("#board .row")).to_have_count(6)
     row_height = page.locator("#board .row").first.bounding_box()["height"]  # type: ignore[index]
     assert row_height > 120, "rows scale with the screen: readable from 5 m on a 4K TV"
-    page.wait_for_timeout(600)
     screenshot(page, "tv-4k-en.png")
     big.close()
 

@@ -1,12 +1,18 @@
 """A client's outbox stays bounded however slow the client: boards latest-wins, notices byte-bounded,
 and a client that cannot keep up is closed with 4008 so it reconnects for a fresh snapshot. While the hub
-flushes a tick, what one viewer is offered leaves in one write."""
+flushes a tick, what one viewer is offered leaves in one write.
+
+The send timeout is tested on simulated time (``tests/support/virtual_time.py``): it fires at exactly its
+deadline and not a nanosecond before, with no waiting and no tolerance for a slow machine."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from server.viewer import CLOSE_TOO_SLOW, Viewer, WriteBatch
+from tests.support.virtual_time import run_virtual
 
 
 class BackedUpLink:
@@ -16,6 +22,7 @@ class BackedUpLink:
         self.writes: list[bytes] = []
         self.backed_up = False
         self.closed: tuple[int, str] | None = None
+        self.closed_at: float | None = None  # the event loop's time of the close
 
     @property
     def ready(self) -> bool:
@@ -27,6 +34,7 @@ class BackedUpLink:
 
     def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
+        self.closed_at = asyncio.get_running_loop().time()
 
 
 def test_board_frames_are_latest_wins_and_a_pending_diff_becomes_a_snapshot() -> None:
@@ -86,13 +94,15 @@ def test_a_client_backed_up_past_the_send_timeout_is_closed() -> None:
         link = BackedUpLink()
         viewer = Viewer(link, binary=True, public=False, send_timeout=0.1)
         link.backed_up = True
+        offered = asyncio.get_running_loop().time()
         viewer.offer_frame("b", b"frame")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1 - 1e-6)  # simulated time: a microsecond before the deadline
         assert link.closed is None
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # simulated: well past it
         assert link.closed is not None and link.closed[0] == CLOSE_TOO_SLOW
+        assert link.closed_at is not None and link.closed_at - offered == pytest.approx(0.1, abs=1e-9)
 
-    asyncio.run(scenario())
+    run_virtual(scenario())
 
 
 def test_a_client_that_catches_up_in_time_stays() -> None:
@@ -101,13 +111,13 @@ def test_a_client_that_catches_up_in_time_stays() -> None:
         viewer = Viewer(link, binary=True, public=False, send_timeout=0.1)
         link.backed_up = True
         viewer.offer_frame("b", b"frame")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1 - 1e-6)  # simulated time: caught up a microsecond before the deadline
         link.backed_up = False
         viewer.drain()
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(60.0)  # simulated: long past the deadline, nothing closes it
         assert link.closed is None and link.writes == [b"frame"]
 
-    asyncio.run(scenario())
+    run_virtual(scenario())
 
 
 def test_a_flush_leaves_in_one_write_per_viewer_in_the_order_offered() -> None:

@@ -20,13 +20,15 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+from game import keys
 from server.api_events import ingest
 from server.app import Arena
 from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
 from server.viewer import Viewer
-from tests.conftest import ADMIN_KEY, RunningServer, launch_server
-from tests.test_websocket import next_op
+from tests.support.server import ADMIN_KEY, RunningServer, launch_server
+from tests.support.waiting import NeverHappened, eventually_async
+from tests.support.websocket import next_op
 
 
 def test_handshakes_this_server_does_not_serve_are_refused_with_http(server: RunningServer) -> None:
@@ -158,11 +160,43 @@ def frames_in(data: bytes) -> list[dict[str, Any]]:
     return messages
 
 
+def spy_on_what_the_hub_hears(arena: Arena) -> list[dict[str, Any]]:
+    """Every pub/sub message the hub handles, in order (install before ``hub.start()``)."""
+    heard: list[dict[str, Any]] = []
+    hear = arena.hub._hear
+
+    def spy(message: dict[str, Any]) -> None:
+        heard.append(message)
+        hear(message)
+
+    arena.hub._hear = spy  # type: ignore[method-assign]
+    return heard
+
+
+async def hub_has_heard_the_configuration_so_far(arena: Arena, heard: list[dict[str, Any]]) -> None:
+    """Publish a marker on the configuration channel after the changes so far and wait until the hub has
+    handled it: pub/sub delivers in order, so it has handled every earlier change too. A marker published
+    before the hub's listener subscribed is never heard: after a second, publish a new one and wait for
+    that (only the latest counts, so nothing published before it is still on its way)."""
+    for attempt in range(10):
+        marker = f"test-marker:{attempt}".encode()
+        await arena.redis.publish(keys.CONFIG_CHANNEL, marker)
+
+        async def marker_heard(marker: bytes = marker) -> bool:
+            return any(m["channel"] == keys.CONFIG_CHANNEL.encode() and m["data"] == marker for m in heard)
+
+        with contextlib.suppress(NeverHappened):
+            await eventually_async(marker_heard, timeout=1.0, what="the hub hears the marker")
+            return
+    raise NeverHappened("the hub never heard the configuration channel")
+
+
 def test_a_tick_reaches_each_screen_in_one_write(redis_server: EmbeddedRedis) -> None:
     """The board update and the celebration of the same deal leave in one write to each screen."""
 
     async def scenario() -> None:
         arena = Arena(Settings(secret_key="one-write", tick_ms=100), redis_server.url)
+        heard = spy_on_what_the_hub_hears(arena)
         await arena.hub.start()
         try:
             await arena.registry.put_team({"id": "ow-east", "name": "华东战队", "color": ""}, "test")
@@ -179,6 +213,9 @@ def test_a_tick_reaches_each_screen_in_one_write(redis_server: EmbeddedRedis) ->
             }
             document = {"definition": definition, "state": "active", "version": 1, "epoch": 1, "history": []}
             await arena.registry.put_contest(document, "test", "contest.create")
+            # The hub hears configuration changes on pub/sub, later; one heard after the screens subscribed
+            # would send them all a snapshot (new names), racing the deal's diff. Hear them all first.
+            await hub_has_heard_the_configuration_so_far(arena, heard)
             links = [RecordingLink() for _ in range(3)]
             for link in links:
                 viewer = Viewer(link, binary=False, public=link is links[0], batch=arena.hub.batch)
@@ -191,13 +228,14 @@ def test_a_tick_reaches_each_screen_in_one_write(redis_server: EmbeddedRedis) ->
                 "amount": "30000",
                 "occurred_at": now.isoformat(),
             }
-            await asyncio.sleep(0.3)  # the configuration change reaches the hub (a snapshot for everyone)
             before = [len(link.writes) for link in links]
             assert (await ingest(arena, [deal]))["accepted"] == 1
-            async with asyncio.timeout(5):
-                while not all(len(link.writes) > n for link, n in zip(links, before, strict=True)):
-                    await asyncio.sleep(0.01)
-            await asyncio.sleep(0.3)  # anything else of that tick would have come by now
+
+            async def every_screen_got_a_write() -> bool:
+                return all(len(link.writes) > n for link, n in zip(links, before, strict=True))
+
+            await eventually_async(every_screen_got_a_write, timeout=5, what="the deal's tick on every screen")
+            # The first write after the deal holds both the diff and the celebration: one write per screen.
             for link, n in zip(links, before, strict=True):
                 tick = frames_in(link.writes[n])
                 assert [m["op"] for m in tick][:2] == ["diff", "celebrate"]
@@ -223,7 +261,10 @@ def test_a_client_that_stops_reading_is_told_to_reconnect(server: RunningServer)
             await next_op(ws, "hello")
             for _ in range(3000):  # 12 MB while the client reads nothing (its queue of one is full)
                 await ws.send(json.dumps({"op": "ping", "t": "x" * 4000}))
-            await asyncio.sleep(0.5)
+            # No pause needed: the server answers each ping as it reads it, and some 3 MB of pongs fill this
+            # client's small window, the buffers in between and the notice budget (64 KB): it closes then. The
+            # last send returns only once the socket buffers hold what the server has not read of the 12 MB,
+            # so it is long past that point: reading now finds what fitted, then the close.
             pongs = 0
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 async with asyncio.timeout(10):

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Org
+from tests.support.org import Org
 
 
 def create_connector(admin: httpx.Client, connector_type: str, config: dict[str, Any], name: str = "CRM") -> str:

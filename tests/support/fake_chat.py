@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.loopback_http import QuietHandler, serving
+from tests.support.loopback_http import QuietHandler, serving
 
 OK_ANSWERS: dict[str, tuple[str, str]] = {
     "wecom": ("application/json", '{"errcode": 0, "errmsg": "ok"}'),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.loopback_http import QuietHandler, serving
+from tests.support.loopback_http import QuietHandler, serving
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""Dates for tests that talk to a running server, laid out around the moment the test runs.
+
+The server judges events by its own clock: a contest scores what it receives while it is live (or within its
+grace period), and an event dated more than five minutes ahead is refused. A test that wrote fixed dates would
+pass only while those dates stayed inside a live contest, so every date a test sends is built here from one
+``now``: contests that started a month ago and end two months ahead, and deals on past local days inside them.
+Tests of pure logic that pass their own ``now`` to the engine keep the calendar they build themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the test server's default time zone (ARENA_TIMEZONE's default)
+LOOKBACK_DAYS = 30  # how far back a test's contest starts: room for a month of past days to write on
+LIVE_DAYS = 60  # how far ahead it ends, so it stays live for the whole run
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Past local days around one ``now``, all inside the window that ``starts`` and ``ends`` mark."""
+
+    now: datetime
+    zone: ZoneInfo = SHANGHAI
+
+    @classmethod
+    def from_clock(cls, zone: ZoneInfo = SHANGHAI) -> Calendar:
+        return cls(datetime.now(UTC), zone)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def day(self, days_ago: int) -> date:
+        """The local date ``days_ago`` days before today."""
+        return self.today - timedelta(days=days_ago)
+
+    def moment(self, days_ago: int = 1, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
+        """A local time on a day before today: in the past whatever the hour (``days_ago`` ≥ 1)."""
+        if not 1 <= days_ago <= LOOKBACK_DAYS:
+            raise ValueError(f"days_ago must lie within the contests' window: 1..{LOOKBACK_DAYS}")
+        return datetime.combine(self.day(days_ago), time(hour, minute, second), self.zone)
+
+    def at(self, days_ago: int = 1, hour: int = 10, minute: int = 0, second: int = 0) -> str:
+        """``moment`` as the ISO 8601 text an event's ``occurred_at`` carries (with its +08:00 offset)."""
+        return self.moment(days_ago, hour, minute, second).isoformat()
+
+    def date_text(self, days_ago: int) -> str:
+        """A bare local date, as CRMs and CSV files write a closing date."""
+        return self.day(days_ago).isoformat()
+
+    @property
+    def starts(self) -> str:
+        """Local midnight ``LOOKBACK_DAYS`` days ago: every day ``at`` gives lies after it."""
+        return datetime.combine(self.day(LOOKBACK_DAYS), time(0), self.zone).isoformat()
+
+    def ends(self, days: int = LIVE_DAYS) -> str:
+        """``days`` after now: live while the suite runs."""
+        return (self.now + timedelta(days=days)).isoformat()
+
+    def from_now(self, **delta: float) -> str:
+        """``now`` moved by a ``timedelta``'s arguments, for windows around the server's own clock."""
+        return (self.now + timedelta(**delta)).isoformat()
