@@ -21,7 +21,6 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 KINDS = ("individual", "team", "head_to_head", "race")
 SCORINGS = ("points", "percent_of_target")
 RECURRENCES = ("monthly", "weekly")
-STATES = ("draft", "active", "paused", "archived")
 DEFAULT_GRACE_HOURS = 72
 # Percent-of-target boards keep tenths of a percent so that 63.4 % and 63.9 % do not tie.
 PERCENT_SCALE = 1000

@@ -43,13 +43,6 @@ class Directory:
     def team_size(self, team_id: str) -> int:
         return self.team_sizes.get(team_id, 0)
 
-    def rep_for_alias(self, connector_id: str, crm_user: str) -> Rep | None:
-        """The rep a CRM user of one connector maps to (None: the event waits in "needs mapping")."""
-        for rep in self.reps.values():
-            if rep.aliases.get(connector_id) == crm_user:
-                return rep
-        return None
-
     def public_name(self, rep_id: str) -> str:
         """The name a public screen may show: initials for reps who opted out."""
         rep = self.reps.get(rep_id)

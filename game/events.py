@@ -14,17 +14,6 @@ from typing import Any
 
 from game.errors import Collector
 
-KNOWN_TYPES = frozenset(
-    {
-        "deal.won",
-        "deal.reversed",
-        "deal.updated",
-        "call.logged",
-        "meeting.held",
-        "customer.new",
-        "csat.recorded",
-    }
-)
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = Decimal("1e12")
 MAX_AMOUNT_PLACES = 4

@@ -29,7 +29,6 @@ from game.simulation import Boards, shown
 
 PRIZE_SAMPLES = 200  # resampled periods behind each prize chance
 MIN_PRIZE_CHANCE = 0.05  # a rep who wins a prize in at least 5 % of resampled periods "has a chance"
-DIVISION_NAME_LIMIT = 32
 
 # --- spread ---------------------------------------------------------------------------------------------
 

@@ -90,17 +90,7 @@ def parse_rule(raw: Any, errors: Collector) -> Rule | None:
     if not isinstance(new_only, bool):
         errors.add("new_customer_only", "must be true or false")
         new_only = False
-    unknown = set(raw) - {
-        "on",
-        "points",
-        "points_per",
-        "multipliers",
-        "cap_per_day",
-        "category",
-        "min_amount",
-        "new_customer_only",
-        "label",
-    }
+    unknown = set(raw) - RULE_FIELDS
     for name in sorted(unknown):
         errors.add(name, "is not a rule field")
     return Rule(

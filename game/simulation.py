@@ -143,23 +143,6 @@ class LogEvent:
             attrs=event.attrs,
         )
 
-    def to_event(self) -> Event:
-        return Event(
-            id=self.id,
-            type=self.type,
-            rep=self.rep,
-            occurred_at=self.occurred_at,
-            received_at=self.received_at,
-            source=self.source,
-            amount=self.amount,
-            currency=self.currency,
-            category=self.category,
-            customer=self.customer,
-            ref=self.ref,
-            team=self.team,
-            attrs=dict(self.attrs),
-        )
-
     def __repr__(self) -> str:
         return f"LogEvent({self.key!r}, {self.type!r}, rep={self.rep!r}, at={self.occurred_at.isoformat()})"
 

@@ -330,11 +330,6 @@ class Store:
         self.queue_members(pipe, contest_id, epoch, reps, teams, divisions, ring)
         await pipe.execute()
 
-    async def exact_totals(self, contest_id: str, epoch: int, board: str) -> dict[str, int]:
-        k = keys.ContestKeys(contest_id, epoch)
-        raw = await self.redis.hgetall(k.rep_totals if board == "reps" else k.team_totals)
-        return {_text(member): int(value) for member, value in raw.items()}
-
     async def read_ledger(
         self, contest_id: str, epoch: int, rep_id: str, *, cursor: str = "-", count: int = 100
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from server.integrations.csv_import import Row, RowError, decode_csv, parse_csv
+from server.http import decode_csv
+from server.integrations.csv_import import Row, RowError, parse_csv
 
 ATTEMPTS = 4
 

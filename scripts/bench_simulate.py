@@ -95,7 +95,7 @@ def read_from_redis(log: list[bytes], start: datetime, clock: Clock) -> list[Log
 
     from game import keys
     from server.embedded_redis import EmbeddedRedis
-    from server.insights import read_events
+    from server.services.insights import read_events
 
     async def write(url: str) -> None:
         redis = Redis.from_url(url)

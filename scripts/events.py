@@ -29,10 +29,10 @@ from game import keys
 from game.events import Event
 from game.store import Plan, Store
 from game.xp import decide_xp
-from server.api_events import plan
 from server.config import load_settings
-from server.registry import Registry
-from server.rescore import claim, drop_epoch, read_log, rescore
+from server.services.ingest import plan
+from server.services.registry import Registry
+from server.services.rescore import claim, drop_epoch, read_log, rescore
 
 BATCH = 500
 

@@ -12,11 +12,11 @@ import sys
 import uvicorn
 
 from server import gc_tuning
+from server.api.fast_ingest import IngestFastPath
 from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
-from server.fast_ingest import IngestFastPath
-from server.ws_connection import WebSocketService
+from server.live.connection import WebSocketService
 
 
 def main() -> int:
@@ -46,7 +46,7 @@ def main() -> int:
             host=settings.host,
             port=settings.port,
             log_level="warning",
-            ws=WebSocketService(app),  # /ws is served by server/ws_connection.py, not through ASGI
+            ws=WebSocketService(app),  # /ws is served by server/live/connection.py, not through ASGI
             ws_ping_interval=settings.ws_ping_seconds,
             proxy_headers=True,
             forwarded_allow_ips=settings.trusted_proxies,

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -163,13 +162,3 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def redis_url_or_embedded(url: str | None, **kwargs: object) -> Iterator[str]:
-    """Yield ``url`` when given, else the URL of a private redis-server that lives for the block."""
-    if url:
-        yield url
-        return
-    with EmbeddedRedis(**kwargs) as embedded:  # type: ignore[arg-type]
-        yield embedded.url

@@ -1,9 +1,11 @@
-"""HTTP plumbing shared by the API modules: bounded bodies, Decimal-safe JSON, clear JSON errors."""
+"""HTTP plumbing shared by the API and the pages: bounded bodies, Decimal-safe JSON, clear JSON errors, the
+principal a request may act as, and query parameters several handlers read."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,20 +13,14 @@ import msgpack
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from game.errors import ValidationError
-from server.auth import Principal, principal_for
+from game.contests import Contest
+from game.errors import Collector, ValidationError
+from game.events import parse_time
+from game.lift import Period
+from server.auth.principals import Principal, principal_for
+from server.errors import ApiError
 
 MAX_BODY_BYTES = 1 << 20
-
-
-class ApiError(Exception):
-    """An error answered as ``{"error": message, "errors": [...]}`` with an HTTP status."""
-
-    def __init__(self, status: int, message: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or []
 
 
 def error_response(status: int, message: str, errors: list[dict[str, str]] | None = None, **extra: Any) -> JSONResponse:
@@ -82,9 +78,6 @@ async def require(request: Request, check: Callable[[Principal], bool], what: st
     return principal
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.message, exc.errors)
@@ -105,3 +98,55 @@ def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+# --- parameters shared by the insights API and the lift page ---------------------------------------------
+
+
+def time_param(request: Request, name: str, errors: Collector) -> datetime | None:
+    raw = request.query_params.get(name)
+    return parse_time(raw, errors, name) if raw else None
+
+
+def baseline_period(request: Request) -> Period | None:
+    """``?baseline_from=&baseline_to=`` (both or neither)."""
+    errors = Collector()
+    start, end = time_param(request, "baseline_from", errors), time_param(request, "baseline_to", errors)
+    if (start is None) != (end is None) and not errors.errors:
+        errors.add("baseline_from" if start is None else "baseline_to", "give both baseline_from and baseline_to")
+    if start and end and end <= start:
+        errors.add("baseline_to", "must be after baseline_from")
+    if errors.errors:
+        raise ApiError(422, "invalid baseline", [e.as_dict() for e in errors.errors])
+    return Period(start, end) if start and end else None
+
+
+async def managed_contest(request: Request, principal: Principal) -> Contest:
+    """The contest in the path, if this principal may manage it (404 / 403 otherwise)."""
+    snapshot = await request.app.state.arena.registry.current()
+    contest = snapshot.contests.get(request.path_params["id"])
+    if contest is None:
+        raise ApiError(404, f"no contest {request.path_params['id']!r}")
+    if not principal.manages_contest(contest, snapshot.directory):
+        raise ApiError(403, f"contest {contest.id!r} has participants outside your teams")
+    return contest
+
+
+async def read_csv_upload(request: Request, limit: int = MAX_BODY_BYTES) -> str:
+    """A CSV sent as ``text/csv`` or as JSON ``{"csv": "..."}``; bytes are UTF-8 (a BOM is dropped) or GB18030,
+    what Excel writes on Chinese Windows."""
+    raw = await read_body(request, limit)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            return str(json.loads(raw).get("csv", ""))
+        except (ValueError, AttributeError):
+            raise ApiError(400, 'send text/csv, or JSON {"csv": "..."}') from None
+    return decode_csv(raw)
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (a BOM is dropped) or GB18030 — what Excel writes on Chinese Windows."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")

@@ -236,8 +236,8 @@ def test_the_next_recurring_period_moves_leagues_and_measures_improvement_again(
 
     from redis.asyncio import Redis
 
-    from server.api_insights import next_period_definition
-    from server.registry import Registry
+    from server.services.fairness import next_period_definition
+    from server.services.registry import Registry
 
     async def run() -> tuple[dict[str, Any], list[str]]:
         redis = Redis.from_url(redis_server.url)

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server import i18n, rules_text
+from server.i18n import catalogs as i18n
+from server.i18n import rules_text
 from tests.support.server import RunningServer
 
 STATIC = Path(i18n.WEB_DIR) / "static"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from server.integrations.csv_import import decode_csv, parse_csv
+from server.http import decode_csv
+from server.integrations.csv_import import parse_csv
 from tests.support.calendar import Calendar
 from tests.support.org import make_org, unique
 from tests.support.server import INGEST_KEY, ROOT, RunningServer

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from server.keepalive import KeepaliveWheel
+from server.live.keepalive import KeepaliveWheel
 from tests.support.virtual_time import run_virtual
 
 EXACT = 1e-9

@@ -10,12 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from game import keys
-from server.api_events import ingest
-from server.app import Arena
+from server.arena import Arena
 from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
 from server.notifications.channels import build_channel
 from server.notifications.notifier import Notifier
+from server.services.ingest import ingest
 from tests.support.fake_chat import FakeChat, running_fake_chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
-from server import openapi
+from server.api import openapi
 from server.app import create_app
 from server.config import Settings
 from tests.support.org import deal, make_org
@@ -21,10 +21,21 @@ def app_routes() -> dict[str, set[str]]:
     """Path → methods of every API and hook route registered in a real app (HEAD comes with GET)."""
     app = create_app(Settings(secret_key="openapi-test"), "redis://127.0.0.1:1/0")
     found: dict[str, set[str]] = {}
-    for route in app.routes:
-        if isinstance(route, Route) and route.path.startswith(DOCUMENTED_PREFIXES):
-            found.setdefault(route.path, set()).update(m.lower() for m in route.methods or () if m != "HEAD")
+    for path, route in flattened(app.routes):
+        if path.startswith(DOCUMENTED_PREFIXES):
+            found.setdefault(path, set()).update(m.lower() for m in route.methods or () if m != "HEAD")
     return found
+
+
+def flattened(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, Route]]:
+    """Every route with its full path, through the mounts that group them by area."""
+    out: list[tuple[str, Route]] = []
+    for route in routes:
+        if isinstance(route, Mount):
+            out += flattened(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            out.append((prefix + route.path, route))
+    return out
 
 
 def documented(document: dict[str, Any]) -> dict[str, set[str]]:

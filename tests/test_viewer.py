@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from server.viewer import CLOSE_TOO_SLOW, Viewer, WriteBatch
+from server.live.viewer import CLOSE_TOO_SLOW, Viewer, WriteBatch
 from tests.support.virtual_time import run_virtual
 
 

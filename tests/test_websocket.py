@@ -335,7 +335,7 @@ def rep_session_cookie(server: RunningServer, rep: str) -> str:
     from itsdangerous import TimestampSigner
 
     from game import keys
-    from server.security import hash_password
+    from server.auth.secrets import hash_password
 
     user = {"username": f"u-{rep}", "role": "rep", "rep": rep, "password": hash_password("x"), "sv": 0}
     with redis_sync.Redis.from_url(server.redis_url) as client:

@@ -21,11 +21,11 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 from game import keys
-from server.api_events import ingest
-from server.app import Arena
+from server.arena import Arena
 from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
-from server.viewer import Viewer
+from server.live.viewer import Viewer
+from server.services.ingest import ingest
 from tests.support.server import ADMIN_KEY, RunningServer, launch_server
 from tests.support.waiting import NeverHappened, eventually_async
 from tests.support.websocket import next_op

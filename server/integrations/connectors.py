@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from game.errors import Collector, required_name
+from server.auth.secrets import hash_password, verify_password
 from server.integrations.sealing import seal, unseal
-from server.security import hash_password, verify_password
 
 TYPES = ("hubspot", "salesforce", "pipedrive", "zoho", "generic")
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")

@@ -54,14 +54,6 @@ class CsvImport:
     errors: list[RowError] = field(default_factory=list)
 
 
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (a BOM is dropped) or GB18030 — what Excel writes on Chinese Windows."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def _header(names: list[str]) -> tuple[list[str], list[RowError]]:
     columns = []
     errors = []

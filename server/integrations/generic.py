@@ -19,11 +19,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.api_events import MAX_BATCH
 from server.http import ApiError
 from server.integrations.connectors import Connector
 from server.integrations.deals import Routed
 from server.integrations.pipeline import deliver
+from server.services.ingest import MAX_BATCH
 
 log = logging.getLogger("arena.integrations.generic")
 SIGNATURE_WINDOW_SECONDS = 300

@@ -26,9 +26,9 @@ from starlette.responses import JSONResponse, Response
 from server.http import ApiError
 from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
-from server.integrations.http_client import CrmApiError, CrmClient
 from server.integrations.pipeline import deliver
 from server.integrations.store import IntegrationStore
+from server.outbound import OutboundClient, OutboundError
 
 log = logging.getLogger("arena.integrations.hubspot")
 SIGNATURE_WINDOW_MS = 5 * 60 * 1000
@@ -124,7 +124,7 @@ def observation_from_deal(deal: dict[str, Any], won_stages: frozenset[str], zone
     )
 
 
-async def fetch_deal(client: CrmClient, api_base: str, token: str, deal_id: str) -> dict[str, Any] | None:
+async def fetch_deal(client: OutboundClient, api_base: str, token: str, deal_id: str) -> dict[str, Any] | None:
     url = f"{api_base}/crm/v3/objects/deals/{deal_id}?properties={','.join(DEAL_PROPERTIES)}"
     return await client.get_json(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
@@ -167,7 +167,7 @@ async def _process(arena: Any, connector: Connector, by_deal: dict[str, list[Dea
     token = connector.secret("access_token", arena.settings.secret_key)
     won_stages, zone = connector.won_stages(), arena.settings.zone
 
-    async with CrmClient() as client:
+    async with OutboundClient() as client:
 
         async def observe(deal_id: str, items: list[DealNotification]) -> Observation | None:
             latest = max(items, key=lambda item: item.occurred_at_ms or 0)
@@ -175,7 +175,7 @@ async def _process(arena: Any, connector: Connector, by_deal: dict[str, list[Dea
                 return Observation(deal_id=deal_id, won=False)
             try:
                 deal = await fetch_deal(client, api_base, token, deal_id)
-            except CrmApiError as exc:
+            except OutboundError as exc:
                 log.warning("hubspot %s: deal %s not fetched: %s", connector.id, deal_id, exc)
                 return None
             if deal is None:  # gone: deleted since the event was sent

@@ -15,10 +15,10 @@ from typing import Any
 
 from game.errors import ValidationError
 from game.events import parse_event
-from server.api_events import MAX_BATCH, ingest
 from server.integrations.connectors import Connector
 from server.integrations.deals import Routed
 from server.integrations.store import IntegrationStore
+from server.services.ingest import MAX_BATCH, ingest
 
 log = logging.getLogger("arena.integrations")
 MAX_OWNER_LENGTH = 128

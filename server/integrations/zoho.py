@@ -25,9 +25,9 @@ from server.http import ApiError
 from server.integrations import zoho_oauth
 from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
-from server.integrations.http_client import CrmApiError, CrmClient
 from server.integrations.pipeline import deliver
 from server.integrations.store import IntegrationStore
+from server.outbound import OutboundClient, OutboundError
 
 log = logging.getLogger("arena.integrations.zoho")
 MAX_IDS = 100
@@ -92,14 +92,14 @@ async def handle(arena: Any, connector: Connector, request: Request, body: bytes
     api_base = connector.settings.get("api_base", "https://www.zohoapis.com")
     won_stages, zone = connector.won_stages(), arena.settings.zone
 
-    async with CrmClient() as client:
+    async with OutboundClient() as client:
 
         async def fetch(deal_id: str) -> Any:
             url = f"{api_base}/crm/v2/Deals/{deal_id}"
             token = await zoho_oauth.access_token(arena.redis, connector, client, secret_key)
             try:
                 return await client.get_json(url, headers={"Authorization": f"Zoho-oauthtoken {token}"})
-            except CrmApiError as exc:
+            except OutboundError as exc:
                 if exc.status != 401 or not zoho_oauth.refreshes(connector):
                     raise
             # Zoho says the token is invalid (expired early, or revoked): buy a new one, once.
@@ -111,7 +111,7 @@ async def handle(arena: Any, connector: Connector, request: Request, body: bytes
                 return Observation(deal_id=deal_id, won=False)
             try:
                 found = await fetch(deal_id)
-            except CrmApiError as exc:
+            except OutboundError as exc:
                 log.warning("zoho %s: deal %s not fetched: %s", connector.id, deal_id, exc)
                 return None
             records = found.get("data") if isinstance(found, dict) else None

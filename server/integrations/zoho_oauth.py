@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 
 from game import keys
 from server.integrations.connectors import Connector
-from server.integrations.http_client import CrmApiError, CrmClient
 from server.integrations.sealing import SealError, seal, unseal
+from server.outbound import OutboundClient, OutboundError
 
 log = logging.getLogger("arena.integrations.zoho")
 EARLY_SECONDS = 300  # a token is renewed this long before Zoho's expiry
@@ -32,7 +32,7 @@ def refreshes(connector: Connector) -> bool:
 
 
 async def access_token(
-    redis: Redis, connector: Connector, client: CrmClient, secret_key: str, *, stale: str | None = None
+    redis: Redis, connector: Connector, client: OutboundClient, secret_key: str, *, stale: str | None = None
 ) -> str:
     """The token to send. ``stale``: the one the CRM just refused, so a fresh one is needed."""
     if not refreshes(connector):
@@ -69,10 +69,10 @@ async def _wait_for_other(redis: Redis, key: str, connector: Connector, secret_k
         cached = await _cached(redis, key, connector, secret_key)
         if cached is not None and cached != stale:
             return cached
-    raise CrmApiError("Zoho token refresh by another process did not finish in time")
+    raise OutboundError("Zoho token refresh by another process did not finish in time")
 
 
-async def _refresh(redis: Redis, key: str, connector: Connector, client: CrmClient, secret_key: str) -> str:
+async def _refresh(redis: Redis, key: str, connector: Connector, client: OutboundClient, secret_key: str) -> str:
     accounts_url = connector.settings.get("accounts_url", "https://accounts.zoho.com")
     answer = await client.post_form(
         f"{accounts_url}/oauth/v2/token",
@@ -87,7 +87,7 @@ async def _refresh(redis: Redis, key: str, connector: Connector, client: CrmClie
     if not isinstance(token, str) or not token:
         reason = answer.get("error", "no access_token") if isinstance(answer, dict) else "no answer"
         log.warning("zoho %s: token refresh refused: %s", connector.id, reason)
-        raise CrmApiError(f"Zoho refused the token refresh: {reason}")
+        raise OutboundError(f"Zoho refused the token refresh: {reason}")
     try:
         lifetime = int(answer.get("expires_in", 3600))
     except (TypeError, ValueError):

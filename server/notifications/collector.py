@@ -30,7 +30,7 @@ from game.contests import Contest
 from server.notifications import digest
 from server.notifications.channels import Channel
 from server.notifications.store import NotifyStore, Plan
-from server.registry import Registry, Snapshot
+from server.services.registry import Registry, Snapshot
 
 log = logging.getLogger("arena.notify")
 MAX_AGE = timedelta(days=3)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.i18n import format_money, format_number
+from server.i18n.catalogs import format_money, format_number
 
 MAX_SUMMARY_LINES = 15
 PRODUCT = {"zh-CN": "销售竞技场", "en": "Sales Arena"}

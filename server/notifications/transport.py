@@ -1,14 +1,11 @@
-"""One message to one chat webhook: the CRM helper's timeouts and quick retries, and each platform's verdict.
-
-``CrmClient`` (server/integrations/http_client.py) bounds every try and the whole call, retries network
-errors, 429 and 5xx with jittered backoff (honouring ``Retry-After``) and follows no redirects; this adds a
-POST. A platform may also say no inside a 200 (WeCom and DingTalk ``errcode``, Feishu ``code``): that is a
-failure too. Failures that outlive the quick retries are retried later by the sender, with a longer backoff.
+"""One message to one chat webhook: the server's one outbound client (``server/outbound.py``: timeouts, quick
+retries of network errors, 429 and 5xx, no redirects) and each platform's verdict. A platform may also say
+no inside a 200 (WeCom and DingTalk ``errcode``, Feishu ``code``): that is a failure too. Failures that
+outlive the quick retries are retried later by the sender, with a longer backoff.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from contextvars import ContextVar
@@ -17,15 +14,16 @@ from typing import Any
 
 import httpx
 
-from server.integrations.http_client import RETRIED_STATUSES, CrmApiError, CrmClient
 from server.notifications.channels import Channel
 from server.notifications.formats import outgoing
 from server.notifications.messages import Message
+from server.outbound import OutboundClient, OutboundError
 
 # Platform codes that mean "too many messages": wait a while instead of counting a failed attempt.
 RATE_LIMITED_CODES = {"wecom": {45009}, "dingtalk": {130101, 130102}, "feishu": {11232}}
 RATE_LIMIT_PAUSE = 60.0  # seconds; DingTalk throttles a robot for 10 minutes after a burst, others for less
 
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _SENDING = ContextVar("sending_to_a_chat_webhook", default=False)
 
 
@@ -49,35 +47,6 @@ class SendResult:
     error: str = ""
     status: int | None = None
     retry_after: float | None = None  # set when the platform said "too many": pause the channel this long
-
-
-class WebhookClient(CrmClient):
-    async def post_json(self, url: str, body: bytes) -> httpx.Response:
-        """POST ``body``; the answer once it is not a retried status, or CrmApiError after the retries."""
-        problem = "no attempt made"
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        response: httpx.Response | None = None
-        async with self.limit:
-            for attempt in range(self.attempts):
-                left = self._left()
-                if left <= 0:
-                    break
-                response = None
-                try:
-                    response = await self.http.post(url, content=body, headers=headers, timeout=min(self.timeout, left))
-                except httpx.HTTPError as exc:
-                    problem = f"{type(exc).__name__}: {exc}"
-                else:
-                    if response.status_code not in RETRIED_STATUSES:
-                        return response
-                    problem = f"HTTP {response.status_code}"
-                if attempt + 1 < self.attempts:
-                    delay = self._delay(attempt, response)
-                    if delay >= self._left():
-                        break
-                    await asyncio.sleep(delay)
-        status = response.status_code if response is not None else None
-        raise CrmApiError(f"gave up after {self.attempts} tries ({problem})", status)
 
 
 def verdict(channel_type: str, response: httpx.Response) -> SendResult:
@@ -111,10 +80,10 @@ async def send(
     body = json.dumps(request.body, ensure_ascii=False).encode()
     hidden = _SENDING.set(True)
     try:
-        async with WebhookClient(timeout=timeout, attempts=attempts, backoff=0.25, budget=timeout * 2) as client:
+        async with OutboundClient(timeout=timeout, attempts=attempts, backoff=0.25, budget=timeout * 2) as client:
             try:
-                response = await client.post_json(request.url, body)
-            except CrmApiError as exc:
+                response = await client.request("POST", request.url, headers=JSON_HEADERS, content=body)
+            except OutboundError as exc:
                 retry_after = RATE_LIMIT_PAUSE if exc.status == 429 else None
                 return SendResult(False, str(exc), exc.status, retry_after)
     finally:

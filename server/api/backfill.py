@@ -1,0 +1,61 @@
+"""Historical deals from a CSV upload (the console's "backfill" and any script): ``POST /api/v1/events/import``.
+
+The same parsing as ``scripts/backfill_csv.py`` (``server/integrations/csv_import.py``) and the same
+idempotent ingest path as ``POST /api/v1/events``: a file uploaded twice, or once here and once with
+the script, counts every deal once. ``?dry_run=1`` checks every row and writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from server.http import ApiError, ArenaJSONResponse, read_csv_upload, require
+from server.integrations.csv_import import parse_csv
+from server.services.ingest import ingest
+
+MAX_UPLOAD_BYTES = 8 << 20
+BATCH = 500
+
+
+async def import_events(request: Request) -> ArenaJSONResponse:
+    await require(request, lambda p: p.role in ("admin", "manager", "ingest"), "import deals")
+    arena = request.app.state.arena
+    text = await read_csv_upload(request, MAX_UPLOAD_BYTES)
+    settings = arena.settings
+    parsed = parse_csv(text, timezone=settings.timezone, default_currency=settings.currency, now=datetime.now(UTC))
+    errors = [e.as_dict() for e in parsed.errors]
+    if not parsed.rows and not errors:
+        raise ApiError(422, "no rows: the first row names the columns (id, rep, amount, occurred_at, …)")
+    if request.query_params.get("dry_run") in ("1", "true"):
+        preview = [{"line": row.line, **row.event} for row in parsed.rows[:50]]
+        return ArenaJSONResponse(
+            {
+                "valid": len(parsed.rows),
+                "invalid": len({e["line"] for e in errors}),
+                "errors": errors[:500],
+                "preview": preview,
+            }
+        )
+    accepted = duplicates = 0
+    for start in range(0, len(parsed.rows), BATCH):
+        rows = parsed.rows[start : start + BATCH]
+        answer = await ingest(arena, [row.event for row in rows])
+        accepted += answer["accepted"]
+        duplicates += answer["duplicates"]
+        for item in answer["rejected"]:
+            line = rows[item["index"]].line
+            errors += [{"line": line, **e} for e in item.get("errors", [{"field": "", "message": item["error"]}])]
+    return ArenaJSONResponse(
+        {
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "errors": errors[:500],
+            "invalid": len({e["line"] for e in errors}),
+        }
+    )
+
+
+routes = [Route("/events/import", import_events, methods=["POST"])]

@@ -1,0 +1,177 @@
+"""Head-to-head challenges between reps: one challenges, the other accepts or declines.
+
+On accept the challenge becomes an ordinary ``head_to_head`` contest, stored through the same code path as
+``POST /api/v1/contests`` (``store_new_contest``), so its rules are frozen, audited and ranked like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.exceptions import WatchError
+from starlette.requests import Request
+from starlette.routing import Route
+
+from game import keys
+from server.auth.principals import Principal
+from server.http import ApiError, ArenaJSONResponse, read_document, require
+from server.services.contests import store_new_contest
+
+METRICS: dict[str, list[dict[str, Any]]] = {
+    "revenue": [{"on": "deal.won", "points_per": 1000}],
+    "deals": [{"on": "deal.won", "points": 1}],
+    "new_customers": [{"on": "deal.won", "points": 1, "new_customer_only": True}],
+    "calls": [{"on": "call.logged", "points": 1, "cap_per_day": 40}],
+}
+MAX_DAYS = 31
+MAX_OPEN_PER_REP = 10
+PENDING_HOURS = 72
+
+
+def _is_rep(principal: Principal) -> bool:
+    return principal.role == "rep" and principal.rep_id is not None
+
+
+async def _all(redis: Any) -> dict[str, dict[str, Any]]:
+    raw = await redis.hgetall(keys.CHALLENGES)
+    return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
+
+
+def _with_status(challenge: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Pending challenges nobody answered within three days have expired."""
+    if challenge["status"] == "pending" and datetime.fromisoformat(challenge["expires_at"]) <= now:
+        return {**challenge, "status": "expired"}
+    return challenge
+
+
+def _named(challenge: dict[str, Any], directory: Any) -> dict[str, Any]:
+    names = {
+        side: (rep.name if (rep := directory.reps.get(challenge[side])) else challenge[side])
+        for side in ("challenger", "opponent")
+    }
+    return {**challenge, "challenger_name": names["challenger"], "opponent_name": names["opponent"]}
+
+
+async def create_challenge(request: Request) -> ArenaJSONResponse:
+    principal = await require(request, _is_rep, "challenge colleagues (reps only)")
+    body = await read_document(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "a challenge must be a JSON object")
+    arena = request.app.state.arena
+    directory = (await arena.registry.current()).directory
+    opponent, days, metric = body.get("opponent"), body.get("days", 7), body.get("metric", "revenue")
+    errors = []
+    rival = directory.reps.get(opponent) if isinstance(opponent, str) else None
+    if rival is None or not rival.active or opponent == principal.rep_id:
+        errors.append({"field": "opponent", "message": "an active colleague's rep id"})
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        errors.append({"field": "days", "message": f"1 to {MAX_DAYS} days"})
+    if metric not in METRICS:
+        errors.append({"field": "metric", "message": f"one of {', '.join(METRICS)}"})
+    if errors:
+        raise ApiError(422, "invalid challenge", errors)
+    now = datetime.now(UTC)
+    mine = [
+        c
+        for c in (await _all(arena.redis)).values()
+        if principal.rep_id in (c["challenger"], c["opponent"]) and _with_status(c, now)["status"] == "pending"
+    ]
+    if len(mine) >= MAX_OPEN_PER_REP:
+        raise ApiError(429, f"at most {MAX_OPEN_PER_REP} open challenges at a time")
+    challenge = {
+        "id": secrets.token_hex(5),
+        "challenger": principal.rep_id,
+        "opponent": opponent,
+        "days": days,
+        "metric": metric,
+        "status": "pending",
+        "created_at": now.isoformat(),
+        "expires_at": (now + timedelta(hours=PENDING_HOURS)).isoformat(),
+        "contest": None,
+    }
+    await arena.redis.hset(keys.CHALLENGES, challenge["id"], json.dumps(challenge))
+    return ArenaJSONResponse(_named(challenge, directory), status_code=201)
+
+
+async def list_challenges(request: Request) -> ArenaJSONResponse:
+    """A rep's own challenges; managers see those of their teams' reps."""
+    principal = await require(request, lambda p: _is_rep(p) or p.can_manage, "list challenges")
+    arena = request.app.state.arena
+    directory = (await arena.registry.current()).directory
+    now = datetime.now(UTC)
+
+    def visible(c: dict[str, Any]) -> bool:
+        if _is_rep(principal):
+            return principal.rep_id in (c["challenger"], c["opponent"])
+        sides = [directory.reps.get(c[side]) for side in ("challenger", "opponent")]
+        return any(principal.manages_team(rep.team) for rep in sides if rep is not None)
+
+    items = [_named(_with_status(c, now), directory) for c in (await _all(arena.redis)).values() if visible(c)]
+    items.sort(key=lambda c: c["created_at"], reverse=True)
+    return ArenaJSONResponse({"challenges": items[:50]})
+
+
+async def answer_challenge(request: Request) -> ArenaJSONResponse:
+    """``accept`` or ``decline`` (the opponent), ``cancel`` (the challenger), while it is pending."""
+    principal = await require(request, _is_rep, "answer challenges (reps only)")
+    arena = request.app.state.arena
+    challenge_id, action = request.path_params["id"], request.path_params["action"]
+    if action not in ("accept", "decline", "cancel"):
+        raise ApiError(404, f"unknown action {action!r}: accept, decline or cancel")
+    async with arena.redis.pipeline(transaction=True) as pipe:
+        try:
+            await pipe.watch(keys.CHALLENGES)
+            raw = await pipe.hget(keys.CHALLENGES, challenge_id)
+            if raw is None:
+                raise ApiError(404, f"no challenge {challenge_id!r}")
+            challenge = _with_status(json.loads(raw), datetime.now(UTC))
+            who = "challenger" if action == "cancel" else "opponent"
+            if challenge[who] != principal.rep_id:
+                raise ApiError(403, f"only the {who} may {action} this challenge")
+            if challenge["status"] != "pending":
+                raise ApiError(409, f"this challenge is {challenge['status']}")
+            challenge["status"] = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}[action]
+            challenge["answered_at"] = datetime.now(UTC).isoformat()
+            pipe.multi()
+            pipe.hset(keys.CHALLENGES, challenge_id, json.dumps(challenge))
+            await pipe.execute()
+        except WatchError:
+            raise ApiError(409, "the challenge changed meanwhile: reload") from None
+    directory = (await arena.registry.current()).directory
+    if action == "accept":
+        challenge["contest"] = await _start_contest(arena, challenge, directory, principal)
+        await arena.redis.hset(keys.CHALLENGES, challenge_id, json.dumps(challenge))
+    return ArenaJSONResponse(_named(challenge, directory))
+
+
+async def _start_contest(arena: Any, challenge: dict[str, Any], directory: Any, principal: Principal) -> str:
+    zone = arena.settings.zone
+    start = datetime.now(zone).replace(microsecond=0)
+    end = datetime.combine(start.date() + timedelta(days=challenge["days"]), datetime.min.time(), tzinfo=zone)
+    sides = (challenge["challenger"], challenge["opponent"])
+    names = [rep.name if (rep := directory.reps.get(side)) else side for side in sides]
+    definition = {
+        "id": f"h2h-{challenge['id']}",
+        "name": f"{names[0]} ⚔ {names[1]}",
+        "kind": "head_to_head",
+        "sides": [challenge["challenger"], challenge["opponent"]],
+        "starts_at": start.isoformat(),
+        "ends_at": end.isoformat(),
+        "rules": METRICS[challenge["metric"]],
+        "challenge": challenge["id"],
+        "metric": challenge["metric"],
+    }
+    # The server, on the reps' behalf: the definition above is ours, so it needs no manager's scope.
+    acting = Principal(role="admin", name=f"{principal.name} (challenge {challenge['id']})")
+    contest = await store_new_contest(arena, definition, acting)
+    return contest.id
+
+
+routes = [
+    Route("/challenges", create_challenge, methods=["POST"]),
+    Route("/challenges", list_challenges, methods=["GET"]),
+    Route("/challenges/{id}/{action}", answer_challenge, methods=["POST"]),
+]

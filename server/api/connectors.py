@@ -1,0 +1,122 @@
+"""CRM connectors: ``/api/v1/connectors`` to manage them (admin), ``POST /hooks/<type>/<id>`` for the CRMs.
+
+A hook answers 401 for a bad signature or credentials (nothing is processed, the attempt is logged), 403
+for the wrong Salesforce org or action, 400 for a malformed body, 404 for an unknown connector, and 503
+when a CRM API or the needs-mapping list makes it impossible to finish now, so the CRM redelivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from game.errors import ValidationError
+from server.http import ApiError, read_body, read_document, require, validation_error
+from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
+from server.integrations.connectors import Connector, build_connector
+from server.integrations.sealing import SealError
+from server.integrations.store import HoldFull, IntegrationStore
+
+log = logging.getLogger("arena.integrations")
+
+Handler = Callable[[Any, Connector, Request, bytes, int], Awaitable[Response]]
+HANDLERS: dict[str, Handler] = {
+    "hubspot": hubspot.handle,
+    "salesforce": salesforce.handle,
+    "pipedrive": pipedrive.handle,
+    "zoho": zoho.handle,
+    "generic": generic.handle,
+}
+
+
+def _admin(principal: Any) -> bool:
+    return principal.role == "admin"
+
+
+async def _connector(request: Request) -> Connector:
+    connector = await IntegrationStore(request.app.state.arena.redis).connector(request.path_params["id"])
+    if connector is None:
+        raise ApiError(404, f"no connector {request.path_params['id']!r}")
+    return connector
+
+
+async def create_connector(request: Request) -> JSONResponse:
+    await require(request, _admin, "manage connectors")
+    arena = request.app.state.arena
+    body = await read_document(request)
+    try:
+        connector = build_connector(
+            body, secret_key=arena.settings.secret_key, created_at=datetime.now(UTC).isoformat()
+        )
+    except ValidationError as exc:
+        raise validation_error(exc, "invalid connector") from None
+    await IntegrationStore(arena.redis).save_connector(connector)
+    log.info("connector %s (%s) created", connector.id, connector.type)
+    return JSONResponse({"id": connector.id, "url": connector.url(arena.settings.base_url)}, status_code=201)
+
+
+async def list_connectors(request: Request) -> JSONResponse:
+    await require(request, _admin, "list connectors")
+    arena = request.app.state.arena
+    connectors = await IntegrationStore(arena.redis).connectors()
+    return JSONResponse({"connectors": [c.public(arena.settings.base_url) for c in connectors]})
+
+
+async def get_connector(request: Request) -> JSONResponse:
+    await require(request, _admin, "read connectors")
+    return JSONResponse((await _connector(request)).public(request.app.state.arena.settings.base_url))
+
+
+async def delete_connector(request: Request) -> Response:
+    await require(request, _admin, "delete connectors")
+    connector = await _connector(request)
+    await IntegrationStore(request.app.state.arena.redis).delete_connector(connector.id)
+    log.info("connector %s (%s) deleted", connector.id, connector.type)
+    return Response(status_code=204)
+
+
+async def list_unmapped(request: Request) -> JSONResponse:
+    """The needs-mapping list: CRM users whose events wait for a rep with that alias."""
+    await require(request, _admin, "read connectors")
+    connector = await _connector(request)
+    owners = await IntegrationStore(request.app.state.arena.redis).unmapped(connector.id)
+    return JSONResponse({"connector": connector.id, "owners": owners})
+
+
+async def receive_hook(request: Request) -> Response:
+    arena = request.app.state.arena
+    now_ms = int(time.time() * 1000)
+    connector = await IntegrationStore(arena.redis).connector(request.path_params["id"])
+    if connector is None or connector.type != request.path_params["source"]:
+        raise ApiError(404, "no such hook")
+    body = await read_body(request)
+    try:
+        return await HANDLERS[connector.type](arena, connector, request, body, now_ms)
+    except HoldFull as exc:
+        log.error("%s", exc)
+        raise ApiError(503, str(exc)) from None
+    except SealError as exc:
+        log.error("connector %s: cannot read its secrets (%s); was ARENA_SECRET_KEY changed?", connector.id, exc)
+        raise ApiError(500, "connector secrets unreadable: re-create the connector") from None
+    except RedisError as exc:
+        log.error("connector %s: redis error: %s", connector.id, exc)
+        raise ApiError(503, "storage unavailable; redeliver later") from None
+
+
+routes = [
+    Route("/connectors", create_connector, methods=["POST"]),
+    Route("/connectors", list_connectors, methods=["GET"]),
+    Route("/connectors/{id}", get_connector, methods=["GET"]),
+    Route("/connectors/{id}", delete_connector, methods=["DELETE"]),
+    Route("/connectors/{id}/unmapped", list_unmapped, methods=["GET"]),
+]
+
+hook_routes = [Route("/hooks/{source}/{id}", receive_hook, methods=["POST"])]

@@ -1,0 +1,183 @@
+"""TV displays over HTTP: ``/api/v1/displays`` (create, list, change, rotate the token, revoke) and the badge
+wall. The display document itself is ``server.services.displays``; its token is stored only as a digest.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from game import keys
+from game.badges.awards import read_awards
+from server.auth.principals import Principal
+from server.auth.secrets import new_token, token_digest
+from server.http import ApiError, ArenaJSONResponse, read_document, require
+from server.services.boards import parse_board
+from server.services.displays import (
+    BADGE_WALL_ITEMS,
+    boards_of,
+    public_view,
+    validate_display,
+)
+
+
+async def _may_manage(request: Request, principal: Principal, slides: list[dict[str, Any]]) -> None:
+    """A manager's displays may show only contests they run (and the workspace-wide star board)."""
+    if principal.role == "admin":
+        return
+    snapshot = await request.app.state.arena.registry.current()
+    for slide in slides:
+        spec = parse_board(slide["board"]) if slide["board"] else None
+        if spec is None or spec.kind == "xp":
+            continue
+        contest = snapshot.contests.get(spec.contest_id)
+        if contest is None or not principal.manages_contest(contest, snapshot.directory):
+            raise ApiError(403, f"{slide['board']} is not a contest of your teams")
+
+
+async def _load(request: Request) -> dict[str, Any]:
+    raw = await request.app.state.arena.redis.hget(keys.DISPLAYS, request.path_params["id"])
+    if raw is None:
+        raise ApiError(404, f"no display {request.path_params['id']!r}")
+    return json.loads(raw)
+
+
+async def _save(request: Request, document: dict[str, Any], old_digest: str | None = None) -> None:
+    redis = request.app.state.arena.redis
+    pipe = redis.pipeline(transaction=True)
+    pipe.hset(keys.DISPLAYS, document["id"], json.dumps(document, ensure_ascii=False))
+    if old_digest and old_digest != document.get("token_digest"):
+        pipe.hdel(keys.DISPLAY_TOKENS, old_digest)
+    if document.get("token_digest"):
+        pipe.hset(keys.DISPLAY_TOKENS, document["token_digest"], document["id"])
+    await pipe.execute()
+
+
+async def create_display(request: Request) -> JSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "create displays")
+    fields = validate_display(await read_document(request))
+    await _may_manage(request, principal, fields["slides"])
+    arena = request.app.state.arena
+    token = new_token("tv")
+    now = datetime.now(UTC).isoformat()
+    document = {
+        "id": "d_" + secrets.token_hex(6),
+        "locale": None,
+        "sound": False,
+        "big_deal": None,
+        **fields,
+        "playlist": boards_of(fields["slides"]),
+        "token_digest": token_digest(token),
+        "created_by": principal.name,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await _save(request, document)
+    return ArenaJSONResponse(public_view(document, arena.settings.base_url, token), status_code=201)
+
+
+def _visible(principal: Principal, document: dict[str, Any]) -> bool:
+    return principal.role == "admin" or document.get("created_by") == principal.name
+
+
+async def list_displays(request: Request) -> JSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "list displays")
+    arena = request.app.state.arena
+    documents = [json.loads(raw) for raw in (await arena.redis.hgetall(keys.DISPLAYS)).values()]
+    shown = [public_view(d, arena.settings.base_url) for d in documents if _visible(principal, d)]
+    return ArenaJSONResponse({"displays": sorted(shown, key=lambda d: d.get("created_at") or "")})
+
+
+async def get_display(request: Request) -> JSONResponse:
+    principal = await require(request, lambda p: p.can_manage, "read displays")
+    document = await _load(request)
+    if not _visible(principal, document):
+        raise ApiError(403, "this display belongs to another manager")
+    return ArenaJSONResponse(public_view(document, request.app.state.arena.settings.base_url))
+
+
+async def change_display(request: Request) -> JSONResponse:
+    """Rename, new playlist, language, sound: the TV picks the change up by itself (it reloads)."""
+    principal = await require(request, lambda p: p.can_manage, "change displays")
+    document = await _load(request)
+    if not _visible(principal, document):
+        raise ApiError(403, "this display belongs to another manager")
+    fields = validate_display(await read_document(request), partial=True)
+    if "slides" in fields:
+        await _may_manage(request, principal, fields["slides"])
+        fields["playlist"] = boards_of(fields["slides"])
+    document.update(fields, updated_at=datetime.now(UTC).isoformat())
+    await _save(request, document)
+    return ArenaJSONResponse(public_view(document, request.app.state.arena.settings.base_url))
+
+
+async def rotate_token(request: Request) -> JSONResponse:
+    """A new token (and URL); the old one stops working at once."""
+    principal = await require(request, lambda p: p.can_manage, "rotate display tokens")
+    document = await _load(request)
+    if not _visible(principal, document):
+        raise ApiError(403, "this display belongs to another manager")
+    old = document.get("token_digest")
+    token = new_token("tv")
+    document.update(token_digest=token_digest(token), updated_at=datetime.now(UTC).isoformat())
+    await _save(request, document, old_digest=old)
+    return ArenaJSONResponse(public_view(document, request.app.state.arena.settings.base_url, token))
+
+
+async def revoke_display(request: Request) -> Response:
+    principal = await require(request, lambda p: p.can_manage, "revoke displays")
+    document = await _load(request)
+    if not _visible(principal, document):
+        raise ApiError(403, "this display belongs to another manager")
+    pipe = request.app.state.arena.redis.pipeline(transaction=True)
+    pipe.hdel(keys.DISPLAYS, document["id"])
+    if document.get("token_digest"):
+        pipe.hdel(keys.DISPLAY_TOKENS, document["token_digest"])
+    await pipe.execute()
+    return Response(status_code=204)
+
+
+async def badge_wall(request: Request) -> JSONResponse:
+    """The latest badges awarded across the workspace (public names for displays), newest first."""
+    principal = await require(request, lambda p: p.role != "ingest", "read the badge wall")
+    arena = request.app.state.arena
+    snapshot = await arena.registry.current()
+    reps = [r for r in snapshot.directory.reps.values() if r.active]
+    pipe = arena.redis.pipeline(transaction=False)
+    for rep in reps:
+        pipe.hgetall(keys.badges(rep.id))
+    held = await pipe.execute()
+    titles = {b.id: {"zh-CN": b.name_zh, "en": b.name_en} for b in snapshot.badges}
+    items: list[dict[str, Any]] = []
+    for rep, awards in zip(reps, held, strict=True):
+        for _, record in read_awards(awards):
+            items.append(
+                {
+                    "rep": rep.id,
+                    "name": snapshot.directory.public_name(rep.id) if principal.role == "display" else rep.name,
+                    "team": rep.team,
+                    "badge": record.get("badge"),
+                    "period": record.get("period"),
+                    "awarded_at": record.get("awarded_at", ""),
+                    "title": titles.get(record.get("badge", "")),
+                }
+            )
+    items.sort(key=lambda item: item["awarded_at"], reverse=True)
+    return ArenaJSONResponse({"badges": items[:BADGE_WALL_ITEMS]})
+
+
+routes = [
+    Route("/displays", create_display, methods=["POST"]),
+    Route("/displays", list_displays, methods=["GET"]),
+    Route("/displays/{id}", get_display, methods=["GET"]),
+    Route("/displays/{id}", change_display, methods=["PUT"]),
+    Route("/displays/{id}", revoke_display, methods=["DELETE"]),
+    Route("/displays/{id}/rotate", rotate_token, methods=["POST"]),
+    Route("/wall/badges", badge_wall, methods=["GET"]),
+]

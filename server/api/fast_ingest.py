@@ -1,0 +1,38 @@
+"""A short path for the busiest HTTP traffic: bearer-key ingestion.
+
+Ingestion needs neither cookie sessions nor CSRF checks (it never runs on a cookie), so a request that
+carries an ``Authorization`` header goes straight to the ingest handler instead of through the session
+and CSRF middleware and the router. Everything else is handed to the app unchanged. (Websockets never
+reach the ASGI app: ``server/live/connection.py`` serves them.)
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from server.api import events as api_events
+from server.http import ApiError, error_response
+
+
+class IngestFastPath:
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] == "/api/v1/events"
+            and any(name == b"authorization" for name, _ in scope["headers"])
+        ):
+            scope["app"] = self.app
+            request = Request(scope, receive)
+            try:
+                response = await api_events.post_events(request)
+            except ApiError as exc:
+                response = error_response(exc.status, exc.message, exc.errors)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,111 @@
+"""``GET /api/v1/reps/{id}/ledger?contest=``: every event that changed a rep's score, and why.
+
+Transparency is the point: the entries add up to the board score, a reversal is its own negative
+entry, and an event a daily cap swallowed shows as 0 with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from game.contests import Contest
+from server.http import ApiError, ArenaJSONResponse, require
+from server.i18n.catalogs import choose_locale
+
+MAX_PAGE = 500
+
+
+def event_id(event_key: str) -> str:
+    """``api:evt-1`` → ``evt-1``: the id as the source sent it."""
+    return event_key.split(":", 1)[1] if ":" in event_key else event_key
+
+
+NOTES = {
+    "en": {
+        "undo": "reversal of {deal}",
+        "reversed_before": "0: this deal was reversed before it arrived",
+        "rule": "rule {n}",
+        "capped": "{label}: {allowed} of {requested} (daily cap {cap} reached)",
+        "plus": "{label}: +{allowed}",
+    },
+    "zh-CN": {
+        "undo": "冲销 {deal}",
+        "reversed_before": "0：此单到达前已被冲销",
+        "rule": "规则 {n}",
+        "capped": "{label}：{requested} 分中得 {allowed} 分（已达每日上限 {cap}）",
+        "plus": "{label}：+{allowed}",
+    },
+}
+
+
+def describe(entry: dict[str, Any], contest: Contest, locale: str = "en") -> str:
+    """The note of a ledger entry, in plain words in the reader's language."""
+    text = NOTES["zh-CN" if locale.startswith("zh") else "en"]
+    if entry["note"] == "undo":
+        return text["undo"].format(deal=event_id(entry["deal"]))
+    if entry["note"] == "reversed_before":
+        return text["reversed_before"]
+    parts = []
+    for rule_index, allowed, _cap_field, requested, cap in entry.get("hits", []):
+        rule = contest.rules[rule_index] if rule_index < len(contest.rules) else None
+        label = text["rule"].format(n=rule_index + 1) + (f" ({rule.on})" if rule else "")
+        key = "capped" if allowed < requested else "plus"
+        parts.append(text[key].format(label=label, allowed=allowed, requested=requested, cap=cap))
+    return "; ".join(parts)
+
+
+def render(entry: dict[str, Any], contest: Contest, locale: str = "en") -> dict[str, Any]:
+    return {
+        "event": event_id(entry["event"]),
+        "type": entry["type"],
+        "occurred_at": datetime.fromtimestamp(entry["at"], UTC).astimezone(contest.zone).isoformat(),
+        "rule_version": entry["v"],
+        "points": entry["points"],
+        "note": describe(entry, contest, locale),
+    }
+
+
+async def ledger(request: Request) -> ArenaJSONResponse:
+    rep_id = request.path_params["id"]
+    await require(
+        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's ledger"
+    )
+    arena = request.app.state.arena
+    snapshot = await arena.registry.current()
+    contest_id = request.query_params.get("contest")
+    if not contest_id:
+        raise ApiError(422, "contest is required", [{"field": "contest", "message": "the contest id"}])
+    contest = snapshot.contests.get(contest_id)
+    if contest is None:
+        raise ApiError(404, f"no contest {contest_id!r}")
+    if rep_id not in snapshot.directory.reps:
+        raise ApiError(404, f"no rep {rep_id!r}")
+    limit_raw = request.query_params.get("limit", "100")
+    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= MAX_PAGE:
+        raise ApiError(422, "invalid limit", [{"field": "limit", "message": f"1 to {MAX_PAGE}"}])
+    cursor = request.query_params.get("cursor", "-")
+    if cursor != "-" and not all(part.isdigit() for part in cursor.split("-", 1)):
+        raise ApiError(422, "invalid cursor", [{"field": "cursor", "message": "use next_cursor of the last page"}])
+    entries, next_cursor = await arena.store.read_ledger(
+        contest.id, contest.epoch, rep_id, cursor=cursor, count=int(limit_raw)
+    )
+    locale = choose_locale(
+        request.query_params.get("lang"), request.headers.get("accept-language", ""), arena.settings.locale
+    )
+    total = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
+    return ArenaJSONResponse(
+        {
+            "rep": rep_id,
+            "contest": contest.id,
+            "total": total,
+            "entries": [render(e, contest, locale) for e in entries],
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+routes = [Route("/reps/{id}/ledger", ledger, methods=["GET"])]

@@ -1,0 +1,45 @@
+"""Every API route, mounted under ``/api/v1`` by area, and the CRM webhooks under ``/hooks``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount
+
+from server.api import (
+    backfill,
+    challenges,
+    connectors,
+    contests,
+    directory,
+    displays,
+    events,
+    insights,
+    ledger,
+    notifications,
+    openapi,
+    progress,
+    users,
+)
+
+PREFIX = "/api/v1"
+
+routes: list[BaseRoute] = [
+    Mount(
+        PREFIX,
+        routes=[
+            *events.routes,
+            *backfill.routes,
+            *insights.routes,
+            *contests.routes,
+            *directory.routes,
+            *ledger.routes,
+            *progress.routes,
+            *displays.routes,
+            *challenges.routes,
+            *users.routes,
+            *connectors.routes,
+            *notifications.routes,
+            *openapi.routes,
+        ],
+    ),
+    *connectors.hook_routes,
+]

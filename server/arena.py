@@ -1,0 +1,112 @@
+"""The process's shared parts, created once in the lifespan: Redis, the engine's store, the registry, the hub,
+the ingest writer and the workers. Handlers reach it as ``request.app.state.arena``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
+
+from game import keys
+from game.store import Store
+from server.auth.principals import store_api_key
+from server.auth.secrets import hash_password
+from server.config import Settings
+from server.live.hub import Hub
+from server.live.limits import ConnectionLimiter
+from server.services.ingest_writer import IngestWriter
+from server.services.registry import Registry
+from server.workers.badges import BadgeWorker
+from server.workers.scheduler import Scheduler
+
+log = logging.getLogger("arena")
+REDIS_CONNECTIONS = 64
+
+
+class Arena:
+    """Everything a request handler needs, created once per process in the lifespan."""
+
+    def __init__(self, settings: Settings, redis_url: str) -> None:
+        self.settings = settings
+        # A blocking pool: a burst of thousands of screens connecting waits for a connection, never fails.
+        pool = BlockingConnectionPool.from_url(
+            redis_url, max_connections=REDIS_CONNECTIONS, timeout=10, health_check_interval=30, socket_keepalive=True
+        )
+        self.redis = Redis(connection_pool=pool)
+        self.store = Store(self.redis)
+        self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
+        self.hub = Hub(
+            self.redis,
+            self.store,
+            self.registry,
+            tick_ms=settings.tick_ms,
+            board_rows=settings.board_rows,
+            zone=settings.zone,
+        )
+        self.background: set[asyncio.Task[None]] = set()
+        self.bootstrapped = False  # the keys and admin user from the environment are in place
+        self.ingest_writer = IngestWriter(self.store)
+        self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
+        self.scheduler = Scheduler(self, interval=settings.scheduler_seconds)
+        self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
+
+    async def bootstrap(self) -> None:
+        """Apply the identities named in the environment: the admin user and the admin/ingest keys."""
+        if self.settings.admin_password:
+            user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
+            await self.redis.hset(keys.USERS, "admin", json.dumps(user))
+        if self.settings.admin_key:
+            await store_api_key(self.redis, self.settings.admin_key, "admin", "ARENA_ADMIN_KEY")
+        if self.settings.ingest_key:
+            await store_api_key(self.redis, self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY")
+
+    async def bootstrap_when_ready(self) -> None:
+        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""
+        while True:
+            try:
+                await self.bootstrap()
+                self.bootstrapped = True
+                return
+            except (RedisError, OSError) as exc:
+                log.warning("redis not reachable yet (%s); retrying", exc)
+                await asyncio.sleep(1)
+
+    async def sync_rosters(
+        self, reps: Iterable[str] | None = None, teams: Iterable[str] | None = None, contest: str | None = None
+    ) -> None:
+        """Put participants of running and upcoming contests on their boards (zero points), in one round
+        trip: only the given reps or teams, or everyone of one contest, or everyone everywhere."""
+        snapshot = await self.registry.current()
+        now = datetime.now(UTC)
+        directory = snapshot.directory
+        rep_filter = set(reps) if reps is not None else None
+        team_filter = set(teams) if teams is not None else None
+        pipe = self.redis.pipeline(transaction=False)
+        for candidate in snapshot.contests.values():
+            if candidate.status_at(now) in ("ended", "archived") or (contest and candidate.id != contest):
+                continue
+            members = [
+                r.id
+                for r in directory.reps.values()
+                if r.active and candidate.includes(r.id, r.team) and (rep_filter is None or r.id in rep_filter)
+            ]
+            squads = [
+                t
+                for t in directory.teams
+                if (candidate.teams is None or t in candidate.teams) and (team_filter is None or t in team_filter)
+            ]
+            if candidate.kind == "head_to_head" and candidate.side_type == "team":
+                squads = [t for t in squads if t in candidate.sides]
+            if rep_filter is not None and team_filter is None:
+                squads = []
+            if team_filter is not None and rep_filter is None:
+                members = []
+            divisions = {rep: d for rep in members if (d := candidate.division_of(rep))}
+            if members or squads:
+                self.store.queue_members(pipe, candidate.id, candidate.epoch, members, squads, divisions)
+        await pipe.execute()

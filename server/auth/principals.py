@@ -1,0 +1,172 @@
+"""Who is calling: an API key (admin or ingest scope), a display token (a TV), or a signed session.
+
+Roles: ``admin`` and ``manager`` manage and read everything; ``ingest`` may only post events; ``rep``
+reads the workspace's boards and their own data; ``display`` reads only its playlist's boards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from game import keys
+from game.contests import Contest
+from game.directory import Directory
+from server.auth.secrets import token_digest
+
+SCOPES = ("admin", "ingest", "read")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # admin | manager | ingest | read | rep | display
+    name: str
+    playlist: tuple[str, ...] = field(default_factory=tuple)
+    rep_id: str | None = None
+    teams: tuple[str, ...] = field(default_factory=tuple)  # a manager's own teams
+    via_session: bool = False  # a signed-in browser (cookie), not a bearer key
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in ("admin", "manager")
+
+    @property
+    def can_ingest(self) -> bool:
+        return self.role in ("admin", "ingest")
+
+    def manages_team(self, team_id: str | None) -> bool:
+        """Admins manage every team; a manager only their own (``teams`` on their user record)."""
+        if self.role == "admin":
+            return True
+        return self.role == "manager" and team_id is not None and team_id in self.teams
+
+    def manages_contest(self, contest: Contest, directory: Directory) -> bool:
+        """A manager may run a contest only when every participant is in one of their teams."""
+        if self.role == "admin":
+            return True
+        if self.role != "manager":
+            return False
+
+        def own_rep(rep_id: str) -> bool:
+            rep = directory.reps.get(rep_id)
+            return rep is not None and self.manages_team(rep.team)
+
+        if contest.kind == "head_to_head":
+            own = self.manages_team if contest.side_type == "team" else own_rep
+            return all(own(side) for side in contest.sides)
+        if contest.teams is None and contest.reps is None:
+            return False  # everyone in the workspace: an admin's contest
+        if contest.teams is not None and not all(self.manages_team(team) for team in contest.teams):
+            return False
+        return all(own_rep(rep_id) for rep_id in contest.reps or ())
+
+    def can_read_board(self, board: str) -> bool:
+        """Displays watch their playlist only; "me" boards are a rep's own; everyone else reads all."""
+        if board.startswith("me:"):
+            return self.role == "rep" and self.rep_id is not None
+        if self.role in ("admin", "manager", "read", "rep"):
+            return True
+        return self.role == "display" and (board in self.playlist or _in_playlist(board, self.playlist))
+
+
+def _in_playlist(board: str, playlist: tuple[str, ...]) -> bool:
+    """A display showing a contest may also show its recent-wins feed; playlist entries may be objects
+    (``{"board": ...}``) serialised as JSON strings by newer consoles."""
+    if board.startswith("feed:"):
+        return f"contest:{board[5:]}" in playlist
+    return False
+
+
+async def store_api_key(redis: Redis, key: str, scope: str, name: str) -> None:
+    """Keep an API key by its digest only; the key itself is shown once and never stored."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    await redis.hset(keys.API_KEYS, token_digest(key), json.dumps({"scope": scope, "name": name}))
+
+
+TOKEN_CACHE_SECONDS = 2.0  # a revoked key or display token stops working within this time
+TOKEN_CACHE_SIZE = 10_000
+_token_cache: dict[str, tuple[float, Principal | None]] = {}
+
+
+def forget_cached_tokens() -> None:
+    """Drop this process's cached token answers (after a revocation; other processes wait them out)."""
+    _token_cache.clear()
+
+
+async def principal_for_token(redis: Redis, token: str, cache: bool = False) -> Principal | None:
+    """Resolve a bearer token. With ``cache`` (the ingestion hot path) an answer may be reused for
+    ``TOKEN_CACHE_SECONDS``, so revoking an ingest key bites within that time; everything else asks Redis."""
+    if not token or len(token) > 256:
+        return None
+    digest = token_digest(token)
+    now = time.monotonic()
+    cached = _token_cache.get(digest) if cache else None
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    principal = await _lookup_token(redis, digest)
+    if len(_token_cache) >= TOKEN_CACHE_SIZE:
+        _token_cache.clear()
+    _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, principal)
+    return principal
+
+
+async def _lookup_token(redis: Redis, digest: str) -> Principal | None:
+    """An API key first, then a display token."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.hget(keys.API_KEYS, digest)
+    pipe.hget(keys.DISPLAY_TOKENS, digest)
+    api_key, display_id = await pipe.execute()
+    if api_key:
+        record = json.loads(api_key)
+        return Principal(role=record["scope"], name=record.get("name", "api key"))
+    if display_id:
+        raw = await redis.hget(keys.DISPLAYS, display_id)
+        if raw:
+            display = json.loads(raw)
+            if display.get("token_digest") == digest:
+                return Principal(role="display", name=display["id"], playlist=tuple(display.get("playlist", [])))
+    return None
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def principal_for(connection: HTTPConnection, redis: Redis, cache: bool = False) -> Principal | None:
+    """Bearer header, then ``?token=``, then the signed session cookie.
+
+    A session's user is looked up again on every call, so deactivating a user, changing their role or
+    their password (which moves ``sv`` on) ends their sessions at once.
+    """
+    token = bearer_token(connection) or connection.query_params.get("token")
+    if token:
+        return await principal_for_token(redis, token, cache=cache)
+    session = connection.scope.get("session") or {}
+    user = session.get("user")
+    if not isinstance(user, dict) or user.get("role") not in ("admin", "manager", "rep") or not user.get("name"):
+        return None
+    raw = await redis.hget(keys.USERS, str(user["name"]))
+    record = json.loads(raw) if raw else None
+    if (
+        record is None
+        or record.get("active") is False
+        or record.get("role") != user["role"]
+        or int(record.get("sv", 0)) != int(user.get("sv", 0))
+    ):
+        return None
+    return Principal(
+        role=record["role"],
+        name=record["username"],
+        rep_id=record.get("rep"),
+        teams=tuple(record.get("teams") or ()),
+        via_session=True,
+    )

@@ -1,0 +1,1 @@
+"""Languages: gettext catalogs, locale choice, money and number formats, and rules in words."""

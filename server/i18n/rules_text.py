@@ -1,0 +1,128 @@
+"""A contest's rules in plain words, in either language: "每成交 ¥1,000 得 1 分，高利润产品 ×1.5".
+
+Managers see it in the wizard before they launch; reps see the same sentence on their phones. Built from
+the definition as written (every phrase comes from the message catalogs), so it can never disagree with
+what the engine scores.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from server.i18n.catalogs import format_money, format_number, gettext_for
+
+
+def _n_(message: str) -> str:
+    return message  # marks a string for the catalogs; translated where it is used
+
+
+EVENT_LABELS = {
+    "deal.won": _n_("Deal won"),
+    "call.logged": _n_("Call"),
+    "meeting.held": _n_("Meeting"),
+    "customer.new": _n_("New customer"),
+    "csat.recorded": _n_("CSAT survey"),
+    "visit.logged": _n_("Visit"),
+}
+CATEGORY_LABELS = {
+    "high_margin": _n_("high-margin products"),
+    "low_margin": _n_("low-margin products"),
+    "standard": _n_("standard products"),
+}
+TEAM_SCORES = {
+    "sum": _n_("team score: the sum of its members"),
+    "average": _n_("team score: the average per member"),
+}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _factor(value: Any) -> str:
+    number = _decimal(value)
+    return format(number.normalize(), "f") if number is not None else str(value)
+
+
+def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> list[str]:
+    """One clause per rule, then contest-wide multipliers, goals and the team score."""
+    tr = gettext_for(locale)
+    sep = "，" if locale == "zh-CN" else ", "
+    currency = str(definition.get("currency") or currency)
+
+    def label(table: dict[str, str], key: str) -> str:
+        return tr.gettext(table[key]) if key in table else key
+
+    def multipliers(table: Any) -> list[str]:
+        parts = []
+        for attribute, factors in (table or {}).items() if isinstance(table, dict) else ():
+            for value, factor in (factors or {}).items() if isinstance(factors, dict) else ():
+                name = label(CATEGORY_LABELS, value) if attribute == "category" else f"{attribute}={value}"
+                parts.append(tr.gettext("%(category)s ×%(factor)s") % {"category": name, "factor": _factor(factor)})
+        return parts
+
+    clauses: list[str] = []
+    for rule in definition.get("rules") or []:
+        if not isinstance(rule, dict):
+            continue
+        on = str(rule.get("on", ""))
+        event = label(EVENT_LABELS, on)
+        points = int(rule.get("points") or 0)
+        per = _decimal(rule.get("points_per")) if rule.get("points_per") is not None else None
+        parts: list[str] = []
+        if per is not None:
+            money = format_money(per, currency, locale)
+            if on == "deal.won":
+                parts.append(tr.gettext("1 point per %(money)s won") % {"money": money})
+            else:
+                parts.append(tr.gettext("%(event)s: 1 point per %(money)s") % {"event": event, "money": money})
+        if points:
+            if on == "deal.won" and rule.get("new_customer_only"):
+                text = tr.ngettext(
+                    "+%(n)s point for each deal with a new customer",
+                    "+%(n)s points for each deal with a new customer",
+                    points,
+                )
+            elif on == "deal.won":
+                text = tr.ngettext("+%(n)s point per deal won", "+%(n)s points per deal won", points)
+            else:
+                text = tr.ngettext("%(event)s: +%(n)s point each", "%(event)s: +%(n)s points each", points)
+            parts.append(text % {"n": format_number(points), "event": event})
+        elif rule.get("new_customer_only"):
+            parts.append(tr.gettext("new customers only"))
+        if rule.get("category"):
+            values = rule["category"] if isinstance(rule["category"], list) else [rule["category"]]
+            names = ("、" if locale == "zh-CN" else ", ").join(label(CATEGORY_LABELS, str(v)) for v in values)
+            parts.append(tr.gettext("only %(categories)s") % {"categories": names})
+        if rule.get("min_amount") is not None:
+            money = format_money(rule["min_amount"], currency, locale)
+            parts.append(tr.gettext("deals of at least %(money)s") % {"money": money})
+        if rule.get("cap_per_day"):
+            cap = int(rule["cap_per_day"])
+            parts.append(tr.ngettext("at most %(n)s point a day", "at most %(n)s points a day", cap) % {"n": cap})
+        parts += multipliers(rule.get("multipliers"))
+        if parts:
+            clauses.append(sep.join(parts))
+    wide = multipliers(definition.get("multipliers"))
+    if wide:
+        clauses.append(sep.join(wide))
+    if definition.get("kind") == "race" and definition.get("target"):
+        clauses.append(tr.gettext("first to %(n)s points wins") % {"n": format_number(definition["target"])})
+    if definition.get("goal"):
+        clauses.append(tr.gettext("shared goal: %(n)s points") % {"n": format_number(definition["goal"])})
+    team_score = str(definition.get("team_score") or "sum")
+    if definition.get("kind") == "team" or definition.get("team_score"):
+        if team_score.startswith("best:"):
+            clauses.append(tr.gettext("team score: its best %(n)s members") % {"n": team_score[5:]})
+        elif team_score in TEAM_SCORES:
+            clauses.append(tr.gettext(TEAM_SCORES[team_score]))
+    return clauses
+
+
+def summary(definition: dict[str, Any], locale: str, currency: str) -> str:
+    clauses = describe_rules(definition, locale, currency)
+    return ("；" if locale == "zh-CN" else "; ").join(clauses) + ("。" if locale == "zh-CN" else ".") if clauses else ""

@@ -1,0 +1,520 @@
+"""The per-process websocket hub: doorbells in, coalesced board updates out.
+
+One pub/sub connection per process listens to the doorbells of the boards local viewers watch. A
+doorbell marks boards dirty; the flusher reads each dirty board **once**, computes one diff, encodes it
+**once** per variant (json/msgpack × internal/public names) and hands the same bytes to every viewer.
+The first change after a quiet period goes out at once (leading edge); changes during the following
+``tick`` are merged into the next update. A board nobody watches any more lingers for a minute, still
+recording its diff history, so a screen that lost Wi-Fi recovers with a diff instead of a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from game import keys
+from game.store import Store
+from server.live import history
+from server.live.viewer import Viewer, WriteBatch
+from server.live.wire import WireFrame, encode
+from server.services.boards import (
+    BoardSpec,
+    BoardView,
+    diff_message,
+    me_message,
+    parse_board,
+    read_view,
+    snapshot_message,
+)
+from server.services.diffs import Row, Span, chain, diff_rows
+from server.services.registry import Registry, Snapshot
+from server.tasks import stop_task
+
+log = logging.getLogger("arena.hub")
+
+Variant = tuple[bool, bool]  # (binary, public)
+VARIANTS: tuple[Variant, ...] = ((False, False), (False, True), (True, False), (True, True))
+MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; beyond that the board itself tells the story
+LINGER_SECONDS = 60.0
+RETRY_SECONDS = 0.5  # after a failed board read
+
+
+@dataclass(eq=False)
+class BoardState:
+    spec: BoardSpec
+    viewers: set[Viewer] = field(default_factory=set)
+    me: dict[Viewer, str] = field(default_factory=dict)  # me boards: viewer -> rep id
+    view: BoardView | None = None
+    snapshots: dict[Variant, WireFrame] = field(default_factory=dict)
+    idle_since: float | None = None
+
+    @property
+    def channel(self) -> str:
+        return keys.XP_CHANNEL if self.spec.kind == "xp" else keys.doorbell_channel(self.spec.contest_id)
+
+
+class Hub:
+    def __init__(
+        self, redis: Redis, store: Store, registry: Registry, *, tick_ms: int, board_rows: int, zone: ZoneInfo
+    ) -> None:
+        self.redis = redis
+        self.store = store
+        self.registry = registry
+        self.tick = tick_ms / 1000
+        self.board_rows = board_rows
+        self.zone = zone
+        self.boards: dict[str, BoardState] = {}
+        self._channel_refs: Counter[str] = Counter()
+        self._dirty: set[str] = set()
+        self._renamed = False
+        self._updates = 0  # board updates offered to viewers, so the flusher knows when to hold back
+        self._celebrations: dict[str, list[dict[Variant, WireFrame]]] = {}
+        self.batch = WriteBatch()  # what one flush offers a viewer leaves in one write
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub = redis.pubsub()
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="hub-listen"),
+            asyncio.create_task(self._flush_loop(), name="hub-flush"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            await stop_task(task)
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
+
+    # --- viewers -------------------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        viewer: Viewer,
+        board: str,
+        *,
+        epoch: int | None = None,
+        seq: int | None = None,
+        rep: str | None = None,
+    ) -> str | None:
+        """Add a viewer to a board and queue what it needs: a snapshot, or the diff since (epoch, seq)."""
+        spec = parse_board(board)
+        if spec is None:
+            return f"unknown board {board!r}: contest:<id>[:teams|:div:<name>], xp:<window>, feed:<id>, me:<id>"
+        snapshot = await self.registry.current()
+        if spec.kind != "xp" and spec.contest_id not in snapshot.contests:
+            return f"no contest {spec.contest_id!r}"
+        if spec.kind == "me" and not rep:
+            return "me boards are for reps: sign in as a rep"
+        state = self.boards.get(board)
+        if state is None:
+            state = self.boards[board] = BoardState(spec)
+            await self._watch(state.channel)
+        state.viewers.add(viewer)
+        state.idle_since = None
+        viewer.boards.add(board)
+        if spec.kind == "me" and rep:
+            state.me[viewer] = rep
+        if state.view is None:
+            await self._refresh(state, snapshot)
+        if state.view is None:
+            return f"board {board!r} cannot be read"
+        await self._greet(viewer, state, snapshot, epoch, seq)
+        return None
+
+    async def _greet(
+        self, viewer: Viewer, state: BoardState, snapshot: Snapshot, epoch: int | None, seq: int | None
+    ) -> None:
+        view, spec = state.view, state.spec
+        assert view is not None
+        if spec.kind == "me":
+            viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
+            return
+        asked = epoch is not None and seq is not None
+        if asked and epoch == view.epoch and seq is not None and seq <= view.seq:
+            span = Span(seq, seq) if seq == view.seq else None
+            if span is None:
+                with contextlib.suppress(RedisError, OSError):
+                    span = chain(
+                        await history.spans_since(self.redis, history.key_for(spec, view.epoch), seq), seq, view.seq
+                    )
+            if span is not None:
+                message = diff_message(spec, view, span.rows, span.removed, snapshot, viewer.public, recovered=True)
+                viewer.offer_frame(spec.board, encode(message, viewer.binary))
+                await self._recover_celebrations(viewer, spec, view, seq)
+                return
+        message = snapshot_message(spec, view, snapshot, viewer.public)
+        if asked:
+            message["recovered"] = False
+        viewer.offer_frame(spec.board, encode(message, viewer.binary))
+
+    async def _recover_celebrations(self, viewer: Viewer, spec: BoardSpec, view: BoardView, seq: int) -> None:
+        """Deal celebrations a screen missed while away, each once (they are keyed by board seq)."""
+        if spec.kind != "contest" or spec.which != "reps":
+            return
+        with contextlib.suppress(RedisError, OSError):
+            bells = await self.redis.lrange(keys.ContestKeys(spec.contest_id).recent_wins, 0, -1)
+            for raw in reversed(bells):
+                bell = json.loads(raw)
+                if bell.get("epoch") == view.epoch and seq < bell.get("seq", 0) <= view.seq:
+                    frames = self._celebration_frames(spec.contest_id, bell)
+                    if frames:
+                        viewer.offer_notice(frames[viewer.variant])
+
+    def unsubscribe(self, viewer: Viewer, board: str) -> None:
+        viewer.boards.discard(board)
+        state = self.boards.get(board)
+        if state is None:
+            return
+        state.viewers.discard(viewer)
+        state.me.pop(viewer, None)
+        if not state.viewers:
+            state.idle_since = time.monotonic()
+
+    def drop(self, viewer: Viewer) -> None:
+        for board in list(viewer.boards):
+            self.unsubscribe(viewer, board)
+        viewer.stop()
+
+    async def _watch(self, channel: str) -> None:
+        self._channel_refs[channel] += 1
+        if self._channel_refs[channel] == 1:
+            with contextlib.suppress(RedisError, OSError):  # the listener re-subscribes after an outage
+                await self._pubsub.subscribe(channel)
+
+    async def _sweep(self) -> None:
+        """Forget boards nobody has watched for a while, and their channels."""
+        now = time.monotonic()
+        for board, state in list(self.boards.items()):
+            if state.viewers or state.idle_since is None or now - state.idle_since < LINGER_SECONDS:
+                continue
+            del self.boards[board]
+            self._channel_refs[state.channel] -= 1
+            if self._channel_refs[state.channel] <= 0:
+                del self._channel_refs[state.channel]
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(state.channel)
+
+    def viewers_of_contest(self, contest_id: str) -> set[Viewer]:
+        return {v for s in self.boards.values() if s.spec.contest_id == contest_id for v in s.viewers}
+
+    # --- doorbells -----------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        connected = False
+        while True:
+            try:
+                if not connected:
+                    await self._pubsub.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL, *self._channel_refs)
+                    connected = True
+                    self._mark_dirty(list(self.boards))  # changes while deaf: refresh everything
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except (RedisError, OSError) as exc:
+                if connected:
+                    log.warning("doorbell connection lost (%s); reconnecting", exc)
+                connected = False
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            try:
+                self._hear(message)
+            except Exception:  # anything can be published: one bad message must not leave the screens dark
+                log.exception("could not handle a message on %r; carrying on", message.get("channel"))
+
+    def _hear(self, message: dict[str, Any]) -> None:
+        channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        if channel == keys.CONFIG_CHANNEL:
+            self.registry.invalidate()
+            self._renamed = self._renamed or bool(self.boards)  # boards read later have the new names
+            self._mark_dirty(list(self.boards))
+        elif channel == keys.BADGE_CHANNEL:
+            self._announce_badge(message["data"])
+        elif channel == keys.XP_CHANNEL:
+            self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
+        else:
+            contest_id = channel.rsplit(":", 1)[-1]
+            self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
+            self._celebrate(contest_id, message["data"])
+
+    def _mark_dirty(self, boards: list[str]) -> None:
+        if boards:
+            self._dirty.update(boards)
+            self._wake.set()
+
+    def _celebration_frames(self, contest_id: str, bell: dict[str, Any]) -> dict[Variant, WireFrame] | None:
+        kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
+        if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
+            return None
+        directory = self.registry.cached().directory
+        rep_id = bell["rep"]
+        rep = directory.reps.get(rep_id)
+        base = {
+            "op": "celebrate",
+            "kind": kind,
+            "board": f"contest:{contest_id}",
+            "rep": rep_id,
+            "team": rep.team if rep else bell.get("team") or None,
+            "amount": bell.get("amount") or None,
+            "points": bell.get("points", 0),
+            "event": bell.get("event"),
+            "seq": bell.get("seq"),
+        }
+        frames: dict[Variant, WireFrame] = {}
+        for variant in VARIANTS:
+            name = directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
+            frames[variant] = encode({**base, "name": name}, variant[0])
+        return frames
+
+    def _celebrate(self, contest_id: str, data: bytes | str) -> None:
+        try:
+            bell = json.loads(data)
+        except ValueError:
+            return
+        frames = self._celebration_frames(contest_id, bell)
+        pending = self._celebrations.setdefault(contest_id, [])
+        if frames and len(pending) < MAX_PENDING_CELEBRATIONS:
+            pending.append(frames)
+
+    def _announce_badge(self, data: bytes | str) -> None:
+        """A badge awarded (or revoked) goes to every screen: recognition is public."""
+        try:
+            change = json.loads(data)
+        except ValueError:
+            return
+        snapshot = self.registry.cached()
+        rep_id = change.get("rep", "")
+        rep = snapshot.directory.reps.get(rep_id)
+        badge = next((b for b in snapshot.badges if b.id == change.get("badge")), None)
+        base = {
+            "op": "badge",
+            "action": change.get("action"),
+            "rep": rep_id,
+            "team": rep.team if rep else None,
+            "badge": change.get("badge"),
+            "period": change.get("period"),
+            "title": {"zh-CN": badge.name_zh, "en": badge.name_en} if badge else None,
+        }
+        frames: dict[Variant, WireFrame] = {}
+        for variant in VARIANTS:
+            name = snapshot.directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
+            frames[variant] = encode({**base, "name": name}, variant[0])
+        pending = self._celebrations.setdefault("*", [])
+        if len(pending) < MAX_PENDING_CELEBRATIONS:
+            pending.append(frames)
+        self._wake.set()
+
+    def _lead_change(self, spec: BoardSpec, old: BoardView, new: BoardView, snapshot: Snapshot) -> None:
+        """A new leader on a contest's rep or team board is a moment for the screens watching it."""
+        if spec.kind != "contest" or spec.which not in ("reps", "teams") or not old.rows or not new.rows:
+            return
+        before, after = old.rows[0], new.rows[0]
+        if after["id"] == before["id"] or after["score"] <= 0 or before["score"] <= 0:
+            return
+        directory = snapshot.directory
+        frames: dict[Variant, WireFrame] = {}
+        for variant in VARIANTS:
+            if spec.which == "teams":
+                team = directory.teams.get(after["id"])
+                name = team.name if team else after["id"]
+            else:
+                rep = directory.reps.get(after["id"])
+                name = directory.public_name(after["id"]) if variant[1] else (rep.name if rep else after["id"])
+            frames[variant] = encode(
+                {
+                    "op": "celebrate",
+                    "kind": "lead_change",
+                    "board": spec.board,
+                    "rep" if spec.which == "reps" else "team": after["id"],
+                    "name": name,
+                    "points": after["score"],
+                    "previous": before["id"],
+                    "seq": new.seq,
+                },
+                variant[0],
+            )
+        for viewer in state_viewers(self.boards.get(spec.board)):
+            viewer.offer_notice(frames[viewer.variant])
+
+    def _release_celebrations(self) -> None:
+        """Celebrations go out right after the board updates of the same tick, so the row moves first."""
+        celebrations, self._celebrations = self._celebrations, {}
+        for contest_id, frames_list in celebrations.items():
+            if contest_id == "*":
+                viewers = {v for s in self.boards.values() for v in s.viewers}
+            else:
+                viewers = self.viewers_of_contest(contest_id)
+            for viewer in viewers:
+                for frames in frames_list:
+                    viewer.offer_notice(frames[viewer.variant])
+
+    # --- flushing ------------------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self._dirty:
+                await self._wait_for_a_board_change(self.tick)
+            started = loop.time()
+            try:
+                flushed = await self._flush()
+            except Exception:  # a bug in one board's update must not stop every other board
+                log.exception("flush failed; carrying on")
+                flushed = True
+            if flushed:  # coalesce: the next flush starts at most once a tick, counted from the start of
+                # this one (a flush to 10k screens takes a while; it is not added to the tick)
+                await asyncio.sleep(max(0.0, started + self.tick - loop.time()))
+
+    async def _wait_for_a_board_change(self, seconds: float) -> None:
+        """Badges come without a board change: they wait up to ``seconds`` for one to ride with, so on a
+        busy floor a screen gets one write per tick rather than two (a badge is recognition, not a race)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while not self._dirty:
+                    await self._wake.wait()
+                    self._wake.clear()
+
+    async def _flush(self) -> bool:
+        """Read each dirty board once, offer every viewer what changed, then record it in the boards'
+        histories. True when board updates went out."""
+        boards, self._dirty = self._dirty, set()
+        renamed, self._renamed = self._renamed, False
+        updates_before = self._updates
+        updates: list[tuple[BoardState, BoardUpdate]] = []
+        try:
+            snapshot = await self.registry.current()
+            for board in boards:
+                state = self.boards.get(board)
+                update = await self._refresh(state, snapshot) if state is not None else None
+                if state is not None and update is not None:
+                    updates.append((state, update))
+            await self._sweep()
+        except (RedisError, OSError) as exc:
+            log.warning("board read failed (%s); retrying", exc)
+            self._dirty |= boards
+            self._renamed |= renamed
+            await asyncio.sleep(RETRY_SECONDS)
+            self._wake.set()
+        with self.batch:  # everything this flush offers one viewer leaves in one write
+            for state, update in updates:
+                self._publish(state, update, snapshot, renamed)
+            self._release_celebrations()
+        for state, update in updates:
+            await self._record(state.spec, update)
+        return self._updates > updates_before
+
+    async def _record(self, spec: BoardSpec, update: BoardUpdate) -> None:
+        """Keep the span just sent in the board's history, for clients that reconnect. (A client that
+        reconnects before it lands gets a snapshot instead of a diff: correct, only larger.)"""
+        if spec.kind == "me" or update.new.epoch != update.old.epoch or update.new.seq <= update.old.seq:
+            return
+        span = Span(update.old.seq, update.new.seq, update.changed, update.removed)
+        with contextlib.suppress(RedisError, OSError):
+            await history.record(self.redis, history.key_for(spec, update.new.epoch), span)
+
+    def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> WireFrame:
+        """The full board for one variant, encoded at most once per read."""
+        frame = state.snapshots.get(variant)
+        if frame is None:
+            assert state.view is not None
+            frame = state.snapshots[variant] = encode(
+                snapshot_message(state.spec, state.view, snapshot, variant[1]), variant[0]
+            )
+        return frame
+
+    def _me(self, state: BoardState, viewer: Viewer, snapshot: Snapshot) -> dict[str, Any]:
+        contest = snapshot.contests[state.spec.contest_id]
+        assert state.view is not None
+        recent = state.view.extra.get("recent", [])
+        return me_message(state.spec, state.view, state.me.get(viewer, ""), contest, datetime.now(UTC), recent)
+
+    async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
+        """Read a board once; returns what changed since the previous read, for ``_publish``."""
+        spec = state.spec
+        view = await read_view(
+            spec, self.store, snapshot, limit=self.board_rows, zone=self.zone, full=spec.kind == "me"
+        )
+        if view is None:
+            return None
+        if spec.kind == "me":
+            feed = await read_view(
+                BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps"),
+                self.store,
+                snapshot,
+                limit=self.board_rows,
+                zone=self.zone,
+            )
+            view.extra["recent"] = feed.rows if feed else []
+        old, state.view, state.snapshots = state.view, view, {}
+        if old is None:
+            return None
+        if spec.kind == "me" or view.epoch != old.epoch:
+            return BoardUpdate(old, view)
+        return BoardUpdate(old, view, *diff_rows(old.rows, view.rows))
+
+    def _publish(self, state: BoardState, update: BoardUpdate, snapshot: Snapshot, renamed: bool) -> None:
+        """Offer every viewer of a board the update: the diff (or, if it is behind, the whole board)."""
+        spec, old, view = state.spec, update.old, update.new
+        if spec.kind == "me":
+            self._updates += 1 if state.me else 0
+            for viewer in list(state.me):
+                viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
+            return
+        if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
+            self._updates += 1
+            notice = {"op": "epoch", "board": spec.board, "epoch": view.epoch}
+            for viewer in list(state.viewers):
+                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
+                viewer.offer_notice(encode(notice, viewer.binary))
+            return
+        self._lead_change(spec, old, view, snapshot)
+        if renamed:  # names changed: rows look different though their data did not
+            self._updates += 1
+            for viewer in list(state.viewers):
+                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
+            return
+        if view.seq == old.seq and not update.changed and not update.removed:
+            return
+        self._updates += 1
+        # Encoded once per variant; the same bytes go to every viewer of that variant.
+        offers: dict[Variant, tuple[WireFrame, Callable[[], WireFrame]]] = {}
+        for viewer in list(state.viewers):
+            offer = offers.get(viewer.variant)
+            if offer is None:
+                variant = viewer.variant
+                message = diff_message(spec, view, update.changed, update.removed, snapshot, variant[1])
+                offer = offers[variant] = (
+                    encode(message, variant[0]),
+                    partial(self._snapshot_frame, state, variant, snapshot),
+                )
+            viewer.offer_update(spec.board, *offer)
+
+
+@dataclass
+class BoardUpdate:
+    """One board between two reads: the rows that changed and the ids that left."""
+
+    old: BoardView
+    new: BoardView
+    changed: list[Row] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def state_viewers(state: BoardState | None) -> list[Viewer]:
+    return list(state.viewers) if state is not None else []

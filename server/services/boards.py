@@ -1,0 +1,240 @@
+"""The boards a screen can watch, read once per tick and shaped into protocol messages.
+
+Board ids: ``contest:<id>`` (reps), ``contest:<id>:teams``, ``contest:<id>:div:<division>``,
+``xp:<day|week|month|quarter|all>``, ``feed:<contest id>`` (recent wins) and ``me:<contest id>`` (a
+rep's own standing, computed from the one full read of the contest board per tick).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from game import keys
+from game.contests import Contest
+from game.pacing import pace
+from game.ranking import Ranked, competition_ranks, gap_to_next_rank
+from game.store import Store
+from game.xp import WINDOWS, window_keys
+from server.services.diffs import Row
+from server.services.registry import Snapshot
+
+FEED_ROWS = 20
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    board: str
+    kind: str  # contest | xp | feed | me
+    contest_id: str = ""
+    which: str = ""  # reps | teams | div:<name> for contest boards; the window for xp boards
+
+    @property
+    def rep_level(self) -> bool:
+        return (self.kind in ("contest", "me") and self.which != "teams") or self.kind in ("xp", "feed")
+
+
+def parse_board(board: str) -> BoardSpec | None:
+    parts = board.split(":")
+    if len(parts) == 2 and parts[0] == "xp" and parts[1] in WINDOWS:
+        return BoardSpec(board, "xp", which=parts[1])
+    if len(parts) == 2 and parts[0] in ("feed", "me") and parts[1]:
+        return BoardSpec(board, parts[0], contest_id=parts[1], which="reps")
+    if len(parts) < 2 or parts[0] != "contest" or not parts[1]:
+        return None
+    if len(parts) == 2:
+        return BoardSpec(board, "contest", parts[1], "reps")
+    if len(parts) == 3 and parts[2] == "teams":
+        return BoardSpec(board, "contest", parts[1], "teams")
+    if len(parts) == 4 and parts[2] == "div" and parts[3]:
+        return BoardSpec(board, "contest", parts[1], f"div:{parts[3]}")
+    return None
+
+
+@dataclass
+class BoardView:
+    """One read of a board: what every viewer of it is sent this tick."""
+
+    epoch: int
+    seq: int
+    rows: list[Row]
+    total: int = 0
+    meta: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def contest_meta(contest: Contest) -> dict[str, Any]:
+    return {
+        "id": contest.id,
+        "name": contest.name,
+        "kind": contest.kind,
+        "starts_at": contest.starts_at.isoformat(),
+        "ends_at": contest.ends_at.isoformat(),
+        "currency": contest.currency,
+        "scoring": contest.scoring,
+        "target": contest.target,
+        "goal": contest.goal,
+    }
+
+
+def core_rows(ranked: list[Ranked], which: str, snapshot: Snapshot, contest: Contest | None) -> list[Row]:
+    percent = contest is not None and contest.scoring == "percent_of_target"
+    rows: list[Row] = []
+    for row in ranked:
+        item: Row = {"rank": row.rank, "id": row.id, "score": row.score}
+        if which != "teams":
+            rep = snapshot.directory.reps.get(row.id)
+            item["team"] = rep.team if rep else None
+        if percent:
+            item["percent"] = row.score / 10
+        rows.append(item)
+    return rows
+
+
+async def read_view(
+    spec: BoardSpec, store: Store, snapshot: Snapshot, *, limit: int, zone: Any, full: bool = False
+) -> BoardView | None:
+    """Read one board (None if it does not exist)."""
+    redis: Redis = store.redis
+    if spec.kind == "xp":
+        period = window_keys(datetime.now(UTC), zone)[spec.which]
+        pipe = redis.pipeline(transaction=True)
+        pipe.get(keys.XP_SEQ)
+        pipe.zrevrange(keys.xp_board(spec.which, period), 0, limit - 1, withscores=True)
+        seq, members = await pipe.execute()
+        ranked = competition_ranks([(m.decode(), int(s)) for m, s in members])
+        return BoardView(
+            1, int(seq or 0), core_rows(ranked, "reps", snapshot, None), len(ranked), extra={"period": period}
+        )
+    contest = snapshot.contests.get(spec.contest_id)
+    if contest is None:
+        return None
+    if spec.kind == "feed":
+        k = keys.ContestKeys(contest.id, contest.epoch)
+        pipe = redis.pipeline(transaction=True)
+        pipe.hget(k.seq, "reps")
+        pipe.lrange(keys.ContestKeys(contest.id).recent_wins, 0, FEED_ROWS - 1)
+        seq, bells = await pipe.execute()
+        rows = []
+        for index, raw in enumerate(bells):
+            bell = json.loads(raw)
+            rep = snapshot.directory.reps.get(bell["rep"])
+            rows.append(
+                {
+                    "rank": index + 1,
+                    "id": bell["event"].split(":", 1)[-1],
+                    "rep": bell["rep"],
+                    "team": rep.team if rep else None,
+                    "score": bell["points"],
+                    "amount": bell["amount"] or None,
+                    "at": datetime.fromtimestamp(bell.get("at", 0), UTC).isoformat(),
+                }
+            )
+        return BoardView(contest.epoch, int(seq or 0), rows, len(rows), contest_meta(contest))
+    which = spec.which
+    read = await store.read_board(contest.id, contest.epoch, which, limit=10_000 if full else limit)
+    return BoardView(
+        read.epoch, read.seq, core_rows(read.rows, which, snapshot, contest), read.total, contest_meta(contest)
+    )
+
+
+def named(rows: list[Row], spec: BoardSpec, snapshot: Snapshot, public: bool) -> list[Row]:
+    """Rows with display names: team names on team boards, initials for opted-out reps on public screens."""
+    directory = snapshot.directory
+    out = []
+    for row in rows:
+        if spec.kind == "contest" and spec.which == "teams":
+            team = directory.teams.get(row["id"])
+            out.append({**row, "name": team.name if team else row["id"]})
+            continue
+        rep_id = row.get("rep", row["id"])
+        rep = directory.reps.get(rep_id)
+        name = directory.public_name(rep_id) if public else (rep.name if rep else rep_id)
+        out.append(
+            {
+                "rank": row["rank"],
+                "id": row["id"],
+                "name": name,
+                **{k: v for k, v in row.items() if k not in ("rank", "id")},
+            }
+        )
+    return out
+
+
+def snapshot_message(spec: BoardSpec, view: BoardView, snapshot: Snapshot, public: bool) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "op": "snapshot",
+        "board": spec.board,
+        "epoch": view.epoch,
+        "seq": view.seq,
+        "rows": named(view.rows, spec, snapshot, public),
+        "total": view.total,
+    }
+    if view.meta is not None:
+        message["contest"] = view.meta
+    if spec.rep_level:
+        message["team_names"] = {t.id: t.name for t in snapshot.directory.teams.values()}
+    message.update(view.extra)
+    return message
+
+
+def diff_message(
+    spec: BoardSpec,
+    view: BoardView,
+    rows: list[Row],
+    removed: list[str],
+    snapshot: Snapshot,
+    public: bool,
+    recovered: bool | None = None,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "op": "diff",
+        "board": spec.board,
+        "epoch": view.epoch,
+        "seq": view.seq,
+        "rows": named(rows, spec, snapshot, public),
+        "removed": removed,
+        "total": view.total,
+    }
+    if recovered is not None:
+        message["recovered"] = recovered
+    return message
+
+
+def me_message(
+    spec: BoardSpec, view: BoardView, rep_id: str, contest: Contest, now: datetime, recent: list[Row]
+) -> dict[str, Any]:
+    """A rep's own standing from the board the tick already read: rank, gap, target and pace."""
+    mine = next((row for row in view.rows if row["id"] == rep_id), None)
+    message: dict[str, Any] = {
+        "op": "me",
+        "board": spec.board,
+        "epoch": view.epoch,
+        "seq": view.seq,
+        "contest": contest.id,
+        "rep": rep_id,
+        "of": view.total,
+    }
+    if mine is None:
+        return {**message, "rank": None, "score": 0, "gap_to_next": None}
+    target = contest.target_for(rep_id)
+    points = mine["score"] if contest.scoring != "percent_of_target" or not target else mine["score"] * target // 1000
+    message.update(
+        rank=mine["rank"],
+        score=mine["score"],
+        gap_to_next=gap_to_next_rank((row["score"] for row in view.rows), mine["score"]),
+        target=target,
+        pace=pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
+        recent=[row for row in recent if row.get("rep") == rep_id][:5],
+    )
+    return message
+
+
+def rest_rows(ranked: list[Ranked], which: str, snapshot: Snapshot, public: bool, contest: Contest | None) -> list[Row]:
+    """Rows as the REST leaderboards return them (the same shape as the websocket's)."""
+    spec = BoardSpec("", "contest", contest.id if contest else "", which)
+    return named(core_rows(ranked, which, snapshot, contest), spec, snapshot, public)

@@ -1,0 +1,242 @@
+"""Insights at the edge: read the event log into replayable events, and run the pure insight engines
+(``game.simulation``, ``game.lift``, ``game.flags``) on it without blocking the event loop.
+
+Shared by the JSON API (``server/api/insights.py``) and the lift page (``server/web/lift.py``).
+Nothing here writes a board: simulations and reports only read the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import msgpack
+from redis.asyncio import Redis
+
+from game import keys
+from game.contests import Contest
+from game.errors import Collector
+from game.flags import HISTORY_PERIODS, Flag, detect
+from game.lift import Period, lift_report
+from game.simulation import LogEvent, paused_gc
+from server.auth.principals import Principal
+from server.errors import ApiError
+from server.services.ingest import ingest
+
+LOG_BATCH = 2000  # entries per XRANGE: each batch is parsed between two awaits
+LOG_SLACK = timedelta(hours=1)  # stream ids are Redis's clock, received_at the app's: read a little wider
+MAX_REPLAY_EVENTS = 2_000_000  # a request may replay at most this many logged events
+CONCURRENT_REPLAYS = 2  # CPU-bound work at once per process (each runs in a worker thread)
+
+_replays = asyncio.Semaphore(CONCURRENT_REPLAYS)
+T = TypeVar("T")
+
+
+def _stream_id(moment: datetime) -> str:
+    return f"{max(0, int(moment.timestamp() * 1000))}-0"
+
+
+async def read_events(redis: Redis, since: datetime, until: datetime | None = None) -> list[LogEvent]:
+    """Logged events received from about ``since`` to ``until`` (default: now), in log order.
+
+    The range is read a little wider than asked (the replay filters by ``received_at`` itself).
+    """
+    start = _stream_id(since - LOG_SLACK)
+    end = _stream_id(until + LOG_SLACK) if until is not None else "+"
+    events: list[LogEvent] = []
+    with paused_gc():
+        while True:
+            entries = await redis.xrange(keys.EVENT_LOG, min=start, max=end, count=LOG_BATCH)
+            if not entries:
+                break
+            events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
+            if len(events) > MAX_REPLAY_EVENTS:
+                raise ApiError(
+                    413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}; choose a shorter period"
+                )
+            if len(entries) < LOG_BATCH:
+                break
+            start = "(" + entries[-1][0].decode()
+    return events
+
+
+async def crunch(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run CPU-bound pure work in a worker thread, a bounded number at a time, with cycle collection paused."""
+
+    def run() -> T:
+        with paused_gc():
+            return work(*args, **kwargs)
+
+    async with _replays:
+        return await asyncio.to_thread(run)
+
+
+# --- lift -----------------------------------------------------------------------------------------------
+
+
+def lift_since(contest: Contest, baseline: Period | None) -> datetime:
+    """Where the log must be read from for a lift report (to now: later reversals count)."""
+    default = contest.starts_at - (contest.ends_at - contest.starts_at)
+    return min(baseline.start, contest.starts_at) if baseline else default
+
+
+def flags_since(contest: Contest) -> datetime:
+    """Where the log must be read from for the flags: three contest lengths of "normal" before the start."""
+    return contest.starts_at - HISTORY_PERIODS * (contest.ends_at - contest.starts_at)
+
+
+async def contest_lift(
+    arena: Any, contest: Contest, baseline: Period | None, events: list[LogEvent] | None = None
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    if contest.ends_at > now:
+        raise ApiError(409, f"the lift report is ready once the contest has ended ({contest.ends_at.isoformat()})")
+    if events is None:
+        events = await read_events(arena.redis, lift_since(contest, baseline))
+    baseline = baseline or Period(contest.starts_at - (contest.ends_at - contest.starts_at), contest.starts_at)
+    directory = (await arena.registry.current()).directory
+    return await crunch(lift_report, contest, events, directory, baseline=baseline)
+
+
+# --- flags ----------------------------------------------------------------------------------------------
+
+
+def badge_thresholds(snapshot: Any) -> list[Decimal]:
+    """Per-deal amounts that mean something to reps: big-deal badges."""
+    return [b.amount for b in snapshot.badges if b.kind == "big_deal" and b.amount is not None]
+
+
+async def contest_flags(
+    arena: Any, contest: Contest, extra_thresholds: list[Decimal], events: list[LogEvent] | None = None
+) -> list[dict[str, Any]]:
+    """The contest's flags as a manager sees them (with any decision taken), kept for the decision call."""
+    if contest.starts_at > datetime.now(UTC):
+        return []
+    snapshot = await arena.registry.current()
+    if events is None:
+        events = await read_events(arena.redis, flags_since(contest))
+    thresholds = badge_thresholds(snapshot) + extra_thresholds
+    flags: list[Flag] = await crunch(detect, contest, events, snapshot.directory, thresholds)
+    if not flags:
+        return []
+    stored = {flag.id: json.dumps(_stored(flag), ensure_ascii=False) for flag in flags}
+    pipe = arena.redis.pipeline(transaction=False)
+    pipe.hset(keys.FLAGS, mapping=stored)
+    pipe.hmget(keys.FLAG_DECISIONS, list(stored))
+    _, decisions = await pipe.execute()
+    out = []
+    for flag, decision in zip(flags, decisions, strict=True):
+        rep = snapshot.directory.reps.get(flag.rep)
+        out.append(
+            {
+                **flag.as_dict(),
+                "name": rep.name if rep else flag.rep,
+                "decision": json.loads(decision) if decision else None,
+            }
+        )
+    return out
+
+
+def _stored(flag: Flag) -> dict[str, Any]:
+    """What a decision needs later, whatever the log looks like by then: the flag and what "reverse" undoes."""
+    return {
+        "id": flag.id,
+        "kind": flag.kind,
+        "contest": flag.contest,
+        "rep": flag.rep,
+        "explanation": flag.explanation,
+        "event_ids": [e.id for e in flag.events],
+        "reversible": [
+            {
+                "id": e.id,
+                "source": e.source,
+                "rep": e.rep,
+                "type": e.type,
+                # the deal key a reversal must name: an update's original, anything else itself
+                "ref": e.ref if e.type == "deal.updated" and e.ref else e.id,
+            }
+            for e in flag.reversible
+        ],
+    }
+
+
+DECISIONS = ("dismiss", "reverse")
+MAX_NOTE = 1000
+
+
+async def decide_flag(arena: Any, principal: Principal, flag_id: str, decision: Any, note: Any) -> dict[str, Any]:
+    """A manager's decision on a flag: ``dismiss`` changes nothing; ``reverse`` posts ``deal.reversed`` for the
+    flag's events through the normal ingest path. Decisions are final and written to the audit log."""
+    errors = Collector()
+    if decision not in DECISIONS:
+        errors.add("decision", 'must be "dismiss" or "reverse"')
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        errors.add("note", f"must be text of at most {MAX_NOTE} characters")
+    if errors.errors:
+        raise ApiError(422, "invalid decision", [e.as_dict() for e in errors.errors])
+    redis = arena.redis
+    raw = await redis.hget(keys.FLAGS, flag_id)
+    if raw is None:
+        raise ApiError(404, f"no flag {flag_id!r}: list the contest's flags first")
+    flag = json.loads(raw)
+    snapshot = await arena.registry.current()
+    contest = snapshot.contests.get(flag["contest"])
+    if contest is None:
+        raise ApiError(404, f"the contest of flag {flag_id!r} no longer exists")
+    if not principal.manages_contest(contest, snapshot.directory):
+        raise ApiError(403, f"contest {contest.id!r} has participants outside your teams")
+    now = datetime.now(UTC)
+    record: dict[str, Any] = {"decision": decision, "note": note or "", "by": principal.name, "at": now.isoformat()}
+    if not await redis.hsetnx(keys.FLAG_DECISIONS, flag_id, json.dumps({**record, "state": "pending"})):
+        earlier = json.loads(await redis.hget(keys.FLAG_DECISIONS, flag_id) or "{}")
+        raise ApiError(409, f"flag {flag_id!r} was decided already ({earlier.get('decision')} by {earlier.get('by')})")
+    try:
+        if decision == "reverse":
+            record["reversed"] = await _reverse(arena, flag, now)
+    except Exception:
+        await redis.hdel(keys.FLAG_DECISIONS, flag_id)
+        raise
+    audit = {**record, "flag": flag_id, "kind": flag["kind"], "rep": flag["rep"], "events": flag["event_ids"]}
+    pipe = redis.pipeline(transaction=True)
+    pipe.hset(keys.FLAG_DECISIONS, flag_id, json.dumps(record, ensure_ascii=False))
+    pipe.xadd(
+        keys.AUDIT_LOG,
+        {
+            "at": record["at"],
+            "actor": principal.name,
+            "action": f"flag.{decision}",
+            "target": contest.id,
+            "data": json.dumps(audit, ensure_ascii=False),
+        },
+        maxlen=100_000,
+        approximate=True,
+    )
+    await pipe.execute()
+    return {"id": flag_id, **record}
+
+
+async def _reverse(arena: Any, flag: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """One ``deal.reversed`` per flagged event, with ids derived from the flag so a retry is a duplicate."""
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for index, event in enumerate(flag["reversible"]):
+        by_source.setdefault(event["source"], []).append(
+            {
+                "id": f"{flag['id']}-{index}",
+                "type": "deal.reversed",
+                "rep": event["rep"],
+                "ref": event["ref"],
+                "occurred_at": now.isoformat(),
+                "attrs": {"flag": flag["id"]},
+            }
+        )
+    totals = {"accepted": 0, "duplicates": 0, "rejected": []}
+    for source, raws in by_source.items():
+        answer = await ingest(arena, raws, source=source, now=now)
+        totals["accepted"] += answer["accepted"]
+        totals["duplicates"] += answer["duplicates"]
+        totals["rejected"] += answer["rejected"]
+    return totals

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the managers' console, the TV, the phone and the lift report."""

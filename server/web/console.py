@@ -1,0 +1,288 @@
+"""The managers' console (``/admin``): contests (wizard with templates, lifecycle, results, audit), teams and
+reps (edit, move, deactivate, CSV import with a preview), displays, users and API keys.
+
+Pages are rendered here with what the signed-in user may see; every change goes through the JSON API from
+the page's script with the session cookie and its CSRF token, so the console can do nothing the API would
+not allow the same user.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from game import keys
+from server.auth.principals import Principal, principal_for
+from server.i18n import rules_text
+from server.i18n.catalogs import gettext_for
+from server.services.contests import contest_summary
+from server.services.displays import SLIDE_KINDS, public_view
+from server.web.render import page, request_locale
+
+
+async def _console_user(request: Request) -> Principal | Response:
+    principal = await principal_for(request, request.app.state.arena.redis)
+    if principal is None or not principal.via_session:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if principal.role == "rep":
+        return RedirectResponse("/m", status_code=303)
+    return principal
+
+
+def _month(now: datetime, months_ahead: int) -> tuple[datetime, datetime]:
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _ in range(months_ahead):
+        start = (start + timedelta(days=32)).replace(day=1)
+    return start, (start + timedelta(days=32)).replace(day=1)
+
+
+def periods(zone: Any) -> dict[str, list[str]]:
+    """Ready-made schedules in the organisation's time zone (the wizard's defaults)."""
+    now = datetime.now(zone)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = today - timedelta(days=today.weekday())
+    out = {
+        "this_month": _month(now, 0),
+        "next_month": _month(now, 1),
+        "this_week": (monday, monday + timedelta(days=7)),
+        "next_week": (monday + timedelta(days=7), monday + timedelta(days=14)),
+        "two_weeks": (today, today + timedelta(days=14)),
+    }
+    return {name: [start.isoformat(), end.isoformat()] for name, (start, end) in out.items()}
+
+
+def templates(locale: str) -> list[dict[str, Any]]:
+    """The wizard's contest templates: rules, schedule and prizes a manager starts from."""
+    tr = gettext_for(locale)
+    return [
+        {
+            "key": "monthly",
+            "name": tr.gettext("Monthly revenue race (月度销冠赛)"),
+            "blurb": tr.gettext("Revenue points, a new-customer bonus and capped calls for the whole month."),
+            "period": "this_month",
+            "definition": {
+                "kind": "individual",
+                "team_score": "sum",
+                "multipliers": {"category": {"high_margin": 1.5}},
+                "rules": [
+                    {"on": "deal.won", "points_per": 1000},
+                    {"on": "deal.won", "points": 20, "new_customer_only": True},
+                    {"on": "call.logged", "points": 1, "cap_per_day": 40},
+                ],
+                "prizes": [
+                    {"rank": 1, "prize": tr.gettext("Monthly top seller: ¥5,000 bonus")},
+                    {"rank": [2, 3], "prize": tr.gettext("¥2,000 bonus")},
+                    {"rank": 1, "board": "teams", "prize": tr.gettext("Best team: team dinner")},
+                ],
+            },
+        },
+        {
+            "key": "team_battle",
+            "name": tr.gettext("Team battle (团队PK)"),
+            "blurb": tr.gettext("Teams race on revenue; the average per member keeps small teams in it."),
+            "period": "two_weeks",
+            "definition": {
+                "kind": "team",
+                "team_score": "average",
+                "rules": [{"on": "deal.won", "points_per": 1000}],
+                "prizes": [{"rank": 1, "board": "teams", "prize": tr.gettext("Best team: team dinner")}],
+            },
+        },
+        {
+            "key": "new_logo",
+            "name": tr.gettext("New-logo sprint"),
+            "blurb": tr.gettext("Only first deals with new customers count."),
+            "period": "two_weeks",
+            "definition": {
+                "kind": "individual",
+                "rules": [{"on": "deal.won", "points": 10, "new_customer_only": True}],
+                "prizes": [{"rank": 1, "prize": tr.gettext("New-logo hunter: ¥3,000 bonus")}],
+            },
+        },
+        {
+            "key": "call_blitz",
+            "name": tr.gettext("Call blitz"),
+            "blurb": tr.gettext("A week of calls and meetings, capped per day so quality beats spam."),
+            "period": "this_week",
+            "definition": {
+                "kind": "individual",
+                "rules": [
+                    {"on": "call.logged", "points": 1, "cap_per_day": 60},
+                    {"on": "meeting.held", "points": 5, "cap_per_day": 50},
+                ],
+                "prizes": [{"threshold": 200, "prize": tr.gettext("Everyone over 200 points: coffee voucher")}],
+            },
+        },
+        {
+            "key": "smart_goal",
+            "name": tr.gettext("SMART goal race"),
+            "blurb": tr.gettext("First to the target wins; the thermometer shows the pace."),
+            "period": "this_month",
+            "definition": {
+                "kind": "race",
+                "target": 500,
+                "rules": [{"on": "deal.won", "points_per": 1000}],
+                "prizes": [{"rank": 1, "prize": tr.gettext("First to the target: ¥3,000 bonus")}],
+            },
+        },
+    ]
+
+
+async def _context(request: Request, principal: Principal) -> dict[str, Any]:
+    snapshot = await request.app.state.arena.registry.current()
+    directory = snapshot.directory
+    teams = sorted((t for t in directory.teams.values() if principal.manages_team(t.id)), key=lambda t: t.id)
+    reps = sorted(
+        (r for r in directory.reps.values() if principal.manages_team(r.team) or principal.role == "admin"),
+        key=lambda r: (r.team or "", r.id),
+    )
+    return {"principal": principal, "snapshot": snapshot, "teams": teams, "reps": reps, "now": datetime.now(UTC)}
+
+
+async def contests_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    context = await _context(request, principal)
+    snapshot = context["snapshot"]
+    contests = sorted(
+        (c for c in snapshot.contests.values() if principal.manages_contest(c, snapshot.directory)),
+        key=lambda c: c.starts_at,
+        reverse=True,
+    )
+    now = datetime.now(UTC)
+    rows = [contest_summary(c, now) for c in contests]
+    return page(request, "console/contests.html", section="contests", contests=rows, **context)
+
+
+async def wizard_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    locale = request_locale(request)
+    context = await _context(request, principal)
+    settings = request.app.state.arena.settings
+    wizard = {
+        "templates": templates(locale),
+        "periods": periods(settings.zone),
+        "teams": [{"id": t.id, "name": t.name, "color": t.color} for t in context["teams"]],
+        "everyone": principal.role == "admin",
+        "timezone": settings.timezone,
+        "currency": settings.currency,
+        "clone": None,
+    }
+    source = request.query_params.get("from")
+    if source and source in context["snapshot"].contests:
+        wizard["clone"] = context["snapshot"].contests[source].definition
+    return page(request, "console/wizard.html", section="contests", wizard=wizard, **context)
+
+
+async def contest_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    context = await _context(request, principal)
+    snapshot = context["snapshot"]
+    contest = snapshot.contests.get(request.path_params["id"])
+    if contest is None or not principal.manages_contest(contest, snapshot.directory):
+        return page(request, "console/missing.html", status=404, section="contests", **context)
+    arena = request.app.state.arena
+    summary = contest_summary(contest, datetime.now(UTC))
+    stored = await arena.redis.get(keys.ContestKeys(contest.id).results)
+    results = json.loads(stored) if stored else {**await arena.scheduler.results(contest), "final": False}
+    names = {r.id: r.name for r in snapshot.directory.reps.values()}
+    team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
+    entries = []
+    for entry_id, fields in await arena.redis.xrevrange(keys.AUDIT_LOG, count=2000):
+        item = {k.decode(): v.decode() for k, v in fields.items()}
+        if item.get("target") == contest.id:
+            entries.append({**item, "id": entry_id.decode()})
+        if len(entries) >= 30:
+            break
+    currency = contest.currency
+    rules = {loc: rules_text.summary(contest.definition, loc, currency) for loc in ("zh-CN", "en")}
+    return page(
+        request,
+        "console/contest.html",
+        section="contests",
+        contest=summary,
+        results=results,
+        names=names,
+        team_names=team_names,
+        audit=entries,
+        rules=rules,
+        **context,
+    )
+
+
+async def people_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    return page(request, "console/people.html", section="people", **await _context(request, principal))
+
+
+async def displays_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    context = await _context(request, principal)
+    arena = request.app.state.arena
+    snapshot = context["snapshot"]
+    documents = [json.loads(raw) for raw in (await arena.redis.hgetall(keys.DISPLAYS)).values()]
+    displays = [
+        public_view(d, arena.settings.base_url)
+        for d in documents
+        if principal.role == "admin" or d.get("created_by") == principal.name
+    ]
+    displays.sort(key=lambda d: d.get("created_at") or "")
+    boards = []
+    for contest in sorted(snapshot.contests.values(), key=lambda c: c.starts_at, reverse=True):
+        if contest.state == "archived" or not principal.manages_contest(contest, snapshot.directory):
+            continue
+        boards.append({"id": f"contest:{contest.id}", "name": contest.name, "teams": f"contest:{contest.id}:teams"})
+    editor = {"kinds": list(SLIDE_KINDS), "boards": boards}
+    return page(request, "console/displays.html", section="displays", displays=displays, editor=editor, **context)
+
+
+async def users_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    context = await _context(request, principal)
+    raw = await request.app.state.arena.redis.hgetall(keys.USERS)
+    directory = context["snapshot"].directory
+    users = []
+    for value in raw.values():
+        record = json.loads(value)
+        rep = directory.reps.get(record.get("rep") or "")
+        if principal.role == "admin" or (record.get("role") == "rep" and rep and principal.manages_team(rep.team)):
+            shown = {k: v for k, v in record.items() if k != "password"}
+            users.append({**shown, "has_password": bool(record.get("password"))})
+    users.sort(key=lambda u: ({"admin": 0, "manager": 1, "rep": 2}.get(u["role"], 3), u["username"]))
+    return page(request, "console/users.html", section="users", users=users, **context)
+
+
+async def keys_page(request: Request) -> Response:
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    if principal.role != "admin":
+        return RedirectResponse("/admin", status_code=303)
+    return page(request, "console/keys.html", section="keys", **await _context(request, principal))
+
+
+routes = [
+    Route("/admin", contests_page, methods=["GET"]),
+    Route("/admin/contests/new", wizard_page, methods=["GET"]),
+    Route("/admin/contests/{id}", contest_page, methods=["GET"]),
+    Route("/admin/people", people_page, methods=["GET"]),
+    Route("/admin/displays", displays_page, methods=["GET"]),
+    Route("/admin/users", users_page, methods=["GET"]),
+    Route("/admin/keys", keys_page, methods=["GET"]),
+]

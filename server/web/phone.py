@@ -1,0 +1,188 @@
+"""Reps' phones (``/m``): my rank, gap and pacing in each of my contests, my badges and level, my ledger,
+head-to-head challenges. Installable (manifest + a service worker that caches the shell only: data is
+always live, never served stale from a cache).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from game import keys
+from game.badges.awards import read_awards
+from game.contests import Contest
+from game.pacing import pace
+from game.ranking import gap_to_next_rank
+from game.xp import WINDOWS, level_for, next_level, window_keys
+from server.auth.principals import Principal, principal_for
+from server.i18n import rules_text
+from server.i18n.catalogs import WEB_DIR, gettext_for
+from server.web.render import page, request_locale
+
+SHELL_VERSION = "arena-shell-v1"
+
+
+async def _rep(request: Request) -> Principal | None:
+    principal = await principal_for(request, request.app.state.arena.redis)
+    if principal is None or principal.role != "rep" or not principal.rep_id or not principal.via_session:
+        return None
+    return principal
+
+
+async def _standing(arena: Any, contest: Contest, rep_id: str, now: datetime) -> dict[str, Any] | None:
+    position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
+    if position is None:
+        return None
+    read = await arena.store.read_board(contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11)
+    me = next((row for row in read.rows if row.id == rep_id), None)
+    if me is None:
+        return None
+    points = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
+    target = contest.target_for(rep_id)
+    return {
+        "rank": me.rank,
+        "score": me.score,
+        "of": read.total,
+        "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
+        "target": target,
+        "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
+    }
+
+
+async def state(request: Request, principal: Principal, locale: str) -> dict[str, Any]:
+    """Everything the phone shows, in one answer (the websocket keeps the numbers live afterwards)."""
+    arena = request.app.state.arena
+    snapshot = await arena.registry.current()
+    directory = snapshot.directory
+    rep = directory.reps.get(principal.rep_id or "")
+    now = datetime.now(UTC)
+    contests = []
+    for contest in sorted(snapshot.contests.values(), key=lambda c: c.ends_at):
+        status = contest.status_at(now)
+        if status not in ("live", "scheduled", "paused") or rep is None or not contest.includes(rep.id, rep.team):
+            continue
+        contests.append(
+            {
+                "id": contest.id,
+                "name": contest.name,
+                "kind": contest.kind,
+                "status": status,
+                "starts_at": contest.starts_at.isoformat(),
+                "ends_at": contest.ends_at.isoformat(),
+                "currency": contest.currency,
+                "rules": rules_text.summary(contest.definition, locale, contest.currency),
+                "sides": list(contest.sides),
+                "standing": await _standing(arena, contest, rep.id, now),
+            }
+        )
+    periods = window_keys(now, arena.settings.zone)
+    pipe = arena.redis.pipeline(transaction=False)
+    for window in WINDOWS:
+        pipe.zscore(keys.xp_board(window, periods[window]), principal.rep_id)
+    pipe.hgetall(keys.badges(principal.rep_id or ""))
+    *scores, held = await pipe.execute()
+    xp = {window: int(score or 0) for window, score in zip(WINDOWS, scores, strict=True)}
+    level, upcoming = level_for(xp["all"]), next_level(xp["all"])
+    names = {b.id: b for b in snapshot.badges}
+    badges = sorted(
+        (
+            {
+                "badge": record["badge"],
+                "name": names[record["badge"]].name(locale) if record["badge"] in names else record["badge"],
+                "period": record.get("period"),
+                "awarded_at": record.get("awarded_at", ""),
+            }
+            for _, record in read_awards(held)
+        ),
+        key=lambda b: b["awarded_at"],
+        reverse=True,
+    )
+    colleagues = sorted(
+        (
+            {"id": r.id, "name": r.name, "team": r.team}
+            for r in directory.reps.values()
+            if r.active and r.id != principal.rep_id
+        ),
+        key=lambda r: (r["team"] != (rep.team if rep else None), r["team"] or "", r["name"]),
+    )
+    team = directory.teams.get(rep.team) if rep and rep.team else None
+    return {
+        "rep": principal.rep_id,
+        "name": rep.name if rep else principal.name,
+        "team": {"id": team.id, "name": team.name, "color": team.color} if team else None,
+        "contests": contests,
+        "xp": xp,
+        "level": {
+            "number": level.number,
+            "name": level.name(locale),
+            "min": level.min_xp,
+            "next_at": upcoming.min_xp if upcoming else None,
+        },
+        "badges": badges,
+        "colleagues": colleagues,
+        "team_names": {t.id: t.name for t in directory.teams.values()},
+    }
+
+
+async def phone(request: Request) -> Response:
+    principal = await _rep(request)
+    if principal is None:
+        return RedirectResponse("/login?next=/m", status_code=303)
+    locale = request_locale(request)
+    return page(request, "mobile.html", locale=locale, state=await state(request, principal, locale))
+
+
+async def phone_state(request: Request) -> Response:
+    principal = await _rep(request)
+    if principal is None:
+        return JSONResponse({"error": "sign in as a rep"}, status_code=401)
+    response = JSONResponse(await state(request, principal, request_locale(request)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def manifest(request: Request) -> Response:
+    tr = gettext_for(request_locale(request))
+    body = {
+        "name": tr.gettext("Sales Arena"),
+        "short_name": tr.gettext("Sales Arena"),
+        "description": tr.gettext("My rank, my points and my challenges, live."),
+        "start_url": "/m",
+        "scope": "/m",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#0b1020",
+        "theme_color": "#0b1020",
+        "icons": [
+            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": "/static/icons/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+        ],
+    }
+    return JSONResponse(body, media_type="application/manifest+json")
+
+
+async def service_worker(request: Request) -> Response:
+    script = (WEB_DIR / "static" / "sw.js").read_text(encoding="utf-8").replace("__SHELL_VERSION__", SHELL_VERSION)
+    return Response(
+        script,
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/m", "Cache-Control": "no-cache"},
+    )
+
+
+async def offline(request: Request) -> Response:
+    return page(request, "mobile_offline.html")
+
+
+routes = [
+    Route("/m", phone, methods=["GET"]),
+    Route("/m/state.json", phone_state, methods=["GET"]),
+    Route("/m/manifest.webmanifest", manifest, methods=["GET"]),
+    Route("/m/sw.js", service_worker, methods=["GET"]),
+    Route("/m/offline", offline, methods=["GET"]),
+]

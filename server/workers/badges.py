@@ -1,0 +1,176 @@
+"""Judges live badges after deals land, off the request path, coalescing bursts per rep.
+
+Ingestion only notes which reps (and which moments) changed; this worker reads a batch of those reps'
+standing facts in one round trip, asks the pure judges in ``game.badges`` what they hold, and writes
+awards and revocations in a second round trip through ``sync_badges.lua``, which refuses a judgement
+whose facts have moved on meanwhile (the rep is judged again with the new ones). New awards and
+revocations go to the badge feed (for chat notifications) and ring the badge doorbell for the screens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgpack
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, RedisError
+
+from game import keys
+from game.badges import judge_live_badges
+from game.badges.awards import read_awards
+from game.badges.facts import Fact, months_needed
+from game.store import load_lua
+from server.services.registry import Registry
+from server.tasks import stop_task
+
+log = logging.getLogger("arena.badges")
+MAX_PENDING_REPS = 10_000
+BATCH = 100  # reps judged per round trip
+SYNC_SCRIPT = load_lua("sync_badges")
+
+
+class BadgeWorker:
+    def __init__(self, redis: Redis, registry: Registry, zone: ZoneInfo) -> None:
+        self.redis = redis
+        self.registry = registry
+        self.zone = zone
+        self._pending: OrderedDict[str, set[int]] = OrderedDict()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._sync_sha = ""
+        self._sync_loaded = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="badge-worker")
+
+    async def stop(self) -> None:
+        await stop_task(self._task)
+
+    def touch(self, rep: str, *moments: int) -> None:
+        """Note that ``rep``'s deals around these times (epoch seconds) changed."""
+        if rep not in self._pending and len(self._pending) >= MAX_PENDING_REPS:
+            self._pending.popitem(last=False)  # bounded: the oldest is judged again on its next deal
+            log.warning("badge queue full; dropped the oldest pending rep")
+        self._pending.setdefault(rep, set()).update(m for m in moments if m)
+        self._idle.clear()
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = [self._pending.popitem(last=False) for _ in range(min(BATCH, len(self._pending)))]
+                try:
+                    stale = await self.judge_many(batch)
+                except (RedisError, OSError) as exc:
+                    log.warning("badge judging failed (%s); will retry", exc)
+                    stale = batch
+                    await asyncio.sleep(1)
+                except Exception:  # something about one rep's data: judge the others without it
+                    stale = await self._judge_one_by_one(batch)
+                for rep, moments in stale:  # the facts moved on while we judged: again, with the new ones
+                    self.touch(rep, *moments)
+            self._idle.set()
+
+    async def _judge_one_by_one(self, batch: list[tuple[str, set[int]]]) -> list[tuple[str, set[int]]]:
+        """A batch failed for a reason retrying will not fix: each rep alone, so one rep's unreadable data
+        costs only that rep's badges (judged again on their next deal), not the worker."""
+        stale: list[tuple[str, set[int]]] = []
+        for item in batch:
+            try:
+                stale += await self.judge_many([item])
+            except (RedisError, OSError):
+                stale.append(item)
+            except Exception:
+                log.exception("badges of %s could not be judged; again on their next deal", item[0])
+        return stale
+
+    async def judge(self, rep: str, moments: set[int]) -> list[dict[str, Any]]:
+        """Judge one rep now (tests and tools); the worker judges in batches."""
+        for _attempt in range(5):
+            changes: list[dict[str, Any]] = []
+            if not await self.judge_many([(rep, moments)], changes):
+                return changes
+        log.warning("badges of %s kept changing; judged again on the next deal", rep)
+        return []
+
+    async def judge_many(
+        self, batch: list[tuple[str, set[int]]], changes_out: list[dict[str, Any]] | None = None
+    ) -> list[tuple[str, set[int]]]:
+        """Bring the live badges of a batch of reps in line with their facts: one round trip to read,
+        one to write; returns the reps whose facts changed meanwhile (to judge again)."""
+        definitions = (await self.registry.current()).badges
+        plans = []
+        read = self.redis.pipeline(transaction=False)
+        for rep, moments in batch:
+            instants = [datetime.fromtimestamp(m, UTC) for m in sorted(moments)]
+            months = sorted({month for instant in instants for month in months_needed(instant, self.zone)})
+            read.hget(keys.XP_FACTS_VERSION, rep)
+            for month in months:
+                read.hgetall(keys.xp_facts(rep, month))
+            read.hget(keys.XP_DEAL_COUNTS, rep)
+            read.hgetall(keys.badges(rep))
+            plans.append((rep, moments, instants, len(months)))
+        replies = await read.execute()
+        write = self.redis.pipeline(transaction=False)
+        written: list[tuple[str, set[int]]] = []
+        position = 0
+        now = datetime.now(UTC).isoformat()
+        for rep, moments, instants, months in plans:
+            version = replies[position]
+            facts = [
+                Fact.parse(deal.decode(), raw.decode())
+                for reply in replies[position + 1 : position + 1 + months]
+                for deal, raw in reply.items()
+            ]
+            lifetime = int(replies[position + 1 + months] or 0)
+            held = dict(read_awards(replies[position + 2 + months]))
+            position += 3 + months
+            judged, earned = judge_live_badges(definitions, facts, instants, self.zone, lifetime)
+            new = [earned[k] for k in earned if k not in held]
+            gone = [k for k in judged if k in held and k not in earned]
+            if not new and not gone:
+                continue
+            updates: dict[str, str] = {}
+            changes: list[dict[str, Any]] = []
+            for award in new:
+                record = {"badge": award.badge, "period": award.period, "awarded_at": now, "basis": list(award.basis)}
+                updates[award.key] = json.dumps(record)
+                changes.append({"rep": rep, "action": "awarded", **record})
+            changes += [{"rep": rep, "action": "revoked", **held[key]} for key in gone]
+            if changes_out is not None:
+                changes_out.extend(changes)
+            payload = {"set": updates, "del": gone, "changes": [json.dumps(c, ensure_ascii=False) for c in changes]}
+            write.evalsha(
+                self._sync_sha,
+                3,
+                keys.XP_FACTS_VERSION,
+                keys.badges(rep),
+                keys.BADGE_FEED,
+                rep,
+                (version or b"0").decode(),
+                msgpack.packb(payload),
+                keys.BADGE_CHANNEL,
+                keys.BADGE_FEED_MAX,
+            )
+            written.append((rep, moments))
+        if not written:
+            return []
+        if not self._sync_loaded:
+            self._sync_sha = await self.redis.script_load(SYNC_SCRIPT)
+            self._sync_loaded = True
+            return await self.judge_many(batch, changes_out)
+        results = await write.execute(raise_on_error=False)
+        if any(isinstance(r, NoScriptError) for r in results):
+            self._sync_loaded = False
+            return batch
+        return [item for item, result in zip(written, results, strict=True) if result != 1]

@@ -1,0 +1,296 @@
+"""Time-driven work: crowning champions when contests close, starting the next recurring contest,
+comeback badges, and the month's record breaker.
+
+Every process runs the loop, but only the holder of a short Redis lease acts, so several server
+processes never crown a champion twice. Each job is idempotent anyway (results and awards are keyed by
+contest or month), so a lease handed over mid-job is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from game import keys
+from game.badges.champion import champion_awards
+from game.badges.comeback import bottom_half, came_back
+from game.badges.facts import Fact
+from game.badges.record_breaker import record_holder
+from game.contests import Contest
+from game.ranking import competition_ranks, score_of
+from game.results import Contribution, final_results, race_finish
+from server.services.fairness import next_period_definition
+from server.tasks import stop_task
+
+log = logging.getLogger("arena.scheduler")
+
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+"""
+CREATE_AHEAD = timedelta(days=1)  # the next recurring contest exists (scheduled) a day before it starts
+
+
+def next_period(contest: Contest) -> tuple[datetime, datetime]:
+    """The next month (or week) in the contest's own time zone."""
+    zone = contest.zone
+    start = contest.ends_at.astimezone(zone)
+    if contest.recurrence == "weekly":
+        return start.astimezone(UTC), (start + timedelta(days=7)).astimezone(UTC)
+    end = (start.replace(day=1) + timedelta(days=32)).replace(day=1, hour=start.hour, minute=start.minute)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def series_of(contest: Contest) -> str:
+    series = contest.definition.get("series")
+    if isinstance(series, str) and series:
+        return series
+    base = contest.id
+    parts = base.rsplit("-", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return parts[0]
+    return base
+
+
+class Scheduler:
+    def __init__(self, arena: Any, interval: float = 15.0) -> None:
+        self.arena = arena
+        self.interval = interval
+        self.token = secrets.token_hex(8)
+        self._renew = arena.redis.register_script(RENEW)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def stop(self) -> None:
+        await stop_task(self._task)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                lease_ms = int(self.interval * 3000)
+                if await self._renew(keys=[keys.SCHEDULER_LEASE], args=[self.token, lease_ms]):
+                    now = datetime.now(UTC)
+                    await self.tick(now)
+                    await self.heartbeat(now)
+            except (RedisError, OSError) as exc:
+                log.warning("scheduler tick failed (%s)", exc)
+            except Exception:
+                log.exception("scheduler tick failed")
+            await asyncio.sleep(self.interval)
+
+    async def heartbeat(self, now: datetime) -> None:
+        """Record that a tick started at ``now`` has finished (epoch ms, kept for a few intervals).
+
+        It tells operators and tests when the scheduler last finished a tick: a heartbeat later than some
+        moment proves that a whole tick has run since then. No heartbeat means no process holds the lease
+        or every recent tick failed.
+        """
+        await self.arena.redis.set(
+            keys.SCHEDULER_HEARTBEAT, str(int(now.timestamp() * 1000)), px=int(self.interval * 3000)
+        )
+
+    async def tick(self, now: datetime) -> None:
+        snapshot = await self.arena.registry.current()
+        for contest in list(snapshot.contests.values()):
+            if contest.state != "active":
+                continue
+            if contest.recurrence and now >= contest.ends_at - CREATE_AHEAD:
+                await self.create_next(contest)
+            status = contest.status_at(now)
+            if status == "live":
+                await self.comebacks(contest)
+            elif status == "ended" and not contest.accepts_at(now):
+                await self.finalize(contest)
+        previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
+        await self.record_breaker(f"{previous_month:%Y-%m}")
+
+    # --- recurring contests ----------------------------------------------------------------------
+
+    async def create_next(self, contest: Contest) -> str | None:
+        starts, ends = next_period(contest)
+        series = series_of(contest)
+        new_id = (
+            f"{series}-{starts.astimezone(contest.zone):%Y-%m-%d}"[:64]
+            if contest.recurrence == "weekly"
+            else f"{series}-{starts.astimezone(contest.zone):%Y-%m}"
+        )
+        if new_id in (await self.arena.registry.current()).contests:
+            return None
+        name = contest.definition.get("name_template") or contest.name
+        definition = {
+            **contest.definition,
+            "id": new_id,
+            "series": series,
+            "starts_at": starts.isoformat(),
+            "ends_at": ends.isoformat(),
+            "name": str(name).replace("{period}", f"{starts:%Y-%m}"),
+        }
+        if "name_template" in contest.definition:
+            definition["name"] = contest.definition["name_template"].replace(
+                "{period}", f"{starts.astimezone(contest.zone):%Y-%m}"
+            )
+        # Leagues move by promotion and relegation, improvement targets are measured again (pure rules in
+        # game.fairness; the previous standings are as of now, a day before the end).
+        standings = (await self.results(contest))["standings"]
+        definition = await next_period_definition(self.arena, contest, definition, standings)
+        document = {
+            "definition": definition,
+            "state": "active",
+            "version": 1,
+            "epoch": 1,
+            "history": [],
+            "previous": contest.id,
+        }
+        created = await self.arena.redis.hsetnx(keys.CONTESTS, new_id, json.dumps(document, ensure_ascii=False))
+        if not created:
+            return None
+        await self.arena.registry.put_contest(document, "scheduler", "contest.recur")
+        await self.arena.sync_rosters(contest=new_id)
+        log.info("created %s after %s", new_id, contest.id)
+        return new_id
+
+    # --- closing a contest -----------------------------------------------------------------------
+
+    async def finalize(self, contest: Contest) -> dict[str, Any] | None:
+        """Compute and keep the final results once; crown champions with badges and a celebration."""
+        redis = self.arena.redis
+        results_key = keys.ContestKeys(contest.id).results
+        if await redis.exists(results_key):
+            return None
+        results = await self.results(contest)
+        results["final"] = True
+        results["finalized_at"] = datetime.now(UTC).isoformat()
+        if not await redis.set(results_key, json.dumps(results, ensure_ascii=False), nx=True):
+            return None
+        snapshot = await self.arena.registry.current()
+        for rep_id, kind in champion_awards(results, snapshot.directory.reps.values()):
+            for badge in snapshot.badges:
+                if badge.kind == kind:
+                    await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
+        await redis.publish(
+            keys.doorbell_channel(contest.id),
+            json.dumps(
+                {
+                    "contest": contest.id,
+                    "type": "contest.won",
+                    "rep": results["champion"] or "",
+                    "team": results["best_team"] or "",
+                    "points": 0,
+                    "event": "",
+                }
+            ),
+        )
+        return results
+
+    async def results(self, contest: Contest) -> dict[str, Any]:
+        """Standings and champions as of now (final once the contest is closed)."""
+        store = self.arena.store
+        reps = await store.read_board(contest.id, contest.epoch, "reps", limit=10_000)
+        teams = await store.read_board(contest.id, contest.epoch, "teams", limit=10_000)
+        finishes: dict[str, int] = {}
+        if contest.kind == "race" and contest.target:
+            for row in reps.rows:
+                if row.score < contest.target:
+                    continue
+                entries, cursor = [], "-"
+                while True:
+                    page, cursor_next = await store.read_ledger(
+                        contest.id, contest.epoch, row.id, cursor=cursor, count=500
+                    )
+                    entries += [Contribution(e["deal"], e["at"], e["points"], e["note"]) for e in page]
+                    if cursor_next is None:
+                        break
+                    cursor = cursor_next
+                finish = race_finish(entries, contest.target)
+                if finish is not None:
+                    finishes[row.id] = finish
+        return final_results(contest, reps.rows, teams.rows, finishes)
+
+    # --- badges decided by time ------------------------------------------------------------------
+
+    async def award(self, rep_id: str, badge_id: str, period: str, extra: dict[str, Any]) -> bool:
+        record = {
+            "badge": badge_id,
+            "period": period,
+            "awarded_at": datetime.now(UTC).isoformat(),
+            "basis": [],
+            **extra,
+        }
+        created = await self.arena.redis.hsetnx(keys.badges(rep_id), f"{badge_id}:{period}", json.dumps(record))
+        if created:
+            await self.arena.redis.publish(
+                keys.BADGE_CHANNEL, json.dumps({"rep": rep_id, "action": "awarded", **record})
+            )
+            feed = {"c": json.dumps({"rep": rep_id, "action": "awarded", **record})}  # for the chat notifier
+            await self.arena.redis.xadd(keys.BADGE_FEED, feed, maxlen=keys.BADGE_FEED_MAX)
+        return bool(created)
+
+    async def comebacks(self, contest: Contest) -> None:
+        """Mark who is in the bottom half now; whoever reaches the top 3 after such a mark came back."""
+        redis = self.arena.redis
+        k = keys.ContestKeys(contest.id, contest.epoch)
+        members = await redis.zrevrange(k.rep_board, 0, -1, withscores=True)
+        board = competition_ranks([(m.decode(), score_of(s)) for m, s in members])
+        low = bottom_half(board)
+        if low:
+            now = datetime.now(UTC).isoformat()
+            pipe = redis.pipeline(transaction=False)
+            for rep_id in low:
+                pipe.hsetnx(k.low_water, rep_id, now)
+            await pipe.execute()
+        marked = [rep.decode() for rep in await redis.hkeys(k.low_water)]
+        snapshot = await self.arena.registry.current()
+        for rep_id in came_back(board, marked):
+            for badge in snapshot.badges:
+                if badge.kind == "comeback":
+                    await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
+
+    async def record_breaker(self, month: str) -> None:
+        """After a month closes: the rep with the month's single biggest deal still standing. Decided on
+        the first tick that finds a deal of that month; if that deal is reversed later, the badge moves
+        to the next record holder."""
+        redis = self.arena.redis
+        closed = f"{keys.XP_CLOSED_PREFIX}{month}"
+        decided = await redis.get(closed)
+        dealers = [rep.decode() for rep in await redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
+        if decided is not None:
+            rep_id, _, deal = decided.decode().partition("|")
+            if not deal or await redis.hexists(keys.xp_facts(rep_id, month), deal):
+                return  # the record still stands
+            await self.revoke(rep_id, "record_breaker", month)
+        facts_by_rep = []
+        for rep_id in dealers:
+            raw = await redis.hgetall(keys.xp_facts(rep_id, month))
+            facts_by_rep.append((rep_id, [Fact.parse(d.decode(), v.decode()) for d, v in raw.items()]))
+        holder = record_holder(facts_by_rep)
+        if holder is None:
+            return
+        rep_id, fact = holder
+        await redis.set(closed, f"{rep_id}|{fact.deal}", ex=800 * 86400)
+        snapshot = await self.arena.registry.current()
+        for badge in snapshot.badges:
+            if badge.kind == "record_breaker":
+                await self.award(rep_id, badge.id, month, {"deal": fact.deal, "amount": str(fact.amount)})
+
+    async def revoke(self, rep_id: str, kind: str, period: str) -> None:
+        """Take back a time-decided badge whose basis went away (announced like any revocation)."""
+        snapshot = await self.arena.registry.current()
+        for badge in snapshot.badges:
+            if badge.kind != kind:
+                continue
+            key = f"{badge.id}:{period}"
+            raw = await self.arena.redis.hget(keys.badges(rep_id), key)
+            if raw is None:
+                continue
+            await self.arena.redis.hdel(keys.badges(rep_id), key)
+            change = json.dumps({"rep": rep_id, "action": "revoked", **json.loads(raw)})
+            await self.arena.redis.xadd(keys.BADGE_FEED, {"c": change}, maxlen=keys.BADGE_FEED_MAX)
+            await self.arena.redis.publish(keys.BADGE_CHANNEL, change)

@@ -1,0 +1,131 @@
+"""Dependencies point one way: the faces (API, pages, live hub, workers) call services, services call the
+engine, and nothing below imports what stands above it. A wrong-way import fails here with its line.
+
+From the bottom: the engine (``game``); the process basics (config, errors, tasks); languages; who is
+asking (``auth``: principals, secrets, sessions); the services; the HTTP toolkit; the integrations and
+notifications; and on top the faces: ``api``, ``web``, ``live``, ``workers``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What each area may import, besides itself. The composition root (app, arena, __main__, the route tables)
+# wires everything and may import anything.
+BASE = {"game", "server.base"}
+ALLOWED: dict[str, set[str]] = {
+    "game": set(),
+    "server.base": {"game"},
+    "server.i18n": BASE,
+    "server.auth": BASE | {"server.i18n"},
+    "server.services": BASE | {"server.i18n", "server.auth"},
+    "server.http": BASE | {"server.auth"},
+    "server.integrations": BASE | {"server.i18n", "server.auth", "server.services", "server.http"},
+    "server.notifications": BASE | {"server.i18n", "server.services", "server.integrations"},
+    "server.workers": BASE | {"server.i18n", "server.services"},
+    "server.live": BASE | {"server.i18n", "server.services", "server.auth"},
+    "server.web": BASE | {"server.i18n", "server.services", "server.auth", "server.http"},
+    "server.api": BASE
+    | {"server.i18n", "server.services", "server.auth", "server.http", "server.integrations", "server.notifications"},
+}
+COMPOSITION = {"server.app", "server.arena", "server.__main__", "server.api.routes", "server.web.routes"}
+PACKAGES = ("server.i18n", "server.services", "server.auth", "server.integrations", "server.notifications",
+            "server.workers", "server.live", "server.web", "server.api")  # fmt: skip
+
+
+def area_of(module: str) -> str:
+    if module == "game" or module.startswith("game."):
+        return "game"
+    if module == "server.http":
+        return "server.http"
+    for package in PACKAGES:
+        if module == package or module.startswith(package + "."):
+            return package
+    return "server.base"  # config, tasks, embedded Redis, GC settings
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def type_only_lines(tree: ast.Module) -> set[int]:
+    """Lines of imports under ``if TYPE_CHECKING:``: they name the composition root's ``Arena`` as a type and
+    run nothing."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            lines |= {child.lineno for child in node.body if isinstance(child, (ast.Import, ast.ImportFrom))}
+    return lines
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every project module ``path`` imports (``from server.x import y`` names ``server.x.y`` when y is a
+    module, else ``server.x``), with its line; ``Arena`` imported for type checking only is left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = type_only_lines(tree)
+    found = []
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in type_only and getattr(node, "module", "") == "server.arena":
+            continue
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                is_module = (ROOT / candidate.replace(".", "/")).with_suffix(".py").exists() or (
+                    ROOT / candidate.replace(".", "/") / "__init__.py"
+                ).exists()
+                found.append((node.lineno, candidate if is_module else node.module))
+    return [(line, name) for line, name in found if name.split(".")[0] in ("game", "server")]
+
+
+def violations(paths: list[Path]) -> list[str]:
+    wrong = []
+    for path in paths:
+        module = module_name(path)
+        if module in COMPOSITION:
+            continue
+        area = area_of(module)
+        for line, imported in imports_of(path):
+            target = area_of(imported)
+            if target != area and target not in ALLOWED[area]:
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {area} may not import {imported} ({target})")
+    return wrong
+
+
+def sources() -> list[Path]:
+    return sorted([*(ROOT / "game").rglob("*.py"), *(ROOT / "server").rglob("*.py")])
+
+
+def test_every_import_points_down_the_layers() -> None:
+    assert violations(sources()) == []
+
+
+def test_a_wrong_way_import_is_caught(tmp_path: Path) -> None:
+    """The check itself: an engine module reaching into the server, a service reaching into the API."""
+    engine = ROOT / "game" / "_wrong_way_probe.py"
+    service = ROOT / "server" / "services" / "_wrong_way_probe.py"
+    try:
+        engine.write_text("from server.config import Settings\n")
+        service.write_text("from server.api import events\nfrom server.http import ApiError\n")
+        found = violations([engine, service])
+    finally:
+        engine.unlink(missing_ok=True)
+        service.unlink(missing_ok=True)
+    assert found == [
+        "game/_wrong_way_probe.py:1: game may not import server.config (server.base)",
+        "server/services/_wrong_way_probe.py:1: server.services may not import server.api.events (server.api)",
+        "server/services/_wrong_way_probe.py:2: server.services may not import server.http (server.http)",
+    ]
+
+
+@pytest.mark.parametrize("module", sorted(COMPOSITION))
+def test_the_composition_root_exists(module: str) -> None:
+    assert (ROOT / module.replace(".", "/")).with_suffix(".py").exists()
