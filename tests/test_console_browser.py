@@ -4,7 +4,6 @@ from CSV, creates a TV display; the TV with that display's token shows the new c
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -152,11 +151,11 @@ def test_an_admin_backfills_historical_deals_from_csv(
 
 
 def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(
-    browser: Browser, server: RunningServer, now: datetime
+    browser: Browser, server: RunningServer, calendar: Calendar
 ) -> None:
     with server.admin() as admin:
         org = make_org(admin)
-    last_month = (now.replace(day=1) - timedelta(days=10)).replace(hour=10).isoformat()
+    last_month = calendar.last_month(10).isoformat()
     with server.ingest() as ingest:
         ingest.post(
             "/api/v1/events",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from websockets.asyncio.client import connect
 
+from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.server import ADMIN_KEY, RunningServer
 from tests.support.waiting import eventually
@@ -26,14 +27,14 @@ def badges_of(admin: httpx.Client, rep: str) -> set[str]:
     return {b["badge"] for b in profile(admin, rep)["badges"]}
 
 
-def now_iso(minutes_ago: int = 0) -> str:
-    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
-
-
-def test_xp_windows_and_level_follow_deals_and_reversals(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_xp_windows_and_level_follow_deals_and_reversals(
+    admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
+) -> None:
     org = make_org(admin)
     rep = org.reps[0]
-    won = deal(rep, "600000", occurred_at=now_iso(5), new_customer=True)  # 10 + 600 + 20 new-customer bonus
+    won = deal(
+        rep, "600000", occurred_at=calendar.earlier_today(5).isoformat(), new_customer=True
+    )  # 10 + 600 + 20 new-customer bonus
     ingest.post("/api/v1/events", json=[won, {"id": unique("call"), "type": "call.logged", "rep": rep}])
     me = profile(admin, rep)
     assert me["xp"]["day"] == me["xp"]["week"] == me["xp"]["all"] == 631
@@ -45,11 +46,11 @@ def test_xp_windows_and_level_follow_deals_and_reversals(admin: httpx.Client, in
 
 
 def test_big_deal_badge_is_awarded_live_and_revoked_with_the_deal(
-    server: RunningServer, admin: httpx.Client, ingest: httpx.Client
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
 ) -> None:
     org = make_org(admin)
     rep = org.reps[1]
-    big = deal(rep, "150000", occurred_at=now_iso(1))
+    big = deal(rep, "150000", occurred_at=calendar.earlier_today(1).isoformat())
 
     async def watch() -> list[dict]:
         seen: list[dict] = []
@@ -71,14 +72,16 @@ def test_big_deal_badge_is_awarded_live_and_revoked_with_the_deal(
     assert eventually(lambda: badges_of(admin, rep) == set())
 
 
-def test_hat_trick_for_three_deals_in_a_day(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_hat_trick_for_three_deals_in_a_day(admin: httpx.Client, ingest: httpx.Client, calendar: Calendar) -> None:
     org = make_org(admin)
     rep = org.reps[2]
-    ingest.post("/api/v1/events", json=[deal(rep, "1000", occurred_at=now_iso(m)) for m in (1, 2, 3)])
+    ingest.post(
+        "/api/v1/events", json=[deal(rep, "1000", occurred_at=calendar.earlier_today(m).isoformat()) for m in (1, 2, 3)]
+    )
     assert eventually(lambda: "hat-trick" in badges_of(admin, rep))
 
 
-def test_badge_definitions_are_data(admin: httpx.Client, ingest: httpx.Client) -> None:
+def test_badge_definitions_are_data(admin: httpx.Client, ingest: httpx.Client, calendar: Calendar) -> None:
     response = admin.put(
         "/api/v1/badges/whale",
         json={"kind": "big_deal", "amount": 5000000, "period": "quarter", "name": {"zh-CN": "鲸鱼", "en": "Whale"}},
@@ -89,12 +92,12 @@ def test_badge_definitions_are_data(admin: httpx.Client, ingest: httpx.Client) -
     bad = admin.put("/api/v1/badges/nope", json={"kind": "streak", "name": {"zh-CN": "x", "en": "x"}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "days"
     org = make_org(admin)
-    ingest.post("/api/v1/events", json=deal(org.reps[0], "5000000", occurred_at=now_iso(1)))
+    ingest.post("/api/v1/events", json=deal(org.reps[0], "5000000", occurred_at=calendar.earlier_today(1).isoformat()))
     assert eventually(lambda: "whale" in badges_of(admin, org.reps[0]))
 
 
 def test_one_reps_unreadable_data_costs_only_that_rep(
-    server: RunningServer, admin: httpx.Client, ingest: httpx.Client, redis_client: Any
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client, redis_client: Any, calendar: Calendar
 ) -> None:
     """Badges are judged in batches: a rep whose stored facts cannot be read is set aside, the rest of the
     batch and every later deal still earn theirs; an unreadable award is skipped by the screens."""
@@ -106,10 +109,12 @@ def test_one_reps_unreadable_data_costs_only_that_rep(
     redis_client.hset(keys.xp_facts(broken, month), "junk", "not a fact")
     redis_client.hset(keys.badges(broken), "junk", "{not json")
     try:
-        ingest.post("/api/v1/events", json=[deal(broken, "1000", occurred_at=now_iso(1)),
-                                            deal(fine, "1000", occurred_at=now_iso(1))])  # fmt: skip
+        moment = calendar.earlier_today(1).isoformat()
+        ingest.post(
+            "/api/v1/events", json=[deal(broken, "1000", occurred_at=moment), deal(fine, "1000", occurred_at=moment)]
+        )
         assert eventually(lambda: "first-deal" in badges_of(admin, fine))
-        ingest.post("/api/v1/events", json=deal(later, "1000", occurred_at=now_iso(1)))
+        ingest.post("/api/v1/events", json=deal(later, "1000", occurred_at=calendar.earlier_today(1).isoformat()))
         assert eventually(lambda: "first-deal" in badges_of(admin, later))
         assert admin.get("/api/v1/wall/badges").status_code == 200  # the TV's badge wall skips the bad award
         assert badges_of(admin, broken) == set()

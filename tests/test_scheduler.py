@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ import redis
 
 from game import keys
 from server.embedded_redis import EmbeddedRedis
+from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.server import RunningServer, launch_server
 from tests.support.waiting import eventually
@@ -116,15 +116,11 @@ def test_a_race_is_won_by_who_reached_the_target_first(fast: RunningServer) -> N
         assert set(final["finishes"]) == {early, big}
 
 
-def test_a_monthly_contest_starts_next_month_by_itself(fast: RunningServer) -> None:
+def test_a_monthly_contest_starts_next_month_by_itself(fast: RunningServer, calendar: Calendar) -> None:
     """Last month's 月度销冠赛 ended at midnight on the first; this month's exists and is live."""
     with fast.admin() as admin:
         series = unique("monthly")
-        this_month = (
-            datetime.now(UTC)
-            .astimezone(ZoneInfo("Asia/Shanghai"))
-            .replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        )
+        this_month = calendar.this_month
         last_month = (this_month - timedelta(days=1)).replace(day=1)
         response = admin.post(
             "/api/v1/contests",
@@ -173,10 +169,20 @@ def test_comeback_from_the_bottom_half_to_the_top_three(fast: RunningServer) -> 
         assert "comeback" not in badges_of(admin, org.reps[6])  # top all along: no comeback
 
 
-def test_the_month_s_biggest_deal_makes_the_record_breaker(fast: RunningServer) -> None:
-    with fast.admin() as admin, fast.ingest() as ingest:
+@pytest.fixture
+def alone(tmp_path: Path) -> Iterator[RunningServer]:
+    """A scheduling server with an organisation of its own: the month's record is decided once per month for
+    the whole organisation, so no other test's deal of that month may get there first."""
+    with EmbeddedRedis() as redis:
+        running = launch_server(redis.url, tmp_path, ARENA_SCHEDULER_SECONDS="1")
+        yield running
+        running.stop()
+
+
+def test_the_month_s_biggest_deal_makes_the_record_breaker(alone: RunningServer, calendar: Calendar) -> None:
+    with alone.admin() as admin, alone.ingest() as ingest:
         org = make_org(admin)
-        last_month = datetime.now(UTC).replace(day=1) - timedelta(days=3)
+        last_month = calendar.last_month(3)
         ingest.post("/api/v1/events", json=deal(org.reps[1], "300000", occurred_at=last_month.isoformat()))
         record = deal(org.reps[0], "700000", occurred_at=last_month.isoformat())
         ingest.post("/api/v1/events", json=record)
@@ -191,16 +197,12 @@ def test_the_month_s_biggest_deal_makes_the_record_breaker(fast: RunningServer) 
         assert "record-breaker" not in badges_of(admin, org.reps[0])
 
 
-def test_leagues_promote_and_relegate_into_next_month(fast: RunningServer) -> None:
+def test_leagues_promote_and_relegate_into_next_month(fast: RunningServer, calendar: Calendar) -> None:
     with fast.admin() as admin, fast.ingest() as ingest:
         org = make_org(admin, teams=2, reps_per_team=3)
         top, bottom = org.reps[:3], org.reps[3:]
         series = unique("league")
-        this_month = (
-            datetime.now(UTC)
-            .astimezone(ZoneInfo("Asia/Shanghai"))
-            .replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        )
+        this_month = calendar.this_month
         last_month = (this_month - timedelta(days=1)).replace(day=1)
         definition = {
             "id": f"{series}-{last_month:%Y-%m}",

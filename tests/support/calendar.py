@@ -52,6 +52,16 @@ class Calendar:
         return self.day(days_ago).isoformat()
 
     @property
+    def this_month(self) -> datetime:
+        """Local midnight of the 1st of this month: the org's months are the zone's, not UTC's (on New Year's
+        Eve evening in UTC it is already January in Shanghai)."""
+        return datetime.combine(self.today.replace(day=1), time(0), self.zone)
+
+    def last_month(self, days_before_its_end: int = 3, hour: int = 10) -> datetime:
+        """A local time in last month, ``days_before_its_end`` days before this month began."""
+        return datetime.combine(self.this_month.date() - timedelta(days=days_before_its_end), time(hour), self.zone)
+
+    @property
     def starts(self) -> str:
         """Local midnight ``LOOKBACK_DAYS`` days ago: every day ``at`` gives lies after it."""
         return datetime.combine(self.day(LOOKBACK_DAYS), time(0), self.zone).isoformat()
@@ -59,6 +69,17 @@ class Calendar:
     def ends(self, days: int = LIVE_DAYS) -> str:
         """``days`` after now: live while the suite runs."""
         return (self.now + timedelta(days=days)).isoformat()
+
+    def earlier_today(self, minutes_ago: float = 0) -> datetime:
+        """A moment ``minutes_ago`` before now on today's local date, for tests of "today" (XP's day, a hat
+        trick). In the first minutes after local midnight that would be yesterday; then it is seconds after
+        now instead (the server takes events up to five minutes ahead), still later for fewer minutes ago."""
+        if not 0 <= minutes_ago <= 60:
+            raise ValueError("minutes_ago: 0..60")
+        moment = self.now - timedelta(minutes=minutes_ago)
+        if moment.astimezone(self.zone).date() == self.today:
+            return moment
+        return self.now + timedelta(seconds=61 - minutes_ago)
 
     def from_now(self, **delta: float) -> str:
         """``now`` moved by a ``timedelta``'s arguments, for windows around the server's own clock."""
