@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 from redis.asyncio import Redis
@@ -25,6 +25,10 @@ from game.scoring import ContestChange
 from game.xp import FACTS_RETENTION, RETENTION, XpChange
 
 LUA_DIR = Path(__file__).parent / "lua"
+
+# A stream read by our clients: ids and fields are bytes (no client decodes responses), and XRANGE never
+# answers the nil ids or fields that redis-py's ``StreamEntry`` also allows (XCLAIM of deleted entries).
+StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 def load_lua(name: str) -> str:
@@ -291,7 +295,8 @@ class Store:
     async def rank_of(self, contest_id: str, epoch: int, board: str, member: str) -> int | None:
         """Zero-based position of a member on a board (None when absent)."""
         position = await self.redis.zrevrank(board_key(keys.ContestKeys(contest_id, epoch), board), member)
-        return None if position is None else int(position)
+        # redis-py types the reply of ZREVRANK ... WITHSCORE too (a list); without it the reply is a number.
+        return None if position is None else int(cast(int, position))
 
     def queue_members(
         self,
@@ -336,7 +341,7 @@ class Store:
         """A rep's ledger entries after ``cursor`` (oldest first) and the cursor of the next page."""
         stream = keys.ContestKeys(contest_id, epoch).ledger(rep_id)
         start = "-" if cursor == "-" else f"({cursor}"
-        entries = await self.redis.xrange(stream, min=start, max="+", count=count + 1)
+        entries = await read_stream(self.redis, stream, start, "+", count=count + 1)
         page = entries[:count]
         items = [{"id": _text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
         next_cursor = _text(page[-1][0]) if len(entries) > count else None
@@ -345,6 +350,12 @@ class Store:
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
         raw = await self.redis.hget(keys.ContestKeys(contest_id, epoch).rep_totals, rep_id)
         return int(raw or 0)
+
+
+async def read_stream(redis: Redis, stream: str, start: int | str, end: int | str, *, count: int) -> StreamEntries:
+    """XRANGE: a stream's entries from ``start`` to ``end`` (ids, or ``-`` and ``+``), oldest first, at most
+    ``count``."""
+    return cast(StreamEntries, await redis.xrange(stream, min=start, max=end, count=count))
 
 
 def _text(value: bytes | str) -> str:
