@@ -272,7 +272,7 @@ async def results(request: Request) -> ArenaJSONResponse:
 
 async def results_csv(request: Request) -> Response:
     """The standings with prizes as CSV (UTF-8 with BOM so spreadsheet programs read Chinese names)."""
-    data = json.loads((await results(request)).body)
+    data = json.loads(bytes((await results(request)).body))
     prizes: dict[str, list[str]] = {}
     for prize in data["prizes"]:
         prizes.setdefault(prize["id"], []).append(prize["prize"])

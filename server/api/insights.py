@@ -186,7 +186,9 @@ def lift_rows(report: dict[str, Any]) -> list[list[Any]]:
         estimate = kpi["estimate"]
         ci = estimate["ci95"] or [None, None]
 
-        def row(scope: str, id_: str, name: str, team: str, item: dict[str, Any], kpi: dict = kpi) -> list[Any]:
+        def row(
+            scope: str, id_: str, name: str, team: str, item: dict[str, Any], kpi: dict[str, Any] = kpi
+        ) -> list[Any]:
             return [
                 kpi["kpi"],
                 scope,

@@ -183,6 +183,7 @@ class Session:
                 self._inbox = None  # most connections ask once, at the start: hold nothing after that
 
     async def _answer(self, request: Any) -> None:
+        error: tuple[str, str] | None
         if not isinstance(request, dict):
             error = ("bad_message", "messages must be JSON objects (or msgpack maps) of at most 4 KB")
         else:

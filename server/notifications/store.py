@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -87,8 +87,8 @@ class ChannelState:
     dropped: int = 0
 
     @classmethod
-    def parse(cls, raw: dict[bytes, bytes]) -> ChannelState:
-        value = {k.decode(): v.decode() for k, v in raw.items()}
+    def parse(cls, raw: Mapping[bytes | str, bytes | str]) -> ChannelState:
+        value = {_text(k): _text(v) for k, v in raw.items()}
         return cls(
             attempts=int(value.get("attempts", 0)),
             next_at_ms=int(value.get("next_at", 0)),
@@ -272,14 +272,19 @@ class NotifyStore:
         pipe.zcard(keys.NOTIFY_DEAD_ORDER)
         *_, total = await pipe.execute()
         if int(total) > MAX_DEAD_LETTERS:
-            oldest = await self.redis.zpopmin(keys.NOTIFY_DEAD_ORDER, int(total) - MAX_DEAD_LETTERS)
+            # redis-py's reply type also covers ranges read without scores; ZPOPMIN always pairs them.
+            oldest = cast(
+                "list[tuple[bytes, float]]",
+                await self.redis.zpopmin(keys.NOTIFY_DEAD_ORDER, int(total) - MAX_DEAD_LETTERS),
+            )
             if oldest:
                 await self.redis.hdel(keys.NOTIFY_DEAD, *[member for member, _ in oldest])
         return ids
 
     async def dead_letters(self, channel_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first."""
-        ids = await self.redis.zrevrange(keys.NOTIFY_DEAD_ORDER, 0, -1)
+        # redis-py's reply type also covers ranges read with scores; this one is members only.
+        ids = cast("list[bytes]", await self.redis.zrevrange(keys.NOTIFY_DEAD_ORDER, 0, -1))
         if not ids:
             return []
         records = await self.redis.hmget(keys.NOTIFY_DEAD, ids)

@@ -55,7 +55,9 @@ def participants(contest: Contest, directory: Directory) -> list[str]:
 # --- fairness options -----------------------------------------------------------------------------------
 
 
-async def prepare_definition(arena: Any, raw: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], dict]:
+async def prepare_definition(
+    arena: Any, raw: dict[str, Any], prefix: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Compute what a definition's fairness options mean for the live engine, from the event log:
 
     - ``"scoring": "improvement"`` → ``percent_of_target`` with each rep's baseline points as their target

@@ -23,6 +23,7 @@ from game.errors import Collector
 from game.flags import HISTORY_PERIODS, Flag, detect
 from game.lift import Period, lift_report
 from game.simulation import LogEvent, paused_gc
+from game.store import read_stream
 from server.auth.principals import Principal
 from server.errors import ApiError
 from server.services.ingest import ingest
@@ -50,7 +51,7 @@ async def read_events(redis: Redis, since: datetime, until: datetime | None = No
     events: list[LogEvent] = []
     with paused_gc():
         while True:
-            entries = await redis.xrange(keys.EVENT_LOG, min=start, max=end, count=LOG_BATCH)
+            entries = await read_stream(redis, keys.EVENT_LOG, start, end, count=LOG_BATCH)
             if not entries:
                 break
             events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
