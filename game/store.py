@@ -285,7 +285,7 @@ class Store:
         pipe.zrevrange(zkey, start, start + limit - 1, withscores=True)
         pipe.zcard(zkey)
         seq, members, total = await pipe.execute()
-        rows = [(_text(member), score_of(score)) for member, score in members]
+        rows = [(text(member), score_of(score)) for member, score in members]
         first_rank = None
         if start > 0 and rows:
             first_rank = 1 + await self.redis.zcount(zkey, score_floor(rows[0][1] + 1), "+inf")
@@ -343,8 +343,8 @@ class Store:
         start = "-" if cursor == "-" else f"({cursor}"
         entries = await read_stream(self.redis, stream, start, "+", count=count + 1)
         page = entries[:count]
-        items = [{"id": _text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
-        next_cursor = _text(page[-1][0]) if len(entries) > count else None
+        items = [{"id": text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
+        next_cursor = text(page[-1][0]) if len(entries) > count else None
         return items, next_cursor
 
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
@@ -358,5 +358,18 @@ async def read_stream(redis: Redis, stream: str, start: int | str, end: int | st
     return cast(StreamEntries, await redis.xrange(stream, min=start, max=end, count=count))
 
 
-def _text(value: bytes | str) -> str:
+async def newest_entries(redis: Redis, stream: str, *, count: int) -> StreamEntries:
+    """XREVRANGE: a stream's newest ``count`` entries, newest first."""
+    return cast(StreamEntries, await redis.xrevrange(stream, count=count))
+
+
+async def scored_members(redis: Redis, key: str, start: int = 0, end: int = -1) -> list[tuple[bytes, float]]:
+    """ZREVRANGE ... WITHSCORES: a sorted set's members from ``start`` to ``end``, highest first, with their
+    scores."""
+    # redis-py's reply type also covers ranges read without scores (members alone).
+    return cast("list[tuple[bytes, float]]", await redis.zrevrange(key, start, end, withscores=True))
+
+
+def text(value: bytes | str) -> str:
+    """A reply as text: our clients read bytes, redis-py's types allow str (clients that decode)."""
     return value.decode() if isinstance(value, bytes) else value

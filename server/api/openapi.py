@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from server.http import arena_of
+
 VERSION = "1.0.0"
 PATH_PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
@@ -859,7 +861,7 @@ def document(base_url: str = "") -> dict[str, Any]:
 
 
 async def openapi_json(request: Request) -> JSONResponse:
-    return JSONResponse(document(request.app.state.arena.settings.base_url))
+    return JSONResponse(document(arena_of(request).settings.base_url))
 
 
 routes = [Route("/openapi.json", openapi_json, methods=["GET"])]

@@ -17,6 +17,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from game import keys
+from game.store import text
 from server.notifications.channels import Channel
 
 MAX_OUTBOX = 500  # per channel; past it the oldest waiting notification is dropped and counted
@@ -88,7 +89,7 @@ class ChannelState:
 
     @classmethod
     def parse(cls, raw: Mapping[bytes | str, bytes | str]) -> ChannelState:
-        value = {_text(k): _text(v) for k, v in raw.items()}
+        value = {text(k): text(v) for k, v in raw.items()}
         return cls(
             attempts=int(value.get("attempts", 0)),
             next_at_ms=int(value.get("next_at", 0)),
@@ -97,10 +98,6 @@ class ChannelState:
             last_success_at=value.get("last_success_at", ""),
             dropped=int(value.get("dropped", 0)),
         )
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class NotifyStore:
@@ -154,7 +151,7 @@ class NotifyStore:
     # Collection -------------------------------------------------------------------------------------
 
     async def cursors(self) -> dict[str, str]:
-        return {_text(k): _text(v) for k, v in (await self.redis.hgetall(keys.NOTIFY_CURSORS)).items()}
+        return {text(k): text(v) for k, v in (await self.redis.hgetall(keys.NOTIFY_CURSORS)).items()}
 
     async def commit(self, token: str, plan: Plan) -> int | None:
         """Apply ``plan`` atomically; None when this process no longer holds the lease or another one
@@ -202,7 +199,7 @@ class NotifyStore:
         pipe.lrange(keys.notify_outbox(channel_id), 0, count - 1)
         pipe.llen(keys.notify_outbox(channel_id))
         head, total = await pipe.execute()
-        return [_text(raw) for raw in head], int(total)
+        return [text(raw) for raw in head], int(total)
 
     async def sent_recently(self, channel_id: str, now_ms: int) -> int:
         """Messages sent to the channel within the last minute (the rate limit's window)."""
