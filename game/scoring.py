@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from game.contests import Contest, Rule
+from game.contests import Contest
 from game.directory import Directory
 from game.events import Event
+from game.rules import Rule
 
 REVERSING_TYPES = frozenset({"deal.reversed"})
 UPDATING_TYPES = frozenset({"deal.updated"})

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 from redis.asyncio import Redis
@@ -25,6 +25,10 @@ from game.scoring import ContestChange
 from game.xp import FACTS_RETENTION, RETENTION, XpChange
 
 LUA_DIR = Path(__file__).parent / "lua"
+
+# A stream read by our clients: ids and fields are bytes (no client decodes responses), and XRANGE never
+# answers the nil ids or fields that redis-py's ``StreamEntry`` also allows (XCLAIM of deleted entries).
+StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 def load_lua(name: str) -> str:
@@ -281,7 +285,7 @@ class Store:
         pipe.zrevrange(zkey, start, start + limit - 1, withscores=True)
         pipe.zcard(zkey)
         seq, members, total = await pipe.execute()
-        rows = [(_text(member), score_of(score)) for member, score in members]
+        rows = [(text(member), score_of(score)) for member, score in members]
         first_rank = None
         if start > 0 and rows:
             first_rank = 1 + await self.redis.zcount(zkey, score_floor(rows[0][1] + 1), "+inf")
@@ -291,7 +295,8 @@ class Store:
     async def rank_of(self, contest_id: str, epoch: int, board: str, member: str) -> int | None:
         """Zero-based position of a member on a board (None when absent)."""
         position = await self.redis.zrevrank(board_key(keys.ContestKeys(contest_id, epoch), board), member)
-        return None if position is None else int(position)
+        # redis-py types the reply of ZREVRANK ... WITHSCORE too (a list); without it the reply is a number.
+        return None if position is None else int(cast(int, position))
 
     def queue_members(
         self,
@@ -336,10 +341,10 @@ class Store:
         """A rep's ledger entries after ``cursor`` (oldest first) and the cursor of the next page."""
         stream = keys.ContestKeys(contest_id, epoch).ledger(rep_id)
         start = "-" if cursor == "-" else f"({cursor}"
-        entries = await self.redis.xrange(stream, min=start, max="+", count=count + 1)
+        entries = await read_stream(self.redis, stream, start, "+", count=count + 1)
         page = entries[:count]
-        items = [{"id": _text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
-        next_cursor = _text(page[-1][0]) if len(entries) > count else None
+        items = [{"id": text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
+        next_cursor = text(page[-1][0]) if len(entries) > count else None
         return items, next_cursor
 
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
@@ -347,5 +352,24 @@ class Store:
         return int(raw or 0)
 
 
-def _text(value: bytes | str) -> str:
+async def read_stream(redis: Redis, stream: str, start: int | str, end: int | str, *, count: int) -> StreamEntries:
+    """XRANGE: a stream's entries from ``start`` to ``end`` (ids, or ``-`` and ``+``), oldest first, at most
+    ``count``."""
+    return cast(StreamEntries, await redis.xrange(stream, min=start, max=end, count=count))
+
+
+async def newest_entries(redis: Redis, stream: str, *, count: int) -> StreamEntries:
+    """XREVRANGE: a stream's newest ``count`` entries, newest first."""
+    return cast(StreamEntries, await redis.xrevrange(stream, count=count))
+
+
+async def scored_members(redis: Redis, key: str, start: int = 0, end: int = -1) -> list[tuple[bytes, float]]:
+    """ZREVRANGE ... WITHSCORES: a sorted set's members from ``start`` to ``end``, highest first, with their
+    scores."""
+    # redis-py's reply type also covers ranges read without scores (members alone).
+    return cast("list[tuple[bytes, float]]", await redis.zrevrange(key, start, end, withscores=True))
+
+
+def text(value: bytes | str) -> str:
+    """A reply as text: our clients read bytes, redis-py's types allow str (clients that decode)."""
     return value.decode() if isinstance(value, bytes) else value

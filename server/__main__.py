@@ -46,7 +46,9 @@ def main() -> int:
             host=settings.host,
             port=settings.port,
             log_level="warning",
-            ws=WebSocketService(app),  # /ws is served by server/live/connection.py, not through ASGI
+            # /ws is served by server/live/connection.py, not through ASGI. uvicorn calls what it is given with
+            # the protocol's arguments; its types name only a protocol class or a built-in's name.
+            ws=WebSocketService(app),  # type: ignore[arg-type]
             ws_ping_interval=settings.ws_ping_seconds,
             proxy_headers=True,
             forwarded_allow_ips=settings.trusted_proxies,

@@ -21,7 +21,7 @@ from server.api.routes import routes as api_routes
 from server.arena import Arena
 from server.auth import csrf, sessions
 from server.config import Settings
-from server.http import ApiError, api_error_handler
+from server.http import ApiError, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
 from server.web.routes import routes as page_routes
 
@@ -33,7 +33,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    arena = request.app.state.arena
+    arena = arena_of(request)
     try:
         await arena.redis.ping()
     except (RedisError, OSError) as exc:

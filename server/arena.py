@@ -1,5 +1,5 @@
 """The process's shared parts, created once in the lifespan: Redis, the engine's store, the registry, the hub,
-the ingest writer and the workers. Handlers reach it as ``request.app.state.arena``."""
+the ingest writer and the workers. Handlers reach it as ``arena_of(request)`` (``server/http.py``)."""
 
 from __future__ import annotations
 

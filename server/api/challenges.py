@@ -9,16 +9,21 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from redis.asyncio import Redis
 from redis.exceptions import WatchError
 from starlette.requests import Request
 from starlette.routing import Route
 
 from game import keys
+from game.directory import Directory
 from server.auth.principals import Principal
-from server.http import ApiError, ArenaJSONResponse, read_document, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.services.contests import store_new_contest
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 METRICS: dict[str, list[dict[str, Any]]] = {
     "revenue": [{"on": "deal.won", "points_per": 1000}],
@@ -35,7 +40,7 @@ def _is_rep(principal: Principal) -> bool:
     return principal.role == "rep" and principal.rep_id is not None
 
 
-async def _all(redis: Any) -> dict[str, dict[str, Any]]:
+async def _all(redis: Redis) -> dict[str, dict[str, Any]]:
     raw = await redis.hgetall(keys.CHALLENGES)
     return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
 
@@ -47,7 +52,7 @@ def _with_status(challenge: dict[str, Any], now: datetime) -> dict[str, Any]:
     return challenge
 
 
-def _named(challenge: dict[str, Any], directory: Any) -> dict[str, Any]:
+def _named(challenge: dict[str, Any], directory: Directory) -> dict[str, Any]:
     names = {
         side: (rep.name if (rep := directory.reps.get(challenge[side])) else challenge[side])
         for side in ("challenger", "opponent")
@@ -60,7 +65,7 @@ async def create_challenge(request: Request) -> ArenaJSONResponse:
     body = await read_document(request)
     if not isinstance(body, dict):
         raise ApiError(422, "a challenge must be a JSON object")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     opponent, days, metric = body.get("opponent"), body.get("days", 7), body.get("metric", "revenue")
     errors = []
@@ -99,7 +104,7 @@ async def create_challenge(request: Request) -> ArenaJSONResponse:
 async def list_challenges(request: Request) -> ArenaJSONResponse:
     """A rep's own challenges; managers see those of their teams' reps."""
     principal = await require(request, lambda p: _is_rep(p) or p.can_manage, "list challenges")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     now = datetime.now(UTC)
 
@@ -117,7 +122,7 @@ async def list_challenges(request: Request) -> ArenaJSONResponse:
 async def answer_challenge(request: Request) -> ArenaJSONResponse:
     """``accept`` or ``decline`` (the opponent), ``cancel`` (the challenger), while it is pending."""
     principal = await require(request, _is_rep, "answer challenges (reps only)")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     challenge_id, action = request.path_params["id"], request.path_params["action"]
     if action not in ("accept", "decline", "cancel"):
         raise ApiError(404, f"unknown action {action!r}: accept, decline or cancel")
@@ -147,7 +152,7 @@ async def answer_challenge(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse(_named(challenge, directory))
 
 
-async def _start_contest(arena: Any, challenge: dict[str, Any], directory: Any, principal: Principal) -> str:
+async def _start_contest(arena: Arena, challenge: dict[str, Any], directory: Directory, principal: Principal) -> str:
     zone = arena.settings.zone
     start = datetime.now(zone).replace(microsecond=0)
     end = datetime.combine(start.date() + timedelta(days=challenge["days"]), datetime.min.time(), tzinfo=zone)

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from game.errors import ValidationError
-from server.http import ApiError, read_body, read_document, require, validation_error
+from server.http import ApiError, arena_of, read_body, read_document, require, validation_error
 from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
 from server.integrations.connectors import Connector, build_connector
 from server.integrations.sealing import SealError
@@ -42,7 +42,7 @@ def _admin(principal: Any) -> bool:
 
 
 async def _connector(request: Request) -> Connector:
-    connector = await IntegrationStore(request.app.state.arena.redis).connector(request.path_params["id"])
+    connector = await IntegrationStore(arena_of(request).redis).connector(request.path_params["id"])
     if connector is None:
         raise ApiError(404, f"no connector {request.path_params['id']!r}")
     return connector
@@ -50,7 +50,7 @@ async def _connector(request: Request) -> Connector:
 
 async def create_connector(request: Request) -> JSONResponse:
     await require(request, _admin, "manage connectors")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     body = await read_document(request)
     try:
         connector = build_connector(
@@ -65,20 +65,20 @@ async def create_connector(request: Request) -> JSONResponse:
 
 async def list_connectors(request: Request) -> JSONResponse:
     await require(request, _admin, "list connectors")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     connectors = await IntegrationStore(arena.redis).connectors()
     return JSONResponse({"connectors": [c.public(arena.settings.base_url) for c in connectors]})
 
 
 async def get_connector(request: Request) -> JSONResponse:
     await require(request, _admin, "read connectors")
-    return JSONResponse((await _connector(request)).public(request.app.state.arena.settings.base_url))
+    return JSONResponse((await _connector(request)).public(arena_of(request).settings.base_url))
 
 
 async def delete_connector(request: Request) -> Response:
     await require(request, _admin, "delete connectors")
     connector = await _connector(request)
-    await IntegrationStore(request.app.state.arena.redis).delete_connector(connector.id)
+    await IntegrationStore(arena_of(request).redis).delete_connector(connector.id)
     log.info("connector %s (%s) deleted", connector.id, connector.type)
     return Response(status_code=204)
 
@@ -87,12 +87,12 @@ async def list_unmapped(request: Request) -> JSONResponse:
     """The needs-mapping list: CRM users whose events wait for a rep with that alias."""
     await require(request, _admin, "read connectors")
     connector = await _connector(request)
-    owners = await IntegrationStore(request.app.state.arena.redis).unmapped(connector.id)
+    owners = await IntegrationStore(arena_of(request).redis).unmapped(connector.id)
     return JSONResponse({"connector": connector.id, "owners": owners})
 
 
 async def receive_hook(request: Request) -> Response:
-    arena = request.app.state.arena
+    arena = arena_of(request)
     now_ms = int(time.time() * 1000)
     connector = await IntegrationStore(arena.redis).connector(request.path_params["id"])
     if connector is None or connector.type != request.path_params["source"]:

@@ -8,7 +8,7 @@ import io
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +19,8 @@ from game.contests import Contest, parse_contest
 from game.errors import ValidationError
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
-from server.http import ApiError, ArenaJSONResponse, read_document, require
+from game.store import newest_entries, text
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.i18n import rules_text
 from server.services.boards import rest_rows
 from server.services.contests import (
@@ -31,6 +32,9 @@ from server.services.contests import (
 )
 from server.services.rescore import claim, drop_epoch, rescore
 
+if TYPE_CHECKING:
+    from server.arena import Arena
+
 log = logging.getLogger("arena.contests")
 MAX_LIMIT = 500
 ACTIONS = ("launch", "pause", "resume", "archive", "end", "clone", "rescore")
@@ -39,18 +43,18 @@ ACTIONS = ("launch", "pause", "resume", "archive", "end", "clone", "rescore")
 async def create_contest(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "create contests")
     body = await read_document(request)
-    stored = await store_new_contest(request.app.state.arena, body, principal)
+    stored = await store_new_contest(arena_of(request), body, principal)
     return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
 
 
-async def _document(arena: Any, contest_id: str) -> dict[str, Any]:
+async def _document(arena: Arena, contest_id: str) -> dict[str, Any]:
     raw = await arena.redis.hget(keys.CONTESTS, contest_id)
     if raw is None:
         raise ApiError(404, f"no contest {contest_id!r}")
     return json.loads(raw)
 
 
-async def _start_rescore(arena: Any, contest_id: str, definition: dict[str, Any] | None, actor: str) -> None:
+async def _start_rescore(arena: Arena, contest_id: str, definition: dict[str, Any] | None, actor: str) -> None:
     if not await claim(arena.redis, contest_id, actor):
         raise ApiError(409, f"a rescore of {contest_id!r} is running: wait for it to finish")
 
@@ -70,7 +74,7 @@ async def _start_rescore(arena: Any, contest_id: str, definition: dict[str, Any]
 async def change_contest(request: Request) -> ArenaJSONResponse:
     """A new definition: a draft is simply replaced; anything else gets a new version and a rescore."""
     principal = await require(request, lambda p: p.can_manage, "change contests")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     contest_id = request.path_params["id"]
     document = await _document(arena, contest_id)
     body = await read_document(request)
@@ -97,7 +101,7 @@ async def change_contest(request: Request) -> ArenaJSONResponse:
 
 async def contest_action(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "run contests")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     contest_id, action = request.path_params["id"], request.path_params["action"]
     if action not in ACTIONS:
         raise ApiError(404, f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
@@ -140,11 +144,11 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
 
 async def rescore_status(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "read rescore progress")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     contest = await _contest(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
     meta = await arena.redis.hgetall(keys.ContestKeys(contest.id).meta)
-    decoded = {k.decode(): v.decode() for k, v in meta.items()}
+    decoded = {text(k): text(v) for k, v in meta.items()}
     return ArenaJSONResponse(
         {
             "id": contest.id,
@@ -158,14 +162,14 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
 
 async def list_contests(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.role != "ingest", "list contests")
-    snapshot = await request.app.state.arena.registry.current()
+    snapshot = await arena_of(request).registry.current()
     now = datetime.now(UTC)
     contests = sorted(snapshot.contests.values(), key=lambda c: c.starts_at, reverse=True)
     return ArenaJSONResponse({"contests": [contest_summary(c, now) for c in contests]})
 
 
 async def _contest(request: Request) -> Contest:
-    snapshot = await request.app.state.arena.registry.current()
+    snapshot = await arena_of(request).registry.current()
     contest = snapshot.contests.get(request.path_params["id"])
     if contest is None:
         raise ApiError(404, f"no contest {request.path_params['id']!r}")
@@ -189,7 +193,7 @@ def _limit(request: Request, default: int) -> int:
 async def _board(request: Request, which: str, board: str) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_read_board(board), "read this board")
     contest = await _contest(request)
-    arena = request.app.state.arena
+    arena = arena_of(request)
     limit = _limit(request, 50)
     start = 0
     around = request.query_params.get("around")
@@ -228,7 +232,7 @@ async def standing(request: Request) -> ArenaJSONResponse:
     await require(
         request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's standing"
     )
-    arena = request.app.state.arena
+    arena = arena_of(request)
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
@@ -254,7 +258,7 @@ async def standing(request: Request) -> ArenaJSONResponse:
 async def results(request: Request) -> ArenaJSONResponse:
     """Final results once the contest closed (champions crowned); a preliminary view before that."""
     principal = await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     contest = await _contest(request)
     if principal.role == "manager":
         ensure_scope(principal, contest, (await arena.registry.current()).directory)
@@ -272,7 +276,7 @@ async def results(request: Request) -> ArenaJSONResponse:
 
 async def results_csv(request: Request) -> Response:
     """The standings with prizes as CSV (UTF-8 with BOM so spreadsheet programs read Chinese names)."""
-    data = json.loads((await results(request)).body)
+    data = json.loads(bytes((await results(request)).body))
     prizes: dict[str, list[str]] = {}
     for prize in data["prizes"]:
         prizes.setdefault(prize["id"], []).append(prize["prize"])
@@ -302,7 +306,7 @@ async def results_csv(request: Request) -> Response:
 async def audit(request: Request) -> ArenaJSONResponse:
     """Who changed what and when; ``?target=<id>`` narrows it to one contest, rep or team."""
     principal = await require(request, lambda p: p.can_manage, "read the audit log")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     target = request.query_params.get("target")
     if principal.role == "manager":
         snapshot = await arena.registry.current()
@@ -314,10 +318,10 @@ async def audit(request: Request) -> ArenaJSONResponse:
             or (rep is not None and principal.manages_team(rep.team))
         ):
             raise ApiError(403, "managers read the audit log of their own contests, teams and reps: pass ?target=")
-    entries = await arena.redis.xrevrange(keys.AUDIT_LOG, count=2000 if target else 200)
+    entries = await newest_entries(arena.redis, keys.AUDIT_LOG, count=2000 if target else 200)
     items = []
     for entry_id, fields in entries:
-        item = {k.decode(): v.decode() for k, v in fields.items()}
+        item: dict[str, Any] = {k.decode(): v.decode() for k, v in fields.items()}
         if target and item.get("target") != target:
             continue
         item["id"] = entry_id.decode()
@@ -330,7 +334,7 @@ async def preview_contest(request: Request) -> ArenaJSONResponse:
     """Validate a draft definition and describe its rules in both languages (nothing is stored)."""
     await require(request, lambda p: p.can_manage, "preview contests")
     body = await read_document(request)
-    settings = request.app.state.arena.settings
+    settings = arena_of(request).settings
     errors: list[dict[str, str]] = []
     try:
         parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)

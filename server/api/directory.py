@@ -15,7 +15,7 @@ from starlette.routing import Route
 from game import keys
 from game.directory import Directory
 from game.errors import Collector, ValidationError, required_name
-from server.http import ApiError, ArenaJSONResponse, read_csv_upload, read_document, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, read_document, require, validation_error
 from server.integrations.pipeline import release_held_events
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
@@ -49,7 +49,7 @@ async def put_team(request: Request) -> JSONResponse:
         errors.raise_if_any()
     except ValidationError as exc:
         raise validation_error(exc, "invalid team") from None
-    arena = request.app.state.arena
+    arena = arena_of(request)
     existed = (await arena.registry.current()).directory.teams.get(team_id) is not None
     document = {"id": team_id, "name": name, "color": color or ""}
     await arena.registry.put_team(document, principal.name)
@@ -63,7 +63,7 @@ async def put_rep(request: Request) -> JSONResponse:
     body = await read_document(request)
     if not isinstance(body, dict):
         raise ApiError(422, "a rep must be a JSON object", [{"field": "", "message": "expected an object"}])
-    arena = request.app.state.arena
+    arena = arena_of(request)
     directory: Directory = (await arena.registry.current()).directory
     errors = Collector()
     name = required_name(body, errors)
@@ -101,13 +101,13 @@ async def put_rep(request: Request) -> JSONResponse:
 
 async def list_teams(request: Request) -> JSONResponse:
     await require(request, lambda p: p.can_manage or p.role == "read", "list teams")
-    directory = (await request.app.state.arena.registry.current()).directory
+    directory = (await arena_of(request).registry.current()).directory
     return JSONResponse({"teams": [t.__dict__ for t in sorted(directory.teams.values(), key=lambda t: t.id)]})
 
 
 async def list_reps(request: Request) -> JSONResponse:
     await require(request, lambda p: p.can_manage or p.role == "read", "list reps")
-    directory = (await request.app.state.arena.registry.current()).directory
+    directory = (await arena_of(request).registry.current()).directory
     return JSONResponse({"reps": [r.__dict__ for r in sorted(directory.reps.values(), key=lambda r: r.id)]})
 
 
@@ -121,7 +121,7 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
     """Reps from CSV (``id,name,team[,opted_out][,active]``, a header row first): ``?dry_run=1`` checks
     every row and changes nothing; without it the valid rows are stored and the invalid ones reported."""
     principal = await require(request, lambda p: p.can_manage, "import reps")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     text = await read_csv_upload(request)
     reader = csv.DictReader(io.StringIO(text))
     fields = [f.strip().lower() for f in reader.fieldnames or []]

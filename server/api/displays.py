@@ -17,7 +17,7 @@ from game import keys
 from game.badges.awards import read_awards
 from server.auth.principals import Principal
 from server.auth.secrets import new_token, token_digest
-from server.http import ApiError, ArenaJSONResponse, read_document, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.services.boards import parse_board
 from server.services.displays import (
     BADGE_WALL_ITEMS,
@@ -31,7 +31,7 @@ async def _may_manage(request: Request, principal: Principal, slides: list[dict[
     """A manager's displays may show only contests they run (and the workspace-wide star board)."""
     if principal.role == "admin":
         return
-    snapshot = await request.app.state.arena.registry.current()
+    snapshot = await arena_of(request).registry.current()
     for slide in slides:
         spec = parse_board(slide["board"]) if slide["board"] else None
         if spec is None or spec.kind == "xp":
@@ -42,14 +42,14 @@ async def _may_manage(request: Request, principal: Principal, slides: list[dict[
 
 
 async def _load(request: Request) -> dict[str, Any]:
-    raw = await request.app.state.arena.redis.hget(keys.DISPLAYS, request.path_params["id"])
+    raw = await arena_of(request).redis.hget(keys.DISPLAYS, request.path_params["id"])
     if raw is None:
         raise ApiError(404, f"no display {request.path_params['id']!r}")
     return json.loads(raw)
 
 
 async def _save(request: Request, document: dict[str, Any], old_digest: str | None = None) -> None:
-    redis = request.app.state.arena.redis
+    redis = arena_of(request).redis
     pipe = redis.pipeline(transaction=True)
     pipe.hset(keys.DISPLAYS, document["id"], json.dumps(document, ensure_ascii=False))
     if old_digest and old_digest != document.get("token_digest"):
@@ -63,7 +63,7 @@ async def create_display(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "create displays")
     fields = validate_display(await read_document(request))
     await _may_manage(request, principal, fields["slides"])
-    arena = request.app.state.arena
+    arena = arena_of(request)
     token = new_token("tv")
     now = datetime.now(UTC).isoformat()
     document = {
@@ -88,7 +88,7 @@ def _visible(principal: Principal, document: dict[str, Any]) -> bool:
 
 async def list_displays(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "list displays")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     documents = [json.loads(raw) for raw in (await arena.redis.hgetall(keys.DISPLAYS)).values()]
     shown = [public_view(d, arena.settings.base_url) for d in documents if _visible(principal, d)]
     return ArenaJSONResponse({"displays": sorted(shown, key=lambda d: d.get("created_at") or "")})
@@ -99,7 +99,7 @@ async def get_display(request: Request) -> JSONResponse:
     document = await _load(request)
     if not _visible(principal, document):
         raise ApiError(403, "this display belongs to another manager")
-    return ArenaJSONResponse(public_view(document, request.app.state.arena.settings.base_url))
+    return ArenaJSONResponse(public_view(document, arena_of(request).settings.base_url))
 
 
 async def change_display(request: Request) -> JSONResponse:
@@ -114,7 +114,7 @@ async def change_display(request: Request) -> JSONResponse:
         fields["playlist"] = boards_of(fields["slides"])
     document.update(fields, updated_at=datetime.now(UTC).isoformat())
     await _save(request, document)
-    return ArenaJSONResponse(public_view(document, request.app.state.arena.settings.base_url))
+    return ArenaJSONResponse(public_view(document, arena_of(request).settings.base_url))
 
 
 async def rotate_token(request: Request) -> JSONResponse:
@@ -127,7 +127,7 @@ async def rotate_token(request: Request) -> JSONResponse:
     token = new_token("tv")
     document.update(token_digest=token_digest(token), updated_at=datetime.now(UTC).isoformat())
     await _save(request, document, old_digest=old)
-    return ArenaJSONResponse(public_view(document, request.app.state.arena.settings.base_url, token))
+    return ArenaJSONResponse(public_view(document, arena_of(request).settings.base_url, token))
 
 
 async def revoke_display(request: Request) -> Response:
@@ -135,7 +135,7 @@ async def revoke_display(request: Request) -> Response:
     document = await _load(request)
     if not _visible(principal, document):
         raise ApiError(403, "this display belongs to another manager")
-    pipe = request.app.state.arena.redis.pipeline(transaction=True)
+    pipe = arena_of(request).redis.pipeline(transaction=True)
     pipe.hdel(keys.DISPLAYS, document["id"])
     if document.get("token_digest"):
         pipe.hdel(keys.DISPLAY_TOKENS, document["token_digest"])
@@ -146,7 +146,7 @@ async def revoke_display(request: Request) -> Response:
 async def badge_wall(request: Request) -> JSONResponse:
     """The latest badges awarded across the workspace (public names for displays), newest first."""
     principal = await require(request, lambda p: p.role != "ingest", "read the badge wall")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     snapshot = await arena.registry.current()
     reps = [r for r in snapshot.directory.reps.values() if r.active]
     pipe = arena.redis.pipeline(transaction=False)

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.http import ApiError, read_document, require
+from server.http import ApiError, arena_of, read_document, require
 from server.services.ingest import MAX_BATCH, ingest
 
 
@@ -18,7 +18,7 @@ async def post_events(request: Request) -> JSONResponse:
         raise ApiError(422, "empty batch: send one event or a non-empty array")
     if len(batch) > MAX_BATCH:
         raise ApiError(413, f"batch too large: at most {MAX_BATCH} events per request")
-    answer = await ingest(request.app.state.arena, batch)
+    answer = await ingest(arena_of(request), batch)
     if not answer["accepted"] and not answer["duplicates"]:
         first = answer["rejected"][0]
         return JSONResponse({"error": first["error"], **answer}, status_code=422)

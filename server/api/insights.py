@@ -33,7 +33,7 @@ from game.fairness import (
     summarize,
 )
 from game.simulation import LogEvent, accepts_until, replay
-from server.http import ApiError, ArenaJSONResponse, baseline_period, managed_contest, read_document, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (
     contest_flags,
@@ -52,7 +52,7 @@ async def prepare(request: Request) -> ArenaJSONResponse:
     body = await read_document(request)
     if not isinstance(body, dict):
         raise ApiError(422, "send a contest definition (a JSON object)")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     definition, info = await prepare_definition(arena, body)
     contest = parse_definition(arena, definition, "")
     if not principal.manages_contest(contest, (await arena.registry.current()).directory):
@@ -97,7 +97,7 @@ def _simulate_all(
 async def simulate(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "simulate contests")
     body = await read_document(request)
-    arena = request.app.state.arena
+    arena = arena_of(request)
     errors = Collector()
     if not isinstance(body, dict):
         raise ApiError(422, 'send {"definition": {...}, "from": ..., "to": ...} or {"definitions": [...], ...}')
@@ -154,7 +154,7 @@ async def simulate(request: Request) -> ArenaJSONResponse:
 async def _lift_report(request: Request) -> dict[str, Any]:
     principal = await require(request, lambda p: p.can_manage, "read lift reports")
     contest = await managed_contest(request, principal)
-    return await contest_lift(request.app.state.arena, contest, baseline_period(request))
+    return await contest_lift(arena_of(request), contest, baseline_period(request))
 
 
 async def lift(request: Request) -> ArenaJSONResponse:
@@ -186,7 +186,9 @@ def lift_rows(report: dict[str, Any]) -> list[list[Any]]:
         estimate = kpi["estimate"]
         ci = estimate["ci95"] or [None, None]
 
-        def row(scope: str, id_: str, name: str, team: str, item: dict[str, Any], kpi: dict = kpi) -> list[Any]:
+        def row(
+            scope: str, id_: str, name: str, team: str, item: dict[str, Any], kpi: dict[str, Any] = kpi
+        ) -> list[Any]:
             return [
                 kpi["kpi"],
                 scope,
@@ -244,7 +246,7 @@ def _thresholds(request: Request) -> list[Decimal]:
 async def flags(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "read flags")
     contest = await managed_contest(request, principal)
-    found = await contest_flags(request.app.state.arena, contest, _thresholds(request))
+    found = await contest_flags(arena_of(request), contest, _thresholds(request))
     return ArenaJSONResponse({"contest": contest.id, "flags": found})
 
 
@@ -254,7 +256,7 @@ async def flag_decision(request: Request) -> ArenaJSONResponse:
     if not isinstance(body, dict):
         raise ApiError(422, 'send {"decision": "dismiss" | "reverse", "note": "..."}')
     result = await decide_flag(
-        request.app.state.arena, principal, request.path_params["id"], body.get("decision"), body.get("note")
+        arena_of(request), principal, request.path_params["id"], body.get("decision"), body.get("note")
     )
     return ArenaJSONResponse(result)
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from game.contests import Contest
-from server.http import ApiError, ArenaJSONResponse, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.i18n.catalogs import choose_locale
 
 MAX_PAGE = 500
@@ -74,7 +74,7 @@ async def ledger(request: Request) -> ArenaJSONResponse:
     await require(
         request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's ledger"
     )
-    arena = request.app.state.arena
+    arena = arena_of(request)
     snapshot = await arena.registry.current()
     contest_id = request.query_params.get("contest")
     if not contest_id:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from game.errors import ValidationError
-from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
 from server.integrations.sealing import SealError
 from server.notifications import messages
 from server.notifications.channels import Channel, build_channel, webhook_host
@@ -33,7 +33,7 @@ def _admin(principal: Any) -> bool:
 
 
 def _store(request: Request) -> NotifyStore:
-    return NotifyStore(request.app.state.arena.redis)
+    return NotifyStore(arena_of(request).redis)
 
 
 def _view(channel: Channel, secret_key: str, waiting: int, state: ChannelState) -> dict[str, Any]:
@@ -66,7 +66,7 @@ async def _channel(request: Request) -> Channel:
 
 async def create_channel(request: Request) -> ArenaJSONResponse:
     await require(request, _admin, "manage notification channels")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     body = await read_document(request)
     store = _store(request)
     if len(await store.channels()) >= MAX_CHANNELS:
@@ -91,7 +91,7 @@ async def list_channels(request: Request) -> ArenaJSONResponse:
     store = _store(request)
     channels = await store.channels()
     status = await store.status([c.id for c in channels])
-    secret_key = request.app.state.arena.settings.secret_key
+    secret_key = arena_of(request).settings.secret_key
     return ArenaJSONResponse({"channels": [_view(c, secret_key, *status[c.id]) for c in channels]})
 
 
@@ -99,7 +99,7 @@ async def get_channel(request: Request) -> ArenaJSONResponse:
     await require(request, _admin, "read notification channels")
     channel = await _channel(request)
     status = await _store(request).status([channel.id])
-    return ArenaJSONResponse(_view(channel, request.app.state.arena.settings.secret_key, *status[channel.id]))
+    return ArenaJSONResponse(_view(channel, arena_of(request).settings.secret_key, *status[channel.id]))
 
 
 async def replace_channel(request: Request) -> ArenaJSONResponse:
@@ -107,7 +107,7 @@ async def replace_channel(request: Request) -> ArenaJSONResponse:
     keep the ones it has (``"secret": null`` removes it); the type cannot change. What waits in its
     outbox, its cursors and its delivery state stay."""
     await require(request, _admin, "change notification channels")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     existing = await _channel(request)
     body = await read_document(request)
     if isinstance(body, dict):
@@ -154,7 +154,7 @@ async def delete_channel(request: Request) -> Response:
 async def test_channel(request: Request) -> ArenaJSONResponse:
     """Send a test message now (it counts against the channel's rate limit)."""
     await require(request, _admin, "test notification channels")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     channel = await _channel(request)
     store = _store(request)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
@@ -175,7 +175,7 @@ async def list_dead_letters(request: Request) -> ArenaJSONResponse:
     channel_id = request.query_params.get("channel") or None
     letters = await _store(request).dead_letters(channel_id)
     for letter in letters:
-        letter["summary"] = messages.render(letter["notification"], request.app.state.arena.settings.locale).title
+        letter["summary"] = messages.render(letter["notification"], arena_of(request).settings.locale).title
     return ArenaJSONResponse({"dead_letters": letters})
 
 

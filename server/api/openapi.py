@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from server.http import arena_of
+
 VERSION = "1.0.0"
 PATH_PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
@@ -44,13 +46,17 @@ def array(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": item}
 
 
-def obj(required: tuple[str, ...] = (), extra: bool = True, **properties: Any) -> dict[str, Any]:
+def obj(required: tuple[str, ...] = (), /, **properties: Any) -> dict[str, Any]:
+    """An object schema; a property of any name (``from``, ``zh-CN``) can be passed as ``**{name: schema}``."""
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = list(required)
-    if not extra:
-        schema["additionalProperties"] = False
     return schema
+
+
+def closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object schema that admits no property it does not name."""
+    return {**schema, "additionalProperties": False}
 
 
 def listing(key: str, item: str) -> dict[str, Any]:
@@ -327,23 +333,24 @@ SCHEMAS: dict[str, Any] = {
         contest=NULLABLE_STRING,
     ),
     "AuditEntry": obj(id=STRING, at=TIME, actor=STRING, action=STRING, target=STRING, data={}),
-    "NotificationChannelInput": obj(
-        ("type", "name", "url"),
-        extra=False,
-        type={"type": "string", "enum": ["wecom", "dingtalk", "feishu", "slack", "teams"]},
-        name={"type": "string", "maxLength": 80},
-        url={"type": "string", "description": "The webhook URL (https). Sealed at rest, never shown again."},
-        secret={"type": "string", "description": "DingTalk or Feishu signing secret. Sealed, never shown again."},
-        contests={"type": ["array", "null"], "items": STRING, "description": "null: every contest."},
-        events=array({"type": "string", "enum": ["deal", "badge", "lead_change", "contest_won", "digest"]}),
-        min_amount=MONEY,
-        locale={"type": ["string", "null"], "enum": ["zh-CN", "en", None]},
-        digest=obj(
-            daily={"type": "string", "examples": ["18:00"]}, weekly={"type": "string", "examples": ["fri 18:00"]}
-        ),
-        rate_per_minute={"type": "integer", "minimum": 1},
-        card={"type": "string", "enum": ["adaptive", "messagecard"], "description": "Teams only."},
-        max_attempts={"type": "integer", "minimum": 1, "maximum": 10},
+    "NotificationChannelInput": closed(
+        obj(
+            ("type", "name", "url"),
+            type={"type": "string", "enum": ["wecom", "dingtalk", "feishu", "slack", "teams"]},
+            name={"type": "string", "maxLength": 80},
+            url={"type": "string", "description": "The webhook URL (https). Sealed at rest, never shown again."},
+            secret={"type": "string", "description": "DingTalk or Feishu signing secret. Sealed, never shown again."},
+            contests={"type": ["array", "null"], "items": STRING, "description": "null: every contest."},
+            events=array({"type": "string", "enum": ["deal", "badge", "lead_change", "contest_won", "digest"]}),
+            min_amount=MONEY,
+            locale={"type": ["string", "null"], "enum": ["zh-CN", "en", None]},
+            digest=obj(
+                daily={"type": "string", "examples": ["18:00"]}, weekly={"type": "string", "examples": ["fri 18:00"]}
+            ),
+            rate_per_minute={"type": "integer", "minimum": 1},
+            card={"type": "string", "enum": ["adaptive", "messagecard"], "description": "Teams only."},
+            max_attempts={"type": "integer", "minimum": 1, "maximum": 10},
+        )
     ),
     "NotificationChannel": obj(
         ("id", "type", "name", "host", "has_secret", "events"),
@@ -764,7 +771,7 @@ SAFE = ("get", "head")
 def _security(auth: str, method: str) -> list[dict[str, list[str]]]:
     if auth in ("public", "hook"):
         return []
-    session = {"session": [], "csrf": []} if method not in SAFE else {"session": []}
+    session: dict[str, list[str]] = {"session": [], "csrf": []} if method not in SAFE else {"session": []}
     if auth == "session":
         return [session]
     if auth == "ingest":
@@ -854,7 +861,7 @@ def document(base_url: str = "") -> dict[str, Any]:
 
 
 async def openapi_json(request: Request) -> JSONResponse:
-    return JSONResponse(document(request.app.state.arena.settings.base_url))
+    return JSONResponse(document(arena_of(request).settings.base_url))
 
 
 routes = [Route("/openapi.json", openapi_json, methods=["GET"])]

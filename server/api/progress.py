@@ -13,8 +13,9 @@ from game.badges.awards import read_awards
 from game.badges.definitions import parse_badge
 from game.errors import ValidationError
 from game.ranking import competition_ranks
+from game.store import scored_members
 from game.xp import WINDOWS, level_for, next_level, window_keys
-from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
 
 
 def _level(xp: int, locale: str) -> dict[str, object]:
@@ -33,12 +34,12 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
     window = request.path_params["window"]
     if window not in WINDOWS:
         raise ApiError(404, f"no XP window {window!r}: one of {', '.join(WINDOWS)}")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     period = request.query_params.get("period") or window_keys(datetime.now(UTC), arena.settings.zone)[window]
     limit_raw = request.query_params.get("limit", "50")
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
         raise ApiError(422, "invalid limit", [{"field": "limit", "message": "1 to 500"}])
-    members = await arena.redis.zrevrange(keys.xp_board(window, period), 0, int(limit_raw) - 1, withscores=True)
+    members = await scored_members(arena.redis, keys.xp_board(window, period), 0, int(limit_raw) - 1)
     ranked = competition_ranks([(m.decode(), int(score)) for m, score in members])
     directory = (await arena.registry.current()).directory
     rows = [
@@ -63,7 +64,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
     await require(
         request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's profile"
     )
-    arena = request.app.state.arena
+    arena = arena_of(request)
     snapshot = await arena.registry.current()
     rep = snapshot.directory.reps.get(rep_id)
     if rep is None:
@@ -101,7 +102,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
 
 async def list_badges(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.role != "ingest", "list badges")
-    snapshot = await request.app.state.arena.registry.current()
+    snapshot = await arena_of(request).registry.current()
     return ArenaJSONResponse(
         {
             "badges": [
@@ -122,7 +123,7 @@ async def put_badge(request: Request) -> ArenaJSONResponse:
     except ValidationError as exc:
         raise validation_error(exc, "invalid badge") from None
     document = json.loads(json.dumps(body, default=str))
-    await request.app.state.arena.registry.put_badge(document, principal.name)
+    await arena_of(request).registry.put_badge(document, principal.name)
     return ArenaJSONResponse(document)
 
 

@@ -19,12 +19,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from game import keys
+from game.directory import Directory
 from game.errors import Collector, ValidationError
 from server.auth.login import create_signin_link
 from server.auth.principals import SCOPES, Principal, forget_cached_tokens, store_api_key
 from server.auth.secrets import hash_password, new_token, token_digest, verify_password
 from server.auth.sessions import load_user
-from server.http import ApiError, ArenaJSONResponse, read_document, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 ROLES = ("admin", "manager", "rep")
@@ -46,11 +47,11 @@ def public_user(record: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _all_users(request: Request) -> list[dict[str, Any]]:
-    raw = await request.app.state.arena.redis.hgetall(keys.USERS)
+    raw = await arena_of(request).redis.hgetall(keys.USERS)
     return [json.loads(value) for value in raw.values()]
 
 
-def _sees(principal: Principal, record: dict[str, Any], directory: Any) -> bool:
+def _sees(principal: Principal, record: dict[str, Any], directory: Directory) -> bool:
     """Admins see everyone; a manager sees the reps of their teams (to send them sign-in links)."""
     if principal.role == "admin":
         return True
@@ -60,7 +61,7 @@ def _sees(principal: Principal, record: dict[str, Any], directory: Any) -> bool:
 
 async def list_users(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "list users")
-    directory = (await request.app.state.arena.registry.current()).directory
+    directory = (await arena_of(request).registry.current()).directory
     users = [public_user(u) for u in await _all_users(request) if _sees(principal, u, directory)]
     return ArenaJSONResponse({"users": sorted(users, key=lambda u: (ROLES.index(u["role"]), u["username"]))})
 
@@ -74,7 +75,7 @@ async def put_user(request: Request) -> ArenaJSONResponse:
     body = await read_document(request)
     if not isinstance(body, dict):
         raise ApiError(422, "a user must be a JSON object")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     existing = await load_user(arena.redis, username)
     record: dict[str, Any] = dict(existing or {"username": username, "sv": 0, "active": True})
@@ -130,7 +131,7 @@ async def put_user(request: Request) -> ArenaJSONResponse:
 async def signin_link(request: Request) -> ArenaJSONResponse:
     """A single-use link (15 minutes) the manager passes on, e.g. in the team chat."""
     principal = await require(request, lambda p: p.can_manage, "make sign-in links")
-    arena = request.app.state.arena
+    arena = arena_of(request)
     record = await load_user(arena.redis, request.path_params["username"])
     directory = (await arena.registry.current()).directory
     if record is None or not _sees(principal, record, directory):
@@ -145,7 +146,7 @@ async def signin_link(request: Request) -> ArenaJSONResponse:
 
 async def me(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.via_session, "read a user profile (sign in first)")
-    record = await load_user(request.app.state.arena.redis, principal.name)
+    record = await load_user(arena_of(request).redis, principal.name)
     if record is None:
         raise ApiError(404, "no such user")
     return ArenaJSONResponse(public_user(record))
@@ -154,7 +155,7 @@ async def me(request: Request) -> ArenaJSONResponse:
 async def change_me(request: Request) -> ArenaJSONResponse:
     """The user's own settings: language, and a new password (with the current one)."""
     principal = await require(request, lambda p: p.via_session, "change a user profile (sign in first)")
-    redis = request.app.state.arena.redis
+    redis = arena_of(request).redis
     record = await load_user(redis, principal.name)
     body = await read_document(request)
     if record is None or not isinstance(body, dict):
@@ -182,7 +183,7 @@ async def change_me(request: Request) -> ArenaJSONResponse:
 
 async def list_keys(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.role == "admin", "list API keys")
-    raw = await request.app.state.arena.redis.hgetall(keys.API_KEYS)
+    raw = await arena_of(request).redis.hgetall(keys.API_KEYS)
     items = []
     for digest, value in raw.items():
         record = json.loads(value)
@@ -214,10 +215,13 @@ async def create_key(request: Request) -> ArenaJSONResponse:
     except ValidationError as exc:
         raise validation_error(exc, "invalid key") from None
     key = new_token("ak")
-    redis = request.app.state.arena.redis
+    redis = arena_of(request).redis
     await store_api_key(redis, key, str(scope), str(name).strip())
     digest = token_digest(key)
-    record = json.loads(await redis.hget(keys.API_KEYS, digest))
+    stored = await redis.hget(keys.API_KEYS, digest)
+    if stored is None:
+        raise ApiError(409, "the new key was revoked before it could be shown")
+    record = json.loads(stored)
     record.update(created_at=datetime.now(UTC).isoformat(), created_by=principal.name)
     await redis.hset(keys.API_KEYS, digest, json.dumps(record, ensure_ascii=False))
     return ArenaJSONResponse(
@@ -229,7 +233,7 @@ async def create_key(request: Request) -> ArenaJSONResponse:
 async def revoke_key(request: Request) -> Response:
     await require(request, lambda p: p.role == "admin", "revoke API keys")
     key_id = request.path_params["id"]
-    redis = request.app.state.arena.redis
+    redis = arena_of(request).redis
     if len(key_id) != 16 or not all(c in "0123456789abcdef" for c in key_id):
         raise ApiError(404, f"no key {key_id!r}")
     digests = [d.decode() if isinstance(d, bytes) else d for d in await redis.hkeys(keys.API_KEYS)]

@@ -87,7 +87,7 @@ def observe(state: DealState, seen: Observation) -> tuple[DealState, list[Routed
             event["currency"] = seen.currency
         if seen.occurred_at:
             event["occurred_at"] = seen.occurred_at
-        owners = (seen.owner,) if seen.owner else ()
+        owners: tuple[str, ...] = (seen.owner,) if seen.owner else ()
         if state.won and state.owner and state.owner != seen.owner:
             owners = (state.owner, *owners)
         return DealState(win, True, owner, as_of), [Routed(owners or ("",), event)]

@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +24,9 @@ from server.integrations.connectors import Connector
 from server.integrations.deals import Routed
 from server.integrations.pipeline import deliver
 from server.services.ingest import MAX_BATCH
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.integrations.generic")
 SIGNATURE_WINDOW_SECONDS = 300
@@ -57,7 +60,7 @@ def routed_events(document: Any) -> list[Routed]:
     return routed
 
 
-async def handle(arena: Any, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
     secret = connector.secret("secret", arena.settings.secret_key)
     timestamp = request.headers.get("x-arena-timestamp", "")
     if not verify(secret, timestamp, request.headers.get("x-arena-signature", ""), body, now_ms / 1000):

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -29,6 +29,9 @@ from server.integrations.deals import Observation, epoch_seconds, normalise_amou
 from server.integrations.pipeline import deliver
 from server.integrations.store import IntegrationStore
 from server.outbound import OutboundClient, OutboundError
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.integrations.hubspot")
 SIGNATURE_WINDOW_MS = 5 * 60 * 1000
@@ -129,7 +132,7 @@ async def fetch_deal(client: OutboundClient, api_base: str, token: str, deal_id:
     return await client.get_json(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
 
-async def handle(arena: Any, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
     secret_key = arena.settings.secret_key
     query = f"?{request.url.query}" if request.url.query else ""
     uris = (f"{arena.settings.base_url}{request.url.path}{query}", str(request.url))
@@ -161,7 +164,7 @@ async def handle(arena: Any, connector: Connector, request: Request, body: bytes
     return JSONResponse(answer)
 
 
-async def _process(arena: Any, connector: Connector, by_deal: dict[str, list[DealNotification]]) -> dict[str, Any]:
+async def _process(arena: Arena, connector: Connector, by_deal: dict[str, list[DealNotification]]) -> dict[str, Any]:
     store = IntegrationStore(arena.redis)
     api_base = connector.settings.get("api_base", "https://api.hubapi.com")
     token = connector.secret("access_token", arena.settings.secret_key)

@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -28,6 +28,9 @@ from server.integrations.connectors import Connector
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
 from server.integrations.store import IntegrationStore
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.integrations.pipedrive")
 V1_ACTIONS = {"added": "create", "updated": "change", "deleted": "delete", "merged": "change"}
@@ -111,7 +114,7 @@ def parse_webhook(document: Any, zone: ZoneInfo) -> DealChange | None:
     )
 
 
-async def handle(arena: Any, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
     if not check_basic_auth(connector, request.headers.get("authorization", ""), time.monotonic()):
         log.warning("pipedrive %s: bad basic auth from %s", connector.id, request.client)
         raise ApiError(401, "invalid HTTP Basic credentials")

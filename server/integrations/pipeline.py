@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game.errors import ValidationError
 from game.events import parse_event
@@ -19,6 +19,9 @@ from server.integrations.connectors import Connector
 from server.integrations.deals import Routed
 from server.integrations.store import IntegrationStore
 from server.services.ingest import MAX_BATCH, ingest
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.integrations")
 MAX_OWNER_LENGTH = 128
@@ -41,7 +44,7 @@ def _check_without_rep(event: dict[str, Any], default_currency: str) -> Validati
     return None
 
 
-async def deliver(arena: Any, connector: Connector, routed: Sequence[Routed]) -> dict[str, Any]:
+async def deliver(arena: Arena, connector: Connector, routed: Sequence[Routed]) -> dict[str, Any]:
     """Score what maps to a rep, hold the rest; ``{"accepted", "duplicates", "held", "rejected"}``."""
     store = IntegrationStore(arena.redis)
     snapshot = await arena.registry.current()
@@ -88,7 +91,7 @@ async def deliver(arena: Any, connector: Connector, routed: Sequence[Routed]) ->
     return answer
 
 
-async def release_owner(arena: Any, connector: Connector, owner: str, rep_id: str) -> dict[str, int]:
+async def release_owner(arena: Arena, connector: Connector, owner: str, rep_id: str) -> dict[str, int]:
     """Score the events held for one CRM user, now that it maps to ``rep_id``."""
     store = IntegrationStore(arena.redis)
     events = await store.held(connector.id, owner)
@@ -112,7 +115,7 @@ async def release_owner(arena: Any, connector: Connector, owner: str, rep_id: st
     return counts
 
 
-async def release_held_events(arena: Any, rep_id: str, aliases: Mapping[str, str]) -> None:
+async def release_held_events(arena: Arena, rep_id: str, aliases: Mapping[str, str]) -> None:
     """Hook of ``PUT /api/v1/reps/{id}``: score what waited for this rep's CRM aliases.
 
     Never fails the rep update: a problem here is logged and the events stay held for the next try.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,9 @@ from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
 from server.integrations.store import IntegrationStore
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.integrations.salesforce")
 MAX_NOTIFICATIONS = 100
@@ -109,7 +112,7 @@ def ack() -> Response:
     return Response(ACK, media_type="text/xml; charset=utf-8")
 
 
-async def handle(arena: Any, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
     try:
         message = parse_outbound_message(body)
     except ValueError as exc:

@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -28,6 +28,9 @@ from server.integrations.deals import Observation, epoch_seconds, normalise_amou
 from server.integrations.pipeline import deliver
 from server.integrations.store import IntegrationStore
 from server.outbound import OutboundClient, OutboundError
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.integrations.zoho")
 MAX_IDS = 100
@@ -77,7 +80,7 @@ def observation_from_record(record: dict[str, Any], won_stages: frozenset[str], 
     )
 
 
-async def handle(arena: Any, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
     secret_key = arena.settings.secret_key
     try:
         notification = parse_notification(json.loads(body, parse_float=Decimal))

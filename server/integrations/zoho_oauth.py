@@ -55,7 +55,8 @@ async def _cached(redis: Redis, key: str, connector: Connector, secret_key: str)
     if raw is None:
         return None
     try:
-        return unseal(raw.decode(), secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        return unseal(text, secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
     except SealError:
         return None  # sealed under an older secret key: buy a new one
 
@@ -84,7 +85,7 @@ async def _refresh(redis: Redis, key: str, connector: Connector, client: Outboun
         },
     )
     token = answer.get("access_token") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not token:
+    if not isinstance(answer, dict) or not isinstance(token, str) or not token:
         reason = answer.get("error", "no access_token") if isinstance(answer, dict) else "no answer"
         log.warning("zoho %s: token refresh refused: %s", connector.id, reason)
         raise OutboundError(f"Zoho refused the token refresh: {reason}")

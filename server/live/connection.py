@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
@@ -29,6 +29,9 @@ from websockets.server import ServerProtocol
 
 from server.live.keepalive import KeepaliveWheel
 from server.live.session import Admission, Session, admit
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.ws")
 frames_log = logging.getLogger("arena.ws.frames")  # websockets logs every closed connection at INFO: not here
@@ -235,7 +238,7 @@ class ArenaWebSocket(asyncio.Protocol):
         if scope["path"] != "/ws":
             self._respond(404, "websockets are served on /ws")
             return
-        arena = getattr(self.service.app.state, "arena", None)
+        arena: Arena | None = getattr(self.service.app.state, "arena", None)  # set in the lifespan
         if arena is None:
             self._respond(503, "server starting")
             return

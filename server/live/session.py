@@ -15,7 +15,7 @@ import logging
 from base64 import b64decode
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import msgpack
@@ -28,6 +28,9 @@ from server.auth.principals import Principal, principal_for
 from server.auth.sessions import SESSION_COOKIE, SESSION_MAX_AGE
 from server.live.viewer import CLOSE_ABUSE, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, Link, Viewer
 from server.live.wire import encode
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.ws")
 
@@ -63,7 +66,7 @@ class Admission:
     principal: Principal | None = None
 
 
-async def admit(arena: Any, scope: dict[str, Any]) -> Admission:
+async def admit(arena: Arena, scope: dict[str, Any]) -> Admission:
     """Decide a handshake before accepting it. Refused with HTTP: an unknown subprotocol (400) and a
     foreign origin (403). Accepted then closed with a code: no valid credentials (4001)."""
     connection = HTTPConnection(scope)
@@ -106,7 +109,7 @@ class Session:
 
     __slots__ = ("_bad", "_inbox", "_worker", "arena", "client_ip", "link", "principal", "viewer")
 
-    def __init__(self, arena: Any, link: SessionLink, admission: Admission, client_ip: str) -> None:
+    def __init__(self, arena: Arena, link: SessionLink, admission: Admission, client_ip: str) -> None:
         self.arena = arena
         self.link = link
         self.principal = admission.principal
@@ -183,6 +186,7 @@ class Session:
                 self._inbox = None  # most connections ask once, at the start: hold nothing after that
 
     async def _answer(self, request: Any) -> None:
+        error: tuple[str, str] | None
         if not isinstance(request, dict):
             error = ("bad_message", "messages must be JSON objects (or msgpack maps) of at most 4 KB")
         else:

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from game.contests import Contest
+from game.directory import Directory
 from game.errors import Collector, required_name
 from server.integrations.sealing import seal, unseal
 
@@ -99,7 +101,7 @@ class Channel:
         return True
 
     def wants_badge(
-        self, change: Mapping[str, Any], contests: Mapping[str, Any], directory: Any, digest: bool = False
+        self, change: Mapping[str, Any], contests: Mapping[str, Contest], directory: Directory, digest: bool = False
     ) -> bool:
         """A badge goes to channels that follow its contest (champion, comeback) or, for badges of no
         contest, that follow every contest or one the rep takes part in. Champion and best-team badges

@@ -21,16 +21,20 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from game import keys
 from game.contests import Contest
+from game.store import newest_entries, read_stream, text
 from server.notifications import digest
 from server.notifications.channels import Channel
 from server.notifications.store import NotifyStore, Plan
 from server.services.registry import Registry, Snapshot
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.notify")
 MAX_AGE = timedelta(days=3)
@@ -51,7 +55,7 @@ def unit_of(contest: Contest) -> str:
 
 
 class Collector:
-    def __init__(self, arena: Any, store: NotifyStore) -> None:
+    def __init__(self, arena: Arena, store: NotifyStore) -> None:
         self.arena = arena
         self.store = store
 
@@ -179,7 +183,7 @@ class Collector:
         redis = self.arena.redis
         stream_ids = await redis.hmget(keys.EVENT_SEEN, event_keys)
         pipe = redis.pipeline(transaction=False)
-        wanted = [(key, sid.decode()) for key, sid in zip(event_keys, stream_ids, strict=True) if sid]
+        wanted = [(key, text(sid)) for key, sid in zip(event_keys, stream_ids, strict=True) if sid]
         for _key, sid in wanted:
             pipe.xrange(keys.EVENT_LOG, min=sid, max=sid, count=1)
         found: dict[str, dict[str, Any]] = {}
@@ -258,10 +262,10 @@ class Collector:
         redis = self.arena.redis
         cursor = cursors.get("badges")
         if first_run or cursor is None:
-            last = await redis.xrevrange(keys.BADGE_FEED, count=1)
+            last = await newest_entries(redis, keys.BADGE_FEED, count=1)
             plan.move("badges", cursor, last[0][0].decode() if last else "0-0")
             return
-        entries = await redis.xrange(keys.BADGE_FEED, min=f"({cursor}", max="+", count=BADGE_BATCH)
+        entries = await read_stream(redis, keys.BADGE_FEED, f"({cursor}", "+", count=BADGE_BATCH)
         if not entries:
             return
         plan.move("badges", cursor, entries[-1][0].decode())

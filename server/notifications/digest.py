@@ -12,12 +12,17 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from game import keys
 from game.contests import Contest
+from game.store import read_stream
 from server.notifications.channels import WEEKDAYS, Channel
+from server.services.registry import Snapshot
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 STALE_AFTER = timedelta(hours=6)
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
@@ -84,12 +89,12 @@ def snapshot_value(rows: list[Row]) -> str:
     return json.dumps({row.id: [row.score, row.rank] for row in rows}, separators=(",", ":"))
 
 
-async def board_rows(arena: Any, contest: Contest) -> list[Row]:
+async def board_rows(arena: Arena, contest: Contest) -> list[Row]:
     read = await arena.store.read_board(contest.id, contest.epoch, "reps", limit=BOARD_READ)
     return [Row(row.id, row.rank, row.score) for row in read.rows]
 
 
-async def baseline(arena: Any, channel: Channel, kind: str, contests: list[Contest]) -> list[tuple[str, str, int]]:
+async def baseline(arena: Arena, channel: Channel, kind: str, contests: list[Contest]) -> list[tuple[str, str, int]]:
     """Boards to remember when a channel's digest starts, so its first digest already has movers."""
     return [
         (keys.notify_snapshot(channel.id, kind, c.id), snapshot_value(await board_rows(arena, c)), SNAPSHOT_TTL)
@@ -98,7 +103,7 @@ async def baseline(arena: Any, channel: Channel, kind: str, contests: list[Conte
 
 
 async def build(
-    arena: Any, channel: Channel, kind: str, slot: datetime, snapshot: Any
+    arena: Arena, channel: Channel, kind: str, slot: datetime, snapshot: Snapshot
 ) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
     """The digest's data (names resolved, formatted later per language) and the boards to remember."""
     redis = arena.redis
@@ -128,7 +133,7 @@ async def build(
     start_ms, end_ms = int(start.timestamp() * 1000), int(slot.timestamp() * 1000)
     names = {b.id: {"zh-CN": b.name_zh, "en": b.name_en} for b in snapshot.badges}
     badges: list[dict[str, Any]] = []
-    for _id, fields in await redis.xrange(keys.BADGE_FEED, min=start_ms, max=end_ms, count=500):
+    for _id, fields in await read_stream(redis, keys.BADGE_FEED, start_ms, end_ms, count=500):
         change = json.loads(fields[b"c"])
         if change.get("action") == "awarded" and channel.wants_badge(change, snapshot.contests, directory, True):
             badge = change.get("badge", "")

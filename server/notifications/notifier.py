@@ -13,13 +13,16 @@ import contextlib
 import logging
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
 from server.notifications.collector import Collector
 from server.notifications.sender import Sender
 from server.notifications.store import NotifyStore
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.notify")
 MIN_LEASE_SECONDS = 30.0  # longer than one tick's work: collection, 5 s of sending, one send's 10 s budget
@@ -28,7 +31,7 @@ STOP_SECONDS = 20.0  # on shutdown, how long a tick may take to finish (a messag
 
 
 class Notifier:
-    def __init__(self, arena: Any, interval: float = 3.0) -> None:
+    def __init__(self, arena: Arena, interval: float = 3.0) -> None:
         self.arena = arena
         self.interval = interval
         self.token = secrets.token_hex(8)

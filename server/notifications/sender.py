@@ -17,13 +17,16 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.integrations.sealing import SealError
 from server.notifications import messages
 from server.notifications.channels import Channel
 from server.notifications.store import NotifyStore
 from server.notifications.transport import SendResult, send
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.notify")
 CELEBRATIONS = ("deal", "badge", "lead_change")  # may be folded into a summary; digests and crowns never are
@@ -53,7 +56,7 @@ def message_for(items: Sequence[dict[str, Any]], locale: str) -> messages.Messag
 
 
 class Sender:
-    def __init__(self, arena: Any, store: NotifyStore, base_delay: float) -> None:
+    def __init__(self, arena: Arena, store: NotifyStore, base_delay: float) -> None:
         self.arena = arena
         self.store = store
         self.base_delay = base_delay

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from game import keys
+from game.store import text
 from server.notifications.channels import Channel
 
 MAX_OUTBOX = 500  # per channel; past it the oldest waiting notification is dropped and counted
@@ -87,8 +88,8 @@ class ChannelState:
     dropped: int = 0
 
     @classmethod
-    def parse(cls, raw: dict[bytes, bytes]) -> ChannelState:
-        value = {k.decode(): v.decode() for k, v in raw.items()}
+    def parse(cls, raw: Mapping[bytes | str, bytes | str]) -> ChannelState:
+        value = {text(k): text(v) for k, v in raw.items()}
         return cls(
             attempts=int(value.get("attempts", 0)),
             next_at_ms=int(value.get("next_at", 0)),
@@ -97,10 +98,6 @@ class ChannelState:
             last_success_at=value.get("last_success_at", ""),
             dropped=int(value.get("dropped", 0)),
         )
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class NotifyStore:
@@ -154,7 +151,7 @@ class NotifyStore:
     # Collection -------------------------------------------------------------------------------------
 
     async def cursors(self) -> dict[str, str]:
-        return {_text(k): _text(v) for k, v in (await self.redis.hgetall(keys.NOTIFY_CURSORS)).items()}
+        return {text(k): text(v) for k, v in (await self.redis.hgetall(keys.NOTIFY_CURSORS)).items()}
 
     async def commit(self, token: str, plan: Plan) -> int | None:
         """Apply ``plan`` atomically; None when this process no longer holds the lease or another one
@@ -202,7 +199,7 @@ class NotifyStore:
         pipe.lrange(keys.notify_outbox(channel_id), 0, count - 1)
         pipe.llen(keys.notify_outbox(channel_id))
         head, total = await pipe.execute()
-        return [_text(raw) for raw in head], int(total)
+        return [text(raw) for raw in head], int(total)
 
     async def sent_recently(self, channel_id: str, now_ms: int) -> int:
         """Messages sent to the channel within the last minute (the rate limit's window)."""
@@ -272,14 +269,19 @@ class NotifyStore:
         pipe.zcard(keys.NOTIFY_DEAD_ORDER)
         *_, total = await pipe.execute()
         if int(total) > MAX_DEAD_LETTERS:
-            oldest = await self.redis.zpopmin(keys.NOTIFY_DEAD_ORDER, int(total) - MAX_DEAD_LETTERS)
+            # redis-py's reply type also covers ranges read without scores; ZPOPMIN always pairs them.
+            oldest = cast(
+                "list[tuple[bytes, float]]",
+                await self.redis.zpopmin(keys.NOTIFY_DEAD_ORDER, int(total) - MAX_DEAD_LETTERS),
+            )
             if oldest:
                 await self.redis.hdel(keys.NOTIFY_DEAD, *[member for member, _ in oldest])
         return ids
 
     async def dead_letters(self, channel_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first."""
-        ids = await self.redis.zrevrange(keys.NOTIFY_DEAD_ORDER, 0, -1)
+        # redis-py's reply type also covers ranges read with scores; this one is members only.
+        ids = cast("list[bytes]", await self.redis.zrevrange(keys.NOTIFY_DEAD_ORDER, 0, -1))
         if not ids:
             return []
         records = await self.redis.hmget(keys.NOTIFY_DEAD, ids)

@@ -151,7 +151,7 @@ def named(rows: list[Row], spec: BoardSpec, snapshot: Snapshot, public: bool) ->
             team = directory.teams.get(row["id"])
             out.append({**row, "name": team.name if team else row["id"]})
             continue
-        rep_id = row.get("rep", row["id"])
+        rep_id: str = row["rep"] if "rep" in row else row["id"]
         rep = directory.reps.get(rep_id)
         name = directory.public_name(rep_id) if public else (rep.name if rep else rep_id)
         out.append(

@@ -4,12 +4,16 @@ creation of a new one (the API's ``POST /contests`` and accepted challenges both
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game.contests import Contest, parse_contest
+from game.directory import Directory
 from game.errors import ValidationError
 from server.auth.principals import Principal
 from server.errors import ApiError
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 
 def contest_summary(contest: Contest, now: datetime) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def validated(arena: Any, body: Any) -> Contest:
+def validated(arena: Arena, body: Any) -> Contest:
     settings = arena.settings
     try:
         return parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)
@@ -56,12 +60,12 @@ def stored_definition(body: dict[str, Any], contest: Contest) -> dict[str, Any]:
     return document
 
 
-def ensure_scope(principal: Principal, contest: Contest, directory: Any) -> None:
+def ensure_scope(principal: Principal, contest: Contest, directory: Directory) -> None:
     if not principal.manages_contest(contest, directory):
         raise ApiError(403, f"contest {contest.id!r} has participants outside your teams")
 
 
-async def store_new_contest(arena: Any, body: Any, principal: Principal) -> Contest:
+async def store_new_contest(arena: Arena, body: Any, principal: Principal) -> Contest:
     """Validate and store a new contest and put its participants on the boards (also used by challenges)."""
     contest = validated(arena, body)
     snapshot = await arena.registry.current()

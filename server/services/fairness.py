@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game.contests import Contest, parse_contest
 from game.directory import Directory
@@ -26,6 +26,9 @@ from game.simulation import replay
 from server.errors import ApiError
 from server.services.insights import crunch, read_events
 
+if TYPE_CHECKING:
+    from server.arena import Arena
+
 FAIRNESS_FIELDS = ("targets", "default_target", "divisions", "leagues", "baseline", "improvement")
 
 
@@ -37,7 +40,7 @@ def invalid(errors: Collector, message: str) -> ApiError:
     )
 
 
-def parse_definition(arena: Any, definition: dict[str, Any], prefix: str) -> Contest:
+def parse_definition(arena: Arena, definition: dict[str, Any], prefix: str) -> Contest:
     settings = arena.settings
     try:
         return parse_contest(definition, default_timezone=settings.timezone, default_currency=settings.currency)
@@ -55,7 +58,9 @@ def participants(contest: Contest, directory: Directory) -> list[str]:
 # --- fairness options -----------------------------------------------------------------------------------
 
 
-async def prepare_definition(arena: Any, raw: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], dict]:
+async def prepare_definition(
+    arena: Arena, raw: dict[str, Any], prefix: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Compute what a definition's fairness options mean for the live engine, from the event log:
 
     - ``"scoring": "improvement"`` → ``percent_of_target`` with each rep's baseline points as their target
@@ -141,7 +146,7 @@ async def prepare_definition(arena: Any, raw: dict[str, Any], prefix: str = "") 
 
 
 async def next_period_definition(
-    arena: Any, previous: Contest, definition: dict[str, Any], standings: list[dict[str, Any]]
+    arena: Arena, previous: Contest, definition: dict[str, Any], standings: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """For ``Scheduler.create_next``: the next recurring contest's fairness options, from the previous one.
 

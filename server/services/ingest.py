@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game.contests import Contest
 from game.errors import ValidationError
@@ -19,6 +19,9 @@ from game.scoring import ContestChange, decide
 from game.store import Plan
 from game.xp import decide_xp
 from server.services.registry import Registry, Snapshot
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 MAX_BATCH = 1000
 
@@ -68,7 +71,7 @@ def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
 
 
 async def ingest(
-    arena: Any, raw_events: list[Any], *, source: str = "api", now: datetime | None = None
+    arena: Arena, raw_events: list[Any], *, source: str = "api", now: datetime | None = None
 ) -> dict[str, Any]:
     """Validate, score and write a batch; the shared path of every source (API, webhooks, CSV)."""
     now = now or datetime.now(UTC)

@@ -12,10 +12,11 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgpack
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from game import keys
 from game.contests import Contest
@@ -23,9 +24,14 @@ from game.errors import Collector
 from game.flags import HISTORY_PERIODS, Flag, detect
 from game.lift import Period, lift_report
 from game.simulation import LogEvent, paused_gc
+from game.store import read_stream
 from server.auth.principals import Principal
 from server.errors import ApiError
 from server.services.ingest import ingest
+from server.services.registry import Snapshot
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 LOG_BATCH = 2000  # entries per XRANGE: each batch is parsed between two awaits
 LOG_SLACK = timedelta(hours=1)  # stream ids are Redis's clock, received_at the app's: read a little wider
@@ -50,7 +56,7 @@ async def read_events(redis: Redis, since: datetime, until: datetime | None = No
     events: list[LogEvent] = []
     with paused_gc():
         while True:
-            entries = await redis.xrange(keys.EVENT_LOG, min=start, max=end, count=LOG_BATCH)
+            entries = await read_stream(redis, keys.EVENT_LOG, start, end, count=LOG_BATCH)
             if not entries:
                 break
             events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
@@ -90,7 +96,7 @@ def flags_since(contest: Contest) -> datetime:
 
 
 async def contest_lift(
-    arena: Any, contest: Contest, baseline: Period | None, events: list[LogEvent] | None = None
+    arena: Arena, contest: Contest, baseline: Period | None, events: list[LogEvent] | None = None
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     if contest.ends_at > now:
@@ -105,13 +111,13 @@ async def contest_lift(
 # --- flags ----------------------------------------------------------------------------------------------
 
 
-def badge_thresholds(snapshot: Any) -> list[Decimal]:
+def badge_thresholds(snapshot: Snapshot) -> list[Decimal]:
     """Per-deal amounts that mean something to reps: big-deal badges."""
     return [b.amount for b in snapshot.badges if b.kind == "big_deal" and b.amount is not None]
 
 
 async def contest_flags(
-    arena: Any, contest: Contest, extra_thresholds: list[Decimal], events: list[LogEvent] | None = None
+    arena: Arena, contest: Contest, extra_thresholds: list[Decimal], events: list[LogEvent] | None = None
 ) -> list[dict[str, Any]]:
     """The contest's flags as a manager sees them (with any decision taken), kept for the decision call."""
     if contest.starts_at > datetime.now(UTC):
@@ -123,7 +129,7 @@ async def contest_flags(
     flags: list[Flag] = await crunch(detect, contest, events, snapshot.directory, thresholds)
     if not flags:
         return []
-    stored = {flag.id: json.dumps(_stored(flag), ensure_ascii=False) for flag in flags}
+    stored: dict[FieldT, EncodableT] = {flag.id: json.dumps(_stored(flag), ensure_ascii=False) for flag in flags}
     pipe = arena.redis.pipeline(transaction=False)
     pipe.hset(keys.FLAGS, mapping=stored)
     pipe.hmget(keys.FLAG_DECISIONS, list(stored))
@@ -168,7 +174,7 @@ DECISIONS = ("dismiss", "reverse")
 MAX_NOTE = 1000
 
 
-async def decide_flag(arena: Any, principal: Principal, flag_id: str, decision: Any, note: Any) -> dict[str, Any]:
+async def decide_flag(arena: Arena, principal: Principal, flag_id: str, decision: Any, note: Any) -> dict[str, Any]:
     """A manager's decision on a flag: ``dismiss`` changes nothing; ``reverse`` posts ``deal.reversed`` for the
     flag's events through the normal ingest path. Decisions are final and written to the audit log."""
     errors = Collector()
@@ -219,7 +225,7 @@ async def decide_flag(arena: Any, principal: Principal, flag_id: str, decision: 
     return {"id": flag_id, **record}
 
 
-async def _reverse(arena: Any, flag: dict[str, Any], now: datetime) -> dict[str, Any]:
+async def _reverse(arena: Arena, flag: dict[str, Any], now: datetime) -> dict[str, Any]:
     """One ``deal.reversed`` per flagged event, with ids derived from the flag so a retry is a duplicate."""
     by_source: dict[str, list[dict[str, Any]]] = {}
     for index, event in enumerate(flag["reversible"]):

@@ -62,10 +62,10 @@ class Registry:
         version = await self.redis.get(keys.CONFIG_VERSION)
         self._checked_at = now
         if force or not self._loaded or version != self._snapshot.version:
-            await self._reload(version)
+            await self._reload()
         return self._snapshot
 
-    async def _reload(self, version: bytes | None) -> None:
+    async def _reload(self) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.get(keys.CONFIG_VERSION)
         pipe.hgetall(keys.TEAMS)

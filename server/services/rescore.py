@@ -23,7 +23,7 @@ from game import keys
 from game.contests import Contest, definition_changes
 from game.events import Event
 from game.scoring import decide
-from game.store import Plan, Store
+from game.store import Plan, Store, read_stream
 from server.services.registry import Registry
 
 log = logging.getLogger("arena.rescore")
@@ -35,7 +35,7 @@ async def read_log(redis: Redis, after: str = "-", batch: int = BATCH) -> AsyncI
     """The event log in order, in batches, with the stream id of each batch's last entry."""
     start = after if after == "-" else f"({after}"
     while True:
-        entries = await redis.xrange(keys.EVENT_LOG, min=start, max="+", count=batch)
+        entries = await read_stream(redis, keys.EVENT_LOG, start, "+", count=batch)
         if not entries:
             return
         events = [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]
@@ -85,7 +85,10 @@ async def rescore(
     The caller holds the lease from ``claim``; it is released here."""
     redis = store.redis
     try:
-        document = json.loads(await redis.hget(keys.CONTESTS, contest_id))
+        stored = await redis.hget(keys.CONTESTS, contest_id)
+        if stored is None:
+            raise LookupError(f"contest {contest_id!r} is gone")
+        document = json.loads(stored)
         current = int(document.get("epoch", 1))
         target = current + 1
         version = int(document.get("version", 1)) + (1 if definition is not None else 0)

@@ -17,7 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from game import keys
+from game.store import newest_entries
 from server.auth.principals import Principal, principal_for
+from server.http import arena_of
 from server.i18n import rules_text
 from server.i18n.catalogs import gettext_for
 from server.services.contests import contest_summary
@@ -26,7 +28,7 @@ from server.web.render import page, request_locale
 
 
 async def _console_user(request: Request) -> Principal | Response:
-    principal = await principal_for(request, request.app.state.arena.redis)
+    principal = await principal_for(request, arena_of(request).redis)
     if principal is None or not principal.via_session:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if principal.role == "rep":
@@ -134,7 +136,7 @@ def templates(locale: str) -> list[dict[str, Any]]:
 
 
 async def _context(request: Request, principal: Principal) -> dict[str, Any]:
-    snapshot = await request.app.state.arena.registry.current()
+    snapshot = await arena_of(request).registry.current()
     directory = snapshot.directory
     teams = sorted((t for t in directory.teams.values() if principal.manages_team(t.id)), key=lambda t: t.id)
     reps = sorted(
@@ -166,7 +168,7 @@ async def wizard_page(request: Request) -> Response:
         return principal
     locale = request_locale(request)
     context = await _context(request, principal)
-    settings = request.app.state.arena.settings
+    settings = arena_of(request).settings
     wizard = {
         "templates": templates(locale),
         "periods": periods(settings.zone),
@@ -191,14 +193,14 @@ async def contest_page(request: Request) -> Response:
     contest = snapshot.contests.get(request.path_params["id"])
     if contest is None or not principal.manages_contest(contest, snapshot.directory):
         return page(request, "console/missing.html", status=404, section="contests", **context)
-    arena = request.app.state.arena
+    arena = arena_of(request)
     summary = contest_summary(contest, datetime.now(UTC))
     stored = await arena.redis.get(keys.ContestKeys(contest.id).results)
     results = json.loads(stored) if stored else {**await arena.scheduler.results(contest), "final": False}
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
     entries = []
-    for entry_id, fields in await arena.redis.xrevrange(keys.AUDIT_LOG, count=2000):
+    for entry_id, fields in await newest_entries(arena.redis, keys.AUDIT_LOG, count=2000):
         item = {k.decode(): v.decode() for k, v in fields.items()}
         if item.get("target") == contest.id:
             entries.append({**item, "id": entry_id.decode()})
@@ -232,7 +234,7 @@ async def displays_page(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     context = await _context(request, principal)
-    arena = request.app.state.arena
+    arena = arena_of(request)
     snapshot = context["snapshot"]
     documents = [json.loads(raw) for raw in (await arena.redis.hgetall(keys.DISPLAYS)).values()]
     displays = [
@@ -255,7 +257,7 @@ async def users_page(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     context = await _context(request, principal)
-    raw = await request.app.state.arena.redis.hgetall(keys.USERS)
+    raw = await arena_of(request).redis.hgetall(keys.USERS)
     directory = context["snapshot"].directory
     users = []
     for value in raw.values():

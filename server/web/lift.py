@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from server.auth.csrf import form_fields
 from server.auth.principals import Principal, principal_for
-from server.http import ApiError, baseline_period, managed_contest
+from server.http import ApiError, arena_of, baseline_period, managed_contest
 from server.services.insights import (
     contest_flags,
     contest_lift,
@@ -213,7 +213,7 @@ def interval_marks(estimate: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def _principal(request: Request) -> Principal | Response:
-    principal = await principal_for(request, request.app.state.arena.redis)
+    principal = await principal_for(request, arena_of(request).redis)
     if principal is None:
         if request.query_params.get("token"):
             return PlainTextResponse("unknown or revoked key", status_code=401)
@@ -234,7 +234,7 @@ async def lift_page(request: Request) -> Response:
     principal = await _principal(request)
     if isinstance(principal, Response):
         return principal
-    arena = request.app.state.arena
+    arena = arena_of(request)
     locale = request_locale(request)
     text = TEXT.get(locale, TEXT["en"])
     try:
@@ -285,7 +285,7 @@ async def decision_form(request: Request) -> Response:
     contest_id = request.path_params["id"]
     try:
         await decide_flag(
-            request.app.state.arena, principal, request.path_params["flag"], fields.get("decision"), fields.get("note")
+            arena_of(request), principal, request.path_params["flag"], fields.get("decision"), fields.get("note")
         )
     except ApiError as exc:
         return PlainTextResponse(exc.message, status_code=exc.status)

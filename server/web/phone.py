@@ -6,7 +6,7 @@ always live, never served stale from a cache).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -19,21 +19,25 @@ from game.pacing import pace
 from game.ranking import gap_to_next_rank
 from game.xp import WINDOWS, level_for, next_level, window_keys
 from server.auth.principals import Principal, principal_for
+from server.http import arena_of
 from server.i18n import rules_text
 from server.i18n.catalogs import WEB_DIR, gettext_for
 from server.web.render import page, request_locale
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 SHELL_VERSION = "arena-shell-v1"
 
 
 async def _rep(request: Request) -> Principal | None:
-    principal = await principal_for(request, request.app.state.arena.redis)
+    principal = await principal_for(request, arena_of(request).redis)
     if principal is None or principal.role != "rep" or not principal.rep_id or not principal.via_session:
         return None
     return principal
 
 
-async def _standing(arena: Any, contest: Contest, rep_id: str, now: datetime) -> dict[str, Any] | None:
+async def _standing(arena: Arena, contest: Contest, rep_id: str, now: datetime) -> dict[str, Any] | None:
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         return None
@@ -55,10 +59,11 @@ async def _standing(arena: Any, contest: Contest, rep_id: str, now: datetime) ->
 
 async def state(request: Request, principal: Principal, locale: str) -> dict[str, Any]:
     """Everything the phone shows, in one answer (the websocket keeps the numbers live afterwards)."""
-    arena = request.app.state.arena
+    arena = arena_of(request)
     snapshot = await arena.registry.current()
     directory = snapshot.directory
-    rep = directory.reps.get(principal.rep_id or "")
+    rep_id = principal.rep_id or ""  # only a rep's session gets here (_rep)
+    rep = directory.reps.get(rep_id)
     now = datetime.now(UTC)
     contests = []
     for contest in sorted(snapshot.contests.values(), key=lambda c: c.ends_at):
@@ -82,8 +87,8 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
     periods = window_keys(now, arena.settings.zone)
     pipe = arena.redis.pipeline(transaction=False)
     for window in WINDOWS:
-        pipe.zscore(keys.xp_board(window, periods[window]), principal.rep_id)
-    pipe.hgetall(keys.badges(principal.rep_id or ""))
+        pipe.zscore(keys.xp_board(window, periods[window]), rep_id)
+    pipe.hgetall(keys.badges(rep_id))
     *scores, held = await pipe.execute()
     xp = {window: int(score or 0) for window, score in zip(WINDOWS, scores, strict=True)}
     level, upcoming = level_for(xp["all"]), next_level(xp["all"])

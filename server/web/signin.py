@@ -13,6 +13,7 @@ from game import keys
 from server.auth.csrf import form_fields
 from server.auth.login import authenticate, client_ip, consume_signin_link, login_blocked_for, record_failure
 from server.auth.sessions import HOME, load_user, safe_next, session_user, start_session
+from server.http import arena_of
 from server.i18n import catalogs as i18n
 from server.web.render import page
 
@@ -26,7 +27,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    arena = request.app.state.arena
+    arena = arena_of(request)
     form = await form_fields(request)
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:256]
@@ -67,7 +68,7 @@ async def signin_page(request: Request) -> Response:
 
 
 async def signin(request: Request) -> Response:
-    arena = request.app.state.arena
+    arena = arena_of(request)
     username = await consume_signin_link(arena.redis, request.path_params["token"])
     user = await load_user(arena.redis, username) if username else None
     if user is None or user.get("active") is False:
@@ -84,7 +85,7 @@ async def set_locale(request: Request) -> Response:
         request.session["locale"] = locale
         user = session_user(request)
         if user:
-            redis = request.app.state.arena.redis
+            redis = arena_of(request).redis
             record = await load_user(redis, user["name"])
             if record is not None:
                 record["locale"] = locale

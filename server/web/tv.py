@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from game import keys
 from server.auth.secrets import token_digest
 from server.auth.sessions import session_user
+from server.http import arena_of
 from server.i18n.catalogs import WEB_DIR
 from server.services.displays import slides_of
 from server.web.render import page, request_locale
@@ -26,7 +27,7 @@ async def _display(request: Request, token: str) -> dict[str, Any] | None:
     """The display a token opens (None when unknown or revoked)."""
     if not token or len(token) > 256:
         return None
-    redis = request.app.state.arena.redis
+    redis = arena_of(request).redis
     display_id = await redis.hget(keys.DISPLAY_TOKENS, token_digest(token))
     raw = await redis.hget(keys.DISPLAYS, display_id) if display_id else None
     document = json.loads(raw) if raw else None
@@ -36,7 +37,7 @@ async def _display(request: Request, token: str) -> dict[str, Any] | None:
 
 
 async def _teams(request: Request) -> dict[str, dict[str, str]]:
-    directory = (await request.app.state.arena.registry.current()).directory
+    directory = (await arena_of(request).registry.current()).directory
     return {t.id: {"name": t.name, "color": t.color} for t in directory.teams.values()}
 
 

@@ -125,16 +125,16 @@ class BadgeWorker:
         written: list[tuple[str, set[int]]] = []
         position = 0
         now = datetime.now(UTC).isoformat()
-        for rep, moments, instants, months in plans:
+        for rep, moments, instants, month_count in plans:
             version = replies[position]
             facts = [
                 Fact.parse(deal.decode(), raw.decode())
-                for reply in replies[position + 1 : position + 1 + months]
+                for reply in replies[position + 1 : position + 1 + month_count]
                 for deal, raw in reply.items()
             ]
-            lifetime = int(replies[position + 1 + months] or 0)
-            held = dict(read_awards(replies[position + 2 + months]))
-            position += 3 + months
+            lifetime = int(replies[position + 1 + month_count] or 0)
+            held = dict(read_awards(replies[position + 2 + month_count]))
+            position += 3 + month_count
             judged, earned = judge_live_badges(definitions, facts, instants, self.zone, lifetime)
             new = [earned[k] for k in earned if k not in held]
             gone = [k for k in judged if k in held and k not in earned]

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
@@ -25,8 +25,12 @@ from game.badges.record_breaker import record_holder
 from game.contests import Contest
 from game.ranking import competition_ranks, score_of
 from game.results import Contribution, final_results, race_finish
+from game.store import scored_members, text
 from server.services.fairness import next_period_definition
 from server.tasks import stop_task
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 log = logging.getLogger("arena.scheduler")
 
@@ -59,7 +63,7 @@ def series_of(contest: Contest) -> str:
 
 
 class Scheduler:
-    def __init__(self, arena: Any, interval: float = 15.0) -> None:
+    def __init__(self, arena: Arena, interval: float = 15.0) -> None:
         self.arena = arena
         self.interval = interval
         self.token = secrets.token_hex(8)
@@ -229,15 +233,15 @@ class Scheduler:
             await self.arena.redis.publish(
                 keys.BADGE_CHANNEL, json.dumps({"rep": rep_id, "action": "awarded", **record})
             )
-            feed = {"c": json.dumps({"rep": rep_id, "action": "awarded", **record})}  # for the chat notifier
-            await self.arena.redis.xadd(keys.BADGE_FEED, feed, maxlen=keys.BADGE_FEED_MAX)
+            feed = json.dumps({"rep": rep_id, "action": "awarded", **record})  # for the chat notifier
+            await self.arena.redis.xadd(keys.BADGE_FEED, {"c": feed}, maxlen=keys.BADGE_FEED_MAX)
         return bool(created)
 
     async def comebacks(self, contest: Contest) -> None:
         """Mark who is in the bottom half now; whoever reaches the top 3 after such a mark came back."""
         redis = self.arena.redis
         k = keys.ContestKeys(contest.id, contest.epoch)
-        members = await redis.zrevrange(k.rep_board, 0, -1, withscores=True)
+        members = await scored_members(redis, k.rep_board)
         board = competition_ranks([(m.decode(), score_of(s)) for m, s in members])
         low = bottom_half(board)
         if low:
@@ -246,7 +250,7 @@ class Scheduler:
             for rep_id in low:
                 pipe.hsetnx(k.low_water, rep_id, now)
             await pipe.execute()
-        marked = [rep.decode() for rep in await redis.hkeys(k.low_water)]
+        marked = [text(rep) for rep in await redis.hkeys(k.low_water)]
         snapshot = await self.arena.registry.current()
         for rep_id in came_back(board, marked):
             for badge in snapshot.badges:
@@ -260,16 +264,16 @@ class Scheduler:
         redis = self.arena.redis
         closed = f"{keys.XP_CLOSED_PREFIX}{month}"
         decided = await redis.get(closed)
-        dealers = [rep.decode() for rep in await redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
+        dealers = [text(rep) for rep in await redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
         if decided is not None:
-            rep_id, _, deal = decided.decode().partition("|")
+            rep_id, _, deal = text(decided).partition("|")
             if not deal or await redis.hexists(keys.xp_facts(rep_id, month), deal):
                 return  # the record still stands
             await self.revoke(rep_id, "record_breaker", month)
         facts_by_rep = []
         for rep_id in dealers:
             raw = await redis.hgetall(keys.xp_facts(rep_id, month))
-            facts_by_rep.append((rep_id, [Fact.parse(d.decode(), v.decode()) for d, v in raw.items()]))
+            facts_by_rep.append((rep_id, [Fact.parse(text(d), text(v)) for d, v in raw.items()]))
         holder = record_holder(facts_by_rep)
         if holder is None:
             return
