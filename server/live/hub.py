@@ -28,7 +28,8 @@ from redis.exceptions import RedisError
 
 from game import keys
 from game.store import Store
-from server.live import history
+from server.live import frames, history
+from server.live.frames import Frames, Variant, same_for_all
 from server.live.viewer import Viewer, WriteBatch
 from server.live.wire import WireFrame, encode
 from server.services.boards import (
@@ -46,8 +47,6 @@ from server.tasks import stop_task
 
 log = logging.getLogger("arena.hub")
 
-Variant = tuple[bool, bool]  # (binary, public)
-VARIANTS: tuple[Variant, ...] = ((False, False), (False, True), (True, False), (True, True))
 MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; beyond that the board itself tells the story
 LINGER_SECONDS = 60.0
 RETRY_SECONDS = 0.5  # after a failed board read
@@ -59,7 +58,7 @@ class BoardState:
     viewers: set[Viewer] = field(default_factory=set)
     me: dict[Viewer, str] = field(default_factory=dict)  # me boards: viewer -> rep id
     view: BoardView | None = None
-    snapshots: dict[Variant, WireFrame] = field(default_factory=dict)
+    snapshots: dict[Variant, WireFrame] = field(default_factory=dict)  # the whole board, ``Frames`` per read
     idle_since: float | None = None
 
     @property
@@ -82,7 +81,7 @@ class Hub:
         self._dirty: set[str] = set()
         self._renamed = False
         self._updates = 0  # board updates offered to viewers, so the flusher knows when to hold back
-        self._celebrations: dict[str, list[dict[Variant, WireFrame]]] = {}
+        self._celebrations: dict[str, list[Frames]] = {}
         self.batch = WriteBatch()  # what one flush offers a viewer leaves in one write
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -168,12 +167,13 @@ class Hub:
             return
         with contextlib.suppress(RedisError, OSError):
             bells = await self.redis.lrange(keys.ContestKeys(spec.contest_id).recent_wins, 0, -1)
+            directory = self.registry.cached().directory
             for raw in reversed(bells):
                 bell = json.loads(raw)
                 if bell.get("epoch") == view.epoch and seq < bell.get("seq", 0) <= view.seq:
-                    frames = self._celebration_frames(spec.contest_id, bell)
-                    if frames:
-                        viewer.offer_notice(frames[viewer.variant])
+                    build = frames.celebration(spec.contest_id, bell, directory)
+                    if build is not None:
+                        viewer.offer_notice(Frames(build)[viewer.variant])
 
     def unsubscribe(self, viewer: Viewer, board: str) -> None:
         viewer.boards.discard(board)
@@ -256,39 +256,15 @@ class Hub:
             self._dirty.update(boards)
             self._wake.set()
 
-    def _celebration_frames(self, contest_id: str, bell: dict[str, Any]) -> dict[Variant, WireFrame] | None:
-        kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
-        if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
-            return None
-        directory = self.registry.cached().directory
-        rep_id = bell["rep"]
-        rep = directory.reps.get(rep_id)
-        base = {
-            "op": "celebrate",
-            "kind": kind,
-            "board": f"contest:{contest_id}",
-            "rep": rep_id,
-            "team": rep.team if rep else bell.get("team") or None,
-            "amount": bell.get("amount") or None,
-            "points": bell.get("points", 0),
-            "event": bell.get("event"),
-            "seq": bell.get("seq"),
-        }
-        frames: dict[Variant, WireFrame] = {}
-        for variant in VARIANTS:
-            name = directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
-            frames[variant] = encode({**base, "name": name}, variant[0])
-        return frames
-
     def _celebrate(self, contest_id: str, data: bytes | str) -> None:
         try:
             bell = json.loads(data)
         except ValueError:
             return
-        frames = self._celebration_frames(contest_id, bell)
+        build = frames.celebration(contest_id, bell, self.registry.cached().directory)
         pending = self._celebrations.setdefault(contest_id, [])
-        if frames and len(pending) < MAX_PENDING_CELEBRATIONS:
-            pending.append(frames)
+        if build is not None and len(pending) < MAX_PENDING_CELEBRATIONS:
+            pending.append(Frames(build))
 
     def _announce_badge(self, data: bytes | str) -> None:
         """A badge awarded (or revoked) goes to every screen: recognition is public."""
@@ -296,71 +272,32 @@ class Hub:
             change = json.loads(data)
         except ValueError:
             return
-        snapshot = self.registry.cached()
-        rep_id = change.get("rep", "")
-        rep = snapshot.directory.reps.get(rep_id)
-        badge = next((b for b in snapshot.badges if b.id == change.get("badge")), None)
-        base = {
-            "op": "badge",
-            "action": change.get("action"),
-            "rep": rep_id,
-            "team": rep.team if rep else None,
-            "badge": change.get("badge"),
-            "period": change.get("period"),
-            "title": {"zh-CN": badge.name_zh, "en": badge.name_en} if badge else None,
-        }
-        frames: dict[Variant, WireFrame] = {}
-        for variant in VARIANTS:
-            name = snapshot.directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
-            frames[variant] = encode({**base, "name": name}, variant[0])
+        build = frames.badge(change, self.registry.cached())
         pending = self._celebrations.setdefault("*", [])
         if len(pending) < MAX_PENDING_CELEBRATIONS:
-            pending.append(frames)
+            pending.append(Frames(build))
         self._wake.set()
 
     def _lead_change(self, spec: BoardSpec, old: BoardView, new: BoardView, snapshot: Snapshot) -> None:
         """A new leader on a contest's rep or team board is a moment for the screens watching it."""
-        if spec.kind != "contest" or spec.which not in ("reps", "teams") or not old.rows or not new.rows:
+        build = frames.lead_change(spec, old, new, snapshot.directory)
+        if build is None:
             return
-        before, after = old.rows[0], new.rows[0]
-        if after["id"] == before["id"] or after["score"] <= 0 or before["score"] <= 0:
-            return
-        directory = snapshot.directory
-        frames: dict[Variant, WireFrame] = {}
-        for variant in VARIANTS:
-            if spec.which == "teams":
-                team = directory.teams.get(after["id"])
-                name = team.name if team else after["id"]
-            else:
-                rep = directory.reps.get(after["id"])
-                name = directory.public_name(after["id"]) if variant[1] else (rep.name if rep else after["id"])
-            frames[variant] = encode(
-                {
-                    "op": "celebrate",
-                    "kind": "lead_change",
-                    "board": spec.board,
-                    "rep" if spec.which == "reps" else "team": after["id"],
-                    "name": name,
-                    "points": after["score"],
-                    "previous": before["id"],
-                    "seq": new.seq,
-                },
-                variant[0],
-            )
+        moment = Frames(build)
         for viewer in state_viewers(self.boards.get(spec.board)):
-            viewer.offer_notice(frames[viewer.variant])
+            viewer.offer_notice(moment[viewer.variant])
 
     def _release_celebrations(self) -> None:
         """Celebrations go out right after the board updates of the same tick, so the row moves first."""
         celebrations, self._celebrations = self._celebrations, {}
-        for contest_id, frames_list in celebrations.items():
+        for contest_id, moments in celebrations.items():
             if contest_id == "*":
                 viewers = {v for s in self.boards.values() for v in s.viewers}
             else:
                 viewers = self.viewers_of_contest(contest_id)
             for viewer in viewers:
-                for frames in frames_list:
-                    viewer.offer_notice(frames[viewer.variant])
+                for moment in moments:
+                    viewer.offer_notice(moment[viewer.variant])
 
     # --- flushing ------------------------------------------------------------------------------
 
@@ -428,16 +365,6 @@ class Hub:
         with contextlib.suppress(RedisError, OSError):
             await history.record(self.redis, history.key_for(spec, update.new.epoch), span)
 
-    def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> WireFrame:
-        """The full board for one variant, encoded at most once per read."""
-        frame = state.snapshots.get(variant)
-        if frame is None:
-            assert state.view is not None
-            frame = state.snapshots[variant] = encode(
-                snapshot_message(state.spec, state.view, snapshot, variant[1]), variant[0]
-            )
-        return frame
-
     def _me(self, state: BoardState, viewer: Viewer, snapshot: Snapshot) -> dict[str, Any]:
         contest = snapshot.contests[state.spec.contest_id]
         assert state.view is not None
@@ -461,7 +388,9 @@ class Hub:
                 zone=self.zone,
             )
             view.extra["recent"] = feed.rows if feed else []
-        old, state.view, state.snapshots = state.view, view, {}
+        # The whole board, encoded at most once per read and variant (only when a viewer needs it).
+        whole = Frames(partial(snapshot_message, spec, view, snapshot))
+        old, state.view, state.snapshots = state.view, view, whole
         if old is None:
             return None
         if spec.kind == "me" or view.epoch != old.epoch:
@@ -476,33 +405,31 @@ class Hub:
             for viewer in list(state.me):
                 viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
             return
+        whole = state.snapshots
         if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
             self._updates += 1
-            notice = {"op": "epoch", "board": spec.board, "epoch": view.epoch}
+            notice = Frames(same_for_all({"op": "epoch", "board": spec.board, "epoch": view.epoch}))
             for viewer in list(state.viewers):
-                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
-                viewer.offer_notice(encode(notice, viewer.binary))
+                viewer.offer_frame(spec.board, whole[viewer.variant])
+                viewer.offer_notice(notice[viewer.variant])
             return
         self._lead_change(spec, old, view, snapshot)
         if renamed:  # names changed: rows look different though their data did not
             self._updates += 1
             for viewer in list(state.viewers):
-                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
+                viewer.offer_frame(spec.board, whole[viewer.variant])
             return
         if view.seq == old.seq and not update.changed and not update.removed:
             return
         self._updates += 1
         # Encoded once per variant; the same bytes go to every viewer of that variant.
+        diff = Frames(partial(diff_message, spec, view, update.changed, update.removed, snapshot))
         offers: dict[Variant, tuple[WireFrame, Callable[[], WireFrame]]] = {}
         for viewer in list(state.viewers):
             offer = offers.get(viewer.variant)
             if offer is None:
                 variant = viewer.variant
-                message = diff_message(spec, view, update.changed, update.removed, snapshot, variant[1])
-                offer = offers[variant] = (
-                    encode(message, variant[0]),
-                    partial(self._snapshot_frame, state, variant, snapshot),
-                )
+                offer = offers[variant] = (diff[variant], partial(whole.__getitem__, variant))
             viewer.offer_update(spec.board, *offer)
 
 
