@@ -17,6 +17,8 @@ from game.store import Store
 from server.auth.principals import store_api_key
 from server.auth.secrets import hash_password
 from server.config import Settings
+from server.live.board_reader import StoreBoardReader
+from server.live.broker import RedisBroker
 from server.live.hub import Hub
 from server.live.limits import ConnectionLimiter
 from server.services.ingest_writer import IngestWriter
@@ -41,12 +43,10 @@ class Arena:
         self.store = Store(self.redis)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.hub = Hub(
-            self.redis,
-            self.store,
+            RedisBroker(self.redis),
+            StoreBoardReader(self.store, rows=settings.board_rows, zone=settings.zone),
             self.registry,
             tick_ms=settings.tick_ms,
-            board_rows=settings.board_rows,
-            zone=settings.zone,
         )
         self.background: set[asyncio.Task[None]] = set()
         self.bootstrapped = False  # the keys and admin user from the environment are in place

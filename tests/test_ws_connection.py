@@ -24,6 +24,7 @@ from game import keys
 from server.arena import Arena
 from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
+from server.live.broker import Message
 from server.live.viewer import Viewer
 from server.services.ingest import ingest
 from tests.support.server import ADMIN_KEY, RunningServer, launch_server
@@ -160,12 +161,12 @@ def frames_in(data: bytes) -> list[dict[str, Any]]:
     return messages
 
 
-def spy_on_what_the_hub_hears(arena: Arena) -> list[dict[str, Any]]:
+def spy_on_what_the_hub_hears(arena: Arena) -> list[Message]:
     """Every pub/sub message the hub handles, in order (install before ``hub.start()``)."""
-    heard: list[dict[str, Any]] = []
+    heard: list[Message] = []
     hear = arena.hub._hear
 
-    def spy(message: dict[str, Any]) -> None:
+    def spy(message: Message) -> None:
         heard.append(message)
         hear(message)
 
@@ -173,7 +174,7 @@ def spy_on_what_the_hub_hears(arena: Arena) -> list[dict[str, Any]]:
     return heard
 
 
-async def hub_has_heard_the_configuration_so_far(arena: Arena, heard: list[dict[str, Any]]) -> None:
+async def hub_has_heard_the_configuration_so_far(arena: Arena, heard: list[Message]) -> None:
     """Publish a marker on the configuration channel after the changes so far and wait until the hub has
     handled it: pub/sub delivers in order, so it has handled every earlier change too. A marker published
     before the hub's listener subscribed is never heard: after a second, publish a new one and wait for
@@ -183,7 +184,7 @@ async def hub_has_heard_the_configuration_so_far(arena: Arena, heard: list[dict[
         await arena.redis.publish(keys.CONFIG_CHANNEL, marker)
 
         async def marker_heard(marker: bytes = marker) -> bool:
-            return any(m["channel"] == keys.CONFIG_CHANNEL.encode() and m["data"] == marker for m in heard)
+            return any(m.channel == keys.CONFIG_CHANNEL and m.data == marker for m in heard)
 
         with contextlib.suppress(NeverHappened):
             await eventually_async(marker_heard, timeout=1.0, what="the hub hears the marker")

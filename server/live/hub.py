@@ -1,8 +1,9 @@
 """The per-process websocket hub: doorbells in, coalesced board updates out.
 
-One pub/sub connection per process listens to the doorbells of the boards local viewers watch. A
-doorbell marks boards dirty; the flusher reads each dirty board **once**, computes one diff, encodes it
-**once** per variant (json/msgpack × internal/public names) and hands the same bytes to every viewer.
+The hub's broker (``server/live/broker.py``; Redis pub/sub, one connection per process) hears the
+doorbells of the boards local viewers watch. A doorbell marks boards dirty; the flusher reads each dirty
+board **once** (``server/live/board_reader.py``), computes one diff, encodes it **once** per variant
+(json/msgpack × internal/public names, ``server/live/frames.py``) and hands the same bytes to every viewer.
 The first change after a quiet period goes out at once (leading edge); changes during the following
 ``tick`` are merged into the next update. A board nobody watches any more lingers for a minute, still
 recording its diff history, so a screen that lost Wi-Fi recovers with a diff instead of a snapshot.
@@ -21,14 +22,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from game import keys
-from game.store import Store
-from server.live import history
+from server.live import frames, history
+from server.live.board_reader import BoardReader, Snapshots
+from server.live.broker import Broker, Message, Reconnected
+from server.live.frames import Frames, Variant, same_for_all
 from server.live.viewer import Viewer, WriteBatch
 from server.live.wire import WireFrame, encode
 from server.services.boards import (
@@ -37,17 +38,14 @@ from server.services.boards import (
     diff_message,
     me_message,
     parse_board,
-    read_view,
     snapshot_message,
 )
 from server.services.diffs import Row, Span, chain, diff_rows
-from server.services.registry import Registry, Snapshot
+from server.services.registry import Snapshot
 from server.tasks import stop_task
 
 log = logging.getLogger("arena.hub")
 
-Variant = tuple[bool, bool]  # (binary, public)
-VARIANTS: tuple[Variant, ...] = ((False, False), (False, True), (True, False), (True, True))
 MAX_PENDING_CELEBRATIONS = 20  # per contest per tick; beyond that the board itself tells the story
 LINGER_SECONDS = 60.0
 RETRY_SECONDS = 0.5  # after a failed board read
@@ -59,7 +57,7 @@ class BoardState:
     viewers: set[Viewer] = field(default_factory=set)
     me: dict[Viewer, str] = field(default_factory=dict)  # me boards: viewer -> rep id
     view: BoardView | None = None
-    snapshots: dict[Variant, WireFrame] = field(default_factory=dict)
+    snapshots: dict[Variant, WireFrame] = field(default_factory=dict)  # the whole board, ``Frames`` per read
     idle_since: float | None = None
 
     @property
@@ -68,27 +66,26 @@ class BoardState:
 
 
 class Hub:
-    def __init__(
-        self, redis: Redis, store: Store, registry: Registry, *, tick_ms: int, board_rows: int, zone: ZoneInfo
-    ) -> None:
-        self.redis = redis
-        self.store = store
+    """Boards watched in this process, their viewers, and the loops that keep the viewers up to date: the
+    listener (doorbells from the broker) and the flusher (one read and one write per viewer per tick)."""
+
+    def __init__(self, broker: Broker, reader: BoardReader, registry: Snapshots, *, tick_ms: int) -> None:
+        self.broker = broker
+        self.reader = reader
         self.registry = registry
         self.tick = tick_ms / 1000
-        self.board_rows = board_rows
-        self.zone = zone
         self.boards: dict[str, BoardState] = {}
         self._channel_refs: Counter[str] = Counter()
         self._dirty: set[str] = set()
         self._renamed = False
         self._updates = 0  # board updates offered to viewers, so the flusher knows when to hold back
-        self._celebrations: dict[str, list[dict[Variant, WireFrame]]] = {}
+        self._celebrations: dict[str, list[Frames]] = {}
         self.batch = WriteBatch()  # what one flush offers a viewer leaves in one write
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._pubsub = redis.pubsub()
 
     async def start(self) -> None:
+        await self.broker.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL)
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._flush_loop(), name="hub-flush"),
@@ -97,8 +94,7 @@ class Hub:
     async def stop(self) -> None:
         for task in self._tasks:
             await stop_task(task)
-        with contextlib.suppress(Exception):
-            await self._pubsub.aclose()
+        await self.broker.close()
 
     # --- viewers -------------------------------------------------------------------------------
 
@@ -148,10 +144,7 @@ class Hub:
         if asked and epoch == view.epoch and seq is not None and seq <= view.seq:
             span = Span(seq, seq) if seq == view.seq else None
             if span is None:
-                with contextlib.suppress(RedisError, OSError):
-                    span = chain(
-                        await history.spans_since(self.redis, history.key_for(spec, view.epoch), seq), seq, view.seq
-                    )
+                span = chain(await self.broker.spans_since(history.key_for(spec, view.epoch), seq), seq, view.seq)
             if span is not None:
                 message = diff_message(spec, view, span.rows, span.removed, snapshot, viewer.public, recovered=True)
                 viewer.offer_frame(spec.board, encode(message, viewer.binary))
@@ -166,14 +159,15 @@ class Hub:
         """Deal celebrations a screen missed while away, each once (they are keyed by board seq)."""
         if spec.kind != "contest" or spec.which != "reps":
             return
+        bells: list[dict[str, Any]] = []
         with contextlib.suppress(RedisError, OSError):
-            bells = await self.redis.lrange(keys.ContestKeys(spec.contest_id).recent_wins, 0, -1)
-            for raw in reversed(bells):
-                bell = json.loads(raw)
-                if bell.get("epoch") == view.epoch and seq < bell.get("seq", 0) <= view.seq:
-                    frames = self._celebration_frames(spec.contest_id, bell)
-                    if frames:
-                        viewer.offer_notice(frames[viewer.variant])
+            bells = await self.reader.recent_wins(spec.contest_id)
+        directory = self.registry.cached().directory
+        for bell in reversed(bells):
+            if bell.get("epoch") == view.epoch and seq < bell.get("seq", 0) <= view.seq:
+                build = frames.celebration(spec.contest_id, bell, directory)
+                if build is not None:
+                    viewer.offer_notice(Frames(build)[viewer.variant])
 
     def unsubscribe(self, viewer: Viewer, board: str) -> None:
         viewer.boards.discard(board)
@@ -193,8 +187,7 @@ class Hub:
     async def _watch(self, channel: str) -> None:
         self._channel_refs[channel] += 1
         if self._channel_refs[channel] == 1:
-            with contextlib.suppress(RedisError, OSError):  # the listener re-subscribes after an outage
-                await self._pubsub.subscribe(channel)
+            await self.broker.subscribe(channel)
 
     async def _sweep(self) -> None:
         """Forget boards nobody has watched for a while, and their channels."""
@@ -206,8 +199,7 @@ class Hub:
             self._channel_refs[state.channel] -= 1
             if self._channel_refs[state.channel] <= 0:
                 del self._channel_refs[state.channel]
-                with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.unsubscribe(state.channel)
+                await self.broker.unsubscribe(state.channel)
 
     def viewers_of_contest(self, contest_id: str) -> set[Viewer]:
         return {v for s in self.boards.values() if s.spec.contest_id == contest_id for v in s.viewers}
@@ -215,152 +207,77 @@ class Hub:
     # --- doorbells -----------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        connected = False
-        while True:
-            try:
-                if not connected:
-                    await self._pubsub.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL, *self._channel_refs)
-                    connected = True
-                    self._mark_dirty(list(self.boards))  # changes while deaf: refresh everything
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except (RedisError, OSError) as exc:
-                if connected:
-                    log.warning("doorbell connection lost (%s); reconnecting", exc)
-                connected = False
-                await asyncio.sleep(0.5)
-                continue
-            if message is None:
+        async for heard in self.broker.listen():
+            if isinstance(heard, Reconnected):
+                self._mark_dirty(list(self.boards))  # changes while deaf: refresh everything
                 continue
             try:
-                self._hear(message)
+                self._hear(heard)
             except Exception:  # anything can be published: one bad message must not leave the screens dark
-                log.exception("could not handle a message on %r; carrying on", message.get("channel"))
+                log.exception("could not handle a message on %r; carrying on", heard.channel)
 
-    def _hear(self, message: dict[str, Any]) -> None:
-        channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+    def _hear(self, message: Message) -> None:
+        channel = message.channel
         if channel == keys.CONFIG_CHANNEL:
             self.registry.invalidate()
             self._renamed = self._renamed or bool(self.boards)  # boards read later have the new names
             self._mark_dirty(list(self.boards))
         elif channel == keys.BADGE_CHANNEL:
-            self._announce_badge(message["data"])
+            self._announce_badge(message.data)
         elif channel == keys.XP_CHANNEL:
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
         else:
             contest_id = channel.rsplit(":", 1)[-1]
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
-            self._celebrate(contest_id, message["data"])
+            self._celebrate(contest_id, message.data)
 
     def _mark_dirty(self, boards: list[str]) -> None:
         if boards:
             self._dirty.update(boards)
             self._wake.set()
 
-    def _celebration_frames(self, contest_id: str, bell: dict[str, Any]) -> dict[Variant, WireFrame] | None:
-        kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
-        if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
-            return None
-        directory = self.registry.cached().directory
-        rep_id = bell["rep"]
-        rep = directory.reps.get(rep_id)
-        base = {
-            "op": "celebrate",
-            "kind": kind,
-            "board": f"contest:{contest_id}",
-            "rep": rep_id,
-            "team": rep.team if rep else bell.get("team") or None,
-            "amount": bell.get("amount") or None,
-            "points": bell.get("points", 0),
-            "event": bell.get("event"),
-            "seq": bell.get("seq"),
-        }
-        frames: dict[Variant, WireFrame] = {}
-        for variant in VARIANTS:
-            name = directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
-            frames[variant] = encode({**base, "name": name}, variant[0])
-        return frames
-
-    def _celebrate(self, contest_id: str, data: bytes | str) -> None:
+    def _celebrate(self, contest_id: str, data: bytes) -> None:
         try:
             bell = json.loads(data)
         except ValueError:
             return
-        frames = self._celebration_frames(contest_id, bell)
+        build = frames.celebration(contest_id, bell, self.registry.cached().directory)
         pending = self._celebrations.setdefault(contest_id, [])
-        if frames and len(pending) < MAX_PENDING_CELEBRATIONS:
-            pending.append(frames)
+        if build is not None and len(pending) < MAX_PENDING_CELEBRATIONS:
+            pending.append(Frames(build))
 
-    def _announce_badge(self, data: bytes | str) -> None:
+    def _announce_badge(self, data: bytes) -> None:
         """A badge awarded (or revoked) goes to every screen: recognition is public."""
         try:
             change = json.loads(data)
         except ValueError:
             return
-        snapshot = self.registry.cached()
-        rep_id = change.get("rep", "")
-        rep = snapshot.directory.reps.get(rep_id)
-        badge = next((b for b in snapshot.badges if b.id == change.get("badge")), None)
-        base = {
-            "op": "badge",
-            "action": change.get("action"),
-            "rep": rep_id,
-            "team": rep.team if rep else None,
-            "badge": change.get("badge"),
-            "period": change.get("period"),
-            "title": {"zh-CN": badge.name_zh, "en": badge.name_en} if badge else None,
-        }
-        frames: dict[Variant, WireFrame] = {}
-        for variant in VARIANTS:
-            name = snapshot.directory.public_name(rep_id) if variant[1] else (rep.name if rep else rep_id)
-            frames[variant] = encode({**base, "name": name}, variant[0])
+        build = frames.badge(change, self.registry.cached())
         pending = self._celebrations.setdefault("*", [])
         if len(pending) < MAX_PENDING_CELEBRATIONS:
-            pending.append(frames)
+            pending.append(Frames(build))
         self._wake.set()
 
     def _lead_change(self, spec: BoardSpec, old: BoardView, new: BoardView, snapshot: Snapshot) -> None:
         """A new leader on a contest's rep or team board is a moment for the screens watching it."""
-        if spec.kind != "contest" or spec.which not in ("reps", "teams") or not old.rows or not new.rows:
+        build = frames.lead_change(spec, old, new, snapshot.directory)
+        if build is None:
             return
-        before, after = old.rows[0], new.rows[0]
-        if after["id"] == before["id"] or after["score"] <= 0 or before["score"] <= 0:
-            return
-        directory = snapshot.directory
-        frames: dict[Variant, WireFrame] = {}
-        for variant in VARIANTS:
-            if spec.which == "teams":
-                team = directory.teams.get(after["id"])
-                name = team.name if team else after["id"]
-            else:
-                rep = directory.reps.get(after["id"])
-                name = directory.public_name(after["id"]) if variant[1] else (rep.name if rep else after["id"])
-            frames[variant] = encode(
-                {
-                    "op": "celebrate",
-                    "kind": "lead_change",
-                    "board": spec.board,
-                    "rep" if spec.which == "reps" else "team": after["id"],
-                    "name": name,
-                    "points": after["score"],
-                    "previous": before["id"],
-                    "seq": new.seq,
-                },
-                variant[0],
-            )
+        moment = Frames(build)
         for viewer in state_viewers(self.boards.get(spec.board)):
-            viewer.offer_notice(frames[viewer.variant])
+            viewer.offer_notice(moment[viewer.variant])
 
     def _release_celebrations(self) -> None:
         """Celebrations go out right after the board updates of the same tick, so the row moves first."""
         celebrations, self._celebrations = self._celebrations, {}
-        for contest_id, frames_list in celebrations.items():
+        for contest_id, moments in celebrations.items():
             if contest_id == "*":
                 viewers = {v for s in self.boards.values() for v in s.viewers}
             else:
                 viewers = self.viewers_of_contest(contest_id)
             for viewer in viewers:
-                for frames in frames_list:
-                    viewer.offer_notice(frames[viewer.variant])
+                for moment in moments:
+                    viewer.offer_notice(moment[viewer.variant])
 
     # --- flushing ------------------------------------------------------------------------------
 
@@ -425,18 +342,7 @@ class Hub:
         if spec.kind == "me" or update.new.epoch != update.old.epoch or update.new.seq <= update.old.seq:
             return
         span = Span(update.old.seq, update.new.seq, update.changed, update.removed)
-        with contextlib.suppress(RedisError, OSError):
-            await history.record(self.redis, history.key_for(spec, update.new.epoch), span)
-
-    def _snapshot_frame(self, state: BoardState, variant: Variant, snapshot: Snapshot) -> WireFrame:
-        """The full board for one variant, encoded at most once per read."""
-        frame = state.snapshots.get(variant)
-        if frame is None:
-            assert state.view is not None
-            frame = state.snapshots[variant] = encode(
-                snapshot_message(state.spec, state.view, snapshot, variant[1]), variant[0]
-            )
-        return frame
+        await self.broker.append(history.key_for(spec, update.new.epoch), span)
 
     def _me(self, state: BoardState, viewer: Viewer, snapshot: Snapshot) -> dict[str, Any]:
         contest = snapshot.contests[state.spec.contest_id]
@@ -447,21 +353,16 @@ class Hub:
     async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
         """Read a board once; returns what changed since the previous read, for ``_publish``."""
         spec = state.spec
-        view = await read_view(
-            spec, self.store, snapshot, limit=self.board_rows, zone=self.zone, full=spec.kind == "me"
-        )
+        view = await self.reader.read(spec, snapshot, full=spec.kind == "me")
         if view is None:
             return None
         if spec.kind == "me":
-            feed = await read_view(
-                BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps"),
-                self.store,
-                snapshot,
-                limit=self.board_rows,
-                zone=self.zone,
-            )
+            feed_spec = BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps")
+            feed = await self.reader.read(feed_spec, snapshot)
             view.extra["recent"] = feed.rows if feed else []
-        old, state.view, state.snapshots = state.view, view, {}
+        # The whole board, encoded at most once per read and variant (only when a viewer needs it).
+        whole = Frames(partial(snapshot_message, spec, view, snapshot))
+        old, state.view, state.snapshots = state.view, view, whole
         if old is None:
             return None
         if spec.kind == "me" or view.epoch != old.epoch:
@@ -476,33 +377,31 @@ class Hub:
             for viewer in list(state.me):
                 viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
             return
+        whole = state.snapshots
         if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
             self._updates += 1
-            notice = {"op": "epoch", "board": spec.board, "epoch": view.epoch}
+            notice = Frames(same_for_all({"op": "epoch", "board": spec.board, "epoch": view.epoch}))
             for viewer in list(state.viewers):
-                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
-                viewer.offer_notice(encode(notice, viewer.binary))
+                viewer.offer_frame(spec.board, whole[viewer.variant])
+                viewer.offer_notice(notice[viewer.variant])
             return
         self._lead_change(spec, old, view, snapshot)
         if renamed:  # names changed: rows look different though their data did not
             self._updates += 1
             for viewer in list(state.viewers):
-                viewer.offer_frame(spec.board, self._snapshot_frame(state, viewer.variant, snapshot))
+                viewer.offer_frame(spec.board, whole[viewer.variant])
             return
         if view.seq == old.seq and not update.changed and not update.removed:
             return
         self._updates += 1
         # Encoded once per variant; the same bytes go to every viewer of that variant.
+        diff = Frames(partial(diff_message, spec, view, update.changed, update.removed, snapshot))
         offers: dict[Variant, tuple[WireFrame, Callable[[], WireFrame]]] = {}
         for viewer in list(state.viewers):
             offer = offers.get(viewer.variant)
             if offer is None:
                 variant = viewer.variant
-                message = diff_message(spec, view, update.changed, update.removed, snapshot, variant[1])
-                offer = offers[variant] = (
-                    encode(message, variant[0]),
-                    partial(self._snapshot_frame, state, variant, snapshot),
-                )
+                offer = offers[variant] = (diff[variant], partial(whole.__getitem__, variant))
             viewer.offer_update(spec.board, *offer)
 
 

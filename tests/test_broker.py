@@ -1,0 +1,204 @@
+"""The broker's contract, checked on both brokers: ``RedisBroker`` on a real Redis and the ``MemoryBroker`` the
+hub's logic is tested on (``tests/test_hub_logic.py``), so the stand-in cannot drift from the real one
+unnoticed. Channels are heard in order and only while subscribed; a lost connection loses what is published
+meanwhile, and the listener says so when it is back; a board's history keeps its latest spans, each once.
+Then what only Redis has: the hour the history is kept, and an unreachable Redis costing only history."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+from redis.asyncio import Redis
+
+from server.embedded_redis import EmbeddedRedis
+from server.live.broker import RECONNECTED, Broker, Heard, Message, RedisBroker
+from server.live.history import HISTORY_SECONDS, HISTORY_SPANS
+from server.services.diffs import Span
+from tests.support.memory_broker import MemoryBroker
+
+WAIT_SECONDS = 5.0
+
+
+@dataclass
+class Subject:
+    """A broker under test, and what the test does to it that only its kind knows how to do."""
+
+    broker: Broker
+    outage: Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]  # lose the connection around a step
+    joined: Callable[[str, bool], Awaitable[None]]  # until the channel is (or is no longer) listened to
+
+
+@contextlib.asynccontextmanager
+async def memory_subject() -> AsyncIterator[Subject]:
+    broker = MemoryBroker()
+
+    async def outage(during: Callable[[], Awaitable[None]]) -> None:
+        broker.cut()
+        await during()
+        broker.restore()
+
+    async def joined(channel: str, listening: bool) -> None:
+        assert (channel in broker.channels) is listening
+
+    yield Subject(broker, outage, joined)
+    await broker.close()
+
+
+@contextlib.asynccontextmanager
+async def redis_subject(url: str) -> AsyncIterator[Subject]:
+    name = f"broker-{uuid.uuid4().hex[:8]}"
+    redis, admin = Redis.from_url(url, client_name=name), Redis.from_url(url)
+    broker = RedisBroker(redis)
+
+    async def outage(during: Callable[[], Awaitable[None]]) -> None:
+        """Redis closes the broker's pub/sub connection; the broker finds its way back by itself."""
+        ours = [c["id"] for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+        assert ours, "the broker has no pub/sub connection to cut"
+        for client_id in ours:
+            await admin.client_kill_filter(_id=client_id)
+        await during()
+
+    async def joined(channel: str, listening: bool) -> None:
+        """SUBSCRIBE is sent without waiting for its answer: ask Redis until it counts the subscriber."""
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:
+                ((_, count),) = await admin.pubsub_numsub(channel)
+                if bool(count) is listening:
+                    return
+                await asyncio.sleep(0.01)
+
+    try:
+        yield Subject(broker, outage, joined)
+    finally:
+        await broker.close()
+        await redis.aclose()
+        await admin.aclose()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def subject(request: pytest.FixtureRequest) -> Callable[[], contextlib.AbstractAsyncContextManager[Subject]]:
+    if request.param == "memory":
+        return memory_subject
+    url = request.getfixturevalue("redis_server").url
+    return lambda: redis_subject(url)
+
+
+async def next_heard(stream: AsyncIterator[Heard]) -> Heard:
+    async with asyncio.timeout(WAIT_SECONDS):
+        return await anext(stream)
+
+
+def unique(name: str) -> str:
+    return f"test:{uuid.uuid4().hex[:8]}:{name}"
+
+
+Opener = Callable[[], contextlib.AbstractAsyncContextManager[Subject]]
+
+
+def test_a_broker_hears_its_channels_in_order_and_nothing_else(subject: Opener) -> None:
+    async def scenario() -> None:
+        async with subject() as s:
+            a, b, other = unique("a"), unique("b"), unique("other")
+            await s.broker.subscribe(a, b)
+            heard = s.broker.listen()
+            assert await next_heard(heard) is RECONNECTED  # joined: what was published before is lost
+            await s.joined(a, True)
+            await s.joined(b, True)
+            for channel, data in ((a, b"1"), (other, b"2"), (b, b"3"), (a, b"4")):
+                await s.broker.publish(channel, data)
+            assert [await next_heard(heard) for _ in range(3)] == [Message(a, b"1"), Message(b, b"3"), Message(a, b"4")]
+
+            await s.broker.unsubscribe(a)
+            await s.joined(a, False)
+            await s.broker.publish(a, b"5")
+            await s.broker.publish(b, b"6")
+            assert await next_heard(heard) == Message(b, b"6")
+
+    asyncio.run(scenario())
+
+
+def test_a_broker_that_lost_its_connection_says_so_and_hears_every_channel_again(subject: Opener) -> None:
+    async def scenario() -> None:
+        async with subject() as s:
+            a, b = unique("a"), unique("b")
+            await s.broker.subscribe(a)
+            heard = s.broker.listen()
+            assert await next_heard(heard) is RECONNECTED
+            await s.broker.subscribe(b)  # while listening
+            await s.joined(b, True)
+
+            async def publish_while_away() -> None:
+                await s.broker.publish(a, b"lost")
+
+            await s.outage(publish_while_away)
+            assert await next_heard(heard) is RECONNECTED  # the hub refreshes every board on this
+            await s.joined(a, True)
+            await s.joined(b, True)
+            await s.broker.publish(b, b"1")
+            await s.broker.publish(a, b"2")
+            assert [await next_heard(heard) for _ in range(2)] == [Message(b, b"1"), Message(a, b"2")]
+
+    asyncio.run(scenario())
+
+
+def test_a_boards_history_keeps_its_latest_spans_by_start_each_once(subject: Opener) -> None:
+    async def scenario() -> None:
+        async with subject() as s:
+            key = unique("history")
+            spans = [Span(n, n + 1, [{"rank": 1, "id": f"r{n}", "score": n}], []) for n in range(HISTORY_SPANS + 5)]
+            for span in [*spans[::2], *spans[1::2], spans[-1]]:  # out of order, the last one twice
+                await s.broker.append(key, span)
+            assert await s.broker.spans_since(key, 0) == spans[5:]  # the oldest five are gone
+            assert await s.broker.spans_since(key, 150) == spans[150:]
+            assert await s.broker.spans_since(key, HISTORY_SPANS + 5) == []
+            assert await s.broker.spans_since(unique("never-written"), 0) == []
+
+    asyncio.run(scenario())
+
+
+def test_redis_history_is_kept_an_hour_after_the_last_span(redis_server: EmbeddedRedis) -> None:
+    async def scenario() -> None:
+        redis = Redis.from_url(redis_server.url)
+        try:
+            key = unique("history")
+            await RedisBroker(redis).append(key, Span(1, 2))
+            assert HISTORY_SECONDS - 5 < await redis.ttl(key) <= HISTORY_SECONDS
+        finally:
+            await redis.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_redis_broker_without_redis_costs_history_and_doorbells_not_errors() -> None:
+    """Redis down: subscribing, recording and reading history do not fail (a screen that reconnects gets a
+    snapshot); the listener keeps trying."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: nothing listens there
+
+    async def scenario() -> None:
+        redis = Redis.from_url(f"redis://127.0.0.1:{port}", socket_connect_timeout=1)
+        broker = RedisBroker(redis)
+        heard = broker.listen()
+        listener = asyncio.ensure_future(anext(heard))
+        try:
+            await asyncio.sleep(0.2)
+            await broker.subscribe(unique("a"))
+            await broker.unsubscribe(unique("a"))
+            await broker.append(unique("history"), Span(1, 2))
+            assert await broker.spans_since(unique("history"), 0) == []
+            assert not listener.done()  # still trying, quietly
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            await broker.close()
+            await redis.aclose()
+
+    asyncio.run(scenario())
