@@ -267,9 +267,8 @@ class Hub:
         for viewer in state_viewers(self.boards.get(spec.board)):
             viewer.offer_notice(moment[viewer.variant])
 
-    def _release_celebrations(self) -> None:
+    def _release_celebrations(self, celebrations: dict[str, list[Frames]]) -> None:
         """Celebrations go out right after the board updates of the same tick, so the row moves first."""
-        celebrations, self._celebrations = self._celebrations, {}
         for contest_id, moments in celebrations.items():
             if contest_id == "*":
                 viewers = {v for s in self.boards.values() for v in s.viewers}
@@ -312,6 +311,9 @@ class Hub:
         histories. True when board updates went out."""
         boards, self._dirty = self._dirty, set()
         renamed, self._renamed = self._renamed, False
+        # Only the celebrations heard before the boards are read go out with them: one heard while they are
+        # read may be of a deal the read missed, and waits for the next flush, which its doorbell brings.
+        celebrations, self._celebrations = self._celebrations, {}
         updates_before = self._updates
         updates: list[tuple[BoardState, BoardUpdate]] = []
         try:
@@ -326,12 +328,15 @@ class Hub:
             log.warning("board read failed (%s); retrying", exc)
             self._dirty |= boards
             self._renamed |= renamed
+            for contest_id, moments in celebrations.items():  # they wait for the rows they celebrate
+                self._celebrations[contest_id] = moments + self._celebrations.get(contest_id, [])
+            celebrations = {}
             await asyncio.sleep(RETRY_SECONDS)
             self._wake.set()
         with self.batch:  # everything this flush offers one viewer leaves in one write
             for state, update in updates:
                 self._publish(state, update, snapshot, renamed)
-            self._release_celebrations()
+            self._release_celebrations(celebrations)
         for state, update in updates:
             await self._record(state.spec, update)
         return self._updates > updates_before
@@ -385,14 +390,16 @@ class Hub:
                 viewer.offer_frame(spec.board, whole[viewer.variant])
                 viewer.offer_notice(notice[viewer.variant])
             return
-        self._lead_change(spec, old, view, snapshot)
         if renamed:  # names changed: rows look different though their data did not
             self._updates += 1
             for viewer in list(state.viewers):
                 viewer.offer_frame(spec.board, whole[viewer.variant])
-            return
-        if view.seq == old.seq and not update.changed and not update.removed:
-            return
+        elif view.seq != old.seq or update.changed or update.removed:
+            self._offer_diff(state, update, snapshot)
+        self._lead_change(spec, old, view, snapshot)  # after the rows it is about have moved
+
+    def _offer_diff(self, state: BoardState, update: BoardUpdate, snapshot: Snapshot) -> None:
+        spec, view, whole = state.spec, update.new, state.snapshots
         self._updates += 1
         # Encoded once per variant; the same bytes go to every viewer of that variant.
         diff = Frames(partial(diff_message, spec, view, update.changed, update.removed, snapshot))

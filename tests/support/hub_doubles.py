@@ -74,6 +74,7 @@ class MemoryBoards:
         self.epoch: dict[str, int] = dict.fromkeys(snapshot.contests, 1)
         self.wins: dict[str, list[dict[str, Any]]] = {c: [] for c in snapshot.contests}
         self.reads: Counter[str] = Counter()  # reads per board
+        self.latency = 0.0  # seconds between taking a board and handing it over, as Redis's answer travels
         self._events = 0
 
     async def read(self, spec: BoardSpec, snapshot: Snapshot, *, full: bool = False) -> BoardView | None:
@@ -84,7 +85,10 @@ class MemoryBoards:
         scores = sorted(self.scores[contest.id].items(), key=lambda item: (-item[1], item[0]))
         ranked = competition_ranks(scores if full else scores[: self.rows])
         rows = core_rows(ranked, "reps", snapshot, contest)
-        return BoardView(self.epoch[contest.id], self.seq[contest.id], rows, len(scores), contest_meta(contest))
+        view = BoardView(self.epoch[contest.id], self.seq[contest.id], rows, len(scores), contest_meta(contest))
+        if self.latency:
+            await asyncio.sleep(self.latency)  # what changes now is not in this view
+        return view
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
         return list(self.wins[contest_id])
