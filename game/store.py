@@ -9,7 +9,8 @@ on a single Redis node this is one round trip, on a cluster it stays legal becau
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +20,8 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from game import keys
+from game.badges.awards import read_awards
+from game.badges.facts import Fact
 from game.events import Event
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.scoring import ContestChange
@@ -148,7 +151,46 @@ def seq_field(board: str) -> str:
     return "teams" if board == "teams" else "reps"
 
 
-SCRIPTS = ("append_event", "apply_contest", "apply_xp")
+@dataclass(frozen=True)
+class BadgeStanding:
+    """What a rep's live badges are judged on, read in one go: the facts version, the deal facts of the
+    months asked for, the lifetime deal count, and the awards held (instance key -> record)."""
+
+    rep: str
+    version: str
+    facts: list[Fact]
+    lifetime: int
+    held: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class BadgeSync:
+    """Badge changes for one rep: awards (instance key, record) and revocations (instance key, the record
+    held). ``version`` is the facts version a judgement rests on; None for a decision by time."""
+
+    rep: str
+    version: str | None = None
+    awards: Sequence[tuple[str, Mapping[str, Any]]] = ()
+    revocations: Sequence[tuple[str, Mapping[str, Any]]] = ()
+
+
+def badge_change(rep: str, action: str, record: Mapping[str, Any]) -> str:
+    """A badge change as the feed and the badge doorbell carry it."""
+    return json.dumps({"rep": rep, "action": action, **record}, ensure_ascii=False)
+
+
+def encode_badge_sync(sync: BadgeSync) -> bytes:
+    return msgpack.packb(
+        {
+            "award": [
+                [key, json.dumps(record), badge_change(sync.rep, "awarded", record)] for key, record in sync.awards
+            ],
+            "revoke": [[key, badge_change(sync.rep, "revoked", record)] for key, record in sync.revocations],
+        }
+    )
+
+
+SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges")
 
 
 class Store:
@@ -346,6 +388,128 @@ class Store:
         items = [{"id": text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
         next_cursor = text(page[-1][0]) if len(entries) > count else None
         return items, next_cursor
+
+    # --- badges: one write path for every award and revocation --------------------------------
+
+    async def read_badge_standings(self, wanted: Sequence[tuple[str, Sequence[str]]]) -> list[BadgeStanding]:
+        """For each (rep, months): what the rep's live badges are judged on, all in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for rep, months in wanted:
+            pipe.hget(keys.XP_FACTS_VERSION, rep)
+            for month in months:
+                pipe.hgetall(keys.xp_facts(rep, month))
+            pipe.hget(keys.XP_DEAL_COUNTS, rep)
+            pipe.hgetall(keys.badges(rep))
+        replies = await pipe.execute()
+        standings: list[BadgeStanding] = []
+        position = 0
+        for rep, months in wanted:
+            version = replies[position]
+            facts = [
+                Fact.parse(text(deal), text(raw))
+                for reply in replies[position + 1 : position + 1 + len(months)]
+                for deal, raw in reply.items()
+            ]
+            lifetime = int(replies[position + 1 + len(months)] or 0)
+            held = dict(read_awards(replies[position + 2 + len(months)]))
+            position += 3 + len(months)
+            standings.append(BadgeStanding(rep, text(version or b"0"), facts, lifetime, held))
+        return standings
+
+    async def held_badges(self, rep: str) -> dict[str, dict[str, Any]]:
+        """The awards a rep holds: instance key -> record."""
+        return dict(read_awards(await self.redis.hgetall(keys.badges(rep))))
+
+    async def sync_badges(self, syncs: Sequence[BadgeSync]) -> list[int | None]:
+        """Write badge awards and revocations through ``sync_badges.lua``, one call per rep, in one round
+        trip. Per sync: None when the facts it was judged on moved on (judge again), else how many of its
+        changes took effect (an award already held or a revocation of one no longer held does nothing);
+        those were stored, put on the badge feed and announced on the badge doorbell."""
+        if not syncs:
+            return []
+        if not self._loaded:
+            await self._load_scripts()
+        commands = [
+            (
+                "EVALSHA",
+                self._sha["sync_badges"],
+                3,
+                keys.XP_FACTS_VERSION,
+                keys.badges(sync.rep),
+                keys.BADGE_FEED,
+                sync.rep,
+                "" if sync.version is None else sync.version,
+                encode_badge_sync(sync),
+                keys.BADGE_CHANNEL,
+                keys.BADGE_FEED_MAX,
+            )
+            for sync in syncs
+        ]
+        outcomes: list[int | None] = []
+        for reply in await self._run(commands):
+            if isinstance(reply, Exception):
+                raise reply
+            outcomes.append(int(reply[1]) if int(reply[0]) == 1 else None)
+        return outcomes
+
+    # --- time-decided work: results, comebacks, the month's record ---------------------------------
+
+    async def has_results(self, contest_id: str) -> bool:
+        """Whether a contest's final results are kept already."""
+        return bool(await self.redis.exists(keys.ContestKeys(contest_id).results))
+
+    async def keep_results(self, contest_id: str, results: Mapping[str, Any]) -> bool:
+        """Keep a contest's final results unless some are kept already; whether these were kept."""
+        stored = json.dumps(results, ensure_ascii=False)
+        return bool(await self.redis.set(keys.ContestKeys(contest_id).results, stored, nx=True))
+
+    async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
+        """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""
+        await self.redis.publish(keys.doorbell_channel(contest_id), json.dumps(message))
+
+    async def whole_board(self, contest_id: str, epoch: int, board: str) -> list[Ranked]:
+        """Every row of a board, ranked."""
+        members = await scored_members(self.redis, board_key(keys.ContestKeys(contest_id, epoch), board))
+        return competition_ranks([(text(member), score_of(score)) for member, score in members])
+
+    async def mark_low_water(self, contest_id: str, epoch: int, reps: Sequence[str], at: str) -> None:
+        """Note that these reps were seen in the bottom half of the contest (the first time is kept)."""
+        if not reps:
+            return
+        low_water = keys.ContestKeys(contest_id, epoch).low_water
+        pipe = self.redis.pipeline(transaction=False)
+        for rep in reps:
+            pipe.hsetnx(low_water, rep, at)
+        await pipe.execute()
+
+    async def low_water_marks(self, contest_id: str, epoch: int) -> list[str]:
+        """The reps ever seen in the bottom half of the contest."""
+        return [text(rep) for rep in await self.redis.hkeys(keys.ContestKeys(contest_id, epoch).low_water)]
+
+    async def month_record(self, month: str) -> tuple[str, str] | None:
+        """The month's record as decided (rep, deal; the deal is empty in old decisions), or None."""
+        decided = await self.redis.get(f"{keys.XP_CLOSED_PREFIX}{month}")
+        if decided is None:
+            return None
+        rep, _, deal = text(decided).partition("|")
+        return rep, deal
+
+    async def decide_month_record(self, month: str, rep: str, deal: str) -> None:
+        """Keep the month's record holder and deal (for a little over two years)."""
+        await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}", ex=800 * 86400)
+
+    async def month_dealers(self, month: str) -> list[str]:
+        """The reps with won deals in the month."""
+        return [text(rep) for rep in await self.redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
+
+    async def month_facts(self, rep: str, month: str) -> list[Fact]:
+        """A rep's standing deal facts of the month."""
+        raw = await self.redis.hgetall(keys.xp_facts(rep, month))
+        return [Fact.parse(text(deal), text(value)) for deal, value in raw.items()]
+
+    async def deal_stands(self, rep: str, month: str, deal: str) -> bool:
+        """Whether the deal is still among the rep's facts of the month (not reversed)."""
+        return bool(await self.redis.hexists(keys.xp_facts(rep, month), deal))
 
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
         raw = await self.redis.hget(keys.ContestKeys(contest_id, epoch).rep_totals, rep_id)

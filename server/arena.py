@@ -23,6 +23,7 @@ from server.live.hub import Hub
 from server.live.limits import ConnectionLimiter
 from server.services.ingest_writer import IngestWriter
 from server.services.registry import Registry
+from server.services.scheduling import SchedulerState
 from server.workers.badges import BadgeWorker
 from server.workers.scheduler import Scheduler
 
@@ -51,8 +52,8 @@ class Arena:
         self.background: set[asyncio.Task[None]] = set()
         self.bootstrapped = False  # the keys and admin user from the environment are in place
         self.ingest_writer = IngestWriter(self.store)
-        self.badges = BadgeWorker(self.redis, self.registry, settings.zone)
-        self.scheduler = Scheduler(self, interval=settings.scheduler_seconds)
+        self.badges = BadgeWorker(self.store, self.registry, settings.zone)
+        self.scheduler = Scheduler(self, SchedulerState(self.redis), interval=settings.scheduler_seconds)
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 
     async def bootstrap(self) -> None:

@@ -163,6 +163,15 @@ class Registry:
         }
         await self._write(keys.CONTESTS, document["definition"]["id"], document, actor, action, audit)
 
+    async def create_contest(self, document: dict[str, Any], actor: str, action: str) -> bool:
+        """Store a new contest document unless one with its id exists (several processes may try the same
+        one); whether this one was created."""
+        contest_id = document["definition"]["id"]
+        if not await self.redis.hsetnx(keys.CONTESTS, contest_id, json.dumps(document, ensure_ascii=False)):
+            return False
+        await self.put_contest(document, actor, action)
+        return True
+
     async def get_document(self, hash_key: str, member: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(hash_key, member)
         return _load(raw) if raw else None

@@ -2,42 +2,38 @@
 
 Ingestion only notes which reps (and which moments) changed; this worker reads a batch of those reps'
 standing facts in one round trip, asks the pure judges in ``game.badges`` what they hold, and writes
-awards and revocations in a second round trip through ``sync_badges.lua``, which refuses a judgement
-whose facts have moved on meanwhile (the rep is judged again with the new ones). New awards and
-revocations go to the badge feed (for chat notifications) and ring the badge doorbell for the screens.
+awards and revocations in a second round trip through the store's one badge write path
+(``Store.sync_badges``, ``sync_badges.lua``), which refuses a judgement whose facts have moved on
+meanwhile (the rep is judged again with the new ones). New awards and revocations go to the badge feed
+(for chat notifications) and ring the badge doorbell for the screens; the scheduler's badges decided by
+time take the same path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgpack
-from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
-from game import keys
 from game.badges import judge_live_badges
-from game.badges.awards import read_awards
-from game.badges.facts import Fact, months_needed
-from game.store import load_lua
+from game.badges.facts import months_needed
+from game.store import BadgeSync, Store
 from server.services.registry import Registry
 from server.tasks import stop_task
 
 log = logging.getLogger("arena.badges")
 MAX_PENDING_REPS = 10_000
 BATCH = 100  # reps judged per round trip
-SYNC_SCRIPT = load_lua("sync_badges")
 
 
 class BadgeWorker:
-    def __init__(self, redis: Redis, registry: Registry, zone: ZoneInfo) -> None:
-        self.redis = redis
+    def __init__(self, store: Store, registry: Registry, zone: ZoneInfo) -> None:
+        self.store = store
         self.registry = registry
         self.zone = zone
         self._pending: OrderedDict[str, set[int]] = OrderedDict()
@@ -45,8 +41,6 @@ class BadgeWorker:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
-        self._sync_sha = ""
-        self._sync_loaded = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="badge-worker")
@@ -110,67 +104,33 @@ class BadgeWorker:
         one to write; returns the reps whose facts changed meanwhile (to judge again)."""
         definitions = (await self.registry.current()).badges
         plans = []
-        read = self.redis.pipeline(transaction=False)
         for rep, moments in batch:
             instants = [datetime.fromtimestamp(m, UTC) for m in sorted(moments)]
             months = sorted({month for instant in instants for month in months_needed(instant, self.zone)})
-            read.hget(keys.XP_FACTS_VERSION, rep)
-            for month in months:
-                read.hgetall(keys.xp_facts(rep, month))
-            read.hget(keys.XP_DEAL_COUNTS, rep)
-            read.hgetall(keys.badges(rep))
-            plans.append((rep, moments, instants, len(months)))
-        replies = await read.execute()
-        write = self.redis.pipeline(transaction=False)
+            plans.append((rep, moments, instants, months))
+        standings = await self.store.read_badge_standings([(rep, months) for rep, _, _, months in plans])
+        syncs: list[BadgeSync] = []
         written: list[tuple[str, set[int]]] = []
-        position = 0
         now = datetime.now(UTC).isoformat()
-        for rep, moments, instants, month_count in plans:
-            version = replies[position]
-            facts = [
-                Fact.parse(deal.decode(), raw.decode())
-                for reply in replies[position + 1 : position + 1 + month_count]
-                for deal, raw in reply.items()
-            ]
-            lifetime = int(replies[position + 1 + month_count] or 0)
-            held = dict(read_awards(replies[position + 2 + month_count]))
-            position += 3 + month_count
-            judged, earned = judge_live_badges(definitions, facts, instants, self.zone, lifetime)
+        for (rep, moments, instants, _), standing in zip(plans, standings, strict=True):
+            held = standing.held
+            judged, earned = judge_live_badges(definitions, standing.facts, instants, self.zone, standing.lifetime)
             new = [earned[k] for k in earned if k not in held]
             gone = [k for k in judged if k in held and k not in earned]
             if not new and not gone:
                 continue
-            updates: dict[str, str] = {}
-            changes: list[dict[str, Any]] = []
-            for award in new:
-                record = {"badge": award.badge, "period": award.period, "awarded_at": now, "basis": list(award.basis)}
-                updates[award.key] = json.dumps(record)
-                changes.append({"rep": rep, "action": "awarded", **record})
-            changes += [{"rep": rep, "action": "revoked", **held[key]} for key in gone]
+            awards = [
+                (
+                    award.key,
+                    {"badge": award.badge, "period": award.period, "awarded_at": now, "basis": list(award.basis)},
+                )
+                for award in new
+            ]
+            revocations = [(key, held[key]) for key in gone]
             if changes_out is not None:
-                changes_out.extend(changes)
-            payload = {"set": updates, "del": gone, "changes": [json.dumps(c, ensure_ascii=False) for c in changes]}
-            write.evalsha(
-                self._sync_sha,
-                3,
-                keys.XP_FACTS_VERSION,
-                keys.badges(rep),
-                keys.BADGE_FEED,
-                rep,
-                (version or b"0").decode(),
-                msgpack.packb(payload),
-                keys.BADGE_CHANNEL,
-                keys.BADGE_FEED_MAX,
-            )
+                changes_out.extend({"rep": rep, "action": "awarded", **record} for _, record in awards)
+                changes_out.extend({"rep": rep, "action": "revoked", **record} for _, record in revocations)
+            syncs.append(BadgeSync(rep, standing.version, awards, revocations))
             written.append((rep, moments))
-        if not written:
-            return []
-        if not self._sync_loaded:
-            self._sync_sha = await self.redis.script_load(SYNC_SCRIPT)
-            self._sync_loaded = True
-            return await self.judge_many(batch, changes_out)
-        results = await write.execute(raise_on_error=False)
-        if any(isinstance(r, NoScriptError) for r in results):
-            self._sync_loaded = False
-            return batch
-        return [item for item, result in zip(written, results, strict=True) if result != 1]
+        outcomes = await self.store.sync_badges(syncs)
+        return [item for item, outcome in zip(written, outcomes, strict=True) if outcome is None]

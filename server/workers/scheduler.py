@@ -9,7 +9,6 @@ contest or month), so a lease handed over mid-job is harmless.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -17,16 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
-from game import keys
 from game.badges.champion import champion_awards
 from game.badges.comeback import bottom_half, came_back
-from game.badges.facts import Fact
 from game.badges.record_breaker import record_holder
 from game.contests import Contest
-from game.ranking import competition_ranks, score_of
 from game.results import Contribution, final_results, race_finish
-from game.store import scored_members, text
+from game.store import BadgeSync
 from server.services.fairness import next_period_definition
+from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 
 if TYPE_CHECKING:
@@ -34,10 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("arena.scheduler")
 
-RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-"""
 CREATE_AHEAD = timedelta(days=1)  # the next recurring contest exists (scheduled) a day before it starts
 
 
@@ -63,11 +56,11 @@ def series_of(contest: Contest) -> str:
 
 
 class Scheduler:
-    def __init__(self, arena: Arena, interval: float = 15.0) -> None:
+    def __init__(self, arena: Arena, state: SchedulerState, interval: float = 15.0) -> None:
         self.arena = arena
         self.interval = interval
         self.token = secrets.token_hex(8)
-        self._renew = arena.redis.register_script(RENEW)
+        self.state = state
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -80,7 +73,7 @@ class Scheduler:
         while True:
             try:
                 lease_ms = int(self.interval * 3000)
-                if await self._renew(keys=[keys.SCHEDULER_LEASE], args=[self.token, lease_ms]):
+                if await self.state.hold_lease(self.token, lease_ms):
                     now = datetime.now(UTC)
                     await self.tick(now)
                     await self.heartbeat(now)
@@ -97,9 +90,7 @@ class Scheduler:
         moment proves that a whole tick has run since then. No heartbeat means no process holds the lease
         or every recent tick failed.
         """
-        await self.arena.redis.set(
-            keys.SCHEDULER_HEARTBEAT, str(int(now.timestamp() * 1000)), px=int(self.interval * 3000)
-        )
+        await self.state.beat(now, keep_ms=int(self.interval * 3000))
 
     async def tick(self, now: datetime) -> None:
         snapshot = await self.arena.registry.current()
@@ -153,10 +144,8 @@ class Scheduler:
             "history": [],
             "previous": contest.id,
         }
-        created = await self.arena.redis.hsetnx(keys.CONTESTS, new_id, json.dumps(document, ensure_ascii=False))
-        if not created:
+        if not await self.arena.registry.create_contest(document, "scheduler", "contest.recur"):
             return None
-        await self.arena.registry.put_contest(document, "scheduler", "contest.recur")
         await self.arena.sync_rosters(contest=new_id)
         log.info("created %s after %s", new_id, contest.id)
         return new_id
@@ -165,32 +154,29 @@ class Scheduler:
 
     async def finalize(self, contest: Contest) -> dict[str, Any] | None:
         """Compute and keep the final results once; crown champions with badges and a celebration."""
-        redis = self.arena.redis
-        results_key = keys.ContestKeys(contest.id).results
-        if await redis.exists(results_key):
+        store = self.arena.store
+        if await store.has_results(contest.id):
             return None
         results = await self.results(contest)
         results["final"] = True
         results["finalized_at"] = datetime.now(UTC).isoformat()
-        if not await redis.set(results_key, json.dumps(results, ensure_ascii=False), nx=True):
+        if not await store.keep_results(contest.id, results):
             return None
         snapshot = await self.arena.registry.current()
         for rep_id, kind in champion_awards(results, snapshot.directory.reps.values()):
             for badge in snapshot.badges:
                 if badge.kind == kind:
                     await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
-        await redis.publish(
-            keys.doorbell_channel(contest.id),
-            json.dumps(
-                {
-                    "contest": contest.id,
-                    "type": "contest.won",
-                    "rep": results["champion"] or "",
-                    "team": results["best_team"] or "",
-                    "points": 0,
-                    "event": "",
-                }
-            ),
+        await store.ring_contest(
+            contest.id,
+            {
+                "contest": contest.id,
+                "type": "contest.won",
+                "rep": results["champion"] or "",
+                "team": results["best_team"] or "",
+                "points": 0,
+                "event": "",
+            },
         )
         return results
 
@@ -221,6 +207,8 @@ class Scheduler:
     # --- badges decided by time ------------------------------------------------------------------
 
     async def award(self, rep_id: str, badge_id: str, period: str, extra: dict[str, Any]) -> bool:
+        """Award a badge decided by time, unless the rep holds it already; stored, put on the badge feed and
+        announced through the same path as the badge worker's (``Store.sync_badges``)."""
         record = {
             "badge": badge_id,
             "period": period,
@@ -228,29 +216,15 @@ class Scheduler:
             "basis": [],
             **extra,
         }
-        created = await self.arena.redis.hsetnx(keys.badges(rep_id), f"{badge_id}:{period}", json.dumps(record))
-        if created:
-            await self.arena.redis.publish(
-                keys.BADGE_CHANNEL, json.dumps({"rep": rep_id, "action": "awarded", **record})
-            )
-            feed = json.dumps({"rep": rep_id, "action": "awarded", **record})  # for the chat notifier
-            await self.arena.redis.xadd(keys.BADGE_FEED, {"c": feed}, maxlen=keys.BADGE_FEED_MAX)
-        return bool(created)
+        [applied] = await self.arena.store.sync_badges([BadgeSync(rep_id, awards=[(f"{badge_id}:{period}", record)])])
+        return bool(applied)
 
     async def comebacks(self, contest: Contest) -> None:
         """Mark who is in the bottom half now; whoever reaches the top 3 after such a mark came back."""
-        redis = self.arena.redis
-        k = keys.ContestKeys(contest.id, contest.epoch)
-        members = await scored_members(redis, k.rep_board)
-        board = competition_ranks([(m.decode(), score_of(s)) for m, s in members])
-        low = bottom_half(board)
-        if low:
-            now = datetime.now(UTC).isoformat()
-            pipe = redis.pipeline(transaction=False)
-            for rep_id in low:
-                pipe.hsetnx(k.low_water, rep_id, now)
-            await pipe.execute()
-        marked = [text(rep) for rep in await redis.hkeys(k.low_water)]
+        store = self.arena.store
+        board = await store.whole_board(contest.id, contest.epoch, "reps")
+        await store.mark_low_water(contest.id, contest.epoch, bottom_half(board), datetime.now(UTC).isoformat())
+        marked = await store.low_water_marks(contest.id, contest.epoch)
         snapshot = await self.arena.registry.current()
         for rep_id in came_back(board, marked):
             for badge in snapshot.badges:
@@ -261,40 +235,30 @@ class Scheduler:
         """After a month closes: the rep with the month's single biggest deal still standing. Decided on
         the first tick that finds a deal of that month; if that deal is reversed later, the badge moves
         to the next record holder."""
-        redis = self.arena.redis
-        closed = f"{keys.XP_CLOSED_PREFIX}{month}"
-        decided = await redis.get(closed)
-        dealers = [text(rep) for rep in await redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
+        store = self.arena.store
+        decided = await store.month_record(month)
         if decided is not None:
-            rep_id, _, deal = text(decided).partition("|")
-            if not deal or await redis.hexists(keys.xp_facts(rep_id, month), deal):
+            rep_id, deal = decided
+            if not deal or await store.deal_stands(rep_id, month, deal):
                 return  # the record still stands
             await self.revoke(rep_id, "record_breaker", month)
-        facts_by_rep = []
-        for rep_id in dealers:
-            raw = await redis.hgetall(keys.xp_facts(rep_id, month))
-            facts_by_rep.append((rep_id, [Fact.parse(text(d), text(v)) for d, v in raw.items()]))
+        facts_by_rep = [(rep_id, await store.month_facts(rep_id, month)) for rep_id in await store.month_dealers(month)]
         holder = record_holder(facts_by_rep)
         if holder is None:
             return
         rep_id, fact = holder
-        await redis.set(closed, f"{rep_id}|{fact.deal}", ex=800 * 86400)
+        await store.decide_month_record(month, rep_id, fact.deal)
         snapshot = await self.arena.registry.current()
         for badge in snapshot.badges:
             if badge.kind == "record_breaker":
                 await self.award(rep_id, badge.id, month, {"deal": fact.deal, "amount": str(fact.amount)})
 
     async def revoke(self, rep_id: str, kind: str, period: str) -> None:
-        """Take back a time-decided badge whose basis went away (announced like any revocation)."""
+        """Take back a time-decided badge whose basis went away (announced like any revocation, through the
+        same path as the badge worker's)."""
         snapshot = await self.arena.registry.current()
-        for badge in snapshot.badges:
-            if badge.kind != kind:
-                continue
-            key = f"{badge.id}:{period}"
-            raw = await self.arena.redis.hget(keys.badges(rep_id), key)
-            if raw is None:
-                continue
-            await self.arena.redis.hdel(keys.badges(rep_id), key)
-            change = json.dumps({"rep": rep_id, "action": "revoked", **json.loads(raw)})
-            await self.arena.redis.xadd(keys.BADGE_FEED, {"c": change}, maxlen=keys.BADGE_FEED_MAX)
-            await self.arena.redis.publish(keys.BADGE_CHANNEL, change)
+        instances = {f"{badge.id}:{period}" for badge in snapshot.badges if badge.kind == kind}
+        held = await self.arena.store.held_badges(rep_id)
+        revocations = [(key, record) for key, record in held.items() if key in instances]
+        if revocations:
+            await self.arena.store.sync_badges([BadgeSync(rep_id, revocations=revocations)])
