@@ -129,3 +129,101 @@ def test_a_wrong_way_import_is_caught(tmp_path: Path) -> None:
 @pytest.mark.parametrize("module", sorted(COMPOSITION))
 def test_the_composition_root_exists(module: str) -> None:
     assert (ROOT / module.replace(".", "/")).with_suffix(".py").exists()
+
+
+# Redis only at the edge: the workers and the live hub go through store objects that own their keys and
+# scripts (``game.store``, ``server.services``, the hub's broker and board reader). They may not import
+# ``game.keys`` or a Redis client, nor reach for a client (``<anything>.redis``); the hub may name the
+# doorbell channels it subscribes to through its broker, and only those.
+EDGE_FREE = ("server/workers", "server/live/hub.py")
+REDIS_CLIENTS = ("redis", "redis.asyncio", "redis.client", "redis.cluster", "redis.asyncio.client")
+CHANNELS_ONLY = {"server/live/hub.py"}
+
+
+def is_channel(name: str) -> bool:
+    return name.endswith(("_CHANNEL", "_channel"))
+
+
+def raw_redis_uses(path: Path) -> list[str]:
+    """Where a module past the Redis edge touches Redis itself: a client imported or reached for, or keys
+    built with ``game.keys``."""
+    relative = path.relative_to(ROOT).as_posix()
+    channels_only = relative in CHANNELS_ONLY
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    keys_names: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in REDIS_CLIENTS:
+                    found.append(f"{relative}:{node.lineno}: imports the Redis client {alias.name}")
+                elif alias.name == "game.keys":
+                    keys_names.add(alias.asname or "game.keys")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module in REDIS_CLIENTS:
+                found.append(f"{relative}:{node.lineno}: imports the Redis client {node.module}")
+            elif node.module == "game" and any(alias.name == "keys" for alias in node.names):
+                keys_names |= {alias.asname or "keys" for alias in node.names if alias.name == "keys"}
+            elif node.module == "game.keys":
+                names = [alias.name for alias in node.names]
+                if not channels_only or not all(is_channel(name) for name in names):
+                    found.append(f"{relative}:{node.lineno}: builds Redis keys with game.keys")
+        if isinstance(node, ast.Attribute) and node.attr == "redis":
+            found.append(f"{relative}:{node.lineno}: reaches for a Redis client (.redis)")
+    if keys_names:
+        uses = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in keys_names
+        ]
+        if not channels_only:
+            lines = sorted({node.lineno for node in uses}) or [0]
+            found.append(f"{relative}:{lines[0]}: builds Redis keys with game.keys")
+        else:
+            found += [
+                f"{relative}:{node.lineno}: builds Redis keys with game.keys ({node.attr})"
+                for node in uses
+                if not is_channel(node.attr)
+            ]
+    return sorted(found, key=lambda use: int(use.split(":")[1]))
+
+
+def edge_free_sources() -> list[Path]:
+    paths: list[Path] = []
+    for place in EDGE_FREE:
+        target = ROOT / place
+        paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    return paths
+
+
+def test_the_workers_and_the_hub_leave_redis_to_the_stores() -> None:
+    assert (ROOT / "server" / "live" / "hub.py") in edge_free_sources()
+    assert [use for path in edge_free_sources() for use in raw_redis_uses(path)] == []
+
+
+def test_a_raw_redis_call_past_the_edge_is_caught() -> None:
+    """The check itself: a worker reaching for the client and formatting a key, a hub building a key."""
+    worker = ROOT / "server" / "workers" / "_raw_redis_probe.py"
+    hub_like = ROOT / "server" / "live" / "_raw_redis_probe.py"
+    try:
+        worker.write_text(
+            "from game import keys\n"
+            "from redis.asyncio import Redis\n"
+            "async def award(arena, rep):\n"
+            "    await arena.redis.hsetnx(keys.badges(rep), 'x', '{}')\n"
+        )
+        hub_like.write_text(
+            "from game import keys\nCHANNELS = (keys.BADGE_CHANNEL, keys.doorbell_channel('c'))\nBOARD = keys.XP_SEQ\n"
+        )
+        CHANNELS_ONLY.add("server/live/_raw_redis_probe.py")
+        found = raw_redis_uses(worker) + raw_redis_uses(hub_like)
+    finally:
+        CHANNELS_ONLY.discard("server/live/_raw_redis_probe.py")
+        worker.unlink(missing_ok=True)
+        hub_like.unlink(missing_ok=True)
+    assert found == [
+        "server/workers/_raw_redis_probe.py:2: imports the Redis client redis.asyncio",
+        "server/workers/_raw_redis_probe.py:4: reaches for a Redis client (.redis)",
+        "server/workers/_raw_redis_probe.py:4: builds Redis keys with game.keys",
+        "server/live/_raw_redis_probe.py:3: builds Redis keys with game.keys (XP_SEQ)",
+    ]
