@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
@@ -14,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 
 from server import gc_tuning
 from server.api.routes import routes as api_routes
@@ -47,8 +48,34 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": f"not found: {request.url.path}"}, status_code=404)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _serves(routes: Sequence[BaseRoute], scope: Scope) -> bool:
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.FULL:
+            if not isinstance(route, Mount):
+                return True
+            if _serves(route.routes, {**scope, **child}):
+                return True
+    return False
+
+
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route serves at the request's path: one path can be split over several routes."""
+    return [method for method in METHODS if _serves(routes, {**scope, "method": method})]
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"error": f"method {request.method} not allowed on {request.url.path}"}, status_code=405)
+    scope = request.scope  # as a mount left it: match again from the application's own root
+    allowed = allowed_methods(
+        request.app.routes, {**scope, "root_path": scope.get("app_root_path", scope["root_path"])}
+    )
+    headers = {"Allow": ", ".join(allowed)} if allowed else getattr(exc, "headers", None)
+    return JSONResponse(
+        {"error": f"method {request.method} not allowed on {request.url.path}"}, status_code=405, headers=headers
+    )
 
 
 def create_app(settings: Settings, redis_url: str) -> Starlette:

@@ -147,9 +147,13 @@ async def read_csv_upload(request: Request, limit: int = MAX_BODY_BYTES) -> str:
     raw = await read_body(request, limit)
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
-            return str(json.loads(raw).get("csv", ""))
-        except (ValueError, AttributeError):
+            document = json.loads(raw)
+        except ValueError:
             raise ApiError(400, 'send text/csv, or JSON {"csv": "..."}') from None
+        text = document.get("csv") if isinstance(document, dict) else None
+        if not isinstance(text, str):
+            raise ApiError(422, 'send text/csv, or JSON {"csv": "..."}', [{"field": "csv", "message": "a string"}])
+        return text
     return decode_csv(raw)
 
 

@@ -334,13 +334,15 @@ async def preview_contest(request: Request) -> ArenaJSONResponse:
     """Validate a draft definition and describe its rules in both languages (nothing is stored)."""
     await require(request, lambda p: p.can_manage, "preview contests")
     body = await read_document(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "send a contest definition: a JSON object")
     settings = arena_of(request).settings
     errors: list[dict[str, str]] = []
     try:
         parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)
     except ValidationError as exc:
         errors = [e.as_dict() for e in exc.errors]
-    definition = body if isinstance(body, dict) else {}
+    definition = body
     return ArenaJSONResponse(
         {
             "valid": not errors,

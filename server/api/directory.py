@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -124,16 +125,20 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
     arena = arena_of(request)
     text = await read_csv_upload(request)
     reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
-    if "id" not in fields or "name" not in fields:
-        raise ApiError(422, "the first row must name the columns: id,name,team[,opted_out][,active]")
-    reader.fieldnames = fields
+    try:
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+        if "id" not in fields or "name" not in fields:
+            raise ApiError(422, "the first row must name the columns: id,name,team[,opted_out][,active]")
+        reader.fieldnames = fields
+        lines = list(itertools.islice(reader, MAX_IMPORT_ROWS + 1))
+    except csv.Error as exc:
+        raise ApiError(422, f"not a readable CSV file: {exc}") from None
     snapshot = await arena.registry.current()
     directory = snapshot.directory
     dry_run = request.query_params.get("dry_run") in ("1", "true")
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for number, line in enumerate(reader, start=2):
+    for number, line in enumerate(lines, start=2):
         if number - 1 > MAX_IMPORT_ROWS:
             raise ApiError(413, f"at most {MAX_IMPORT_ROWS} rows per import")
         rep_id = (line.get("id") or "").strip()

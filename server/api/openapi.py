@@ -406,6 +406,7 @@ class Op:
     body_media: tuple[str, ...] = ("application/json",)
     response_media: str = "application/json"
     body_required: bool = True
+    upsert: bool = False  # a PUT that answers 201 when it created the resource, 200 when it changed it
 
 
 def _schema(value: str | dict[str, Any]) -> dict[str, Any]:
@@ -449,7 +450,7 @@ OPERATIONS: dict[str, dict[str, Op]] = {
             "Check a draft definition and describe its rules in both languages (nothing stored)",
             "contests",
             "manage",
-            "ContestDefinition",
+            {"type": "object", "description": "A draft ContestDefinition, complete or not: its problems are listed."},
             obj(valid=BOOLEAN, errors=array(ref("FieldError")), rules=ANY_OBJECT),
         )
     },
@@ -575,9 +576,11 @@ OPERATIONS: dict[str, dict[str, Op]] = {
         )
     },
     "/api/v1/teams": {"get": Op("List teams", "directory", "manage", response=listing("teams", "Team"))},
-    "/api/v1/teams/{id}": {"put": Op("Create or change a team", "directory", "manage", "TeamInput", "Team")},
+    "/api/v1/teams/{id}": {
+        "put": Op("Create or change a team", "directory", "manage", "TeamInput", "Team", upsert=True)
+    },
     "/api/v1/reps": {"get": Op("List reps", "directory", "manage", response=listing("reps", "Rep"))},
-    "/api/v1/reps/{id}": {"put": Op("Create or change a rep", "directory", "manage", "RepInput", "Rep")},
+    "/api/v1/reps/{id}": {"put": Op("Create or change a rep", "directory", "manage", "RepInput", "Rep", upsert=True)},
     "/api/v1/reps/import": {
         "post": Op(
             "Import reps from CSV (id,name,team[,opted_out][,active]); ?dry_run=1 only checks",
@@ -665,7 +668,9 @@ OPERATIONS: dict[str, dict[str, Op]] = {
         )
     },
     "/api/v1/users": {"get": Op("Console users", "users", "manage", response=listing("users", "User"))},
-    "/api/v1/users/{username}": {"put": Op("Create or change a user", "users", body="UserInput", response="User")},
+    "/api/v1/users/{username}": {
+        "put": Op("Create or change a user", "users", body="UserInput", response="User", upsert=True)
+    },
     "/api/v1/users/{username}/signin-link": {
         "post": Op(
             "A one-time sign-in link (15 minutes)",
@@ -791,6 +796,8 @@ def _operation(path: str, method: str, op: Op) -> dict[str, Any]:
         schema = _schema(op.response) if op.response is not None else ANY_OBJECT
         description = {200: "OK", 201: "Created", 202: "Accepted"}.get(op.status, "OK")
         responses[str(op.status)] = {"description": description, "content": {op.response_media: {"schema": schema}}}
+        if op.upsert:
+            responses["201"] = {"description": "Created", "content": {op.response_media: {"schema": schema}}}
     responses["4XX"] = {"$ref": "#/components/responses/Error"}
     operation: dict[str, Any] = {
         "operationId": f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}",

@@ -18,7 +18,7 @@ import struct
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -202,8 +202,12 @@ def format_number(value: int | float | Decimal | str, decimals: int = 0) -> str:
         number = Decimal(str(value))
     except InvalidOperation:
         return str(value)
+    if not number.is_finite() or number.adjusted() > 40:  # no amount is that large: shown as given
+        return str(value)
     quantum = Decimal(1).scaleb(-decimals)
-    return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):,.{decimals}f}"
+    with localcontext() as context:  # room for every digit of a large amount
+        context.prec = max(context.prec, number.adjusted() + decimals + 2)
+        return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):,.{decimals}f}"
 
 
 def format_money(amount: int | float | Decimal | str | None, currency: str, locale: str = "zh-CN") -> str:
@@ -213,6 +217,8 @@ def format_money(amount: int | float | Decimal | str | None, currency: str, loca
     try:
         number = Decimal(str(amount))
     except InvalidOperation:
+        return str(amount)
+    if not number.is_finite() or number.adjusted() > 40:
         return str(amount)
     symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
     decimals = 0 if number == number.to_integral_value() else 2

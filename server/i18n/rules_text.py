@@ -43,6 +43,14 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
+def _count(value: Any) -> int:
+    """Points or a cap from a definition that may not have been checked yet: 0 when it is no sensible number."""
+    number = None if isinstance(value, bool) else _decimal(value)
+    if number is None or not number.is_finite() or number.adjusted() > 18:
+        return 0
+    return int(number)
+
+
 def _factor(value: Any) -> str:
     number = _decimal(value)
     return format(number.normalize(), "f") if number is not None else str(value)
@@ -71,7 +79,7 @@ def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> li
             continue
         on = str(rule.get("on", ""))
         event = label(EVENT_LABELS, on)
-        points = int(rule.get("points") or 0)
+        points = _count(rule.get("points"))
         per = _decimal(rule.get("points_per")) if rule.get("points_per") is not None else None
         parts: list[str] = []
         if per is not None:
@@ -101,8 +109,8 @@ def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> li
         if rule.get("min_amount") is not None:
             money = format_money(rule["min_amount"], currency, locale)
             parts.append(tr.gettext("deals of at least %(money)s") % {"money": money})
-        if rule.get("cap_per_day"):
-            cap = int(rule["cap_per_day"])
+        cap = _count(rule.get("cap_per_day"))
+        if cap:
             parts.append(tr.ngettext("at most %(n)s point a day", "at most %(n)s points a day", cap) % {"n": cap})
         parts += multipliers(rule.get("multipliers"))
         if parts:
