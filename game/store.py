@@ -458,6 +458,11 @@ class Store:
         """Whether a contest's final results are kept already."""
         return bool(await self.redis.exists(keys.ContestKeys(contest_id).results))
 
+    async def results(self, contest_id: str) -> dict[str, Any] | None:
+        """A contest's kept final results, or None while none are kept."""
+        stored = await self.redis.get(keys.ContestKeys(contest_id).results)
+        return cast("dict[str, Any]", json.loads(stored)) if stored else None
+
     async def keep_results(self, contest_id: str, results: Mapping[str, Any]) -> bool:
         """Keep a contest's final results unless some are kept already; whether these were kept."""
         stored = json.dumps(results, ensure_ascii=False)

@@ -262,8 +262,8 @@ async def results(request: Request) -> ArenaJSONResponse:
     contest = await _contest(request)
     if principal.role == "manager":
         ensure_scope(principal, contest, (await arena.registry.current()).directory)
-    stored = await arena.redis.get(keys.ContestKeys(contest.id).results)
-    body = json.loads(stored) if stored else {**await arena.scheduler.results(contest), "final": False}
+    stored = await arena.store.results(contest.id)
+    body = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
     directory = (await arena.registry.current()).directory
     for row in body["standings"]:
         rep = directory.reps.get(row["id"])

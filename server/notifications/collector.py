@@ -213,13 +213,9 @@ class Collector:
         ]
         if not closed:
             return
-        pipe = self.arena.redis.pipeline(transaction=False)  # one GET per contest: each lives in its own slot
-        for contest in closed:
-            pipe.get(keys.ContestKeys(contest.id).results)
-        stored = await pipe.execute()
         directory = snapshot.directory
-        for contest, raw in zip(closed, stored, strict=True):
-            results = json.loads(raw) if raw else None
+        for contest in closed:
+            results = await self.arena.store.results(contest.id)
             if not results or not results.get("final"):
                 continue  # the scheduler has not crowned anyone yet
             plan.move(f"won:{contest.id}", None, "1")

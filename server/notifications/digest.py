@@ -126,8 +126,7 @@ async def build(
     for contest in snapshot.contests.values():
         if not channel.follows(contest.id) or not start < contest.ends_at <= slot:
             continue
-        raw = await redis.get(keys.ContestKeys(contest.id).results)
-        results = json.loads(raw) if raw else {}
+        results = await arena.store.results(contest.id) or {}
         if results.get("final") and results.get("champion"):
             champions.append({"contest_name": contest.name, "name": directory.public_name(results["champion"])})
     start_ms, end_ms = int(start.timestamp() * 1000), int(slot.timestamp() * 1000)

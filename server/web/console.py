@@ -195,8 +195,8 @@ async def contest_page(request: Request) -> Response:
         return page(request, "console/missing.html", status=404, section="contests", **context)
     arena = arena_of(request)
     summary = contest_summary(contest, datetime.now(UTC))
-    stored = await arena.redis.get(keys.ContestKeys(contest.id).results)
-    results = json.loads(stored) if stored else {**await arena.scheduler.results(contest), "final": False}
+    stored = await arena.store.results(contest.id)
+    results = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
     entries = []
