@@ -460,8 +460,15 @@ class Store:
 
     async def results(self, contest_id: str) -> dict[str, Any] | None:
         """A contest's kept final results, or None while none are kept."""
-        stored = await self.redis.get(keys.ContestKeys(contest_id).results)
-        return cast("dict[str, Any]", json.loads(stored)) if stored else None
+        (kept,) = await self.results_of([contest_id])
+        return kept
+
+    async def results_of(self, contest_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Several contests' kept results in one round trip (one GET each: each lives in its own slot)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for contest_id in contest_ids:
+            pipe.get(keys.ContestKeys(contest_id).results)
+        return [cast("dict[str, Any]", json.loads(raw)) if raw else None for raw in await pipe.execute()]
 
     async def keep_results(self, contest_id: str, results: Mapping[str, Any]) -> bool:
         """Keep a contest's final results unless some are kept already; whether these were kept."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Sequence
 
 from redis.exceptions import RedisError
@@ -25,8 +24,6 @@ from server.config import Settings
 from server.http import ApiError, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
 from server.web.routes import routes as page_routes
-
-log = logging.getLogger("arena")
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -214,8 +214,8 @@ class Collector:
         if not closed:
             return
         directory = snapshot.directory
-        for contest in closed:
-            results = await self.arena.store.results(contest.id)
+        kept = await self.arena.store.results_of([contest.id for contest in closed])
+        for contest, results in zip(closed, kept, strict=True):
             if not results or not results.get("final"):
                 continue  # the scheduler has not crowned anyone yet
             plan.move(f"won:{contest.id}", None, "1")
