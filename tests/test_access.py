@@ -3,7 +3,12 @@ displays within their slides."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
 import httpx
+from websockets.asyncio.client import connect
 
 from tests.support.accounts import Browser, signed_in
 from tests.support.calendar import Calendar
@@ -50,6 +55,22 @@ def test_an_empty_or_repeated_token_never_falls_back_to_the_cookie(server: Runni
     assert httpx.get(f"{server.base_url}{board}?token={token}&token={token}").status_code == 401
     # Two credentials at once (a key in the header and a token in the query) are refused, not ranked.
     assert admin.get(board, params={"token": token}).status_code == 401
+
+
+def test_the_websocket_makes_the_same_choice(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=1)
+    rep = signed_in(server, admin, "rep", rep=org.reps[0])
+    cookie = {"Cookie": f"arena_session={rep.client.cookies['arena_session']}"}
+
+    async def first_op(query: str) -> dict[str, Any]:
+        async with connect(server.ws_url + query, additional_headers=cookie) as ws:
+            raw = await ws.recv()
+            return dict(json.loads(raw))
+
+    assert asyncio.run(first_op(""))["op"] == "hello"
+    for query in ("?token=", "?token=x&token="):
+        refused = asyncio.run(first_op(query))
+        assert (refused["op"], refused["code"]) == ("error", "unauthorized"), query
 
 
 def test_ingestion_by_cookie_needs_csrf_whatever_the_query(server: RunningServer, admin: httpx.Client) -> None:
