@@ -17,6 +17,7 @@ from game.contests import Contest
 from game.errors import Collector, ValidationError
 from game.events import parse_time
 from game.lift import Period
+from server.auth.credentials import credential_of
 from server.auth.principals import Principal, principal_for
 from server.errors import ApiError
 
@@ -81,7 +82,8 @@ async def require(request: Request, check: Callable[[Principal], bool], what: st
     reuse a bearer-token lookup for a moment (see ``principal_for_token``)."""
     principal = await principal_for(request, arena_of(request).redis, cache=cache)
     if principal is None:
-        raise ApiError(401, "authentication required: send Authorization: Bearer <key>")
+        problem = credential_of(request.scope).problem  # a malformed credential says what is wrong with it
+        raise ApiError(401, problem or "authentication required: send Authorization: Bearer <key>")
     if not check(principal):
         raise ApiError(403, f"this key or user may not {what}")
     return principal

@@ -113,6 +113,7 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
         new_id = body.get("id") if isinstance(body, dict) else None
         definition = {**document["definition"], **(body if isinstance(body, dict) else {}), "id": new_id}
         contest = validated(arena, definition)
+        ensure_scope(principal, contest, (await arena.registry.current()).directory)  # the copy, too
         if contest.id in (await arena.registry.current()).contests:
             raise ApiError(409, f"contest {contest.id!r} exists already")
         copy = {
@@ -161,10 +162,11 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
 
 
 async def list_contests(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "list contests")
+    principal = await require(request, lambda p: p.role != "ingest", "list contests")
     snapshot = await arena_of(request).registry.current()
     now = datetime.now(UTC)
-    contests = sorted(snapshot.contests.values(), key=lambda c: c.starts_at, reverse=True)
+    readable = (c for c in snapshot.contests.values() if principal.may_read_contest(c.id))
+    contests = sorted(readable, key=lambda c: c.starts_at, reverse=True)
     return ArenaJSONResponse({"contests": [contest_summary(c, now) for c in contests]})
 
 
@@ -177,7 +179,7 @@ async def _contest(request: Request) -> Contest:
 
 
 async def get_contest(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "read contests")
+    await require(request, lambda p: p.may_read_contest(request.path_params["id"]), "read this contest")
     return ArenaJSONResponse(contest_summary(await _contest(request), datetime.now(UTC)))
 
 
@@ -229,10 +231,9 @@ async def standing(request: Request) -> ArenaJSONResponse:
     """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
     contest = await _contest(request)
     rep_id = request.path_params["rep"]
-    await require(
-        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's standing"
-    )
     arena = arena_of(request)
+    directory = (await arena.registry.current()).directory
+    await require(request, lambda p: p.may_read_rep(rep_id, directory), "read this rep's standing")
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")

@@ -101,15 +101,17 @@ async def put_rep(request: Request) -> JSONResponse:
 
 
 async def list_teams(request: Request) -> JSONResponse:
-    await require(request, lambda p: p.can_manage or p.role == "read", "list teams")
+    principal = await require(request, lambda p: p.can_manage or p.role == "read", "list teams")
     directory = (await arena_of(request).registry.current()).directory
-    return JSONResponse({"teams": [t.__dict__ for t in sorted(directory.teams.values(), key=lambda t: t.id)]})
+    teams = sorted((t for t in directory.teams.values() if principal.may_read_team(t.id)), key=lambda t: t.id)
+    return JSONResponse({"teams": [t.__dict__ for t in teams]})
 
 
 async def list_reps(request: Request) -> JSONResponse:
-    await require(request, lambda p: p.can_manage or p.role == "read", "list reps")
+    principal = await require(request, lambda p: p.can_manage or p.role == "read", "list reps")
     directory = (await arena_of(request).registry.current()).directory
-    return JSONResponse({"reps": [r.__dict__ for r in sorted(directory.reps.values(), key=lambda r: r.id)]})
+    reps = sorted((r for r in directory.reps.values() if principal.may_read_team(r.team)), key=lambda r: r.id)
+    return JSONResponse({"reps": [r.__dict__ for r in reps]})
 
 
 def _flag(value: str | None, default: bool) -> bool:

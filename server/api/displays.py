@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from game import keys
 from game.badges.awards import read_awards
-from server.auth.principals import Principal
+from server.auth.principals import BADGE_WALL, Principal
 from server.auth.secrets import new_token, token_digest
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.services.boards import parse_board
@@ -145,7 +145,7 @@ async def revoke_display(request: Request) -> Response:
 
 async def badge_wall(request: Request) -> JSONResponse:
     """The latest badges awarded across the workspace (public names for displays), newest first."""
-    principal = await require(request, lambda p: p.role != "ingest", "read the badge wall")
+    principal = await require(request, lambda p: p.can_read_board(BADGE_WALL), "read the badge wall")
     arena = arena_of(request)
     snapshot = await arena.registry.current()
     reps = [r for r in snapshot.directory.reps.values() if r.active]

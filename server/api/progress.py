@@ -15,6 +15,7 @@ from game.errors import ValidationError
 from game.ranking import competition_ranks
 from game.store import scored_members
 from game.xp import WINDOWS, level_for, next_level, window_keys
+from server.auth.principals import BADGE_WALL
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
 
 
@@ -30,8 +31,8 @@ def _level(xp: int, locale: str) -> dict[str, object]:
 
 
 async def xp_board(request: Request) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.role != "ingest", "read XP boards")
     window = request.path_params["window"]
+    principal = await require(request, lambda p: p.can_read_board(f"xp:{window}"), "read this XP board")
     if window not in WINDOWS:
         raise ApiError(404, f"no XP window {window!r}: one of {', '.join(WINDOWS)}")
     arena = arena_of(request)
@@ -61,11 +62,9 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
 async def profile(request: Request) -> ArenaJSONResponse:
     """XP in every window, level and badges of one rep."""
     rep_id = request.path_params["id"]
-    await require(
-        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's profile"
-    )
     arena = arena_of(request)
     snapshot = await arena.registry.current()
+    await require(request, lambda p: p.may_read_rep(rep_id, snapshot.directory), "read this rep's profile")
     rep = snapshot.directory.reps.get(rep_id)
     if rep is None:
         raise ApiError(404, f"no rep {rep_id!r}")
@@ -101,7 +100,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
 
 
 async def list_badges(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "list badges")
+    await require(request, lambda p: p.can_read_board(BADGE_WALL), "list badges")
     snapshot = await arena_of(request).registry.current()
     return ArenaJSONResponse(
         {
@@ -114,7 +113,7 @@ async def list_badges(request: Request) -> ArenaJSONResponse:
 
 
 async def put_badge(request: Request) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.can_manage, "define badges")
+    principal = await require(request, lambda p: p.role == "admin", "define badges (workspace-wide: admins only)")
     body = await read_document(request)
     if isinstance(body, dict):
         body["id"] = request.path_params["id"]
