@@ -4,7 +4,6 @@ the ingest writer and the workers. Handlers reach it as ``arena_of(request)`` (`
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -12,16 +11,17 @@ from datetime import UTC, datetime
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
-from game import keys
 from game.store import Store
-from server.auth.principals import store_api_key
 from server.auth.secrets import hash_password
 from server.config import Settings
 from server.live.board_reader import StoreBoardReader
 from server.live.broker import RedisBroker
 from server.live.hub import Hub
 from server.live.limits import ConnectionLimiter
+from server.services.account_store import AccountStore
+from server.services.display_store import DisplayStore
 from server.services.ingest_writer import IngestWriter
+from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
 from server.services.scheduling import SchedulerState
 from server.workers.badges import BadgeWorker
@@ -42,6 +42,9 @@ class Arena:
         )
         self.redis = Redis(connection_pool=pool)
         self.store = Store(self.redis)
+        self.accounts = AccountStore(self.redis)
+        self.displays = DisplayStore(self.redis)
+        self.progress = ProgressStore(self.redis)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.hub = Hub(
             RedisBroker(self.redis),
@@ -60,11 +63,11 @@ class Arena:
         """Apply the identities named in the environment: the admin user and the admin/ingest keys."""
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
-            await self.redis.hset(keys.USERS, "admin", json.dumps(user))
+            await self.accounts.save_user(user)
         if self.settings.admin_key:
-            await store_api_key(self.redis, self.settings.admin_key, "admin", "ARENA_ADMIN_KEY")
+            await self.accounts.add_api_key(self.settings.admin_key, "admin", "ARENA_ADMIN_KEY")
         if self.settings.ingest_key:
-            await store_api_key(self.redis, self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY")
+            await self.accounts.add_api_key(self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY")
 
     async def bootstrap_when_ready(self) -> None:
         """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""

@@ -14,8 +14,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from server.auth.csrf import form_fields
-from server.auth.principals import Principal, principal_for
-from server.http import ApiError, arena_of, baseline_period, managed_contest
+from server.auth.principals import Principal
+from server.http import ApiError, arena_of, baseline_period, managed_contest, principal_of
 from server.services.insights import (
     contest_flags,
     contest_lift,
@@ -213,7 +213,7 @@ def interval_marks(estimate: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def _principal(request: Request) -> Principal | Response:
-    principal = await principal_for(request, arena_of(request).redis)
+    principal = await principal_of(request)
     if principal is None:
         if request.query_params.get("token"):
             return PlainTextResponse("unknown or revoked key", status_code=401)
