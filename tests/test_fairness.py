@@ -236,6 +236,7 @@ def test_the_next_recurring_period_moves_leagues_and_measures_improvement_again(
 
     from redis.asyncio import Redis
 
+    from server.services.event_log_store import EventLogStore
     from server.services.fairness import next_period_definition
     from server.services.registry import Registry
 
@@ -248,7 +249,9 @@ def test_the_next_recurring_period_moves_leagues_and_measures_improvement_again(
         for rep in members:
             await registry.put_rep({"id": rep, "name": rep, "team": team}, "test")
         arena = SimpleNamespace(
-            redis=redis, registry=registry, settings=SimpleNamespace(timezone="Asia/Shanghai", currency="CNY")
+            event_log=EventLogStore(redis),
+            registry=registry,
+            settings=SimpleNamespace(timezone="Asia/Shanghai", currency="CNY"),
         )
         base = {
             "id": unique("series"),

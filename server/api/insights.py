@@ -40,7 +40,6 @@ from server.services.insights import (
     contest_lift,
     crunch,
     decide_flag,
-    read_events,
 )
 
 MAX_DRAFTS = 4
@@ -136,7 +135,7 @@ async def simulate(request: Request) -> ArenaJSONResponse:
         prepared.append(info)
     since = min(c.starts_at for c, _ in drafts)
     until = max(accepts_until(c) for c, _ in drafts)
-    events = await read_events(arena.redis, since, until)
+    events = await arena.event_log.read_events(since, until)
     summaries = await crunch(_simulate_all, drafts, events, directory, samples, seed)
     for summary, info in zip(summaries, prepared, strict=True):
         if info:

@@ -15,8 +15,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from game import keys
-from game.store import newest_entries
 from server.auth.principals import Principal
 from server.http import arena_of, principal_of
 from server.i18n import rules_text
@@ -199,10 +197,9 @@ async def contest_page(request: Request) -> Response:
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
     entries = []
-    for entry_id, fields in await newest_entries(arena.redis, keys.AUDIT_LOG, count=2000):
-        item = {k.decode(): v.decode() for k, v in fields.items()}
+    for item in await arena.audit.newest(count=2000):
         if item.get("target") == contest.id:
-            entries.append({**item, "id": entry_id.decode()})
+            entries.append(item)
         if len(entries) >= 30:
             break
     currency = contest.currency

@@ -22,7 +22,6 @@ from server.services.insights import (
     decide_flag,
     flags_since,
     lift_since,
-    read_events,
 )
 from server.web.render import page, request_locale
 
@@ -245,7 +244,7 @@ async def lift_page(request: Request) -> Response:
     try:
         baseline = baseline_period(request)
         # one read of the log serves the report and the flags
-        events = await read_events(arena.redis, min(lift_since(contest, baseline), flags_since(contest)))
+        events = await arena.event_log.read_events(min(lift_since(contest, baseline), flags_since(contest)))
         report = await contest_lift(arena, contest, baseline, events)
     except ApiError as exc:
         notice = text["not_ended"] if exc.status == 409 else exc.message
