@@ -12,19 +12,22 @@ from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.errors import Collector
 from game.fairness import (
-    LeagueRules,
     gini,
-    improvement_targets,
-    initial_leagues,
-    next_leagues,
-    parse_leagues,
     prize_chances,
     prize_cost,
     prize_values,
     spread,
     summarize,
 )
-from game.simulation import LogEvent, replay
+from game.fairness_options import (
+    LeagueRules,
+    improvement_targets,
+    initial_leagues,
+    next_leagues,
+    parse_leagues,
+)
+from game.log_event import LogEvent
+from game.simulation import replay
 from tests.support.org import make_org, unique
 
 START = datetime(2026, 10, 1, tzinfo=UTC)

@@ -32,7 +32,8 @@ from game.fairness import (
     prize_values,
     summarize,
 )
-from game.simulation import LogEvent, accepts_until, replay
+from game.log_event import LogEvent
+from game.simulation import accepts_until, replay
 from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (

@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event
-from game.simulation import LogEvent, paused_gc
+from game.log_event import LogEvent
+from game.simulation import paused_gc
 from game.store import read_stream
 from server.errors import ApiError
 

@@ -13,7 +13,7 @@ from game.contests import Contest, parse_contest
 from game.directory import Directory
 from game.errors import Collector, ValidationError
 from game.events import parse_time
-from game.fairness import (
+from game.fairness_options import (
     IMPROVEMENT,
     improvement_targets,
     initial_leagues,

@@ -17,7 +17,8 @@ from game.contests import Contest
 from game.errors import Collector
 from game.flags import HISTORY_PERIODS, Flag, detect
 from game.lift import Period, lift_report
-from game.simulation import LogEvent, paused_gc
+from game.log_event import LogEvent
+from game.simulation import paused_gc
 from server.auth.principals import Principal
 from server.errors import ApiError
 from server.services.ingest import ingest
