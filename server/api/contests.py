@@ -14,12 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from game import keys
 from game.contests import Contest, parse_contest
 from game.errors import ValidationError
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
-from game.store import newest_entries, text
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.i18n import rules_text
 from server.services.boards import rest_rows
@@ -30,7 +28,7 @@ from server.services.contests import (
     stored_definition,
     validated,
 )
-from server.services.rescore import claim, drop_epoch, rescore
+from server.services.rescore import drop_epoch, rescore
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -48,21 +46,23 @@ async def create_contest(request: Request) -> ArenaJSONResponse:
 
 
 async def _document(arena: Arena, contest_id: str) -> dict[str, Any]:
-    raw = await arena.redis.hget(keys.CONTESTS, contest_id)
-    if raw is None:
+    document = await arena.registry.contest_document(contest_id)
+    if document is None:
         raise ApiError(404, f"no contest {contest_id!r}")
-    return json.loads(raw)
+    return document
 
 
 async def _start_rescore(arena: Arena, contest_id: str, definition: dict[str, Any] | None, actor: str) -> None:
-    if not await claim(arena.redis, contest_id, actor):
+    if not await arena.rescores.claim(contest_id, actor):
         raise ApiError(409, f"a rescore of {contest_id!r} is running: wait for it to finish")
 
     async def run() -> None:
         try:
-            epoch = await rescore(arena.store, arena.registry, contest_id, definition, actor)
+            epoch = await rescore(
+                arena.store, arena.registry, arena.rescores, arena.event_log, contest_id, definition, actor
+            )
             await arena.sync_rosters(contest=contest_id)
-            await drop_epoch(arena.redis, contest_id, epoch - 1)
+            await drop_epoch(arena.rescores, contest_id, epoch - 1)
         except Exception:
             log.exception("rescore of %s failed", contest_id)
 
@@ -148,8 +148,7 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
     arena = arena_of(request)
     contest = await _contest(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
-    meta = await arena.redis.hgetall(keys.ContestKeys(contest.id).meta)
-    decoded = {text(k): text(v) for k, v in meta.items()}
+    decoded = await arena.rescores.status(contest.id)
     return ArenaJSONResponse(
         {
             "id": contest.id,
@@ -319,13 +318,10 @@ async def audit(request: Request) -> ArenaJSONResponse:
             or (rep is not None and principal.manages_team(rep.team))
         ):
             raise ApiError(403, "managers read the audit log of their own contests, teams and reps: pass ?target=")
-    entries = await newest_entries(arena.redis, keys.AUDIT_LOG, count=2000 if target else 200)
     items = []
-    for entry_id, fields in entries:
-        item: dict[str, Any] = {k.decode(): v.decode() for k, v in fields.items()}
+    for item in await arena.audit.newest(count=2000 if target else 200):
         if target and item.get("target") != target:
             continue
-        item["id"] = entry_id.decode()
         item["data"] = json.loads(item["data"]) if item.get("data") else None
         items.append(item)
     return ArenaJSONResponse({"entries": items[:200]})

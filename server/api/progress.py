@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.routing import Route
 
-from game import keys
-from game.badges.awards import read_awards
 from game.badges.definitions import parse_badge
 from game.errors import ValidationError
 from game.ranking import competition_ranks
-from game.store import scored_members
 from game.xp import WINDOWS, level_for, next_level, window_keys
 from server.auth.principals import BADGE_WALL
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
@@ -40,8 +37,7 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
     limit_raw = request.query_params.get("limit", "50")
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
         raise ApiError(422, "invalid limit", [{"field": "limit", "message": "1 to 500"}])
-    members = await scored_members(arena.redis, keys.xp_board(window, period), 0, int(limit_raw) - 1)
-    ranked = competition_ranks([(m.decode(), int(score)) for m, score in members])
+    ranked = competition_ranks(await arena.progress.xp_board(window, period, int(limit_raw)))
     directory = (await arena.registry.current()).directory
     rows = [
         {
@@ -69,12 +65,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
     if rep is None:
         raise ApiError(404, f"no rep {rep_id!r}")
     periods = window_keys(datetime.now(UTC), arena.settings.zone)
-    pipe = arena.redis.pipeline(transaction=False)
-    for window in WINDOWS:
-        pipe.zscore(keys.xp_board(window, periods[window]), rep_id)
-    pipe.hgetall(keys.badges(rep_id))
-    *scores, held = await pipe.execute()
-    xp = {window: int(score or 0) for window, score in zip(WINDOWS, scores, strict=True)}
+    xp, held = await arena.progress.standing(rep_id, periods)
     names = {b.id: b for b in snapshot.badges}
     locale = arena.settings.locale
     badges = sorted(
@@ -83,7 +74,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
                 **record,
                 "name": names[record["badge"]].name(locale) if record["badge"] in names else record["badge"],
             }
-            for _, record in read_awards(held)
+            for record in held.values()
         ),
         key=lambda b: b["awarded_at"],
     )
