@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgpack
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -93,10 +94,10 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
 
 
 class ArenaJSONResponse(JSONResponse):
-    """JSON that keeps Decimals exact (as strings) and CJK text readable."""
+    """JSON encoded by msgspec: Decimals exact (as strings), CJK text readable, declared Structs as they are."""
 
     def render(self, content: Any) -> bytes:
-        return json_dumps(content).encode()
+        return msgspec.json.encode(content)
 
 
 def json_dumps(value: Any) -> str:
