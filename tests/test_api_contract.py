@@ -17,12 +17,13 @@ def declared() -> list[tuple[str, ApiRoute, Answer]]:
     return [(path, route, answer) for path, route in api_routes(APP.routes) for answer in route.operation.answers]
 
 
-def _url(path: str, answer: Answer, org: Org) -> str:
-    def value(match: Any) -> str:
-        given = answer.path.get(match.group(1), MISSING)
-        return org.contest if given == "{contest}" else given
+def _fixture(value: str, org: Org) -> str:
+    """``{contest}`` and ``{rep}`` in an example stand for a contest and a rep that exist."""
+    return {"{contest}": org.contest, "{rep}": org.reps[0]}.get(value, value)
 
-    return PATH_PARAMETER.sub(value, path)
+
+def _url(path: str, answer: Answer, org: Org) -> str:
+    return PATH_PARAMETER.sub(lambda match: _fixture(answer.path.get(match.group(1), MISSING), org), path)
 
 
 def _named(body: dict[str, Any]) -> set[str]:
@@ -48,7 +49,11 @@ def test_every_declared_client_error_is_what_the_server_answers(admin: httpx.Cli
         elif answer.body is not None:
             content = httpx.Request("POST", "/", json=answer.body).content
         response = admin.request(
-            route.method.upper(), url, params=answer.query, content=content, headers={"content-type": answer.media}
+            route.method.upper(),
+            url,
+            params={k: _fixture(v, org) for k, v in answer.query.items()},
+            content=content,
+            headers={"content-type": answer.media},
         )
         body = response.json()
         named = _named(body)

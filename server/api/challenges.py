@@ -19,7 +19,7 @@ from starlette.requests import Request
 from game import keys
 from game.directory import Directory
 from server.api.codec import validated_document
-from server.api.contract import ApiRoute, Operation
+from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.contests import store_new_contest
@@ -199,6 +199,7 @@ class ChallengeList(Struct):
     challenges: list[Challenge]
 
 
+NOT_A_REP = Answer(403, "not a rep's session", body={"opponent": "r2"})
 routes = [
     ApiRoute(
         "/challenges",
@@ -211,6 +212,7 @@ routes = [
             body=ChallengeInput,
             response=Challenge,
             status=201,
+            answers=(NOT_A_REP,),
         ),
     ),
     ApiRoute(
@@ -223,6 +225,8 @@ routes = [
         "/challenges/{id}/{action}",
         answer_challenge,
         "POST",
-        Operation("accept, decline or cancel a challenge", "challenges", "rep", response=Challenge),
+        Operation(
+            "accept, decline or cancel a challenge", "challenges", "rep", response=Challenge, answers=(NOT_A_REP,)
+        ),
     ),
 ]

@@ -252,7 +252,9 @@ routes = [
             body_media=CSV_MEDIA,
             response=RepImport,
             query=DryRun,
-            answers=(Answer(422, "no header row naming id and name", body="a,b\n1,2\n", media="text/csv"),),
+            answers=(
+                Answer(422, "no header row naming id and name", body="a,b\n1,2\n", media="text/csv", cross_field=True),
+            ),
         ),
     ),
     ApiRoute("/teams", list_teams, "GET", Operation("List teams", "directory", "manage", response=TeamList)),
@@ -267,6 +269,7 @@ routes = [
             body=TeamInput,
             response=Team,
             upsert=True,
+            path={"id": ID_PATTERN.pattern},
             answers=(BAD_ID, Answer(422, "a colour that is not #rrggbb", "color", body={"name": "x", "color": "red"})),
         ),
     ),
@@ -282,6 +285,7 @@ routes = [
             body=RepInput,
             response=Rep,
             upsert=True,
+            path={"id": ID_PATTERN.pattern},
             answers=(
                 BAD_ID,
                 Answer(422, "an unknown team", "team", body={"name": "x", "team": "no-such-team"}, cross_field=True),

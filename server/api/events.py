@@ -78,10 +78,14 @@ class IngestResult(Struct, omit_defaults=True):
     warnings: list[IngestWarning] = []
 
 
-class IngestRefusal(IngestResult):
-    """Every event of the request was rejected: ``error`` is the first one's reason."""
+class IngestRefusal(Struct, omit_defaults=True):
+    """Nothing accepted: ``error`` is the first rejected event's reason (or why the request was refused whole)."""
 
-    error: str = ""
+    error: str
+    errors: list[FieldErrorOut] = []
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = []
 
 
 _json_event = msgspec.json.Decoder(EventIn)
@@ -145,7 +149,7 @@ POST_EVENTS = Operation(
     "Post one event or a batch (≤ 1,000; JSON or msgpack)",
     "events",
     "ingest",
-    body=EventIn | list[EventIn],
+    body=EventIn | Annotated[list[EventIn], Meta(min_length=1, max_length=MAX_BATCH)],
     body_media=("application/json", "application/msgpack"),
     response=IngestResult,
     answers=(
@@ -165,7 +169,7 @@ POST_EVENTS = Operation(
             body={"id": 7, "type": "deal.won", "rep": "r1"},
             shape=IngestRefusal,
         ),
-        Answer(422, "an empty batch", body=[]),
+        Answer(422, "an empty batch", body=[], shape=IngestRefusal),
     ),
 )
 

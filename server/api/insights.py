@@ -53,9 +53,7 @@ MAX_SAMPLES = 1000
 
 async def prepare(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "prepare contests")
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, "send a contest definition (a JSON object)")
+    body = await validated_document(request, dict[str, Any], "contest definition")
     arena = arena_of(request)
     definition, info = await prepare_definition(arena, body)
     contest = parse_definition(arena, definition, "")
@@ -330,7 +328,10 @@ routes = [
             "manage",
             body=dict[str, Any],
             response=Prepared,
-            answers=(Answer(422, "not a contest definition", body=[1]),),
+            answers=(
+                Answer(422, "not a contest definition", "", body=[1]),
+                Answer(422, "a definition the engine refuses", body={}, cross_field=True),
+            ),
         ),
     ),
     ApiRoute(
@@ -383,7 +384,10 @@ routes = [
             "manage",
             body=FlagDecision,
             response=dict[str, Any],
-            answers=(Answer(422, "an unknown decision", "decision", body={"decision": "maybe"}),),
+            answers=(
+                Answer(422, "an unknown decision", "decision", body={"decision": "maybe"}),
+                Answer(404, "no such flag", body={"decision": "dismiss"}),
+            ),
         ),
     ),
 ]

@@ -127,7 +127,7 @@ class LedgerPage(Struct):
 
 
 class LedgerQuery(Struct):
-    contest: Annotated[str, Meta(description="The contest id (required).")] | None = None
+    contest: Annotated[str, Meta(description="The contest id.")]
     limit: Annotated[str, Meta(description="Entries to return (1–500).")] | None = None
     cursor: Annotated[str, Meta(description="next_cursor of the last page.")] | None = None
 
@@ -146,6 +146,14 @@ routes = [
             answers=(
                 Answer(422, "no contest named", "contest"),
                 Answer(404, "no such contest or rep", query={"contest": "nope-404"}),
+                Answer(
+                    422,
+                    "a cursor the server did not hand out",
+                    "cursor",
+                    query={"contest": "{contest}", "cursor": "x"},
+                    path={"id": "{rep}"},
+                    cross_field=True,
+                ),
             ),
         ),
     ),

@@ -70,6 +70,10 @@ def _security(auth: str, method: str) -> list[dict[str, list[str]]]:
     return [{"bearer": []}, session]
 
 
+def _pattern(operation: Operation, name: str) -> dict[str, str]:
+    return {"pattern": operation.path[name]} if name in operation.path else {}
+
+
 def _types(operation: Operation) -> list[Any]:
     found = [operation.body, operation.response, operation.query, *(a.shape for a in operation.answers)]
     return [t for t in found if t is not None]
@@ -100,7 +104,7 @@ class _Builder:
 
     def parameters(self, path: str, operation: Operation) -> list[dict[str, Any]]:
         found = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"} | _pattern(operation, name)}
             for name in PATH_PARAMETER.findall(path)
         ]
         if operation.query is not None:

@@ -284,6 +284,7 @@ class KeyList(Struct):
     keys: list[ApiKey]
 
 
+NOT_SESSION = Answer(403, "an API key, not a signed-in browser", body={})
 routes = [
     ApiRoute("/users", list_users, "GET", Operation("Console users", "users", "manage", response=UserList)),
     ApiRoute(
@@ -296,6 +297,7 @@ routes = [
             body=UserInput,
             response=User,
             upsert=True,
+            path={"username": USERNAME.pattern},
             answers=(
                 Answer(
                     422,
@@ -305,6 +307,7 @@ routes = [
                     path={"username": "a b"},
                 ),
                 Answer(422, "an unknown role", "role", body={"role": "owner"}),
+                Answer(422, "a new user without a role", "role", body={}, cross_field=True),
                 Answer(422, "a password too short", "password", body={"role": "admin", "password": "short"}),
             ),
         ),
@@ -322,12 +325,16 @@ routes = [
             answers=(not_found("user"),),
         ),
     ),
-    ApiRoute("/me", me, "GET", Operation("The signed-in user", "users", "session", response=User)),
+    ApiRoute(
+        "/me", me, "GET", Operation("The signed-in user", "users", "session", response=User, answers=(NOT_SESSION,))
+    ),
     ApiRoute(
         "/me",
         change_me,
         "PUT",
-        Operation("Change language or password", "users", "session", body=MeInput, response=User),
+        Operation(
+            "Change language or password", "users", "session", body=MeInput, response=User, answers=(NOT_SESSION,)
+        ),
     ),
     ApiRoute("/keys", list_keys, "GET", Operation("API keys (never the keys themselves)", "keys", response=KeyList)),
     ApiRoute(
