@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from game import keys
-from game.contests import Contest as GameContest
 from game.contests import parse_contest
 from game.errors import ValidationError
-from game.pacing import pace
-from game.ranking import gap_to_next_rank
 from game.store import newest_entries, text
-from server.api.codec import convert, decode_query, every_field_error
+from server.api.codec import convert, every_field_error
 from server.api.contest_payloads import (
     AuditLog,
     AuditQuery,
-    BoardQuery,
     CloneBody,
     Contest,
     ContestChange,
     ContestDefinition,
     ContestList,
-    Leaderboard,
     Preview,
     RescoreStatus,
-    Results,
-    Standing,
 )
 from server.api.contract import Answer, ApiRoute, Operation, not_found
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, read_document, require
 from server.i18n import rules_text
-from server.services.boards import rest_rows
 from server.services.contests import (
     contest_summary,
     ensure_scope,
@@ -160,7 +149,7 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
 async def rescore_status(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "read rescore progress")
     arena = arena_of(request)
-    contest = await _contest(request)
+    contest = await contest_in_path(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
     meta = await arena.redis.hgetall(keys.ContestKeys(contest.id).meta)
     decoded = {text(k): text(v) for k, v in meta.items()}
@@ -183,129 +172,9 @@ async def list_contests(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse({"contests": [contest_summary(c, now) for c in contests]})
 
 
-async def _contest(request: Request) -> GameContest:
-    snapshot = await arena_of(request).registry.current()
-    contest = snapshot.contests.get(request.path_params["id"])
-    if contest is None:
-        raise ApiError(404, f"no contest {request.path_params['id']!r}")
-    return contest
-
-
 async def get_contest(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.role != "ingest", "read contests")
-    return ArenaJSONResponse(contest_summary(await _contest(request), datetime.now(UTC)))
-
-
-async def _board(request: Request, which: str, board: str) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.can_read_board(board), "read this board")
-    contest = await _contest(request)
-    arena = arena_of(request)
-    query = decode_query(request, BoardQuery)
-    limit, around, start = query.limit, query.around, 0
-    if around:
-        position = await arena.store.rank_of(contest.id, contest.epoch, which, around)
-        if position is None:
-            raise ApiError(
-                404, f"{around!r} is not on this board", [{"field": "around", "message": "not on this board"}]
-            )
-        start = max(0, position - limit // 2)
-    read = await arena.store.read_board(contest.id, contest.epoch, which, start=start, limit=limit)
-    snapshot = await arena.registry.current()
-    rows = rest_rows(read.rows, which, snapshot, principal.role == "display", contest)
-    return ArenaJSONResponse(
-        {"contest": contest.id, "board": board, "epoch": read.epoch, "seq": read.seq, "total": read.total, "rows": rows}
-    )
-
-
-async def leaderboard(request: Request) -> ArenaJSONResponse:
-    return await _board(request, "reps", f"contest:{request.path_params['id']}")
-
-
-async def team_board(request: Request) -> ArenaJSONResponse:
-    return await _board(request, "teams", f"contest:{request.path_params['id']}:teams")
-
-
-async def division_board(request: Request) -> ArenaJSONResponse:
-    name = request.path_params["division"]
-    return await _board(request, f"div:{name}", f"contest:{request.path_params['id']}:div:{name}")
-
-
-async def standing(request: Request) -> ArenaJSONResponse:
-    """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
-    contest = await _contest(request)
-    rep_id = request.path_params["rep"]
-    await require(
-        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's standing"
-    )
-    arena = arena_of(request)
-    position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
-    if position is None:
-        raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
-    read = await arena.store.read_board(contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11)
-    me = next(row for row in read.rows if row.id == rep_id)
-    points = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
-    target = contest.target_for(rep_id)
-    now = datetime.now(UTC)
-    return ArenaJSONResponse(
-        {
-            "contest": contest.id,
-            "rep": rep_id,
-            "rank": me.rank,
-            "score": me.score,
-            "points": points,
-            "of": read.total,
-            "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
-            "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
-        }
-    )
-
-
-async def results(request: Request) -> ArenaJSONResponse:
-    """Final results once the contest closed (champions crowned); a preliminary view before that."""
-    principal = await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
-    arena = arena_of(request)
-    contest = await _contest(request)
-    if principal.role == "manager":
-        ensure_scope(principal, contest, (await arena.registry.current()).directory)
-    stored = await arena.store.results(contest.id)
-    body = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
-    directory = (await arena.registry.current()).directory
-    for row in body["standings"]:
-        rep = directory.reps.get(row["id"])
-        row.update(name=rep.name if rep else row["id"], team=rep.team if rep else None)
-    for row in body["teams"]:
-        team = directory.teams.get(row["id"])
-        row["name"] = team.name if team else row["id"]
-    return ArenaJSONResponse(body)
-
-
-async def results_csv(request: Request) -> Response:
-    """The standings with prizes as CSV (UTF-8 with BOM so spreadsheet programs read Chinese names)."""
-    data = json.loads(bytes((await results(request)).body))
-    prizes: dict[str, list[str]] = {}
-    for prize in data["prizes"]:
-        prizes.setdefault(prize["id"], []).append(prize["prize"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "rep", "name", "team", "score", "prizes", "champion"])
-    for row in data["standings"]:
-        writer.writerow(
-            [
-                row["rank"],
-                row["id"],
-                row["name"],
-                row["team"] or "",
-                row["score"],
-                "; ".join(prizes.get(row["id"], [])),
-                "yes" if row["id"] == data["champion"] else "",
-            ]
-        )
-    filename = f"{data['contest']}-results.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return ArenaJSONResponse(contest_summary(await contest_in_path(request), datetime.now(UTC)))
 
 
 async def audit(request: Request) -> ArenaJSONResponse:
@@ -381,7 +250,6 @@ async def preview_contest(request: Request) -> ArenaJSONResponse:
 
 READ = "read"
 MANAGE = "manage"
-INVALID = ContestDefinition.__name__
 BAD_RULE = Answer(
     422,
     "a field of the wrong shape",
@@ -408,7 +276,6 @@ ENDS_FIRST = Answer(
     cross_field=True,
 )
 NO_CONTEST = not_found("contest")
-BOARD_LIMIT = Answer(422, "a limit out of range", "limit", query={"limit": "0"}, path={"id": "{contest}"})
 
 routes = [
     ApiRoute(
@@ -429,31 +296,6 @@ routes = [
         audit,
         "GET",
         Operation("Who changed what and when", "contests", MANAGE, response=AuditLog, query=AuditQuery),
-    ),
-    ApiRoute(
-        "/contests/{id}/results",
-        results,
-        "GET",
-        Operation(
-            "Standings, champion, best team and prizes (final once closed)",
-            "contests",
-            "people",
-            response=Results,
-            answers=(NO_CONTEST,),
-        ),
-    ),
-    ApiRoute(
-        "/contests/{id}/results.csv",
-        results_csv,
-        "GET",
-        Operation(
-            "The results as CSV (UTF-8 with BOM)",
-            "contests",
-            "people",
-            response=str,
-            response_media="text/csv",
-            answers=(NO_CONTEST,),
-        ),
     ),
     ApiRoute(
         "/contests",
@@ -508,38 +350,6 @@ routes = [
         rescore_status,
         "GET",
         Operation("Rescore progress", "contests", MANAGE, response=RescoreStatus, answers=(NO_CONTEST,)),
-    ),
-    ApiRoute(
-        "/contests/{id}/leaderboard",
-        leaderboard,
-        "GET",
-        Operation(
-            "The rep board", "boards", READ, response=Leaderboard, query=BoardQuery, answers=(NO_CONTEST, BOARD_LIMIT)
-        ),
-    ),
-    ApiRoute(
-        "/contests/{id}/teams",
-        team_board,
-        "GET",
-        Operation("The team board", "boards", READ, response=Leaderboard, query=BoardQuery, answers=(NO_CONTEST,)),
-    ),
-    ApiRoute(
-        "/contests/{id}/divisions/{division}",
-        division_board,
-        "GET",
-        Operation("A division's board", "boards", READ, response=Leaderboard, query=BoardQuery, answers=(NO_CONTEST,)),
-    ),
-    ApiRoute(
-        "/contests/{id}/reps/{rep}",
-        standing,
-        "GET",
-        Operation(
-            "A rep's rank, score, gap to the next rank and pace",
-            "boards",
-            "people",
-            response=Standing,
-            answers=(NO_CONTEST, Answer(404, "the rep is not in the contest", path={"id": "{contest}"})),
-        ),
     ),
     ApiRoute(
         "/contests/{id}/{action}",
