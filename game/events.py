@@ -116,6 +116,11 @@ def parse_amount(value: Any, errors: Collector, name: str = "amount") -> Decimal
     except InvalidOperation:
         errors.add(name, f"is not a decimal number: {value!r}")
         return None
+    return check_amount(amount, errors, name)
+
+
+def check_amount(amount: Decimal, errors: Collector, name: str = "amount") -> Decimal | None:
+    """Finite, at most ``MAX_AMOUNT`` either way, at most ``MAX_AMOUNT_PLACES`` decimal places."""
     if not amount.is_finite():
         errors.add(name, "must be finite")
         return None
@@ -143,7 +148,9 @@ def _optional_text(raw: dict[str, Any], name: str, errors: Collector, limit: int
 
 
 def parse_event(raw: Any, *, now: datetime, default_currency: str, source: str = "api") -> Event:
-    """Check one incoming event and return it in canonical form; raise ValidationError naming each bad field."""
+    """Check one incoming event given as a plain document (a CRM webhook's mapping, a CSV row) and return it in
+    canonical form; raise ValidationError naming each bad field. The HTTP API decodes its events into a typed
+    declaration instead (``server/api/events.py``) and calls ``new_event`` itself."""
     errors = Collector()
     if not isinstance(raw, dict):
         errors.add("", "an event must be a JSON object")
@@ -151,60 +158,100 @@ def parse_event(raw: Any, *, now: datetime, default_currency: str, source: str =
     event_id = raw.get("id")
     if not isinstance(event_id, str) or not event_id.strip():
         errors.add("id", "is required: a non-empty string, unique per source")
-    elif len(event_id) > MAX_ID_LENGTH:
-        errors.add("id", f"must be at most {MAX_ID_LENGTH} characters")
     event_type = raw.get("type")
     if not isinstance(event_type, str) or not TYPE_PATTERN.match(event_type) or len(event_type) > 64:
         errors.add("type", "is required: e.g. deal.won, deal.reversed, call.logged or a custom dotted name")
     rep = raw.get("rep")
     if not isinstance(rep, str) or not NAME_PATTERN.match(rep):
         errors.add("rep", "is required: the rep id (letters, digits, _ . : @ -, at most 128)")
-    occurred_at = now
-    if raw.get("occurred_at") is not None:
-        occurred_at = parse_time(raw["occurred_at"], errors, "occurred_at") or now
-        if (occurred_at - now).total_seconds() > MAX_FUTURE_SECONDS:
-            errors.add("occurred_at", "is in the future")
-    amount = None
-    if raw.get("amount") is not None:
-        amount = parse_amount(raw["amount"], errors)
-        if amount is not None and amount < 0:
-            errors.add("amount", "must not be negative; send deal.reversed to take a deal back")
+    occurred_at = parse_time(raw["occurred_at"], errors, "occurred_at") if raw.get("occurred_at") is not None else None
+    amount = parse_amount(raw["amount"], errors) if raw.get("amount") is not None else None
     currency = raw.get("currency")
-    if currency is None:
-        currency = default_currency if amount is not None else None
-    elif not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
+    if currency is not None and not isinstance(currency, str):
         errors.add("currency", "must be a three-letter ISO 4217 code such as CNY or USD")
-        currency = None
-    else:
-        currency = currency.upper()
-    category = _optional_text(raw, "category", errors, 64)
-    customer = _optional_text(raw, "customer", errors)
-    ref = _optional_text(raw, "ref", errors, MAX_ID_LENGTH)
-    if event_type in ("deal.reversed", "deal.updated") and not ref:
-        errors.add("ref", f"is required for {event_type}: the id of the original deal event")
-    if event_type == "deal.won" and amount is None:
-        errors.add("amount", "is required for deal.won")
+    texts = {name: _optional_text(raw, name, errors, limit) for name, limit in TEXT_LIMITS.items()}
     attrs = raw.get("attrs") or {}
     if not isinstance(attrs, dict) or len(attrs) > MAX_ATTRS:
         errors.add("attrs", f"must be an object with at most {MAX_ATTRS} keys")
-        attrs = {}
     elif any(not isinstance(v, (str, int, bool)) or (isinstance(v, str) and len(v) > 256) for v in attrs.values()):
         errors.add("attrs", "values must be strings (at most 256 characters), whole numbers or booleans")
-        attrs = {}
-    if raw.get("new_customer") is True:
-        attrs = {**attrs, "new_customer": True}
     errors.raise_if_any()
-    return Event(
-        id=str(event_id).strip(),
+    return new_event(
+        id=str(event_id),
         type=str(event_type),
         rep=str(rep),
+        now=now,
+        default_currency=default_currency,
+        source=source,
+        occurred_at=occurred_at,
+        amount=amount,
+        currency=currency,
+        new_customer=raw.get("new_customer") is True,
+        attrs=attrs,
+        **texts,
+    )
+
+
+TEXT_LIMITS = {"category": 64, "customer": 128, "ref": MAX_ID_LENGTH}
+
+
+def new_event(
+    *,
+    id: str,
+    type: str,
+    rep: str,
+    now: datetime,
+    default_currency: str,
+    source: str = "api",
+    occurred_at: datetime | None = None,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    category: str | None = None,
+    customer: str | None = None,
+    ref: str | None = None,
+    new_customer: bool = False,
+    attrs: dict[str, Any] | None = None,
+) -> Event:
+    """An event whose fields have the right types, checked by what no schema says: its id and texts trimmed,
+    not in the future, an amount within bounds and never negative, what each type needs (a deal's amount, the
+    original a reversal names); the organisation's currency by default. Raises ValidationError."""
+    errors = Collector()
+    event_id = id.strip()
+    if not event_id:
+        errors.add("id", "is required: a non-empty string, unique per source")
+    elif len(event_id) > MAX_ID_LENGTH:
+        errors.add("id", f"must be at most {MAX_ID_LENGTH} characters")
+    occurred_at = occurred_at or now
+    if (occurred_at - now).total_seconds() > MAX_FUTURE_SECONDS:
+        errors.add("occurred_at", "is in the future")
+    if amount is not None:
+        amount = check_amount(amount, errors)
+        if amount is not None and amount < 0:
+            errors.add("amount", "must not be negative; send deal.reversed to take a deal back")
+    if currency is None:
+        currency = default_currency if amount is not None else None
+    elif not re.fullmatch(r"[A-Za-z]{3}", currency):
+        errors.add("currency", "must be a three-letter ISO 4217 code such as CNY or USD")
+    category, customer, ref = (v.strip() or None if v is not None else None for v in (category, customer, ref))
+    if type in ("deal.reversed", "deal.updated") and not ref:
+        errors.add("ref", f"is required for {type}: the id of the original deal event")
+    if type == "deal.won" and amount is None:
+        errors.add("amount", "is required for deal.won")
+    errors.raise_if_any()
+    attrs = dict(attrs or {})
+    if new_customer:
+        attrs["new_customer"] = True
+    return Event(
+        id=event_id,
+        type=type,
+        rep=rep,
         occurred_at=occurred_at,
         received_at=now,
         source=source,
         amount=amount,
-        currency=currency,
+        currency=currency.upper() if currency else None,
         category=category,
         customer=customer,
         ref=ref,
-        attrs=dict(attrs),
+        attrs=attrs,
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgpack
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -101,10 +102,10 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
 
 
 class ArenaJSONResponse(JSONResponse):
-    """JSON that keeps Decimals exact (as strings) and CJK text readable."""
+    """JSON encoded by msgspec: Decimals exact (as strings), CJK text readable, declared Structs as they are."""
 
     def render(self, content: Any) -> bytes:
-        return json_dumps(content).encode()
+        return msgspec.json.encode(content)
 
 
 def json_dumps(value: Any) -> str:
@@ -138,12 +139,19 @@ def baseline_period(request: Request) -> Period | None:
     return Period(start, end) if start and end else None
 
 
-async def managed_contest(request: Request, principal: Principal) -> Contest:
-    """The contest in the path, if this principal may manage it (404 / 403 otherwise)."""
+async def contest_in_path(request: Request) -> Contest:
+    """The contest the path's ``{id}`` names (404 otherwise)."""
     snapshot = await arena_of(request).registry.current()
     contest = snapshot.contests.get(request.path_params["id"])
     if contest is None:
         raise ApiError(404, f"no contest {request.path_params['id']!r}")
+    return contest
+
+
+async def managed_contest(request: Request, principal: Principal) -> Contest:
+    """The contest in the path, if this principal may manage it (404 / 403 otherwise)."""
+    contest = await contest_in_path(request)
+    snapshot = await arena_of(request).registry.current()
     if not principal.manages_contest(contest, snapshot.directory):
         raise ApiError(403, f"contest {contest.id!r} has participants outside your teams")
     return contest

@@ -8,11 +8,12 @@ the script, counts every deal once. ``?dry_run=1`` checks every row and writes n
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from msgspec import Meta, Struct
 from starlette.requests import Request
-from starlette.routing import Route
 
+from server.api.contract import CSV_MEDIA, Answer, ApiRoute, Operation
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.csv_import import Row, parse_csv
 from server.services.ingest import ingest
@@ -71,4 +72,27 @@ def _not_yours(row: Row) -> dict[str, Any]:
     return {"line": row.line, "field": "rep", "message": f"{row.event.get('rep')!r} is not a rep of your teams"}
 
 
-routes = [Route("/events/import", import_events, methods=["POST"])]
+class ImportQuery(Struct):
+    dry_run: Annotated[str, Meta(description="1: check every row and write nothing.")] | None = None
+
+
+routes = [
+    ApiRoute(
+        "/events/import",
+        import_events,
+        "POST",
+        Operation(
+            "Historical deals from a CSV file (id, rep, amount, occurred_at, …), idempotent by id",
+            "events",
+            "ingest",
+            body=str,
+            body_media=CSV_MEDIA,
+            response=dict[str, Any],
+            query=ImportQuery,
+            answers=(
+                Answer(422, "the csv field is not a string", "csv", body={"csv": None}),
+                Answer(422, "no rows", body="id,rep,amount,occurred_at\n", media="text/csv", query={"dry_run": "1"}),
+            ),
+        ),
+    ),
+]

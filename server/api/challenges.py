@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import Struct
 from starlette.requests import Request
-from starlette.routing import Route
 
 from game.directory import Directory
+from server.api.codec import validated_document
+from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.principals import Principal
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.challenge_store import ChallengeChanged
 from server.services.contests import store_new_contest
 
@@ -54,9 +56,7 @@ def _named(challenge: dict[str, Any], directory: Directory) -> dict[str, Any]:
 
 async def create_challenge(request: Request) -> ArenaJSONResponse:
     principal = await require(request, _is_rep, "challenge colleagues (reps only)")
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, "a challenge must be a JSON object")
+    body = await validated_document(request, ChallengeInput, "challenge")
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     opponent, days, metric = body.get("opponent"), body.get("days", 7), body.get("metric", "revenue")
@@ -166,8 +166,58 @@ async def _start_contest(arena: Arena, challenge: dict[str, Any], directory: Dir
     return contest.id
 
 
+class ChallengeInput(Struct):
+    opponent: str
+    days: int | None = None
+    metric: Literal["revenue", "deals", "new_customers", "calls"] | None = None
+
+
+class Challenge(Struct, omit_defaults=True):
+    id: str
+    challenger: str
+    opponent: str
+    days: int
+    metric: str
+    status: Literal["pending", "accepted", "declined", "cancelled", "expired"]
+    created_at: str
+    expires_at: str
+    challenger_name: str | None = None
+    opponent_name: str | None = None
+    contest: str | None = None
+
+
+class ChallengeList(Struct):
+    challenges: list[Challenge]
+
+
+NOT_A_REP = Answer(403, "not a rep's session", body={"opponent": "r2"})
 routes = [
-    Route("/challenges", create_challenge, methods=["POST"]),
-    Route("/challenges", list_challenges, methods=["GET"]),
-    Route("/challenges/{id}/{action}", answer_challenge, methods=["POST"]),
+    ApiRoute(
+        "/challenges",
+        create_challenge,
+        "POST",
+        Operation(
+            "Challenge a colleague",
+            "challenges",
+            "rep",
+            body=ChallengeInput,
+            response=Challenge,
+            status=201,
+            answers=(NOT_A_REP,),
+        ),
+    ),
+    ApiRoute(
+        "/challenges",
+        list_challenges,
+        "GET",
+        Operation("A rep's challenges (managers: their teams')", "challenges", "rep", response=ChallengeList),
+    ),
+    ApiRoute(
+        "/challenges/{id}/{action}",
+        answer_challenge,
+        "POST",
+        Operation(
+            "accept, decline or cancel a challenge", "challenges", "rep", response=Challenge, answers=(NOT_A_REP,)
+        ),
+    ),
 ]

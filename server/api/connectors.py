@@ -11,15 +11,17 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from msgspec import Meta, Struct
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from game.errors import ValidationError
-from server.http import ApiError, arena_of, read_body, read_document, require, validation_error
+from server.api.codec import validated_document
+from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.http import ApiError, arena_of, read_body, require, validation_error
 from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
 from server.integrations.connectors import Connector, build_connector
 from server.integrations.sealing import SealError
@@ -51,7 +53,7 @@ async def _connector(request: Request) -> Connector:
 async def create_connector(request: Request) -> JSONResponse:
     await require(request, _admin, "manage connectors")
     arena = arena_of(request)
-    body = await read_document(request)
+    body = await validated_document(request, ConnectorInput, "connector")
     try:
         connector = build_connector(
             body, secret_key=arena.settings.secret_key, created_at=datetime.now(UTC).isoformat()
@@ -111,12 +113,99 @@ async def receive_hook(request: Request) -> Response:
         raise ApiError(503, "storage unavailable; redeliver later") from None
 
 
+class ConnectorInput(Struct):
+    type: Annotated[str, Meta(description="hubspot, salesforce, pipedrive, zoho or generic.")]
+    name: str
+    config: Annotated[dict[str, Any], Meta(description="Per CRM: see docs/integrations/.")] = {}
+
+
+class ConnectorView(Struct, omit_defaults=True):
+    id: str
+    type: str
+    name: str
+    url: Annotated[str, Meta(description="The webhook URL to paste into the CRM.")]
+    config: dict[str, Any] = {}
+    secrets: list[str] = []
+    created_at: str | None = None
+
+
+class ConnectorCreated(Struct):
+    id: str
+    url: str
+
+
+class ConnectorList(Struct):
+    connectors: list[ConnectorView]
+
+
+class Unmapped(Struct):
+    connector: str
+    owners: list[dict[str, Any]]
+
+
+NO_CONNECTOR = not_found("connector")
 routes = [
-    Route("/connectors", create_connector, methods=["POST"]),
-    Route("/connectors", list_connectors, methods=["GET"]),
-    Route("/connectors/{id}", get_connector, methods=["GET"]),
-    Route("/connectors/{id}", delete_connector, methods=["DELETE"]),
-    Route("/connectors/{id}/unmapped", list_unmapped, methods=["GET"]),
+    ApiRoute(
+        "/connectors",
+        create_connector,
+        "POST",
+        Operation(
+            "Create a CRM connector",
+            "connectors",
+            body=ConnectorInput,
+            response=ConnectorCreated,
+            status=201,
+            answers=(
+                Answer(422, "an unknown CRM", "type", body={"type": "sugarcrm", "name": "x"}),
+                Answer(
+                    422,
+                    "a config the CRM cannot use",
+                    "config.access_token",
+                    body={"type": "hubspot", "name": "h", "config": {}},
+                    cross_field=True,
+                ),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/connectors", list_connectors, "GET", Operation("List CRM connectors", "connectors", response=ConnectorList)
+    ),
+    ApiRoute(
+        "/connectors/{id}",
+        get_connector,
+        "GET",
+        Operation(
+            "One connector (secrets are never shown)", "connectors", response=ConnectorView, answers=(NO_CONNECTOR,)
+        ),
+    ),
+    ApiRoute(
+        "/connectors/{id}",
+        delete_connector,
+        "DELETE",
+        Operation("Delete a connector", "connectors", status=204, answers=(NO_CONNECTOR,)),
+    ),
+    ApiRoute(
+        "/connectors/{id}/unmapped",
+        list_unmapped,
+        "GET",
+        Operation(
+            "CRM users whose events wait for a rep alias", "connectors", response=Unmapped, answers=(NO_CONNECTOR,)
+        ),
+    ),
 ]
 
-hook_routes = [Route("/hooks/{source}/{id}", receive_hook, methods=["POST"])]
+hook_routes = [
+    ApiRoute(
+        "/hooks/{source}/{id}",
+        receive_hook,
+        "POST",
+        Operation(
+            "A CRM's webhook delivery (hubspot, salesforce, pipedrive, zoho, generic)",
+            "connectors",
+            "hook",
+            body=dict[str, Any],
+            response=dict[str, Any],
+            answers=(Answer(404, "no such hook", body={}, path={"source": "hubspot"}),),
+        ),
+    )
+]

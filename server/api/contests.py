@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from game.contests import Contest, parse_contest
+from game.contests import parse_contest
 from game.errors import ValidationError
-from game.pacing import pace
-from game.ranking import gap_to_next_rank
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
+from server.api.codec import convert, every_field_error
+from server.api.contest_payloads import (
+    AuditLog,
+    AuditQuery,
+    CloneBody,
+    Contest,
+    ContestChange,
+    ContestDefinition,
+    ContestList,
+    Preview,
+    RescoreStatus,
+)
+from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, read_document, require
 from server.i18n import rules_text
-from server.services.boards import rest_rows
 from server.services.contests import (
     contest_summary,
     ensure_scope,
@@ -34,13 +40,12 @@ if TYPE_CHECKING:
     from server.arena import Arena
 
 log = logging.getLogger("arena.contests")
-MAX_LIMIT = 500
 ACTIONS = ("launch", "pause", "resume", "archive", "end", "clone", "rescore")
 
 
 async def create_contest(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "create contests")
-    body = await read_document(request)
+    body = await checked_definition(request)
     stored = await store_new_contest(arena_of(request), body, principal)
     return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
 
@@ -77,9 +82,7 @@ async def change_contest(request: Request) -> ArenaJSONResponse:
     arena = arena_of(request)
     contest_id = request.path_params["id"]
     document = await _document(arena, contest_id)
-    body = await read_document(request)
-    if isinstance(body, dict):
-        body.setdefault("id", contest_id)
+    body = await checked_definition(request, contest_id)
     contest = validated(arena, body)
     directory = (await arena.registry.current()).directory
     ensure_scope(principal, arena.registry.contest_from(document), directory)
@@ -110,8 +113,9 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
     state = document.get("state", "active")
     if action == "clone":
         body = await read_document(request)
-        new_id = body.get("id") if isinstance(body, dict) else None
-        definition = {**document["definition"], **(body if isinstance(body, dict) else {}), "id": new_id}
+        convert(body, CloneBody, "clone")
+        definition = {**document["definition"], **body, "id": body.get("id")}
+        convert(definition, ContestDefinition, "contest")
         contest = validated(arena, definition)
         ensure_scope(principal, contest, (await arena.registry.current()).directory)  # the copy, too
         if contest.id in (await arena.registry.current()).contests:
@@ -146,7 +150,7 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
 async def rescore_status(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "read rescore progress")
     arena = arena_of(request)
-    contest = await _contest(request)
+    contest = await contest_in_path(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
     decoded = await arena.rescores.status(contest.id)
     return ArenaJSONResponse(
@@ -169,138 +173,9 @@ async def list_contests(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse({"contests": [contest_summary(c, now) for c in contests]})
 
 
-async def _contest(request: Request) -> Contest:
-    snapshot = await arena_of(request).registry.current()
-    contest = snapshot.contests.get(request.path_params["id"])
-    if contest is None:
-        raise ApiError(404, f"no contest {request.path_params['id']!r}")
-    return contest
-
-
 async def get_contest(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.may_read_contest(request.path_params["id"]), "read this contest")
-    return ArenaJSONResponse(contest_summary(await _contest(request), datetime.now(UTC)))
-
-
-def _limit(request: Request, default: int) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(422, "invalid limit", [{"field": "limit", "message": f"a whole number from 1 to {MAX_LIMIT}"}])
-    return int(raw)
-
-
-async def _board(request: Request, which: str, board: str) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.can_read_board(board), "read this board")
-    contest = await _contest(request)
-    arena = arena_of(request)
-    limit = _limit(request, 50)
-    start = 0
-    around = request.query_params.get("around")
-    if around:
-        position = await arena.store.rank_of(contest.id, contest.epoch, which, around)
-        if position is None:
-            raise ApiError(
-                404, f"{around!r} is not on this board", [{"field": "around", "message": "not on this board"}]
-            )
-        start = max(0, position - limit // 2)
-    read = await arena.store.read_board(contest.id, contest.epoch, which, start=start, limit=limit)
-    snapshot = await arena.registry.current()
-    rows = rest_rows(read.rows, which, snapshot, principal.role == "display", contest)
-    return ArenaJSONResponse(
-        {"contest": contest.id, "board": board, "epoch": read.epoch, "seq": read.seq, "total": read.total, "rows": rows}
-    )
-
-
-async def leaderboard(request: Request) -> ArenaJSONResponse:
-    return await _board(request, "reps", f"contest:{request.path_params['id']}")
-
-
-async def team_board(request: Request) -> ArenaJSONResponse:
-    return await _board(request, "teams", f"contest:{request.path_params['id']}:teams")
-
-
-async def division_board(request: Request) -> ArenaJSONResponse:
-    name = request.path_params["division"]
-    return await _board(request, f"div:{name}", f"contest:{request.path_params['id']}:div:{name}")
-
-
-async def standing(request: Request) -> ArenaJSONResponse:
-    """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
-    contest = await _contest(request)
-    rep_id = request.path_params["rep"]
-    arena = arena_of(request)
-    directory = (await arena.registry.current()).directory
-    await require(request, lambda p: p.may_read_rep(rep_id, directory), "read this rep's standing")
-    position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
-    if position is None:
-        raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
-    read = await arena.store.read_board(contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11)
-    me = next(row for row in read.rows if row.id == rep_id)
-    points = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
-    target = contest.target_for(rep_id)
-    now = datetime.now(UTC)
-    return ArenaJSONResponse(
-        {
-            "contest": contest.id,
-            "rep": rep_id,
-            "rank": me.rank,
-            "score": me.score,
-            "points": points,
-            "of": read.total,
-            "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
-            "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
-        }
-    )
-
-
-async def results(request: Request) -> ArenaJSONResponse:
-    """Final results once the contest closed (champions crowned); a preliminary view before that."""
-    principal = await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
-    arena = arena_of(request)
-    contest = await _contest(request)
-    if principal.role == "manager":
-        ensure_scope(principal, contest, (await arena.registry.current()).directory)
-    stored = await arena.store.results(contest.id)
-    body = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
-    directory = (await arena.registry.current()).directory
-    for row in body["standings"]:
-        rep = directory.reps.get(row["id"])
-        row.update(name=rep.name if rep else row["id"], team=rep.team if rep else None)
-    for row in body["teams"]:
-        team = directory.teams.get(row["id"])
-        row["name"] = team.name if team else row["id"]
-    return ArenaJSONResponse(body)
-
-
-async def results_csv(request: Request) -> Response:
-    """The standings with prizes as CSV (UTF-8 with BOM so spreadsheet programs read Chinese names)."""
-    data = json.loads(bytes((await results(request)).body))
-    prizes: dict[str, list[str]] = {}
-    for prize in data["prizes"]:
-        prizes.setdefault(prize["id"], []).append(prize["prize"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "rep", "name", "team", "score", "prizes", "champion"])
-    for row in data["standings"]:
-        writer.writerow(
-            [
-                row["rank"],
-                row["id"],
-                row["name"],
-                row["team"] or "",
-                row["score"],
-                "; ".join(prizes.get(row["id"], [])),
-                "yes" if row["id"] == data["champion"] else "",
-            ]
-        )
-    filename = f"{data['contest']}-results.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return ArenaJSONResponse(contest_summary(await contest_in_path(request), datetime.now(UTC)))
 
 
 async def audit(request: Request) -> ArenaJSONResponse:
@@ -327,18 +202,40 @@ async def audit(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse({"entries": items[:200]})
 
 
+def _problems(body: Any, timezone: str, currency: str) -> list[dict[str, str]]:
+    """Every field of a definition at fault: its shape as declared, then the engine's rules across fields for
+    the fields whose shape was right."""
+    errors = every_field_error(body, ContestDefinition)
+    try:
+        parse_contest(body, default_timezone=timezone, default_currency=currency)
+    except ValidationError as exc:
+        named = {e["field"].split(".")[0].split("[")[0] for e in errors}
+        errors += [e.as_dict() for e in exc.errors if e.field.split(".")[0].split("[")[0] not in named]
+    return errors
+
+
+async def checked_definition(request: Request, default_id: str | None = None) -> Any:
+    """The body, a contest definition, once its shape and its rules across fields are right (422 listing every
+    field at fault otherwise)."""
+    body = await read_document(request)
+    if isinstance(body, dict) and default_id is not None:
+        body.setdefault("id", default_id)
+    convert(body, dict[str, Any], "contest")  # not an object at all: 422
+    settings = arena_of(request).settings
+    if errors := _problems(body, settings.timezone, settings.currency):
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ApiError(422, f"invalid contest: {message}", errors)
+    return body
+
+
 async def preview_contest(request: Request) -> ArenaJSONResponse:
     """Validate a draft definition and describe its rules in both languages (nothing is stored)."""
     await require(request, lambda p: p.can_manage, "preview contests")
     body = await read_document(request)
     if not isinstance(body, dict):
-        raise ApiError(422, "send a contest definition: a JSON object")
+        raise ApiError(422, "send a contest definition: a JSON object", [{"field": "", "message": "an object"}])
     settings = arena_of(request).settings
-    errors: list[dict[str, str]] = []
-    try:
-        parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)
-    except ValidationError as exc:
-        errors = [e.as_dict() for e in exc.errors]
+    errors = _problems(body, settings.timezone, settings.currency)
     definition = body
     return ArenaJSONResponse(
         {
@@ -349,19 +246,124 @@ async def preview_contest(request: Request) -> ArenaJSONResponse:
     )
 
 
+READ = "read"
+MANAGE = "manage"
+BAD_RULE = Answer(
+    422,
+    "a field of the wrong shape",
+    "rules[0].points",
+    body={
+        "id": "c1",
+        "name": "C",
+        "starts_at": "2026-12-01T00:00:00+08:00",
+        "ends_at": "2027-01-01T00:00:00+08:00",
+        "rules": [{"on": "deal.won", "points": "many"}],
+    },
+)
+ENDS_FIRST = Answer(
+    422,
+    "ends_at before starts_at (a rule across fields)",
+    "ends_at",
+    body={
+        "id": "c1",
+        "name": "C",
+        "starts_at": "2026-12-01T00:00:00+08:00",
+        "ends_at": "2026-11-01T00:00:00+08:00",
+        "rules": [{"on": "deal.won", "points": 1}],
+    },
+    cross_field=True,
+)
+NO_CONTEST = not_found("contest")
+
 routes = [
-    Route("/contests/preview", preview_contest, methods=["POST"]),
-    Route("/audit", audit, methods=["GET"]),
-    Route("/contests/{id}/results", results, methods=["GET"]),
-    Route("/contests/{id}/results.csv", results_csv, methods=["GET"]),
-    Route("/contests", create_contest, methods=["POST"]),
-    Route("/contests", list_contests, methods=["GET"]),
-    Route("/contests/{id}", get_contest, methods=["GET"]),
-    Route("/contests/{id}", change_contest, methods=["PUT"]),
-    Route("/contests/{id}/rescore", rescore_status, methods=["GET"]),
-    Route("/contests/{id}/leaderboard", leaderboard, methods=["GET"]),
-    Route("/contests/{id}/teams", team_board, methods=["GET"]),
-    Route("/contests/{id}/divisions/{division}", division_board, methods=["GET"]),
-    Route("/contests/{id}/reps/{rep}", standing, methods=["GET"]),
-    Route("/contests/{id}/{action}", contest_action, methods=["POST"]),
+    ApiRoute(
+        "/contests/preview",
+        preview_contest,
+        "POST",
+        Operation(
+            "Check a draft definition and describe its rules in both languages (nothing stored)",
+            "contests",
+            MANAGE,
+            body=dict[str, Any],
+            response=Preview,
+            answers=(Answer(422, "not an object", "", body=[1]),),
+        ),
+    ),
+    ApiRoute(
+        "/audit",
+        audit,
+        "GET",
+        Operation("Who changed what and when", "contests", MANAGE, response=AuditLog, query=AuditQuery),
+    ),
+    ApiRoute(
+        "/contests",
+        create_contest,
+        "POST",
+        Operation(
+            "Create a contest (rules frozen once created)",
+            "contests",
+            MANAGE,
+            body=ContestDefinition,
+            response=Contest,
+            status=201,
+            answers=(
+                Answer(400, "not JSON", body="{"),
+                BAD_RULE,
+                ENDS_FIRST,
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/contests",
+        list_contests,
+        "GET",
+        Operation("List contests with their status", "contests", READ, response=ContestList),
+    ),
+    ApiRoute(
+        "/contests/{id}",
+        get_contest,
+        "GET",
+        Operation("One contest", "contests", READ, response=Contest, answers=(NO_CONTEST,)),
+    ),
+    ApiRoute(
+        "/contests/{id}",
+        change_contest,
+        "PUT",
+        Operation(
+            "A new definition: a new version and a rescore (202; a draft is replaced)",
+            "contests",
+            MANAGE,
+            body=ContestDefinition,
+            response=ContestChange,
+            status=202,
+            answers=(
+                NO_CONTEST,
+                Answer(422, BAD_RULE.summary, BAD_RULE.field, BAD_RULE.body, path={"id": "{contest}"}),
+                Answer(422, ENDS_FIRST.summary, "ends_at", ENDS_FIRST.body, path={"id": "{contest}"}, cross_field=True),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/contests/{id}/rescore",
+        rescore_status,
+        "GET",
+        Operation("Rescore progress", "contests", MANAGE, response=RescoreStatus, answers=(NO_CONTEST,)),
+    ),
+    ApiRoute(
+        "/contests/{id}/{action}",
+        contest_action,
+        "POST",
+        Operation(
+            "launch, pause, resume, end, archive, clone (body: the new id and changes) or rescore",
+            "contests",
+            MANAGE,
+            body=CloneBody,
+            body_required=False,
+            response=ContestChange,
+            answers=(
+                Answer(404, "no such contest or action", path={"action": "launch"}),
+                Answer(409, "not in a state for this action", path={"id": "{contest}", "action": "resume"}),
+            ),
+        ),
+    ),
 ]

@@ -7,15 +7,18 @@ import io
 import itertools
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route  # noqa: F401
 
 from game.directory import Directory
-from game.errors import Collector, ValidationError, required_name
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, read_document, require, validation_error
+from server.api.codec import decode_body, to_document
+from server.api.contract import CSV_MEDIA, Answer, ApiRoute, Operation
+from server.api.types import Name
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.pipeline import release_held_events
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
@@ -37,18 +40,8 @@ async def put_team(request: Request) -> JSONResponse:
     team_id = _path_id(request)
     if not principal.manages_team(team_id):
         raise ApiError(403, f"team {team_id!r} is not one of your teams (an admin creates teams)")
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, "a team must be a JSON object", [{"field": "", "message": "expected an object"}])
-    errors = Collector()
-    name = required_name(body, errors)
-    color = body.get("color", "")
-    if color and (not isinstance(color, str) or not COLOR_PATTERN.match(color)):
-        errors.add("color", "must be a #rrggbb colour")
-    try:
-        errors.raise_if_any()
-    except ValidationError as exc:
-        raise validation_error(exc, "invalid team") from None
+    body = await decode_body(request, TeamInput, "team")
+    name, color = body.name.strip(), body.color
     arena = arena_of(request)
     existed = (await arena.registry.current()).directory.teams.get(team_id) is not None
     document = {"id": team_id, "name": name, "color": color or ""}
@@ -60,26 +53,13 @@ async def put_team(request: Request) -> JSONResponse:
 async def put_rep(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "manage reps")
     rep_id = _path_id(request)
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, "a rep must be a JSON object", [{"field": "", "message": "expected an object"}])
+    body = to_document(await decode_body(request, RepInput, "rep"))
     arena = arena_of(request)
     directory: Directory = (await arena.registry.current()).directory
-    errors = Collector()
-    name = required_name(body, errors)
-    team = body.get("team")
-    if team is not None and (not isinstance(team, str) or team not in directory.teams):
-        errors.add("team", f"unknown team {team!r}: create it first with PUT /api/v1/teams/{{id}}")
-    for flag in ("active", "opted_out"):
-        if flag in body and not isinstance(body[flag], bool):
-            errors.add(flag, "must be true or false")
-    aliases = body.get("aliases", {})
-    if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
-        errors.add("aliases", 'must map connector ids to CRM user ids, e.g. {"hubspot-1": "12345"}')
-    try:
-        errors.raise_if_any()
-    except ValidationError as exc:
-        raise validation_error(exc, "invalid rep") from None
+    name, team, aliases = body["name"].strip(), body.get("team"), body.get("aliases", {})
+    if team is not None and team not in directory.teams:
+        message = f"unknown team {team!r}: create it first with PUT /api/v1/teams/{{id}}"
+        raise ApiError(422, f"invalid rep: team: {message}", [{"field": "team", "message": message}])
     existing = await arena.registry.rep_document(rep_id)
     if not principal.manages_team(team) or (existing and not principal.manages_team(existing.get("team"))):
         raise ApiError(403, "managers add and move reps within their own teams only")
@@ -200,10 +180,118 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
     )
 
 
+class TeamInput(Struct):
+    name: Name
+    color: Annotated[str, Meta(pattern=r"^(#[0-9a-fA-F]{6})?$", description="#rrggbb")] = ""
+
+
+class Team(Struct):
+    id: str
+    name: str
+    color: str = ""
+
+
+class TeamList(Struct):
+    teams: list[Team]
+
+
+class RepInput(Struct, omit_defaults=True):
+    name: Name
+    team: str | None = None
+    active: bool | UnsetType = UNSET
+    opted_out: bool | UnsetType = UNSET
+    aliases: Annotated[dict[str, str], Meta(description="connector id → CRM user id")] = {}
+
+
+class Rep(Struct):
+    id: str
+    name: str
+    team: str | None = None
+    active: bool = True
+    opted_out: bool = False
+    aliases: dict[str, str] = {}
+
+
+class RepList(Struct):
+    reps: list[Rep]
+
+
+class ImportedRep(Struct):
+    line: int
+    id: str
+    name: str
+    team: str | None
+    opted_out: bool
+    active: bool
+    action: Literal["create", "update"]
+    errors: list[str]
+
+
+class RepImport(Struct):
+    dry_run: bool
+    rows: list[ImportedRep]
+    valid: int
+    invalid: int
+    imported: int
+
+
+class DryRun(Struct):
+    dry_run: Annotated[str, Meta(description="1 to check without storing.")] | None = None
+
+
+BAD_ID = Answer(422, "an id with characters ids may not have", "id", body={"name": "x"}, path={"id": "a b"})
 routes = [
-    Route("/reps/import", import_reps, methods=["POST"]),
-    Route("/teams", list_teams, methods=["GET"]),
-    Route("/teams/{id}", put_team, methods=["PUT"]),
-    Route("/reps", list_reps, methods=["GET"]),
-    Route("/reps/{id}", put_rep, methods=["PUT"]),
+    ApiRoute(
+        "/reps/import",
+        import_reps,
+        "POST",
+        Operation(
+            "Import reps from CSV (id,name,team[,opted_out][,active]); ?dry_run=1 only checks",
+            "directory",
+            "manage",
+            body=str,
+            body_media=CSV_MEDIA,
+            response=RepImport,
+            query=DryRun,
+            answers=(
+                Answer(422, "no header row naming id and name", body="a,b\n1,2\n", media="text/csv", cross_field=True),
+            ),
+        ),
+    ),
+    ApiRoute("/teams", list_teams, "GET", Operation("List teams", "directory", "manage", response=TeamList)),
+    ApiRoute(
+        "/teams/{id}",
+        put_team,
+        "PUT",
+        Operation(
+            "Create or change a team",
+            "directory",
+            "manage",
+            body=TeamInput,
+            response=Team,
+            upsert=True,
+            path={"id": ID_PATTERN.pattern},
+            answers=(BAD_ID, Answer(422, "a colour that is not #rrggbb", "color", body={"name": "x", "color": "red"})),
+        ),
+    ),
+    ApiRoute("/reps", list_reps, "GET", Operation("List reps", "directory", "manage", response=RepList)),
+    ApiRoute(
+        "/reps/{id}",
+        put_rep,
+        "PUT",
+        Operation(
+            "Create or change a rep",
+            "directory",
+            "manage",
+            body=RepInput,
+            response=Rep,
+            upsert=True,
+            path={"id": ID_PATTERN.pattern},
+            answers=(
+                BAD_ID,
+                Answer(422, "an unknown team", "team", body={"name": "x", "team": "no-such-team"}, cross_field=True),
+                Answer(422, "a flag that is not a boolean", "active", body={"name": "x", "active": "yes"}),
+            ),
+        ),
+    ),
 ]

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from msgspec import Meta, Struct
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from server.api.codec import validated_document
+from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.principals import BADGE_WALL, Principal
 from server.auth.secrets import new_token, token_digest
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.boards import parse_board
 from server.services.displays import (
     BADGE_WALL_ITEMS,
@@ -51,7 +53,7 @@ async def _save(request: Request, document: dict[str, Any], old_digest: str | No
 
 async def create_display(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "create displays")
-    fields = validate_display(await read_document(request))
+    fields = validate_display(await validated_document(request, DisplayInput, "display"))
     await _may_manage(request, principal, fields["slides"])
     arena = arena_of(request)
     token = new_token("tv")
@@ -98,7 +100,7 @@ async def change_display(request: Request) -> JSONResponse:
     document = await _load(request)
     if not _visible(principal, document):
         raise ApiError(403, "this display belongs to another manager")
-    fields = validate_display(await read_document(request), partial=True)
+    fields = validate_display(await validated_document(request, DisplayInput, "display"), partial=True)
     if "slides" in fields:
         await _may_manage(request, principal, fields["slides"])
         fields["playlist"] = boards_of(fields["slides"])
@@ -155,12 +157,116 @@ async def badge_wall(request: Request) -> JSONResponse:
     return ArenaJSONResponse({"badges": items[:BADGE_WALL_ITEMS]})
 
 
+SLIDE_KINDS = Literal["board", "teams", "tug", "thermometer", "wins", "badges", "stars"]
+
+
+class Slide(Struct, omit_defaults=True):
+    board: Annotated[str, Meta(examples=["contest:2026-12", "contest:2026-12:teams", "xp:month"])] | None = None
+    kind: SLIDE_KINDS | None = None
+    seconds: Annotated[int, Meta(ge=5, le=600)] | None = None
+
+
+class DisplayInput(Struct):
+    """A PUT may leave out what it does not change."""
+
+    name: str | None = None
+    playlist: list[str | Slide] | None = None
+    locale: Literal["zh-CN", "en"] | None = None
+    sound: bool | None = None
+    big_deal: int | None = None
+
+
+class Display(Struct, omit_defaults=True):
+    id: str
+    name: str
+    playlist: list[str]
+    slides: list[Slide] = []
+    locale: str | None = None
+    sound: bool = False
+    big_deal: int | None = None
+    created_by: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    token: Annotated[str, Meta(description="Only when created or rotated: shown once.")] | None = None
+    url: Annotated[str, Meta(description="The TV URL, only with the token.")] | None = None
+
+
+class DisplayList(Struct):
+    displays: list[Display]
+
+
+class BadgeWall(Struct):
+    badges: list[dict[str, Any]]
+
+
+NO_DISPLAY = not_found("display")
+BAD_SLIDE = Answer(
+    422, "a slide of an unknown kind", "playlist[0].kind", body={"name": "TV", "playlist": [{"kind": "x"}]}
+)
 routes = [
-    Route("/displays", create_display, methods=["POST"]),
-    Route("/displays", list_displays, methods=["GET"]),
-    Route("/displays/{id}", get_display, methods=["GET"]),
-    Route("/displays/{id}", change_display, methods=["PUT"]),
-    Route("/displays/{id}", revoke_display, methods=["DELETE"]),
-    Route("/displays/{id}/rotate", rotate_token, methods=["POST"]),
-    Route("/wall/badges", badge_wall, methods=["GET"]),
+    ApiRoute(
+        "/displays",
+        create_display,
+        "POST",
+        Operation(
+            "Create a display: its token and TV URL are shown once",
+            "displays",
+            "manage",
+            body=DisplayInput,
+            response=Display,
+            status=201,
+            answers=(
+                BAD_SLIDE,
+                Answer(
+                    422,
+                    "a board that is not a contest",
+                    "playlist[0].board",
+                    body={"name": "TV", "playlist": [{"board": "nope"}]},
+                    cross_field=True,
+                ),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/displays", list_displays, "GET", Operation("List displays (TVs)", "displays", "manage", response=DisplayList)
+    ),
+    ApiRoute(
+        "/displays/{id}",
+        get_display,
+        "GET",
+        Operation("One display", "displays", "manage", response=Display, answers=(NO_DISPLAY,)),
+    ),
+    ApiRoute(
+        "/displays/{id}",
+        change_display,
+        "PUT",
+        Operation(
+            "Change slides, language, sound",
+            "displays",
+            "manage",
+            body=DisplayInput,
+            response=Display,
+            answers=(NO_DISPLAY,),
+        ),
+    ),
+    ApiRoute(
+        "/displays/{id}",
+        revoke_display,
+        "DELETE",
+        Operation("Revoke a display", "displays", "manage", status=204, answers=(NO_DISPLAY,)),
+    ),
+    ApiRoute(
+        "/displays/{id}/rotate",
+        rotate_token,
+        "POST",
+        Operation(
+            "A new token (the old one stops working)", "displays", "manage", response=Display, answers=(NO_DISPLAY,)
+        ),
+    ),
+    ApiRoute(
+        "/wall/badges",
+        badge_wall,
+        "GET",
+        Operation("The latest badges awarded (the badge wall)", "badges", "read", response=BadgeWall),
+    ),
 ]

@@ -1,28 +1,176 @@
-"""``POST /api/v1/events``: one event or a batch, JSON or msgpack, through the ingest service."""
+"""``POST /api/v1/events``: one event or a batch, JSON or msgpack, through the ingest service.
+
+A batch is decoded as a list of raw items and each item into ``EventIn`` on its own, so a bad event is
+rejected with its index and reason while its neighbours are accepted; the edge then turns each into the
+engine's ``Event`` (``game.events.new_event`` judges what no schema says)."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from server.http import ApiError, arena_of, read_document, require
+import msgspec
+from msgspec import Meta, Struct
+from starlette.requests import Request
+
+from game.errors import FieldError, ValidationError
+from game.events import MAX_ATTRS, MAX_ID_LENGTH, NAME_PATTERN, TYPE_PATTERN, Event, new_event
+from server.api.codec import field_error, is_msgpack
+from server.api.contract import Answer, ApiRoute, Operation
+from server.api.contract import FieldError as FieldErrorOut
+from server.api.types import Money, Text64, Text128, Time
+from server.http import ApiError, ArenaJSONResponse, arena_of, read_body, require
 from server.services.ingest import MAX_BATCH, ingest
 
 
-async def post_events(request: Request) -> JSONResponse:
+class EventIn(Struct):
+    """An event as a client sends it. ``id`` is the idempotency key, unique per source."""
+
+    id: Annotated[
+        str,
+        Meta(min_length=1, max_length=MAX_ID_LENGTH, pattern=r"\S", description="Idempotency key, unique per source."),
+    ]
+    type: Annotated[
+        str,
+        Meta(
+            pattern=TYPE_PATTERN.pattern,
+            max_length=64,
+            examples=["deal.won", "deal.reversed", "deal.updated", "call.logged"],
+        ),
+    ]
+    rep: Annotated[str, Meta(pattern=NAME_PATTERN.pattern, description="The rep's id.")]
+    amount: Money | None = None
+    currency: (
+        Annotated[str, Meta(pattern="^[A-Za-z]{3}$", description="ISO 4217; default: the organisation's.")] | None
+    ) = None
+    category: Text64 | None = None
+    occurred_at: Annotated[Time, Meta(description="RFC 3339 with an offset; default: now.")] | None = None
+    ref: Annotated[Text128, Meta(description="For deal.reversed / deal.updated: the original event id.")] | None = None
+    customer: Text128 | None = None
+    new_customer: bool = False
+    attrs: Annotated[dict[str, Annotated[str, Meta(max_length=256)] | int | bool], Meta(max_length=MAX_ATTRS)] = {}
+
+
+class Rejected(Struct, omit_defaults=True):
+    index: int
+    error: str
+    errors: list[FieldErrorOut] = []
+
+
+class Late(Struct):
+    index: int
+    id: str
+    contests: list[str]
+
+
+class IngestWarning(Struct):
+    id: str
+    error: str
+
+
+class IngestResult(Struct, omit_defaults=True):
+    """What happened to each event: accepted, a duplicate of one already logged, or rejected with its index."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[Rejected]
+    late: list[Late] = []
+    warnings: list[IngestWarning] = []
+
+
+class IngestRefusal(Struct, omit_defaults=True):
+    """Nothing accepted: ``error`` is the first rejected event's reason (or why the request was refused whole)."""
+
+    error: str
+    errors: list[FieldErrorOut] = []
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = []
+
+
+_json_event = msgspec.json.Decoder(EventIn)
+_msgpack_event = msgspec.msgpack.Decoder(EventIn)
+_json_items = msgspec.json.Decoder(list[msgspec.Raw])
+_msgpack_items = msgspec.msgpack.Decoder(list[msgspec.Raw])
+_MSGPACK_ARRAY = frozenset(range(0x90, 0xA0)) | {0xDC, 0xDD}
+
+
+def _items(body: bytes, msgpack: bool) -> list[bytes]:
+    """The raw items of a batch, or the body itself when it is one event; malformed bodies are refused whole."""
+    if msgpack:
+        is_batch = bool(body) and body[0] in _MSGPACK_ARRAY
+    else:
+        stripped = body.lstrip()
+        if not stripped:
+            raise ApiError(400, "body is empty: send a JSON document")
+        is_batch = stripped[:1] == b"["
+    if not is_batch:
+        return [body]
+    try:
+        return [bytes(item) for item in (_msgpack_items if msgpack else _json_items).decode(body)]
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {exc}") from None
+
+
+def _event(item: bytes, msgpack: bool, now: datetime, currency: str) -> Event | ValidationError:
+    """One item judged alone: the engine's event, or why it is rejected."""
+    try:
+        decoded = (_msgpack_event if msgpack else _json_event).decode(item)
+    except msgspec.ValidationError as exc:
+        return ValidationError([FieldError(*field_error(exc))])
+    except msgspec.DecodeError as exc:  # only a single body can get here: a batch's items were read already
+        raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {exc}") from None
+    fields = {name: getattr(decoded, name) for name in decoded.__struct_fields__}
+    try:
+        return new_event(**fields, now=now, default_currency=currency)
+    except ValidationError as exc:
+        return exc
+
+
+async def post_events(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.can_ingest, "post events", cache=True)
-    body = await read_document(request)
-    batch = body if isinstance(body, list) else [body]
-    if not batch:
+    msgpack = is_msgpack(request)
+    items = _items(await read_body(request), msgpack)
+    if not items:
         raise ApiError(422, "empty batch: send one event or a non-empty array")
-    if len(batch) > MAX_BATCH:
+    if len(items) > MAX_BATCH:
         raise ApiError(413, f"batch too large: at most {MAX_BATCH} events per request")
-    answer = await ingest(arena_of(request), batch)
+    arena = arena_of(request)
+    now = datetime.now(UTC)
+    events: list[Any] = [_event(item, msgpack, now, arena.settings.currency) for item in items]
+    answer = await ingest(arena, events, now=now)
     if not answer["accepted"] and not answer["duplicates"]:
         first = answer["rejected"][0]
-        return JSONResponse({"error": first["error"], **answer}, status_code=422)
-    return JSONResponse(answer)
+        return ArenaJSONResponse({"error": first["error"], **answer}, status_code=422)
+    return ArenaJSONResponse(answer)
 
 
-routes = [Route("/events", post_events, methods=["POST"])]
+POST_EVENTS = Operation(
+    "Post one event or a batch (≤ 1,000; JSON or msgpack)",
+    "events",
+    "ingest",
+    body=EventIn | Annotated[list[EventIn], Meta(min_length=1, max_length=MAX_BATCH)],
+    body_media=("application/json", "application/msgpack"),
+    response=IngestResult,
+    answers=(
+        Answer(400, "not JSON", body="{not json"),
+        Answer(
+            422,
+            "every event rejected: a deal without its amount",
+            "amount",
+            body={"id": "d-1", "type": "deal.won", "rep": "nobody"},
+            cross_field=True,
+            shape=IngestRefusal,
+        ),
+        Answer(
+            422,
+            "every event rejected: an id that is not a string",
+            "id",
+            body={"id": 7, "type": "deal.won", "rep": "r1"},
+            shape=IngestRefusal,
+        ),
+        Answer(422, "an empty batch", body=[], shape=IngestRefusal),
+    ),
+)
+
+routes = [ApiRoute("/events", post_events, "POST", POST_EVENTS)]

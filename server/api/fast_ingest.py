@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from server.api import events as api_events
@@ -31,7 +32,7 @@ class IngestFastPath:
             scope["app"] = self.app
             request = Request(scope, receive)
             try:
-                response = await api_events.post_events(request)
+                response: Response = await api_events.post_events(request)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, exc.errors)
             await response(scope, receive, send)

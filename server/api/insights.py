@@ -16,11 +16,12 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
+from msgspec import Meta, Struct
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from game.contests import Contest
 from game.directory import Directory
@@ -34,6 +35,9 @@ from game.fairness import (
 )
 from game.log_event import LogEvent
 from game.simulation import accepts_until, replay
+from server.api.codec import validated_document
+from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.api.types import Time
 from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (
@@ -49,9 +53,7 @@ MAX_SAMPLES = 1000
 
 async def prepare(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "prepare contests")
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, "send a contest definition (a JSON object)")
+    body = await validated_document(request, dict[str, Any], "contest definition")
     arena = arena_of(request)
     definition, info = await prepare_definition(arena, body)
     contest = parse_definition(arena, definition, "")
@@ -252,20 +254,140 @@ async def flags(request: Request) -> ArenaJSONResponse:
 
 async def flag_decision(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "decide on flags")
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, 'send {"decision": "dismiss" | "reverse", "note": "..."}')
+    body = await validated_document(request, FlagDecision, "decision")
     result = await decide_flag(
         arena_of(request), principal, request.path_params["id"], body.get("decision"), body.get("note")
     )
     return ArenaJSONResponse(result)
 
 
+class Simulation(Struct):
+    """One draft (``definition``) or up to four side by side (``definitions``), over a period of the log."""
+
+    definition: dict[str, Any] | None = None
+    definitions: list[dict[str, Any]] | None = None
+    from_: Annotated[Time, Meta(description="Start of the period replayed.")] | None = msgspec.field(
+        default=None, name="from"
+    )
+    to: Time | None = None
+    samples: int | None = None
+    seed: int | None = None
+
+
+class Prepared(Struct):
+    definition: dict[str, Any]
+
+
+class BaselineQuery(Struct):
+    baseline_from: Annotated[str, Meta(description="Start of the baseline (with baseline_to).")] | None = None
+    baseline_to: Annotated[str, Meta(description="Its end.")] | None = None
+
+
+class Lift(Struct):
+    contest: str
+    kpis: list[dict[str, Any]]
+
+
+class FlagQuery(Struct):
+    threshold: Annotated[str, Meta(description="An amount; repeat for several.")] | None = None
+
+
+class Flags(Struct):
+    contest: str
+    flags: list[dict[str, Any]]
+
+
+class FlagDecision(Struct):
+    decision: Literal["dismiss", "reverse"]
+    note: str | None = None
+
+
+NO_CONTEST = not_found("contest")
 routes = [
-    Route("/contests/simulate", simulate, methods=["POST"]),
-    Route("/contests/prepare", prepare, methods=["POST"]),
-    Route("/contests/{id}/lift", lift, methods=["GET"]),
-    Route("/contests/{id}/lift.csv", lift_csv, methods=["GET"]),
-    Route("/contests/{id}/flags", flags, methods=["GET"]),
-    Route("/flags/{id}/decision", flag_decision, methods=["POST"]),
+    ApiRoute(
+        "/contests/simulate",
+        simulate,
+        "POST",
+        Operation(
+            "Replay logged events through one draft (definition) or compare up to four (definitions); "
+            "nothing is written (docs/insights.md)",
+            "insights",
+            "manage",
+            body=Simulation,
+            response=dict[str, Any],
+            answers=(Answer(422, "neither definition nor definitions", "definition", body={}, cross_field=True),),
+        ),
+    ),
+    ApiRoute(
+        "/contests/prepare",
+        prepare,
+        "POST",
+        Operation(
+            "Turn improvement scoring and leagues into a live definition (targets, divisions)",
+            "insights",
+            "manage",
+            body=dict[str, Any],
+            response=Prepared,
+            answers=(
+                Answer(422, "not a contest definition", "", body=[1]),
+                Answer(422, "a definition the engine refuses", body={}, cross_field=True),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/contests/{id}/lift",
+        lift,
+        "GET",
+        Operation(
+            "The contest against a baseline period: KPIs per participant, team and rep",
+            "insights",
+            "manage",
+            response=Lift,
+            query=BaselineQuery,
+            answers=(NO_CONTEST,),
+        ),
+    ),
+    ApiRoute(
+        "/contests/{id}/lift.csv",
+        lift_csv,
+        "GET",
+        Operation(
+            "The lift report as CSV (UTF-8 with BOM)",
+            "insights",
+            "manage",
+            response=str,
+            response_media="text/csv",
+            query=BaselineQuery,
+            answers=(NO_CONTEST,),
+        ),
+    ),
+    ApiRoute(
+        "/contests/{id}/flags",
+        flags,
+        "GET",
+        Operation(
+            "Anti-gaming flags of a contest",
+            "insights",
+            "manage",
+            response=Flags,
+            query=FlagQuery,
+            answers=(NO_CONTEST,),
+        ),
+    ),
+    ApiRoute(
+        "/flags/{id}/decision",
+        flag_decision,
+        "POST",
+        Operation(
+            "Dismiss a flag or reverse the flagged deal",
+            "insights",
+            "manage",
+            body=FlagDecision,
+            response=dict[str, Any],
+            answers=(
+                Answer(422, "an unknown decision", "decision", body={"decision": "maybe"}),
+                Answer(404, "no such flag", body={"decision": "dismiss"}),
+            ),
+        ),
+    ),
 ]

@@ -7,12 +7,13 @@ entry, and an event a daily cap swallowed shows as 0 with the reason.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from msgspec import Meta, Struct
 from starlette.requests import Request
-from starlette.routing import Route
 
 from game.contests import Contest
+from server.api.contract import Answer, ApiRoute, Operation
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.i18n.catalogs import choose_locale
 
@@ -106,4 +107,52 @@ async def ledger(request: Request) -> ArenaJSONResponse:
     )
 
 
-routes = [Route("/reps/{id}/ledger", ledger, methods=["GET"])]
+class LedgerEntry(Struct, omit_defaults=True):
+    event: str | None = None
+    type: str | None = None
+    occurred_at: str | None = None
+    rule_version: int | None = None
+    points: int | None = None
+    note: str | None = None
+
+
+class LedgerPage(Struct):
+    rep: str
+    contest: str
+    total: int
+    entries: list[LedgerEntry]
+    next_cursor: str | None = None
+
+
+class LedgerQuery(Struct):
+    contest: Annotated[str, Meta(description="The contest id.")]
+    limit: Annotated[str, Meta(description="Entries to return (1–500).")] | None = None
+    cursor: Annotated[str, Meta(description="next_cursor of the last page.")] | None = None
+
+
+routes = [
+    ApiRoute(
+        "/reps/{id}/ledger",
+        ledger,
+        "GET",
+        Operation(
+            "Every event that changed the rep's score, and why",
+            "reps",
+            "people",
+            response=LedgerPage,
+            query=LedgerQuery,
+            answers=(
+                Answer(422, "no contest named", "contest"),
+                Answer(404, "no such contest or rep", query={"contest": "nope-404"}),
+                Answer(
+                    422,
+                    "a cursor the server did not hand out",
+                    "cursor",
+                    query={"contest": "{contest}", "cursor": "x"},
+                    path={"id": "{rep}"},
+                    cross_field=True,
+                ),
+            ),
+        ),
+    ),
+]

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
+from msgspec import Meta, Struct
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from game.errors import ValidationError
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
+from server.api.codec import validated_document
+from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
 from server.integrations.sealing import SealError
 from server.notifications import messages
 from server.notifications.channels import Channel, build_channel, webhook_host
@@ -67,7 +70,7 @@ async def _channel(request: Request) -> Channel:
 async def create_channel(request: Request) -> ArenaJSONResponse:
     await require(request, _admin, "manage notification channels")
     arena = arena_of(request)
-    body = await read_document(request)
+    body = await validated_document(request, ChannelInput, "notification channel")
     store = _store(request)
     if len(await store.channels()) >= MAX_CHANNELS:
         raise ApiError(409, f"at most {MAX_CHANNELS} notification channels")
@@ -109,7 +112,7 @@ async def replace_channel(request: Request) -> ArenaJSONResponse:
     await require(request, _admin, "change notification channels")
     arena = arena_of(request)
     existing = await _channel(request)
-    body = await read_document(request)
+    body = await validated_document(request, ChannelInput, "notification channel")
     if isinstance(body, dict):
         if body.get("type", existing.type) != existing.type:
             raise ApiError(
@@ -203,14 +206,178 @@ async def discard_dead_letter(request: Request) -> Response:
     return Response(status_code=204)
 
 
+class Digest(Struct):
+    daily: Annotated[str, Meta(examples=["18:00"])] | None = None
+    weekly: Annotated[str, Meta(examples=["fri 18:00"])] | None = None
+
+
+class ChannelInput(Struct, forbid_unknown_fields=True):
+    """A chat channel; the URL and secret are sealed at rest and never shown again."""
+
+    type: Annotated[str, Meta(description="wecom, dingtalk, feishu, slack or teams.")] | None = None
+    name: str | None = None
+    url: Annotated[str, Meta(description="The webhook URL (https).")] | None = None
+    secret: Annotated[str, Meta(description="DingTalk or Feishu signing secret.")] | None = None
+    contests: Annotated[list[str], Meta(description="null: every contest.")] | None = None
+    events: list[str] | None = None
+    min_amount: int | Decimal | None = None
+    locale: Literal["zh-CN", "en"] | None = None
+    digest: Digest | None = None
+    rate_per_minute: Annotated[int, Meta(ge=1)] | None = None
+    card: Annotated[Literal["adaptive", "messagecard"], Meta(description="Teams only.")] | None = None
+    max_attempts: Annotated[int, Meta(ge=1, le=10)] | None = None
+
+
+class Delivery(Struct):
+    waiting: int = 0
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    last_success_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    dropped: int = 0
+
+
+class NotificationChannel(Struct, omit_defaults=True):
+    id: str
+    type: str
+    name: str
+    host: Annotated[str, Meta(description="The webhook's host; the URL itself is never shown.")]
+    has_secret: bool
+    events: list[str]
+    contests: list[str] | None = None
+    min_amount: str | None = None
+    locale: str | None = None
+    digest: dict[str, Any] | None = None
+    rate_per_minute: int | None = None
+    card: str | None = None
+    max_attempts: int | None = None
+    created_at: str | None = None
+    delivery: Delivery | None = None
+
+
+class ChannelList(Struct):
+    channels: list[NotificationChannel]
+
+
+class TestResult(Struct):
+    ok: bool
+    status: int
+
+
+class DeadLetter(Struct, omit_defaults=True):
+    id: str
+    channel: str
+    kind: Literal["deal", "badge", "lead_change", "contest_won", "digest"]
+    error: str
+    attempts: int
+    failed_at: str
+    channel_name: str | None = None
+    channel_type: str | None = None
+    summary: Annotated[str, Meta(description="The message's title in the workspace's language.")] | None = None
+    notification: dict[str, Any] = {}
+
+
+class DeadLetterList(Struct):
+    dead_letters: list[DeadLetter]
+
+
+class DeadLetterQuery(Struct):
+    channel: Annotated[str, Meta(description="Only this channel.")] | None = None
+
+
+class Requeued(Struct):
+    id: str
+    channel: str
+    queued: bool
+
+
+NO_CHANNEL = not_found("notification channel")
+BAD_CHANNEL = Answer(
+    422, "an unknown chat", "type", body={"type": "icq", "name": "x", "url": "https://x.example"}, cross_field=True
+)
 routes = [
-    Route("/notifications/channels", create_channel, methods=["POST"]),
-    Route("/notifications/channels", list_channels, methods=["GET"]),
-    Route("/notifications/channels/{id}", get_channel, methods=["GET"]),
-    Route("/notifications/channels/{id}", replace_channel, methods=["PUT"]),
-    Route("/notifications/channels/{id}", delete_channel, methods=["DELETE"]),
-    Route("/notifications/channels/{id}/test", test_channel, methods=["POST"]),
-    Route("/notifications/dead-letters", list_dead_letters, methods=["GET"]),
-    Route("/notifications/dead-letters/{id}/retry", retry_dead_letter, methods=["POST"]),
-    Route("/notifications/dead-letters/{id}", discard_dead_letter, methods=["DELETE"]),
+    ApiRoute(
+        "/notifications/channels",
+        create_channel,
+        "POST",
+        Operation(
+            "Add a chat channel (WeCom, DingTalk, Feishu, Slack, Teams)",
+            "notifications",
+            body=ChannelInput,
+            response=NotificationChannel,
+            status=201,
+            answers=(BAD_CHANNEL, Answer(422, "a field it does not know", "colour", body={"colour": "red"})),
+        ),
+    ),
+    ApiRoute(
+        "/notifications/channels",
+        list_channels,
+        "GET",
+        Operation("Chat channels with their delivery state", "notifications", response=ChannelList),
+    ),
+    ApiRoute(
+        "/notifications/channels/{id}",
+        get_channel,
+        "GET",
+        Operation("One chat channel", "notifications", response=NotificationChannel, answers=(NO_CHANNEL,)),
+    ),
+    ApiRoute(
+        "/notifications/channels/{id}",
+        replace_channel,
+        "PUT",
+        Operation(
+            "Change a chat channel (url and secret may be left out to keep them; its queue stays)",
+            "notifications",
+            body=ChannelInput,
+            response=NotificationChannel,
+            answers=(Answer(404, NO_CHANNEL.summary, body={}),),
+        ),
+    ),
+    ApiRoute(
+        "/notifications/channels/{id}",
+        delete_channel,
+        "DELETE",
+        Operation("Delete a chat channel and what waits for it", "notifications", status=204, answers=(NO_CHANNEL,)),
+    ),
+    ApiRoute(
+        "/notifications/channels/{id}/test",
+        test_channel,
+        "POST",
+        Operation(
+            "Send a test message now (502 when the chat refuses it)",
+            "notifications",
+            response=TestResult,
+            answers=(NO_CHANNEL,),
+        ),
+    ),
+    ApiRoute(
+        "/notifications/dead-letters",
+        list_dead_letters,
+        "GET",
+        Operation(
+            "Notifications a chat kept refusing, newest first",
+            "notifications",
+            response=DeadLetterList,
+            query=DeadLetterQuery,
+        ),
+    ),
+    ApiRoute(
+        "/notifications/dead-letters/{id}/retry",
+        retry_dead_letter,
+        "POST",
+        Operation(
+            "Queue a dead letter again",
+            "notifications",
+            response=Requeued,
+            status=202,
+            answers=(not_found("dead letter"),),
+        ),
+    ),
+    ApiRoute(
+        "/notifications/dead-letters/{id}",
+        discard_dead_letter,
+        "DELETE",
+        Operation("Discard a dead letter", "notifications", status=204, answers=(not_found("dead letter"),)),
+    ),
 ]

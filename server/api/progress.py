@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
+from msgspec import Meta, Struct
 from starlette.requests import Request
-from starlette.routing import Route
 
 from game.badges.definitions import parse_badge
 from game.errors import ValidationError
 from game.ranking import competition_ranks
 from game.xp import WINDOWS, level_for, next_level, window_keys
+from server.api.codec import validated_document
+from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.principals import BADGE_WALL
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
 
 
 def _level(xp: int, locale: str) -> dict[str, object]:
@@ -105,7 +108,7 @@ async def list_badges(request: Request) -> ArenaJSONResponse:
 
 async def put_badge(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.role == "admin", "define badges (workspace-wide: admins only)")
-    body = await read_document(request)
+    body = await validated_document(request, dict[str, Any], "badge")
     if isinstance(body, dict):
         body["id"] = request.path_params["id"]
     try:
@@ -117,9 +120,85 @@ async def put_badge(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse(document)
 
 
+class XpBoard(Struct):
+    board: str
+    period: str
+    rows: list[dict[str, Any]]
+
+
+class XpQuery(Struct):
+    period: Annotated[str, Meta(description="e.g. 2026-W47; default: the current one.")] | None = None
+    limit: Annotated[str, Meta(description="Rows to return (1–500).")] | None = None
+
+
+class Level(Struct, omit_defaults=True):
+    number: int
+    name: str
+    name_zh: str | None = None
+    name_en: str | None = None
+    next_at: int | None = None
+
+
+class Profile(Struct):
+    rep: str
+    name: str
+    xp: dict[str, int]
+    level: Level
+    badges: list[dict[str, Any]]
+    team: str | None = None
+
+
+class BadgeName(Struct, rename={"zh_cn": "zh-CN"}):
+    zh_cn: str
+    en: str
+
+
+class BadgeDefinition(Struct):
+    id: str
+    kind: str
+    period: str | None = None
+    name: BadgeName | None = None
+
+
+class BadgeList(Struct):
+    badges: list[BadgeDefinition]
+
+
 routes = [
-    Route("/xp/{window}", xp_board, methods=["GET"]),
-    Route("/reps/{id}/profile", profile, methods=["GET"]),
-    Route("/badges", list_badges, methods=["GET"]),
-    Route("/badges/{id}", put_badge, methods=["PUT"]),
+    ApiRoute(
+        "/xp/{window}",
+        xp_board,
+        "GET",
+        Operation(
+            "An XP board: day, week, month, quarter or all",
+            "boards",
+            "read",
+            response=XpBoard,
+            query=XpQuery,
+            answers=(
+                Answer(404, "no such window"),
+                Answer(422, "a limit out of range", "limit", query={"limit": "0"}, path={"window": "day"}),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/reps/{id}/profile",
+        profile,
+        "GET",
+        Operation("XP per window, level and badges", "reps", "people", response=Profile, answers=(not_found("rep"),)),
+    ),
+    ApiRoute("/badges", list_badges, "GET", Operation("Badge definitions", "badges", "read", response=BadgeList)),
+    ApiRoute(
+        "/badges/{id}",
+        put_badge,
+        "PUT",
+        Operation(
+            "Define or change a badge",
+            "badges",
+            "admin",
+            body=dict[str, Any],
+            response=dict[str, Any],
+            answers=(Answer(422, "a badge of an unknown kind", "kind", body={"kind": "nope"}, cross_field=True),),
+        ),
+    ),
 ]

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Mount
 
 from server.api import (
     backfill,
+    boards,
     challenges,
     connectors,
     contests,
@@ -30,6 +31,7 @@ routes: list[BaseRoute] = [
             *backfill.routes,
             *insights.routes,
             *contests.routes,
+            *boards.routes,
             *directory.routes,
             *ledger.routes,
             *progress.routes,

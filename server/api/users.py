@@ -10,17 +10,21 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from game.directory import Directory
 from game.errors import Collector, ValidationError
+from server.api.codec import decode_body, to_document
+from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.api.types import Name
+from server.auth.login import create_signin_link
 from server.auth.principals import SCOPES, Principal, forget_cached_tokens
 from server.auth.secrets import hash_password, new_token, token_digest, verify_password
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 ROLES = ("admin", "manager", "rep")
@@ -66,39 +70,29 @@ async def put_user(request: Request) -> ArenaJSONResponse:
     username = request.path_params["username"]
     if not USERNAME.match(username):
         raise ApiError(422, "invalid username", [{"field": "username", "message": "1-64 letters, digits, _ . @ -"}])
-    body = await read_document(request)
-    if not isinstance(body, dict):
-        raise ApiError(422, "a user must be a JSON object")
+    body = to_document(await decode_body(request, UserInput, "user"))
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     existing = await arena.accounts.user(username)
     record: dict[str, Any] = dict(existing or {"username": username, "sv": 0, "active": True})
     errors = Collector()
     role = body.get("role", record.get("role"))
-    if role not in ROLES:
-        errors.add("role", f"must be one of {', '.join(ROLES)}")
+    if role is None:
+        errors.add("role", f"is required for a new user: one of {', '.join(ROLES)}")
     if username == "admin" and role != "admin":
         errors.add("role", "the admin user stays an admin")
     name = body.get("name", record.get("name") or username)
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        errors.add("name", "a display name of at most 80 characters")
     rep = body.get("rep", record.get("rep"))
     if role == "rep" and (not isinstance(rep, str) or rep not in directory.reps):
         errors.add("rep", "a rep user is linked to an existing rep id")
     teams = body.get("teams", record.get("teams") or [])
-    if not isinstance(teams, list) or not all(isinstance(t, str) and t in directory.teams for t in teams):
+    if not all(t in directory.teams for t in teams):
         errors.add("teams", "a list of existing team ids")
     password = body.get("password")
-    if password is not None and (not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256):
-        errors.add("password", f"at least {MIN_PASSWORD} characters")
     if existing is None and role != "rep" and not password:
         errors.add("password", "managers and admins need a password (reps may use sign-in links)")
     active = body.get("active", record.get("active", True))
-    if not isinstance(active, bool):
-        errors.add("active", "must be true or false")
     locale = body.get("locale", record.get("locale"))
-    if locale not in (None, "zh-CN", "en"):
-        errors.add("locale", 'must be "zh-CN", "en" or null')
     try:
         errors.raise_if_any()
     except ValidationError as exc:
@@ -151,18 +145,14 @@ async def change_me(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.via_session, "change a user profile (sign in first)")
     accounts = arena_of(request).accounts
     record = await accounts.user(principal.name)
-    body = await read_document(request)
-    if record is None or not isinstance(body, dict):
-        raise ApiError(422, "send a JSON object")
+    body = to_document(await decode_body(request, MeInput, "settings"))
+    if record is None:
+        raise ApiError(404, "no such user")
     if "locale" in body:
-        if body["locale"] not in (None, "zh-CN", "en"):
-            raise ApiError(422, "invalid locale", [{"field": "locale", "message": '"zh-CN", "en" or null'}])
         record["locale"] = body["locale"]
         request.session["locale"] = body["locale"]
     if "password" in body:
-        new, current = body.get("password"), body.get("current_password", "")
-        if not isinstance(new, str) or len(new) < MIN_PASSWORD:
-            raise ApiError(422, "invalid password", [{"field": "password", "message": f"at least {MIN_PASSWORD}"}])
+        new, current = body["password"], body.get("current_password", "")
         if record.get("password") and not await asyncio.to_thread(verify_password, str(current), record["password"]):
             raise ApiError(403, "the current password is wrong", [{"field": "current_password", "message": "wrong"}])
         record["password"] = await asyncio.to_thread(hash_password, new)
@@ -194,18 +184,8 @@ async def list_keys(request: Request) -> ArenaJSONResponse:
 async def create_key(request: Request) -> ArenaJSONResponse:
     """A new key: returned once, kept as its SHA-256 digest (the id is the digest's first 16 hex digits)."""
     principal = await require(request, lambda p: p.role == "admin", "create API keys")
-    body = await read_document(request)
-    scope = body.get("scope") if isinstance(body, dict) else None
-    name = body.get("name") if isinstance(body, dict) else None
-    errors = Collector()
-    if scope not in SCOPES:
-        errors.add("scope", f"one of {', '.join(SCOPES)}")
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        errors.add("name", "what the key is for, at most 80 characters")
-    try:
-        errors.raise_if_any()
-    except ValidationError as exc:
-        raise validation_error(exc, "invalid key") from None
+    body = await decode_body(request, KeyInput, "key")
+    scope, name = body.scope, body.name
     key = new_token("ak")
     accounts = arena_of(request).accounts
     await accounts.add_api_key(key, str(scope), str(name).strip())
@@ -235,13 +215,136 @@ async def revoke_key(request: Request) -> Response:
     return Response(status_code=204)
 
 
+Locale = Literal["zh-CN", "en"]
+Password = Annotated[str, Meta(min_length=MIN_PASSWORD, max_length=256)]
+
+
+class UserInput(Struct, omit_defaults=True):
+    """Fields left out keep their value (a new user: ``role`` is required, and a password unless a rep)."""
+
+    role: Literal[ROLES] | UnsetType = UNSET  # type: ignore[valid-type]
+    name: Name | UnsetType = UNSET
+    rep: str | UnsetType | None = UNSET
+    teams: list[str] | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+    locale: Locale | UnsetType | None = UNSET
+
+
+class User(Struct):
+    username: str
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    name: str
+    rep: str | None
+    teams: list[str]
+    active: bool
+    locale: str | None
+    has_password: bool
+
+
+class UserList(Struct):
+    users: list[User]
+
+
+class MeInput(Struct, omit_defaults=True):
+    locale: Locale | UnsetType | None = UNSET
+    password: Password | UnsetType = UNSET
+    current_password: str | UnsetType = UNSET
+
+
+class SigninLink(Struct):
+    url: str
+    expires_at: str
+
+
+class KeyInput(Struct):
+    scope: Literal[SCOPES]  # type: ignore[valid-type]
+    name: Name
+
+
+class ApiKey(Struct, omit_defaults=True):
+    id: str
+    scope: str
+    name: str
+    created_at: str | None = None
+    created_by: str | None = None
+    key: Annotated[str, Meta(description="Only in the answer to POST: shown once.")] | None = None
+
+
+class KeyList(Struct):
+    keys: list[ApiKey]
+
+
+NOT_SESSION = Answer(403, "an API key, not a signed-in browser", body={})
 routes = [
-    Route("/users", list_users, methods=["GET"]),
-    Route("/users/{username}", put_user, methods=["PUT"]),
-    Route("/users/{username}/signin-link", signin_link, methods=["POST"]),
-    Route("/me", me, methods=["GET"]),
-    Route("/me", change_me, methods=["PUT"]),
-    Route("/keys", list_keys, methods=["GET"]),
-    Route("/keys", create_key, methods=["POST"]),
-    Route("/keys/{id}", revoke_key, methods=["DELETE"]),
+    ApiRoute("/users", list_users, "GET", Operation("Console users", "users", "manage", response=UserList)),
+    ApiRoute(
+        "/users/{username}",
+        put_user,
+        "PUT",
+        Operation(
+            "Create or change a user",
+            "users",
+            body=UserInput,
+            response=User,
+            upsert=True,
+            path={"username": USERNAME.pattern},
+            answers=(
+                Answer(
+                    422,
+                    "a username with characters usernames may not have",
+                    "username",
+                    body={},
+                    path={"username": "a b"},
+                ),
+                Answer(422, "an unknown role", "role", body={"role": "owner"}),
+                Answer(422, "a new user without a role", "role", body={}, cross_field=True),
+                Answer(422, "a password too short", "password", body={"role": "admin", "password": "short"}),
+            ),
+        ),
+    ),
+    ApiRoute(
+        "/users/{username}/signin-link",
+        signin_link,
+        "POST",
+        Operation(
+            "A one-time sign-in link (15 minutes)",
+            "users",
+            "manage",
+            response=SigninLink,
+            status=201,
+            answers=(not_found("user"),),
+        ),
+    ),
+    ApiRoute(
+        "/me", me, "GET", Operation("The signed-in user", "users", "session", response=User, answers=(NOT_SESSION,))
+    ),
+    ApiRoute(
+        "/me",
+        change_me,
+        "PUT",
+        Operation(
+            "Change language or password", "users", "session", body=MeInput, response=User, answers=(NOT_SESSION,)
+        ),
+    ),
+    ApiRoute("/keys", list_keys, "GET", Operation("API keys (never the keys themselves)", "keys", response=KeyList)),
+    ApiRoute(
+        "/keys",
+        create_key,
+        "POST",
+        Operation(
+            "Create an API key: shown once",
+            "keys",
+            body=KeyInput,
+            response=ApiKey,
+            status=201,
+            answers=(Answer(422, "an unknown scope", "scope", body={"scope": "root", "name": "x"}),),
+        ),
+    ),
+    ApiRoute(
+        "/keys/{id}",
+        revoke_key,
+        "DELETE",
+        Operation("Revoke an API key", "keys", status=204, answers=(not_found("key"),)),
+    ),
 ]

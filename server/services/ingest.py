@@ -8,6 +8,7 @@ client that retries with the same ids can never double count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -71,9 +72,11 @@ def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
 
 
 async def ingest(
-    arena: Arena, raw_events: list[Any], *, source: str = "api", now: datetime | None = None
+    arena: Arena, raw_events: Sequence[Any], *, source: str = "api", now: datetime | None = None
 ) -> dict[str, Any]:
-    """Validate, score and write a batch; the shared path of every source (API, webhooks, CSV)."""
+    """Validate, score and write a batch; the shared path of every source (API, webhooks, CSV). Each item is a
+    plain document, or what the API's decoding already made of it: an ``Event`` or the ``ValidationError``
+    that rejects it (received at ``now``)."""
     now = now or datetime.now(UTC)
     snapshot = await arena.registry.current()
     rejected: list[dict[str, Any]] = []
@@ -82,7 +85,14 @@ async def ingest(
     parsed: list[tuple[int, Event]] = []
     for index, raw in enumerate(raw_events):
         try:
-            parsed.append((index, parse_event(raw, now=now, default_currency=arena.settings.currency, source=source)))
+            if isinstance(raw, ValidationError):
+                raise raw
+            event = (
+                raw
+                if isinstance(raw, Event)
+                else parse_event(raw, now=now, default_currency=arena.settings.currency, source=source)
+            )
+            parsed.append((index, event))
         except ValidationError as exc:
             rejected.append({"index": index, "error": str(exc), "errors": [e.as_dict() for e in exc.errors]})
     if any(event.rep not in snapshot.directory.reps for _, event in parsed):

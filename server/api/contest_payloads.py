@@ -1,0 +1,217 @@
+"""What the contest endpoints take and answer (``server/api/contests.py``): a contest definition as a manager
+writes it, a contest as the server reports it, boards, standings and results. The cross-field rules (an end after
+the start, what each kind needs, targets for percent-of-target scoring) are the engine's: ``game/contests.py``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from game.contests import ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
+from game.events import TYPE_PATTERN
+from game.ranking import MAX_SCORE
+from game.rules import MAX_POINTS_PER_EVENT
+from server.api.types import Text64, Time
+
+# A whole number or a decimal (string or number): kept as sent, never through a float.
+Amount = Annotated[
+    int | Decimal,
+    Meta(
+        description="A decimal amount; sent as a string it stays exact.",
+        extra_json_schema={
+            "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}]
+        },
+    ),
+]
+Points = Annotated[int, Meta(ge=1, le=MAX_SCORE)]
+Ids = list[Annotated[str, Meta(min_length=1)]]
+Multipliers = Annotated[
+    dict[Literal["category"], dict[str, Amount]],
+    Meta(description='Factors by event attribute, e.g. {"category": {"high_margin": 1.5}}.'),
+]
+
+
+class Rule(Struct):
+    """Points for an event type: flat ``points`` and/or ``points_per`` (money per point), optional filters."""
+
+    on: Annotated[str, Meta(pattern=TYPE_PATTERN.pattern, examples=["deal.won", "call.logged"])]
+    points: Annotated[int, Meta(ge=0, le=MAX_POINTS_PER_EVENT)] = 0
+    points_per: Amount | None = None
+    category: Text64 | list[Text64] | None = None
+    min_amount: Amount | None = None
+    new_customer_only: bool = False
+    multipliers: Multipliers | None = None
+    cap_per_day: Annotated[int, Meta(ge=1)] | None = None
+    label: str | None = None
+
+
+class Prize(Struct):
+    prize: Annotated[str, Meta(min_length=1, pattern=r"\S", examples=["¥2,000 bonus", "团队聚餐"])]
+    rank: Annotated[int, Meta(ge=1)] | list[Annotated[int, Meta(ge=1)]] | None = None
+    threshold: Points | None = None
+    board: Literal["reps", "teams"] = "reps"
+    value: Amount | None = None
+
+
+class ContestDefinition(Struct):
+    """A contest as a manager writes it; fields left out take the organisation's defaults."""
+
+    id: Annotated[str, Meta(pattern=ID_PATTERN.pattern, description="1-64 letters, digits, _ or -.")]
+    name: Annotated[str, Meta(min_length=1, max_length=120, pattern=r"\S")]
+    starts_at: Time
+    ends_at: Time
+    rules: Annotated[list[Rule], Meta(min_length=1, max_length=MAX_RULES)]
+    kind: Literal[KINDS] = "individual"  # type: ignore[valid-type]
+    timezone: str | None = None
+    currency: Annotated[str, Meta(pattern="^[A-Za-z]{3}$")] | None = None
+    team_score: Annotated[
+        str, Meta(pattern=r"^(sum|average|best:[1-9][0-9]{0,2})$", examples=["sum", "average", "best:3"])
+    ] = "sum"
+    teams: Ids | None = None
+    reps: Ids | None = None
+    multipliers: Multipliers | None = None
+    scoring: Literal[SCORINGS] = "points"  # type: ignore[valid-type]
+    targets: dict[str, Points] = {}
+    default_target: Points | None = None
+    target: Points | None = None
+    goal: Points | None = None
+    sides: Ids | None = None
+    side_type: Literal["rep", "team"] = "rep"
+    divisions: dict[Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")], list[str]] = {}
+    prizes: Annotated[list[Prize], Meta(max_length=50)] = []
+    recurrence: Literal[RECURRENCES] | None = None  # type: ignore[valid-type]
+    grace_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 72
+    draft: bool = False
+
+
+class Contest(ContestDefinition, kw_only=True):
+    status: Literal["draft", "scheduled", "live", "paused", "ended", "archived"]
+    version: int
+    epoch: int
+
+
+class ContestList(Struct):
+    contests: list[Contest]
+
+
+class ContestChange(Struct, omit_defaults=True):
+    id: str
+    version: int | None = None
+    rescore: str | None = None
+    ends_at: str | None = None
+    status: str | None = None
+
+
+class RescoreStatus(Struct):
+    id: str
+    epoch: int
+    state: str
+    done: int
+    total: int
+
+
+class LeaderboardRow(Struct):
+    rank: Annotated[int, Meta(description="Standard competition rank (1, 2, 2, 4).")]
+    id: str
+    name: Annotated[str, Meta(description="Initials for reps who opted out, on public screens.")]
+    score: int
+    team: str | None = None
+    percent: Annotated[float, Meta(description="Percent-of-target contests: percent of the target.")] | None = None
+
+
+class Leaderboard(Struct):
+    contest: str
+    board: str
+    epoch: int
+    seq: int
+    rows: list[LeaderboardRow]
+    total: int = 0
+
+
+class BoardQuery(Struct):
+    limit: Annotated[int, Meta(ge=1, le=500, description="Rows to return (1–500).")] = 50
+    around: Annotated[str, Meta(description="A rep (or team) id: the rows around it.")] | None = None
+
+
+class Pace(Struct):
+    target: int
+    percent: float
+    expected_percent: float
+    status: Literal["reached", "on_track", "behind"]
+    days_left: float
+
+
+class Standing(Struct):
+    contest: str
+    rep: str
+    rank: int
+    score: int
+    points: int
+    of: int
+    gap_to_next: int | None
+    pace: Pace | None
+
+
+class StandingRow(Struct):
+    rank: int
+    id: str
+    name: str
+    score: int
+    team: str | None = None
+
+
+class TeamStandingRow(Struct):
+    rank: int
+    id: str
+    name: str
+    score: int
+
+
+class AwardedPrize(Struct):
+    id: str
+    prize: str
+    rank: int | None = None
+    board: str = "reps"
+
+
+class Results(Struct):
+    contest: str
+    final: bool
+    champion: str | None
+    standings: list[StandingRow]
+    teams: list[TeamStandingRow] = []
+    prizes: list[AwardedPrize] = []
+    best_team: str | None = None
+    finalized_at: Time | None = None
+    finishes: dict[str, int] = {}
+
+
+class AuditEntry(Struct):
+    id: str
+    at: str
+    actor: str
+    action: str
+    target: str
+    data: Any = None
+
+
+class AuditLog(Struct):
+    entries: list[AuditEntry]
+
+
+class AuditQuery(Struct):
+    target: Annotated[str, Meta(description="A contest, rep or team id.")] | None = None
+
+
+class Preview(Struct):
+    valid: bool
+    errors: list[dict[str, str]]
+    rules: dict[str, Any]
+
+
+class CloneBody(Struct):
+    """For ``clone``: the new id and any fields to change; other actions take no body."""
+
+    id: str | None = None
