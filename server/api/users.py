@@ -21,7 +21,6 @@ from game.errors import Collector, ValidationError
 from server.api.codec import decode_body, to_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Name
-from server.auth.login import create_signin_link
 from server.auth.principals import SCOPES, Principal, forget_cached_tokens
 from server.auth.secrets import hash_password, new_token, token_digest, verify_password
 from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error

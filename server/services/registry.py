@@ -41,6 +41,9 @@ class Registry:
         self._snapshot = Snapshot()
         self._loaded = False
         self._checked_at = 0.0
+        # Bumped by every invalidation, so a check that was already under way when something changed cannot
+        # mark the cache fresh with what it read before the change.
+        self._invalidations = 0
 
     def cached(self) -> Snapshot:
         """The last snapshot read, without a round trip (for hot paths that tolerate a tick of lag)."""
@@ -49,6 +52,7 @@ class Registry:
     def invalidate(self) -> None:
         """Something changed (a config doorbell, or this process wrote): check again on the next read."""
         self._checked_at = 0.0
+        self._invalidations += 1
 
     async def current(self, force: bool = False) -> Snapshot:
         """The cached snapshot, reloaded first if anything changed since it was read.
@@ -60,10 +64,12 @@ class Registry:
         now = time.monotonic()
         if not force and self._loaded and now - self._checked_at < RECHECK_SECONDS:
             return self._snapshot
+        invalidations = self._invalidations
         version = await self.redis.get(keys.CONFIG_VERSION)
-        self._checked_at = now
         if force or not self._loaded or version != self._snapshot.version:
             await self._reload()
+        if invalidations == self._invalidations:
+            self._checked_at = now
         return self._snapshot
 
     async def _reload(self) -> None:
