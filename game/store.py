@@ -394,6 +394,13 @@ class Store:
         next_cursor = text(page[-1][0]) if len(entries) > count else None
         return items, next_cursor
 
+    async def recent_wins_of(self, contest_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Each contest's recent-wins doorbells (the last 50 deals, newest first), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for contest_id in contest_ids:
+            pipe.lrange(keys.ContestKeys(contest_id).recent_wins, 0, -1)
+        return [[json.loads(bell) for bell in bells] for bells in await pipe.execute()]
+
     # --- badges: one write path for every award and revocation --------------------------------
 
     async def read_badge_standings(self, wanted: Sequence[tuple[str, Sequence[str]]]) -> list[BadgeStanding]:

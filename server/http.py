@@ -79,9 +79,9 @@ async def read_document(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
 
 
 async def principal_of(request: Request, *, cache: bool = False) -> Principal | None:
-    """Who is asking (None: nobody we know). The one place past the stores that hands ``server.auth`` the
-    Redis client: the principal lookup reads keys, display tokens and users in one go."""
-    return await principal_for(request, arena_of(request).redis, cache=cache)
+    """Who is asking (None: nobody we know), looked up through the account store, which is the identity store
+    of ``server.auth``: keys, display tokens and users."""
+    return await principal_for(request, arena_of(request).accounts, cache=cache)
 
 
 async def require(request: Request, check: Callable[[Principal], bool], what: str, *, cache: bool = False) -> Principal:

@@ -131,14 +131,25 @@ def test_the_composition_root_exists(module: str) -> None:
     assert (ROOT / module.replace(".", "/")).with_suffix(".py").exists()
 
 
-# Redis only at the edge: the faces (API, pages, workers, the live hub) and the services go through store
-# objects that own their keys and scripts (``game.store``, the stores in ``server.services``, the
-# integrations' and notifications' stores, the hub's broker and board reader). They may not import
+# Redis only at the edge: the faces (API, pages, workers, the live hub), the services, the integrations, the
+# notifications, who is asking (``server.auth``) and the HTTP toolkit go through store objects that own their
+# keys and scripts (``game.store``, the stores below, the hub's broker and board reader). They may not import
 # ``game.keys`` or a Redis client, nor reach for a client (``<anything>.redis``); the hub may name the
-# doorbell channels it subscribes to through its broker, and only those. ``server/http.py`` is the one
-# place that hands ``server.auth`` (who is asking) the client.
-EDGE_FREE = ("server/workers", "server/live/hub.py", "server/api", "server/web", "server/services")
-# The stores in server/services: every ``*_store.py``, and these, named for their concept before the rule.
+# doorbell channels it subscribes to through its broker, and only those.
+EDGE_FREE = (
+    "server/workers",
+    "server/live/hub.py",
+    "server/api",
+    "server/web",
+    "server/services",
+    "server/integrations",
+    "server/notifications",
+    "server/auth",
+    "server/http.py",
+)
+# The stores past which nothing touches Redis: in those places every ``store.py`` (the integrations', the
+# notifications', auth's identity store) and ``*_store.py`` (the services'), and these, named for their
+# concept before the rule.
 SERVICE_STORES = {
     "server/services/registry.py",  # teams, reps, contests and badge definitions, with their audit entries
     "server/services/scheduling.py",  # the scheduler's lease and heartbeat
@@ -198,12 +209,12 @@ def raw_redis_uses(path: Path) -> list[str]:
 
 def is_store(path: Path) -> bool:
     relative = path.relative_to(ROOT).as_posix()
-    return relative in SERVICE_STORES or (relative.startswith("server/services/") and path.name.endswith("_store.py"))
+    return relative in SERVICE_STORES or path.name == "store.py" or path.name.endswith("_store.py")
 
 
-def edge_free_sources() -> list[Path]:
+def edge_free_sources(places: tuple[str, ...] = EDGE_FREE) -> list[Path]:
     paths: list[Path] = []
-    for place in EDGE_FREE:
+    for place in places:
         target = ROOT / place
         paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
     return [path for path in paths if not is_store(path)]
@@ -216,8 +227,24 @@ def test_the_faces_and_services_leave_redis_to_the_stores() -> None:
         "server/api/users.py",
         "server/web/signin.py",
         "server/services/insights.py",
+        "server/notifications/collector.py",
+        "server/notifications/digest.py",
+        "server/integrations/zoho_oauth.py",
+        "server/integrations/zoho.py",
+        "server/auth/principals.py",
+        "server/auth/login.py",
+        "server/http.py",
     } <= checked
-    assert not {"server/services/account_store.py", "server/services/registry.py"} & checked
+    assert (
+        not {
+            "server/services/account_store.py",
+            "server/services/registry.py",
+            "server/notifications/store.py",
+            "server/integrations/store.py",
+            "server/auth/store.py",
+        }
+        & checked
+    )
     assert all((ROOT / store).exists() for store in SERVICE_STORES)
     assert [use for path in edge_free_sources() for use in raw_redis_uses(path)] == []
 
@@ -250,6 +277,18 @@ def test_a_raw_redis_call_past_the_edge_is_caught() -> None:
     ]
 
 
+def raw_redis_in_probes(probes: dict[Path, str], places: tuple[str, ...] = EDGE_FREE) -> list[str]:
+    """Write the probe modules, report what the rule finds in those it checks among ``places``, remove them."""
+    try:
+        for path, source in probes.items():
+            path.write_text(source)
+        checked = [path for path in edge_free_sources(places) if path in probes]
+        return [use for path in checked for use in raw_redis_uses(path)]
+    finally:
+        for path in probes:
+            path.unlink(missing_ok=True)
+
+
 def test_a_raw_redis_call_in_a_handler_a_page_or_a_service_is_caught() -> None:
     """The check itself: a handler reaching for the client, a page importing it, a service building a key; a
     store in server/services is where that belongs, so it is not checked."""
@@ -263,19 +302,39 @@ def test_a_raw_redis_call_in_a_handler_a_page_or_a_service_is_caught() -> None:
         ROOT / "server" / "services" / "_raw_redis_probe.py": "from game.keys import CHALLENGES\n",
         ROOT / "server" / "services" / "_raw_redis_probe_store.py": "from game.keys import CHALLENGES\n",
     }
-    try:
-        for path, source in probes.items():
-            path.write_text(source)
-        checked = [path for path in edge_free_sources() if path in probes]
-        found = [use for path in checked for use in raw_redis_uses(path)]
-    finally:
-        for path in probes:
-            path.unlink(missing_ok=True)
-    assert found == [
+    assert raw_redis_in_probes(probes) == [
         "server/api/_raw_redis_probe.py:3: reaches for a Redis client (.redis)",
         "server/api/_raw_redis_probe.py:3: builds Redis keys with game.keys",
         "server/web/_raw_redis_probe.py:1: imports the Redis client redis.asyncio",
         "server/services/_raw_redis_probe.py:1: builds Redis keys with game.keys",
+    ]
+
+
+def test_a_raw_redis_call_in_an_integration_a_notification_or_auth_is_caught() -> None:
+    """The check itself: a connector keeping a token, the notifier reading the badge feed, a principal reading
+    a user, the HTTP toolkit handing out the client; a module named ``store.py`` or ``*_store.py`` is where
+    that belongs, so it is not checked."""
+    probes = {
+        ROOT / "server" / "integrations" / "_raw_redis_probe.py": (
+            "from game.keys import connector_access_token\n"
+            "async def keep(redis, connector, sealed):\n"
+            "    await redis.set(connector_access_token(connector.id), sealed)\n"
+        ),
+        ROOT / "server" / "notifications" / "_raw_redis_probe.py": (
+            "from game import keys\nasync def feed(arena):\n    return await arena.redis.xrange(keys.BADGE_FEED)\n"
+        ),
+        ROOT / "server" / "auth" / "_raw_redis_probe.py": "from redis.asyncio import Redis\n",
+        ROOT / "server" / "_raw_redis_probe_http.py": "def client(arena):\n    return arena.redis\n",
+        ROOT / "server" / "notifications" / "_raw_redis_probe_store.py": "from game import keys\n",
+        ROOT / "server" / "auth" / "_raw_redis_probe_store.py": "from redis.asyncio import Redis\n",
+    }
+    http_like = "server/_raw_redis_probe_http.py"  # a module like server/http.py, checked as one file
+    assert raw_redis_in_probes(probes, (*EDGE_FREE, http_like)) == [
+        "server/integrations/_raw_redis_probe.py:1: builds Redis keys with game.keys",
+        "server/notifications/_raw_redis_probe.py:3: reaches for a Redis client (.redis)",
+        "server/notifications/_raw_redis_probe.py:3: builds Redis keys with game.keys",
+        "server/auth/_raw_redis_probe.py:1: imports the Redis client redis.asyncio",
+        "server/_raw_redis_probe_http.py:2: reaches for a Redis client (.redis)",
     ]
 
 

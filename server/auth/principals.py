@@ -10,19 +10,17 @@ badge wall when it has a badge-wall slide.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
-from game import keys
 from game.contests import Contest
 from game.directory import Directory
 from server.auth.credentials import credential_of
 from server.auth.secrets import token_digest
+from server.auth.store import IdentityStore
 
 SCOPES = ("admin", "ingest", "read")
 BADGE_WALL = "wall:badges"  # in a display's playlist when one of its slides is the badge wall
@@ -124,13 +122,6 @@ def _in_playlist(board: str, playlist: tuple[str, ...]) -> bool:
     return False
 
 
-async def store_api_key(redis: Redis, key: str, scope: str, name: str) -> None:
-    """Keep an API key by its digest only; the key itself is shown once and never stored."""
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")
-    await redis.hset(keys.API_KEYS, token_digest(key), json.dumps({"scope": scope, "name": name}))
-
-
 TOKEN_CACHE_SECONDS = 2.0  # a revoked key or display token stops working within this time
 TOKEN_CACHE_SIZE = 10_000
 _token_cache: dict[str, tuple[float, Principal | None]] = {}
@@ -141,7 +132,7 @@ def forget_cached_tokens() -> None:
     _token_cache.clear()
 
 
-async def principal_for_token(redis: Redis, token: str, cache: bool = False) -> Principal | None:
+async def principal_for_token(identities: IdentityStore, token: str, cache: bool = False) -> Principal | None:
     """Resolve a bearer token. With ``cache`` (the ingestion hot path) an answer may be reused for
     ``TOKEN_CACHE_SECONDS``, so revoking an ingest key bites within that time; everything else asks Redis."""
     if not token or len(token) > 256:
@@ -151,28 +142,20 @@ async def principal_for_token(redis: Redis, token: str, cache: bool = False) -> 
     cached = _token_cache.get(digest) if cache else None
     if cached is not None and cached[0] > now:
         return cached[1]
-    principal = await _lookup_token(redis, digest)
+    principal = await _lookup_token(identities, digest)
     if len(_token_cache) >= TOKEN_CACHE_SIZE:
         _token_cache.clear()
     _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, principal)
     return principal
 
 
-async def _lookup_token(redis: Redis, digest: str) -> Principal | None:
-    """An API key first, then a display token."""
-    pipe = redis.pipeline(transaction=False)
-    pipe.hget(keys.API_KEYS, digest)
-    pipe.hget(keys.DISPLAY_TOKENS, digest)
-    api_key, display_id = await pipe.execute()
-    if api_key:
-        record = json.loads(api_key)
-        return Principal(role=record["scope"], name=record.get("name", "api key"))
-    if display_id:
-        raw = await redis.hget(keys.DISPLAYS, display_id)
-        if raw:
-            display = json.loads(raw)
-            if display.get("token_digest") == digest:
-                return Principal(role="display", name=display["id"], playlist=display_playlist(display))
+async def _lookup_token(identities: IdentityStore, digest: str) -> Principal | None:
+    """An API key first, then a display token (one the display still holds)."""
+    api_key, display = await identities.token_holder(digest)
+    if api_key is not None:
+        return Principal(role=api_key["scope"], name=api_key.get("name", "api key"))
+    if display is not None and display.get("token_digest") == digest:
+        return Principal(role="display", name=display["id"], playlist=display_playlist(display))
     return None
 
 
@@ -183,7 +166,7 @@ def display_playlist(display: dict[str, Any]) -> tuple[str, ...]:
     return (*boards, BADGE_WALL) if wall else boards
 
 
-async def principal_for(connection: HTTPConnection, redis: Redis, cache: bool = False) -> Principal | None:
+async def principal_for(connection: HTTPConnection, identities: IdentityStore, cache: bool = False) -> Principal | None:
     """The principal of the request's one credential (``server.auth.credentials``): a bearer key or token, a
     ``?token=``, or the signed session cookie. An invalid credential has none, whatever else was sent.
 
@@ -192,15 +175,14 @@ async def principal_for(connection: HTTPConnection, redis: Redis, cache: bool = 
     """
     credential = credential_of(connection.scope)
     if credential.kind in ("bearer", "token"):
-        return await principal_for_token(redis, credential.secret, cache=cache)
+        return await principal_for_token(identities, credential.secret, cache=cache)
     if credential.kind != "session":
         return None
     session = connection.scope.get("session") or {}
     user = session.get("user")
     if not isinstance(user, dict) or user.get("role") not in ("admin", "manager", "rep") or not user.get("name"):
         return None
-    raw = await redis.hget(keys.USERS, str(user["name"]))
-    record = json.loads(raw) if raw else None
+    record = await identities.user(str(user["name"]))
     if (
         record is None
         or record.get("active") is False

@@ -1,30 +1,20 @@
 """People signed in with a browser: Starlette's signed session cookie (``arena_session``) holding ``{"user":
 {name, role, rep, sv}, "csrf", "locale"}``. ``server.auth.principals.principal_for`` checks the user against
-Redis on every request, so a deactivated user or a changed password (``sv`` moves on) ends every session
-at once. Login and sign-in links are ``server.auth.login``; the pages that use them ``server.web.signin``.
+its record (``server.auth.store``) on every request, so a deactivated user or a changed password (``sv`` moves
+on) ends every session at once. Login and sign-in links are ``server.auth.login``; the pages that use them
+``server.web.signin``.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
-from redis.asyncio import Redis
 from starlette.requests import Request
-
-from game import keys
 
 SESSION_COOKIE = "arena_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 HOME = {"admin": "/admin", "manager": "/admin", "rep": "/m"}
-
-
-async def load_user(redis: Redis, username: str) -> dict[str, Any] | None:
-    if not username or len(username) > 64:
-        return None
-    raw = await redis.hget(keys.USERS, username)
-    return json.loads(raw) if raw else None
 
 
 def session_user(request: Request) -> dict[str, Any] | None:

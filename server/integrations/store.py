@@ -1,4 +1,5 @@
-"""Redis edge of the integrations: connectors, per-deal state, delivery dedupe and held events.
+"""Redis edge of the integrations: connectors, per-deal state, delivery dedupe, CRM access tokens and held
+events.
 
 Every key is built by ``game/keys.py`` under the ``{int}`` hash tag, so each transaction below stays in one
 cluster slot. Deal transitions use WATCH/MULTI (optimistic, per deal key), so two processes handling two
@@ -102,6 +103,24 @@ class IntegrationStore:
                 except WatchError:
                     continue
         raise RuntimeError(f"deal {seen.deal_id} of {connector_id} kept changing; gave up")
+
+    # CRM access tokens bought with a refresh token (sealed by the caller), and who is buying one ----------
+
+    async def cached_access_token(self, connector_id: str) -> str | None:
+        """The sealed access token kept for the connector, if one is still kept."""
+        raw = await self.redis.get(keys.connector_access_token(connector_id))
+        return None if raw is None else raw.decode() if isinstance(raw, bytes) else raw
+
+    async def keep_access_token(self, connector_id: str, sealed: str, seconds: int) -> None:
+        await self.redis.set(keys.connector_access_token(connector_id), sealed, ex=seconds)
+
+    async def claim_token_refresh(self, connector_id: str, lock_ms: int) -> bool:
+        """Whether this process may ask the CRM for a new token now: one at a time, the claim lapses after
+        ``lock_ms`` if its holder never ends it."""
+        return bool(await self.redis.set(keys.connector_token_refresh(connector_id), "1", nx=True, px=lock_ms))
+
+    async def end_token_refresh(self, connector_id: str) -> None:
+        await self.redis.delete(keys.connector_token_refresh(connector_id))
 
     # Held events (owners not mapped to a rep yet) ---------------------------------------------------
 

@@ -98,14 +98,14 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
 
         async def fetch(deal_id: str) -> Any:
             url = f"{api_base}/crm/v2/Deals/{deal_id}"
-            token = await zoho_oauth.access_token(arena.redis, connector, client, secret_key)
+            token = await zoho_oauth.access_token(arena.integrations, connector, client, secret_key)
             try:
                 return await client.get_json(url, headers={"Authorization": f"Zoho-oauthtoken {token}"})
             except OutboundError as exc:
                 if exc.status != 401 or not zoho_oauth.refreshes(connector):
                     raise
             # Zoho says the token is invalid (expired early, or revoked): buy a new one, once.
-            token = await zoho_oauth.access_token(arena.redis, connector, client, secret_key, stale=token)
+            token = await zoho_oauth.access_token(arena.integrations, connector, client, secret_key, stale=token)
             return await client.get_json(url, headers={"Authorization": f"Zoho-oauthtoken {token}"})
 
         async def observe(deal_id: str) -> Observation | None:

@@ -1,10 +1,10 @@
 """Zoho access tokens: a fixed one, or one bought with the connector's refresh token and kept until it expires.
 
 Zoho access tokens live an hour. With ``refresh_token``, ``client_id`` and ``client_secret`` the connector
-asks ``{accounts_url}/oauth/v2/token`` for a new one when it has none, keeps it (sealed) in Redis for all
-processes until five minutes before it expires, and asks again when the CRM API says a token is invalid.
-Zoho limits how often a refresh token may be used, so only one process asks at a time (a short Redis
-lock); the others wait for its answer.
+asks ``{accounts_url}/oauth/v2/token`` for a new one when it has none, keeps it (sealed) in the integrations'
+store for all processes until five minutes before it expires, and asks again when the CRM API says a token
+is invalid. Zoho limits how often a refresh token may be used, so only one process asks at a time (a short
+claim in the store); the others wait for its answer.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from redis.asyncio import Redis
-
-from game import keys
 from server.integrations.connectors import Connector
 from server.integrations.sealing import SealError, seal, unseal
+from server.integrations.store import IntegrationStore
 from server.outbound import OutboundClient, OutboundError
 
 log = logging.getLogger("arena.integrations.zoho")
@@ -32,48 +30,50 @@ def refreshes(connector: Connector) -> bool:
 
 
 async def access_token(
-    redis: Redis, connector: Connector, client: OutboundClient, secret_key: str, *, stale: str | None = None
+    store: IntegrationStore,
+    connector: Connector,
+    client: OutboundClient,
+    secret_key: str,
+    *,
+    stale: str | None = None,
 ) -> str:
     """The token to send. ``stale``: the one the CRM just refused, so a fresh one is needed."""
     if not refreshes(connector):
         return connector.secret("access_token", secret_key)
-    key = keys.connector_access_token(connector.id)
-    cached = await _cached(redis, key, connector, secret_key)
+    cached = await _cached(store, connector, secret_key)
     if cached is not None and cached != stale:
         return cached
-    lock = keys.connector_token_refresh(connector.id)
-    if not await redis.set(lock, "1", nx=True, px=REFRESH_LOCK_MS):
-        return await _wait_for_other(redis, key, connector, secret_key, stale)
+    if not await store.claim_token_refresh(connector.id, REFRESH_LOCK_MS):
+        return await _wait_for_other(store, connector, secret_key, stale)
     try:
-        return await _refresh(redis, key, connector, client, secret_key)
+        return await _refresh(store, connector, client, secret_key)
     finally:
-        await redis.delete(lock)
+        await store.end_token_refresh(connector.id)
 
 
-async def _cached(redis: Redis, key: str, connector: Connector, secret_key: str) -> str | None:
-    raw = await redis.get(key)
-    if raw is None:
+async def _cached(store: IntegrationStore, connector: Connector, secret_key: str) -> str | None:
+    sealed = await store.cached_access_token(connector.id)
+    if sealed is None:
         return None
     try:
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        return unseal(text, secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
+        return unseal(sealed, secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
     except SealError:
         return None  # sealed under an older secret key: buy a new one
 
 
-async def _wait_for_other(redis: Redis, key: str, connector: Connector, secret_key: str, stale: str | None) -> str:
+async def _wait_for_other(store: IntegrationStore, connector: Connector, secret_key: str, stale: str | None) -> str:
     """Another process is refreshing: its token lands in the cache shortly."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_FOR_OTHER_SECONDS
     while loop.time() < deadline:
         await asyncio.sleep(0.1)
-        cached = await _cached(redis, key, connector, secret_key)
+        cached = await _cached(store, connector, secret_key)
         if cached is not None and cached != stale:
             return cached
     raise OutboundError("Zoho token refresh by another process did not finish in time")
 
 
-async def _refresh(redis: Redis, key: str, connector: Connector, client: OutboundClient, secret_key: str) -> str:
+async def _refresh(store: IntegrationStore, connector: Connector, client: OutboundClient, secret_key: str) -> str:
     accounts_url = connector.settings.get("accounts_url", "https://accounts.zoho.com")
     answer = await client.post_form(
         f"{accounts_url}/oauth/v2/token",
@@ -94,5 +94,5 @@ async def _refresh(redis: Redis, key: str, connector: Connector, client: Outboun
     except (TypeError, ValueError):
         lifetime = 3600
     sealed = seal(token, secret_key=secret_key, context=f"{connector.id}/{CACHE_CONTEXT}")
-    await redis.set(key, sealed, ex=max(MIN_KEEP_SECONDS, lifetime - EARLY_SECONDS))
+    await store.keep_access_token(connector.id, sealed, max(MIN_KEEP_SECONDS, lifetime - EARLY_SECONDS))
     return token

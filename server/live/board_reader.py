@@ -7,11 +7,9 @@ broker, ``server/live/broker.py``.)
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from game import keys
 from game.store import Store
 from server.services.boards import BoardSpec, BoardView, read_view
 from server.services.registry import Snapshot
@@ -57,5 +55,5 @@ class StoreBoardReader:
         return await read_view(spec, self.store, snapshot, limit=self.rows, zone=self.zone, full=full)
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
-        raw = await self.store.redis.lrange(keys.ContestKeys(contest_id).recent_wins, 0, -1)
-        return [json.loads(bell) for bell in raw]
+        (bells,) = await self.store.recent_wins_of([contest_id])
+        return bells

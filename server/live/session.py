@@ -78,7 +78,7 @@ async def admit(arena: Arena, scope: dict[str, Any]) -> Admission:
     headers = connection.headers
     if not origin_allowed(headers.get("origin"), headers.get("host", ""), arena.settings.allowed_origins):
         return Admission(403, "origin not allowed (ARENA_ALLOWED_ORIGINS)")
-    principal = await principal_for(connection, arena.redis)
+    principal = await principal_for(connection, arena.accounts)
     return Admission(subprotocol=subprotocol, principal=principal)
 
 

@@ -17,17 +17,12 @@ The very first run only takes a baseline (nothing old is announced). Deals that 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import msgpack
-
-from game import keys
 from game.contests import Contest
-from game.store import newest_entries, read_stream, text
 from server.notifications import digest
 from server.notifications.channels import Channel
 from server.notifications.store import NotifyStore, Plan
@@ -86,14 +81,10 @@ class Collector:
         live = Registry.accepting(snapshot, now)
         if not live:
             return
-        pipe = self.arena.redis.pipeline(transaction=False)
-        for contest in live:
-            pipe.lrange(keys.ContestKeys(contest.id).recent_wins, 0, -1)
-        lists = await pipe.execute()
-        for contest, raw_list in zip(live, lists, strict=True):
+        lists = await self.arena.store.recent_wins_of([contest.id for contest in live])
+        for contest, entries in zip(live, lists, strict=True):
             name = f"wins:{contest.id}"
             cursor = parse_position(cursors.get(name))
-            entries = [json.loads(raw) for raw in raw_list]
             positions = [(int(e["epoch"]), int(e["seq"])) for e in entries]
             newest = max(positions, default=(contest.epoch, 0))
             after = max(newest, cursor) if cursor else newest
@@ -124,7 +115,7 @@ class Collector:
         directory = snapshot.directory
         board = await self.arena.store.read_board(contest.id, contest.epoch, "reps", limit=RANK_ROWS)
         ranks = {row.id: row.rank for row in board.rows if row.score > 0}
-        events = await self._events([e["event"] for e in fresh])
+        events = await self.arena.event_log.logged([e["event"] for e in fresh])
         unit = unit_of(contest)
         oldest = (now - MAX_AGE).timestamp()
         for entry in fresh:
@@ -177,20 +168,6 @@ class Collector:
         for channel in channels:
             if channel.wants("lead_change", contest.id):
                 plan.items.append((channel.id, item))
-
-    async def _events(self, event_keys: list[str]) -> dict[str, dict[str, Any]]:
-        """The logged events (currency, customer) behind some doorbells, in two round trips."""
-        redis = self.arena.redis
-        stream_ids = await redis.hmget(keys.EVENT_SEEN, event_keys)
-        pipe = redis.pipeline(transaction=False)
-        wanted = [(key, text(sid)) for key, sid in zip(event_keys, stream_ids, strict=True) if sid]
-        for _key, sid in wanted:
-            pipe.xrange(keys.EVENT_LOG, min=sid, max=sid, count=1)
-        found: dict[str, dict[str, Any]] = {}
-        for (key, _sid), entries in zip(wanted, await pipe.execute(), strict=True):
-            if entries:
-                found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
-        return found
 
     # Contests won -----------------------------------------------------------------------------------
 
@@ -255,21 +232,19 @@ class Collector:
         plan: Plan,
         first_run: bool,
     ) -> None:
-        redis = self.arena.redis
+        progress = self.arena.progress
         cursor = cursors.get("badges")
         if first_run or cursor is None:
-            last = await newest_entries(redis, keys.BADGE_FEED, count=1)
-            plan.move("badges", cursor, last[0][0].decode() if last else "0-0")
+            plan.move("badges", cursor, await progress.newest_badge_change() or "0-0")
             return
-        entries = await read_stream(redis, keys.BADGE_FEED, f"({cursor}", "+", count=BADGE_BATCH)
+        entries = await progress.badge_changes_after(cursor, BADGE_BATCH)
         if not entries:
             return
-        plan.move("badges", cursor, entries[-1][0].decode())
+        plan.move("badges", cursor, entries[-1][0])
         definitions = {b.id: b for b in snapshot.badges}
         directory = snapshot.directory
         oldest = now - MAX_AGE
-        for stream_id, fields in entries:
-            change = json.loads(fields[b"c"])
+        for entry_id, change in entries:
             if change.get("action") != "awarded":
                 continue
             awarded = change.get("awarded_at")
@@ -290,7 +265,7 @@ class Collector:
                 "contest": change.get("contest"),
                 "amount": str(Decimal(change["amount"])) if change.get("amount") else None,
             }
-            item = {"id": f"badge:{stream_id.decode()}", "kind": "badge", "data": data}
+            item = {"id": f"badge:{entry_id}", "kind": "badge", "data": data}
             for channel in channels:
                 if channel.wants_badge(change, snapshot.contests, directory):
                     plan.items.append((channel.id, item))

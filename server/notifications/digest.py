@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from game import keys
 from game.contests import Contest
-from game.store import read_stream
 from server.notifications.channels import WEEKDAYS, Channel
+from server.notifications.store import BoardSnapshot
 from server.services.registry import Snapshot
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 
 STALE_AFTER = timedelta(hours=6)
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
-SNAPSHOT_TTL = 15 * 24 * 3600  # longer than a week: the weekly digest compares with the previous one
 MAX_CONTESTS = 3
 TOP = 5
 MOVERS = 3
@@ -94,33 +92,29 @@ async def board_rows(arena: Arena, contest: Contest) -> list[Row]:
     return [Row(row.id, row.rank, row.score) for row in read.rows]
 
 
-async def baseline(arena: Arena, channel: Channel, kind: str, contests: list[Contest]) -> list[tuple[str, str, int]]:
+async def baseline(arena: Arena, channel: Channel, kind: str, contests: list[Contest]) -> list[BoardSnapshot]:
     """Boards to remember when a channel's digest starts, so its first digest already has movers."""
-    return [
-        (keys.notify_snapshot(channel.id, kind, c.id), snapshot_value(await board_rows(arena, c)), SNAPSHOT_TTL)
-        for c in contests
-    ]
+    return [BoardSnapshot(channel.id, kind, c.id, snapshot_value(await board_rows(arena, c))) for c in contests]
 
 
 async def build(
     arena: Arena, channel: Channel, kind: str, slot: datetime, snapshot: Snapshot
-) -> tuple[dict[str, Any], list[tuple[str, str, int]]]:
+) -> tuple[dict[str, Any], list[BoardSnapshot]]:
     """The digest's data (names resolved, formatted later per language) and the boards to remember."""
-    redis = arena.redis
     start = slot - PERIODS[kind]
     directory = snapshot.directory
     contests = digest_contests(snapshot.contests.values(), channel, start, slot)
     sections: list[dict[str, Any]] = []
-    remember: list[tuple[str, str, int]] = []
+    remember: list[BoardSnapshot] = []
     for contest in contests:
         rows = await board_rows(arena, contest)
-        key = keys.notify_snapshot(channel.id, kind, contest.id)
-        raw = await redis.get(key)
-        before = json.loads(raw) if raw else {}
-        remember.append((key, snapshot_value(rows), SNAPSHOT_TTL))
+        before = await arena.notifications.board_snapshot(channel.id, kind, contest.id)
+        remember.append(BoardSnapshot(channel.id, kind, contest.id, snapshot_value(rows)))
         unit = "percent" if contest.scoring == "percent_of_target" else "points"
         top = [{"rank": r.rank, "name": directory.public_name(r.id), "score": r.score} for r in rows[:TOP] if r.score]
-        moved = [{**m, "name": directory.public_name(m["rep"])} for m in movers(rows, before)] if raw else []
+        moved = (
+            [{**m, "name": directory.public_name(m["rep"])} for m in movers(rows, before)] if before is not None else []
+        )
         sections.append({"id": contest.id, "name": contest.name, "unit": unit, "top": top, "movers": moved})
     champions: list[dict[str, Any]] = []
     for contest in snapshot.contests.values():
@@ -132,8 +126,7 @@ async def build(
     start_ms, end_ms = int(start.timestamp() * 1000), int(slot.timestamp() * 1000)
     names = {b.id: {"zh-CN": b.name_zh, "en": b.name_en} for b in snapshot.badges}
     badges: list[dict[str, Any]] = []
-    for _id, fields in await read_stream(redis, keys.BADGE_FEED, start_ms, end_ms, count=500):
-        change = json.loads(fields[b"c"])
+    for _id, change in await arena.progress.badge_changes_between(start_ms, end_ms, count=500):
         if change.get("action") == "awarded" and channel.wants_badge(change, snapshot.contests, directory, True):
             badge = change.get("badge", "")
             badges.append({"name": directory.public_name(change["rep"]), "badge_name": names.get(badge, badge)})

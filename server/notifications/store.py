@@ -23,6 +23,7 @@ from server.notifications.channels import Channel
 MAX_OUTBOX = 500  # per channel; past it the oldest waiting notification is dropped and counted
 MAX_DEAD_LETTERS = 1000  # workspace-wide; past it the oldest dead letter is dropped
 SENT_WINDOW_MS = 60_000
+SNAPSHOT_TTL = 15 * 24 * 3600  # longer than a week: the weekly digest compares with the previous one
 
 RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -58,6 +59,16 @@ return 1 + queued
 """
 
 
+@dataclass(frozen=True)
+class BoardSnapshot:
+    """A contest's board as a channel's digest of one kind saw it, kept to find the movers at the next one."""
+
+    channel: str
+    kind: str  # daily | weekly
+    contest: str
+    value: str  # JSON {rep: [score, rank]}
+
+
 @dataclass
 class Plan:
     """What one collection wants to commit: cursor moves (with the values they were read at) and items."""
@@ -65,7 +76,7 @@ class Plan:
     expect: dict[str, str | bool] = field(default_factory=dict)
     updates: dict[str, str] = field(default_factory=dict)
     items: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (channel id, notification)
-    snapshots: list[tuple[str, str, int]] = field(default_factory=list)  # (key, value, ttl seconds)
+    snapshots: list[BoardSnapshot] = field(default_factory=list)
 
     def move(self, name: str, before: str | None, after: str) -> None:
         if before == after:
@@ -174,7 +185,10 @@ class NotifyStore:
             ]
             for channel_id, item in plan.items
         ]
-        snapshots = [[key_index(key), value, ttl] for key, value, ttl in plan.snapshots]
+        snapshots = [
+            [key_index(keys.notify_snapshot(kept.channel, kept.kind, kept.contest)), kept.value, SNAPSHOT_TTL]
+            for kept in plan.snapshots
+        ]
         document = {
             "expect": plan.expect,
             "set": plan.updates,
@@ -187,6 +201,11 @@ class NotifyStore:
             args=[token, json.dumps(document, ensure_ascii=False)],
         )
         return int(result) - 1 if int(result) > 0 else None
+
+    async def board_snapshot(self, channel_id: str, kind: str, contest_id: str) -> dict[str, list[int]] | None:
+        """The board as the channel's previous digest of ``kind`` saw it (``{rep: [score, rank]}``), if kept."""
+        raw = await self.redis.get(keys.notify_snapshot(channel_id, kind, contest_id))
+        return cast("dict[str, list[int]]", json.loads(raw)) if raw else None
 
     # Delivery ---------------------------------------------------------------------------------------
 

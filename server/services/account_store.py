@@ -3,7 +3,9 @@ sign-in links and login limits. Handlers decide who may change what; this store 
 
 A user is JSON ``{"username", "role", "password" (scrypt), "rep", "teams", "name", "active", "locale",
 "sv"}``; ``sv`` moves on when the password changes or the user is deactivated, which ends their sessions.
-The sign-in checks themselves live in ``server.auth``; the store hands them its client."""
+It is the identity store of ``server.auth`` (``server/auth/store.py``: users and tokens by digest, login
+failures, sign-in links) with the management on top; the sign-in checks themselves live in ``server.auth``
+and this store hands them itself."""
 
 from __future__ import annotations
 
@@ -11,26 +13,19 @@ import json
 from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
 from game import keys
 from game.store import text
 from server.auth import login
-from server.auth.principals import store_api_key
-from server.auth.sessions import load_user
+from server.auth.principals import SCOPES
+from server.auth.secrets import token_digest
+from server.auth.store import IdentityStore
 
 
-class AccountStore:
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
-
+class AccountStore(IdentityStore):
     # --- users ----------------------------------------------------------------------------------------
 
     async def users(self) -> list[dict[str, Any]]:
         return [json.loads(value) for value in (await self.redis.hgetall(keys.USERS)).values()]
-
-    async def user(self, username: str) -> dict[str, Any] | None:
-        return await load_user(self.redis, username)
 
     async def save_user(self, record: dict[str, Any]) -> None:
         await self.redis.hset(keys.USERS, record["username"], json.dumps(record, ensure_ascii=False))
@@ -38,24 +33,20 @@ class AccountStore:
     # --- signing in -----------------------------------------------------------------------------------
 
     async def authenticate(self, username: str, password: str) -> dict[str, Any] | None:
-        return await login.authenticate(self.redis, username, password)
+        return await login.authenticate(self, username, password)
 
     async def login_blocked_for(self, ip: str, username: str) -> int:
         """Seconds until another attempt is allowed (0: go ahead)."""
-        return await login.login_blocked_for(self.redis, ip, username)
+        return await login.login_blocked_for(self, ip, username)
 
     async def record_login_failure(self, ip: str, username: str) -> None:
-        await login.record_failure(self.redis, ip, username)
-
-    async def forget_login_failures(self, username: str) -> None:
-        """A user who signed in starts afresh (the address's count stays: it guards against guessing)."""
-        await self.redis.delete(keys.login_failures("user", username.lower()))
+        await login.record_failure(self, ip, username)
 
     async def create_signin_link(self, username: str) -> tuple[str, datetime]:
-        return await login.create_signin_link(self.redis, username)
+        return await login.create_signin_link(self, username)
 
     async def consume_signin_link(self, token: str) -> str | None:
-        return await login.consume_signin_link(self.redis, token)
+        return await login.consume_signin_link(self, token)
 
     # --- API keys -------------------------------------------------------------------------------------
 
@@ -64,7 +55,10 @@ class AccountStore:
         return {text(digest): json.loads(value) for digest, value in (await self.redis.hgetall(keys.API_KEYS)).items()}
 
     async def add_api_key(self, key: str, scope: str, name: str) -> None:
-        await store_api_key(self.redis, key, scope, name)
+        """Keep an API key by its digest only; the key itself is shown once and never stored."""
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}")
+        await self.redis.hset(keys.API_KEYS, token_digest(key), json.dumps({"scope": scope, "name": name}))
 
     async def api_key(self, digest: str) -> dict[str, Any] | None:
         stored = await self.redis.hget(keys.API_KEYS, digest)

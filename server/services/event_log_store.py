@@ -4,8 +4,9 @@ in batches as engine ``Event``s. Writes go through the engine's scripts (``game/
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
@@ -14,7 +15,7 @@ from game import keys
 from game.events import Event
 from game.log_event import LogEvent
 from game.simulation import paused_gc
-from game.store import read_stream
+from game.store import read_stream, text
 from server.errors import ApiError
 
 LOG_BATCH = 2000  # entries per XRANGE: each batch is parsed between two awaits
@@ -67,6 +68,22 @@ class EventLogStore:
             last = entries[-1][0].decode()
             yield last, events
             start = f"({last}"
+
+    async def logged(self, event_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The logged records of some events by their keys (those found), in two round trips: the dedupe
+        hash names each event's stream id, then one XRANGE each."""
+        if not event_keys:
+            return {}
+        stream_ids = await self.redis.hmget(keys.EVENT_SEEN, list(event_keys))
+        wanted = [(key, text(sid)) for key, sid in zip(event_keys, stream_ids, strict=True) if sid]
+        pipe = self.redis.pipeline(transaction=False)
+        for _key, sid in wanted:
+            pipe.xrange(keys.EVENT_LOG, min=sid, max=sid, count=1)
+        found: dict[str, dict[str, Any]] = {}
+        for (key, _sid), entries in zip(wanted, await pipe.execute(), strict=True):
+            if entries:
+                found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
+        return found
 
     async def length(self) -> int:
         return int(await self.redis.xlen(keys.EVENT_LOG))

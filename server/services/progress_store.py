@@ -1,8 +1,10 @@
-"""A rep's long game as kept in Redis: XP boards per window and period, and the badges each rep holds. The
-scoring scripts (``game/store.py``) write both; this store reads them for profiles, the phone and the wall."""
+"""A rep's long game as kept in Redis: XP boards per window and period, the badges each rep holds and the feed
+of badge changes. The scoring scripts (``game/store.py``) write them; this store reads them for profiles,
+the phone and the wall, and the feed for the notifier."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,10 +12,11 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.badges.awards import read_awards
-from game.store import scored_members
+from game.store import StreamEntries, newest_entries, read_stream, scored_members
 from game.xp import WINDOWS
 
 Awards = dict[str, dict[str, Any]]  # instance key -> award record
+BadgeChange = tuple[str, dict[str, Any]]  # feed entry id, the change (``{"action", "rep", "badge", ...}``)
 
 
 class ProgressStore:
@@ -41,3 +44,23 @@ class ProgressStore:
         for rep_id in rep_ids:
             pipe.hgetall(keys.badges(rep_id))
         return [dict(read_awards(held)) for held in await pipe.execute()]
+
+    # --- the badge feed: every award and revocation, in order ------------------------------------------
+
+    async def newest_badge_change(self) -> str | None:
+        """The feed id of the latest badge change (None while the feed is empty)."""
+        newest = await newest_entries(self.redis, keys.BADGE_FEED, count=1)
+        return newest[0][0].decode() if newest else None
+
+    async def badge_changes_after(self, entry_id: str, count: int) -> list[BadgeChange]:
+        """Up to ``count`` badge changes after feed id ``entry_id``, oldest first."""
+        return _changes(await read_stream(self.redis, keys.BADGE_FEED, f"({entry_id}", "+", count=count))
+
+    async def badge_changes_between(self, start_ms: int, end_ms: int, count: int) -> list[BadgeChange]:
+        """Up to ``count`` badge changes recorded from ``start_ms`` to ``end_ms`` (Unix milliseconds), oldest
+        first."""
+        return _changes(await read_stream(self.redis, keys.BADGE_FEED, start_ms, end_ms, count=count))
+
+
+def _changes(entries: StreamEntries) -> list[BadgeChange]:
+    return [(entry_id.decode(), json.loads(fields[b"c"])) for entry_id, fields in entries]
