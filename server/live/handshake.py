@@ -39,7 +39,7 @@ class PendingHandshake:
     ) -> None:
         self.limiter = limiter
         self.address = address
-        self.counted = limiter is not None and limiter.admit(address)
+        self.counted = self._admit(address)
         self.on_timeout = on_timeout  # who ends the connection: the HTTP protocol, then the websocket's
         loop = asyncio.get_running_loop()
         self.timer: asyncio.TimerHandle | None = loop.call_later(max(0.0, deadline - loop.time()), self._expire)
@@ -55,8 +55,12 @@ class PendingHandshake:
             return True
         self.release()
         self.address = address
-        self.counted = self.limiter is not None and self.limiter.admit(address)
+        self.counted = self._admit(address)
         return self.counted
+
+    def _admit(self, address: str) -> bool:
+        """A slot of ``address``; before the server has started there is no limit yet (it answers 503)."""
+        return self.limiter is None or self.limiter.admit(address)
 
     def settle(self) -> None:
         """Answered: the clock stops; the slot, if held, now belongs to whoever opened the session."""
