@@ -41,6 +41,7 @@ def main() -> int:
     try:
         gc_tuning.configure()
         app = create_app(settings, redis_url)
+        websockets = WebSocketService(app, handshake_seconds=settings.ws_handshake_seconds)
         uvicorn.run(
             IngestFastPath(app),
             host=settings.host,
@@ -48,7 +49,8 @@ def main() -> int:
             log_level="warning",
             # /ws is served by server/live/connection.py, not through ASGI. uvicorn calls what it is given with
             # the protocol's arguments; its types name only a protocol class or a built-in's name.
-            ws=WebSocketService(app),  # type: ignore[arg-type]
+            ws=websockets,  # type: ignore[arg-type]
+            http=websockets.http,  # type: ignore[arg-type]  # watches handshakes before their headers end
             ws_ping_interval=settings.ws_ping_seconds,
             proxy_headers=True,
             forwarded_allow_ips=settings.trusted_proxies,

@@ -51,6 +51,9 @@ class Settings:
     ws_per_ip: int = 500
     # Seconds between the server's keepalive pings; a client that has not answered one by the next is cut.
     ws_ping_seconds: int = 20
+    # Seconds a websocket handshake may take, from its request's first byte to our answer; meanwhile it counts
+    # against ``ws_per_ip``. A client that sends half a request and waits is cut then.
+    ws_handshake_seconds: int = 10
     # How often the scheduler looks for contests to close or to start, in seconds.
     scheduler_seconds: int = 15
     # How often the notifier collects celebrations and delivers them to chat webhooks, in seconds.
@@ -124,6 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_seconds=_int(env, "NOTIFY_SECONDS", 3, 1, 3600),
         ws_per_ip=_int(env, "WS_PER_IP", 500, 1, 1_000_000),
         ws_ping_seconds=_int(env, "WS_PING_SECONDS", 20, 1, 3600),
+        ws_handshake_seconds=_int(env, "WS_HANDSHAKE_SECONDS", 10, 1, 3600),
         redis_server=_text(env, "REDIS_SERVER"),
         public_url=_text(env, "PUBLIC_URL"),
     )

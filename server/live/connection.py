@@ -10,13 +10,21 @@ resume tell the viewer when to queue (bounded) and when to drain.
 
 websockets (Sans-I/O) does the protocol: the handshake checks and response, frame parsing with a size
 limit, ping/pong, the closing handshake. The handshake parser is dropped once the connection is open (it
-holds the request headers), and frames are parsed by a fresh server-side ``Protocol``.
+holds the request headers), and frames are parsed by a fresh server-side ``StrictProtocol`` (websockets'
+with RFC 6455's UTF-8 and interleaved-close rules, ``server/live/strict_frames.py``).
+
+What a client makes the server write is bounded: the pongs that answer its pings go through the viewer
+like any notice (while the socket is backed up they count against its budget, and overflowing it closes
+with 4008), and the server stops reading a connection while writing to it is backed up, so a client that
+sends without reading cannot make it queue more. Only a pong carrying the payload of our own keepalive
+ping counts as an answer to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -24,11 +32,14 @@ from starlette.applications import Starlette
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
-from websockets.protocol import Protocol, Side, State
+from websockets.protocol import Side, State
 from websockets.server import ServerProtocol
 
+from server.live.handshake import PendingHandshake, UpgradeWatch
 from server.live.keepalive import KeepaliveWheel
 from server.live.session import Admission, Session, admit
+from server.live.strict_frames import StrictProtocol
+from server.live.viewer import SEND_TIMEOUT
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -42,23 +53,42 @@ CLOSE_GOING_AWAY_RESTART = 1012  # the server restarts: reconnect
 HANDSHAKE_BYTES = 16 * 1024
 MAX_INCOMING_BYTES = 64 * 1024  # larger messages close the socket (1009); up to here, ones over
 # MAX_MESSAGE_BYTES get an error frame like any other invalid request
+PONG_FIRST_BYTE = 0x8A  # FIN and the pong opcode: websockets queues each frame as one chunk of bytes
 
 
 class WebSocketService:
     """What every ``/ws`` connection of one server shares: the app (its lifespan state holds the hub) and
     the proxy trust for ``X-Forwarded-For``. Passed to uvicorn as its ``ws`` protocol class."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, handshake_seconds: float = 10.0) -> None:
         self.app = app
+        self.handshake_seconds = handshake_seconds
         self._proxy: ProxyHeadersMiddleware | None = None
         self.keepalive: KeepaliveWheel | None = None
 
-    def __call__(self, config: Any, server_state: Any, app_state: dict[str, Any], **_: Any) -> ArenaWebSocket:
+    def __call__(
+        self,
+        config: Any,
+        server_state: Any,
+        app_state: dict[str, Any],
+        handshake: PendingHandshake | None = None,
+        **_: Any,
+    ) -> ArenaWebSocket:
         if self._proxy is None and config.proxy_headers:
             self._proxy = ProxyHeadersMiddleware(_keep_scope, trusted_hosts=config.forwarded_allow_ips)
         if self.keepalive is None and config.ws_ping_interval:
             self.keepalive = KeepaliveWheel(config.ws_ping_interval)
-        return ArenaWebSocket(self, server_state.connections)
+        return ArenaWebSocket(self, server_state.connections, handshake)
+
+    def http(self, **kwargs: Any) -> UpgradeWatch:
+        """uvicorn's HTTP protocol for this server (its ``http`` argument): it watches for handshakes."""
+        return UpgradeWatch(self, **kwargs)
+
+    def begin_handshake(self, address: str, started: float, on_timeout: Any) -> PendingHandshake:
+        """A handshake's clock, from ``started`` (loop time), and its slot of ``address``'s connections."""
+        arena: Arena | None = getattr(self.app.state, "arena", None)
+        limiter = arena.connections if arena is not None else None
+        return PendingHandshake(limiter, address, started + self.handshake_seconds, on_timeout)
 
     async def client_address(self, scope: dict[str, Any]) -> str:
         """The client's address, from ``X-Forwarded-For`` when the peer is a trusted proxy (as for HTTP)."""
@@ -88,8 +118,11 @@ class ArenaWebSocket(asyncio.Protocol):
         "_fragment_text",
         "_fragments",
         "_handshake",
+        "_held_for_requests",
+        "_held_for_writes",
         "_keepalive_slot",
         "_paused",
+        "_pending",
         "_protocol",
         "_reading_paused",
         "connections",
@@ -99,21 +132,26 @@ class ArenaWebSocket(asyncio.Protocol):
         "transport",
     )
 
-    def __init__(self, service: WebSocketService, connections: set[Any]) -> None:
+    def __init__(
+        self, service: WebSocketService, connections: set[Any], handshake: PendingHandshake | None = None
+    ) -> None:
         self.service = service
         self.connections = connections
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
         self._handshake: ServerProtocol | None = ServerProtocol(max_size=MAX_INCOMING_BYTES, logger=frames_log)
-        self._protocol: Protocol | None = None  # frames, once the handshake is done
+        self._pending = handshake  # its clock and address slot, until answered
+        self._protocol: StrictProtocol | None = None  # frames, once the handshake is done
         self._admitting: asyncio.Task[None] | None = None
         self._fragments: list[bytes] | None = None  # a message in several frames, until its last one
         self._fragment_text = False
         self._paused = False
         self.ready = False  # open and not backed up: what a viewer checks before every frame
         self._reading_paused = False
+        self._held_for_requests = False  # the session has enough requests in hand
+        self._held_for_writes = False  # the transport is backed up
         self._keepalive_slot: int | None = None
-        self._awaiting_pong = False
+        self._awaiting_pong: bytes | None = None  # the payload of our unanswered keepalive ping
         self._close_timer: asyncio.TimerHandle | None = None
 
     # --- asyncio.Protocol ---------------------------------------------------------------------
@@ -121,6 +159,13 @@ class ArenaWebSocket(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.connections.add(self)
+        if self._pending is None:  # not handed over by the HTTP protocol: the clock starts now
+            peer = transport.get_extra_info("peername")
+            self._pending = self.service.begin_handshake(
+                peer[0] if peer else "?", asyncio.get_running_loop().time(), self._handshake_timed_out
+            )
+        else:
+            self._pending.on_timeout = self._handshake_timed_out
 
     def data_received(self, data: bytes) -> None:
         if self._protocol is not None:
@@ -138,12 +183,18 @@ class ArenaWebSocket(asyncio.Protocol):
     def pause_writing(self) -> None:
         self._paused = True
         self._update_ready()
+        self._held_for_writes = True
+        self._update_reading()
+        if self.session is not None:
+            self.session.viewer.backed_up()  # staying backed up past the send timeout closes it (4008)
 
     def resume_writing(self) -> None:
         self._paused = False
         self._update_ready()
         if self.ready and self.session is not None:
             self.session.viewer.drain()
+        self._held_for_writes = False
+        self._update_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
@@ -158,6 +209,9 @@ class ArenaWebSocket(asyncio.Protocol):
         if self._admitting is not None:
             self._admitting.cancel()
             self._admitting = None
+        if self._pending is not None:
+            self._pending.release()
+            self._pending = None
         if self.session is not None:
             self.session.end()
         self._handshake = None
@@ -192,17 +246,30 @@ class ArenaWebSocket(asyncio.Protocol):
             return
         protocol.send_close(code, reason)
         self._flush_protocol()
-        self.resume_reading()  # the client's answer to the close must get through
+        self._update_reading()  # closing: read again, the client's answer to the close must get through
 
     def pause_reading(self) -> None:
-        if not self._reading_paused and self.transport is not None and not self.transport.is_closing():
-            self._reading_paused = True
-            self.transport.pause_reading()
+        self._held_for_requests = True
+        self._update_reading()
 
     def resume_reading(self) -> None:
-        if self._reading_paused and self.transport is not None and not self.transport.is_closing():
+        self._held_for_requests = False
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Read unless the session has enough requests in hand or writing to the client is backed up."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        protocol = self._protocol
+        open_ = protocol is not None and protocol.state is State.OPEN  # closing: read (and drop) what comes
+        hold = open_ and (self._held_for_requests or self._held_for_writes)
+        if hold and not self._reading_paused:
+            self._reading_paused = True
+            transport.pause_reading()
+        elif not hold and self._reading_paused:
             self._reading_paused = False
-            self.transport.resume_reading()
+            transport.resume_reading()
 
     # --- the opening handshake ----------------------------------------------------------------
 
@@ -216,6 +283,15 @@ class ArenaWebSocket(asyncio.Protocol):
                 return
         if handshake.handshake_exc is not None or len(handshake.reader.buffer) > HANDSHAKE_BYTES:
             self._respond(400, "not a websocket handshake")
+
+    def _handshake_timed_out(self) -> None:
+        """The handshake took longer than ``ARENA_WS_HANDSHAKE_SECONDS``: the request, or our check of it."""
+        if self._admitting is not None:
+            self._admitting.cancel()
+            self._admitting = None
+        self._respond(408, "the websocket handshake took too long")
+        if self.transport is not None:
+            self.transport.close()
 
     async def _admit(self, request: Request) -> None:
         try:
@@ -243,6 +319,8 @@ class ArenaWebSocket(asyncio.Protocol):
             self._respond(503, "server starting")
             return
         client_ip = await self.service.client_address(scope)
+        assert self._pending is not None
+        counted = self._pending.recount(client_ip)  # a slot of the client's own address, if one is free
         admission: Admission = await admit(arena, scope)
         if self.transport.is_closing():
             return
@@ -256,9 +334,11 @@ class ArenaWebSocket(asyncio.Protocol):
         # Open: frames from now on, without the handshake parser (it keeps the request's headers alive).
         self._handshake = None
         self._admitting = None
-        self._protocol = Protocol(Side.SERVER, max_size=MAX_INCOMING_BYTES, logger=frames_log)
+        self._pending.settle()  # its slot, if it held one, is the session's now
+        self._pending = None
+        self._protocol = StrictProtocol(Side.SERVER, max_size=MAX_INCOMING_BYTES, logger=frames_log)
         self._update_ready()
-        self.session = Session(arena, self, admission, client_ip)
+        self.session = Session(arena, self, admission, client_ip, counted)
         if self.service.keepalive is not None:
             self._keepalive_slot = self.service.keepalive.add(self)
 
@@ -320,8 +400,8 @@ class ArenaWebSocket(asyncio.Protocol):
             if frame.fin:
                 data, self._fragments = b"".join(self._fragments), None
                 self._deliver(data, self._fragment_text)
-        elif opcode is Opcode.PONG:
-            self._awaiting_pong = False
+        elif opcode is Opcode.PONG and frame.data == self._awaiting_pong:  # an answer to our ping, not any pong
+            self._awaiting_pong = None
         # PING: the protocol queued the pong; CLOSE: it queued the answer and the end of the stream.
 
     def _deliver(self, data: bytes, text: bool) -> None:
@@ -337,17 +417,24 @@ class ArenaWebSocket(asyncio.Protocol):
         if self._write_protocol_output():
             self.transport.close()
         elif protocol.close_expected() and self._close_timer is None:
-            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.transport.abort)
+            # Behind a backed-up socket the close frame first has to reach the client: the send timeout more.
+            delay = CLOSE_TIMEOUT + (SEND_TIMEOUT if self._paused else 0.0)
+            self._close_timer = asyncio.get_running_loop().call_later(delay, self.transport.abort)
 
     def _write_protocol_output(self) -> bool:
-        """Write queued protocol bytes; True when they end with the end of the stream."""
+        """Write queued protocol bytes; True when they end with the end of the stream. Pongs go through the
+        viewer, as notices: while the socket is backed up they count against the connection's budget (and
+        are dropped once it is closing)."""
         assert self._protocol is not None and self.transport is not None
         eof = False
+        viewer = self.session.viewer if self.session is not None else None
         for chunk in self._protocol.data_to_send():
-            if chunk:
-                self.transport.write(chunk)
-            else:
+            if not chunk:
                 eof = True
+            elif chunk[0] == PONG_FIRST_BYTE and viewer is not None:
+                viewer.offer_notice(chunk)
+            else:
+                self.transport.write(chunk)
         return eof
 
     # --- keepalive ----------------------------------------------------------------------------
@@ -358,12 +445,12 @@ class ArenaWebSocket(asyncio.Protocol):
         protocol = self._protocol
         if protocol is None or protocol.state is not State.OPEN or self.transport is None:
             return
-        if self._awaiting_pong:
+        if self._awaiting_pong is not None:
             protocol.fail(1011, "keepalive ping timeout")
             self._update_ready()
             self._write_protocol_output()
             self.transport.close()
             return
-        self._awaiting_pong = True
-        protocol.send_ping(b"")
+        self._awaiting_pong = os.urandom(4)  # only a pong that echoes it answers this ping
+        protocol.send_ping(self._awaiting_pong)
         self._write_protocol_output()

@@ -109,11 +109,13 @@ class Session:
 
     __slots__ = ("_bad", "_inbox", "_worker", "arena", "client_ip", "link", "principal", "viewer")
 
-    def __init__(self, arena: Arena, link: SessionLink, admission: Admission, client_ip: str) -> None:
+    def __init__(self, arena: Arena, link: SessionLink, admission: Admission, client_ip: str, counted: bool) -> None:
+        """``counted``: the handshake holds a slot of ``client_ip``'s connections (``ARENA_WS_PER_IP``),
+        which becomes this session's to release; without one the session is refused."""
         self.arena = arena
         self.link = link
         self.principal = admission.principal
-        self.client_ip: str | None = None  # set once counted against the per-address limit
+        self.client_ip: str | None = client_ip if counted else None  # whose slot this session holds
         binary = admission.subprotocol == "arena.v1.msgpack"
         self.viewer = Viewer(
             link,
@@ -126,10 +128,9 @@ class Session:
         self._worker: asyncio.Task[None] | None = None
         if self.principal is None:
             self._refuse("unauthorized", "a valid token or session is required", CLOSE_UNAUTHORIZED)
-        elif not arena.connections.admit(client_ip):
+        elif not counted:
             self._refuse("too_many_connections", "too many connections from this address", CLOSE_TOO_MANY)
         else:
-            self.client_ip = client_ip
             self._send(self._hello())
 
     def _hello(self) -> dict[str, Any]:
@@ -158,7 +159,7 @@ class Session:
 
     def receive(self, data: bytes, text: bool) -> None:
         """A whole message from the client; answered in order by one short-lived task per burst."""
-        if self.viewer.closed or self.client_ip is None:
+        if self.viewer.closed:
             return
         request = decode(data, text, self.viewer.binary)
         if self._inbox is None:

@@ -111,7 +111,7 @@ class Viewer:
         """Latest wins: an unsent older frame of the same board is dropped."""
         if not self.closed and not self._take(frame):
             self._frames[board] = frame
-            self._backed_up()
+            self.backed_up()
 
     def offer_update(self, board: str, diff: WireFrame, snapshot: Callable[[], WireFrame]) -> None:
         """A diff builds on the frame before it: if that one is still unsent, send the whole board instead
@@ -119,7 +119,7 @@ class Viewer:
         if self.closed or (board not in self._frames and self._take(diff)):
             return
         self._frames[board] = snapshot() if board in self._frames else diff
-        self._backed_up()
+        self.backed_up()
 
     def offer_notice(self, frame: WireFrame) -> None:
         if self.closed or self._take(frame):
@@ -131,7 +131,7 @@ class Viewer:
             self._notices = deque()
         self._notices.append(frame)
         self._notice_bytes += len(frame)
-        self._backed_up()
+        self.backed_up()
 
     def _take(self, frame: WireFrame) -> bool:
         """Nothing queued and the connection takes data: send now, or hold it while a batch is open."""
@@ -157,6 +157,7 @@ class Viewer:
 
     def drain(self) -> None:
         """The connection takes data again: boards first (the latest of each), then the notices."""
+        self._cancel_timer()
         if self.closed or not (self._frames or self._notices):
             return
         queued = list(self._frames.values())
@@ -165,18 +166,18 @@ class Viewer:
             queued.extend(self._notices)
             self._notices.clear()
         self._notice_bytes = 0
-        self._cancel_timer()
         self.link.write(b"".join(queued))
 
-    def _backed_up(self) -> None:
-        """Something is queued: the client has ``send_timeout`` to take it."""
+    def backed_up(self) -> None:
+        """Something is queued, or the connection's socket is backed up: the client has ``send_timeout`` to
+        take what it has been sent."""
         if self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self._send_timeout, self._timed_out)
 
     def _timed_out(self) -> None:
         self._timer = None
-        if self._frames or self._notices:
+        if self._frames or self._notices or not self.link.ready:
             self.close(CLOSE_TOO_SLOW, "send timed out: reconnect for a fresh snapshot")
 
     def _cancel_timer(self) -> None:
