@@ -48,10 +48,9 @@ def main() -> int:
             log_level="warning",
             # /ws is served by server/live/connection.py, not through ASGI. uvicorn calls what it is given with
             # the protocol's arguments; its types name only a protocol class or a built-in's name.
-            ws=WebSocketService(app),  # type: ignore[arg-type]
+            ws=WebSocketService(app, settings.trusted_proxies),  # type: ignore[arg-type]
             ws_ping_interval=settings.ws_ping_seconds,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.trusted_proxies,
+            proxy_headers=False,  # the app reads X-Forwarded-For itself: server/client_address.py
             timeout_graceful_shutdown=5,
         )
     except KeyboardInterrupt:

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import Protocol, Side, State
 from websockets.server import ServerProtocol
 
+from server.client_address import TrustedProxies, resolve_scope
 from server.live.keepalive import KeepaliveWheel
 from server.live.session import Admission, Session, admit
 
@@ -48,36 +48,21 @@ class WebSocketService:
     """What every ``/ws`` connection of one server shares: the app (its lifespan state holds the hub) and
     the proxy trust for ``X-Forwarded-For``. Passed to uvicorn as its ``ws`` protocol class."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, trusted_proxies: TrustedProxies = ()) -> None:
         self.app = app
-        self._proxy: ProxyHeadersMiddleware | None = None
+        self.trusted_proxies = trusted_proxies
         self.keepalive: KeepaliveWheel | None = None
 
     def __call__(self, config: Any, server_state: Any, app_state: dict[str, Any], **_: Any) -> ArenaWebSocket:
-        if self._proxy is None and config.proxy_headers:
-            self._proxy = ProxyHeadersMiddleware(_keep_scope, trusted_hosts=config.forwarded_allow_ips)
         if self.keepalive is None and config.ws_ping_interval:
             self.keepalive = KeepaliveWheel(config.ws_ping_interval)
         return ArenaWebSocket(self, server_state.connections)
 
-    async def client_address(self, scope: dict[str, Any]) -> str:
+    def client_address(self, scope: dict[str, Any]) -> str:
         """The client's address, from ``X-Forwarded-For`` when the peer is a trusted proxy (as for HTTP)."""
-        if self._proxy is not None:
-            await self._proxy(scope, _no_receive, _no_send)  # type: ignore[arg-type]
+        resolve_scope(scope, self.trusted_proxies)
         client = scope.get("client")
         return client[0] if client else "?"
-
-
-async def _keep_scope(scope: Any, receive: Any, send: Any) -> None:
-    """The proxy middleware rewrites the scope in place; nothing else is to be done with it."""
-
-
-async def _no_receive() -> Any:
-    raise RuntimeError("no body on a websocket handshake")
-
-
-async def _no_send(message: Any) -> None:
-    raise RuntimeError("nothing is sent while reading proxy headers")
 
 
 class ArenaWebSocket(asyncio.Protocol):
@@ -242,7 +227,7 @@ class ArenaWebSocket(asyncio.Protocol):
         if arena is None:
             self._respond(503, "server starting")
             return
-        client_ip = await self.service.client_address(scope)
+        client_ip = self.service.client_address(scope)
         admission: Admission = await admit(arena, scope)
         if self.transport.is_closing():
             return
