@@ -61,6 +61,9 @@ class Settings:
     redis_server: str | None = None
     # Public base URL used in links printed or returned (display URLs); unset: http://host:port.
     public_url: str | None = None
+    # Chat webhooks and CRM APIs on private, loopback or link-local addresses, plain http, and CRM API bases
+    # other than the vendors' own hosts; unset: refused (https to public addresses only).
+    outbound_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -83,6 +86,15 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{ENV_PREFIX}{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(ENV_PREFIX + name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{ENV_PREFIX}{name} must be 1 or 0, got {raw!r}")
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -132,6 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ws_ping_seconds=_int(env, "WS_PING_SECONDS", 20, 1, 3600),
         redis_server=_text(env, "REDIS_SERVER"),
         public_url=_text(env, "PUBLIC_URL"),
+        outbound_allow_private=_flag(env, "OUTBOUND_ALLOW_PRIVATE"),
     )
 
 
