@@ -17,6 +17,7 @@ from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from server.live.connection import WebSocketService
+from server.security_headers import SecurityHeadersMiddleware
 
 
 def main() -> int:
@@ -42,7 +43,7 @@ def main() -> int:
         gc_tuning.configure()
         app = create_app(settings, redis_url)
         uvicorn.run(
-            IngestFastPath(app),
+            SecurityHeadersMiddleware(IngestFastPath(app)),  # outermost: the fast path's answers get them too
             host=settings.host,
             port=settings.port,
             log_level="warning",

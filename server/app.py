@@ -116,7 +116,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
                 secret_key=settings.secret_key,
                 session_cookie=sessions.SESSION_COOKIE,
                 same_site="lax",
-                https_only=False,
+                https_only=settings.cookie_secure,
                 max_age=sessions.SESSION_MAX_AGE,
             ),
             Middleware(csrf.CsrfMiddleware),

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from game import keys
 from game.store import Store
-from server.auth.principals import store_api_key
+from server.auth.principals import store_configured_key
 from server.auth.secrets import hash_password
 from server.config import Settings
 from server.live.board_reader import StoreBoardReader
@@ -61,10 +61,12 @@ class Arena:
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
             await self.redis.hset(keys.USERS, "admin", json.dumps(user))
-        if self.settings.admin_key:
-            await store_api_key(self.redis, self.settings.admin_key, "admin", "ARENA_ADMIN_KEY")
-        if self.settings.ingest_key:
-            await store_api_key(self.redis, self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY")
+        for key, scope, name in (
+            (self.settings.admin_key, "admin", "ARENA_ADMIN_KEY"),
+            (self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY"),
+        ):
+            if key and not await store_configured_key(self.redis, key, scope, name):
+                log.warning("%s was revoked over the API and stays revoked: set a new key to use one", name)
 
     async def bootstrap_when_ready(self) -> None:
         """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""

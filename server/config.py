@@ -64,6 +64,8 @@ class Settings:
     # Chat webhooks and CRM APIs on private, loopback or link-local addresses, plain http, and CRM API bases
     # other than the vendors' own hosts; unset: refused (https to public addresses only).
     outbound_allow_private: bool = False
+    # The session cookie is sent over https only; unset: on when ``public_url`` is https.
+    cookie_secure: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -88,9 +90,11 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = (env.get(ENV_PREFIX + name) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -145,6 +149,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_server=_text(env, "REDIS_SERVER"),
         public_url=_text(env, "PUBLIC_URL"),
         outbound_allow_private=_flag(env, "OUTBOUND_ALLOW_PRIVATE"),
+        cookie_secure=_flag(env, "COOKIE_SECURE", default=(_text(env, "PUBLIC_URL") or "").startswith("https://")),
     )
 
 

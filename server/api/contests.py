@@ -227,11 +227,11 @@ async def division_board(request: Request) -> ArenaJSONResponse:
 
 async def standing(request: Request) -> ArenaJSONResponse:
     """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
-    contest = await _contest(request)
     rep_id = request.path_params["rep"]
-    await require(
+    await require(  # before the contest is looked up: without credentials, no hint whether it exists
         request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's standing"
     )
+    contest = await _contest(request)
     arena = arena_of(request)
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:

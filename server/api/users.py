@@ -240,7 +240,10 @@ async def revoke_key(request: Request) -> Response:
     matches = [d for d in digests if d[:16] == key_id]
     if not matches:
         raise ApiError(404, f"no key {key_id!r}")
-    await redis.hdel(keys.API_KEYS, *matches)
+    pipe = redis.pipeline(transaction=True)
+    pipe.hdel(keys.API_KEYS, *matches)
+    pipe.sadd(keys.REVOKED_API_KEYS, *matches)  # a key from the environment stays revoked after a restart
+    await pipe.execute()
     forget_cached_tokens()
     return Response(status_code=204)
 

@@ -88,6 +88,15 @@ async def store_api_key(redis: Redis, key: str, scope: str, name: str) -> None:
     await redis.hset(keys.API_KEYS, token_digest(key), json.dumps({"scope": scope, "name": name}))
 
 
+async def store_configured_key(redis: Redis, key: str, scope: str, name: str) -> bool:
+    """Put a key named in the environment in place at start-up, unless it was revoked over the API: a restart
+    must not bring back a key an admin took away. False when it was."""
+    if await redis.sismember(keys.REVOKED_API_KEYS, token_digest(key)):
+        return False
+    await store_api_key(redis, key, scope, name)
+    return True
+
+
 TOKEN_CACHE_SECONDS = 2.0  # a revoked key or display token stops working within this time
 TOKEN_CACHE_SIZE = 10_000
 _token_cache: dict[str, tuple[float, Principal | None]] = {}
