@@ -28,8 +28,9 @@ from datetime import datetime
 from typing import Any
 
 from game.contests import Contest
+from game.deal_history import deal_history
 from game.directory import Directory
-from game.simulation import LogEvent, deal_history
+from game.log_event import LogEvent
 
 MIN_REPS = 5
 MIN_EVENTS = 30

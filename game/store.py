@@ -220,6 +220,11 @@ class Store:
         results, _ = await self.write_events_reading(planned, log=log)
         return results
 
+    async def write_events_reading_config(self, planned: Sequence[Plan]) -> tuple[list[WriteResult], bytes | None]:
+        """``write_events``, plus the configuration version read in the same round trip: ingestion checks that
+        the registry it planned with is still current."""
+        return await self.write_events_reading(planned, read=keys.CONFIG_VERSION)
+
     async def write_events_reading(
         self, planned: Sequence[Plan], *, log: bool = True, read: str | None = None
     ) -> tuple[list[WriteResult], bytes | None]:

@@ -30,7 +30,8 @@ from game.directory import Directory, Rep, Team
 from game.errors import Collector
 from game.events import parse_event
 from game.fairness import prize_values, summarize
-from game.simulation import LogEvent, paused_gc, replay
+from game.log_event import LogEvent
+from game.simulation import paused_gc, replay
 from scripts.simulator import Simulator
 
 TARGET_SECONDS = 10.0

@@ -30,9 +30,11 @@ from game.events import Event
 from game.store import Plan, Store
 from game.xp import decide_xp
 from server.config import load_settings
+from server.services.event_log_store import EventLogStore
 from server.services.ingest import plan
 from server.services.registry import Registry
-from server.services.rescore import claim, drop_epoch, read_log, rescore
+from server.services.rescore import drop_epoch, rescore
+from server.services.rescore_store import RescoreStore
 
 BATCH = 500
 
@@ -47,7 +49,7 @@ async def export(redis: Redis, path: Path) -> dict[str, Any]:
     started, done = time.monotonic(), 0
     binary = path.suffix == ".msgpack"
     with path.open("wb") as out:
-        async for _, events in read_log(redis):
+        async for _, events in EventLogStore(redis).batches():
             for event in events:
                 record = event.to_record()
                 out.write(msgpack.packb(record) if binary else (json.dumps(record, ensure_ascii=False) + "\n").encode())
@@ -106,17 +108,18 @@ async def rebuild(redis: Redis, contest: str | None) -> dict[str, Any]:
     settings = load_settings()
     store = Store(redis)
     registry = Registry(redis, timezone=settings.timezone, currency=settings.currency)
+    rescores = RescoreStore(redis)
     snapshot = await registry.current()
     targets = [contest] if contest else [c.id for c in snapshot.contests.values() if c.state != "archived"]
     rebuilt = {}
     for contest_id in targets:
         if contest_id not in snapshot.contests:
             raise SystemExit(f"no contest {contest_id!r}")
-        if not await claim(redis, contest_id, "scripts.events"):
+        if not await rescores.claim(contest_id, "scripts.events"):
             raise SystemExit(f"a rescore of {contest_id} is already running")
         started = time.monotonic()
-        epoch = await rescore(store, registry, contest_id, None, "scripts.events")
-        await drop_epoch(redis, contest_id, epoch - 1)
+        epoch = await rescore(store, registry, rescores, EventLogStore(redis), contest_id, None, "scripts.events")
+        await drop_epoch(rescores, contest_id, epoch - 1)
         rebuilt[contest_id] = {"epoch": epoch, "seconds": round(time.monotonic() - started, 2)}
         print(f"rebuilt {contest_id} (epoch {epoch})", file=sys.stderr)
     return {"rebuilt": rebuilt}

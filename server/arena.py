@@ -1,10 +1,9 @@
-"""The process's shared parts, created once in the lifespan: Redis, the engine's store, the registry, the hub,
-the ingest writer and the workers. Handlers reach it as ``arena_of(request)`` (``server/http.py``)."""
+"""The process's shared parts, created once in the lifespan: Redis and the stores over it, the hub, the
+ingest writer and the workers. Handlers reach it as ``arena_of(request)`` (``server/http.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -12,17 +11,25 @@ from datetime import UTC, datetime
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
-from game import keys
 from game.store import Store
-from server.auth.principals import store_configured_key
 from server.auth.secrets import hash_password
 from server.config import Settings
+from server.integrations.store import IntegrationStore
 from server.live.board_reader import StoreBoardReader
 from server.live.broker import RedisBroker
 from server.live.hub import Hub
 from server.live.limits import ConnectionLimiter
+from server.notifications.store import NotifyStore
+from server.services.account_store import AccountStore
+from server.services.audit_store import AuditLog
+from server.services.challenge_store import ChallengeStore
+from server.services.display_store import DisplayStore
+from server.services.event_log_store import EventLogStore
+from server.services.flag_store import FlagStore
 from server.services.ingest_writer import IngestWriter
+from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
+from server.services.rescore_store import RescoreStore
 from server.services.scheduling import SchedulerState
 from server.workers.badges import BadgeWorker
 from server.workers.scheduler import Scheduler
@@ -41,8 +48,19 @@ class Arena:
             redis_url, max_connections=REDIS_CONNECTIONS, timeout=10, health_check_interval=30, socket_keepalive=True
         )
         self.redis = Redis(connection_pool=pool)
-        self.store = Store(self.redis)
+        # The stores: each owns its keys and scripts, and nothing past them touches Redis.
+        self.store = Store(self.redis)  # the engine's: the event log, boards, ledgers, badges, results
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
+        self.accounts = AccountStore(self.redis)
+        self.displays = DisplayStore(self.redis)
+        self.challenges = ChallengeStore(self.redis)
+        self.progress = ProgressStore(self.redis)
+        self.audit = AuditLog(self.redis)
+        self.event_log = EventLogStore(self.redis)
+        self.flags = FlagStore(self.redis)
+        self.rescores = RescoreStore(self.redis)
+        self.integrations = IntegrationStore(self.redis)
+        self.notifications = NotifyStore(self.redis)
         self.hub = Hub(
             RedisBroker(self.redis),
             StoreBoardReader(self.store, rows=settings.board_rows, zone=settings.zone),
@@ -60,12 +78,12 @@ class Arena:
         """Apply the identities named in the environment: the admin user and the admin/ingest keys."""
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
-            await self.redis.hset(keys.USERS, "admin", json.dumps(user))
+            await self.accounts.save_user(user)
         for key, scope, name in (
             (self.settings.admin_key, "admin", "ARENA_ADMIN_KEY"),
             (self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY"),
         ):
-            if key and not await store_configured_key(self.redis, key, scope, name):
+            if key and not await self.accounts.add_configured_api_key(key, scope, name):
                 log.warning("%s was revoked over the API and stays revoked: set a new key to use one", name)
 
     async def bootstrap_when_ready(self) -> None:

@@ -17,6 +17,7 @@ from game.contests import Contest
 from game.errors import Collector, ValidationError
 from game.events import parse_time
 from game.lift import Period
+from server.auth.credentials import credential_of
 from server.auth.principals import Principal, principal_for
 from server.errors import ApiError
 
@@ -76,12 +77,19 @@ async def read_document(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
         raise ApiError(400, f"body is not valid JSON: {exc}") from None
 
 
+async def principal_of(request: Request, *, cache: bool = False) -> Principal | None:
+    """Who is asking (None: nobody we know). The one place past the stores that hands ``server.auth`` the
+    Redis client: the principal lookup reads keys, display tokens and users in one go."""
+    return await principal_for(request, arena_of(request).redis, cache=cache)
+
+
 async def require(request: Request, check: Callable[[Principal], bool], what: str, *, cache: bool = False) -> Principal:
     """The caller, if allowed; 401 without credentials, 403 without the right. ``cache`` lets a hot path
     reuse a bearer-token lookup for a moment (see ``principal_for_token``)."""
-    principal = await principal_for(request, arena_of(request).redis, cache=cache)
+    principal = await principal_of(request, cache=cache)
     if principal is None:
-        raise ApiError(401, "authentication required: send Authorization: Bearer <key>")
+        problem = credential_of(request.scope).problem  # a malformed credential says what is wrong with it
+        raise ApiError(401, problem or "authentication required: send Authorization: Bearer <key>")
     if not check(principal):
         raise ApiError(403, f"this key or user may not {what}")
     return principal

@@ -131,11 +131,19 @@ def test_the_composition_root_exists(module: str) -> None:
     assert (ROOT / module.replace(".", "/")).with_suffix(".py").exists()
 
 
-# Redis only at the edge: the workers and the live hub go through store objects that own their keys and
-# scripts (``game.store``, ``server.services``, the hub's broker and board reader). They may not import
+# Redis only at the edge: the faces (API, pages, workers, the live hub) and the services go through store
+# objects that own their keys and scripts (``game.store``, the stores in ``server.services``, the
+# integrations' and notifications' stores, the hub's broker and board reader). They may not import
 # ``game.keys`` or a Redis client, nor reach for a client (``<anything>.redis``); the hub may name the
-# doorbell channels it subscribes to through its broker, and only those.
-EDGE_FREE = ("server/workers", "server/live/hub.py")
+# doorbell channels it subscribes to through its broker, and only those. ``server/http.py`` is the one
+# place that hands ``server.auth`` (who is asking) the client.
+EDGE_FREE = ("server/workers", "server/live/hub.py", "server/api", "server/web", "server/services")
+# The stores in server/services: every ``*_store.py``, and these, named for their concept before the rule.
+SERVICE_STORES = {
+    "server/services/registry.py",  # teams, reps, contests and badge definitions, with their audit entries
+    "server/services/scheduling.py",  # the scheduler's lease and heartbeat
+    "server/services/boards.py",  # one board read per tick for the hub's board reader
+}
 REDIS_CLIENTS = ("redis", "redis.asyncio", "redis.client", "redis.cluster", "redis.asyncio.client")
 CHANNELS_ONLY = {"server/live/hub.py"}
 
@@ -188,16 +196,29 @@ def raw_redis_uses(path: Path) -> list[str]:
     return sorted(found, key=lambda use: int(use.split(":")[1]))
 
 
+def is_store(path: Path) -> bool:
+    relative = path.relative_to(ROOT).as_posix()
+    return relative in SERVICE_STORES or (relative.startswith("server/services/") and path.name.endswith("_store.py"))
+
+
 def edge_free_sources() -> list[Path]:
     paths: list[Path] = []
     for place in EDGE_FREE:
         target = ROOT / place
         paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
-    return paths
+    return [path for path in paths if not is_store(path)]
 
 
-def test_the_workers_and_the_hub_leave_redis_to_the_stores() -> None:
-    assert (ROOT / "server" / "live" / "hub.py") in edge_free_sources()
+def test_the_faces_and_services_leave_redis_to_the_stores() -> None:
+    checked = {path.relative_to(ROOT).as_posix() for path in edge_free_sources()}
+    assert {
+        "server/live/hub.py",
+        "server/api/users.py",
+        "server/web/signin.py",
+        "server/services/insights.py",
+    } <= checked
+    assert not {"server/services/account_store.py", "server/services/registry.py"} & checked
+    assert all((ROOT / store).exists() for store in SERVICE_STORES)
     assert [use for path in edge_free_sources() for use in raw_redis_uses(path)] == []
 
 
@@ -227,3 +248,68 @@ def test_a_raw_redis_call_past_the_edge_is_caught() -> None:
         "server/workers/_raw_redis_probe.py:4: builds Redis keys with game.keys",
         "server/live/_raw_redis_probe.py:3: builds Redis keys with game.keys (XP_SEQ)",
     ]
+
+
+def test_a_raw_redis_call_in_a_handler_a_page_or_a_service_is_caught() -> None:
+    """The check itself: a handler reaching for the client, a page importing it, a service building a key; a
+    store in server/services is where that belongs, so it is not checked."""
+    probes = {
+        ROOT / "server" / "api" / "_raw_redis_probe.py": (
+            "from game import keys\n"
+            "async def users(request):\n"
+            "    return await arena_of(request).redis.hgetall(keys.USERS)\n"
+        ),
+        ROOT / "server" / "web" / "_raw_redis_probe.py": "import redis.asyncio\n",
+        ROOT / "server" / "services" / "_raw_redis_probe.py": "from game.keys import CHALLENGES\n",
+        ROOT / "server" / "services" / "_raw_redis_probe_store.py": "from game.keys import CHALLENGES\n",
+    }
+    try:
+        for path, source in probes.items():
+            path.write_text(source)
+        checked = [path for path in edge_free_sources() if path in probes]
+        found = [use for path in checked for use in raw_redis_uses(path)]
+    finally:
+        for path in probes:
+            path.unlink(missing_ok=True)
+    assert found == [
+        "server/api/_raw_redis_probe.py:3: reaches for a Redis client (.redis)",
+        "server/api/_raw_redis_probe.py:3: builds Redis keys with game.keys",
+        "server/web/_raw_redis_probe.py:1: imports the Redis client redis.asyncio",
+        "server/services/_raw_redis_probe.py:1: builds Redis keys with game.keys",
+    ]
+
+
+# Small modules, one concept each: a module under game/ or server/ past this many lines fails unless it is
+# listed here, with why it is still one concept.
+LINE_BUDGET = 450
+LONG_BUT_ONE_CONCEPT = {
+    "game/store.py": "the engine's one Redis edge: every script call and read of scoring state, one class",
+    "game/contest_replay.py": "apply_contest.lua step for step in memory; the class mirrors the one script",
+    "server/api/openapi.py": "the hand-written API document, being replaced by one built from the routes",
+}
+
+
+def over_budget(paths: list[Path], budget: int = LINE_BUDGET) -> list[str]:
+    found = []
+    for path in paths:
+        relative = path.relative_to(ROOT).as_posix()
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > budget and relative not in LONG_BUT_ONE_CONCEPT:
+            found.append(f"{relative}: {lines} lines (budget {budget})")
+    return found
+
+
+def test_every_module_stays_within_its_line_budget() -> None:
+    assert all((ROOT / allowed).exists() for allowed in LONG_BUT_ONE_CONCEPT)
+    assert over_budget(sources()) == []
+
+
+def test_a_module_over_the_budget_is_caught() -> None:
+    """The check itself: a long module fails, a listed one passes."""
+    probe = ROOT / "game" / "_line_budget_probe.py"
+    try:
+        probe.write_text("x = 1\n" * (LINE_BUDGET + 1))
+        found = over_budget([probe, ROOT / "game" / "store.py"], budget=LINE_BUDGET)
+    finally:
+        probe.unlink(missing_ok=True)
+    assert found == [f"game/_line_budget_probe.py: {LINE_BUDGET + 1} lines (budget {LINE_BUDGET})"]

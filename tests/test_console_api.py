@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,46 +11,11 @@ import pytest
 import redis
 
 from game import keys
+from tests.support.accounts import CSRF_INPUT, Browser, make_user
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
-
-CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-class Browser:
-    """A cookie session like a browser's: signs in with the form, then calls the API with its CSRF token."""
-
-    def __init__(self, server: RunningServer) -> None:
-        self.client = httpx.Client(base_url=server.base_url, timeout=15, follow_redirects=False)
-        self.csrf = ""
-
-    def login(self, username: str, password: str) -> httpx.Response:
-        page = self.client.get("/login")
-        token = CSRF_INPUT.search(page.text)
-        assert token, page.text[:500]
-        response = self.client.post(
-            "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
-        )
-        if response.status_code == 303:
-            home = self.client.get(response.headers["location"], follow_redirects=True)
-            found = CSRF_META.search(home.text)
-            self.csrf = found.group(1) if found else ""
-        return response
-
-    def call(self, method: str, url: str, **kwargs: object) -> httpx.Response:
-        headers = {"X-CSRF-Token": self.csrf} if self.csrf else {}
-        return self.client.request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-
-def make_user(admin: httpx.Client, role: str, **extra: object) -> tuple[str, str]:
-    username = f"{role}-{uuid.uuid4().hex[:6]}"
-    password = "pw-" + uuid.uuid4().hex[:10]
-    response = admin.put(f"/api/v1/users/{username}", json={"role": role, "password": password, **extra})
-    assert response.status_code == 201, response.text
-    return username, password
 
 
 def test_admin_signs_in_and_lands_in_the_console(server: RunningServer) -> None:
@@ -220,7 +184,8 @@ def test_the_badge_wall_shows_initials_of_opted_out_reps_to_displays(
     admin.put(f"/api/v1/reps/{org.reps[0]}", json={"name": "Alice Chen", "team": org.teams[0], "opted_out": True})
     with server.ingest() as ingest:
         ingest.post("/api/v1/events", json=deal(org.reps[0], 5000))
-    display = admin.post("/api/v1/displays", json={"name": "tv", "playlist": [f"contest:{org.contest}"]}).json()
+    playlist = [f"contest:{org.contest}", {"kind": "badges"}]
+    display = admin.post("/api/v1/displays", json={"name": "tv", "playlist": playlist}).json()
 
     def on_the_wall() -> list[dict[str, Any]]:
         wall = httpx.get(f"{server.base_url}/api/v1/wall/badges", params={"token": display["token"]}).json()

@@ -12,19 +12,22 @@ from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.errors import Collector
 from game.fairness import (
-    LeagueRules,
     gini,
-    improvement_targets,
-    initial_leagues,
-    next_leagues,
-    parse_leagues,
     prize_chances,
     prize_cost,
     prize_values,
     spread,
     summarize,
 )
-from game.simulation import LogEvent, replay
+from game.fairness_options import (
+    LeagueRules,
+    improvement_targets,
+    initial_leagues,
+    next_leagues,
+    parse_leagues,
+)
+from game.log_event import LogEvent
+from game.simulation import replay
 from tests.support.org import make_org, unique
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -236,6 +239,7 @@ def test_the_next_recurring_period_moves_leagues_and_measures_improvement_again(
 
     from redis.asyncio import Redis
 
+    from server.services.event_log_store import EventLogStore
     from server.services.fairness import next_period_definition
     from server.services.registry import Registry
 
@@ -248,7 +252,9 @@ def test_the_next_recurring_period_moves_leagues_and_measures_improvement_again(
         for rep in members:
             await registry.put_rep({"id": rep, "name": rep, "team": team}, "test")
         arena = SimpleNamespace(
-            redis=redis, registry=registry, settings=SimpleNamespace(timezone="Asia/Shanghai", currency="CNY")
+            event_log=EventLogStore(redis),
+            registry=registry,
+            settings=SimpleNamespace(timezone="Asia/Shanghai", currency="CNY"),
         )
         base = {
             "id": unique("series"),

@@ -16,7 +16,7 @@ from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import parse_event
 from game.flags import KINDS, detect
-from game.simulation import LogEvent
+from game.log_event import LogEvent
 from scripts.simulator import Simulator
 from tests.support.org import make_org, unique
 from tests.support.server import ADMIN_KEY, RunningServer

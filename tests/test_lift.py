@@ -19,7 +19,7 @@ import pytest
 from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.lift import MIN_EVENTS, MIN_REPS, Period, contest_kpis, lift_report, mean_interval, welch_interval
-from game.simulation import LogEvent
+from game.log_event import LogEvent
 from tests.support.org import make_org, unique
 from tests.support.server import ADMIN_KEY, RunningServer
 

@@ -1,4 +1,4 @@
-"""The in-memory replay (game/simulation.py) ends with exactly the boards the Lua write script builds in Redis
+"""The in-memory replay (game/contest_replay.py) ends with exactly the boards the Lua write script builds in Redis
 for the same events in the same order: random histories with caps, reversals before their originals,
 repeated updates, duplicates, events outside the window or the contest's teams, and every team mode."""
 
@@ -16,14 +16,17 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from game import keys
+from game.contest_replay import ContestReplay
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.errors import Collector
 from game.events import Event, parse_event
+from game.log_event import LogEvent
 from game.ranking import TIME_SPAN
+from game.replay_points import compile_rule, exact_points
 from game.rules import parse_rule
 from game.scoring import decide, rule_points
-from game.simulation import ContestReplay, LogEvent, _compile, _points, replay
+from game.simulation import replay
 from game.store import Plan, Store
 from server.embedded_redis import EmbeddedRedis
 
@@ -275,7 +278,7 @@ def test_integer_points_equal_decimal_points(
         id="e", type="deal.won", rep="r0", occurred_at=START, received_at=START,
         amount=amount, currency=currency, category="x",
     )  # fmt: skip
-    assert _points(_compile(0, rule), amount, currency == "CNY", "x") == rule_points(rule, event, contest)
+    assert exact_points(compile_rule(0, rule), amount, currency == "CNY", "x") == rule_points(rule, event, contest)
 
 
 def test_a_third_of_a_point_times_three_is_decided_by_decimal() -> None:
@@ -288,4 +291,4 @@ def test_a_third_of_a_point_times_three_is_decided_by_decimal() -> None:
     )  # fmt: skip
     # exact arithmetic says 1 point; Decimal (and so the live engine) says 0.999…9 → 0
     assert rule_points(rule, event, make_contest(0)) == 0
-    assert _points(_compile(0, rule), Decimal(1), True, "x") == 0
+    assert exact_points(compile_rule(0, rule), Decimal(1), True, "x") == 0

@@ -22,8 +22,9 @@ from decimal import Decimal
 from typing import Any
 
 from game.contests import Contest
+from game.deal_history import DealHistory, deal_history
 from game.directory import Directory
-from game.simulation import DealHistory, LogEvent, deal_history
+from game.log_event import LogEvent
 
 DEAL_TYPES = frozenset({"deal.won", "deal.updated"})
 ACTIVITY_TYPES = frozenset({"call.logged", "meeting.held"})

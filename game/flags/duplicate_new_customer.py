@@ -9,7 +9,7 @@ mark shown for context. "Reverse" takes back the duplicates only.
 from __future__ import annotations
 
 from game.flags import DEAL_TYPES, Flag, FlagContext
-from game.simulation import LogEvent
+from game.log_event import LogEvent
 
 KIND = "duplicate_new_customer"
 

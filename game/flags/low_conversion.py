@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 
 from game.flags import ACTIVITY_TYPES, DEAL_TYPES, MAX_LISTED_EVENTS, Flag, FlagContext
-from game.simulation import LogEvent
+from game.log_event import LogEvent
 
 KIND = "low_conversion"
 SPIKE = 2.0

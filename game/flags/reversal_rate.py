@@ -9,7 +9,7 @@ of all participants in the contest.
 from __future__ import annotations
 
 from game.flags import DEAL_TYPES, HISTORY_PERIODS, Flag, FlagContext
-from game.simulation import LogEvent
+from game.log_event import LogEvent
 
 KIND = "reversal_rate"
 MIN_REVERSED = 3

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from game.flags import DEAL_TYPES, Flag, FlagContext, money
-from game.simulation import LogEvent
+from game.log_event import LogEvent
 
 KIND = "split_deals"
 WINDOW = timedelta(hours=48)

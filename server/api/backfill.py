@@ -8,12 +8,13 @@ the script, counts every deal once. ``?dry_run=1`` checks every row and writes n
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
-from server.integrations.csv_import import parse_csv
+from server.integrations.csv_import import Row, parse_csv
 from server.services.ingest import ingest
 
 MAX_UPLOAD_BYTES = 8 << 20
@@ -21,7 +22,7 @@ BATCH = 500
 
 
 async def import_events(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role in ("admin", "manager", "ingest"), "import deals")
+    principal = await require(request, lambda p: p.role in ("admin", "manager", "ingest"), "import deals")
     arena = arena_of(request)
     text = await read_csv_upload(request, MAX_UPLOAD_BYTES)
     settings = arena.settings
@@ -29,24 +30,32 @@ async def import_events(request: Request) -> ArenaJSONResponse:
     errors = [e.as_dict() for e in parsed.errors]
     if not parsed.rows and not errors:
         raise ApiError(422, "no rows: the first row names the columns (id, rep, amount, occurred_at, …)")
+    directory = (await arena.registry.current()).directory
+    rows: list[Row] = []
+    for row in parsed.rows:  # a manager's file may hold other teams' reps' deals: those rows are refused
+        if principal.may_record_deals_for(row.event.get("rep", ""), directory):
+            rows.append(row)
+        else:
+            errors.append(_not_yours(row))
+    errors.sort(key=lambda e: e["line"])
     if request.query_params.get("dry_run") in ("1", "true"):
-        preview = [{"line": row.line, **row.event} for row in parsed.rows[:50]]
+        preview = [{"line": row.line, **row.event} for row in rows[:50]]
         return ArenaJSONResponse(
             {
-                "valid": len(parsed.rows),
+                "valid": len(rows),
                 "invalid": len({e["line"] for e in errors}),
                 "errors": errors[:500],
                 "preview": preview,
             }
         )
     accepted = duplicates = 0
-    for start in range(0, len(parsed.rows), BATCH):
-        rows = parsed.rows[start : start + BATCH]
-        answer = await ingest(arena, [row.event for row in rows])
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        answer = await ingest(arena, [row.event for row in batch])
         accepted += answer["accepted"]
         duplicates += answer["duplicates"]
         for item in answer["rejected"]:
-            line = rows[item["index"]].line
+            line = batch[item["index"]].line
             errors += [{"line": line, **e} for e in item.get("errors", [{"field": "", "message": item["error"]}])]
     return ArenaJSONResponse(
         {
@@ -56,6 +65,10 @@ async def import_events(request: Request) -> ArenaJSONResponse:
             "invalid": len({e["line"] for e in errors}),
         }
     )
+
+
+def _not_yours(row: Row) -> dict[str, Any]:
+    return {"line": row.line, "field": "rep", "message": f"{row.event.get('rep')!r} is not a rep of your teams"}
 
 
 routes = [Route("/events/import", import_events, methods=["POST"])]

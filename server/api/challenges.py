@@ -6,20 +6,17 @@ On accept the challenge becomes an ordinary ``head_to_head`` contest, stored thr
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-from redis.exceptions import WatchError
 from starlette.requests import Request
 from starlette.routing import Route
 
-from game import keys
 from game.directory import Directory
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
+from server.services.challenge_store import ChallengeChanged
 from server.services.contests import store_new_contest
 
 if TYPE_CHECKING:
@@ -38,11 +35,6 @@ PENDING_HOURS = 72
 
 def _is_rep(principal: Principal) -> bool:
     return principal.role == "rep" and principal.rep_id is not None
-
-
-async def _all(redis: Redis) -> dict[str, dict[str, Any]]:
-    raw = await redis.hgetall(keys.CHALLENGES)
-    return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
 
 
 def _with_status(challenge: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -81,7 +73,7 @@ async def create_challenge(request: Request) -> ArenaJSONResponse:
     now = datetime.now(UTC)
     mine = [
         c
-        for c in (await _all(arena.redis)).values()
+        for c in await arena.challenges.all()
         if principal.rep_id in (c["challenger"], c["opponent"]) and _with_status(c, now)["status"] == "pending"
     ]
     if len(mine) >= MAX_OPEN_PER_REP:
@@ -97,7 +89,7 @@ async def create_challenge(request: Request) -> ArenaJSONResponse:
         "expires_at": (now + timedelta(hours=PENDING_HOURS)).isoformat(),
         "contest": None,
     }
-    await arena.redis.hset(keys.CHALLENGES, challenge["id"], json.dumps(challenge))
+    await arena.challenges.save(challenge)
     return ArenaJSONResponse(_named(challenge, directory), status_code=201)
 
 
@@ -114,7 +106,7 @@ async def list_challenges(request: Request) -> ArenaJSONResponse:
         sides = [directory.reps.get(c[side]) for side in ("challenger", "opponent")]
         return any(principal.manages_team(rep.team) for rep in sides if rep is not None)
 
-    items = [_named(_with_status(c, now), directory) for c in (await _all(arena.redis)).values() if visible(c)]
+    items = [_named(_with_status(c, now), directory) for c in await arena.challenges.all() if visible(c)]
     items.sort(key=lambda c: c["created_at"], reverse=True)
     return ArenaJSONResponse({"challenges": items[:50]})
 
@@ -126,29 +118,28 @@ async def answer_challenge(request: Request) -> ArenaJSONResponse:
     challenge_id, action = request.path_params["id"], request.path_params["action"]
     if action not in ("accept", "decline", "cancel"):
         raise ApiError(404, f"unknown action {action!r}: accept, decline or cancel")
-    async with arena.redis.pipeline(transaction=True) as pipe:
-        try:
-            await pipe.watch(keys.CHALLENGES)
-            raw = await pipe.hget(keys.CHALLENGES, challenge_id)
-            if raw is None:
-                raise ApiError(404, f"no challenge {challenge_id!r}")
-            challenge = _with_status(json.loads(raw), datetime.now(UTC))
-            who = "challenger" if action == "cancel" else "opponent"
-            if challenge[who] != principal.rep_id:
-                raise ApiError(403, f"only the {who} may {action} this challenge")
-            if challenge["status"] != "pending":
-                raise ApiError(409, f"this challenge is {challenge['status']}")
-            challenge["status"] = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}[action]
-            challenge["answered_at"] = datetime.now(UTC).isoformat()
-            pipe.multi()
-            pipe.hset(keys.CHALLENGES, challenge_id, json.dumps(challenge))
-            await pipe.execute()
-        except WatchError:
-            raise ApiError(409, "the challenge changed meanwhile: reload") from None
+
+    def answer(stored: dict[str, Any]) -> dict[str, Any]:
+        challenge = _with_status(stored, datetime.now(UTC))
+        who = "challenger" if action == "cancel" else "opponent"
+        if challenge[who] != principal.rep_id:
+            raise ApiError(403, f"only the {who} may {action} this challenge")
+        if challenge["status"] != "pending":
+            raise ApiError(409, f"this challenge is {challenge['status']}")
+        challenge["status"] = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}[action]
+        challenge["answered_at"] = datetime.now(UTC).isoformat()
+        return challenge
+
+    try:
+        challenge = await arena.challenges.change(challenge_id, answer)
+    except ChallengeChanged:
+        raise ApiError(409, "the challenge changed meanwhile: reload") from None
+    if challenge is None:
+        raise ApiError(404, f"no challenge {challenge_id!r}")
     directory = (await arena.registry.current()).directory
     if action == "accept":
         challenge["contest"] = await _start_contest(arena, challenge, directory, principal)
-        await arena.redis.hset(keys.CHALLENGES, challenge_id, json.dumps(challenge))
+        await arena.challenges.save(challenge)
     return ArenaJSONResponse(_named(challenge, directory))
 
 

@@ -23,7 +23,7 @@ from server.http import ApiError, arena_of, read_body, read_document, require, v
 from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
 from server.integrations.connectors import Connector, build_connector
 from server.integrations.sealing import SealError
-from server.integrations.store import HoldFull, IntegrationStore
+from server.integrations.store import HoldFull
 
 log = logging.getLogger("arena.integrations")
 
@@ -42,7 +42,7 @@ def _admin(principal: Any) -> bool:
 
 
 async def _connector(request: Request) -> Connector:
-    connector = await IntegrationStore(arena_of(request).redis).connector(request.path_params["id"])
+    connector = await arena_of(request).integrations.connector(request.path_params["id"])
     if connector is None:
         raise ApiError(404, f"no connector {request.path_params['id']!r}")
     return connector
@@ -61,7 +61,7 @@ async def create_connector(request: Request) -> JSONResponse:
         )
     except ValidationError as exc:
         raise validation_error(exc, "invalid connector") from None
-    await IntegrationStore(arena.redis).save_connector(connector)
+    await arena.integrations.save_connector(connector)
     log.info("connector %s (%s) created", connector.id, connector.type)
     return JSONResponse({"id": connector.id, "url": connector.url(arena.settings.base_url)}, status_code=201)
 
@@ -69,7 +69,7 @@ async def create_connector(request: Request) -> JSONResponse:
 async def list_connectors(request: Request) -> JSONResponse:
     await require(request, _admin, "list connectors")
     arena = arena_of(request)
-    connectors = await IntegrationStore(arena.redis).connectors()
+    connectors = await arena.integrations.connectors()
     return JSONResponse({"connectors": [c.public(arena.settings.base_url) for c in connectors]})
 
 
@@ -81,7 +81,7 @@ async def get_connector(request: Request) -> JSONResponse:
 async def delete_connector(request: Request) -> Response:
     await require(request, _admin, "delete connectors")
     connector = await _connector(request)
-    await IntegrationStore(arena_of(request).redis).delete_connector(connector.id)
+    await arena_of(request).integrations.delete_connector(connector.id)
     log.info("connector %s (%s) deleted", connector.id, connector.type)
     return Response(status_code=204)
 
@@ -90,14 +90,14 @@ async def list_unmapped(request: Request) -> JSONResponse:
     """The needs-mapping list: CRM users whose events wait for a rep with that alias."""
     await require(request, _admin, "read connectors")
     connector = await _connector(request)
-    owners = await IntegrationStore(arena_of(request).redis).unmapped(connector.id)
+    owners = await arena_of(request).integrations.unmapped(connector.id)
     return JSONResponse({"connector": connector.id, "owners": owners})
 
 
 async def receive_hook(request: Request) -> Response:
     arena = arena_of(request)
     now_ms = int(time.time() * 1000)
-    connector = await IntegrationStore(arena.redis).connector(request.path_params["id"])
+    connector = await arena.integrations.connector(request.path_params["id"])
     if connector is None or connector.type != request.path_params["source"]:
         raise ApiError(404, "no such hook")
     body = await read_body(request)

@@ -14,12 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from game import keys
 from game.contests import Contest, parse_contest
 from game.errors import ValidationError
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
-from game.store import newest_entries, text
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.i18n import rules_text
 from server.services.boards import rest_rows
@@ -30,7 +28,7 @@ from server.services.contests import (
     stored_definition,
     validated,
 )
-from server.services.rescore import claim, drop_epoch, rescore
+from server.services.rescore import drop_epoch, rescore
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -48,21 +46,23 @@ async def create_contest(request: Request) -> ArenaJSONResponse:
 
 
 async def _document(arena: Arena, contest_id: str) -> dict[str, Any]:
-    raw = await arena.redis.hget(keys.CONTESTS, contest_id)
-    if raw is None:
+    document = await arena.registry.contest_document(contest_id)
+    if document is None:
         raise ApiError(404, f"no contest {contest_id!r}")
-    return json.loads(raw)
+    return document
 
 
 async def _start_rescore(arena: Arena, contest_id: str, definition: dict[str, Any] | None, actor: str) -> None:
-    if not await claim(arena.redis, contest_id, actor):
+    if not await arena.rescores.claim(contest_id, actor):
         raise ApiError(409, f"a rescore of {contest_id!r} is running: wait for it to finish")
 
     async def run() -> None:
         try:
-            epoch = await rescore(arena.store, arena.registry, contest_id, definition, actor)
+            epoch = await rescore(
+                arena.store, arena.registry, arena.rescores, arena.event_log, contest_id, definition, actor
+            )
             await arena.sync_rosters(contest=contest_id)
-            await drop_epoch(arena.redis, contest_id, epoch - 1)
+            await drop_epoch(arena.rescores, contest_id, epoch - 1)
         except Exception:
             log.exception("rescore of %s failed", contest_id)
 
@@ -113,6 +113,7 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
         new_id = body.get("id") if isinstance(body, dict) else None
         definition = {**document["definition"], **(body if isinstance(body, dict) else {}), "id": new_id}
         contest = validated(arena, definition)
+        ensure_scope(principal, contest, (await arena.registry.current()).directory)  # the copy, too
         if contest.id in (await arena.registry.current()).contests:
             raise ApiError(409, f"contest {contest.id!r} exists already")
         copy = {
@@ -147,8 +148,7 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
     arena = arena_of(request)
     contest = await _contest(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
-    meta = await arena.redis.hgetall(keys.ContestKeys(contest.id).meta)
-    decoded = {text(k): text(v) for k, v in meta.items()}
+    decoded = await arena.rescores.status(contest.id)
     return ArenaJSONResponse(
         {
             "id": contest.id,
@@ -161,10 +161,11 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
 
 
 async def list_contests(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "list contests")
+    principal = await require(request, lambda p: p.role != "ingest", "list contests")
     snapshot = await arena_of(request).registry.current()
     now = datetime.now(UTC)
-    contests = sorted(snapshot.contests.values(), key=lambda c: c.starts_at, reverse=True)
+    readable = (c for c in snapshot.contests.values() if principal.may_read_contest(c.id))
+    contests = sorted(readable, key=lambda c: c.starts_at, reverse=True)
     return ArenaJSONResponse({"contests": [contest_summary(c, now) for c in contests]})
 
 
@@ -177,7 +178,7 @@ async def _contest(request: Request) -> Contest:
 
 
 async def get_contest(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "read contests")
+    await require(request, lambda p: p.may_read_contest(request.path_params["id"]), "read this contest")
     return ArenaJSONResponse(contest_summary(await _contest(request), datetime.now(UTC)))
 
 
@@ -228,11 +229,10 @@ async def division_board(request: Request) -> ArenaJSONResponse:
 async def standing(request: Request) -> ArenaJSONResponse:
     """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
     rep_id = request.path_params["rep"]
-    await require(  # before the contest is looked up: without credentials, no hint whether it exists
-        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's standing"
-    )
-    contest = await _contest(request)
     arena = arena_of(request)
+    directory = (await arena.registry.current()).directory
+    await require(request, lambda p: p.may_read_rep(rep_id, directory), "read this rep's standing")
+    contest = await _contest(request)  # after the credentials: without them, no hint whether it exists
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
@@ -318,13 +318,10 @@ async def audit(request: Request) -> ArenaJSONResponse:
             or (rep is not None and principal.manages_team(rep.team))
         ):
             raise ApiError(403, "managers read the audit log of their own contests, teams and reps: pass ?target=")
-    entries = await newest_entries(arena.redis, keys.AUDIT_LOG, count=2000 if target else 200)
     items = []
-    for entry_id, fields in entries:
-        item: dict[str, Any] = {k.decode(): v.decode() for k, v in fields.items()}
+    for item in await arena.audit.newest(count=2000 if target else 200):
         if target and item.get("target") != target:
             continue
-        item["id"] = entry_id.decode()
         item["data"] = json.loads(item["data"]) if item.get("data") else None
         items.append(item)
     return ArenaJSONResponse({"entries": items[:200]})

@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from game import keys
 from game.directory import Directory
 from game.errors import Collector, ValidationError, required_name
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, read_document, require, validation_error
@@ -81,7 +80,7 @@ async def put_rep(request: Request) -> JSONResponse:
         errors.raise_if_any()
     except ValidationError as exc:
         raise validation_error(exc, "invalid rep") from None
-    existing = await arena.registry.get_document(keys.REPS, rep_id)
+    existing = await arena.registry.rep_document(rep_id)
     if not principal.manages_team(team) or (existing and not principal.manages_team(existing.get("team"))):
         raise ApiError(403, "managers add and move reps within their own teams only")
     document = {
@@ -101,15 +100,17 @@ async def put_rep(request: Request) -> JSONResponse:
 
 
 async def list_teams(request: Request) -> JSONResponse:
-    await require(request, lambda p: p.can_manage or p.role == "read", "list teams")
+    principal = await require(request, lambda p: p.can_manage or p.role == "read", "list teams")
     directory = (await arena_of(request).registry.current()).directory
-    return JSONResponse({"teams": [t.__dict__ for t in sorted(directory.teams.values(), key=lambda t: t.id)]})
+    teams = sorted((t for t in directory.teams.values() if principal.may_read_team(t.id)), key=lambda t: t.id)
+    return JSONResponse({"teams": [t.__dict__ for t in teams]})
 
 
 async def list_reps(request: Request) -> JSONResponse:
-    await require(request, lambda p: p.can_manage or p.role == "read", "list reps")
+    principal = await require(request, lambda p: p.can_manage or p.role == "read", "list reps")
     directory = (await arena_of(request).registry.current()).directory
-    return JSONResponse({"reps": [r.__dict__ for r in sorted(directory.reps.values(), key=lambda r: r.id)]})
+    reps = sorted((r for r in directory.reps.values() if principal.may_read_team(r.team)), key=lambda r: r.id)
+    return JSONResponse({"reps": [r.__dict__ for r in reps]})
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -175,7 +176,7 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
     if not dry_run and valid:
         now = datetime.now(UTC).isoformat()
         for row in valid:
-            stored = await arena.registry.get_document(keys.REPS, row["id"]) or {}
+            stored = await arena.registry.rep_document(row["id"]) or {}
             document = {
                 **stored,
                 "id": row["id"],

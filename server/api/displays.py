@@ -4,7 +4,6 @@ wall. The display document itself is ``server.services.displays``; its token is 
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from game import keys
-from game.badges.awards import read_awards
-from server.auth.principals import Principal
+from server.auth.principals import BADGE_WALL, Principal
 from server.auth.secrets import new_token, token_digest
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require
 from server.services.boards import parse_board
@@ -42,21 +39,14 @@ async def _may_manage(request: Request, principal: Principal, slides: list[dict[
 
 
 async def _load(request: Request) -> dict[str, Any]:
-    raw = await arena_of(request).redis.hget(keys.DISPLAYS, request.path_params["id"])
-    if raw is None:
+    document = await arena_of(request).displays.display(request.path_params["id"])
+    if document is None:
         raise ApiError(404, f"no display {request.path_params['id']!r}")
-    return json.loads(raw)
+    return document
 
 
 async def _save(request: Request, document: dict[str, Any], old_digest: str | None = None) -> None:
-    redis = arena_of(request).redis
-    pipe = redis.pipeline(transaction=True)
-    pipe.hset(keys.DISPLAYS, document["id"], json.dumps(document, ensure_ascii=False))
-    if old_digest and old_digest != document.get("token_digest"):
-        pipe.hdel(keys.DISPLAY_TOKENS, old_digest)
-    if document.get("token_digest"):
-        pipe.hset(keys.DISPLAY_TOKENS, document["token_digest"], document["id"])
-    await pipe.execute()
+    await arena_of(request).displays.save(document, old_digest)
 
 
 async def create_display(request: Request) -> JSONResponse:
@@ -89,7 +79,7 @@ def _visible(principal: Principal, document: dict[str, Any]) -> bool:
 async def list_displays(request: Request) -> JSONResponse:
     principal = await require(request, lambda p: p.can_manage, "list displays")
     arena = arena_of(request)
-    documents = [json.loads(raw) for raw in (await arena.redis.hgetall(keys.DISPLAYS)).values()]
+    documents = await arena.displays.displays()
     shown = [public_view(d, arena.settings.base_url) for d in documents if _visible(principal, d)]
     return ArenaJSONResponse({"displays": sorted(shown, key=lambda d: d.get("created_at") or "")})
 
@@ -135,28 +125,21 @@ async def revoke_display(request: Request) -> Response:
     document = await _load(request)
     if not _visible(principal, document):
         raise ApiError(403, "this display belongs to another manager")
-    pipe = arena_of(request).redis.pipeline(transaction=True)
-    pipe.hdel(keys.DISPLAYS, document["id"])
-    if document.get("token_digest"):
-        pipe.hdel(keys.DISPLAY_TOKENS, document["token_digest"])
-    await pipe.execute()
+    await arena_of(request).displays.remove(document)
     return Response(status_code=204)
 
 
 async def badge_wall(request: Request) -> JSONResponse:
     """The latest badges awarded across the workspace (public names for displays), newest first."""
-    principal = await require(request, lambda p: p.role != "ingest", "read the badge wall")
+    principal = await require(request, lambda p: p.can_read_board(BADGE_WALL), "read the badge wall")
     arena = arena_of(request)
     snapshot = await arena.registry.current()
     reps = [r for r in snapshot.directory.reps.values() if r.active]
-    pipe = arena.redis.pipeline(transaction=False)
-    for rep in reps:
-        pipe.hgetall(keys.badges(rep.id))
-    held = await pipe.execute()
+    held = await arena.progress.badges_of([rep.id for rep in reps])
     titles = {b.id: {"zh-CN": b.name_zh, "en": b.name_en} for b in snapshot.badges}
     items: list[dict[str, Any]] = []
     for rep, awards in zip(reps, held, strict=True):
-        for _, record in read_awards(awards):
+        for record in awards.values():
             items.append(
                 {
                     "rep": rep.id,

@@ -2,8 +2,9 @@
 
 Ingestion needs neither cookie sessions nor CSRF checks (it never runs on a cookie), so a request that
 carries an ``Authorization`` header goes straight to the ingest handler instead of through the session
-and CSRF middleware and the router. Everything else is handed to the app unchanged. (Websockets never
-reach the ASGI app: ``server/live/connection.py`` serves them.)
+and CSRF middleware and the router. That header is then the request's one credential
+(``server.auth.credentials``): a malformed one is refused, never replaced by a cookie. Everything else is
+handed to the app unchanged. (Websockets never reach the ASGI app: ``server/live/connection.py`` serves them.)
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ from game.fairness import (
     prize_values,
     summarize,
 )
-from game.simulation import LogEvent, accepts_until, replay
+from game.log_event import LogEvent
+from game.simulation import accepts_until, replay
 from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (
@@ -40,7 +41,6 @@ from server.services.insights import (
     contest_lift,
     crunch,
     decide_flag,
-    read_events,
 )
 
 MAX_DRAFTS = 4
@@ -136,7 +136,7 @@ async def simulate(request: Request) -> ArenaJSONResponse:
         prepared.append(info)
     since = min(c.starts_at for c, _ in drafts)
     until = max(accepts_until(c) for c, _ in drafts)
-    events = await read_events(arena.redis, since, until)
+    events = await arena.event_log.read_events(since, until)
     summaries = await crunch(_simulate_all, drafts, events, directory, samples, seed)
     for summary, info in zip(summaries, prepared, strict=True):
         if info:

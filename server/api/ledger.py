@@ -71,11 +71,9 @@ def render(entry: dict[str, Any], contest: Contest, locale: str = "en") -> dict[
 
 async def ledger(request: Request) -> ArenaJSONResponse:
     rep_id = request.path_params["id"]
-    await require(
-        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's ledger"
-    )
     arena = arena_of(request)
     snapshot = await arena.registry.current()
+    await require(request, lambda p: p.may_read_rep(rep_id, snapshot.directory), "read this rep's ledger")
     contest_id = request.query_params.get("contest")
     if not contest_id:
         raise ApiError(422, "contest is required", [{"field": "contest", "message": "the contest id"}])

@@ -33,7 +33,7 @@ def _admin(principal: Any) -> bool:
 
 
 def _store(request: Request) -> NotifyStore:
-    return NotifyStore(arena_of(request).redis)
+    return arena_of(request).notifications
 
 
 def _view(channel: Channel, secret_key: str, waiting: int, state: ChannelState) -> dict[str, Any]:

@@ -31,8 +31,9 @@ AUTH = {
     "admin": "An admin API key or admin session.",
     "manage": "An admin or manager (managers: their own teams and contests).",
     "ingest": "An ingest or admin API key.",
-    "read": "Any key or session except ingest-only keys; displays only for their playlist's boards.",
-    "people": "Admins, managers and read keys; a rep for their own data.",
+    "read": "Any key or session except ingest-only keys; displays only what their slides show (their boards and "
+    "contests, the badge wall with a badge-wall slide).",
+    "people": "Admins and read keys; managers for their teams' reps; a rep for their own data.",
     "rep": "A rep's session (the phone app).",
     "session": "A signed-in browser session.",
 }
@@ -612,7 +613,7 @@ OPERATIONS: dict[str, dict[str, Op]] = {
         )
     },
     "/api/v1/badges": {"get": Op("Badge definitions", "badges", "read", response=listing("badges", "BadgeDefinition"))},
-    "/api/v1/badges/{id}": {"put": Op("Define or change a badge", "badges", "manage", ANY_OBJECT, ANY_OBJECT)},
+    "/api/v1/badges/{id}": {"put": Op("Define or change a badge", "badges", "admin", ANY_OBJECT, ANY_OBJECT)},
     "/api/v1/wall/badges": {
         "get": Op(
             "The latest badges awarded (the badge wall)", "badges", "read", response=obj(badges=array(ANY_OBJECT))

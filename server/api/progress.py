@@ -8,13 +8,11 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.routing import Route
 
-from game import keys
-from game.badges.awards import read_awards
 from game.badges.definitions import parse_badge
 from game.errors import ValidationError
 from game.ranking import competition_ranks
-from game.store import scored_members
 from game.xp import WINDOWS, level_for, next_level, window_keys
+from server.auth.principals import BADGE_WALL
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
 
 
@@ -30,8 +28,8 @@ def _level(xp: int, locale: str) -> dict[str, object]:
 
 
 async def xp_board(request: Request) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.role != "ingest", "read XP boards")
     window = request.path_params["window"]
+    principal = await require(request, lambda p: p.can_read_board(f"xp:{window}"), "read this XP board")
     if window not in WINDOWS:
         raise ApiError(404, f"no XP window {window!r}: one of {', '.join(WINDOWS)}")
     arena = arena_of(request)
@@ -39,8 +37,7 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
     limit_raw = request.query_params.get("limit", "50")
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
         raise ApiError(422, "invalid limit", [{"field": "limit", "message": "1 to 500"}])
-    members = await scored_members(arena.redis, keys.xp_board(window, period), 0, int(limit_raw) - 1)
-    ranked = competition_ranks([(m.decode(), int(score)) for m, score in members])
+    ranked = competition_ranks(await arena.progress.xp_board(window, period, int(limit_raw)))
     directory = (await arena.registry.current()).directory
     rows = [
         {
@@ -61,21 +58,14 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
 async def profile(request: Request) -> ArenaJSONResponse:
     """XP in every window, level and badges of one rep."""
     rep_id = request.path_params["id"]
-    await require(
-        request, lambda p: p.role in ("admin", "manager", "read") or p.rep_id == rep_id, "read this rep's profile"
-    )
     arena = arena_of(request)
     snapshot = await arena.registry.current()
+    await require(request, lambda p: p.may_read_rep(rep_id, snapshot.directory), "read this rep's profile")
     rep = snapshot.directory.reps.get(rep_id)
     if rep is None:
         raise ApiError(404, f"no rep {rep_id!r}")
     periods = window_keys(datetime.now(UTC), arena.settings.zone)
-    pipe = arena.redis.pipeline(transaction=False)
-    for window in WINDOWS:
-        pipe.zscore(keys.xp_board(window, periods[window]), rep_id)
-    pipe.hgetall(keys.badges(rep_id))
-    *scores, held = await pipe.execute()
-    xp = {window: int(score or 0) for window, score in zip(WINDOWS, scores, strict=True)}
+    xp, held = await arena.progress.standing(rep_id, periods)
     names = {b.id: b for b in snapshot.badges}
     locale = arena.settings.locale
     badges = sorted(
@@ -84,7 +74,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
                 **record,
                 "name": names[record["badge"]].name(locale) if record["badge"] in names else record["badge"],
             }
-            for _, record in read_awards(held)
+            for record in held.values()
         ),
         key=lambda b: b["awarded_at"],
     )
@@ -101,7 +91,7 @@ async def profile(request: Request) -> ArenaJSONResponse:
 
 
 async def list_badges(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role != "ingest", "list badges")
+    await require(request, lambda p: p.can_read_board(BADGE_WALL), "list badges")
     snapshot = await arena_of(request).registry.current()
     return ArenaJSONResponse(
         {
@@ -114,7 +104,7 @@ async def list_badges(request: Request) -> ArenaJSONResponse:
 
 
 async def put_badge(request: Request) -> ArenaJSONResponse:
-    principal = await require(request, lambda p: p.can_manage, "define badges")
+    principal = await require(request, lambda p: p.role == "admin", "define badges (workspace-wide: admins only)")
     body = await read_document(request)
     if isinstance(body, dict):
         body["id"] = request.path_params["id"]

@@ -1,15 +1,13 @@
 """People and keys: console users (admin, managers with their teams, reps linked to a rep id), one-time
 sign-in links for reps' phones, and API keys (created with a scope, shown once, revoked by id).
 
-Users live in ``keys.USERS`` as JSON ``{"username", "role", "password" (scrypt), "rep", "teams", "name",
-"active", "locale", "sv"}``; ``sv`` moves on when the password changes or the user is deactivated, which
-ends their sessions.
+Users and keys are kept by ``server.services.account_store``; a user's ``sv`` moves on when the password
+changes or the user is deactivated, which ends their sessions.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -18,13 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from game import keys
 from game.directory import Directory
 from game.errors import Collector, ValidationError
-from server.auth.login import create_signin_link
-from server.auth.principals import SCOPES, Principal, forget_cached_tokens, store_api_key
+from server.auth.principals import SCOPES, Principal, forget_cached_tokens
 from server.auth.secrets import hash_password, new_token, token_digest, verify_password
-from server.auth.sessions import load_user
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_document, require, validation_error
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -47,8 +42,7 @@ def public_user(record: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _all_users(request: Request) -> list[dict[str, Any]]:
-    raw = await arena_of(request).redis.hgetall(keys.USERS)
-    return [json.loads(value) for value in raw.values()]
+    return await arena_of(request).accounts.users()
 
 
 def _sees(principal: Principal, record: dict[str, Any], directory: Directory) -> bool:
@@ -77,7 +71,7 @@ async def put_user(request: Request) -> ArenaJSONResponse:
         raise ApiError(422, "a user must be a JSON object")
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
-    existing = await load_user(arena.redis, username)
+    existing = await arena.accounts.user(username)
     record: dict[str, Any] = dict(existing or {"username": username, "sv": 0, "active": True})
     errors = Collector()
     role = body.get("role", record.get("role"))
@@ -124,7 +118,7 @@ async def put_user(request: Request) -> ArenaJSONResponse:
         updated_by=principal.name,
     )
     record.setdefault("password", "")
-    await arena.redis.hset(keys.USERS, username, json.dumps(record, ensure_ascii=False))
+    await arena.accounts.save_user(record)
     return ArenaJSONResponse(public_user(record), status_code=200 if existing else 201)
 
 
@@ -132,13 +126,13 @@ async def signin_link(request: Request) -> ArenaJSONResponse:
     """A single-use link (15 minutes) the manager passes on, e.g. in the team chat."""
     principal = await require(request, lambda p: p.can_manage, "make sign-in links")
     arena = arena_of(request)
-    record = await load_user(arena.redis, request.path_params["username"])
+    record = await arena.accounts.user(request.path_params["username"])
     directory = (await arena.registry.current()).directory
     if record is None or not _sees(principal, record, directory):
         raise ApiError(404, f"no user {request.path_params['username']!r} you manage")
     if record["role"] == "admin" or record.get("active") is False:
         raise ApiError(409, "sign-in links are for active reps and managers")
-    token, expires_at = await create_signin_link(arena.redis, record["username"])
+    token, expires_at = await arena.accounts.create_signin_link(record["username"])
     return ArenaJSONResponse(
         {"url": f"{arena.settings.base_url}/signin/{token}", "expires_at": expires_at.isoformat()}, status_code=201
     )
@@ -146,7 +140,7 @@ async def signin_link(request: Request) -> ArenaJSONResponse:
 
 async def me(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.via_session, "read a user profile (sign in first)")
-    record = await load_user(arena_of(request).redis, principal.name)
+    record = await arena_of(request).accounts.user(principal.name)
     if record is None:
         raise ApiError(404, "no such user")
     return ArenaJSONResponse(public_user(record))
@@ -155,8 +149,8 @@ async def me(request: Request) -> ArenaJSONResponse:
 async def change_me(request: Request) -> ArenaJSONResponse:
     """The user's own settings: language, and a new password (with the current one)."""
     principal = await require(request, lambda p: p.via_session, "change a user profile (sign in first)")
-    redis = arena_of(request).redis
-    record = await load_user(redis, principal.name)
+    accounts = arena_of(request).accounts
+    record = await accounts.user(principal.name)
     body = await read_document(request)
     if record is None or not isinstance(body, dict):
         raise ApiError(422, "send a JSON object")
@@ -174,7 +168,7 @@ async def change_me(request: Request) -> ArenaJSONResponse:
         record["password"] = await asyncio.to_thread(hash_password, new)
         record["sv"] = int(record.get("sv", 0)) + 1
         request.session["user"] = {**request.session.get("user", {}), "sv": record["sv"]}
-    await redis.hset(keys.USERS, principal.name, json.dumps(record, ensure_ascii=False))
+    await accounts.save_user(record)
     return ArenaJSONResponse(public_user(record))
 
 
@@ -183,13 +177,11 @@ async def change_me(request: Request) -> ArenaJSONResponse:
 
 async def list_keys(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.role == "admin", "list API keys")
-    raw = await arena_of(request).redis.hgetall(keys.API_KEYS)
     items = []
-    for digest, value in raw.items():
-        record = json.loads(value)
+    for digest, record in (await arena_of(request).accounts.api_keys()).items():
         items.append(
             {
-                "id": (digest.decode() if isinstance(digest, bytes) else digest)[:16],
+                "id": digest[:16],
                 "scope": record.get("scope"),
                 "name": record.get("name", ""),
                 "created_at": record.get("created_at"),
@@ -215,15 +207,14 @@ async def create_key(request: Request) -> ArenaJSONResponse:
     except ValidationError as exc:
         raise validation_error(exc, "invalid key") from None
     key = new_token("ak")
-    redis = arena_of(request).redis
-    await store_api_key(redis, key, str(scope), str(name).strip())
+    accounts = arena_of(request).accounts
+    await accounts.add_api_key(key, str(scope), str(name).strip())
     digest = token_digest(key)
-    stored = await redis.hget(keys.API_KEYS, digest)
-    if stored is None:
+    record = await accounts.api_key(digest)
+    if record is None:
         raise ApiError(409, "the new key was revoked before it could be shown")
-    record = json.loads(stored)
     record.update(created_at=datetime.now(UTC).isoformat(), created_by=principal.name)
-    await redis.hset(keys.API_KEYS, digest, json.dumps(record, ensure_ascii=False))
+    await accounts.save_api_key(digest, record)
     return ArenaJSONResponse(
         {"id": digest[:16], "key": key, "scope": scope, "name": record["name"], "created_at": record["created_at"]},
         status_code=201,
@@ -233,17 +224,13 @@ async def create_key(request: Request) -> ArenaJSONResponse:
 async def revoke_key(request: Request) -> Response:
     await require(request, lambda p: p.role == "admin", "revoke API keys")
     key_id = request.path_params["id"]
-    redis = arena_of(request).redis
+    accounts = arena_of(request).accounts
     if len(key_id) != 16 or not all(c in "0123456789abcdef" for c in key_id):
         raise ApiError(404, f"no key {key_id!r}")
-    digests = [d.decode() if isinstance(d, bytes) else d for d in await redis.hkeys(keys.API_KEYS)]
-    matches = [d for d in digests if d[:16] == key_id]
+    matches = [d for d in await accounts.api_key_digests() if d[:16] == key_id]
     if not matches:
         raise ApiError(404, f"no key {key_id!r}")
-    pipe = redis.pipeline(transaction=True)
-    pipe.hdel(keys.API_KEYS, *matches)
-    pipe.sadd(keys.REVOKED_API_KEYS, *matches)  # a key from the environment stays revoked after a restart
-    await pipe.execute()
+    await accounts.revoke_api_keys(matches)
     forget_cached_tokens()
     return Response(status_code=204)
 

@@ -1,6 +1,8 @@
-"""CSRF: every unsafe request that carries the session cookie and no bearer token must present the session's
-token in ``X-CSRF-Token`` (the console's and phone's fetch calls) or a ``csrf_token`` form field (HTML forms).
-One middleware checks it for every route, so no handler can forget. Forms are url-encoded and bounded.
+"""CSRF: every unsafe request authenticated by the session cookie must present the session's token in
+``X-CSRF-Token`` (the console's and phone's fetch calls) or a ``csrf_token`` form field (HTML forms).
+One middleware checks it for every route, so no handler can forget. Whether a request is authenticated by
+the cookie is the request's one credential (``server.auth.credentials``), the same choice its handler
+authenticates with. Forms are url-encoded and bounded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth.sessions import SESSION_COOKIE
+from server.auth.credentials import credential_of
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_FORM_BYTES = 64 * 1024
@@ -21,7 +23,7 @@ MAX_FORM_BYTES = 64 * 1024
 
 class CsrfMiddleware:
     """Refuse cookie-authenticated unsafe requests without the session's CSRF token (or from a foreign
-    Origin). Requests with a bearer key carry no ambient credentials and pass."""
+    Origin). Requests authenticated by a key or token carry no ambient credential and pass."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,12 +32,10 @@ class CsrfMiddleware:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        has_cookie = f"{SESSION_COOKIE}=" in headers.get("cookie", "")
-        if headers.get("authorization", "").lower().startswith("bearer ") or "token" in query or not has_cookie:
+        if not credential_of(scope).ambient:  # a key or token (or nothing, or an invalid one: 401 later)
             await self.app(scope, receive, send)
             return
+        headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin and origin != "null" and urlsplit(origin).netloc != headers.get("host", ""):
             await self._refuse(scope, receive, send, "cross-site request refused")

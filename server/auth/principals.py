@@ -1,7 +1,11 @@
-"""Who is calling: an API key (admin or ingest scope), a display token (a TV), or a signed session.
+"""Who is calling: an API key (admin, ingest or read scope), a display token (a TV), or a signed session; and
+what each may do, as pure methods of the principal that every route and the websocket ask.
 
-Roles: ``admin`` and ``manager`` manage and read everything; ``ingest`` may only post events; ``rep``
-reads the workspace's boards and their own data; ``display`` reads only its playlist's boards.
+Roles: ``admin`` manages and reads everything, ``read`` (a key) reads everything; a ``manager`` manages
+and reads their own teams, those teams' reps and contests whose participants are all in them (every
+board stays readable); ``ingest`` may only post events; a ``rep`` reads the workspace's boards and their
+own data; a ``display`` reads only what its slides show: its playlist's boards, their contests, and the
+badge wall when it has a badge-wall slide.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
@@ -16,9 +21,11 @@ from starlette.requests import HTTPConnection
 from game import keys
 from game.contests import Contest
 from game.directory import Directory
+from server.auth.credentials import credential_of
 from server.auth.secrets import token_digest
 
 SCOPES = ("admin", "ingest", "read")
+BADGE_WALL = "wall:badges"  # in a display's playlist when one of its slides is the badge wall
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,13 @@ class Principal:
             return True
         return self.role == "manager" and team_id is not None and team_id in self.teams
 
+    def manages_rep(self, rep_id: str, directory: Directory) -> bool:
+        """Admins manage every rep; a manager the reps of their teams (as the directory has them now)."""
+        if self.role == "admin":
+            return True
+        rep = directory.reps.get(rep_id)
+        return rep is not None and self.manages_team(rep.team)
+
     def manages_contest(self, contest: Contest, directory: Directory) -> bool:
         """A manager may run a contest only when every participant is in one of their teams."""
         if self.role == "admin":
@@ -52,8 +66,7 @@ class Principal:
             return False
 
         def own_rep(rep_id: str) -> bool:
-            rep = directory.reps.get(rep_id)
-            return rep is not None and self.manages_team(rep.team)
+            return self.manages_rep(rep_id, directory)
 
         if contest.kind == "head_to_head":
             own = self.manages_team if contest.side_type == "team" else own_rep
@@ -64,13 +77,43 @@ class Principal:
             return False
         return all(own_rep(rep_id) for rep_id in contest.reps or ())
 
+    def may_read_team(self, team_id: str | None) -> bool:
+        """Team and rep listings: everything for admins and read keys, a manager's own teams."""
+        return self.role == "read" or self.manages_team(team_id)
+
+    def may_read_rep(self, rep_id: str, directory: Directory) -> bool:
+        """A rep's own data (ledger, profile, standing): the rep, their team's manager, admins, read keys."""
+        if self.role == "rep":
+            return self.rep_id is not None and self.rep_id == rep_id
+        return self.role == "read" or self.manages_rep(rep_id, directory)
+
+    def may_record_deals_for(self, rep_id: str, directory: Directory) -> bool:
+        """Imported deals: ingest keys and admins for anyone, a manager for the reps of their teams."""
+        return self.can_ingest or (self.role == "manager" and self.manages_rep(rep_id, directory))
+
+    def may_read_contest(self, contest_id: str) -> bool:
+        """A contest's definition: a display reads the contests its slides show; everyone else but ingest keys
+        reads every contest (their boards are the workspace's)."""
+        if self.role == "display":
+            return any(_contest_of(board) == contest_id for board in self.playlist)
+        return self.role != "ingest"
+
     def can_read_board(self, board: str) -> bool:
-        """Displays watch their playlist only; "me" boards are a rep's own; everyone else reads all."""
+        """Displays watch their playlist only (``BADGE_WALL`` included); "me" boards are a rep's own; everyone
+        else but ingest keys reads all. The one rule for the websocket and HTTP alike."""
         if board.startswith("me:"):
             return self.role == "rep" and self.rep_id is not None
         if self.role in ("admin", "manager", "read", "rep"):
             return True
         return self.role == "display" and (board in self.playlist or _in_playlist(board, self.playlist))
+
+
+def _contest_of(board: str) -> str | None:
+    """``contest:<id>``, ``contest:<id>:teams``, ``contest:<id>:div:<name>`` → ``<id>``."""
+    kind, _, rest = board.partition(":")
+    if kind != "contest":
+        return None
+    return rest.split(":", 1)[0] or None
 
 
 def _in_playlist(board: str, playlist: tuple[str, ...]) -> bool:
@@ -86,15 +129,6 @@ async def store_api_key(redis: Redis, key: str, scope: str, name: str) -> None:
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     await redis.hset(keys.API_KEYS, token_digest(key), json.dumps({"scope": scope, "name": name}))
-
-
-async def store_configured_key(redis: Redis, key: str, scope: str, name: str) -> bool:
-    """Put a key named in the environment in place at start-up, unless it was revoked over the API: a restart
-    must not bring back a key an admin took away. False when it was."""
-    if await redis.sismember(keys.REVOKED_API_KEYS, token_digest(key)):
-        return False
-    await store_api_key(redis, key, scope, name)
-    return True
 
 
 TOKEN_CACHE_SECONDS = 2.0  # a revoked key or display token stops working within this time
@@ -138,27 +172,29 @@ async def _lookup_token(redis: Redis, digest: str) -> Principal | None:
         if raw:
             display = json.loads(raw)
             if display.get("token_digest") == digest:
-                return Principal(role="display", name=display["id"], playlist=tuple(display.get("playlist", [])))
+                return Principal(role="display", name=display["id"], playlist=display_playlist(display))
     return None
 
 
-def bearer_token(connection: HTTPConnection) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+def display_playlist(display: dict[str, Any]) -> tuple[str, ...]:
+    """What a display's token may read: its slides' boards, and ``BADGE_WALL`` when a slide shows it."""
+    boards = tuple(display.get("playlist", []))
+    wall = any(isinstance(s, dict) and s.get("kind") == "badges" for s in display.get("slides") or ())
+    return (*boards, BADGE_WALL) if wall else boards
 
 
 async def principal_for(connection: HTTPConnection, redis: Redis, cache: bool = False) -> Principal | None:
-    """Bearer header, then ``?token=``, then the signed session cookie.
+    """The principal of the request's one credential (``server.auth.credentials``): a bearer key or token, a
+    ``?token=``, or the signed session cookie. An invalid credential has none, whatever else was sent.
 
     A session's user is looked up again on every call, so deactivating a user, changing their role or
     their password (which moves ``sv`` on) ends their sessions at once.
     """
-    token = bearer_token(connection) or connection.query_params.get("token")
-    if token:
-        return await principal_for_token(redis, token, cache=cache)
+    credential = credential_of(connection.scope)
+    if credential.kind in ("bearer", "token"):
+        return await principal_for_token(redis, credential.secret, cache=cache)
+    if credential.kind != "session":
+        return None
     session = connection.scope.get("session") or {}
     user = session.get("user")
     if not isinstance(user, dict) or user.get("role") not in ("admin", "manager", "rep") or not user.get("name"):

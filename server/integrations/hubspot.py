@@ -27,7 +27,6 @@ from server.http import ApiError
 from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
-from server.integrations.store import IntegrationStore
 from server.outbound import OutboundClient, OutboundError
 from server.outbound_targets import HUBSPOT_HOSTS
 
@@ -152,7 +151,7 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
         notifications, ignored = parse_notifications(json.loads(body, parse_float=Decimal))
     except ValueError as exc:
         raise ApiError(400, f"malformed HubSpot webhook: {exc}") from None
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     seen = await store.delivered(connector.id, [n.delivery_id for n in notifications])
     fresh = [n for n in notifications if n.delivery_id not in seen]
     by_deal: dict[str, list[DealNotification]] = {}
@@ -166,7 +165,7 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
 
 
 async def _process(arena: Arena, connector: Connector, by_deal: dict[str, list[DealNotification]]) -> dict[str, Any]:
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     api_base = connector.settings.get("api_base", "https://api.hubapi.com")
     token = connector.secret("access_token", arena.settings.secret_key)
     won_stages, zone = connector.won_stages(), arena.settings.zone

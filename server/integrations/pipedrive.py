@@ -27,7 +27,6 @@ from server.http import ApiError
 from server.integrations.connectors import Connector
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
-from server.integrations.store import IntegrationStore
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -124,7 +123,7 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
         raise ApiError(400, f"malformed Pipedrive webhook: {exc}") from None
     if change is None:
         return JSONResponse({"accepted": 0, "duplicates": 0, "held": 0, "rejected": [], "ignored": 1})
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     if await store.delivered(connector.id, [change.delivery_id]):
         return JSONResponse({"accepted": 0, "duplicates": 0, "held": 0, "rejected": [], "redelivered": 1})
     routed = await store.transition(connector.id, change.observation)

@@ -17,7 +17,6 @@ from game.errors import ValidationError
 from game.events import parse_event
 from server.integrations.connectors import Connector
 from server.integrations.deals import Routed
-from server.integrations.store import IntegrationStore
 from server.services.ingest import MAX_BATCH, ingest
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ def _check_without_rep(event: dict[str, Any], default_currency: str) -> Validati
 
 async def deliver(arena: Arena, connector: Connector, routed: Sequence[Routed]) -> dict[str, Any]:
     """Score what maps to a rep, hold the rest; ``{"accepted", "duplicates", "held", "rejected"}``."""
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     snapshot = await arena.registry.current()
     owners = owner_map(connector, snapshot.directory.reps)
     ready: list[dict[str, Any]] = []
@@ -93,7 +92,7 @@ async def deliver(arena: Arena, connector: Connector, routed: Sequence[Routed]) 
 
 async def release_owner(arena: Arena, connector: Connector, owner: str, rep_id: str) -> dict[str, int]:
     """Score the events held for one CRM user, now that it maps to ``rep_id``."""
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     events = await store.held(connector.id, owner)
     counts = {"accepted": 0, "duplicates": 0, "rejected": 0}
     for start in range(0, len(events), MAX_BATCH):
@@ -121,7 +120,7 @@ async def release_held_events(arena: Arena, rep_id: str, aliases: Mapping[str, s
     Never fails the rep update: a problem here is logged and the events stay held for the next try.
     """
     try:
-        store = IntegrationStore(arena.redis)
+        store = arena.integrations
         for connector in await store.connectors():
             candidates = [aliases[connector.id]] if connector.id in aliases else []
             if connector.type == "generic":

@@ -23,7 +23,6 @@ from server.http import ApiError
 from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
-from server.integrations.store import IntegrationStore
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -128,7 +127,7 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
             request.client,
         )
         raise ApiError(403, "OrganizationId or ActionId does not match this connector")
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     seen = await store.delivered(connector.id, [n.id for n in message.notifications])
     fresh = [n for n in message.notifications if n.id not in seen and n.fields.get("Id")]
     won_stages, zone = connector.won_stages(), arena.settings.zone

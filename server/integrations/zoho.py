@@ -26,7 +26,6 @@ from server.integrations import zoho_oauth
 from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
-from server.integrations.store import IntegrationStore
 from server.outbound import OutboundClient, OutboundError
 from server.outbound_targets import ZOHO_ACCOUNTS_HOSTS, ZOHO_API_HOSTS
 
@@ -125,7 +124,7 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
             return observation_from_record({**records[0], "id": records[0].get("id", deal_id)}, won_stages, zone)
 
         observations = await asyncio.gather(*(observe(i) for i in dict.fromkeys(notification.ids)))
-    store = IntegrationStore(arena.redis)
+    store = arena.integrations
     routed = []
     for seen in observations:
         if seen is not None:

@@ -19,7 +19,6 @@ from redis.exceptions import RedisError
 
 from server.notifications.collector import Collector
 from server.notifications.sender import Sender
-from server.notifications.store import NotifyStore
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -35,7 +34,7 @@ class Notifier:
         self.arena = arena
         self.interval = interval
         self.token = secrets.token_hex(8)
-        self.store = NotifyStore(arena.redis)
+        self.store = arena.notifications
         self.collector = Collector(arena, self.store)
         self.sender = Sender(arena, self.store, base_delay=max(interval, 1.0))
         self._task: asyncio.Task[None] | None = None

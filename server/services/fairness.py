@@ -13,7 +13,7 @@ from game.contests import Contest, parse_contest
 from game.directory import Directory
 from game.errors import Collector, ValidationError
 from game.events import parse_time
-from game.fairness import (
+from game.fairness_options import (
     IMPROVEMENT,
     improvement_targets,
     initial_leagues,
@@ -24,7 +24,7 @@ from game.fairness import (
 from game.lift import Period
 from game.simulation import replay
 from server.errors import ApiError
-from server.services.insights import crunch, read_events
+from server.services.insights import crunch
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -101,7 +101,7 @@ async def prepare_definition(
         raise invalid(errors, "invalid fairness options")
     since = min(baseline.start, previous.start)
     until = max(baseline.end, previous.end) + timedelta(hours=contest.grace_hours)
-    events = await read_events(arena.redis, since, until)
+    events = await arena.event_log.read_events(since, until)
     directory = (await arena.registry.current()).directory
     members = participants(contest, directory)
     out = dict(raw)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from game import keys
 from game.store import Plan, Store, WriteResult
 
 MAX_PLANS_PER_PIPELINE = 2000
@@ -47,7 +46,7 @@ class IngestWriter:
     ) -> None:
         plans = [plan for group, _ in batch for plan in group]
         try:
-            results, version = await self.store.write_events_reading(plans, read=keys.CONFIG_VERSION)
+            results, version = await self.store.write_events_reading_config(plans)
         except Exception as exc:
             for _, future in batch:
                 if not future.done():

@@ -1,5 +1,5 @@
-"""Insights at the edge: read the event log into replayable events, and run the pure insight engines
-(``game.simulation``, ``game.lift``, ``game.flags``) on it without blocking the event loop.
+"""Insights at the edge: run the pure insight engines (``game.simulation``, ``game.lift``, ``game.flags``) on
+the event log (read by ``server/services/event_log_store.py``) without blocking the event loop.
 
 Shared by the JSON API (``server/api/insights.py``) and the lift page (``server/web/lift.py``).
 Nothing here writes a board: simulations and reports only read the log.
@@ -8,23 +8,17 @@ Nothing here writes a board: simulations and reports only read the log.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import msgpack
-from redis.asyncio import Redis
-from redis.typing import EncodableT, FieldT
-
-from game import keys
 from game.contests import Contest
 from game.errors import Collector
 from game.flags import HISTORY_PERIODS, Flag, detect
 from game.lift import Period, lift_report
-from game.simulation import LogEvent, paused_gc
-from game.store import read_stream
+from game.log_event import LogEvent
+from game.simulation import paused_gc
 from server.auth.principals import Principal
 from server.errors import ApiError
 from server.services.ingest import ingest
@@ -33,41 +27,10 @@ from server.services.registry import Snapshot
 if TYPE_CHECKING:
     from server.arena import Arena
 
-LOG_BATCH = 2000  # entries per XRANGE: each batch is parsed between two awaits
-LOG_SLACK = timedelta(hours=1)  # stream ids are Redis's clock, received_at the app's: read a little wider
-MAX_REPLAY_EVENTS = 2_000_000  # a request may replay at most this many logged events
 CONCURRENT_REPLAYS = 2  # CPU-bound work at once per process (each runs in a worker thread)
 
 _replays = asyncio.Semaphore(CONCURRENT_REPLAYS)
 T = TypeVar("T")
-
-
-def _stream_id(moment: datetime) -> str:
-    return f"{max(0, int(moment.timestamp() * 1000))}-0"
-
-
-async def read_events(redis: Redis, since: datetime, until: datetime | None = None) -> list[LogEvent]:
-    """Logged events received from about ``since`` to ``until`` (default: now), in log order.
-
-    The range is read a little wider than asked (the replay filters by ``received_at`` itself).
-    """
-    start = _stream_id(since - LOG_SLACK)
-    end = _stream_id(until + LOG_SLACK) if until is not None else "+"
-    events: list[LogEvent] = []
-    with paused_gc():
-        while True:
-            entries = await read_stream(redis, keys.EVENT_LOG, start, end, count=LOG_BATCH)
-            if not entries:
-                break
-            events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
-            if len(events) > MAX_REPLAY_EVENTS:
-                raise ApiError(
-                    413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}; choose a shorter period"
-                )
-            if len(entries) < LOG_BATCH:
-                break
-            start = "(" + entries[-1][0].decode()
-    return events
 
 
 async def crunch(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -102,7 +65,7 @@ async def contest_lift(
     if contest.ends_at > now:
         raise ApiError(409, f"the lift report is ready once the contest has ended ({contest.ends_at.isoformat()})")
     if events is None:
-        events = await read_events(arena.redis, lift_since(contest, baseline))
+        events = await arena.event_log.read_events(lift_since(contest, baseline))
     baseline = baseline or Period(contest.starts_at - (contest.ends_at - contest.starts_at), contest.starts_at)
     directory = (await arena.registry.current()).directory
     return await crunch(lift_report, contest, events, directory, baseline=baseline)
@@ -124,16 +87,12 @@ async def contest_flags(
         return []
     snapshot = await arena.registry.current()
     if events is None:
-        events = await read_events(arena.redis, flags_since(contest))
+        events = await arena.event_log.read_events(flags_since(contest))
     thresholds = badge_thresholds(snapshot) + extra_thresholds
     flags: list[Flag] = await crunch(detect, contest, events, snapshot.directory, thresholds)
     if not flags:
         return []
-    stored: dict[FieldT, EncodableT] = {flag.id: json.dumps(_stored(flag), ensure_ascii=False) for flag in flags}
-    pipe = arena.redis.pipeline(transaction=False)
-    pipe.hset(keys.FLAGS, mapping=stored)
-    pipe.hmget(keys.FLAG_DECISIONS, list(stored))
-    _, decisions = await pipe.execute()
+    decisions = await arena.flags.keep({flag.id: _stored(flag) for flag in flags})
     out = []
     for flag, decision in zip(flags, decisions, strict=True):
         rep = snapshot.directory.reps.get(flag.rep)
@@ -141,7 +100,7 @@ async def contest_flags(
             {
                 **flag.as_dict(),
                 "name": rep.name if rep else flag.rep,
-                "decision": json.loads(decision) if decision else None,
+                "decision": decision,
             }
         )
     return out
@@ -184,11 +143,9 @@ async def decide_flag(arena: Arena, principal: Principal, flag_id: str, decision
         errors.add("note", f"must be text of at most {MAX_NOTE} characters")
     if errors.errors:
         raise ApiError(422, "invalid decision", [e.as_dict() for e in errors.errors])
-    redis = arena.redis
-    raw = await redis.hget(keys.FLAGS, flag_id)
-    if raw is None:
+    flag = await arena.flags.flag(flag_id)
+    if flag is None:
         raise ApiError(404, f"no flag {flag_id!r}: list the contest's flags first")
-    flag = json.loads(raw)
     snapshot = await arena.registry.current()
     contest = snapshot.contests.get(flag["contest"])
     if contest is None:
@@ -197,31 +154,17 @@ async def decide_flag(arena: Arena, principal: Principal, flag_id: str, decision
         raise ApiError(403, f"contest {contest.id!r} has participants outside your teams")
     now = datetime.now(UTC)
     record: dict[str, Any] = {"decision": decision, "note": note or "", "by": principal.name, "at": now.isoformat()}
-    if not await redis.hsetnx(keys.FLAG_DECISIONS, flag_id, json.dumps({**record, "state": "pending"})):
-        earlier = json.loads(await redis.hget(keys.FLAG_DECISIONS, flag_id) or "{}")
+    earlier = await arena.flags.claim_decision(flag_id, record)
+    if earlier is not None:
         raise ApiError(409, f"flag {flag_id!r} was decided already ({earlier.get('decision')} by {earlier.get('by')})")
     try:
         if decision == "reverse":
             record["reversed"] = await _reverse(arena, flag, now)
     except Exception:
-        await redis.hdel(keys.FLAG_DECISIONS, flag_id)
+        await arena.flags.release_decision(flag_id)
         raise
     audit = {**record, "flag": flag_id, "kind": flag["kind"], "rep": flag["rep"], "events": flag["event_ids"]}
-    pipe = redis.pipeline(transaction=True)
-    pipe.hset(keys.FLAG_DECISIONS, flag_id, json.dumps(record, ensure_ascii=False))
-    pipe.xadd(
-        keys.AUDIT_LOG,
-        {
-            "at": record["at"],
-            "actor": principal.name,
-            "action": f"flag.{decision}",
-            "target": contest.id,
-            "data": json.dumps(audit, ensure_ascii=False),
-        },
-        maxlen=100_000,
-        approximate=True,
-    )
-    await pipe.execute()
+    await arena.flags.record_decision(flag_id, record, principal.name, f"flag.{decision}", contest.id, audit)
     return {"id": flag_id, **record}
 
 

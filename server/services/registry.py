@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -18,6 +18,7 @@ from game import keys
 from game.badges.definitions import DEFAULT_BADGES, BadgeDefinition, parse_badge
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
+from server.services.audit_store import queue_entry
 
 RECHECK_SECONDS = 1.0
 
@@ -111,18 +112,7 @@ class Registry:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(hash_key, member, json.dumps(document, ensure_ascii=False))
         pipe.incr(keys.CONFIG_VERSION)
-        pipe.xadd(
-            keys.AUDIT_LOG,
-            {
-                "at": datetime.now(UTC).isoformat(),
-                "actor": actor,
-                "action": action,
-                "target": member,
-                "data": json.dumps(document if audit is None else audit, ensure_ascii=False),
-            },
-            maxlen=100_000,
-            approximate=True,
-        )
+        queue_entry(pipe, actor, action, member, json.dumps(document if audit is None else audit, ensure_ascii=False))
         pipe.publish(keys.CONFIG_CHANNEL, member)
         await pipe.execute()
         self.invalidate()
@@ -172,8 +162,14 @@ class Registry:
         await self.put_contest(document, actor, action)
         return True
 
-    async def get_document(self, hash_key: str, member: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(hash_key, member)
+    async def contest_document(self, contest_id: str) -> dict[str, Any] | None:
+        """A contest as stored (definition, state, version, epoch, history), read now, not from the cache."""
+        raw = await self.redis.hget(keys.CONTESTS, contest_id)
+        return _load(raw) if raw else None
+
+    async def rep_document(self, rep_id: str) -> dict[str, Any] | None:
+        """A rep as stored, read now, not from the cache."""
+        raw = await self.redis.hget(keys.REPS, rep_id)
         return _load(raw) if raw else None
 
     @staticmethod

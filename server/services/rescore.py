@@ -9,44 +9,28 @@ the log's tail catches events whose requests were planned before the rebuild was
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import msgpack
-from redis.asyncio import Redis
-
-from game import keys
 from game.contests import Contest, definition_changes
-from game.events import Event
 from game.scoring import decide
-from game.store import Plan, Store, read_stream
+from game.store import Plan, Store
+from server.services.event_log_store import EventLogStore
 from server.services.registry import Registry
+from server.services.rescore_store import RescoreStore
 
 log = logging.getLogger("arena.rescore")
-BATCH = 500
 SETTLE_SECONDS = 0.5  # lets requests planned before the announcement finish logging
-
-
-async def read_log(redis: Redis, after: str = "-", batch: int = BATCH) -> AsyncIterator[tuple[str, list[Event]]]:
-    """The event log in order, in batches, with the stream id of each batch's last entry."""
-    start = after if after == "-" else f"({after}"
-    while True:
-        entries = await read_stream(redis, keys.EVENT_LOG, start, "+", count=batch)
-        if not entries:
-            return
-        events = [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]
-        last = entries[-1][0].decode()
-        yield last, events
-        start = f"({last}"
+DROP_GRACE_SECONDS = 1.0  # lets reads of the superseded epoch finish
 
 
 async def replay_into(
     store: Store,
     registry: Registry,
+    event_log: EventLogStore,
     contest: Contest,
     after: str = "-",
     progress: Callable[[int], Any] | None = None,
@@ -54,7 +38,7 @@ async def replay_into(
     """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly; returns the last
     stream id read and how many events were read."""
     last, count = after, 0
-    async for batch_end, events in read_log(store.redis, after):
+    async for batch_end, events in event_log.batches(after):
         last = batch_end
         directory = (await registry.current()).directory
         planned = []
@@ -69,26 +53,21 @@ async def replay_into(
     return last, count
 
 
-def _lock_key(contest_id: str) -> str:
-    return keys.ContestKeys(contest_id).meta + ":lock"
-
-
-async def claim(redis: Redis, contest_id: str, actor: str) -> bool:
-    """Take the contest's rescore lease (one rescore at a time); False if one is running."""
-    return bool(await redis.set(_lock_key(contest_id), actor, nx=True, ex=3600))
-
-
 async def rescore(
-    store: Store, registry: Registry, contest_id: str, definition: dict[str, Any] | None, actor: str
+    store: Store,
+    registry: Registry,
+    rescores: RescoreStore,
+    event_log: EventLogStore,
+    contest_id: str,
+    definition: dict[str, Any] | None,
+    actor: str,
 ) -> int:
     """Rebuild ``contest_id`` (with a new definition when given) into the next epoch and switch to it.
-    The caller holds the lease from ``claim``; it is released here."""
-    redis = store.redis
+    The caller holds the lease from ``RescoreStore.claim``; it is released here."""
     try:
-        stored = await redis.hget(keys.CONTESTS, contest_id)
-        if stored is None:
+        document = await registry.contest_document(contest_id)
+        if document is None:
             raise LookupError(f"contest {contest_id!r} is gone")
-        document = json.loads(stored)
         current = int(document.get("epoch", 1))
         target = current + 1
         version = int(document.get("version", 1)) + (1 if definition is not None else 0)
@@ -102,20 +81,15 @@ async def rescore(
         await registry.put_contest(document, actor, "contest.rescore.start")
         await asyncio.sleep(SETTLE_SECONDS)
         next_contest = registry.contest_from({**document, **document["rebuilding"]})
-        meta = keys.ContestKeys(contest_id).meta
-        total = await redis.xlen(keys.EVENT_LOG)
-        await redis.hset(meta, mapping={"rescore_state": "running", "rescore_done": 0, "rescore_total": total})
+        await rescores.started(contest_id, await event_log.length())
 
         async def progress(done: int) -> None:
-            await redis.hset(meta, "rescore_done", done)
+            await rescores.progressed(contest_id, done)
 
         await _ensure_roster(store, registry, next_contest)
-        last, _ = await replay_into(store, registry, next_contest, progress=progress)
+        last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
-        pipe = redis.pipeline(transaction=True)
-        pipe.hset(meta, mapping={"epoch": target, "rescore_state": "switching"})
-        pipe.publish(keys.doorbell_channel(contest_id), json.dumps({"contest": contest_id, "epoch": target}))
-        await pipe.execute()
+        await rescores.switch(contest_id, target)
         history = document.get("history", [])
         history.append(
             {
@@ -128,17 +102,14 @@ async def rescore(
         document.update(definition=new_definition, version=version, epoch=target, history=history[-50:])
         document.pop("rebuilding", None)
         await registry.put_contest(document, actor, "contest.rescore.switch")
-        await replay_into(store, registry, registry.contest_from(document), after=last)
-        finish = redis.pipeline(transaction=True)
-        finish.hset(meta, "rescore_state", "done")
-        finish.delete(_lock_key(contest_id))
-        await finish.execute()
+        await replay_into(store, registry, event_log, registry.contest_from(document), after=last)
+        await rescores.finished(contest_id)
         return target
     except Exception:
-        await redis.hset(keys.ContestKeys(contest_id).meta, "rescore_state", "failed")
+        await rescores.failed(contest_id)
         raise
     finally:
-        await redis.delete(_lock_key(contest_id))
+        await rescores.release(contest_id)
 
 
 async def _ensure_roster(store: Store, registry: Registry, contest: Contest) -> None:
@@ -149,15 +120,7 @@ async def _ensure_roster(store: Store, registry: Registry, contest: Contest) -> 
     await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=False)
 
 
-async def drop_epoch(redis: Redis, contest_id: str, epoch: int) -> None:
+async def drop_epoch(rescores: RescoreStore, contest_id: str, epoch: int) -> None:
     """Delete a superseded epoch's keys (after a short grace so in-flight reads finish)."""
-    await asyncio.sleep(1)
-    pattern = keys.ContestKeys(contest_id, epoch).epoch_pattern()
-    batch: list[bytes] = []
-    async for key in redis.scan_iter(match=pattern, count=500):
-        batch.append(key)
-        if len(batch) >= 500:
-            await redis.unlink(*batch)
-            batch = []
-    if batch:
-        await redis.unlink(*batch)
+    await asyncio.sleep(DROP_GRACE_SECONDS)
+    await rescores.drop_epoch(contest_id, epoch)

@@ -8,7 +8,6 @@ not allow the same user.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,10 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from game import keys
-from game.store import newest_entries
-from server.auth.principals import Principal, principal_for
-from server.http import arena_of
+from server.auth.principals import Principal
+from server.http import arena_of, principal_of
 from server.i18n import rules_text
 from server.i18n.catalogs import gettext_for
 from server.services.contests import contest_summary
@@ -28,7 +25,7 @@ from server.web.render import page, request_locale
 
 
 async def _console_user(request: Request) -> Principal | Response:
-    principal = await principal_for(request, arena_of(request).redis)
+    principal = await principal_of(request)
     if principal is None or not principal.via_session:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if principal.role == "rep":
@@ -200,10 +197,9 @@ async def contest_page(request: Request) -> Response:
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
     entries = []
-    for entry_id, fields in await newest_entries(arena.redis, keys.AUDIT_LOG, count=2000):
-        item = {k.decode(): v.decode() for k, v in fields.items()}
+    for item in await arena.audit.newest(count=2000):
         if item.get("target") == contest.id:
-            entries.append({**item, "id": entry_id.decode()})
+            entries.append(item)
         if len(entries) >= 30:
             break
     currency = contest.currency
@@ -236,7 +232,7 @@ async def displays_page(request: Request) -> Response:
     context = await _context(request, principal)
     arena = arena_of(request)
     snapshot = context["snapshot"]
-    documents = [json.loads(raw) for raw in (await arena.redis.hgetall(keys.DISPLAYS)).values()]
+    documents = await arena.displays.displays()
     displays = [
         public_view(d, arena.settings.base_url)
         for d in documents
@@ -257,11 +253,9 @@ async def users_page(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     context = await _context(request, principal)
-    raw = await arena_of(request).redis.hgetall(keys.USERS)
     directory = context["snapshot"].directory
     users = []
-    for value in raw.values():
-        record = json.loads(value)
+    for record in await arena_of(request).accounts.users():
         rep = directory.reps.get(record.get("rep") or "")
         if principal.role == "admin" or (record.get("role") == "rep" and rep and principal.manages_team(rep.team)):
             shown = {k: v for k, v in record.items() if k != "password"}

@@ -14,15 +14,14 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from server.auth.csrf import form_fields
-from server.auth.principals import Principal, principal_for
-from server.http import ApiError, arena_of, baseline_period, managed_contest
+from server.auth.principals import Principal
+from server.http import ApiError, arena_of, baseline_period, managed_contest, principal_of
 from server.services.insights import (
     contest_flags,
     contest_lift,
     decide_flag,
     flags_since,
     lift_since,
-    read_events,
 )
 from server.web.render import page, request_locale
 
@@ -213,7 +212,7 @@ def interval_marks(estimate: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def _principal(request: Request) -> Principal | Response:
-    principal = await principal_for(request, arena_of(request).redis)
+    principal = await principal_of(request)
     if principal is None:
         if request.query_params.get("token"):
             return PlainTextResponse("unknown or revoked key", status_code=401)
@@ -245,7 +244,7 @@ async def lift_page(request: Request) -> Response:
     try:
         baseline = baseline_period(request)
         # one read of the log serves the report and the flags
-        events = await read_events(arena.redis, min(lift_since(contest, baseline), flags_since(contest)))
+        events = await arena.event_log.read_events(min(lift_since(contest, baseline), flags_since(contest)))
         report = await contest_lift(arena, contest, baseline, events)
     except ApiError as exc:
         notice = text["not_ended"] if exc.status == 409 else exc.message

@@ -12,14 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from game import keys
-from game.badges.awards import read_awards
 from game.contests import Contest
 from game.pacing import pace
 from game.ranking import gap_to_next_rank
-from game.xp import WINDOWS, level_for, next_level, window_keys
-from server.auth.principals import Principal, principal_for
-from server.http import arena_of
+from game.xp import level_for, next_level, window_keys
+from server.auth.principals import Principal
+from server.http import arena_of, principal_of
 from server.i18n import rules_text
 from server.i18n.catalogs import WEB_DIR, gettext_for
 from server.web.render import page, request_locale
@@ -31,7 +29,7 @@ SHELL_VERSION = "arena-shell-v2"
 
 
 async def _rep(request: Request) -> Principal | None:
-    principal = await principal_for(request, arena_of(request).redis)
+    principal = await principal_of(request)
     if principal is None or principal.role != "rep" or not principal.rep_id or not principal.via_session:
         return None
     return principal
@@ -85,12 +83,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
             }
         )
     periods = window_keys(now, arena.settings.zone)
-    pipe = arena.redis.pipeline(transaction=False)
-    for window in WINDOWS:
-        pipe.zscore(keys.xp_board(window, periods[window]), rep_id)
-    pipe.hgetall(keys.badges(rep_id))
-    *scores, held = await pipe.execute()
-    xp = {window: int(score or 0) for window, score in zip(WINDOWS, scores, strict=True)}
+    xp, held = await arena.progress.standing(rep_id, periods)
     level, upcoming = level_for(xp["all"]), next_level(xp["all"])
     names = {b.id: b for b in snapshot.badges}
     badges = sorted(
@@ -101,7 +94,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
                 "period": record.get("period"),
                 "awarded_at": record.get("awarded_at", ""),
             }
-            for _, record in read_awards(held)
+            for record in held.values()
         ),
         key=lambda b: b["awarded_at"],
         reverse=True,

@@ -3,16 +3,13 @@ link preview cannot use the token up), logout, and the language switch."""
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from game import keys
 from server.auth.csrf import form_fields
-from server.auth.login import authenticate, client_ip, consume_signin_link, login_blocked_for, record_failure
-from server.auth.sessions import HOME, load_user, safe_next, session_user, start_session
+from server.auth.login import client_ip
+from server.auth.sessions import HOME, safe_next, session_user, start_session
 from server.http import arena_of
 from server.i18n import catalogs as i18n
 from server.web.render import page
@@ -33,7 +30,7 @@ async def login(request: Request) -> Response:
     password = str(form.get("password", ""))[:256]
     next_path = str(form.get("next", ""))
     ip = client_ip(request)
-    wait = await login_blocked_for(arena.redis, ip, username)
+    wait = await arena.accounts.login_blocked_for(ip, username)
     if wait:
         return page(
             request,
@@ -44,11 +41,11 @@ async def login(request: Request) -> Response:
             wait_minutes=-(-wait // 60),
             username=username,
         )
-    user = await authenticate(arena.redis, username, password) if username and password else None
+    user = await arena.accounts.authenticate(username, password) if username and password else None
     if user is None:
-        await record_failure(arena.redis, ip, username)
+        await arena.accounts.record_login_failure(ip, username)
         return page(request, "login.html", status=401, next=next_path, error="invalid", username=username)
-    await arena.redis.delete(keys.login_failures("user", username.lower()))
+    await arena.accounts.forget_login_failures(username)
     start_session(request, user)
     return RedirectResponse(safe_next(next_path, HOME.get(user["role"], "/")), status_code=303)
 
@@ -69,8 +66,8 @@ async def signin_page(request: Request) -> Response:
 
 async def signin(request: Request) -> Response:
     arena = arena_of(request)
-    username = await consume_signin_link(arena.redis, request.path_params["token"])
-    user = await load_user(arena.redis, username) if username else None
+    username = await arena.accounts.consume_signin_link(request.path_params["token"])
+    user = await arena.accounts.user(username) if username else None
     if user is None or user.get("active") is False:
         return page(request, "signin.html", status=410, token="", error="used")
     start_session(request, user)
@@ -85,11 +82,11 @@ async def set_locale(request: Request) -> Response:
         request.session["locale"] = locale
         user = session_user(request)
         if user:
-            redis = arena_of(request).redis
-            record = await load_user(redis, user["name"])
+            accounts = arena_of(request).accounts
+            record = await accounts.user(user["name"])
             if record is not None:
                 record["locale"] = locale
-                await redis.hset(keys.USERS, user["name"], json.dumps(record, ensure_ascii=False))
+                await accounts.save_user(record)
     return RedirectResponse(safe_next(str(form.get("next", "")), "/"), status_code=303)
 
 

@@ -6,7 +6,6 @@ notice a changed playlist (it reloads) or a revoked token (it says so) without a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +13,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from game import keys
 from server.auth.secrets import token_digest
 from server.auth.sessions import session_user
 from server.http import arena_of
@@ -27,13 +25,7 @@ async def _display(request: Request, token: str) -> dict[str, Any] | None:
     """The display a token opens (None when unknown or revoked)."""
     if not token or len(token) > 256:
         return None
-    redis = arena_of(request).redis
-    display_id = await redis.hget(keys.DISPLAY_TOKENS, token_digest(token))
-    raw = await redis.hget(keys.DISPLAYS, display_id) if display_id else None
-    document = json.loads(raw) if raw else None
-    if document is None or document.get("token_digest") != token_digest(token):
-        return None
-    return document
+    return await arena_of(request).displays.by_token(token_digest(token))
 
 
 async def _teams(request: Request) -> dict[str, dict[str, str]]:

@@ -582,7 +582,7 @@
     Array.prototype.forEach.call(document.querySelectorAll(".win-when"), function (el) { el.textContent = el.dataset.at ? ago(el.dataset.at) : ""; });
   }, 30000);
   tick();
-  loadBadges();
+  if (slides.some(function (s) { return s.kind === "badges"; })) { loadBadges(); }  // only a wall slide may read it
   showSlide(0);
 
   window.arenaTv = {

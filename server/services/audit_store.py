@@ -1,0 +1,39 @@
+"""The audit log in Redis: one capped stream of who changed what and when. Writers append inside their own
+transaction (``queue_entry``), so a change and its entry land together; readers take the newest entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.typing import EncodableT, FieldT
+
+from game import keys
+from game.store import newest_entries, text
+
+MAX_ENTRIES = 100_000  # approximate: the stream is trimmed as it grows
+
+
+def queue_entry(pipe: Pipeline, actor: str, action: str, target: str, data: str, at: str | None = None) -> None:
+    """Append an entry within ``pipe`` (``data`` is JSON text; ``at`` defaults to now)."""
+    entry: dict[FieldT, EncodableT] = {
+        "at": at or datetime.now(UTC).isoformat(),
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "data": data,
+    }
+    pipe.xadd(keys.AUDIT_LOG, entry, maxlen=MAX_ENTRIES, approximate=True)
+
+
+class AuditLog:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def newest(self, count: int) -> list[dict[str, Any]]:
+        """The newest ``count`` entries, newest first: ``{"id", "at", "actor", "action", "target", "data"}``
+        (``data`` as stored, JSON text)."""
+        entries = await newest_entries(self.redis, keys.AUDIT_LOG, count=count)
+        return [{text(k): text(v) for k, v in fields.items()} | {"id": text(entry_id)} for entry_id, fields in entries]
