@@ -115,6 +115,8 @@ SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"
 
 # Identities and secrets (stored hashed).
 API_KEYS = f"{PREFIX}:{{auth}}:api_keys"  # hash: sha256(key) -> JSON {id, scope, name}
+# Set of sha256(key) of revoked keys: a key named in the environment (ARENA_ADMIN_KEY…) is not restored at start-up.
+REVOKED_API_KEYS = f"{PREFIX}:{{auth}}:revoked_api_keys"
 DISPLAYS = f"{PREFIX}:{{auth}}:displays"  # hash: display id -> JSON {name, playlist, token_hash}
 DISPLAY_TOKENS = f"{PREFIX}:{{auth}}:display_tokens"  # hash: sha256(token) -> display id
 USERS = f"{PREFIX}:{{auth}}:users"  # hash: username -> JSON {role, password hash}

@@ -17,6 +17,7 @@ from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from server.live.connection import WebSocketService
+from server.security_headers import SecurityHeadersMiddleware
 
 
 def main() -> int:
@@ -41,9 +42,9 @@ def main() -> int:
     try:
         gc_tuning.configure()
         app = create_app(settings, redis_url)
-        websockets = WebSocketService(app, handshake_seconds=settings.ws_handshake_seconds)
+        websockets = WebSocketService(app, settings.trusted_proxies, handshake_seconds=settings.ws_handshake_seconds)
         uvicorn.run(
-            IngestFastPath(app),
+            SecurityHeadersMiddleware(IngestFastPath(app)),  # outermost: the fast path's answers get them too
             host=settings.host,
             port=settings.port,
             log_level="warning",
@@ -52,8 +53,7 @@ def main() -> int:
             ws=websockets,  # type: ignore[arg-type]
             http=websockets.http,  # type: ignore[arg-type]  # watches handshakes before their headers end
             ws_ping_interval=settings.ws_ping_seconds,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.trusted_proxies,
+            proxy_headers=False,  # the app reads X-Forwarded-For itself: server/client_address.py
             timeout_graceful_shutdown=5,
         )
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from server import gc_tuning
 from server.api.routes import routes as api_routes
 from server.arena import Arena
 from server.auth import csrf, sessions
+from server.client_address import ClientAddressMiddleware
 from server.config import Settings
 from server.http import ApiError, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
@@ -109,12 +110,13 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
                 session_cookie=sessions.SESSION_COOKIE,
                 same_site="lax",
-                https_only=False,
+                https_only=settings.cookie_secure,
                 max_age=sessions.SESSION_MAX_AGE,
             ),
             Middleware(csrf.CsrfMiddleware),

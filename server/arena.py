@@ -79,10 +79,12 @@ class Arena:
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
             await self.accounts.save_user(user)
-        if self.settings.admin_key:
-            await self.accounts.add_api_key(self.settings.admin_key, "admin", "ARENA_ADMIN_KEY")
-        if self.settings.ingest_key:
-            await self.accounts.add_api_key(self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY")
+        for key, scope, name in (
+            (self.settings.admin_key, "admin", "ARENA_ADMIN_KEY"),
+            (self.settings.ingest_key, "ingest", "ARENA_INGEST_KEY"),
+        ):
+            if key and not await self.accounts.add_configured_api_key(key, scope, name):
+                log.warning("%s was revoked over the API and stays revoked: set a new key to use one", name)
 
     async def bootstrap_when_ready(self) -> None:
         """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from server.client_address import LOOPBACK, TrustedProxies, parse_trusted_proxies
+
 ENV_PREFIX = "ARENA_"
 
 
@@ -40,9 +42,9 @@ class Settings:
     data_dir: Path = Path(".arena")
     # Extra origins allowed to open websockets, besides the server's own.
     allowed_origins: tuple[str, ...] = ()
-    # Proxies whose X-Forwarded-For names the client (IPs, CIDRs or "*"): per-address limits then count
-    # clients, not the proxy.
-    trusted_proxies: str = "127.0.0.1,::1"
+    # Our own proxies (addresses or networks): from a peer among them, the right-most X-Forwarded-For entry that
+    # is not one of them is the client, so per-address limits count clients, not the proxy.
+    trusted_proxies: TrustedProxies = LOOPBACK
     # Coalescing window of the websocket hub, in milliseconds.
     tick_ms: int = 200
     # Rows in a board frame pushed to viewers.
@@ -62,6 +64,11 @@ class Settings:
     redis_server: str | None = None
     # Public base URL used in links printed or returned (display URLs); unset: http://host:port.
     public_url: str | None = None
+    # Chat webhooks and CRM APIs on private, loopback or link-local addresses, plain http, and CRM API bases
+    # other than the vendors' own hosts; unset: refused (https to public addresses only).
+    outbound_allow_private: bool = False
+    # The session cookie is sent over https only; unset: on when ``public_url`` is https.
+    cookie_secure: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -86,6 +93,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = (env.get(ENV_PREFIX + name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{ENV_PREFIX}{name} must be 1 or 0, got {raw!r}")
+
+
 def _text(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(ENV_PREFIX + name)
     return value if value else None
@@ -106,6 +124,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     locale = _text(env, "LOCALE") or "zh-CN"
     if locale not in ("zh-CN", "en"):
         raise ConfigError(f"{ENV_PREFIX}LOCALE must be zh-CN or en, got {locale!r}")
+    try:
+        trusted_proxies = parse_trusted_proxies(_text(env, "TRUSTED_PROXIES") or "127.0.0.1,::1")
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}TRUSTED_PROXIES: {exc}") from None
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         redis_url=_text(env, "REDIS_URL"),
@@ -120,7 +142,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ingest_key=_text(env, "INGEST_KEY"),
         data_dir=data_dir,
         allowed_origins=origins,
-        trusted_proxies=_text(env, "TRUSTED_PROXIES") or "127.0.0.1,::1",
+        trusted_proxies=trusted_proxies,
         tick_ms=_int(env, "TICK_MS", 200, 10, 10_000),
         board_rows=_int(env, "BOARD_ROWS", 100, 1, 1000),
         scheduler_seconds=_int(env, "SCHEDULER_SECONDS", 15, 1, 3600),
@@ -130,6 +152,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ws_handshake_seconds=_int(env, "WS_HANDSHAKE_SECONDS", 10, 1, 3600),
         redis_server=_text(env, "REDIS_SERVER"),
         public_url=_text(env, "PUBLIC_URL"),
+        outbound_allow_private=_flag(env, "OUTBOUND_ALLOW_PRIVATE"),
+        cookie_secure=_flag(env, "COOKIE_SECURE", default=(_text(env, "PUBLIC_URL") or "").startswith("https://")),
     )
 
 

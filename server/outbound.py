@@ -1,5 +1,7 @@
 """Every call out of the server (CRM APIs, chat webhooks) goes through one client with one retry policy: a
-timeout on every try, bounded retries with jittered backoff, one overall budget, no redirects followed.
+timeout on every try, bounded retries with jittered backoff, one overall budget, no redirects followed — and
+only to public https addresses unless private ones are allowed (``server/outbound_targets.py``), checked on
+every connection.
 
 A webhook is answered while the CRM waits (HubSpot gives up after a few seconds), so the whole fetch is
 bounded by ``budget``: a CRM that stays slow or down makes us answer 503 and the CRM redelivers later,
@@ -14,11 +16,15 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+import httpcore
 import httpx
+
+from server.outbound_targets import CheckedNetworkBackend, ForbiddenTarget, Resolver, host_allowed
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -41,7 +47,12 @@ class OutboundClient:
         max_delay: float = 2.0,
         budget: float = 4.0,
         concurrency: int = 8,
+        allow_private: bool = False,
+        hosts: Sequence[str] = (),
+        resolver: Resolver | None = None,
     ) -> None:
+        """``allow_private``: ARENA_OUTBOUND_ALLOW_PRIVATE; ``hosts``: the only hosts this client may call (a CRM's
+        own), unless private targets are allowed; ``resolver``: the name lookup (the system's by default)."""
         self.timeout = timeout
         self.attempts = attempts
         self.backoff = backoff
@@ -49,8 +60,13 @@ class OutboundClient:
         self.budget = budget
         self.started = time.monotonic()
         self.limit = asyncio.Semaphore(concurrency)
+        self.allow_private = allow_private
+        self.hosts = tuple(hosts)
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, headers={"User-Agent": "sales-arena/0.1"}
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            headers={"User-Agent": "sales-arena/0.1"},
+            transport=checked_transport(allow_private=allow_private, resolver=resolver),
         )
 
     async def __aenter__(self) -> OutboundClient:
@@ -60,6 +76,16 @@ class OutboundClient:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         await self.http.aclose()
+
+    def _refuse(self, url: str) -> None:
+        """What can be told from the URL alone; the addresses are checked when connecting."""
+        parts = httpx.URL(url)
+        if self.allow_private:
+            return
+        if parts.scheme != "https":
+            raise OutboundError(f"refused: only https:// is called ({parts.scheme}://{parts.host})")
+        if self.hosts and not host_allowed(parts.host, self.hosts):
+            raise OutboundError(f"refused: {parts.host} is not one of {', '.join(self.hosts)}")
 
     def _left(self) -> float:
         return self.budget - (time.monotonic() - self.started)
@@ -91,6 +117,7 @@ class OutboundClient:
         tries or the budget run out."""
         problem = "no attempt made"
         response: httpx.Response | None = None
+        self._refuse(url)
         async with self.limit:
             for attempt in range(self.attempts):
                 left = self._left()
@@ -101,6 +128,8 @@ class OutboundClient:
                     response = await self.http.request(
                         method, url, headers=headers, data=form, content=content, timeout=min(self.timeout, left)
                     )
+                except ForbiddenTarget as exc:
+                    raise OutboundError(f"refused: {exc}") from None  # asking again will not change the answer
                 except httpx.HTTPError as exc:
                     problem = f"{type(exc).__name__}: {exc}"
                 else:
@@ -133,3 +162,17 @@ class OutboundClient:
             return json.loads(response.content, parse_float=Decimal)
         except ValueError:
             raise OutboundError(f"{method} {url}: answer is not JSON", response.status_code) from None
+
+
+def checked_transport(*, allow_private: bool, resolver: Resolver | None = None) -> httpx.AsyncHTTPTransport:
+    """httpx's transport on a connection pool whose network layer checks every address it connects to. httpx
+    takes no network layer of its own, so its pool is replaced by one built the same way with ours."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)  # no proxy from the environment: we connect ourselves
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=CheckedNetworkBackend(allow_private=allow_private, resolver=resolver),
+    )
+    return transport

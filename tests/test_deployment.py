@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -37,9 +38,13 @@ def test_app_is_built_scaled_and_health_checked_behind_a_websocket_proxy() -> No
     assert app["environment"]["ARENA_REDIS_URL"].startswith("redis://redis:")
     assert "/readyz" in " ".join(app["healthcheck"]["test"])
     assert app["depends_on"]["redis"]["condition"] == "service_healthy"
-    # Only the proxy is published, and its X-Forwarded-For is trusted: per-address limits count clients.
+    # Only the proxy is published, and only this network's X-Forwarded-For is trusted: per-address limits count
+    # clients, and what a client writes in that header itself is not believed.
     assert "ports" not in app and services["proxy"]["ports"]
-    assert app["environment"]["ARENA_TRUSTED_PROXIES"] == "*"
+    (network,) = compose()["networks"].values()
+    (subnet,) = [pool["subnet"] for pool in network["ipam"]["config"]]
+    assert app["environment"]["ARENA_TRUSTED_PROXIES"] == subnet
+    assert ipaddress.ip_network(subnet).is_private
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "proxy_set_header Upgrade $http_upgrade" in nginx
     assert "server app:8000" in nginx

@@ -52,7 +52,11 @@ async def add_channel(arena: Arena, notifier: Notifier, chat: FakeChat, name: st
     document = {"type": "wecom", "name": name, "url": chat.hook("wecom", name), **body}
     snapshot = await arena.registry.current()
     channel = build_channel(
-        document, secret_key=SECRET, created_at=datetime.now(UTC).isoformat(), known_contests=snapshot.contests.keys()
+        document,
+        secret_key=SECRET,
+        created_at=datetime.now(UTC).isoformat(),
+        known_contests=snapshot.contests.keys(),
+        allow_private=arena.settings.outbound_allow_private,
     )
     await notifier.store.save_channel(channel)
     return channel.id
@@ -63,7 +67,9 @@ def contents(chat: FakeChat, name: str) -> list[str]:
 
 
 async def scenario(redis_url: str, chat: FakeChat) -> None:
-    arena = Arena(Settings(secret_key=SECRET, timezone="Asia/Shanghai", locale="zh-CN"), redis_url)
+    # The chat fake listens on loopback: the operator's switch for chat servers on its own network.
+    settings = Settings(secret_key=SECRET, timezone="Asia/Shanghai", locale="zh-CN", outbound_allow_private=True)
+    arena = Arena(settings, redis_url)
     try:
         await organisation(arena)
         notifier = Notifier(arena, interval=1)

@@ -56,7 +56,10 @@ async def create_connector(request: Request) -> JSONResponse:
     body = await validated_document(request, ConnectorInput, "connector")
     try:
         connector = build_connector(
-            body, secret_key=arena.settings.secret_key, created_at=datetime.now(UTC).isoformat()
+            body,
+            secret_key=arena.settings.secret_key,
+            created_at=datetime.now(UTC).isoformat(),
+            allow_private=arena.settings.outbound_allow_private,
         )
     except ValidationError as exc:
         raise validation_error(exc, "invalid connector") from None

@@ -81,6 +81,7 @@ async def create_channel(request: Request) -> ArenaJSONResponse:
             secret_key=arena.settings.secret_key,
             created_at=datetime.now(UTC).isoformat(),
             known_contests=snapshot.contests.keys(),
+            allow_private=arena.settings.outbound_allow_private,
         )
     except ValidationError as exc:
         raise validation_error(exc, "invalid notification channel") from None
@@ -135,6 +136,7 @@ async def replace_channel(request: Request) -> ArenaJSONResponse:
             secret_key=arena.settings.secret_key,
             created_at=existing.created_at,
             known_contests=snapshot.contests.keys(),
+            allow_private=arena.settings.outbound_allow_private,
             channel_id=existing.id,
         )
     except ValidationError as exc:

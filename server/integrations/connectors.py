@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from game.errors import Collector, required_name
 from server.auth.secrets import hash_password, verify_password
 from server.integrations.sealing import seal, unseal
+from server.outbound_targets import HUBSPOT_HOSTS, ZOHO_ACCOUNTS_HOSTS, ZOHO_API_HOSTS, target_problem
 
 TYPES = ("hubspot", "salesforce", "pipedrive", "zoho", "generic")
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
@@ -30,13 +31,14 @@ class Field:
     required: bool = True
     default: Any = None
     min_length: int = 1
+    hosts: tuple[str, ...] = ()  # a url's allowed hosts (and names under them): the vendor's own
 
 
 SPECS: dict[str, tuple[Field, ...]] = {
     "hubspot": (
         Field("client_secret", "secret"),
         Field("access_token", "secret"),
-        Field("api_base", "url", required=False, default="https://api.hubapi.com"),
+        Field("api_base", "url", required=False, default="https://api.hubapi.com", hosts=HUBSPOT_HOSTS),
         Field("won_stages", "stages", required=False, default=["closedwon"]),
     ),
     "salesforce": (
@@ -55,8 +57,8 @@ SPECS: dict[str, tuple[Field, ...]] = {
         Field("refresh_token", "secret", required=False),
         Field("client_id", "text", required=False),
         Field("client_secret", "secret", required=False),
-        Field("api_base", "url", required=False, default="https://www.zohoapis.com"),
-        Field("accounts_url", "url", required=False, default="https://accounts.zoho.com"),
+        Field("api_base", "url", required=False, default="https://www.zohoapis.com", hosts=ZOHO_API_HOSTS),
+        Field("accounts_url", "url", required=False, default="https://accounts.zoho.com", hosts=ZOHO_ACCOUNTS_HOSTS),
         Field("won_stages", "stages", required=False, default=["Closed Won"]),
     ),
     "generic": (Field("secret", "secret", min_length=16),),
@@ -137,7 +139,7 @@ def new_connector_id(connector_type: str) -> str:
     return f"{connector_type}-{secrets.token_hex(6)}"
 
 
-def _check_value(spec: Field, value: Any, errors: Collector) -> Any:
+def _check_value(spec: Field, value: Any, errors: Collector, allow_private: bool) -> Any:
     name = f"config.{spec.name}"
     if spec.kind == "stages":
         if not isinstance(value, list) or not value or len(value) > MAX_STAGES:
@@ -157,18 +159,24 @@ def _check_value(spec: Field, value: Any, errors: Collector) -> Any:
         errors.add(name, f"must be at least {spec.min_length} characters")
     elif spec.kind == "url":
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            errors.add(name, "must be an http(s) base URL such as https://api.hubapi.com")
+        problem = target_problem(value, allow_private=allow_private, hosts=spec.hosts)
+        if not parts.netloc or parts.query or parts.fragment:
+            errors.add(name, f"must be a base URL such as {spec.default}")
+        elif problem:
+            errors.add(name, problem)
         return value.rstrip("/")
     elif spec.kind == "salesforce_id" and not SALESFORCE_ID.match(value):
         errors.add(name, "must be a 15- or 18-character Salesforce id")
     return value
 
 
-def build_connector(body: Any, *, secret_key: str, created_at: str, connector_id: str | None = None) -> Connector:
+def build_connector(
+    body: Any, *, secret_key: str, created_at: str, connector_id: str | None = None, allow_private: bool = False
+) -> Connector:
     """Validate a ``POST /api/v1/connectors`` body and return the connector with its secrets sealed.
 
-    Raises ValidationError naming every bad field (``type``, ``name``, ``config.<key>``).
+    Raises ValidationError naming every bad field (``type``, ``name``, ``config.<key>``). ``allow_private``:
+    ARENA_OUTBOUND_ALLOW_PRIVATE (API bases on the operator's network, plain http, other hosts than the vendor's).
     """
     errors = Collector()
     if not isinstance(body, dict):
@@ -197,7 +205,7 @@ def build_connector(body: Any, *, secret_key: str, created_at: str, connector_id
             elif spec.default is not None:
                 settings[spec.name] = spec.default
             continue
-        value = _check_value(spec, config[spec.name], errors)
+        value = _check_value(spec, config[spec.name], errors, allow_private)
         if value is None or errors.errors:
             continue
         if spec.kind == "secret":

@@ -28,6 +28,7 @@ from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
 from server.outbound import OutboundClient, OutboundError
+from server.outbound_targets import HUBSPOT_HOSTS
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -169,7 +170,7 @@ async def _process(arena: Arena, connector: Connector, by_deal: dict[str, list[D
     token = connector.secret("access_token", arena.settings.secret_key)
     won_stages, zone = connector.won_stages(), arena.settings.zone
 
-    async with OutboundClient() as client:
+    async with OutboundClient(allow_private=arena.settings.outbound_allow_private, hosts=HUBSPOT_HOSTS) as client:
 
         async def observe(deal_id: str, items: list[DealNotification]) -> Observation | None:
             latest = max(items, key=lambda item: item.occurred_at_ms or 0)

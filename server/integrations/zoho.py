@@ -27,6 +27,7 @@ from server.integrations.connectors import Connector, stage_key
 from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
 from server.integrations.pipeline import deliver
 from server.outbound import OutboundClient, OutboundError
+from server.outbound_targets import ZOHO_ACCOUNTS_HOSTS, ZOHO_API_HOSTS
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -94,7 +95,8 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
     api_base = connector.settings.get("api_base", "https://www.zohoapis.com")
     won_stages, zone = connector.won_stages(), arena.settings.zone
 
-    async with OutboundClient() as client:
+    hosts = ZOHO_API_HOSTS + ZOHO_ACCOUNTS_HOSTS
+    async with OutboundClient(allow_private=arena.settings.outbound_allow_private, hosts=hosts) as client:
 
         async def fetch(deal_id: str) -> Any:
             url = f"{api_base}/crm/v2/Deals/{deal_id}"

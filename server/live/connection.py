@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from starlette.applications import Starlette
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import Side, State
 from websockets.server import ServerProtocol
 
+from server.client_address import TrustedProxies, resolve_scope
 from server.live.handshake import PendingHandshake, UpgradeWatch
 from server.live.keepalive import KeepaliveWheel
 from server.live.session import Admission, Session, admit
@@ -60,10 +60,10 @@ class WebSocketService:
     """What every ``/ws`` connection of one server shares: the app (its lifespan state holds the hub) and
     the proxy trust for ``X-Forwarded-For``. Passed to uvicorn as its ``ws`` protocol class."""
 
-    def __init__(self, app: Starlette, handshake_seconds: float = 10.0) -> None:
+    def __init__(self, app: Starlette, trusted_proxies: TrustedProxies = (), handshake_seconds: float = 10.0) -> None:
         self.app = app
+        self.trusted_proxies = trusted_proxies
         self.handshake_seconds = handshake_seconds
-        self._proxy: ProxyHeadersMiddleware | None = None
         self.keepalive: KeepaliveWheel | None = None
 
     def __call__(
@@ -74,8 +74,6 @@ class WebSocketService:
         handshake: PendingHandshake | None = None,
         **_: Any,
     ) -> ArenaWebSocket:
-        if self._proxy is None and config.proxy_headers:
-            self._proxy = ProxyHeadersMiddleware(_keep_scope, trusted_hosts=config.forwarded_allow_ips)
         if self.keepalive is None and config.ws_ping_interval:
             self.keepalive = KeepaliveWheel(config.ws_ping_interval)
         return ArenaWebSocket(self, server_state.connections, handshake)
@@ -90,24 +88,11 @@ class WebSocketService:
         limiter = arena.connections if arena is not None else None
         return PendingHandshake(limiter, address, started + self.handshake_seconds, on_timeout)
 
-    async def client_address(self, scope: dict[str, Any]) -> str:
+    def client_address(self, scope: dict[str, Any]) -> str:
         """The client's address, from ``X-Forwarded-For`` when the peer is a trusted proxy (as for HTTP)."""
-        if self._proxy is not None:
-            await self._proxy(scope, _no_receive, _no_send)  # type: ignore[arg-type]
+        resolve_scope(scope, self.trusted_proxies)
         client = scope.get("client")
         return client[0] if client else "?"
-
-
-async def _keep_scope(scope: Any, receive: Any, send: Any) -> None:
-    """The proxy middleware rewrites the scope in place; nothing else is to be done with it."""
-
-
-async def _no_receive() -> Any:
-    raise RuntimeError("no body on a websocket handshake")
-
-
-async def _no_send(message: Any) -> None:
-    raise RuntimeError("nothing is sent while reading proxy headers")
 
 
 class ArenaWebSocket(asyncio.Protocol):
@@ -318,7 +303,7 @@ class ArenaWebSocket(asyncio.Protocol):
         if arena is None:
             self._respond(503, "server starting")
             return
-        client_ip = await self.service.client_address(scope)
+        client_ip = self.service.client_address(scope)
         assert self._pending is not None
         counted = self._pending.recount(client_ip)  # a slot of the client's own address, if one is free
         admission: Admission = await admit(arena, scope)

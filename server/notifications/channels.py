@@ -19,6 +19,7 @@ from game.contests import Contest
 from game.directory import Directory
 from game.errors import Collector, required_name
 from server.integrations.sealing import seal, unseal
+from server.outbound_targets import target_problem
 
 TYPES = ("wecom", "dingtalk", "feishu", "slack", "teams")
 EVENTS = ("deal", "badge", "lead_change", "contest_won", "digest")
@@ -29,7 +30,6 @@ SIGNED = ("dingtalk", "feishu")  # platforms with an optional signing secret
 MAX_CONTESTS = 100
 DEFAULT_ATTEMPTS = 5
 MAX_ATTEMPTS = 10
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DAILY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -187,18 +187,16 @@ def new_channel_id(channel_type: str) -> str:
     return f"{channel_type}-{secrets.token_hex(5)}"
 
 
-def _check_url(value: Any, errors: Collector) -> str | None:
+def _check_url(value: Any, errors: Collector, allow_private: bool) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > 2048:
         errors.add("url", "is required: the webhook URL the chat gave you (at most 2048 characters)")
         return None
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return value
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
-        return value  # a relay on this machine (and the tests)
-    errors.add("url", "must be an https:// webhook URL")
-    return None
+    problem = target_problem(value, allow_private=allow_private)
+    if problem:
+        errors.add("url", problem)
+        return None
+    return value
 
 
 def _check_digest(raw: Any, errors: Collector) -> dict[str, str]:
@@ -231,10 +229,11 @@ def build_channel(
     created_at: str,
     known_contests: Collection[str],
     channel_id: str | None = None,
+    allow_private: bool = False,
 ) -> Channel:
     """Validate a ``POST /api/v1/notifications/channels`` body; the URL and secret come back sealed.
 
-    Raises ValidationError naming every bad field.
+    Raises ValidationError naming every bad field. ``allow_private``: ARENA_OUTBOUND_ALLOW_PRIVATE.
     """
     errors = Collector()
     if not isinstance(body, dict):
@@ -244,7 +243,7 @@ def build_channel(
     if channel_type not in TYPES:
         errors.add("type", f"must be one of {', '.join(TYPES)}")
     name = required_name(body, errors)
-    url = _check_url(body.get("url"), errors)
+    url = _check_url(body.get("url"), errors, allow_private)
     secret = body.get("secret")
     if secret is not None and (not isinstance(secret, str) or not secret.strip() or len(secret) > 256):
         errors.add("secret", "must be the signing secret as a string (at most 256 characters)")

@@ -67,7 +67,14 @@ class Sender:
     async def send_now(self, channel: Channel, message: messages.Message) -> SendResult:
         now_ms = int(time.time() * 1000)
         try:
-            return await send(channel, message, secret_key=self.arena.settings.secret_key, now_ms=now_ms)
+            settings = self.arena.settings
+            return await send(
+                channel,
+                message,
+                secret_key=settings.secret_key,
+                now_ms=now_ms,
+                allow_private=settings.outbound_allow_private,
+            )
         except SealError as exc:
             return SendResult(False, f"cannot read the webhook URL or secret ({exc}): create the channel again")
 

@@ -50,37 +50,49 @@ class SendResult:
 
 
 def verdict(channel_type: str, response: httpx.Response) -> SendResult:
-    """Read the platform's answer: HTTP status first, then the code some platforms put in a 200."""
+    """Read the platform's answer: HTTP status first, then the code some platforms put in a 200. The error is a
+    status line (with a platform's own code and message), never the body: it is stored and shown to admins, and
+    a webhook URL pointing somewhere else must not make the server a way to read what answers there."""
     status = response.status_code
-    snippet = response.text[:200]
     if status >= 300:
-        return SendResult(False, f"HTTP {status}: {snippet}", status)
+        return SendResult(False, f"HTTP {status} {response.reason_phrase}".strip(), status)
     document: Any = None
     if channel_type in ("wecom", "dingtalk", "feishu"):
         try:
             document = json.loads(response.content)
         except ValueError:
-            return SendResult(False, f"answer is not JSON: {snippet}", status)
+            return SendResult(False, f"HTTP {status}, but the answer is not {channel_type}'s JSON", status)
     if isinstance(document, dict):
         code = document.get("errcode", document.get("code", document.get("StatusCode", 0)))
         if code not in (0, None):
             message = document.get("errmsg") or document.get("msg") or document.get("StatusMessage") or ""
+            message = str(message)[:120] if isinstance(message, str) else ""
             pause = RATE_LIMIT_PAUSE if code in RATE_LIMITED_CODES.get(channel_type, ()) else None
             return SendResult(False, f"{channel_type} refused: {code} {message}".strip(), status, pause)
-    if channel_type == "teams" and "error" in snippet.lower():  # legacy connectors answer errors with a 200
-        return SendResult(False, f"teams refused: {snippet}", status)
+    if channel_type == "teams" and "error" in response.text[:200].lower():  # legacy connectors: errors in a 200
+        return SendResult(False, f"HTTP {status}, but teams answered with an error", status)
     return SendResult(True, status=status)
 
 
 async def send(
-    channel: Channel, message: Message, *, secret_key: str, now_ms: int, attempts: int = 2, timeout: float = 5.0
+    channel: Channel,
+    message: Message,
+    *,
+    secret_key: str,
+    now_ms: int,
+    attempts: int = 2,
+    timeout: float = 5.0,
+    allow_private: bool = False,
 ) -> SendResult:
-    """Deliver ``message`` now (signed at ``now_ms``), with quick retries for transient errors."""
+    """Deliver ``message`` now (signed at ``now_ms``), with quick retries for transient errors; only to a public
+    https address unless ``allow_private`` (ARENA_OUTBOUND_ALLOW_PRIVATE)."""
     request = outgoing(channel.type, message, channel.url(secret_key), channel.secret(secret_key), now_ms, channel.card)
     body = json.dumps(request.body, ensure_ascii=False).encode()
     hidden = _SENDING.set(True)
     try:
-        async with OutboundClient(timeout=timeout, attempts=attempts, backoff=0.25, budget=timeout * 2) as client:
+        async with OutboundClient(
+            timeout=timeout, attempts=attempts, backoff=0.25, budget=timeout * 2, allow_private=allow_private
+        ) as client:
             try:
                 response = await client.request("POST", request.url, headers=JSON_HEADERS, content=body)
             except OutboundError as exc:

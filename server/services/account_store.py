@@ -70,5 +70,17 @@ class AccountStore(IdentityStore):
     async def api_key_digests(self) -> list[str]:
         return [text(digest) for digest in await self.redis.hkeys(keys.API_KEYS)]
 
+    async def add_configured_api_key(self, key: str, scope: str, name: str) -> bool:
+        """Put a key named in the environment in place at start-up, unless it was revoked over the API: a restart
+        must not bring back a key an admin took away. False when it was."""
+        if await self.redis.sismember(keys.REVOKED_API_KEYS, token_digest(key)):
+            return False
+        await self.add_api_key(key, scope, name)
+        return True
+
     async def revoke_api_keys(self, digests: list[str]) -> None:
-        await self.redis.hdel(keys.API_KEYS, *digests)
+        """Remove the keys, and remember them: a key from the environment stays revoked after a restart."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(keys.API_KEYS, *digests)
+        pipe.sadd(keys.REVOKED_API_KEYS, *digests)
+        await pipe.execute()

@@ -25,7 +25,7 @@ from server.web.render import page, request_locale
 if TYPE_CHECKING:
     from server.arena import Arena
 
-SHELL_VERSION = "arena-shell-v1"
+SHELL_VERSION = "arena-shell-v2"
 
 
 async def _rep(request: Request) -> Principal | None:
