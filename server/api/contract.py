@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 from starlette.routing import Route
 
+from server.auth.access import Access
+
 # Who may call: the roles named in server/auth/principals.py. "public" needs nothing (or, for hooks, the CRM's
 # own signature); "session" is a signed-in browser; the rest take a bearer key or a session.
 AUTH = {
@@ -100,6 +102,8 @@ class Operation:
     upsert: bool = False  # a PUT that answers 201 when it created the resource, 200 when it changed it
     path: dict[str, str] = member(default_factory=dict)  # a path parameter's pattern, where it has one
     answers: tuple[Answer, ...] = ()
+    # the answer each class of caller gets (server/auth/access.py); a route without one fails the access matrix
+    access: Access | None = None
 
     def __post_init__(self) -> None:
         assert self.auth in AUTH, self.auth

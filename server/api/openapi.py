@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount
 
 from server.api.contract import AUTH, MISSING, Answer, ApiRoute, CsvDocument, Error, Operation
+from server.auth.access import PUBLIC
 from server.http import ArenaJSONResponse, arena_of
 
 VERSION = "1.0.0"
@@ -191,6 +192,6 @@ async def openapi_json(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse(document(request.app.routes, arena_of(request).settings.base_url))
 
 
-OPENAPI = Operation("This document", "meta", "public", response=dict[str, Any])
+OPENAPI = Operation("This document", "meta", "public", response=dict[str, Any], access=PUBLIC)
 routes = [ApiRoute("/openapi.json", openapi_json, "GET", OPENAPI)]
 __all__ = ["MISSING", "PATH_PARAMETER", "api_routes", "document", "routes"]
