@@ -429,3 +429,19 @@ def _as_declared(response: httpx.Response, expected: object) -> bool:
         return response.status_code == 303 and response.headers["location"].startswith("/login")
     return response.status_code == expected
 
+
+def test_nobody_signed_in_learns_what_exists(world: World) -> None:
+    """Without a credential, an API route answers 401 whether the objects its path names exist or not."""
+    table, _ = declared(APP.routes)
+    wrong = []
+    for (method, path), access in sorted(table.items()):
+        if not path.startswith("/api/") or "{" not in path or access.outcomes["anonymous"] != 401:
+            continue
+        url = PATH_PARAMETER.sub(MISSING, path)
+        content, media = body_of(method, path, world)
+        response = httpx.request(
+            method, world.server.base_url + url, content=content or None, headers={"Content-Type": media}
+        )
+        if response.status_code != 401:
+            wrong.append(f"{method} {url}: {response.status_code} {response.text[:120]}")
+    assert not wrong, "\n".join(wrong)

@@ -62,11 +62,11 @@ async def division_board(request: Request) -> ArenaJSONResponse:
 
 async def standing(request: Request) -> ArenaJSONResponse:
     """One rep in one contest: rank, score, gap to the next rank, target and pacing."""
-    contest = await contest_in_path(request)
     rep_id = request.path_params["rep"]
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     await require(request, lambda p: p.may_read_rep(rep_id, directory), "read this rep's standing")
+    contest = await contest_in_path(request)  # after the caller is known: a stranger learns no contest ids
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
