@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from game.errors import ValidationError
-from server.api.codec import validated_document
+from server.api.codec import ANY_MEDIA, validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import ADMIN, SIGNED_BY_CRM
 from server.http import ApiError, arena_of, read_body, require, validation_error
@@ -217,6 +217,7 @@ hook_routes = [
             "connectors",
             "hook",
             body=dict[str, Any],
+            body_media=(ANY_MEDIA,),  # each CRM's own: JSON, Salesforce's SOAP XML
             response=dict[str, Any],
             answers=(Answer(404, "no such hook", body={}, path={"source": "hubspot"}),),
             access=SIGNED_BY_CRM,
