@@ -17,7 +17,6 @@ same as the ``Decimal`` arithmetic of ``game.scoring.rule_points`` (falling back
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from game.directory import Directory
 from game.log_event import LogEvent
 from game.ranking import MAX_SCORE, TIME_SPAN, Ranked, competition_ranks
 from game.replay_points import CompiledRule, compile_rule, exact_points
+from game.rosters import TeamRoster, team_points, team_rosters
 from game.scoring import REVERSING_TYPES, UPDATING_TYPES, ContestChange, team_target
 
 DAY_BUCKET_SECONDS = 900  # local dates are cached per 15 minutes (when a bucket falls on one date)
@@ -141,7 +141,6 @@ class ContestReplay:
         self.team_members: dict[str, dict[str, int]] = {}
         self.division_boards: dict[str, dict[str, int]] = {}
         # what is settled at the end
-        self._team_sums: dict[str, int] = {}
         self._reps_touched: dict[str, tuple[int, str]] = {}  # rep -> (target, division) of its last refresh
         self._teams_touched: dict[str, tuple[int, int]] = {}  # team -> (size, target) of its last refresh
         self._groups_touched: dict[str, tuple[str, str]] = {}  # cap field -> (rep, team) of its last refresh
@@ -155,6 +154,8 @@ class ContestReplay:
         self.lead_changes = 0
         self.leaders: list[str] = []
         self.events = self.changes = self.refused = 0
+        # the team rosters Arena.sync_rosters writes (regroup_teams.lua): they size averages, pick best-N
+        self.rosters: dict[str, TeamRoster] = team_rosters(contest, directory) if roster else {}
         if roster:
             self._add_roster()
 
@@ -167,12 +168,9 @@ class ContestReplay:
                 division = contest.division_of(rep.id)
                 if division:
                     self.division_boards.setdefault(division, {}).setdefault(rep.id, 0)
-        for team in directory.teams:
-            if contest.teams is not None and team not in contest.teams:
-                continue
-            if contest.kind == "head_to_head" and contest.side_type == "team" and team not in contest.sides:
-                continue
+        for team in self.rosters:
             self.team_board.setdefault(team, 0)
+            self._teams_touched[team] = (0, 0)  # regroup_teams.lua writes the row of each team it gives a roster
 
     # --- deciding (game.scoring.decide, with its per-event lookups cached) ------------------------------
 
@@ -366,7 +364,6 @@ class ContestReplay:
         if members is None:
             members = self.team_members[team] = {}
         members[rep] = members.get(rep, 0) + delta
-        self._team_sums[team] = self._team_sums.get(team, 0) + delta
 
     def _join_group(
         self, cap_field: str, deal: str, asked: int, cap: int, sign: int, at: int, rep: str, team: str
@@ -452,13 +449,10 @@ class ContestReplay:
                 self.division_boards.setdefault(division, {})[rep] = composite
         self._reps_touched.clear()
         for team, (size, target) in self._teams_touched.items():
-            if self.mode == "best":
-                score = sum(heapq.nlargest(self.best_n, self.team_members.get(team, {}).values()))
-            elif self.mode == "average":
-                score = math.floor(self._team_sums.get(team, 0) / max(size, 1))
-            else:
-                score = self._team_sums.get(team, 0)
-            score = shown(score, target)
+            roster = self.rosters.get(team)
+            if roster is not None:
+                size, target = len(roster.members), roster.target
+            score = shown(team_points(self.mode, self.best_n, self.team_members.get(team, {}), size, roster), target)
             self.team_totals[team] = score
             self.team_board[team] = score * TIME_SPAN + self._left(self.team_times.get(team))
         self._teams_touched.clear()

@@ -5,15 +5,15 @@
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
 --       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads),
---       17 team_sums (hash: team -> sum of its members' points)
+--       17 team_sums (hash: team -> sum of its members' points), 18 team rosters (hash: team -> JSON)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
+-- Team scores and rows: team_score.lua, put in front of this script (shared with regroup_teams.lua).
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
 -- Returns {status, points applied, changed, current epoch}:
 --   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
 -- Flags in the change: replay = 1 writes into an epoch being rebuilt (not yet current);
 -- quiet = 1 rings no doorbell (rebuilds must not celebrate old deals on the TVs).
 
-local TIME_SPAN = 33554432      -- 2^25, see game/ranking.py
 local MAX_SCORE = 134217727     -- 2^27 - 1
 
 local c = cmsgpack.unpack(ARGV[1])
@@ -26,33 +26,11 @@ if redis.call('HEXISTS', KEYS[1], c.event) == 1 then
 end
 
 local function latest_left(times_key)
-  local top = redis.call('ZREVRANGE', times_key, 0, 0, 'WITHSCORES')
-  if top[2] == nil then return 0 end
-  local left = c.ends - tonumber(top[2])
-  if left < 0 then return 0 end
-  if left > TIME_SPAN - 1 then return TIME_SPAN - 1 end
-  return left
+  return time_left(times_key, c.ends)
 end
 
-local function team_score_of(team, size)
-  if c.mode == 'best' then
-    local best = 0
-    local top = redis.call('ZREVRANGE', KEYS[11] .. team, 0, c.best_n - 1, 'WITHSCORES')
-    for i = 2, #top, 2 do best = best + tonumber(top[i]) end
-    return best
-  end
-  local sum = tonumber(redis.call('HGET', KEYS[17], team) or '0')
-  if c.mode == 'average' then
-    if size < 1 then size = 1 end
-    return math.floor(sum / size)
-  end
-  return sum
-end
-
-local function shown(points, target)
-  if target and target > 0 then return math.floor(points * 1000 / target) end
-  return points
-end
+local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
+              rosters = KEYS[18]}
 
 local old = nil
 local old_raw = redis.call('HGET', KEYS[2], c.deal)
@@ -183,9 +161,7 @@ local function refresh_rep(rep, target, division)
   if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
 end
 local function refresh_team(t, size, target)
-  local score = shown(team_score_of(t, size), target)
-  redis.call('HSET', KEYS[5], t, score)
-  redis.call('ZADD', KEYS[6], score * TIME_SPAN + latest_left(KEYS[10] .. t), t)
+  write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends)
 end
 
 if apply then refresh_rep(c.rep, c.target, c.division) end

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from game.contests import Contest, definition_changes
+from game.rosters import contest_teams, regroup
 from game.scoring import decide
 from game.store import Plan, Store
 from server.services.event_log_store import EventLogStore
@@ -86,7 +87,7 @@ async def rescore(
         async def progress(done: int) -> None:
             await rescores.progressed(contest_id, done)
 
-        await _ensure_roster(store, registry, next_contest)
+        await _ensure_roster(store, registry, next_contest, current)
         last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
         await rescores.switch(contest_id, target)
@@ -112,12 +113,18 @@ async def rescore(
         await rescores.release(contest_id)
 
 
-async def _ensure_roster(store: Store, registry: Registry, contest: Contest) -> None:
+async def _ensure_roster(store: Store, registry: Registry, contest: Contest, current_epoch: int) -> None:
+    """The new epoch's participants on its boards, and its team rosters: the directory's for a running
+    contest, the ones it ended with for an ended contest (a rep who moved since does not change its result)."""
     directory = (await registry.current()).directory
     reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
-    teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
+    teams = contest_teams(contest, directory)
     divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
     await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=False)
+    grouped = regroup(contest, directory, quiet=True)
+    if contest.status_at(datetime.now(UTC)) in ("ended", "archived"):
+        grouped = replace(grouped, rosters=await store.team_rosters(contest.id, current_epoch))
+    await store.regroup_teams([grouped])
 
 
 async def drop_epoch(rescores: RescoreStore, contest_id: str, epoch: int) -> None:
