@@ -21,7 +21,7 @@ from server.api.routes import routes as api_routes
 from server.arena import Arena
 from server.auth import csrf, sessions
 from server.config import Settings
-from server.http import ApiError, api_error_handler, arena_of
+from server.http import ApiError, StorageOutageMiddleware, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
 from server.web.routes import routes as page_routes
 
@@ -109,6 +109,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(StorageOutageMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
