@@ -133,13 +133,14 @@ def _rounds(org: Org, calendar: Calendar) -> st.SearchStrategy[Plan]:
                         items.append(_hostile(draw, slot, org, calendar))
                     elif choice == 2 and sent:
                         items.append(Item(draw(st.sampled_from(sent)), False))  # the same event again
-                    elif choice == 3 and (deals := [e for e in sent if e["type"] == "deal.won"]):
+                    elif choice == 3 and (
+                        deals := [e for e in sent if e["type"] == "deal.won" and e["id"] not in reversed_ids]
+                    ):
                         deal = draw(st.sampled_from(deals))
-                        if deal["id"] not in reversed_ids:
-                            reversed_ids.add(deal["id"])
-                            reversal = {"id": slot, "type": "deal.reversed", "rep": deal["rep"], "ref": deal["id"]}
-                            sent.append(reversal)
-                            items.append(Item(reversal, False))
+                        reversed_ids.add(deal["id"])
+                        reversal = {"id": slot, "type": "deal.reversed", "rep": deal["rep"], "ref": deal["id"]}
+                        sent.append(reversal)
+                        items.append(Item(reversal, False))
                     else:
                         event = _valid(draw, slot, org, calendar)
                         sent.append(event)
