@@ -19,6 +19,7 @@ from game.events import Event, parse_event
 from game.scoring import ContestChange, decide
 from game.store import Plan
 from game.xp import decide_xp
+from server.services import late_events
 from server.services.registry import Registry, Snapshot
 
 if TYPE_CHECKING:
@@ -51,18 +52,6 @@ def plan(event: Event, snapshot: Snapshot, now: datetime, targets: Targets | Non
     return changes
 
 
-def late_contests(event: Event, snapshot: Snapshot, now: datetime) -> list[str]:
-    """Contests whose window covers the event but whose grace period is over: reported, never dropped."""
-    return [
-        c.id
-        for c in snapshot.contests.values()
-        if c.covers(event.occurred_at)
-        and c.state == "active"
-        and not c.accepts_at(now)
-        and c.includes(event.rep, event.team)
-    ]
-
-
 def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
     return {
         "index": index,
@@ -80,7 +69,6 @@ async def ingest(
     now = now or datetime.now(UTC)
     snapshot = await arena.registry.current()
     rejected: list[dict[str, Any]] = []
-    late: list[dict[str, Any]] = []
     events: list[Event] = []
     parsed: list[tuple[int, Event]] = []
     for index, raw in enumerate(raw_events):
@@ -104,8 +92,6 @@ async def ingest(
             continue
         event = replace(event, team=rep.team)
         events.append(event)
-        if missed := late_contests(event, snapshot, now):
-            late.append({"index": index, "id": event.id, "contests": missed})
     rejected.sort(key=lambda item: item["index"])
     zone, currency = arena.settings.zone, arena.settings.currency
     targets = Targets.at(snapshot, now)
@@ -129,6 +115,8 @@ async def ingest(
     for event, result in zip(events, results, strict=True):
         if result.new and event.type in ("deal.won", "deal.reversed", "deal.updated"):
             arena.badges.touch(event.rep, int(event.occurred_at.timestamp()), result.undone_at)
+    new = {event.key for event, result in zip(events, results, strict=True) if result.new}
+    late = await late_events.surface(arena, snapshot, now, parsed, new)
     accepted = sum(1 for r in results if r.new)
     warnings = [
         {"id": event.id, "error": error}
