@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from server.api.codec import decode_body
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import READERS, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, managed_contest, require
 from server.services.contest_versions import versions_of
 from server.services.rescore_runs import claim_rescore, launch_rescore
@@ -141,6 +142,7 @@ routes = [
             "read",
             response=Versions,
             answers=(NO_CONTEST,),
+            access=READERS,
         ),
     ),
     ApiRoute(
@@ -153,6 +155,7 @@ routes = [
             "manage",
             response=LateEvents,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -170,6 +173,7 @@ routes = [
                 Answer(422, "no such decision", "decision", body={"decision": "maybe"}, path={"id": "{contest}"}),
                 NO_CONTEST,
             ),
+            access=TEAM_MANAGER,
         ),
     ),
 ]
