@@ -86,6 +86,12 @@ class ContestDefinition(Struct):
     draft: bool = False
 
 
+class ContestChangeBody(ContestDefinition, kw_only=True):
+    """A new definition; once the contest has started (live or ended), with why it changes."""
+
+    change_reason: Annotated[str, Meta(max_length=500, examples=["二季度价格调整，按新毛利计分"])] | None = None
+
+
 class Contest(ContestDefinition, kw_only=True):
     status: Literal["draft", "scheduled", "live", "paused", "ended", "archived"]
     version: int
@@ -176,6 +182,25 @@ class AwardedPrize(Struct):
     board: str = "reps"
 
 
+class RankChange(Struct):
+    """One rep's place and prize before and after a correction (None: not on the board / no prize)."""
+
+    rep: str
+    old_rank: int | None
+    new_rank: int | None
+    old_prize: str | None
+    new_prize: str | None
+
+
+class Correction(Struct):
+    """Results computed again after the close: when, by whom, why, and who moved."""
+
+    at: Time
+    by: str
+    reason: str
+    changes: list[RankChange]
+
+
 class Results(Struct):
     contest: str
     final: bool
@@ -186,6 +211,9 @@ class Results(Struct):
     best_team: str | None = None
     finalized_at: Time | None = None
     finishes: dict[str, int] = {}
+    version: Annotated[int, Meta(description="The contest version the results were computed under.")] = 1
+    corrections: list[Correction] = []
+    corrected_at: Time | None = None
 
 
 class AuditEntry(Struct):

@@ -49,6 +49,15 @@ def unit_of(contest: Contest) -> str:
     return "percent" if contest.scoring == "percent_of_target" else "points"
 
 
+def _champion_before(corrections: list[dict[str, Any]], directory: Any) -> str | None:
+    """The public name of who held rank 1 before these corrections (from their first change of rank 1)."""
+    for correction in corrections:
+        for change in correction["changes"]:
+            if change.get("old_rank") == 1:
+                return str(directory.public_name(change["rep"]))
+    return None
+
+
 class Collector:
     def __init__(self, arena: Arena, store: NotifyStore) -> None:
         self.arena = arena
@@ -63,6 +72,7 @@ class Collector:
         snapshot = await self.arena.registry.current()
         await self._wins(now, channels, cursors, snapshot, plan, first_run)
         await self._won(now, channels, cursors, snapshot, plan, first_run)
+        await self._corrected(now, channels, cursors, snapshot, plan, first_run)
         await self._badges(now, channels, cursors, snapshot, plan, first_run)
         await self._digests(now, channels, cursors, snapshot, plan)
         return plan
@@ -217,6 +227,56 @@ class Collector:
                 "unit": unit_of(contest),
             }
             item = {"id": f"won:{contest.id}", "kind": "contest_won", "data": data}
+            for channel in channels:
+                if channel.wants("contest_won", contest.id):
+                    plan.items.append((channel.id, item))
+
+    async def _corrected(
+        self,
+        now: datetime,
+        channels: list[Channel],
+        cursors: dict[str, str],
+        snapshot: Snapshot,
+        plan: Plan,
+        first_run: bool,
+    ) -> None:
+        """Each correction of a closed contest's results that moved someone, once (``corrected:<contest>``
+        counts the corrections told); a correction is never a new champion celebration."""
+        closed = [
+            c
+            for c in snapshot.contests.values()
+            if c.state == "active" and c.status_at(now) == "ended" and now - c.ends_at < WON_LOOKBACK
+        ]
+        if not closed:
+            return
+        directory = snapshot.directory
+        kept = await self.arena.store.results_of([contest.id for contest in closed])
+        for contest, results in zip(closed, kept, strict=True):
+            corrections = (results or {}).get("corrections") or []
+            name = f"corrected:{contest.id}"
+            told = int(cursors.get(name) or 0)
+            if len(corrections) <= told:
+                continue
+            plan.move(name, cursors.get(name), str(len(corrections)))
+            if first_run:
+                continue
+            if not any(correction["changes"] for correction in corrections[told:]):
+                continue
+            latest = corrections[-1]
+            champion = (results or {}).get("champion")
+            data = {
+                "contest": contest.id,
+                "contest_name": contest.name,
+                "reason": latest["reason"],
+                "champion_name": directory.public_name(champion) if champion else None,
+                "previous_name": _champion_before(corrections[told:], directory),
+                "changes": [
+                    {**change, "name": directory.public_name(change["rep"])}
+                    for correction in corrections[told:]
+                    for change in correction["changes"]
+                ],
+            }
+            item = {"id": f"corrected:{contest.id}:{len(corrections)}", "kind": "contest_corrected", "data": data}
             for channel in channels:
                 if channel.wants("contest_won", contest.id):
                     plan.items.append((channel.id, item))

@@ -45,6 +45,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "won.team": "最佳团队：**{team}**",
         "won.podium": "第 {rank} 名：{name}（{score}）",
         "won.no_champion": "本场比赛没有产生冠军",
+        "corrected.title": "📝 「{contest}」结果更正",
+        "corrected.reason": "原因：{reason}",
+        "corrected.champion": "冠军更正为：**{champion}**（原为 {previous}）",
+        "corrected.move": "{name}：第 {old} 名 → 第 {new} 名",
+        "corrected.prize": "{name}：奖励 {old} → {new}",
         "digest.daily": "📊 今日战报 · {period}",
         "digest.weekly": "📊 本周战报 · {period}",
         "digest.contest": "**「{contest}」排行榜**",
@@ -81,6 +86,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "won.team": "Best team: **{team}**",
         "won.podium": "#{rank} {name} ({score})",
         "won.no_champion": "No champion this time",
+        "corrected.title": "📝 “{contest}”: results corrected",
+        "corrected.reason": "Why: {reason}",
+        "corrected.champion": "Champion now: **{champion}** (was {previous})",
+        "corrected.move": "{name}: #{old} → #{new}",
+        "corrected.prize": "{name}: prize {old} → {new}",
         "digest.daily": "📊 Daily report · {period}",
         "digest.weekly": "📊 Weekly report · {period}",
         "digest.contest": "**“{contest}” standings**",
@@ -174,6 +184,26 @@ def won_message(data: Mapping[str, Any], locale: str) -> Message:
     return Message(title, tuple(lines), "gold")
 
 
+def corrected_message(data: Mapping[str, Any], locale: str) -> Message:
+    """Closed results corrected (a rules change with a reason, a late event applied): told once, plainly."""
+    lines = [text(locale, "corrected.reason", reason=data.get("reason") or "—")]
+    if data.get("champion_name") != data.get("previous_name"):
+        lines.append(
+            text(
+                locale,
+                "corrected.champion",
+                champion=data.get("champion_name") or "—",
+                previous=data.get("previous_name") or "—",
+            )
+        )
+    for change in data.get("changes", [])[:5]:
+        what = "prize" if change.get("old_prize") != change.get("new_prize") else "rank"
+        old, new = change.get(f"old_{what}") or "—", change.get(f"new_{what}") or "—"
+        key = "corrected.prize" if what == "prize" else "corrected.move"
+        lines.append(text(locale, key, name=change["name"], old=old, new=new))
+    return Message(text(locale, "corrected.title", contest=data["contest_name"]), tuple(lines), "grey")
+
+
 def digest_message(data: Mapping[str, Any], locale: str) -> Message:
     title = text(locale, f"digest.{data['kind']}", period=data["period"])
     lines: list[str] = []
@@ -217,6 +247,7 @@ RENDERERS = {
     "lead_change": lead_message,
     "badge": badge_message,
     "contest_won": won_message,
+    "contest_corrected": corrected_message,
     "digest": digest_message,
     "test": hello_message,
 }

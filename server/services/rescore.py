@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from game.contests import Contest, definition_changes
 from game.scoring import decide
 from game.store import Plan, Store
+from server.services.contest_versions import add_version, version_entry
 from server.services.event_log_store import EventLogStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
@@ -34,15 +35,18 @@ async def replay_into(
     contest: Contest,
     after: str = "-",
     progress: Callable[[int], Any] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[str, int]:
-    """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly; returns the last
-    stream id read and how many events were read."""
+    """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly, but those keyed in
+    ``skip`` (late events no manager applied); returns the last stream id read and how many events were read."""
     last, count = after, 0
     async for batch_end, events in event_log.batches(after):
         last = batch_end
         directory = (await registry.current()).directory
         planned = []
         for event in events:
+            if event.key in skip:
+                continue
             changes = [replace(c, replay=True, quiet=True) for c in decide(event, [contest], directory)]
             if changes:
                 planned.append(Plan(event, changes))
@@ -61,9 +65,15 @@ async def rescore(
     contest_id: str,
     definition: dict[str, Any] | None,
     actor: str,
+    *,
+    reason: str | None = None,
+    skip: Collection[str] = (),
+    settle: Callable[[], Awaitable[Any]] | None = None,
 ) -> int:
-    """Rebuild ``contest_id`` (with a new definition when given) into the next epoch and switch to it.
-    The caller holds the lease from ``RescoreStore.claim``; it is released here."""
+    """Rebuild ``contest_id`` (with a new definition when given: a new version, made for ``reason``) into the
+    next epoch and switch to it, leaving out the events keyed in ``skip``. The caller holds the lease from
+    ``RescoreStore.claim``; it is released here. ``settle`` runs after the switch, before the rescore is reported
+    done (closed contests' results are corrected then)."""
     try:
         document = await registry.contest_document(contest_id)
         if document is None:
@@ -77,6 +87,7 @@ async def rescore(
             "version": version,
             "epoch": target,
             "changes": definition_changes(document["definition"], new_definition),
+            "reason": reason,
         }
         await registry.put_contest(document, actor, "contest.rescore.start")
         await asyncio.sleep(SETTLE_SECONDS)
@@ -87,9 +98,11 @@ async def rescore(
             await rescores.progressed(contest_id, done)
 
         await _ensure_roster(store, registry, next_contest)
-        last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress)
+        last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress, skip=skip)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
         await rescores.switch(contest_id, target)
+        if definition is not None:
+            add_version(document, version_entry(version, actor, reason, document["rebuilding"]["changes"]))
         history = document.get("history", [])
         history.append(
             {
@@ -102,7 +115,9 @@ async def rescore(
         document.update(definition=new_definition, version=version, epoch=target, history=history[-50:])
         document.pop("rebuilding", None)
         await registry.put_contest(document, actor, "contest.rescore.switch")
-        await replay_into(store, registry, event_log, registry.contest_from(document), after=last)
+        await replay_into(store, registry, event_log, registry.contest_from(document), after=last, skip=skip)
+        if settle is not None:
+            await settle()
         await rescores.finished(contest_id)
         return target
     except Exception:

@@ -19,6 +19,7 @@ from server.auth.principals import Principal
 from server.http import arena_of, principal_of
 from server.i18n import rules_text
 from server.i18n.catalogs import gettext_for
+from server.services.contest_versions import versions_of
 from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
 from server.web.render import page, request_locale
@@ -204,6 +205,8 @@ async def contest_page(request: Request) -> Response:
             break
     currency = contest.currency
     rules = {loc: rules_text.summary(contest.definition, loc, currency) for loc in ("zh-CN", "en")}
+    document = await arena.registry.contest_document(contest.id)
+    versions = list(reversed(versions_of(document))) if document else []
     return page(
         request,
         "console/contest.html",
@@ -214,6 +217,8 @@ async def contest_page(request: Request) -> Response:
         team_names=team_names,
         audit=entries,
         rules=rules,
+        versions=versions,
+        late=await arena.late_events.listed(contest.id),
         **context,
     )
 
