@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from game.contests import Contest, definition_changes
+from game.events import Event
 from game.scoring import decide
 from game.store import Plan, Store
 from server.services.event_log_store import EventLogStore
@@ -37,9 +38,29 @@ async def replay_into(
 ) -> tuple[str, int]:
     """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly; returns the last
     stream id read and how many events were read."""
-    last, count = after, 0
-    async for batch_end, events in event_log.batches(after):
+    last = after
+
+    async def reached(batch_end: str, count: int) -> None:
+        nonlocal last
         last = batch_end
+        if progress is not None:
+            await progress(count)
+
+    count = await write_replayed(store, registry, event_log.batches(after), contest, reached)
+    return last, count
+
+
+async def write_replayed(
+    store: Store,
+    registry: Registry,
+    batches: AsyncIterator[tuple[str, list[Event]]],
+    contest: Contest,
+    progress: Callable[[str, int], Awaitable[Any]],
+) -> int:
+    """Decide and write each batch of logged events for ``contest`` (at its epoch), quietly, as a replay;
+    ``progress`` hears the stream id each batch ends at and the events read so far. Returns that count."""
+    count = 0
+    async for batch_end, events in batches:
         directory = (await registry.current()).directory
         planned = []
         for event in events:
@@ -48,9 +69,8 @@ async def replay_into(
                 planned.append(Plan(event, changes))
         await store.write_events(planned, log=False)
         count += len(events)
-        if progress is not None:
-            await progress(count)
-    return last, count
+        await progress(batch_end, count)
+    return count
 
 
 async def rescore(
