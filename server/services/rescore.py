@@ -106,7 +106,7 @@ async def rescore(
         async def progress(done: int) -> None:
             await rescores.progressed(contest_id, done)
 
-        await _ensure_roster(store, registry, next_contest)
+        await ensure_roster(store, registry, next_contest)
         last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
         await rescores.switch(contest_id, target)
@@ -132,12 +132,13 @@ async def rescore(
         await rescores.release(contest_id)
 
 
-async def _ensure_roster(store: Store, registry: Registry, contest: Contest) -> None:
+async def ensure_roster(store: Store, registry: Registry, contest: Contest, *, ring: bool = False) -> None:
+    """Every participant on the contest's boards at its epoch (zero points), whatever its status."""
     directory = (await registry.current()).directory
     reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
     teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
     divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
-    await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=False)
+    await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=ring)
 
 
 async def drop_epoch(rescores: RescoreStore, contest_id: str, epoch: int) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from game.contests import Contest
 from game.directory import Directory
 from game.scoring import REVERSING_TYPES, UPDATING_TYPES
-from server.services.rescore import write_replayed
+from server.services.rescore import ensure_roster, write_replayed
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -77,7 +77,8 @@ async def score_window(arena: Arena, contest_id: str, upto: str) -> int:
         share = min(1.0, max(0.0, (_millis(last) - first) / span))
         await arena.rescores.window_progressed(contest_id, count, share)
 
+    await ensure_roster(arena.store, arena.registry, contest)  # an ended contest has none yet
     read = await write_replayed(arena.store, arena.registry, batches, contest, progress)
     await arena.rescores.window_progressed(contest_id, read, 1.0)
-    await arena.sync_rosters(contest=contest_id)  # rings the doorbell: screens read the scored boards
+    await ensure_roster(arena.store, arena.registry, contest, ring=True)  # screens read the scored boards
     return read
