@@ -38,6 +38,7 @@ from game.simulation import replay
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Time
+from server.auth.access import TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (
@@ -315,6 +316,7 @@ routes = [
             body=Simulation,
             response=dict[str, Any],
             answers=(Answer(422, "neither definition nor definitions", "definition", body={}, cross_field=True),),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -331,6 +333,7 @@ routes = [
                 Answer(422, "not a contest definition", "", body=[1]),
                 Answer(422, "a definition the engine refuses", body={}, cross_field=True),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -344,6 +347,7 @@ routes = [
             response=Lift,
             query=BaselineQuery,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -358,6 +362,7 @@ routes = [
             response_media="text/csv",
             query=BaselineQuery,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -371,6 +376,7 @@ routes = [
             response=Flags,
             query=FlagQuery,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -387,6 +393,7 @@ routes = [
                 Answer(422, "an unknown decision", "decision", body={"decision": "maybe"}),
                 Answer(404, "no such flag", body={"decision": "dismiss"}),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
 ]
