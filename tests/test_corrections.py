@@ -92,7 +92,8 @@ def test_rules_changed_after_the_close_correct_results_prizes_and_champion_badge
             {"rep": b, "old_rank": 2, "new_rank": 1, "old_prize": None, "new_prize": "¥5,000"},
             {"rep": a, "old_rank": 1, "new_rank": 2, "old_prize": "¥5,000", "new_prize": None},
         ]
-        assert kept["prizes"] == [{"id": b, "rank": 1, "score": 120, "prize": "¥5,000"}]
+        [prize] = kept["prizes"]
+        assert (prize["id"], prize["rank"], prize["score"], prize["prize"]) == (b, 1, 120, "¥5,000")
         assert eventually(lambda: "champion" in badges_of(admin, b) and "champion" not in badges_of(admin, a))
 
 

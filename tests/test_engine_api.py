@@ -173,12 +173,14 @@ def test_draft_scores_nothing_until_launched_and_archive_stops_scoring(
     assert admin.get(f"/api/v1/contests/{org.contest}").json()["status"] == "draft"
     ingest.post("/api/v1/events", json=deal(rep, "9000"))
     assert scores(admin, org.contest).get(rep, 0) == 0
-    assert admin.post(f"/api/v1/contests/{org.contest}/launch").json()["status"] == "live"
+    launched = admin.post(f"/api/v1/contests/{org.contest}/launch").json()
+    assert launched["status"] == "live" and launched["window"] == "scoring"  # its start is in the past
+    eventually(lambda: scores(admin, org.contest)[rep] == 9, what="the deal logged while a draft, scored")
     ingest.post("/api/v1/events", json=deal(rep, "9000"))
-    assert scores(admin, org.contest)[rep] == 9
+    assert scores(admin, org.contest)[rep] == 18
     assert admin.post(f"/api/v1/contests/{org.contest}/archive").json()["status"] == "archived"
     ingest.post("/api/v1/events", json=deal(rep, "9000"))
-    assert scores(admin, org.contest)[rep] == 9
+    assert scores(admin, org.contest)[rep] == 18
     assert admin.post(f"/api/v1/contests/{org.contest}/launch").status_code == 409
     clone = admin.post(f"/api/v1/contests/{org.contest}/clone", json={"id": unique("copy")})
     assert clone.status_code == 201 and clone.json()["status"] == "draft"

@@ -53,6 +53,16 @@ class Prize(Struct):
     threshold: Points | None = None
     board: Literal["reps", "teams"] = "reps"
     value: Amount | None = None
+    min_score: (
+        Annotated[
+            Points, Meta(description="A rank prize: the fewest points that may win it (default 1: never with 0).")
+        ]
+        | None
+    ) = None
+    ties: Annotated[
+        Literal["first", "share"],
+        Meta(description="A rank prize: a tie at its edge goes to whoever reached the score first, or is shared."),
+    ] = "first"
 
 
 class ContestDefinition(Struct):
@@ -96,6 +106,13 @@ class Contest(ContestDefinition, kw_only=True):
     status: Literal["draft", "scheduled", "live", "paused", "ended", "archived"]
     version: int
     epoch: int
+    window: (
+        Annotated[
+            Literal["scoring"],
+            Meta(description="Created or launched with a start in the past: the events logged in its window count."),
+        ]
+        | None
+    ) = None
 
 
 class ContestList(Struct):
@@ -106,8 +123,17 @@ class ContestChange(Struct, omit_defaults=True):
     id: str
     version: int | None = None
     rescore: str | None = None
+    window: str | None = None
     ends_at: str | None = None
     status: str | None = None
+
+
+class WindowScoring(Struct):
+    """The scoring of a past window (a contest created or launched with a start in the past)."""
+
+    state: Literal["running", "done", "failed"]
+    read: Annotated[int, Meta(description="Logged events read so far.")]
+    share: Annotated[float, Meta(ge=0, le=1, description="How much of the log's time since the start is read.")]
 
 
 class RescoreStatus(Struct):
@@ -116,6 +142,7 @@ class RescoreStatus(Struct):
     state: str
     done: int
     total: int
+    window: WindowScoring | None = None
 
 
 class LeaderboardRow(Struct):
@@ -180,6 +207,26 @@ class AwardedPrize(Struct):
     prize: str
     rank: int | None = None
     board: str = "reps"
+    score: int | None = None
+    place: Annotated[int, Meta(description="Position on the board, ties broken by who reached it first.")] | None = None
+    tie: (
+        Annotated[
+            Literal["reached_first", "shared"],
+            Meta(description="How a tie at the winner's score was settled (null: no tie)."),
+        ]
+        | None
+    ) = None
+    tied_with: Annotated[list[str], Meta(description="Who had the same score: behind, or sharing the prize.")] = []
+
+
+class UnawardedPrize(Struct):
+    """Places of a rank prize held by reps (or teams) below its minimum: nobody wins them."""
+
+    prize: str
+    board: str
+    rank: list[int]
+    places: int
+    min_score: int
 
 
 class RankChange(Struct):
@@ -208,6 +255,7 @@ class Results(Struct):
     standings: list[StandingRow]
     teams: list[TeamStandingRow] = []
     prizes: list[AwardedPrize] = []
+    unawarded: list[UnawardedPrize] = []
     best_team: str | None = None
     finalized_at: Time | None = None
     finishes: dict[str, int] = {}

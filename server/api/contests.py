@@ -38,6 +38,7 @@ from server.services.contests import (
     validated,
 )
 from server.services.rescore_runs import start_rescore
+from server.services.window_scoring import start_window_scoring
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -47,10 +48,18 @@ ACTIONS = ("launch", "pause", "resume", "archive", "end", "clone", "rescore")
 
 
 async def create_contest(request: Request) -> ArenaJSONResponse:
+    """A new contest; one created live with a start in the past scores the events already logged in its window
+    (followed with ``GET /contests/{id}/rescore``: ``window``)."""
     principal = await require(request, lambda p: p.can_manage, "create contests")
     body = await checked_definition(request)
-    stored = await store_new_contest(arena_of(request), body, principal)
-    return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
+    arena = arena_of(request)
+    stored = await store_new_contest(arena, body, principal)
+    now = datetime.now(UTC)
+    summary = contest_summary(stored, now)
+    if stored.state == "active" and stored.starts_at < now:
+        await start_window_scoring(arena, stored.id)
+        summary["window"] = "scoring"
+    return ArenaJSONResponse(summary, status_code=201)
 
 
 async def _document(arena: Arena, contest_id: str) -> dict[str, Any]:
@@ -150,7 +159,12 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
     await arena.registry.put_contest(document, principal.name, f"contest.{action}")
     await arena.sync_rosters(contest=contest_id)
     contest = (await arena.registry.current()).contests[contest_id]
-    return ArenaJSONResponse(contest_summary(contest, datetime.now(UTC)))
+    moment = datetime.now(UTC)
+    summary = contest_summary(contest, moment)
+    if action == "launch" and contest.starts_at < moment:  # the deals already logged in its window count
+        await start_window_scoring(arena, contest_id)
+        summary["window"] = "scoring"
+    return ArenaJSONResponse(summary)
 
 
 async def rescore_status(request: Request) -> ArenaJSONResponse:
@@ -159,15 +173,20 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
     contest = await contest_in_path(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
     decoded = await arena.rescores.status(contest.id)
-    return ArenaJSONResponse(
-        {
-            "id": contest.id,
-            "epoch": int(decoded.get("epoch", 1)),
-            "state": decoded.get("rescore_state", "idle"),
-            "done": int(decoded.get("rescore_done", 0)),
-            "total": int(decoded.get("rescore_total", 0)),
+    answer: dict[str, Any] = {
+        "id": contest.id,
+        "epoch": int(decoded.get("epoch", 1)),
+        "state": decoded.get("rescore_state", "idle"),
+        "done": int(decoded.get("rescore_done", 0)),
+        "total": int(decoded.get("rescore_total", 0)),
+    }
+    if "window_state" in decoded:
+        answer["window"] = {
+            "state": decoded["window_state"],
+            "read": int(decoded.get("window_read", 0)),
+            "share": float(decoded.get("window_share", 0)),
         }
-    )
+    return ArenaJSONResponse(answer)
 
 
 async def list_contests(request: Request) -> ArenaJSONResponse:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from game.contests import Contest
+from game.directory import Directory
 from server.notifications import digest
 from server.notifications.channels import Channel
 from server.notifications.store import NotifyStore, Plan
@@ -225,6 +226,7 @@ class Collector:
                     for r in standings[:3]
                 ],
                 "unit": unit_of(contest),
+                **prize_news(results, directory),
             }
             item = {"id": f"won:{contest.id}", "kind": "contest_won", "data": data}
             for channel in channels:
@@ -355,3 +357,25 @@ class Collector:
                 data, remember = await digest.build(self.arena, channel, kind, slot, snapshot)
                 plan.snapshots += remember
                 plan.items.append((channel.id, {"id": f"{name}:{slot.isoformat()}", "kind": "digest", "data": data}))
+
+
+def prize_news(results: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """The prizes as the announcement names them: public names, how each tie was settled, empty places."""
+
+    def name(award_board: str, who: str) -> str:
+        if award_board == "teams":
+            team = directory.teams.get(who)
+            return team.name if team else who
+        return directory.public_name(who)
+
+    prizes = [
+        {
+            "prize": award["prize"],
+            "name": name(award.get("board", "reps"), award["id"]),
+            "score": award.get("score", 0),
+            "tie": award.get("tie"),
+            "others": [name(award.get("board", "reps"), who) for who in award.get("tied_with", [])],
+        }
+        for award in results.get("prizes", [])
+    ]
+    return {"prizes": prizes, "unawarded": results.get("unawarded", [])}

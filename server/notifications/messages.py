@@ -50,6 +50,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "corrected.champion": "冠军更正为：**{champion}**（原为 {previous}）",
         "corrected.move": "{name}：第 {old} 名 → 第 {new} 名",
         "corrected.prize": "{name}：奖励 {old} → {new}",
+        "won.prize": "🎁 {prize}：{name}",
+        "won.prize_first": "🎁 {prize}：{name}（与 {others} 同为 {score}，先达到者得）",
+        "won.prize_shared": "🎁 {prize}：{name} 并列共享（同为 {score}）",
+        "won.prize_empty": "🎁 {prize}：{places} 个名额空缺（未达到最低 {minimum}）",
+        "list_sep": "、",
         "digest.daily": "📊 今日战报 · {period}",
         "digest.weekly": "📊 本周战报 · {period}",
         "digest.contest": "**「{contest}」排行榜**",
@@ -91,6 +96,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "corrected.champion": "Champion now: **{champion}** (was {previous})",
         "corrected.move": "{name}: #{old} → #{new}",
         "corrected.prize": "{name}: prize {old} → {new}",
+        "won.prize": "🎁 {prize}: {name}",
+        "won.prize_first": "🎁 {prize}: {name} (tied with {others} on {score}, reached it first)",
+        "won.prize_shared": "🎁 {prize}: shared by {name} (tied on {score})",
+        "won.prize_empty": "🎁 {prize}: {places} place(s) not awarded (below the minimum of {minimum})",
+        "list_sep": ", ",
         "digest.daily": "📊 Daily report · {period}",
         "digest.weekly": "📊 Weekly report · {period}",
         "digest.contest": "**“{contest}” standings**",
@@ -181,6 +191,7 @@ def won_message(data: Mapping[str, Any], locale: str) -> Message:
     for row in data.get("podium", [])[1:3]:
         score = score_text(int(row["score"]), unit, locale)
         lines.append(text(locale, "won.podium", rank=row["rank"], name=row["name"], score=score))
+    lines += prize_lines(data, unit, locale)
     return Message(title, tuple(lines), "gold")
 
 
@@ -202,6 +213,32 @@ def corrected_message(data: Mapping[str, Any], locale: str) -> Message:
         key = "corrected.prize" if what == "prize" else "corrected.move"
         lines.append(text(locale, key, name=change["name"], old=old, new=new))
     return Message(text(locale, "corrected.title", contest=data["contest_name"]), tuple(lines), "grey")
+
+
+def prize_lines(data: Mapping[str, Any], unit: str, locale: str) -> list[str]:
+    """Who won each prize, saying how a tie was settled (reached first, or shared), and the places left empty
+    because nobody else reached the prize's minimum."""
+    sep = text(locale, "list_sep")
+    groups: dict[tuple[str, str, int, str], list[Mapping[str, Any]]] = {}
+    for index, award in enumerate(data.get("prizes", [])):
+        shared = award.get("tie") == "shared"  # one line for everyone sharing a prize
+        key = (award["prize"], "shared" if shared else str(index), int(award["score"]), str(award.get("tie")))
+        groups.setdefault(key, []).append(award)
+    lines: list[str] = []
+    for (prize, _, points, tie), awards in groups.items():
+        score = score_text(points, unit, locale)
+        name = sep.join(award["name"] for award in awards)
+        if tie == "shared":
+            lines.append(text(locale, "won.prize_shared", prize=prize, name=name, score=score))
+        elif tie == "reached_first":
+            others = sep.join(awards[0].get("others", []))
+            lines.append(text(locale, "won.prize_first", prize=prize, name=name, others=others, score=score))
+        else:
+            lines.append(text(locale, "won.prize", prize=prize, name=name))
+    for empty in data.get("unawarded", []):
+        minimum = score_text(int(empty["min_score"]), unit, locale)
+        lines.append(text(locale, "won.prize_empty", prize=empty["prize"], places=empty["places"], minimum=minimum))
+    return lines
 
 
 def digest_message(data: Mapping[str, Any], locale: str) -> Message:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from game.contests import Contest, definition_changes
+from game.events import Event
 from game.scoring import decide
 from game.store import Plan, Store
 from server.services.contest_versions import add_version, version_entry
@@ -39,9 +40,31 @@ async def replay_into(
 ) -> tuple[str, int]:
     """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly, but those keyed in
     ``skip`` (late events no manager applied); returns the last stream id read and how many events were read."""
-    last, count = after, 0
-    async for batch_end, events in event_log.batches(after):
+    last = after
+
+    async def reached(batch_end: str, count: int) -> None:
+        nonlocal last
         last = batch_end
+        if progress is not None:
+            await progress(count)
+
+    count = await write_replayed(store, registry, event_log.batches(after), contest, reached, skip)
+    return last, count
+
+
+async def write_replayed(
+    store: Store,
+    registry: Registry,
+    batches: AsyncIterator[tuple[str, list[Event]]],
+    contest: Contest,
+    progress: Callable[[str, int], Awaitable[Any]],
+    skip: Collection[str] = (),
+) -> int:
+    """Decide and write each batch of logged events for ``contest`` (at its epoch), quietly, as a replay, but
+    those keyed in ``skip``; ``progress`` hears the stream id each batch ends at and the events read so far.
+    Returns that count."""
+    count = 0
+    async for batch_end, events in batches:
         directory = (await registry.current()).directory
         planned = []
         for event in events:
@@ -52,9 +75,8 @@ async def replay_into(
                 planned.append(Plan(event, changes))
         await store.write_events(planned, log=False)
         count += len(events)
-        if progress is not None:
-            await progress(count)
-    return last, count
+        await progress(batch_end, count)
+    return count
 
 
 async def rescore(
@@ -97,7 +119,7 @@ async def rescore(
         async def progress(done: int) -> None:
             await rescores.progressed(contest_id, done)
 
-        await _ensure_roster(store, registry, next_contest)
+        await ensure_roster(store, registry, next_contest)
         last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress, skip=skip)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
         await rescores.switch(contest_id, target)
@@ -127,12 +149,13 @@ async def rescore(
         await rescores.release(contest_id)
 
 
-async def _ensure_roster(store: Store, registry: Registry, contest: Contest) -> None:
+async def ensure_roster(store: Store, registry: Registry, contest: Contest, *, ring: bool = False) -> None:
+    """Every participant on the contest's boards at its epoch (zero points), whatever its status."""
     directory = (await registry.current()).directory
     reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
     teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
     divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
-    await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=False)
+    await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=ring)
 
 
 async def drop_epoch(rescores: RescoreStore, contest_id: str, epoch: int) -> None:

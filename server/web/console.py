@@ -197,6 +197,8 @@ async def contest_page(request: Request) -> Response:
     results = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
+    for award in results.get("prizes", []):
+        award["tied_names"] = [names.get(who) or team_names.get(who, who) for who in award.get("tied_with", [])]
     entries = []
     for item in await arena.audit.newest(count=2000):
         if item.get("target") == contest.id:

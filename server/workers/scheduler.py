@@ -103,8 +103,10 @@ class Scheduler:
             status = contest.status_at(now)
             if status == "live":
                 await self.comebacks(contest)
-            elif status == "ended" and not contest.accepts_at(now):
-                await self.finalize(contest)
+            elif (
+                status == "ended" and not contest.accepts_at(now) and not await self.arena.rescores.running(contest.id)
+            ):
+                await self.finalize(contest)  # never from a board still being rebuilt
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
 
