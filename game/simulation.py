@@ -61,13 +61,20 @@ def replay(
     """The boards ``contest`` ends with when ``events`` (in log order) arrive as they did.
 
     Only events received before ``received_before`` count (default: the end of the contest's grace period,
-    as live); the draft is taken to have existed for the whole replay.
+    as live; in a contest that confirms deals, confirmations and reversals count until its last deal is
+    settled, ``Contest.confirmations_until``, and so does the scheduler's sweep of deals due by then); the
+    draft is taken to have existed for the whole replay.
     """
     until = received_before or accepts_until(contest)
+    confirm = contest.confirm
+    settled_at = received_before or contest.confirmations_until
+    settling = (confirm.on, "deal.reversed") if confirm else ()
     with paused_gc():
         scorer = ContestReplay(contest, directory, roster=roster)
         feed = scorer.feed
         for event in events:
-            if event.received_at < until:
+            if event.received_at < until or (event.type in settling and event.received_at < settled_at):
                 feed(event)
+        if confirm is not None:
+            scorer.settle_due(settled_at)
         return scorer.boards(contributions=contributions)
