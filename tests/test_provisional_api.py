@@ -129,3 +129,24 @@ def test_results_wait_for_confirmation_then_crown_the_champion(fast: RunningServ
 
         decided = eventually(final, what="results decided once every deal is settled", timeout=15)
         assert decided["champion"] == b and decided["final"] is True
+
+
+def test_the_api_document_describes_confirmation_and_provisional_rows(fast: RunningServer) -> None:
+    schemas = httpx.get(fast.base_url + "/api/v1/openapi.json").json()["components"]["schemas"]
+    confirm = schemas["Confirm"]
+    assert confirm["required"] == ["on", "within_days"] and "auto_after_days" in confirm["properties"]
+    assert "confirm" in schemas["ContestDefinition"]["properties"]
+    assert "provisional" in schemas["LeaderboardRow"]["properties"]
+    assert "awaiting_confirmation" in str(schemas["Results"]["properties"]["status"])
+
+
+def test_a_bad_confirmation_rule_is_a_422_naming_the_field(fast: RunningServer) -> None:
+    with fast.admin() as admin:
+        org = make_org(admin)
+        bad = {**org.definition, "id": unique("contest"), "confirm": {"on": "deal.won", "within_days": 30}}
+        response = admin.post("/api/v1/contests", json=bad)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["confirm.on"]
+        worse = {**bad, "confirm": {"on": "deal.paid", "within_days": 0}}
+        response = admin.post("/api/v1/contests", json=worse)
+        assert response.status_code == 422 and "within_days" in response.json()["errors"][0]["field"]
