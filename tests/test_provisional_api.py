@@ -150,3 +150,15 @@ def test_a_bad_confirmation_rule_is_a_422_naming_the_field(fast: RunningServer) 
         worse = {**bad, "confirm": {"on": "deal.paid", "within_days": 0}}
         response = admin.post("/api/v1/contests", json=worse)
         assert response.status_code == 422 and "within_days" in response.json()["errors"][0]["field"]
+
+
+def test_the_ledger_says_when_a_deal_was_confirmed(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org = make_org(admin, confirm=CONFIRM)
+        rep = org.reps[0]
+        won = deal(rep, "12000")
+        ingest.post("/api/v1/events", json=[won, paid(rep, won["id"])])
+        for lang, note in (("en", f"{won['id']} confirmed"), ("zh-CN", f"{won['id']} 已确认")):
+            book = admin.get(f"/api/v1/reps/{rep}/ledger", params={"contest": org.contest, "lang": lang}).json()
+            assert [e["points"] for e in book["entries"]] == [12, 0]
+            assert book["entries"][1]["note"].startswith(note)

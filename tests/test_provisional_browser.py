@@ -28,7 +28,9 @@ def pay(server: RunningServer, rep: str, ref: str) -> None:
 def test_the_tv_marks_points_waiting_for_payment(browser: Browser, server: RunningServer, locale: str) -> None:
     with server.admin() as admin:
         org = make_org(admin, teams=2, reps_per_team=2, confirm=CONFIRM)
-        display = admin.post("/api/v1/displays", json={"name": "大厅电视", "playlist": [f"contest:{org.contest}"]}).json()
+        display = admin.post(
+            "/api/v1/displays", json={"name": "大厅电视", "playlist": [f"contest:{org.contest}"]}
+        ).json()
     leader, other = org.reps[0], org.reps[1]
     unpaid, paid = deal(leader, 60_000), deal(leader, 40_000)
     with server.ingest() as ingest:
@@ -73,6 +75,8 @@ def test_the_phone_tells_a_rep_how_much_is_still_pending(browser: Browser, serve
     card = page.locator(f'article.contest[data-contest="{org.contest}"]')
     expect(card.locator(".c-score")).to_have_text("25")
     expect(card.locator(".c-pending")).to_have_text(NOTE[locale].format(x="25"), timeout=5000)
+    rules = {"zh-CN": "30 天内未确认则扣除", "en": "unconfirmed after 30 days, they drop out"}
+    expect(card.locator(".c-rules")).to_contain_text(rules[locale])
     screenshot(page, f"phone-provisional-{locale}.png")
     pay(server, me, won["id"])
     expect(card.locator(".c-pending")).to_be_hidden(timeout=5000)
