@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from game.contests import Contest
 from server.api.contract import Answer, ApiRoute, Operation
+from server.auth.access import REP_DATA
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.i18n.catalogs import choose_locale
 
@@ -159,6 +160,7 @@ routes = [
                     cross_field=True,
                 ),
             ),
+            access=REP_DATA,
         ),
     ),
 ]
