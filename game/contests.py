@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.errors import Collector
-from game.events import parse_time
+from game.events import TYPE_PATTERN, parse_time
 from game.ranking import MAX_CONTEST_SECONDS, MAX_SCORE
 from game.rules import Rule, parse_multipliers, parse_rule
 
@@ -55,6 +55,26 @@ class Prize:
 
 
 @dataclass(frozen=True)
+class Confirm:
+    """Provisional points: a won deal counts provisionally until an event of type ``on`` names it (``ref``).
+
+    Days count from when the win reached the arena (its ``received_at``), so history imported today has its
+    full window too. With ``auto_after_days`` a deal nobody reversed is confirmed after that many days;
+    without it, a deal still unconfirmed after ``within_days`` drops out (it expires, like a reversal).
+    """
+
+    on: str
+    within_days: int
+    auto_after_days: int | None = None
+
+    @property
+    def window_seconds(self) -> int:
+        """Seconds from a win's arrival to its settlement (auto-confirmation, or expiry)."""
+        days = self.auto_after_days if self.auto_after_days is not None else self.within_days
+        return days * 86400
+
+
+@dataclass(frozen=True)
 class Contest:
     id: str
     name: str
@@ -80,6 +100,7 @@ class Contest:
     prizes: tuple[Prize, ...] = ()
     recurrence: str | None = None
     grace_hours: int = DEFAULT_GRACE_HOURS
+    confirm: Confirm | None = None
     # Lifecycle and versioning, kept beside the definition (not part of what a manager writes):
     state: str = "active"
     version: int = 1
@@ -103,6 +124,22 @@ class Contest:
         if self.state != "active":
             return False
         return now < self.ends_at + timedelta(hours=self.grace_hours)
+
+    def accepts_event_at(self, event_type: str, now: datetime) -> bool:
+        """``accepts_at``, and beyond it, while deals may still be confirmed: confirmations and reversals
+        (a deal that is still provisional after the grace period is settled by them)."""
+        if self.accepts_at(now):
+            return True
+        if self.confirm is None or self.state != "active" or event_type not in (self.confirm.on, "deal.reversed"):
+            return False
+        return now < self.confirmations_until
+
+    @property
+    def confirmations_until(self) -> datetime:
+        """The last moment a deal of this contest can still be provisional: a win received at the end of the
+        grace period, plus the confirmation window."""
+        window = self.confirm.window_seconds if self.confirm else 0
+        return self.ends_at + timedelta(hours=self.grace_hours, seconds=window)
 
     def target_for(self, rep_id: str) -> int | None:
         return self.targets.get(rep_id, self.default_target)
@@ -342,7 +379,52 @@ def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[st
         errors.add("grace_hours", "must be a whole number of hours from 0 to 2160")
         grace = DEFAULT_GRACE_HOURS
     options["grace_hours"] = grace
+    options["confirm"] = _parse_confirm(raw.get("confirm"), [rule.get("on") for rule in raw_rules(raw)], errors)
     return options
+
+
+def raw_rules(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = raw.get("rules")
+    return [rule for rule in rules if isinstance(rule, dict)] if isinstance(rules, list) else []
+
+
+CONFIRM_DAYS = 366
+RESERVED_CONFIRM_TYPES = ("deal.won", "deal.reversed", "deal.updated")
+
+
+def _parse_confirm(raw: Any, scored_types: list[Any], errors: Collector) -> Confirm | None:
+    """``{"on": "deal.paid", "within_days": 30, "auto_after_days": 14}`` (see ``Confirm``)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.add("confirm", 'must be an object such as {"on": "deal.paid", "within_days": 30}')
+        return None
+    on = raw.get("on")
+    if not isinstance(on, str) or not TYPE_PATTERN.match(on) or len(on) > 64:
+        errors.add("confirm.on", "is required: the event type that confirms a deal, e.g. deal.paid")
+        on = None
+    elif on in RESERVED_CONFIRM_TYPES or on in scored_types:
+        errors.add("confirm.on", "must be an event type of its own: not a deal's type, nor one a rule scores")
+        on = None
+    days: dict[str, int | None] = {}
+    for name in ("within_days", "auto_after_days"):
+        value = raw.get(name)
+        if value is None and name == "auto_after_days":
+            days[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= CONFIRM_DAYS:
+            errors.add(f"confirm.{name}", f"must be a whole number of days from 1 to {CONFIRM_DAYS}")
+            value = None
+        days[name] = value
+    within, auto = days["within_days"], days["auto_after_days"]
+    if within is not None and auto is not None and auto > within:
+        errors.add("confirm.auto_after_days", "must be at most within_days")
+    unknown = sorted(set(raw) - {"on", "within_days", "auto_after_days"})
+    if unknown:
+        errors.add("confirm", f"unknown field {unknown[0]!r}")
+    if on is None or within is None or (auto is None and raw.get("auto_after_days") is not None):
+        return None
+    return Confirm(on, within, auto)
 
 
 def definition_changes(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[dict[str, Any]]:

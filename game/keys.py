@@ -47,6 +47,13 @@ class ContestKeys:
         self.division_board_prefix = _contest(contest_id, base + "board:div:")  # zset per division
         self.low_water = _contest(contest_id, base + "low_water")  # hash: rep -> when seen in the bottom half
         self.cap_group_prefix = _contest(contest_id, base + "capgroup:")  # zset per day|rule|rep: deal|pts -> time
+        # Provisional points (contests that confirm deals, ``docs/contests.md``):
+        self.pending = _contest(contest_id, base + "pending")  # zset: provisional deal key -> settlement epoch
+        self.rep_pending = _contest(contest_id, base + "rep_pending")  # hash: rep -> exact provisional points
+        self.team_pending = _contest(contest_id, base + "team_pending")  # hash: team -> members' provisional sum
+        self.rep_provisional = _contest(contest_id, base + "prov:reps")  # hash: rep -> provisional, as shown
+        self.team_provisional = _contest(contest_id, base + "prov:teams")  # hash: team -> provisional, as shown
+        self.paid = _contest(contest_id, base + "paid")  # hash: deal key -> 1, confirmed before it scored
 
     def division_board(self, division: str) -> str:
         return self.division_board_prefix + division

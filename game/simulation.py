@@ -57,7 +57,9 @@ def replay(
 
     Every event counts by its ``occurred_at`` whenever it was received (backfilled history included), as in a
     contest scored from the event log; ``received_before`` keeps only those received earlier (what the live
-    boards took in until then). The draft is taken to have existed for the whole replay.
+    boards took in until then). In a contest that confirms deals, the deals due by ``received_before`` (default:
+    the last moment a deal can still be provisional, ``Contest.confirmations_until``) are settled as the
+    scheduler's sweep does. The draft is taken to have existed for the whole replay.
     """
     with paused_gc():
         scorer = ContestReplay(contest, directory, roster=roster)
@@ -69,4 +71,6 @@ def replay(
             for event in events:
                 if event.received_at < received_before:
                     feed(event)
+        if contest.confirm is not None:
+            scorer.settle_due(received_before or contest.confirmations_until)
         return scorer.boards(contributions=contributions)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from game.contests import ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
+from game.contests import CONFIRM_DAYS, ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
 from game.events import TYPE_PATTERN
 from game.ranking import MAX_SCORE
 from game.rules import MAX_POINTS_PER_EVENT
@@ -65,6 +65,18 @@ class Prize(Struct):
     ] = "first"
 
 
+class Confirm(Struct, forbid_unknown_fields=True):
+    """Provisional points: a won deal counts provisionally until an event of type ``on`` names it in ``ref``.
+
+    Days count from when the win reached the arena. With ``auto_after_days`` a deal nobody reversed is
+    confirmed after that many days; without it a deal still unconfirmed after ``within_days`` expires: its
+    points drop out. Prizes and champions wait until every deal is confirmed, reversed or expired."""
+
+    on: Annotated[str, Meta(pattern=TYPE_PATTERN.pattern, max_length=64, examples=["deal.paid"])]
+    within_days: Annotated[int, Meta(ge=1, le=CONFIRM_DAYS)]
+    auto_after_days: Annotated[int, Meta(ge=1, le=CONFIRM_DAYS)] | None = None
+
+
 class ContestDefinition(Struct):
     """A contest as a manager writes it; fields left out take the organisation's defaults."""
 
@@ -93,6 +105,7 @@ class ContestDefinition(Struct):
     prizes: Annotated[list[Prize], Meta(max_length=50)] = []
     recurrence: Literal[RECURRENCES] | None = None  # type: ignore[valid-type]
     grace_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 72
+    confirm: Confirm | None = None
     draft: bool = False
 
 
@@ -152,6 +165,16 @@ class LeaderboardRow(Struct):
     score: int
     team: str | None = None
     percent: Annotated[float, Meta(description="Percent-of-target contests: percent of the target.")] | None = None
+    provisional: (
+        Annotated[
+            int,
+            Meta(
+                description="Contests that confirm deals: the part of ``score`` not yet confirmed "
+                "(included in it; may still drop out)."
+            ),
+        ]
+        | None
+    ) = None
 
 
 class Leaderboard(Struct):
@@ -185,6 +208,9 @@ class Standing(Struct):
     of: int
     gap_to_next: int | None
     pace: Pace | None
+    provisional: Annotated[int, Meta(description="Contests that confirm deals: points not yet confirmed.")] | None = (
+        None
+    )
 
 
 class StandingRow(Struct):
@@ -251,6 +277,10 @@ class Correction(Struct):
 class Results(Struct):
     contest: str
     final: bool
+    status: Annotated[
+        Literal["preliminary", "awaiting_confirmation", "final"],
+        Meta(description="awaiting_confirmation: ended, but deals are still provisional; see confirm_by."),
+    ]
     champion: str | None
     standings: list[StandingRow]
     teams: list[TeamStandingRow] = []
@@ -262,6 +292,9 @@ class Results(Struct):
     version: Annotated[int, Meta(description="The contest version the results were computed under.")] = 1
     corrections: list[Correction] = []
     corrected_at: Time | None = None
+    confirm_by: (
+        Annotated[Time, Meta(description="While awaiting confirmation: when the last provisional deal settles.")] | None
+    ) = None
 
 
 class AuditEntry(Struct):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,21 +37,34 @@ class Targets:
 
     live: list[Contest]
     rebuilding: list[Contest]
+    # past their grace period, still taking confirmations and reversals of provisional deals
+    settling: list[Contest] = field(default_factory=list)
 
     @classmethod
     def at(cls, snapshot: Snapshot, now: datetime) -> Targets:
         live = Registry.accepting(snapshot, now)
         ids = {contest.id for contest in live}
-        return cls(live, [c for c in snapshot.rebuilding.values() if c.id in ids])
+        settling = [
+            c
+            for c in snapshot.contests.values()
+            if c.confirm is not None and c.id not in ids and c.accepts_event_at(c.confirm.on, now)
+        ]
+        ids |= {contest.id for contest in settling}
+        return cls(live, [c for c in snapshot.rebuilding.values() if c.id in ids], settling)
 
 
 def plan(event: Event, snapshot: Snapshot, now: datetime, targets: Targets | None = None) -> list[ContestChange]:
     """The contest changes of one event: live epochs, plus the epoch being rebuilt for a rescore
     (written quietly so the rebuilt boards miss nothing that arrives while the rebuild runs)."""
     targets = targets or Targets.at(snapshot, now)
-    changes = decide(event, targets.live, snapshot.directory)
-    if targets.rebuilding:
-        changes += [replace(c, replay=True, quiet=True) for c in decide(event, targets.rebuilding, snapshot.directory)]
+    live = targets.live
+    rebuilding = targets.rebuilding
+    if targets.settling:
+        live = live + [c for c in targets.settling if c.accepts_event_at(event.type, now)]
+        rebuilding = [c for c in rebuilding if c.accepts_event_at(event.type, now)]
+    changes = decide(event, live, snapshot.directory)
+    if rebuilding:
+        changes += [replace(c, replay=True, quiet=True) for c in decide(event, rebuilding, snapshot.directory)]
     return changes
 
 

@@ -55,8 +55,9 @@ async def surface(
     answer: list[dict[str, Any]] = []
     kept: list[tuple[str, dict[str, Any]]] = []
     for index, event in known:
-        dated = dated_late(event, closed)
-        undone = [c for c in reversing.get(index, []) if c not in dated]
+        settling = {c.id for c in closed if c.accepts_event_at(event.type, now)}  # a provisional deal's fate
+        dated = [c for c in dated_late(event, closed) if c not in settling]
+        undone = [c for c in reversing.get(index, []) if c not in dated and c not in settling]
         if not dated and not undone:
             continue
         answer.append({"index": index, "id": event.id, "contests": dated + undone})

@@ -119,6 +119,9 @@
     $(card.el, ".c-of").textContent = " " + fill(T.of, {n: s.of});
     $(card.el, ".c-score").textContent = number.format(s.score);
     $(card.el, ".c-unit").textContent = T.points;
+    var pendingEl = $(card.el, ".c-pending");  /* points not yet confirmed, in the score (contests that confirm) */
+    pendingEl.hidden = !s.provisional;
+    pendingEl.textContent = s.provisional ? fill(T.provisional, {x: number.format(s.provisional)}) : "";
     $(card.el, ".c-gap").textContent = s.rank === 1 ? T.rank_first :
       (s.gap_to_next ? fill(T.gap, {gap: number.format(s.gap_to_next), rank: s.rank - 1}) : T.tied);
     var pace = s.pace;
@@ -152,7 +155,7 @@
       if (rows[i].id !== state.rep) { continue; }
       var mine = rows[i], ahead = null;
       for (var j = i - 1; j >= 0; j -= 1) { if (rows[j].score > mine.score) { ahead = rows[j]; break; } }
-      card.standing = {rank: mine.rank, score: mine.score, of: copy.total || rows.length,
+      card.standing = {rank: mine.rank, score: mine.score, of: copy.total || rows.length, provisional: mine.provisional,
                        gap_to_next: ahead ? ahead.score - mine.score : null, target: card.standing && card.standing.target,
                        pace: card.standing && card.standing.pace};
       renderStanding(contestId, true);

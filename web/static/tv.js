@@ -148,7 +148,9 @@
     span("team-label", team);
     var score = span("row-score", li);
     span("row-bar", score);
+    span("row-bar-pending", score);
     span("row-number", score);
+    span("row-pending", score);
     return li;
   }
 
@@ -204,8 +206,17 @@
       team.children[1].textContent = teamName(copy, row.team);
       var score = li.children[2];
       score.children[0].style.transform = "scaleX(" + Math.max(0, row.score / top) + ")";
-      score.children[1].textContent = unit ? number.format(row.score) + " " + unit : number.format(row.score);
-      score.children[1].dataset.value = row.score;
+      score.children[2].textContent = unit ? number.format(row.score) + " " + unit : number.format(row.score);
+      score.children[2].dataset.value = row.score;
+      /* points not yet confirmed: the far end of the bar, lighter, and a note under the number */
+      var pending = Math.max(0, Math.min(row.provisional || 0, row.score));
+      var pendingBar = score.children[1];
+      pendingBar.hidden = !pending;
+      pendingBar.style.right = (100 * (row.score - pending) / top) + "%";
+      pendingBar.style.width = (100 * pending / top) + "%";
+      score.children[3].hidden = !pending;
+      score.children[3].textContent = pending ? fill(T.provisional, {x: number.format(pending)}) : "";
+      li.classList.toggle("has-pending", pending > 0);
     }, animate);
     return rows.length;
   }
