@@ -17,6 +17,7 @@ same as the ``Decimal`` arithmetic of ``game.scoring.rule_points`` (falling back
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from game.log_event import LogEvent
 from game.ranking import MAX_SCORE, TIME_SPAN, Ranked, competition_ranks
 from game.replay_points import CompiledRule, compile_rule, exact_points
 from game.rosters import TeamRoster, team_points, team_rosters
-from game.scoring import REVERSING_TYPES, UPDATING_TYPES, ContestChange, team_target
+from game.scoring import DEAL_TYPES, REVERSING_TYPES, UPDATING_TYPES, ContestChange, team_target
 
 DAY_BUCKET_SECONDS = 900  # local dates are cached per 15 minutes (when a bucket falls on one date)
 
@@ -50,9 +51,14 @@ class _Deal:
     division: str
     day: str
     at: int
+    # provisional points (contests that confirm deals): settlement moment, points held, auto-confirmation
+    due: int | None = None
+    pp: int = 0
+    auto: bool = False
 
 
 _TOMB = object()  # a reversal (or an update that no longer scores) arrived: a late original scores nothing
+_EXPIRED = object()  # a provisional deal that was not confirmed in time: nothing revives it
 
 
 def shown(points: int, target: int) -> int:
@@ -154,6 +160,17 @@ class ContestReplay:
         self.lead_changes = 0
         self.leaders: list[str] = []
         self.events = self.changes = self.refused = 0
+        # provisional points (``Contest.confirm``)
+        confirm = contest.confirm
+        self.confirm_on = confirm.on if confirm else None
+        self.settle_seconds = confirm.window_seconds if confirm else 0
+        self.auto = confirm is not None and confirm.auto_after_days is not None
+        self.pending: dict[str, int] = {}  # deal -> settlement moment
+        self.rep_pending: dict[str, int] = {}
+        self.team_pending: dict[str, int] = {}  # team, and team|rep -> the member's share
+        self.paid: set[str] = set()
+        self.rep_provisional: dict[str, int] = {}  # as the boards show them
+        self.team_provisional: dict[str, int] = {}
         # the team rosters Arena.sync_rosters writes (regroup_teams.lua): they size averages, pick best-N
         self.rosters: dict[str, TeamRoster] = team_rosters(contest, directory) if roster else {}
         if roster:
@@ -178,6 +195,11 @@ class ContestReplay:
         """Decide and apply one logged event (the fast twin of ``decide`` + ``apply``)."""
         self.events += 1
         kind = event.type
+        rcv = int(event.received_at.timestamp()) if self.confirm_on is not None else 0
+        if kind == self.confirm_on:
+            if event.ref_key is not None:
+                self._write(event.key, event.ref_key, False, None, event.rep, _NOBODY, "", event.at, rcv, 0, True)
+            return
         undo = kind in _UNDOING
         rules = self._rules.get(kind)
         hits: list[tuple[int, int, int]] | None = None
@@ -212,6 +234,8 @@ class ContestReplay:
             who,
             self._day(event.at) if hits else "",
             event.at,
+            rcv,
+            self.settle_seconds if kind in DEAL_TYPES else 0,
         )
 
     def apply(self, change: ContestChange) -> int | None:
@@ -235,7 +259,19 @@ class ContestReplay:
             who,
             change.day,
             change.occurred_epoch,
+            change.received_epoch,
+            change.settle_seconds,
+            change.confirms,
+            change.settle_only,
         )
+
+    def settle_due(self, now: datetime) -> None:
+        """The scheduler's sweep: settle every provisional deal whose moment has come, soonest first."""
+        moment = int(now.timestamp())
+        for deal, _due in sorted(
+            ((deal, due) for deal, due in self.pending.items() if due <= moment), key=lambda item: (item[1], item[0])
+        ):
+            self._write(f"settle:{deal}", deal, False, None, "", _NOBODY, "", moment, moment, 0, False, True)
 
     def _who_of(self, rep_id: str, event_team: str | None) -> _Who:
         contest, directory = self.contest, self.directory
@@ -278,17 +314,26 @@ class ContestReplay:
         who: _Who,
         day: str,
         at: int,
+        rcv: int = 0,
+        settle: int = 0,
+        confirms: bool = False,
+        settle_only: bool = False,
     ) -> int | None:
         """One call of the write script. Returns the points applied, or None for a duplicate or a refusal."""
         seen = self.seen
-        if event in seen:
+        if not settle_only and event in seen:
             return None
         deals = self.deals
         rep_totals = self.rep_totals
         old = deals.get(deal)
-        undo = old if undo_asked and old.__class__ is _Deal else None
-        # an original arriving after its reversal (or after an update) does not apply
-        apply = hits is not None and (undo_asked or old is None)
+        settled: str | None = None
+        if rcv and old.__class__ is _Deal and old.due is not None and old.due <= rcv:
+            settled = "confirmed" if old.auto else "expired"
+        if settle_only and settled is None:
+            return 0
+        undo = old if settled == "expired" or (undo_asked and old.__class__ is _Deal) else None
+        # an original arriving after its reversal (or after an update) does not apply; nor does an expired deal
+        apply = hits is not None and settled != "expired" and (undo_asked or old is None) and old is not _EXPIRED
         if apply:
             asked = 0
             for hit in hits:  # type: ignore[union-attr]
@@ -297,7 +342,12 @@ class ContestReplay:
             if reach > MAX_SCORE or (who.target > 0 and shown(reach, who.target) > MAX_SCORE):
                 self.refused += 1
                 return None
-        seen.add(event)
+        if not settle_only:
+            seen.add(event)
+        if settled is not None:
+            assert isinstance(old, _Deal)
+            self._release(deal, old)
+            old.due, old.pp = None, 0
         if undo is not None:
             assert isinstance(undo, _Deal)
             delta = 0
@@ -315,6 +365,20 @@ class ContestReplay:
                 times = self.team_times.get(undo.team)
                 if times is not None:
                     times.pop(deal, None)
+            if undo.due is not None:
+                self._release(deal, undo)
+        confirmed: _Deal | None = None
+        if confirms and settled is None:
+            if old.__class__ is _Deal and old.due is not None:
+                assert isinstance(old, _Deal)
+                self._release(deal, old)
+                old.due, old.pp = None, 0
+                confirmed = old
+            elif old is None:
+                self.paid.add(deal)
+        if settled == "confirmed":
+            assert isinstance(old, _Deal)
+            confirmed = old
         total = 0
         team = who.team
         if apply:
@@ -343,10 +407,27 @@ class ContestReplay:
                     if times is None:
                         times = self.team_times[team] = {}
                     times[deal] = at
-            deals[deal] = _Deal(rep, team, applied, who.size, who.target, who.team_target, who.division, day, at)
-        elif undo_asked:
+            record = deals[deal] = _Deal(
+                rep, team, applied, who.size, who.target, who.team_target, who.division, day, at
+            )
+            # an update keeps the state of the deal it replaces; a new deal waits for confirmation
+            due, auto = None, self.auto
+            if undo is not None:
+                due, auto = undo.due, undo.auto
+            elif settle > 0:
+                if deal in self.paid:
+                    self.paid.discard(deal)
+                else:
+                    due = rcv + settle
+            if due is not None:
+                record.due, record.pp, record.auto = due, total, auto
+                self._hold(rep, team, total)
+                self.pending[deal] = due
+        elif settled == "expired":
+            deals[deal] = _EXPIRED
+        elif undo_asked and old is not _EXPIRED:
             deals[deal] = _TOMB
-        if undo is None and not apply:
+        if undo is None and not apply and confirmed is None:
             return 0
         self.changes += 1
         if apply:
@@ -357,7 +438,24 @@ class ContestReplay:
             self._teams_touched[team] = (who.size, who.team_target)
         if undo is not None and undo.team and (undo.team != team or not apply):
             self._teams_touched[undo.team] = (undo.size, undo.team_target)
+        if confirmed is not None:
+            self._touch_rep(confirmed.rep, confirmed.target, confirmed.division)
+            if confirmed.team:
+                self._teams_touched[confirmed.team] = (confirmed.size, confirmed.team_target)
         return total
+
+    def _hold(self, rep: str, team: str, points: int) -> None:
+        """Provisional points held (or, negative, released) for a rep and the team it counts for."""
+        self.rep_pending[rep] = self.rep_pending.get(rep, 0) + points
+        if team:
+            pending = self.team_pending
+            pending[team] = pending.get(team, 0) + points
+            share = f"{team}|{rep}"
+            pending[share] = pending.get(share, 0) + points
+
+    def _release(self, deal: str, record: _Deal) -> None:
+        self._hold(record.rep, record.team, -record.pp)
+        self.pending.pop(deal, None)
 
     def _member_add(self, team: str, rep: str, delta: int) -> None:
         members = self.team_members.get(team)
@@ -442,11 +540,17 @@ class ContestReplay:
             if team:
                 self._set_reached(self.team_times, team, cap_field, reached)
         self._groups_touched.clear()
+        confirming = self.confirm_on is not None
         for rep, (target, division) in self._reps_touched.items():
-            composite = shown(self.rep_totals.get(rep, 0), target) * TIME_SPAN + self._left(self.rep_times.get(rep))
+            points = self.rep_totals.get(rep, 0)
+            score = shown(points, target)
+            composite = score * TIME_SPAN + self._left(self.rep_times.get(rep))
             self.rep_board[rep] = composite
             if division:
                 self.division_boards.setdefault(division, {})[rep] = composite
+            if confirming:
+                unconfirmed = shown(points - self.rep_pending.get(rep, 0), target)
+                _keep_provisional(self.rep_provisional, rep, score, unconfirmed)
         self._reps_touched.clear()
         for team, (size, target) in self._teams_touched.items():
             roster = self.rosters.get(team)
@@ -455,7 +559,21 @@ class ContestReplay:
             score = shown(team_points(self.mode, self.best_n, self.team_members.get(team, {}), size, roster), target)
             self.team_totals[team] = score
             self.team_board[team] = score * TIME_SPAN + self._left(self.team_times.get(team))
+            if confirming:
+                _keep_provisional(self.team_provisional, team, score, shown(self._team_confirmed(team, size), target))
         self._teams_touched.clear()
+
+    def _team_confirmed(self, team: str, size: int) -> int:
+        """A team's score counting confirmed points only (``team_confirmed_of`` in the script)."""
+        pending = self.team_pending
+        members = self.team_members.get(team, {})
+        if self.mode == "best":  # the members best-N picks (from the roster when there is one), by points
+            roster = self.rosters.get(team)
+            eligible = members.items() if roster is None else [(rep, members.get(rep, 0)) for rep in roster.members]
+            top = heapq.nlargest(self.best_n, eligible, key=lambda m: (m[1], m[0]))
+            return sum(points - pending.get(f"{team}|{rep}", 0) for rep, points in top)
+        confirmed = sum(members.values()) - pending.get(team, 0)
+        return math.floor(confirmed / max(size, 1)) if self.mode == "average" else confirmed
 
     # --- the result -------------------------------------------------------------------------------------
 
@@ -500,6 +618,15 @@ class ContestReplay:
                 days = out.setdefault((team, rep), {})
                 days[day] = days.get(day, 0) + points
         return out
+
+
+def _keep_provisional(table: dict[str, int], member: str, score: int, confirmed_score: int) -> None:
+    """Provisional points as a board shows them: its score less the score of its confirmed points alone."""
+    provisional = min(score - confirmed_score, score)
+    if provisional > 0:
+        table[member] = provisional
+    else:
+        table.pop(member, None)
 
 
 def contest_days(contest: Contest) -> tuple[str, ...]:

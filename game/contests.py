@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.errors import Collector
-from game.events import parse_time
+from game.events import TYPE_PATTERN, parse_time
 from game.ranking import MAX_CONTEST_SECONDS, MAX_SCORE
 from game.rules import Rule, parse_multipliers, parse_rule
 
@@ -25,6 +25,7 @@ DEFAULT_GRACE_HOURS = 72
 # Percent-of-target boards keep tenths of a percent so that 63.4 % and 63.9 % do not tie.
 PERCENT_SCALE = 1000
 MAX_RULES = 20
+PRIZE_TIES = ("first", "share")
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,39 @@ class TeamScore:
 
 @dataclass(frozen=True)
 class Prize:
-    """A prize by final rank range (``rank`` 1 or [2, 3]) or for everyone reaching ``threshold`` points."""
+    """A prize by final rank range (``rank`` 1 or [2, 3]) or for everyone reaching ``threshold`` points.
+
+    A rank prize needs at least ``min_score`` points (default 1) and settles a tie at its edge by ``ties``:
+    ``"first"`` (whoever reached the score first) or ``"share"``; who wins is ``game.prizes``.
+    """
 
     prize: str
     rank_from: int | None = None
     rank_to: int | None = None
     threshold: int | None = None
     board: str = "reps"
+    min_score: int | None = None
+    ties: str = "first"
 
-    def wins(self, rank: int, score: int) -> bool:
-        if self.threshold is not None:
-            return score >= self.threshold
-        return self.rank_from is not None and self.rank_to is not None and self.rank_from <= rank <= self.rank_to
+
+@dataclass(frozen=True)
+class Confirm:
+    """Provisional points: a won deal counts provisionally until an event of type ``on`` names it (``ref``).
+
+    Days count from when the win reached the arena (its ``received_at``), so history imported today has its
+    full window too. With ``auto_after_days`` a deal nobody reversed is confirmed after that many days;
+    without it, a deal still unconfirmed after ``within_days`` drops out (it expires, like a reversal).
+    """
+
+    on: str
+    within_days: int
+    auto_after_days: int | None = None
+
+    @property
+    def window_seconds(self) -> int:
+        """Seconds from a win's arrival to its settlement (auto-confirmation, or expiry)."""
+        days = self.auto_after_days if self.auto_after_days is not None else self.within_days
+        return days * 86400
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,7 @@ class Contest:
     prizes: tuple[Prize, ...] = ()
     recurrence: str | None = None
     grace_hours: int = DEFAULT_GRACE_HOURS
+    confirm: Confirm | None = None
     # Lifecycle and versioning, kept beside the definition (not part of what a manager writes):
     state: str = "active"
     version: int = 1
@@ -101,6 +124,22 @@ class Contest:
         if self.state != "active":
             return False
         return now < self.ends_at + timedelta(hours=self.grace_hours)
+
+    def accepts_event_at(self, event_type: str, now: datetime) -> bool:
+        """``accepts_at``, and beyond it, while deals may still be confirmed: confirmations and reversals
+        (a deal that is still provisional after the grace period is settled by them)."""
+        if self.accepts_at(now):
+            return True
+        if self.confirm is None or self.state != "active" or event_type not in (self.confirm.on, "deal.reversed"):
+            return False
+        return now < self.confirmations_until
+
+    @property
+    def confirmations_until(self) -> datetime:
+        """The last moment a deal of this contest can still be provisional: a win received at the end of the
+        grace period, plus the confirmation window."""
+        window = self.confirm.window_seconds if self.confirm else 0
+        return self.ends_at + timedelta(hours=self.grace_hours, seconds=window)
 
     def target_for(self, rep_id: str) -> int | None:
         return self.targets.get(rep_id, self.default_target)
@@ -247,6 +286,8 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
             errors.add(name, 'needs exactly one of "rank" (1 or [2, 3]) and "threshold" (points)')
             continue
         if threshold is not None:
+            if item.get("min_score") is not None or item.get("ties") is not None:
+                errors.add(name, '"min_score" and "ties" belong to rank prizes: a threshold is its own minimum')
             points = _points(threshold, errors, f"{name}.threshold")
             if points is not None:
                 prizes.append(Prize(item["prize"].strip(), threshold=points, board=board))
@@ -260,7 +301,21 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
         ):
             errors.add(f"{name}.rank", "must be a rank (1) or a range [from, to]")
             continue
-        prizes.append(Prize(item["prize"].strip(), rank_from=bounds[0], rank_to=bounds[1], board=board))
+        min_score = _points(item.get("min_score"), errors, f"{name}.min_score")
+        ties = item.get("ties", "first")
+        if ties not in PRIZE_TIES:
+            errors.add(f"{name}.ties", 'must be "first" (whoever reached the score first) or "share"')
+            ties = "first"
+        prizes.append(
+            Prize(
+                item["prize"].strip(),
+                rank_from=bounds[0],
+                rank_to=bounds[1],
+                board=board,
+                min_score=min_score,
+                ties=ties,
+            )
+        )
     return tuple(prizes)
 
 
@@ -324,7 +379,52 @@ def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[st
         errors.add("grace_hours", "must be a whole number of hours from 0 to 2160")
         grace = DEFAULT_GRACE_HOURS
     options["grace_hours"] = grace
+    options["confirm"] = _parse_confirm(raw.get("confirm"), [rule.get("on") for rule in raw_rules(raw)], errors)
     return options
+
+
+def raw_rules(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = raw.get("rules")
+    return [rule for rule in rules if isinstance(rule, dict)] if isinstance(rules, list) else []
+
+
+CONFIRM_DAYS = 366
+RESERVED_CONFIRM_TYPES = ("deal.won", "deal.reversed", "deal.updated")
+
+
+def _parse_confirm(raw: Any, scored_types: list[Any], errors: Collector) -> Confirm | None:
+    """``{"on": "deal.paid", "within_days": 30, "auto_after_days": 14}`` (see ``Confirm``)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.add("confirm", 'must be an object such as {"on": "deal.paid", "within_days": 30}')
+        return None
+    on = raw.get("on")
+    if not isinstance(on, str) or not TYPE_PATTERN.match(on) or len(on) > 64:
+        errors.add("confirm.on", "is required: the event type that confirms a deal, e.g. deal.paid")
+        on = None
+    elif on in RESERVED_CONFIRM_TYPES or on in scored_types:
+        errors.add("confirm.on", "must be an event type of its own: not a deal's type, nor one a rule scores")
+        on = None
+    days: dict[str, int | None] = {}
+    for name in ("within_days", "auto_after_days"):
+        value = raw.get(name)
+        if value is None and name == "auto_after_days":
+            days[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= CONFIRM_DAYS:
+            errors.add(f"confirm.{name}", f"must be a whole number of days from 1 to {CONFIRM_DAYS}")
+            value = None
+        days[name] = value
+    within, auto = days["within_days"], days["auto_after_days"]
+    if within is not None and auto is not None and auto > within:
+        errors.add("confirm.auto_after_days", "must be at most within_days")
+    unknown = sorted(set(raw) - {"on", "within_days", "auto_after_days"})
+    if unknown:
+        errors.add("confirm", f"unknown field {unknown[0]!r}")
+    if on is None or within is None or (auto is None and raw.get("auto_after_days") is not None):
+        return None
+    return Confirm(on, within, auto)
 
 
 def definition_changes(old: dict[str, Any], new: dict[str, Any], path: str = "") -> list[dict[str, Any]]:

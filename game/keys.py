@@ -49,6 +49,13 @@ class ContestKeys:
         self.division_board_prefix = _contest(contest_id, base + "board:div:")  # zset per division
         self.low_water = _contest(contest_id, base + "low_water")  # hash: rep -> when seen in the bottom half
         self.cap_group_prefix = _contest(contest_id, base + "capgroup:")  # zset per day|rule|rep: deal|pts -> time
+        # Provisional points (contests that confirm deals, ``docs/contests.md``):
+        self.pending = _contest(contest_id, base + "pending")  # zset: provisional deal key -> settlement epoch
+        self.rep_pending = _contest(contest_id, base + "rep_pending")  # hash: rep -> exact provisional points
+        self.team_pending = _contest(contest_id, base + "team_pending")  # hash: team -> members' provisional sum
+        self.rep_provisional = _contest(contest_id, base + "prov:reps")  # hash: rep -> provisional, as shown
+        self.team_provisional = _contest(contest_id, base + "prov:teams")  # hash: team -> provisional, as shown
+        self.paid = _contest(contest_id, base + "paid")  # hash: deal key -> 1, confirmed before it scored
 
     def division_board(self, division: str) -> str:
         return self.division_board_prefix + division
@@ -111,6 +118,15 @@ REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
+# Per contest: hash event key -> JSON of an event that came past the grace period (kept beside the audit log so
+# a decision on it and its audit entry land in one transaction).
+LATE_PREFIX = f"{PREFIX}:{{cfg}}:late:"
+
+
+def late_events(contest_id: str) -> str:
+    return LATE_PREFIX + contest_id
+
+
 SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs
 # String with a TTL of a few intervals: epoch ms of the last tick the scheduler finished (for operators and tests).
 SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from game.contests import Contest
 from game.directory import Directory
@@ -18,6 +20,7 @@ from game.rules import Rule
 
 REVERSING_TYPES = frozenset({"deal.reversed"})
 UPDATING_TYPES = frozenset({"deal.updated"})
+DEAL_TYPES = frozenset({"deal.won"}) | UPDATING_TYPES  # what scores provisionally where points are confirmed
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,14 @@ class ContestChange:
     team_target: int = 0
     replay: bool = False  # written into an epoch being rebuilt (not yet current)
     quiet: bool = False  # rings no doorbell
+    # Contests that confirm points (``Contest.confirm``): when the event arrived (a deal due for settlement
+    # is settled first), how long a deal it scores stays provisional, whether that ends in confirmation
+    # (auto) or expiry, and whether this event confirms the deal it names.
+    received_epoch: int = 0
+    settle_seconds: int = 0
+    auto_confirm: bool = False
+    confirms: bool = False
+    settle_only: bool = False  # the sweep: settle the deal if it is due, nothing else
 
 
 def rule_matches(rule: Rule, event: Event, contest: Contest) -> bool:
@@ -104,18 +115,20 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
     changes: list[ContestChange] = []
     for contest in contests:
         undo = event.type in REVERSING_TYPES or event.type in UPDATING_TYPES
+        confirm = contest.confirm
+        confirms = confirm is not None and event.type == confirm.on and event.ref_key is not None
         hits: tuple[RuleHit, ...] = ()
         scorable = event.type not in REVERSING_TYPES and contest.covers(event.occurred_at)
-        if scorable and rep is not None and contest.includes(rep.id, team):
+        if scorable and not confirms and rep is not None and contest.includes(rep.id, team):
             hits = contest_hits(event, contest)
-        if not hits and not undo:
+        if not hits and not undo and not confirms:
             continue
         percent = contest.scoring == "percent_of_target"
         changes.append(
             ContestChange(
                 contest_id=contest.id,
                 event_key=event.key,
-                deal_key=event.ref_key if undo and event.ref_key else event.key,
+                deal_key=event.ref_key if (undo or confirms) and event.ref_key else event.key,
                 undo=undo,
                 hits=hits,
                 rep=event.rep,
@@ -133,11 +146,53 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
                 division=contest.division_of(event.rep),
                 target=(contest.target_for(event.rep) or 0) if percent else 0,
                 team_target=team_target(contest, directory, team) if percent and team else 0,
+                **confirmation(contest, event, confirms),
             )
         )
     return changes
 
 
+def confirmation(contest: Contest, event: Event, confirms: bool) -> dict[str, Any]:
+    """The provisional-points fields of a change (none for a contest that does not confirm points)."""
+    if contest.confirm is None:
+        return {}
+    return {
+        "received_epoch": int(event.received_at.timestamp()),
+        "settle_seconds": contest.confirm.window_seconds if event.type in DEAL_TYPES else 0,
+        "auto_confirm": contest.confirm.auto_after_days is not None,
+        "confirms": confirms,
+    }
+
+
 def team_target(contest: Contest, directory: Directory, team: str) -> int:
     """A team's target in percent-of-target contests: the sum of its active members' targets."""
     return sum(contest.target_for(rep.id) or 0 for rep in directory.reps.values() if rep.team == team and rep.active)
+
+
+def settlement(contest: Contest, deal_key: str, now: datetime) -> ContestChange:
+    """The change that settles one provisional deal whose moment has come (``Contest.confirm``): confirmed
+    when the contest confirms automatically, else expired. The scheduler sweeps with these; an event that
+    touches such a deal settles it the same way first."""
+    at = int(now.timestamp())
+    return ContestChange(
+        contest_id=contest.id,
+        event_key=f"settle:{deal_key}",
+        deal_key=deal_key,
+        undo=False,
+        hits=(),
+        rep="",
+        team=None,
+        team_sizes={},
+        day="",
+        occurred_epoch=at,
+        ends_epoch=int(contest.ends_at.timestamp()),
+        team_mode=contest.team_score.mode,
+        best_n=contest.team_score.best_n,
+        event_type="deal.settled",
+        amount=None,
+        epoch=contest.epoch,
+        version=contest.version,
+        received_epoch=at,
+        auto_confirm=contest.confirm is not None and contest.confirm.auto_after_days is not None,
+        settle_only=True,
+    )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -80,6 +81,16 @@ def encode_change(change: ContestChange) -> bytes:
         payload["size"] = change.team_sizes.get(change.team, 0)
     if change.amount is not None:
         payload["amount"] = change.amount
+    if change.received_epoch:
+        payload["rcv"] = change.received_epoch
+        if change.settle_seconds:
+            payload["settle"] = change.settle_seconds
+        if change.auto_confirm:
+            payload["auto"] = 1
+        if change.confirms:
+            payload["confirms"] = 1
+        if change.settle_only:
+            payload["settle_only"] = 1
     return msgpack.packb(payload)
 
 
@@ -88,7 +99,8 @@ def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
     return [
         k.seen, k.deals, k.rep_totals, k.rep_board, k.team_totals, k.team_board, k.caps, k.seq,
         k.rep_times_prefix, k.team_times_prefix, k.team_members_prefix, k.meta, k.ledger_prefix,
-        k.division_board_prefix, k.cap_group_prefix, k.recent_wins, k.team_sums, k.team_rosters,
+        k.division_board_prefix, k.cap_group_prefix, k.recent_wins, k.team_sums,
+        k.pending, k.rep_pending, k.team_pending, k.rep_provisional, k.team_provisional, k.paid, k.team_rosters,
     ]  # fmt: skip
 
 
@@ -160,6 +172,7 @@ class BoardRead:
     seq: int
     rows: list[Ranked]
     total: int
+    provisional: dict[str, int] = field(default_factory=dict)  # member -> provisional points (when asked)
 
 
 def board_key(k: keys.ContestKeys, board: str) -> str:
@@ -347,23 +360,76 @@ class Store:
         return replies
 
     async def read_board(
-        self, contest_id: str, epoch: int, board: str, *, start: int = 0, limit: int = 50
+        self,
+        contest_id: str,
+        epoch: int,
+        board: str,
+        *,
+        start: int = 0,
+        limit: int = 50,
+        provisional: bool = False,
     ) -> BoardRead:
         """Rows ``start..start+limit`` of a board with its epoch and seq, read in one MULTI so that the
-        rows and the sequence number agree."""
+        rows and the sequence number agree; with ``provisional``, each member's points not yet confirmed
+        (contests that confirm deals keep only the members that have some)."""
         k = keys.ContestKeys(contest_id, epoch)
         zkey = board_key(k, board)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hget(k.seq, seq_field(board))
         pipe.zrevrange(zkey, start, start + limit - 1, withscores=True)
         pipe.zcard(zkey)
-        seq, members, total = await pipe.execute()
+        if provisional:
+            pipe.hgetall(k.team_provisional if board == "teams" else k.rep_provisional)
+        seq, members, total, *pending = await pipe.execute()
         rows = [(text(member), score_of(score)) for member, score in members]
         first_rank = None
         if start > 0 and rows:
             first_rank = 1 + await self.redis.zcount(zkey, score_floor(rows[0][1] + 1), "+inf")
         ranked = competition_ranks(rows, start=start, first_rank=first_rank)
-        return BoardRead(epoch=epoch, seq=int(seq or 0), rows=ranked, total=int(total))
+        unconfirmed = {text(member): int(points) for member, points in pending[0].items()} if pending else {}
+        return BoardRead(epoch=epoch, seq=int(seq or 0), rows=ranked, total=int(total), provisional=unconfirmed)
+
+    # --- provisional points: deals waiting for confirmation -------------------------------------------
+
+    async def due_deals(self, contest_id: str, epoch: int, now: datetime, *, count: int = 500) -> list[str]:
+        """Provisional deals whose settlement moment has come (at most ``count``, soonest first)."""
+        pending = keys.ContestKeys(contest_id, epoch).pending
+        due = await self.redis.zrangebyscore(pending, "-inf", int(now.timestamp()), 0, count)
+        return [text(cast(bytes, deal)) for deal in due]
+
+    async def pending_until(self, contest_id: str, epoch: int) -> tuple[int, datetime | None]:
+        """How many deals are still provisional, and the moment the last of them settles (None: none)."""
+        pending = keys.ContestKeys(contest_id, epoch).pending
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zcard(pending)
+        pipe.zrevrange(pending, 0, 0, withscores=True)
+        count, last = await pipe.execute()
+        return int(count), datetime.fromtimestamp(int(last[0][1]), UTC) if last else None
+
+    async def apply_changes(self, changes: Sequence[ContestChange]) -> int:
+        """Apply contest changes that no logged event carries (the settlement sweep) in one round trip;
+        how many changed a board."""
+        if not changes:
+            return 0
+        if not self._loaded:
+            await self._load_scripts()
+        commands = [
+            (
+                "EVALSHA",
+                self._sha["apply_contest"],
+                len(script_keys := contest_script_keys(change.contest_id, change.epoch)),
+                *script_keys,
+                encode_change(change),
+                keys.doorbell_channel(change.contest_id),
+            )
+            for change in changes
+        ]
+        changed = 0
+        for reply in await self._run(commands):
+            if isinstance(reply, Exception):
+                raise reply
+            changed += int(reply[2])
+        return changed
 
     async def rank_of(self, contest_id: str, epoch: int, board: str, member: str) -> int | None:
         """Zero-based position of a member on a board (None when absent)."""
@@ -541,6 +607,22 @@ class Store:
         """Keep a contest's final results unless some are kept already; whether these were kept."""
         stored = json.dumps(results, ensure_ascii=False)
         return bool(await self.redis.set(keys.ContestKeys(contest_id).results, stored, nx=True))
+
+    async def replace_results(self, contest_id: str, results: Mapping[str, Any]) -> None:
+        """Keep corrected final results in place of the earlier ones (after a rescore of a closed contest)."""
+        await self.redis.set(keys.ContestKeys(contest_id).results, json.dumps(results, ensure_ascii=False))
+
+    async def deals_standing(self, asked: Sequence[tuple[str, int, str]]) -> list[bool]:
+        """For each (contest, epoch, deal key): whether the deal stands on that contest's boards (applied and not
+        reversed), in one round trip: a reversal or update of it would change that contest."""
+        pipe = self.redis.pipeline(transaction=False)
+        for contest_id, epoch, deal_key in asked:
+            pipe.hget(keys.ContestKeys(contest_id, epoch).deals, deal_key)
+        standing = []
+        for raw in await pipe.execute() if asked else []:
+            record = msgpack.unpackb(raw, raw=False) if raw else None
+            standing.append(isinstance(record, dict) and record.get("tomb") != 1)
+        return standing
 
     async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
         """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""

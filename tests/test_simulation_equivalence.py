@@ -1,6 +1,8 @@
 """The in-memory replay (game/contest_replay.py) ends with exactly the boards the Lua write script builds in Redis
 for the same events in the same order: random histories with caps, reversals before their originals,
-repeated updates, duplicates, events outside the window or the contest's teams, and every team mode."""
+repeated updates, duplicates, events outside the window or the contest's teams, and every team mode; and
+provisional points (deals confirmed by a payment, expiring or confirmed automatically, settled by the events
+that touch them and by the scheduler's sweep)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from game.ranking import TIME_SPAN
 from game.replay_points import compile_rule, exact_points
 from game.rosters import regroup
 from game.rules import parse_rule
-from game.scoring import decide, rule_points
+from game.scoring import decide, rule_points, settlement
 from game.simulation import replay
 from game.store import Plan, Store
 from server.embedded_redis import EmbeddedRedis
@@ -63,7 +65,16 @@ VARIANTS = [
     {"team_score": "average"},
     {"team_score": "best:2", "divisions": {"rookies": ["r0", "r3"], "veterans": ["r1", "r2", "r4"]}},
     {"team_score": "sum", "scoring": "percent_of_target", "targets": {"r0": 500, "r1": 37}, "default_target": 900},
+    {"team_score": "best:2", "confirm": {"on": "deal.paid", "within_days": 3}},
+    {"team_score": "average", "confirm": {"on": "deal.paid", "within_days": 5, "auto_after_days": 2}},
+    {
+        "team_score": "sum",
+        "scoring": "percent_of_target",
+        "default_target": 700,
+        "confirm": {"on": "deal.paid", "within_days": 4},
+    },
 ]
+ARRIVAL_STEP = timedelta(hours=7)  # events arrive one after another, so provisional deals come due on the way
 
 
 def make_contest(variant: int, contest_id: str | None = None) -> Contest:
@@ -117,6 +128,11 @@ def histories(draw: st.DrawFn) -> list[dict]:
             }
         events.append(event)
     if deal_ids:
+        # payments confirm some deals (a few before their deal arrives, some twice, some too late)
+        for n, target in enumerate(draw(st.lists(st.sampled_from(range(len(deal_ids))), max_size=len(deal_ids) + 2))):
+            deal_id, rep = deal_ids[target]
+            payment = {"id": f"pay{n}", "type": "deal.paid", "rep": rep, "ref": deal_id}
+            events.insert(draw(st.integers(0, len(events))), payment)
         corrections = draw(st.lists(st.sampled_from(range(len(deal_ids))), max_size=len(deal_ids) + 3))
         for n, target in enumerate(corrections):
             deal_id, rep = deal_ids[target]
@@ -146,8 +162,9 @@ def parse_all(raws: list[dict]) -> list[Event]:
         replace(
             parse_event({k: v for k, v in raw.items() if k != "_team"}, now=NOW, default_currency="CNY"),
             team=raw.get("_team", DIRECTORY.reps[raw["rep"]].team),
+            received_at=START + index * ARRIVAL_STEP,
         )
-        for raw in raws
+        for index, raw in enumerate(raws)
     ]
 
 
@@ -174,6 +191,12 @@ async def write_live(store: Store, contest: Contest, events: list[Event]) -> Non
         await store.write_events(plans[start : start + 5], log=False)
 
 
+async def sweep_live(store: Store, contest: Contest) -> None:
+    """The scheduler's sweep: every provisional deal whose moment has come is settled."""
+    due = await store.due_deals(contest.id, contest.epoch, NOW)
+    await store.apply_changes([settlement(contest, deal, NOW) for deal in due])
+
+
 async def read_live(store: Store, contest: Contest) -> dict:
     k = keys.ContestKeys(contest.id, contest.epoch)
     redis = store.redis
@@ -191,7 +214,15 @@ async def read_live(store: Store, contest: Contest) -> dict:
         "divisions": {name: board for name, board in divisions.items() if board},
         "rep_totals": {m.decode(): int(v) for m, v in (await redis.hgetall(k.rep_totals)).items()},
         "team_totals": {m.decode(): int(v) for m, v in (await redis.hgetall(k.team_totals)).items()},
+        "rep_provisional": await numbers(redis, k.rep_provisional),
+        "team_provisional": await numbers(redis, k.team_provisional),
+        "rep_pending": {rep: n for rep, n in (await numbers(redis, k.rep_pending)).items() if n},
+        "pending": {m.decode(): int(v) for m, v in await redis.zrange(k.pending, 0, -1, withscores=True)},
     }
+
+
+async def numbers(redis: Redis, key: str) -> dict[str, int]:
+    return {m.decode(): int(v) for m, v in (await redis.hgetall(key)).items()}
 
 
 def read_replay(scorer: ContestReplay) -> dict:
@@ -206,6 +237,10 @@ def read_replay(scorer: ContestReplay) -> dict:
         "divisions": {name: rows(board) for name, board in sorted(scorer.division_boards.items()) if board},
         "rep_totals": scorer.rep_totals,
         "team_totals": scorer.team_totals,
+        "rep_provisional": scorer.rep_provisional,
+        "team_provisional": scorer.team_provisional,
+        "rep_pending": {rep: n for rep, n in scorer.rep_pending.items() if n},
+        "pending": scorer.pending,
     }
 
 
@@ -222,6 +257,8 @@ def test_replay_builds_the_boards_the_write_script_builds(engine, history: list[
     contest = make_contest(variant)
     loop.run_until_complete(write_live(store, contest, events))
     live = loop.run_until_complete(read_live(store, contest))
+    loop.run_until_complete(sweep_live(store, contest))
+    swept = loop.run_until_complete(read_live(store, contest))
 
     fast = ContestReplay(contest, DIRECTORY)
     for event in events:
@@ -233,6 +270,10 @@ def test_replay_builds_the_boards_the_write_script_builds(engine, history: list[
 
     assert read_replay(fast) == live
     assert read_replay(reference) == live
+    fast.settle_due(NOW)
+    reference.settle_due(NOW)
+    assert read_replay(fast) == swept
+    assert read_replay(reference) == swept
 
 
 @st.composite
@@ -304,6 +345,7 @@ def test_replay_ranks_like_the_live_board(history: list[dict], variant: int) -> 
     scorer = ContestReplay(contest, DIRECTORY)
     for event in events:
         scorer.feed(event)
+    scorer.settle_due(NOW + timedelta(seconds=1))
     scorer.settle()
     order = sorted(scorer.rep_board.items(), key=lambda item: (item[1], item[0]), reverse=True)
     assert [row.id for row in boards.reps] == [rep for rep, _ in order]

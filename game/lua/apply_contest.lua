@@ -5,7 +5,11 @@
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
 --       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads),
---       17 team_sums (hash: team -> sum of its members' points), 18 team rosters (hash: team -> JSON)
+--       17 team_sums (hash: team -> sum of its members' points),
+--       provisional points (contests that confirm deals): 18 pending (zset: deal -> settlement epoch),
+--       19 rep_pending, 20 team_pending (hashes of exact provisional points), 21 rep_provisional,
+--       22 team_provisional (hashes: provisional points as the boards show them), 23 paid (hash: deals
+--       confirmed before they scored), 24 team rosters (hash: team -> JSON, see game/rosters.py)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
 -- Team scores and rows: team_score.lua, put in front of this script (shared with regroup_teams.lua).
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
@@ -13,6 +17,11 @@
 --   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
 -- Flags in the change: replay = 1 writes into an epoch being rebuilt (not yet current);
 -- quiet = 1 rings no doorbell (rebuilds must not celebrate old deals on the TVs).
+-- Provisional points: rcv (when the event arrived) is set only in contests that confirm deals. A deal
+-- it scores (settle > 0 seconds) is provisional until rcv + settle; an event touching a deal past that
+-- moment settles it first: confirmed when auto = 1, else it expires (its points drop out, like a
+-- reversal, and nothing revives it). confirms = 1 confirms the deal named (or marks it paid before it
+-- scored); settle_only = 1 (the scheduler's sweep) only settles, and is not recorded as seen.
 
 local MAX_SCORE = 134217727     -- 2^27 - 1
 
@@ -21,7 +30,7 @@ local current_epoch = tonumber(redis.call('HGET', KEYS[12], 'epoch') or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
-if redis.call('HEXISTS', KEYS[1], c.event) == 1 then
+if c.settle_only ~= 1 and redis.call('HEXISTS', KEYS[1], c.event) == 1 then
   return {0, 0, 0, current_epoch}
 end
 
@@ -30,16 +39,38 @@ local function latest_left(times_key)
 end
 
 local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
-              rosters = KEYS[18]}
+              rosters = KEYS[24]}
 
 local old = nil
 local old_raw = redis.call('HGET', KEYS[2], c.deal)
 if old_raw then old = cmsgpack.unpack(old_raw) end
 
+-- A provisional deal past its settlement moment is settled before anything else touches it.
+local function hold(rep, team, points)  -- team_pending keeps the team's sum and each member's share
+  if points == 0 then return end  -- (and -0 would not read as an integer)
+  redis.call('HINCRBY', KEYS[19], rep, points)
+  if team ~= '' then
+    redis.call('HINCRBY', KEYS[20], team, points)
+    redis.call('HINCRBY', KEYS[20], team .. '|' .. rep, points)
+  end
+end
+local function release(record)
+  hold(record.rep, record.team, -record.pp)
+  redis.call('ZREM', KEYS[18], c.deal)
+end
+local settled = nil
+if c.rcv and old and old.due and old.due <= c.rcv then
+  if old.auto == 1 then settled = 'confirmed' else settled = 'expired' end
+end
+if c.settle_only == 1 and settled == nil then
+  return {1, 0, 0, current_epoch}
+end
+
 local undo = nil
-if c.undo and old and old.tomb ~= 1 then undo = old end
-local apply = #c.hits > 0
+if settled == 'expired' or (c.undo and old and old.tomb ~= 1) then undo = old end
+local apply = #c.hits > 0 and settled ~= 'expired'
 if apply and (not c.undo) and old then apply = false end  -- original arriving after its reversal
+if apply and old and old.exp == 1 then apply = false end  -- an expired deal stays out
 
 -- Refuse, before writing anything, a score the composite could not hold exactly (bounded by the points
 -- asked for; a daily cap can only lower them).
@@ -52,7 +83,12 @@ if apply then
   end
 end
 
-redis.call('HSET', KEYS[1], c.event, 1)
+if c.settle_only ~= 1 then redis.call('HSET', KEYS[1], c.event, 1) end
+if settled then
+  release(old)
+  old.due, old.pp = nil, nil
+  if settled == 'confirmed' then redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(old)) end
+end
 
 local function ledger(rep, points, hits, note)
   redis.call('XADD', KEYS[13] .. rep, '*', 'e', cmsgpack.pack({
@@ -111,8 +147,25 @@ if undo then
     redis.call('HINCRBY', KEYS[17], undo.team, delta)
     redis.call('ZREM', KEYS[10] .. undo.team, c.deal)
   end
-  ledger(undo.rep, delta, {}, 'undo')
+  if undo.due then release(undo) end
+  ledger(undo.rep, delta, {}, settled == 'expired' and 'expired' or 'undo')
 end
+if settled ~= nil and undo == nil then ledger(old.rep, 0, {}, 'confirmed') end
+
+-- Confirmation: the deal named stops being provisional (or is marked paid, should it score later).
+local confirmed = nil
+if c.confirms == 1 and settled == nil then
+  if old and old.due then
+    release(old)
+    old.due, old.pp = nil, nil
+    redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(old))
+    ledger(old.rep, 0, {}, 'confirmed')
+    confirmed = old
+  elseif old == nil then
+    redis.call('HSET', KEYS[23], c.deal, 1)
+  end
+end
+if settled == 'confirmed' then confirmed = old end
 
 local team = c.team or ''
 local total = 0
@@ -138,30 +191,77 @@ if apply then
     redis.call('HINCRBY', KEYS[17], team, total)
     if uncapped ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
   end
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({
+  local record = {
     rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0,
-    target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}))
+    target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}
+  -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
+  local due, auto = nil, c.auto
+  if undo then
+    due, auto = undo.due, undo.auto
+  elseif c.settle and c.settle > 0 then
+    if redis.call('HDEL', KEYS[23], c.deal) == 0 then due = c.rcv + c.settle end
+  end
+  if due then
+    record.due, record.pp, record.auto = due, total, auto
+    hold(c.rep, team, total)
+    redis.call('ZADD', KEYS[18], due, c.deal)
+  end
+  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(record))
   ledger(c.rep, total, hits, 'apply')
-elseif c.undo then
+elseif settled == 'expired' then
+  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, exp = 1, event = undo.event}))
+elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
   redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, event = c.event}))
 elseif #c.hits > 0 and old then
   ledger(c.rep, 0, {}, 'reversed_before')
 end
 
-local changed = (undo ~= nil) or apply
+local changed = (undo ~= nil) or apply or (confirmed ~= nil)
 if not changed then
   return {1, 0, 0, current_epoch}
 end
 
+-- Provisional points as a board shows them: its score less the score of the confirmed points alone.
+local function keep_provisional(hash, member, score, confirmed_score)
+  local provisional = math.min(score - confirmed_score, score)
+  if provisional > 0 then redis.call('HSET', hash, member, provisional)
+  else redis.call('HDEL', hash, member) end
+end
+local function team_confirmed_of(team, size, roster)
+  if c.mode == 'best' then
+    local best = 0
+    for _, member in ipairs(best_members(TEAM, team, c.best_n, roster)) do
+      best = best + member[2] - tonumber(redis.call('HGET', KEYS[20], team .. '|' .. member[1]) or '0')
+    end
+    return best
+  end
+  local sum = tonumber(redis.call('HGET', KEYS[17], team) or '0') - tonumber(redis.call('HGET', KEYS[20], team) or '0')
+  if c.mode == 'average' then
+    if size < 1 then size = 1 end
+    return math.floor(sum / size)
+  end
+  return sum
+end
+
 local function refresh_rep(rep, target, division)
-  local score = shown(tonumber(redis.call('HGET', KEYS[3], rep) or '0'), target)
+  local points = tonumber(redis.call('HGET', KEYS[3], rep) or '0')
+  local score = shown(points, target)
   local composite = score * TIME_SPAN + latest_left(KEYS[9] .. rep)
   redis.call('ZADD', KEYS[4], composite, rep)
   if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
+  if c.rcv then
+    local pending = tonumber(redis.call('HGET', KEYS[19], rep) or '0')
+    keep_provisional(KEYS[21], rep, score, shown(points - pending, target))
+  end
 end
 local function refresh_team(t, size, target)
-  write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends)
+  local score = write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends)
+  if c.rcv then
+    local roster = roster_of(TEAM, t)
+    if roster then size, target = #roster.reps, roster.target end
+    keep_provisional(KEYS[22], t, score, shown(team_confirmed_of(t, size, roster), target))
+  end
 end
 
 if apply then refresh_rep(c.rep, c.target, c.division) end
@@ -169,6 +269,10 @@ if undo and (undo.rep ~= c.rep or not apply) then refresh_rep(undo.rep, undo.tar
 if apply and team ~= '' then refresh_team(team, c.size or 0, c.team_target) end
 if undo and undo.team ~= '' and (undo.team ~= team or not apply) then
   refresh_team(undo.team, undo.size or 0, undo.team_target)
+end
+if confirmed then
+  refresh_rep(confirmed.rep, confirmed.target, confirmed.division)
+  if confirmed.team ~= '' then refresh_team(confirmed.team, confirmed.size or 0, confirmed.team_target) end
 end
 
 local seq = redis.call('HINCRBY', KEYS[8], 'reps', 1)

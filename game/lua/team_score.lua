@@ -30,23 +30,33 @@ local function roster_of(T, team)
   return nil
 end
 
+-- The members best-N picks, as {rep, points}, best first (ties: the greater id first, as ZREVRANGE orders).
+-- With a roster only its members are picked (at 0 before they earn): a rep who left no longer counts
+-- there, while the points they earned stay in the team's sum.
+local function best_members(T, team, best_n, roster)
+  local picked = {}
+  if roster then
+    local all = {}
+    for i, rep in ipairs(roster.reps) do
+      all[i] = {rep, tonumber(redis.call('ZSCORE', T.members .. team, rep) or '0')}
+    end
+    table.sort(all, function(a, b)
+      if a[2] ~= b[2] then return a[2] > b[2] end
+      return a[1] > b[1]
+    end)
+    for i = 1, math.min(best_n, #all) do picked[i] = all[i] end
+  else
+    local top = redis.call('ZREVRANGE', T.members .. team, 0, best_n - 1, 'WITHSCORES')
+    for i = 1, #top, 2 do picked[#picked + 1] = {top[i], tonumber(top[i + 1])} end
+  end
+  return picked
+end
+
 -- Exact team score: the points earned for the team, per member (size), or its best N members' points.
--- With a roster only its members are picked for best-N (at 0 before they earn): a rep who left no longer
--- counts there, while the points they earned stay in the team's sum.
 local function team_points(T, team, size, mode, best_n, roster)
   if mode == 'best' then
     local best = 0
-    if roster then
-      local scores = {}
-      for i, rep in ipairs(roster.reps) do
-        scores[i] = tonumber(redis.call('ZSCORE', T.members .. team, rep) or '0')
-      end
-      table.sort(scores, function(a, b) return a > b end)
-      for i = 1, math.min(best_n, #scores) do best = best + scores[i] end
-    else
-      local top = redis.call('ZREVRANGE', T.members .. team, 0, best_n - 1, 'WITHSCORES')
-      for i = 2, #top, 2 do best = best + tonumber(top[i]) end
-    end
+    for _, member in ipairs(best_members(T, team, best_n, roster)) do best = best + member[2] end
     return best
   end
   local sum = tonumber(redis.call('HGET', T.sums, team) or '0')

@@ -39,9 +39,12 @@ async def _board(request: Request, which: str, board: str) -> ArenaJSONResponse:
                 404, f"{around!r} is not on this board", [{"field": "around", "message": "not on this board"}]
             )
         start = max(0, position - limit // 2)
-    read = await arena.store.read_board(contest.id, contest.epoch, which, start=start, limit=limit)
+    confirming = contest.confirm is not None
+    read = await arena.store.read_board(
+        contest.id, contest.epoch, which, start=start, limit=limit, provisional=confirming
+    )
     snapshot = await arena.registry.current()
-    rows = rest_rows(read.rows, which, snapshot, principal.role == "display", contest)
+    rows = rest_rows(read.rows, which, snapshot, principal.role == "display", contest, read.provisional)
     return ArenaJSONResponse(
         {"contest": contest.id, "board": board, "epoch": read.epoch, "seq": read.seq, "total": read.total, "rows": rows}
     )
@@ -70,23 +73,27 @@ async def standing(request: Request) -> ArenaJSONResponse:
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         raise ApiError(404, f"{rep_id!r} is not in contest {contest.id!r}")
-    read = await arena.store.read_board(contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11)
+    confirming = contest.confirm is not None
+    read = await arena.store.read_board(
+        contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11, provisional=confirming
+    )
     me = next(row for row in read.rows if row.id == rep_id)
     points = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
     target = contest.target_for(rep_id)
     now = datetime.now(UTC)
-    return ArenaJSONResponse(
-        {
-            "contest": contest.id,
-            "rep": rep_id,
-            "rank": me.rank,
-            "score": me.score,
-            "points": points,
-            "of": read.total,
-            "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
-            "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
-        }
-    )
+    body = {
+        "contest": contest.id,
+        "rep": rep_id,
+        "rank": me.rank,
+        "score": me.score,
+        "points": points,
+        "of": read.total,
+        "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
+        "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
+    }
+    if confirming:
+        body["provisional"] = read.provisional.get(rep_id, 0)
+    return ArenaJSONResponse(body)
 
 
 async def results(request: Request) -> ArenaJSONResponse:
@@ -97,7 +104,15 @@ async def results(request: Request) -> ArenaJSONResponse:
     if principal.role == "manager":
         ensure_scope(principal, contest, (await arena.registry.current()).directory)
     stored = await arena.store.results(contest.id)
-    body = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
+    if stored is not None:
+        body = {**stored, "status": "final"}
+    else:
+        body = {**await arena.scheduler.results(contest), "final": False, "status": "preliminary"}
+        confirm_by = await arena.scheduler.awaiting_confirmation(contest)
+        if confirm_by is not None and contest.status_at(datetime.now(UTC)) == "ended":
+            body.update(status="awaiting_confirmation", confirm_by=confirm_by.isoformat())
+    body.setdefault("version", contest.version)
+    body.setdefault("corrections", [])
     directory = (await arena.registry.current()).directory
     for row in body["standings"]:
         rep = directory.reps.get(row["id"])

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from game.contests import ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
+from game.contests import CONFIRM_DAYS, ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
 from game.events import TYPE_PATTERN
 from game.ranking import MAX_SCORE
 from game.rules import MAX_POINTS_PER_EVENT
@@ -53,6 +53,28 @@ class Prize(Struct):
     threshold: Points | None = None
     board: Literal["reps", "teams"] = "reps"
     value: Amount | None = None
+    min_score: (
+        Annotated[
+            Points, Meta(description="A rank prize: the fewest points that may win it (default 1: never with 0).")
+        ]
+        | None
+    ) = None
+    ties: Annotated[
+        Literal["first", "share"],
+        Meta(description="A rank prize: a tie at its edge goes to whoever reached the score first, or is shared."),
+    ] = "first"
+
+
+class Confirm(Struct, forbid_unknown_fields=True):
+    """Provisional points: a won deal counts provisionally until an event of type ``on`` names it in ``ref``.
+
+    Days count from when the win reached the arena. With ``auto_after_days`` a deal nobody reversed is
+    confirmed after that many days; without it a deal still unconfirmed after ``within_days`` expires: its
+    points drop out. Prizes and champions wait until every deal is confirmed, reversed or expired."""
+
+    on: Annotated[str, Meta(pattern=TYPE_PATTERN.pattern, max_length=64, examples=["deal.paid"])]
+    within_days: Annotated[int, Meta(ge=1, le=CONFIRM_DAYS)]
+    auto_after_days: Annotated[int, Meta(ge=1, le=CONFIRM_DAYS)] | None = None
 
 
 class ContestDefinition(Struct):
@@ -83,13 +105,27 @@ class ContestDefinition(Struct):
     prizes: Annotated[list[Prize], Meta(max_length=50)] = []
     recurrence: Literal[RECURRENCES] | None = None  # type: ignore[valid-type]
     grace_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 72
+    confirm: Confirm | None = None
     draft: bool = False
+
+
+class ContestChangeBody(ContestDefinition, kw_only=True):
+    """A new definition; once the contest has started (live or ended), with why it changes."""
+
+    change_reason: Annotated[str, Meta(max_length=500, examples=["二季度价格调整，按新毛利计分"])] | None = None
 
 
 class Contest(ContestDefinition, kw_only=True):
     status: Literal["draft", "scheduled", "live", "paused", "ended", "archived"]
     version: int
     epoch: int
+    window: (
+        Annotated[
+            Literal["scoring"],
+            Meta(description="Created or launched with a start in the past: the events logged in its window count."),
+        ]
+        | None
+    ) = None
 
 
 class ContestList(Struct):
@@ -100,8 +136,17 @@ class ContestChange(Struct, omit_defaults=True):
     id: str
     version: int | None = None
     rescore: str | None = None
+    window: str | None = None
     ends_at: str | None = None
     status: str | None = None
+
+
+class WindowScoring(Struct):
+    """The scoring of a past window (a contest created or launched with a start in the past)."""
+
+    state: Literal["running", "done", "failed"]
+    read: Annotated[int, Meta(description="Logged events read so far.")]
+    share: Annotated[float, Meta(ge=0, le=1, description="How much of the log's time since the start is read.")]
 
 
 class RescoreStatus(Struct):
@@ -110,6 +155,7 @@ class RescoreStatus(Struct):
     state: str
     done: int
     total: int
+    window: WindowScoring | None = None
 
 
 class LeaderboardRow(Struct):
@@ -119,6 +165,16 @@ class LeaderboardRow(Struct):
     score: int
     team: str | None = None
     percent: Annotated[float, Meta(description="Percent-of-target contests: percent of the target.")] | None = None
+    provisional: (
+        Annotated[
+            int,
+            Meta(
+                description="Contests that confirm deals: the part of ``score`` not yet confirmed "
+                "(included in it; may still drop out)."
+            ),
+        ]
+        | None
+    ) = None
 
 
 class Leaderboard(Struct):
@@ -152,6 +208,9 @@ class Standing(Struct):
     of: int
     gap_to_next: int | None
     pace: Pace | None
+    provisional: Annotated[int, Meta(description="Contests that confirm deals: points not yet confirmed.")] | None = (
+        None
+    )
 
 
 class StandingRow(Struct):
@@ -174,18 +233,68 @@ class AwardedPrize(Struct):
     prize: str
     rank: int | None = None
     board: str = "reps"
+    score: int | None = None
+    place: Annotated[int, Meta(description="Position on the board, ties broken by who reached it first.")] | None = None
+    tie: (
+        Annotated[
+            Literal["reached_first", "shared"],
+            Meta(description="How a tie at the winner's score was settled (null: no tie)."),
+        ]
+        | None
+    ) = None
+    tied_with: Annotated[list[str], Meta(description="Who had the same score: behind, or sharing the prize.")] = []
+
+
+class UnawardedPrize(Struct):
+    """Places of a rank prize held by reps (or teams) below its minimum: nobody wins them."""
+
+    prize: str
+    board: str
+    rank: list[int]
+    places: int
+    min_score: int
+
+
+class RankChange(Struct):
+    """One rep's place and prize before and after a correction (None: not on the board / no prize)."""
+
+    rep: str
+    old_rank: int | None
+    new_rank: int | None
+    old_prize: str | None
+    new_prize: str | None
+
+
+class Correction(Struct):
+    """Results computed again after the close: when, by whom, why, and who moved."""
+
+    at: Time
+    by: str
+    reason: str
+    changes: list[RankChange]
 
 
 class Results(Struct):
     contest: str
     final: bool
+    status: Annotated[
+        Literal["preliminary", "awaiting_confirmation", "final"],
+        Meta(description="awaiting_confirmation: ended, but deals are still provisional; see confirm_by."),
+    ]
     champion: str | None
     standings: list[StandingRow]
     teams: list[TeamStandingRow] = []
     prizes: list[AwardedPrize] = []
+    unawarded: list[UnawardedPrize] = []
     best_team: str | None = None
     finalized_at: Time | None = None
     finishes: dict[str, int] = {}
+    version: Annotated[int, Meta(description="The contest version the results were computed under.")] = 1
+    corrections: list[Correction] = []
+    corrected_at: Time | None = None
+    confirm_by: (
+        Annotated[Time, Meta(description="While awaiting confirmation: when the last provisional deal settles.")] | None
+    ) = None
 
 
 class AuditEntry(Struct):

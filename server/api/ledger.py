@@ -31,6 +31,8 @@ NOTES = {
     "en": {
         "undo": "reversal of {deal}",
         "reversed_before": "0: this deal was reversed before it arrived",
+        "confirmed": "{deal} confirmed: its points are no longer provisional",
+        "expired": "{deal} not confirmed in time: its provisional points drop out",
         "rule": "rule {n}",
         "capped": "{label}: {allowed} of {requested} (daily cap {cap} reached)",
         "plus": "{label}: +{allowed}",
@@ -38,6 +40,8 @@ NOTES = {
     "zh-CN": {
         "undo": "冲销 {deal}",
         "reversed_before": "0：此单到达前已被冲销",
+        "confirmed": "{deal} 已确认：积分不再是待确认",
+        "expired": "{deal} 未按时确认：待确认积分已扣除",
         "rule": "规则 {n}",
         "capped": "{label}：{requested} 分中得 {allowed} 分（已达每日上限 {cap}）",
         "plus": "{label}：+{allowed}",
@@ -52,6 +56,8 @@ def describe(entry: dict[str, Any], contest: Contest, locale: str = "en") -> str
         return text["undo"].format(deal=event_id(entry["deal"]))
     if entry["note"] == "reversed_before":
         return text["reversed_before"]
+    if entry["note"] in ("confirmed", "expired"):
+        return text[entry["note"]].format(deal=event_id(entry["deal"]))
     parts = []
     for rule_index, allowed, _cap_field, requested, cap in entry.get("hits", []):
         rule = contest.rules[rule_index] if rule_index < len(contest.rules) else None

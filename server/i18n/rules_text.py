@@ -122,6 +122,7 @@ def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> li
         clauses.append(tr.gettext("first to %(n)s points wins") % {"n": format_number(definition["target"])})
     if definition.get("goal"):
         clauses.append(tr.gettext("shared goal: %(n)s points") % {"n": format_number(definition["goal"])})
+    clauses += confirmation(tr, definition.get("confirm"))
     team_score = str(definition.get("team_score") or "sum")
     if definition.get("kind") == "team" or definition.get("team_score"):
         if team_score.startswith("best:"):
@@ -129,6 +130,26 @@ def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> li
         elif team_score in TEAM_SCORES:
             clauses.append(tr.gettext(TEAM_SCORES[team_score]))
     return clauses
+
+
+def confirmation(tr: Any, confirm: Any) -> list[str]:
+    """Provisional points in words: what confirms a deal, and what happens without it."""
+    if not isinstance(confirm, dict) or not confirm.get("on"):
+        return []
+    days, auto = _count(confirm.get("within_days")), _count(confirm.get("auto_after_days"))
+    if auto:
+        text = tr.ngettext(
+            "deals are provisional until %(event)s, or for %(n)s day without a reversal",
+            "deals are provisional until %(event)s, or for %(n)s days without a reversal",
+            auto,
+        )
+        return [text % {"event": confirm["on"], "n": auto}]
+    text = tr.ngettext(
+        "deals are provisional until %(event)s; unconfirmed after %(n)s day, they drop out",
+        "deals are provisional until %(event)s; unconfirmed after %(n)s days, they drop out",
+        days,
+    )
+    return [text % {"event": confirm["on"], "n": days}]
 
 
 def summary(definition: dict[str, Any], locale: str, currency: str) -> str:

@@ -78,11 +78,25 @@ def contest_meta(contest: Contest) -> dict[str, Any]:
         "scoring": contest.scoring,
         "target": contest.target,
         "goal": contest.goal,
+        **(
+            {"confirm": {"on": contest.confirm.on, "within_days": contest.confirm.within_days}}
+            if contest.confirm
+            else {}
+        ),
     }
 
 
-def core_rows(ranked: list[Ranked], which: str, snapshot: Snapshot, contest: Contest | None) -> list[Row]:
+def core_rows(
+    ranked: list[Ranked],
+    which: str,
+    snapshot: Snapshot,
+    contest: Contest | None,
+    provisional: dict[str, int] | None = None,
+) -> list[Row]:
+    """Rows of a board; in a contest that confirms deals each carries ``provisional``: the part of its score
+    not yet confirmed (``provisional`` as ``Store.read_board`` read it)."""
     percent = contest is not None and contest.scoring == "percent_of_target"
+    unconfirmed = provisional if contest is not None and contest.confirm is not None else None
     rows: list[Row] = []
     for row in ranked:
         item: Row = {"rank": row.rank, "id": row.id, "score": row.score}
@@ -91,6 +105,8 @@ def core_rows(ranked: list[Ranked], which: str, snapshot: Snapshot, contest: Con
             item["team"] = rep.team if rep else None
         if percent:
             item["percent"] = row.score / 10
+        if unconfirmed is not None:
+            item["provisional"] = unconfirmed.get(row.id, 0)
         rows.append(item)
     return rows
 
@@ -136,9 +152,15 @@ async def read_view(
             )
         return BoardView(contest.epoch, int(seq or 0), rows, len(rows), contest_meta(contest))
     which = spec.which
-    read = await store.read_board(contest.id, contest.epoch, which, limit=10_000 if full else limit)
+    read = await store.read_board(
+        contest.id, contest.epoch, which, limit=10_000 if full else limit, provisional=contest.confirm is not None
+    )
     return BoardView(
-        read.epoch, read.seq, core_rows(read.rows, which, snapshot, contest), read.total, contest_meta(contest)
+        read.epoch,
+        read.seq,
+        core_rows(read.rows, which, snapshot, contest, read.provisional),
+        read.total,
+        contest_meta(contest),
     )
 
 
@@ -223,6 +245,8 @@ def me_message(
         return {**message, "rank": None, "score": 0, "gap_to_next": None}
     target = contest.target_for(rep_id)
     points = mine["score"] if contest.scoring != "percent_of_target" or not target else mine["score"] * target // 1000
+    if "provisional" in mine:
+        message["provisional"] = mine["provisional"]
     message.update(
         rank=mine["rank"],
         score=mine["score"],
@@ -234,7 +258,14 @@ def me_message(
     return message
 
 
-def rest_rows(ranked: list[Ranked], which: str, snapshot: Snapshot, public: bool, contest: Contest | None) -> list[Row]:
+def rest_rows(
+    ranked: list[Ranked],
+    which: str,
+    snapshot: Snapshot,
+    public: bool,
+    contest: Contest | None,
+    provisional: dict[str, int] | None = None,
+) -> list[Row]:
     """Rows as the REST leaderboards return them (the same shape as the websocket's)."""
     spec = BoardSpec("", "contest", contest.id if contest else "", which)
-    return named(core_rows(ranked, which, snapshot, contest), spec, snapshot, public)
+    return named(core_rows(ranked, which, snapshot, contest, provisional), spec, snapshot, public)

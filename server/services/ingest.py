@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from game.scoring import ContestChange, decide
 from game.store import Plan, WriteResult
 from game.xp import decide_xp
 from server.errors import STORAGE_OUTAGES
+from server.services import late_events
 from server.services.registry import Registry, Snapshot
 
 if TYPE_CHECKING:
@@ -36,34 +37,35 @@ class Targets:
 
     live: list[Contest]
     rebuilding: list[Contest]
+    # past their grace period, still taking confirmations and reversals of provisional deals
+    settling: list[Contest] = field(default_factory=list)
 
     @classmethod
     def at(cls, snapshot: Snapshot, now: datetime) -> Targets:
         live = Registry.accepting(snapshot, now)
         ids = {contest.id for contest in live}
-        return cls(live, [c for c in snapshot.rebuilding.values() if c.id in ids])
+        settling = [
+            c
+            for c in snapshot.contests.values()
+            if c.confirm is not None and c.id not in ids and c.accepts_event_at(c.confirm.on, now)
+        ]
+        ids |= {contest.id for contest in settling}
+        return cls(live, [c for c in snapshot.rebuilding.values() if c.id in ids], settling)
 
 
 def plan(event: Event, snapshot: Snapshot, now: datetime, targets: Targets | None = None) -> list[ContestChange]:
     """The contest changes of one event: live epochs, plus the epoch being rebuilt for a rescore
     (written quietly so the rebuilt boards miss nothing that arrives while the rebuild runs)."""
     targets = targets or Targets.at(snapshot, now)
-    changes = decide(event, targets.live, snapshot.directory)
-    if targets.rebuilding:
-        changes += [replace(c, replay=True, quiet=True) for c in decide(event, targets.rebuilding, snapshot.directory)]
+    live = targets.live
+    rebuilding = targets.rebuilding
+    if targets.settling:
+        live = live + [c for c in targets.settling if c.accepts_event_at(event.type, now)]
+        rebuilding = [c for c in rebuilding if c.accepts_event_at(event.type, now)]
+    changes = decide(event, live, snapshot.directory)
+    if rebuilding:
+        changes += [replace(c, replay=True, quiet=True) for c in decide(event, rebuilding, snapshot.directory)]
     return changes
-
-
-def late_contests(event: Event, snapshot: Snapshot, now: datetime) -> list[str]:
-    """Contests whose window covers the event but whose grace period is over: reported, never dropped."""
-    return [
-        c.id
-        for c in snapshot.contests.values()
-        if c.covers(event.occurred_at)
-        and c.state == "active"
-        and not c.accepts_at(now)
-        and c.includes(event.rep, event.team)
-    ]
 
 
 def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
@@ -117,7 +119,6 @@ async def ingest(
     now = now or datetime.now(UTC)
     snapshot = await arena.registry.current()
     rejected: list[dict[str, Any]] = []
-    late: list[dict[str, Any]] = []
     events: list[Event] = []
     accepted_indexes: list[int] = []
     parsed: list[tuple[int, Event]] = []
@@ -143,8 +144,6 @@ async def ingest(
         event = replace(event, team=rep.team)
         events.append(event)
         accepted_indexes.append(index)
-        if missed := late_contests(event, snapshot, now):
-            late.append({"index": index, "id": event.id, "contests": missed})
     zone, currency = arena.settings.zone, arena.settings.currency
     targets = Targets.at(snapshot, now)
     plans: list[Plan] = []
@@ -157,8 +156,6 @@ async def ingest(
             rejected.append(_unprocessable(index, event, "cannot be scored", exc))
     results, version = await _write(arena, plans, indexes, rejected)
     events = [p.event for p in plans]
-    if late and len(indexes) < len(accepted_indexes):
-        late = [entry for entry in late if entry["index"] in set(indexes)]
     rejected.sort(key=lambda item: item["index"])
     # The configuration moved on while we planned (a contest created or rescored elsewhere): plan again
     # with the new one and write the contest changes again; writes are idempotent per contest and epoch.
@@ -177,6 +174,8 @@ async def ingest(
     for event, result in zip(events, results, strict=True):
         if result.new and event.type in ("deal.won", "deal.reversed", "deal.updated"):
             arena.badges.touch(event.rep, int(event.occurred_at.timestamp()), result.undone_at)
+    new = {event.key for event, result in zip(events, results, strict=True) if result.new}
+    late = await late_events.surface(arena, snapshot, now, parsed, new)
     accepted = sum(1 for r in results if r.new)
     warnings = [
         {"id": event.id, "error": error}

@@ -21,10 +21,12 @@ from game.badges.comeback import bottom_half, came_back
 from game.badges.record_breaker import record_holder
 from game.contests import Contest
 from game.results import Contribution, final_results, race_finish
+from game.scoring import settlement
 from game.store import BadgeSync
 from server.services.fairness import next_period_definition
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
+from server.workers import corrections
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -100,10 +102,14 @@ class Scheduler:
             if contest.recurrence and now >= contest.ends_at - CREATE_AHEAD:
                 await self.create_next(contest)
             status = contest.status_at(now)
+            if contest.confirm is not None and status in ("live", "ended"):
+                await self.settle_provisional(contest, now)
             if status == "live":
                 await self.comebacks(contest)
-            elif status == "ended" and not contest.accepts_at(now):
-                await self.finalize(contest)
+            elif (
+                status == "ended" and not contest.accepts_at(now) and not await self.arena.rescores.running(contest.id)
+            ):
+                await self.finalize(contest)  # never from a board still being rebuilt
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
 
@@ -152,14 +158,35 @@ class Scheduler:
 
     # --- closing a contest -----------------------------------------------------------------------
 
+    async def settle_provisional(self, contest: Contest, now: datetime) -> int:
+        """Settle the provisional deals whose moment has come: confirmed automatically, or expired (their
+        points drop out). How many changed a board."""
+        store = self.arena.store
+        settled = 0
+        while due := await store.due_deals(contest.id, contest.epoch, now):
+            settled += await store.apply_changes([settlement(contest, deal, now) for deal in due])
+            if len(due) < 500:
+                break
+        return settled
+
+    async def awaiting_confirmation(self, contest: Contest) -> datetime | None:
+        """While deals of a contest that confirms points are still provisional: the moment the last of them
+        is settled (confirmed or expired at the latest); None when every deal is settled."""
+        if contest.confirm is None:
+            return None
+        count, last = await self.arena.store.pending_until(contest.id, contest.epoch)
+        return last if count else None
+
     async def finalize(self, contest: Contest) -> dict[str, Any] | None:
-        """Compute and keep the final results once; crown champions with badges and a celebration."""
+        """Compute and keep the final results once; crown champions with badges and a celebration. Where
+        points are confirmed, only once every deal of the contest is confirmed, reversed or expired."""
         store = self.arena.store
         if await store.has_results(contest.id):
             return None
+        if await self.awaiting_confirmation(contest) is not None:
+            return None
         results = await self.results(contest)
-        results["final"] = True
-        results["finalized_at"] = datetime.now(UTC).isoformat()
+        results.update(final=True, finalized_at=datetime.now(UTC).isoformat(), version=contest.version, corrections=[])
         if not await store.keep_results(contest.id, results):
             return None
         snapshot = await self.arena.registry.current()
@@ -203,6 +230,11 @@ class Scheduler:
                 if finish is not None:
                     finishes[row.id] = finish
         return final_results(contest, reps.rows, teams.rows, finishes)
+
+    async def correct(self, contest_id: str, by: str, reason: str) -> dict[str, Any] | None:
+        """After a rescore: a closed contest's kept results computed again from its board (see
+        ``server/workers/corrections.py``); None when none were kept yet."""
+        return await corrections.correct(self, contest_id, by, reason)
 
     # --- badges decided by time ------------------------------------------------------------------
 

@@ -75,6 +75,9 @@
       if (contest.standing) { card.standing = contest.standing; }
       $(card.el, ".c-name").textContent = contest.name;
       $(card.el, ".c-rules").textContent = contest.rules;
+      $(card.el, ".c-version").textContent = contest.changed_at
+        ? fill(T.changed, {n: contest.version, when: dateFormat.format(new Date(contest.changed_at))})
+        : fill(T.version, {n: contest.version});
       var when = contest.status === "scheduled" ? fill(T.starts, {when: dateFormat.format(new Date(contest.starts_at))})
         : fill(T.ends, {when: dateFormat.format(new Date(contest.ends_at))});
       $(card.el, ".c-time").textContent = when;
@@ -82,6 +85,26 @@
     });
     Object.keys(cards).forEach(function (id) { if (!seen[id]) { cards[id].el.remove(); delete cards[id]; } });
     $(document, "#no-contests").hidden = state.contests.length > 0;
+  }
+
+  /* --- rule changes: what changed, in plain words, and why ------------------------------------------ */
+  function renderNews() {
+    var list = $(document, "#news-list");
+    list.textContent = "";
+    (state.news || []).forEach(function (item) {
+      var li = document.createElement("li");
+      var head = document.createElement("strong");
+      head.textContent = fill(T.news_item, {contest: item.contest_name, n: item.version}) +
+        (item.at ? " · " + dateFormat.format(new Date(item.at)) : "");
+      li.appendChild(head);
+      item.lines.concat(item.reason ? [fill(T.why, {reason: item.reason})] : []).forEach(function (line) {
+        var p = document.createElement("div");
+        p.textContent = line;
+        li.appendChild(p);
+      });
+      list.appendChild(li);
+    });
+    $(document, "#news").hidden = !(state.news && state.news.length);
   }
 
   function renderStanding(contestId, live) {
@@ -96,6 +119,9 @@
     $(card.el, ".c-of").textContent = " " + fill(T.of, {n: s.of});
     $(card.el, ".c-score").textContent = number.format(s.score);
     $(card.el, ".c-unit").textContent = T.points;
+    var pendingEl = $(card.el, ".c-pending");  /* points not yet confirmed, in the score (contests that confirm) */
+    pendingEl.hidden = !s.provisional;
+    pendingEl.textContent = s.provisional ? fill(T.provisional, {x: number.format(s.provisional)}) : "";
     $(card.el, ".c-gap").textContent = s.rank === 1 ? T.rank_first :
       (s.gap_to_next ? fill(T.gap, {gap: number.format(s.gap_to_next), rank: s.rank - 1}) : T.tied);
     var pace = s.pace;
@@ -129,7 +155,7 @@
       if (rows[i].id !== state.rep) { continue; }
       var mine = rows[i], ahead = null;
       for (var j = i - 1; j >= 0; j -= 1) { if (rows[j].score > mine.score) { ahead = rows[j]; break; } }
-      card.standing = {rank: mine.rank, score: mine.score, of: copy.total || rows.length,
+      card.standing = {rank: mine.rank, score: mine.score, of: copy.total || rows.length, provisional: mine.provisional,
                        gap_to_next: ahead ? ahead.score - mine.score : null, target: card.standing && card.standing.target,
                        pace: card.standing && card.standing.pace};
       renderStanding(contestId, true);
@@ -275,6 +301,7 @@
       if (!r.ok) { if (r.status === 401) { location.href = "/login?next=/m"; } return; }
       state = r.data;
       renderProfile();
+      renderNews();
       renderContests();
       if (socket) { boardsToWatch().forEach(function (board) { socket.subscribe(board); }); }
     });
@@ -316,6 +343,7 @@
   });
 
   renderProfile();
+  renderNews();
   renderContests();
   renderColleagues();
   loadChallenges();
