@@ -346,6 +346,17 @@ class Store:
             return results, None if isinstance(value, Exception) else value
         return results, None
 
+    def _contest_call(self, script: str, script_keys: list[str], payload: bytes, contest_id: str) -> tuple[Any, ...]:
+        """EVALSHA of a contest script: its keys, the encoded payload and the contest's doorbell channel."""
+        return (
+            "EVALSHA",
+            self._sha[script],
+            len(script_keys),
+            *script_keys,
+            payload,
+            keys.doorbell_channel(contest_id),
+        )
+
     async def _run(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """One pipeline; again after loading the scripts if Redis had lost them."""
         for attempt in range(2):
@@ -414,13 +425,11 @@ class Store:
         if not self._loaded:
             await self._load_scripts()
         commands = [
-            (
-                "EVALSHA",
-                self._sha["apply_contest"],
-                len(script_keys := contest_script_keys(change.contest_id, change.epoch)),
-                *script_keys,
+            self._contest_call(
+                "apply_contest",
+                contest_script_keys(change.contest_id, change.epoch),
                 encode_change(change),
-                keys.doorbell_channel(change.contest_id),
+                change.contest_id,
             )
             for change in changes
         ]
@@ -500,13 +509,11 @@ class Store:
         if not regroups:
             return []
         commands = [
-            (
-                "EVALSHA",
-                self._sha["regroup_teams"],
-                len(script_keys := regroup_script_keys(regroup.contest_id, regroup.epoch)),
-                *script_keys,
+            self._contest_call(
+                "regroup_teams",
+                regroup_script_keys(regroup.contest_id, regroup.epoch),
                 encode_regroup(regroup),
-                keys.doorbell_channel(regroup.contest_id),
+                regroup.contest_id,
             )
             for regroup in regroups
         ]
