@@ -147,7 +147,9 @@ def test_invalid_input_gets_a_clear_4xx(
     assert naive.status_code == 422 and "offset" in naive.json()["error"]
     broken = ingest.post("/api/v1/events", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 400 and "JSON" in broken.json()["error"]
-    huge = ingest.post("/api/v1/events", content=b"[" + b"1," * 600_000 + b"1]")
+    huge = ingest.post(
+        "/api/v1/events", content=b"[" + b"1," * 600_000 + b"1]", headers={"content-type": "application/json"}
+    )
     assert huge.status_code == 413
     bad_contest = admin.post(
         "/api/v1/contests",

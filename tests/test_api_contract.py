@@ -7,14 +7,16 @@ from typing import Any
 
 import httpx
 
-from server.api.contract import MISSING, Answer, ApiRoute
+from server.api.contract import MISSING, Answer, ApiRoute, client_errors
 from server.api.openapi import PATH_PARAMETER, api_routes
 from tests.support.org import Org, make_org
 from tests.test_openapi import APP
 
 
 def declared() -> list[tuple[str, ApiRoute, Answer]]:
-    return [(path, route, answer) for path, route in api_routes(APP.routes) for answer in route.operation.answers]
+    return [
+        (path, route, answer) for path, route in api_routes(APP.routes) for answer in client_errors(route.operation)
+    ]
 
 
 def _fixture(value: str, org: Org) -> str:
@@ -35,7 +37,7 @@ def _named(body: dict[str, Any]) -> set[str]:
 
 def test_there_are_examples_of_each_kind_of_client_error() -> None:
     statuses = {answer.status for _, _, answer in declared()}
-    assert {400, 404, 422} <= statuses and len(declared()) > 40
+    assert {400, 404, 415, 422} <= statuses and len(declared()) > 40
 
 
 def test_every_declared_client_error_is_what_the_server_answers(admin: httpx.Client) -> None:

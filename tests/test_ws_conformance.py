@@ -125,8 +125,9 @@ def server_memory_kb(server: RunningServer, field: str) -> int:
 
 @pytest.fixture
 def lone_server(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator[RunningServer]:
-    """A server of its own, so what one test does to its memory or limits is all there is."""
-    running = launch_server(redis_server.url, tmp_path)
+    """A server of its own, so what one test does to its memory or limits is all there is. Its keepalive pings
+    every 2 s, so a flooder held by our own back-pressure must not be mistaken for a silent client (1011)."""
+    running = launch_server(redis_server.url, tmp_path, ARENA_WS_PING_SECONDS="2")
     try:
         yield running
     finally:

@@ -14,6 +14,7 @@ from msgspec import Meta, Struct
 from starlette.requests import Request
 
 from server.api.contract import CSV_MEDIA, Answer, ApiRoute, Operation
+from server.auth.access import INGEST_OR_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.csv_import import Row, parse_csv
 from server.services.ingest import ingest
@@ -93,6 +94,7 @@ routes = [
                 Answer(422, "the csv field is not a string", "csv", body={"csv": None}),
                 Answer(422, "no rows", body="id,rep,amount,occurred_at\n", media="text/csv", query={"dry_run": "1"}),
             ),
+            access=INGEST_OR_MANAGER,
         ),
     ),
 ]

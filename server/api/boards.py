@@ -16,6 +16,7 @@ from game.ranking import gap_to_next_rank
 from server.api.codec import decode_query
 from server.api.contest_payloads import BoardQuery, Leaderboard, Results, Standing
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import READERS, READERS_NOT_DISPLAY, REP_DATA, RESULTS
 from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, require
 from server.services.boards import rest_rows
 from server.services.contests import ensure_scope
@@ -147,6 +148,7 @@ routes = [
             "people",
             response=Results,
             answers=(NO_CONTEST,),
+            access=RESULTS,
         ),
     ),
     ApiRoute(
@@ -160,6 +162,7 @@ routes = [
             response=str,
             response_media="text/csv",
             answers=(NO_CONTEST,),
+            access=RESULTS,
         ),
     ),
     ApiRoute(
@@ -167,20 +170,42 @@ routes = [
         leaderboard,
         "GET",
         Operation(
-            "The rep board", "boards", READ, response=Leaderboard, query=BoardQuery, answers=(NO_CONTEST, BOARD_LIMIT)
+            "The rep board",
+            "boards",
+            READ,
+            response=Leaderboard,
+            query=BoardQuery,
+            answers=(NO_CONTEST, BOARD_LIMIT),
+            access=READERS,
         ),
     ),
     ApiRoute(
         "/contests/{id}/teams",
         team_board,
         "GET",
-        Operation("The team board", "boards", READ, response=Leaderboard, query=BoardQuery, answers=(NO_CONTEST,)),
+        Operation(
+            "The team board",
+            "boards",
+            READ,
+            response=Leaderboard,
+            query=BoardQuery,
+            answers=(NO_CONTEST,),
+            access=READERS_NOT_DISPLAY,
+        ),
     ),
     ApiRoute(
         "/contests/{id}/divisions/{division}",
         division_board,
         "GET",
-        Operation("A division's board", "boards", READ, response=Leaderboard, query=BoardQuery, answers=(NO_CONTEST,)),
+        Operation(
+            "A division's board",
+            "boards",
+            READ,
+            response=Leaderboard,
+            query=BoardQuery,
+            answers=(NO_CONTEST,),
+            access=READERS_NOT_DISPLAY,
+        ),
     ),
     ApiRoute(
         "/contests/{id}/reps/{rep}",
@@ -192,6 +217,7 @@ routes = [
             "people",
             response=Standing,
             answers=(NO_CONTEST, Answer(404, "the rep is not in the contest", path={"id": "{contest}"})),
+            access=REP_DATA,
         ),
     ),
 ]

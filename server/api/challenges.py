@@ -16,6 +16,7 @@ from starlette.requests import Request
 from game.directory import Directory
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation
+from server.auth.access import CHALLENGER, CHALLENGES, REPS
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.challenge_store import ChallengeChanged
@@ -204,20 +205,32 @@ routes = [
             response=Challenge,
             status=201,
             answers=(NOT_A_REP,),
+            access=REPS,
         ),
     ),
     ApiRoute(
         "/challenges",
         list_challenges,
         "GET",
-        Operation("A rep's challenges (managers: their teams')", "challenges", "rep", response=ChallengeList),
+        Operation(
+            "A rep's challenges (managers: their teams')",
+            "challenges",
+            "rep",
+            response=ChallengeList,
+            access=CHALLENGES,
+        ),
     ),
     ApiRoute(
         "/challenges/{id}/{action}",
         answer_challenge,
         "POST",
         Operation(
-            "accept, decline or cancel a challenge", "challenges", "rep", response=Challenge, answers=(NOT_A_REP,)
+            "accept, decline or cancel a challenge",
+            "challenges",
+            "rep",
+            response=Challenge,
+            answers=(NOT_A_REP,),
+            access=CHALLENGER,
         ),
     ),
 ]

@@ -26,8 +26,39 @@ _PLAINER = {
 _NAMED = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`$")
 
 
+ANY_MEDIA = "*/*"  # a body the handler judges itself (a CRM's webhook: JSON, XML or a form)
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def media_type(request: Request) -> str:
+    """The body's media type without parameters (``application/json; charset=utf-8`` → ``application/json``)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def is_msgpack(request: Request) -> bool:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower() in MSGPACK_TYPES
+    return media_type(request) in MSGPACK_TYPES
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length.strip() not in ("", "0"))
+
+
+def check_media(request: Request, accepted: tuple[str, ...]) -> None:
+    """A body in a media type the operation declares, or 415 naming them: an HTML form (url-encoded, multipart
+    or text/plain, the types a cross-site page may post without asking) never reaches a JSON handler. A
+    request without a body passes; the handler says what it misses."""
+    if request.method not in BODY_METHODS or ANY_MEDIA in accepted or not _has_body(request):
+        return
+    given = media_type(request)
+    if given in accepted or (given in MSGPACK_TYPES and "application/msgpack" in accepted):
+        return
+    names = ", ".join(accepted)
+    raise ApiError(
+        415,
+        f"unsupported content type {given or '(none)'!r}: send {names}",
+        [{"field": "content-type", "message": f"one of {names}"}],
+    )
 
 
 def field_error(error: msgspec.ValidationError) -> tuple[str, str]:

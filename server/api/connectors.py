@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from game.errors import ValidationError
-from server.api.codec import validated_document
+from server.api.codec import ANY_MEDIA, validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import ADMIN, SIGNED_BY_CRM
 from server.http import ApiError, arena_of, read_body, require, validation_error
 from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
 from server.integrations.connectors import Connector, build_connector
@@ -168,31 +169,43 @@ routes = [
                     cross_field=True,
                 ),
             ),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
-        "/connectors", list_connectors, "GET", Operation("List CRM connectors", "connectors", response=ConnectorList)
+        "/connectors",
+        list_connectors,
+        "GET",
+        Operation("List CRM connectors", "connectors", response=ConnectorList, access=ADMIN),
     ),
     ApiRoute(
         "/connectors/{id}",
         get_connector,
         "GET",
         Operation(
-            "One connector (secrets are never shown)", "connectors", response=ConnectorView, answers=(NO_CONNECTOR,)
+            "One connector (secrets are never shown)",
+            "connectors",
+            response=ConnectorView,
+            answers=(NO_CONNECTOR,),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
         "/connectors/{id}",
         delete_connector,
         "DELETE",
-        Operation("Delete a connector", "connectors", status=204, answers=(NO_CONNECTOR,)),
+        Operation("Delete a connector", "connectors", status=204, answers=(NO_CONNECTOR,), access=ADMIN),
     ),
     ApiRoute(
         "/connectors/{id}/unmapped",
         list_unmapped,
         "GET",
         Operation(
-            "CRM users whose events wait for a rep alias", "connectors", response=Unmapped, answers=(NO_CONNECTOR,)
+            "CRM users whose events wait for a rep alias",
+            "connectors",
+            response=Unmapped,
+            answers=(NO_CONNECTOR,),
+            access=ADMIN,
         ),
     ),
 ]
@@ -207,8 +220,10 @@ hook_routes = [
             "connectors",
             "hook",
             body=dict[str, Any],
+            body_media=(ANY_MEDIA,),  # each CRM's own: JSON, Salesforce's SOAP XML
             response=dict[str, Any],
             answers=(Answer(404, "no such hook", body={}, path={"source": "hubspot"}),),
+            access=SIGNED_BY_CRM,
         ),
     )
 ]

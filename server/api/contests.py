@@ -25,6 +25,7 @@ from server.api.contest_payloads import (
     RescoreStatus,
 )
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import ANY_MANAGER, READERS, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, read_document, require
 from server.i18n import rules_text
 from server.services.contests import (
@@ -287,13 +288,16 @@ routes = [
             body=dict[str, Any],
             response=Preview,
             answers=(Answer(422, "not an object", "", body=[1]),),
+            access=ANY_MANAGER,
         ),
     ),
     ApiRoute(
         "/audit",
         audit,
         "GET",
-        Operation("Who changed what and when", "contests", MANAGE, response=AuditLog, query=AuditQuery),
+        Operation(
+            "Who changed what and when", "contests", MANAGE, response=AuditLog, query=AuditQuery, access=TEAM_MANAGER
+        ),
     ),
     ApiRoute(
         "/contests",
@@ -311,19 +315,20 @@ routes = [
                 BAD_RULE,
                 ENDS_FIRST,
             ),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
         "/contests",
         list_contests,
         "GET",
-        Operation("List contests with their status", "contests", READ, response=ContestList),
+        Operation("List contests with their status", "contests", READ, response=ContestList, access=READERS),
     ),
     ApiRoute(
         "/contests/{id}",
         get_contest,
         "GET",
-        Operation("One contest", "contests", READ, response=Contest, answers=(NO_CONTEST,)),
+        Operation("One contest", "contests", READ, response=Contest, answers=(NO_CONTEST,), access=READERS),
     ),
     ApiRoute(
         "/contests/{id}",
@@ -341,13 +346,16 @@ routes = [
                 Answer(422, BAD_RULE.summary, BAD_RULE.field, BAD_RULE.body, path={"id": "{contest}"}),
                 Answer(422, ENDS_FIRST.summary, "ends_at", ENDS_FIRST.body, path={"id": "{contest}"}, cross_field=True),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
         "/contests/{id}/rescore",
         rescore_status,
         "GET",
-        Operation("Rescore progress", "contests", MANAGE, response=RescoreStatus, answers=(NO_CONTEST,)),
+        Operation(
+            "Rescore progress", "contests", MANAGE, response=RescoreStatus, answers=(NO_CONTEST,), access=TEAM_MANAGER
+        ),
     ),
     ApiRoute(
         "/contests/{id}/{action}",
@@ -364,6 +372,7 @@ routes = [
                 Answer(404, "no such contest or action", path={"action": "launch"}),
                 Answer(409, "not in a state for this action", path={"id": "{contest}", "action": "resume"}),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
 ]

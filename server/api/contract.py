@@ -9,13 +9,19 @@ sends every declared example to a real server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from dataclasses import field as member
 from typing import Any
 
 import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
+
+from server.api.codec import ANY_MEDIA, check_media
+from server.auth.access import Access
 
 # Who may call: the roles named in server/auth/principals.py. "public" needs nothing (or, for hooks, the CRM's
 # own signature); "session" is a signed-in browser; the rest take a bearer key or a session.
@@ -100,15 +106,41 @@ class Operation:
     upsert: bool = False  # a PUT that answers 201 when it created the resource, 200 when it changed it
     path: dict[str, str] = member(default_factory=dict)  # a path parameter's pattern, where it has one
     answers: tuple[Answer, ...] = ()
+    # the answer each class of caller gets (server/auth/access.py); a route without one fails the access matrix
+    access: Access | None = None
 
     def __post_init__(self) -> None:
         assert self.auth in AUTH, self.auth
 
 
+def unsupported_media(operation: Operation) -> Answer:
+    """The 415 every operation with a body answers to a body in a type it does not declare."""
+    return Answer(
+        415, f"a body that is not {' or '.join(operation.body_media)}", "content-type", body="a=1", media="text/plain"
+    )
+
+
+def client_errors(operation: Operation) -> tuple[Answer, ...]:
+    """The client errors an operation documents: its own, and the 415 when it takes a body."""
+    takes_body = operation.body is not None and ANY_MEDIA not in operation.body_media
+    return (*operation.answers, unsupported_media(operation)) if takes_body else operation.answers
+
+
+def _accepting(endpoint: Callable[..., Any], media: tuple[str, ...]) -> Callable[[Request], Awaitable[Response]]:
+    @functools.wraps(endpoint)
+    async def checked(request: Request) -> Response:
+        check_media(request, media)
+        response: Response = await endpoint(request)
+        return response
+
+    return checked
+
+
 class ApiRoute(Route):
-    """A route with its declared operation (one method per route, so each method has its own declaration)."""
+    """A route with its declared operation (one method per route, so each method has its own declaration). A body
+    in a media type the operation does not declare is refused with 415 before the handler runs."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], method: str, operation: Operation) -> None:
-        super().__init__(path, endpoint, methods=[method])
+        super().__init__(path, _accepting(endpoint, operation.body_media), methods=[method])
         self.method = method.lower()
         self.operation = operation

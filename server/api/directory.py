@@ -18,6 +18,7 @@ from game.directory import Directory
 from server.api.codec import decode_body, to_document
 from server.api.contract import CSV_MEDIA, Answer, ApiRoute, Operation
 from server.api.types import Name
+from server.auth.access import ANY_MANAGER, DIRECTORY, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.pipeline import release_held_events
 
@@ -256,9 +257,12 @@ routes = [
             answers=(
                 Answer(422, "no header row naming id and name", body="a,b\n1,2\n", media="text/csv", cross_field=True),
             ),
+            access=ANY_MANAGER,
         ),
     ),
-    ApiRoute("/teams", list_teams, "GET", Operation("List teams", "directory", "manage", response=TeamList)),
+    ApiRoute(
+        "/teams", list_teams, "GET", Operation("List teams", "directory", "manage", response=TeamList, access=DIRECTORY)
+    ),
     ApiRoute(
         "/teams/{id}",
         put_team,
@@ -272,9 +276,12 @@ routes = [
             upsert=True,
             path={"id": ID_PATTERN.pattern},
             answers=(BAD_ID, Answer(422, "a colour that is not #rrggbb", "color", body={"name": "x", "color": "red"})),
+            access=TEAM_MANAGER,
         ),
     ),
-    ApiRoute("/reps", list_reps, "GET", Operation("List reps", "directory", "manage", response=RepList)),
+    ApiRoute(
+        "/reps", list_reps, "GET", Operation("List reps", "directory", "manage", response=RepList, access=DIRECTORY)
+    ),
     ApiRoute(
         "/reps/{id}",
         put_rep,
@@ -292,6 +299,7 @@ routes = [
                 Answer(422, "an unknown team", "team", body={"name": "x", "team": "no-such-team"}, cross_field=True),
                 Answer(422, "a flag that is not a boolean", "active", body={"name": "x", "active": "yes"}),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
 ]

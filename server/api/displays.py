@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import ANY_MANAGER, READERS_NOT_DISPLAY, TEAM_MANAGER
 from server.auth.principals import BADGE_WALL, Principal
 from server.auth.secrets import new_token, token_digest
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
@@ -225,16 +226,20 @@ routes = [
                     cross_field=True,
                 ),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
-        "/displays", list_displays, "GET", Operation("List displays (TVs)", "displays", "manage", response=DisplayList)
+        "/displays",
+        list_displays,
+        "GET",
+        Operation("List displays (TVs)", "displays", "manage", response=DisplayList, access=ANY_MANAGER),
     ),
     ApiRoute(
         "/displays/{id}",
         get_display,
         "GET",
-        Operation("One display", "displays", "manage", response=Display, answers=(NO_DISPLAY,)),
+        Operation("One display", "displays", "manage", response=Display, answers=(NO_DISPLAY,), access=TEAM_MANAGER),
     ),
     ApiRoute(
         "/displays/{id}",
@@ -247,26 +252,38 @@ routes = [
             body=DisplayInput,
             response=Display,
             answers=(NO_DISPLAY,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
         "/displays/{id}",
         revoke_display,
         "DELETE",
-        Operation("Revoke a display", "displays", "manage", status=204, answers=(NO_DISPLAY,)),
+        Operation("Revoke a display", "displays", "manage", status=204, answers=(NO_DISPLAY,), access=TEAM_MANAGER),
     ),
     ApiRoute(
         "/displays/{id}/rotate",
         rotate_token,
         "POST",
         Operation(
-            "A new token (the old one stops working)", "displays", "manage", response=Display, answers=(NO_DISPLAY,)
+            "A new token (the old one stops working)",
+            "displays",
+            "manage",
+            response=Display,
+            answers=(NO_DISPLAY,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
         "/wall/badges",
         badge_wall,
         "GET",
-        Operation("The latest badges awarded (the badge wall)", "badges", "read", response=BadgeWall),
+        Operation(
+            "The latest badges awarded (the badge wall)",
+            "badges",
+            "read",
+            response=BadgeWall,
+            access=READERS_NOT_DISPLAY,
+        ),
     ),
 ]

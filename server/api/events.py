@@ -19,6 +19,7 @@ from server.api.codec import field_error, is_msgpack
 from server.api.contract import Answer, ApiRoute, Operation
 from server.api.contract import FieldError as FieldErrorOut
 from server.api.types import Money, Text64, Text128, Time
+from server.auth.access import INGEST
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_body, require
 from server.services.ingest import MAX_BATCH, ingest
 
@@ -171,6 +172,7 @@ POST_EVENTS = Operation(
         ),
         Answer(422, "an empty batch", body=[], shape=IngestRefusal),
     ),
+    access=INGEST,
 )
 
 routes = [ApiRoute("/events", post_events, "POST", POST_EVENTS)]

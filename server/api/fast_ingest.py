@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from server.api import events as api_events
+from server.api.codec import check_media
 from server.http import ApiError, error_response
 
 
@@ -32,6 +33,7 @@ class IngestFastPath:
             scope["app"] = self.app
             request = Request(scope, receive)
             try:
+                check_media(request, api_events.POST_EVENTS.body_media)  # as the route would (ApiRoute)
                 response: Response = await api_events.post_events(request)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, exc.errors)

@@ -38,6 +38,7 @@ from game.simulation import accepts_until, replay
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Time
+from server.auth.access import TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (
@@ -316,6 +317,7 @@ routes = [
             body=Simulation,
             response=dict[str, Any],
             answers=(Answer(422, "neither definition nor definitions", "definition", body={}, cross_field=True),),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -332,6 +334,7 @@ routes = [
                 Answer(422, "not a contest definition", "", body=[1]),
                 Answer(422, "a definition the engine refuses", body={}, cross_field=True),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -345,6 +348,7 @@ routes = [
             response=Lift,
             query=BaselineQuery,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -359,6 +363,7 @@ routes = [
             response_media="text/csv",
             query=BaselineQuery,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -372,6 +377,7 @@ routes = [
             response=Flags,
             query=FlagQuery,
             answers=(NO_CONTEST,),
+            access=TEAM_MANAGER,
         ),
     ),
     ApiRoute(
@@ -388,6 +394,7 @@ routes = [
                 Answer(422, "an unknown decision", "decision", body={"decision": "maybe"}),
                 Answer(404, "no such flag", body={"decision": "dismiss"}),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
 ]

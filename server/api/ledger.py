@@ -15,6 +15,7 @@ from starlette.requests import Request
 from game.contests import Contest
 from game.events import id_of_key as event_id
 from server.api.contract import Answer, ApiRoute, Operation
+from server.auth.access import REP_DATA
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.i18n.catalogs import choose_locale
 from server.services.disputes import adjustment_dispute
@@ -172,6 +173,7 @@ routes = [
                     cross_field=True,
                 ),
             ),
+            access=REP_DATA,
         ),
     ),
 ]

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from game.errors import ValidationError
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import ADMIN
 from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
 from server.integrations.sealing import SealError
 from server.notifications import messages
@@ -310,19 +311,22 @@ routes = [
             response=NotificationChannel,
             status=201,
             answers=(BAD_CHANNEL, Answer(422, "a field it does not know", "colour", body={"colour": "red"})),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
         "/notifications/channels",
         list_channels,
         "GET",
-        Operation("Chat channels with their delivery state", "notifications", response=ChannelList),
+        Operation("Chat channels with their delivery state", "notifications", response=ChannelList, access=ADMIN),
     ),
     ApiRoute(
         "/notifications/channels/{id}",
         get_channel,
         "GET",
-        Operation("One chat channel", "notifications", response=NotificationChannel, answers=(NO_CHANNEL,)),
+        Operation(
+            "One chat channel", "notifications", response=NotificationChannel, answers=(NO_CHANNEL,), access=ADMIN
+        ),
     ),
     ApiRoute(
         "/notifications/channels/{id}",
@@ -334,13 +338,20 @@ routes = [
             body=ChannelInput,
             response=NotificationChannel,
             answers=(Answer(404, NO_CHANNEL.summary, body={}),),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
         "/notifications/channels/{id}",
         delete_channel,
         "DELETE",
-        Operation("Delete a chat channel and what waits for it", "notifications", status=204, answers=(NO_CHANNEL,)),
+        Operation(
+            "Delete a chat channel and what waits for it",
+            "notifications",
+            status=204,
+            answers=(NO_CHANNEL,),
+            access=ADMIN,
+        ),
     ),
     ApiRoute(
         "/notifications/channels/{id}/test",
@@ -351,6 +362,7 @@ routes = [
             "notifications",
             response=TestResult,
             answers=(NO_CHANNEL,),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
@@ -362,6 +374,7 @@ routes = [
             "notifications",
             response=DeadLetterList,
             query=DeadLetterQuery,
+            access=ADMIN,
         ),
     ),
     ApiRoute(
@@ -374,12 +387,15 @@ routes = [
             response=Requeued,
             status=202,
             answers=(not_found("dead letter"),),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
         "/notifications/dead-letters/{id}",
         discard_dead_letter,
         "DELETE",
-        Operation("Discard a dead letter", "notifications", status=204, answers=(not_found("dead letter"),)),
+        Operation(
+            "Discard a dead letter", "notifications", status=204, answers=(not_found("dead letter"),), access=ADMIN
+        ),
     ),
 ]

@@ -17,7 +17,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount
 
-from server.api.contract import AUTH, MISSING, Answer, ApiRoute, CsvDocument, Error, Operation
+from server.api.contract import AUTH, MISSING, Answer, ApiRoute, CsvDocument, Error, Operation, client_errors
+from server.auth.access import PUBLIC
 from server.http import ArenaJSONResponse, arena_of
 
 VERSION = "1.0.0"
@@ -75,7 +76,7 @@ def _pattern(operation: Operation, name: str) -> dict[str, str]:
 
 
 def _types(operation: Operation) -> list[Any]:
-    found = [operation.body, operation.response, operation.query, *(a.shape for a in operation.answers)]
+    found = [operation.body, operation.response, operation.query, *(a.shape for a in client_errors(operation))]
     return [t for t in found if t is not None]
 
 
@@ -127,8 +128,9 @@ class _Builder:
             responses[str(operation.status)] = {"description": description, "content": content}
             if operation.upsert:
                 responses["201"] = {"description": "Created", "content": content}
-        for status in sorted({a.status for a in operation.answers}):
-            answers = [a for a in operation.answers if a.status == status]
+        documented = client_errors(operation)
+        for status in sorted({a.status for a in documented}):
+            answers = [a for a in documented if a.status == status]
             responses[str(status)] = {
                 "description": "; ".join(dict.fromkeys(a.summary for a in answers)),
                 "content": {
@@ -178,7 +180,8 @@ def document(routes: Sequence[BaseRoute], base_url: str = "") -> dict[str, Any]:
             "responses": {
                 "Error": {
                     "description": "A client error: 400 malformed, 401 no credentials, 403 not allowed, 404 unknown, "
-                    "409 conflict, 413 too large, 422 invalid (with errors per field), 429 too many.",
+                    "409 conflict, 413 too large, 415 a body in a media type the operation does not take, "
+                    "422 invalid (with errors per field), 429 too many.",
                     "content": {"application/json": {"schema": {"$ref": REF.format(name="Error")}}},
                 }
             },
@@ -191,6 +194,6 @@ async def openapi_json(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse(document(request.app.routes, arena_of(request).settings.base_url))
 
 
-OPENAPI = Operation("This document", "meta", "public", response=dict[str, Any])
+OPENAPI = Operation("This document", "meta", "public", response=dict[str, Any], access=PUBLIC)
 routes = [ApiRoute("/openapi.json", openapi_json, "GET", OPENAPI)]
 __all__ = ["MISSING", "PATH_PARAMETER", "api_routes", "document", "routes"]

@@ -15,6 +15,7 @@ from game.ranking import competition_ranks
 from game.xp import WINDOWS, level_for, next_level, window_keys
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import ADMIN, READERS_NOT_DISPLAY, REP_DATA
 from server.auth.principals import BADGE_WALL
 from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
 
@@ -179,15 +180,28 @@ routes = [
                 Answer(404, "no such window"),
                 Answer(422, "a limit out of range", "limit", query={"limit": "0"}, path={"window": "day"}),
             ),
+            access=READERS_NOT_DISPLAY,
         ),
     ),
     ApiRoute(
         "/reps/{id}/profile",
         profile,
         "GET",
-        Operation("XP per window, level and badges", "reps", "people", response=Profile, answers=(not_found("rep"),)),
+        Operation(
+            "XP per window, level and badges",
+            "reps",
+            "people",
+            response=Profile,
+            answers=(not_found("rep"),),
+            access=REP_DATA,
+        ),
     ),
-    ApiRoute("/badges", list_badges, "GET", Operation("Badge definitions", "badges", "read", response=BadgeList)),
+    ApiRoute(
+        "/badges",
+        list_badges,
+        "GET",
+        Operation("Badge definitions", "badges", "read", response=BadgeList, access=READERS_NOT_DISPLAY),
+    ),
     ApiRoute(
         "/badges/{id}",
         put_badge,
@@ -199,6 +213,7 @@ routes = [
             body=dict[str, Any],
             response=dict[str, Any],
             answers=(Answer(422, "a badge of an unknown kind", "kind", body={"kind": "nope"}, cross_field=True),),
+            access=ADMIN,
         ),
     ),
 ]

@@ -21,6 +21,7 @@ from game.errors import Collector, ValidationError
 from server.api.codec import decode_body, to_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Name
+from server.auth.access import ADMIN, ANY_MANAGER, REP_USER, SIGNED_IN
 from server.auth.principals import SCOPES, Principal, forget_cached_tokens
 from server.auth.secrets import hash_password, new_token, token_digest, verify_password
 from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
@@ -276,7 +277,12 @@ class KeyList(Struct):
 
 NOT_SESSION = Answer(403, "an API key, not a signed-in browser", body={})
 routes = [
-    ApiRoute("/users", list_users, "GET", Operation("Console users", "users", "manage", response=UserList)),
+    ApiRoute(
+        "/users",
+        list_users,
+        "GET",
+        Operation("Console users", "users", "manage", response=UserList, access=ANY_MANAGER),
+    ),
     ApiRoute(
         "/users/{username}",
         put_user,
@@ -300,6 +306,7 @@ routes = [
                 Answer(422, "a new user without a role", "role", body={}, cross_field=True),
                 Answer(422, "a password too short", "password", body={"role": "admin", "password": "short"}),
             ),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
@@ -313,20 +320,35 @@ routes = [
             response=SigninLink,
             status=201,
             answers=(not_found("user"),),
+            access=REP_USER,
         ),
     ),
     ApiRoute(
-        "/me", me, "GET", Operation("The signed-in user", "users", "session", response=User, answers=(NOT_SESSION,))
+        "/me",
+        me,
+        "GET",
+        Operation("The signed-in user", "users", "session", response=User, answers=(NOT_SESSION,), access=SIGNED_IN),
     ),
     ApiRoute(
         "/me",
         change_me,
         "PUT",
         Operation(
-            "Change language or password", "users", "session", body=MeInput, response=User, answers=(NOT_SESSION,)
+            "Change language or password",
+            "users",
+            "session",
+            body=MeInput,
+            response=User,
+            answers=(NOT_SESSION,),
+            access=SIGNED_IN,
         ),
     ),
-    ApiRoute("/keys", list_keys, "GET", Operation("API keys (never the keys themselves)", "keys", response=KeyList)),
+    ApiRoute(
+        "/keys",
+        list_keys,
+        "GET",
+        Operation("API keys (never the keys themselves)", "keys", response=KeyList, access=ADMIN),
+    ),
     ApiRoute(
         "/keys",
         create_key,
@@ -338,12 +360,13 @@ routes = [
             response=ApiKey,
             status=201,
             answers=(Answer(422, "an unknown scope", "scope", body={"scope": "root", "name": "x"}),),
+            access=ADMIN,
         ),
     ),
     ApiRoute(
         "/keys/{id}",
         revoke_key,
         "DELETE",
-        Operation("Revoke an API key", "keys", status=204, answers=(not_found("key"),)),
+        Operation("Revoke an API key", "keys", status=204, answers=(not_found("key"),), access=ADMIN),
     ),
 ]

@@ -426,10 +426,12 @@ class ArenaWebSocket(asyncio.Protocol):
 
     def keepalive(self) -> None:
         """Called by the keepalive wheel once per interval: a client that has not answered the previous
-        ping by now is gone (cut with 1011); otherwise ping it again."""
+        ping by now is gone (cut with 1011); otherwise ping it again. Not while its writes are backed up."""
         protocol = self._protocol
         if protocol is None or protocol.state is not State.OPEN or self.transport is None:
             return
+        if self._held_for_writes:
+            return  # we stopped reading it, so its pong could not be heard: the send timeout judges it (4008)
         if self._awaiting_pong is not None:
             protocol.fail(1011, "keepalive ping timeout")
             self._update_ready()

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
 from server.web import console, lift, phone, signin, tv
 
 routes: list[BaseRoute] = [*signin.routes, *console.routes, *lift.routes, *phone.routes, *tv.routes]
+
+# Who gets what from each page that changes state (server/auth/access.py), held to it by the access matrix test.
+# The forms of the sign-in pages are public: they start or end a session, they act on none.
+ACCESS: dict[tuple[str, str], Access] = {
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("POST", "/signin/{token}"): PUBLIC,
+    ("POST", "/locale"): PUBLIC,
+    ("POST", "/admin/contests/{id}/flags/{flag}/decision"): TEAM_MANAGER_PAGE,
+}
