@@ -16,6 +16,7 @@ from game.directory import Directory
 from server.api.codec import decode_body, decode_query
 from server.api.contract import Answer, ApiRoute, Operation
 from server.api.types import Text128
+from server.auth.access import DISPUTE_FILER, DISPUTES, TEAM_MANAGER
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.dispute_store import Dispute
@@ -170,6 +171,7 @@ routes = [
             response=DisputeOut,
             status=201,
             answers=(Answer(403, "not a rep's session", body={"contest": "c", "kind": "other", "message": "?"}),),
+            access=DISPUTE_FILER,
         ),
     ),
     ApiRoute(
@@ -183,6 +185,7 @@ routes = [
             response=DisputeList,
             query=DisputeQuery,
             answers=(Answer(422, "an unknown status", "status", query={"status": "maybe"}),),
+            access=DISPUTES,
         ),
     ),
     ApiRoute(
@@ -206,6 +209,7 @@ routes = [
                     cross_field=True,
                 ),
             ),
+            access=TEAM_MANAGER,
         ),
     ),
 ]
