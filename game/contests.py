@@ -25,6 +25,7 @@ DEFAULT_GRACE_HOURS = 72
 # Percent-of-target boards keep tenths of a percent so that 63.4 % and 63.9 % do not tie.
 PERCENT_SCALE = 1000
 MAX_RULES = 20
+PRIZE_TIES = ("first", "share")
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,19 @@ class TeamScore:
 
 @dataclass(frozen=True)
 class Prize:
-    """A prize by final rank range (``rank`` 1 or [2, 3]) or for everyone reaching ``threshold`` points."""
+    """A prize by final rank range (``rank`` 1 or [2, 3]) or for everyone reaching ``threshold`` points.
+
+    A rank prize needs at least ``min_score`` points (default 1) and settles a tie at its edge by ``ties``:
+    ``"first"`` (whoever reached the score first) or ``"share"``; who wins is ``game.prizes``.
+    """
 
     prize: str
     rank_from: int | None = None
     rank_to: int | None = None
     threshold: int | None = None
     board: str = "reps"
-
-    def wins(self, rank: int, score: int) -> bool:
-        if self.threshold is not None:
-            return score >= self.threshold
-        return self.rank_from is not None and self.rank_to is not None and self.rank_from <= rank <= self.rank_to
+    min_score: int | None = None
+    ties: str = "first"
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,8 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
             errors.add(name, 'needs exactly one of "rank" (1 or [2, 3]) and "threshold" (points)')
             continue
         if threshold is not None:
+            if item.get("min_score") is not None or item.get("ties") is not None:
+                errors.add(name, '"min_score" and "ties" belong to rank prizes: a threshold is its own minimum')
             points = _points(threshold, errors, f"{name}.threshold")
             if points is not None:
                 prizes.append(Prize(item["prize"].strip(), threshold=points, board=board))
@@ -260,7 +264,21 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
         ):
             errors.add(f"{name}.rank", "must be a rank (1) or a range [from, to]")
             continue
-        prizes.append(Prize(item["prize"].strip(), rank_from=bounds[0], rank_to=bounds[1], board=board))
+        min_score = _points(item.get("min_score"), errors, f"{name}.min_score")
+        ties = item.get("ties", "first")
+        if ties not in PRIZE_TIES:
+            errors.add(f"{name}.ties", 'must be "first" (whoever reached the score first) or "share"')
+            ties = "first"
+        prizes.append(
+            Prize(
+                item["prize"].strip(),
+                rank_from=bounds[0],
+                rank_to=bounds[1],
+                board=board,
+                min_score=min_score,
+                ties=ties,
+            )
+        )
     return tuple(prizes)
 
 

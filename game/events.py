@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +19,13 @@ MAX_AMOUNT = Decimal("1e12")
 MAX_AMOUNT_PLACES = 4
 MAX_ATTRS = 32
 MAX_FUTURE_SECONDS = 300  # clocks drift; an event further in the future is a mistake
+# No sales team scores deals from before this: an earlier time is a mistake (or a probe at the calendar's edge,
+# which the XP windows and the log could not even hold).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# Whole-number attributes are kept as 64-bit integers (the log's msgpack, Redis, most readers).
+MIN_ATTR_INT, MAX_ATTR_INT = -(2**63), 2**63 - 1
+# Lone surrogates: JSON's grammar lets a string escape one, but no Unicode text (nor UTF-8) can hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 # A points adjustment granted when a dispute is accepted: ``attrs`` names the contest and the points. Only the
@@ -121,7 +128,10 @@ def parse_amount(value: Any, errors: Collector, name: str = "amount") -> Decimal
         errors.add(name, "must be a decimal string or a number")
         return None
     try:
-        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+        if isinstance(value, float):
+            amount = Decimal(repr(value))
+        else:  # an int straight, never through its text: Python refuses the text of one with 4,300 digits
+            amount = Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
     except InvalidOperation:
         errors.add(name, f"is not a decimal number: {value!r}")
         return None
@@ -231,7 +241,9 @@ def new_event(
     elif len(event_id) > MAX_ID_LENGTH:
         errors.add("id", f"must be at most {MAX_ID_LENGTH} characters")
     occurred_at = occurred_at or now
-    if (occurred_at - now).total_seconds() > MAX_FUTURE_SECONDS:
+    if occurred_at < EARLIEST:
+        errors.add("occurred_at", f"must be on or after {EARLIEST.date().isoformat()}")
+    elif (occurred_at - now).total_seconds() > MAX_FUTURE_SECONDS:
         errors.add("occurred_at", "is in the future")
     if amount is not None:
         amount = check_amount(amount, errors)
@@ -248,6 +260,11 @@ def new_event(
         errors.add("amount", "is required for deal.won")
     if type == ADJUSTMENT_TYPE and source != ADJUSTMENT_SOURCE:
         errors.add("type", f"{ADJUSTMENT_TYPE} is reserved: adjustments come from resolved disputes")
+    for name, text in (("id", event_id), ("category", category), ("customer", customer), ("ref", ref)):
+        if text is not None and not is_unicode(text):
+            errors.add(name, NOT_UNICODE)
+    if attrs:
+        check_attrs(attrs, errors)
     errors.raise_if_any()
     attrs = dict(attrs or {})
     if new_customer:
@@ -266,3 +283,25 @@ def new_event(
         ref=ref,
         attrs=attrs,
     )
+
+
+NOT_UNICODE = "is not Unicode text: it holds a lone surrogate (\\ud800-\\udfff)"
+
+
+def is_unicode(text: str) -> bool:
+    """True unless ``text`` holds a lone surrogate, which no store, log or page could encode."""
+    return text.isascii() or _SURROGATE.search(text) is None
+
+
+def check_attrs(attrs: dict[str, Any], errors: Collector) -> None:
+    """What every store can keep: Unicode keys and texts, whole numbers within 64 bits."""
+    for key, value in attrs.items():
+        if not isinstance(key, str) or not is_unicode(key):
+            errors.add("attrs", f"keys must be Unicode text: {NOT_UNICODE}")
+            return
+        if isinstance(value, str) and not is_unicode(value):
+            errors.add("attrs", f"{key}: {NOT_UNICODE}")
+            return
+        if isinstance(value, int) and not MIN_ATTR_INT <= value <= MAX_ATTR_INT:
+            errors.add("attrs", f"{key}: whole numbers must lie within -2^63 and 2^63 - 1")
+            return

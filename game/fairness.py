@@ -18,10 +18,11 @@ from operator import mul
 from typing import Any
 
 from game.contest_replay import Boards, shown
-from game.contests import Contest, Prize
+from game.contests import Contest
 from game.directory import Directory
 from game.errors import Collector
 from game.events import parse_amount
+from game.prizes import winners
 from game.ranking import Ranked, competition_ranks
 from game.scoring import team_target
 
@@ -92,17 +93,14 @@ def prize_values(definition: Mapping[str, Any], errors: Collector) -> list[Decim
     return values
 
 
-def prize_winners(prize: Prize, rows: Sequence[Ranked]) -> list[Ranked]:
-    return [row for row in rows if prize.wins(row.rank, row.score)]
-
-
 def prize_cost(contest: Contest, boards: Boards, values: Sequence[Decimal | None]) -> dict[str, Any]:
-    """What the prizes cost on the predicted final boards (tied ranks each win), and which have no value."""
+    """What the prizes cost on the predicted final boards (won as ``game.prizes`` hands them out: a tie shares
+    a prize only where the prize says so), and which have no value."""
     total = Decimal(0)
     lines: list[dict[str, Any]] = []
     for prize, value in zip(contest.prizes, values, strict=False):
-        winners = prize_winners(prize, boards.reps if prize.board == "reps" else boards.teams)
-        cost = value * len(winners) if value is not None else None
+        won = winners(prize, boards.reps if prize.board == "reps" else boards.teams)
+        cost = value * len(won) if value is not None else None
         if cost is not None:
             total += cost
         lines.append(
@@ -110,7 +108,7 @@ def prize_cost(contest: Contest, boards: Boards, values: Sequence[Decimal | None
                 "prize": prize.prize,
                 "board": prize.board,
                 "value": value,
-                "winners": [w.id for w in winners],
+                "winners": [w.id for w in won],
                 "cost": cost,
             }
         )
@@ -150,7 +148,8 @@ def prize_chances(
     differently: the contest's days are drawn with replacement ``samples`` times (a day keeps everything
     that happened on it), the boards recomputed from the points that stand, the prizes handed out.
 
-    Ties in a resampled board share the rank (no time tie-break), so both win a prize at the edge.
+    A resampled board has no time tie-break: a tie at the edge of a prize that is not shared goes to one of
+    them, which keeps the cost right but makes each one's chance approximate.
     """
     reps_vectors, team_vectors = _vectors(boards)
     participants = [row.id for row in boards.reps]
@@ -177,10 +176,10 @@ def prize_chances(
             sorted(((rep, shown(totals[rep], targets[rep])) for rep in participants), key=lambda r: -r[1])
         )
         cost = Decimal(0)
-        winners: set[str] = set()
+        prized: set[str] = set()
         for prize, value in rep_prizes:
-            won = prize_winners(prize, ranked)
-            winners.update(row.id for row in won)
+            won = winners(prize, ranked)
+            prized.update(row.id for row in won)
             if value is not None:
                 cost += value * len(won)
         if team_prizes:
@@ -197,8 +196,8 @@ def prize_chances(
             team_ranked = competition_ranks(sorted(team_scores, key=lambda r: -r[1]))
             for prize, value in team_prizes:
                 if value is not None:
-                    cost += value * len(prize_winners(prize, team_ranked))
-        for rep in winners:
+                    cost += value * len(winners(prize, team_ranked))
+        for rep in prized:
             wins[rep] += 1
         costs.append(cost)
     chances = {rep: round(count / samples, 3) for rep, count in wins.items()}

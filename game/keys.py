@@ -109,6 +109,15 @@ REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
+# Per contest: hash event key -> JSON of an event that came past the grace period (kept beside the audit log so
+# a decision on it and its audit entry land in one transaction).
+LATE_PREFIX = f"{PREFIX}:{{cfg}}:late:"
+
+
+def late_events(contest_id: str) -> str:
+    return LATE_PREFIX + contest_id
+
+
 SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs
 # String with a TTL of a few intervals: epoch ms of the last tick the scheduler finished (for operators and tests).
 SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from game.contests import Contest
+from game.prizes import awards
 from game.ranking import Ranked
 
 
@@ -41,37 +42,30 @@ def race_finish(entries: Sequence[Contribution], target: int) -> int | None:
     return None
 
 
-def prizes_won(contest: Contest, board: str, rows: Sequence[Ranked]) -> list[dict[str, Any]]:
-    awards = []
-    for prize in contest.prizes:
-        if prize.board != board:
-            continue
-        for row in rows:
-            if prize.wins(row.rank, row.score):
-                awards.append({"id": row.id, "rank": row.rank, "score": row.score, "prize": prize.prize})
-    return awards
-
-
 def final_results(
     contest: Contest,
     reps: Sequence[Ranked],
     teams: Sequence[Ranked],
     finishes: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Standings, champions and prizes. In a race the winner is whoever reached the target first;
-    elsewhere the champion is rank 1 (ties already broken by who got there first)."""
+    """Standings, champions and prizes (``game.prizes``: performance only, ties as each prize says). In a race
+    the winner is whoever reached the target first; elsewhere the champion is the first on the board with
+    points (ties already broken by who got there first)."""
     champion: str | None = None
     if contest.kind == "race" and contest.target and finishes:
         champion = min(finishes, key=lambda rep: (finishes[rep], rep))
     elif reps and reps[0].score > 0:
         champion = reps[0].id
     best_team = teams[0].id if teams and teams[0].score > 0 else None
+    rep_awards, rep_empty = awards(contest.prizes, "reps", reps)
+    team_awards, team_empty = awards(contest.prizes, "teams", teams)
     return {
         "contest": contest.id,
         "champion": champion,
         "best_team": best_team,
         "standings": [{"rank": r.rank, "id": r.id, "score": r.score} for r in reps],
         "teams": [{"rank": t.rank, "id": t.id, "score": t.score} for t in teams],
-        "prizes": prizes_won(contest, "reps", reps) + prizes_won(contest, "teams", teams),
+        "prizes": rep_awards + team_awards,
+        "unawarded": rep_empty + team_empty,
         "finishes": finishes or {},
     }

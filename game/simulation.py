@@ -1,7 +1,8 @@
 """Replay logged events through a contest definition in memory: the boards it would have produced.
 
 The replay itself is ``game.contest_replay`` (the pure twin of ``apply_contest.lua``); the events it reads are
-``game.log_event.LogEvent``s. This module runs one: the events received in time, with the cycle collector
+``game.log_event.LogEvent``s. This module runs one over the whole log, as a rescore does: an event counts by
+when it *occurred* (a deal imported from a CSV today still scores last quarter), with the cycle collector
 paused while hundreds of thousands of acyclic objects are built.
 """
 
@@ -11,18 +12,12 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from game.contest_replay import Boards, ContestReplay
 from game.contests import Contest
 from game.directory import Directory
 from game.log_event import LogEvent
-
-
-def accepts_until(contest: Contest) -> datetime:
-    """Events received from this moment on no longer change the contest (``Contest.accepts_at``)."""
-    return contest.ends_at + timedelta(hours=contest.grace_hours)
-
 
 _gc_lock = threading.Lock()
 _gc_pauses = 0
@@ -60,14 +55,18 @@ def replay(
 ) -> Boards:
     """The boards ``contest`` ends with when ``events`` (in log order) arrive as they did.
 
-    Only events received before ``received_before`` count (default: the end of the contest's grace period,
-    as live); the draft is taken to have existed for the whole replay.
+    Every event counts by its ``occurred_at`` whenever it was received (backfilled history included), as in a
+    contest scored from the event log; ``received_before`` keeps only those received earlier (what the live
+    boards took in until then). The draft is taken to have existed for the whole replay.
     """
-    until = received_before or accepts_until(contest)
     with paused_gc():
         scorer = ContestReplay(contest, directory, roster=roster)
         feed = scorer.feed
-        for event in events:
-            if event.received_at < until:
+        if received_before is None:
+            for event in events:
                 feed(event)
+        else:
+            for event in events:
+                if event.received_at < received_before:
+                    feed(event)
         return scorer.boards(contributions=contributions)

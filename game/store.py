@@ -487,6 +487,22 @@ class Store:
         stored = json.dumps(results, ensure_ascii=False)
         return bool(await self.redis.set(keys.ContestKeys(contest_id).results, stored, nx=True))
 
+    async def replace_results(self, contest_id: str, results: Mapping[str, Any]) -> None:
+        """Keep corrected final results in place of the earlier ones (after a rescore of a closed contest)."""
+        await self.redis.set(keys.ContestKeys(contest_id).results, json.dumps(results, ensure_ascii=False))
+
+    async def deals_standing(self, asked: Sequence[tuple[str, int, str]]) -> list[bool]:
+        """For each (contest, epoch, deal key): whether the deal stands on that contest's boards (applied and not
+        reversed), in one round trip: a reversal or update of it would change that contest."""
+        pipe = self.redis.pipeline(transaction=False)
+        for contest_id, epoch, deal_key in asked:
+            pipe.hget(keys.ContestKeys(contest_id, epoch).deals, deal_key)
+        standing = []
+        for raw in await pipe.execute() if asked else []:
+            record = msgpack.unpackb(raw, raw=False) if raw else None
+            standing.append(isinstance(record, dict) and record.get("tomb") != 1)
+        return standing
+
     async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
         """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""
         await self.redis.publish(keys.doorbell_channel(contest_id), json.dumps(message))

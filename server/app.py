@@ -22,7 +22,7 @@ from server.arena import Arena
 from server.auth import csrf, sessions
 from server.client_address import ClientAddressMiddleware
 from server.config import Settings
-from server.http import ApiError, api_error_handler, arena_of
+from server.http import ApiError, StorageOutageMiddleware, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
 from server.web.routes import routes as page_routes
 
@@ -110,6 +110,7 @@ def create_app(settings: Settings, redis_url: str) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(StorageOutageMiddleware),
             Middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies),
             Middleware(
                 SessionMiddleware,

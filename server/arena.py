@@ -28,6 +28,7 @@ from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
 from server.services.ingest_writer import IngestWriter
+from server.services.late_store import LateEventStore
 from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
@@ -61,6 +62,7 @@ class Arena:
         self.event_log = EventLogStore(self.redis)
         self.flags = FlagStore(self.redis)
         self.rescores = RescoreStore(self.redis)
+        self.late_events = LateEventStore(self.redis)
         self.integrations = IntegrationStore(self.redis)
         self.notifications = NotifyStore(self.redis)
         self.hub = Hub(

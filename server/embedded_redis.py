@@ -66,8 +66,10 @@ class EmbeddedRedis:
         data_dir: Path | None = None,
         binary: str | None = None,
         appendonly: bool = False,
+        port: int = 0,
     ) -> None:
         self.binary = find_redis_server(binary)
+        self.fixed_port = port  # 0: a free port on every start; else this one (to start it again where it was)
         self._own_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="arena-redis-")) if data_dir is None else data_dir.resolve()
         self.appendonly = appendonly
@@ -82,7 +84,7 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         last_error = ""
         for _attempt in range(5):
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             args = [
                 self.binary,
                 "--port",

@@ -4,6 +4,10 @@ missing, 409 in conflict with the current state, 413 too large, 422 invalid."""
 
 from __future__ import annotations
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 
 class ApiError(Exception):
     """An error answered as ``{"error": message, "errors": [...]}`` with an HTTP status."""
@@ -13,3 +17,8 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.errors = errors or []
+
+
+# Redis cannot be reached, or cannot write just now: the caller should come back later (503), not report a bug.
+STORAGE_OUTAGES: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
+STORAGE_RETRY_SECONDS = 5

@@ -4,6 +4,8 @@ principal a request may act as, and query parameters several handlers read."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +15,7 @@ import msgpack
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from game.contests import Contest
 from game.errors import Collector, ValidationError
@@ -20,12 +23,13 @@ from game.events import parse_time
 from game.lift import Period
 from server.auth.credentials import credential_of
 from server.auth.principals import Principal, principal_for
-from server.errors import ApiError
+from server.errors import STORAGE_OUTAGES, STORAGE_RETRY_SECONDS, ApiError
 
 if TYPE_CHECKING:
     from server.arena import Arena
 
 MAX_BODY_BYTES = 1 << 20
+log = logging.getLogger("arena.http")
 
 
 def arena_of(request: Request) -> Arena:
@@ -40,6 +44,40 @@ def error_response(status: int, message: str, errors: list[dict[str, str]] | Non
         body["errors"] = errors
     body.update(extra)
     return JSONResponse(body, status_code=status)
+
+
+def storage_unavailable() -> JSONResponse:
+    """Redis is out of reach: a 503 a client can tell from a bug, with when to try again."""
+    return JSONResponse(
+        {"error": "storage unavailable"}, status_code=503, headers={"Retry-After": str(STORAGE_RETRY_SECONDS)}
+    )
+
+
+class StorageOutageMiddleware:
+    """Answers ``storage_unavailable`` for any request that meets a Redis outage before its answer started,
+    instead of the 500 of an unhandled error; the client pool reconnects by itself when Redis is back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except STORAGE_OUTAGES as exc:
+            if started:
+                raise
+            log.warning("%s %s: storage unavailable: %s", scope["method"], scope["path"], exc)
+            await storage_unavailable()(scope, receive, send)
 
 
 def validation_error(error: ValidationError, message: str = "invalid input") -> ApiError:
@@ -119,6 +157,18 @@ def _default(value: Any) -> Any:
 
 
 # --- parameters shared by the insights API and the lift page ---------------------------------------------
+
+_ASCII_DIGITS = re.compile(r"[0-9]{1,9}")  # never ``str.isdigit``: "¹" and "٣" pass it and ``int()`` refuses one
+
+
+def page_limit(request: Request, default: int, most: int, name: str = "limit") -> int:
+    """``?limit=`` as a whole number from 1 to ``most`` (422 naming it otherwise)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _ASCII_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= most:
+        raise ApiError(422, f"invalid {name}", [{"field": name, "message": f"a whole number from 1 to {most}"}])
+    return int(raw)
 
 
 def time_param(request: Request, name: str, errors: Collector) -> datetime | None:

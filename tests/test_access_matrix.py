@@ -290,7 +290,14 @@ def _channel(world: World) -> str:
 def path_values(path: str, world: World) -> dict[str, str]:
     """The values of a route's path parameters: team A's objects."""
     area = path.removeprefix("/api/v1").split("/")[1]
-    values = {"rep": world.rep_a, "division": "north", "window": "month", "action": "pause", "flag": world.flag}
+    values = {
+        "rep": world.rep_a,
+        "division": "north",
+        "window": "month",
+        "action": "pause",
+        "flag": world.flag,
+        "event": MISSING,
+    }
     ids: dict[str, Callable[[], str]] = {
         "contests": lambda: world.contest,
         "admin": lambda: world.contest,

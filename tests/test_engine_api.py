@@ -75,7 +75,7 @@ def test_changing_a_live_contest_makes_a_new_version_and_rescores(
     a, b = org.reps[0], org.reps[1]
     ingest.post("/api/v1/events", json=[deal(a, "10000", category="low"), deal(b, "6000", category="high")])
     assert scores(admin, org.contest)[a] == 10
-    changed = {**org.definition, "multipliers": {"category": {"high": 2}}}
+    changed = {**org.definition, "multipliers": {"category": {"high": 2}}, "change_reason": "高毛利加倍"}
     response = admin.put(f"/api/v1/contests/{org.contest}", json=changed)
     assert response.status_code == 202 and response.json()["version"] == 2
     eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
@@ -108,7 +108,8 @@ def test_percent_of_target_ranks_by_progress_not_volume(admin: httpx.Client, ing
     org = make_org(admin, teams=1, reps_per_team=2, scoring="percent_of_target", default_target=100)
     big, small = org.reps
     response = admin.put(
-        f"/api/v1/contests/{org.contest}", json={**org.definition, "targets": {big: 1000}, "default_target": 100}
+        f"/api/v1/contests/{org.contest}",
+        json={**org.definition, "targets": {big: 1000}, "default_target": 100, "change_reason": "targets set"},
     )
     assert response.status_code == 202
     eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
@@ -172,12 +173,14 @@ def test_draft_scores_nothing_until_launched_and_archive_stops_scoring(
     assert admin.get(f"/api/v1/contests/{org.contest}").json()["status"] == "draft"
     ingest.post("/api/v1/events", json=deal(rep, "9000"))
     assert scores(admin, org.contest).get(rep, 0) == 0
-    assert admin.post(f"/api/v1/contests/{org.contest}/launch").json()["status"] == "live"
+    launched = admin.post(f"/api/v1/contests/{org.contest}/launch").json()
+    assert launched["status"] == "live" and launched["window"] == "scoring"  # its start is in the past
+    eventually(lambda: scores(admin, org.contest)[rep] == 9, what="the deal logged while a draft, scored")
     ingest.post("/api/v1/events", json=deal(rep, "9000"))
-    assert scores(admin, org.contest)[rep] == 9
+    assert scores(admin, org.contest)[rep] == 18
     assert admin.post(f"/api/v1/contests/{org.contest}/archive").json()["status"] == "archived"
     ingest.post("/api/v1/events", json=deal(rep, "9000"))
-    assert scores(admin, org.contest)[rep] == 9
+    assert scores(admin, org.contest)[rep] == 18
     assert admin.post(f"/api/v1/contests/{org.contest}/launch").status_code == 409
     clone = admin.post(f"/api/v1/contests/{org.contest}/clone", json={"id": unique("copy")})
     assert clone.status_code == 201 and clone.json()["status"] == "draft"

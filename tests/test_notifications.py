@@ -432,6 +432,37 @@ def test_the_champion_is_announced_when_a_contest_closes(
     assert len(chat.at(f"/slack/{name}")) == 1
 
 
+def test_a_correction_of_closed_results_is_told_once_and_crowns_nobody_again(
+    a: RunningServer, chat: FakeChat, metronome: Metronome
+) -> None:
+    name = unique("fix")
+    with a.admin() as admin:
+        org = make_org(
+            admin, starts_at=now_iso(-timedelta(days=1)), ends_at=now_iso(timedelta(seconds=3)), grace_hours=0
+        )
+        add_channel(
+            admin,
+            type="slack",
+            name="#wins",
+            url=chat.hook("slack", name),
+            contests=[org.contest],
+            events=["contest_won"],
+            locale="en",
+        )
+        post(a, [deal(org.reps[4], "90000", occurred_at=now_iso(-timedelta(hours=1)), category="low"),
+                 deal(org.reps[0], "60000", occurred_at=now_iso(-timedelta(hours=2)), category="high")])  # fmt: skip
+        eventually(lambda: chat.at(f"/slack/{name}"), timeout=30)
+        changed = {**org.definition, "multipliers": {"category": {"high": 2}}, "change_reason": "margin rules"}
+        assert admin.put(f"/api/v1/contests/{org.contest}", json=changed).status_code == 202
+        won, fixed = eventually(lambda: len(chat.at(f"/slack/{name}")) == 2 and chat.at(f"/slack/{name}"), timeout=30)
+    assert "is over" in won.body["text"]
+    assert fixed.body["text"] == "📝 “十二月销冠赛”: results corrected"
+    section = fixed.body["blocks"][1]["text"]["text"]
+    assert "Why: margin rules" in section and "Champion now: *销售 0-0* (was 销售 1-1)" in section
+    a_later_tick_finishes(a, chat, metronome)
+    assert len(chat.at(f"/slack/{name}")) == 2  # told once
+
+
 def test_a_channel_can_be_changed_without_giving_its_webhook_again(a: RunningServer, chat: FakeChat) -> None:
     name = unique("edit")
     with a.admin() as admin:

@@ -225,7 +225,8 @@ def test_leagues_promote_and_relegate_into_next_month(fast: RunningServer, calen
                 deal(bottom[2], "90000", occurred_at=when),
             ],
         ).raise_for_status()
-        response = admin.put(f"/api/v1/contests/{definition['id']}", json={**definition, "recurrence": "monthly"})
+        renewed = {**definition, "recurrence": "monthly", "change_reason": "每月续赛"}
+        response = admin.put(f"/api/v1/contests/{definition['id']}", json=renewed)
         assert response.status_code == 202, response.text
         created = eventually(
             lambda: (r := admin.get(f"/api/v1/contests/{series}-{this_month:%Y-%m}")).status_code == 200 and r.json()

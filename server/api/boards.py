@@ -98,6 +98,8 @@ async def results(request: Request) -> ArenaJSONResponse:
         ensure_scope(principal, contest, (await arena.registry.current()).directory)
     stored = await arena.store.results(contest.id)
     body = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
+    body.setdefault("version", contest.version)
+    body.setdefault("corrections", [])
     directory = (await arena.registry.current()).directory
     for row in body["standings"]:
         rep = directory.reps.get(row["id"])

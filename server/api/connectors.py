@@ -115,6 +115,8 @@ async def receive_hook(request: Request) -> Response:
     except RedisError as exc:
         log.error("connector %s: redis error: %s", connector.id, exc)
         raise ApiError(503, "storage unavailable; redeliver later") from None
+    except RecursionError:  # every CRM's body is parsed by its handler; none may nest without end
+        raise ApiError(400, "malformed body: nested too deeply") from None
 
 
 class ConnectorInput(Struct):

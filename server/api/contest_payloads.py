@@ -53,6 +53,16 @@ class Prize(Struct):
     threshold: Points | None = None
     board: Literal["reps", "teams"] = "reps"
     value: Amount | None = None
+    min_score: (
+        Annotated[
+            Points, Meta(description="A rank prize: the fewest points that may win it (default 1: never with 0).")
+        ]
+        | None
+    ) = None
+    ties: Annotated[
+        Literal["first", "share"],
+        Meta(description="A rank prize: a tie at its edge goes to whoever reached the score first, or is shared."),
+    ] = "first"
 
 
 class ContestDefinition(Struct):
@@ -86,10 +96,23 @@ class ContestDefinition(Struct):
     draft: bool = False
 
 
+class ContestChangeBody(ContestDefinition, kw_only=True):
+    """A new definition; once the contest has started (live or ended), with why it changes."""
+
+    change_reason: Annotated[str, Meta(max_length=500, examples=["二季度价格调整，按新毛利计分"])] | None = None
+
+
 class Contest(ContestDefinition, kw_only=True):
     status: Literal["draft", "scheduled", "live", "paused", "ended", "archived"]
     version: int
     epoch: int
+    window: (
+        Annotated[
+            Literal["scoring"],
+            Meta(description="Created or launched with a start in the past: the events logged in its window count."),
+        ]
+        | None
+    ) = None
 
 
 class ContestList(Struct):
@@ -100,8 +123,17 @@ class ContestChange(Struct, omit_defaults=True):
     id: str
     version: int | None = None
     rescore: str | None = None
+    window: str | None = None
     ends_at: str | None = None
     status: str | None = None
+
+
+class WindowScoring(Struct):
+    """The scoring of a past window (a contest created or launched with a start in the past)."""
+
+    state: Literal["running", "done", "failed"]
+    read: Annotated[int, Meta(description="Logged events read so far.")]
+    share: Annotated[float, Meta(ge=0, le=1, description="How much of the log's time since the start is read.")]
 
 
 class RescoreStatus(Struct):
@@ -110,6 +142,7 @@ class RescoreStatus(Struct):
     state: str
     done: int
     total: int
+    window: WindowScoring | None = None
 
 
 class LeaderboardRow(Struct):
@@ -174,6 +207,45 @@ class AwardedPrize(Struct):
     prize: str
     rank: int | None = None
     board: str = "reps"
+    score: int | None = None
+    place: Annotated[int, Meta(description="Position on the board, ties broken by who reached it first.")] | None = None
+    tie: (
+        Annotated[
+            Literal["reached_first", "shared"],
+            Meta(description="How a tie at the winner's score was settled (null: no tie)."),
+        ]
+        | None
+    ) = None
+    tied_with: Annotated[list[str], Meta(description="Who had the same score: behind, or sharing the prize.")] = []
+
+
+class UnawardedPrize(Struct):
+    """Places of a rank prize held by reps (or teams) below its minimum: nobody wins them."""
+
+    prize: str
+    board: str
+    rank: list[int]
+    places: int
+    min_score: int
+
+
+class RankChange(Struct):
+    """One rep's place and prize before and after a correction (None: not on the board / no prize)."""
+
+    rep: str
+    old_rank: int | None
+    new_rank: int | None
+    old_prize: str | None
+    new_prize: str | None
+
+
+class Correction(Struct):
+    """Results computed again after the close: when, by whom, why, and who moved."""
+
+    at: Time
+    by: str
+    reason: str
+    changes: list[RankChange]
 
 
 class Results(Struct):
@@ -183,9 +255,13 @@ class Results(Struct):
     standings: list[StandingRow]
     teams: list[TeamStandingRow] = []
     prizes: list[AwardedPrize] = []
+    unawarded: list[UnawardedPrize] = []
     best_team: str | None = None
     finalized_at: Time | None = None
     finishes: dict[str, int] = {}
+    version: Annotated[int, Meta(description="The contest version the results were computed under.")] = 1
+    corrections: list[Correction] = []
+    corrected_at: Time | None = None
 
 
 class AuditEntry(Struct):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -10,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from game.contests import parse_contest
+from game import contests as engine
+from game.contests import definition_changes, parse_contest
 from game.errors import ValidationError
 from server.api.codec import convert, every_field_error
 from server.api.contest_payloads import (
@@ -19,6 +19,7 @@ from server.api.contest_payloads import (
     CloneBody,
     Contest,
     ContestChange,
+    ContestChangeBody,
     ContestDefinition,
     ContestList,
     Preview,
@@ -28,6 +29,7 @@ from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import ANY_MANAGER, READERS, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, read_document, require
 from server.i18n import rules_text
+from server.services.contest_versions import add_version, version_entry
 from server.services.contests import (
     contest_summary,
     ensure_scope,
@@ -35,7 +37,8 @@ from server.services.contests import (
     stored_definition,
     validated,
 )
-from server.services.rescore import drop_epoch, rescore
+from server.services.rescore_runs import start_rescore
+from server.services.window_scoring import start_window_scoring
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -45,10 +48,18 @@ ACTIONS = ("launch", "pause", "resume", "archive", "end", "clone", "rescore")
 
 
 async def create_contest(request: Request) -> ArenaJSONResponse:
+    """A new contest; one created live with a start in the past scores the events already logged in its window
+    (followed with ``GET /contests/{id}/rescore``: ``window``)."""
     principal = await require(request, lambda p: p.can_manage, "create contests")
     body = await checked_definition(request)
-    stored = await store_new_contest(arena_of(request), body, principal)
-    return ArenaJSONResponse(contest_summary(stored, datetime.now(UTC)), status_code=201)
+    arena = arena_of(request)
+    stored = await store_new_contest(arena, body, principal)
+    now = datetime.now(UTC)
+    summary = contest_summary(stored, now)
+    if stored.state == "active" and stored.starts_at < now:
+        await start_window_scoring(arena, stored.id)
+        summary["window"] = "scoring"
+    return ArenaJSONResponse(summary, status_code=201)
 
 
 async def _document(arena: Arena, contest_id: str) -> dict[str, Any]:
@@ -58,27 +69,23 @@ async def _document(arena: Arena, contest_id: str) -> dict[str, Any]:
     return document
 
 
-async def _start_rescore(arena: Arena, contest_id: str, definition: dict[str, Any] | None, actor: str) -> None:
-    if not await arena.rescores.claim(contest_id, actor):
-        raise ApiError(409, f"a rescore of {contest_id!r} is running: wait for it to finish")
-
-    async def run() -> None:
-        try:
-            epoch = await rescore(
-                arena.store, arena.registry, arena.rescores, arena.event_log, contest_id, definition, actor
-            )
-            await arena.sync_rosters(contest=contest_id)
-            await drop_epoch(arena.rescores, contest_id, epoch - 1)
-        except Exception:
-            log.exception("rescore of %s failed", contest_id)
-
-    task = asyncio.get_running_loop().create_task(run())
-    arena.background.add(task)
-    task.add_done_callback(arena.background.discard)
+def change_reason(body: dict[str, Any], contest: engine.Contest, now: datetime) -> str | None:
+    """Why a contest that has started changes (required: its reps were playing by the rules it had)."""
+    reason = body.get("change_reason")
+    reason = reason.strip() if isinstance(reason, str) else None
+    if contest.state != "draft" and now >= contest.starts_at and not reason:
+        raise ApiError(
+            409,
+            f"contest {contest.id!r} is {contest.status_at(now)}: say why its rules change (change_reason); "
+            "its reps are told",
+            [{"field": "change_reason", "message": "required once a contest has started"}],
+        )
+    return reason
 
 
 async def change_contest(request: Request) -> ArenaJSONResponse:
-    """A new definition: a draft is simply replaced; anything else gets a new version and a rescore."""
+    """A new definition: a draft is simply replaced; anything else gets a new version and a rescore, and once
+    the contest has started, a reason."""
     principal = await require(request, lambda p: p.can_manage, "change contests")
     arena = arena_of(request)
     contest_id = request.path_params["id"]
@@ -86,18 +93,24 @@ async def change_contest(request: Request) -> ArenaJSONResponse:
     body = await checked_definition(request, contest_id)
     contest = validated(arena, body)
     directory = (await arena.registry.current()).directory
-    ensure_scope(principal, arena.registry.contest_from(document), directory)
+    current = arena.registry.contest_from(document)
+    ensure_scope(principal, current, directory)
     ensure_scope(principal, contest, directory)
     if contest.id != contest_id:
         raise ApiError(422, "the id cannot change", [{"field": "id", "message": f"must be {contest_id!r}"}])
     if document.get("state") == "archived":
         raise ApiError(409, "an archived contest cannot change")
+    reason = change_reason(body, current, datetime.now(UTC))
     if document.get("state") == "draft":
-        document.update(definition=stored_definition(body, contest), version=int(document.get("version", 1)) + 1)
+        definition = stored_definition(body, contest)
+        version = int(document.get("version", 1)) + 1
+        changes = definition_changes(document["definition"], definition)
+        add_version(document, version_entry(version, principal.name, reason, changes))
+        document.update(definition=definition, version=version)
         await arena.registry.put_contest(document, principal.name, "contest.update")
         await arena.sync_rosters(contest=contest_id)
         return ArenaJSONResponse({"id": contest_id, "version": document["version"], "rescore": None})
-    await _start_rescore(arena, contest_id, stored_definition(body, contest), principal.name)
+    await start_rescore(arena, contest_id, stored_definition(body, contest), principal.name, reason)
     return ArenaJSONResponse(
         {"id": contest_id, "version": int(document.get("version", 1)) + 1, "rescore": "running"}, status_code=202
     )
@@ -132,11 +145,12 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
         await arena.registry.put_contest(copy, principal.name, "contest.clone")
         return ArenaJSONResponse({"id": contest.id, "status": "draft"}, status_code=201)
     if action == "rescore":
-        await _start_rescore(arena, contest_id, None, principal.name)
+        await start_rescore(arena, contest_id, None, principal.name)
         return ArenaJSONResponse({"id": contest_id, "rescore": "running"}, status_code=202)
     if action == "end":
         now = datetime.now(UTC).isoformat()
-        await _start_rescore(arena, contest_id, {**document["definition"], "ends_at": now}, principal.name)
+        ended = {**document["definition"], "ends_at": now}
+        await start_rescore(arena, contest_id, ended, principal.name, "ended early")
         return ArenaJSONResponse({"id": contest_id, "ends_at": now, "rescore": "running"}, status_code=202)
     allowed = {"launch": ("draft",), "pause": ("active",), "resume": ("paused",), "archive": ("active", "paused")}
     if state not in allowed[action]:
@@ -145,7 +159,12 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
     await arena.registry.put_contest(document, principal.name, f"contest.{action}")
     await arena.sync_rosters(contest=contest_id)
     contest = (await arena.registry.current()).contests[contest_id]
-    return ArenaJSONResponse(contest_summary(contest, datetime.now(UTC)))
+    moment = datetime.now(UTC)
+    summary = contest_summary(contest, moment)
+    if action == "launch" and contest.starts_at < moment:  # the deals already logged in its window count
+        await start_window_scoring(arena, contest_id)
+        summary["window"] = "scoring"
+    return ArenaJSONResponse(summary)
 
 
 async def rescore_status(request: Request) -> ArenaJSONResponse:
@@ -154,15 +173,20 @@ async def rescore_status(request: Request) -> ArenaJSONResponse:
     contest = await contest_in_path(request)
     ensure_scope(principal, contest, (await arena.registry.current()).directory)
     decoded = await arena.rescores.status(contest.id)
-    return ArenaJSONResponse(
-        {
-            "id": contest.id,
-            "epoch": int(decoded.get("epoch", 1)),
-            "state": decoded.get("rescore_state", "idle"),
-            "done": int(decoded.get("rescore_done", 0)),
-            "total": int(decoded.get("rescore_total", 0)),
+    answer: dict[str, Any] = {
+        "id": contest.id,
+        "epoch": int(decoded.get("epoch", 1)),
+        "state": decoded.get("rescore_state", "idle"),
+        "done": int(decoded.get("rescore_done", 0)),
+        "total": int(decoded.get("rescore_total", 0)),
+    }
+    if "window_state" in decoded:
+        answer["window"] = {
+            "state": decoded["window_state"],
+            "read": int(decoded.get("window_read", 0)),
+            "share": float(decoded.get("window_share", 0)),
         }
-    )
+    return ArenaJSONResponse(answer)
 
 
 async def list_contests(request: Request) -> ArenaJSONResponse:
@@ -335,16 +359,25 @@ routes = [
         change_contest,
         "PUT",
         Operation(
-            "A new definition: a new version and a rescore (202; a draft is replaced)",
+            "A new definition: a new version and a rescore (202; a draft is replaced); once the contest has "
+            "started, with a change_reason",
             "contests",
             MANAGE,
-            body=ContestDefinition,
+            body=ContestChangeBody,
             response=ContestChange,
             status=202,
             answers=(
                 NO_CONTEST,
                 Answer(422, BAD_RULE.summary, BAD_RULE.field, BAD_RULE.body, path={"id": "{contest}"}),
                 Answer(422, ENDS_FIRST.summary, "ends_at", ENDS_FIRST.body, path={"id": "{contest}"}, cross_field=True),
+                Answer(
+                    409,
+                    "a live or ended contest changes only with a change_reason",
+                    "change_reason",
+                    {k: v for k, v in ENDS_FIRST.body.items() if k != "id"} | {"ends_at": "2027-01-01T00:00:00+08:00"},
+                    path={"id": "{contest}"},
+                    cross_field=True,
+                ),
             ),
             access=TEAM_MANAGER,
         ),

@@ -6,7 +6,9 @@ engine's ``Event`` (``game.events.new_event`` judges what no schema says)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -96,8 +98,9 @@ _msgpack_items = msgspec.msgpack.Decoder(list[msgspec.Raw])
 _MSGPACK_ARRAY = frozenset(range(0x90, 0xA0)) | {0xDC, 0xDD}
 
 
-def _items(body: bytes, msgpack: bool) -> list[bytes]:
-    """The raw items of a batch, or the body itself when it is one event; malformed bodies are refused whole."""
+def _items(body: bytes, msgpack: bool) -> tuple[list[Any], bool]:
+    """The items of the body (raw bytes, or documents already read on the slow road) and whether it is a
+    batch; a body no decoder can read is refused whole."""
     if msgpack:
         is_batch = bool(body) and body[0] in _MSGPACK_ARRAY
     else:
@@ -105,22 +108,44 @@ def _items(body: bytes, msgpack: bool) -> list[bytes]:
         if not stripped:
             raise ApiError(400, "body is empty: send a JSON document")
         is_batch = stripped[:1] == b"["
-    if not is_batch:
-        return [body]
     try:
-        return [bytes(item) for item in (_msgpack_items if msgpack else _json_items).decode(body)]
+        if is_batch:
+            return [bytes(item) for item in (_msgpack_items if msgpack else _json_items).decode(body)], True
+        return [body], False
+    except RecursionError:
+        raise ApiError(400, "body is nested too deeply") from None
     except msgspec.DecodeError as exc:
+        if not msgpack and (items := _documents_holding_surrogates(body)) is not None:
+            return items, True
         raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {exc}") from None
 
 
-def _event(item: bytes, msgpack: bool, now: datetime, currency: str) -> Event | ValidationError:
-    """One item judged alone: the engine's event, or why it is rejected."""
+def _documents_holding_surrogates(body: bytes) -> list[Any] | None:
+    """The items of a JSON array that msgspec refuses only because some string escapes a lone surrogate (JSON's
+    grammar allows it, Unicode does not), read by Python's parser so that each is judged alone and the field
+    holding one is named. The slow road, taken only by bodies that failed the fast one."""
     try:
-        decoded = (_msgpack_event if msgpack else _json_event).decode(item)
+        document = json.loads(body, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, list) else None
+
+
+def _event(item: Any, msgpack: bool, now: datetime, currency: str, *, in_batch: bool) -> Event | ValidationError:
+    """One item judged alone: the engine's event, or why it is rejected. An item of a batch that cannot be read
+    is rejected with its index; a single body that cannot be read is refused whole (400)."""
+    try:
+        if isinstance(item, bytes):
+            decoded = (_msgpack_event if msgpack else _json_event).decode(item)
+        else:
+            decoded = msgspec.convert(item, EventIn)
     except msgspec.ValidationError as exc:
         return ValidationError([FieldError(*field_error(exc))])
-    except msgspec.DecodeError as exc:  # only a single body can get here: a batch's items were read already
-        raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        if in_batch:
+            return ValidationError([FieldError("", f"is not valid {'msgpack' if msgpack else 'JSON'}: {problem}")])
+        raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {problem}") from None
     fields = {name: getattr(decoded, name) for name in decoded.__struct_fields__}
     try:
         return new_event(**fields, now=now, default_currency=currency)
@@ -131,14 +156,15 @@ def _event(item: bytes, msgpack: bool, now: datetime, currency: str) -> Event | 
 async def post_events(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.can_ingest, "post events", cache=True)
     msgpack = is_msgpack(request)
-    items = _items(await read_body(request), msgpack)
+    items, in_batch = _items(await read_body(request), msgpack)
     if not items:
         raise ApiError(422, "empty batch: send one event or a non-empty array")
     if len(items) > MAX_BATCH:
         raise ApiError(413, f"batch too large: at most {MAX_BATCH} events per request")
     arena = arena_of(request)
     now = datetime.now(UTC)
-    events: list[Any] = [_event(item, msgpack, now, arena.settings.currency) for item in items]
+    currency = arena.settings.currency
+    events: list[Any] = [_event(item, msgpack, now, currency, in_batch=in_batch) for item in items]
     answer = await ingest(arena, events, now=now)
     if not answer["accepted"] and not answer["duplicates"]:
         first = answer["rejected"][0]

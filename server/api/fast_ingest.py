@@ -4,7 +4,8 @@ Ingestion needs neither cookie sessions nor CSRF checks (it never runs on a cook
 carries an ``Authorization`` header goes straight to the ingest handler instead of through the session
 and CSRF middleware and the router. That header is then the request's one credential
 (``server.auth.credentials``): a malformed one is refused, never replaced by a cookie. Everything else is
-handed to the app unchanged. (Websockets never reach the ASGI app: ``server/live/connection.py`` serves them.)
+handed to the app unchanged. A Redis outage answers 503 here as in the app (``StorageOutageMiddleware``).
+(Websockets never reach the ASGI app: ``server/live/connection.py`` serves them.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from starlette.types import Receive, Scope, Send
 
 from server.api import events as api_events
 from server.api.codec import check_media
-from server.http import ApiError, error_response
+from server.errors import STORAGE_OUTAGES
+from server.http import ApiError, error_response, storage_unavailable
 
 
 class IngestFastPath:
@@ -37,6 +39,8 @@ class IngestFastPath:
                 response: Response = await api_events.post_events(request)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, exc.errors)
+            except STORAGE_OUTAGES:
+                response = storage_unavailable()
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -6,6 +6,7 @@ entry, and an event a daily cap swallowed shows as 0 with the reason.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from game.contests import Contest
 from game.events import id_of_key as event_id
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import REP_DATA
-from server.http import ApiError, ArenaJSONResponse, arena_of, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, page_limit, require
 from server.i18n.catalogs import choose_locale
 from server.services.disputes import adjustment_dispute
 
@@ -83,6 +84,16 @@ def render(
     return line
 
 
+_STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+_LAST_ID_PART = 2**64 - 1  # a page starts after its cursor, and nothing comes after the very last id
+
+
+def is_stream_cursor(cursor: str) -> bool:
+    """A stream id the ledger could have handed out as ``next_cursor`` (``<ms>-<seq>``, each within 64 bits)."""
+    found = _STREAM_ID.fullmatch(cursor)
+    return found is not None and all(int(part) < _LAST_ID_PART for part in found.groups())
+
+
 async def ledger(request: Request) -> ArenaJSONResponse:
     rep_id = request.path_params["id"]
     arena = arena_of(request)
@@ -96,15 +107,11 @@ async def ledger(request: Request) -> ArenaJSONResponse:
         raise ApiError(404, f"no contest {contest_id!r}")
     if rep_id not in snapshot.directory.reps:
         raise ApiError(404, f"no rep {rep_id!r}")
-    limit_raw = request.query_params.get("limit", "100")
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= MAX_PAGE:
-        raise ApiError(422, "invalid limit", [{"field": "limit", "message": f"1 to {MAX_PAGE}"}])
+    limit = page_limit(request, 100, MAX_PAGE)
     cursor = request.query_params.get("cursor", "-")
-    if cursor != "-" and not all(part.isdigit() for part in cursor.split("-", 1)):
+    if cursor != "-" and not is_stream_cursor(cursor):
         raise ApiError(422, "invalid cursor", [{"field": "cursor", "message": "use next_cursor of the last page"}])
-    entries, next_cursor = await arena.store.read_ledger(
-        contest.id, contest.epoch, rep_id, cursor=cursor, count=int(limit_raw)
-    )
+    entries, next_cursor = await arena.store.read_ledger(contest.id, contest.epoch, rep_id, cursor=cursor, count=limit)
     locale = choose_locale(
         request.query_params.get("lang"), request.headers.get("accept-language", ""), arena.settings.locale
     )

@@ -271,7 +271,7 @@ class TestResult(Struct):
 class DeadLetter(Struct, omit_defaults=True):
     id: str
     channel: str
-    kind: Literal["deal", "badge", "lead_change", "contest_won", "digest"]
+    kind: Literal["deal", "badge", "lead_change", "contest_won", "contest_corrected", "digest"]
     error: str
     attempts: int
     failed_at: str

@@ -17,7 +17,7 @@ from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import ADMIN, READERS_NOT_DISPLAY, REP_DATA
 from server.auth.principals import BADGE_WALL
-from server.http import ApiError, ArenaJSONResponse, arena_of, require, validation_error
+from server.http import ApiError, ArenaJSONResponse, arena_of, page_limit, require, validation_error
 
 
 def _level(xp: int, locale: str) -> dict[str, object]:
@@ -38,10 +38,8 @@ async def xp_board(request: Request) -> ArenaJSONResponse:
         raise ApiError(404, f"no XP window {window!r}: one of {', '.join(WINDOWS)}")
     arena = arena_of(request)
     period = request.query_params.get("period") or window_keys(datetime.now(UTC), arena.settings.zone)[window]
-    limit_raw = request.query_params.get("limit", "50")
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
-        raise ApiError(422, "invalid limit", [{"field": "limit", "message": "1 to 500"}])
-    ranked = competition_ranks(await arena.progress.xp_board(window, period, int(limit_raw)))
+    limit = page_limit(request, 50, 500)
+    ranked = competition_ranks(await arena.progress.xp_board(window, period, limit))
     directory = (await arena.registry.current()).directory
     rows = [
         {

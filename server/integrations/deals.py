@@ -126,7 +126,10 @@ def normalise_time(value: Any, zone: ZoneInfo) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(int(value) / 1000, tz=ZoneInfo("UTC")).isoformat()
+        try:
+            return datetime.fromtimestamp(int(value) / 1000, tz=ZoneInfo("UTC")).isoformat()
+        except (ArithmeticError, ValueError, OSError):  # beyond any calendar: left for the event check to refuse
+            return str(value)
     if not isinstance(value, str):
         return None
     text = value.strip()
@@ -146,7 +149,10 @@ def epoch_seconds(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float, Decimal)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None  # no calendar holds it: an observation without an order
         return number / 1000 if number > 1e11 else number
     text = normalise_time(value, ZoneInfo("UTC"))
     return datetime.fromisoformat(text).timestamp() if text else None

@@ -65,7 +65,9 @@ def rep_name(directory: Directory, rep_id: str, public: bool) -> str:
 
 def celebration(contest_id: str, bell: dict[str, Any], directory: Directory) -> MessageBuilder | None:
     """A won deal or contest from its doorbell; None for a doorbell that is not a moment (no points)."""
-    kind = {"deal.won": "deal", "contest.won": "contest_won"}.get(bell.get("type", ""))
+    kind = {"deal.won": "deal", "contest.won": "contest_won", "contest.corrected": "correction"}.get(
+        bell.get("type", "")
+    )
     if kind is None or (kind == "deal" and not bell.get("points", 0) > 0) or not bell.get("rep"):
         return None
     rep_id = bell["rep"]
@@ -81,6 +83,8 @@ def celebration(contest_id: str, bell: dict[str, Any], directory: Directory) -> 
         "event": bell.get("event"),
         "seq": bell.get("seq"),
     }
+    if kind == "correction":  # results corrected after the close: told once, not celebrated as a new win
+        base.update(previous=bell.get("previous") or None, version=bell.get("version"), reason=bell.get("reason"))
     return lambda public: {**base, "name": rep_name(directory, rep_id, public)}
 
 
@@ -99,6 +103,8 @@ def badge(change: dict[str, Any], snapshot: Snapshot) -> MessageBuilder:
         "period": change.get("period"),
         "title": {"zh-CN": definition.name_zh, "en": definition.name_en} if definition else None,
     }
+    if change.get("corrected"):
+        base["corrected"] = True  # moved by a correction of closed results: the wall changes, nobody cheers
     return lambda public: {**base, "name": rep_name(directory, rep_id, public)}
 
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from game.contests import Contest
+from game.directory import Directory
 from server.notifications import digest
 from server.notifications.channels import Channel
 from server.notifications.store import NotifyStore, Plan
@@ -49,6 +50,15 @@ def unit_of(contest: Contest) -> str:
     return "percent" if contest.scoring == "percent_of_target" else "points"
 
 
+def _champion_before(corrections: list[dict[str, Any]], directory: Any) -> str | None:
+    """The public name of who held rank 1 before these corrections (from their first change of rank 1)."""
+    for correction in corrections:
+        for change in correction["changes"]:
+            if change.get("old_rank") == 1:
+                return str(directory.public_name(change["rep"]))
+    return None
+
+
 class Collector:
     def __init__(self, arena: Arena, store: NotifyStore) -> None:
         self.arena = arena
@@ -63,6 +73,7 @@ class Collector:
         snapshot = await self.arena.registry.current()
         await self._wins(now, channels, cursors, snapshot, plan, first_run)
         await self._won(now, channels, cursors, snapshot, plan, first_run)
+        await self._corrected(now, channels, cursors, snapshot, plan, first_run)
         await self._badges(now, channels, cursors, snapshot, plan, first_run)
         await self._digests(now, channels, cursors, snapshot, plan)
         return plan
@@ -215,8 +226,59 @@ class Collector:
                     for r in standings[:3]
                 ],
                 "unit": unit_of(contest),
+                **prize_news(results, directory),
             }
             item = {"id": f"won:{contest.id}", "kind": "contest_won", "data": data}
+            for channel in channels:
+                if channel.wants("contest_won", contest.id):
+                    plan.items.append((channel.id, item))
+
+    async def _corrected(
+        self,
+        now: datetime,
+        channels: list[Channel],
+        cursors: dict[str, str],
+        snapshot: Snapshot,
+        plan: Plan,
+        first_run: bool,
+    ) -> None:
+        """Each correction of a closed contest's results that moved someone, once (``corrected:<contest>``
+        counts the corrections told); a correction is never a new champion celebration."""
+        closed = [
+            c
+            for c in snapshot.contests.values()
+            if c.state == "active" and c.status_at(now) == "ended" and now - c.ends_at < WON_LOOKBACK
+        ]
+        if not closed:
+            return
+        directory = snapshot.directory
+        kept = await self.arena.store.results_of([contest.id for contest in closed])
+        for contest, results in zip(closed, kept, strict=True):
+            corrections = (results or {}).get("corrections") or []
+            name = f"corrected:{contest.id}"
+            told = int(cursors.get(name) or 0)
+            if len(corrections) <= told:
+                continue
+            plan.move(name, cursors.get(name), str(len(corrections)))
+            if first_run:
+                continue
+            if not any(correction["changes"] for correction in corrections[told:]):
+                continue
+            latest = corrections[-1]
+            champion = (results or {}).get("champion")
+            data = {
+                "contest": contest.id,
+                "contest_name": contest.name,
+                "reason": latest["reason"],
+                "champion_name": directory.public_name(champion) if champion else None,
+                "previous_name": _champion_before(corrections[told:], directory),
+                "changes": [
+                    {**change, "name": directory.public_name(change["rep"])}
+                    for correction in corrections[told:]
+                    for change in correction["changes"]
+                ],
+            }
+            item = {"id": f"corrected:{contest.id}:{len(corrections)}", "kind": "contest_corrected", "data": data}
             for channel in channels:
                 if channel.wants("contest_won", contest.id):
                     plan.items.append((channel.id, item))
@@ -295,3 +357,25 @@ class Collector:
                 data, remember = await digest.build(self.arena, channel, kind, slot, snapshot)
                 plan.snapshots += remember
                 plan.items.append((channel.id, {"id": f"{name}:{slot.isoformat()}", "kind": "digest", "data": data}))
+
+
+def prize_news(results: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """The prizes as the announcement names them: public names, how each tie was settled, empty places."""
+
+    def name(award_board: str, who: str) -> str:
+        if award_board == "teams":
+            team = directory.teams.get(who)
+            return team.name if team else who
+        return directory.public_name(who)
+
+    prizes = [
+        {
+            "prize": award["prize"],
+            "name": name(award.get("board", "reps"), award["id"]),
+            "score": award.get("score", 0),
+            "tie": award.get("tie"),
+            "others": [name(award.get("board", "reps"), who) for who in award.get("tied_with", [])],
+        }
+        for award in results.get("prizes", [])
+    ]
+    return {"prizes": prizes, "unawarded": results.get("unawarded", [])}

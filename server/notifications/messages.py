@@ -45,6 +45,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "won.team": "最佳团队：**{team}**",
         "won.podium": "第 {rank} 名：{name}（{score}）",
         "won.no_champion": "本场比赛没有产生冠军",
+        "corrected.title": "📝 「{contest}」结果更正",
+        "corrected.reason": "原因：{reason}",
+        "corrected.champion": "冠军更正为：**{champion}**（原为 {previous}）",
+        "corrected.move": "{name}：第 {old} 名 → 第 {new} 名",
+        "corrected.prize": "{name}：奖励 {old} → {new}",
+        "won.prize": "🎁 {prize}：{name}",
+        "won.prize_first": "🎁 {prize}：{name}（与 {others} 同为 {score}，先达到者得）",
+        "won.prize_shared": "🎁 {prize}：{name} 并列共享（同为 {score}）",
+        "won.prize_empty": "🎁 {prize}：{places} 个名额空缺（未达到最低 {minimum}）",
+        "list_sep": "、",
         "digest.daily": "📊 今日战报 · {period}",
         "digest.weekly": "📊 本周战报 · {period}",
         "digest.contest": "**「{contest}」排行榜**",
@@ -81,6 +91,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "won.team": "Best team: **{team}**",
         "won.podium": "#{rank} {name} ({score})",
         "won.no_champion": "No champion this time",
+        "corrected.title": "📝 “{contest}”: results corrected",
+        "corrected.reason": "Why: {reason}",
+        "corrected.champion": "Champion now: **{champion}** (was {previous})",
+        "corrected.move": "{name}: #{old} → #{new}",
+        "corrected.prize": "{name}: prize {old} → {new}",
+        "won.prize": "🎁 {prize}: {name}",
+        "won.prize_first": "🎁 {prize}: {name} (tied with {others} on {score}, reached it first)",
+        "won.prize_shared": "🎁 {prize}: shared by {name} (tied on {score})",
+        "won.prize_empty": "🎁 {prize}: {places} place(s) not awarded (below the minimum of {minimum})",
+        "list_sep": ", ",
         "digest.daily": "📊 Daily report · {period}",
         "digest.weekly": "📊 Weekly report · {period}",
         "digest.contest": "**“{contest}” standings**",
@@ -171,7 +191,54 @@ def won_message(data: Mapping[str, Any], locale: str) -> Message:
     for row in data.get("podium", [])[1:3]:
         score = score_text(int(row["score"]), unit, locale)
         lines.append(text(locale, "won.podium", rank=row["rank"], name=row["name"], score=score))
+    lines += prize_lines(data, unit, locale)
     return Message(title, tuple(lines), "gold")
+
+
+def corrected_message(data: Mapping[str, Any], locale: str) -> Message:
+    """Closed results corrected (a rules change with a reason, a late event applied): told once, plainly."""
+    lines = [text(locale, "corrected.reason", reason=data.get("reason") or "—")]
+    if data.get("champion_name") != data.get("previous_name"):
+        lines.append(
+            text(
+                locale,
+                "corrected.champion",
+                champion=data.get("champion_name") or "—",
+                previous=data.get("previous_name") or "—",
+            )
+        )
+    for change in data.get("changes", [])[:5]:
+        what = "prize" if change.get("old_prize") != change.get("new_prize") else "rank"
+        old, new = change.get(f"old_{what}") or "—", change.get(f"new_{what}") or "—"
+        key = "corrected.prize" if what == "prize" else "corrected.move"
+        lines.append(text(locale, key, name=change["name"], old=old, new=new))
+    return Message(text(locale, "corrected.title", contest=data["contest_name"]), tuple(lines), "grey")
+
+
+def prize_lines(data: Mapping[str, Any], unit: str, locale: str) -> list[str]:
+    """Who won each prize, saying how a tie was settled (reached first, or shared), and the places left empty
+    because nobody else reached the prize's minimum."""
+    sep = text(locale, "list_sep")
+    groups: dict[tuple[str, str, int, str], list[Mapping[str, Any]]] = {}
+    for index, award in enumerate(data.get("prizes", [])):
+        shared = award.get("tie") == "shared"  # one line for everyone sharing a prize
+        key = (award["prize"], "shared" if shared else str(index), int(award["score"]), str(award.get("tie")))
+        groups.setdefault(key, []).append(award)
+    lines: list[str] = []
+    for (prize, _, points, tie), awards in groups.items():
+        score = score_text(points, unit, locale)
+        name = sep.join(award["name"] for award in awards)
+        if tie == "shared":
+            lines.append(text(locale, "won.prize_shared", prize=prize, name=name, score=score))
+        elif tie == "reached_first":
+            others = sep.join(awards[0].get("others", []))
+            lines.append(text(locale, "won.prize_first", prize=prize, name=name, others=others, score=score))
+        else:
+            lines.append(text(locale, "won.prize", prize=prize, name=name))
+    for empty in data.get("unawarded", []):
+        minimum = score_text(int(empty["min_score"]), unit, locale)
+        lines.append(text(locale, "won.prize_empty", prize=empty["prize"], places=empty["places"], minimum=minimum))
+    return lines
 
 
 def digest_message(data: Mapping[str, Any], locale: str) -> Message:
@@ -217,6 +284,7 @@ RENDERERS = {
     "lead_change": lead_message,
     "badge": badge_message,
     "contest_won": won_message,
+    "contest_corrected": corrected_message,
     "digest": digest_message,
     "test": hello_message,
 }

@@ -11,6 +11,7 @@ from game.directory import Directory
 from game.errors import ValidationError
 from server.auth.principals import Principal
 from server.errors import ApiError
+from server.services.contest_versions import version_entry
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -53,7 +54,7 @@ def validated(arena: Arena, body: Any) -> Contest:
 
 
 def stored_definition(body: dict[str, Any], contest: Contest) -> dict[str, Any]:
-    document = jsonable({k: v for k, v in body.items() if k != "draft"})
+    document = jsonable({k: v for k, v in body.items() if k not in ("draft", "change_reason")})
     document.setdefault("timezone", contest.timezone)
     document.setdefault("currency", contest.currency)
     document.setdefault("kind", contest.kind)
@@ -78,6 +79,7 @@ async def store_new_contest(arena: Arena, body: Any, principal: Principal) -> Co
         )
     state = "draft" if body.get("draft") is True else "active"
     document = {"definition": stored_definition(body, contest), "state": state, "version": 1, "epoch": 1, "history": []}
+    document["versions"] = [version_entry(1, principal.name, None, [])]
     await arena.registry.put_contest(document, principal.name, "contest.create")
     await arena.sync_rosters(contest=contest.id)
     return (await arena.registry.current()).contests[contest.id]

@@ -4,7 +4,7 @@ in batches as engine ``Event``s. Writes go through the engine's scripts (``game/
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from game import keys
 from game.events import Event
 from game.log_event import LogEvent
 from game.simulation import paused_gc
-from game.store import read_stream, text
+from game.store import newest_entries, read_stream, text
 from server.errors import ApiError
 
 LOG_BATCH = 2000  # entries per XRANGE: each batch is parsed between two awaits
@@ -68,6 +68,28 @@ class EventLogStore:
             last = entries[-1][0].decode()
             yield last, events
             start = f"({last}"
+
+    async def window_batches(
+        self, since: datetime, upto: str, keep: Callable[[dict[str, Any]], bool], batch: int = REPLAY_BATCH
+    ) -> AsyncIterator[tuple[str, list[Event]]]:
+        """The entries received from about ``since`` up to stream id ``upto``, in order and in batches, as engine
+        ``Event``s: only the records ``keep`` accepts are parsed (with the id of each batch's last entry)."""
+        start = _stream_id(since - LOG_SLACK)
+        while True:
+            entries = await read_stream(self.redis, keys.EVENT_LOG, start, upto, count=batch)
+            if not entries:
+                return
+            records = (msgpack.unpackb(fields[b"e"], raw=False) for _, fields in entries)
+            last = entries[-1][0].decode()
+            yield last, [Event.from_record(record) for record in records if keep(record)]
+            if len(entries) < batch:
+                return
+            start = f"({last}"
+
+    async def newest_id(self) -> str:
+        """The stream id of the newest entry (``0-0`` for an empty log): where a backfill may stop."""
+        newest = await newest_entries(self.redis, keys.EVENT_LOG, count=1)
+        return newest[0][0].decode() if newest else "0-0"
 
     async def logged(self, event_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The logged records of some events by their keys (those found), in two round trips: the dedupe

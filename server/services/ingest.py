@@ -8,6 +8,7 @@ client that retries with the same ids can never double count.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,13 +18,16 @@ from game.contests import Contest
 from game.errors import ValidationError
 from game.events import Event, parse_event
 from game.scoring import ContestChange, decide
-from game.store import Plan
+from game.store import Plan, WriteResult
 from game.xp import decide_xp
+from server.errors import STORAGE_OUTAGES
+from server.services import late_events
 from server.services.registry import Registry, Snapshot
 
 if TYPE_CHECKING:
     from server.arena import Arena
 
+log = logging.getLogger("arena.ingest")
 MAX_BATCH = 1000
 
 
@@ -51,24 +55,46 @@ def plan(event: Event, snapshot: Snapshot, now: datetime, targets: Targets | Non
     return changes
 
 
-def late_contests(event: Event, snapshot: Snapshot, now: datetime) -> list[str]:
-    """Contests whose window covers the event but whose grace period is over: reported, never dropped."""
-    return [
-        c.id
-        for c in snapshot.contests.values()
-        if c.covers(event.occurred_at)
-        and c.state == "active"
-        and not c.accepts_at(now)
-        and c.includes(event.rep, event.team)
-    ]
-
-
 def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
     return {
         "index": index,
         "error": f"rep: unknown rep {rep!r}",
         "errors": [{"field": "rep", "message": "unknown rep: create it with PUT /api/v1/reps/{id}"}],
     }
+
+
+def _unprocessable(index: int, event: Event, what: str, error: Exception) -> dict[str, Any]:
+    log.exception("event %s (index %d) %s", event.key, index, what, exc_info=error)
+    return {"index": index, "error": f"{what}: {error}", "errors": [{"field": "", "message": f"{what}: {error}"}]}
+
+
+async def _write(
+    arena: Arena, plans: list[Plan], indexes: list[int], rejected: list[dict[str, Any]]
+) -> tuple[list[WriteResult], bytes | None]:
+    """Write the request's plans together; if that fails for any reason but an outage, each alone, so one
+    event no store accepts is rejected with its index (``plans`` and ``indexes`` lose it) and the rest land."""
+    try:
+        return await arena.ingest_writer.write(plans)
+    except STORAGE_OUTAGES:
+        raise
+    except Exception:
+        log.warning("a batch of %d events failed to write; writing each alone", len(plans))
+    results: list[WriteResult] = []
+    version: bytes | None = None
+    kept: list[int] = []
+    for position, (one, index) in enumerate(zip(plans, indexes, strict=True)):
+        try:
+            (result,), version = await arena.ingest_writer.write([one])
+        except STORAGE_OUTAGES:
+            raise
+        except Exception as exc:
+            rejected.append(_unprocessable(index, one.event, "cannot be stored", exc))
+            continue
+        results.append(result)
+        kept.append(position)
+    plans[:] = [plans[p] for p in kept]
+    indexes[:] = [indexes[p] for p in kept]
+    return results, version
 
 
 async def ingest(
@@ -80,8 +106,8 @@ async def ingest(
     now = now or datetime.now(UTC)
     snapshot = await arena.registry.current()
     rejected: list[dict[str, Any]] = []
-    late: list[dict[str, Any]] = []
     events: list[Event] = []
+    accepted_indexes: list[int] = []
     parsed: list[tuple[int, Event]] = []
     for index, raw in enumerate(raw_events):
         try:
@@ -104,14 +130,20 @@ async def ingest(
             continue
         event = replace(event, team=rep.team)
         events.append(event)
-        if missed := late_contests(event, snapshot, now):
-            late.append({"index": index, "id": event.id, "contests": missed})
-    rejected.sort(key=lambda item: item["index"])
+        accepted_indexes.append(index)
     zone, currency = arena.settings.zone, arena.settings.currency
     targets = Targets.at(snapshot, now)
-    results, version = await arena.ingest_writer.write(
-        [Plan(event, plan(event, snapshot, now, targets), decide_xp(event, zone, currency)) for event in events]
-    )
+    plans: list[Plan] = []
+    indexes: list[int] = []
+    for index, event in zip(accepted_indexes, events, strict=True):
+        try:
+            plans.append(Plan(event, plan(event, snapshot, now, targets), decide_xp(event, zone, currency)))
+            indexes.append(index)
+        except Exception as exc:  # a value the checks let through and the engine cannot score: this event only
+            rejected.append(_unprocessable(index, event, "cannot be scored", exc))
+    results, version = await _write(arena, plans, indexes, rejected)
+    events = [p.event for p in plans]
+    rejected.sort(key=lambda item: item["index"])
     # The configuration moved on while we planned (a contest created or rescored elsewhere): plan again
     # with the new one and write the contest changes again; writes are idempotent per contest and epoch.
     stale_config = version is not None and version != snapshot.version
@@ -129,6 +161,8 @@ async def ingest(
     for event, result in zip(events, results, strict=True):
         if result.new and event.type in ("deal.won", "deal.reversed", "deal.updated"):
             arena.badges.touch(event.rep, int(event.occurred_at.timestamp()), result.undone_at)
+    new = {event.key for event, result in zip(events, results, strict=True) if result.new}
+    late = await late_events.surface(arena, snapshot, now, parsed, new)
     accepted = sum(1 for r in results if r.new)
     warnings = [
         {"id": event.id, "error": error}

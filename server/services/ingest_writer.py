@@ -2,7 +2,9 @@
 
 Every request that arrives while the event loop is busy joins the next pipeline, so a hundred phones and
 CRMs posting one event each cost a handful of round trips (and socket writes) instead of a hundred.
-Latency stays at one loop iteration plus one round trip; each request still gets its own results.
+Latency stays at one loop iteration plus one round trip; each request still gets its own results, and its
+own failure: when the shared pipeline fails for any reason but an outage, each request's part is written again
+alone (the scripts are idempotent), so only the request that caused it sees the error.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 
 from game.store import Plan, Store, WriteResult
+from server.errors import STORAGE_OUTAGES
 
 MAX_PLANS_PER_PIPELINE = 2000
 
@@ -48,6 +51,9 @@ class IngestWriter:
         try:
             results, version = await self.store.write_events_reading_config(plans)
         except Exception as exc:
+            if len(batch) > 1 and not isinstance(exc, STORAGE_OUTAGES):
+                await asyncio.gather(*(self._flush([request]) for request in batch))
+                return
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from game.contests import Contest, definition_changes
+from game.events import Event
 from game.scoring import decide
 from game.store import Plan, Store
+from server.services.contest_versions import add_version, version_entry
 from server.services.event_log_store import EventLogStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
@@ -34,23 +36,47 @@ async def replay_into(
     contest: Contest,
     after: str = "-",
     progress: Callable[[int], Any] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[str, int]:
-    """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly; returns the last
-    stream id read and how many events were read."""
-    last, count = after, 0
-    async for batch_end, events in event_log.batches(after):
+    """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly, but those keyed in
+    ``skip`` (late events no manager applied); returns the last stream id read and how many events were read."""
+    last = after
+
+    async def reached(batch_end: str, count: int) -> None:
+        nonlocal last
         last = batch_end
+        if progress is not None:
+            await progress(count)
+
+    count = await write_replayed(store, registry, event_log.batches(after), contest, reached, skip)
+    return last, count
+
+
+async def write_replayed(
+    store: Store,
+    registry: Registry,
+    batches: AsyncIterator[tuple[str, list[Event]]],
+    contest: Contest,
+    progress: Callable[[str, int], Awaitable[Any]],
+    skip: Collection[str] = (),
+) -> int:
+    """Decide and write each batch of logged events for ``contest`` (at its epoch), quietly, as a replay, but
+    those keyed in ``skip``; ``progress`` hears the stream id each batch ends at and the events read so far.
+    Returns that count."""
+    count = 0
+    async for batch_end, events in batches:
         directory = (await registry.current()).directory
         planned = []
         for event in events:
+            if event.key in skip:
+                continue
             changes = [replace(c, replay=True, quiet=True) for c in decide(event, [contest], directory)]
             if changes:
                 planned.append(Plan(event, changes))
         await store.write_events(planned, log=False)
         count += len(events)
-        if progress is not None:
-            await progress(count)
-    return last, count
+        await progress(batch_end, count)
+    return count
 
 
 async def rescore(
@@ -61,9 +87,15 @@ async def rescore(
     contest_id: str,
     definition: dict[str, Any] | None,
     actor: str,
+    *,
+    reason: str | None = None,
+    skip: Collection[str] = (),
+    settle: Callable[[], Awaitable[Any]] | None = None,
 ) -> int:
-    """Rebuild ``contest_id`` (with a new definition when given) into the next epoch and switch to it.
-    The caller holds the lease from ``RescoreStore.claim``; it is released here."""
+    """Rebuild ``contest_id`` (with a new definition when given: a new version, made for ``reason``) into the
+    next epoch and switch to it, leaving out the events keyed in ``skip``. The caller holds the lease from
+    ``RescoreStore.claim``; it is released here. ``settle`` runs after the switch, before the rescore is reported
+    done (closed contests' results are corrected then)."""
     try:
         document = await registry.contest_document(contest_id)
         if document is None:
@@ -77,6 +109,7 @@ async def rescore(
             "version": version,
             "epoch": target,
             "changes": definition_changes(document["definition"], new_definition),
+            "reason": reason,
         }
         await registry.put_contest(document, actor, "contest.rescore.start")
         await asyncio.sleep(SETTLE_SECONDS)
@@ -86,10 +119,12 @@ async def rescore(
         async def progress(done: int) -> None:
             await rescores.progressed(contest_id, done)
 
-        await _ensure_roster(store, registry, next_contest)
-        last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress)
+        await ensure_roster(store, registry, next_contest)
+        last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress, skip=skip)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
         await rescores.switch(contest_id, target)
+        if definition is not None:
+            add_version(document, version_entry(version, actor, reason, document["rebuilding"]["changes"]))
         history = document.get("history", [])
         history.append(
             {
@@ -102,7 +137,9 @@ async def rescore(
         document.update(definition=new_definition, version=version, epoch=target, history=history[-50:])
         document.pop("rebuilding", None)
         await registry.put_contest(document, actor, "contest.rescore.switch")
-        await replay_into(store, registry, event_log, registry.contest_from(document), after=last)
+        await replay_into(store, registry, event_log, registry.contest_from(document), after=last, skip=skip)
+        if settle is not None:
+            await settle()
         await rescores.finished(contest_id)
         return target
     except Exception:
@@ -112,12 +149,13 @@ async def rescore(
         await rescores.release(contest_id)
 
 
-async def _ensure_roster(store: Store, registry: Registry, contest: Contest) -> None:
+async def ensure_roster(store: Store, registry: Registry, contest: Contest, *, ring: bool = False) -> None:
+    """Every participant on the contest's boards at its epoch (zero points), whatever its status."""
     directory = (await registry.current()).directory
     reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
     teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
     divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
-    await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=False)
+    await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=ring)
 
 
 async def drop_epoch(rescores: RescoreStore, contest_id: str, epoch: int) -> None:

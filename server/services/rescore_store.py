@@ -1,5 +1,6 @@
 """A rescore's state in Redis: the lease that allows one rescore of a contest at a time, its progress in the
-contest's meta hash (what ``GET /contests/<id>/rescore`` reports), the switch to the new epoch (announced
+contest's meta hash (what ``GET /contests/<id>/rescore`` reports, with the scoring of a past window), the
+switch to the new epoch (announced
 on the contest's doorbell, so viewers reload) and the removal of the superseded epoch's keys."""
 
 from __future__ import annotations
@@ -26,6 +27,28 @@ class RescoreStore:
     async def claim(self, contest_id: str, actor: str) -> bool:
         """Take the contest's rescore lease; False if a rescore is running."""
         return bool(await self.redis.set(_lease(contest_id), actor, nx=True, ex=LEASE_SECONDS))
+
+    async def window_started(self, contest_id: str) -> None:
+        """A contest with a past start is scoring the events already logged in its window (``window_*``)."""
+        await self.redis.hset(
+            keys.ContestKeys(contest_id).meta, mapping={"window_state": "running", "window_read": 0, "window_share": 0}
+        )
+
+    async def window_progressed(self, contest_id: str, read: int, share: float) -> None:
+        meta = keys.ContestKeys(contest_id).meta
+        await self.redis.hset(meta, mapping={"window_read": read, "window_share": f"{share:.4f}"})
+
+    async def window_finished(self, contest_id: str, state: str) -> None:
+        await self.redis.hset(keys.ContestKeys(contest_id).meta, "window_state", state)
+
+    async def running(self, contest_id: str) -> bool:
+        """Whether a rescore holds the contest's lease or its window is being scored: its boards are being
+        rebuilt, so results must wait."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(_lease(contest_id))
+        pipe.hget(keys.ContestKeys(contest_id).meta, "window_state")
+        lease, window = await pipe.execute()
+        return bool(lease) or (window is not None and text(window) == "running")
 
     async def release(self, contest_id: str) -> None:
         await self.redis.delete(_lease(contest_id))

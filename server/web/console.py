@@ -19,6 +19,7 @@ from server.auth.principals import Principal
 from server.http import arena_of, principal_of
 from server.i18n import rules_text
 from server.i18n.catalogs import gettext_for
+from server.services.contest_versions import versions_of
 from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
 from server.services.disputes import visible
@@ -232,6 +233,8 @@ async def contest_page(request: Request) -> Response:
     results = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     team_names = {t.id: t.name for t in snapshot.directory.teams.values()}
+    for award in results.get("prizes", []):
+        award["tied_names"] = [names.get(who) or team_names.get(who, who) for who in award.get("tied_with", [])]
     entries = []
     for item in await arena.audit.newest(count=2000):
         if item.get("target") == contest.id:
@@ -240,6 +243,8 @@ async def contest_page(request: Request) -> Response:
             break
     currency = contest.currency
     rules = {loc: rules_text.summary(contest.definition, loc, currency) for loc in ("zh-CN", "en")}
+    document = await arena.registry.contest_document(contest.id)
+    versions = list(reversed(versions_of(document))) if document else []
     return page(
         request,
         "console/contest.html",
@@ -250,6 +255,8 @@ async def contest_page(request: Request) -> Response:
         team_names=team_names,
         audit=entries,
         rules=rules,
+        versions=versions,
+        late=await arena.late_events.listed(contest.id),
         **context,
     )
 

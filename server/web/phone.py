@@ -20,6 +20,8 @@ from server.auth.principals import Principal
 from server.http import arena_of, principal_of
 from server.i18n import rules_text
 from server.i18n.catalogs import WEB_DIR, gettext_for
+from server.i18n.changes_text import change_lines
+from server.services.contest_versions import versions_of
 from server.services.disputes import visible
 from server.services.registry import Snapshot
 from server.web.render import page, request_locale
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 SHELL_VERSION = "arena-shell-v2"
 MAX_DISPUTES_SHOWN = 20
 PHONE_DISPUTE_FIELDS = ("id", "contest", "kind", "event", "message", "status", "note", "adjustment", "resolved_at")
+
+
+NEWS_ITEMS = 10
 
 
 async def _rep(request: Request) -> Principal | None:
@@ -59,6 +64,27 @@ async def _standing(arena: Arena, contest: Contest, rep_id: str, now: datetime) 
     }
 
 
+async def _rule_changes(arena: Arena, contest: Contest, locale: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """When the contest's rules last changed, and each change made once it had started, in plain words: the
+    rep's feed items ("what changed, and why")."""
+    document = await arena.registry.contest_document(contest.id)
+    versions = versions_of(document) if document else []
+    later = [v for v in versions if v["version"] > 1]
+    told = [
+        {
+            "contest": contest.id,
+            "contest_name": contest.name,
+            "version": version["version"],
+            "at": version["at"],
+            "reason": version["reason"],
+            "lines": change_lines(version["changes"], contest.definition, locale, contest.currency, contest.timezone),
+        }
+        for version in later
+        if version["reason"]
+    ]
+    return (later[-1]["at"] if later else None), told
+
+
 async def state(request: Request, principal: Principal, locale: str) -> dict[str, Any]:
     """Everything the phone shows, in one answer (the websocket keeps the numbers live afterwards)."""
     arena = arena_of(request)
@@ -68,10 +94,13 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
     rep = directory.reps.get(rep_id)
     now = datetime.now(UTC)
     contests = []
+    news: list[dict[str, Any]] = []
     for contest in sorted(snapshot.contests.values(), key=lambda c: c.ends_at):
         status = contest.status_at(now)
         if status not in ("live", "scheduled", "paused") or rep is None or not contest.includes(rep.id, rep.team):
             continue
+        changed_at, told = await _rule_changes(arena, contest, locale)
+        news += told
         contests.append(
             {
                 "id": contest.id,
@@ -82,6 +111,8 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
                 "ends_at": contest.ends_at.isoformat(),
                 "currency": contest.currency,
                 "rules": rules_text.summary(contest.definition, locale, contest.currency),
+                "version": contest.version,
+                "changed_at": changed_at,
                 "sides": list(contest.sides),
                 "standing": await _standing(arena, contest, rep.id, now),
             }
@@ -126,6 +157,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
             "next_at": upcoming.min_xp if upcoming else None,
         },
         "badges": badges,
+        "news": sorted(news, key=lambda item: item["at"] or "", reverse=True)[:NEWS_ITEMS],
         "colleagues": colleagues,
         "team_names": {t.id: t.name for t in directory.teams.values()},
         "disputes": [phone_dispute(d, snapshot) for d in disputes[:MAX_DISPUTES_SHOWN]],

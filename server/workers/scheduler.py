@@ -25,6 +25,7 @@ from game.store import BadgeSync
 from server.services.fairness import next_period_definition
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
+from server.workers import corrections
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -102,8 +103,10 @@ class Scheduler:
             status = contest.status_at(now)
             if status == "live":
                 await self.comebacks(contest)
-            elif status == "ended" and not contest.accepts_at(now):
-                await self.finalize(contest)
+            elif (
+                status == "ended" and not contest.accepts_at(now) and not await self.arena.rescores.running(contest.id)
+            ):
+                await self.finalize(contest)  # never from a board still being rebuilt
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
 
@@ -158,8 +161,7 @@ class Scheduler:
         if await store.has_results(contest.id):
             return None
         results = await self.results(contest)
-        results["final"] = True
-        results["finalized_at"] = datetime.now(UTC).isoformat()
+        results.update(final=True, finalized_at=datetime.now(UTC).isoformat(), version=contest.version, corrections=[])
         if not await store.keep_results(contest.id, results):
             return None
         snapshot = await self.arena.registry.current()
@@ -203,6 +205,11 @@ class Scheduler:
                 if finish is not None:
                     finishes[row.id] = finish
         return final_results(contest, reps.rows, teams.rows, finishes)
+
+    async def correct(self, contest_id: str, by: str, reason: str) -> dict[str, Any] | None:
+        """After a rescore: a closed contest's kept results computed again from its board (see
+        ``server/workers/corrections.py``); None when none were kept yet."""
+        return await corrections.correct(self, contest_id, by, reason)
 
     # --- badges decided by time ------------------------------------------------------------------
 

@@ -78,6 +78,9 @@
       if (contest.standing) { card.standing = contest.standing; }
       $(card.el, ".c-name").textContent = contest.name;
       $(card.el, ".c-rules").textContent = contest.rules;
+      $(card.el, ".c-version").textContent = contest.changed_at
+        ? fill(T.changed, {n: contest.version, when: dateFormat.format(new Date(contest.changed_at))})
+        : fill(T.version, {n: contest.version});
       var when = contest.status === "scheduled" ? fill(T.starts, {when: dateFormat.format(new Date(contest.starts_at))})
         : fill(T.ends, {when: dateFormat.format(new Date(contest.ends_at))});
       $(card.el, ".c-time").textContent = when;
@@ -85,6 +88,26 @@
     });
     Object.keys(cards).forEach(function (id) { if (!seen[id]) { cards[id].el.remove(); delete cards[id]; } });
     $(document, "#no-contests").hidden = state.contests.length > 0;
+  }
+
+  /* --- rule changes: what changed, in plain words, and why ------------------------------------------ */
+  function renderNews() {
+    var list = $(document, "#news-list");
+    list.textContent = "";
+    (state.news || []).forEach(function (item) {
+      var li = document.createElement("li");
+      var head = document.createElement("strong");
+      head.textContent = fill(T.news_item, {contest: item.contest_name, n: item.version}) +
+        (item.at ? " · " + dateFormat.format(new Date(item.at)) : "");
+      li.appendChild(head);
+      item.lines.concat(item.reason ? [fill(T.why, {reason: item.reason})] : []).forEach(function (line) {
+        var p = document.createElement("div");
+        p.textContent = line;
+        li.appendChild(p);
+      });
+      list.appendChild(li);
+    });
+    $(document, "#news").hidden = !(state.news && state.news.length);
   }
 
   function renderStanding(contestId, live) {
@@ -377,6 +400,7 @@
       if (!r.ok) { if (r.status === 401) { location.href = "/login?next=/m"; } return; }
       state = r.data;
       renderProfile();
+      renderNews();
       renderContests();
       renderDisputes(state.disputes);
       if (socket) { boardsToWatch().forEach(function (board) { socket.subscribe(board); }); }
@@ -419,6 +443,7 @@
   });
 
   renderProfile();
+  renderNews();
   renderContests();
   renderColleagues();
   renderDisputes(state.disputes);

@@ -1,5 +1,23 @@
-/* Contest page: starts a rescore and shows its progress. */
+/* Contest page: starts a rescore and shows its progress; shows the scoring of a past window (a contest
+   created or launched with a start in the past) while it runs. */
 "use strict";
+(function () {
+  var box = document.getElementById("window-scoring");
+  if (!box) { return; }
+  var C = window.arenaConsole;
+  function follow() {
+    C.api("GET", "/api/v1/contests/" + encodeURIComponent(box.dataset.contest) + "/rescore").then(function (r) {
+      var window_ = r.ok && r.data.window;
+      if (!window_) { return; }
+      box.hidden = false;
+      box.querySelector(".progress span").style.width = Math.round(window_.share * 100) + "%";
+      box.querySelector("[data-state=running]").hidden = window_.state !== "running";
+      box.querySelector("[data-state=done]").hidden = window_.state !== "done";
+      if (window_.state === "running") { setTimeout(follow, 500); }
+    });
+  }
+  follow();
+})();
 (function () {
   var button = document.getElementById("rescore");
   if (!button) { return; }

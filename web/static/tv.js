@@ -357,7 +357,7 @@
   var pending = [];
   var cardVisible = false;
   var flushTimer = null;
-  var PRIORITY = {contest_won: 5, goal: 4, lead: 3, big: 2, badge: 1, deal: 0};
+  var PRIORITY = {correction: 6, contest_won: 5, goal: 4, lead: 3, big: 2, badge: 1, deal: 0};
 
   function enqueue(event) {
     pending.push(event);
@@ -383,7 +383,7 @@
       others = burst.length - deals.length;
     } else {
       kicker = {deal: T.new_deal, big: T.big_deal, badge: T.new_badge, lead: T.new_leader, goal: T.goal_reached,
-                contest_won: T.champion}[main.kind];
+                contest_won: T.champion, correction: T.corrected}[main.kind];
       name = main.name;
       detail = main.detail;
       var own = burst.filter(function (e) { return e !== main && (e.kind === "deal" || e.kind === "big") && e.name === main.name; })[0];
@@ -393,7 +393,7 @@
     els.kicker.textContent = kicker;
     els.cName.textContent = name;
     els.cDetail.textContent = detail;
-    var big = main.kind !== "deal";
+    var big = main.kind !== "deal" && main.kind !== "correction";
     els.card.className = "celebration-card kind-" + main.kind + (big ? " big" : "");
     els.celebration.hidden = false;
     cardVisible = true;
@@ -492,6 +492,9 @@
                number.format(message.points) + " " + T.points});
       els.ticker.textContent = message.name + "  " + (message.amount ? money(message.amount, currency) : "") +
         "  +" + number.format(message.points) + " " + T.points;
+    } else if (message.kind === "correction") {
+      enqueue({kind: "correction", name: message.name ? fill(T.corrected_champion, {name: message.name}) : T.corrected_none,
+               detail: message.reason || ""});
     } else {
       enqueue({kind: message.kind === "contest_won" ? "contest_won" : "deal", name: message.name,
                detail: message.points ? number.format(message.points) + " " + T.points : ""});
@@ -508,7 +511,7 @@
                           period: message.period, title: message.title, awarded_at: new Date().toISOString()});
       if (badgeItems.length > MAX_BADGES) { badgeItems.length = MAX_BADGES; }
       var title = message.title ? (message.title[config.locale] || message.title.en) : message.badge;
-      enqueue({kind: "badge", name: message.name, detail: title});
+      if (!message.corrected) { enqueue({kind: "badge", name: message.name, detail: title}); }
     }
     if (slides[current] && slides[current].kind === "badges") { renderSlide(true); }
   }

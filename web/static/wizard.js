@@ -175,7 +175,10 @@
   }
 
   var errorsEl = document.getElementById("wizard-errors");
+  var pastStart = document.getElementById("past-start");
   function preview() {
+    var start = toIso(el("starts_at").value);  // a past start: launching scores what is logged since then
+    pastStart.hidden = !(start && new Date(start).getTime() < Date.now());
     C.api("POST", "/api/v1/contests/preview", definition(false)).then(function (result) {
       if (!result.ok) { return; }
       document.getElementById("preview-zh").textContent = result.data.rules["zh-CN"] || "—";
