@@ -170,6 +170,8 @@ async def resolve_dispute(
         contest = snapshot.contests[resolved["contest"]]
         rep = snapshot.directory.reps.get(resolved["rep"])
         await write_adjustment(arena, adjustment_of(resolved, contest, rep.team if rep else None, now))
+        # A closed contest's kept results follow its board, as after any correction: told once, never re-crowned.
+        await arena.scheduler.correct(contest.id, actor, f"dispute {dispute_id}: {note}")
     return resolved
 
 
