@@ -408,6 +408,7 @@
   var showing = false;         // a card or a banner is up: newcomers wait and are folded into the next one
   var flushTimer = null;
   var nextFullAt = 0;          // no full card before this time (ms)
+  var waitingForCard = false;  // flushTimer is only waiting out the gap for a held moment
   var BANNER_MS = 4000;
   var FULL_GAP_MS = 25000;
   var PRIORITY = {correction: 6, contest_won: 5, goal: 4, lead: 3, big: 2, badge: 1, deal: 0};
@@ -426,11 +427,13 @@
   function enqueue(event) {
     pending.push(event);
     if (pending.length > MAX_PENDING) { pending.splice(0, pending.length - MAX_PENDING); }
+    if (waitingForCard) { clearTimeout(flushTimer); flushTimer = null; waitingForCard = false; }
     if (!showing && !flushTimer) { flushTimer = setTimeout(flush, COALESCE_MS); }
   }
 
   function flush() {
     flushTimer = null;
+    waitingForCard = false;
     if (!pending.length) { showing = false; return; }
     var quiet = quietNow();
     var cardAllowed = !quiet && Date.now() >= nextFullAt;
@@ -445,6 +448,7 @@
     pending = pending.filter(function (e) { return !quiet && HELD[e.kind]; });
     if (burst.length) { present(burst, "banner"); return; }
     showing = false;  // only held moments left: they get the card once the gap is over
+    waitingForCard = true;
     flushTimer = setTimeout(flush, Math.max(COALESCE_MS, nextFullAt - Date.now()));
   }
 
