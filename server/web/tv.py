@@ -6,6 +6,7 @@ notice a changed playlist (it reloads) or a revoked token (it says so) without a
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -13,10 +14,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from game.badges.definitions import BadgeDefinition
+from game.badges.meaning import meaning
 from server.auth.secrets import token_digest
 from server.auth.sessions import session_user
 from server.http import arena_of
-from server.i18n.catalogs import WEB_DIR
+from server.i18n.catalogs import WEB_DIR, format_money
 from server.services.displays import slides_of
 from server.web.render import page, request_locale
 
@@ -43,6 +46,15 @@ def _tv_settings(document: dict[str, Any], teams: dict[str, dict[str, str]]) -> 
     }
 
 
+def badge_catalog(badges: list[BadgeDefinition], locale: str, currency: str) -> dict[str, dict[str, str]]:
+    """Each badge's kind (its icon on the wall) and what earns it, in the display's language."""
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, currency, locale)
+
+    return {b.id: {"kind": b.kind, "meaning": meaning(b, locale, money)} for b in badges}
+
+
 async def tv(request: Request) -> Response:
     token = request.path_params.get("token") or request.query_params.get("token") or ""
     document = await _display(request, token)
@@ -50,7 +62,9 @@ async def tv(request: Request) -> Response:
         return page(request, "tv_unknown.html", status=404)
     locale = request_locale(request, document.get("locale"))
     settings = _tv_settings(document, await _teams(request))
-    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings)
+    arena = arena_of(request)
+    badges = badge_catalog((await arena.registry.current()).badges, locale, arena.settings.currency)
+    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges)
 
 
 async def tv_config(request: Request) -> Response:
