@@ -123,6 +123,7 @@ def test_chinese_on_the_tv_draws_with_the_served_font_where_the_device_has_none(
         text = page.locator(selector).inner_text()
         fonts = fonts_of(page, selector)
         assert cjk_drawn_by(fonts, text, SERVED), f"{selector} {text!r} drawn with {fonts}"
+    assert page.evaluate("JSON.parse(document.getElementById('tv-config').textContent).badges") == {}, "no wall slide"
     drawn = {page.locator(f"#board .row:nth-child({n}) .row-name").inner_text() for n in range(1, 7)}
     assert drawn == set(NAMES)
     screenshot(page, "tv-zh-CN-no-cjk-font.png")
@@ -152,3 +153,19 @@ def test_no_page_script_or_template_shows_an_emoji() -> None:
         if ord(char) >= 0x1F000 or (0x2600 <= ord(char) <= 0x27BF and char != "\u2605")
     }
     assert not found, sorted(found)
+
+
+def test_the_phone_sign_in_draws_chinese_with_the_served_font_too(fontless: Browser, server: RunningServer) -> None:
+    context = fontless.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/login?lang=zh-CN")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    for selector in (".auth-brand h1", ".auth-brand p", "button[type=submit]", ".hint"):
+        text = page.locator(selector).inner_text()
+        fonts = fonts_of(page, selector)
+        assert cjk_drawn_by(fonts, text, SERVED), f"{selector} {text!r} drawn with {fonts}"
+    screenshot(page, "phone-login-zh-CN-no-cjk-font.png")
+    assert not errors, errors
+    assert not foreign, foreign
+    context.close()

@@ -63,7 +63,9 @@ async def tv(request: Request) -> Response:
     locale = request_locale(request, document.get("locale"))
     settings = _tv_settings(document, await _teams(request))
     arena = arena_of(request)
-    badges = badge_catalog((await arena.registry.current()).badges, locale, arena.settings.currency)
+    badges: dict[str, dict[str, str]] = {}
+    if any(slide.get("kind") == "badges" for slide in settings["slides"]):  # what a display may read: docs/ui.md
+        badges = badge_catalog((await arena.registry.current()).badges, locale, arena.settings.currency)
     return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges)
 
 
