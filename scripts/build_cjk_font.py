@@ -82,7 +82,7 @@ def build(source_dir: Path, out_dir: Path) -> dict[str, int]:
         notice = font["name"].getDebugName(0) or notice
         options = subset.Options()
         options.flavor = "woff2"
-        options.layout_features = ["kern", "palt", "vert", "locl"]
+        options.layout_features = ["kern", "palt"]  # no locl: its Japanese and Korean forms would double the glyphs
         options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
         options.hinting = False
         subsetter = subset.Subsetter(options)

@@ -28,23 +28,24 @@ EARNED = {  # badge id → (kind, the words of its meaning in each language)
 
 @pytest.fixture(scope="module")
 def wall(server: RunningServer) -> dict[str, str]:
-    """Two reps who each earn four badges of four kinds with three deals of ¥400,000 on one day."""
+    """Two reps who each earn four badges of four kinds with three deals of ¥400,000 on one day: 欧阳建国 first,
+    then 上官婉儿, whose four are then the newest on the wall of eight."""
     with server.admin() as admin:
         org = make_org(admin, teams=1, reps_per_team=2)
         admin.put(f"/api/v1/reps/{org.reps[0]}", json={"name": "上官婉儿"})
-        admin.put(f"/api/v1/reps/{org.reps[1]}", json={"name": "欧阳建国"})  # and four more: a full wall of eight
+        admin.put(f"/api/v1/reps/{org.reps[1]}", json={"name": "欧阳建国"})
         display = admin.post("/api/v1/displays", json={"name": "徽章墙", "playlist": [{"kind": "badges"}]}).json()
-        with server.ingest() as ingest:
-            for rep in org.reps:
-                for _ in range(3):
-                    assert ingest.post("/api/v1/events", json=deal(rep, 400_000)).json()["accepted"] == 1
 
-        def earned() -> dict[str, str]:
+        def earned(rep: str) -> dict[str, str]:
             items = admin.get("/api/v1/wall/badges").json()["badges"]
-            held = {b["badge"]: b["awarded_at"] for b in items if b["rep"] == org.reps[0]}
+            held = {b["badge"]: b["awarded_at"] for b in items if b["rep"] == rep}
             return held if set(held) >= set(EARNED) else {}
 
-        awarded = eventually(earned, what="four badges on the wall")
+        with server.ingest() as ingest:
+            for rep in reversed(org.reps):
+                for _ in range(3):
+                    assert ingest.post("/api/v1/events", json=deal(rep, 400_000)).json()["accepted"] == 1
+                awarded = eventually(lambda rep=rep: earned(rep), what="four badges on the wall")
     return {"token": display["token"], "rep": org.reps[0], **awarded}
 
 
