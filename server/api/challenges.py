@@ -152,7 +152,7 @@ async def _start_contest(arena: Arena, challenge: dict[str, Any], directory: Dir
     names = [rep.name if (rep := directory.reps.get(side)) else side for side in sides]
     definition = {
         "id": f"h2h-{challenge['id']}",
-        "name": f"{names[0]} ⚔ {names[1]}",
+        "name": f"{names[0]} vs {names[1]}",
         "kind": "head_to_head",
         "sides": [challenge["challenger"], challenge["opponent"]],
         "starts_at": start.isoformat(),

@@ -6,6 +6,7 @@ notice a changed playlist (it reloads) or a revoked token (it says so) without a
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -13,12 +14,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from game.badges.definitions import BadgeDefinition
+from game.badges.meaning import meaning
 from game.contests import Contest, Prize
 from server.auth.secrets import token_digest
 from server.auth.sessions import session_user
 from server.http import arena_of
 from server.i18n import rules_text
-from server.i18n.catalogs import WEB_DIR, gettext_for
+from server.i18n.catalogs import WEB_DIR, format_money, gettext_for
 from server.services.boards import parse_board
 from server.services.displays import slides_of
 from server.web.render import page, request_locale
@@ -78,6 +81,13 @@ async def _contests(request: Request, slides: list[dict[str, Any]], locale: str)
         if contest is not None:
             facts[contest.id] = contest_facts(contest, locale)
     return facts
+def badge_catalog(badges: list[BadgeDefinition], locale: str, currency: str) -> dict[str, dict[str, str]]:
+    """Each badge's kind (its icon on the wall) and what earns it, in the display's language."""
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, currency, locale)
+
+    return {b.id: {"kind": b.kind, "meaning": meaning(b, locale, money)} for b in badges}
 
 
 async def tv(request: Request) -> Response:
@@ -88,7 +98,11 @@ async def tv(request: Request) -> Response:
     locale = request_locale(request, document.get("locale"))
     settings = _tv_settings(document, await _teams(request))
     settings["contests"] = await _contests(request, settings["slides"], locale)
-    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings)
+    arena = arena_of(request)
+    badges: dict[str, dict[str, str]] = {}
+    if any(slide.get("kind") == "badges" for slide in settings["slides"]):  # what a display may read: docs/ui.md
+        badges = badge_catalog((await arena.registry.current()).badges, locale, arena.settings.currency)
+    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges)
 
 
 async def tv_config(request: Request) -> Response:

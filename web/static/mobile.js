@@ -346,7 +346,7 @@
         item.dataset.challenge = c.id;
         var who = document.createElement("div");
         who.className = "who";
-        who.textContent = c.status === "pending" ? fill(mineOut ? T.pending_out : T.pending_in, {name: other}) : c.challenger_name + " ⚔ " + c.opponent_name;
+        who.textContent = c.status === "pending" ? fill(mineOut ? T.pending_out : T.pending_in, {name: other}) : c.challenger_name + " vs " + c.opponent_name;
         var line = document.createElement("div");
         line.className = "state";
         line.textContent = fill(T.challenge_line, {days: c.days, metric: T["metric_" + c.metric]}) +

@@ -59,6 +59,8 @@
   }
   var clockFormat = new Intl.DateTimeFormat(config.locale, {timeZone: config.timezone, weekday: "short",
     hour: "2-digit", minute: "2-digit", hour12: false});
+  var awardedFormat = new Intl.DateTimeFormat(config.locale, {timeZone: config.timezone, month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hour12: false});
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (all, key) { return values[key] !== undefined ? values[key] : all; });
   }
@@ -184,8 +186,9 @@
     badges: new KeyedList(byId("badge-wall"), function () {
       var li = document.createElement("li");
       li.className = "badge-card";
-      li.innerHTML = '<svg viewBox="0 0 48 48" aria-hidden="true"><path d="M24 3l6 12 13 2-9.5 9 2.3 13L24 33l-11.8 6 2.3-13L5 17l13-2z"/></svg>';
+      li.innerHTML = '<svg viewBox="0 0 48 48" aria-hidden="true"><use href="#badge-star"/></svg>';  // tv.html's icons
       span("badge-title", li);
+      span("badge-meaning", li);
       span("badge-name", li);
       span("badge-when", li);
       return li;
@@ -315,9 +318,13 @@
 
   function renderBadges(animate) {
     lists.badges.sync(badgeItems.slice(0, 8), function (li, item) {
+      var known = config.badges[item.badge] || {kind: "", meaning: ""};  // a badge defined after this page loaded: a star
+      li.dataset.kind = known.kind;
+      li.firstChild.firstChild.setAttribute("href", "#badge-" + (known.kind || "star"));
       li.children[1].textContent = item.title ? (item.title[config.locale] || item.title.en || item.badge) : item.badge;
-      li.children[2].textContent = item.name;
-      li.children[3].textContent = item.awarded_at ? ago(item.awarded_at) : "";
+      li.children[2].textContent = known.meaning;
+      li.children[3].textContent = item.name;
+      li.children[4].textContent = item.awarded_at ? awardedFormat.format(new Date(item.awarded_at)) : "";
       li.style.setProperty("--team", teamColor(item.team));
     }, animate);
     return Math.min(badgeItems.length, 8);
