@@ -17,6 +17,7 @@ from game.contests import Contest
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import REP_DATA
 from server.http import ApiError, ArenaJSONResponse, arena_of, page_limit, require
+from server.i18n import ledger_text
 from server.i18n.catalogs import choose_locale
 
 MAX_PAGE = 500
@@ -68,6 +69,8 @@ def describe(entry: dict[str, Any], contest: Contest, locale: str = "en") -> str
 
 
 def render(entry: dict[str, Any], contest: Contest, locale: str = "en") -> dict[str, Any]:
+    """An entry with its ids (for the detail view) and the same line in words (for the statement)."""
+    rules = contest.definition.get("rules") or []
     return {
         "event": event_id(entry["event"]),
         "type": entry["type"],
@@ -75,6 +78,11 @@ def render(entry: dict[str, Any], contest: Contest, locale: str = "en") -> dict[
         "rule_version": entry["v"],
         "points": entry["points"],
         "note": describe(entry, contest, locale),
+        "what": ledger_text.what(entry, contest.currency, locale),
+        "rules": ledger_text.rule_lines(entry, rules, contest.currency, locale),
+        "description": ledger_text.description(entry, rules, contest.currency, locale),
+        **({"amount": str(entry["amount"])} if entry.get("amount") else {}),
+        **({"customer": entry["customer"]} if entry.get("customer") else {}),
     }
 
 
@@ -128,6 +136,15 @@ class LedgerEntry(Struct, omit_defaults=True):
     rule_version: int | None = None
     points: int | None = None
     note: str | None = None
+    what: (
+        Annotated[str, Meta(description="The event in words: a won deal of ¥31,200 for a customer, a call.")] | None
+    ) = None
+    rules: (
+        Annotated[list[str], Meta(description="Each rule that scored it, in words, with points and caps.")] | None
+    ) = None
+    description: Annotated[str, Meta(description="The whole line in words, in the reader's language.")] | None = None
+    amount: str | None = None
+    customer: str | None = None
 
 
 class LedgerPage(Struct):
