@@ -69,6 +69,9 @@ def open_phone(browser: Browser, server: RunningServer, username: str, locale: s
     context = browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(f"{server.base_url}/login?next=/m")
+    for button in page.locator(".lang-switch button").all():  # the sign-in page's 中文/EN switch too
+        box = button.bounding_box()
+        assert box is not None and box["width"] >= 44 and box["height"] >= 44, box
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
@@ -121,6 +124,10 @@ def test_the_phone_reads_like_a_statement_and_names_my_neighbours(
     line.locator("summary").click()
     expect(line.locator(".l-detail")).to_be_visible()
     expect(line.locator(".l-detail")).to_contain_text(mine["id"])
+    with server.ingest() as ingest:  # live: the neighbour below closes in; the opened line stays open
+        ingest.post("/api/v1/events", json=deal(behind, 2_000))
+    expect(card.locator(".near-below")).to_contain_text("2 分" if zh else "2 pts")
+    expect(line.locator(".l-detail")).to_be_visible()
 
     badge = page.locator('#badges .badge-item[data-kind="first_deal"]')
     expect(badge.locator("svg.badge-first_deal")).to_have_count(1)

@@ -14,7 +14,7 @@ from server.i18n.rules_text import rule_clause
 WORDS = {
     "en": {
         "deal.won": "Won deal",
-        "deal.updated": "Deal updated",
+        "deal.updated": "Updated deal",
         "deal.reversed": "Deal reversed",
         "call.logged": "Call",
         "meeting.held": "Meeting",

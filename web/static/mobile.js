@@ -299,9 +299,17 @@
       .then(function (r) {
         if (!r.ok) { return; }
         var list = $(card.el, ".c-ledger");
-        list.textContent = "";
         var entries = r.data.entries.slice(-40).reverse();
-        entries.forEach(function (e) { list.appendChild(ledgerLine(e)); });
+        var opened = {};  /* a live refresh keeps the lines the rep opened open */
+        Array.prototype.forEach.call(list.querySelectorAll("li[data-event] details[open]"), function (d) {
+          opened[d.parentElement.dataset.event] = true;
+        });
+        list.textContent = "";
+        entries.forEach(function (e) {
+          var line = ledgerLine(e);
+          if (opened[e.event]) { line.firstElementChild.open = true; }
+          list.appendChild(line);
+        });
         if (!entries.length) { list.textContent = T.ledger_empty; }
       });
   }
@@ -310,6 +318,7 @@
      only when the line is opened. */
   function ledgerLine(e) {
     var li = document.createElement("li");
+    li.dataset.event = e.event;
     var details = document.createElement("details");
     var summary = document.createElement("summary");
     var when = document.createElement("span");
