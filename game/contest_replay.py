@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from game.adjustments import ADJUSTMENT_RULE, adjustment_points
 from game.contests import PERCENT_SCALE, Contest
 from game.directory import Directory
+from game.events import ADJUSTMENT_TYPE
 from game.log_event import LogEvent
 from game.ranking import MAX_SCORE, TIME_SPAN, Ranked, competition_ranks
 from game.replay_points import CompiledRule, compile_rule, exact_points
@@ -205,6 +207,13 @@ class ContestReplay:
         rules = self._rules.get(kind)
         hits: list[tuple[int, int, int]] | None = None
         who = _NOBODY
+        if kind == ADJUSTMENT_TYPE:
+            rules = None
+            adjusted = adjustment_points(kind, event.attrs, self.contest.id)
+            if adjusted is not None and self.contest.starts_at <= event.occurred_at < self.contest.ends_at:
+                who = self._who.get((event.rep, event.team)) or self._who_of(event.rep, event.team)
+                if who.included:
+                    hits = [(ADJUSTMENT_RULE, adjusted, 0)]
         if rules is not None and self.contest.starts_at <= event.occurred_at < self.contest.ends_at:
             who = self._who.get((event.rep, event.team)) or self._who_of(event.rep, event.team)
             if who.included:

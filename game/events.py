@@ -28,6 +28,10 @@ MIN_ATTR_INT, MAX_ATTR_INT = -(2**63), 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# A points adjustment granted when a dispute is accepted: ``attrs`` names the contest and the points. Only the
+# server writes one (source ``ADJUSTMENT_SOURCE``); no client may send it, so points change only in the open.
+ADJUSTMENT_TYPE = "points.adjusted"
+ADJUSTMENT_SOURCE = "dispute"
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,11 @@ class Event:
             team=record.get("team"),
             attrs=record.get("attrs") or {},
         )
+
+
+def id_of_key(event_key: str) -> str:
+    """``api:evt-1`` → ``evt-1``: an event's id as its source sent it (the inverse of ``Event.key``)."""
+    return event_key.split(":", 1)[1] if ":" in event_key else event_key
 
 
 def parse_time(value: Any, errors: Collector, name: str) -> datetime | None:
@@ -249,6 +258,8 @@ def new_event(
         errors.add("ref", f"is required for {type}: the id of the original deal event")
     if type == "deal.won" and amount is None:
         errors.add("amount", "is required for deal.won")
+    if type == ADJUSTMENT_TYPE and source != ADJUSTMENT_SOURCE:
+        errors.add("type", f"{ADJUSTMENT_TYPE} is reserved: adjustments come from resolved disputes")
     for name, text in (("id", event_id), ("category", category), ("customer", customer), ("ref", ref)):
         if text is not None and not is_unicode(text):
             errors.add(name, NOT_UNICODE)

@@ -190,6 +190,8 @@ def connector_state_keys(connector_id: str) -> tuple[list[str], list[str]]:
 LOGIN_FAILURES_PREFIX = f"{PREFIX}:{{auth}}:login_failures:"  # string with TTL per ip:<addr> / user:<name>
 SIGNIN_LINKS_PREFIX = f"{PREFIX}:{{auth}}:signin:"  # string with TTL: sha256(one-time token) -> username
 CHALLENGES = f"{PREFIX}:{{cfg}}:challenges"  # hash: challenge id -> JSON {challenger, opponent, status, ...}
+DISPUTES = f"{PREFIX}:{{cfg}}:disputes"  # hash: dispute id -> JSON {rep, contest, kind, status, ...}
+DISPUTED_LINES = f"{PREFIX}:{{cfg}}:disputed_lines"  # hash: "contest|rep|event" -> the id of its open dispute
 
 
 def login_failures(kind: str, value: str) -> str:

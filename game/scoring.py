@@ -13,9 +13,10 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from game.adjustments import ADJUSTMENT_RULE, adjustment_points
 from game.contests import Contest
 from game.directory import Directory
-from game.events import Event
+from game.events import ADJUSTMENT_TYPE, Event
 from game.rules import Rule
 
 REVERSING_TYPES = frozenset({"deal.reversed"})
@@ -98,6 +99,13 @@ def rule_points(rule: Rule, event: Event, contest: Contest) -> int:
 
 
 def contest_hits(event: Event, contest: Contest) -> tuple[RuleHit, ...]:
+    """The rules an event scores by; an adjustment (``game.adjustments``) is its own uncapped hit, in its contest
+    only, whatever the rules say."""
+    adjusted = adjustment_points(event.type, event.attrs, contest.id)
+    if adjusted is not None:
+        return (RuleHit(ADJUSTMENT_RULE, adjusted, None),)
+    if event.type == ADJUSTMENT_TYPE:
+        return ()
     return tuple(
         RuleHit(index, rule_points(rule, event, contest), rule.cap_per_day)
         for index, rule in enumerate(contest.rules)

@@ -24,6 +24,7 @@ from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
 from server.services.challenge_store import ChallengeStore
 from server.services.display_store import DisplayStore
+from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
 from server.services.ingest_writer import IngestWriter
@@ -55,6 +56,7 @@ class Arena:
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)
         self.challenges = ChallengeStore(self.redis)
+        self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)
         self.audit = AuditLog(self.redis)
         self.event_log = EventLogStore(self.redis)

@@ -259,6 +259,14 @@ def _fresh_challenge(world: World) -> str:
     return str(response.json()["id"])
 
 
+def _fresh_dispute(world: World) -> str:
+    rep = world.callers["rep"]
+    body = {"contest": world.contest, "kind": "missing_deal", "message": "A 公司的单"}
+    response = httpx.post(world.server.base_url + "/api/v1/disputes", json=body, headers=rep.headers())
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 def _fresh_key(world: World) -> str:
     return str(world.admin.post("/api/v1/keys", json={"scope": "read", "name": "spare"}).json()["id"])
 
@@ -299,6 +307,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "badges": lambda: unique("badge"),
         "displays": lambda: _fresh_display(world),
         "challenges": lambda: _fresh_challenge(world),
+        "disputes": lambda: _fresh_dispute(world),
         "keys": lambda: _fresh_key(world),
         "connectors": lambda: _connector(world),
         "hooks": lambda: _connector(world),
@@ -345,6 +354,8 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("POST", "/api/v1/displays"): world.display_body("TV"),
         ("PUT", "/api/v1/displays/{id}"): {"name": "TV 2"},
         ("POST", "/api/v1/challenges"): {"opponent": world.rep_a2},
+        ("POST", "/api/v1/disputes"): {"contest": world.contest, "kind": "other", "message": "为什么？"},
+        ("POST", "/api/v1/disputes/{id}/resolve"): {"decision": "accepted", "note": "好", "adjustment": 5},
         ("PUT", "/api/v1/users/{username}"): {"role": "manager", "password": "pw-matrix-1", "teams": [world.team_a]},
         ("PUT", "/api/v1/me"): {"locale": "en"},
         ("POST", "/api/v1/keys"): {"scope": "read", "name": "matrix"},
@@ -381,6 +392,7 @@ def state(world: World) -> dict[str, Any]:
         "/api/v1/connectors",
         "/api/v1/notifications/channels",
         "/api/v1/challenges",
+        "/api/v1/disputes",
     ]
     found = {path: world.admin.get(path).json() for path in reads}
     for channel in found["/api/v1/notifications/channels"]["channels"]:

@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.accounts import signed_in
 from tests.support.closing import (
     badges_of,
     board,
@@ -94,6 +95,25 @@ def test_rules_changed_after_the_close_correct_results_prizes_and_champion_badge
         ]
         [prize] = kept["prizes"]
         assert (prize["id"], prize["rank"], prize["score"], prize["prize"]) == (b, 1, 120, "¥5,000")
+        assert eventually(lambda: "champion" in badges_of(admin, b) and "champion" not in badges_of(admin, a))
+
+
+def test_an_accepted_dispute_after_the_close_corrects_the_results(fast: RunningServer) -> None:
+    with fast.admin() as admin, fast.ingest() as ingest:
+        org, a, b = closed_contest(admin, ingest)
+        rep = signed_in(fast, admin, "rep", rep=b)
+        filed = rep.call(
+            "POST", "/api/v1/disputes", json={"contest": org.contest, "kind": "missing_deal", "message": "漏记 ¥50,000"}
+        )
+        assert filed.status_code == 201, filed.text
+        note = "CRM 漏记一单，补 50 分"
+        decision = {"decision": "accepted", "note": note, "adjustment": 50}
+        resolved = admin.post(f"/api/v1/disputes/{filed.json()['id']}/resolve", json=decision)
+        assert resolved.status_code == 200, resolved.text
+        kept = results_match_the_board(admin, org.contest)
+        assert kept["champion"] == b
+        [correction] = kept["corrections"]
+        assert note in correction["reason"]
         assert eventually(lambda: "champion" in badges_of(admin, b) and "champion" not in badges_of(admin, a))
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from game import keys
+from game.adjustments import adjustment_event
 from game.contest_replay import ContestReplay
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
@@ -93,12 +94,20 @@ deals = st.tuples(
 activities = st.tuples(
     st.sampled_from(["call", "meeting"]), st.sampled_from(REPS), st.integers(0, 4), st.integers(0, 23)
 )
+# accepted disputes: points either way, in this contest or another one, sometimes dated outside the window
+adjustments = st.tuples(
+    st.just("adjust"),
+    st.sampled_from(REPS),
+    st.integers(-60, 60).filter(bool),
+    st.integers(-1, 20),
+    st.sampled_from(["this", "this", "other"]),
+)
 
 
 @st.composite
 def histories(draw: st.DrawFn) -> list[dict]:
     """Raw events in arrival order: deals and activities, then corrections interleaved anywhere."""
-    base = draw(st.lists(st.one_of(deals, activities), min_size=1, max_size=40))
+    base = draw(st.lists(st.one_of(deals, activities, adjustments), min_size=1, max_size=40))
     events: list[dict] = []
     deal_ids: list[tuple[str, str]] = []
     for index, op in enumerate(base):
@@ -116,6 +125,10 @@ def histories(draw: st.DrawFn) -> list[dict]:
             if category:
                 event["category"] = category
             deal_ids.append((event["id"], rep))
+        elif op[0] == "adjust":
+            _, rep, points, day, contest = op
+            at = (START + timedelta(days=day, hours=index % 24)).isoformat()
+            event = {"id": f"adj{index}", "_adjust": (contest, points), "rep": rep, "occurred_at": at}
         else:
             kind, rep, day, hour = op
             event = {
@@ -156,15 +169,28 @@ def histories(draw: st.DrawFn) -> list[dict]:
     return events
 
 
-def parse_all(raws: list[dict]) -> list[Event]:
-    return [
-        replace(
-            parse_event({k: v for k, v in raw.items() if k != "_team"}, now=NOW, default_currency="CNY"),
-            team=raw.get("_team", DIRECTORY.reps[raw["rep"]].team),
-            received_at=START + index * ARRIVAL_STEP,
-        )
-        for index, raw in enumerate(raws)
-    ]
+def parse_all(raws: list[dict], contest_id: str = "this") -> list[Event]:
+    """The events as ingest logs them, arriving one ``ARRIVAL_STEP`` apart (adjustments as the dispute service
+    makes them, "this" standing for the contest under test)."""
+
+    def parsed(raw: dict) -> Event:
+        team = raw.get("_team", DIRECTORY.reps[raw["rep"]].team)
+        if "_adjust" in raw:
+            contest, points = raw["_adjust"]
+            at = datetime.fromisoformat(raw["occurred_at"])
+            return adjustment_event(
+                dispute=raw["id"],
+                contest=contest_id if contest == "this" else contest,
+                rep=raw["rep"],
+                team=team,
+                points=points,
+                occurred_at=at,
+                now=NOW,
+            )
+        fields = {k: v for k, v in raw.items() if k != "_team"}
+        return replace(parse_event(fields, now=NOW, default_currency="CNY"), team=team)
+
+    return [replace(parsed(raw), received_at=START + index * ARRIVAL_STEP) for index, raw in enumerate(raws)]
 
 
 @pytest.fixture(scope="module")
@@ -250,8 +276,8 @@ EQUIVALENCE = settings(
 @given(history=histories(), variant=st.integers(0, len(VARIANTS) - 1))
 def test_replay_builds_the_boards_the_write_script_builds(engine, history: list[dict], variant: int) -> None:  # type: ignore[no-untyped-def]
     loop, store = engine
-    events = parse_all(history)
     contest = make_contest(variant)
+    events = parse_all(history, contest.id)
     loop.run_until_complete(write_live(store, contest, events))
     live = loop.run_until_complete(read_live(store, contest))
     loop.run_until_complete(sweep_live(store, contest))
@@ -276,8 +302,8 @@ def test_replay_builds_the_boards_the_write_script_builds(engine, history: list[
 @EQUIVALENCE
 @given(history=histories(), variant=st.integers(0, len(VARIANTS) - 1))
 def test_replay_ranks_like_the_live_board(history: list[dict], variant: int) -> None:
-    events = [LogEvent.from_event(e) for e in parse_all(history)]
     contest = make_contest(variant)
+    events = [LogEvent.from_event(e) for e in parse_all(history, contest.id)]
     boards = replay(contest, events, DIRECTORY, received_before=NOW + timedelta(seconds=1))
     scorer = ContestReplay(contest, DIRECTORY)
     for event in events:

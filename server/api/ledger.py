@@ -14,18 +14,17 @@ from msgspec import Meta, Struct
 from starlette.requests import Request
 
 from game.contests import Contest
+from game.events import id_of_key as event_id
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import REP_DATA
 from server.http import ApiError, ArenaJSONResponse, arena_of, page_limit, require
 from server.i18n import ledger_text
 from server.i18n.catalogs import choose_locale
+from server.services.disputes import adjustment_dispute
+
+Disputes = dict[str, dict[str, Any]]  # dispute id -> dispute, the rep's in the contest
 
 MAX_PAGE = 500
-
-
-def event_id(event_key: str) -> str:
-    """``api:evt-1`` → ``evt-1``: the id as the source sent it."""
-    return event_key.split(":", 1)[1] if ":" in event_key else event_key
 
 
 NOTES = {
@@ -37,6 +36,7 @@ NOTES = {
         "rule": "rule {n}",
         "capped": "{label}: {allowed} of {requested} (daily cap {cap} reached)",
         "plus": "{label}: +{allowed}",
+        "adjusted": "adjustment after dispute {id}: {note}",
     },
     "zh-CN": {
         "undo": "冲销 {deal}",
@@ -46,13 +46,17 @@ NOTES = {
         "rule": "规则 {n}",
         "capped": "{label}：{requested} 分中得 {allowed} 分（已达每日上限 {cap}）",
         "plus": "{label}：+{allowed}",
+        "adjusted": "申诉 {id} 的调整：{note}",
     },
 }
 
 
-def describe(entry: dict[str, Any], contest: Contest, locale: str = "en") -> str:
-    """The note of a ledger entry, in plain words in the reader's language."""
+def describe(entry: dict[str, Any], contest: Contest, locale: str = "en", disputes: Disputes | None = None) -> str:
+    """The note of a ledger entry, in plain words in the reader's language (an adjustment: its dispute's note)."""
     text = NOTES["zh-CN" if locale.startswith("zh") else "en"]
+    if (dispute_id := adjustment_dispute(entry["event"], entry["type"])) is not None:
+        dispute = (disputes or {}).get(dispute_id, {})
+        return text["adjusted"].format(id=dispute_id, note=dispute.get("note", ""))
     if entry["note"] == "undo":
         return text["undo"].format(deal=event_id(entry["deal"]))
     if entry["note"] == "reversed_before":
@@ -68,22 +72,34 @@ def describe(entry: dict[str, Any], contest: Contest, locale: str = "en") -> str
     return "; ".join(parts)
 
 
-def render(entry: dict[str, Any], contest: Contest, locale: str = "en") -> dict[str, Any]:
-    """An entry with its ids (for the detail view) and the same line in words (for the statement)."""
+def render(
+    entry: dict[str, Any], contest: Contest, locale: str = "en", disputes: Disputes | None = None
+) -> dict[str, Any]:
+    """One line with its ids (for the detail view) and the same line in words (for the statement); ``dispute``
+    names the newest dispute of its event, so the phone shows it instead of a button."""
     rules = contest.definition.get("rules") or []
-    return {
+    note = describe(entry, contest, locale, disputes)
+    adjusted = adjustment_dispute(entry["event"], entry["type"]) is not None
+    said = ledger_text.rule_lines(entry, rules, contest.currency, locale) if not adjusted else [note]
+    what = ledger_text.what(entry, contest.currency, locale)
+    line = {
         "event": event_id(entry["event"]),
         "type": entry["type"],
         "occurred_at": datetime.fromtimestamp(entry["at"], UTC).astimezone(contest.zone).isoformat(),
         "rule_version": entry["v"],
         "points": entry["points"],
-        "note": describe(entry, contest, locale),
-        "what": ledger_text.what(entry, contest.currency, locale),
-        "rules": ledger_text.rule_lines(entry, rules, contest.currency, locale),
-        "description": ledger_text.description(entry, rules, contest.currency, locale),
+        "note": note,
+        "what": what,
+        "rules": said,
+        "description": ledger_text.join([what, *said], locale),
         **({"amount": str(entry["amount"])} if entry.get("amount") else {}),
         **({"customer": entry["customer"]} if entry.get("customer") else {}),
     }
+    about = [d for d in (disputes or {}).values() if d.get("event") == line["event"]]
+    if about:
+        newest = max(about, key=lambda d: d["created_at"])
+        line["dispute"] = {"id": newest["id"], "status": newest["status"]}
+    return line
 
 
 _STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
@@ -118,15 +134,21 @@ async def ledger(request: Request) -> ArenaJSONResponse:
         request.query_params.get("lang"), request.headers.get("accept-language", ""), arena.settings.locale
     )
     total = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
+    disputes = {d["id"]: d for d in await arena.disputes.all() if d["rep"] == rep_id and d["contest"] == contest.id}
     return ArenaJSONResponse(
         {
             "rep": rep_id,
             "contest": contest.id,
             "total": total,
-            "entries": [render(e, contest, locale) for e in entries],
+            "entries": [render(e, contest, locale, disputes) for e in entries],
             "next_cursor": next_cursor,
         }
     )
+
+
+class LineDispute(Struct):
+    id: str
+    status: str
 
 
 class LedgerEntry(Struct, omit_defaults=True):
@@ -145,6 +167,7 @@ class LedgerEntry(Struct, omit_defaults=True):
     description: Annotated[str, Meta(description="The whole line in words, in the reader's language.")] | None = None
     amount: str | None = None
     customer: str | None = None
+    dispute: LineDispute | None = None
 
 
 class LedgerPage(Struct):

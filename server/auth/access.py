@@ -90,6 +90,10 @@ RESULTS = only("manager", "read_key", *ADMINS)
 # the directory's listings: managers (their own teams), read keys and admins
 DIRECTORY = only("read_key", *MANAGERS)
 CHALLENGES = only("rep", "other_rep", *MANAGERS)
+# filing a dispute: a rep about a contest they are in (team A's contest: team A's rep)
+DISPUTE_FILER = only("rep")
+# the disputes list: reps (their own), managers (their teams'), read keys and admins (all)
+DISPUTES = only("rep", "other_rep", "read_key", *MANAGERS)
 # answering a challenge: the rep it was made by (a cancel) or to; other reps may not, nor anyone else
 CHALLENGER = only("rep")
 # a user of team A (a sign-in link for a rep): another team's manager is not told the user exists

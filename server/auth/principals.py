@@ -85,6 +85,21 @@ class Principal:
             return self.rep_id is not None and self.rep_id == rep_id
         return self.role == "read" or self.manages_rep(rep_id, directory)
 
+    def may_file_dispute(self, contest: Contest, directory: Directory) -> bool:
+        """A dispute (申诉) is a rep's own, signed in on the phone, about a contest they take part in."""
+        if self.role != "rep" or not self.via_session or self.rep_id is None:
+            return False
+        rep = directory.reps.get(self.rep_id)
+        return rep is not None and contest.includes(rep.id, rep.team)
+
+    def may_read_disputes(self) -> bool:
+        """The disputes list: reps (their own), managers (their teams' reps'), admins and read keys (all)."""
+        return self.role in ("rep", "manager", "admin", "read")
+
+    def may_resolve_dispute(self, rep_id: str, directory: Directory) -> bool:
+        """A manager of the rep's team (as the directory has it now) or an admin decides a dispute."""
+        return self.manages_rep(rep_id, directory)
+
     def may_record_deals_for(self, rep_id: str, directory: Directory) -> bool:
         """Imported deals: ingest keys and admins for anyone, a manager for the reps of their teams."""
         return self.can_ingest or (self.role == "manager" and self.manages_rep(rep_id, directory))

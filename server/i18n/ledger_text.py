@@ -16,6 +16,7 @@ WORDS = {
         "deal.won": "Won deal",
         "deal.updated": "Updated deal",
         "deal.reversed": "Deal reversed",
+        "points.adjusted": "Adjustment after a dispute",
         "call.logged": "Call",
         "meeting.held": "Meeting",
         "customer.new": "New customer",
@@ -36,6 +37,7 @@ WORDS = {
         "deal.won": "赢单",
         "deal.updated": "订单更新",
         "deal.reversed": "订单冲销",
+        "points.adjusted": "申诉后的积分调整",
         "call.logged": "电话",
         "meeting.held": "会议",
         "customer.new": "新客户",
@@ -92,6 +94,6 @@ def rule_lines(entry: dict[str, Any], rules: list[Any], currency: str, locale: s
     return lines
 
 
-def description(entry: dict[str, Any], rules: list[Any], currency: str, locale: str) -> str:
+def join(parts: list[str], locale: str) -> str:
     """The whole line in one sentence: what, then why."""
-    return _words(locale)["sep"].join([what(entry, currency, locale), *rule_lines(entry, rules, currency, locale)])
+    return _words(locale)["sep"].join(part for part in parts if part)

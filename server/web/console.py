@@ -22,6 +22,7 @@ from server.i18n.catalogs import gettext_for
 from server.services.contest_versions import versions_of
 from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
+from server.services.disputes import visible
 from server.web.render import page, request_locale
 
 
@@ -157,7 +158,42 @@ async def contests_page(request: Request) -> Response:
     )
     now = datetime.now(UTC)
     rows = [contest_summary(c, now) for c in contests]
-    return page(request, "console/contests.html", section="contests", contests=rows, **context)
+    waiting = len(await _disputes(request, principal, "open"))
+    return page(request, "console/contests.html", section="contests", contests=rows, open_disputes=waiting, **context)
+
+
+async def _disputes(request: Request, principal: Principal, status: str | None) -> list[dict[str, Any]]:
+    """The disputes this user decides: their teams' reps' (an admin's: all)."""
+    arena = arena_of(request)
+    directory = (await arena.registry.current()).directory
+    stored = await arena.disputes.all()
+    return visible(stored, lambda d: principal.may_resolve_dispute(d["rep"], directory), None, status)
+
+
+async def disputes_page(request: Request) -> Response:
+    """The disputes queue: open ones first, each with its line and a form to accept or reject it."""
+    principal = await _console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    context = await _context(request, principal)
+    snapshot = context["snapshot"]
+    names = {r.id: r.name for r in snapshot.directory.reps.values()}
+    contests = {c.id: c for c in snapshot.contests.values()}
+    rows = []
+    for dispute in await _disputes(request, principal, None):
+        contest = contests.get(dispute["contest"])
+        line = dispute.get("line")
+        at = datetime.fromtimestamp(line["at"], UTC).isoformat() if line else None
+        rows.append(
+            {
+                **dispute,
+                "rep_name": names.get(dispute["rep"], dispute["rep"]),
+                "contest_name": contest.name if contest else dispute["contest"],
+                "line_at": at,
+            }
+        )
+    waiting = sum(1 for row in rows if row["status"] == "open")
+    return page(request, "console/disputes.html", section="disputes", disputes=rows, open_disputes=waiting, **context)
 
 
 async def wizard_page(request: Request) -> Response:
@@ -284,6 +320,7 @@ routes = [
     Route("/admin", contests_page, methods=["GET"]),
     Route("/admin/contests/new", wizard_page, methods=["GET"]),
     Route("/admin/contests/{id}", contest_page, methods=["GET"]),
+    Route("/admin/disputes", disputes_page, methods=["GET"]),
     Route("/admin/people", people_page, methods=["GET"]),
     Route("/admin/displays", displays_page, methods=["GET"]),
     Route("/admin/users", users_page, methods=["GET"]),

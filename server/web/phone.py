@@ -23,6 +23,8 @@ from server.i18n import rules_text
 from server.i18n.catalogs import WEB_DIR, gettext_for
 from server.i18n.changes_text import change_lines
 from server.services.contest_versions import versions_of
+from server.services.disputes import visible
+from server.services.registry import Snapshot
 from server.web import phone_badges
 from server.web.render import page, request_locale
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from server.arena import Arena
 
 SHELL_VERSION = "arena-shell-v3"
+MAX_DISPUTES_SHOWN = 20
+PHONE_DISPUTE_FIELDS = ("id", "contest", "kind", "event", "message", "status", "note", "adjustment", "resolved_at")
 
 
 NEWS_ITEMS = 10
@@ -179,6 +183,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
         key=lambda r: (r["team"] != (rep.team if rep else None), r["team"] or "", r["name"]),
     )
     team = directory.teams.get(rep.team) if rep and rep.team else None
+    disputes = visible(await arena.disputes.all(), lambda d: d["rep"] == rep_id, None, None)
     return {
         "rep": principal.rep_id,
         "name": rep.name if rep else principal.name,
@@ -197,7 +202,15 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
         "news": sorted(news, key=lambda item: item["at"] or "", reverse=True)[:NEWS_ITEMS],
         "colleagues": colleagues,
         "team_names": {t.id: t.name for t in directory.teams.values()},
+        "disputes": [phone_dispute(d, snapshot) for d in disputes[:MAX_DISPUTES_SHOWN]],
     }
+
+
+def phone_dispute(dispute: dict[str, Any], snapshot: Snapshot) -> dict[str, Any]:
+    """What the phone shows of one of the rep's disputes: what it is about and, once decided, the outcome."""
+    contest = snapshot.contests.get(dispute["contest"])
+    shown = {k: dispute[k] for k in PHONE_DISPUTE_FIELDS if k in dispute}
+    return {**shown, "contest_name": contest.name if contest else dispute["contest"]}
 
 
 async def phone(request: Request) -> Response:

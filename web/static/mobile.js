@@ -103,6 +103,9 @@
         el.dataset.contest = contest.id;
         card = cards[contest.id] = {el: el, contest: contest, standing: contest.standing};
         $(el, ".c-ledger-toggle").addEventListener("click", function () { toggleLedger(contest.id); });
+        $(el, ".c-missing").addEventListener("click", function () {
+          openDispute({contest: contest.id, kind: "missing_deal"}, T.missing_title, fill(T.about_missing, {contest: contest.name}));
+        });
         container.appendChild(el);
       }
       card.contest = contest;
@@ -308,6 +311,7 @@
         entries.forEach(function (e) {
           var line = ledgerLine(e);
           if (opened[e.event]) { line.firstElementChild.open = true; }
+          disputeControl(line, e, card, contestId);
           list.appendChild(line);
         });
         if (!entries.length) { list.textContent = T.ledger_empty; }
@@ -319,6 +323,7 @@
   function ledgerLine(e) {
     var li = document.createElement("li");
     li.dataset.event = e.event;
+    li.dataset.type = e.type;
     var details = document.createElement("details");
     var summary = document.createElement("summary");
     var when = document.createElement("span");
@@ -356,6 +361,108 @@
       toast(T.saved);
     });
   });
+
+  /* An open dispute on the line, or the button to dispute it (adjustments are the answers to disputes). */
+  function disputeControl(li, e, card, contestId) {
+    if (e.dispute && e.dispute.status === "open") {
+      var disputed = document.createElement("span");
+      disputed.className = "disputed";
+      disputed.textContent = T.line_disputed;
+      li.appendChild(disputed);
+    } else if (e.type !== "points.adjusted") {
+      var wrong = document.createElement("button");
+      wrong.type = "button";
+      wrong.className = "line-wrong";
+      wrong.textContent = T.line_wrong;
+      wrong.addEventListener("click", function () {
+        var about = fill(T.about_line, {event: e.event, points: (e.points > 0 ? "+" : "") + number.format(e.points),
+                                        contest: card.contest.name});
+        openDispute({contest: contestId, kind: "wrong_points", event: e.event}, T.wrong_title, about);
+      });
+      li.appendChild(wrong);
+    }
+  }
+
+  /* --- disputes: "this line is wrong", "a deal is missing", and the answers ---------------- */
+  var dialog = $(document, "#dispute-dialog");
+  var disputeForm = $(document, "#dispute-form");
+  var disputing = null;
+
+  function openDispute(about, title, text) {
+    disputing = about;
+    $(document, "#dispute-title").textContent = title;
+    $(document, "#dispute-about").textContent = text;
+    $(document, "#dispute-errors").textContent = "";
+    disputeForm.elements.message.value = "";
+    dialog.showModal();
+    disputeForm.elements.message.focus();
+  }
+
+  disputeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = {contest: disputing.contest, kind: disputing.kind, message: disputeForm.elements.message.value};
+    if (disputing.event) { body.event = disputing.event; }
+    var send = $(document, "#dispute-send");
+    send.disabled = true;
+    api("POST", "/api/v1/disputes", body).then(function (r) {
+      send.disabled = false;
+      if (!r.ok) { $(document, "#dispute-errors").textContent = r.data.error || "!"; return; }
+      dialog.close();
+      toast(T.dispute_sent);
+      var card = cards[body.contest];
+      if (card && card.ledgerOpen) { loadLedger(body.contest); }
+      loadDisputes();
+    });
+  });
+  $(document, "#dispute-cancel").addEventListener("click", function () { dialog.close(); });
+
+  var SEEN_KEY = "arena-disputes-answered";
+  function tellOutcomes(disputes) {
+    var seen = {};
+    try { seen = JSON.parse(localStorage.getItem(SEEN_KEY) || "{}"); } catch (err) { seen = {}; }
+    var first = !localStorage.getItem(SEEN_KEY);
+    disputes.forEach(function (d) {
+      if (d.status === "open" || seen[d.id]) { return; }
+      seen[d.id] = true;
+      if (!first) { toast(fill(d.status === "accepted" ? T.outcome_accepted : T.outcome_rejected, {note: d.note || ""})); }
+    });
+    try { localStorage.setItem(SEEN_KEY, JSON.stringify(seen)); } catch (err) { /* private mode */ }
+  }
+
+  function renderDisputes(disputes) {
+    var list = $(document, "#dispute-list");
+    list.textContent = "";
+    disputes.forEach(function (d) {
+      var item = document.createElement("div");
+      item.className = "dispute";
+      item.dataset.dispute = d.id;
+      item.dataset.status = d.status;
+      var what = document.createElement("div");
+      what.className = "what";
+      what.textContent = T["kind_" + d.kind] + (d.event ? " · " + d.event : "") + " · " + d.contest_name;
+      var message = document.createElement("div");
+      message.textContent = d.message;
+      var status = document.createElement("div");
+      status.className = "d-status";
+      status.textContent = T["status_" + d.status] + (d.adjustment ? " · " + fill(T.adjusted, {points: (d.adjustment > 0 ? "+" : "") + number.format(d.adjustment)}) : "");
+      item.appendChild(what); item.appendChild(message); item.appendChild(status);
+      if (d.note) {
+        var outcome = document.createElement("div");
+        outcome.className = "outcome";
+        outcome.textContent = d.note;
+        item.appendChild(outcome);
+      }
+      list.appendChild(item);
+    });
+    $(document, "#no-disputes").hidden = disputes.length > 0;
+    tellOutcomes(disputes);
+  }
+
+  function loadDisputes() {
+    api("GET", "/api/v1/disputes").then(function (r) {
+      if (r.ok) { renderDisputes(r.data.disputes.slice(0, 20)); }
+    });
+  }
 
   /* --- challenges --------------------------------------------------------------------------------- */
   var colleagues = {};
@@ -443,6 +550,7 @@
       renderProfile();
       renderNews();
       renderContests();
+      renderDisputes(state.disputes);
       if (socket) { boardsToWatch().forEach(function (board) { socket.subscribe(board); }); }
     });
   }
@@ -486,10 +594,12 @@
   renderNews();
   renderContests();
   renderColleagues();
+  renderDisputes(state.disputes);
   loadChallenges();
   connect();
   setInterval(loadChallenges, 60000);
   setInterval(function () { Object.keys(cards).forEach(function (id) { renderStanding(id, false); }); }, 60000);
+  setInterval(loadDisputes, 30000);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/m/sw.js", {scope: "/m"}).catch(function () { /* not installable here */ });
   }
