@@ -129,7 +129,7 @@ def test_the_phone_reads_like_a_statement_and_names_my_neighbours(
     expect(card.locator(".near-below")).to_contain_text("2 分" if zh else "2 pts")
     expect(line.locator(".l-detail")).to_be_visible()
 
-    badge = page.locator('#badges .badge-item[data-kind="first_deal"]')
+    badge = page.locator('#badges .badge-item[data-badge="first-deal"][data-kind="first_deal"]')
     expect(badge.locator("svg.badge-first_deal")).to_have_count(1)
     expect(badge.locator(".badge-meaning")).to_have_text("赢得第一单" if zh else "Your first won deal")
     expect(badge.locator(".badge-when")).to_contain_text("获得于" if zh else "Earned")

@@ -60,6 +60,7 @@
       var item = document.createElement("li");
       item.className = "badge-item";
       item.dataset.kind = b.kind || "";
+      item.dataset.badge = b.badge;
       var icon = document.createElement("span");
       icon.className = "badge-icon";
       icon.appendChild(window.ArenaBadgeIcons.icon(b.kind));
