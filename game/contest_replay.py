@@ -31,6 +31,7 @@ from game.events import ADJUSTMENT_TYPE
 from game.log_event import LogEvent
 from game.ranking import MAX_SCORE, TIME_SPAN, Ranked, competition_ranks
 from game.replay_points import CompiledRule, compile_rule, exact_points
+from game.rosters import TeamRoster, team_points, team_rosters
 from game.scoring import DEAL_TYPES, REVERSING_TYPES, UPDATING_TYPES, ContestChange, team_target
 
 DAY_BUCKET_SECONDS = 900  # local dates are cached per 15 minutes (when a bucket falls on one date)
@@ -148,7 +149,6 @@ class ContestReplay:
         self.team_members: dict[str, dict[str, int]] = {}
         self.division_boards: dict[str, dict[str, int]] = {}
         # what is settled at the end
-        self._team_sums: dict[str, int] = {}
         self._reps_touched: dict[str, tuple[int, str]] = {}  # rep -> (target, division) of its last refresh
         self._teams_touched: dict[str, tuple[int, int]] = {}  # team -> (size, target) of its last refresh
         self._groups_touched: dict[str, tuple[str, str]] = {}  # cap field -> (rep, team) of its last refresh
@@ -173,6 +173,8 @@ class ContestReplay:
         self.paid: set[str] = set()
         self.rep_provisional: dict[str, int] = {}  # as the boards show them
         self.team_provisional: dict[str, int] = {}
+        # the team rosters Arena.sync_rosters writes (regroup_teams.lua): they size averages, pick best-N
+        self.rosters: dict[str, TeamRoster] = team_rosters(contest, directory) if roster else {}
         if roster:
             self._add_roster()
 
@@ -185,12 +187,9 @@ class ContestReplay:
                 division = contest.division_of(rep.id)
                 if division:
                     self.division_boards.setdefault(division, {}).setdefault(rep.id, 0)
-        for team in directory.teams:
-            if contest.teams is not None and team not in contest.teams:
-                continue
-            if contest.kind == "head_to_head" and contest.side_type == "team" and team not in contest.sides:
-                continue
+        for team in self.rosters:
             self.team_board.setdefault(team, 0)
+            self._teams_touched[team] = (0, 0)  # regroup_teams.lua writes the row of each team it gives a roster
 
     # --- deciding (game.scoring.decide, with its per-event lookups cached) ------------------------------
 
@@ -472,7 +471,6 @@ class ContestReplay:
         if members is None:
             members = self.team_members[team] = {}
         members[rep] = members.get(rep, 0) + delta
-        self._team_sums[team] = self._team_sums.get(team, 0) + delta
 
     def _join_group(
         self, cap_field: str, deal: str, asked: int, cap: int, sign: int, at: int, rep: str, team: str
@@ -564,13 +562,10 @@ class ContestReplay:
                 _keep_provisional(self.rep_provisional, rep, score, unconfirmed)
         self._reps_touched.clear()
         for team, (size, target) in self._teams_touched.items():
-            if self.mode == "best":
-                score = sum(heapq.nlargest(self.best_n, self.team_members.get(team, {}).values()))
-            elif self.mode == "average":
-                score = math.floor(self._team_sums.get(team, 0) / max(size, 1))
-            else:
-                score = self._team_sums.get(team, 0)
-            score = shown(score, target)
+            roster = self.rosters.get(team)
+            if roster is not None:
+                size, target = len(roster.members), roster.target
+            score = shown(team_points(self.mode, self.best_n, self.team_members.get(team, {}), size, roster), target)
             self.team_totals[team] = score
             self.team_board[team] = score * TIME_SPAN + self._left(self.team_times.get(team))
             if confirming:
@@ -580,10 +575,13 @@ class ContestReplay:
     def _team_confirmed(self, team: str, size: int) -> int:
         """A team's score counting confirmed points only (``team_confirmed_of`` in the script)."""
         pending = self.team_pending
-        if self.mode == "best":
-            top = heapq.nlargest(self.best_n, self.team_members.get(team, {}).items(), key=lambda m: (m[1], m[0]))
+        members = self.team_members.get(team, {})
+        if self.mode == "best":  # the members best-N picks (from the roster when there is one), by points
+            roster = self.rosters.get(team)
+            eligible = members.items() if roster is None else [(rep, members.get(rep, 0)) for rep in roster.members]
+            top = heapq.nlargest(self.best_n, eligible, key=lambda m: (m[1], m[0]))
             return sum(points - pending.get(f"{team}|{rep}", 0) for rep, points in top)
-        confirmed = self._team_sums.get(team, 0) - pending.get(team, 0)
+        confirmed = sum(members.values()) - pending.get(team, 0)
         return math.floor(confirmed / max(size, 1)) if self.mode == "average" else confirmed
 
     # --- the result -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from game.errors import Collector
 from game.events import parse_amount
 from game.prizes import winners
 from game.ranking import Ranked, competition_ranks
+from game.rosters import team_rosters
 from game.scoring import team_target
 
 PRIZE_SAMPLES = 200  # resampled periods behind each prize chance
@@ -167,6 +168,11 @@ def prize_chances(
     mode, best_n = contest.team_score.mode, contest.team_score.best_n
     sizes = {row.id: max(directory.team_size(row.id), 1) for row in boards.teams} if team_prizes else {}
     team_targets = {row.id: team_target(contest, directory, row.id) if percent else 0 for row in boards.teams}
+    on_roster = team_rosters(contest, directory)
+    rosters = {
+        row.id: on_roster[row.id].members if row.id in on_roster else tuple(team_vectors.get(row.id, {}))
+        for row in boards.teams
+    }
     for _ in range(samples):
         counts = [0] * width
         for _day in range(width):
@@ -185,9 +191,11 @@ def prize_chances(
         if team_prizes:
             team_scores = []
             for team_row in boards.teams:
-                members = [sum(map(mul, v, counts)) for v in team_vectors.get(team_row.id, {}).values()]
-                if mode == "best":
-                    score = sum(sorted(members, reverse=True)[:best_n])
+                vectors = team_vectors.get(team_row.id, {})
+                members = [sum(map(mul, v, counts)) for v in vectors.values()]
+                if mode == "best":  # from the roster only, as the board picks (game/rosters.py)
+                    eligible = [sum(map(mul, vectors.get(rep, zero), counts)) for rep in rosters[team_row.id]]
+                    score = sum(sorted(eligible, reverse=True)[:best_n])
                 elif mode == "average":
                     score = math.floor(sum(members) / sizes[team_row.id])
                 else:

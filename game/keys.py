@@ -37,6 +37,8 @@ class ContestKeys:
         self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
         self.team_sums = _contest(contest_id, base + "team_sums")  # hash: team -> sum of members' points
         self.team_board = _contest(contest_id, base + "board:teams")  # zset: team -> composite score
+        # hash: team -> JSON {reps, target}, the team's roster as last synced from the directory (game/rosters.py)
+        self.team_rosters = _contest(contest_id, base + "team_rosters")
         self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points asked by standing events
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):
         self.rep_times_prefix = _contest(contest_id, base + "times:rep:")  # zset per rep: deal key -> occurred epoch

@@ -25,6 +25,7 @@ from game.badges.awards import read_awards
 from game.badges.facts import Fact
 from game.events import Event
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
+from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
 from game.xp import FACTS_RETENTION, RETENTION, XpChange
 
@@ -35,8 +36,14 @@ LUA_DIR = Path(__file__).parent / "lua"
 StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
+# Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
+SCRIPT_LIBRARIES = {"apply_contest": ("team_score",), "regroup_teams": ("team_score",)}
+
+
 def load_lua(name: str) -> str:
-    return (LUA_DIR / f"{name}.lua").read_text()
+    """A script's source with the libraries it uses in front of it."""
+    parts = [*SCRIPT_LIBRARIES.get(name, ()), name]
+    return "\n".join((LUA_DIR / f"{part}.lua").read_text() for part in parts)
 
 
 def encode_change(change: ContestChange) -> bytes:
@@ -97,8 +104,27 @@ def contest_script_keys(contest_id: str, epoch: int) -> list[str]:
         k.seen, k.deals, k.rep_totals, k.rep_board, k.team_totals, k.team_board, k.caps, k.seq,
         k.rep_times_prefix, k.team_times_prefix, k.team_members_prefix, k.meta, k.ledger_prefix,
         k.division_board_prefix, k.cap_group_prefix, k.recent_wins, k.team_sums,
-        k.pending, k.rep_pending, k.team_pending, k.rep_provisional, k.team_provisional, k.paid,
+        k.pending, k.rep_pending, k.team_pending, k.rep_provisional, k.team_provisional, k.paid, k.team_rosters,
     ]  # fmt: skip
+
+
+def regroup_script_keys(contest_id: str, epoch: int) -> list[str]:
+    k = keys.ContestKeys(contest_id, epoch)
+    return [k.team_totals, k.team_board, k.team_sums, k.team_members_prefix, k.team_times_prefix, k.team_rosters, k.seq]
+
+
+def encode_regroup(regroup: Regroup) -> bytes:
+    return msgpack.packb(
+        {
+            "contest": regroup.contest_id,
+            "epoch": regroup.epoch,
+            "mode": regroup.team_mode,
+            "best_n": regroup.best_n,
+            "ends": regroup.ends_epoch,
+            "teams": [[team, roster.encode()] for team, roster in sorted(regroup.rosters.items())],
+            "quiet": 1 if regroup.quiet else 0,
+        }
+    )
 
 
 def encode_xp(change: XpChange) -> bytes:
@@ -207,7 +233,7 @@ def encode_badge_sync(sync: BadgeSync) -> bytes:
     )
 
 
-SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges")
+SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
 
 
 class Store:
@@ -324,6 +350,17 @@ class Store:
             return results, None if isinstance(value, Exception) else value
         return results, None
 
+    def _contest_call(self, script: str, script_keys: list[str], payload: bytes, contest_id: str) -> tuple[Any, ...]:
+        """EVALSHA of a contest script: its keys, the encoded payload and the contest's doorbell channel."""
+        return (
+            "EVALSHA",
+            self._sha[script],
+            len(script_keys),
+            *script_keys,
+            payload,
+            keys.doorbell_channel(contest_id),
+        )
+
     async def _run(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """One pipeline; again after loading the scripts if Redis had lost them."""
         for attempt in range(2):
@@ -392,13 +429,11 @@ class Store:
         if not self._loaded:
             await self._load_scripts()
         commands = [
-            (
-                "EVALSHA",
-                self._sha["apply_contest"],
-                len(script_keys := contest_script_keys(change.contest_id, change.epoch)),
-                *script_keys,
+            self._contest_call(
+                "apply_contest",
+                contest_script_keys(change.contest_id, change.epoch),
                 encode_change(change),
-                keys.doorbell_channel(change.contest_id),
+                change.contest_id,
             )
             for change in changes
         ]
@@ -470,6 +505,33 @@ class Store:
         for contest_id in contest_ids:
             pipe.lrange(keys.ContestKeys(contest_id).recent_wins, 0, -1)
         return [[json.loads(bell) for bell in bells] for bells in await pipe.execute()]
+
+    async def regroup_teams(self, regroups: Sequence[Regroup]) -> list[int]:
+        """Write each contest epoch's team rosters and rescore the teams whose roster changed, in one round
+        trip (one atomic script call per contest epoch); per call, how many team rows changed (their board's
+        viewers are told)."""
+        if not regroups:
+            return []
+        commands = [
+            self._contest_call(
+                "regroup_teams",
+                regroup_script_keys(regroup.contest_id, regroup.epoch),
+                encode_regroup(regroup),
+                regroup.contest_id,
+            )
+            for regroup in regroups
+        ]
+        changed: list[int] = []
+        for reply in await self._run(commands):
+            if isinstance(reply, Exception):
+                raise reply
+            changed.append(int(reply[0]))
+        return changed
+
+    async def team_rosters(self, contest_id: str, epoch: int) -> dict[str, TeamRoster]:
+        """The team rosters a contest epoch keeps (none before the first regroup)."""
+        raw = await self.redis.hgetall(keys.ContestKeys(contest_id, epoch).team_rosters)
+        return {text(team): TeamRoster.decode(roster) for team, roster in raw.items()}
 
     # --- badges: one write path for every award and revocation --------------------------------
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from game.rosters import Regroup, contest_teams, regroup
 from game.store import Store
 from server.auth.secrets import hash_password
 from server.config import Settings
@@ -104,29 +105,30 @@ class Arena:
     async def sync_rosters(
         self, reps: Iterable[str] | None = None, teams: Iterable[str] | None = None, contest: str | None = None
     ) -> None:
-        """Put participants of running and upcoming contests on their boards (zero points), in one round
-        trip: only the given reps or teams, or everyone of one contest, or everyone everywhere."""
+        """Put participants of running and upcoming contests on their boards (zero points): only the given
+        reps or teams, or everyone of one contest, or everyone everywhere. Then regroup those contests'
+        teams (and any epoch being rebuilt): a rep who moved team, joined or left changes the team scores at
+        once (``regroup_teams.lua``), and the team boards' viewers are told. Two round trips in all."""
         snapshot = await self.registry.current()
         now = datetime.now(UTC)
         directory = snapshot.directory
         rep_filter = set(reps) if reps is not None else None
         team_filter = set(teams) if teams is not None else None
         pipe = self.redis.pipeline(transaction=False)
+        regroups: list[Regroup] = []
         for candidate in snapshot.contests.values():
             if candidate.status_at(now) in ("ended", "archived") or (contest and candidate.id != contest):
                 continue
+            regroups.append(regroup(candidate, directory))
+            rebuilding = snapshot.rebuilding.get(candidate.id)
+            if rebuilding is not None:
+                regroups.append(regroup(rebuilding, directory, quiet=True))
             members = [
                 r.id
                 for r in directory.reps.values()
                 if r.active and candidate.includes(r.id, r.team) and (rep_filter is None or r.id in rep_filter)
             ]
-            squads = [
-                t
-                for t in directory.teams
-                if (candidate.teams is None or t in candidate.teams) and (team_filter is None or t in team_filter)
-            ]
-            if candidate.kind == "head_to_head" and candidate.side_type == "team":
-                squads = [t for t in squads if t in candidate.sides]
+            squads = [t for t in contest_teams(candidate, directory) if team_filter is None or t in team_filter]
             if rep_filter is not None and team_filter is None:
                 squads = []
             if team_filter is not None and rep_filter is None:
@@ -135,3 +137,4 @@ class Arena:
             if members or squads:
                 self.store.queue_members(pipe, candidate.id, candidate.epoch, members, squads, divisions)
         await pipe.execute()
+        await self.store.regroup_teams(regroups)

@@ -177,6 +177,21 @@ def test_displays_are_created_with_slides_renamed_rotated_and_revoked(
     assert httpx.get(rotated["url"] + "/config.json").status_code == 404
 
 
+def test_a_display_keeps_quiet_hours_and_refuses_malformed_ones(server: RunningServer, admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=1)
+    display = admin.post("/api/v1/displays", json={"name": "tv", "playlist": [f"contest:{org.contest}"]}).json()
+    assert display["quiet_hours"] is None
+    for bad in ("25:00-08:00", "22:00", "22:00-22:00", 2200, "22:00–08:00"):
+        answer = admin.put(f"/api/v1/displays/{display['id']}", json={"quiet_hours": bad})
+        assert answer.status_code == 422, (bad, answer.text)
+        assert answer.json()["errors"][0]["field"] == "quiet_hours"
+    changed = admin.put(f"/api/v1/displays/{display['id']}", json={"quiet_hours": "22:00-08:00"})
+    assert changed.status_code == 200 and changed.json()["quiet_hours"] == "22:00-08:00"
+    assert httpx.get(display["url"] + "/config.json").json()["quiet_hours"] == "22:00-08:00"
+    cleared = admin.put(f"/api/v1/displays/{display['id']}", json={"quiet_hours": None})
+    assert cleared.json()["quiet_hours"] is None
+
+
 def test_the_badge_wall_shows_initials_of_opted_out_reps_to_displays(
     server: RunningServer, admin: httpx.Client
 ) -> None:

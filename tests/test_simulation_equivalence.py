@@ -27,6 +27,7 @@ from game.events import Event, parse_event
 from game.log_event import LogEvent
 from game.ranking import TIME_SPAN
 from game.replay_points import compile_rule, exact_points
+from game.rosters import regroup
 from game.rules import parse_rule
 from game.scoring import decide, rule_points, settlement
 from game.simulation import replay
@@ -204,11 +205,13 @@ def engine(redis_server: EmbeddedRedis):  # type: ignore[no-untyped-def]
 
 
 async def write_live(store: Store, contest: Contest, events: list[Event]) -> None:
-    """What the server does: the roster on the boards, then each event's changes through the Lua script."""
+    """What the server does: the roster on the boards and the team rosters, then each event's changes through
+    the Lua script."""
     reps = [r.id for r in DIRECTORY.reps.values() if r.active and contest.includes(r.id, r.team)]
     teams = [t for t in DIRECTORY.teams if contest.teams is None or t in contest.teams]
     divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
     await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=False)
+    await store.regroup_teams([regroup(contest, DIRECTORY, quiet=True)])
     plans = [Plan(event, decide(event, [contest], DIRECTORY)) for event in events]
     for start in range(0, len(plans), 5):
         await store.write_events(plans[start : start + 5], log=False)
@@ -297,6 +300,66 @@ def test_replay_builds_the_boards_the_write_script_builds(engine, history: list[
     reference.settle_due(NOW)
     assert read_replay(fast) == swept
     assert read_replay(reference) == swept
+
+
+@st.composite
+def histories_with_moves(draw: st.DrawFn) -> tuple[list[dict], list[tuple[int, str, str, bool]]]:
+    """A history and directory changes among its events: (events before it, rep, new team, still active)."""
+    history = draw(histories())
+    change = st.tuples(
+        st.integers(0, len(history)), st.sampled_from(REPS), st.sampled_from(["t0", "t1", "t2"]), st.booleans()
+    )
+    return history, draw(st.lists(change, min_size=1, max_size=6))
+
+
+def changed(directory: Directory, rep: str, team: str, active: bool) -> Directory:
+    return Directory(
+        reps={**directory.reps, rep: replace(directory.reps[rep], team=team, active=active)}, teams=directory.teams
+    )
+
+
+async def write_live_with_moves(
+    store: Store, contest: Contest, events: list[Event], changes: list[tuple[int, str, str, bool]]
+) -> tuple[list[Event], Directory]:
+    """What the server does when reps move team or leave between events: each event is decided with the
+    directory of its moment and carries the team of that moment; each change regroups the teams at once.
+    Returns the events as logged and the directory at the end."""
+    directory = DIRECTORY
+    await store.regroup_teams([regroup(contest, directory, quiet=True)])
+    logged: list[Event] = []
+    for index, event in enumerate(events):
+        for _at, rep, team, active in (c for c in changes if c[0] == index):
+            directory = changed(directory, rep, team, active)
+            await store.regroup_teams([regroup(contest, directory)])
+        stamped = replace(event, team=directory.reps[event.rep].team)
+        logged.append(stamped)
+        await store.write_events([Plan(stamped, decide(stamped, [contest], directory))], log=False)
+    for _at, rep, team, active in (c for c in changes if c[0] >= len(events)):
+        directory = changed(directory, rep, team, active)
+        await store.regroup_teams([regroup(contest, directory)])
+    return logged, directory
+
+
+@EQUIVALENCE
+@given(moved=histories_with_moves(), variant=st.integers(0, len(VARIANTS) - 1))
+def test_teams_regrouped_after_moves_score_as_the_replay_with_the_final_directory(  # type: ignore[no-untyped-def]
+    engine, moved: tuple[list[dict], list[tuple[int, str, str, bool]]], variant: int
+) -> None:
+    """Points stay with the team they were earned for; sizes, best-N members and targets follow the roster
+    of the moment, so after any moves the live team board is the one a replay with today's directory builds."""
+    loop, store = engine
+    history, changes = moved
+    contest = make_contest(variant)
+    logged, directory = loop.run_until_complete(write_live_with_moves(store, contest, parse_all(history), changes))
+    live = loop.run_until_complete(read_live(store, contest))
+
+    scorer = ContestReplay(contest, directory)
+    for event in logged:
+        scorer.feed(LogEvent.from_event(event))
+    replayed = read_replay(scorer)
+    assert replayed["teams"] == live["teams"]
+    assert replayed["team_totals"] == live["team_totals"]
+    assert replayed["rep_totals"] == live["rep_totals"]
 
 
 @EQUIVALENCE

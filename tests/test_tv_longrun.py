@@ -87,6 +87,8 @@ def test_a_tv_under_hours_of_traffic_keeps_the_same_size(browser: Browser, serve
         for _ in paced(every=BATCH_EVERY, seconds=WARM_SECONDS):
             ingest.post("/api/v1/events", json=batch())
         quiet(page, server, org.contest)
+        # the last slide of the playlist (stars) has been shown and filled too
+        page.wait_for_function("() => document.querySelectorAll('#stars .row').length === 10", timeout=40_000)
         start_nodes, start_heap = measure(page)
         for _ in paced(every=BATCH_EVERY, seconds=RUN_SECONDS):
             assert ingest.post("/api/v1/events", json=batch()).status_code == 200

@@ -9,8 +9,9 @@
 --       provisional points (contests that confirm deals): 18 pending (zset: deal -> settlement epoch),
 --       19 rep_pending, 20 team_pending (hashes of exact provisional points), 21 rep_provisional,
 --       22 team_provisional (hashes: provisional points as the boards show them), 23 paid (hash: deals
---       confirmed before they scored)
+--       confirmed before they scored), 24 team rosters (hash: team -> JSON, see game/rosters.py)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
+-- Team scores and rows: team_score.lua, put in front of this script (shared with regroup_teams.lua).
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
 -- Returns {status, points applied, changed, current epoch}:
 --   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
@@ -22,7 +23,6 @@
 -- reversal, and nothing revives it). confirms = 1 confirms the deal named (or marks it paid before it
 -- scored); settle_only = 1 (the scheduler's sweep) only settles, and is not recorded as seen.
 
-local TIME_SPAN = 33554432      -- 2^25, see game/ranking.py
 local MAX_SCORE = 134217727     -- 2^27 - 1
 
 local c = cmsgpack.unpack(ARGV[1])
@@ -35,33 +35,11 @@ if c.settle_only ~= 1 and redis.call('HEXISTS', KEYS[1], c.event) == 1 then
 end
 
 local function latest_left(times_key)
-  local top = redis.call('ZREVRANGE', times_key, 0, 0, 'WITHSCORES')
-  if top[2] == nil then return 0 end
-  local left = c.ends - tonumber(top[2])
-  if left < 0 then return 0 end
-  if left > TIME_SPAN - 1 then return TIME_SPAN - 1 end
-  return left
+  return time_left(times_key, c.ends)
 end
 
-local function team_score_of(team, size)
-  if c.mode == 'best' then
-    local best = 0
-    local top = redis.call('ZREVRANGE', KEYS[11] .. team, 0, c.best_n - 1, 'WITHSCORES')
-    for i = 2, #top, 2 do best = best + tonumber(top[i]) end
-    return best
-  end
-  local sum = tonumber(redis.call('HGET', KEYS[17], team) or '0')
-  if c.mode == 'average' then
-    if size < 1 then size = 1 end
-    return math.floor(sum / size)
-  end
-  return sum
-end
-
-local function shown(points, target)
-  if target and target > 0 then return math.floor(points * 1000 / target) end
-  return points
-end
+local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
+              rosters = KEYS[24]}
 
 local old = nil
 local old_raw = redis.call('HGET', KEYS[2], c.deal)
@@ -250,12 +228,11 @@ local function keep_provisional(hash, member, score, confirmed_score)
   if provisional > 0 then redis.call('HSET', hash, member, provisional)
   else redis.call('HDEL', hash, member) end
 end
-local function team_confirmed_of(team, size)
+local function team_confirmed_of(team, size, roster)
   if c.mode == 'best' then
     local best = 0
-    local top = redis.call('ZREVRANGE', KEYS[11] .. team, 0, c.best_n - 1, 'WITHSCORES')
-    for i = 1, #top, 2 do
-      best = best + tonumber(top[i + 1]) - tonumber(redis.call('HGET', KEYS[20], team .. '|' .. top[i]) or '0')
+    for _, member in ipairs(best_members(TEAM, team, c.best_n, roster)) do
+      best = best + member[2] - tonumber(redis.call('HGET', KEYS[20], team .. '|' .. member[1]) or '0')
     end
     return best
   end
@@ -279,10 +256,12 @@ local function refresh_rep(rep, target, division)
   end
 end
 local function refresh_team(t, size, target)
-  local score = shown(team_score_of(t, size), target)
-  redis.call('HSET', KEYS[5], t, score)
-  redis.call('ZADD', KEYS[6], score * TIME_SPAN + latest_left(KEYS[10] .. t), t)
-  if c.rcv then keep_provisional(KEYS[22], t, score, shown(team_confirmed_of(t, size), target)) end
+  local score = write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends)
+  if c.rcv then
+    local roster = roster_of(TEAM, t)
+    if roster then size, target = #roster.reps, roster.target end
+    keep_provisional(KEYS[22], t, score, shown(team_confirmed_of(t, size, roster), target))
+  end
 end
 
 if apply then refresh_rep(c.rep, c.target, c.division) end

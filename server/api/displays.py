@@ -21,6 +21,7 @@ from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.boards import parse_board
 from server.services.displays import (
     BADGE_WALL_ITEMS,
+    QUIET_HOURS,
     boards_of,
     public_view,
     validate_display,
@@ -64,6 +65,7 @@ async def create_display(request: Request) -> JSONResponse:
         "locale": None,
         "sound": False,
         "big_deal": None,
+        "quiet_hours": None,
         **fields,
         "playlist": boards_of(fields["slides"]),
         "token_digest": token_digest(token),
@@ -167,6 +169,16 @@ class Slide(Struct, omit_defaults=True):
     seconds: Annotated[int, Meta(ge=5, le=600)] | None = None
 
 
+QuietHours = Annotated[
+    str,
+    Meta(
+        pattern=QUIET_HOURS,
+        examples=["22:00-08:00"],
+        description="Local time (the organisation's zone) when the TV shows no full-screen cards and plays no sound.",
+    ),
+]
+
+
 class DisplayInput(Struct):
     """A PUT may leave out what it does not change."""
 
@@ -175,6 +187,7 @@ class DisplayInput(Struct):
     locale: Literal["zh-CN", "en"] | None = None
     sound: bool | None = None
     big_deal: int | None = None
+    quiet_hours: QuietHours | None = None
 
 
 class Display(Struct, omit_defaults=True):
@@ -185,6 +198,7 @@ class Display(Struct, omit_defaults=True):
     locale: str | None = None
     sound: bool = False
     big_deal: int | None = None
+    quiet_hours: QuietHours | None = None
     created_by: str | None = None
     created_at: str | None = None
     updated_at: str | None = None

@@ -9,6 +9,7 @@ board). The stored ``playlist`` keeps only the board ids the token may watch; ``
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from game.errors import Collector, ValidationError
@@ -20,6 +21,7 @@ SLIDE_KINDS = ("board", "teams", "tug", "thermometer", "wins", "badges", "stars"
 DEFAULT_SECONDS = 20
 MIN_SECONDS, MAX_SECONDS = 5, 600
 BADGE_WALL_ITEMS = 24
+QUIET_HOURS = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 def _default_kind(board: str) -> str:
@@ -105,11 +107,21 @@ def validate_display(body: Any, partial: bool = False) -> dict[str, Any]:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             errors.add("big_deal", "the amount from which a deal gets the big celebration (whole number) or null")
         out["big_deal"] = value
+    if "quiet_hours" in body:
+        quiet = body["quiet_hours"] or None
+        if quiet is not None and (not isinstance(quiet, str) or not valid_quiet_hours(quiet)):
+            errors.add("quiet_hours", 'local "HH:MM-HH:MM" (e.g. "22:00-08:00", may span midnight) or null')
+        out["quiet_hours"] = quiet
     try:
         errors.raise_if_any()
     except ValidationError as exc:
         raise ApiError(422, f"invalid display: {exc}", [e.as_dict() for e in exc.errors]) from None
     return out
+
+
+def valid_quiet_hours(text: str) -> bool:
+    """``"22:00-08:00"``: two different wall-clock times in the organisation's time zone."""
+    return re.match(QUIET_HOURS, text) is not None and text[:5] != text[6:]
 
 
 def boards_of(slides: list[dict[str, Any]]) -> list[str]:
@@ -130,6 +142,7 @@ def public_view(document: dict[str, Any], base_url: str, token: str | None = Non
         "locale": document.get("locale"),
         "sound": bool(document.get("sound", False)),
         "big_deal": document.get("big_deal"),
+        "quiet_hours": document.get("quiet_hours"),
         "created_by": document.get("created_by"),
         "created_at": document.get("created_at"),
         "updated_at": document.get("updated_at"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from game.contests import Contest, definition_changes
 from game.events import Event
+from game.rosters import contest_teams, regroup
 from game.scoring import decide
 from game.store import Plan, Store
 from server.services.contest_versions import add_version, version_entry
@@ -119,7 +120,7 @@ async def rescore(
         async def progress(done: int) -> None:
             await rescores.progressed(contest_id, done)
 
-        await ensure_roster(store, registry, next_contest)
+        await ensure_roster(store, registry, next_contest, rosters_from=current)
         last, _ = await replay_into(store, registry, event_log, next_contest, progress=progress, skip=skip)
         # The switch: viewers reading the contest now see the new epoch (and are told so).
         await rescores.switch(contest_id, target)
@@ -149,12 +150,27 @@ async def rescore(
         await rescores.release(contest_id)
 
 
-async def ensure_roster(store: Store, registry: Registry, contest: Contest, *, ring: bool = False) -> None:
-    """Every participant on the contest's boards at its epoch (zero points), whatever its status."""
+async def ensure_roster(
+    store: Store,
+    registry: Registry,
+    contest: Contest,
+    *,
+    ring: bool = False,
+    rosters_from: int | None = None,
+    regroup_teams: bool = True,
+) -> None:
+    """Every participant on the contest's boards at its epoch (zero points), whatever its status, and (with
+    ``regroup_teams``) its team rosters: the directory's, except that an ended contest rebuilt from epoch
+    ``rosters_from`` keeps the rosters it ended with (a rep who moved since does not change its result)."""
     directory = (await registry.current()).directory
     reps = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
-    teams = [t for t in directory.teams if contest.teams is None or t in contest.teams]
+    teams = contest_teams(contest, directory)
     divisions = {rep: d for rep in reps if (d := contest.division_of(rep))}
+    if regroup_teams:
+        grouped = regroup(contest, directory, quiet=True)
+        if rosters_from is not None and contest.status_at(datetime.now(UTC)) in ("ended", "archived"):
+            grouped = replace(grouped, rosters=await store.team_rosters(contest.id, rosters_from))
+        await store.regroup_teams([grouped])
     await store.ensure_members(contest.id, contest.epoch, reps, teams, divisions, ring=ring)
 
 

@@ -80,5 +80,6 @@ async def score_window(arena: Arena, contest_id: str, upto: str) -> int:
     await ensure_roster(arena.store, arena.registry, contest)  # an ended contest has none yet
     read = await write_replayed(arena.store, arena.registry, batches, contest, progress)
     await arena.rescores.window_progressed(contest_id, read, 1.0)
-    await ensure_roster(arena.store, arena.registry, contest, ring=True)  # screens read the scored boards
+    # screens read the scored boards (the teams were regrouped before the replay)
+    await ensure_roster(arena.store, arena.registry, contest, ring=True, regroup_teams=False)
     return read

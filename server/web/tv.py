@@ -13,10 +13,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from game.contests import Contest, Prize
 from server.auth.secrets import token_digest
 from server.auth.sessions import session_user
 from server.http import arena_of
-from server.i18n.catalogs import WEB_DIR
+from server.i18n import rules_text
+from server.i18n.catalogs import WEB_DIR, gettext_for
+from server.services.boards import parse_board
 from server.services.displays import slides_of
 from server.web.render import page, request_locale
 
@@ -39,8 +42,42 @@ def _tv_settings(document: dict[str, Any], teams: dict[str, dict[str, str]]) -> 
         "slides": slides_of(document),
         "sound": bool(document.get("sound", False)),
         "big_deal": document.get("big_deal"),
+        "quiet_hours": document.get("quiet_hours"),
         "teams": teams,
     }
+
+
+def prize_text(prize: Prize, tr: Any) -> str:
+    """One prize in words: who wins it, then what it is ("第 2–3 名：¥2,000 奖金")."""
+    if prize.threshold is not None:
+        who = tr.gettext("Everyone with {n}+ points").format(n=prize.threshold)
+    elif prize.rank_from is not None and prize.rank_to not in (None, prize.rank_from):
+        who = tr.gettext("Places {a}–{b}").format(a=prize.rank_from, b=prize.rank_to)
+    else:
+        who = tr.gettext("Place {a}").format(a=prize.rank_from or 1)
+    if prize.board == "teams":
+        who = tr.gettext("{who} (team)").format(who=who)
+    return tr.gettext("{who}: {prize}").format(who=who, prize=prize.prize)
+
+
+def contest_facts(contest: Contest, locale: str) -> dict[str, Any]:
+    """What a TV shows before a contest starts: its rules in one sentence and its prizes."""
+    tr = gettext_for(locale)
+    return {
+        "rules": rules_text.summary(contest.definition, locale, contest.currency),
+        "prizes": [prize_text(p, tr) for p in contest.prizes],
+    }
+
+
+async def _contests(request: Request, slides: list[dict[str, Any]], locale: str) -> dict[str, dict[str, Any]]:
+    snapshot = await arena_of(request).registry.current()
+    facts: dict[str, dict[str, Any]] = {}
+    for slide in slides:
+        spec = parse_board(slide["board"]) if slide["board"] else None
+        contest = snapshot.contests.get(spec.contest_id) if spec is not None and spec.kind == "contest" else None
+        if contest is not None:
+            facts[contest.id] = contest_facts(contest, locale)
+    return facts
 
 
 async def tv(request: Request) -> Response:
@@ -50,6 +87,7 @@ async def tv(request: Request) -> Response:
         return page(request, "tv_unknown.html", status=404)
     locale = request_locale(request, document.get("locale"))
     settings = _tv_settings(document, await _teams(request))
+    settings["contests"] = await _contests(request, settings["slides"], locale)
     return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings)
 
 

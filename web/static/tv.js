@@ -17,7 +17,9 @@
     connection: byId("connection"), empty: byId("empty"), dots: byId("dots"), ticker: byId("ticker"),
     celebration: byId("celebration"), card: byId("celebration-card"), kicker: byId("celebration-kicker"),
     cName: byId("celebration-name"), cDetail: byId("celebration-detail"), confetti: byId("confetti"),
-    revoked: byId("revoked")
+    banner: byId("banner"), bKicker: byId("banner-kicker"), bName: byId("banner-name"), bDetail: byId("banner-detail"),
+    upcoming: byId("upcoming"), upCountdown: byId("upcoming-countdown"), upRules: byId("upcoming-rules"),
+    upPrizes: byId("upcoming-prizes"), revoked: byId("revoked")
   };
   var sections = {};
   Array.prototype.forEach.call(document.querySelectorAll(".slide"), function (s) { sections[s.dataset.kind] = s; });
@@ -194,10 +196,12 @@
   function renderRows(list, copy, unit, animate) {
     var rows = copy.rows.slice(0, TOP_ROWS);
     var top = rows.length ? Math.max(rows[0].score, 1) : 1;
+    var started = rows.length > 0 && rows[0].score > 0;
     list.sync(rows, function (li, row) {
-      li.dataset.rank = row.rank;
-      li.classList.toggle("top", row.rank <= 3);
-      li.children[0].textContent = row.rank;
+      var scored = row.score > 0;  // no medal for 0 points, and no ranks at all while everyone has 0
+      li.dataset.rank = scored ? row.rank : "";
+      li.classList.toggle("top", scored && row.rank <= 3);
+      li.children[0].textContent = started ? row.rank : "–";
       var who = li.children[1];
       who.children[0].textContent = row.name;
       var team = who.children[1];
@@ -225,7 +229,8 @@
     var rows = copy.rows.slice(0, 8);
     var top = rows.length ? Math.max(rows[0].score, 1) : 1;
     lists.teams.sync(rows, function (li, row) {
-      li.children[0].textContent = row.rank;
+      li.classList.toggle("lead", row.score > 0 && row.rank === 1);
+      li.children[0].textContent = row.score > 0 ? row.rank : "–";
       li.children[1].textContent = row.name;
       var fillEl = li.children[2].children[0];
       fillEl.style.background = teamColor(row.id);
@@ -318,13 +323,42 @@
     return Math.min(badgeItems.length, 8);
   }
 
+  /* A contest that has not started: when it starts, its rules and its prizes (no ranks, no medals). */
+  function upcomingContest(slide) {
+    if (slide.kind === "badges" || slide.kind === "stars") { return null; }
+    var copy = boards[slide.board] || boards[sourceOf(slide)];
+    var contest = copy && copy.contest;
+    return contest && Date.parse(contest.starts_at) > Date.now() ? contest : null;
+  }
+
+  function renderUpcoming(contest) {
+    var facts = (config.contests || {})[contest.id] || {};
+    var prizes = facts.prizes || [];
+    els.upRules.textContent = facts.rules || "";
+    els.upRules.hidden = !facts.rules;
+    els.upPrizes.hidden = !prizes.length;
+    while (els.upPrizes.children.length > prizes.length) { els.upPrizes.lastChild.remove(); }
+    prizes.forEach(function (text, i) {
+      var li = els.upPrizes.children[i] || els.upPrizes.appendChild(document.createElement("li"));
+      li.textContent = text;
+    });
+    els.title.textContent = contest.name;
+    els.countdown.dataset.start = contest.starts_at;
+    els.countdown.dataset.end = contest.ends_at;
+    tick();
+  }
+
   function renderSlide(animate) {
     var slide = slides[current];
     if (!slide) { return; }
     var kind = slide.kind;
     var copy = boards[sourceOf(slide)];
     var shown = 0;
-    if (kind === "badges") { shown = renderBadges(animate); }
+    var upcoming = upcomingContest(slide);
+    sections[kind].hidden = !!upcoming;
+    els.upcoming.hidden = !upcoming;
+    if (upcoming) { renderUpcoming(upcoming); shown = 1; }
+    else if (kind === "badges") { shown = renderBadges(animate); }
     else if (copy) {
       if (kind === "board") { shown = renderRows(lists.board, copy, "", animate); }
       else if (kind === "stars") { shown = renderRows(lists.stars, copy, T.xp, animate); }
@@ -364,22 +398,62 @@
 
   slides.forEach(function () { els.dots.appendChild(document.createElement("li")); });
 
-  /* --- celebrations: bursts become one card ------------------------------------------------------ */
+  /* --- celebrations: the board stays the point of the screen --------------------------------------
+     Ordinary deals (and badges) slide into a banner in the footer, which never covers the board. Only moments
+     that deserve it get the full-screen card: a new leader, a big deal (the display's big_deal), a goal, a
+     champion, a correction; and after a card the next one waits FULL_GAP_MS, so at any deal rate the card
+     covers the board at most CARD_MS / (CARD_MS + FULL_GAP_MS) of the time (15 %). Within quiet hours there
+     are no cards and no sound. Everything arriving together is folded into one card or one banner. */
   var pending = [];
-  var cardVisible = false;
+  var showing = false;         // a card or a banner is up: newcomers wait and are folded into the next one
   var flushTimer = null;
+  var nextFullAt = 0;          // no full card before this time (ms)
+  var waitingForCard = false;  // flushTimer is only waiting out the gap for a held moment
+  var BANNER_MS = 4000;
+  var FULL_GAP_MS = 25000;
   var PRIORITY = {correction: 6, contest_won: 5, goal: 4, lead: 3, big: 2, badge: 1, deal: 0};
+  var DESERVES_CARD = {correction: true, contest_won: true, goal: true, lead: true, big: true};
+  var HELD = {correction: true, contest_won: true};  // too important for a banner: they wait for a card
+
+  function minutesOf(text) { return Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5)); }
+  var localTime = new Intl.DateTimeFormat("en-GB", {timeZone: config.timezone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+  function quietNow() {
+    var range = config.quietHours;
+    if (!range) { return false; }
+    var now = minutesOf(localTime.format(new Date())), from = minutesOf(range), to = minutesOf(range.slice(6));
+    return from < to ? now >= from && now < to : now >= from || now < to;
+  }
 
   function enqueue(event) {
     pending.push(event);
     if (pending.length > MAX_PENDING) { pending.splice(0, pending.length - MAX_PENDING); }
-    if (!cardVisible && !flushTimer) { flushTimer = setTimeout(showCard, COALESCE_MS); }
+    if (waitingForCard) { clearTimeout(flushTimer); flushTimer = null; waitingForCard = false; }
+    if (!showing && !flushTimer) { flushTimer = setTimeout(flush, COALESCE_MS); }
   }
 
-  function showCard() {
+  function flush() {
     flushTimer = null;
-    if (!pending.length) { els.celebration.hidden = true; cardVisible = false; return; }
-    var burst = pending.splice(0, pending.length);
+    waitingForCard = false;
+    if (!pending.length) { showing = false; return; }
+    var quiet = quietNow();
+    var cardAllowed = !quiet && Date.now() >= nextFullAt;
+    var worthy = pending.some(function (e) { return DESERVES_CARD[e.kind]; });
+    var burst;
+    if (worthy && cardAllowed) {
+      burst = pending.splice(0, pending.length);
+      present(burst, "card");
+      return;
+    }
+    burst = pending.filter(function (e) { return quiet || !HELD[e.kind]; });
+    pending = pending.filter(function (e) { return !quiet && HELD[e.kind]; });
+    if (burst.length) { present(burst, "banner"); return; }
+    showing = false;  // only held moments left: they get the card once the gap is over
+    waitingForCard = true;
+    flushTimer = setTimeout(flush, Math.max(COALESCE_MS, nextFullAt - Date.now()));
+  }
+
+  /* kicker, name and detail for a burst: the most important moment leads, deals are summed up */
+  function describe(burst) {
     burst.sort(function (a, b) { return PRIORITY[b.kind] - PRIORITY[a.kind]; });
     var main = burst[0];
     var deals = burst.filter(function (e) { return e.kind === "deal" || e.kind === "big"; });
@@ -401,22 +475,41 @@
       if (own && main.kind === "lead") { detail = own.detail; others -= 1; }
     }
     if (others > 0) { detail += "  " + (others === 1 ? T.more_one : fill(T.more, {n: others})); }
-    els.kicker.textContent = kicker;
-    els.cName.textContent = name;
-    els.cDetail.textContent = detail;
-    var big = main.kind !== "deal" && main.kind !== "correction";
-    els.card.className = "celebration-card kind-" + main.kind + (big ? " big" : "");
-    els.celebration.hidden = false;
-    cardVisible = true;
-    els.card.animate([{transform: "scale(.6)", opacity: 0}, {transform: "scale(1.04)", opacity: 1, offset: .7},
-                      {transform: "scale(1)", opacity: 1}], {duration: 600, easing: "ease-out"});
-    if (big) { burstConfetti(); }
-    chime(big);
+    return {main: main, kicker: kicker, name: name, detail: detail};
+  }
+
+  function present(burst, how) {
+    var text = describe(burst);
+    var kind = text.main.kind;
+    showing = true;
+    if (how === "card") {
+      els.kicker.textContent = text.kicker;
+      els.cName.textContent = text.name;
+      els.cDetail.textContent = text.detail;
+      var big = kind !== "deal" && kind !== "correction";
+      els.card.className = "celebration-card kind-" + kind + (big ? " big" : "");
+      els.celebration.hidden = false;
+      els.card.animate([{transform: "scale(.6)", opacity: 0}, {transform: "scale(1.04)", opacity: 1, offset: .7},
+                        {transform: "scale(1)", opacity: 1}], {duration: 600, easing: "ease-out"});
+      if (big) { burstConfetti(); }
+      chime(big);
+      nextFullAt = Date.now() + CARD_MS + FULL_GAP_MS;
+    } else {
+      els.bKicker.textContent = text.kicker;
+      els.bName.textContent = text.name;
+      els.bDetail.textContent = text.detail;
+      els.banner.className = "banner kind-" + kind;
+      els.banner.hidden = false;
+      els.ticker.hidden = true;
+      els.banner.animate([{transform: "translateY(100%)", opacity: 0}, {transform: "none", opacity: 1}], {duration: 400, easing: "ease-out"});
+      chime(false);
+    }
     setTimeout(function () {
-      if (pending.length) { showCard(); return; }
       els.celebration.hidden = true;
-      cardVisible = false;
-    }, CARD_MS);
+      els.banner.hidden = true;
+      els.ticker.hidden = false;
+      flush();
+    }, how === "card" ? CARD_MS : BANNER_MS);
   }
 
   /* A fixed set of confetti pieces, made once and re-launched: nothing accumulates. */
@@ -438,7 +531,7 @@
   var audio = null;
   var lastChime = 0;
   function chime(big) {
-    if (!config.sound || Date.now() - lastChime < 3000) { return; }
+    if (!config.sound || quietNow() || Date.now() - lastChime < 3000) { return; }
     lastChime = Date.now();
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
@@ -561,17 +654,21 @@
 
   /* --- clock, countdown, settings --------------------------------------------------------------- */
   function two(n) { return (n < 10 ? "0" : "") + n; }
+  function duration(left) {
+    var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+    return (d ? fill(T.days, {d: d}) + " " : "") + two(h) + ":" + two(m) + ":" + two(s);
+  }
   function tick() {
     els.clock.textContent = clockFormat.format(new Date());
     var end = Date.parse(els.countdown.dataset.end || ""), start = Date.parse(els.countdown.dataset.start || "");
     if (isNaN(end)) { els.countdown.textContent = ""; return; }
     var upcoming = !isNaN(start) && start > Date.now();
+    if (!els.upcoming.hidden && !upcoming) { renderSlide(false); return; }  // it has just started
     var left = Math.floor(((upcoming ? start : end) - Date.now()) / 1000);
     if (left <= 0) { els.countdown.textContent = T.ended; els.countdown.classList.remove("urgent"); return; }
-    var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
-    var clock = two(h) + ":" + two(m) + ":" + two(s);
-    els.countdown.textContent = (upcoming ? T.starts_in : T.ends_in) + " " + (d ? fill(T.days, {d: d}) + " " : "") + clock;
+    els.countdown.textContent = (upcoming ? T.starts_in : T.ends_in) + " " + duration(left);
     els.countdown.classList.toggle("urgent", !upcoming && left < 3600);
+    if (upcoming) { els.upCountdown.textContent = fill(T.starts_in_long, {time: duration(left)}); }
   }
 
   function checkSettings() {
@@ -604,6 +701,7 @@
     boards: boards,
     show: function (index) { showSlide(index); },
     rowCount: function () { return byId("board").children.length; },
-    pending: function () { return pending.length; }
+    pending: function () { return pending.length; },
+    quiet: quietNow
   };
 })();
