@@ -55,6 +55,9 @@ class ContestChange:
     event_type: str
     amount: str | None
     epoch: int = 1
+    # What the rep's ledger tells in words ("a won deal of ¥31,200 for 客户 X"); never used for scoring.
+    customer: str | None = None
+    currency: str | None = None
     version: int = 1
     division: str | None = None
     target: int = 0  # percent-of-target contests: the rep's target in points; 0 ranks by points
@@ -149,6 +152,8 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
                 best_n=contest.team_score.best_n,
                 event_type=event.type,
                 amount=str(event.amount) if event.amount is not None else None,
+                customer=event.customer,
+                currency=event.currency,
                 epoch=contest.epoch,
                 version=contest.version,
                 division=contest.division_of(event.rep),

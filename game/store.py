@@ -81,6 +81,10 @@ def encode_change(change: ContestChange) -> bytes:
         payload["size"] = change.team_sizes.get(change.team, 0)
     if change.amount is not None:
         payload["amount"] = change.amount
+    if change.customer:
+        payload["customer"] = change.customer
+    if change.currency:
+        payload["cur"] = change.currency
     if change.received_epoch:
         payload["rcv"] = change.received_epoch
         if change.settle_seconds:

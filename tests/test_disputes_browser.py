@@ -107,9 +107,9 @@ def test_a_rep_disputes_from_the_phone_and_the_manager_answers_from_the_console(
     card = phone.locator(f'article.contest[data-contest="{org.contest}"]')
     expect(card.locator(".c-score")).to_have_text("25")
     card.locator(".c-ledger-toggle").click()
-    adjusted = card.locator(".c-ledger li", has_text="points.adjusted")
+    adjusted = card.locator('.c-ledger li[data-type="points.adjusted"]')
     expect(adjusted.locator(".pts")).to_have_text("+15")
-    expect(adjusted.locator(".note")).to_contain_text(note)
+    expect(adjusted.locator(".l-rule")).to_contain_text(note)  # the statement line says why, in the rep's words
     expect(card.locator(f'.c-ledger li[data-event="{won["id"]}"] .line-wrong')).to_be_visible()  # may dispute again
     screenshot(phone, f"phone-dispute-answered-{locale}.png")
     for errors, foreign in ((phone_errors, phone_foreign), (console_errors, console_foreign)):

@@ -93,7 +93,7 @@ end
 local function ledger(rep, points, hits, note)
   redis.call('XADD', KEYS[13] .. rep, '*', 'e', cmsgpack.pack({
     event = c.event, type = c.type, at = c.at, v = c.version, points = points, hits = hits, note = note,
-    deal = c.deal}))
+    deal = c.deal, amount = c.amount, customer = c.customer, cur = c.cur}))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing

@@ -18,6 +18,7 @@ from game.events import id_of_key as event_id
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import REP_DATA
 from server.http import ApiError, ArenaJSONResponse, arena_of, page_limit, require
+from server.i18n import ledger_text
 from server.i18n.catalogs import choose_locale
 from server.services.disputes import adjustment_dispute
 
@@ -74,14 +75,25 @@ def describe(entry: dict[str, Any], contest: Contest, locale: str = "en", disput
 def render(
     entry: dict[str, Any], contest: Contest, locale: str = "en", disputes: Disputes | None = None
 ) -> dict[str, Any]:
-    """One line; ``dispute`` names the newest dispute of its event, so the phone shows it instead of a button."""
+    """One line with its ids (for the detail view) and the same line in words (for the statement); ``dispute``
+    names the newest dispute of its event, so the phone shows it instead of a button."""
+    rules = contest.definition.get("rules") or []
+    note = describe(entry, contest, locale, disputes)
+    adjusted = adjustment_dispute(entry["event"], entry["type"]) is not None
+    said = ledger_text.rule_lines(entry, rules, contest.currency, locale) if not adjusted else [note]
+    what = ledger_text.what(entry, contest.currency, locale)
     line = {
         "event": event_id(entry["event"]),
         "type": entry["type"],
         "occurred_at": datetime.fromtimestamp(entry["at"], UTC).astimezone(contest.zone).isoformat(),
         "rule_version": entry["v"],
         "points": entry["points"],
-        "note": describe(entry, contest, locale, disputes),
+        "note": note,
+        "what": what,
+        "rules": said,
+        "description": ledger_text.join([what, *said], locale),
+        **({"amount": str(entry["amount"])} if entry.get("amount") else {}),
+        **({"customer": entry["customer"]} if entry.get("customer") else {}),
     }
     about = [d for d in (disputes or {}).values() if d.get("event") == line["event"]]
     if about:
@@ -146,6 +158,15 @@ class LedgerEntry(Struct, omit_defaults=True):
     rule_version: int | None = None
     points: int | None = None
     note: str | None = None
+    what: (
+        Annotated[str, Meta(description="The event in words: a won deal of ¥31,200 for a customer, a call.")] | None
+    ) = None
+    rules: (
+        Annotated[list[str], Meta(description="Each rule that scored it, in words, with points and caps.")] | None
+    ) = None
+    description: Annotated[str, Meta(description="The whole line in words, in the reader's language.")] | None = None
+    amount: str | None = None
+    customer: str | None = None
     dispute: LineDispute | None = None
 
 

@@ -137,17 +137,38 @@ async def me(request: Request) -> ArenaJSONResponse:
     record = await arena_of(request).accounts.user(principal.name)
     if record is None:
         raise ApiError(404, "no such user")
-    return ArenaJSONResponse(public_user(record))
+    return ArenaJSONResponse(await _with_display_choice(request, public_user(record)))
+
+
+async def _with_display_choice(request: Request, user: dict[str, Any]) -> dict[str, Any]:
+    """A rep's own user, with their choice of name on TVs and chats (kept on the rep in the directory)."""
+    rep = (await arena_of(request).registry.current()).directory.reps.get(user["rep"] or "")
+    return {**user, "opted_out": rep.opted_out} if user["role"] == "rep" and rep else user
+
+
+async def _choose_display(request: Request, record: dict[str, Any], opted_out: bool) -> None:
+    """A rep chooses for themselves: initials (``opted_out``) or the full name on public screens."""
+    arena = arena_of(request)
+    document = await arena.registry.rep_document(str(record.get("rep") or ""))
+    if record["role"] != "rep" or document is None:
+        message = "only a rep linked to the directory chooses how public screens name them"
+        raise ApiError(422, f"invalid settings: opted_out: {message}", [{"field": "opted_out", "message": message}])
+    if bool(document.get("opted_out", False)) != opted_out:
+        document = {**document, "opted_out": opted_out, "updated_at": datetime.now(UTC).isoformat()}
+        await arena.registry.put_rep(document, record["username"])
 
 
 async def change_me(request: Request) -> ArenaJSONResponse:
-    """The user's own settings: language, and a new password (with the current one)."""
+    """The user's own settings: language, a new password (with the current one), and for a rep, whether
+    TVs and chats show their full name or their initials."""
     principal = await require(request, lambda p: p.via_session, "change a user profile (sign in first)")
     accounts = arena_of(request).accounts
     record = await accounts.user(principal.name)
     body = to_document(await decode_body(request, MeInput, "settings"))
     if record is None:
         raise ApiError(404, "no such user")
+    if "opted_out" in body:
+        await _choose_display(request, record, bool(body["opted_out"]))
     if "locale" in body:
         record["locale"] = body["locale"]
         request.session["locale"] = body["locale"]
@@ -159,7 +180,7 @@ async def change_me(request: Request) -> ArenaJSONResponse:
         record["sv"] = int(record.get("sv", 0)) + 1
         request.session["user"] = {**request.session.get("user", {}), "sv": record["sv"]}
     await accounts.save_user(record)
-    return ArenaJSONResponse(public_user(record))
+    return ArenaJSONResponse(await _with_display_choice(request, public_user(record)))
 
 
 # --- API keys ------------------------------------------------------------------------------------
@@ -240,6 +261,9 @@ class User(Struct):
     active: bool
     locale: str | None
     has_password: bool
+    opted_out: (
+        Annotated[bool, Meta(description="A rep's own choice: initials, not the full name, on TVs and chats.")] | None
+    ) = None
 
 
 class UserList(Struct):
@@ -248,6 +272,7 @@ class UserList(Struct):
 
 class MeInput(Struct, omit_defaults=True):
     locale: Locale | UnsetType | None = UNSET
+    opted_out: Annotated[bool, Meta(description="Reps only: show my initials on TVs and chats.")] | UnsetType = UNSET
     password: Password | UnsetType = UNSET
     current_password: str | UnsetType = UNSET
 
@@ -334,7 +359,7 @@ routes = [
         change_me,
         "PUT",
         Operation(
-            "Change language or password",
+            "Change language, password, or (a rep) the name public screens show",
             "users",
             "session",
             body=MeInput,

@@ -56,66 +56,71 @@ def _factor(value: Any) -> str:
     return format(number.normalize(), "f") if number is not None else str(value)
 
 
+def _label(tr: Any, table: dict[str, str], key: str) -> str:
+    return str(tr.gettext(table[key])) if key in table else key
+
+
+def _multipliers(tr: Any, table: Any) -> list[str]:
+    parts = []
+    for attribute, factors in (table or {}).items() if isinstance(table, dict) else ():
+        for value, factor in (factors or {}).items() if isinstance(factors, dict) else ():
+            name = _label(tr, CATEGORY_LABELS, value) if attribute == "category" else f"{attribute}={value}"
+            parts.append(tr.gettext("%(category)s ×%(factor)s") % {"category": name, "factor": _factor(factor)})
+    return parts
+
+
+def rule_clause(rule: Any, locale: str, currency: str) -> str:
+    """One rule in words ("每成交 ¥1,000 得 1 分，每天最多 50 分"): the rules summary and each ledger line use it."""
+    if not isinstance(rule, dict):
+        return ""
+    tr = gettext_for(locale)
+    sep = "，" if locale == "zh-CN" else ", "
+    on = str(rule.get("on", ""))
+    event = _label(tr, EVENT_LABELS, on)
+    points = _count(rule.get("points"))
+    per = _decimal(rule.get("points_per")) if rule.get("points_per") is not None else None
+    parts: list[str] = []
+    if per is not None:
+        money = format_money(per, currency, locale)
+        if on == "deal.won":
+            parts.append(tr.gettext("1 point per %(money)s won") % {"money": money})
+        else:
+            parts.append(tr.gettext("%(event)s: 1 point per %(money)s") % {"event": event, "money": money})
+    if points:
+        if on == "deal.won" and rule.get("new_customer_only"):
+            text = tr.ngettext(
+                "+%(n)s point for each deal with a new customer",
+                "+%(n)s points for each deal with a new customer",
+                points,
+            )
+        elif on == "deal.won":
+            text = tr.ngettext("+%(n)s point per deal won", "+%(n)s points per deal won", points)
+        else:
+            text = tr.ngettext("%(event)s: +%(n)s point each", "%(event)s: +%(n)s points each", points)
+        parts.append(text % {"n": format_number(points), "event": event})
+    elif rule.get("new_customer_only"):
+        parts.append(tr.gettext("new customers only"))
+    if rule.get("category"):
+        values = rule["category"] if isinstance(rule["category"], list) else [rule["category"]]
+        names = ("、" if locale == "zh-CN" else ", ").join(_label(tr, CATEGORY_LABELS, str(v)) for v in values)
+        parts.append(tr.gettext("only %(categories)s") % {"categories": names})
+    if rule.get("min_amount") is not None:
+        money = format_money(rule["min_amount"], currency, locale)
+        parts.append(tr.gettext("deals of at least %(money)s") % {"money": money})
+    cap = _count(rule.get("cap_per_day"))
+    if cap:
+        parts.append(tr.ngettext("at most %(n)s point a day", "at most %(n)s points a day", cap) % {"n": cap})
+    parts += _multipliers(tr, rule.get("multipliers"))
+    return sep.join(parts)
+
+
 def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> list[str]:
     """One clause per rule, then contest-wide multipliers, goals and the team score."""
     tr = gettext_for(locale)
     sep = "，" if locale == "zh-CN" else ", "
     currency = str(definition.get("currency") or currency)
-
-    def label(table: dict[str, str], key: str) -> str:
-        return tr.gettext(table[key]) if key in table else key
-
-    def multipliers(table: Any) -> list[str]:
-        parts = []
-        for attribute, factors in (table or {}).items() if isinstance(table, dict) else ():
-            for value, factor in (factors or {}).items() if isinstance(factors, dict) else ():
-                name = label(CATEGORY_LABELS, value) if attribute == "category" else f"{attribute}={value}"
-                parts.append(tr.gettext("%(category)s ×%(factor)s") % {"category": name, "factor": _factor(factor)})
-        return parts
-
-    clauses: list[str] = []
-    for rule in definition.get("rules") or []:
-        if not isinstance(rule, dict):
-            continue
-        on = str(rule.get("on", ""))
-        event = label(EVENT_LABELS, on)
-        points = _count(rule.get("points"))
-        per = _decimal(rule.get("points_per")) if rule.get("points_per") is not None else None
-        parts: list[str] = []
-        if per is not None:
-            money = format_money(per, currency, locale)
-            if on == "deal.won":
-                parts.append(tr.gettext("1 point per %(money)s won") % {"money": money})
-            else:
-                parts.append(tr.gettext("%(event)s: 1 point per %(money)s") % {"event": event, "money": money})
-        if points:
-            if on == "deal.won" and rule.get("new_customer_only"):
-                text = tr.ngettext(
-                    "+%(n)s point for each deal with a new customer",
-                    "+%(n)s points for each deal with a new customer",
-                    points,
-                )
-            elif on == "deal.won":
-                text = tr.ngettext("+%(n)s point per deal won", "+%(n)s points per deal won", points)
-            else:
-                text = tr.ngettext("%(event)s: +%(n)s point each", "%(event)s: +%(n)s points each", points)
-            parts.append(text % {"n": format_number(points), "event": event})
-        elif rule.get("new_customer_only"):
-            parts.append(tr.gettext("new customers only"))
-        if rule.get("category"):
-            values = rule["category"] if isinstance(rule["category"], list) else [rule["category"]]
-            names = ("、" if locale == "zh-CN" else ", ").join(label(CATEGORY_LABELS, str(v)) for v in values)
-            parts.append(tr.gettext("only %(categories)s") % {"categories": names})
-        if rule.get("min_amount") is not None:
-            money = format_money(rule["min_amount"], currency, locale)
-            parts.append(tr.gettext("deals of at least %(money)s") % {"money": money})
-        cap = _count(rule.get("cap_per_day"))
-        if cap:
-            parts.append(tr.ngettext("at most %(n)s point a day", "at most %(n)s points a day", cap) % {"n": cap})
-        parts += multipliers(rule.get("multipliers"))
-        if parts:
-            clauses.append(sep.join(parts))
-    wide = multipliers(definition.get("multipliers"))
+    clauses = [clause for rule in definition.get("rules") or [] if (clause := rule_clause(rule, locale, currency))]
+    wide = _multipliers(tr, definition.get("multipliers"))
     if wide:
         clauses.append(sep.join(wide))
     if definition.get("kind") == "race" and definition.get("target"):

@@ -13,8 +13,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from game.contests import Contest
+from game.directory import Directory
 from game.pacing import pace
-from game.ranking import gap_to_next_rank
+from game.ranking import Ranked, gap_to_next_rank
 from game.xp import level_for, next_level, window_keys
 from server.auth.principals import Principal
 from server.http import arena_of, principal_of
@@ -24,12 +25,13 @@ from server.i18n.changes_text import change_lines
 from server.services.contest_versions import versions_of
 from server.services.disputes import visible
 from server.services.registry import Snapshot
+from server.web import phone_badges
 from server.web.render import page, request_locale
 
 if TYPE_CHECKING:
     from server.arena import Arena
 
-SHELL_VERSION = "arena-shell-v2"
+SHELL_VERSION = "arena-shell-v4"
 MAX_DISPUTES_SHOWN = 20
 PHONE_DISPUTE_FIELDS = ("id", "contest", "kind", "event", "message", "status", "note", "adjustment", "resolved_at")
 
@@ -44,14 +46,40 @@ async def _rep(request: Request) -> Principal | None:
     return principal
 
 
-async def _standing(arena: Arena, contest: Contest, rep_id: str, now: datetime) -> dict[str, Any] | None:
+def _neighbour(row: Ranked | None, me: Ranked, directory: Directory) -> dict[str, Any] | None:
+    """A rep next to me on the board: the name a rep's phone shows (as its board frames do), score, gap."""
+    if row is None:
+        return None
+    rep = directory.reps.get(row.id)
+    return {
+        "id": row.id,
+        "name": rep.name if rep else row.id,
+        "rank": row.rank,
+        "score": row.score,
+        "gap": abs(row.score - me.score),
+    }
+
+
+def _rival(contest: Contest, rep_id: str, directory: Directory) -> dict[str, Any] | None:
+    """The other side of a head-to-head between reps (shown with both scores, from 0 : 0 on)."""
+    if contest.kind != "head_to_head" or contest.side_type != "rep":
+        return None
+    other = next((side for side in contest.sides if side != rep_id), None)
+    rep = directory.reps.get(other or "")
+    return {"id": other, "name": rep.name if rep else other} if other else None
+
+
+async def _standing(
+    arena: Arena, contest: Contest, rep_id: str, now: datetime, directory: Directory
+) -> dict[str, Any] | None:
     position = await arena.store.rank_of(contest.id, contest.epoch, "reps", rep_id)
     if position is None:
         return None
     read = await arena.store.read_board(contest.id, contest.epoch, "reps", start=max(0, position - 5), limit=11)
-    me = next((row for row in read.rows if row.id == rep_id), None)
-    if me is None:
+    at = next((i for i, row in enumerate(read.rows) if row.id == rep_id), None)
+    if at is None:
         return None
+    me = read.rows[at]
     points = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
     target = contest.target_for(rep_id)
     return {
@@ -59,6 +87,8 @@ async def _standing(arena: Arena, contest: Contest, rep_id: str, now: datetime) 
         "score": me.score,
         "of": read.total,
         "gap_to_next": gap_to_next_rank([r.score for r in read.rows], me.score),
+        "above": _neighbour(read.rows[at - 1] if at > 0 else None, me, directory),
+        "below": _neighbour(read.rows[at + 1] if at + 1 < len(read.rows) else None, me, directory),
         "target": target,
         "pace": pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
     }
@@ -114,18 +144,24 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
                 "version": contest.version,
                 "changed_at": changed_at,
                 "sides": list(contest.sides),
-                "standing": await _standing(arena, contest, rep.id, now),
+                "rival": _rival(contest, rep.id, directory),
+                "standing": await _standing(arena, contest, rep.id, now, directory),
             }
         )
     periods = window_keys(now, arena.settings.zone)
     xp, held = await arena.progress.standing(rep_id, periods)
     level, upcoming = level_for(xp["all"]), next_level(xp["all"])
     names = {b.id: b for b in snapshot.badges}
+    currency = arena.settings.currency
     badges = sorted(
         (
             {
                 "badge": record["badge"],
                 "name": names[record["badge"]].name(locale) if record["badge"] in names else record["badge"],
+                "kind": names[record["badge"]].kind if record["badge"] in names else "",
+                "meaning": phone_badges.meaning(names[record["badge"]], locale, currency)
+                if record["badge"] in names
+                else "",
                 "period": record.get("period"),
                 "awarded_at": record.get("awarded_at", ""),
             }
@@ -133,6 +169,10 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
         ),
         key=lambda b: b["awarded_at"],
         reverse=True,
+    )
+    facts = await arena.store.month_facts(rep_id, f"{now.astimezone(arena.settings.zone):%Y-%m}")
+    upcoming_badge = phone_badges.next_badge(
+        snapshot.badges, facts, set(held), now, arena.settings.zone, locale, currency
     )
     colleagues = sorted(
         (
@@ -157,6 +197,8 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
             "next_at": upcoming.min_xp if upcoming else None,
         },
         "badges": badges,
+        "next_badge": upcoming_badge,
+        "opted_out": bool(rep and rep.opted_out),
         "news": sorted(news, key=lambda item: item["at"] or "", reverse=True)[:NEWS_ITEMS],
         "colleagues": colleagues,
         "team_names": {t.id: t.name for t in directory.teams.values()},

@@ -81,6 +81,8 @@ async def _contests(request: Request, slides: list[dict[str, Any]], locale: str)
         if contest is not None:
             facts[contest.id] = contest_facts(contest, locale)
     return facts
+
+
 def badge_catalog(badges: list[BadgeDefinition], locale: str, currency: str) -> dict[str, dict[str, str]]:
     """Each badge's kind (its icon on the wall) and what earns it, in the display's language."""
 

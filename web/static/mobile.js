@@ -46,15 +46,50 @@
       : fill(T.xp_max, {xp: number.format(state.xp.all)});
     var share = level.next_at ? (state.xp.all - level.min) / (level.next_at - level.min) : 1;
     $(document, "#level-fill").style.width = Math.max(2, Math.min(100, share * 100)) + "%";
+    renderBadges();
+    $(document, "#opt-out").checked = !!state.opted_out;
+  }
+
+  /* Each badge: its icon (by kind, from badge-icons.js), name, what earns it and when it was earned; then the
+     next badge within reach and what it still takes. */
+  function renderBadges() {
     var badges = $(document, "#badges");
     badges.textContent = "";
+    badges.className = "badges";
     state.badges.forEach(function (b) {
-      var pill = document.createElement("span");
-      pill.className = "badge-pill";
-      pill.textContent = "★ " + b.name;
-      badges.appendChild(pill);
+      var item = document.createElement("li");
+      item.className = "badge-item";
+      item.dataset.kind = b.kind || "";
+      item.dataset.badge = b.badge;
+      var icon = document.createElement("span");
+      icon.className = "badge-icon";
+      icon.appendChild(window.ArenaBadgeIcons.icon(b.kind));
+      var text = document.createElement("div");
+      var name = document.createElement("strong");
+      name.className = "badge-name";
+      name.textContent = b.name;
+      var meaning = document.createElement("div");
+      meaning.className = "badge-meaning";
+      meaning.textContent = b.meaning || "";
+      var when = document.createElement("div");
+      when.className = "badge-when muted";
+      when.textContent = b.awarded_at ? fill(T.earned, {when: dateFormat.format(new Date(b.awarded_at))}) : "";
+      text.appendChild(name); text.appendChild(meaning); text.appendChild(when);
+      item.appendChild(icon); item.appendChild(text);
+      badges.appendChild(item);
     });
     if (!state.badges.length) { badges.textContent = T.no_badges; badges.className = "badges muted"; }
+    var next = state.next_badge;
+    $(document, "#next-badge").hidden = !next;
+    if (next) {
+      var holder = $(document, "#next-badge-icon");
+      holder.textContent = "";
+      holder.appendChild(window.ArenaBadgeIcons.icon(next.kind));
+      $(document, "#next-badge-name").textContent = next.name;
+      $(document, "#next-badge-meaning").textContent = next.meaning;
+      $(document, "#next-badge-needs").textContent = next.needs;
+      $(document, "#next-badge-fill").style.width = Math.max(2, Math.min(100, next.progress * 100)) + "%";
+    }
   }
 
   /* --- contest cards ------------------------------------------------------------------------------ */
@@ -115,6 +150,7 @@
     if (!card) { return; }
     var s = card.standing;
     var rankEl = $(card.el, ".c-rank");
+    if (!s && card.contest.rival) { renderDuel(card, {score: 0}, true); }
     if (!s) { rankEl.textContent = "–"; return; }
     var before = Number(rankEl.dataset.rank || 0);
     rankEl.textContent = "#" + s.rank;
@@ -125,8 +161,12 @@
     var pendingEl = $(card.el, ".c-pending");  /* points not yet confirmed, in the score (contests that confirm) */
     pendingEl.hidden = !s.provisional;
     pendingEl.textContent = s.provisional ? fill(T.provisional, {x: number.format(s.provisional)}) : "";
-    $(card.el, ".c-gap").textContent = s.rank === 1 ? T.rank_first :
+    var duel = card.contest.kind === "head_to_head";
+    var level = [s.above, s.below].some(function (n) { return n && n.gap === 0; });
+    $(card.el, ".c-gap").textContent = duel ? "" : s.rank === 1 ? (level ? T.h2h_tied : T.rank_first) :
       (s.gap_to_next ? fill(T.gap, {gap: number.format(s.gap_to_next), rank: s.rank - 1}) : T.tied);
+    renderNear(card, s, duel);
+    renderDuel(card, s, duel);
     var pace = s.pace;
     var target = $(card.el, ".c-target");
     target.hidden = !pace;
@@ -147,6 +187,67 @@
     if (card.ledgerOpen && live) { loadLedger(contestId); }
   }
 
+  /* --- who is just above and just below me; a head-to-head as both scores ------------------------------ */
+  function neighbour(row, mine) {
+    return row ? {id: row.id, name: row.name, rank: row.rank, score: row.score, gap: Math.abs(row.score - mine.score)} : null;
+  }
+
+  /* A standing without neighbours (the REST standing, a "me" frame) keeps the ones the board last showed. */
+  function withNeighbours(fresh, before) {
+    if (!before || fresh.above !== undefined || fresh.below !== undefined) { return fresh; }
+    var merged = {};
+    Object.keys(fresh).forEach(function (k) { merged[k] = fresh[k]; });
+    ["above", "below"].forEach(function (side) {
+      var n = before[side];
+      merged[side] = n ? {id: n.id, name: n.name, rank: n.rank, score: n.score, gap: Math.abs(n.score - fresh.score)} : n;
+    });
+    return merged;
+  }
+
+  function renderNear(card, s, duel) {
+    var list = $(card.el, ".c-near");
+    list.textContent = "";
+    list.hidden = duel || !(s.above || s.below);
+    if (duel) { return; }
+    [["above", s.above], ["below", s.below]].forEach(function (pair) {
+      var n = pair[1];
+      if (!n) { return; }
+      var li = document.createElement("li");
+      li.className = "near-" + pair[0];
+      li.dataset.rep = n.id;
+      var values = {name: n.name, gap: number.format(n.gap), score: number.format(n.score)};
+      li.textContent = (pair[0] === "above" ? "↑ " : "↓ ") + fill(n.gap ? T[pair[0]] : T[pair[0] + "_tied"], values);
+      list.appendChild(li);
+    });
+  }
+
+  function timeLeft(contest) {
+    var ms = new Date(contest.ends_at).getTime() - Date.now();
+    if (contest.status === "scheduled") { return fill(T.starts_in, {when: dateFormat.format(new Date(contest.starts_at))}); }
+    if (ms <= 0) { return T.left_over; }
+    var minutes = Math.floor(ms / 60000), hours = Math.floor(minutes / 60), days = Math.floor(hours / 24);
+    return days ? fill(T.left_days, {d: days, h: hours % 24}) : fill(T.left_hours, {h: hours, m: minutes % 60});
+  }
+
+  function renderDuel(card, s, duel) {
+    var box = $(card.el, ".c-h2h");
+    box.hidden = !duel;
+    if (!duel) { return; }
+    var rival = card.contest.rival || {};
+    var other = [s.above, s.below].filter(function (n) { return n && (!rival.id || n.id === rival.id); })[0];
+    var theirs = other ? other.score : 0;
+    var theirName = rival.name || (other ? other.name : "–");
+    $(box, ".h2h-me .h2h-name").textContent = T.me;
+    $(box, ".h2h-me .h2h-score").textContent = number.format(s.score);
+    $(box, ".h2h-them .h2h-name").textContent = theirName;
+    $(box, ".h2h-them .h2h-score").textContent = number.format(theirs);
+    var gap = Math.abs(s.score - theirs);
+    $(box, ".h2h-gap").textContent = s.score === theirs ? T.h2h_tied :
+      fill(s.score > theirs ? T.h2h_ahead : T.h2h_behind, {gap: number.format(gap), name: theirName});
+    $(box, ".h2h-left").textContent = timeLeft(card.contest);
+    box.classList.toggle("tied", s.score === theirs);
+  }
+
   /* From a board frame: rank, score and gap come from the rows (no extra round trip); target and pace from
      the REST standing, fetched at most once a second per contest (until the server sends "me" frames). */
   function fromBoard(board, copy) {
@@ -160,7 +261,8 @@
       for (var j = i - 1; j >= 0; j -= 1) { if (rows[j].score > mine.score) { ahead = rows[j]; break; } }
       card.standing = {rank: mine.rank, score: mine.score, of: copy.total || rows.length, provisional: mine.provisional,
                        gap_to_next: ahead ? ahead.score - mine.score : null, target: card.standing && card.standing.target,
-                       pace: card.standing && card.standing.pace};
+                       pace: card.standing && card.standing.pace,
+                       above: neighbour(rows[i - 1], mine), below: neighbour(rows[i + 1], mine)};
       renderStanding(contestId, true);
       break;
     }
@@ -173,7 +275,7 @@
       delete refreshTimers[contestId];
       api("GET", "/api/v1/contests/" + encodeURIComponent(contestId) + "/reps/" + encodeURIComponent(state.rep)).then(function (r) {
         if (!r.ok || !cards[contestId]) { return; }
-        cards[contestId].standing = r.data;
+        cards[contestId].standing = withNeighbours(r.data, cards[contestId].standing);
         renderStanding(contestId, true);
       });
     }, 1000);
@@ -183,7 +285,7 @@
     var contestId = message.contest;
     if (!cards[contestId] || message.rank === null || message.rank === undefined) { return; }
     hasMe[contestId] = true;
-    cards[contestId].standing = message;
+    cards[contestId].standing = withNeighbours(message, cards[contestId].standing);
     renderStanding(contestId, true);
   }
 
@@ -201,41 +303,85 @@
       .then(function (r) {
         if (!r.ok) { return; }
         var list = $(card.el, ".c-ledger");
-        list.textContent = "";
         var entries = r.data.entries.slice(-40).reverse();
+        var opened = {};  /* a live refresh keeps the lines the rep opened open */
+        Array.prototype.forEach.call(list.querySelectorAll("li[data-event] details[open]"), function (d) {
+          opened[d.parentElement.dataset.event] = true;
+        });
+        list.textContent = "";
         entries.forEach(function (e) {
-          var li = document.createElement("li");
-          var what = document.createElement("span");
-          what.textContent = dateFormat.format(new Date(e.occurred_at)) + " · " + e.event;
-          var pts = document.createElement("span");
-          pts.className = "pts" + (e.points < 0 ? " neg" : "");
-          pts.textContent = (e.points > 0 ? "+" : "") + number.format(e.points);
-          var note = document.createElement("span");
-          note.className = "note";
-          note.textContent = e.type + " · " + e.note + " · v" + e.rule_version;
-          li.appendChild(what); li.appendChild(pts); li.appendChild(note);
-          li.dataset.event = e.event;
-          if (e.dispute && e.dispute.status === "open") {
-            var disputed = document.createElement("span");
-            disputed.className = "disputed";
-            disputed.textContent = T.line_disputed;
-            li.appendChild(disputed);
-          } else if (e.type !== "points.adjusted") {
-            var wrong = document.createElement("button");
-            wrong.type = "button";
-            wrong.className = "line-wrong";
-            wrong.textContent = T.line_wrong;
-            wrong.addEventListener("click", function () {
-              var about = fill(T.about_line, {event: e.event, points: (e.points > 0 ? "+" : "") + number.format(e.points),
-                                              contest: card.contest.name});
-              openDispute({contest: contestId, kind: "wrong_points", event: e.event}, T.wrong_title, about);
-            });
-            li.appendChild(wrong);
-          }
-          list.appendChild(li);
+          var line = ledgerLine(e);
+          if (opened[e.event]) { line.firstElementChild.open = true; }
+          disputeControl(line, e, card, contestId);
+          list.appendChild(line);
         });
         if (!entries.length) { list.textContent = T.ledger_empty; }
       });
+  }
+
+  /* A statement line: when (the organisation's time zone), what, which rule in words, the points; the ids
+     only when the line is opened. */
+  function ledgerLine(e) {
+    var li = document.createElement("li");
+    li.dataset.event = e.event;
+    li.dataset.type = e.type;
+    var details = document.createElement("details");
+    var summary = document.createElement("summary");
+    var when = document.createElement("span");
+    when.className = "l-when";
+    when.textContent = dateFormat.format(new Date(e.occurred_at));
+    var pts = document.createElement("span");
+    pts.className = "pts" + (e.points < 0 ? " neg" : "");
+    pts.textContent = (e.points > 0 ? "+" : "") + number.format(e.points);
+    var what = document.createElement("span");
+    what.className = "l-what";
+    what.textContent = e.what || e.type;
+    summary.appendChild(when); summary.appendChild(pts); summary.appendChild(what);
+    (e.rules || []).forEach(function (line) {
+      var rule = document.createElement("span");
+      rule.className = "l-rule";
+      rule.textContent = line;
+      summary.appendChild(rule);
+    });
+    var detail = document.createElement("div");
+    detail.className = "note l-detail";
+    detail.textContent = fill(T.ledger_detail, {event: e.event, type: e.type, n: e.rule_version});
+    details.appendChild(summary); details.appendChild(detail);
+    li.appendChild(details);
+    return li;
+  }
+
+  /* --- my name on public screens: my own choice ----------------------------------------------------- */
+  $(document, "#opt-out").addEventListener("change", function (event) {
+    var box = event.target;
+    box.disabled = true;
+    api("PUT", "/api/v1/me", {opted_out: box.checked}).then(function (r) {
+      box.disabled = false;
+      if (!r.ok) { box.checked = !box.checked; toast(fill(T.save_failed, {error: r.data.error || r.status})); return; }
+      state.opted_out = r.data.opted_out;
+      toast(T.saved);
+    });
+  });
+
+  /* An open dispute on the line, or the button to dispute it (adjustments are the answers to disputes). */
+  function disputeControl(li, e, card, contestId) {
+    if (e.dispute && e.dispute.status === "open") {
+      var disputed = document.createElement("span");
+      disputed.className = "disputed";
+      disputed.textContent = T.line_disputed;
+      li.appendChild(disputed);
+    } else if (e.type !== "points.adjusted") {
+      var wrong = document.createElement("button");
+      wrong.type = "button";
+      wrong.className = "line-wrong";
+      wrong.textContent = T.line_wrong;
+      wrong.addEventListener("click", function () {
+        var about = fill(T.about_line, {event: e.event, points: (e.points > 0 ? "+" : "") + number.format(e.points),
+                                        contest: card.contest.name});
+        openDispute({contest: contestId, kind: "wrong_points", event: e.event}, T.wrong_title, about);
+      });
+      li.appendChild(wrong);
+    }
   }
 
   /* --- disputes: "this line is wrong", "a deal is missing", and the answers ---------------- */
@@ -453,6 +599,7 @@
   loadChallenges();
   connect();
   setInterval(loadChallenges, 60000);
+  setInterval(function () { Object.keys(cards).forEach(function (id) { renderStanding(id, false); }); }, 60000);
   setInterval(loadDisputes, 30000);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/m/sw.js", {scope: "/m"}).catch(function () { /* not installable here */ });
