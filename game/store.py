@@ -362,17 +362,22 @@ class Store:
         )
 
     async def _run(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """One pipeline; again after loading the scripts if Redis had lost them."""
-        for attempt in range(2):
-            pipe = self.redis.pipeline(transaction=False)
-            for command in commands:
-                pipe.execute_command(*command)
-            replies = await pipe.execute(raise_on_error=False)
-            if attempt == 0 and any(isinstance(r, NoScriptError) for r in replies):
-                await self._load_scripts()
-                continue
-            return replies
+        """One pipeline; if Redis had lost scripts, only the commands it refused run again once they are loaded.
+        (Another task may be loading them meanwhile, so some commands may already have run: never twice.)"""
+        replies = await self._pipeline(commands)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            await self._load_scripts()
+            again = await self._pipeline([commands[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
         return replies
+
+    async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        pipe = self.redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute(raise_on_error=False))
 
     async def read_board(
         self,
