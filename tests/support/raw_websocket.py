@@ -122,6 +122,19 @@ class RawClient:
         self.sock.close()
         return self.protocol.close_rcvd
 
+    def read_until_closed_or_quiet(self, quiet: float = 2.0) -> tuple[bool, Close | None]:
+        """Read what the server sent until it ends the connection (True and its close frame, if any) or has
+        sent nothing more for ``quiet`` seconds (False: still open, and now drained)."""
+        while True:
+            self.sock.settimeout(quiet)
+            try:
+                if None in self._read():
+                    break
+            except TimeoutError:
+                return False, None
+        self.sock.close()
+        return True, self.protocol.close_rcvd
+
     def read_until_op(self, op: str, timeout: float = 5.0) -> dict[str, Any]:
         """The next message whose ``op`` is ``op`` (skipping others, and answering nothing)."""
         deadline, seen = time.monotonic() + timeout, 0
