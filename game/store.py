@@ -64,37 +64,27 @@ def encode_change(change: ContestChange) -> bytes:
         "epoch": change.epoch,
         "version": change.version,
     }
-    for name in ("division",):
-        value = getattr(change, name)
-        if value:
-            payload[name] = value
-    if change.target:
-        payload["target"] = change.target
-    if change.team_target:
-        payload["team_target"] = change.team_target
-    if change.replay:
-        payload["replay"] = 1
-    if change.quiet:
-        payload["quiet"] = 1
     if change.team:
         payload["team"] = change.team
         payload["size"] = change.team_sizes.get(change.team, 0)
     if change.amount is not None:
         payload["amount"] = change.amount
-    if change.customer:
-        payload["customer"] = change.customer
-    if change.currency:
-        payload["cur"] = change.currency
-    if change.received_epoch:
-        payload["rcv"] = change.received_epoch
-        if change.settle_seconds:
-            payload["settle"] = change.settle_seconds
-        if change.auto_confirm:
-            payload["auto"] = 1
-        if change.confirms:
-            payload["confirms"] = 1
-        if change.settle_only:
-            payload["settle_only"] = 1
+    received = bool(change.received_epoch)  # the settle fields mean something only for a deal under review
+    optional = {
+        "division": change.division,
+        "target": change.target,
+        "team_target": change.team_target,
+        "replay": int(change.replay),
+        "quiet": int(change.quiet),
+        "customer": change.customer,
+        "cur": change.currency,
+        "rcv": change.received_epoch,
+        "settle": change.settle_seconds if received else 0,
+        "auto": int(received and change.auto_confirm),
+        "confirms": int(received and change.confirms),
+        "settle_only": int(received and change.settle_only),
+    }
+    payload.update((name, value) for name, value in optional.items() if value)  # the script reads only set fields
     return msgpack.packb(payload)
 
 

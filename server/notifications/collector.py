@@ -18,6 +18,7 @@ The very first run only takes a baseline (nothing old is announced). Deals that 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,30 @@ def _champion_before(corrections: list[dict[str, Any]], directory: Any) -> str |
     return None
 
 
+@dataclass
+class Look:
+    """One look at the sources: what every collector reads and where it writes its findings."""
+
+    now: datetime
+    channels: list[Channel]
+    cursors: dict[str, str]
+    snapshot: Snapshot
+    plan: Plan
+    first_run: bool  # only a baseline is taken: nothing old is announced
+
+    def offer(self, item: dict[str, Any], kind: str, contest: str, amount: str | None = None) -> None:
+        """Queue ``item`` for every channel that wants this kind of news of this contest."""
+        self.plan.items.extend((c.id, item) for c in self.channels if c.wants(kind, contest, amount))
+
+    def recently_ended(self) -> list[Contest]:
+        """Contests that ended within ``WON_LOOKBACK``: their results may still be announced or corrected."""
+        return [
+            c
+            for c in self.snapshot.contests.values()
+            if c.state == "active" and c.status_at(self.now) == "ended" and self.now - c.ends_at < WON_LOOKBACK
+        ]
+
+
 class Collector:
     def __init__(self, arena: Arena, store: NotifyStore) -> None:
         self.arena = arena
@@ -70,26 +95,19 @@ class Collector:
         first_run = "started" not in cursors
         if first_run:
             plan.move("started", None, now.isoformat())
-        snapshot = await self.arena.registry.current()
-        await self._wins(now, channels, cursors, snapshot, plan, first_run)
-        await self._won(now, channels, cursors, snapshot, plan, first_run)
-        await self._corrected(now, channels, cursors, snapshot, plan, first_run)
-        await self._badges(now, channels, cursors, snapshot, plan, first_run)
-        await self._digests(now, channels, cursors, snapshot, plan)
+        look = Look(now, channels, cursors, await self.arena.registry.current(), plan, first_run)
+        await self._wins(look)
+        await self._won(look)
+        await self._corrected(look)
+        await self._badges(look)
+        await self._digests(look)
         return plan
 
     # Deals and lead changes ------------------------------------------------------------------------
 
-    async def _wins(
-        self,
-        now: datetime,
-        channels: list[Channel],
-        cursors: dict[str, str],
-        snapshot: Snapshot,
-        plan: Plan,
-        first_run: bool,
-    ) -> None:
-        live = Registry.accepting(snapshot, now)
+    async def _wins(self, look: Look) -> None:
+        cursors = look.cursors
+        live = Registry.accepting(look.snapshot, look.now)
         if not live:
             return
         lists = await self.arena.store.recent_wins_of([contest.id for contest in live])
@@ -99,8 +117,8 @@ class Collector:
             positions = [(int(e["epoch"]), int(e["seq"])) for e in entries]
             newest = max(positions, default=(contest.epoch, 0))
             after = max(newest, cursor) if cursor else newest
-            plan.move(name, cursors.get(name), f"{after[0]}:{after[1]}")
-            if first_run:
+            look.plan.move(name, cursors.get(name), f"{after[0]}:{after[1]}")
+            if look.first_run:
                 continue  # a baseline: what happened before the notifier existed is not news
             fresh = sorted(
                 (e for e, p in zip(entries, positions, strict=True) if cursor is None or p > cursor),
@@ -111,24 +129,15 @@ class Collector:
                     "contest %s: 50 or more wins since the last look; any older ones were not announced", contest.id
                 )
             if fresh:
-                await self._announce_deals(now, contest, fresh, channels, cursors, snapshot, plan)
+                await self._announce_deals(look, contest, fresh)
 
-    async def _announce_deals(
-        self,
-        now: datetime,
-        contest: Contest,
-        fresh: list[dict[str, Any]],
-        channels: list[Channel],
-        cursors: dict[str, str],
-        snapshot: Snapshot,
-        plan: Plan,
-    ) -> None:
-        directory = snapshot.directory
+    async def _announce_deals(self, look: Look, contest: Contest, fresh: list[dict[str, Any]]) -> None:
+        directory = look.snapshot.directory
         board = await self.arena.store.read_board(contest.id, contest.epoch, "reps", limit=RANK_ROWS)
         ranks = {row.id: row.rank for row in board.rows if row.score > 0}
         events = await self.arena.event_log.logged([e["event"] for e in fresh])
         unit = unit_of(contest)
-        oldest = (now - MAX_AGE).timestamp()
+        oldest = (look.now - MAX_AGE).timestamp()
         for entry in fresh:
             if float(entry.get("at") or 0) < oldest:
                 continue
@@ -150,15 +159,13 @@ class Collector:
                 "unit": unit,
             }
             item = {"id": f"deal:{contest.id}:{entry['epoch']}:{entry['seq']}", "kind": "deal", "data": data}
-            for channel in channels:
-                if channel.wants("deal", contest.id, amount or "0"):
-                    plan.items.append((channel.id, item))
+            look.offer(item, "deal", contest.id, amount or "0")
         leader = board.rows[0] if board.rows and board.rows[0].score > 0 else None
         name = f"leader:{contest.id}"
-        previous = cursors.get(name)
+        previous = look.cursors.get(name)
         if leader is None or leader.id == previous:
             return
-        plan.move(name, previous, leader.id)
+        look.plan.move(name, previous, leader.id)
         if not previous or previous not in directory.reps:
             return
         last = fresh[-1]
@@ -176,39 +183,22 @@ class Collector:
                 "unit": unit,
             },
         }
-        for channel in channels:
-            if channel.wants("lead_change", contest.id):
-                plan.items.append((channel.id, item))
+        look.offer(item, "lead_change", contest.id)
 
     # Contests won -----------------------------------------------------------------------------------
 
-    async def _won(
-        self,
-        now: datetime,
-        channels: list[Channel],
-        cursors: dict[str, str],
-        snapshot: Snapshot,
-        plan: Plan,
-        first_run: bool,
-    ) -> None:
-        closed = [
-            c
-            for c in snapshot.contests.values()
-            if c.state == "active"
-            and c.status_at(now) == "ended"
-            and now - c.ends_at < WON_LOOKBACK
-            and f"won:{c.id}" not in cursors
-        ]
+    async def _won(self, look: Look) -> None:
+        closed = [c for c in look.recently_ended() if f"won:{c.id}" not in look.cursors]
         if not closed:
             return
-        directory = snapshot.directory
+        directory, now = look.snapshot.directory, look.now
         kept = await self.arena.store.results_of([contest.id for contest in closed])
         for contest, results in zip(closed, kept, strict=True):
             if not results or not results.get("final"):
                 continue  # the scheduler has not crowned anyone yet
-            plan.move(f"won:{contest.id}", None, "1")
+            look.plan.move(f"won:{contest.id}", None, "1")
             finalized = datetime.fromisoformat(results.get("finalized_at") or now.isoformat())
-            if first_run or now - finalized > MAX_AGE:
+            if look.first_run or now - finalized > MAX_AGE:
                 continue
             champion, best_team = results.get("champion"), results.get("best_team")
             team = directory.teams.get(best_team) if best_team else None
@@ -229,38 +219,24 @@ class Collector:
                 **prize_news(results, directory),
             }
             item = {"id": f"won:{contest.id}", "kind": "contest_won", "data": data}
-            for channel in channels:
-                if channel.wants("contest_won", contest.id):
-                    plan.items.append((channel.id, item))
+            look.offer(item, "contest_won", contest.id)
 
-    async def _corrected(
-        self,
-        now: datetime,
-        channels: list[Channel],
-        cursors: dict[str, str],
-        snapshot: Snapshot,
-        plan: Plan,
-        first_run: bool,
-    ) -> None:
+    async def _corrected(self, look: Look) -> None:
         """Each correction of a closed contest's results that moved someone, once (``corrected:<contest>``
         counts the corrections told); a correction is never a new champion celebration."""
-        closed = [
-            c
-            for c in snapshot.contests.values()
-            if c.state == "active" and c.status_at(now) == "ended" and now - c.ends_at < WON_LOOKBACK
-        ]
+        closed = look.recently_ended()
         if not closed:
             return
-        directory = snapshot.directory
+        directory = look.snapshot.directory
         kept = await self.arena.store.results_of([contest.id for contest in closed])
         for contest, results in zip(closed, kept, strict=True):
             corrections = (results or {}).get("corrections") or []
             name = f"corrected:{contest.id}"
-            told = int(cursors.get(name) or 0)
+            told = int(look.cursors.get(name) or 0)
             if len(corrections) <= told:
                 continue
-            plan.move(name, cursors.get(name), str(len(corrections)))
-            if first_run:
+            look.plan.move(name, look.cursors.get(name), str(len(corrections)))
+            if look.first_run:
                 continue
             if not any(correction["changes"] for correction in corrections[told:]):
                 continue
@@ -279,33 +255,23 @@ class Collector:
                 ],
             }
             item = {"id": f"corrected:{contest.id}:{len(corrections)}", "kind": "contest_corrected", "data": data}
-            for channel in channels:
-                if channel.wants("contest_won", contest.id):
-                    plan.items.append((channel.id, item))
+            look.offer(item, "contest_won", contest.id)
 
     # Badges -----------------------------------------------------------------------------------------
 
-    async def _badges(
-        self,
-        now: datetime,
-        channels: list[Channel],
-        cursors: dict[str, str],
-        snapshot: Snapshot,
-        plan: Plan,
-        first_run: bool,
-    ) -> None:
-        progress = self.arena.progress
-        cursor = cursors.get("badges")
-        if first_run or cursor is None:
-            plan.move("badges", cursor, await progress.newest_badge_change() or "0-0")
+    async def _badges(self, look: Look) -> None:
+        progress, snapshot = self.arena.progress, look.snapshot
+        cursor = look.cursors.get("badges")
+        if look.first_run or cursor is None:
+            look.plan.move("badges", cursor, await progress.newest_badge_change() or "0-0")
             return
         entries = await progress.badge_changes_after(cursor, BADGE_BATCH)
         if not entries:
             return
-        plan.move("badges", cursor, entries[-1][0])
+        look.plan.move("badges", cursor, entries[-1][0])
         definitions = {b.id: b for b in snapshot.badges}
         directory = snapshot.directory
-        oldest = now - MAX_AGE
+        oldest = look.now - MAX_AGE
         for entry_id, change in entries:
             if change.get("action") != "awarded":
                 continue
@@ -328,33 +294,30 @@ class Collector:
                 "amount": str(Decimal(change["amount"])) if change.get("amount") else None,
             }
             item = {"id": f"badge:{entry_id}", "kind": "badge", "data": data}
-            for channel in channels:
-                if channel.wants_badge(change, snapshot.contests, directory):
-                    plan.items.append((channel.id, item))
+            wanted = (c for c in look.channels if c.wants_badge(change, snapshot.contests, directory))
+            look.plan.items.extend((channel.id, item) for channel in wanted)
 
     # Digests ----------------------------------------------------------------------------------------
 
-    async def _digests(
-        self, now: datetime, channels: list[Channel], cursors: dict[str, str], snapshot: Snapshot, plan: Plan
-    ) -> None:
-        zone = self.arena.settings.zone
-        for channel in channels:
+    async def _digests(self, look: Look) -> None:
+        now, plan, zone = look.now, look.plan, self.arena.settings.zone
+        for channel in look.channels:
             if "digest" not in channel.events:
                 continue
             for kind, spec in channel.digest.items():
                 slot = digest.last_slot(now, zone, kind, spec)
                 name = f"digest:{channel.id}:{kind}"
-                sent = cursors.get(name)
+                sent = look.cursors.get(name)
                 if sent == slot.isoformat():
                     continue
                 plan.move(name, sent, slot.isoformat())
                 if sent is None:  # a new channel: its first digest is the next slot; remember today's boards
-                    running = digest.digest_contests(snapshot.contests.values(), channel, now, now + timedelta(1))
+                    running = digest.digest_contests(look.snapshot.contests.values(), channel, now, now + timedelta(1))
                     plan.snapshots += await digest.baseline(self.arena, channel, kind, running)
                     continue
                 if now.astimezone(UTC) - slot > digest.STALE_AFTER:
                     continue
-                data, remember = await digest.build(self.arena, channel, kind, slot, snapshot)
+                data, remember = await digest.build(self.arena, channel, kind, slot, look.snapshot)
                 plan.snapshots += remember
                 plan.items.append((channel.id, {"id": f"{name}:{slot.isoformat()}", "kind": "digest", "data": data}))
 
