@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, expect
 from tests.support.browser import screenshot, watch_page
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +76,12 @@ def test_an_ordinary_deal_shows_a_banner_and_the_board_stays_uncovered(browser: 
     with server.ingest() as ingest:
         ingest.post("/api/v1/events", json=deal(org.reps[0], 90_000))
         ingest.post("/api/v1/events", json=deal(org.reps[1], 10_000))  # their first-deal badges come now
+    with server.admin() as admin:  # awarded by the badge worker a moment later: let them land before the TV opens
+
+        def holders() -> set[str]:
+            return {item["rep"] for item in admin.get("/api/v1/wall/badges").json()["badges"]}
+
+        eventually(lambda: holders() >= set(org.reps[:2]), what="both reps' first-deal badges")
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en")
     page = context.new_page()
     page.goto(f"{server.base_url}/tv/{display['token']}")
