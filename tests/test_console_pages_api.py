@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.accounts import signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, scores, unique
 from tests.support.server import RunningServer
@@ -83,3 +84,23 @@ def test_a_rules_change_is_previewed_then_made_with_its_reason(
     eventually(lambda: scores(admin, org.contest) == {seller: 10, caller: 20, idle: 0}, what="the rescored board")
     versions = admin.get(f"/api/v1/contests/{org.contest}/versions").json()["versions"]
     assert versions[-1]["reason"] == "电话也计分" and versions[-1]["version"] == 2
+
+
+def test_a_manager_reads_the_audit_log_of_their_own_teams_and_contests_only(
+    server: RunningServer, admin: httpx.Client
+) -> None:
+    mine = make_org(admin, teams=1, reps_per_team=1)
+    theirs = make_org(admin, teams=1, reps_per_team=1)
+    manager = signed_in(server, admin, "manager", teams=mine.teams)
+    page = manager.call("GET", "/admin/audit").text
+    for seen in (mine.contest, mine.teams[0], mine.reps[0]):
+        assert f">{seen}<" in page
+    for unseen in (theirs.contest, theirs.teams[0], theirs.reps[0]):
+        assert unseen not in page
+    narrowed = manager.call("GET", "/admin/audit", params={"action": "contest.create", "target": mine.contest}).text
+    assert narrowed.count('data-action="contest.create"') == 1 and f">{mine.teams[0]}<" not in narrowed
+    bad_day = manager.call("GET", "/admin/audit", params={"from": "not-a-day"})
+    assert bad_day.status_code == 200 and 'id="from-error"' in bad_day.text
+    assert signed_in(server, admin, "rep", rep=mine.reps[0]).call("GET", "/admin/audit").status_code == 303
+    badges = manager.call("GET", "/admin/badges").text
+    assert 'data-badge="big-deal"' in badges and 'id="badge-form"' not in badges  # admins define badges

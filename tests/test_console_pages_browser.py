@@ -26,6 +26,7 @@ WORDS = {
         "reason_needed": "请说明修改规则的原因：竞赛已开始，参赛销售会收到通知。",
         "moved": "名销售的名次或得分会变化",
         "call_clause": "电话",
+        "rule_refused": "请检查这条规则：分数为 0 或以上的整数，每分金额为正数，每日上限至少为 1。",
     },
     "en": {
         "amount_needed": "Enter the amount this badge needs, a positive number.",
@@ -34,6 +35,7 @@ WORDS = {
         "reason_needed": "Say why the rules change: the contest has started and its reps are told.",
         "moved": "reps move",
         "call_clause": "Call",
+        "rule_refused": "Check this rule: whole points from 0, a positive amount per point, a daily cap of 1 or more.",
     },
 }
 
@@ -157,6 +159,10 @@ def test_a_running_contest_changes_rules_after_a_preview_of_who_moves(
     section.locator("#rule-add").click()
     new_rule = section.locator(".rule-row").nth(1)
     new_rule.locator("select[name=on]").select_option("call.logged")
+    new_rule.locator("input[name=points]").fill("-5")  # refused by the API: said next to that rule, in words
+    section.locator("#rule-preview").click()
+    expect(new_rule.locator(".rule-error")).to_have_text(words["rule_refused"])
+    expect(section.locator(".rule-row").first.locator(".rule-error")).to_have_text("")
     new_rule.locator("input[name=points]").fill("5")
     expect(section.locator("#rule-confirm")).to_be_disabled()
     section.locator("#rule-preview").click()
@@ -194,5 +200,5 @@ def test_a_running_contest_changes_rules_after_a_preview_of_who_moves(
     expect(page.locator("#version-compare li.removed")).to_have_count(0)
     page.locator("#versions").scroll_into_view_if_needed()
     screenshot(page, f"console-rule-changed-{locale}.png")
-    refusals_only(errors, 409)
+    refusals_only(errors, 422, 409)
     assert foreign == []

@@ -16,6 +16,7 @@ from game.ranking import Ranked
 from game.rule_change import Move, who_moves
 from server.i18n.version_diff import rules_diff
 from server.services.audit_filter import PAGE_SIZE, AuditFilter, page, parse_filter
+from server.web.contest_versions import versions_view
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 18, 6, 0, tzinfo=UTC)  # a Wednesday afternoon in Shanghai
@@ -135,3 +136,26 @@ def test_two_versions_of_rules_in_words() -> None:
     en = rules_diff(older, newer, "en", "CNY", "Asia/Shanghai")
     assert en.added == ["1 point per ¥500 won"] and not en.empty
     assert rules_diff(older, older, "en", "CNY", "Asia/Shanghai").empty
+
+
+def test_versions_show_what_changed_from_the_one_before_and_any_two_compare() -> None:
+    v1 = {"rules": [{"on": "deal.won", "points_per": 1000}]}
+    v2 = {"rules": [{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 5}]}
+    v3 = {"rules": [{"on": "call.logged", "points": 5}]}
+    document = {
+        "definition": v3,
+        "version": 3,
+        "history": [{"version": 1, "definition": v1}, {"version": 2, "definition": v2}],
+        "versions": [
+            {"version": 1, "at": None, "by": "a", "reason": None, "changes": []},
+            {"version": 2, "at": None, "by": "a", "reason": "calls", "changes": [{"field": "rules"}]},
+            {"version": 3, "at": None, "by": "b", "reason": "only calls", "changes": [{"field": "rules"}]},
+        ],
+    }
+    view = versions_view(document, "en", "CNY", "Asia/Shanghai", ("3", "1"))
+    assert [row["version"] for row in view["rows"]] == [3, 2, 1] and view["numbers"] == [3, 2, 1]
+    assert view["rows"][0]["diff"].removed == ["1 point per ¥1,000 won"] and view["rows"][0]["diff"].added == []
+    assert view["rows"][1]["diff"].added == ["Call: +5 points each"] and view["rows"][2]["diff"] is None
+    assert (view["compare"]["from"], view["compare"]["to"]) == (1, 3)
+    assert view["compare"]["diff"].added == ["Call: +5 points each"]
+    assert versions_view(document, "en", "CNY", "Asia/Shanghai", ("9", "x"))["compare"] is None
