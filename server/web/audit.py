@@ -51,11 +51,19 @@ async def audit_log_page(request: Request) -> Response:
     before = request.query_params.get("before") or None
     entries, older = await audit_page(arena.audit.older, visible, before)
     names = action_names(request_locale(request))
+    directory = snapshot.directory
+    target_names = (
+        {b.id: b.name(request_locale(request)) for b in snapshot.badges}
+        | {t.id: t.name for t in directory.teams.values()}
+        | {r.id: r.name for r in directory.reps.values()}
+        | {c.id: c.name for c in snapshot.contests.values()}
+    )
     rows = [
         {
             **entry,
             "name": names.get(entry.get("action", ""), entry.get("action", "")),
             "detail": _detail(entry.get("data")),
+            "target_name": target_names.get(entry.get("target", "")),
             "contest": entry.get("target") if entry.get("target") in snapshot.contests else None,
         }
         for entry in entries
