@@ -110,6 +110,17 @@ def test_a_badge_is_previewed_saved_and_found_in_the_audit_log_in_words(
     expect(row.locator(".meaning")).to_contain_text("9,000,000")
     expect(row.locator("svg use")).to_have_attribute("href", "#badge-big_deal")
 
+    # Changing it: the preview follows the new number before anything is saved.
+    row.locator(".badge-edit").click()
+    expect(form.locator("input[name=id]")).to_have_value(badge)
+    expect(form.locator("input[name=amount]")).to_have_value("9000000")
+    form.locator("input[name=amount]").fill("9500000")
+    page.click("#badge-preview")
+    expect(page.locator("#badge-preview-result .preview-count")).to_be_visible()
+    expect(listed.locator(f"li[data-rep='{big}']")).to_have_count(0)
+    page.click("#badge-cancel")
+    expect(form).to_be_hidden()
+
     page.locator("nav.side a[href='/admin/audit']").click()
     page.locator("#audit-filters select[name=action]").select_option("badge.put")
     page.locator("#audit-filters input[name=target]").fill(badge)
