@@ -8,7 +8,8 @@ from typing import Any
 from server.i18n.version_diff import rules_diff
 from server.services.contest_versions import versions_of
 
-EVENT_TYPES = ("deal.won", "call.logged", "meeting.held", "visit.logged", "customer.new", "csat.recorded")  # offered in the rules change form
+# The event types the rules change form offers (a rule on another type keeps its own).
+EVENT_TYPES = ("deal.won", "call.logged", "meeting.held", "visit.logged", "customer.new", "csat.recorded")
 
 
 def definitions_by_version(document: dict[str, Any]) -> dict[int, dict[str, Any]]:
