@@ -6,9 +6,11 @@ from starlette.routing import BaseRoute, Mount
 
 from server.api import (
     backfill,
+    badges,
     boards,
     challenges,
     connectors,
+    contest_changes,
     contests,
     corrections,
     directory,
@@ -33,11 +35,13 @@ routes: list[BaseRoute] = [
             *backfill.routes,
             *insights.routes,
             *corrections.routes,
+            *contest_changes.routes,  # before contests' /contests/{id}/{action}
             *contests.routes,
             *boards.routes,
             *directory.routes,
             *ledger.routes,
             *progress.routes,
+            *badges.routes,
             *displays.routes,
             *challenges.routes,
             *disputes.routes,

@@ -4,14 +4,14 @@ transaction (``queue_entry``), so a change and its entry land together; readers 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
 from game import keys
-from game.store import newest_entries, text
+from game.store import StreamEntries, newest_entries, text
 
 MAX_ENTRIES = 100_000  # approximate: the stream is trimmed as it grows
 
@@ -36,4 +36,10 @@ class AuditLog:
         """The newest ``count`` entries, newest first: ``{"id", "at", "actor", "action", "target", "data"}``
         (``data`` as stored, JSON text)."""
         entries = await newest_entries(self.redis, keys.AUDIT_LOG, count=count)
+        return [{text(k): text(v) for k, v in fields.items()} | {"id": text(entry_id)} for entry_id, fields in entries]
+
+    async def older(self, before: str | None, count: int) -> list[dict[str, Any]]:
+        """Up to ``count`` entries older than entry id ``before`` (the newest ones when None), newest first."""
+        newest = f"({before}" if before else "+"
+        entries = cast(StreamEntries, await self.redis.xrevrange(keys.AUDIT_LOG, max=newest, min="-", count=count))
         return [{text(k): text(v) for k, v in fields.items()} | {"id": text(entry_id)} for entry_id, fields in entries]

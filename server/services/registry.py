@@ -135,6 +135,11 @@ class Registry:
             )
         await self._write(keys.BADGE_DEFINITIONS, document["id"], document, actor, "badge.put")
 
+    async def badge_documents(self) -> list[dict[str, Any]]:
+        """Every badge definition as stored, retired ones included (the built-in defaults until one is stored)."""
+        stored = await self.redis.hgetall(keys.BADGE_DEFINITIONS)
+        return [_load(raw) for raw in stored.values()] or [dict(b) for b in DEFAULT_BADGES]
+
     async def put_rep(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.REPS, document["id"], document, actor, "rep.put")
 

@@ -18,11 +18,13 @@ from starlette.routing import Route
 from server.auth.principals import Principal
 from server.http import arena_of, principal_of
 from server.i18n import rules_text
+from server.i18n.audit_actions import action_names
 from server.i18n.catalogs import gettext_for
 from server.services.contest_versions import versions_of
 from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
 from server.services.disputes import visible
+from server.web.contest_versions import EVENT_TYPES, versions_view
 from server.web.render import page, request_locale
 
 
@@ -145,6 +147,11 @@ async def _context(request: Request, principal: Principal) -> dict[str, Any]:
     return {"principal": principal, "snapshot": snapshot, "teams": teams, "reps": reps, "now": datetime.now(UTC)}
 
 
+# The console's other page modules (audit log, badges) sign in and build their context the same way.
+console_user = _console_user
+console_context = _context
+
+
 async def contests_page(request: Request) -> Response:
     principal = await _console_user(request)
     if isinstance(principal, Response):
@@ -254,6 +261,15 @@ async def contest_page(request: Request) -> Response:
         names=names,
         team_names=team_names,
         audit=entries,
+        action_names=action_names(request_locale(request)),
+        changes=versions_view(
+            document or {"definition": contest.definition},
+            request_locale(request),
+            currency,
+            arena.settings.timezone,
+            (request.query_params.get("compare_from"), request.query_params.get("compare_to")),
+        ),
+        rule_editor={"definition": contest.definition, "event_types": EVENT_TYPES},
         rules=rules,
         versions=versions,
         late=await arena.late_events.listed(contest.id),
