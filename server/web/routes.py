@@ -5,9 +5,25 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import console, lift, phone, signin, tv
+from server.integrations.connectors import SPECS
+from server.notifications.channels import EVENTS, SIGNED, TYPES
+from server.web import console, integrations, lift, phone, signin, tv
 
-routes: list[BaseRoute] = [*signin.routes, *console.routes, *lift.routes, *phone.routes, *tv.routes]
+FORMS = integrations.Forms(
+    connector_fields={kind: [(f.name, f.kind, f.required) for f in specs] for kind, specs in SPECS.items()},
+    chat_types=TYPES,
+    signed=SIGNED,
+    chat_events=EVENTS,
+)
+
+routes: list[BaseRoute] = [
+    *signin.routes,
+    *console.routes,
+    *integrations.routes(FORMS),
+    *lift.routes,
+    *phone.routes,
+    *tv.routes,
+]
 
 # Who gets what from each page that changes state (server/auth/access.py), held to it by the access matrix test.
 # The forms of the sign-in pages are public: they start or end a session, they act on none.
