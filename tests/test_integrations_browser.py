@@ -27,6 +27,7 @@ WORDS = {
         "channels": "群通知",
         "secret_short": "签名密钥须为 16 到 512 个字符。",
         "test_ok": "测试：签名与内容均有效",
+        "needed": "该 CRM 需要这一项（最多 512 个字符）。",
         "choose_rep": "请选择一位尚未对应到该 CRM 其他用户的销售。",
         "held": "等待中：CRM 用户未对应",
         "counted": "1 笔等待中的订单已计入",
@@ -44,6 +45,7 @@ WORDS = {
         "channels": "Chat channels",
         "secret_short": "The signing secret must be 16 to 512 characters.",
         "test_ok": "Test: signature and content accepted",
+        "needed": "This setting is needed for this CRM (at most 512 characters).",
         "choose_rep": "Choose a rep who is not yet matched to another user of this CRM.",
         "held": "Waiting: CRM user not matched",
         "counted": "1 waiting deal(s) counted",
@@ -98,6 +100,18 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     )
     no_developer_english(page, "#new-connector")
     screenshot(page, f"connectors-refused-{locale}.png")
+
+    # HubSpot asks for its own settings: both missing ones are marked, each with its own sentence.
+    form.locator("select[name=type]").select_option("hubspot")
+    expect(secret_input).to_be_hidden()
+    form.locator("button.primary").click()
+    hubspot = form.locator('fieldset[data-for="hubspot"]')
+    expect(hubspot.locator(".field-error")).to_have_count(2)
+    expect(hubspot.locator('input[name="config.client_secret"]')).to_have_attribute("aria-invalid", "true")
+    expect(hubspot.locator('input[name="config.access_token"]')).to_have_attribute("aria-invalid", "true")
+    expect(hubspot.locator(".field-error").first).to_have_text(words["needed"])
+    no_developer_english(page, "#new-connector")
+    form.locator("select[name=type]").select_option("generic")
     secret_input.fill(generated)
     form.locator("button.primary").click()
     box = page.locator("#connector-secret")
@@ -138,6 +152,18 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     with server.admin() as admin:
         eventually(lambda: scores(admin, org.contest).get(org.reps[0]) == 5, what="the matched deal to count")
     screenshot(page, f"connectors-matched-{locale}.png")
+
+    # A connector made by mistake is deleted after a confirmation.
+    spare = f"spare {uuid.uuid4().hex[:6]}"
+    form.locator("input[name=name]").fill(spare)
+    form.locator("button.primary").click()
+    spare_card = page.locator("section.connector", has_text=spare)
+    expect(spare_card).to_have_count(1)
+    page.locator("#secret-done").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    spare_card.locator(".c-delete").click()
+    expect(spare_card).to_have_count(0)
+    expect(card).to_be_visible()
 
     with running_fake_chat() as chat:
         # A WeCom channel: a bad address is refused next to its field, then the channel receives a test.
@@ -188,6 +214,6 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
         expect(channel.locator(".ch-status")).to_have_text(words["paused"])
         expect(channel.locator(".ch-actions button").nth(1)).to_have_text(words["resume"])
         screenshot(page, f"channels-paused-{locale}.png")
-    # The two refusals the walk provokes are the only requests that failed; nothing else was logged.
+    # The three refusals the walk provokes are the only requests that failed; nothing else was logged.
     refused = [e for e in errors if e.startswith(REFUSED)]
-    assert len(refused) == 2 and [e for e in errors if e not in refused] == [] and foreign == []
+    assert len(refused) == 3 and [e for e in errors if e not in refused] == [] and foreign == []

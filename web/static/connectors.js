@@ -77,7 +77,7 @@
     if (d.reason) { label += ": " + (T.reasons[d.reason] || T.reasons.error); }
     if (d.events && d.events.length) {
       details = d.events.map(function (e) {
-        var names = (e.fields || []).map(function (f) { return T.event_fields[f] || T.event_fields.type; });
+        var names = (e.fields || []).map(function (f) { return T.event_fields[f] || T.event_content; });
         return fmt(T.event_refused, {number: e.number, fields: names.join(T.list_separator || ", ")});
       }).join("; ");
     } else if (d.outcome !== "rejected" && d.outcome !== "test") {
