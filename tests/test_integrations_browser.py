@@ -214,6 +214,14 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
         expect(channel.locator(".ch-status")).to_have_text(words["paused"])
         expect(channel.locator(".ch-actions button").nth(1)).to_have_text(words["resume"])
         screenshot(page, f"channels-paused-{locale}.png")
+
+    # On a tablet both pages fit the screen's width: nothing to scroll sideways.
+    page.set_viewport_size({"width": 820, "height": 1180})
+    for path, shot in (("/admin/channels", "channels-tablet"), ("/admin/connectors", "connectors-tablet")):
+        page.goto(server.base_url + path)
+        expect(page.locator("table:visible").first).to_be_visible()
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), path
+        screenshot(page, f"{shot}-{locale}.png")
     # The three refusals the walk provokes are the only requests that failed; nothing else was logged.
     refused = [e for e in errors if e.startswith(REFUSED)]
     assert len(refused) == 3 and [e for e in errors if e not in refused] == [] and foreign == []
