@@ -5,7 +5,9 @@ deals count at once), and pausing a chat channel (its messages wait until it is 
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from tests.support.accounts import signed_in
 from tests.support.fake_chat import running_fake_chat
 from tests.support.integrations import create_connector, send_signed, unmapped
 from tests.support.org import deal, make_org, scores, unique
@@ -134,3 +136,18 @@ def test_a_paused_channel_keeps_its_messages_until_it_is_resumed(
         assert resumed.status_code == 200 and resumed.json()["paused"] is False
         eventually(lambda: len(chat.at(paths["paused"])) == 3, timeout=30, what="the waiting messages after resuming")
         assert admin.post("/api/v1/notifications/channels/nope/pause").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/admin/connectors", "/admin/channels"])
+def test_the_pages_are_for_administrators_only(server: RunningServer, admin: httpx.Client, path: str) -> None:
+    stranger = httpx.get(server.base_url + path, follow_redirects=False)
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/login")
+    team = unique("team")
+    assert admin.put(f"/api/v1/teams/{team}", json={"name": "华东"}).status_code == 201
+    manager = signed_in(server, admin, "manager", teams=[team])
+    sent_home = manager.client.get(path)
+    assert sent_home.status_code == 303 and sent_home.headers["location"] == "/admin"
+    assert path not in manager.client.get("/admin").text  # nor linked from the sidebar
+    administrator = signed_in(server, admin, "admin")
+    shown = administrator.client.get(path)
+    assert shown.status_code == 200 and f'href="{path}" aria-current="page"' in shown.text
