@@ -11,6 +11,7 @@
   var when = new Intl.DateTimeFormat(C.config.locale, {timeZone: C.config.timezone, dateStyle: "short", timeStyle: "medium"});
   var cards = {};
   var REFRESH_MS = 3000;
+  var SEPARATOR = C.config.locale.indexOf("zh") === 0 ? "、" : ", ";
 
   function fmt(text, values) {
     return text.replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : values[key]; });
@@ -78,7 +79,8 @@
     if (d.events && d.events.length) {
       details = d.events.map(function (e) {
         var names = (e.fields || []).map(function (f) { return T.event_fields[f] || T.event_content; });
-        return fmt(T.event_refused, {number: e.number, fields: names.join(T.list_separator || ", ")});
+        if (!names.length) { names = [T.event_content]; }
+        return fmt(T.event_refused, {number: e.number, fields: names.join(SEPARATOR)});
       }).join("; ");
     } else if (d.outcome !== "rejected" && d.outcome !== "test") {
       details = fmt(T.counts, {accepted: d.accepted || 0, held: d.held || 0, duplicates: d.duplicates || 0});
@@ -150,6 +152,7 @@
     mapForm.className = "map-form"; mapForm.dataset.quiet = "";
     var select = repSelect(owner.crm_user), button = document.createElement("button"), errors = document.createElement("span");
     button.className = "primary"; button.textContent = T.map; errors.className = "form-errors";
+    button.setAttribute("aria-label", T.map + ": " + owner.crm_user);
     mapForm.appendChild(select); mapForm.appendChild(button); mapForm.appendChild(errors);
     td.appendChild(mapForm); row.appendChild(td);
     mapForm.addEventListener("submit", function (event) {
