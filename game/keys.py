@@ -173,10 +173,16 @@ def connector_held(connector_id: str, crm_user: str) -> str:
     return f"{PREFIX}:{{int}}:held:{connector_id}:{crm_user}"
 
 
+def connector_deliveries(connector_id: str) -> str:
+    """List, newest first and bounded: JSON summaries of the latest webhook deliveries and their outcome."""
+    return f"{PREFIX}:{{int}}:deliveries:{connector_id}"
+
+
 def connector_state_keys(connector_id: str) -> tuple[list[str], list[str]]:
     """Everything a connector keeps besides its definition: (exact keys, SCAN patterns), for its removal."""
     exact = [
         connector_unmapped(connector_id),
+        connector_deliveries(connector_id),
         connector_access_token(connector_id),
         connector_token_refresh(connector_id),
     ]

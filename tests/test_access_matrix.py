@@ -362,6 +362,7 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("PUT", "/api/v1/me"): {"locale": "en"},
         ("POST", "/api/v1/keys"): {"scope": "read", "name": "matrix"},
         ("POST", "/api/v1/connectors"): {"type": "generic", "name": "g", "config": {"secret": "s" * 24}},
+        ("POST", "/api/v1/connectors/{id}/map"): {"crm_user": unique("crm-user"), "rep": world.rep_a2},
         ("POST", "/api/v1/notifications/channels"): CHANNEL,
         ("PUT", "/api/v1/notifications/channels/{id}"): {"name": "renamed"},
         ("POST", "/hooks/{source}/{id}"): {"event": "deal.won"},

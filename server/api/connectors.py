@@ -7,6 +7,7 @@ when a CRM API or the needs-mapping list makes it impossible to finish now, so t
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from server.auth.access import ADMIN, SIGNED_BY_CRM
 from server.http import ApiError, arena_of, read_body, require, validation_error
 from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
 from server.integrations.connectors import Connector, build_connector
+from server.integrations.delivery_log import summarise
 from server.integrations.sealing import SealError
 from server.integrations.store import HoldFull
 
@@ -44,7 +46,7 @@ def _admin(principal: Any) -> bool:
     return principal.role == "admin"
 
 
-async def _connector(request: Request) -> Connector:
+async def connector_of(request: Request) -> Connector:
     connector = await arena_of(request).integrations.connector(request.path_params["id"])
     if connector is None:
         raise ApiError(404, f"no connector {request.path_params['id']!r}")
@@ -78,12 +80,12 @@ async def list_connectors(request: Request) -> JSONResponse:
 
 async def get_connector(request: Request) -> JSONResponse:
     await require(request, _admin, "read connectors")
-    return JSONResponse((await _connector(request)).public(arena_of(request).settings.base_url))
+    return JSONResponse((await connector_of(request)).public(arena_of(request).settings.base_url))
 
 
 async def delete_connector(request: Request) -> Response:
     await require(request, _admin, "delete connectors")
-    connector = await _connector(request)
+    connector = await connector_of(request)
     await arena_of(request).integrations.delete_connector(connector.id)
     log.info("connector %s (%s) deleted", connector.id, connector.type)
     return Response(status_code=204)
@@ -92,7 +94,7 @@ async def delete_connector(request: Request) -> Response:
 async def list_unmapped(request: Request) -> JSONResponse:
     """The needs-mapping list: CRM users whose events wait for a rep with that alias."""
     await require(request, _admin, "read connectors")
-    connector = await _connector(request)
+    connector = await connector_of(request)
     owners = await arena_of(request).integrations.unmapped(connector.id)
     return JSONResponse({"connector": connector.id, "owners": owners})
 
@@ -104,6 +106,33 @@ async def receive_hook(request: Request) -> Response:
     if connector is None or connector.type != request.path_params["source"]:
         raise ApiError(404, "no such hook")
     body = await read_body(request)
+    at = datetime.now(UTC).isoformat()
+    try:
+        response = await _handled(arena, connector, request, body, now_ms)
+    except ApiError as exc:
+        await _log_delivery(arena, connector, summarise(at, exc.status, error=exc.message))
+        raise
+    await _log_delivery(arena, connector, summarise(at, response.status_code, _answer_of(response)))
+    return response
+
+
+async def _log_delivery(arena: Any, connector: Connector, summary: dict[str, Any]) -> None:
+    """Keep the outcome for the console; a storage failure here never changes what the CRM is answered."""
+    try:
+        await arena.integrations.log_delivery(connector.id, summary)
+    except (RedisError, OSError) as exc:
+        log.warning("connector %s: delivery outcome not kept: %s", connector.id, exc)
+
+
+def _answer_of(response: Response) -> Any:
+    """The JSON answer a handler gave (None for a CRM's own acknowledgement, such as Salesforce's XML)."""
+    try:
+        return json.loads(bytes(response.body))
+    except ValueError:
+        return None
+
+
+async def _handled(arena: Any, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
     try:
         return await HANDLERS[connector.type](arena, connector, request, body, now_ms)
     except HoldFull as exc:

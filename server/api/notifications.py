@@ -47,6 +47,7 @@ def _view(channel: Channel, secret_key: str, waiting: int, state: ChannelState) 
         host = ""  # sealed under another ARENA_SECRET_KEY: shown, but deliveries fail until re-created
     return {
         **channel.public(host),
+        "paused": state.paused,
         "delivery": {
             "waiting": waiting,
             "attempts": state.attempts,
@@ -61,7 +62,7 @@ def _view(channel: Channel, secret_key: str, waiting: int, state: ChannelState) 
     }
 
 
-async def _channel(request: Request) -> Channel:
+async def channel_of(request: Request) -> Channel:
     channel = await _store(request).channel(request.path_params["id"])
     if channel is None:
         raise ApiError(404, f"no notification channel {request.path_params['id']!r}")
@@ -102,7 +103,7 @@ async def list_channels(request: Request) -> ArenaJSONResponse:
 
 async def get_channel(request: Request) -> ArenaJSONResponse:
     await require(request, _admin, "read notification channels")
-    channel = await _channel(request)
+    channel = await channel_of(request)
     status = await _store(request).status([channel.id])
     return ArenaJSONResponse(_view(channel, arena_of(request).settings.secret_key, *status[channel.id]))
 
@@ -113,7 +114,7 @@ async def replace_channel(request: Request) -> ArenaJSONResponse:
     outbox, its cursors and its delivery state stay."""
     await require(request, _admin, "change notification channels")
     arena = arena_of(request)
-    existing = await _channel(request)
+    existing = await channel_of(request)
     body = await validated_document(request, ChannelInput, "notification channel")
     if isinstance(body, dict):
         if body.get("type", existing.type) != existing.type:
@@ -151,7 +152,7 @@ async def replace_channel(request: Request) -> ArenaJSONResponse:
 
 async def delete_channel(request: Request) -> Response:
     await require(request, _admin, "delete notification channels")
-    channel = await _channel(request)
+    channel = await channel_of(request)
     await _store(request).delete_channel(channel.id)
     log.info("notification channel %s (%s) deleted", channel.id, channel.type)
     return Response(status_code=204)
@@ -161,7 +162,7 @@ async def test_channel(request: Request) -> ArenaJSONResponse:
     """Send a test message now (it counts against the channel's rate limit)."""
     await require(request, _admin, "test notification channels")
     arena = arena_of(request)
-    channel = await _channel(request)
+    channel = await channel_of(request)
     store = _store(request)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     if await store.sent_recently(channel.id, now_ms) >= channel.limits.per_minute:
@@ -256,6 +257,7 @@ class NotificationChannel(Struct, omit_defaults=True):
     card: str | None = None
     max_attempts: int | None = None
     created_at: str | None = None
+    paused: Annotated[bool, Meta(description="Paused from the console: notifications wait until resumed.")] = False
     delivery: Delivery | None = None
 
 

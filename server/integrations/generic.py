@@ -1,7 +1,8 @@
 """The generic signed webhook: any system (纷享销客 / Fxiaoke event subscriptions, in-house tools) that can
 compute an HMAC.
 
-``X-Arena-Timestamp: <unix seconds>`` and ``X-Arena-Signature: sha256=<hex HMAC-SHA256(secret,
+With ``X-Arena-Dry-Run: 1`` the signed events are checked and nothing is kept (the console's test
+delivery). ``X-Arena-Timestamp: <unix seconds>`` and ``X-Arena-Signature: sha256=<hex HMAC-SHA256(secret,
 timestamp + "." + body)>``; the timestamp must be within 5 minutes, so a captured request cannot be
 replayed later. The body is one canonical event or an array (as ``POST /api/v1/events``); ``rep`` is a
 rep id or a CRM user id mapped through the reps' aliases for this connector.
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from server.http import ApiError
 from server.integrations.connectors import Connector
 from server.integrations.deals import Routed
-from server.integrations.pipeline import deliver
+from server.integrations.pipeline import deliver, dry_run
 from server.services.ingest import MAX_BATCH
 
 if TYPE_CHECKING:
@@ -70,4 +71,6 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
         routed = routed_events(json.loads(body, parse_float=Decimal))
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too
         raise ApiError(400, f"malformed events: {exc}") from None
+    if request.headers.get("x-arena-dry-run") == "1":
+        return JSONResponse(dry_run(arena, routed))
     return JSONResponse(await deliver(arena, connector, routed))

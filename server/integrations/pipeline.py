@@ -43,6 +43,16 @@ def _check_without_rep(event: dict[str, Any], default_currency: str) -> Validati
     return None
 
 
+def dry_run(arena: Arena, routed: Sequence[Routed]) -> dict[str, Any]:
+    """What ``deliver`` would refuse among these events, keeping nothing: a signed test delivery."""
+    rejected = []
+    for index, item in enumerate(routed):
+        error = _check_without_rep(item.event, arena.settings.currency)
+        if error is not None:
+            rejected.append({"index": index, "error": str(error), "errors": [e.as_dict() for e in error.errors]})
+    return {"accepted": 0, "duplicates": 0, "held": 0, "rejected": rejected, "dry_run": True, "checked": len(routed)}
+
+
 async def deliver(arena: Arena, connector: Connector, routed: Sequence[Routed]) -> dict[str, Any]:
     """Score what maps to a rep, hold the rest; ``{"accepted", "duplicates", "held", "rejected"}``."""
     store = arena.integrations

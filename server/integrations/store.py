@@ -27,6 +27,7 @@ DELIVERY_TTL_SECONDS = 7 * 24 * 3600
 MAX_UNMAPPED_OWNERS = 1000
 MAX_HELD_PER_OWNER = 10_000
 MAX_TRANSITION_ATTEMPTS = 20
+MAX_DELIVERY_LOG = 50  # per connector: the console shows the latest deliveries, older ones fall off
 
 
 class HoldFull(RuntimeError):
@@ -81,6 +82,18 @@ class IntegrationStore:
         for delivery_id in delivery_ids:
             pipe.set(keys.connector_delivery(connector_id, delivery_id), 1, ex=DELIVERY_TTL_SECONDS)
         await pipe.execute()
+
+    async def log_delivery(self, connector_id: str, summary: dict[str, Any]) -> None:
+        """Keep a delivery's outcome for the console; only the latest ``MAX_DELIVERY_LOG`` stay."""
+        key = keys.connector_deliveries(connector_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.lpush(key, json.dumps(summary, ensure_ascii=False))
+        pipe.ltrim(key, 0, MAX_DELIVERY_LOG - 1)
+        await pipe.execute()
+
+    async def delivery_log(self, connector_id: str) -> list[dict[str, Any]]:
+        """The latest deliveries, newest first."""
+        return [json.loads(raw) for raw in await self.redis.lrange(keys.connector_deliveries(connector_id), 0, -1)]
 
     # Deals ------------------------------------------------------------------------------------------
 

@@ -97,7 +97,7 @@ class Sender:
             return False
         now_ms = int(time.time() * 1000)
         state = await self.store.state(channel.id)
-        if state.next_at_ms > now_ms:
+        if state.paused or state.next_at_ms > now_ms:
             return False
         room = channel.limits.per_minute - await self.store.sent_recently(channel.id, now_ms)
         if room <= 0:

@@ -97,6 +97,7 @@ class ChannelState:
     last_error_at: str = ""
     last_success_at: str = ""
     dropped: int = 0
+    paused: bool = False  # set from the console: notifications wait in the outbox (bounded) until resumed
 
     @classmethod
     def parse(cls, raw: Mapping[bytes | str, bytes | str]) -> ChannelState:
@@ -108,6 +109,7 @@ class ChannelState:
             last_error_at=value.get("last_error_at", ""),
             last_success_at=value.get("last_success_at", ""),
             dropped=int(value.get("dropped", 0)),
+            paused=value.get("paused") == "1",
         )
 
 
@@ -208,6 +210,9 @@ class NotifyStore:
         return cast("dict[str, list[int]]", json.loads(raw)) if raw else None
 
     # Delivery ---------------------------------------------------------------------------------------
+
+    async def set_paused(self, channel_id: str, paused: bool) -> None:
+        await self.redis.hset(keys.notify_state(channel_id), "paused", "1" if paused else "0")
 
     async def state(self, channel_id: str) -> ChannelState:
         return ChannelState.parse(await self.redis.hgetall(keys.notify_state(channel_id)))

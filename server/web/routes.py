@@ -5,13 +5,23 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import audit, badges, console, lift, phone, signin, tv
+from server.integrations.connectors import SPECS
+from server.notifications.channels import EVENTS, SIGNED, TYPES
+from server.web import audit, badges, console, integrations, lift, phone, signin, tv
+
+FORMS = integrations.Forms(
+    connector_fields={kind: [(f.name, f.kind, f.required) for f in specs] for kind, specs in SPECS.items()},
+    chat_types=TYPES,
+    signed=SIGNED,
+    chat_events=EVENTS,
+)
 
 routes: list[BaseRoute] = [
     *signin.routes,
     *console.routes,
     *audit.routes,
     *badges.routes,
+    *integrations.routes(FORMS),
     *lift.routes,
     *phone.routes,
     *tv.routes,

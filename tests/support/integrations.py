@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 
+from server.integrations.generic import sign
 from tests.support.org import Org
 
 
@@ -36,3 +38,16 @@ def unmapped(admin: httpx.Client, connector_id: str) -> dict[str, int]:
     response = admin.get(f"/api/v1/connectors/{connector_id}/unmapped")
     assert response.status_code == 200, response.text
     return {row["crm_user"]: row["held"] for row in response.json()["owners"]}
+
+
+def send_signed(hook_url: str, secret: str, document: Any, *, signature: str | None = None) -> httpx.Response:
+    """What a CRM with a generic signed webhook does: post ``document`` with its timestamp and HMAC signature
+    (``signature`` overrides it, to play a sender with the wrong secret)."""
+    body = httpx.Request("POST", "/", json=document).content
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Arena-Timestamp": timestamp,
+        "X-Arena-Signature": signature or sign(secret, timestamp, body),
+    }
+    return httpx.post(hook_url, content=body, headers=headers, timeout=15)
