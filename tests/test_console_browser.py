@@ -16,9 +16,11 @@ from tests.support.server import RunningServer
 pytestmark = pytest.mark.browser
 
 
-def signed_in_admin(browser: Browser, server: RunningServer, height: int = 900) -> tuple:
-    """A browser context signed in to the console as the admin (English), and its error watchers."""
-    context = browser.new_context(viewport={"width": 1440, "height": height}, locale="en")
+def signed_in_admin(
+    browser: Browser, server: RunningServer, height: int = 900, locale: str = "en", width: int = 1440
+) -> tuple:
+    """A browser context signed in to the console as the admin (English by default), and its error watchers."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
     errors, foreign = watch_page(page, server)
     page.goto(f"{server.base_url}/login")
@@ -139,7 +141,7 @@ def test_an_admin_backfills_historical_deals_from_csv(
     page.fill("#backfill-text", csv_text)
     page.click("#backfill-preview")
     expect(page.locator("#backfill-summary")).to_have_text("1 rows ready, 1 with errors")
-    expect(page.locator("#backfill-errors")).to_contain_text("line 3: amount")
+    expect(page.locator("#backfill-errors")).to_contain_text("Line 3, column amount: must be an amount")
     page.click("#backfill-run")
     expect(page.locator("#backfill-summary")).to_contain_text("1 deals imported")
     with server.admin() as admin:
