@@ -185,7 +185,18 @@ def test_a_csv_over_the_limit_is_refused_before_upload_with_the_limit(
     context, page, errors, foreign = signed_in(browser, server, locale)
     uploads: list[str] = []
     page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" and "/import" in r.url else None)
+    with server.admin() as admin:
+        make_org(admin, teams=1, reps_per_team=1)
     page.goto(f"{server.base_url}/admin/people")
+    # Both ways in have a label, and each column's header stands over its inputs.
+    expect(page.get_by_label(re.compile("CSV"))).to_have_attribute("type", "file")
+    expect(page.locator("label:has(#import-text)")).not_to_be_empty()
+    for table in ("#reps", ".card:has(h2) table >> nth=0"):
+        heads = page.locator(f"{table} thead th").all()
+        cells = page.locator(f"{table} tbody tr").first.locator("td").all()
+        assert len(heads) == len(cells)
+        for head, cell in zip(heads, cells, strict=True):
+            assert abs(head.bounding_box()["x"] - cell.bounding_box()["x"]) < 1  # type: ignore[index]
     page.set_input_files("#import-file", str(big))
     refused = field_error(page, "#import-file")
     expect(refused).to_contain_text(WORDS[locale]["too_large"])

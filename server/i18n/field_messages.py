@@ -175,7 +175,8 @@ MESSAGES: list[tuple[str, str]] = [
 
 TEXTS: dict[str, str] = {
     "generic": N_("is not accepted"),
-    "check": N_("Please correct the marked fields."),
+    "check": N_("Please correct the marked fields: {fields}."),
+    "separator": N_(", "),
     "pair": N_("{label}: {message}"),
     "failed": N_("That did not work"),
     "line": N_("Line {n}: {message}"),

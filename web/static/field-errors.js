@@ -74,6 +74,7 @@
 
   function defaultLocate(root, field) {
     if (!field) { return null; }
+    if (root.tagName === "FORM" && root.elements.namedItem(field) instanceof Element) { return root.elements.namedItem(field); }
     var quoted = CSS.escape(field);
     var direct = find(root, '[name="' + quoted + '"], [data-field="' + quoted + '"]');
     if (direct) { return direct; }
@@ -110,20 +111,17 @@
     });
   }
 
-  function watch(root) {
-    if (root.dataset.fieldErrorsWatched) { return; }
-    root.dataset.fieldErrorsWatched = "1";
-    function changed(event) {
-      shown.slice().forEach(function (item) {
-        if (event.timeStamp < item.at) { return; }  // the change that led to this message (a file refused)
-        if (item.target && (item.target === event.target || (!isInput(item.target) && item.target.contains(event.target)))) {
-          remove(item);
-        }
-      });
-    }
-    root.addEventListener("input", changed);
-    root.addEventListener("change", changed);
+  // One listener for the whole page: an input tied to a form by its form="" attribute sits outside that form.
+  function changed(event) {
+    shown.slice().forEach(function (item) {
+      if (event.timeStamp < item.at) { return; }  // the change that led to this message (a file refused)
+      if (item.target && (item.target === event.target || (!isInput(item.target) && item.target.contains(event.target)))) {
+        remove(item);
+      }
+    });
   }
+  document.addEventListener("input", changed, true);
+  document.addEventListener("change", changed, true);
 
   function attach(target, text, from, root, title) {
     var key = text;
@@ -167,11 +165,11 @@
       clear(root, from);
       if (summary) { clear(summary, from); }
     }
-    watch(root);
     var data = (result && result.data) || {};
     var errors = Array.isArray(data.errors) ? data.errors : [];
     var count = 0;
     var unplaced = [];
+    var placed = [];
     errors.forEach(function (error) {
       var found = options.locate ? options.locate(error.field) : undefined;
       var target = found === undefined ? defaultLocate(root, error.field) : found;
@@ -183,6 +181,7 @@
         var node = attach(target, text, from, root, title);
         if (node && options.decorate) { options.decorate(error, node); }
         if (node) { count += 1; }
+        if (name && placed.indexOf(name) < 0) { placed.push(name); }
       } else {
         unplaced.push({error: error, text: describe(error), title: title});
       }
@@ -194,7 +193,9 @@
       line(summary, words === config.text.generic ? config.text.failed : words, from, root, data.error || "");
       return 1;
     }
-    if (count && !unplaced.length) { line(summary, config.text.check, from, root, ""); }
+    if (count && !unplaced.length) {
+      line(summary, fill(config.text.check, {fields: placed.join(config.text.separator)}), from, root, "");
+    }
     unplaced.forEach(function (item) {
       var node = line(summary, item.text, from, root, item.title);
       if (node && options.decorate) { options.decorate(item.error, node); }

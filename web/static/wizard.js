@@ -242,6 +242,8 @@
       launchButtons.forEach(function (b) { b.disabled = false; });
       if (result && result.status === 409) { wizard.taken.push(body.id); }
       showProblems(result && result.data ? result : {ok: false, data: {}}, "launch");
+      var first = form.querySelector('[aria-invalid="true"]');  // the first field at fault, in view
+      if (first) { first.scrollIntoView({block: "center"}); first.focus({preventScroll: true}); }
     });
   }
 
