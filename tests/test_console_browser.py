@@ -73,7 +73,7 @@ def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Bro
     page.click("#launch")
     expect(page).to_have_url(f"{server.base_url}/admin/contests/{contest_id}")
     expect(page.locator("h1")).to_have_text("十二月销冠赛")
-    expect(page.locator("#contest-status")).to_have_text("实时")
+    expect(page.locator("#contest-status")).to_have_text("进行中")
     screenshot(page, "console-contest.png")
 
     # A display for the new contest; its URL is shown once.

@@ -26,7 +26,7 @@ WORDS = {
         "taken": "已被另一个竞赛使用",
         "after": "必须晚于开始时间",
         "negative": "奖励不能是负数金额",
-        "live": "实时",
+        "live": "进行中",
         "too_large": "最多只能上传 1 MB",
     },
     "en": {
@@ -76,7 +76,8 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
         named = f"王小明-{uuid.uuid4().hex[:4]}"
         assert admin.put(f"/api/v1/reps/{org.reps[1]}", json={"name": named, "team": org.teams[0]}).status_code == 200
     targets = tmp_path / "targets.csv"
-    targets.write_text(f"rep,target\n{org.reps[0]},100\n{named},200\nnobody-{uuid.uuid4().hex[:6]},50\n", "utf-8")
+    rows = f"{org.reps[0]},100,rookies\n{named},200,veterans\nnobody-{uuid.uuid4().hex[:6]},50,rookies\n"
+    targets.write_text("rep,target,division\n" + rows, "utf-8")
     context, page, errors, foreign = signed_in(browser, server, locale)
     page.goto(f"{server.base_url}/admin/contests/new")
     page.click('#periods [data-period="this_month"]')
@@ -94,6 +95,7 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
     expect(page.locator("#targets-rows tbody tr.row-error")).to_have_count(1)
     expect(page.locator("#targets-rows tbody tr.row-ok").nth(1)).to_contain_text(named)
     page.fill("input[name=default_target]", "150")
+    page.select_option("select[name=divisions_mode]", "file")
     expect(page.locator("#wizard-errors")).to_be_empty()
     screenshot(page, f"wizard-targets-{locale}.png")
     page.click("#launch")
@@ -103,6 +105,7 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
         stored = admin.get(f"/api/v1/contests/{contest_id}").json()
     assert stored["scoring"] == "percent_of_target"
     assert stored["targets"] == {org.reps[0]: 100, org.reps[1]: 200} and stored["default_target"] == 150
+    assert stored["divisions"] == {"rookies": [org.reps[0]], "veterans": [org.reps[1]]}
 
     # Live: the same deal is half of one rep's target and a quarter of the other's.
     with server.ingest() as ingest:
@@ -209,5 +212,39 @@ def test_a_csv_over_the_limit_is_refused_before_upload_with_the_limit(
     expect(page.locator("#targets-text")).to_have_value("")
     screenshot(page, f"wizard-too-large-{locale}.png")
     assert uploads == []
+    assert not errors and not foreign, (errors, foreign)
+    context.close()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_improvement_scoring_in_leagues_is_measured_on_the_log_at_launch(
+    browser: Browser, server: RunningServer, locale: str
+) -> None:
+    with server.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=4)
+    context, page, errors, foreign = signed_in(browser, server, locale)
+    page.goto(f"{server.base_url}/admin/contests/new")
+    page.click('#periods [data-period="this_month"]')
+    page.fill("input[name=name]", f"Improvement {uuid.uuid4().hex[:6]}")
+    contest_id = page.input_value("input[name=id]")
+    only_teams(page, org)
+    page.select_option("select[name=scoring]", "improvement")
+    page.fill("input[name=improvement_floor]", "20")
+    page.select_option("select[name=divisions_mode]", "leagues")
+    page.fill("input[name=league_size]", "2")
+    page.fill("input[name=league_promote]", "0")
+    page.fill("input[name=league_relegate]", "1")
+    expect(page.locator('dd[data-explains="improvement"]')).to_be_visible()
+    expect(page.locator('dd[data-explains="leagues"]')).to_be_visible()
+    expect(page.locator("#targets-box")).to_be_hidden()
+    screenshot(page, f"wizard-improvement-{locale}.png")
+    page.click("#launch")
+    expect(page).to_have_url(f"{server.base_url}/admin/contests/{contest_id}")
+    with server.admin() as admin:
+        stored = admin.get(f"/api/v1/contests/{contest_id}").json()
+    assert stored["scoring"] == "percent_of_target" and stored["improvement"]["floor"] == 20
+    assert set(stored["targets"]) == set(org.reps) and min(stored["targets"].values()) >= 20
+    assert sorted(r for members in stored["divisions"].values() for r in members) == sorted(org.reps)
+    assert stored["leagues"] == {"size": 2, "promote": 0, "relegate": 1}
     assert not errors and not foreign, (errors, foreign)
     context.close()
