@@ -125,7 +125,7 @@
 
   function attach(target, text, from, root, title) {
     var key = text;
-    if (shown.some(function (item) { return item.target === target && item.key === key; })) { return null; }
+    if (shown.some(function (item) { return item.target === target && item.key === key && item.node.isConnected; })) { return null; }
     var node = document.createElement("span");
     node.className = "field-error";
     node.dataset.source = from;
@@ -145,7 +145,9 @@
   }
 
   function line(summary, text, from, root, title) {
-    if (shown.some(function (item) { return item.root === root && !item.target && item.key === text; })) { return null; }
+    if (shown.some(function (item) { return item.root === root && !item.target && item.key === text && item.node.isConnected; })) {
+      return null;
+    }
     var node = document.createElement("div");
     node.dataset.source = from;
     node.textContent = text;

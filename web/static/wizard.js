@@ -210,7 +210,7 @@
       var link = document.createElement("a");
       link.href = "/admin/contests/" + encodeURIComponent(el("id").value.trim());
       link.textContent = E.text.open;
-      node.appendChild(document.createTextNode(" "));
+      node.appendChild(document.createTextNode(" · "));
       node.appendChild(link);
     }});
   }
