@@ -26,6 +26,7 @@ WORDS = {
         "taken": "已被另一个竞赛使用",
         "after": "必须晚于开始时间",
         "negative": "奖励不能是负数金额",
+        "fourth": "请修改标出的内容：第 4 个奖项的奖品。",
         "live": "进行中",
         "too_large": "最多只能上传 1 MB",
     },
@@ -34,6 +35,7 @@ WORDS = {
         "taken": "is already used by another contest",
         "after": "must be after the start",
         "negative": "cannot be a negative amount of money",
+        "fourth": "Please correct the marked fields: Prize 4: what is won.",
         "live": "Live",
         "too_large": "at most 1 MB can be uploaded",
     },
@@ -143,6 +145,7 @@ def test_a_failed_launch_keeps_its_errors_next_to_the_fields_until_they_change(
     prize = fourth.locator(".field-error")
     expect(prize).to_have_text(WORDS[locale]["negative"])
     expect(page.locator("#prizes .field-error")).to_have_count(1)
+    expect(page.locator("#wizard-errors")).to_have_text(WORDS[locale]["fourth"])  # counted from 1, said once
 
     # Typing elsewhere re-renders the live preview; the error stays until its own field changes.
     with page.expect_response("**/api/v1/contests/preview"):
