@@ -148,7 +148,14 @@
       apply: function (definition) {
         scoring.value = definition.scoring === "percent_of_target" && definition.improvement ? "improvement"
           : (definition.scoring || "points");
-        mode.value = definition.leagues ? "leagues" : "";
+        var named = definition.divisions && Object.keys(definition.divisions).length && !definition.leagues;
+        var divisionOf = {};
+        if (named) {
+          Object.keys(definition.divisions).forEach(function (name) {
+            definition.divisions[name].forEach(function (rep) { divisionOf[rep] = name; });
+          });
+        }
+        mode.value = definition.leagues ? "leagues" : (named ? "file" : "");
         if (definition.leagues) {
           form.elements.league_size.value = definition.leagues.size;
           form.elements.league_promote.value = definition.leagues.promote;
@@ -156,7 +163,7 @@
         }
         form.elements.default_target.value = definition.default_target || "";
         text.value = definition.targets && !definition.improvement ? Object.keys(definition.targets).map(function (id) {
-          return id + "," + definition.targets[id];
+          return id + "," + definition.targets[id] + (divisionOf[id] ? "," + divisionOf[id] : "");
         }).join("\n") : "";
         render();
         toggle();
