@@ -168,6 +168,7 @@ def test_a_failed_launch_keeps_its_errors_next_to_the_fields_until_they_change(
     page.click("#launch")
     ends = field_error(page, "input[name=ends_at]")
     expect(ends).to_have_text(WORDS[locale]["after"])
+    expect(ends).to_have_count(1)  # the preview and the launch both found it: said once
     expect(taken).to_have_count(1)
     text = page.locator("main").inner_text()
     assert "ends_at" not in text and "prizes[" not in text and "PUT" not in text
