@@ -74,7 +74,7 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
     browser: Browser, server: RunningServer, locale: str, tmp_path: Path
 ) -> None:
     with server.admin() as admin:
-        org = make_org(admin, teams=1, reps_per_team=2)
+        org = make_org(admin, teams=1, reps_per_team=3)
         named = f"王小明-{uuid.uuid4().hex[:4]}"
         assert admin.put(f"/api/v1/reps/{org.reps[1]}", json={"name": named, "team": org.teams[0]}).status_code == 200
     targets = tmp_path / "targets.csv"
@@ -96,7 +96,10 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
     expect(page.locator("#targets-rows tbody tr")).to_have_count(3)
     expect(page.locator("#targets-rows tbody tr.row-error")).to_have_count(1)
     expect(page.locator("#targets-rows tbody tr.row-ok").nth(1)).to_contain_text(named)
+    missing = page.locator("#targets-missing")
+    expect(missing).to_contain_text("1")  # the third rep has no target
     page.fill("input[name=default_target]", "150")
+    expect(missing).to_be_hidden()
     page.select_option("select[name=divisions_mode]", "file")
     expect(page.locator("#wizard-errors")).to_be_empty()
     screenshot(page, f"wizard-targets-{locale}.png")

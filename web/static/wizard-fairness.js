@@ -88,6 +88,23 @@
       });
       table.hidden = !rows.length;
       summary.textContent = rows.length ? fill(T.summary, {matched: matched, unmatched: unmatched}) : "";
+      warnMissing();
+    }
+
+    /* Without a target a rep's raw points would stand among percentages: say how many participants lack one. */
+    function warnMissing() {
+      var warning = document.getElementById("targets-missing");
+      var everyone = document.getElementById("everyone");
+      var teams = Array.prototype.filter.call(form.querySelectorAll(".team-box"), function (b) { return b.checked; })
+        .map(function (b) { return b.value; });
+      var targeted = targets();
+      var missing = wizard.reps.filter(function (rep) {
+        var taking = (everyone && everyone.checked) || teams.indexOf(rep.team) >= 0;
+        return taking && !targeted[rep.id];
+      }).length;
+      var show = scoring.value === "percent_of_target" && missing > 0 && !form.elements.default_target.value;
+      warning.hidden = !show;
+      warning.textContent = show ? fill(T.missing, {n: missing}) : "";
     }
 
     function toggle() {
@@ -95,6 +112,7 @@
       document.getElementById("targets-box").hidden = kind !== "percent_of_target";
       document.getElementById("improvement-box").hidden = kind !== "improvement";
       document.getElementById("leagues-box").hidden = division !== "leagues";
+      warnMissing();
       Array.prototype.forEach.call(form.querySelectorAll("[data-explains]"), function (item) {
         item.hidden = item.dataset.explains !== kind && item.dataset.explains !== division;
       });
@@ -117,6 +135,8 @@
       });
     });
     text.addEventListener("input", render);
+    form.addEventListener("change", warnMissing);
+    form.elements.default_target.addEventListener("input", warnMissing);
     scoring.addEventListener("change", toggle);
     mode.addEventListener("change", toggle);
 
