@@ -100,8 +100,11 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
     expect(missing).to_contain_text("1")  # the third rep has no target
     page.fill("input[name=default_target]", "150")
     expect(missing).to_be_hidden()
-    page.select_option("select[name=divisions_mode]", "file")
+    with page.expect_response("**/api/v1/contests/preview"):
+        page.select_option("select[name=divisions_mode]", "file")
+    expect(page.locator("#preview-zh")).not_to_be_empty()
     expect(page.locator("#wizard-errors")).to_be_empty()
+    page.locator("#targets-rows").scroll_into_view_if_needed()
     screenshot(page, f"wizard-targets-{locale}.png")
     page.click("#launch")
     expect(page).to_have_url(f"{server.base_url}/admin/contests/{contest_id}")
