@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.errors import Collector
 from game.events import TYPE_PATTERN, parse_time
+from game.prize_money import check_prize_money
 from game.ranking import MAX_CONTEST_SECONDS, MAX_SCORE
 from game.rules import Rule, parse_multipliers, parse_rule
 
@@ -277,6 +278,7 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("prize"), str) or not item["prize"].strip():
             errors.add(name, 'needs "prize": a description such as "¥2,000 bonus" or "团队聚餐"')
             continue
+        check_prize_money(item, errors, name)
         board = item.get("board", "reps")
         if board not in ("reps", "teams"):
             errors.add(f"{name}.board", 'must be "reps" or "teams"')

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from server.arena import Arena
 
 MAX_BODY_BYTES = 1 << 20
+MAX_CSV_UPLOAD_BYTES = 8 << 20  # a file of historical deals (POST /events/import)
 log = logging.getLogger("arena.http")
 
 

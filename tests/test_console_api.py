@@ -277,3 +277,86 @@ def test_the_rules_preview_speaks_both_languages(admin: httpx.Client, calendar: 
 def test_pages_send_strangers_to_the_login(server: RunningServer, path: str) -> None:
     response = httpx.get(server.base_url + path, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def _monthly(calendar: Calendar, **prize: Any) -> dict[str, Any]:
+    return {
+        "id": unique("prizes"),
+        "name": "十二月销冠赛",
+        "starts_at": calendar.starts,
+        "ends_at": calendar.ends(),
+        "rules": [{"on": "deal.won", "points_per": 1000}],
+        "prizes": [{"rank": 1, "prize": "¥5,000 奖金"}, {"rank": [2, 3], "prize": "¥2,000 bonus"}, prize],
+    }
+
+
+@pytest.mark.parametrize(
+    ("prize", "field"),
+    [
+        ({"rank": 4, "prize": "-¥1000"}, "prizes[2].prize"),
+        ({"rank": 4, "prize": "奖金 ¥-1,000"}, "prizes[2].prize"),
+        ({"rank": 4, "prize": "bonus: −$50"}, "prizes[2].prize"),
+        ({"threshold": 300, "prize": "coffee", "value": "-30"}, "prizes[2].value"),
+    ],
+)
+def test_a_prize_of_a_negative_amount_of_money_is_refused_naming_the_prize(
+    admin: httpx.Client, calendar: Calendar, prize: dict[str, Any], field: str
+) -> None:
+    definition = _monthly(calendar, **prize)
+    for path in ("/api/v1/contests", "/api/v1/contests/preview"):
+        response = admin.post(path, json=definition)
+        errors = response.json()["errors"]
+        assert [e["field"] for e in errors] == [field], (path, errors)
+        assert "negative" in errors[0]["message"]
+    assert admin.post("/api/v1/contests", json=definition).status_code == 422
+    assert admin.get(f"/api/v1/contests/{definition['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("text", ["Top-3 dinner", "2-3 名：团队聚餐", "¥2,000 bonus", "iPhone 15-Pro"])
+def test_prizes_with_ranges_and_hyphens_are_not_mistaken_for_negative_money(
+    admin: httpx.Client, calendar: Calendar, text: str
+) -> None:
+    definition = _monthly(calendar, rank=4, prize=text, value="2000")
+    response = admin.post("/api/v1/contests", json=definition)
+    assert response.status_code == 201, response.text
+    assert response.json()["prizes"][2]["prize"] == text
+
+
+def test_the_console_has_words_for_every_error_a_wizard_can_meet(admin: httpx.Client, calendar: Calendar) -> None:
+    """Each field error the contest API answers matches a pattern of the console's catalogue, so none reaches a
+    Chinese page in developer English."""
+    import re
+
+    from server.i18n.field_messages import MESSAGES
+
+    good = _monthly(calendar, threshold=300, prize="coffee")
+    broken: list[dict[str, Any]] = [
+        {**good, "name": "", "id": "", "ends_at": calendar.starts, "rules": []},
+        {**good, "starts_at": "tomorrow", "rules": [{"on": "deal.won"}], "prizes": [{"rank": [3, 2], "prize": "x"}]},
+        {**good, "prizes": [{"threshold": 0, "prize": "x"}, {"rank": 1, "threshold": 5, "prize": "y"}, {"rank": 1}]},
+        {
+            **good,
+            "scoring": "percent_of_target",
+            "target": 0,
+            "kind": "race",
+            "rules": [{"on": "deal.won", "points": -1}],
+        },
+        {**good, "divisions": {"a": ["r1"], "b": ["r1"]}, "rules": [{"on": "deal.won", "points_per": "-5"}]},
+        {
+            **good,
+            "timezone": "Mars/Base",
+            "currency": "yuan",
+            "team_score": "best",
+            "prizes": [{"rank": 1, "prize": "-¥1"}],
+        },
+    ]
+    seen = []
+    for definition in broken:
+        response = admin.post("/api/v1/contests/preview", json=definition)
+        seen += response.json()["errors"]
+    duplicate = admin.post("/api/v1/contests", json={**good, "id": make_org(admin, teams=1, reps_per_team=1).contest})
+    assert duplicate.status_code == 409
+    seen += duplicate.json()["errors"]
+    assert len(seen) >= 15
+    unmatched = [e for e in seen if not any(re.search(pattern, e["message"]) for pattern, _ in MESSAGES)]
+    assert unmatched == []

@@ -16,9 +16,11 @@ from tests.support.server import RunningServer
 pytestmark = pytest.mark.browser
 
 
-def signed_in_admin(browser: Browser, server: RunningServer, height: int = 900) -> tuple:
-    """A browser context signed in to the console as the admin (English), and its error watchers."""
-    context = browser.new_context(viewport={"width": 1440, "height": height}, locale="en")
+def signed_in_admin(
+    browser: Browser, server: RunningServer, height: int = 900, locale: str = "en", width: int = 1440
+) -> tuple:
+    """A browser context signed in to the console as the admin (English by default), and its error watchers."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
     errors, foreign = watch_page(page, server)
     page.goto(f"{server.base_url}/login")
@@ -71,7 +73,7 @@ def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Bro
     page.click("#launch")
     expect(page).to_have_url(f"{server.base_url}/admin/contests/{contest_id}")
     expect(page.locator("h1")).to_have_text("十二月销冠赛")
-    expect(page.locator("#contest-status")).to_have_text("实时")
+    expect(page.locator("#contest-status")).to_have_text("进行中")
     screenshot(page, "console-contest.png")
 
     # A display for the new contest; its URL is shown once.
@@ -139,7 +141,7 @@ def test_an_admin_backfills_historical_deals_from_csv(
     page.fill("#backfill-text", csv_text)
     page.click("#backfill-preview")
     expect(page.locator("#backfill-summary")).to_have_text("1 rows ready, 1 with errors")
-    expect(page.locator("#backfill-errors")).to_contain_text("line 3: amount")
+    expect(page.locator("#backfill-errors")).to_contain_text("Line 3, column amount: must be an amount")
     page.click("#backfill-run")
     expect(page.locator("#backfill-summary")).to_contain_text("1 deals imported")
     with server.admin() as admin:

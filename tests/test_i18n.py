@@ -102,3 +102,41 @@ def test_a_chosen_language_sticks_to_the_session(server: RunningServer) -> None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
     client.post("/locale", data={"locale": "en", "next": "/login", "csrf_token": token})
     assert "Sign in" in client.get("/login").text
+
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}|%%")
+PRODUCT_NAMES = {"Zoho CRM"}  # written the same in Chinese
+
+
+def _says_nothing_to_translate(msgid: str) -> bool:
+    """A name, a number or placeholders only: the same text in both languages is right."""
+    return msgid in PRODUCT_NAMES or not re.search(r"[A-Za-z]{2,}", PLACEHOLDER.sub("", msgid))
+
+
+def test_every_message_used_by_pages_and_server_is_really_translated_to_chinese() -> None:
+    """Not only present: non-empty, not the English left as it was, and with the same placeholders."""
+    entries = {e.msgid: e for e in i18n.parse_po(i18n.catalog_path("zh-CN").read_text(encoding="utf-8"))}
+    problems = []
+    for message in sorted(i18n.all_messages(), key=str):
+        msgid = message[0] if isinstance(message, tuple) else message
+        entry = entries.get(msgid)
+        forms = (entry.msgstr if isinstance(entry.msgstr, list) else [entry.msgstr]) if entry else []
+        if not forms or not all(forms):
+            problems.append(f"untranslated: {msgid!r}")
+            continue
+        if any(form == msgid for form in forms) and not _says_nothing_to_translate(msgid):
+            problems.append(f"left in English: {msgid!r}")
+        wanted = sorted(PLACEHOLDER.findall(msgid))
+        if any(sorted(PLACEHOLDER.findall(form)) != wanted for form in forms):
+            problems.append(f"placeholders differ: {msgid!r} → {forms!r}")
+    assert problems == []
+
+
+def test_field_error_patterns_read_the_same_in_python_and_the_page() -> None:
+    """Plain groups only (JavaScript's RegExp reads them alike), each pattern matches the message it was made for."""
+    from server.i18n.field_messages import MESSAGES
+
+    for pattern, words in MESSAGES:
+        assert "(?P" not in pattern and "(?<" not in pattern, pattern
+        groups = re.compile(pattern).groups
+        assert set(re.findall(r"\{(\d)\}", words)) <= {str(n) for n in range(1, groups + 1)}, (pattern, words)

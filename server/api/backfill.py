@@ -15,11 +15,11 @@ from starlette.requests import Request
 
 from server.api.contract import CSV_MEDIA, Answer, ApiRoute, Operation
 from server.auth.access import INGEST_OR_MANAGER
-from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
+from server.http import MAX_CSV_UPLOAD_BYTES, ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.csv_import import Row, parse_csv
 from server.services.ingest import ingest
 
-MAX_UPLOAD_BYTES = 8 << 20
+MAX_UPLOAD_BYTES = MAX_CSV_UPLOAD_BYTES
 BATCH = 500
 
 

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from server.i18n.field_messages import field_errors_config
+
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 LOCALE_DIR = WEB_DIR / "locale"
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -257,6 +259,7 @@ def environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(gettext_for(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals["locale"] = locale
+    env.globals["field_errors"] = field_errors_config(gettext_for(locale).gettext)
     env.filters["number"] = format_number
     env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency, locale)
     env.filters["when"] = lambda value, timezone, time=True: format_datetime(value, timezone, locale, time=time)

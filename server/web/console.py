@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.auth.principals import Principal
-from server.http import arena_of, principal_of
+from server.http import MAX_BODY_BYTES, MAX_CSV_UPLOAD_BYTES, arena_of, principal_of
 from server.i18n import rules_text
 from server.i18n.audit_actions import action_names
 from server.i18n.catalogs import gettext_for
@@ -166,7 +166,15 @@ async def contests_page(request: Request) -> Response:
     now = datetime.now(UTC)
     rows = [contest_summary(c, now) for c in contests]
     waiting = len(await _disputes(request, principal, "open"))
-    return page(request, "console/contests.html", section="contests", contests=rows, open_disputes=waiting, **context)
+    return page(
+        request,
+        "console/contests.html",
+        section="contests",
+        contests=rows,
+        open_disputes=waiting,
+        backfill_limit=MAX_CSV_UPLOAD_BYTES,
+        **context,
+    )
 
 
 async def _disputes(request: Request, principal: Principal, status: str | None) -> list[dict[str, Any]]:
@@ -218,6 +226,11 @@ async def wizard_page(request: Request) -> Response:
         "timezone": settings.timezone,
         "currency": settings.currency,
         "clone": None,
+        # targets are matched in the page (by id or name) and sent inside the definition, within one body
+        "reps": [{"id": r.id, "name": r.name, "team": r.team} for r in context["reps"] if r.active],
+        "taken": sorted(c for c in context["snapshot"].contests if principal.may_read_contest(c)),
+        "csv_limit": MAX_BODY_BYTES,
+        "csv_limit_mb": MAX_BODY_BYTES // (1 << 20),
     }
     source = request.query_params.get("from")
     if source and source in context["snapshot"].contests:
@@ -281,7 +294,8 @@ async def people_page(request: Request) -> Response:
     principal = await _console_user(request)
     if isinstance(principal, Response):
         return principal
-    return page(request, "console/people.html", section="people", **await _context(request, principal))
+    context = await _context(request, principal)
+    return page(request, "console/people.html", section="people", import_limit=MAX_BODY_BYTES, **context)
 
 
 async def displays_page(request: Request) -> Response:

@@ -11,7 +11,7 @@
     var payload;
     if (body !== undefined && body !== null) {
       headers["Content-Type"] = contentType || "application/json";
-      payload = typeof body === "string" ? body : JSON.stringify(body);
+      payload = typeof body === "string" || body instanceof Blob ? body : JSON.stringify(body);
     }
     return fetch(url, {method: method, headers: headers, body: payload, credentials: "same-origin"}).then(function (r) {
       if (r.status === 204) { return {ok: true, status: 204, data: null}; }
@@ -28,22 +28,44 @@
     setTimeout(function () { el.remove(); }, 2500);
   }
 
-  function showErrors(container, result) {
-    if (!container) { toast((result.data && result.data.error) || config.text.failed); return; }
-    container.textContent = "";
-    var data = result.data || {};
-    var title = document.createElement("div");
-    title.textContent = data.error || config.text.failed;
-    container.appendChild(title);
-    if (data.errors && data.errors.length) {
-      var list = document.createElement("ul");
-      data.errors.forEach(function (e) {
-        var li = document.createElement("li");
-        li.textContent = (e.field ? e.field + ": " : "") + e.message;
-        list.appendChild(li);
-      });
-      container.appendChild(list);
+  /* An API error in the page's language: next to the fields at fault inside root (default: the container's
+     form), the rest in container (field-errors.js); without a container, as a toast. */
+  function showErrors(container, result, root, options) {
+    var data = (result && result.data) || {};
+    if (!container) {
+      var first = data.errors && data.errors[0];
+      var words = first ? window.FieldErrors.describe(first) : (data.error ? window.FieldErrors.translate(data.error) : "");
+      toast(!words || words === window.FieldErrors.text.generic ? config.text.failed : words);
+      return;
     }
+    var opts = options || {};
+    opts.summary = container;
+    window.FieldErrors.show(root || container.closest("form") || container, result, opts);
+  }
+
+  /* "" when a chosen file fits under limit bytes, else why it is refused (checked before anything is read or sent). */
+  function fileTooLarge(file, limit) {
+    if (file.size <= limit) { return ""; }
+    function mb(n) { return (n / 1048576).toFixed(1).replace(/\.0$/, ""); }
+    return window.FieldErrors.text.too_large.replace("{name}", file.name).replace("{size}", mb(file.size)).replace("{limit}", mb(limit));
+  }
+
+  /* A CSV chosen as a file (sent as it is, never loaded into the page, refused before upload when larger than
+     limit bytes) or pasted into textarea; the returned function gives what to send: the one touched last. */
+  function csvSource(fileInput, textarea, limit) {
+    var chosen = null;
+    fileInput.addEventListener("change", function () {
+      var file = fileInput.files[0] || null;
+      var problem = file ? fileTooLarge(file, limit) : "";
+      chosen = problem ? null : file;
+      if (problem) {
+        fileInput.value = "";
+        window.FieldErrors.show(fileInput.closest(".card") || document.body, {data: {errors: [{field: "file", text: problem}]}},
+                                {source: "file", locate: function () { return fileInput; }});
+      }
+    });
+    textarea.addEventListener("input", function () { chosen = null; fileInput.value = ""; });
+    return function () { return chosen || textarea.value; };
   }
 
   function fieldValue(el) {
@@ -94,7 +116,6 @@
       var value = body[key]; delete body[key]; return encodeURIComponent(value);
     });
     var errors = form.querySelector(".form-errors");
-    if (errors) { errors.textContent = ""; }
     api(parts[0], url, body).then(function (result) {
       if (result.ok) { then(form, result); } else { showErrors(errors, result); }
     });
@@ -128,5 +149,5 @@
     });
   });
 
-  window.arenaConsole = {api: api, toast: toast, showErrors: showErrors, config: config};
+  window.arenaConsole = {api: api, toast: toast, showErrors: showErrors, fileTooLarge: fileTooLarge, csvSource: csvSource, config: config};
 })();

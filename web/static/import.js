@@ -1,33 +1,35 @@
-/* CSV import of reps: preview every row (server-side checks, nothing stored), then import the valid ones. */
+/* CSV import of reps: preview every row (server-side checks, nothing stored), then import the valid ones. A file
+   is sent as it is (refused before upload when too large); pasted rows are sent as text. */
 (function () {
   "use strict";
   var C = window.arenaConsole;
+  var E = window.FieldErrors;
   var T = JSON.parse(document.getElementById("import-text-config").textContent);
-  var text = document.getElementById("import-text");
   var table = document.getElementById("import-rows");
   var run = document.getElementById("import-run");
   var summary = document.getElementById("import-summary");
   var errors = document.getElementById("import-errors");
+  var card = document.getElementById("import");
+  var source = C.csvSource(document.getElementById("import-file"), document.getElementById("import-text"), T.limit);
   function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
 
-  document.getElementById("import-file").addEventListener("change", function (event) {
-    var file = event.target.files[0];
-    if (!file) { return; }
-    file.text().then(function (content) { text.value = content; });
-  });
-
   function send(dryRun) {
-    errors.textContent = "";
-    return C.api("POST", "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : ""), text.value, "text/csv; charset=utf-8")
+    return C.api("POST", "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8")
       .then(function (result) {
-        if (!result.ok) { C.showErrors(errors, result); return null; }
+        C.showErrors(errors, result.ok ? {data: {}} : result, card, {source: "import"});
+        if (!result.ok) { return null; }
         var body = table.tBodies[0];
         body.textContent = "";
         result.data.rows.forEach(function (row) {
           var tr = document.createElement("tr");
           tr.className = row.errors.length ? "row-error" : "row-ok";
-          [row.line, row.id, row.name, row.team || "—", row.errors.length ? row.errors.join("; ") : T[row.action]]
-            .forEach(function (value) { var td = document.createElement("td"); td.textContent = value; tr.appendChild(td); });
+          var outcome = row.errors.length ? row.errors.map(E.translate).join("; ") : T[row.action];
+          [row.line, row.id, row.name, row.team || "—", outcome].forEach(function (value, i) {
+            var td = document.createElement("td");
+            td.textContent = value;
+            if (i === 0) { td.className = "num"; }
+            tr.appendChild(td);
+          });
           body.appendChild(tr);
         });
         table.hidden = false;

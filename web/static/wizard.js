@@ -13,6 +13,7 @@
   var previewTimer = null;
 
   function el(name) { return form.elements[name]; }
+  var Fair = window.wizardFairness(form, wizard, function () { schedulePreview(); });
 
   /* datetime-local values are wall-clock times in the organisation's zone; the API wants an offset. */
   function offsetAt(local) {
@@ -64,8 +65,9 @@
     container.appendChild(node);
   }
 
-  function readRows(container, reader) {
-    return Array.prototype.map.call(container.children, function (row) {
+  function readRows(container, reader, path) {
+    return Array.prototype.map.call(container.children, function (row, index) {
+      row.dataset.field = path + "[" + index + "]";
       var values = {};
       Array.prototype.forEach.call(row.querySelectorAll("[data-f]"), function (input) {
         values[input.dataset.f] = input.type === "checkbox" ? input.checked : input.value;
@@ -82,11 +84,32 @@
     suggestId();
   }
 
+  /* The default id follows the name and the period (monthly-revenue-race-2026-12; a name in Chinese adds a short
+     fingerprint of itself) and skips the ids already taken, so a second "this month" contest gets its own. */
+  function slug(text) {
+    return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 36).replace(/-+$/, "");
+  }
+  function fingerprint(text) {
+    var hash = 2166136261;
+    for (var i = 0; i < text.length; i += 1) { hash = Math.imul(hash ^ text.charCodeAt(i), 16777619) >>> 0; }
+    return hash.toString(36).slice(0, 4);
+  }
+  function periodTag() {
+    var start = el("starts_at").value || "", end = el("ends_at").value || "";
+    var wholeMonth = start.slice(8, 16) === "01T00:00" && end.slice(8, 16) === "01T00:00";
+    return wholeMonth ? start.slice(0, 7) : start.slice(0, 10);
+  }
   function suggestId() {
     if (idTouched) { return; }
-    var kind = form.dataset.template || "contest";
-    var start = el("starts_at").value || "";
-    el("id").value = (kind.replace(/_/g, "-") + "-" + start.slice(0, 10)).replace(/[^A-Za-z0-9_-]/g, "");
+    var name = el("name").value.trim();
+    var base = slug(name);
+    if (!base || /[^\x00-\x7f]/.test(name)) {
+      base = (base || (form.dataset.template || "contest").replace(/_/g, "-")) + (name ? "-" + fingerprint(name) : "");
+    }
+    var id = (base + "-" + periodTag()).replace(/[^A-Za-z0-9_-]/g, "").replace(/^-+/, "").slice(0, 60);
+    var candidate = id, n = 2;
+    while (wizard.taken.indexOf(candidate) >= 0) { candidate = id + "-" + n; n += 1; }
+    el("id").value = candidate;
   }
 
   function applyTemplate(template, definition) {
@@ -112,6 +135,8 @@
     });
     if (template) { setPeriod(template.period); }
     else { el("starts_at").value = toLocal(definition.starts_at); el("ends_at").value = toLocal(definition.ends_at); }
+    Fair.apply(definition);
+    suggestId();
     schedulePreview();
   }
 
@@ -157,14 +182,14 @@
       if (number(v.cap_per_day)) { rule.cap_per_day = number(v.cap_per_day); }
       if (v.new_customer_only) { rule.new_customer_only = true; }
       return rule;
-    });
+    }, "rules");
     body.prizes = readRows(prizesEl, function (v) {
-      if (!v.prize.trim()) { return null; }
       var prize = {prize: v.prize.trim(), board: v.board};
       if (number(v.threshold)) { prize.threshold = number(v.threshold); }
       else { var from = number(v.from) || 1, to = number(v.to) || from; prize.rank = from === to ? from : [from, to]; }
       return prize;
-    });
+    }, "prizes");
+    Fair.extend(body);
     if (draft) { body.draft = true; }
     return body;
   }
@@ -176,27 +201,55 @@
 
   var errorsEl = document.getElementById("wizard-errors");
   var pastStart = document.getElementById("past-start");
+  var E = window.FieldErrors;
+  /* A failed launch's errors stay next to their fields until those fields change: the live preview only
+     replaces its own messages (field-errors.js sources). */
+  function showProblems(result, source) {
+    E.show(form, result, {summary: errorsEl, source: source, keep: source === "launch", decorate: function (error, node) {
+      if (error.field !== "id" || !/already in use/.test(error.message)) { return; }
+      var link = document.createElement("a");
+      link.href = "/admin/contests/" + encodeURIComponent(el("id").value.trim());
+      link.textContent = E.text.open;
+      node.appendChild(document.createTextNode(" · "));
+      node.appendChild(link);
+    }});
+  }
   function preview() {
     var start = toIso(el("starts_at").value);  // a past start: launching scores what is logged since then
     pastStart.hidden = !(start && new Date(start).getTime() < Date.now());
-    C.api("POST", "/api/v1/contests/preview", definition(false)).then(function (result) {
+    C.api("POST", "/api/v1/contests/preview", Fair.forPreview(definition(false))).then(function (result) {
       if (!result.ok) { return; }
       document.getElementById("preview-zh").textContent = result.data.rules["zh-CN"] || "—";
       document.getElementById("preview-en").textContent = result.data.rules.en || "—";
-      errorsEl.textContent = "";
-      if (result.data.errors.length) { C.showErrors(errorsEl, {data: {error: "", errors: result.data.errors}}); }
+      showProblems({data: {errors: result.data.errors}}, "preview");
+      if (!result.data.errors.length) { E.clear(form, "preview"); }
     });
   }
 
   function submit(draft) {
-    C.api("POST", "/api/v1/contests", definition(draft)).then(function (result) {
-      if (result.ok) { location.href = "/admin/contests/" + encodeURIComponent(result.data.id); }
-      else { C.showErrors(errorsEl, result); }
+    var body = definition(draft);
+    var launchButtons = [document.getElementById("launch"), document.getElementById("save-draft")];
+    launchButtons.forEach(function (b) { b.disabled = true; });
+    var prepared = Fair.needsPreparing(body)
+      ? C.api("POST", "/api/v1/contests/prepare", body).then(function (result) {
+          return result.ok ? Object.assign(result.data.definition, draft ? {draft: true} : {}) : Promise.reject(result);
+        })
+      : Promise.resolve(body);
+    prepared.then(function (ready) { return C.api("POST", "/api/v1/contests", ready); }).then(function (result) {
+      if (result.ok) { location.href = "/admin/contests/" + encodeURIComponent(result.data.id); return; }
+      return Promise.reject(result);
+    }).catch(function (result) {
+      launchButtons.forEach(function (b) { b.disabled = false; });
+      if (result && result.status === 409) { wizard.taken.push(body.id); }
+      showProblems(result && result.data ? result : {ok: false, data: {}}, "launch");
+      var first = form.querySelector('[aria-invalid="true"]');  // the first field at fault, in view
+      if (first) { first.scrollIntoView({block: "center"}); first.focus({preventScroll: true}); }
     });
   }
 
   form.addEventListener("input", function (event) {
-    if (event.target === el("id")) { idTouched = true; }
+    if (event.target === el("id")) { idTouched = el("id").value.trim() !== ""; }
+    if (event.target === el("name")) { suggestId(); }
     schedulePreview();
   });
   form.addEventListener("change", schedulePreview);
@@ -236,11 +289,12 @@
   }
   function simulate(compare) {
     var window_ = lastMonth();
-    var body = compare ? {definitions: [draftA, definition(false)], from: window_.from, to: window_.to}
-                       : {definition: definition(false), from: window_.from, to: window_.to};
+    var draft = Fair.forPreview(definition(false));
+    var body = compare ? {definitions: [draftA, draft], from: window_.from, to: window_.to}
+                       : {definition: draft, from: window_.from, to: window_.to};
     simSummary.textContent = "…";
     C.api("POST", "/api/v1/contests/simulate", body).then(function (result) {
-      if (!result.ok) { simSummary.textContent = ""; C.showErrors(errorsEl, result); return; }
+      if (!result.ok) { simSummary.textContent = ""; showProblems(result, "simulate"); return; }
       var data = result.data;
       if (compare) {
         var c = data.comparison;
@@ -257,7 +311,7 @@
   }
   document.getElementById("simulate").addEventListener("click", function () { simulate(false); });
   document.getElementById("keep-draft").addEventListener("click", function () {
-    draftA = definition(false);
+    draftA = Fair.forPreview(definition(false));
     document.getElementById("compare").disabled = false;
   });
   document.getElementById("compare").addEventListener("click", function () { simulate(true); });

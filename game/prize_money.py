@@ -1,0 +1,34 @@
+"""A prize gives something: its text and its optional money ``value`` never say a negative amount.
+
+"-¥1000" reads as a fine to pay, and a negative value would lower the predicted prize cost; both are refused
+when a contest is defined, with the field at fault (``prizes[3].prize``, ``prizes[3].value``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from game.errors import Collector
+from game.events import parse_amount
+
+MINUS = "-\u2212\uff0d\u2013"  # hyphen-minus, minus sign, fullwidth hyphen-minus, en dash
+CURRENCY = "¥￥$€£"
+# a minus before an amount (at the start or after a space or punctuation, so "Top-3" and "2-3" are ranges), or
+# a currency sign followed by a minus: "-¥1000", "¥-1,000", "奖金 −500 元", "bonus: -$50"
+NEGATIVE_MONEY = re.compile(rf"(?:^|[\s:：(（,，])[{MINUS}]\s*[{CURRENCY}]?\s*\d|[{CURRENCY}]\s*[{MINUS}]\s*\d")
+NEGATIVE_TEXT = "is a negative amount of money: a prize gives something"
+
+
+def says_negative_money(text: str) -> bool:
+    return bool(NEGATIVE_MONEY.search(text))
+
+
+def check_prize_money(item: dict[str, Any], errors: Collector, name: str) -> None:
+    """Record what is wrong with the money a prize states (its text, its ``value``)."""
+    text = item.get("prize")
+    if isinstance(text, str) and says_negative_money(text):
+        errors.add(f"{name}.prize", NEGATIVE_TEXT)
+    if item.get("value") is not None:
+        amount = parse_amount(item["value"], errors, f"{name}.value")
+        if amount is not None and amount < 0:
+            errors.add(f"{name}.value", "must not be negative")

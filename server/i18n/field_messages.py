@@ -1,0 +1,224 @@
+"""The API's field errors in words a manager reads, in both languages (``web/static/field-errors.js`` uses it).
+
+The API keeps answering ``{"error": ..., "errors": [{"field": "prizes[3].threshold", "message": "..."}]}`` in
+English for scripts; pages translate on the way in, so the contract never changes. Two tables:
+
+- ``FIELD_LABELS``: a field path with its indexes written ``[]`` (``prizes[].threshold``) or a key written
+  ``*`` (``targets.*``) → what the field is called on the page; ``{n}`` is the index counted from 1 (people
+  count prizes from 1), ``{key}`` the key (a rep id).
+- ``MESSAGES``: ``(pattern, words)`` — a regular expression over the English message (it must read the same
+  in Python and JavaScript: plain groups only) and what to say instead; ``{1}``, ``{2}`` are its groups. The
+  first match wins; an error no pattern matches is shown with a generic sentence (its English in a tooltip),
+  so a new message never shows up as developer English in the Chinese console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def N_(text: str) -> str:
+    """Marks a string for translation where it is declared; it is translated when the page is rendered."""
+    return text
+
+
+FIELD_LABELS: dict[str, str] = {
+    "": N_("This contest"),
+    "id": N_("Contest id"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "starts_at": N_("Start"),
+    "ends_at": N_("End"),
+    "timezone": N_("Time zone"),
+    "currency": N_("Currency"),
+    "team_score": N_("Team score"),
+    "teams": N_("Participants"),
+    "reps": N_("Participants"),
+    "target": N_("Race target"),
+    "goal": N_("Shared goal"),
+    "multipliers": N_("High-margin products"),
+    "rules": N_("Rules"),
+    "rules[]": N_("Rule {n}"),
+    "rules[].on": N_("Rule {n}: event"),
+    "rules[].points": N_("Rule {n}: points each"),
+    "rules[].points_per": N_("Rule {n}: amount per point"),
+    "rules[].cap_per_day": N_("Rule {n}: daily cap"),
+    "rules[].new_customer_only": N_("Rule {n}: new customers only"),
+    "prizes": N_("Prizes"),
+    "prizes[]": N_("Prize {n}"),
+    "prizes[].prize": N_("Prize {n}: what is won"),
+    "prizes[].rank": N_("Prize {n}: ranks"),
+    "prizes[].threshold": N_("Prize {n}: points threshold"),
+    "prizes[].value": N_("Prize {n}: value"),
+    "prizes[].board": N_("Prize {n}: for reps or teams"),
+    "scoring": N_("Scoring"),
+    "targets": N_("Targets"),
+    "targets.*": N_("Target of {key}"),
+    "default_target": N_("Target for everyone else"),
+    "divisions": N_("Divisions"),
+    "divisions.*": N_("Division {key}"),
+    "leagues": N_("Leagues"),
+    "leagues.size": N_("League size"),
+    "leagues.promote": N_("Promoted each period"),
+    "leagues.relegate": N_("Relegated each period"),
+    "improvement.floor": N_("Lowest target"),
+    "baseline.from": N_("Baseline start"),
+    "baseline.to": N_("Baseline end"),
+    "change_reason": N_("Reason for the change"),
+    "username": N_("Username"),
+    "password": N_("Password"),
+    "role": N_("Role"),
+    "rep": N_("Rep"),
+    "playlist": N_("Slides"),
+    "playlist[]": N_("Slide {n}"),
+    "csv": N_("CSV file"),
+    "content-type": N_("File type"),
+}
+
+MESSAGES: list[tuple[str, str]] = [
+    # the contest's own rules (game/contests.py, game/rules.py, game/fairness_options.py)
+    (r"^is required: 1-64 letters, digits, _ or -", N_("is required: 1–64 letters, digits, _ or -")),
+    (r"^is required: a display name of at most (\d+) characters$", N_("is required (at most {1} characters)")),
+    (r"^is required: a non-empty list of scoring rules$", N_("add at least one rule")),
+    (r"^is required: the event type this rule scores", N_("choose the event this rule scores")),
+    (r"^is required: the rep id", N_("is required: the rep's id")),
+    (r"^is required for deal\.won$", N_("is required for a won deal")),
+    (r"^is required", N_("is required")),
+    (r"^Object missing required field", N_("is required")),
+    (r"^must be after starts_at$", N_("must be after the start")),
+    (r"^a contest may last at most (\d+) days$", N_("a contest may last at most {1} days")),
+    (r"^is not a known time zone", N_("is not a known time zone")),
+    (r"^must be a three-letter ISO 4217 code", N_("must be a three-letter currency code such as CNY")),
+    (r"^at most (\d+) rules$", N_("at most {1} rules")),
+    (r"^must be a whole number of points from 1 to ([\d,]+)$", N_("must be a whole number of points from 1 to {1}")),
+    (r"^must be a whole number of points, at least 1$", N_("must be a whole number of points, at least 1")),
+    (r"^must be a whole number from (\d[\d,]*) to (\d[\d,]*)$", N_("must be a whole number from {1} to {2}")),
+    (r"^must be a whole number of hours from 0 to (\d+)$", N_("must be a whole number of hours from 0 to {1}")),
+    (r"^must be a positive whole number of points$", N_("must be a positive whole number of points")),
+    (r"^must be a positive amount \(money per point\)$", N_("must be a positive amount of money per point")),
+    (r"^a rule needs points", N_("give points each, an amount per point, or both")),
+    (r"^must be between 0 and 100$", N_("must be between 0 and 100")),
+    (r"^unknown attribute; use one of (.+)$", N_("is not known; use one of {1}")),
+    (r"^needs \"prize\"", N_("say what is won, e.g. ¥2,000 bonus")),
+    (r"^needs exactly one of \"rank\"", N_("give either ranks or a points threshold, not both")),
+    (r"^\"min_score\" and \"ties\" belong to rank prizes", N_("a threshold prize has no minimum or tie rule")),
+    (r"^must be a rank \(1\) or a range", N_("must be a rank, or a range whose end is not before its start")),
+    (r"^is a negative amount of money", N_("cannot be a negative amount of money")),
+    (r"^must be \"reps\" or \"teams\"$", N_("must be reps or teams")),
+    (r"^a race needs a target", N_("a race needs a target (first to reach it wins) or a shared goal")),
+    (r"^must map rep ids to their target", N_("must give each rep a target in points")),
+    (
+        r"^percent_of_target scoring needs targets",
+        N_("percent-of-target scoring needs a target per rep or for everyone"),
+    ),
+    (r"^must map division names to rep ids", N_("must put reps into named divisions")),
+    (r"^a division name is 1-32 letters", N_("a division name is 1–32 letters, digits, _ or -")),
+    (r"^a rep can be in one division only$", N_("a rep can be in one division only")),
+    (
+        r"^promote \+ relegate must be smaller than size$",
+        N_("promoted plus relegated must be fewer than the league size"),
+    ),
+    (r"^must be up to 24 letters, digits, _ or -$", N_("must be up to 24 letters, digits, _ or -")),
+    (r"^a head-to-head needs exactly two", N_("a head-to-head needs exactly two different reps (or teams)")),
+    (r"^must be a list of ids$", N_("must be a list of ids")),
+    (r"^already in use$", N_("is already used by another contest: change the id")),
+    (r"^required once a contest has started$", N_("say why the rules change: required once a contest has started")),
+    # shapes (server/api/codec.py in msgspec's words)
+    (r"^Expected `str` of length >= 1$", N_("must not be empty")),
+    (r"^Expected `str` of length <= (\d+)$", N_("at most {1} characters")),
+    (r"^Expected `str` matching regex", N_("contains characters that are not allowed here")),
+    (r"^Expected `int` >= (-?\d+)$", N_("must be at least {1}")),
+    (r"^Expected `int` <= (-?\d+)$", N_("must be at most {1}")),
+    (r"^Expected `array` of length >= (\d+)$", N_("needs at least {1}")),
+    (r"^Expected `array` of length <= (\d+)$", N_("at most {1}")),
+    (r"^Expected `int`, got `float`$", N_("must be a whole number")),
+    (r"^Expected `(int|float|decimal|int \| decimal)[^`]*`, got `\w+`$", N_("must be a number")),
+    (r"^Expected `str`, got `\w+`$", N_("must be text")),
+    (r"^Expected `bool`, got `\w+`$", N_("must be yes or no")),
+    (r"^Expected `array`", N_("must be a list")),
+    (r"^Expected `object`", N_("has the wrong form")),
+    (r"^Invalid enum value", N_("is not one of the choices")),
+    (r"^Object contains unknown field", N_("is not a known field")),
+    (r"^must be an object such as", N_("has the wrong form")),
+    (r"^must be one of (.+)$", N_("must be one of: {1}")),
+    (r"^(needs a UTC offset|is not an RFC 3339 time|must be an RFC 3339 time)", N_("is not a valid date and time")),
+    (r"^(is not a decimal number|must be a decimal string|Invalid decimal string)", N_("must be an amount, e.g. 2000")),
+    (r"^must not be negative", N_("must not be negative")),
+    (r"^must be at most ([\d,]+) in absolute value$", N_("must be at most {1}")),
+    (r"^has more than (\d+) decimal places$", N_("has more than {1} decimal places")),
+    # CSV rows (server/integrations/csv_import.py, reps import)
+    (r"^unknown column; expected some of (.+)$", N_("is not a known column; the columns are: {1}")),
+    (r"^required column is missing$", N_("this required column is missing")),
+    (r"^(\d+) cells for (\d+) columns$", N_("has {1} cells for {2} columns")),
+    (r"^repeats the id of line (\d+)$", N_("repeats the id of line {1}")),
+    (r"^more than ([\d,]+) rows: split the file$", N_("more than {1} rows: split the file")),
+    (r"^the file is empty", N_("the file is empty: the first row names the columns")),
+    (r"^is in the future$", N_("is in the future")),
+    (r"^must be on or after (\S+)$", N_("must be on or after {1}")),
+    (r"^id: 1-128 letters", N_("Id: 1–128 letters, digits, _ . : @ -")),
+    (r"^id: appears twice in this file$", N_("Id: appears twice in this file")),
+    (r"^name: required, at most (\d+) characters$", N_("Name: required, at most {1} characters")),
+    (r"^team: unknown team '(.*)'$", N_("Team: there is no team {1}")),
+    (r"^team: not one of your teams$", N_("Team: not one of your teams")),
+    (r"^the first row must name the columns: (.+)$", N_("The first row must name the columns: {1}")),
+    (r"^not a readable CSV file", N_("This is not a readable CSV file.")),
+    (r"^at most ([\d,]+) rows per import$", N_("At most {1} rows per import: split the file.")),
+    (r"^'(.*)' is not a rep of your teams$", N_("{1} is not a rep of your teams")),
+    (
+        r"^no rows: the first row names the columns",
+        N_("No rows: the first row names the columns (id, rep, amount, occurred_at, …)."),
+    ),
+    # people, users and displays (server/api/users.py, directory.py, services/displays.py)
+    (r"^1-64 letters, digits, _ \. @ -$", N_("1–64 letters, digits, _ . @ -")),
+    (r"^1-128 letters, digits, _ \. : @ -$", N_("1–128 letters, digits, _ . : @ -")),
+    (r"^is required for a new user: one of (.+)$", N_("choose a role: {1}")),
+    (r"^the admin user stays an admin$", N_("the admin user stays an admin")),
+    (r"^a rep user is linked to an existing rep id$", N_("a rep's account needs the id of an existing rep")),
+    (r"^a list of existing team ids$", N_("choose existing teams")),
+    (r"^managers and admins need a password", N_("managers and admins need a password (reps may use sign-in links)")),
+    (r"^wrong$", N_("is wrong")),
+    (r"^must be true or false$", N_("must be yes or no")),
+    (r"^is required: 1 to (\d+) slides", N_("add 1 to {1} slides")),
+    (r"^the amount from which a deal gets the big celebration", N_("must be a whole amount, or empty")),
+    (r"^team '([^']*)' is not one of your teams", N_("Team {1} is not one of your teams (an admin creates teams).")),
+    (
+        r"^managers add and move reps within their own teams only$",
+        N_("Managers add and move reps within their own teams only."),
+    ),
+    (r"^this display belongs to another manager$", N_("This display belongs to another manager.")),
+    (r"^(\S+) is not a contest of your teams$", N_("{1} is not a contest of your teams.")),
+    (r"^the current password is wrong$", N_("The current password is wrong.")),
+    (r"^sign-in links are for active reps and managers$", N_("Sign-in links are for active reps and managers.")),
+    (r"^(no such user|no user '[^']*' you manage)$", N_("There is no such user.")),
+    (r"^no display", N_("There is no such display.")),
+    # whole requests (server/http.py, services)
+    (r"^body too large: at most (\d+) bytes$", N_("Too large: at most {1} bytes can be sent at once.")),
+    (r"^contest '([^']*)' has participants outside your teams$", N_("This contest includes reps outside your teams.")),
+    (r"^contest '([^']*)' exists already", N_("A contest with the id {1} exists already.")),
+    (r"^cannot (\w+) a contest that is (\w+)$", N_("The contest's current state does not allow this.")),
+    (r"^an archived contest cannot change$", N_("An archived contest cannot change.")),
+    (r"^no contest '([^']*)'$", N_("There is no contest {1}.")),
+    (r"^unsupported content type", N_("This file type is not accepted.")),
+]
+
+TEXTS: dict[str, str] = {
+    "generic": N_("is not accepted"),
+    "check": N_("Please correct the marked fields: {fields}."),
+    "separator": N_(", "),
+    "pair": N_("{label}: {message}"),
+    "failed": N_("That did not work"),
+    "line": N_("Line {n}: {message}"),
+    "cell": N_("Line {n}, column {column}: {message}"),
+    "open": N_("Open it"),
+    "too_large": N_("{name} is {size} MB: at most {limit} MB can be uploaded. Split the file."),
+}
+
+
+def field_errors_config(translate: Callable[[str], str]) -> dict[str, Any]:
+    """What ``field-errors.js`` reads from the page, in one language."""
+    return {
+        "labels": {path: translate(label) for path, label in FIELD_LABELS.items()},
+        "messages": [[pattern, translate(words)] for pattern, words in MESSAGES],
+        "text": {key: translate(words) for key, words in TEXTS.items()},
+    }
