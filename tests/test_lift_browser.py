@@ -8,10 +8,11 @@ import random
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot
 from tests.support.calendar import Calendar
+from tests.support.console_login import signed_in
 from tests.support.org import make_org, unique
 from tests.support.server import RunningServer
 
@@ -37,18 +38,6 @@ WORDS = {
         "reversed": "1 events reversed",
     },
 }
-
-
-def sign_in(browser: Browser, server: RunningServer, locale: str) -> tuple[Any, Page, list[str], list[str]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login?lang={locale}")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.base_url}/admin")
-    return context, page, errors, foreign
 
 
 def running_contest(server: RunningServer, calendar: Calendar) -> dict[str, Any]:
@@ -98,7 +87,7 @@ def test_the_lift_report_opens_from_the_contest_and_a_flag_is_decided(
 ) -> None:
     words = WORDS[locale]
     made = running_contest(server, calendar)
-    context, page, errors, foreign = sign_in(browser, server, locale)
+    context, page, errors, foreign = signed_in(browser, server, locale)
     page.goto(f"{server.base_url}/admin/contests/{made['contest']}")
     expect(page.locator("html")).to_have_attribute("lang", locale)
     block = page.locator("#effect-and-flags")

@@ -35,6 +35,7 @@ from game.fairness import (
 )
 from game.log_event import LogEvent
 from game.simulation import replay
+from game.simulation_checks import diagnose, score_histogram
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Time
@@ -93,7 +94,9 @@ def _simulate_all(
     out = []
     for contest, values in drafts:
         boards = replay(contest, events, directory, contributions=bool(contest.prizes and samples))
-        out.append(summarize(contest, boards, values, directory, samples=samples, seed=seed))
+        summary = summarize(contest, boards, values, directory, samples=samples, seed=seed)
+        summary["diagnosis"] = diagnose(contest, events, directory, [row.score for row in boards.reps])
+        out.append(summary)
     return out
 
 
@@ -147,7 +150,9 @@ async def simulate(request: Request) -> ArenaJSONResponse:
     if not several:
         window = {"from": drafts[0][0].starts_at.isoformat(), "to": drafts[0][0].ends_at.isoformat()}
         return ArenaJSONResponse({"window": window, "log": log, **summaries[0]})
-    return ArenaJSONResponse({"log": log, "simulations": summaries, "comparison": compare(summaries)})
+    comparison = compare(summaries)
+    comparison["histogram"] = score_histogram([[row["score"] for row in s["standings"]] for s in summaries])
+    return ArenaJSONResponse({"log": log, "simulations": summaries, "comparison": comparison})
 
 
 # --- lift -----------------------------------------------------------------------------------------------
