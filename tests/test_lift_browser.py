@@ -14,6 +14,7 @@ from tests.support.browser import screenshot
 from tests.support.calendar import Calendar
 from tests.support.console_login import signed_in
 from tests.support.org import make_org, unique
+from tests.support.page_checks import BROKEN_IMAGES, LOW_CONTRAST, UNLABELLED
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
@@ -121,6 +122,16 @@ def test_the_lift_report_opens_from_the_contest_and_a_flag_is_decided(
     baseline_mean = float(cells.nth(0).inner_text().replace(",", ""))
     contest_mean = float(cells.nth(1).inner_text().replace(",", ""))
     assert contest_mean - baseline_mean == pytest.approx(12, abs=0.01)
+    # readable and operable: contrast AA, every field named, no broken image, focus visible
+    assert page.evaluate(LOW_CONTRAST) == []
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(BROKEN_IMAGES) == []
+    page.locator("header nav a").nth(1).focus()
+    page.keyboard.press("Shift+Tab")  # reached with the keyboard
+    focused = page.evaluate(
+        "() => [document.activeElement.href, getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    assert focused == [f"{server.base_url}/admin/contests/{made['contest']}", "solid"]
     screenshot(page, f"lift-interim-{locale}.png")
 
     # the flag: decide with a note (Chinese: reverse after the confirmation; English: dismiss) and see the outcome

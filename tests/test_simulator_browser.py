@@ -11,6 +11,7 @@ from tests.support.browser import screenshot
 from tests.support.calendar import Calendar
 from tests.support.console_login import signed_in
 from tests.support.org import deal, make_org, unique
+from tests.support.page_checks import LOW_CONTRAST, MISALIGNED, UNLABELLED
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
@@ -81,6 +82,9 @@ def test_the_simulator_explains_an_empty_result_and_compares_two_drafts(
     expect(costs.nth(0).locator("th")).to_have_text(words["cost"])
     expect(costs.nth(0).locator("td").nth(0)).to_contain_text("¥")
     expect(costs.nth(2).locator("th")).to_have_text(words["champion"])
+    assert page.evaluate(MISALIGNED) == []
+    assert page.evaluate(LOW_CONTRAST) == []
+    assert page.evaluate(UNLABELLED) == []
     page.locator("#simulation").scroll_into_view_if_needed()
     screenshot(page, f"simulator-compare-{locale}.png")
     assert not errors, errors

@@ -104,12 +104,14 @@
     chartEl.dataset.drawn = "1";
   }
 
+  function repName(comparison, id) {
+    var row = comparison.rows.filter(function (r) { return r.id === id; })[0];
+    return row ? row.name : "—";
+  }
+
   function costs(data) {
     var c = data.comparison, body = document.getElementById("simulation-costs").tBodies[0];
-    var name = function (id) {
-      var row = c.rows.filter(function (r) { return r.id === id; })[0];
-      return row ? row.name : "—";
-    };
+    var name = function (id) { return repName(c, id); };
     body.textContent = "";
     [[S.prize_cost, money(c.prize_cost[0]), money(c.prize_cost[1])],
      [S.gini, c.gini[0].toFixed(2), c.gini[1].toFixed(2)],
@@ -136,7 +138,7 @@
       if (compare) {
         var c = data.comparison;
         showRows(c.rows.slice().sort(function (x, y) { return (x.ranks[1] || 1e9) - (y.ranks[1] || 1e9); }), true);
-        summary.textContent = fill(S.compare, {a: c.champions[0] || "—", b: c.champions[1] || "—",
+        summary.textContent = fill(S.compare, {a: repName(c, c.champions[0]), b: repName(c, c.champions[1]),
           ga: c.gini[0].toFixed(2), gb: c.gini[1].toFixed(2), moved: c.moved[1]});
         explain(data.simulations[1].diagnosis, window_);
         comparePanel.hidden = false;
