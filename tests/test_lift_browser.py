@@ -104,6 +104,10 @@ def test_the_lift_report_opens_from_the_contest_and_a_flag_is_decided(
     expect(page.locator("#lift-interim")).to_contain_text(calendar.today.isoformat())
     expect(page.locator("#lift-period")).to_have_text(f"{calendar.day(7).isoformat()} – {calendar.today.isoformat()}")
 
+    csv_link = page.locator("header nav a[href*='lift.csv']")
+    download = page.request.get(f"{server.base_url}{csv_link.get_attribute('href')}")
+    assert download.status == 200 and "calls,participants" in download.text()  # the interim report as CSV
+
     calls = page.locator('section[data-kpi="calls"]')
     expect(calls.locator('[data-figure="average"] dt')).to_have_text(words["average"])
     expect(calls.locator('[data-figure="improved"] dt')).to_have_text(words["improved"])

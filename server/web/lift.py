@@ -99,6 +99,8 @@ async def _render(
     for flag in found:
         flag["outcome"] = _outcome(flag.get("decision"), text)
     query = {k: v for k, v in request.query_params.items() if k in ("token", "baseline_from", "baseline_to")}
+    if interim:
+        query["interim"] = "1"
     return page(
         request,
         "insights/lift.html",
