@@ -60,6 +60,7 @@ def test_the_simulator_explains_an_empty_result_and_compares_two_drafts(
     expect(hint).to_be_visible(timeout=SLOW)
     expect(hint.locator("#simulation-hint-title")).to_have_text(words["no_match"])
     expect(hint.locator("#simulation-hint-text")).to_contain_text(words["call"])
+    expect(page.locator("#simulation-rows")).to_be_hidden()  # no table of zeros
     screenshot(page.locator("#simulation").page, f"simulator-empty-{locale}.png")
 
     # compared with draft A: a histogram of both drafts' scores and what the prizes cost

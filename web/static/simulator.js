@@ -148,7 +148,9 @@
       }
       comparePanel.hidden = true;
       showRows(data.standings, false);
-      summary.textContent = fill(S.summary, {events: data.log.events, gini: data.gini.toFixed(2),
+      rowsTable.hidden = Boolean(data.diagnosis && data.diagnosis.reason);  // no table of zeros: the hint says why
+      var counted = data.diagnosis ? data.diagnosis.events_in_window : data.log.events;  // the period's, not the log's
+      summary.textContent = fill(S.summary, {events: counted, gini: data.gini.toFixed(2),
         median: data.spread.median_gap, cost: money(data.prize_cost.total), changes: data.lead_changes});
       explain(data.diagnosis, window_);
       document.getElementById("keep-draft").disabled = false;
