@@ -248,3 +248,8 @@ def notify_snapshot(channel_id: str, kind: str, contest_id: str) -> str:
 # log, so that a decision and its audit entry go in one MULTI.
 FLAGS = f"{PREFIX}:{{cfg}}:flags"  # hash: flag id -> JSON {kind, contest, rep, explanation, events to reverse}
 FLAG_DECISIONS = f"{PREFIX}:{{cfg}}:flag_decisions"  # hash: flag id -> JSON {decision, note, by, at, reversed}
+
+
+def decided_flags(contest_id: str) -> str:
+    """set: the ids of a contest's decided flags (a reversed flag is not detected again, yet stays listed)."""
+    return f"{PREFIX}:{{cfg}}:flags_decided:{contest_id}"

@@ -24,7 +24,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from game.contests import Contest
@@ -123,6 +123,12 @@ class Period:
     def as_dict(self) -> dict[str, str]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
+    def local_days(self, zone: tzinfo) -> tuple[date, date]:
+        """The first and the last calendar day the period covers in ``zone`` (its end is exclusive: a month that
+        ends at local midnight on the 1st ends on the last day of the month, whatever UTC says)."""
+        last = self.end - timedelta(microseconds=1) if self.end > self.start else self.end
+        return self.start.astimezone(zone).date(), last.astimezone(zone).date()
+
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float, float] | None:
     """Mean and its 95 % t-interval (None below two values)."""
@@ -192,6 +198,13 @@ REASONS = {
 }
 
 
+def interim_period(contest: Contest, until: datetime | None) -> Period:
+    """The contest's period, or its part until ``until`` while it runs (never empty: at least its first second)."""
+    if until is None or until >= contest.ends_at:
+        return Period(contest.starts_at, contest.ends_at)
+    return Period(contest.starts_at, max(until, contest.starts_at + timedelta(seconds=1)))
+
+
 def lift_report(
     contest: Contest,
     events: Iterable[LogEvent],
@@ -199,10 +212,14 @@ def lift_report(
     *,
     baseline: Period | None = None,
     kpis: Sequence[str] | None = None,
+    until: datetime | None = None,
 ) -> dict[str, Any]:
-    """The lift of every KPI the contest scored (see the module's rules for when it says "not enough")."""
-    period = Period(contest.starts_at, contest.ends_at)
-    baseline = baseline or Period(contest.starts_at - (contest.ends_at - contest.starts_at), contest.starts_at)
+    """The lift of every KPI the contest scored (see the module's rules for when it says "not enough").
+
+    With ``until`` before the contest's end the report is interim: the contest so far against a baseline of the
+    same length right before the start (unless one is chosen)."""
+    period = interim_period(contest, until)
+    baseline = baseline or Period(contest.starts_at - (period.end - period.start), contest.starts_at)
     scale = period.seconds / baseline.seconds if baseline.seconds > 0 else 1.0
     chosen = list(kpis) if kpis is not None else contest_kpis(contest)
     participants = sorted(r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team))
@@ -237,6 +254,7 @@ def lift_report(
         "currency": contest.currency,
         "period": period.as_dict(),
         "baseline": {**baseline.as_dict(), "scale": round(scale, 6)},
+        "interim": period.end < contest.ends_at,
         "rules": {"min_reps": MIN_REPS, "min_events": MIN_EVENTS, "confidence": CONFIDENCE},
         "participants": len(participants),
         "comparison_reps": len(comparison),

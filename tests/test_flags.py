@@ -419,6 +419,6 @@ def test_flags_api_decisions_and_audit(server: RunningServer, admin: httpx.Clien
         data={"decision": "dismiss", "note": "same customer, separate orders"},
         follow_redirects=False,
     )
-    assert form.status_code == 303 and form.headers["location"].endswith("#flags")
+    assert form.status_code == 303 and form.headers["location"].endswith(f"#flag-{form_flag['id']}")
     decided = {f["id"]: f for f in admin.get(f"/api/v1/contests/{org.contest}/flags").json()["flags"]}
     assert decided[form_flag["id"]]["decision"]["note"] == "same customer, separate orders"

@@ -276,3 +276,91 @@ def test_simulation_input_is_checked(admin: httpx.Client, ingest: httpx.Client, 
     assert forbidden.status_code == 403
     anonymous = httpx.post(server.base_url + "/api/v1/contests/simulate", json={})
     assert anonymous.status_code == 401
+
+
+# --- why nobody scored, and the drafts' scores side by side ---------------------------------------------
+
+
+def test_an_empty_simulation_says_why(admin: httpx.Client, ingest: httpx.Client) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    org = make_org(admin, teams=1, reps_per_team=2)
+    rep = org.reps[0]
+    start, end = now - timedelta(days=3), now + timedelta(minutes=1)
+    post_all(
+        ingest,
+        [
+            {
+                "id": unique("call"),
+                "type": "call.logged",
+                "rep": rep,
+                "occurred_at": (now - timedelta(days=1)).isoformat(),
+            },
+            {"id": unique("deal"), "type": "deal.won", "rep": rep, "amount": "800", "occurred_at": now.isoformat()},
+        ],
+    )
+    teams = {"teams": org.teams}
+
+    def reason(definition: dict[str, Any], since: datetime = start, until: datetime = end) -> dict[str, Any]:
+        answer = simulated(admin, definition, since, until)
+        assert all(row["score"] == 0 for row in answer["standings"])
+        return answer["diagnosis"]
+
+    long_ago = now - timedelta(days=365 * 30)
+    quiet = reason({**teams, "rules": [{"on": "call.logged", "points": 1}]}, long_ago, long_ago + timedelta(days=30))
+    assert quiet["reason"] == "no_events_in_window" and quiet["events_in_window"] == 0
+
+    empty_team = unique("team")
+    assert admin.put(f"/api/v1/teams/{empty_team}", json={"name": "空战队"}).status_code == 201
+    nobody = reason({"teams": [empty_team], "rules": [{"on": "call.logged", "points": 1}]})
+    assert nobody["reason"] == "no_reps_in_scope" and nobody["participants"] == 0 and nobody["events_in_window"] >= 2
+
+    unmatched = reason({**teams, "rules": [{"on": "meeting.held", "points": 5}]})
+    assert unmatched["reason"] == "no_rule_matches"
+    assert unmatched["participants"] == 2 and unmatched["participant_events"] == 2
+    assert set(unmatched["logged_types"]) == {"call.logged", "deal.won"} and unmatched["scored_types"] == [
+        "meeting.held"
+    ]
+
+    too_strict = reason({**teams, "rules": [{"on": "deal.won", "points": 10, "min_amount": 50000}]})
+    assert too_strict["reason"] == "no_points" and too_strict["matching_events"] == 1
+
+    scoring = simulated(admin, {**teams, "rules": [{"on": "call.logged", "points": 1}]}, start, end)
+    assert scoring["diagnosis"]["reason"] is None and scoring["standings"][0]["score"] == 1
+
+
+def test_compared_drafts_share_one_histogram(admin: httpx.Client, ingest: httpx.Client) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    org = make_org(admin, teams=1, reps_per_team=4)
+    post_all(
+        ingest,
+        [
+            {
+                "id": unique("call"),
+                "type": "call.logged",
+                "rep": rep,
+                "occurred_at": (now - timedelta(hours=h)).isoformat(),
+            }
+            for index, rep in enumerate(org.reps)
+            for h in range(1, 2 + 3 * index)
+        ],
+    )
+    drafts = [
+        {"teams": org.teams, "rules": [{"on": "call.logged", "points": 1}]},
+        {"teams": org.teams, "rules": [{"on": "call.logged", "points": 10}]},
+    ]
+    response = admin.post(
+        "/api/v1/contests/simulate",
+        json={
+            "definitions": drafts,
+            "from": (now - timedelta(days=2)).isoformat(),
+            "to": (now + timedelta(minutes=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    histogram = answer["comparison"]["histogram"]
+    assert [sum(row) for row in histogram["counts"]] == [4, 4]
+    assert len(histogram["edges"]) == len(histogram["counts"][0]) + 1
+    assert histogram["edges"][0] <= 1 and histogram["edges"][-1] > 100  # one range for both: 1..10 and 10..100
+    assert histogram["counts"][0][0] == 4  # under the first draft everyone is in the lowest range
+    assert [s["diagnosis"]["reason"] for s in answer["simulations"]] == [None, None]

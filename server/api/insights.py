@@ -4,7 +4,8 @@
   several (``definitions``, up to four) over ``from``/``to``; nothing is written.
 - ``POST /api/v1/contests/prepare``: turn ``"scoring": "improvement"`` and ``"leagues"`` into what the live
   engine runs (per-rep targets, divisions), ready for ``POST /api/v1/contests``.
-- ``GET /api/v1/contests/{id}/lift`` and ``lift.csv``: the ended contest against a baseline.
+- ``GET /api/v1/contests/{id}/lift`` and ``lift.csv``: the ended contest against a baseline (``?interim=1``: a
+  running one, to date).
 - ``GET /api/v1/contests/{id}/flags`` and ``POST /api/v1/flags/{id}/decision``.
 
 See ``docs/insights.md`` for the shapes and the rules behind each number.
@@ -35,6 +36,7 @@ from game.fairness import (
 )
 from game.log_event import LogEvent
 from game.simulation import replay
+from game.simulation_checks import diagnose, score_histogram
 from server.api.codec import validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Time
@@ -93,7 +95,9 @@ def _simulate_all(
     out = []
     for contest, values in drafts:
         boards = replay(contest, events, directory, contributions=bool(contest.prizes and samples))
-        out.append(summarize(contest, boards, values, directory, samples=samples, seed=seed))
+        summary = summarize(contest, boards, values, directory, samples=samples, seed=seed)
+        summary["diagnosis"] = diagnose(contest, events, directory, [row.score for row in boards.reps])
+        out.append(summary)
     return out
 
 
@@ -147,7 +151,9 @@ async def simulate(request: Request) -> ArenaJSONResponse:
     if not several:
         window = {"from": drafts[0][0].starts_at.isoformat(), "to": drafts[0][0].ends_at.isoformat()}
         return ArenaJSONResponse({"window": window, "log": log, **summaries[0]})
-    return ArenaJSONResponse({"log": log, "simulations": summaries, "comparison": compare(summaries)})
+    comparison = compare(summaries)
+    comparison["histogram"] = score_histogram([[row["score"] for row in s["standings"]] for s in summaries])
+    return ArenaJSONResponse({"log": log, "simulations": summaries, "comparison": comparison})
 
 
 # --- lift -----------------------------------------------------------------------------------------------
@@ -156,7 +162,8 @@ async def simulate(request: Request) -> ArenaJSONResponse:
 async def _lift_report(request: Request) -> dict[str, Any]:
     principal = await require(request, lambda p: p.can_manage, "read lift reports")
     contest = await managed_contest(request, principal)
-    return await contest_lift(arena_of(request), contest, baseline_period(request))
+    interim = request.query_params.get("interim") in ("1", "true")
+    return await contest_lift(arena_of(request), contest, baseline_period(request), interim=interim)
 
 
 async def lift(request: Request) -> ArenaJSONResponse:
@@ -281,6 +288,9 @@ class Prepared(Struct):
 class BaselineQuery(Struct):
     baseline_from: Annotated[str, Meta(description="Start of the baseline (with baseline_to).")] | None = None
     baseline_to: Annotated[str, Meta(description="Its end.")] | None = None
+    interim: (
+        Annotated[str, Meta(description='"1": while the contest runs, the report to date (marked interim).')] | None
+    ) = None
 
 
 class Lift(Struct):

@@ -50,5 +50,24 @@ class FlagStore:
         """The final decision and its audit entry, together."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.FLAG_DECISIONS, flag_id, json.dumps(record, ensure_ascii=False))
+        pipe.sadd(keys.decided_flags(target), flag_id)
         queue_entry(pipe, actor, action, target, json.dumps(audit, ensure_ascii=False), at=record["at"])
         await pipe.execute()
+
+    async def decided(self, contest_id: str, skip: set[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The contest's decided flags other than ``skip`` (those detected again), each with its decision."""
+        ids = sorted(
+            i.decode() if isinstance(i, bytes) else i for i in await self.redis.smembers(keys.decided_flags(contest_id))
+        )
+        ids = [i for i in ids if i not in skip]
+        if not ids:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(keys.FLAGS, ids)
+        pipe.hmget(keys.FLAG_DECISIONS, ids)
+        flags, decisions = await pipe.execute()
+        return [
+            (json.loads(flag), json.loads(decision))
+            for flag, decision in zip(flags, decisions, strict=True)
+            if flag is not None and decision is not None
+        ]

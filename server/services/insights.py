@@ -59,16 +59,23 @@ def flags_since(contest: Contest) -> datetime:
 
 
 async def contest_lift(
-    arena: Arena, contest: Contest, baseline: Period | None, events: list[LogEvent] | None = None
+    arena: Arena,
+    contest: Contest,
+    baseline: Period | None,
+    events: list[LogEvent] | None = None,
+    *,
+    interim: bool = False,
 ) -> dict[str, Any]:
+    """The lift report of an ended contest; with ``interim``, of a running one too (to date, marked interim)."""
     now = datetime.now(UTC)
-    if contest.ends_at > now:
+    if contest.starts_at > now:
+        raise ApiError(409, f"the contest has not started yet ({contest.starts_at.isoformat()})")
+    if contest.ends_at > now and not interim:
         raise ApiError(409, f"the lift report is ready once the contest has ended ({contest.ends_at.isoformat()})")
     if events is None:
         events = await arena.event_log.read_events(lift_since(contest, baseline))
-    baseline = baseline or Period(contest.starts_at - (contest.ends_at - contest.starts_at), contest.starts_at)
     directory = (await arena.registry.current()).directory
-    return await crunch(lift_report, contest, events, directory, baseline=baseline)
+    return await crunch(lift_report, contest, events, directory, baseline=baseline, until=now)
 
 
 # --- flags ----------------------------------------------------------------------------------------------
@@ -90,9 +97,7 @@ async def contest_flags(
         events = await arena.event_log.read_events(flags_since(contest))
     thresholds = badge_thresholds(snapshot) + extra_thresholds
     flags: list[Flag] = await crunch(detect, contest, events, snapshot.directory, thresholds)
-    if not flags:
-        return []
-    decisions = await arena.flags.keep({flag.id: _stored(flag) for flag in flags})
+    decisions = await arena.flags.keep({flag.id: _stored(flag) for flag in flags}) if flags else []
     out = []
     for flag, decision in zip(flags, decisions, strict=True):
         rep = snapshot.directory.reps.get(flag.rep)
@@ -103,6 +108,12 @@ async def contest_flags(
                 "decision": decision,
             }
         )
+    # a reversed flag's events no longer stand, so it is not detected again: it stays listed with its decision
+    for stored, decision in await arena.flags.decided(contest.id, {flag.id for flag in flags}):
+        rep = snapshot.directory.reps.get(stored["rep"])
+        listed = [{"id": event_id, "type": "", "occurred_at": ""} for event_id in stored["event_ids"]]
+        shown = {**stored, "reversible": [], "evidence": {}, "events": listed}
+        out.append({**shown, "name": rep.name if rep else stored["rep"], "decision": decision})
     return out
 
 

@@ -25,6 +25,7 @@ from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
 from server.services.disputes import visible
 from server.web.contest_versions import EVENT_TYPES, versions_view
+from server.web.display_editor import slide_choices
 from server.web.render import page, request_locale
 
 
@@ -312,12 +313,8 @@ async def displays_page(request: Request) -> Response:
         if principal.role == "admin" or d.get("created_by") == principal.name
     ]
     displays.sort(key=lambda d: d.get("created_at") or "")
-    boards = []
-    for contest in sorted(snapshot.contests.values(), key=lambda c: c.starts_at, reverse=True):
-        if contest.state == "archived" or not principal.manages_contest(contest, snapshot.directory):
-            continue
-        boards.append({"id": f"contest:{contest.id}", "name": contest.name, "teams": f"contest:{contest.id}:teams"})
-    editor = {"kinds": list(SLIDE_KINDS), "boards": boards}
+    managed = [c for c in snapshot.contests.values() if principal.manages_contest(c, snapshot.directory)]
+    editor = {"kinds": list(SLIDE_KINDS), **slide_choices(managed, datetime.now(UTC), snapshot.directory)}
     return page(request, "console/displays.html", section="displays", displays=displays, editor=editor, **context)
 
 

@@ -8,11 +8,19 @@
   function addSlide(container, slide) {
     var row = template.content.firstElementChild.cloneNode(true);
     var kind = row.querySelector('[data-f="kind"]'), contest = row.querySelector('[data-f="contest"]');
+    var preview = row.querySelector("a[data-preview]");
     kind.value = slide.kind || "board";
     if (slide.board && slide.board.indexOf("contest:") === 0) { contest.value = slide.board.split(":")[1]; }
+    else if (container.dataset.main) { contest.value = container.dataset.main; }  // the main live contest
     row.querySelector('[data-f="seconds"]').value = slide.seconds || 20;
-    function sync() { contest.disabled = kind.value === "badges" || kind.value === "stars"; }
+    function sync() {
+      contest.disabled = kind.value === "badges" || kind.value === "stars";
+      var option = contest.selectedOptions[0];
+      preview.hidden = contest.disabled || !option;
+      if (option) { preview.href = option.dataset.preview; }
+    }
     kind.addEventListener("change", sync);
+    contest.addEventListener("change", sync);
     sync();
     row.querySelector("[data-remove]").addEventListener("click", function () { row.remove(); });
     container.appendChild(row);

@@ -261,60 +261,8 @@
     button.addEventListener("click", function () { setPeriod(button.dataset.period); schedulePreview(); });
   });
 
-  // The pre-launch simulator: last month's logged events through this draft (and draft A, side by side).
-  var S = JSON.parse(document.getElementById("simulation-config").textContent);
-  var simRows = document.getElementById("simulation-rows");
-  var simSummary = document.getElementById("simulation-summary");
-  var draftA = null;
-  function fillText(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
-  function lastMonth() {
-    var now = new Date();
-    function local(year, month) {
-      var d = new Date(Date.UTC(year, month, 1));
-      return d.toISOString().slice(0, 10) + "T00:00";
-    }
-    return {from: toIso(local(now.getFullYear(), now.getMonth() - 1)), to: toIso(local(now.getFullYear(), now.getMonth()))};
-  }
-  function showRows(rows, second) {
-    var body = simRows.tBodies[0];
-    body.textContent = "";
-    rows.slice(0, 10).forEach(function (row) {
-      var tr = document.createElement("tr");
-      var cells = second ? [row.ranks[1] || "—", row.name, row.scores[1], row.scores[0]] : [row.rank, row.name, row.score];
-      cells.forEach(function (value) { var td = document.createElement("td"); td.textContent = value; tr.appendChild(td); });
-      body.appendChild(tr);
-    });
-    document.getElementById("col-b").hidden = !second;
-    simRows.hidden = false;
-  }
-  function simulate(compare) {
-    var window_ = lastMonth();
-    var draft = Fair.forPreview(definition(false));
-    var body = compare ? {definitions: [draftA, draft], from: window_.from, to: window_.to}
-                       : {definition: draft, from: window_.from, to: window_.to};
-    simSummary.textContent = "…";
-    C.api("POST", "/api/v1/contests/simulate", body).then(function (result) {
-      if (!result.ok) { simSummary.textContent = ""; showProblems(result, "simulate"); return; }
-      var data = result.data;
-      if (compare) {
-        var c = data.comparison;
-        showRows(c.rows.slice().sort(function (x, y) { return (x.ranks[1] || 1e9) - (y.ranks[1] || 1e9); }), true);
-        simSummary.textContent = fillText(S.compare, {a: c.champions[0] || "—", b: c.champions[1] || "—",
-          ga: c.gini[0].toFixed(2), gb: c.gini[1].toFixed(2), moved: c.moved[1]});
-        return;
-      }
-      showRows(data.standings, false);
-      simSummary.textContent = fillText(S.summary, {events: data.log.events, gini: data.gini.toFixed(2),
-        median: data.spread.median_gap, cost: data.prize_cost.total, changes: data.lead_changes});
-      document.getElementById("keep-draft").disabled = false;
-    });
-  }
-  document.getElementById("simulate").addEventListener("click", function () { simulate(false); });
-  document.getElementById("keep-draft").addEventListener("click", function () {
-    draftA = Fair.forPreview(definition(false));
-    document.getElementById("compare").disabled = false;
-  });
-  document.getElementById("compare").addEventListener("click", function () { simulate(true); });
+  // The pre-launch simulator (simulator.js) reads the draft from here.
+  window.arenaWizard = {definition: function (launch) { return Fair.forPreview(definition(launch)); }, toIso: toIso};
 
   if (wizard.clone) { applyTemplate(null, wizard.clone); } else { applyTemplate(wizard.templates[0], wizard.templates[0].definition); }
 })();

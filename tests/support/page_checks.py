@@ -1,0 +1,57 @@
+"""Checks a browser test runs inside a page (``page.evaluate``): each returns a list of what is wrong, empty when
+all is well, so that a failure names the element."""
+
+BROKEN_IMAGES = """() => Array.from(document.images).filter((i) => !i.complete || i.naturalWidth === 0)
+    .map((i) => i.outerHTML)"""
+# every header cell whose text is aligned differently from the cells under it
+MISALIGNED = """() => {
+  const out = [];
+  for (const table of document.querySelectorAll("main table")) {
+    const head = table.tHead && table.tHead.rows[0];
+    const width = head ? head.cells.length : 0;
+    const body = table.tBodies[0] && Array.from(table.tBodies[0].rows).find((r) => r.cells.length === width);
+    if (!head || !body) continue;
+    Array.from(head.cells).forEach((th, i) => {
+      const a = getComputedStyle(th).textAlign, b = getComputedStyle(body.cells[i]).textAlign;
+      const side = (v) => (v === "right" || v === "end") ? "right" : (v === "center" ? "center" : "left");
+      const name = `${table.id || table.className}: ${th.textContent.trim()}`;
+      if (th.textContent.trim() && side(a) !== side(b)) out.push(`${name} ${a} vs ${b}`);
+    });
+  }
+  return out;
+}"""
+
+# visible text whose contrast with the background behind it is below WCAG AA (4.5:1; 3:1 for large text)
+LOW_CONTRAST = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const linear = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => [r, g, b].map(linear)
+      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const behind = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+      if (getComputedStyle(el).backgroundImage !== "none" && el !== document.body) return null;
+    }
+    return [246, 247, 251];
+  };
+  const out = [];
+  for (const el of document.querySelectorAll("main *, nav.side *, header *")) {
+    if (el.closest("svg, canvas, .u-legend, [hidden]") || !el.checkVisibility()) continue;
+    const text = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent.trim()).join("");
+    if (!text) continue;
+    const style = getComputedStyle(el), back = behind(el);
+    if (!back || style.opacity !== "1" || el.closest("button:disabled")) continue;
+    const a = lum(rgb(style.color).slice(0, 3)), b = lum(back);
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const need = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+    if (ratio < need) out.push(`${el.tagName}.${el.className} "${text.slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return out;
+}"""
+# form controls a screen reader would announce without a name
+UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, textarea"))
+    .filter((el) => el.type !== "hidden" && el.checkVisibility() && !el.labels.length && !el.getAttribute("aria-label")
+                    && !el.getAttribute("aria-labelledby") && !el.title)
+    .map((el) => el.outerHTML.slice(0, 80))"""
