@@ -177,12 +177,12 @@ def test_a_head_to_head_shows_both_scores_the_gap_and_the_time_left(
     expect(challenger.locator("#challenge-list .challenge").first).to_be_visible()
     opponent.reload()
     opponent.locator("#challenge-list button[data-action=accept]").first.click()
-    expect(opponent.locator("article.contest")).to_have_count(2, timeout=5000)
+    expect(opponent.locator("article.contest")).to_have_count(2, timeout=15_000)
     challenger.reload()
     names = ["销售 0-0", "销售 0-1"]
     for index, page in enumerate(pages):
         duel = page.locator("article.contest .c-h2h:visible")
-        expect(duel).to_have_count(1, timeout=5000)
+        expect(duel).to_have_count(1, timeout=15_000)
         expect(duel.locator(".h2h-me .h2h-score")).to_have_text("0")
         expect(duel.locator(".h2h-them .h2h-score")).to_have_text("0")
         expect(duel.locator(".h2h-them .h2h-name")).to_have_text(names[1 - index])
@@ -196,7 +196,7 @@ def test_a_head_to_head_shows_both_scores_the_gap_and_the_time_left(
     with server.ingest() as ingest:
         ingest.post("/api/v1/events", json=deal(org.reps[0], 9_000, occurred_at=datetime.now(UTC).isoformat()))
     them = opponent.locator("article.contest .c-h2h:visible")
-    expect(them.locator(".h2h-them .h2h-score")).not_to_have_text("0", timeout=5000)
+    expect(them.locator(".h2h-them .h2h-score")).not_to_have_text("0", timeout=15_000)
     expect(them.locator(".h2h-gap")).to_contain_text("落后 销售 0-0" if zh else "behind 销售 0-0")
     expect(challenger.locator("article.contest .c-h2h:visible .h2h-gap")).to_contain_text("领先" if zh else "lead")
     them.scroll_into_view_if_needed()
