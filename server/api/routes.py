@@ -20,6 +20,7 @@ from server.api import (
     notifications,
     openapi,
     progress,
+    series,
     users,
 )
 
@@ -32,6 +33,7 @@ routes: list[BaseRoute] = [
             *events.routes,
             *backfill.routes,
             *insights.routes,
+            *series.routes,
             *corrections.routes,
             *contests.routes,
             *boards.routes,
