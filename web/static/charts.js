@@ -169,7 +169,7 @@
     var day = dayFormat(conf.locale, conf.timezone);
     var lines = spec.series || [];
     var data = [spec.x || []];
-    var series = [{value: function (u, v) { return v === null ? "–" : day(v); }}];
+    var series = [{label: conf.text.date, value: function (u, v) { return v === null ? "–" : day(v); }}];
     lines.forEach(function (line, index) {
       data.push(line.values);
       series.push({label: line.label, stroke: colour(index, line.color), width: 2, points: {show: true, size: 5},
@@ -239,7 +239,8 @@
     var groups = (spec.series || []).slice(0, 2);
     var xs = labels.map(function (label, index) { return index; });
     var data = [xs];
-    var series = [{value: function (u, v) { return v === null ? "–" : labels[v]; }}];
+    var series = [{label: spec.nameLabel || conf.text.name,
+                   value: function (u, v) { return v === null ? "–" : labels[v]; }}];
     var bars = global.uPlot.paths.bars;
     groups.forEach(function (group, index) {
       var align = groups.length === 1 ? 0 : (index === 0 ? -1 : 1);
