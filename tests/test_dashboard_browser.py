@@ -10,29 +10,15 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot, signed_in_page
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
-WORDS = {
-    "zh-CN": {"dashboard": "仪表盘", "total": "累计得分", "numbers": "查看数据", "pace": {"on_track", "behind"}},
-    "en": {"dashboard": "Dashboard", "total": "Points so far", "numbers": "Show the numbers", "pace": set()},
-}
+HEADINGS = {"zh-CN": "仪表盘", "en": "Dashboard"}
 PACE_WORDS = {"zh-CN": ("进度正常", "落后"), "en": ("On track", "Behind")}
-
-
-def sign_in(browser: Browser, server: RunningServer, username: str, password: str, locale: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    return context, page, errors, foreign
 
 
 def table_column(page: Page, host: str, column: int) -> list[str]:
@@ -58,9 +44,9 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
         first = [deal(org.reps[0], 30_000, occurred_at=calendar.at(3)), deal(org.reps[2], 12_000)]
         assert ingest.post("/api/v1/events", json=first).json()["accepted"] == 2
 
-    context, page, errors, foreign = sign_in(browser, server, username, "console-password-1", locale)
+    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
     expect(page).to_have_url(f"{server.base_url}/admin")
-    expect(page.locator("h1")).to_have_text(WORDS[locale]["dashboard"])
+    expect(page.locator("h1")).to_have_text(HEADINGS[locale])
     expect(page.locator("html")).to_have_attribute("lang", locale)
     card = page.locator(f'.dash-contest[data-contest="{org.contest}"]')
     expect(card).to_be_visible()

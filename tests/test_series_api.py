@@ -64,3 +64,22 @@ def test_only_the_contests_managers_read_its_series(server: RunningServer, admin
     for query, field in (({"by": "region"}, "by"), ({"top": "0"}, "top"), ({"top": "21"}, "top")):
         bad = admin.get(url, params=query)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == field, bad.text
+
+
+def test_a_reps_manager_reads_the_reps_own_line_in_a_contest_of_several_teams(
+    server: RunningServer, admin: httpx.Client, ingest: httpx.Client
+) -> None:
+    org = make_org(admin, teams=2, reps_per_team=1, scoring="percent_of_target", targets={}, default_target=200)
+    mine, theirs = org.reps
+    assert ingest.post("/api/v1/events", json=[deal(mine, 40_000), deal(theirs, 10_000)]).json()["accepted"] == 2
+    url = f"/api/v1/contests/{org.contest}/series"
+    manager = signed_in(server, admin, "manager", teams=[org.teams[0]])
+    assert manager.call("GET", url).status_code == 403  # the whole contest is not theirs
+    own = manager.call("GET", url, params={"rep": mine})
+    assert own.status_code == 200, own.text
+    body = own.json()
+    assert [line["id"] for line in body["series"]] == [mine]
+    assert body["series"][0]["cumulative"][-1] == 40 and body["target"] == 200
+    assert manager.call("GET", url, params={"rep": theirs}).status_code == 403
+    missing = manager.call("GET", url, params={"rep": "nobody"})
+    assert missing.status_code == 404 and missing.json()["errors"][0]["field"] == "rep"

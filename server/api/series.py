@@ -13,13 +13,14 @@ from game.contest_series import MAX_TOP
 from server.api.codec import decode_query
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import TEAM_MANAGER
-from server.http import ArenaJSONResponse, arena_of, managed_contest, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, managed_contest, require
 from server.services.series import series_of
 
 
 class SeriesQuery(Struct):
     by: Annotated[Literal["rep", "team"], Meta(description="One line per rep or per team.")] = "rep"
     top: Annotated[int, Meta(ge=1, le=MAX_TOP, description=f"Lines to return, best first (1–{MAX_TOP}).")] = 5
+    rep: Annotated[str, Meta(description="One rep's line only, paced to their own target (by=rep).")] | None = None
 
 
 class Line(Struct):
@@ -56,8 +57,22 @@ class Series(Struct):
 async def series(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "read a contest's charts")
     query = decode_query(request, SeriesQuery)
-    contest = await managed_contest(request, principal)
-    document: dict[str, Any] = await series_of(arena_of(request), contest, by=query.by, top=query.top)
+    arena = arena_of(request)
+    if query.rep is None:
+        contest = await managed_contest(request, principal)
+    else:  # one rep's line: their manager reads it in any contest they take part in
+        contest = await contest_in_path(request)
+        directory = (await arena.registry.current()).directory
+        rep = directory.reps.get(query.rep)
+        if rep is None or not contest.includes(rep.id, rep.team):
+            raise ApiError(
+                404,
+                f"{query.rep!r} is not in contest {contest.id!r}",
+                [{"field": "rep", "message": "not in this contest"}],
+            )
+        if not principal.manages_rep(rep.id, directory):
+            raise ApiError(403, f"{query.rep!r} is not in your teams")
+    document: dict[str, Any] = await series_of(arena, contest, by=query.by, top=query.top, rep=query.rep)
     return ArenaJSONResponse(document)
 
 
@@ -77,6 +92,9 @@ routes = [
                 not_found("contest"),
                 Answer(422, "an unknown grouping", "by", query={"by": "region"}, path={"id": "{contest}"}),
                 Answer(422, "too many lines", "top", query={"top": "500"}, path={"id": "{contest}"}),
+                Answer(
+                    404, "a rep who is not in the contest", "rep", query={"rep": "nobody"}, path={"id": "{contest}"}
+                ),
             ),
             access=TEAM_MANAGER,
         ),

@@ -5,9 +5,17 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import console, dashboard, lift, phone, signin, tv
+from server.web import console, dashboard, lift, phone, rep_page, signin, tv
 
-routes: list[BaseRoute] = [*signin.routes, *dashboard.routes, *console.routes, *lift.routes, *phone.routes, *tv.routes]
+routes: list[BaseRoute] = [
+    *signin.routes,
+    *dashboard.routes,
+    *console.routes,
+    *rep_page.routes,
+    *lift.routes,
+    *phone.routes,
+    *tv.routes,
+]
 
 # Who gets what from each page that changes state (server/auth/access.py), held to it by the access matrix test.
 # The forms of the sign-in pages are public: they start or end a session, they act on none.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.support.server import ARTIFACTS, RunningServer
 
@@ -43,3 +43,17 @@ def screenshot(page: Page, name: str) -> None:
     settle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
+
+
+def signed_in_page(
+    browser: Browser, server: RunningServer, username: str, password: str, locale: str
+) -> tuple[BrowserContext, Page, list[str], list[str]]:
+    """A 1280×900 page in ``locale`` signed in through the login form, watched for errors and foreign hosts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    return context, page, errors, foreign

@@ -219,6 +219,7 @@
     ctx.fillStyle = "#92400e";
     ctx.setLineDash([2, 3]);
     ctx.font = fontOf(host, Math.round(11 * ratio), "600");
+    var rowEnds = [];  // labels that would overlap go one row down (three rows, then the newest wins)
     marks.forEach(function (mark) {
       var left = Math.round(u.valToPos(mark.x, "x", true));
       if (left < u.bbox.left || left > u.bbox.left + u.bbox.width) { return; }
@@ -226,7 +227,13 @@
       ctx.moveTo(left, u.bbox.top);
       ctx.lineTo(left, u.bbox.top + u.bbox.height);
       ctx.stroke();
-      if (mark.label) { ctx.fillText(mark.label, left + 3 * ratio, u.bbox.top + 12 * ratio); }
+      if (!mark.label) { return; }
+      var width = ctx.measureText(mark.label).width;
+      var x = Math.min(left + 3 * ratio, u.bbox.left + u.bbox.width - width);
+      var row = 0;
+      while (row < 2 && rowEnds[row] !== undefined && rowEnds[row] > x) { row += 1; }
+      rowEnds[row] = x + width + 4 * ratio;
+      ctx.fillText(mark.label, x, u.bbox.top + (12 + 14 * row) * ratio);
     });
     ctx.restore();
   }
