@@ -148,21 +148,38 @@ def contest_series(
     names: Mapping[str, str] | None = None,
     rep: str | None = None,
 ) -> dict[str, Any]:
+    """The chart document of a contest so far from its logged events (see ``series_of_boards``)."""
+    boards = replay(contest, events, directory)
+    return series_of_boards(contest, boards, directory, now, by=by, top=top, names=names, rep=rep)
+
+
+def series_of_boards(
+    contest: Contest,
+    boards: Boards,
+    directory: Directory,
+    now: datetime,
+    *,
+    by: str = "rep",
+    top: int = 5,
+    names: Mapping[str, str] | None = None,
+    rep: str | None = None,
+) -> dict[str, Any]:
     """The chart document of a contest so far: the ``top`` reps (or teams) by points with their lines, the total
     of everyone, the pace to the contest's target and the lead changes (among everyone on that board). With
-    ``rep``, the one line is that rep's and the pace is to their own target."""
+    ``rep``, the one line is that rep's and the pace is to their own target. ``boards`` is a replay's, with
+    contributions."""
     days = days_so_far(contest, now)
-    boards = replay(contest, events, directory)
     participants = [r.id for r in directory.reps.values() if r.active and contest.includes(r.id, r.team)]
+    per_rep = rep_daily(boards, days)
     if by == "team":
         cumulative = team_cumulative(contest, boards, directory, days)
         daily = {who: [b - a for a, b in zip([0, *line], line, strict=False)] for who, line in cumulative.items()}
     else:
-        daily = {rep: [0] * len(days) for rep in participants} | rep_daily(boards, days)
+        daily = {who: [0] * len(days) for who in participants} | per_rep
         cumulative = {who: running(line) for who, line in daily.items()}
     label = dict(names or {})
     ranked = sorted(cumulative, key=lambda who: (-(cumulative[who][-1] if days else 0), who))[: max(0, top)]
-    total_daily = [sum(line[i] for line in rep_daily(boards, days).values()) for i in range(len(days))]
+    total_daily = [sum(line[i] for line in per_rep.values()) for i in range(len(days))]
     target = contest_target(contest, participants)
     if rep is not None:
         ranked = [rep]

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from game.contest_series import MAX_TOP, contest_series, days_so_far, pace_line
+from game.contest_replay import ContestReplay
+from game.contest_series import MAX_TOP, contest_series, days_so_far, pace_line, series_of_boards
 from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.log_event import LogEvent
@@ -174,3 +175,24 @@ def test_nothing_before_the_start() -> None:
     early = contest_series(contest(), [deal("a", "ann", utc(1, 4), 9000)], people(), START - timedelta(days=1))
     assert early["days"] == [] and early["x"] == [] and early["lead_changes"] == []
     assert all(series["cumulative"] == [] for series in early["series"])
+
+
+def test_a_replay_fed_in_steps_gives_the_series_of_one_replay() -> None:
+    # the console keeps each contest's replay and feeds it only what was logged since: the same numbers
+    events = [
+        deal("a", "ann", utc(1, 4), 9000),
+        deal("b", "bo", utc(2, 4), 4000),
+        LogEvent(id="c1", type="call.logged", rep="cy", occurred_at=utc(2, 5), received_at=utc(2, 5)),
+        deal("u", "bo", utc(2, 4), 7000, type="deal.updated", ref="b"),
+        deal("r", "ann", utc(3, 4), 0, type="deal.reversed", ref="a"),
+        deal("d", "cy", utc(3, 23, 30), 5000),
+    ]
+    definition = contest(rules=[{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 3}])
+    now = utc(4, 12)
+    scorer = ContestReplay(definition, people())
+    for cut in (2, 4, len(events)):
+        for event in events[cut - 2 : cut] if cut > 2 else events[:cut]:
+            scorer.feed(event)
+        stepped = series_of_boards(definition, scorer.boards(), people(), now, top=MAX_TOP)
+        assert stepped == contest_series(definition, events[:cut], people(), now, top=MAX_TOP)
+    assert line(stepped, "ann")["cumulative"][-1] == 0 and line(stepped, "bo")["daily"][1] == 7
