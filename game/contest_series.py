@@ -4,8 +4,8 @@ pace line to the target and the days the lead changed hands.
 The numbers are the replay's (``game.contest_replay``): only points that stand at the end count (a reversed deal
 counts on no day, an updated one counts its latest amount on the day it occurred), capped groups count
 ``min(sum, cap)`` on their day, and a day is a date in the contest's time zone (the organisation's), so a deal at
-23:30 in Shanghai belongs to that evening's date whatever UTC says. Pure: events and ``now`` come in, a plain
-document goes out.
+23:30 in Shanghai belongs to that evening's date whatever UTC says. Pure: a replay's boards and ``now`` come in,
+a plain document goes out.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from typing import Any
 from game.contest_replay import Boards, contest_days
 from game.contests import Contest
 from game.directory import Directory
-from game.log_event import LogEvent
 from game.rosters import team_points, team_rosters
-from game.simulation import replay
 
 MAX_TOP = 20  # series a chart may ask for: more lines than this is unreadable anyway
 BY = ("rep", "team")
@@ -138,22 +136,6 @@ def lead_changes(cumulative: Mapping[str, list[int]], days: list[str]) -> list[d
 
 
 def contest_series(
-    contest: Contest,
-    events: Iterable[LogEvent],
-    directory: Directory,
-    now: datetime,
-    *,
-    by: str = "rep",
-    top: int = 5,
-    names: Mapping[str, str] | None = None,
-    rep: str | None = None,
-) -> dict[str, Any]:
-    """The chart document of a contest so far from its logged events (see ``series_of_boards``)."""
-    boards = replay(contest, events, directory)
-    return series_of_boards(contest, boards, directory, now, by=by, top=top, names=names, rep=rep)
-
-
-def series_of_boards(
     contest: Contest,
     boards: Boards,
     directory: Directory,

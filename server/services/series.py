@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from game.contest_replay import Boards, ContestReplay
-from game.contest_series import series_of_boards
+from game.contest_series import contest_series
 from game.contests import Contest
 from game.log_event import LogEvent
 from game.simulation import replay
@@ -102,7 +102,7 @@ async def series_of(arena: Arena, contest: Contest, *, by: str, top: int, rep: s
         names = {r.id: r.name for r in directory.reps.values()} | {t.id: t.name for t in directory.teams.values()}
         boards = await contest_boards(arena, contest, snapshot)
         options = {"by": by, "top": top, "names": names, "rep": rep}
-        return await crunch(series_of_boards, contest, boards, directory, now, **options)
+        return await crunch(contest_series, contest, boards, directory, now, **options)
 
     document: dict[str, Any] = await while_log_unchanged(arena, contest, ("series", by, top, rep), compute)
     return document
