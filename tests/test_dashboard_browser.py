@@ -58,6 +58,7 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
     expect(page.locator(line)).to_have_attribute("data-total", "42")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
     expect(page.locator("#open-disputes .count")).to_have_text("0")
+    expect(page.locator("#open-flags .count")).to_have_text("0", timeout=20_000)  # counted after the page loads
     # the canvas draws Chinese labels with the page's font, not a fallback box
     font = page.locator(f"{line} .chart-plot").evaluate("e => getComputedStyle(e).fontFamily")
     assert "Arena CJK" in font or "Noto Sans CJK" in font
@@ -82,7 +83,9 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
     team_row = card.locator(f'.dash-teams tr[data-team="{org.teams[0]}"]')
     expect(team_row.locator(".score")).to_have_text("80")
     expect(card.locator(".leader .name")).to_have_text("销售 0-1")
-    expect(page.locator("#deals li").first).to_contain_text("+")
+    announced = page.locator("#deals li.fresh")  # added by the page as the deals are announced
+    expect(announced).to_have_count(2)
+    expect(announced.filter(has_text="销售 0-1")).to_contain_text("+50")
     bars = f"#bars-{org.contest}"
     page.locator(f"{bars} .chart-data summary").click()
     expect(page.locator(f"{bars} .chart-data tbody tr").first.locator("td")).to_have_text("80")

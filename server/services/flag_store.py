@@ -5,7 +5,7 @@ both decide, and is recorded final together with its audit entry."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from redis.asyncio import Redis
@@ -29,12 +29,6 @@ class FlagStore:
         pipe.hmget(keys.FLAG_DECISIONS, list(stored))
         _, decisions = await pipe.execute()
         return [json.loads(decision) if decision else None for decision in decisions]
-
-    async def decided(self, flag_ids: Sequence[str]) -> list[bool]:
-        """Whether each flag (in the order given) has a decision, taken or being taken."""
-        if not flag_ids:
-            return []
-        return [decision is not None for decision in await self.redis.hmget(keys.FLAG_DECISIONS, list(flag_ids))]
 
     async def flag(self, flag_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(keys.FLAGS, flag_id)

@@ -37,7 +37,15 @@
     var node = $(state.card, ".pace");
     var contest = state.contest;
     $(state.card, ".points").textContent = number.format(points);
-    if (!target) { return; }
+    if (!target) {
+      node.setAttribute("data-status", "none");
+      node.textContent = "";
+      var none = document.createElement("span");
+      none.className = "muted";
+      none.textContent = T.no_target;
+      node.appendChild(none);
+      return;
+    }
     var start = Date.parse(contest.starts_at);
     var end = Date.parse(contest.ends_at);
     var elapsed = Math.min(Math.max(Date.now() - start, 0), end - start);
@@ -122,8 +130,9 @@
     var node = $(state.card, ".leader");
     if (!top || !top.score) { return; }
     node.textContent = "";
-    var name = document.createElement("span");
+    var name = document.createElement("a");
     name.className = "name";
+    name.href = "/admin/reps/" + encodeURIComponent(top.id);
     name.textContent = top.name || top.id;
     var score = document.createElement("span");
     score.className = "score num";
@@ -175,6 +184,33 @@
     }
   }
 
+  /* Undecided anti-gaming flags of every live contest, asked one contest at a time (each is a replay). */
+  function countFlags() {
+    var counter = document.querySelector("#open-flags .count");
+    var item = document.getElementById("open-flags");
+    var total = 0;
+    var first = null;
+    var chain = Promise.resolve();
+    if (!counter) { return; }
+    config.contests.forEach(function (contest) {
+      chain = chain.then(function () {
+        return fetch("/api/v1/contests/" + encodeURIComponent(contest.id) + "/flags",
+                     {credentials: "same-origin", headers: {Accept: "application/json"}})
+          .then(function (response) { return response.ok ? response.json() : {flags: []}; })
+          .then(function (body) {
+            var open = body.flags.filter(function (flag) { return !flag.decision; }).length;
+            total += open;
+            if (open && first === null) { first = contest.id; }
+          });
+      });
+    });
+    chain.then(function () {
+      counter.textContent = number.format(total);
+      item.classList.toggle("has-open", total > 0);
+      if (first !== null && item.tagName === "A") { item.href = "/admin/contests/" + encodeURIComponent(first) + "/lift"; }
+    }).catch(function () { counter.textContent = "–"; });
+  }
+
   function start() {
     var boards = [];
     config.contests.forEach(function (contest) {
@@ -183,6 +219,7 @@
       loadSeries(state);
       boards.push("contest:" + contest.id, "contest:" + contest.id + ":teams");
     });
+    countFlags();
     var status = document.getElementById("live-status");
     var socket = new ArenaSocket({
       boards: boards,
