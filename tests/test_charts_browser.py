@@ -37,6 +37,7 @@ def test_histogram_and_bars_keep_their_numbers_in_a_table(
         admin.put(f"/api/v1/users/{username}", json={"role": "manager", "password": "console-password-1"})
     context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
     expect(page).to_have_url(f"{server.base_url}/admin")
+    page.wait_for_function("() => window.ArenaCharts && window.uPlot")
     page.evaluate(DRAW)
 
     histogram = page.locator("#test-histogram")
