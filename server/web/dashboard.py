@@ -26,6 +26,7 @@ from server.web.render import page, request_locale
 
 SERIES_LINES = 8  # teams drawn per contest
 NEWEST = 8  # deals and badges listed
+MAX_CARDS = 6  # live contests shown (soonest to end first); the contests list has the rest
 BADGE_DAYS = 14  # how far back the badge list looks
 
 
@@ -162,7 +163,8 @@ async def dashboard_page(request: Request) -> Response:
         return principal
     context = await _context(request, principal)
     now = datetime.now(UTC)
-    live = _live(context["snapshot"], principal, now)
+    every = _live(context["snapshot"], principal, now)
+    live = every[:MAX_CARDS]
     cards = [await _card(request, contest, principal, now) for contest in live]
     locale = request_locale(request)
     dashboard = {
@@ -176,6 +178,7 @@ async def dashboard_page(request: Request) -> Response:
         section="home",
         dashboard=dashboard,
         cards=cards,
+        more=len(every) - len(live),
         deals=await _deals(request, live),
         badges=await _badges(request, principal, now, locale),
         items=await _open_items(request, principal, live),
