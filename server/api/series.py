@@ -20,7 +20,9 @@ from server.services.series import series_of
 class SeriesQuery(Struct):
     by: Annotated[Literal["rep", "team"], Meta(description="One line per rep or per team.")] = "rep"
     top: Annotated[int, Meta(ge=1, le=MAX_TOP, description=f"Lines to return, best first (1–{MAX_TOP}).")] = 5
-    rep: Annotated[str, Meta(description="One rep's line only, paced to their own target (by=rep).")] | None = None
+    rep: Annotated[str, Meta(description="One rep's line only, paced to their own target (by is then rep).")] | None = (
+        None
+    )
 
 
 class Line(Struct):
@@ -72,7 +74,8 @@ async def series(request: Request) -> ArenaJSONResponse:
             )
         if not principal.manages_rep(rep.id, directory):
             raise ApiError(403, f"{query.rep!r} is not in your teams")
-    document: dict[str, Any] = await series_of(arena, contest, by=query.by, top=query.top, rep=query.rep)
+    by = "rep" if query.rep else query.by  # one rep's line is a rep line whatever was asked
+    document: dict[str, Any] = await series_of(arena, contest, by=by, top=query.top, rep=query.rep)
     return ArenaJSONResponse(document)
 
 

@@ -93,11 +93,11 @@ async def _deals(request: Request, contests: list[Contest]) -> list[dict[str, An
                     "rep": _name(directory, bell.get("rep", "")),
                     "amount": bell.get("amount"),
                     "points": bell.get("points", 0),
-                    "at": bell.get("at") or bell.get("occurred_at") or "",
+                    "at": int(bell.get("at") or 0),
                     "seq": bell.get("seq") or 0,
                 }
             )
-    rows.sort(key=lambda row: str(row["at"]), reverse=True)
+    rows.sort(key=lambda row: row["at"], reverse=True)
     return rows[:NEWEST]
 
 
