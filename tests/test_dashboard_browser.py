@@ -98,5 +98,13 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
         "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth] }"
     )
     assert focused[0] != "none" and float(focused[1].removesuffix("px")) >= 2, focused
+
+    # a tablet: everything fits the width, the charts narrow with it
+    measure = f"() => document.querySelector('{line} canvas').getBoundingClientRect().width"
+    wide = page.evaluate(measure)
+    page.set_viewport_size({"width": 820, "height": 1180})  # one column: the chart takes the card's width
+    page.wait_for_function(f"w => Math.abs(({measure})() - w) > 50 && ({measure})() < window.innerWidth - 30", arg=wide)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    screenshot(page, f"console-dashboard-tablet-{locale}.png")
     assert not errors and not foreign, (errors, foreign)
     context.close()
