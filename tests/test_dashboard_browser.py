@@ -86,6 +86,8 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
     announced = page.locator("#deals li.fresh")  # added by the page as the deals are announced
     expect(announced).to_have_count(2)
     expect(announced.filter(has_text="销售 0-1")).to_contain_text("+50")
+    # their first deals earn the workspace's first-deal badge, announced on the same websocket
+    expect(page.locator("#badges li.fresh", has_text="销售 0-1")).to_have_count(1, timeout=20_000)
     bars = f"#bars-{org.contest}"
     page.locator(f"{bars} .chart-data summary").click()
     expect(page.locator(f"{bars} .chart-data tbody tr").first.locator("td")).to_have_text("80")

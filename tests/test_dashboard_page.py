@@ -17,6 +17,7 @@ from tests.support.accounts import signed_in
 from tests.support.integrations import create_connector
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
 SECRET = "dashboard-signing-secret-0123456789"
 
@@ -38,6 +39,15 @@ def test_a_manager_sees_their_contests_and_an_admin_the_crm_users_to_match(
     assert count(home.text, "disputes") == 0
     assert 'id="open-unmatched"' not in home.text and 'id="open-deliveries"' not in home.text
     assert signed_in(server, admin, "rep", rep=mine.reps[0]).client.get("/admin").headers["location"] == "/m"
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=[deal(mine.reps[0], 30_000)]).json()["accepted"] == 1
+
+    def badges_listed() -> str:
+        page = manager.client.get("/admin", headers={"Accept-Language": "en"}).text
+        return page[page.index('id="badges"') :]
+
+    listed = eventually(lambda: "销售 0-0" in badges_listed() and badges_listed(), what="the first-deal badge")
+    assert "First Deal" in listed
 
     boss = signed_in(server, admin, "admin")
     before = count(boss.client.get("/admin").text, "unmatched")

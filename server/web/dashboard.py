@@ -111,7 +111,7 @@ async def _badges(request: Request, principal: Principal, now: datetime, locale:
     rows = []
     for entry_id, change in reversed(changes):
         rep = change.get("rep", "")
-        if change.get("action", "award") != "award" or not principal.manages_rep(rep, snapshot.directory):
+        if change.get("action") != "awarded" or not principal.manages_rep(rep, snapshot.directory):
             continue
         at = datetime.fromtimestamp(int(entry_id.split("-")[0]) / 1000, UTC).isoformat()
         rows.append(

@@ -178,7 +178,7 @@
     } else if (message.op === "celebrate" && message.kind === "deal" && state) {
       prepend("deals", [["strong", message.name || message.rep], ["span", "+" + number.format(message.points || 0), "num"],
                         ["span", state.contest.name, "muted"]]);
-    } else if (message.op === "badge" && message.action === "award" && (!config.teams || mine(message.team))) {
+    } else if (message.op === "badge" && message.action === "awarded" && (!config.teams || mine(message.team))) {
       var title = message.title ? (message.title[page.locale] || message.title.en) : message.badge;
       prepend("badges", [["strong", message.name || message.rep], ["span", title]]);
     }
