@@ -25,6 +25,11 @@ DRAW = """() => {
   document.querySelector("main").appendChild(bars);
   ArenaCharts.bars(bars, {caption: "prize cost", labels: ["草案 A", "Draft B"],
     series: [{label: "cost", values: [1200, 800]}, {label: "winners", values: [3, 5]}]});
+  const first = document.createElement("div");  // a contest's first day: one point, and its pace
+  first.id = "test-first-day";
+  document.querySelector("main").appendChild(first);
+  ArenaCharts.line(first, {caption: "day one", x: [1764950400], series: [{label: "points", values: [12]}],
+    pace: {label: "pace", values: [30]}, marks: [{x: 1764950400, label: "销售 0-0"}]});
 }"""
 
 
@@ -53,6 +58,11 @@ def test_histogram_and_bars_keep_their_numbers_in_a_table(
     bars = page.locator("#test-bars .chart-data tbody tr")
     table = bars.evaluate_all("rows => rows.map(r => [...r.children].map(c => c.textContent))")
     assert table == [["草案 A", "1,200", "3"], ["Draft B", "800", "5"]]
+
+    first_day = page.locator("#test-first-day .chart-data tbody tr")
+    assert first_day.evaluate_all("rows => rows.map(r => [...r.children].map(c => c.textContent))") == [
+        ["12/6", "12", "30"]  # midnight in Shanghai, 16:00 UTC the day before
+    ]
 
     wide = histogram.locator("canvas").first.evaluate("c => c.getBoundingClientRect().width")
     histogram.evaluate("e => { e.style.width = '360px'; }")
