@@ -143,7 +143,8 @@ async def _open_items(request: Request, principal: Principal, contests: list[Con
     # flags take a replay of months of the log per contest: the page's script asks for them after it loads
     first = contests[0].id if contests else None
     items.append({"key": "flags", "count": None, "href": f"/admin/contests/{first}/lift" if first else ""})
-    items.append({"key": "late", "count": late, "href": f"/admin/contests/{first_late}#late-events" if first_late else ""})
+    late_href = f"/admin/contests/{first_late}#late-events" if first_late else ""
+    items.append({"key": "late", "count": late, "href": late_href})
     if principal.role == "admin":  # CRM connectors and chat channels are the administrator's
         unmatched = 0
         for connector in await arena.integrations.connectors():
