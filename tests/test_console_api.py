@@ -273,7 +273,9 @@ def test_the_rules_preview_speaks_both_languages(admin: httpx.Client, calendar: 
     assert broken["valid"] is False and broken["errors"][0]["field"] == "rules"
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/people", "/admin/displays", "/admin/users", "/m"])
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/contests", "/admin/people", "/admin/displays", "/admin/users", "/m"]
+)
 def test_pages_send_strangers_to_the_login(server: RunningServer, path: str) -> None:
     response = httpx.get(server.base_url + path, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")

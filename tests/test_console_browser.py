@@ -137,7 +137,7 @@ def test_an_admin_backfills_historical_deals_from_csv(
         f"{prefix}-2,{org.reps[1]},not-money,{calendar.date_text(3)}\n"
     )
     context, page, errors, foreign = signed_in_admin(browser, server)
-    page.goto(f"{server.base_url}/admin")
+    page.goto(f"{server.base_url}/admin/contests")
     page.fill("#backfill-text", csv_text)
     page.click("#backfill-preview")
     expect(page.locator("#backfill-summary")).to_have_text("1 rows ready, 1 with errors")

@@ -24,6 +24,7 @@ from server.api import (
     notifications,
     openapi,
     progress,
+    series,
     users,
 )
 
@@ -36,6 +37,7 @@ routes: list[BaseRoute] = [
             *events.routes,
             *backfill.routes,
             *insights.routes,
+            *series.routes,
             *corrections.routes,
             *contest_changes.routes,  # before contests' /contests/{id}/{action}
             *contests.routes,

@@ -56,6 +56,27 @@ class EventLogStore:
                 start = "(" + entries[-1][0].decode()
         return events
 
+    async def read_after(self, since: datetime, after: str | None) -> tuple[str | None, list[LogEvent]]:
+        """Logged events after stream id ``after`` (from about ``since`` when None), in log order, with the id of
+        the last one read (``after`` when there is nothing new): what an incremental replay feeds next. At most
+        ``MAX_REPLAY_EVENTS`` at once (413 beyond)."""
+        start = f"({after}" if after else _stream_id(since - LOG_SLACK)
+        events: list[LogEvent] = []
+        last = after
+        with paused_gc():
+            while True:
+                entries = await read_stream(self.redis, keys.EVENT_LOG, start, "+", count=LOG_BATCH)
+                if not entries:
+                    break
+                events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
+                if len(events) > MAX_REPLAY_EVENTS:
+                    raise ApiError(413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}")
+                last = entries[-1][0].decode()
+                if len(entries) < LOG_BATCH:
+                    break
+                start = f"({last}"
+        return last, events
+
     async def batches(self, after: str = "-", batch: int = REPLAY_BATCH) -> AsyncIterator[tuple[str, list[Event]]]:
         """The whole log after stream id ``after``, in order, in batches, with the id of each batch's last
         entry (to resume from)."""

@@ -1,5 +1,6 @@
-"""The managers' console (``/admin``): contests (wizard with templates, lifecycle, results, audit), teams and
-reps (edit, move, deactivate, CSV import with a preview), displays, users and API keys.
+"""The managers' console (``/admin``; its home, the dashboard, is ``server/web/dashboard.py``): contests (wizard
+with templates, lifecycle, results, audit), teams and reps (edit, move, deactivate, CSV import with a preview),
+displays, users and API keys.
 
 Pages are rendered here with what the signed-in user may see; every change goes through the JSON API from
 the page's script with the session cookie and its CSRF token, so the console can do nothing the API would
@@ -344,7 +345,7 @@ async def keys_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin", contests_page, methods=["GET"]),
+    Route("/admin/contests", contests_page, methods=["GET"]),
     Route("/admin/contests/new", wizard_page, methods=["GET"]),
     Route("/admin/contests/{id}", contest_page, methods=["GET"]),
     Route("/admin/disputes", disputes_page, methods=["GET"]),

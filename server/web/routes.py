@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
 from server.integrations.connectors import SPECS
 from server.notifications.channels import EVENTS, SIGNED, TYPES
-from server.web import audit, badges, console, integrations, lift, phone, signin, tv
+from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, signin, tv
 
 FORMS = integrations.Forms(
     connector_fields={kind: [(f.name, f.kind, f.required) for f in specs] for kind, specs in SPECS.items()},
@@ -18,7 +18,9 @@ FORMS = integrations.Forms(
 
 routes: list[BaseRoute] = [
     *signin.routes,
+    *dashboard.routes,
     *console.routes,
+    *rep_page.routes,
     *audit.routes,
     *badges.routes,
     *integrations.routes(FORMS),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.support.server import ARTIFACTS, RunningServer
 
@@ -45,10 +45,10 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name))
 
 
-def signed_in(
-    browser: Browser, server: RunningServer, locale: str, username: str = "admin", password: str = "admin-test-password"
-) -> tuple[Page, list[str], list[str]]:
-    """A 1280×900 page signed in to the console in ``locale``, with its console errors and foreign requests."""
+def signed_in_page(
+    browser: Browser, server: RunningServer, username: str, password: str, locale: str
+) -> tuple[BrowserContext, Page, list[str], list[str]]:
+    """A 1280×900 page in ``locale`` signed in through the login form, watched for errors and foreign hosts."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     page = context.new_page()
     errors, foreign = watch_page(page, server)
@@ -56,4 +56,12 @@ def signed_in(
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+    return context, page, errors, foreign
+
+
+def signed_in(
+    browser: Browser, server: RunningServer, locale: str, username: str = "admin", password: str = "admin-test-password"
+) -> tuple[Page, list[str], list[str]]:
+    """A 1280×900 page signed in to the console in ``locale``, with its console errors and foreign requests."""
+    _, page, errors, foreign = signed_in_page(browser, server, username, password, locale)
     return page, errors, foreign
