@@ -131,6 +131,14 @@ SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs
 # String with a TTL of a few intervals: epoch ms of the last tick the scheduler finished (for operators and tests).
 SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"
 
+# Pictures (a rep's photo, the organisation's logo): hash per owner ("rep:<id>", "org:logo") -> digest, type, data.
+MEDIA_PREFIX = f"{PREFIX}:{{media}}:"
+
+
+def media(owner: str) -> str:
+    return MEDIA_PREFIX + owner
+
+
 # Identities and secrets (stored hashed).
 API_KEYS = f"{PREFIX}:{{auth}}:api_keys"  # hash: sha256(key) -> JSON {id, scope, name}
 # Set of sha256(key) of revoked keys: a key named in the environment (ARENA_ADMIN_KEY…) is not restored at start-up.

@@ -30,6 +30,7 @@ from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
 from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
+from server.services.media_store import MediaStore
 from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
@@ -56,6 +57,7 @@ class Arena:
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)
+        self.media = MediaStore(self.redis)  # reps' photos, the organisation's logo
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)

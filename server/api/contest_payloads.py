@@ -164,6 +164,16 @@ class LeaderboardRow(Struct):
     name: Annotated[str, Meta(description="Initials for reps who opted out, on public screens.")]
     score: int
     team: str | None = None
+    photo: (
+        Annotated[
+            str,
+            Meta(
+                description="The digest of the rep's photo, served at /api/v1/reps/{id}/photo/{photo}; absent: "
+                "none, or a rep who opted out on a public screen (initials in a coloured circle)."
+            ),
+        ]
+        | None
+    ) = None
     percent: Annotated[float, Meta(description="Percent-of-target contests: percent of the target.")] | None = None
     provisional: (
         Annotated[

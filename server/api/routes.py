@@ -19,6 +19,7 @@ from server.api import (
     ledger,
     notifications,
     openapi,
+    photos,
     progress,
     users,
 )
@@ -36,6 +37,7 @@ routes: list[BaseRoute] = [
             *contests.routes,
             *boards.routes,
             *directory.routes,
+            *photos.routes,
             *ledger.routes,
             *progress.routes,
             *displays.routes,

@@ -176,11 +176,13 @@ def named(rows: list[Row], spec: BoardSpec, snapshot: Snapshot, public: bool) ->
         rep_id: str = row["rep"] if "rep" in row else row["id"]
         rep = directory.reps.get(rep_id)
         name = directory.public_name(rep_id) if public else (rep.name if rep else rep_id)
+        photo = directory.photo(rep_id, public)
         out.append(
             {
                 "rank": row["rank"],
                 "id": row["id"],
                 "name": name,
+                **({"photo": photo} if photo else {}),
                 **{k: v for k, v in row.items() if k not in ("rank", "id")},
             }
         )

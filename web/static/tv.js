@@ -150,6 +150,7 @@
     var team = span("row-team", who);
     span("team-dot", team);
     span("team-label", team);
+    who.appendChild(ArenaAvatar.make("row-avatar"));  // shown first (CSS order), kept last so indexes stay
     var score = span("row-score", li);
     span("row-bar", score);
     span("row-bar-pending", score);
@@ -211,6 +212,7 @@
       team.hidden = !row.team;
       team.children[0].style.background = teamColor(row.team);
       team.children[1].textContent = teamName(copy, row.team);
+      ArenaAvatar.fill(who.children[2], row.id, row.name, row.photo, config.token);
       var score = li.children[2];
       score.children[0].style.transform = "scaleX(" + Math.max(0, row.score / top) + ")";
       score.children[2].textContent = unit ? number.format(row.score) + " " + unit : number.format(row.score);
