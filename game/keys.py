@@ -25,7 +25,7 @@ class ContestKeys:
     def __init__(self, contest_id: str, epoch: int = 1) -> None:
         self.contest_id = contest_id
         self.epoch = epoch
-        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress
+        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress, best_deal (amount)
         self.results = _contest(contest_id, "results")  # JSON: final standings, champions, prizes
         self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"

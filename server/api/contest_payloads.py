@@ -99,6 +99,16 @@ class ContestDefinition(Struct):
     default_target: Points | None = None
     target: Points | None = None
     goal: Points | None = None
+    big_deal: (
+        Annotated[
+            Amount,
+            Meta(
+                description="A won deal of at least this amount (in the contest's currency) earns the TV's full "
+                "celebration card, like a display's own big_deal; smaller deals go to the banner."
+            ),
+        ]
+        | None
+    ) = None
     sides: Ids | None = None
     side_type: Literal["rep", "team"] = "rep"
     divisions: dict[Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")], list[str]] = {}

@@ -78,6 +78,7 @@ def contest_meta(contest: Contest) -> dict[str, Any]:
         "scoring": contest.scoring,
         "target": contest.target,
         "goal": contest.goal,
+        **({"big_deal": str(contest.big_deal)} if contest.big_deal is not None else {}),
         **(
             {"confirm": {"on": contest.confirm.on, "within_days": contest.confirm.within_days}}
             if contest.confirm

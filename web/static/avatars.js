@@ -13,7 +13,7 @@
     return COLORS[hash % COLORS.length];
   }
 
-  /* 王芳 → 王芳, 欧阳娜娜 Nana → 娜娜, Alice Wang → AW, A.W. → AW, 林. → 林 */
+  /* A Chinese name: its last two Chinese characters; Alice Wang → AW, A.W. → AW; one word: its first two letters */
   function initialsOf(name) {
     var clean = (name || "").replace(/\./g, " ").trim();
     if (!clean) { return "?"; }

@@ -55,6 +55,7 @@
     renderBadges();
     $(document, "#opt-out").checked = !!state.opted_out;
   }
+  document.addEventListener("photo-changed", function (event) { state.photo = event.detail.photo; renderProfile(); });
 
   /* Each badge: its icon (by kind, from badge-icons.js), name, what earns it and when it was earned; then the
      next badge within reach and what it still takes. */
