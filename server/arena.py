@@ -23,6 +23,7 @@ from server.live.limits import ConnectionLimiter
 from server.notifications.store import NotifyStore
 from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
+from server.services.brand_store import BrandStore
 from server.services.challenge_store import ChallengeStore
 from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
@@ -58,6 +59,7 @@ class Arena:
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)
         self.media = MediaStore(self.redis)  # reps' photos, the organisation's logo
+        self.brand = BrandStore(self.redis)
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)

@@ -351,6 +351,7 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("PUT", "/api/v1/teams/{id}"): {"name": "A 队"},
         ("PUT", "/api/v1/reps/{id}"): {"name": "A 队销售", "team": world.team_a},
         ("PUT", "/api/v1/reps/{id}/photo"): {"image": PIXEL_PNG},
+        ("PUT", "/api/v1/org/brand"): {"accent": "#4dd6e8"},
         ("PUT", "/api/v1/badges/{id}"): {"kind": "first_deal", "period": "ever", "name": {"zh-CN": "首单", "en": "1"}},
         ("POST", "/api/v1/displays"): world.display_body("TV"),
         ("PUT", "/api/v1/displays/{id}"): {"name": "TV 2"},

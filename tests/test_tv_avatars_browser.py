@@ -3,14 +3,14 @@ opted out is initials only and their photo is never asked for. The rows still fi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import Browser, Request, expect
 
 from tests.support.browser import screenshot, settle, watch_page
 from tests.support.contrast import contrast
-from tests.support.org import deal, make_org
+from tests.support.org import make_org, scored_in_order
 from tests.support.pictures import b64, png
 from tests.support.server import RunningServer
 from tests.test_tv_layout_browser import OVERFLOWS, SIZES
@@ -45,10 +45,7 @@ def test_rows_show_photos_or_initials_and_never_the_face_of_a_rep_who_opted_out(
         opted = org.reps[3]
         admin.put(f"/api/v1/reps/{opted}", json={"name": "林晓", "team": org.teams[0], "opted_out": True})
         display = admin.post("/api/v1/displays", json={"name": "大厅", "playlist": [f"contest:{org.contest}"]}).json()
-    with server.ingest() as ingest:
-        for index, rep in enumerate(org.reps):
-            moment = (now - timedelta(hours=1, minutes=index)).isoformat()
-            ingest.post("/api/v1/events", json=deal(rep, 90_000 - index * 5000, occurred_at=moment))
+    scored_in_order(server, org.reps, now)
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
     page = context.new_page()
     errors, foreign = watch_page(page, server)

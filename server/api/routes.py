@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Mount
 from server.api import (
     backfill,
     boards,
+    brand,
     challenges,
     connectors,
     contests,
@@ -41,6 +42,7 @@ routes: list[BaseRoute] = [
             *ledger.routes,
             *progress.routes,
             *displays.routes,
+            *brand.routes,
             *challenges.routes,
             *disputes.routes,
             *users.routes,

@@ -288,7 +288,10 @@ async def displays_page(request: Request) -> Response:
             continue
         boards.append({"id": f"contest:{contest.id}", "name": contest.name, "teams": f"contest:{contest.id}:teams"})
     editor = {"kinds": list(SLIDE_KINDS), "boards": boards}
-    return page(request, "console/displays.html", section="displays", displays=displays, editor=editor, **context)
+    brand = await arena.brand.get()
+    return page(
+        request, "console/displays.html", section="displays", displays=displays, editor=editor, brand=brand, **context
+    )
 
 
 async def users_page(request: Request) -> Response:

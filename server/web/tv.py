@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from server.http import arena_of
 from server.i18n import rules_text
 from server.i18n.catalogs import WEB_DIR, format_money, gettext_for
 from server.services.boards import parse_board
+from server.services.brand import tv_style
 from server.services.displays import slides_of
 from server.web.render import page, request_locale
 
@@ -104,7 +106,20 @@ async def tv(request: Request) -> Response:
     badges: dict[str, dict[str, str]] = {}
     if any(slide.get("kind") == "badges" for slide in settings["slides"]):  # what a display may read: docs/ui.md
         badges = badge_catalog((await arena.registry.current()).badges, locale, arena.settings.currency)
-    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges)
+    brand = await _brand(request, document, token)
+    return page(
+        request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges, brand=brand
+    )
+
+
+async def _brand(request: Request, document: dict[str, Any], token: str) -> dict[str, Any] | None:
+    """A branded display's logo (served by us, under the TV's token) and colours (checked when they were set)."""
+    if not document.get("brand"):
+        return None
+    stored = await arena_of(request).brand.get()
+    digest = stored.get("logo") or ""
+    logo = f"/api/v1/org/logo/{digest}?token={quote(token)}" if digest else None
+    return {"logo": logo, "style": tv_style(stored.get("accent"), stored.get("background"))}
 
 
 async def tv_config(request: Request) -> Response:
