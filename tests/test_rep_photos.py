@@ -10,7 +10,7 @@ import httpx
 
 from tests.support.accounts import signed_in
 from tests.support.loopback_http import QuietHandler, serving
-from tests.support.org import make_org
+from tests.support.org import make_org, unique
 from tests.support.pictures import b64, jpeg_header, png, png_header
 from tests.support.server import RunningServer
 
@@ -146,3 +146,28 @@ def test_a_profile_photo_url_is_fetched_once_by_the_server_and_served_as_ours(ad
     assert admin.get(fetched.json()["url"]).content == png(24, 24, (10, 200, 90)), "kept: the profile host is gone"
     assert not_picture.status_code == 422 and not_picture.json()["errors"][0]["field"] == "url"
     assert missing.status_code == 422 and "HTTP 404" in missing.json()["error"]
+
+
+def test_a_rep_put_or_imported_with_a_profile_photo_url_gets_the_photo_fetched_and_kept(admin: httpx.Client) -> None:
+    org = make_org(admin, teams=1, reps_per_team=1)
+    team = org.teams[0]
+    put_id, broken_id, imported_id, missing_id = (unique("crm") for _ in range(4))
+    with serving(_Profile) as base:
+        put = admin.put(f"/api/v1/reps/{put_id}", json={"name": "周杰", "team": team, "photo_url": f"{base}/me.png"})
+        assert put.status_code == 201, put.text
+        page = {"name": "吴婷", "team": team, "photo_url": f"{base}/page.html"}
+        broken = admin.put(f"/api/v1/reps/{broken_id}", json=page)
+        csv = (
+            f"id,name,team,photo_url\n{imported_id},黄强,{team},{base}/me.png\n"
+            f"{missing_id},赵敏,{team},{base}/gone.png\n"
+        )
+        imported = admin.post("/api/v1/reps/import", content=csv.encode(), headers={"content-type": "text/csv"})
+    assert broken.status_code == 422 and broken.json()["errors"][0]["field"] == "photo_url"
+    reps = {rep["id"]: rep for rep in admin.get("/api/v1/reps").json()["reps"]}
+    assert broken_id not in reps, "a refused photo URL stores nothing"
+    assert put.json()["photo"] == reps[put_id]["photo"] != ""
+    assert admin.get(f"/api/v1/reps/{put_id}/photo/{reps[put_id]['photo']}").content == png(24, 24, (10, 200, 90))
+    rows = {row["id"]: row for row in imported.json()["rows"]}
+    assert imported.json()["imported"] == 2
+    assert reps[imported_id]["photo"] and "photo_problem" not in rows[imported_id]
+    assert not reps[missing_id]["photo"] and "HTTP 404" in rows[missing_id]["photo_problem"]

@@ -23,6 +23,7 @@ from server.auth.access import ADMINS, READERS, only
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.images import DIGEST_CHARS, MAX_IMAGE_BYTES, Image, ImageProblem, check_image
+from server.services.media_store import rep_owner
 from server.services.picture_fetch import fetch_picture
 from server.services.registry import Snapshot
 
@@ -32,10 +33,6 @@ FOREVER = "private, max-age=31536000, immutable"  # the digest is in the URL: a 
 
 def photo_url(rep_id: str, digest: str) -> str | None:
     return f"/api/v1/reps/{rep_id}/photo/{digest}" if digest else None
-
-
-def owner(rep_id: str) -> str:
-    return f"rep:{rep_id}"
 
 
 def display_shows(principal: Principal, snapshot: Snapshot, rep: Rep) -> bool:
@@ -113,8 +110,8 @@ async def _save(request: Request, principal: Principal, document: dict[str, Any]
     arena = arena_of(request)
     rep_id = document["id"]
     if image is None:
-        await arena.media.remove(owner(rep_id))
-    digest = await arena.media.put(owner(rep_id), image) if image is not None else ""
+        await arena.media.remove(rep_owner(rep_id))
+    digest = await arena.media.put(rep_owner(rep_id), image) if image is not None else ""
     changed = {**document, "photo": digest, "updated_at": datetime.now(UTC).isoformat()}
     await arena.registry.put_rep(changed, principal.name)
     if image is None:
@@ -142,7 +139,7 @@ async def get_photo(request: Request) -> Response:
     snapshot = await arena.registry.current()
     rep = snapshot.directory.reps.get(rep_id)
     hidden = rep is None or (principal.role == "display" and not display_shows(principal, snapshot, rep))
-    stored = None if hidden else await arena.media.get(owner(rep_id), digest)
+    stored = None if hidden else await arena.media.get(rep_owner(rep_id), digest)
     if stored is None:
         raise ApiError(404, "no such photo")
     return Response(stored.data, media_type=stored.media_type, headers={"Cache-Control": FOREVER})

@@ -13,6 +13,11 @@ from game.store import text
 from server.services.images import Image
 
 
+def rep_owner(rep_id: str) -> str:
+    """Whose picture: a rep's photo is kept under ``rep:<id>``."""
+    return f"rep:{rep_id}"
+
+
 @dataclass(frozen=True)
 class StoredMedia:
     digest: str
