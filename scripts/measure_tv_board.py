@@ -134,17 +134,18 @@ def main() -> int:
     parser.add_argument("--locale", default="zh-CN")
     args = parser.parse_args()
     demo = None
-    with tempfile.TemporaryDirectory(prefix="arena-measure-") as scratch:
+    # the demo's Redis may still be writing its files as it stops: what is left of them is not ours to mind
+    with tempfile.TemporaryDirectory(prefix="arena-measure-", ignore_cleanup_errors=True) as scratch:
         url = args.tv_url
         if not url:
             demo, url = start_demo(Path(scratch))
         try:
             print(f"sampling {url} every {args.every}s for {args.minutes} min", flush=True)
             tally = measure(url, args.minutes, args.every, args.width, args.height, args.locale)
+            print(f"result: {tally.line()}", flush=True)
         finally:
             if demo is not None:
                 stop_demo(demo)
-    print(f"result: {tally.line()}", flush=True)
     return 0
 
 
