@@ -52,3 +52,9 @@ def test_a_declared_type_or_a_name_does_not_count_only_the_signature() -> None:
 def test_a_photo_url_to_our_own_network_or_plain_http_is_never_fetched(url: str) -> None:
     with pytest.raises(ImageProblem, match="must be"):
         asyncio.run(fetch_picture(url, allow_private=False))
+
+
+@pytest.mark.parametrize("url", ["http://¨ãÆ\x7fÿN\x87+뉯\x83", "https://[::1/a.png", "http://exa mple.com/a.png"])
+def test_a_photo_url_that_is_not_one_is_refused_in_words(url: str) -> None:
+    with pytest.raises(ImageProblem):
+        asyncio.run(fetch_picture(url, allow_private=True))

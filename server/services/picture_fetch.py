@@ -4,6 +4,8 @@ checked on connect), then checked like an upload and kept: pages never load anyt
 
 from __future__ import annotations
 
+import httpx
+
 from server.outbound import OutboundClient, OutboundError
 from server.outbound_targets import target_problem
 from server.services.images import MAX_IMAGE_BYTES, Image, ImageProblem, check_image
@@ -14,7 +16,10 @@ FETCH_BUDGET_SECONDS = 6.0
 async def fetch_picture(url: str, *, allow_private: bool) -> Image:
     """The checked picture at ``url``; ``ImageProblem`` naming what went wrong (refused target, no answer,
     not a picture, too large)."""
-    problem = target_problem(url, allow_private=allow_private)
+    try:
+        problem = target_problem(url, allow_private=allow_private)
+    except ValueError:  # not even a URL (a broken IPv6 address, say)
+        problem = "is not a URL"
     if problem:
         raise ImageProblem(problem)
     async with OutboundClient(allow_private=allow_private, attempts=2, budget=FETCH_BUDGET_SECONDS) as client:
@@ -22,6 +27,8 @@ async def fetch_picture(url: str, *, allow_private: bool) -> Image:
             response = await client.request("GET", url, headers={"Accept": "image/png, image/jpeg, image/webp"})
         except OutboundError as exc:
             raise ImageProblem(f"could not fetch the picture: {exc}") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:  # what httpx cannot send at all
+            raise ImageProblem(f"is not a URL the server can fetch: {exc}") from None
     if response.status_code != 200:
         raise ImageProblem(f"could not fetch the picture: HTTP {response.status_code}")
     declared = response.headers.get("content-length", "")
