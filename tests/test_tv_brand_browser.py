@@ -62,6 +62,11 @@ def test_a_branded_display_shows_the_logo_and_colours_with_names_at_7_to_1(
     branded = admin.post("/api/v1/displays", json={"name": "大厅", "playlist": playlist, "brand": True}).json()
     plain = admin.post("/api/v1/displays", json={"name": "前台", "playlist": playlist}).json()
     assert branded["brand"] is True and plain["brand"] is False
+    config = f"/tv/{branded['token']}/config.json"
+    stamp = admin.get(config).json()["version"]
+    assert admin.put("/api/v1/org/brand", json={"accent": "#ffb301"}).status_code == 200
+    assert admin.get(config).json()["version"] != stamp, "a branded TV reloads when the brand changes"
+    assert admin.put("/api/v1/org/brand", json={"accent": ACCENT}).status_code == 200
     scored_in_order(server, org.reps, now)
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
     page = context.new_page()

@@ -101,6 +101,7 @@ async def tv(request: Request) -> Response:
         return page(request, "tv_unknown.html", status=404)
     locale = request_locale(request, document.get("locale"))
     settings = _tv_settings(document, await _teams(request))
+    settings["version"] += await _brand_stamp(request, document)
     settings["contests"] = await _contests(request, settings["slides"], locale)
     arena = arena_of(request)
     badges: dict[str, dict[str, str]] = {}
@@ -110,6 +111,14 @@ async def tv(request: Request) -> Response:
     return page(
         request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges, brand=brand
     )
+
+
+async def _brand_stamp(request: Request, document: dict[str, Any]) -> str:
+    """A branded TV reloads when the brand changes, as it does when its own settings change."""
+    if not document.get("brand"):
+        return ""
+    stored = await arena_of(request).brand.get()
+    return "|{}|{}|{}".format(stored.get("logo") or "", stored.get("accent") or "", stored.get("background") or "")
 
 
 async def _brand(request: Request, document: dict[str, Any], token: str) -> dict[str, Any] | None:
@@ -126,7 +135,9 @@ async def tv_config(request: Request) -> Response:
     document = await _display(request, request.path_params["token"])
     if document is None:
         return JSONResponse({"error": "unknown or revoked display"}, status_code=404)
-    response = JSONResponse(_tv_settings(document, await _teams(request)))
+    settings = _tv_settings(document, await _teams(request))
+    settings["version"] += await _brand_stamp(request, document)
+    response = JSONResponse(settings)
     response.headers["Cache-Control"] = "no-store"
     return response
 
