@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.errors import Collector
-from game.events import TYPE_PATTERN, parse_time
+from game.events import TYPE_PATTERN, parse_amount, parse_time
 from game.prize_money import check_prize_money
 from game.ranking import MAX_CONTEST_SECONDS, MAX_SCORE
 from game.rules import Rule, parse_multipliers, parse_rule
@@ -94,6 +95,8 @@ class Contest:
     # race: first to reach ``target`` points wins; ``goal``: a shared total for the thermometer
     target: int | None = None
     goal: int | None = None
+    # a won deal of at least this amount (in ``currency``) earns the TV's full celebration card
+    big_deal: Decimal | None = None
     scoring: str = "points"
     targets: dict[str, int] = field(default_factory=dict)
     default_target: int | None = None
@@ -343,6 +346,11 @@ def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[st
         errors.add("target", "a race needs a target (first to reach it wins) or a shared goal")
     options["target"] = target
     options["goal"] = _points(raw.get("goal"), errors, "goal")
+    if raw.get("big_deal") is not None:
+        big_deal = parse_amount(raw["big_deal"], errors, "big_deal")
+        if big_deal is not None and big_deal <= 0:
+            errors.add("big_deal", "must be an amount above 0")
+        options["big_deal"] = big_deal if big_deal is not None and big_deal > 0 else None
     scoring = raw.get("scoring", "points")
     if scoring not in SCORINGS:
         errors.add("scoring", f"must be one of {', '.join(SCORINGS)}")

@@ -24,6 +24,8 @@ class Rep:
     opted_out: bool = False
     # CRM user ids by connector id, so webhook owners map to reps.
     aliases: Mapping[str, str] = field(default_factory=dict)
+    # The digest of the rep's photo ("" for none): its URL names it, so a new photo is a new URL.
+    photo: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class Directory:
         if rep is None:
             return rep_id
         return initials(rep.name) if rep.opted_out else rep.name
+
+    def photo(self, rep_id: str, public: bool) -> str:
+        """The digest of the photo an audience may see: none of a rep who opted out, on a public screen."""
+        rep = self.reps.get(rep_id)
+        if rep is None or (public and rep.opted_out):
+            return ""
+        return rep.photo
 
 
 def initials(name: str) -> str:

@@ -25,7 +25,7 @@ class ContestKeys:
     def __init__(self, contest_id: str, epoch: int = 1) -> None:
         self.contest_id = contest_id
         self.epoch = epoch
-        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress
+        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress, best_deal (amount)
         self.results = _contest(contest_id, "results")  # JSON: final standings, champions, prizes
         self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"
@@ -117,6 +117,7 @@ TEAMS = f"{PREFIX}:{{cfg}}:teams"  # hash: team id -> JSON
 REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
+BRAND = f"{PREFIX}:{{cfg}}:brand"  # JSON {accent, background, logo}: the organisation's colours and logo digest
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
 # Per contest: hash event key -> JSON of an event that came past the grace period (kept beside the audit log so
 # a decision on it and its audit entry land in one transaction).
@@ -130,6 +131,14 @@ def late_events(contest_id: str) -> str:
 SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs
 # String with a TTL of a few intervals: epoch ms of the last tick the scheduler finished (for operators and tests).
 SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"
+
+# Pictures (a rep's photo, the organisation's logo): hash per owner ("rep:<id>", "org:logo") -> digest, type, data.
+MEDIA_PREFIX = f"{PREFIX}:{{media}}:"
+
+
+def media(owner: str) -> str:
+    return MEDIA_PREFIX + owner
+
 
 # Identities and secrets (stored hashed).
 API_KEYS = f"{PREFIX}:{{auth}}:api_keys"  # hash: sha256(key) -> JSON {id, scope, name}

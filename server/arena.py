@@ -23,6 +23,7 @@ from server.live.limits import ConnectionLimiter
 from server.notifications.store import NotifyStore
 from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
+from server.services.brand_store import BrandStore
 from server.services.challenge_store import ChallengeStore
 from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
@@ -30,6 +31,7 @@ from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
 from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
+from server.services.media_store import MediaStore
 from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
@@ -56,6 +58,8 @@ class Arena:
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)
+        self.media = MediaStore(self.redis)  # reps' photos, the organisation's logo
+        self.brand = BrandStore(self.redis)
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)

@@ -318,7 +318,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
     if area == "challenges":
         values["action"] = "cancel"
     values.update(username=world.rep_user if path.endswith("signin-link") else unique("user"))
-    values.update(source="generic", token=MISSING)
+    values.update(source="generic", token=MISSING, digest="0" * 32)
     return values
 
 
@@ -351,6 +351,8 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("POST", "/api/v1/flags/{id}/decision"): {"decision": "dismiss"},
         ("PUT", "/api/v1/teams/{id}"): {"name": "A 队"},
         ("PUT", "/api/v1/reps/{id}"): {"name": "A 队销售", "team": world.team_a},
+        ("PUT", "/api/v1/reps/{id}/photo"): {"image": PIXEL_PNG},
+        ("PUT", "/api/v1/org/brand"): {"accent": "#4dd6e8"},
         ("PUT", "/api/v1/badges/{id}"): {"kind": "first_deal", "period": "ever", "name": {"zh-CN": "首单", "en": "1"}},
         ("POST", "/api/v1/badges/{id}/preview"): {"kind": "first_deal", "name": {"zh-CN": "首单", "en": "1"}},
         ("POST", "/api/v1/displays"): world.display_body("TV"),
@@ -376,6 +378,8 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
     return b"", JSON
 
 
+# a 1×1 PNG, base64
+PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 QUERIES = {"/api/v1/audit": "target", "/api/v1/reps/{id}/ledger": "contest"}
 
 

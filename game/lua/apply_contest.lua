@@ -3,7 +3,7 @@
 -- sequence number, ring the doorbell. Every key shares the contest's hash tag (one cluster slot).
 --
 -- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
---       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta, 13 ledger_prefix,
+--       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta (epoch, best_deal), 13 ledger_prefix,
 --       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads),
 --       17 team_sums (hash: team -> sum of its members' points),
 --       provisional points (contests that confirm deals): 18 pending (zset: deal -> settlement epoch),
@@ -275,12 +275,25 @@ if confirmed then
   if confirmed.team ~= '' then refresh_team(confirmed.team, confirmed.size or 0, confirmed.team_target) end
 end
 
+-- The contest's biggest deal so far (in meta, beside the epoch; rebuilds leave it alone): a won deal above it
+-- is a record, and its doorbell names the best it beat (never for the contest's first deal).
+local beaten = nil
+if c.type == 'deal.won' and total > 0 and c.replay ~= 1 then
+  local best_raw = redis.call('HGET', KEYS[12], 'best_deal')
+  local best = tonumber(best_raw or '0') or 0
+  local amount = tonumber(c.amount or '') or 0
+  if amount > best then
+    redis.call('HSET', KEYS[12], 'best_deal', c.amount)
+    if best > 0 then beaten = best_raw end
+  end
+end
+
 local seq = redis.call('HINCRBY', KEYS[8], 'reps', 1)
 redis.call('HINCRBY', KEYS[8], 'teams', 1)
 if c.quiet ~= 1 then
   local bell = cjson.encode({
     contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
-    type = c.type, amount = c.amount or '', at = c.at})
+    type = c.type, amount = c.amount or '', at = c.at, record_over = beaten})
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
   if c.type == 'deal.won' and total > 0 then
     redis.call('LPUSH', KEYS[16], bell)

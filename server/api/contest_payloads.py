@@ -99,6 +99,16 @@ class ContestDefinition(Struct):
     default_target: Points | None = None
     target: Points | None = None
     goal: Points | None = None
+    big_deal: (
+        Annotated[
+            Amount,
+            Meta(
+                description="A won deal of at least this amount (in the contest's currency) earns the TV's full "
+                "celebration card, like a display's own big_deal; smaller deals go to the banner."
+            ),
+        ]
+        | None
+    ) = None
     sides: Ids | None = None
     side_type: Literal["rep", "team"] = "rep"
     divisions: dict[Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,32}$")], list[str]] = {}
@@ -164,6 +174,16 @@ class LeaderboardRow(Struct):
     name: Annotated[str, Meta(description="Initials for reps who opted out, on public screens.")]
     score: int
     team: str | None = None
+    photo: (
+        Annotated[
+            str,
+            Meta(
+                description="The digest of the rep's photo, served at /api/v1/reps/{id}/photo/{photo}; absent: "
+                "none, or a rep who opted out on a public screen (initials in a coloured circle)."
+            ),
+        ]
+        | None
+    ) = None
     percent: Annotated[float, Meta(description="Percent-of-target contests: percent of the target.")] | None = None
     provisional: (
         Annotated[

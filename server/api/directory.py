@@ -7,7 +7,7 @@ import io
 import itertools
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 from starlette.requests import Request
@@ -21,11 +21,19 @@ from server.api.types import Name
 from server.auth.access import ANY_MANAGER, DIRECTORY, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_csv_upload, require
 from server.integrations.pipeline import release_held_events
+from server.outbound_targets import target_problem
+from server.services.images import Image, ImageProblem
+from server.services.media_store import rep_owner
+from server.services.picture_fetch import fetch_picture
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 MAX_IMPORT_ROWS = 1000
+MAX_IMPORT_PHOTOS = 100  # each photo is one outbound fetch (up to a few seconds): the rest go one by one
 TRUE = ("1", "true", "yes", "y", "是", "x")
 
 
@@ -64,6 +72,9 @@ async def put_rep(request: Request) -> JSONResponse:
     existing = await arena.registry.rep_document(rep_id)
     if not principal.manages_team(team) or (existing and not principal.manages_team(existing.get("team"))):
         raise ApiError(403, "managers add and move reps within their own teams only")
+    photo = (existing or {}).get("photo", "")
+    if body.get("photo_url"):  # a CRM or directory profile photo: fetched and kept by us, never hotlinked
+        photo = await arena.media.put(rep_owner(rep_id), await _fetched_photo(arena, body["photo_url"]))
     document = {
         **(existing or {}),
         "id": rep_id,
@@ -72,12 +83,36 @@ async def put_rep(request: Request) -> JSONResponse:
         "active": body.get("active", (existing or {}).get("active", True)),
         "opted_out": body.get("opted_out", (existing or {}).get("opted_out", False)),
         "aliases": aliases or (existing or {}).get("aliases", {}),
+        "photo": photo,
         "updated_at": datetime.now(UTC).isoformat(),
     }
     await arena.registry.put_rep(document, principal.name)
     await arena.sync_rosters(reps=[rep_id])
     await release_held_events(arena, rep_id, document["aliases"])  # score what waited for these CRM users
     return JSONResponse(document, status_code=200 if existing else 201)
+
+
+async def _fetched_photo(arena: Arena, url: str) -> Image:
+    try:
+        return await fetch_picture(url, allow_private=arena.settings.outbound_allow_private)
+    except ImageProblem as exc:
+        problem = [{"field": "photo_url", "message": str(exc)}]
+        raise ApiError(422, f"invalid rep: photo_url: {exc}", problem) from None
+
+
+async def _imported_photo(arena: Arena, row: dict[str, Any], nth: int) -> str:
+    """An imported row's profile photo, fetched and kept (its digest); a photo that could not be is named in the
+    row's ``photo_problem`` and the rep keeps the photo it had."""
+    stored = await arena.registry.rep_document(row["id"]) or {}
+    if nth > MAX_IMPORT_PHOTOS:
+        row["photo_problem"] = f"not fetched: at most {MAX_IMPORT_PHOTOS} photos per import"
+        return str(stored.get("photo", ""))
+    try:
+        image = await fetch_picture(row["photo_url"], allow_private=arena.settings.outbound_allow_private)
+    except ImageProblem as exc:
+        row["photo_problem"] = str(exc)
+        return str(stored.get("photo", ""))
+    return await arena.media.put(rep_owner(row["id"]), image)
 
 
 async def list_teams(request: Request) -> JSONResponse:
@@ -101,7 +136,7 @@ def _flag(value: str | None, default: bool) -> bool:
 
 
 async def import_reps(request: Request) -> ArenaJSONResponse:
-    """Reps from CSV (``id,name,team[,opted_out][,active]``, a header row first): ``?dry_run=1`` checks
+    """Reps from CSV (``id,name,team[,opted_out][,active][,photo_url]``, a header row first): ``?dry_run=1`` checks
     every row and changes nothing; without it the valid rows are stored and the invalid ones reported."""
     principal = await require(request, lambda p: p.can_manage, "import reps")
     arena = arena_of(request)
@@ -118,6 +153,7 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
     snapshot = await arena.registry.current()
     directory = snapshot.directory
     dry_run = request.query_params.get("dry_run") in ("1", "true")
+    allow_private = arena.settings.outbound_allow_private
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=2):
@@ -140,6 +176,9 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
         existing = directory.reps.get(rep_id)
         if existing is not None and principal.role != "admin" and not principal.manages_team(existing.team):
             problems.append("id: this rep belongs to another manager's team")
+        photo_url = (line.get("photo_url") or "").strip()
+        if photo_url and (refused := target_problem(photo_url, allow_private=allow_private)):
+            problems.append(f"photo_url: {refused}")
         seen.add(rep_id)
         rows.append(
             {
@@ -151,11 +190,13 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
                 "active": _flag(line.get("active"), existing.active if existing else True),
                 "action": "update" if existing else "create",
                 "errors": problems,
+                "photo_url": photo_url or None,
             }
         )
     valid = [row for row in rows if not row["errors"]]
     if not dry_run and valid:
         now = datetime.now(UTC).isoformat()
+        fetched = 0
         for row in valid:
             stored = await arena.registry.rep_document(row["id"]) or {}
             document = {
@@ -168,6 +209,8 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
                 "aliases": stored.get("aliases", {}),
                 "updated_at": now,
             }
+            if row["photo_url"]:
+                document["photo"] = await _imported_photo(arena, row, fetched := fetched + 1)
             await arena.registry.put_rep(document, principal.name)
         await arena.sync_rosters(reps=[row["id"] for row in valid])
     return ArenaJSONResponse(
@@ -202,6 +245,18 @@ class RepInput(Struct, omit_defaults=True):
     active: bool | UnsetType = UNSET
     opted_out: bool | UnsetType = UNSET
     aliases: Annotated[dict[str, str], Meta(description="connector id → CRM user id")] = {}
+    photo_url: (
+        Annotated[
+            str,
+            Meta(
+                max_length=2000,
+                pattern=r"^https?://",
+                description="A profile photo (from a CRM or the directory): the server fetches it once through its "
+                "outbound checks and serves it itself.",
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class Rep(Struct):
@@ -211,6 +266,7 @@ class Rep(Struct):
     active: bool = True
     opted_out: bool = False
     aliases: dict[str, str] = {}
+    photo: Annotated[str, Meta(description="The digest of the rep's photo; empty: none.")] = ""
 
 
 class RepList(Struct):
@@ -226,6 +282,8 @@ class ImportedRep(Struct):
     active: bool
     action: Literal["create", "update"]
     errors: list[str]
+    photo_url: str | None = None
+    photo_problem: Annotated[str, Meta(description="Why the row's photo was not kept (the rep was).")] | None = None
 
 
 class RepImport(Struct):
@@ -298,6 +356,13 @@ routes = [
                 BAD_ID,
                 Answer(422, "an unknown team", "team", body={"name": "x", "team": "no-such-team"}, cross_field=True),
                 Answer(422, "a flag that is not a boolean", "active", body={"name": "x", "active": "yes"}),
+                Answer(
+                    422,
+                    "a photo URL the server may not or cannot fetch",
+                    "photo_url",
+                    body={"name": "x", "photo_url": "https://127.0.0.1:9/a.png"},
+                    cross_field=True,
+                ),
             ),
             access=TEAM_MANAGER,
         ),

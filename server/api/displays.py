@@ -64,6 +64,7 @@ async def create_display(request: Request) -> JSONResponse:
         "id": "d_" + secrets.token_hex(6),
         "locale": None,
         "sound": False,
+        "brand": False,
         "big_deal": None,
         "quiet_hours": None,
         **fields,
@@ -186,6 +187,9 @@ class DisplayInput(Struct):
     playlist: list[str | Slide] | None = None
     locale: Literal["zh-CN", "en"] | None = None
     sound: bool | None = None
+    brand: (
+        Annotated[bool, Meta(description="Show the organisation's logo and colours (PUT /api/v1/org/brand).")] | None
+    ) = None
     big_deal: int | None = None
     quiet_hours: QuietHours | None = None
 
@@ -197,6 +201,7 @@ class Display(Struct, omit_defaults=True):
     slides: list[Slide] = []
     locale: str | None = None
     sound: bool = False
+    brand: bool = False
     big_deal: int | None = None
     quiet_hours: QuietHours | None = None
     created_by: str | None = None

@@ -74,6 +74,11 @@ FIELD_LABELS: dict[str, str] = {
     "playlist[]": N_("Slide {n}"),
     "csv": N_("CSV file"),
     "content-type": N_("File type"),
+    "accent": N_("Accent colour"),
+    "background": N_("Background colour"),
+    "logo": N_("Logo"),
+    "image": N_("Photo"),
+    "url": N_("Photo address"),
 }
 
 MESSAGES: list[tuple[str, str]] = [
@@ -200,6 +205,27 @@ MESSAGES: list[tuple[str, str]] = [
     (r"^an archived contest cannot change$", N_("An archived contest cannot change.")),
     (r"^no contest '([^']*)'$", N_("There is no contest {1}.")),
     (r"^unsupported content type", N_("This file type is not accepted.")),
+    # brand colours, photos and the logo (server/services/brand.py, images.py, picture_fetch.py)
+    (r"^must be a colour written #rrggbb$", N_("must be a colour written #rrggbb")),
+    (
+        r"^too light: names would stand at ([\d.]+):1 on the rows, at least (\d+):1 is needed$",
+        N_("too light: names would stand at {1}:1 on the rows; at least {2}:1 is needed"),
+    ),
+    (
+        r"^([\d.]+):1 against the background: at least ([\d.]+):1 is needed$",
+        N_("{1}:1 against the background; at least {2}:1 is needed"),
+    ),
+    (r"^send either image \(base64\) or url$", N_("choose a picture file or give its address")),
+    (r"^the picture is empty$", N_("the picture is empty")),
+    (r"^the picture is (\d+) KB: at most (\d+) KB$", N_("the picture is {1} KB: at most {2} KB")),
+    (r"^not a PNG, JPEG or WebP picture$", N_("not a PNG, JPEG or WebP picture")),
+    (
+        r"^the picture is (\d+)×(\d+) pixels: at most (\d+) per side$",
+        N_("the picture is {1}×{2} pixels: at most {3} per side"),
+    ),
+    (r"^a (PNG|JPEG|WebP)", N_("the picture file is damaged")),
+    (r"^could not fetch the picture", N_("could not fetch the picture from that address")),
+    (r"^is not a URL the server can fetch", N_("is not an address the server may fetch pictures from")),
 ]
 
 TEXTS: dict[str, str] = {

@@ -83,6 +83,8 @@ def celebration(contest_id: str, bell: dict[str, Any], directory: Directory) -> 
         "event": bell.get("event"),
         "seq": bell.get("seq"),
     }
+    if kind == "deal" and bell.get("record_over"):
+        base["record_over"] = bell["record_over"]  # the contest's biggest deal so far, which this one beat
     if kind == "correction":  # results corrected after the close: told once, not celebrated as a new win
         base.update(previous=bell.get("previous") or None, version=bell.get("version"), reason=bell.get("reason"))
     return lambda public: {**base, "name": rep_name(directory, rep_id, public)}

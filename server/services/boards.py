@@ -78,6 +78,7 @@ def contest_meta(contest: Contest) -> dict[str, Any]:
         "scoring": contest.scoring,
         "target": contest.target,
         "goal": contest.goal,
+        **({"big_deal": str(contest.big_deal)} if contest.big_deal is not None else {}),
         **(
             {"confirm": {"on": contest.confirm.on, "within_days": contest.confirm.within_days}}
             if contest.confirm
@@ -176,11 +177,13 @@ def named(rows: list[Row], spec: BoardSpec, snapshot: Snapshot, public: bool) ->
         rep_id: str = row["rep"] if "rep" in row else row["id"]
         rep = directory.reps.get(rep_id)
         name = directory.public_name(rep_id) if public else (rep.name if rep else rep_id)
+        photo = directory.photo(rep_id, public)
         out.append(
             {
                 "rank": row["rank"],
                 "id": row["id"],
                 "name": name,
+                **({"photo": photo} if photo else {}),
                 **{k: v for k, v in row.items() if k not in ("rank", "id")},
             }
         )

@@ -98,10 +98,11 @@ def validate_display(body: Any, partial: bool = False) -> dict[str, Any]:
         if body["locale"] not in (None, "", "zh-CN", "en"):
             errors.add("locale", 'must be "zh-CN", "en" or null (the browser\'s language)')
         out["locale"] = body["locale"] or None
-    if "sound" in body:
-        if not isinstance(body["sound"], bool):
-            errors.add("sound", "must be true or false")
-        out["sound"] = body["sound"]
+    for flag in ("sound", "brand"):  # brand: the organisation's logo and colours (PUT /api/v1/org/brand)
+        if flag in body:
+            if not isinstance(body[flag], bool):
+                errors.add(flag, "must be true or false")
+            out[flag] = body[flag]
     if "big_deal" in body:
         value = body["big_deal"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -141,6 +142,7 @@ def public_view(document: dict[str, Any], base_url: str, token: str | None = Non
         "slides": slides_of(document),
         "locale": document.get("locale"),
         "sound": bool(document.get("sound", False)),
+        "brand": bool(document.get("brand", False)),
         "big_deal": document.get("big_deal"),
         "quiet_hours": document.get("quiet_hours"),
         "created_by": document.get("created_by"),

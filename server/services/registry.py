@@ -89,6 +89,7 @@ class Registry:
                 r.get("active", True),
                 r.get("opted_out", False),
                 r.get("aliases") or {},
+                r.get("photo") or "",
             )
             for r in map(_load, reps_raw.values())
         }

@@ -316,7 +316,10 @@ async def displays_page(request: Request) -> Response:
     displays.sort(key=lambda d: d.get("created_at") or "")
     managed = [c for c in snapshot.contests.values() if principal.manages_contest(c, snapshot.directory)]
     editor = {"kinds": list(SLIDE_KINDS), **slide_choices(managed, datetime.now(UTC), snapshot.directory)}
-    return page(request, "console/displays.html", section="displays", displays=displays, editor=editor, **context)
+    brand = await arena.brand.get()
+    return page(
+        request, "console/displays.html", section="displays", displays=displays, editor=editor, brand=brand, **context
+    )
 
 
 async def users_page(request: Request) -> Response:

@@ -187,6 +187,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
     return {
         "rep": principal.rep_id,
         "name": rep.name if rep else principal.name,
+        "photo": rep.photo if rep else "",
         "team": {"id": team.id, "name": team.name, "color": team.color} if team else None,
         "contests": contests,
         "xp": xp,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from server.http import arena_of
 from server.i18n import rules_text
 from server.i18n.catalogs import WEB_DIR, format_money, gettext_for
 from server.services.boards import parse_board
+from server.services.brand import tv_style
 from server.services.displays import slides_of
 from server.web.render import page, request_locale
 
@@ -99,19 +101,43 @@ async def tv(request: Request) -> Response:
         return page(request, "tv_unknown.html", status=404)
     locale = request_locale(request, document.get("locale"))
     settings = _tv_settings(document, await _teams(request))
+    settings["version"] += await _brand_stamp(request, document)
     settings["contests"] = await _contests(request, settings["slides"], locale)
     arena = arena_of(request)
     badges: dict[str, dict[str, str]] = {}
     if any(slide.get("kind") == "badges" for slide in settings["slides"]):  # what a display may read: docs/ui.md
         badges = badge_catalog((await arena.registry.current()).badges, locale, arena.settings.currency)
-    return page(request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges)
+    brand = await _brand(request, document, token)
+    return page(
+        request, "tv.html", locale=locale, token=token, display=document, tv=settings, badges=badges, brand=brand
+    )
+
+
+async def _brand_stamp(request: Request, document: dict[str, Any]) -> str:
+    """A branded TV reloads when the brand changes, as it does when its own settings change."""
+    if not document.get("brand"):
+        return ""
+    stored = await arena_of(request).brand.get()
+    return "|{}|{}|{}".format(stored.get("logo") or "", stored.get("accent") or "", stored.get("background") or "")
+
+
+async def _brand(request: Request, document: dict[str, Any], token: str) -> dict[str, Any] | None:
+    """A branded display's logo (served by us, under the TV's token) and colours (checked when they were set)."""
+    if not document.get("brand"):
+        return None
+    stored = await arena_of(request).brand.get()
+    digest = stored.get("logo") or ""
+    logo = f"/api/v1/org/logo/{digest}?token={quote(token)}" if digest else None
+    return {"logo": logo, "style": tv_style(stored.get("accent"), stored.get("background"))}
 
 
 async def tv_config(request: Request) -> Response:
     document = await _display(request, request.path_params["token"])
     if document is None:
         return JSONResponse({"error": "unknown or revoked display"}, status_code=404)
-    response = JSONResponse(_tv_settings(document, await _teams(request)))
+    settings = _tv_settings(document, await _teams(request))
+    settings["version"] += await _brand_stamp(request, document)
+    response = JSONResponse(settings)
     response.headers["Cache-Control"] = "no-store"
     return response
 

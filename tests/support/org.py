@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -70,3 +71,12 @@ def scores(admin: httpx.Client, contest: str, path: str = "leaderboard") -> dict
     response = admin.get(f"/api/v1/contests/{contest}/{path}", params={"limit": 500})
     assert response.status_code == 200, response.text
     return {row["id"]: row["score"] for row in response.json()["rows"]}
+
+
+def scored_in_order(server: Any, reps: list[str], now: datetime) -> None:
+    """A deal each, an hour before ``now``, each smaller than the one before: ``reps`` rank in their order."""
+    with server.ingest() as ingest:
+        for index, rep in enumerate(reps):
+            moment = (now - timedelta(hours=1, minutes=index)).isoformat()
+            response = ingest.post("/api/v1/events", json=deal(rep, 90_000 - index * 5000, occurred_at=moment))
+            assert response.json()["accepted"] == 1, response.text

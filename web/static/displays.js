@@ -56,7 +56,7 @@
       var errors = form.querySelector(".form-errors");
       errors.textContent = "";
       var body = {name: form.elements.name.value, locale: form.elements.locale.value || null,
-                  sound: form.elements.sound.checked, playlist: slidesOf(container)};
+                  sound: form.elements.sound.checked, brand: form.elements.brand.checked, playlist: slidesOf(container)};
       C.api(form.dataset.method, form.dataset.url, body).then(function (result) {
         if (!result.ok) { C.showErrors(errors, result); return; }
         if (result.data.url) { showSecret(result.data); setTimeout(function () { form.reset(); }, 0); }
@@ -64,6 +64,31 @@
       });
     });
   });
+
+  /* The organisation's logo and colours (admins): the logo goes as base64, the server checks colours and logo. */
+  var brandForm = document.getElementById("brand-form");
+  if (brandForm) {
+    brandForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var errors = brandForm.querySelector(".form-errors");
+      var body = {accent: brandForm.elements.accent.value, background: brandForm.elements.background.value};
+      var file = brandForm.elements.logo.files[0];
+      function send() {
+        C.api("PUT", "/api/v1/org/brand", body).then(function (result) {
+          if (!result.ok) { C.showErrors(errors, result); return; }
+          location.reload();
+        });
+      }
+      if (!file) { send(); return; }
+      var reader = new FileReader();
+      reader.addEventListener("load", function () {
+        var data = String(reader.result);
+        body.logo = data.slice(data.indexOf(",") + 1);
+        send();
+      });
+      reader.readAsDataURL(file);
+    });
+  }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-rotate]"), function (button) {
     button.addEventListener("click", function () {

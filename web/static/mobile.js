@@ -35,10 +35,16 @@
 
   /* --- header, level, badges ---------------------------------------------------------------------- */
   function renderProfile() {
-    $(document, "#avatar").textContent = (state.name || "?").slice(0, 1).toUpperCase();
+    var avatar = $(document, "#avatar");
+    if (!avatar.classList.contains("me-avatar")) {  // the page's placeholder becomes a face: photo or initials
+      var face = ArenaAvatar.make("me-avatar");
+      face.id = "avatar";
+      avatar.replaceWith(face);
+      avatar = face;
+    }
+    ArenaAvatar.fill(avatar, state.rep || "", state.name, state.photo);
     $(document, "#me-name").textContent = state.name;
     $(document, "#me-team").textContent = state.team ? state.team.name : "";
-    if (state.team && state.team.color) { $(document, "#avatar").style.background = state.team.color; }
     var level = state.level;
     $(document, "#level-number").textContent = level.number;
     $(document, "#level-name").textContent = level.name;
@@ -49,6 +55,7 @@
     renderBadges();
     $(document, "#opt-out").checked = !!state.opted_out;
   }
+  document.addEventListener("photo-changed", function (event) { state.photo = event.detail.photo; renderProfile(); });
 
   /* Each badge: its icon (by kind, from badge-icons.js), name, what earns it and when it was earned; then the
      next badge within reach and what it still takes. */
@@ -189,7 +196,8 @@
 
   /* --- who is just above and just below me; a head-to-head as both scores ------------------------------ */
   function neighbour(row, mine) {
-    return row ? {id: row.id, name: row.name, rank: row.rank, score: row.score, gap: Math.abs(row.score - mine.score)} : null;
+    return row ? {id: row.id, name: row.name, photo: row.photo, rank: row.rank, score: row.score,
+                  gap: Math.abs(row.score - mine.score)} : null;
   }
 
   /* A standing without neighbours (the REST standing, a "me" frame) keeps the ones the board last showed. */
@@ -199,7 +207,8 @@
     Object.keys(fresh).forEach(function (k) { merged[k] = fresh[k]; });
     ["above", "below"].forEach(function (side) {
       var n = before[side];
-      merged[side] = n ? {id: n.id, name: n.name, rank: n.rank, score: n.score, gap: Math.abs(n.score - fresh.score)} : n;
+      merged[side] = n ? {id: n.id, name: n.name, photo: n.photo, rank: n.rank, score: n.score,
+                          gap: Math.abs(n.score - fresh.score)} : n;
     });
     return merged;
   }
@@ -216,7 +225,11 @@
       li.className = "near-" + pair[0];
       li.dataset.rep = n.id;
       var values = {name: n.name, gap: number.format(n.gap), score: number.format(n.score)};
-      li.textContent = (pair[0] === "above" ? "↑ " : "↓ ") + fill(n.gap ? T[pair[0]] : T[pair[0] + "_tied"], values);
+      var face = ArenaAvatar.make("near-avatar");
+      ArenaAvatar.fill(face, n.id, n.name, n.photo);
+      li.appendChild(face);  // initials drawn by CSS: the line's text stays the sentence
+      li.appendChild(document.createTextNode((pair[0] === "above" ? "↑ " : "↓ ") +
+        fill(n.gap ? T[pair[0]] : T[pair[0] + "_tied"], values)));
       list.appendChild(li);
     });
   }

@@ -3,7 +3,7 @@
 "use strict";
 var SHELL = "__SHELL_VERSION__";
 var FILES = ["/m/offline", "/static/offline.js", "/static/fonts.css", "/static/app.css", "/static/mobile.js", "/static/arena-socket.js",
-             "/static/badge-icons.js", "/static/favicon.svg",
+             "/static/badge-icons.js", "/static/avatars.js", "/static/photos.js", "/static/favicon.svg",
              "/static/icons/icon-192.png", "/static/icons/icon.svg"];
 
 self.addEventListener("install", function (event) {

@@ -150,6 +150,7 @@
     var team = span("row-team", who);
     span("team-dot", team);
     span("team-label", team);
+    who.appendChild(ArenaAvatar.make("row-avatar"));  // shown first (CSS order), kept last so indexes stay
     var score = span("row-score", li);
     span("row-bar", score);
     span("row-bar-pending", score);
@@ -211,6 +212,7 @@
       team.hidden = !row.team;
       team.children[0].style.background = teamColor(row.team);
       team.children[1].textContent = teamName(copy, row.team);
+      ArenaAvatar.fill(who.children[2], row.id, row.name, row.photo, config.token);
       var score = li.children[2];
       score.children[0].style.transform = "scaleX(" + Math.max(0, row.score / top) + ")";
       score.children[2].textContent = unit ? number.format(row.score) + " " + unit : number.format(row.score);
@@ -418,8 +420,8 @@
   var waitingForCard = false;  // flushTimer is only waiting out the gap for a held moment
   var BANNER_MS = 4000;
   var FULL_GAP_MS = 25000;
-  var PRIORITY = {correction: 6, contest_won: 5, goal: 4, lead: 3, big: 2, badge: 1, deal: 0};
-  var DESERVES_CARD = {correction: true, contest_won: true, goal: true, lead: true, big: true};
+  var PRIORITY = {correction: 7, contest_won: 6, goal: 5, record: 4, lead: 3, big: 2, badge: 1, deal: 0};
+  var DESERVES_CARD = {correction: true, contest_won: true, goal: true, record: true, lead: true, big: true};
   var HELD = {correction: true, contest_won: true};  // too important for a banner: they wait for a card
 
   function minutesOf(text) { return Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5)); }
@@ -463,7 +465,7 @@
   function describe(burst) {
     burst.sort(function (a, b) { return PRIORITY[b.kind] - PRIORITY[a.kind]; });
     var main = burst[0];
-    var deals = burst.filter(function (e) { return e.kind === "deal" || e.kind === "big"; });
+    var deals = burst.filter(function (e) { return e.kind === "deal" || e.kind === "big" || e.kind === "record"; });
     var others = burst.length - 1;
     var kicker, name, detail;
     if ((main.kind === "deal" || main.kind === "big") && deals.length > 1) {
@@ -474,11 +476,11 @@
       detail = (total ? money(total, main.currency) + " · " : "") + "+" + number.format(points) + " " + T.points;
       others = burst.length - deals.length;
     } else {
-      kicker = {deal: T.new_deal, big: T.big_deal, badge: T.new_badge, lead: T.new_leader, goal: T.goal_reached,
-                contest_won: T.champion, correction: T.corrected}[main.kind];
+      kicker = {deal: T.new_deal, big: T.big_deal, record: T.new_record, badge: T.new_badge, lead: T.new_leader,
+                goal: T.goal_reached, contest_won: T.champion, correction: T.corrected}[main.kind];
       name = main.name;
       detail = main.detail;
-      var own = burst.filter(function (e) { return e !== main && (e.kind === "deal" || e.kind === "big") && e.name === main.name; })[0];
+      var own = burst.filter(function (e) { return e !== main && deals.indexOf(e) >= 0 && e.name === main.name; })[0];
       if (own && main.kind === "lead") { detail = own.detail; others -= 1; }
     }
     if (others > 0) { detail += "  " + (others === 1 ? T.more_one : fill(T.more, {n: others})); }
@@ -592,15 +594,25 @@
     if (slide && (sourceOf(slide) === message.board || slide.board === message.board)) { renderSlide(true); }
   }
 
+  /* A big deal: at least the display's big_deal or the contest's (whichever is set); neither set: ¥100,000. */
+  function isBig(amount, contest) {
+    var display = config.bigDeal, own = contest && contest.big_deal;
+    var set = display !== null && display !== undefined;
+    if (!set && !own) { return amount >= 100000; }
+    return (set && amount >= Number(display)) || (!!own && amount >= Number(own));
+  }
+
   function onCelebrate(message) {
     if (message.kind === "deal") {
-      var big = config.bigDeal !== null && config.bigDeal !== undefined ? Number(message.amount || 0) >= config.bigDeal
-        : Number(message.amount || 0) >= 100000;
       var contest = boards[message.board] && boards[message.board].contest;
       var currency = (contest && contest.currency) || config.currency;
-      enqueue({kind: big ? "big" : "deal", name: message.name, amount: message.amount, points: message.points,
-               currency: currency, detail: (message.amount ? money(message.amount, currency) + " · " : "") + "+" +
-               number.format(message.points) + " " + T.points});
+      var amount = Number(message.amount || 0);
+      var kind = message.record_over ? "record" : isBig(amount, contest) ? "big" : "deal";
+      var detail = (message.amount ? money(message.amount, currency) + " · " : "") + "+" +
+        number.format(message.points) + " " + T.points;
+      if (kind === "record") { detail = fill(T.record_detail, {amount: money(message.amount, currency), before: money(message.record_over, currency)}); }
+      enqueue({kind: kind, name: message.name, amount: message.amount, points: message.points,
+               currency: currency, detail: detail});
       els.ticker.textContent = message.name + "  " + (message.amount ? money(message.amount, currency) : "") +
         "  +" + number.format(message.points) + " " + T.points;
     } else if (message.kind === "correction") {
