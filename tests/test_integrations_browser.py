@@ -39,6 +39,7 @@ WORDS = {
         "pause": "暂停",
         "resume": "继续",
         "failure": "最近一次投递失败",
+        "nothing_saved": "未保存：请检查标出的项目。",
     },
     "en": {
         "connectors": "CRM connectors",
@@ -57,6 +58,7 @@ WORDS = {
         "pause": "Pause",
         "resume": "Resume",
         "failure": "Last failure",
+        "nothing_saved": "Nothing was saved: check the fields marked.",
     },
 }
 REFUSED = "Failed to load resource: the server responded with a status of 422"
@@ -95,6 +97,8 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     form.locator("button.primary").click()
     expect(form.locator(".field-error")).to_have_text(words["secret_short"])
     expect(secret_input).to_have_attribute("aria-invalid", "true")
+    expect(secret_input).to_be_focused()
+    expect(form.locator(".form-errors")).to_have_text(words["nothing_saved"])
     assert page.evaluate("(el) => getComputedStyle(el).color", form.locator(".field-error").element_handle()) == (
         "rgb(179, 38, 30)"
     )
