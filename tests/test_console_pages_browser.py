@@ -29,6 +29,7 @@ WORDS = {
         "call_clause": "电话",
         "rule_refused": "请检查这条规则：分数为 0 或以上的整数，每分金额为正数，每日上限至少为 1。",
         "rescore_running": "这个竞赛正在重新计分：请等它完成后再确认。",
+        "admins_only": "只有管理员可以定义徽章。",
     },
     "en": {
         "amount_needed": "Enter the amount this badge needs, a positive number.",
@@ -39,6 +40,7 @@ WORDS = {
         "call_clause": "Call",
         "rule_refused": "Check this rule: whole points from 0, a positive amount per point, a daily cap of 1 or more.",
         "rescore_running": "A rescore of this contest is running: wait for it to finish, then confirm again.",
+        "admins_only": "Only an administrator may define badges.",
     },
 }
 
@@ -97,6 +99,8 @@ def test_a_badge_is_previewed_saved_and_found_in_the_audit_log_in_words(
     expect(form.locator(".field-error[data-for=amount]")).to_have_text(words["amount_needed"])
     expect(form.locator("input[name=amount]")).to_have_attribute("aria-invalid", "true")
     assert page.locator("#badge-errors").inner_text().strip() == ""
+    forbidden = "(r) => FieldErrors.refusal(r, {page: 'badges'})"
+    assert page.evaluate(forbidden, {"status": 403, "data": {"error": "forbidden"}}) == words["admins_only"]
 
     form.locator("input[name=amount]").fill("9000000")
     page.click("#badge-preview")
