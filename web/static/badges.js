@@ -4,7 +4,6 @@
   "use strict";
   var C = window.arenaConsole;
   var E = window.FieldErrors;
-  var ERRORS = {page: "badges", quiet: true};
   var form = document.getElementById("badge-form");
   var box = document.getElementById("badge-errors");
   var result = document.getElementById("badge-preview-result");
@@ -51,7 +50,7 @@
   }
 
   /* Next to the fields at fault in the page's own words; a refusal naming no field below the form. */
-  function refused(r) { E.show(form, r, Object.assign({summary: box}, ERRORS)); }
+  function refused(r) { E.show(form, r, {summary: box, page: "badges", quiet: true}); }
 
   function url(suffix) {
     return "/api/v1/badges/" + encodeURIComponent(form.elements.id.value.trim() || "-") + (suffix || "");
