@@ -184,6 +184,7 @@ def test_a_running_contest_changes_rules_after_a_preview_of_who_moves(
     expect(section.locator(".rule-row").first.locator(".field-error")).to_have_count(0)
     expect(section.locator(".field-error")).to_have_count(1)
     assert page.locator("#rule-errors").inner_text().strip() == ""
+    screenshot(page, f"console-rule-refused-{locale}.png")
     # A refusal naming no field (a rescore already running) is said in the page's words.
     running = "(r) => FieldErrors.refusal(r, {page: 'rule-change'})"
     refused = {"status": 409, "data": {"error": "a rescore is running"}}
