@@ -5,6 +5,7 @@ the board and the versions list follow. (The organisation and its deals are set 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ WORDS = {
         "moved": "名销售的名次或得分会变化",
         "call_clause": "电话",
         "rule_refused": "请检查这条规则：分数为 0 或以上的整数，每分金额为正数，每日上限至少为 1。",
+        "rescore_running": "这个竞赛正在重新计分：请等它完成后再确认。",
+        "admins_only": "只有管理员可以定义徽章。",
     },
     "en": {
         "amount_needed": "Enter the amount this badge needs, a positive number.",
@@ -36,6 +39,8 @@ WORDS = {
         "moved": "reps move",
         "call_clause": "Call",
         "rule_refused": "Check this rule: whole points from 0, a positive amount per point, a daily cap of 1 or more.",
+        "rescore_running": "A rescore of this contest is running: wait for it to finish, then confirm again.",
+        "admins_only": "Only an administrator may define badges.",
     },
 }
 
@@ -94,6 +99,8 @@ def test_a_badge_is_previewed_saved_and_found_in_the_audit_log_in_words(
     expect(form.locator(".field-error[data-for=amount]")).to_have_text(words["amount_needed"])
     expect(form.locator("input[name=amount]")).to_have_attribute("aria-invalid", "true")
     assert page.locator("#badge-errors").inner_text().strip() == ""
+    forbidden = "(r) => FieldErrors.refusal(r, {page: 'badges'})"
+    assert page.evaluate(forbidden, {"status": 403, "data": {"error": "forbidden"}}) == words["admins_only"]
 
     form.locator("input[name=amount]").fill("9000000")
     page.click("#badge-preview")
@@ -101,7 +108,7 @@ def test_a_badge_is_previewed_saved_and_found_in_the_audit_log_in_words(
     expect(listed.locator(f"li[data-rep='{big}']")).to_have_text("销售 0-0", timeout=15_000)
     expect(listed.locator(f"li[data-rep='{small}']")).to_have_count(0)
     expect(page.locator("#badge-preview-result .preview-count")).to_contain_text(words["would_hold"])
-    expect(form.locator(".field-error[data-for=amount]")).to_have_text("")
+    expect(form.locator(".field-error")).to_have_count(0)
     screenshot(page, f"console-badge-preview-{locale}.png")
 
     page.click("#badge-save")
@@ -172,8 +179,16 @@ def test_a_running_contest_changes_rules_after_a_preview_of_who_moves(
     new_rule.locator("select[name=on]").select_option("call.logged")
     new_rule.locator("input[name=points]").fill("-5")  # refused by the API: said next to that rule, in words
     section.locator("#rule-preview").click()
-    expect(new_rule.locator(".rule-error")).to_have_text(words["rule_refused"])
-    expect(section.locator(".rule-row").first.locator(".rule-error")).to_have_text("")
+    expect(new_rule.locator(".field-error")).to_have_text(words["rule_refused"])  # once, for the whole rule
+    expect(new_rule.locator(".field-error")).to_have_attribute("data-for", re.compile(r"^rules\[1\]"))
+    expect(section.locator(".rule-row").first.locator(".field-error")).to_have_count(0)
+    expect(section.locator(".field-error")).to_have_count(1)
+    assert page.locator("#rule-errors").inner_text().strip() == ""
+    screenshot(page, f"console-rule-refused-{locale}.png")
+    # A refusal naming no field (a rescore already running) is said in the page's words.
+    running = "(r) => FieldErrors.refusal(r, {page: 'rule-change'})"
+    refused = {"status": 409, "data": {"error": "a rescore is running"}}
+    assert page.evaluate(running, refused) == words["rescore_running"]
     new_rule.locator("input[name=points]").fill("5")
     expect(section.locator("#rule-confirm")).to_be_disabled()
     section.locator("#rule-preview").click()

@@ -132,6 +132,18 @@ def test_every_message_used_by_pages_and_server_is_really_translated_to_chinese(
     assert problems == []
 
 
+def test_every_page_that_names_its_own_field_error_words_has_them() -> None:
+    """A page's ``{page: "x"}`` in its script finds words in PAGE_WORDS, for fields and for statuses only."""
+    from server.i18n.field_messages import PAGE_WORDS
+
+    named = {page for script in STATIC.glob("*.js") for page in re.findall(r'\bpage: "([\w-]+)"', script.read_text())}
+    assert named == set(PAGE_WORDS), named ^ set(PAGE_WORDS)
+    for page, parts in PAGE_WORDS.items():
+        assert set(parts) <= {"fields", "statuses"} and parts.get("fields"), page
+        for status in parts.get("statuses", {}):
+            assert re.fullmatch(r"(\w+\.)?[45]\d\d", status), (page, status)
+
+
 def test_field_error_patterns_read_the_same_in_python_and_the_page() -> None:
     """Plain groups only (JavaScript's RegExp reads them alike), each pattern matches the message it was made for."""
     from server.i18n.field_messages import MESSAGES

@@ -39,6 +39,9 @@ WORDS = {
         "pause": "暂停",
         "resume": "继续",
         "failure": "最近一次投递失败",
+        "nothing_saved": "未保存：请检查标出的项目。",
+        "already_matched": "这位销售已对应到该 CRM 的另一个用户。",
+        "too_many": "一分钟内尝试次数过多，请一分钟后再试。",
     },
     "en": {
         "connectors": "CRM connectors",
@@ -57,6 +60,9 @@ WORDS = {
         "pause": "Pause",
         "resume": "Resume",
         "failure": "Last failure",
+        "nothing_saved": "Nothing was saved: check the fields marked.",
+        "already_matched": "This rep is already matched to another user of this CRM.",
+        "too_many": "Too many attempts in the last minute: try again in a minute.",
     },
 }
 REFUSED = "Failed to load resource: the server responded with a status of 422"
@@ -95,6 +101,8 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     form.locator("button.primary").click()
     expect(form.locator(".field-error")).to_have_text(words["secret_short"])
     expect(secret_input).to_have_attribute("aria-invalid", "true")
+    expect(secret_input).to_be_focused()
+    expect(form.locator(".form-errors")).to_have_text(words["nothing_saved"])
     assert page.evaluate("(el) => getComputedStyle(el).color", form.locator(".field-error").element_handle()) == (
         "rgb(179, 38, 30)"
     )
@@ -142,6 +150,11 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     expect(card.locator(".c-deliveries tbody tr").first).to_contain_text(words["held"])
     row.locator("button.primary").click()
     expect(row.locator(".field-error")).to_have_text(words["choose_rep"])
+    expect(row.locator("select")).to_have_attribute("aria-invalid", "true")
+    # Refusals that name no field: this request's own words, else the workspace's words for the status.
+    said = "([r, action]) => FieldErrors.refusal(r, {page: 'connectors', action: action})"
+    assert page.evaluate(said, [{"status": 409, "data": {"error": "conflict"}}, "map"]) == words["already_matched"]
+    assert page.evaluate(said, [{"status": 429, "data": {"error": "slow down"}}, "test"]) == words["too_many"]
     screenshot(page, f"connectors-unmatched-{locale}.png")
 
     # Matched to a rep in one click: the waiting deal counts.

@@ -10,6 +10,11 @@ English for scripts; pages translate on the way in, so the contract never change
   in Python and JavaScript: plain groups only) and what to say instead; ``{1}``, ``{2}`` are its groups. The
   first match wins; an error no pattern matches is shown with a generic sentence (its English in a tooltip),
   so a new message never shows up as developer English in the Chinese console.
+
+A page with words of its own (``PAGE_WORDS``) names itself in ``FieldErrors.show(root, result, {page: ...})``:
+its ``fields`` (paths written as in ``FIELD_LABELS``) replace the translated message next to those fields, its
+``statuses`` (``"409"``, or ``"<action>.409"`` for one request) say why a request naming no field was refused,
+before the workspace-wide ``STATUSES``.
 """
 
 from __future__ import annotations
@@ -238,6 +243,92 @@ TEXTS: dict[str, str] = {
     "cell": N_("Line {n}, column {column}: {message}"),
     "open": N_("Open it"),
     "too_large": N_("{name} is {size} MB: at most {limit} MB can be uploaded. Split the file."),
+    "marked": N_("Nothing was saved: check the fields marked."),
+}
+
+STATUSES: dict[str, str] = {
+    "401": N_("Your session has ended: sign in again."),
+    "403": N_("Your session has ended: sign in again."),
+    "404": N_("It no longer exists: reload the page."),
+    "413": N_("That is too large."),
+    "422": N_("These values were refused: check them and try again."),
+    "429": N_("Too many attempts in the last minute: try again in a minute."),
+    "503": N_("The server cannot store this right now: try again shortly."),
+}
+
+PAGE_WORDS: dict[str, dict[str, dict[str, str]]] = {
+    "badges": {
+        "fields": {
+            "id": N_("Give the badge an id of at most 64 characters."),
+            "kind": N_("Choose one of the kinds in the list."),
+            "period": N_("Choose one of the periods in the list."),
+            "name": N_("Name the badge in both languages."),
+            "deals": N_("Enter a whole number of deals from 1 to 10,000."),
+            "amount": N_("Enter the amount this badge needs, a positive number."),
+            "days": N_("Enter a whole number of days from 1 to 10,000."),
+            "customers": N_("Enter a whole number of customers from 1 to 10,000."),
+        },
+        "statuses": {"403": N_("Only an administrator may define badges.")},
+    },
+    "rule-change": {
+        "fields": {
+            "rules": N_("A contest needs at least one rule, and each rule points or an amount per point."),
+            "rules[]": N_(
+                "Check this rule: whole points from 0, a positive amount per point, a daily cap of 1 or more."
+            ),
+            "change_reason": N_("Say why the rules change: the contest has started and its reps are told."),
+        },
+        "statuses": {
+            "409": N_("A rescore of this contest is running: wait for it to finish, then confirm again."),
+            "403": N_("This contest has reps outside your teams: only an administrator may change it."),
+            "413": N_("The event log is too long to replay for a preview."),
+        },
+    },
+    "connectors": {
+        "fields": {
+            "type": N_("Choose a CRM."),
+            "name": N_("Give the connector a name (at most 80 characters)."),
+            "config.secret": N_("The signing secret must be 16 to 512 characters."),
+            "config.password": N_("The password must be 12 to 512 characters."),
+            "config.organization_id": N_("A Salesforce ID has 15 or 18 letters and digits."),
+            "config.action_id": N_("A Salesforce ID has 15 or 18 letters and digits."),
+            "config.api_base": N_("The vendor's own address, such as https://api.hubapi.com."),
+            "config.accounts_url": N_("The vendor's own address, such as https://accounts.zoho.com."),
+            "config.won_stages": N_("One to 50 stage names, separated by commas."),
+            "config.*": N_("This setting is needed for this CRM (at most 512 characters)."),
+            "rep": N_("Choose a rep who is not yet matched to another user of this CRM."),
+            "crm_user": N_("This CRM user id cannot be matched."),
+        },
+        "statuses": {
+            "test.409": N_("This CRM sends its own test deliveries: use the test button in the CRM."),
+            "map.409": N_("This rep is already matched to another user of this CRM."),
+        },
+    },
+    "channels": {
+        "fields": {
+            "type": N_("Choose a chat app."),
+            "name": N_("Give the channel a name (at most 80 characters)."),
+            "url": N_("Paste the robot's webhook address: https, on the chat app's public address."),
+            "secret": N_(
+                "Only DingTalk and Feishu robots have a signing secret (at most 256 characters); "
+                "leave it empty for the others."
+            ),
+            "events": N_("Choose at least one thing to announce."),
+            "max_attempts": N_("A whole number from 1 to 10."),
+            "min_amount": N_("An amount of zero or more, such as 100000."),
+            "locale": N_("Choose a language."),
+        },
+        "statuses": {
+            "create.409": N_("There are already 100 channels: delete one first."),
+            "test.502": N_(
+                "The chat app did not accept the test message: check the webhook address and the signing secret."
+            ),
+            "test.429": N_(
+                "This channel has sent as many messages as the chat app allows this minute: try again in a minute."
+            ),
+            "retry.409": N_("Its channel was deleted: this message can only be discarded."),
+        },
+    },
 }
 
 
@@ -247,4 +338,9 @@ def field_errors_config(translate: Callable[[str], str]) -> dict[str, Any]:
         "labels": {path: translate(label) for path, label in FIELD_LABELS.items()},
         "messages": [[pattern, translate(words)] for pattern, words in MESSAGES],
         "text": {key: translate(words) for key, words in TEXTS.items()},
+        "statuses": {status: translate(words) for status, words in STATUSES.items()},
+        "pages": {
+            page: {part: {key: translate(words) for key, words in table.items()} for part, table in parts.items()}
+            for page, parts in PAGE_WORDS.items()
+        },
     }

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var C = window.arenaConsole;
-  var fields = window.arenaFieldErrors;
+  var E = window.FieldErrors;
   var form = document.getElementById("badge-form");
   var box = document.getElementById("badge-errors");
   var result = document.getElementById("badge-preview-result");
@@ -19,8 +19,7 @@
   function open(document_) {
     var doc = document_ || {};
     form.hidden = false;
-    fields.clear(form);
-    box.textContent = "";
+    E.clear(form);
     result.hidden = true;
     var title = document.getElementById("badge-form-title");
     title.textContent = document_ ? title.dataset.edit : title.dataset.new;
@@ -50,15 +49,17 @@
     return doc;
   }
 
+  /* Next to the fields at fault in the page's own words; a refusal naming no field below the form. */
+  function refused(r) { E.show(form, r, {summary: box, page: "badges", quiet: true}); }
+
   function url(suffix) {
     return "/api/v1/badges/" + encodeURIComponent(form.elements.id.value.trim() || "-") + (suffix || "");
   }
 
   function preview() {
     C.api("POST", url("/preview"), body()).then(function (r) {
-      if (!r.ok) { result.hidden = true; fields.show(form, r, box); return; }
-      fields.clear(form);
-      box.textContent = "";
+      if (!r.ok) { result.hidden = true; refused(r); return; }
+      E.clear(form);
       var line = result.querySelector(".preview-count");
       var words = !r.data.previewable ? line.dataset.closing : (r.data.count ? line.dataset.some : line.dataset.none);
       line.textContent = words.replace("{count}", r.data.count).replace("{period}", r.data.period);
@@ -92,7 +93,7 @@
     event.preventDefault();
     C.api("PUT", url(), body()).then(function (r) {
       if (r.ok) { C.toast(C.config.text.saved); setTimeout(function () { location.reload(); }, 300); }
-      else { fields.show(form, r, box); }
+      else { refused(r); }
     });
   });
   document.getElementById("badge-list").addEventListener("click", function (event) {

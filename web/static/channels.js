@@ -3,7 +3,7 @@
    /api/v1/notifications; refreshed every few seconds. Texts in #channels-text. */
 "use strict";
 (function () {
-  var C = window.arenaConsole, E = window.arenaFormErrors;
+  var C = window.arenaConsole, E = window.FieldErrors;
   var T = JSON.parse(document.getElementById("channels-text").textContent);
   var form = document.getElementById("new-channel");
   var table = document.getElementById("channels"), letters = document.getElementById("dead-letters");
@@ -31,6 +31,8 @@
     summary.textContent = T.technical; code.textContent = text;
     details.appendChild(summary); details.appendChild(code); parent.appendChild(details);
   }
+  /* A refusal: next to the fields at fault in this page's words (the rest below the form), or in words for a button. */
+  function refusal(r, action) { return E.refusal(r, {page: "channels", action: action}); }
   function say(id, text, good) {
     var out = document.getElementById(id);
     out.className = good ? "good" : "bad"; out.textContent = text;
@@ -59,7 +61,7 @@
     event.preventDefault();
     E.clear(form);
     C.api("POST", "/api/v1/notifications/channels", channelBody()).then(function (r) {
-      if (!r.ok) { E.show(form, r, T, "create"); return; }
+      if (!r.ok) { E.show(form, r, {summary: form.querySelector(".form-errors"), page: "channels", action: "create", focus: true}); return; }
       form.reset(); showSecret();
       C.toast(C.config.text.saved);
       load();
@@ -73,7 +75,7 @@
     var url = "/api/v1/notifications/channels/" + channel.id + (action === "delete" ? "" : "/" + action);
     C.api(action === "delete" ? "DELETE" : "POST", url).then(function (r) {
       b.disabled = false;
-      if (!r.ok) { say("channel-result", E.statusText(T, action, r.status), false); return; }
+      if (!r.ok) { say("channel-result", refusal(r, action), false); return; }
       if (action === "test") { say("channel-result", fmt(T.test_sent, {name: channel.name}), true); }
       shown.channels = ""; load();
     });
@@ -130,7 +132,7 @@
       : C.api("DELETE", "/api/v1/notifications/dead-letters/" + letter.id);
     request.then(function (r) {
       b.disabled = false;
-      if (!r.ok) { say("dead-letter-result", E.statusText(T, action, r.status), false); return; }
+      if (!r.ok) { say("dead-letter-result", refusal(r, action), false); return; }
       if (action === "retry") { say("dead-letter-result", fmt(T.requeued, {name: letter.channel_name || letter.channel}), true); }
       shown.letters = ""; load();
     });

@@ -3,7 +3,7 @@
    seconds so deliveries and waiting CRM users show up as they arrive. Texts in #connectors-text. */
 "use strict";
 (function () {
-  var C = window.arenaConsole, E = window.arenaFormErrors;
+  var C = window.arenaConsole, E = window.FieldErrors;
   var T = JSON.parse(document.getElementById("connectors-text").textContent);
   var list = document.getElementById("connectors"), template = document.getElementById("connector-template");
   var form = document.getElementById("new-connector");
@@ -23,6 +23,12 @@
     if (className) { td.className = className; }
     row.appendChild(td); return td;
   }
+
+  /* A refusal next to the fields at fault in this page's words, the rest in the form's .form-errors line. */
+  function refused(target, r, action, quiet) {
+    E.show(target, r, {summary: target.querySelector(".form-errors"), page: "connectors", action: action, quiet: quiet, focus: true});
+  }
+  function refusal(r, action) { return E.refusal(r, {page: "connectors", action: action}); }
 
   function randomSecret() {
     var bytes = new Uint8Array(24);
@@ -55,7 +61,7 @@
     var body = connectorBody();
     E.clear(form);
     C.api("POST", "/api/v1/connectors", body).then(function (r) {
-      if (!r.ok) { E.show(form, r, T, "create"); return; }
+      if (!r.ok) { refused(form, r, "create", false); return; }
       document.getElementById("new-url").textContent = r.data.url;
       document.getElementById("new-secret").textContent = body.config.secret || "";
       document.getElementById("new-secret-line").hidden = body.type !== "generic";
@@ -105,7 +111,7 @@
     el.querySelector(".c-delete").addEventListener("click", function () {
       if (!window.confirm(T.confirm_delete)) { return; }
       C.api("DELETE", "/api/v1/connectors/" + connector.id).then(function (r) {
-        if (!r.ok && r.status !== 404) { C.toast(E.statusText(T, "delete", r.status)); return; }
+        if (!r.ok && r.status !== 404) { C.toast(refusal(r, "delete")); return; }
         el.remove(); delete cards[connector.id]; load();
       });
     });
@@ -119,7 +125,7 @@
     out.className = "c-test-result"; out.textContent = T.test_sending; button.disabled = true;
     C.api("POST", "/api/v1/connectors/" + connector.id + "/test").then(function (r) {
       button.disabled = false;
-      if (!r.ok) { out.classList.add("bad"); out.textContent = E.statusText(T, "test", r.status); return; }
+      if (!r.ok) { out.classList.add("bad"); out.textContent = refusal(r, "test"); return; }
       var said = describe(r.data);
       out.classList.add(r.data.outcome === "test" && !r.data.rejected ? "good" : "bad");
       out.textContent = said.label + (said.details ? " · " + said.details : "");
@@ -129,7 +135,7 @@
 
   function repSelect(owner) {
     var select = document.createElement("select");
-    select.dataset.errorFor = "rep";
+    select.name = "rep";
     select.setAttribute("aria-label", T.choose_rep + ": " + owner);
     var none = document.createElement("option"); none.value = ""; none.textContent = T.choose_rep;
     select.appendChild(none);
@@ -149,7 +155,7 @@
     cell(row, at(owner.last_seen));
     cell(row, owner.example_deal || "—");
     var td = document.createElement("td"), mapForm = document.createElement("form");
-    mapForm.className = "map-form"; mapForm.dataset.quiet = "";
+    mapForm.className = "map-form";
     var select = repSelect(owner.crm_user), button = document.createElement("button"), errors = document.createElement("span");
     button.className = "primary"; button.textContent = T.map; errors.className = "form-errors";
     button.setAttribute("aria-label", T.map + ": " + owner.crm_user);
@@ -158,11 +164,11 @@
     mapForm.addEventListener("submit", function (event) {
       event.preventDefault();
       var rep = select.value;
-      if (!rep) { E.show(mapForm, {status: 422, data: {errors: [{field: "rep"}]}}, T, "map"); return; }
+      if (!rep) { refused(mapForm, {status: 422, data: {errors: [{field: "rep"}]}}, "map", true); return; }
       button.disabled = true;
       C.api("POST", "/api/v1/connectors/" + connectorId + "/map", {crm_user: owner.crm_user, rep: rep}).then(function (r) {
         button.disabled = false;
-        if (!r.ok) { E.show(mapForm, r, T, "map"); return; }
+        if (!r.ok) { refused(mapForm, r, "map", true); return; }
         var text = r.data.accepted ? T.mapped : T.mapped_none;
         el.querySelector(".c-map-result").textContent = fmt(text, {crm_user: r.data.crm_user, rep: repName(r.data.rep), accepted: r.data.accepted});
         cards[connectorId].unmapped = "";

@@ -15,6 +15,16 @@
                          stages (a 422 first, a 409 duplicate later), so a later answer hides no earlier one.
          options.locate(field) -> element | null|undefined (undefined: use the default lookup below).
          options.decorate(error, node) may add to a message (e.g. a link).
+         options.page    a page with words of its own (PAGE_WORDS in field_messages.py): its sentence for a
+                         field ("config.*" for a family, "rules[]" for any rule) replaces the translated message,
+                         its sentence for a status explains a refusal that names no field (then the
+                         workspace's sentence for that status, STATUSES).
+         options.action  the request, for a page's words about one request's status ("test" → "test.409").
+         options.quiet   true: no summary line when every error sits next to its field.
+         options.focus   true: the first input marked gets the focus (a form the reader just sent).
+         Each message is a <span class="field-error" data-for="prizes[3].threshold"> (a <div> in the summary).
+     refusal(result, options) -> why a request was refused, in words (options.page/action as for show): for
+                         buttons and toasts.
      clear(root, source)     removes the messages of one source (all sources when omitted).
    }
    Default lookup of "prizes[3].threshold" inside root: [name=…] or [data-field=…] of the whole path, then of
@@ -23,7 +33,7 @@
 (function () {
   "use strict";
   var source = document.getElementById("field-errors-config");
-  var config = source ? JSON.parse(source.textContent) : {labels: {}, messages: [], text: {}};
+  var config = source ? JSON.parse(source.textContent) : {labels: {}, messages: [], text: {}, statuses: {}, pages: {}};
   var patterns = config.messages.map(function (pair) { return [new RegExp(pair[0]), pair[1]]; });
   var shown = [];  // {node, target, source, key}
   var counter = 0;
@@ -32,9 +42,11 @@
     return template.replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : values[key]; });
   }
 
-  function label(field) {
-    if (typeof field !== "string") { return ""; }
-    if (Object.prototype.hasOwnProperty.call(config.labels, field) && field) { return config.labels[field]; }
+  /* The words a table has for a field: the whole path, else its pattern ("prizes[].threshold", "targets.*"),
+     else the nearest enclosing path's; {n} is the first index counted from 1, {key} a "*" key. */
+  function lookup(table, field) {
+    if (typeof field !== "string" || !table) { return ""; }
+    if (Object.prototype.hasOwnProperty.call(table, field) && field) { return table[field]; }
     var n = null;
     var generic = field.replace(/\[(\d+)\]/g, function (all, index) {
       if (n === null) { n = Number(index) + 1; }
@@ -42,15 +54,31 @@
     });
     var path = generic;
     while (path) {
-      if (Object.prototype.hasOwnProperty.call(config.labels, path)) { return fill(config.labels[path], {n: n}); }
+      if (Object.prototype.hasOwnProperty.call(table, path)) { return fill(table[path], {n: n}); }
       var dot = path.lastIndexOf(".");
-      if (dot > 0 && Object.prototype.hasOwnProperty.call(config.labels, path.slice(0, dot) + ".*")) {
-        return fill(config.labels[path.slice(0, dot) + ".*"], {n: n, key: generic.slice(dot + 1)});
+      if (dot > 0 && Object.prototype.hasOwnProperty.call(table, path.slice(0, dot) + ".*")) {
+        return fill(table[path.slice(0, dot) + ".*"], {n: n, key: generic.slice(dot + 1)});
       }
       var cut = Math.max(path.lastIndexOf("."), path.lastIndexOf("["));
       path = cut > 0 ? path.slice(0, cut) : "";
     }
     return "";
+  }
+
+  function label(field) { return lookup(config.labels, field); }
+
+  function pageWords(options, part) { return ((config.pages || {})[options.page] || {})[part] || null; }
+
+  function refusal(result, options) {
+    options = options || {};
+    var data = (result && result.data) || {};
+    var status = String((result && result.status) || "");
+    var own = pageWords(options, "statuses") || {};
+    var words = own[options.action + "." + status] || own[status];
+    if (words) { return words; }
+    var said = data.error ? translate(data.error) : "";
+    if (said && said !== config.text.generic) { return said; }
+    return (options.page && (config.statuses || {})[status]) || config.text.failed;
   }
 
   function translate(message) {
@@ -72,11 +100,21 @@
     try { return root.querySelector(selector); } catch (err) { return null; }
   }
 
+  /* The first match on show (a form may keep hidden, disabled sets of inputs with the same names), else the first. */
+  function findShown(root, selector) {
+    var all;
+    try { all = root.querySelectorAll(selector); } catch (err) { return null; }
+    for (var i = 0; i < all.length; i += 1) {
+      if (all[i].getClientRects().length) { return all[i]; }
+    }
+    return all[0] || null;
+  }
+
   function defaultLocate(root, field) {
     if (!field) { return null; }
     if (root.tagName === "FORM" && root.elements.namedItem(field) instanceof Element) { return root.elements.namedItem(field); }
     var quoted = CSS.escape(field);
-    var direct = find(root, '[name="' + quoted + '"], [data-field="' + quoted + '"]');
+    var direct = findShown(root, '[name="' + quoted + '"], [data-field="' + quoted + '"]');
     if (direct) { return direct; }
     var path = field;
     while (path) {
@@ -123,12 +161,13 @@
   document.addEventListener("input", changed, true);
   document.addEventListener("change", changed, true);
 
-  function attach(target, text, from, root, title) {
+  function attach(target, text, from, root, title, field) {
     var key = text;
     if (shown.some(function (item) { return item.target === target && item.key === key && item.node.isConnected; })) { return null; }
     var node = document.createElement("span");
     node.className = "field-error";
     node.dataset.source = from;
+    if (field) { node.dataset.for = field; }
     node.id = "field-error-" + (counter += 1);
     node.textContent = text;
     if (title) { node.title = title; }
@@ -169,34 +208,39 @@
     }
     var data = (result && result.data) || {};
     var errors = Array.isArray(data.errors) ? data.errors : [];
+    var own = pageWords(options, "fields");
+    var focused = null;
     var count = 0;
     var unplaced = [];
     var placed = [];
     errors.forEach(function (error) {
       var found = options.locate ? options.locate(error.field) : undefined;
       var target = found === undefined ? defaultLocate(root, error.field) : found;
-      var words = error.text || translate(error.message);
+      var mine = error.text ? "" : lookup(own, error.field);
+      var words = error.text || mine || translate(error.message);
       var title = words === config.text.generic ? error.message : "";
       if (target) {
         var name = label(error.field);
-        var text = isInput(target) || !name ? words : fill(config.text.pair || "{label}: {message}", {label: name, message: words});
-        var node = attach(target, text, from, root, title);
+        var text = isInput(target) || !name || mine ? words : fill(config.text.pair || "{label}: {message}", {label: name, message: words});
+        var node = attach(target, text, from, root, title, error.field);
         if (node && options.decorate) { options.decorate(error, node); }
         if (node) { count += 1; }
+        if (node && options.focus && isInput(target) && !focused) { focused = target; }
         if (name && placed.indexOf(name) < 0) { placed.push(name); }
       } else {
-        unplaced.push({error: error, text: describe(error), title: title});
+        unplaced.push({error: error, text: mine || describe(error), title: title});
       }
     });
+    if (focused) { focused.focus(); }
     if (!summary) { return count + unplaced.length; }
     if (!errors.length) {
       if (!data.error && !(result && result.ok === false)) { return 0; }
-      var words = data.error ? translate(data.error) : config.text.failed;
-      line(summary, words === config.text.generic ? config.text.failed : words, from, root, data.error || "");
+      line(summary, refusal(result, options), from, root, data.error || "");
       return 1;
     }
-    if (count && !unplaced.length) {
-      line(summary, fill(config.text.check, {fields: placed.join(config.text.separator)}), from, root, "");
+    if (count && !unplaced.length && !options.quiet) {
+      var check = placed.length ? fill(config.text.check, {fields: placed.join(config.text.separator)}) : config.text.marked;
+      line(summary, check, from, root, "");
     }
     unplaced.forEach(function (item) {
       var node = line(summary, item.text, from, root, item.title);
@@ -205,5 +249,5 @@
     return count + unplaced.length;
   }
 
-  window.FieldErrors = {label: label, translate: translate, describe: describe, show: show, clear: clear, text: config.text};
+  window.FieldErrors = {label: label, translate: translate, describe: describe, show: show, refusal: refusal, clear: clear, text: config.text};
 })();

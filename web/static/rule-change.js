@@ -5,7 +5,7 @@
   var section = document.getElementById("rule-change");
   if (!section) { return; }
   var C = window.arenaConsole;
-  var fields = window.arenaFieldErrors;
+  var E = window.FieldErrors;
   var form = document.getElementById("rule-form");
   var rows = document.getElementById("rule-rows");
   var box = document.getElementById("rule-errors");
@@ -17,9 +17,16 @@
   function number(input) { return input.value === "" ? undefined : Number(input.value); }
 
   function renumber() {
-    Array.prototype.forEach.call(rows.children, function (row, index) {
-      row.querySelector(".rule-error").dataset.for = "rules[" + index + "]";
-    });
+    Array.prototype.forEach.call(rows.children, function (row, index) { row.dataset.field = "rules[" + index + "]"; });
+  }
+
+  /* A refusal of one rule ("rules[2].points") is said once, at the end of that rule's row, in the page's words;
+     a refusal naming no field below the form. */
+  function refused(r) {
+    E.show(form, r, {summary: box, page: "rule-change", quiet: true, locate: function (field) {
+      var rule = /^rules\[(\d+)\]/.exec(field || "");
+      return rule ? rows.children[Number(rule[1])] || null : undefined;
+    }});
   }
 
   function rules() {
@@ -127,9 +134,8 @@
     button.disabled = true;
     C.api("POST", base + "/change-preview", draft()).then(function (r) {
       button.disabled = false;
-      if (!r.ok) { fields.show(form, r, box); stale(); return; }
-      fields.clear(form);
-      box.textContent = "";
+      if (!r.ok) { refused(r); stale(); return; }
+      E.clear(form);
       showMoves(r.data);
       confirmButton.disabled = false;
     });
@@ -139,9 +145,8 @@
     event.preventDefault();
     confirmButton.disabled = true;
     C.api("PUT", base, draft()).then(function (r) {
-      if (!r.ok) { fields.show(form, r, box); confirmButton.disabled = false; return; }
-      fields.clear(form);
-      box.textContent = "";
+      if (!r.ok) { refused(r); confirmButton.disabled = false; return; }
+      E.clear(form);
       if (r.data.rescore === "running") { C.toast(C.config.text.running); follow(r.data.version, false); }
       else { C.toast(C.config.text.saved); setTimeout(function () { location.reload(); }, 300); }
     });
