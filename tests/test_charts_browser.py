@@ -1,6 +1,6 @@
 """The shared chart module (web/static/charts.js) in a real Chromium: a histogram and a bar comparison keep a
 table of the very numbers they draw, labels follow the page's language, canvas text uses the page's font and
-a chart follows its container's width."""
+a chart follows its container's width; a line over named steps draws a confidence interval as a whisker."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import signed_in_page
+from tests.support.browser import screenshot, signed_in_page
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
@@ -69,5 +69,59 @@ def test_histogram_and_bars_keep_their_numbers_in_a_table(
     page.wait_for_function(
         "w => document.querySelector('#test-histogram canvas').getBoundingClientRect().width < w - 200", arg=wide
     )
+    assert not errors and not foreign, (errors, foreign)
+    context.close()
+
+
+INTERVAL = """() => {
+  const host = document.createElement("div");
+  host.id = "test-interval";
+  host.style.width = "600px";
+  document.querySelector("main").appendChild(host);
+  window.testInterval = ArenaCharts.line(host, {caption: "lift", labels: ["基准期", "Contest"],
+    series: [{label: "participants", values: [10, 20]}, {label: "expected", values: [10, 12], dash: [6, 5]}],
+    interval: {x: 1, low: 15, high: 25, label: "95 % 置信区间", color: "#047857"}, table: false});
+  const counts = document.createElement("div");
+  counts.id = "test-counts";
+  document.querySelector("main").appendChild(counts);
+  window.testCounts = ArenaCharts.bars(counts, {caption: "two drafts", labels: ["0–9", "10–19"], tableId: "counts",
+    series: [{label: "A", values: [1, 0]}, {label: "B", values: [0, 1]}]});
+}"""
+# the colour of the canvas at (step, value) of the chart made by INTERVAL
+PIXEL = """([step, value]) => {
+  const u = window.testInterval.chart;
+  const x = Math.round(u.valToPos(step, "x", true)), y = Math.round(u.valToPos(value, "y", true));
+  return Array.from(u.ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
+}"""
+
+
+def test_a_line_over_named_steps_draws_a_confidence_interval_and_bars_count_in_whole_numbers(
+    browser: Browser, server: RunningServer
+) -> None:
+    username = f"mgr-{uuid.uuid4().hex[:6]}"
+    with server.admin() as admin:
+        admin.put(f"/api/v1/users/{username}", json={"role": "manager", "password": "console-password-1"})
+    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", "zh-CN")
+    page.wait_for_function("() => window.ArenaCharts && window.uPlot")
+    page.evaluate(INTERVAL)
+
+    interval = page.locator("#test-interval")
+    expect(interval.locator("canvas").first).to_be_visible()
+    expect(interval.locator(".chart-data")).to_have_count(0)  # table: false, the page shows the numbers itself
+    expect(interval.locator(".u-legend")).to_contain_text("95 % 置信区间")
+    assert page.evaluate("() => window.testInterval.chart.scales.y.max") >= 25  # the interval's top is in view
+    green = [4, 120, 87]
+    page.wait_for_function(f"() => ({PIXEL})([1, 24]).join() === '{','.join(map(str, green))}'")
+    assert page.evaluate(PIXEL, [0, 24]) != green  # the whisker stands at the contest step only
+
+    rows = page.locator("#counts tbody tr")
+    assert rows.evaluate_all("rows => rows.map(r => [...r.children].map(c => c.textContent))") == [
+        ["0–9", "1", "0"],
+        ["10–19", "0", "1"],
+    ]
+    ticks = page.evaluate("() => window.testCounts.chart.axes[1]._splits")
+    assert ticks and all(float(tick).is_integer() for tick in ticks), ticks  # no half a rep on a count axis
+    interval.scroll_into_view_if_needed()
+    screenshot(page, "chart-interval-zh-CN.png")
     assert not errors and not foreign, (errors, foreign)
     context.close()

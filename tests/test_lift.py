@@ -235,8 +235,9 @@ def test_lift_json_csv_and_page(server: RunningServer, admin: httpx.Client, ende
     assert "cdn" not in page.text.lower()
     assert re.findall(r"<script[^>]*>", page.text) == [
         '<script src="/static/vendor/uplot/uPlot.iife.min.js">',
+        '<script src="/static/charts.js">',
         '<script src="/static/lift-chart.js">',
-    ]  # the vendored chart library and the page's own small script, nothing inline
+    ]  # the vendored chart library, the console's chart module and the page's own small script, nothing inline
     english = httpx.get(
         f"{server.base_url}/admin/contests/{org.contest}/lift", params={"token": ADMIN_KEY, "lang": "en"}
     )

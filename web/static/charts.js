@@ -1,20 +1,27 @@
 /* Sales Arena charts: one small layer over the vendored uPlot (web/static/vendor/uplot/) for every console page.
 
-   ArenaCharts.line(host, spec)       series over days (epoch seconds of local midnights), optional pace line
-   ArenaCharts.bars(host, spec)       a comparison of named things, one or two series side by side
+   ArenaCharts.line(host, spec)       series over days (epoch seconds of local midnights), optional pace line;
+                                      or over named steps (spec.labels, e.g. baseline → contest), a series may be
+                                      dashed, and spec.interval draws a confidence interval as a whisker
+   ArenaCharts.bars(host, spec)       a comparison of named things, one or two series side by side (two drafts'
+                                      counts per score range make a grouped histogram)
    ArenaCharts.histogram(host, spec)  how many values fall in each of a few equal bins
+   ArenaCharts.formatNumber(value), ArenaCharts.formatDay(seconds)  the page's formats, for text next to a chart
 
    Every chart draws into `host` (an element) a canvas plus a <details> with a <table> of the very same numbers,
    so a screen reader, a keyboard user or a copy-paste gets what the picture shows. Dates are shown in the
    organisation's time zone and labels in the page's language (both from #console-config unless the spec says
    otherwise); canvas text uses the page's font so Chinese renders with the CJK font; the chart follows its
-   host's width. Each call returns {update(spec), destroy()}: live pages push new numbers through update(). */
+   host's width. Each call returns {update(spec), destroy()}: live pages push new numbers through update().
+   spec.table: false leaves the table out where the page renders the same numbers itself (the lift report's
+   server-side table, readable without script); spec.tableId names the table. */
 (function (global) {
   "use strict";
 
   // Colours with at least 4.5:1 contrast on white, distinguishable for the common colour-vision deficiencies.
   var PALETTE = ["#1d4ed8", "#b91c1c", "#047857", "#7c3aed", "#b45309", "#0e7490", "#be185d", "#4b5563"];
   var PACE_COLOUR = "#111827";
+  var WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8];
   var DEFAULT_TEXT = {numbers: "Show the numbers", date: "Date", pace: "Pace to target", count: "Count",
                       range: "Range", name: "Name"};
 
@@ -50,6 +57,16 @@
     return function (seconds) { return format.format(new Date(seconds * 1000)); };
   }
 
+  var formats = null;
+  /* The page's number and day formats (language and org time zone from #console-config), made once. */
+  function pageFormats() {
+    if (!formats) {
+      var conf = settings({});
+      formats = {number: numberFormat(conf.locale), day: dayFormat(conf.locale, conf.timezone)};
+    }
+    return formats;
+  }
+
   function fontOf(host, size, weight) {
     var style = getComputedStyle(host);
     return (weight || "400") + " " + size + "px " + style.fontFamily;
@@ -63,8 +80,11 @@
   }
 
   /* The table fallback: a caption, one header row, then rows of [label, ...numbers]. */
-  function renderTable(details, caption, head, rows, format) {
+  function renderTable(parts, caption, head, rows, format) {
+    var details = parts.details;
+    if (!details) { return; }
     var table = element("table", "chart-table");
+    if (parts.tableId) { table.id = parts.tableId; }
     var headRow = element("tr");
     var body = element("tbody");
     table.appendChild(element("caption", "", caption || ""));
@@ -96,11 +116,12 @@
     var plot = element("div", "chart-plot");
     plot.setAttribute("role", "img");
     plot.setAttribute("aria-label", spec.caption || "");
+    host.appendChild(plot);
+    if (spec.table === false) { return {plot: plot, details: null}; }
     var details = element("details", "chart-data");
     details.appendChild(element("summary", "", conf.text.numbers));
-    host.appendChild(plot);
     host.appendChild(details);
-    return {plot: plot, details: details};
+    return {plot: plot, details: details, tableId: spec.tableId};
   }
 
   function axisStyle(host, values, extra) {
@@ -167,46 +188,89 @@
   function buildLine(spec, conf, parts) {
     var number = numberFormat(conf.locale);
     var day = dayFormat(conf.locale, conf.timezone);
+    var labels = spec.labels || null;  // named steps instead of days
+    var name = labels ? function (x) { return labels[x] === undefined ? "" : labels[x]; } : day;
+    var xs = labels ? labels.map(function (label, index) { return index; }) : (spec.x || []);
     var lines = spec.series || [];
-    var data = [spec.x || []];
-    var series = [{label: conf.text.date, value: function (u, v) { return v === null ? "–" : day(v); }}];
+    var data = [xs];
+    var nameLabel = spec.nameLabel || (labels ? conf.text.name : conf.text.date);
+    var series = [{label: nameLabel, value: function (u, v) { return v === null ? "–" : name(v); }}];
     lines.forEach(function (line, index) {
+      var stroke = colour(index, line.color);
+      var drawn = {label: line.label, stroke: stroke, width: line.width || 2, points: {show: true, size: 5},
+                   value: function (u, v) { return number(v); }};
+      if (line.dash) { drawn.dash = line.dash; }
+      if (labels) { drawn.points = {show: true, size: 9, stroke: stroke, fill: stroke}; }  // few points: bold
       data.push(line.values);
-      series.push({label: line.label, stroke: colour(index, line.color), width: 2, points: {show: true, size: 5},
-                   value: function (u, v) { return number(v); }});
+      series.push(drawn);
     });
     if (spec.pace) {
       data.push(spec.pace.values);
       series.push({label: spec.pace.label || conf.text.pace, stroke: PACE_COLOUR, width: 1.5, dash: [6, 4],
                    points: {show: false}, value: function (u, v) { return number(v); }});
     }
-    var head = [conf.text.date].concat(lines.map(function (l) { return l.label; }));
+    var head = [nameLabel].concat(lines.map(function (l) { return l.label; }));
     if (spec.pace) { head.push(spec.pace.label || conf.text.pace); }
-    var rows = (spec.x || []).map(function (x, i) {
-      return [day(x)].concat(data.slice(1).map(function (column) { return column[i]; }));
+    var rows = xs.map(function (x, i) {
+      return [name(x)].concat(data.slice(1).map(function (column) { return column[i]; }));
     });
-    renderTable(parts.details, spec.caption, head, rows, number);
+    renderTable(parts, spec.caption, head, rows, number);
+    var interval = spec.interval || null;
+    if (interval) {  // a legend entry only (no values of its own): the whisker is drawn by the draw hook
+      var range = number(interval.low) + " – " + number(interval.high);
+      data.push(xs.map(function () { return null; }));
+      series.push({label: interval.label, stroke: interval.color || PACE_COLOUR, width: 3, points: {show: false},
+                   value: function () { return range; }});
+    }
     var marks = spec.marks || [];
     return {
       data: data,
       series: series.length - 1,
       options: function (height, host) {
+        var y = {range: function (u, min, max) {
+          var low = interval ? Math.min(0, min, interval.low) : 0;
+          var high = Math.max(1, max, interval ? interval.high : 0);
+          return [low, high + (high - low) * 0.08];
+        }};
+        var x = labels ? {time: false, range: function () { return [-0.3, Math.max(0, labels.length - 1) + 0.3]; }}
+                       : {time: true};
+        var xAxis = labels ? {splits: function () { return xs; }, grid: {show: false}} : {space: 56};
         return {
           width: 600,
           height: height,
           tzDate: function (ts) { return global.uPlot.tzDate(new Date(ts * 1000), conf.timezone); },
-          scales: {x: {time: true}, y: {range: function (u, min, max) { return [0, Math.max(1, max) * 1.08]; }}},
+          scales: {x: x, y: y},
           series: series,
           axes: [
-            axisStyle(host, function (u, splits) { return splits.map(day); }, {space: 56}),
+            axisStyle(host, function (u, splits) { return splits.map(name); }, xAxis),
             axisStyle(host, function (u, splits) { return splits.map(number); }, {size: 64})
           ],
-          legend: {show: true},
-          cursor: {points: {size: 7}},
-          hooks: {draw: [function (u) { drawMarks(u, marks, host); }]}
+          legend: labels ? {show: true, live: false} : {show: true},  // a few named steps: labelled points, no cursor
+          cursor: labels ? {show: false} : {points: {size: 7}},
+          hooks: {draw: [function (u) { drawMarks(u, marks, host); drawInterval(u, interval); }]}
         };
       }
     };
+  }
+
+  /* A confidence interval at one x: a vertical bar with caps from low to high. */
+  function drawInterval(u, interval) {
+    if (!interval || interval.low === null || interval.high === null) { return; }
+    var ctx = u.ctx;
+    var ratio = global.devicePixelRatio || 1;
+    var x = u.valToPos(interval.x, "x", true);
+    var cap = 8 * ratio;
+    var low = u.valToPos(interval.low, "y", true);
+    var high = u.valToPos(interval.high, "y", true);
+    ctx.save();
+    ctx.strokeStyle = interval.color || PACE_COLOUR;
+    ctx.lineWidth = 3 * ratio;
+    ctx.beginPath();
+    ctx.moveTo(x, low); ctx.lineTo(x, high);
+    ctx.moveTo(x - cap, low); ctx.lineTo(x + cap, low);
+    ctx.moveTo(x - cap, high); ctx.lineTo(x + cap, high);
+    ctx.stroke();
+    ctx.restore();
   }
 
   /* Vertical ticks where something happened (a lead change), labelled at the top of the plot. */
@@ -249,6 +313,9 @@
     var series = [{label: spec.nameLabel || conf.text.name,
                    value: function (u, v) { return v === null ? "–" : labels[v]; }}];
     var bars = global.uPlot.paths.bars;
+    var counts = groups.every(function (group) {
+      return group.values.every(function (v) { return v === null || Number.isInteger(v); });
+    });
     groups.forEach(function (group, index) {
       var align = groups.length === 1 ? 0 : (index === 0 ? -1 : 1);
       data.push(group.values);
@@ -256,7 +323,7 @@
                    width: 0, points: {show: false}, value: function (u, v) { return number(v); },
                    paths: bars({size: [groups.length === 1 ? 0.6 : 0.36, 64], align: align})});
     });
-    renderTable(parts.details, spec.caption, [spec.nameLabel || conf.text.name].concat(groups.map(function (g) {
+    renderTable(parts, spec.caption, [spec.nameLabel || conf.text.name].concat(groups.map(function (g) {
       return g.label;
     })), labels.map(function (label, i) {
       return [label].concat(groups.map(function (g) { return g.values[i]; }));
@@ -275,7 +342,8 @@
             axisStyle(host, function (u, splits) {
               return splits.map(function (v) { return Number.isInteger(v) && labels[v] !== undefined ? labels[v] : ""; });
             }, {splits: function () { return xs; }, grid: {show: false}}),
-            axisStyle(host, function (u, splits) { return splits.map(number); }, {size: 64})
+            axisStyle(host, function (u, splits) { return splits.map(number); },
+                      counts ? {size: 64, incrs: WHOLE_STEPS} : {size: 64})  // no "0.5 reps" on a count axis
           ],
           legend: {show: groups.length > 1},
           cursor: {points: {show: false}}
@@ -317,6 +385,8 @@
     line: function (host, spec) { return mount(host, spec, buildLine); },
     bars: function (host, spec) { return mount(host, spec, buildBars); },
     histogram: function (host, spec) { return mount(host, spec, buildHistogram); },
+    formatNumber: function (value) { return pageFormats().number(value); },
+    formatDay: function (seconds) { return pageFormats().day(seconds); },
     binned: binned,
     palette: PALETTE.slice()
   };

@@ -11,7 +11,7 @@
   var config = JSON.parse(document.getElementById("dashboard-config").textContent);
   var page = JSON.parse(document.getElementById("console-config").textContent);
   var T = config.text;
-  var number = new Intl.NumberFormat(page.locale, {maximumFractionDigits: 1});
+  var number = ArenaCharts.formatNumber;  // the charts' format, for the figures around them
   var contests = {};
 
   function fill(template, values) {
@@ -36,7 +36,7 @@
   function showPace(state, points, target) {
     var node = $(state.card, ".pace");
     var contest = state.contest;
-    $(state.card, ".points").textContent = number.format(points);
+    $(state.card, ".points").textContent = number(points);
     if (!target) {
       node.setAttribute("data-status", "none");
       node.textContent = "";
@@ -59,8 +59,8 @@
     word.textContent = T[status];
     var numbers = document.createElement("span");
     numbers.className = "pace-numbers";
-    numbers.textContent = fill(T.numbers, {percent: number.format(Math.round(percent * 10) / 10),
-                                           expected: number.format(Math.round(expected * 10) / 10)});
+    numbers.textContent = fill(T.numbers, {percent: number(Math.round(percent * 10) / 10),
+                                           expected: number(Math.round(expected * 10) / 10)});
     node.appendChild(word);
     node.appendChild(document.createTextNode(" · "));
     node.appendChild(numbers);
@@ -112,7 +112,7 @@
       }
       var score = document.createElement("td");
       score.className = "num score";
-      score.textContent = number.format(row.score);
+      score.textContent = number(row.score);
       line.appendChild(rank);
       line.appendChild(name);
       line.appendChild(score);
@@ -136,7 +136,7 @@
     name.textContent = top.name || top.id;
     var score = document.createElement("span");
     score.className = "score num";
-    score.textContent = number.format(top.score);
+    score.textContent = number(top.score);
     node.appendChild(name);
     node.appendChild(document.createTextNode(" · "));
     node.appendChild(score);
@@ -176,7 +176,7 @@
       delete state.teamBoard;
       delete state.repBoard;
     } else if (message.op === "celebrate" && message.kind === "deal" && state) {
-      prepend("deals", [["strong", message.name || message.rep], ["span", "+" + number.format(message.points || 0), "num"],
+      prepend("deals", [["strong", message.name || message.rep], ["span", "+" + number(message.points || 0), "num"],
                         ["span", state.contest.name, "muted"]]);
     } else if (message.op === "badge" && message.action === "awarded" && (!config.teams || mine(message.team))) {
       var title = message.title ? (message.title[page.locale] || message.title.en) : message.badge;
@@ -205,7 +205,7 @@
       });
     });
     chain.then(function () {
-      counter.textContent = number.format(total);
+      counter.textContent = number(total);
       item.classList.toggle("has-open", total > 0);
       if (first !== null && item.tagName === "A") { item.href = "/admin/contests/" + encodeURIComponent(first) + "/lift"; }
     }).catch(function () { counter.textContent = "–"; });

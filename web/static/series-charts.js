@@ -8,7 +8,7 @@
   "use strict";
 
   var REFETCH_MS = 600;
-  var config, T, day;
+  var config, T;
   var charts = [];
 
   function url(chart) {
@@ -37,7 +37,7 @@
       var item = document.createElement("li");
       var when = document.createElement("time");
       when.dateTime = change.day;
-      when.textContent = day.format(new Date(dayStart(doc, change.day) * 1000));
+      when.textContent = ArenaCharts.formatDay(dayStart(doc, change.day));
       item.appendChild(when);
       item.appendChild(document.createTextNode(" " + T.took_lead.replace("{name}", change.name)));
       list.appendChild(item);
@@ -78,10 +78,8 @@
 
   function start() {
     var boards = [];
-    var page = JSON.parse(document.getElementById("console-config").textContent);
     config = JSON.parse(document.getElementById("series-charts-config").textContent);
     T = config.text;
-    day = new Intl.DateTimeFormat(page.locale, {timeZone: page.timezone, month: "numeric", day: "numeric"});
     config.charts.forEach(function (chart) {
       charts.push(chart);
       load(chart);

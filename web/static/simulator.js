@@ -1,6 +1,6 @@
 /* The wizard's pre-launch simulator: last month's logged events through this draft. When nobody scores it says
    why and what to do (the API's diagnosis); kept as draft A, the next draft is compared side by side: the reps'
-   scores as a histogram (uPlot, vendored, with a table of the same counts), prize cost, Gini and champion. */
+   scores as a histogram (charts.js, with a table of the same counts), prize cost, Gini and champion. */
 (function () {
   "use strict";
   var C = window.arenaConsole, W = window.arenaWizard;
@@ -11,7 +11,7 @@
   var errors = document.getElementById("simulation-errors");
   var comparePanel = document.getElementById("simulation-compare");
   var chartEl = document.getElementById("simulation-chart");
-  var draftA = null, plot = null;
+  var draftA = null, chart = null;
 
   function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (all, key) { return values[key]; }); }
   function typeNames(types) {
@@ -66,41 +66,20 @@
     });
   }
 
+  /* The server bins both drafts' scores alike: one bar per draft in each score range. */
   function histogramChart(histogram) {
-    var labels = histogram.counts[0].map(function (n, i) {
-      return histogram.edges[i] + "–" + (histogram.edges[i + 1] - 1);
-    });
-    var body = document.getElementById("simulation-histogram").tBodies[0];
-    body.textContent = "";
-    labels.forEach(function (label, i) {
-      var tr = document.createElement("tr");
-      cell(tr, label, false, true);
-      cell(tr, histogram.counts[0][i], true);
-      cell(tr, histogram.counts[1][i], true);
-      body.appendChild(tr);
-    });
-    var xs = labels.map(function (l, i) { return i; });
-    var bars = function (align) { return window.uPlot.paths.bars({size: [0.4, 60], align: align}); };
-    var opts = {
-      width: Math.max(320, chartEl.clientWidth || 640),
+    var spec = {
+      caption: document.getElementById("simulation-chart-title").textContent,
+      nameLabel: S.range,
+      labels: histogram.counts[0].map(function (n, i) {
+        return histogram.edges[i] + "–" + (histogram.edges[i + 1] - 1);
+      }),
+      series: [{label: S.reps_a, values: histogram.counts[0], color: "#6b7280"},
+               {label: S.reps_b, values: histogram.counts[1], color: "#1d4ed8"}],
       height: 240,
-      scales: {x: {time: false, range: [-0.6, labels.length - 0.4]}, y: {range: function (u, min, max) { return [0, Math.max(1, max)]; }}},
-      axes: [
-        {stroke: "#374151", splits: function () { return xs; }, values: function (u, splits) {
-          return splits.map(function (v) { return labels[v] || ""; });
-        }},
-        {stroke: "#374151", values: function (u, splits) {
-          return splits.map(function (v) { return v === Math.round(v) ? String(v) : ""; });
-        }}
-      ],
-      series: [{}, {label: S.reps_a, stroke: "#6b7280", fill: "#9ca3af", paths: bars(-1), points: {show: false}},
-               {label: S.reps_b, stroke: "#1d4ed8", fill: "#2563eb", paths: bars(1), points: {show: false}}],
-      legend: {live: false},
-      cursor: {show: false}
+      tableId: "simulation-histogram"
     };
-    if (plot) { plot.destroy(); }
-    chartEl.textContent = "";
-    plot = new window.uPlot(opts, [xs, histogram.counts[0], histogram.counts[1]], chartEl);
+    if (chart) { chart.update(spec); } else { chart = window.ArenaCharts.bars(chartEl, spec); }
     chartEl.dataset.drawn = "1";
   }
 
