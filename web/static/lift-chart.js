@@ -61,7 +61,7 @@
     var plot = new window.uPlot(opts, data, holder);
     // the interval's second series only completes the whisker: no legend entry of its own
     var entries = holder.querySelectorAll(".u-legend .u-series");
-    if (entries.length) { entries[entries.length - 1].hidden = true; }
+    if (entries.length) { entries[entries.length - 1].style.display = "none"; }  // uPlot's CSS outdoes [hidden]
     holder.dataset.drawn = "1";
     return plot;
   }
