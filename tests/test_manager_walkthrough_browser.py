@@ -92,6 +92,12 @@ def set_up_team(page: Page, base_url: str) -> dict[str, Any]:
     fields = {"username": manager, "name": "王经理", "role": "manager", "password": PASSWORD, "teams": team}
     listed = page.locator(f'tr[data-user="{manager}"]')
     saved(page, page.locator('form[data-api^="PUT /api/v1/users/"]'), fields, listed)
+    expect(listed.locator("td.scope")).to_have_text("华东")  # the team by its name, not its id
+    # every row's actions stay a table cell, so the rows' lines run the table's full width
+    displays = page.locator("main table tbody tr td:last-child").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).display)"
+    )
+    assert set(displays) == {"table-cell"}, displays
     return {"team": team, "reps": reps, "manager": manager}
 
 
