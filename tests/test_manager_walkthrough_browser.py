@@ -150,6 +150,8 @@ def test_a_new_manager_runs_a_contest_from_the_console_alone(
     row.locator("button.primary").click()
     expect(card.locator(".c-map-result")).to_contain_text(words["counted"])
     expect(card.locator(".c-unmapped-none")).to_have_text(words["all_matched"])
+    expect(card.locator(".c-unmapped-none")).to_be_visible()
+    expect(row).to_have_count(0)
     shot(page, "2-matched", locale)
 
     # 3. A WeCom channel pointing at a loopback chat receives a test message.
