@@ -162,6 +162,8 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     row.locator("button.primary").click()
     expect(card.locator(".c-map-result")).to_contain_text(words["counted"])
     expect(card.locator(".c-unmapped-none")).to_have_text(words["all_matched"])
+    expect(card.locator(".c-unmapped-none")).to_be_visible()  # the matched user's row is gone
+    expect(row).to_have_count(0)
     with server.admin() as admin:
         eventually(lambda: scores(admin, org.contest).get(org.reps[0]) == 5, what="the matched deal to count")
     screenshot(page, f"connectors-matched-{locale}.png")

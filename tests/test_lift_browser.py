@@ -119,6 +119,9 @@ def test_the_lift_report_opens_from_the_contest_and_a_flag_is_decided(
     chart = calls.locator(".lift-chart")
     expect(chart).to_have_attribute("data-drawn", "1")
     expect(chart.locator("canvas")).to_be_visible()
+    # the legend names each line in the page's language; the interval's second series has no entry of its own
+    legend = chart.locator(".u-legend .u-series:visible .u-label").all_inner_texts()
+    assert len(legend) == 4 and "Value" not in legend and all(legend), legend
     box = chart.locator("canvas").bounding_box()
     assert box and box["width"] > 250 and box["height"] > 150
     calls.locator("details.chart-table summary").click()

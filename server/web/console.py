@@ -333,7 +333,9 @@ async def users_page(request: Request) -> Response:
         rep = directory.reps.get(record.get("rep") or "")
         if principal.role == "admin" or (record.get("role") == "rep" and rep and principal.manages_team(rep.team)):
             shown = {k: v for k, v in record.items() if k != "password"}
-            users.append({**shown, "has_password": bool(record.get("password"))})
+            teams = [directory.teams[t].name if t in directory.teams else t for t in record.get("teams") or ()]
+            scope = rep.name if rep else ", ".join(teams)  # people read names, not ids
+            users.append({**shown, "has_password": bool(record.get("password")), "scope": scope})
     users.sort(key=lambda u: ({"admin": 0, "manager": 1, "rep": 2}.get(u["role"], 3), u["username"]))
     return page(request, "console/users.html", section="users", users=users, **context)
 

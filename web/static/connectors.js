@@ -171,6 +171,7 @@
         if (!r.ok) { refused(mapForm, r, "map", true); return; }
         var text = r.data.accepted ? T.mapped : T.mapped_none;
         el.querySelector(".c-map-result").textContent = fmt(text, {crm_user: r.data.crm_user, rep: repName(r.data.rep), accepted: r.data.accepted});
+        row.remove();  // matched: its chosen rep must not keep the table "busy" and the row on show
         cards[connectorId].unmapped = "";
         refresh(connectorId);
       });
