@@ -1,0 +1,76 @@
+"""Percent-of-target contests in the console, in a real Chromium, in Chinese and English: boards keep tenths of
+a percent, and the contest page, the dashboard and the rep page show them as percentages with one decimal under
+a "% of target" header, never as raw integers under "Points"; a deal sent through the ingest API moves them."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.support.browser import screenshot, signed_in_page
+from tests.support.org import deal, make_org
+from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.browser
+
+HEADERS = {"zh-CN": "目标完成率 %", "en": "% of target"}
+POINTS = {"zh-CN": "积分", "en": "Points"}
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_percent_of_target_scores_read_as_percentages(browser: Browser, server: RunningServer, locale: str) -> None:
+    with server.admin() as admin:
+        # every rep's target is 100 points; a point per 1,000 won
+        org = make_org(admin, teams=2, reps_per_team=2, scoring="percent_of_target", default_target=100)
+        username = f"mgr-{uuid.uuid4().hex[:6]}"
+        admin.put(
+            f"/api/v1/users/{username}",
+            json={"role": "manager", "password": "console-password-1", "teams": org.teams},
+        )
+    with server.ingest() as ingest:
+        deals = [deal(org.reps[0], 50_000), deal(org.reps[2], 20_000)]
+        assert ingest.post("/api/v1/events", json=deals).json()["accepted"] == 2
+    with server.admin() as admin:  # the board itself keeps tenths of a percent
+        board = admin.get(f"/api/v1/contests/{org.contest}/leaderboard").json()["rows"]
+        assert [row["score"] for row in board[:2]] == [500, 200]
+        exported = admin.get(f"/api/v1/contests/{org.contest}/results.csv").text.lstrip("\ufeff").splitlines()
+        assert exported[0].split(",")[4:6] == ["score", "percent_of_target"]
+        assert exported[1].split(",")[4:6] == ["500", "50.0"]
+
+    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
+    # the dashboard: the leader at 50.0 %, teams at a quarter and a tenth of their summed targets (200 points)
+    card = page.locator(f'.dash-contest[data-contest="{org.contest}"]')
+    expect(card.locator(".leader .score")).to_have_text("50.0%")
+    expect(card.locator(".dash-teams thead th").last).to_have_text(HEADERS[locale])
+    expect(card.locator(f'.dash-teams tr[data-team="{org.teams[0]}"] .score')).to_have_text("25.0%")
+    expect(card.locator(f'.dash-teams tr[data-team="{org.teams[1]}"] .score')).to_have_text("10.0%")
+    screenshot(page, f"console-percent-dashboard-{locale}.png")
+
+    # a new deal moves the live rows, still as percentages
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=[deal(org.reps[1], 45_000)]).json()["accepted"] == 1
+    expect(card.locator(f'.dash-teams tr[data-team="{org.teams[0]}"] .score')).to_have_text("47.5%", timeout=20_000)
+    expect(card.locator(".leader .score")).to_have_text("50.0%")
+
+    # the contest page: standings and team standings under "% of target"
+    page.goto(f"{server.base_url}/admin/contests/{org.contest}")
+    standings = page.locator("table", has=page.locator("a[href^='/admin/reps/']")).first
+    expect(standings.locator("thead th").last).to_have_text(HEADERS[locale])
+    expect(standings.locator("tbody tr").first.locator("td").last).to_have_text("50.0%")
+    expect(standings.locator("tbody tr").nth(1).locator("td").last).to_have_text("45.0%")
+    teams = page.locator("#team-standings")
+    expect(teams.locator("thead th").last).to_have_text(HEADERS[locale])
+    expect(teams.locator("tbody tr").first.locator("td").last).to_have_text("47.5%")
+    assert POINTS[locale] not in teams.locator("thead").inner_text()
+    screenshot(page, f"console-percent-contest-{locale}.png")
+
+    # the rep page: points stay points, the share of the target reads as a percentage with one decimal
+    page.goto(f"{server.base_url}/admin/reps/{org.reps[0]}")
+    section = page.locator(f'.rep-contest[data-contest="{org.contest}"]')
+    expect(section.locator(".pace-numbers")).to_contain_text("50.0%")
+    expect(section.locator(".points")).to_have_text("50")
+    screenshot(page, f"console-percent-rep-{locale}.png")
+    assert not errors and not foreign, (errors, foreign)
+    context.close()
