@@ -23,7 +23,14 @@ POINTS = {"zh-CN": "积分", "en": "Points"}
 def test_percent_of_target_scores_read_as_percentages(browser: Browser, server: RunningServer, locale: str) -> None:
     with server.admin() as admin:
         # every rep's target is 100 points; a point per 1,000 won
-        org = make_org(admin, teams=2, reps_per_team=2, scoring="percent_of_target", default_target=100)
+        org = make_org(
+            admin,
+            teams=2,
+            reps_per_team=2,
+            scoring="percent_of_target",
+            default_target=100,
+            prizes=[{"rank": 1, "prize": "iPhone"}, {"rank": [2, 3], "prize": "¥2,000", "min_score": 300}],
+        )
         username = f"mgr-{uuid.uuid4().hex[:6]}"
         admin.put(
             f"/api/v1/users/{username}",
@@ -64,6 +71,8 @@ def test_percent_of_target_scores_read_as_percentages(browser: Browser, server: 
     expect(teams.locator("thead th").last).to_have_text(HEADERS[locale])
     expect(teams.locator("tbody tr").first.locator("td").last).to_have_text("47.5%")
     assert POINTS[locale] not in teams.locator("thead").inner_text()
+    # the prize's minimum is in tenths too (300): the third place, at 20.0 %, stays empty below 30.0 %
+    expect(page.locator("#prizes .unawarded .prize-note")).to_contain_text("30.0%")
     screenshot(page, f"console-percent-contest-{locale}.png")
 
     # the rep page: points stay points, the share of the target reads as a percentage with one decimal
