@@ -1,6 +1,7 @@
 """Percent-of-target contests in the console, in a real Chromium, in Chinese and English: boards keep tenths of
 a percent, and the contest page, the dashboard and the rep page show them as percentages with one decimal under
-a "% of target" header, never as raw integers under "Points"; a deal sent through the ingest API moves them."""
+a "% of target" header, never as raw integers under "Points", and so does the TV; a deal sent through the ingest
+API moves them."""
 
 from __future__ import annotations
 
@@ -74,6 +75,17 @@ def test_percent_of_target_scores_read_as_percentages(browser: Browser, server: 
     # the prize's minimum is in tenths too (300): the third place, at 20.0 %, stays empty below 30.0 %
     expect(page.locator("#prizes .unawarded .prize-note")).to_contain_text("30.0%")
     screenshot(page, f"console-percent-contest-{locale}.png")
+
+    # the TV: the board's rows as percentages too, moved by a deal on the websocket
+    with server.admin() as admin:
+        display = admin.post("/api/v1/displays", json={"name": "大厅", "playlist": [f"contest:{org.contest}"]}).json()
+    page.goto(f"{server.base_url}/tv/{display['token']}")
+    expect(page.locator("#board .row").first.locator(".row-number")).to_have_text("50.0%")
+    expect(page.locator("#board .row").nth(1).locator(".row-number")).to_have_text("45.0%")
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=[deal(org.reps[3], 27_000)]).json()["accepted"] == 1
+    expect(page.locator("#board .row").nth(2).locator(".row-number")).to_have_text("27.0%", timeout=20_000)
+    screenshot(page, f"tv-percent-{locale}.png")
 
     # the rep page: points stay points, the share of the target reads as a percentage with one decimal
     page.goto(f"{server.base_url}/admin/reps/{org.reps[0]}")
