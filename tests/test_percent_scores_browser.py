@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in_page
+from tests.support.browser import screenshot, signed_in_page, watch_page
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
@@ -93,5 +93,37 @@ def test_percent_of_target_scores_read_as_percentages(browser: Browser, server: 
     expect(section.locator(".pace-numbers")).to_contain_text("50.0%")
     expect(section.locator(".points")).to_have_text("50")
     screenshot(page, f"console-percent-rep-{locale}.png")
+    assert not errors and not foreign, (errors, foreign)
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_reps_phone_reads_percent_of_target_as_percentages(
+    browser: Browser, server: RunningServer, locale: str
+) -> None:
+    with server.admin() as admin:
+        org = make_org(admin, teams=2, reps_per_team=2, scoring="percent_of_target", default_target=100)
+        me = org.reps[3]
+        username, password = f"rep-{uuid.uuid4().hex[:6]}", "phone-password-1"
+        admin.put(f"/api/v1/users/{username}", json={"role": "rep", "password": password, "rep": me})
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=[deal(org.reps[0], 50_000), deal(me, 20_000)]).json()["accepted"] == 2
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale=locale, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors, foreign = watch_page(page, server)
+    page.goto(f"{server.base_url}/m")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    card = page.locator(f'article.contest[data-contest="{org.contest}"]')
+    expect(card.locator(".c-score")).to_have_text("20.0%")
+    expect(card.locator(".c-gap")).to_contain_text("30.0%")  # to the leader at 50.0 %
+    # a deal on the websocket: 20 + 25 of 100 points
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=[deal(me, 25_000)]).json()["accepted"] == 1
+    expect(card.locator(".c-score")).to_have_text("45.0%", timeout=20_000)
+    expect(card.locator(".c-gap")).to_contain_text("5.0%")
+    assert "pts" not in card.locator(".c-gap").inner_text() and "分" not in card.locator(".c-gap").inner_text()
+    screenshot(page, f"phone-percent-{locale}.png")
     assert not errors and not foreign, (errors, foreign)
     context.close()
