@@ -131,7 +131,11 @@ async def results_csv(request: Request) -> Response:
         prizes.setdefault(prize["id"], []).append(prize["prize"])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["rank", "rep", "name", "team", "score", "prizes", "champion"])
+    # Percent-of-target boards score in tenths of a percent: a spreadsheet also gets the percentage itself.
+    percent = (await contest_in_path(request)).scoring == "percent_of_target"
+    writer.writerow(
+        ["rank", "rep", "name", "team", "score", *(["percent_of_target"] if percent else []), "prizes", "champion"]
+    )
     for row in data["standings"]:
         writer.writerow(
             [
@@ -140,6 +144,7 @@ async def results_csv(request: Request) -> Response:
                 row["name"],
                 row["team"] or "",
                 row["score"],
+                *([f"{row['score'] / 10:.1f}"] if percent else []),
                 "; ".join(prizes.get(row["id"], [])),
                 "yes" if row["id"] == data["champion"] else "",
             ]

@@ -212,6 +212,12 @@ def format_number(value: int | float | Decimal | str, decimals: int = 0) -> str:
         return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):,.{decimals}f}"
 
 
+def format_score(score: int | float, percent: bool = False) -> str:
+    """A board score as a reader sees it: points grouped by thousands, or on percent-of-target boards (which keep
+    tenths of a percent so that 63.4 % and 63.9 % do not tie) a percentage with one decimal: 950 → 95.0%."""
+    return f"{format_number(score / 10, 1)}%" if percent else format_number(score)
+
+
 def format_money(amount: int | float | Decimal | str | None, currency: str, locale: str = "zh-CN") -> str:
     """¥1,280,000 — whole amounts without decimals, others with two; the symbol or the ISO code."""
     if amount is None or amount == "":
@@ -261,6 +267,7 @@ def environment(locale: str) -> Environment:
     env.globals["locale"] = locale
     env.globals["field_errors"] = field_errors_config(gettext_for(locale).gettext)
     env.filters["number"] = format_number
+    env.filters["score"] = format_score
     env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency, locale)
     env.filters["when"] = lambda value, timezone, time=True: format_datetime(value, timezone, locale, time=time)
     return env

@@ -136,6 +136,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
                 "id": contest.id,
                 "name": contest.name,
                 "kind": contest.kind,
+                "percent": contest.scoring == "percent_of_target",
                 "status": status,
                 "starts_at": contest.starts_at.isoformat(),
                 "ends_at": contest.ends_at.isoformat(),

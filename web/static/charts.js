@@ -7,6 +7,7 @@
                                       counts per score range make a grouped histogram)
    ArenaCharts.histogram(host, spec)  how many values fall in each of a few equal bins
    ArenaCharts.formatNumber(value), ArenaCharts.formatDay(seconds)  the page's formats, for text next to a chart
+   ArenaCharts.formatScore(value, percent)  a board score: points, or tenths of a percent as "95.0%"
 
    Every chart draws into `host` (an element) a canvas plus a <details> with a <table> of the very same numbers,
    so a screen reader, a keyboard user or a copy-paste gets what the picture shows. Dates are shown in the
@@ -52,6 +53,17 @@
     return function (value) { return value === null || value === undefined ? "–" : format.format(value); };
   }
 
+  /* A board score: points, or on percent-of-target boards (kept in tenths of a percent so that 63.4 % and
+     63.9 % do not tie) a percentage with one decimal, 950 → "95.0%", as the chat notifications write it. */
+  function scoreFormat(locale) {
+    var points = numberFormat(locale);
+    var tenths = new Intl.NumberFormat(locale, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+    return function (value, percent) {
+      if (!percent || value === null || value === undefined) { return points(value); }
+      return tenths.format(value / 10) + "%";
+    };
+  }
+
   function dayFormat(locale, timezone) {
     var format = new Intl.DateTimeFormat(locale, {timeZone: timezone, month: "numeric", day: "numeric"});
     return function (seconds) { return format.format(new Date(seconds * 1000)); };
@@ -62,7 +74,8 @@
   function pageFormats() {
     if (!formats) {
       var conf = settings({});
-      formats = {number: numberFormat(conf.locale), day: dayFormat(conf.locale, conf.timezone)};
+      formats = {number: numberFormat(conf.locale), day: dayFormat(conf.locale, conf.timezone),
+                 score: scoreFormat(conf.locale)};
     }
     return formats;
   }
@@ -386,6 +399,7 @@
     bars: function (host, spec) { return mount(host, spec, buildBars); },
     histogram: function (host, spec) { return mount(host, spec, buildHistogram); },
     formatNumber: function (value) { return pageFormats().number(value); },
+    formatScore: function (value, percent) { return pageFormats().score(value, percent); },
     formatDay: function (seconds) { return pageFormats().day(seconds); },
     binned: binned,
     palette: PALETTE.slice()

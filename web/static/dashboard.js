@@ -112,14 +112,16 @@
       }
       var score = document.createElement("td");
       score.className = "num score";
-      score.textContent = number(row.score);
+      score.textContent = ArenaCharts.formatScore(row.score, state.contest.percent);
       line.appendChild(rank);
       line.appendChild(name);
       line.appendChild(score);
       body.appendChild(line);
     });
+    var percent = state.contest.percent;  // percent-of-target boards: tenths of a percent, drawn as percent
     var spec = {caption: T.bars, nameLabel: T.team, labels: rows.map(function (r) { return r.name || r.id; }),
-                series: [{label: T.points, values: rows.map(function (r) { return r.score; })}], height: 220};
+                series: [{label: percent ? T.percent : T.points,
+                          values: rows.map(function (r) { return percent ? r.score / 10 : r.score; })}], height: 220};
     var host = document.getElementById("bars-" + state.contest.id);
     if (!rows.length) { return; }
     if (state.bars) { state.bars.update(spec); } else { state.bars = ArenaCharts.bars(host, spec); }
@@ -136,7 +138,7 @@
     name.textContent = top.name || top.id;
     var score = document.createElement("span");
     score.className = "score num";
-    score.textContent = number(top.score);
+    score.textContent = ArenaCharts.formatScore(top.score, state.contest.percent);
     node.appendChild(name);
     node.appendChild(document.createTextNode(" · "));
     node.appendChild(score);

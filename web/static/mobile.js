@@ -7,6 +7,13 @@
   var state = config.state;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var number = new Intl.NumberFormat(config.locale);
+  var tenths = new Intl.NumberFormat(config.locale, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+  /* Percent-of-target contests keep scores in tenths of a percent: a score or a gap reads "95.0%", in the
+     sentences that do not say "pts". */
+  function scoreText(card, value) {
+    return card.contest.percent ? tenths.format(value / 10) + "%" : number.format(value);
+  }
+  function words(card, key) { return (card.contest.percent && T.percent[key]) || T[key]; }
   var dateFormat = new Intl.DateTimeFormat(config.locale, {timeZone: config.timezone, month: "short", day: "numeric",
                                                           hour: "2-digit", minute: "2-digit", hour12: false});
   var cards = {};            // contest id -> {el, standing}
@@ -163,15 +170,15 @@
     rankEl.textContent = "#" + s.rank;
     rankEl.dataset.rank = s.rank;
     $(card.el, ".c-of").textContent = " " + fill(T.of, {n: s.of});
-    $(card.el, ".c-score").textContent = number.format(s.score);
-    $(card.el, ".c-unit").textContent = T.points;
+    $(card.el, ".c-score").textContent = scoreText(card, s.score);
+    $(card.el, ".c-unit").textContent = card.contest.percent ? "" : T.points;
     var pendingEl = $(card.el, ".c-pending");  /* points not yet confirmed, in the score (contests that confirm) */
     pendingEl.hidden = !s.provisional;
-    pendingEl.textContent = s.provisional ? fill(T.provisional, {x: number.format(s.provisional)}) : "";
+    pendingEl.textContent = s.provisional ? fill(T.provisional, {x: scoreText(card, s.provisional)}) : "";
     var duel = card.contest.kind === "head_to_head";
     var level = [s.above, s.below].some(function (n) { return n && n.gap === 0; });
     $(card.el, ".c-gap").textContent = duel ? "" : s.rank === 1 ? (level ? T.h2h_tied : T.rank_first) :
-      (s.gap_to_next ? fill(T.gap, {gap: number.format(s.gap_to_next), rank: s.rank - 1}) : T.tied);
+      (s.gap_to_next ? fill(words(card, "gap"), {gap: scoreText(card, s.gap_to_next), rank: s.rank - 1}) : T.tied);
     renderNear(card, s, duel);
     renderDuel(card, s, duel);
     var pace = s.pace;
@@ -224,12 +231,12 @@
       var li = document.createElement("li");
       li.className = "near-" + pair[0];
       li.dataset.rep = n.id;
-      var values = {name: n.name, gap: number.format(n.gap), score: number.format(n.score)};
+      var values = {name: n.name, gap: scoreText(card, n.gap), score: scoreText(card, n.score)};
       var face = ArenaAvatar.make("near-avatar");
       ArenaAvatar.fill(face, n.id, n.name, n.photo);
       li.appendChild(face);  // initials drawn by CSS: the line's text stays the sentence
       li.appendChild(document.createTextNode((pair[0] === "above" ? "↑ " : "↓ ") +
-        fill(n.gap ? T[pair[0]] : T[pair[0] + "_tied"], values)));
+        fill(words(card, n.gap ? pair[0] : pair[0] + "_tied"), values)));
       list.appendChild(li);
     });
   }
@@ -251,12 +258,12 @@
     var theirs = other ? other.score : 0;
     var theirName = rival.name || (other ? other.name : "–");
     $(box, ".h2h-me .h2h-name").textContent = T.me;
-    $(box, ".h2h-me .h2h-score").textContent = number.format(s.score);
+    $(box, ".h2h-me .h2h-score").textContent = scoreText(card, s.score);
     $(box, ".h2h-them .h2h-name").textContent = theirName;
-    $(box, ".h2h-them .h2h-score").textContent = number.format(theirs);
+    $(box, ".h2h-them .h2h-score").textContent = scoreText(card, theirs);
     var gap = Math.abs(s.score - theirs);
     $(box, ".h2h-gap").textContent = s.score === theirs ? T.h2h_tied :
-      fill(s.score > theirs ? T.h2h_ahead : T.h2h_behind, {gap: number.format(gap), name: theirName});
+      fill(words(card, s.score > theirs ? "h2h_ahead" : "h2h_behind"), {gap: scoreText(card, gap), name: theirName});
     $(box, ".h2h-left").textContent = timeLeft(card.contest);
     box.classList.toggle("tied", s.score === theirs);
   }

@@ -34,6 +34,13 @@
 
   /* --- formatting ------------------------------------------------------------------------------ */
   var number = new Intl.NumberFormat(config.locale);
+  var tenths = new Intl.NumberFormat(config.locale, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+  /* Percent-of-target boards send each row's share of its target ("percent", one decimal) beside the score in
+     tenths of a percent: show that, "95.0%", not the raw 950. */
+  function scoreText(row, unit) {
+    if (row.percent !== undefined && row.percent !== null) { return tenths.format(row.percent) + "%"; }
+    return unit ? number.format(row.score) + " " + unit : number.format(row.score);
+  }
   var moneyFormats = {};
   function money(amount, currency) {
     currency = currency || config.currency;
@@ -215,7 +222,7 @@
       ArenaAvatar.fill(who.children[2], row.id, row.name, row.photo, config.token);
       var score = li.children[2];
       score.children[0].style.transform = "scaleX(" + Math.max(0, row.score / top) + ")";
-      score.children[2].textContent = unit ? number.format(row.score) + " " + unit : number.format(row.score);
+      score.children[2].textContent = scoreText(row, unit);
       score.children[2].dataset.value = row.score;
       /* points not yet confirmed: the far end of the bar, lighter, and a note under the number */
       var pending = Math.max(0, Math.min(row.provisional || 0, row.score));
@@ -240,7 +247,7 @@
       var fillEl = li.children[2].children[0];
       fillEl.style.background = teamColor(row.id);
       fillEl.style.transform = "scaleX(" + Math.max(0.02, row.score / top) + ")";
-      li.children[3].textContent = number.format(row.score);
+      li.children[3].textContent = scoreText(row);
       li.style.setProperty("--team", teamColor(row.id));
     }, animate);
     return rows.length;
