@@ -52,6 +52,19 @@ def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server and a Redis of the module's own. A module overrides ``server`` with it when what it counts
+    (contests a rep is in, badges on a wall, seconds to a live move) must not include what the rest of the
+    suite left on the shared server: its org-wide contests, hundreds of teams, its background work."""
+    with EmbeddedRedis() as redis_for_module:
+        running = launch_server(
+            redis_for_module.url, tmp_path_factory.mktemp("own-server"), ARENA_OUTBOUND_ALLOW_PRIVATE="1"
+        )
+        yield running
+        running.stop()
+
+
 @pytest.fixture
 def admin(server: RunningServer) -> Iterator[httpx.Client]:
     with server.admin() as client:

@@ -20,6 +20,12 @@ from tests.support.server import RunningServer
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the pages hold only the teams and reps made here."""
+    return fresh_server
+
+
 def ended_with_a_champion(server: RunningServer, calendar: Calendar) -> dict[str, Any]:
     with server.admin() as admin, server.ingest() as ingest:
         org = make_org(admin, prizes=[{"rank": 1, "prize": "¥5,000 奖金"}, {"rank": [2, 3], "prize": "¥1,000"}])

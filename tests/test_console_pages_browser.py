@@ -19,6 +19,13 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the boards and the audit log hold only what is made here."""
+    return fresh_server
+
+
 WORDS = {
     "zh-CN": {
         "amount_needed": "请输入获得这枚徽章所需的金额（正数）。",

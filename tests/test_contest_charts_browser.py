@@ -17,6 +17,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the charts hold only the contests made here."""
+    return fresh_server
+
+
 WORDS = {
     "zh-CN": {"took": "升至第一", "race": "竞赛走势", "behind": "落后"},
     "en": {"took": "took the lead", "race": "The race over time", "behind": "Behind"},

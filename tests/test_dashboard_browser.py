@@ -17,6 +17,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the dashboard lists only the contests and badges made here."""
+    return fresh_server
+
+
 HEADINGS = {"zh-CN": "仪表盘", "en": "Dashboard"}
 PACE_WORDS = {"zh-CN": ("进度正常", "落后"), "en": ("On track", "Behind")}
 

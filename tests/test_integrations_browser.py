@@ -21,6 +21,13 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the connectors and channels listed are only the ones made here."""
+    return fresh_server
+
+
 WORDS = {
     "zh-CN": {
         "connectors": "CRM 连接器",

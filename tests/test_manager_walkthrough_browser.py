@@ -28,6 +28,13 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): a new organisation, as the walk-through means."""
+    return fresh_server
+
+
 PASSWORD = "walkthrough-password-1"
 WORDS = {
     "zh-CN": {

@@ -16,6 +16,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the dashboard lists only the contests made here."""
+    return fresh_server
+
+
 HEADERS = {"zh-CN": "目标完成率 %", "en": "% of target"}
 POINTS = {"zh-CN": "积分", "en": "Points"}
 

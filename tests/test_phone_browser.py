@@ -16,6 +16,12 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): a rep here is in the contests made here only."""
+    return fresh_server
+
+
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_a_rep_signs_in_and_sees_the_rank_change_live(browser: Browser, server: RunningServer, locale: str) -> None:
     with server.admin() as admin:

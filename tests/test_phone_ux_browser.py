@@ -19,6 +19,13 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): a rep here is in the contests made here only."""
+    return fresh_server
+
+
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "phone-password-1"
 

@@ -18,6 +18,12 @@ from tests.support.server import RunningServer, launch_server
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): live moves are timed on a server busy with this module only."""
+    return fresh_server
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat()
 

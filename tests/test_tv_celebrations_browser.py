@@ -17,6 +17,13 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the banner shows only the badges of the contests made here."""
+    return fresh_server
+
+
 SAMPLE_MS = 250
 DEALS = 30  # one a second: half a minute of a very busy sales floor
 # Every SAMPLE_MS: is the full-screen card up? Is the banner up? (kept in the page, read at the end)

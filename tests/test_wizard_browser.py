@@ -19,6 +19,13 @@ from tests.test_console_browser import signed_in_admin
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the pages hold only the teams, reps and contests made here."""
+    return fresh_server
+
+
 LOCALES = ["zh-CN", "en"]
 WORDS = {
     "zh-CN": {
