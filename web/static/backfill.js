@@ -14,8 +14,9 @@
   var source = C.csvSource(document.getElementById("backfill-file"), document.getElementById("backfill-text"), T.limit);
   function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
 
-  function send(dryRun) {
-    return C.api("POST", "/api/v1/events/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8")
+  function send(dryRun, button) {
+    var request = C.api("POST", "/api/v1/events/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8");
+    return C.working(button, request)
       .then(function (result) {
         C.showErrors(errors, result.ok ? {data: {}} : result, card, {source: "backfill"});
         Array.prototype.forEach.call(errors.querySelectorAll(".row-problem"), function (old) { old.remove(); });
@@ -33,6 +34,7 @@
         return result;
       });
   }
-  document.getElementById("backfill-preview").addEventListener("click", function () { send(true); });
-  run.addEventListener("click", function () { send(false); });
+  var preview = document.getElementById("backfill-preview");
+  preview.addEventListener("click", function () { send(true, preview); });
+  run.addEventListener("click", function () { send(false, run); });
 })();

@@ -149,5 +149,20 @@
     });
   });
 
-  window.arenaConsole = {api: api, toast: toast, showErrors: showErrors, fileTooLarge: fileTooLarge, csvSource: csvSource, config: config};
+  /* Long work (an import, a check of every row, a simulation) shows that it runs: the button that started it
+     waits, and a progress bar with the page's words stands beside it until `promise` settles. */
+  function working(button, promise) {
+    var status = document.createElement("span");
+    status.className = "working";
+    status.setAttribute("role", "status");
+    status.appendChild(document.createElement("progress"));
+    status.appendChild(document.createTextNode(" " + config.text.working));
+    button.insertAdjacentElement("afterend", status);
+    button.disabled = true;
+    function done() { status.remove(); button.disabled = false; }
+    return promise.then(function (value) { done(); return value; }, function (error) { done(); throw error; });
+  }
+
+  window.arenaConsole = {api: api, toast: toast, showErrors: showErrors, fileTooLarge: fileTooLarge, csvSource: csvSource,
+                         working: working, config: config};
 })();

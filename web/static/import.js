@@ -13,8 +13,9 @@
   var source = C.csvSource(document.getElementById("import-file"), document.getElementById("import-text"), T.limit);
   function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
 
-  function send(dryRun) {
-    return C.api("POST", "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8")
+  function send(dryRun, button) {
+    var request = C.api("POST", "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8");
+    return C.working(button, request)
       .then(function (result) {
         C.showErrors(errors, result.ok ? {data: {}} : result, card, {source: "import"});
         if (!result.ok) { return null; }
@@ -38,8 +39,9 @@
         return result;
       });
   }
-  document.getElementById("import-preview").addEventListener("click", function () { send(true); });
+  var preview = document.getElementById("import-preview");
+  preview.addEventListener("click", function () { send(true, preview); });
   run.addEventListener("click", function () {
-    send(false).then(function (result) { if (result) { setTimeout(function () { location.reload(); }, 1200); } });
+    send(false, run).then(function (result) { if (result) { setTimeout(function () { location.reload(); }, 1200); } });
   });
 })();

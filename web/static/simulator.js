@@ -109,9 +109,10 @@
     var draft = W.definition(false);
     var body = compare ? {definitions: [draftA, draft], from: window_.from, to: window_.to}
                        : {definition: draft, from: window_.from, to: window_.to};
-    summary.textContent = "…";
+    summary.textContent = "";
     errors.textContent = "";
-    C.api("POST", "/api/v1/contests/simulate", body).then(function (result) {
+    var button = document.getElementById(compare ? "compare" : "simulate");
+    C.working(button, C.api("POST", "/api/v1/contests/simulate", body)).then(function (result) {
       if (!result.ok) { summary.textContent = ""; C.showErrors(errors, result); return; }
       var data = result.data;
       if (compare) {

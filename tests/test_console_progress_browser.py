@@ -1,0 +1,68 @@
+"""Long work in the console shows that it runs: while the server works on a reps import or a simulation, the
+button that started it waits and a progress bar with words stands beside it; both end with the answer.
+Each request is held in the browser until the test has seen the bar, so a fast machine cannot hide it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from tests.support.browser import screenshot, signed_in
+from tests.support.server import RunningServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): a simulation reads only the events made here."""
+    return fresh_server
+
+
+def hold(page: Page, pattern: str) -> list[Route]:
+    """Requests to ``pattern`` wait in the browser until the test lets them go."""
+    held: list[Route] = []
+
+    def keep(route: Route) -> None:
+        held.append(route)
+
+    page.route(pattern, keep)
+    return held
+
+
+@pytest.mark.parametrize(("locale", "words"), [("zh-CN", "处理中"), ("en", "Working")])
+def test_an_import_and_a_simulation_show_progress_until_they_answer(
+    browser: Browser, server: RunningServer, locale: str, words: str
+) -> None:
+    page, errors, foreign = signed_in(browser, server, locale)
+    page.goto(f"{server.base_url}/admin/people")
+    held = hold(page, "**/api/v1/reps/import?dry_run=1")
+    page.fill("#import-text", "id,name,team\nprogress-1,进度测试,\n")
+    page.click("#import-preview")
+    progress = page.locator("#import .working")
+    expect(progress).to_be_visible()
+    expect(progress.locator("progress")).to_have_count(1)
+    expect(progress).to_contain_text(words)
+    expect(page.locator("#import-preview")).to_be_disabled()
+    screenshot(page, f"console-progress-import-{locale}.png")
+    page.wait_for_function("() => true")  # lets the route handler record the held request
+    assert len(held) == 1
+    held[0].continue_()
+    expect(progress).to_have_count(0)
+    expect(page.locator("#import-preview")).to_be_enabled()
+    expect(page.locator("#import-rows tbody tr")).to_have_count(1)
+
+    page.goto(f"{server.base_url}/admin/contests/new")
+    held = hold(page, "**/api/v1/contests/simulate")
+    page.click("#simulate")
+    running = page.locator(".working")
+    expect(running).to_be_visible()
+    expect(page.locator("#simulate")).to_be_disabled()
+    page.wait_for_function("() => true")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(running).to_have_count(0, timeout=60_000)
+    expect(page.locator("#simulate")).to_be_enabled()
+    expect(page.locator("#simulation-summary")).not_to_be_empty()
+    assert not errors and not foreign, (errors, foreign)
+    page.context.close()
