@@ -14,6 +14,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the charts hold only the contests made here."""
+    return fresh_server
+
+
 DRAW = """() => {
   const histogram = document.createElement("div");
   histogram.id = "test-histogram";

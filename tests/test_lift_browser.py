@@ -19,6 +19,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the lift report reads only the events logged here."""
+    return fresh_server
+
+
 WORDS = {
     "zh-CN": {
         "interim": "中期报告",

@@ -17,6 +17,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): a rep here is in the contests made here only."""
+    return fresh_server
+
+
 PASSWORD = "photo-password-1"
 # whether the face shows a loaded photo, the initials drawn otherwise, and the face's colours and size
 FACE = """(face) => {

@@ -16,6 +16,13 @@ from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): a simulation replays only the events logged here."""
+    return fresh_server
+
+
 WORDS = {
     "zh-CN": {"no_match": "没有规则对应已记录的事件", "call": "电话", "cost": "奖品成本", "champion": "冠军"},
     "en": {
@@ -75,8 +82,8 @@ def test_the_simulator_explains_an_empty_result_and_compares_two_drafts(
     page.locator("#simulation-compare details summary").click()
     histogram = page.locator("#simulation-histogram tbody tr")
     expect(histogram).to_have_count(8)
-    under_a = sum(int(histogram.nth(i).locator("td").nth(0).inner_text()) for i in range(8))
-    under_b = sum(int(histogram.nth(i).locator("td").nth(1).inner_text()) for i in range(8))
+    under_a = sum(int(histogram.nth(i).locator("td").nth(0).inner_text().replace(",", "")) for i in range(8))
+    under_b = sum(int(histogram.nth(i).locator("td").nth(1).inner_text().replace(",", "")) for i in range(8))
     assert under_a == under_b >= len(org.reps)  # every participant counted once under each draft
     costs = page.locator("#simulation-costs tbody tr")
     expect(costs).to_have_count(3)

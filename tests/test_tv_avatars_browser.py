@@ -17,6 +17,13 @@ from tests.test_tv_layout_browser import OVERFLOWS, SIZES
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the boards hold only the reps made here."""
+    return fresh_server
+
+
 # Each row's face: whether a photo is shown (loaded), the initials drawn, its colours and its box in the row.
 FACES = """() => [...document.querySelectorAll("#board .row")].map((row) => {
   const face = row.querySelector(".avatar"), img = face.querySelector("img"), box = face.getBoundingClientRect();

@@ -19,6 +19,13 @@ from tests.test_tv_layout_browser import OVERFLOWS, SIZES
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the displays and brand are only the ones set here."""
+    return fresh_server
+
+
 ACCENT, BACKGROUND = "#ffb300", "#0b1f3a"
 # what a branded TV draws: the logo, the page's colour, the rows' colours under the names, the title's colour
 DRAWN = """() => {

@@ -16,6 +16,13 @@ from tests.support.server import ARTIFACTS, RunningServer
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server: RunningServer) -> RunningServer:
+    """Its own server (``fresh_server``): the cards shown come only from the deals made here."""
+    return fresh_server
+
+
 CARD_SETTLED = """() => document.getElementById("celebration-card").getAnimations()
   .every((a) => a.playState !== "running")"""
 TEXT = {
