@@ -153,15 +153,15 @@ def main() -> int:
         return 2
     creds = credentials(settings.data_dir)
     embedded: EmbeddedRedis | None = None
-    redis_url = settings.redis_url
-    if not redis_url:
+    where = settings.redis.describe()
+    env = {**os.environ}
+    if settings.redis.needs_embedded:
         embedded = EmbeddedRedis(
             data_dir=settings.data_dir / "redis", binary=settings.redis_server, appendonly=True
         ).start()
-        redis_url = embedded.url
-    env = {
-        **os.environ,
-        "ARENA_REDIS_URL": redis_url,
+        where = "embedded, " + embedded.url
+        env["ARENA_REDIS_URL"] = embedded.url
+    env |= {
         "ARENA_ADMIN_KEY": settings.admin_key or creds["admin_key"],
         "ARENA_INGEST_KEY": settings.ingest_key or creds["ingest_key"],
         "ARENA_ADMIN_PASSWORD": settings.admin_password or creds["admin_password"],
@@ -199,7 +199,7 @@ def main() -> int:
         tv_url = display.json()["url"]
         print(
             f"""
-  Sales Arena demo is running (Redis: {"embedded, " + redis_url if embedded else redis_url})
+  Sales Arena demo is running (Redis: {where})
 
     TV display      {tv_url}
     Leaderboard API {base}/api/v1/contests/{contest_id}/leaderboard

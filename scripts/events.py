@@ -4,7 +4,8 @@
     python -m scripts.events import backup.jsonl [--redis URL]      # idempotent: run it twice, nothing doubles
     python -m scripts.events rebuild [--redis URL] [--contest ID]   # rescore contests from the log
 
-``--redis`` defaults to ``ARENA_REDIS_URL``. Import replays each event through the same pure engine and
+The Redis deployment is the server's (``ARENA_REDIS_URL``, ``ARENA_REDIS_CLUSTER``, ``ARENA_REDIS_SENTINELS``…);
+``--redis`` replaces only the URL. Import replays each event through the same pure engine and
 the same atomic scripts as live ingestion, keeping each event's source and id, so an event already there
 is a duplicate. Progress goes to stderr; the last line on stdout is a JSON summary.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -29,7 +29,8 @@ from game import keys
 from game.events import Event
 from game.store import Plan, Store
 from game.xp import decide_xp
-from server.config import load_settings
+from server.config import ConfigError, load_settings
+from server.redis_connection import connect
 from server.services.event_log_store import EventLogStore
 from server.services.ingest import plan
 from server.services.registry import Registry
@@ -126,10 +127,15 @@ async def rebuild(redis: Redis, contest: str | None) -> dict[str, Any]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    url = args.redis or os.environ.get("ARENA_REDIS_URL")
-    if not url:
-        raise SystemExit("give --redis URL or set ARENA_REDIS_URL")
-    redis = Redis.from_url(url)
+    try:
+        deployment = load_settings().redis
+    except ConfigError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    if args.redis:
+        deployment = deployment.with_url(args.redis)
+    if deployment.needs_embedded:
+        raise SystemExit("give --redis URL or set ARENA_REDIS_URL (or ARENA_REDIS_SENTINELS)")
+    redis = connect(deployment, max_connections=8)
     try:
         if args.command == "export":
             return await export(redis, Path(args.file))
@@ -144,7 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("export", "import", "rebuild"))
     parser.add_argument("file", nargs="?", help="the .jsonl or .msgpack file (export, import)")
-    parser.add_argument("--redis", help="Redis URL (default: ARENA_REDIS_URL)")
+    parser.add_argument("--redis", help="Redis URL (default: ARENA_REDIS_URL); cluster and Sentinel settings apply")
     parser.add_argument("--contest", help="rebuild only this contest")
     args = parser.parse_args()
     if args.command in ("export", "import") and not args.file:

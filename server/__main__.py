@@ -28,8 +28,8 @@ def main() -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     embedded = None
-    redis_url = settings.redis_url
-    if not redis_url:
+    deployment = settings.redis
+    if deployment.needs_embedded:
         try:
             embedded = EmbeddedRedis(
                 data_dir=settings.data_dir / "redis", binary=settings.redis_server, appendonly=True
@@ -37,11 +37,13 @@ def main() -> int:
         except EmbeddedRedisError as exc:
             print(f"cannot start the embedded Redis: {exc}", file=sys.stderr)
             return 2
-        redis_url = embedded.url
-        logging.getLogger("arena").info("embedded redis-server %s on %s", embedded.binary, redis_url)
+        deployment = deployment.with_url(embedded.url)
+        logging.getLogger("arena").info("embedded redis-server %s on %s", embedded.binary, embedded.url)
+    else:
+        logging.getLogger("arena").info("redis: %s", deployment.describe())
     try:
         gc_tuning.configure()
-        app = create_app(settings, redis_url)
+        app = create_app(settings, deployment)
         websockets = WebSocketService(app, settings.trusted_proxies, handshake_seconds=settings.ws_handshake_seconds)
         uvicorn.run(
             SecurityHeadersMiddleware(IngestFastPath(app)),  # outermost: the fast path's answers get them too

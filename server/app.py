@@ -24,6 +24,7 @@ from server.client_address import ClientAddressMiddleware
 from server.config import Settings
 from server.http import ApiError, StorageOutageMiddleware, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
+from server.redis_connection import RedisDeployment
 from server.web.routes import routes as page_routes
 
 
@@ -76,10 +77,10 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings, redis_url: str) -> Starlette:
+def create_app(settings: Settings, deployment: RedisDeployment) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        arena = Arena(settings, redis_url)
+        arena = Arena(settings, deployment)
         app.state.arena = arena
         bootstrap = asyncio.create_task(arena.bootstrap_when_ready())
         with contextlib.suppress(TimeoutError):  # serve with the keys in place when Redis is there

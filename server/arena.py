@@ -8,7 +8,6 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from game.rosters import Regroup, contest_teams, regroup
@@ -21,6 +20,7 @@ from server.live.broker import RedisBroker
 from server.live.hub import Hub
 from server.live.limits import ConnectionLimiter
 from server.notifications.store import NotifyStore
+from server.redis_connection import RedisDeployment, connect
 from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
 from server.services.brand_store import BrandStore
@@ -40,19 +40,14 @@ from server.workers.badges import BadgeWorker
 from server.workers.scheduler import Scheduler
 
 log = logging.getLogger("arena")
-REDIS_CONNECTIONS = 64
 
 
 class Arena:
     """Everything a request handler needs, created once per process in the lifespan."""
 
-    def __init__(self, settings: Settings, redis_url: str) -> None:
+    def __init__(self, settings: Settings, deployment: RedisDeployment) -> None:
         self.settings = settings
-        # A blocking pool: a burst of thousands of screens connecting waits for a connection, never fails.
-        pool = BlockingConnectionPool.from_url(
-            redis_url, max_connections=REDIS_CONNECTIONS, timeout=10, health_check_interval=30, socket_keepalive=True
-        )
-        self.redis = Redis(connection_pool=pool)
+        self.redis = connect(deployment)  # a single Redis, a cluster or a Sentinel-watched master
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
         self.store = Store(self.redis)  # the engine's: the event log, boards, ledgers, badges, results
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.client_address import LOOPBACK, TrustedProxies, parse_trusted_proxies
+from server.redis_connection import DeploymentError, RedisDeployment, parse_sentinels
 
 ENV_PREFIX = "ARENA_"
 
@@ -26,6 +27,11 @@ class ConfigError(ValueError):
 class Settings:
     # Unset: a private redis-server is started on a free loopback port and stopped on exit.
     redis_url: str | None = None
+    # ``redis_url`` names a seed node of a Redis Cluster (ARENA_REDIS_CLUSTER=1).
+    redis_cluster: bool = False
+    # Sentinel: the sentinels' addresses and the master's name; ``redis_url`` then only carries credentials.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Unset: generated once and kept in ``<data_dir>/secret_key`` so sessions survive restarts.
@@ -70,6 +76,16 @@ class Settings:
     # The session cookie is sent over https only; unset: on when ``public_url`` is https.
     cookie_secure: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def redis(self) -> RedisDeployment:
+        """The Redis deployment these settings name (``needs_embedded`` when they name none)."""
+        return RedisDeployment(
+            url=self.redis_url,
+            cluster=self.redis_cluster,
+            sentinels=self.redis_sentinels,
+            sentinel_master=self.redis_sentinel_master,
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -128,9 +144,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies = parse_trusted_proxies(_text(env, "TRUSTED_PROXIES") or "127.0.0.1,::1")
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}TRUSTED_PROXIES: {exc}") from None
+    try:
+        deployment = RedisDeployment(
+            url=_text(env, "REDIS_URL"),
+            cluster=_flag(env, "REDIS_CLUSTER"),
+            sentinels=parse_sentinels(_text(env, "REDIS_SENTINELS") or "") if _text(env, "REDIS_SENTINELS") else (),
+            sentinel_master=_text(env, "REDIS_SENTINEL_MASTER"),
+        )
+    except DeploymentError as exc:
+        raise ConfigError(str(exc)) from None
+    if deployment.cluster and deployment.url is None:
+        raise ConfigError(f"{ENV_PREFIX}REDIS_CLUSTER=1 needs {ENV_PREFIX}REDIS_URL naming any node of the cluster")
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
-        redis_url=_text(env, "REDIS_URL"),
+        redis_url=deployment.url,
+        redis_cluster=deployment.cluster,
+        redis_sentinels=deployment.sentinels,
+        redis_sentinel_master=deployment.sentinel_master,
         host=_text(env, "HOST") or "127.0.0.1",
         port=_int(env, "PORT", 8000, 0, 65535),
         secret_key=_text(env, "SECRET_KEY") or "",

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from server.api.openapi import PATH_PARAMETER, api_routes
 from server.app import create_app
 from server.config import Settings
+from server.redis_connection import RedisDeployment
 from tests.support.server import ADMIN_KEY, RunningServer
 
 EXAMPLES = 8
@@ -35,7 +36,9 @@ EXAMPLES = 8
 # 422 that does not come from a rule across fields (a 422 for a shape the schema allowed is a mismatch).
 ACCEPTABLE_REFUSALS = {
     (route.method, path): {a.status for a in route.operation.answers if a.status != 422 or a.cross_field}
-    for path, route in api_routes(create_app(Settings(secret_key="fuzz"), "redis://127.0.0.1:1/0").routes)
+    for path, route in api_routes(
+        create_app(Settings(secret_key="fuzz"), RedisDeployment(url="redis://127.0.0.1:1/0")).routes
+    )
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -12,13 +12,14 @@ from server.api import openapi
 from server.api.contract import ApiRoute
 from server.app import create_app
 from server.config import Settings
+from server.redis_connection import RedisDeployment
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
 DOCUMENTED_PREFIXES = ("/api/v1/", "/hooks/")
 
 
-APP = create_app(Settings(secret_key="openapi-test"), "redis://127.0.0.1:1/0")
+APP = create_app(Settings(secret_key="openapi-test"), RedisDeployment(url="redis://127.0.0.1:1/0"))
 
 
 def generated(base_url: str = "") -> dict[str, Any]:
