@@ -217,7 +217,7 @@ def fill_log(redis_url: str, contest_definition: dict[str, Any], reps: list[str]
 
     async def run() -> None:
         redis = Redis.from_url(redis_url)
-        have = await redis.xlen(keys.EVENT_LOG)
+        have = await redis.xlen("arena:{log}:events")
         await redis.aclose()
         missing = total - have
         if missing > 0:
