@@ -4,11 +4,42 @@ Keys are hash-tagged so that each atomic script touches a single Redis Cluster s
 ``{c:<contest>}`` for everything of one contest, ``{log}`` for the event log and its dedupe index,
 ``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys and displays, ``{int}`` for
 CRM connectors and their webhook state, ``{notify}`` for chat notifications.
+
+Every key and every pub/sub channel begins with ``PREFIX`` (``ARENA_KEY_PREFIX``), so that deployments
+sharing one Redis see nothing of each other (database numbers do not separate pub/sub). The process sets it
+once at start-up with ``use_prefix``, before it builds any name.
 """
 
 from __future__ import annotations
 
-PREFIX = "arena"
+import re
+
+DEFAULT_PREFIX = "arena"
+PREFIX = DEFAULT_PREFIX
+# No ``:`` (it ends the prefix), no braces (a hash tag would pull every key into one cluster slot), no spaces.
+_PREFIX_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+def valid_prefix(prefix: str) -> bool:
+    """1 to 32 letters, digits, ``-``, ``_`` or ``.``."""
+    return _PREFIX_SHAPE.fullmatch(prefix) is not None
+
+
+def use_prefix(prefix: str) -> None:
+    """Begin every key and channel name with ``prefix`` from now on (the server's ``Arena`` and the
+    operations commands call it at start-up). The functions below read ``PREFIX`` when called; the
+    constants (every upper-case name holding ``<PREFIX>:…``) are rewritten here. So read ``keys.NAME`` when
+    you need it and never copy one into a constant of your own: it would keep the old prefix
+    (``tests/test_key_prefix.py`` looks for such copies)."""
+    global PREFIX
+    if not valid_prefix(prefix):
+        raise ValueError(f"not a key prefix: {prefix!r}")
+    names = globals()
+    before = PREFIX + ":"
+    for name, value in list(names.items()):
+        if name.isupper() and isinstance(value, str) and value.startswith(before):
+            names[name] = f"{prefix}:{value[len(before) :]}"
+    PREFIX = prefix
 
 
 def _contest(contest_id: str, suffix: str) -> str:

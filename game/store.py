@@ -139,8 +139,9 @@ def encode_xp(change: XpChange) -> bytes:
     )
 
 
-XP_SCRIPT_KEYS = [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
-                  keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ, keys.XP_FACTS_VERSION]  # fmt: skip
+def xp_script_keys() -> list[str]:
+    return [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
+            keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ, keys.XP_FACTS_VERSION]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ class Store:
         if not self._loaded:
             await self._load_scripts()
         commands: list[tuple[Any, ...]] = []
+        xp_keys = xp_script_keys()
         for plan in planned:
             if log:
                 commands.append(
@@ -298,8 +300,8 @@ class Store:
                     (
                         "EVALSHA",
                         self._sha["apply_xp"],
-                        len(XP_SCRIPT_KEYS),
-                        *XP_SCRIPT_KEYS,
+                        len(xp_keys),
+                        *xp_keys,
                         encode_xp(plan.xp),
                         keys.XP_CHANNEL,
                     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 
+from game import keys
 from game.rosters import Regroup, contest_teams, regroup
 from game.store import Store
 from server.auth.secrets import hash_password
@@ -47,6 +48,7 @@ class Arena:
 
     def __init__(self, settings: Settings, deployment: RedisDeployment) -> None:
         self.settings = settings
+        keys.use_prefix(settings.key_prefix)  # before anything below builds a key or channel name
         self.redis = connect(deployment)  # a single Redis, a cluster or a Sentinel-watched master
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
         self.store = Store(self.redis)  # the engine's: the event log, boards, ledgers, badges, results
