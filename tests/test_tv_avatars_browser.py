@@ -15,13 +15,8 @@ from tests.support.pictures import b64, png
 from tests.support.server import RunningServer
 from tests.test_tv_layout_browser import OVERFLOWS, SIZES
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the boards hold only the reps made here."""
-    return fresh_server
+# A server of its own: the boards hold only the reps made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 # Each row's face: whether a photo is shown (loaded), the initials drawn, its colours and its box in the row.
