@@ -12,9 +12,9 @@ from playwright.sync_api import Browser, expect
 from tests.support.browser import screenshot, settle, signed_in, watch_page
 from tests.support.contrast import contrast
 from tests.support.org import make_org, scored_in_order
+from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES
 from tests.support.pictures import b64, png
 from tests.support.server import RunningServer
-from tests.test_tv_layout_browser import OVERFLOWS, SIZES
 
 # A server of its own: the displays and brand are only the ones set here.
 pytestmark = [pytest.mark.browser, pytest.mark.own_server]
@@ -79,7 +79,7 @@ def test_a_branded_display_shows_the_logo_and_colours_with_names_at_7_to_1(
     page.goto(f"{server.base_url}/tv/{branded['token']}")
     expect(page.locator("#board .row")).to_have_count(10)
     overflowing: list[str] = []
-    for width, height in SIZES:
+    for width, height in TV_SIZES:
         page.set_viewport_size({"width": width, "height": height})
         settle(page)
         drawn = page.evaluate(DRAWN)
@@ -89,7 +89,9 @@ def test_a_branded_display_shows_the_logo_and_colours_with_names_at_7_to_1(
         for row_colour in drawn["rows"]:
             assert contrast(drawn["name"], _rgb(row_colour)) >= 7, (drawn["name"], row_colour)
         assert contrast(drawn["kicker"], drawn["background"]) >= 4.5
-        overflowing += [f"{width}×{height}: {box}" for box in page.evaluate(OVERFLOWS, ".stage .slide:not([hidden])")]
+        overflowing += [
+            f"{width}×{height}: {box}" for box in page.evaluate(TV_OVERFLOWS, ".stage .slide:not([hidden])")
+        ]
         screenshot(page, f"tv-brand-{locale}-{height}p.png")
     assert not overflowing, overflowing
     assert not errors, errors
