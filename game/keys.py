@@ -8,6 +8,8 @@ CRM connectors and their webhook state, ``{notify}`` for chat notifications.
 
 from __future__ import annotations
 
+import zlib
+
 PREFIX = "arena"
 
 
@@ -30,8 +32,10 @@ class ContestKeys:
         self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"
         self.seq = _contest(contest_id, base + "seq")  # hash: board name -> sequence number
-        self.seen = _contest(contest_id, base + "seen")  # hash: event key -> 1 (per-contest idempotency)
-        self.deals = _contest(contest_id, base + "deals")  # hash: deal key -> msgpack record of what was applied
+        # hash: event key -> 1 (per-contest idempotency), bucketed: ``seen_bucket`` (the bare name: earlier data)
+        self.seen = _contest(contest_id, base + "seen")
+        # hash: deal key -> msgpack record of what was applied (game/lua/deal_records.lua), bucketed likewise
+        self.deals = _contest(contest_id, base + "deals")
         self.rep_totals = _contest(contest_id, base + "rep_totals")  # hash: rep -> exact integer score
         self.rep_board = _contest(contest_id, base + "board:reps")  # zset: rep -> composite score
         self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
@@ -57,6 +61,14 @@ class ContestKeys:
         self.team_provisional = _contest(contest_id, base + "prov:teams")  # hash: team -> provisional, as shown
         self.paid = _contest(contest_id, base + "paid")  # hash: deal key -> 1, confirmed before it scored
 
+    def seen_bucket(self, event_key: str) -> str:
+        """The small hash of ``seen`` holding this event key (see ``bucket``)."""
+        return f"{self.seen}:{bucket(event_key)}"
+
+    def deals_bucket(self, deal_key: str) -> str:
+        """The small hash of ``deals`` holding this deal's record (see ``bucket``)."""
+        return f"{self.deals}:{bucket(deal_key)}"
+
     def division_board(self, division: str) -> str:
         return self.division_board_prefix + division
 
@@ -70,6 +82,17 @@ class ContestKeys:
     def epoch_pattern(self) -> str:
         """A SCAN pattern for every key of this epoch (to drop it after a switch)."""
         return _contest(self.contest_id, f"e{self.epoch}:*")  # braces are literal in Redis glob patterns
+
+
+# Per-event hashes (a contest's ``seen`` and ``deals``) are split into this many small hashes, each under
+# Redis's listpack limit (128 fields) up to ~100,000 events per contest epoch: a listpack field costs a few
+# bytes besides its name and value, a field of a large hash about 60.
+BUCKETS = 1024
+
+
+def bucket(member: str) -> str:
+    """A stable bucket number for a member (an event or deal key): CRC-32 modulo ``BUCKETS``."""
+    return str(zlib.crc32(member.encode()) % BUCKETS)
 
 
 def doorbell_channel(contest_id: str) -> str:

@@ -30,7 +30,10 @@ local current_epoch = tonumber(redis.call('HGET', KEYS[12], 'epoch') or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
-if c.settle_only ~= 1 and redis.call('HEXISTS', KEYS[1], c.event) == 1 then
+-- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
+-- keeps as listpacks; the unbucketed hashes of earlier versions are still read.
+local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
+if c.settle_only ~= 1 and (redis.call('HEXISTS', SEEN, c.event) == 1 or redis.call('HEXISTS', KEYS[1], c.event) == 1) then
   return {0, 0, 0, current_epoch}
 end
 
@@ -42,8 +45,8 @@ local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS
               rosters = KEYS[24]}
 
 local old = nil
-local old_raw = redis.call('HGET', KEYS[2], c.deal)
-if old_raw then old = cmsgpack.unpack(old_raw) end
+local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
+if old_raw then old = unpack_record(c.deal, old_raw) end
 
 -- A provisional deal past its settlement moment is settled before anything else touches it.
 local function hold(rep, team, points)  -- team_pending keeps the team's sum and each member's share
@@ -83,17 +86,15 @@ if apply then
   end
 end
 
-if c.settle_only ~= 1 then redis.call('HSET', KEYS[1], c.event, 1) end
+if c.settle_only ~= 1 then redis.call('HSET', SEEN, c.event, 1) end
 if settled then
   release(old)
   old.due, old.pp = nil, nil
-  if settled == 'confirmed' then redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(old)) end
+  if settled == 'confirmed' then redis.call('HSET', DEALS, c.deal, pack_record(c.deal, old)) end
 end
 
 local function ledger(rep, points, hits, note)
-  redis.call('XADD', KEYS[13] .. rep, '*', 'e', cmsgpack.pack({
-    event = c.event, type = c.type, at = c.at, v = c.version, points = points, hits = hits, note = note,
-    deal = c.deal, amount = c.amount, customer = c.customer, cur = c.cur}))
+  redis.call('XADD', KEYS[13] .. rep, '*', 'l', pack_ledger_line(c, points, hits, note))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
@@ -158,7 +159,7 @@ if c.confirms == 1 and settled == nil then
   if old and old.due then
     release(old)
     old.due, old.pp = nil, nil
-    redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(old))
+    redis.call('HSET', DEALS, c.deal, pack_record(c.deal, old))
     ledger(old.rep, 0, {}, 'confirmed')
     confirmed = old
   elseif old == nil then
@@ -192,7 +193,7 @@ if apply then
     if uncapped ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
   end
   local record = {
-    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0,
+    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
     target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}
   -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
   local due, auto = nil, c.auto
@@ -206,13 +207,13 @@ if apply then
     hold(c.rep, team, total)
     redis.call('ZADD', KEYS[18], due, c.deal)
   end
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(record))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
   ledger(c.rep, total, hits, 'apply')
 elseif settled == 'expired' then
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, exp = 1, event = undo.event}))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, exp = 1, event = undo.event}))
 elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, event = c.event}))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, event = c.event}))
 elseif #c.hits > 0 and old then
   ledger(c.rep, 0, {}, 'reversed_before')
 end

@@ -15,9 +15,23 @@ if redis.call('HEXISTS', KEYS[1], c.event) == 1 then
 end
 redis.call('HSET', KEYS[1], c.event, 1)
 
+-- A deal record is a positional array (no field names, key names rebuilt from KEYS): {1, rep, xp, cap day
+-- ('' when uncapped), cap kind, facts month ('' when no facts), window:period...}; a tombstone {2}. Records
+-- written before (maps naming their keys) are still read.
+local function unpack_record(raw)
+  local t = cmsgpack.unpack(raw)
+  if t[1] == nil then return t end
+  if t[1] == 2 then return {tomb = 1} end
+  local r = {rep = t[2], xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = ''}
+  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. t[4], t[5] .. '|' .. t[2] end
+  if t[6] ~= '' then r.facts = KEYS[5] .. t[2] .. ':' .. t[6] end
+  for i = 7, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
+  return r
+end
+
 local old = nil
 local old_raw = redis.call('HGET', KEYS[2], c.deal)
-if old_raw then old = cmsgpack.unpack(old_raw) end
+if old_raw then old = unpack_record(old_raw) end
 
 local undone_at = 0
 if c.undo and old and old.tomb ~= 1 then
@@ -49,14 +63,14 @@ if apply then
   end
   local boards = {}
   for i, window in ipairs(c.windows) do
-    local board = KEYS[4] .. window[1] .. ':' .. window[2]
-    boards[i] = board
+    boards[i] = window[1] .. ':' .. window[2]
+    local board = KEYS[4] .. boards[i]
     redis.call('ZINCRBY', board, allowed, c.rep)
     if window[3] > 0 then redis.call('EXPIRE', board, window[3]) end
   end
-  local facts = ''
+  local facts, month = '', ''
   if c.is_deal == 1 then
-    facts = KEYS[5] .. c.rep .. ':' .. c.month
+    facts, month = KEYS[5] .. c.rep .. ':' .. c.month, c.month
     redis.call('HSET', facts, c.deal, c.amount .. '|' .. c.at .. '|' .. c.new)
     redis.call('EXPIRE', facts, c.facts_ttl)
     redis.call('HINCRBY', KEYS[6], c.rep, 1)
@@ -64,10 +78,13 @@ if apply then
     redis.call('SADD', KEYS[7] .. c.month, c.rep)
     redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
   end
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({
-    rep = c.rep, xp = allowed, boards = boards, cap_key = cap_key, cap_field = cap_field, facts = facts}))
+  local cap_day, cap_kind = '', ''
+  if cap_key ~= '' then cap_day, cap_kind = c.day, c.kind end
+  local record = {1, c.rep, allowed, cap_day, cap_kind, month}
+  for _, board in ipairs(boards) do record[#record + 1] = board end
+  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(record))
 elseif c.undo then
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1}))
+  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({2}))
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])

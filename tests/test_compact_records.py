@@ -1,0 +1,176 @@
+"""Compact per-event records: bucketed dedupe and deal hashes that Redis keeps as listpacks, positional deal
+records and ledger lines, and XP deal records without key names. Data written before them stays readable:
+a duplicate of an event seen then is refused, a deal recorded then is undone exactly, its ledger still reads."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgpack
+
+from game import keys
+from game.contests import Contest, parse_contest
+from game.directory import Directory, Rep, Team
+from game.events import Event, parse_event
+from game.scoring import decide
+from game.store import Plan, Store
+from game.xp import decide_xp
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+ZONE = ZoneInfo("Asia/Shanghai")
+
+Engine = tuple[asyncio.AbstractEventLoop, Store]
+
+
+def org() -> tuple[Contest, Directory, str]:
+    rep = f"rep-{uuid.uuid4().hex[:8]}"
+    directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
+    definition = {
+        "id": uuid.uuid4().hex,
+        "name": "compact",
+        "starts_at": START.isoformat(),
+        "ends_at": "2026-12-01T00:00:00Z",
+        "rules": [{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 2, "cap_per_day": 5}],
+    }
+    return parse_contest(definition, default_timezone="Asia/Shanghai", default_currency="CNY"), directory, rep
+
+
+def event(raw: dict[str, Any]) -> Event:
+    return replace(parse_event(raw, now=NOW, default_currency="CNY"), team="t1")
+
+
+def write(engine: Engine, contest: Contest, directory: Directory, raws: list[dict[str, Any]]) -> None:
+    loop, store = engine
+    events = [event(raw) for raw in raws]
+    plans = [Plan(e, decide(e, [contest], directory), decide_xp(e, ZONE, "CNY")) for e in events]
+    loop.run_until_complete(store.write_events(plans, log=False))
+
+
+def run(engine: Engine, coroutine: Any) -> Any:
+    return engine[0].run_until_complete(coroutine)
+
+
+def total(engine: Engine, contest: Contest, rep: str) -> int:
+    return int(run(engine, engine[1].ledger_total(contest.id, contest.epoch, rep)))
+
+
+def won(rep: str, event_id: str, amount: str, day: int = 3) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "deal.won",
+        "rep": rep,
+        "amount": amount,
+        "occurred_at": f"2026-11-{day:02d}T10:00:00+08:00",
+    }
+
+
+def call(rep: str, event_id: str) -> dict[str, Any]:
+    return {"id": event_id, "type": "call.logged", "rep": rep, "occurred_at": "2026-11-04T09:00:00+08:00"}
+
+
+def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(engine: Engine) -> None:
+    contest, directory, rep = org()
+    raws = [won(rep, f"d{i}", str(1000 * (i + 1))) for i in range(300)]
+    raws += [call(rep, f"c{i}") for i in range(4)]
+    write(engine, contest, directory, raws + raws[:50])  # the duplicates change nothing
+    k = keys.ContestKeys(contest.id)
+    redis = engine[1].redis
+    assert run(engine, redis.exists(k.seen, k.deals)) == 0  # only buckets
+    seen = run(engine, redis.keys(k.seen + ":*"))
+    assert len(seen) > 100
+    for key in seen + run(engine, redis.keys(k.deals + ":*")):
+        assert run(engine, redis.object("encoding", key)) in (b"listpack", b"ziplist")  # not a hashtable
+    assert total(engine, contest, rep) == sum(range(1, 301)) + 5  # four calls of 2 points, 5 a day at most
+    lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep, count=1000))
+    assert len(lines) == 304
+    first, call = lines[0], lines[-1]
+    assert {key: first[key] for key in ("event", "type", "points", "note", "deal", "amount", "v")} == {
+        "event": "api:d0",
+        "type": "deal.won",
+        "points": 1,
+        "note": "apply",
+        "deal": "api:d0",
+        "amount": "1000",
+        "v": 1,
+    }
+    assert "customer" not in first and first["hits"] == [[0, 1, "", 1, 0]]
+    assert call["hits"] == [[1, 0, "", 2, 5]]  # the fourth call: 2 asked, none allowed past the cap
+
+
+def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: Engine) -> None:
+    contest, directory, rep = org()
+    write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])
+    assert total(engine, contest, rep) == 9
+    k = keys.ContestKeys(contest.id)
+    redis = engine[1].redis
+    # Rewrite what the write script kept as an earlier version kept it: unbucketed hashes of msgpack maps.
+    for event_key, hits in (("api:old-1", [[0, 7, "", 7, 0]]), ("api:call-1", [[1, 2, f"2026-11-04|1|{rep}", 2, 5]])):
+        legacy = {"rep": rep, "team": "t1", "hits": hits, "event": event_key, "size": 0, "target": 0}
+        legacy.update(team_target=0, division="")
+        run(engine, redis.hdel(k.deals_bucket(event_key), event_key))
+        run(engine, redis.hdel(k.seen_bucket(event_key), event_key))
+        run(engine, redis.hset(k.deals, event_key, msgpack.packb(legacy)))
+        run(engine, redis.hset(k.seen, event_key, 1))
+    write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])  # seen before: duplicates
+    assert total(engine, contest, rep) == 9
+    assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [True]
+    reversals = [
+        {"id": f"undo-{ref}", "type": "deal.reversed", "rep": rep, "ref": ref, "occurred_at": NOW.isoformat()}
+        for ref in ("old-1", "call-1")
+    ]
+    write(engine, contest, directory, reversals)
+    assert total(engine, contest, rep) == 0
+    assert run(engine, redis.hget(k.caps, f"2026-11-04|1|{rep}")) == b"0"
+    assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [False]
+    lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep))
+    assert [(line["note"], line["points"], line["deal"]) for line in lines[-2:]] == [
+        ("undo", -7, "api:old-1"),
+        ("undo", -2, "api:call-1"),
+    ]
+
+
+def test_ledger_lines_written_before_compact_lines_still_read(engine: Engine) -> None:
+    contest, _, rep = org()
+    old_line = {"event": "api:e1", "type": "deal.won", "at": 1, "v": 1, "points": 3, "hits": [[0, 3, "", 3, 0]]}
+    old_line.update(note="apply", deal="api:e1", amount="3000")
+    stream = keys.ContestKeys(contest.id).ledger(rep)
+    run(engine, engine[1].redis.xadd(stream, {"e": msgpack.packb(old_line)}))
+    lines, cursor = run(engine, engine[1].read_ledger(contest.id, 1, rep))
+    assert cursor is None
+    assert {key: value for key, value in lines[0].items() if key != "id"} == old_line
+
+
+def xp_score(engine: Engine, rep: str, board: str) -> float:
+    return float(run(engine, engine[1].redis.zscore(board, rep)) or 0)
+
+
+def test_xp_records_name_no_keys_and_older_ones_are_still_undone(engine: Engine) -> None:
+    contest, directory, rep = org()
+    write(engine, contest, directory, [won(rep, "x1", "50000"), won(rep, "x2", "50000")])
+    month = keys.xp_board("month", "2026-11")
+    gained = xp_score(engine, rep, month)
+    assert gained > 0
+    redis = engine[1].redis
+    compact = msgpack.unpackb(run(engine, redis.hget(keys.XP_DEALS, "api:x1")), raw=False)
+    assert compact[:2] == [1, rep] and "month:2026-11" in compact
+    assert all(not str(part).startswith(keys.PREFIX) for part in compact)
+    # x2 as an earlier version recorded it: a map naming its boards and facts keys.
+    record = msgpack.unpackb(run(engine, redis.hget(keys.XP_DEALS, "api:x2")), raw=False)
+    boards = [keys.XP_BOARD_PREFIX + part for part in record[6:]]
+    legacy = {"rep": rep, "xp": record[2], "boards": boards, "cap_key": "", "cap_field": ""}
+    legacy["facts"] = keys.xp_facts(rep, "2026-11")
+    run(engine, redis.hset(keys.XP_DEALS, "api:x2", msgpack.packb(legacy)))
+    reversals = [
+        {"id": f"undo-{ref}", "type": "deal.reversed", "rep": rep, "ref": ref, "occurred_at": NOW.isoformat()}
+        for ref in ("x1", "x2")
+    ]
+    write(engine, contest, directory, reversals)
+    assert xp_score(engine, rep, month) == 0
+    assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
+    assert msgpack.unpackb(run(engine, redis.hget(keys.XP_DEALS, "api:x1")), raw=False) == [2]
