@@ -89,7 +89,7 @@ def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(en
     assert total(engine, contest, rep) == sum(range(1, 301)) + 5  # four calls of 2 points, 5 a day at most
     lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep, count=1000))
     assert len(lines) == 304
-    first, call = lines[0], lines[-1]
+    first, capped = lines[0], lines[-1]
     assert {key: first[key] for key in ("event", "type", "points", "note", "deal", "amount", "v")} == {
         "event": "api:d0",
         "type": "deal.won",
@@ -100,7 +100,7 @@ def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(en
         "v": 1,
     }
     assert "customer" not in first and first["hits"] == [[0, 1, "", 1, 0]]
-    assert call["hits"] == [[1, 0, "", 2, 5]]  # the fourth call: 2 asked, none allowed past the cap
+    assert capped["hits"] == [[1, 0, "", 2, 5]]  # the fourth call: 2 asked, none allowed past the cap
 
 
 def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: Engine) -> None:
