@@ -60,6 +60,8 @@ class ContestKeys:
         self.rep_provisional = _contest(contest_id, base + "prov:reps")  # hash: rep -> provisional, as shown
         self.team_provisional = _contest(contest_id, base + "prov:teams")  # hash: team -> provisional, as shown
         self.paid = _contest(contest_id, base + "paid")  # hash: deal key -> 1, confirmed before it scored
+        # hash: once the contest closed, its compacted ledgers (game/contest_archive.py)
+        self.archive = _contest(contest_id, base + "archive")
 
     def seen_bucket(self, event_key: str) -> str:
         """The small hash of ``seen`` holding this event key (see ``bucket``)."""
@@ -108,8 +110,9 @@ EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted
 EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id
 
 # XP boards and badge facts (one slot: XP is per rep across contests).
-XP_SEEN = f"{PREFIX}:{{xp}}:seen"  # hash: event key -> 1
-XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied
+# hash: event key -> 1, bucketed as a contest's seen (``apply_xp.lua`` adds ``:<bucket>``; the bare name: earlier data)
+XP_SEEN = f"{PREFIX}:{{xp}}:seen"
+XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied, bucketed likewise
 XP_CAPS_PREFIX = f"{PREFIX}:{{xp}}:caps:"  # hash per day: type|rep -> XP used under a daily cap
 XP_BOARD_PREFIX = f"{PREFIX}:{{xp}}:board:"  # zset per window and period, e.g. board:week:2026-W47
 XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key -> "amount|epoch|new"

@@ -23,6 +23,7 @@ from redis.exceptions import NoScriptError
 from game import keys
 from game.badges.awards import read_awards
 from game.badges.facts import Fact
+from game.contest_archive import LEDGER_FIELD, decode_ledger, lines_after
 from game.events import Event
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
@@ -124,6 +125,8 @@ def encode_xp(change: XpChange) -> bytes:
         {
             "event": change.event_key,
             "deal": change.deal_key,
+            "sb": keys.bucket(change.event_key),
+            "db": keys.bucket(change.deal_key),
             "undo": change.undo,
             "rep": change.rep,
             "xp": change.xp,
@@ -488,9 +491,14 @@ class Store:
         self, contest_id: str, epoch: int, rep_id: str, *, cursor: str = "-", count: int = 100
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A rep's ledger entries after ``cursor`` (oldest first) and the cursor of the next page."""
-        stream = keys.ContestKeys(contest_id, epoch).ledger(rep_id)
+        contest_keys = keys.ContestKeys(contest_id, epoch)
         start = "-" if cursor == "-" else f"({cursor}"
-        entries = await read_stream(self.redis, stream, start, "+", count=count + 1)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xrange(contest_keys.ledger(rep_id), min=start, max="+", count=count + 1)
+        pipe.hget(contest_keys.archive, LEDGER_FIELD + rep_id)  # a closed contest's ledger, once compacted
+        entries, archived = await pipe.execute()
+        if archived is not None:
+            entries = lines_after(decode_ledger(archived), cursor, count + 1)
         page = entries[:count]
         items = [{"id": text(entry_id), **ledger_line(fields)} for entry_id, fields in page]
         next_cursor = text(page[-1][0]) if len(entries) > count else None

@@ -35,8 +35,11 @@ from game.xp import decide_xp
 from scripts.simulator import Simulator
 from server.config import load_settings
 from server.embedded_redis import EmbeddedRedis
+from server.services.contest_archive import compact_contest
+from server.services.contest_archive_store import ContestArchiveStore
 from server.services.ingest import plan
 from server.services.registry import Registry
+from server.services.rescore_store import RescoreStore
 
 BATCH = 500
 CONTEST = "bench-memory"
@@ -182,6 +185,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         document = await registry.contest_document(CONTEST)
         assert document is not None
         await registry.put_contest({**document, "state": "archived"}, "bench", "contest.archive")
+        contest = (await registry.current()).contests[CONTEST]
+        archives, rescores = ContestArchiveStore(redis), RescoreStore(redis)
+        assert await compact_contest(store, archives, rescores, contest, datetime.now(UTC)) == "archived"
         archived_families = await memory_by_family(redis, contest_match)
         archived = sum(size for _, size in archived_families.values())
         print_breakdown("the contest's keys once archived and compacted", archived_families, total_events)

@@ -19,7 +19,7 @@ from game.directory import Directory, Rep, Team
 from game.events import Event, parse_event
 from game.scoring import decide
 from game.store import Plan, Store
-from game.xp import decide_xp
+from game.xp import decide_xp, window_keys
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -146,31 +146,63 @@ def test_ledger_lines_written_before_compact_lines_still_read(engine: Engine) ->
     assert {key: value for key, value in lines[0].items() if key != "id"} == old_line
 
 
+def xp_deals(deal: str) -> str:
+    return f"{keys.XP_DEALS}:{keys.bucket(deal)}"
+
+
 def xp_score(engine: Engine, rep: str, board: str) -> float:
     return float(run(engine, engine[1].redis.zscore(board, rep)) or 0)
 
 
-def test_xp_records_name_no_keys_and_older_ones_are_still_undone(engine: Engine) -> None:
+def boards_of(moment: str) -> list[str]:
+    windows = window_keys(datetime.fromisoformat(moment), ZONE)
+    return [keys.xp_board(window, period) for window, period in windows.items()]
+
+
+def reversal(rep: str, ref: str) -> dict[str, Any]:
+    return {"id": f"undo-{ref}", "type": "deal.reversed", "rep": rep, "ref": ref, "occurred_at": NOW.isoformat()}
+
+
+def test_xp_records_name_no_keys_and_are_undone_on_every_board(engine: Engine) -> None:
     contest, directory, rep = org()
-    write(engine, contest, directory, [won(rep, "x1", "50000"), won(rep, "x2", "50000")])
+    # days whose week, month or quarter turn over: the periods a record leaves out are found again from its day
+    days = ["2025-12-31", "2026-01-01", "2026-03-31", "2026-04-01", "2026-11-03"]
+    raws = [{**won(rep, f"{rep}-x{i}", "50000"), "occurred_at": f"{day}T23:30:00+08:00"} for i, day in enumerate(days)]
+    meeting = {"id": f"{rep}-m1", "type": "meeting.held", "rep": rep, "occurred_at": "2026-11-03T09:00:00+08:00"}
+    write(engine, contest, directory, [*raws, meeting])
+    redis = engine[1].redis
+    boards = sorted({board for raw in [*raws, meeting] for board in boards_of(raw["occurred_at"])})
+    assert all(xp_score(engine, rep, board) > 0 for board in boards)
+    for raw in [*raws, meeting]:
+        record = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{raw['id']}"), f"api:{raw['id']}")), raw=False)
+        assert len(msgpack.packb(record)) <= 64 and record[-2] == raw["occurred_at"][:10]  # a listpack value
+    capped = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-m1"), f"api:{rep}-m1")), raw=False)
+    assert capped[:6] == [1, rep, 5, "meeting.held", 0, 31]
+    write(engine, contest, directory, [reversal(rep, raw["id"]) for raw in [*raws, meeting]])
+    assert [xp_score(engine, rep, board) for board in boards] == [0] * len(boards)
+    assert run(engine, redis.hget(f"{keys.XP_CAPS_PREFIX}2026-11-03", f"meeting.held|{rep}")) == b"0"
+    assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
+    assert msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-x1"), f"api:{rep}-x1")), raw=False) == [2]
+
+
+def test_xp_records_and_dedupe_written_before_compact_records_still_count(engine: Engine) -> None:
+    contest, directory, rep = org()
+    deal_id = f"{rep}-x1"
+    key = f"api:{deal_id}"
+    write(engine, contest, directory, [won(rep, deal_id, "50000")])
     month = keys.xp_board("month", "2026-11")
     gained = xp_score(engine, rep, month)
-    assert gained > 0
     redis = engine[1].redis
-    compact = msgpack.unpackb(run(engine, redis.hget(keys.XP_DEALS, "api:x1")), raw=False)
-    assert compact[:2] == [1, rep] and "month:2026-11" in compact
-    assert all(not str(part).startswith(keys.PREFIX) for part in compact)
-    # x2 as an earlier version recorded it: a map naming its boards and facts keys.
-    record = msgpack.unpackb(run(engine, redis.hget(keys.XP_DEALS, "api:x2")), raw=False)
-    boards = [keys.XP_BOARD_PREFIX + part for part in record[6:]]
-    legacy = {"rep": rep, "xp": record[2], "boards": boards, "cap_key": "", "cap_field": ""}
-    legacy["facts"] = keys.xp_facts(rep, "2026-11")
-    run(engine, redis.hset(keys.XP_DEALS, "api:x2", msgpack.packb(legacy)))
-    reversals = [
-        {"id": f"undo-{ref}", "type": "deal.reversed", "rep": rep, "ref": ref, "occurred_at": NOW.isoformat()}
-        for ref in ("x1", "x2")
-    ]
-    write(engine, contest, directory, reversals)
+    # x1 as an earlier version recorded it: unbucketed, a map naming its boards and facts keys.
+    record = msgpack.unpackb(run(engine, redis.hget(xp_deals(key), key)), raw=False)
+    legacy = {"rep": rep, "xp": record[2], "boards": boards_of(won(rep, deal_id, "1")["occurred_at"])}
+    legacy.update(cap_key="", cap_field="", facts=keys.xp_facts(rep, "2026-11"))
+    run(engine, redis.hdel(xp_deals(key), key))
+    run(engine, redis.hset(keys.XP_DEALS, key, msgpack.packb(legacy)))
+    run(engine, redis.hdel(f"{keys.XP_SEEN}:{keys.bucket(key)}", key))
+    run(engine, redis.hset(keys.XP_SEEN, key, 1))
+    write(engine, contest, directory, [won(rep, deal_id, "50000")])  # seen before: a duplicate
+    assert xp_score(engine, rep, month) == gained > 0
+    write(engine, contest, directory, [reversal(rep, deal_id)])
     assert xp_score(engine, rep, month) == 0
     assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
-    assert msgpack.unpackb(run(engine, redis.hget(keys.XP_DEALS, "api:x1")), raw=False) == [2]

@@ -10,27 +10,65 @@
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
 local c = cmsgpack.unpack(ARGV[1])
-if redis.call('HEXISTS', KEYS[1], c.event) == 1 then
+-- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket of c.sb / c.db, see
+-- game/keys.py) that Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read.
+local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
+if redis.call('HEXISTS', SEEN, c.event) == 1 or redis.call('HEXISTS', KEYS[1], c.event) == 1 then
   return {0, 0, 0}
 end
-redis.call('HSET', KEYS[1], c.event, 1)
+redis.call('HSET', SEEN, c.event, 1)
 
--- A deal record is a positional array (no field names, key names rebuilt from KEYS): {1, rep, xp, cap day
--- ('' when uncapped), cap kind, facts month ('' when no facts), window:period...}; a tombstone {2}. Records
--- written before (maps naming their keys) are still read.
+-- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
+-- ('' when uncapped), 1 when the deal is among the rep's facts, a mask of the standard windows (STANDARD)
+-- it scored on, its day, its week, then any other window as 'name:period'}; a tombstone {2}. The month,
+-- quarter and 'all' periods follow from the day (as game/xp.py's window_keys makes them); the cap (per day)
+-- and the facts (per month) are keyed by the same day. Records written before (maps naming their keys) are
+-- still read.
+local STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
+
+local function periods_of(day, week)
+  if not string.match(day, '^%d%d%d%d%-%d%d%-%d%d$') then return nil end
+  local month = tonumber(string.sub(day, 6, 7))
+  return {day = day, week = week, month = string.sub(day, 1, 7),
+          quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
+end
+
+local function pack_record(rep, xp, cap_kind, facts, windows)
+  local day, week = '', ''
+  for _, window in ipairs(windows) do
+    if window[1] == 'day' then day = window[2] elseif window[1] == 'week' then week = window[2] end
+  end
+  local derived = periods_of(day, week) or {}
+  local mask, extra = 0, {}
+  for _, window in ipairs(windows) do
+    local bit_of = nil
+    for i, name in ipairs(STANDARD) do if name == window[1] then bit_of = 2 ^ (i - 1) end end
+    if bit_of and derived[window[1]] == window[2] then mask = mask + bit_of
+    else extra[#extra + 1] = window[1] .. ':' .. window[2] end
+  end
+  local record = {1, rep, xp, cap_kind, facts, mask, day, week}
+  for _, board in ipairs(extra) do record[#record + 1] = board end
+  return cmsgpack.pack(record)
+end
+
 local function unpack_record(raw)
   local t = cmsgpack.unpack(raw)
   if t[1] == nil then return t end
   if t[1] == 2 then return {tomb = 1} end
-  local r = {rep = t[2], xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = ''}
-  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. t[4], t[5] .. '|' .. t[2] end
-  if t[6] ~= '' then r.facts = KEYS[5] .. t[2] .. ':' .. t[6] end
-  for i = 7, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
+  local rep, day = t[2], t[7]
+  local r = {rep = rep, xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = ''}
+  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. day, t[4] .. '|' .. rep end
+  if t[5] == 1 then r.facts = KEYS[5] .. rep .. ':' .. string.sub(day, 1, 7) end
+  local derived = periods_of(day, t[8])
+  for i, name in ipairs(STANDARD) do
+    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
+  end
+  for i = 9, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
   return r
 end
 
 local old = nil
-local old_raw = redis.call('HGET', KEYS[2], c.deal)
+local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
 if old_raw then old = unpack_record(old_raw) end
 
 local undone_at = 0
@@ -61,16 +99,13 @@ if apply then
     redis.call('HINCRBY', cap_key, cap_field, allowed)
     redis.call('EXPIRE', cap_key, 3 * 86400)
   end
-  local boards = {}
-  for i, window in ipairs(c.windows) do
-    boards[i] = window[1] .. ':' .. window[2]
-    local board = KEYS[4] .. boards[i]
+  for _, window in ipairs(c.windows) do
+    local board = KEYS[4] .. window[1] .. ':' .. window[2]
     redis.call('ZINCRBY', board, allowed, c.rep)
     if window[3] > 0 then redis.call('EXPIRE', board, window[3]) end
   end
-  local facts, month = '', ''
   if c.is_deal == 1 then
-    facts, month = KEYS[5] .. c.rep .. ':' .. c.month, c.month
+    local facts = KEYS[5] .. c.rep .. ':' .. c.month
     redis.call('HSET', facts, c.deal, c.amount .. '|' .. c.at .. '|' .. c.new)
     redis.call('EXPIRE', facts, c.facts_ttl)
     redis.call('HINCRBY', KEYS[6], c.rep, 1)
@@ -78,13 +113,11 @@ if apply then
     redis.call('SADD', KEYS[7] .. c.month, c.rep)
     redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
   end
-  local cap_day, cap_kind = '', ''
-  if cap_key ~= '' then cap_day, cap_kind = c.day, c.kind end
-  local record = {1, c.rep, allowed, cap_day, cap_kind, month}
-  for _, board in ipairs(boards) do record[#record + 1] = board end
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(record))
+  local cap_kind = ''
+  if cap_key ~= '' then cap_kind = c.kind end
+  redis.call('HSET', DEALS, c.deal, pack_record(c.rep, allowed, cap_kind, c.is_deal, c.windows))
 elseif c.undo then
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({2}))
+  redis.call('HSET', DEALS, c.deal, cmsgpack.pack({2}))
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
