@@ -46,7 +46,8 @@ class ContestKeys:
         self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points asked by standing events
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):
         self.rep_times_prefix = _contest(contest_id, base + "times:rep:")  # zset per rep: deal key -> occurred epoch
-        self.team_times_prefix = _contest(contest_id, base + "times:team:")  # zset per team: deal key -> epoch
+        # zset per team: bucket (``b|<n>``, see TEAM_TIME_BUCKETS) or cap group -> latest epoch
+        self.team_times_prefix = _contest(contest_id, base + "times:team:")
         self.team_members_prefix = _contest(contest_id, base + "members:")  # zset per team: rep -> exact score
         self.ledger_prefix = _contest(contest_id, base + "ledger:")  # stream per rep: every change and why
         self.history_prefix = _contest(contest_id, base + "history:")  # zset per board: recent diff spans
@@ -92,9 +93,14 @@ class ContestKeys:
 BUCKETS = 1024
 
 
-def bucket(member: str) -> str:
-    """A stable bucket number for a member (an event or deal key): CRC-32 modulo ``BUCKETS``."""
-    return str(zlib.crc32(member.encode()) % BUCKETS)
+def bucket(member: str, buckets: int = BUCKETS) -> str:
+    """A stable bucket number for a member (an event or deal key): CRC-32 modulo ``buckets``."""
+    return str(zlib.crc32(member.encode()) % buckets)
+
+
+# A team's score-changing moments (``times:team:<team>``) are many: its deals sit in this many small sorted
+# sets ``times:team:<team>|<bucket>`` and the team's own set holds each bucket's latest moment (``b|<bucket>``).
+TEAM_TIME_BUCKETS = 64
 
 
 def doorbell_channel(contest_id: str) -> str:

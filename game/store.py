@@ -55,6 +55,7 @@ def encode_change(change: ContestChange) -> bytes:
         "deal": change.deal_key,
         "sb": keys.bucket(change.event_key),
         "db": keys.bucket(change.deal_key),
+        "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
         "undo": change.undo,
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,

@@ -117,6 +117,13 @@ def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: E
         run(engine, redis.hdel(k.seen_bucket(event_key), event_key))
         run(engine, redis.hset(k.deals, event_key, msgpack.packb(legacy)))
         run(engine, redis.hset(k.seen, event_key, 1))
+    # ... and the deal's moment straight in the team's set (cap groups alike), not in a bucket
+    team_times = k.team_times_prefix + "t1"
+    deal_bucket = keys.bucket("api:old-1", keys.TEAM_TIME_BUCKETS)
+    at = run(engine, redis.zscore(f"{team_times}|{deal_bucket}", "api:old-1"))
+    run(engine, redis.delete(f"{team_times}|{deal_bucket}", f"{team_times}|c2026-11-04"))
+    run(engine, redis.zadd(team_times, {"api:old-1": at, f"cap|2026-11-04|1|{rep}": at}))
+    run(engine, redis.zrem(team_times, f"b|{deal_bucket}", "b|c2026-11-04"))
     write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])  # seen before: duplicates
     assert total(engine, contest, rep) == 9
     assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [True]
@@ -126,6 +133,7 @@ def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: E
     ]
     write(engine, contest, directory, reversals)
     assert total(engine, contest, rep) == 0
+    assert run(engine, redis.zcard(team_times)) == 0  # no moment left: the team's tie-break is back to none
     assert run(engine, redis.hget(k.caps, f"2026-11-04|1|{rep}")) == b"0"
     assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [False]
     lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep))

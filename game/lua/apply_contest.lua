@@ -44,6 +44,18 @@ end
 local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
               rosters = KEYS[24]}
 
+-- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
+-- game/keys.py; c.tb is this deal's), its cap groups by day ('c' .. day). The team's own set keeps each
+-- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
+local function team_time(team, bucket_id, at, member)  -- at nil: the member leaves
+  local bucket = KEYS[10] .. team .. '|' .. bucket_id
+  if at then redis.call('ZADD', bucket, at, member)
+  elseif redis.call('ZREM', bucket, member) == 0 then return end
+  local top = redis.call('ZREVRANGE', bucket, 0, 0, 'WITHSCORES')
+  if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
+  else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
+end
+
 local old = nil
 local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
 if old_raw then old = unpack_record(c.deal, old_raw) end
@@ -114,10 +126,12 @@ local function refresh_group(rep, team, field, cap)
   end
   if reached then
     redis.call('ZADD', KEYS[9] .. rep, reached, member)
-    if team ~= '' then redis.call('ZADD', KEYS[10] .. team, reached, member) end
   else
     redis.call('ZREM', KEYS[9] .. rep, member)
-    if team ~= '' then redis.call('ZREM', KEYS[10] .. team, member) end
+  end
+  if team ~= '' then
+    redis.call('ZREM', KEYS[10] .. team, member)  -- written before team times were bucketed
+    team_time(team, 'c' .. string.match(field, '^([^|]*)|'), reached, member)
   end
 end
 
@@ -146,7 +160,8 @@ if undo then
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta, undo.rep)
     redis.call('HINCRBY', KEYS[17], undo.team, delta)
-    redis.call('ZREM', KEYS[10] .. undo.team, c.deal)
+    redis.call('ZREM', KEYS[10] .. undo.team, c.deal)  -- written before team times were bucketed
+    team_time(undo.team, c.tb, nil, c.deal)
   end
   if undo.due then release(undo) end
   ledger(undo.rep, delta, {}, settled == 'expired' and 'expired' or 'undo')
@@ -190,7 +205,7 @@ if apply then
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total, c.rep)
     redis.call('HINCRBY', KEYS[17], team, total)
-    if uncapped ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
+    if uncapped ~= 0 then team_time(team, c.tb, c.at, c.deal) end
   end
   local record = {
     rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
