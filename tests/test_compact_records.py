@@ -81,15 +81,19 @@ def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(en
     write(engine, contest, directory, raws + raws[:50])  # the duplicates change nothing
     k = keys.ContestKeys(contest.id)
     redis = engine[1].redis
-    assert run(engine, redis.exists(k.seen, k.deals)) == 0  # only buckets
-    seen = run(engine, redis.keys(k.seen + ":*"))
-    assert len(seen) > 100
-    for key in seen + run(engine, redis.keys(k.deals + ":*")):
+    assert run(engine, redis.keys(k.seen + "*")) == []  # an original is marked seen in its deal's record
+    undo = {"id": "undo-d299", "type": "deal.reversed", "rep": rep, "ref": "d299", "occurred_at": NOW.isoformat()}
+    write(engine, contest, directory, [undo, undo, raws[299]])  # a reversal's own event is kept in seen
+    assert run(engine, redis.keys(k.seen + "*")) == [k.seen_bucket("api:undo-d299").encode()]
+    deals = run(engine, redis.keys(k.deals + ":*"))
+    assert run(engine, redis.exists(k.deals)) == 0 and len(deals) > 100  # only buckets
+    for key in deals:
         assert run(engine, redis.object("encoding", key)) in (b"listpack", b"ziplist")  # not a hashtable
-    assert total(engine, contest, rep) == sum(range(1, 301)) + 5  # four calls of 2 points, 5 a day at most
+    assert total(engine, contest, rep) == sum(range(1, 300)) + 5  # four calls of 2 points, 5 a day at most
     lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep, count=1000))
-    assert len(lines) == 304
-    first, capped = lines[0], lines[-1]
+    assert len(lines) == 305
+    first, capped = lines[0], lines[-2]
+    assert (lines[-1]["note"], lines[-1]["points"], lines[-1]["deal"]) == ("undo", -300, "api:d299")
     assert {key: first[key] for key in ("event", "type", "points", "note", "deal", "amount", "v")} == {
         "event": "api:d0",
         "type": "deal.won",
@@ -183,14 +187,16 @@ def test_xp_records_name_no_keys_and_are_undone_on_every_board(engine: Engine) -
     assert all(xp_score(engine, rep, board) > 0 for board in boards)
     for raw in [*raws, meeting]:
         record = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{raw['id']}"), f"api:{raw['id']}")), raw=False)
-        assert len(msgpack.packb(record)) <= 64 and record[-2] == raw["occurred_at"][:10]  # a listpack value
+        assert len(msgpack.packb(record)) <= 64 and record[6] == raw["occurred_at"][:10]  # a listpack value
     capped = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-m1"), f"api:{rep}-m1")), raw=False)
-    assert capped[:6] == [1, rep, 5, "meeting.held", 0, 31]
+    assert capped[:6] == [1, rep, 5, "meeting.held", 0, 31] and capped[8] == 1  # its original seen
     write(engine, contest, directory, [reversal(rep, raw["id"]) for raw in [*raws, meeting]])
     assert [xp_score(engine, rep, board) for board in boards] == [0] * len(boards)
     assert run(engine, redis.hget(f"{keys.XP_CAPS_PREFIX}2026-11-03", f"meeting.held|{rep}")) == b"0"
     assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
-    assert msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-x1"), f"api:{rep}-x1")), raw=False) == [2]
+    assert msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-x1"), f"api:{rep}-x1")), raw=False) == [2, 1]
+    originals = ["api:" + raw["id"] for raw in raws]
+    assert not any(run(engine, redis.hexists(f"{keys.XP_SEEN}:{keys.bucket(key)}", key)) for key in originals)
 
 
 def test_xp_records_and_dedupe_written_before_compact_records_still_count(engine: Engine) -> None:
@@ -214,3 +220,38 @@ def test_xp_records_and_dedupe_written_before_compact_records_still_count(engine
     write(engine, contest, directory, [reversal(rep, deal_id)])
     assert xp_score(engine, rep, month) == 0
     assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
+
+
+def test_an_original_seen_after_its_reversal_or_update_is_refused_when_it_comes_again(engine: Engine) -> None:
+    contest, directory, rep = org()
+    reversed_first = reversal(rep, "late-1")
+    updated_first = {**won(rep, "upd-2", "9000"), "type": "deal.updated", "ref": "late-2"}
+    originals = [won(rep, "late-1", "5000"), won(rep, "late-2", "4000")]
+    write(engine, contest, directory, [reversed_first, updated_first])
+    for _ in range(3):  # the originals, then twice again: refused, no second line
+        write(engine, contest, directory, originals)
+    lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep))
+    assert [(line["event"], line["note"], line["points"]) for line in lines] == [
+        ("api:upd-2", "apply", 9),
+        ("api:late-1", "reversed_before", 0),
+        ("api:late-2", "reversed_before", 0),
+    ]
+    assert total(engine, contest, rep) == 9
+
+
+def test_xp_of_an_original_seen_after_its_reversal_or_update_counts_once(engine: Engine) -> None:
+    contest, directory, rep = org()
+    month = keys.xp_board("month", "2026-11")
+    reversed_first = reversal(rep, f"{rep}-late-1")
+    updated_first = {**won(rep, f"{rep}-upd", "90000"), "type": "deal.updated", "ref": f"{rep}-late-2"}
+    write(engine, contest, directory, [reversed_first, updated_first])
+    after_update = xp_score(engine, rep, month)
+    originals = [won(rep, f"{rep}-late-1", "5000"), won(rep, f"{rep}-late-2", "4000")]
+    for _ in range(3):
+        write(engine, contest, directory, originals)
+    assert xp_score(engine, rep, month) == after_update > 0
+    redis = engine[1].redis
+    tomb = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-late-1"), f"api:{rep}-late-1")), raw=False)
+    assert tomb == [2, 1]
+    write(engine, contest, directory, [reversal(rep, f"{rep}-late-2")])  # the update's XP goes with the deal
+    assert xp_score(engine, rep, month) == 0

@@ -31,9 +31,12 @@ if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
--- keeps as listpacks; the unbucketed hashes of earlier versions are still read.
+-- keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
+-- deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1) rather than in seen.
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
-if c.settle_only ~= 1 and (redis.call('HEXISTS', SEEN, c.event) == 1 or redis.call('HEXISTS', KEYS[1], c.event) == 1) then
+local original = c.event == c.deal
+if c.settle_only ~= 1 and (redis.call('HEXISTS', KEYS[1], c.event) == 1
+    or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
   return {0, 0, 0, current_epoch}
 end
 
@@ -59,6 +62,9 @@ end
 local old = nil
 local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
 if old_raw then old = unpack_record(c.deal, old_raw) end
+if c.settle_only ~= 1 and original and old and old.orig == 1 then
+  return {0, 0, 0, current_epoch}
+end
 
 -- A provisional deal past its settlement moment is settled before anything else touches it.
 local function hold(rep, team, points)  -- team_pending keeps the team's sum and each member's share
@@ -98,7 +104,8 @@ if apply then
   end
 end
 
-if c.settle_only ~= 1 then redis.call('HSET', SEEN, c.event, 1) end
+if c.settle_only ~= 1 and not original then redis.call('HSET', SEEN, c.event, 1) end
+local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 if settled then
   release(old)
   old.due, old.pp = nil, nil
@@ -209,7 +216,7 @@ if apply then
   end
   local record = {
     rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
-    target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}
+    target = c.target or 0, team_target = c.team_target or 0, division = c.division or '', orig = kept_orig}
   -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
   local due, auto = nil, c.auto
   if undo then
@@ -225,12 +232,21 @@ if apply then
   redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
   ledger(c.rep, total, hits, 'apply')
 elseif settled == 'expired' then
-  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, exp = 1, event = undo.event}))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig}))
 elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
-  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, event = c.event}))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, event = c.event, orig = kept_orig}))
 elseif #c.hits > 0 and old then
   ledger(c.rep, 0, {}, 'reversed_before')
+end
+if original and c.settle_only ~= 1 then  -- the original is seen: its deal's record says so
+  local raw = redis.call('HGET', DEALS, c.deal)
+  local record = raw and unpack_record(c.deal, raw)
+  if not record then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
+  elseif record.orig ~= 1 then
+    record.orig = 1
+    redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
+  end
 end
 
 local changed = (undo ~= nil) or apply or (confirmed ~= nil)

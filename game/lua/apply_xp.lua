@@ -11,16 +11,19 @@
 
 local c = cmsgpack.unpack(ARGV[1])
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket of c.sb / c.db, see
--- game/keys.py) that Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read.
+-- game/keys.py) that Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An
+-- original event (the deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1).
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
-if redis.call('HEXISTS', SEEN, c.event) == 1 or redis.call('HEXISTS', KEYS[1], c.event) == 1 then
+local original = c.event == c.deal
+if redis.call('HEXISTS', KEYS[1], c.event) == 1 or (not original and redis.call('HEXISTS', SEEN, c.event) == 1) then
   return {0, 0, 0}
 end
-redis.call('HSET', SEEN, c.event, 1)
+if not original then redis.call('HSET', SEEN, c.event, 1) end
 
 -- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
 -- ('' when uncapped), 1 when the deal is among the rep's facts, a mask of the standard windows (STANDARD)
--- it scored on, its day, its week, then any other window as 'name:period'}; a tombstone {2}. The month,
+-- it scored on, its day, its week, orig, then any other window as 'name:period'}; a tombstone {2, orig}.
+-- orig = 1 once the deal's original event was seen (its dedupe mark). The month,
 -- quarter and 'all' periods follow from the day (as game/xp.py's window_keys makes them); the cap (per day)
 -- and the facts (per month) are keyed by the same day. Records written before (maps naming their keys) are
 -- still read.
@@ -33,7 +36,7 @@ local function periods_of(day, week)
           quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
 end
 
-local function pack_record(rep, xp, cap_kind, facts, windows)
+local function pack_record(rep, xp, cap_kind, facts, windows, orig)
   local day, week = '', ''
   for _, window in ipairs(windows) do
     if window[1] == 'day' then day = window[2] elseif window[1] == 'week' then week = window[2] end
@@ -46,7 +49,7 @@ local function pack_record(rep, xp, cap_kind, facts, windows)
     if bit_of and derived[window[1]] == window[2] then mask = mask + bit_of
     else extra[#extra + 1] = window[1] .. ':' .. window[2] end
   end
-  local record = {1, rep, xp, cap_kind, facts, mask, day, week}
+  local record = {1, rep, xp, cap_kind, facts, mask, day, week, orig or 0}
   for _, board in ipairs(extra) do record[#record + 1] = board end
   return cmsgpack.pack(record)
 end
@@ -54,22 +57,26 @@ end
 local function unpack_record(raw)
   local t = cmsgpack.unpack(raw)
   if t[1] == nil then return t end
-  if t[1] == 2 then return {tomb = 1} end
+  if t[1] == 2 then return {tomb = 1, orig = t[2]} end
   local rep, day = t[2], t[7]
-  local r = {rep = rep, xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = ''}
+  local r = {rep = rep, xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = '', orig = t[9]}
   if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. day, t[4] .. '|' .. rep end
   if t[5] == 1 then r.facts = KEYS[5] .. rep .. ':' .. string.sub(day, 1, 7) end
   local derived = periods_of(day, t[8])
   for i, name in ipairs(STANDARD) do
     if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
   end
-  for i = 9, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
+  for i = 10, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
   return r
 end
 
 local old = nil
 local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
 if old_raw then old = unpack_record(old_raw) end
+if original and old and old.orig == 1 then
+  return {0, 0, 0}
+end
+local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 
 local undone_at = 0
 if c.undo and old and old.tomb ~= 1 then
@@ -115,9 +122,18 @@ if apply then
   end
   local cap_kind = ''
   if cap_key ~= '' then cap_kind = c.kind end
-  redis.call('HSET', DEALS, c.deal, pack_record(c.rep, allowed, cap_kind, c.is_deal, c.windows))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.rep, allowed, cap_kind, c.is_deal, c.windows, kept_orig))
 elseif c.undo then
-  redis.call('HSET', DEALS, c.deal, cmsgpack.pack({2}))
+  redis.call('HSET', DEALS, c.deal, cmsgpack.pack({2, kept_orig or 0}))
+end
+if original then  -- the original is seen: its deal's record says so
+  local raw = redis.call('HGET', DEALS, c.deal)
+  if not raw then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
+  else
+    local t = cmsgpack.unpack(raw)
+    if t[1] == 1 and t[9] ~= 1 then t[9] = 1 elseif t[1] == 2 and t[2] ~= 1 then t[2] = 1 else t = nil end
+    if t then redis.call('HSET', DEALS, c.deal, cmsgpack.pack(t)) end
+  end
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
