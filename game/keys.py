@@ -43,7 +43,8 @@ class ContestKeys:
         self.team_board = _contest(contest_id, base + "board:teams")  # zset: team -> composite score
         # hash: team -> JSON {reps, target}, the team's roster as last synced from the directory (game/rosters.py)
         self.team_rosters = _contest(contest_id, base + "team_rosters")
-        self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points asked by standing events
+        # hash: day|rule|rep -> points asked by standing events (earlier versions; now summed from cap groups)
+        self.caps = _contest(contest_id, base + "caps")
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):
         self.rep_times_prefix = _contest(contest_id, base + "times:rep:")  # zset per rep: deal key -> occurred epoch
         # zset per team: bucket (``b|<n>``, see TEAM_TIME_BUCKETS) or cap group -> latest epoch

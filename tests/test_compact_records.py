@@ -138,7 +138,7 @@ def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: E
     write(engine, contest, directory, reversals)
     assert total(engine, contest, rep) == 0
     assert run(engine, redis.zcard(team_times)) == 0  # no moment left: the team's tie-break is back to none
-    assert run(engine, redis.hget(k.caps, f"2026-11-04|1|{rep}")) == b"0"
+    assert run(engine, redis.exists(k.cap_group_prefix + f"2026-11-04|1|{rep}")) == 0
     assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [False]
     lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep))
     assert [(line["note"], line["points"], line["deal"]) for line in lines[-2:]] == [

@@ -2,7 +2,7 @@
 -- updates), apply under daily caps, refresh the rep and team boards, write the ledger, bump the
 -- sequence number, ring the doorbell. Every key shares the contest's hash tag (one cluster slot).
 --
--- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
+-- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps (earlier data), 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta (epoch, best_deal), 13 ledger_prefix,
 --       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads),
 --       17 team_sums (hash: team -> sum of its members' points),
@@ -119,12 +119,20 @@ end
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
 -- events, cap), whatever order they arrived in, and it reached that score at the standing event (in
 -- occurred_at order) whose points first filled it. So caps stay order-independent and reversible.
+-- The points a group's standing events ask for are summed from its set (members 'deal|asked'); KEYS[7] kept
+-- that sum in earlier versions and is no longer written.
+local function asked_in(entries, step)
+  local sum = 0
+  for i = 1, #entries, step do sum = sum + tonumber(string.match(entries[i], '|(%d+)$')) end
+  return sum
+end
+
 local function refresh_group(rep, team, field, cap)
-  local filled = math.min(tonumber(redis.call('HGET', KEYS[7], field) or '0'), cap)
+  local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
+  local filled = math.min(asked_in(entries, 2), cap)
   local member = 'cap|' .. field
   local reached = nil
   if filled > 0 then
-    local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
     local sum = 0
     for i = 1, #entries, 2 do
       sum = sum + tonumber(string.match(entries[i], '|(%d+)$'))
@@ -143,9 +151,8 @@ local function refresh_group(rep, team, field, cap)
 end
 
 local function join_group(field, asked, cap, sign)
-  local before = tonumber(redis.call('HGET', KEYS[7], field) or '0')
+  local before = asked_in(redis.call('ZRANGE', KEYS[15] .. field, 0, -1), 1)
   local after = before + sign * asked
-  redis.call('HINCRBY', KEYS[7], field, sign * asked)
   local member = c.deal .. '|' .. asked
   if sign > 0 then redis.call('ZADD', KEYS[15] .. field, c.at, member)
   else redis.call('ZREM', KEYS[15] .. field, member) end
