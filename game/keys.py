@@ -88,9 +88,10 @@ class ContestKeys:
         return _contest(self.contest_id, f"e{self.epoch}:*")  # braces are literal in Redis glob patterns
 
 
-# Per-event hashes (a contest's ``seen`` and ``deals``) are split into this many small hashes, each under
-# Redis's listpack limit (128 fields) up to ~100,000 events per contest epoch: a listpack field costs a few
-# bytes besides its name and value, a field of a large hash about 60.
+# Per-event hashes (a contest's and XP's ``seen`` and ``deals``) are split into this many small hashes, each
+# under Redis's listpack limits (``hash-max-listpack-entries`` 512 by default, values up to 64 bytes) up to
+# ~500,000 entries: a listpack field costs a few bytes besides its name and value, a field of a large hash
+# about 60. Past that a bucket becomes an ordinary hash: the same answers, more memory.
 BUCKETS = 1024
 
 
