@@ -26,6 +26,7 @@ from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
 from server.services.brand_store import BrandStore
 from server.services.challenge_store import ChallengeStore
+from server.services.contest_archive_store import ContestArchiveStore
 from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
@@ -65,6 +66,7 @@ class Arena:
         self.flags = FlagStore(self.redis)
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)
+        self.contest_archives = ContestArchiveStore(self.redis)  # closed contests, compacted
         self.integrations = IntegrationStore(self.redis)
         self.notifications = NotifyStore(self.redis)
         self.hub = Hub(
