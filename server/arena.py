@@ -54,7 +54,8 @@ class Arena:
         )
         self.redis = Redis(connection_pool=pool)
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
-        self.store = Store(self.redis)  # the engine's: the event log, boards, ledgers, badges, results
+        # the engine's: the event log, boards, ledgers, badges, results
+        self.store = Store(self.redis, log_shards=settings.log_shards)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)
@@ -64,7 +65,7 @@ class Arena:
         self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)
         self.audit = AuditLog(self.redis)
-        self.event_log = EventLogStore(self.redis)
+        self.event_log = EventLogStore(self.redis, shards=settings.log_shards)
         self.flags = FlagStore(self.redis)
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)
@@ -84,7 +85,9 @@ class Arena:
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 
     async def bootstrap(self) -> None:
-        """Apply the identities named in the environment: the admin user and the admin/ingest keys."""
+        """Check the event log's shard count (a different one stops the start-up), then apply the identities named
+        in the environment: the admin user and the admin/ingest keys."""
+        await self.store.check_log_shards()
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
             await self.accounts.save_user(user)
