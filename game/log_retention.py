@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from game.events import MAX_FUTURE_SECONDS
+
 MARGIN = timedelta(days=1)
 
 
@@ -22,3 +24,9 @@ def trim_before(now: datetime, days: int) -> datetime:
 def earliest_accepted(now: datetime, days: int) -> datetime:
     """Events that occurred before this moment are refused: the log may have forgotten them already."""
     return trim_before(now, days) + MARGIN
+
+
+def replayable(starts_at: datetime, trimmed_before: datetime | None) -> bool:
+    """Whether the log still holds every event of a contest that starts at ``starts_at`` (a rescore would lose the
+    trimmed ones): events are received at most ``MAX_FUTURE_SECONDS`` before they occur."""
+    return trimmed_before is None or starts_at - timedelta(seconds=MAX_FUTURE_SECONDS) >= trimmed_before

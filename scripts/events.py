@@ -29,6 +29,7 @@ import msgpack
 from redis.asyncio import Redis
 
 from game.events import Event
+from game.log_retention import replayable
 from game.log_shards import id_before
 from game.store import LogShardsChanged, Plan, Store
 from game.xp import decide_xp
@@ -114,14 +115,19 @@ async def rebuild(redis: Redis, settings: Settings, contest: str | None) -> dict
     rescores = RescoreStore(redis)
     snapshot = await registry.current()
     targets = [contest] if contest else [c.id for c in snapshot.contests.values() if c.state != "archived"]
+    event_log = EventLogStore(redis, shards=settings.log_shards)
     rebuilt = {}
     for contest_id in targets:
         if contest_id not in snapshot.contests:
             raise SystemExit(f"no contest {contest_id!r}")
+        if not replayable(snapshot.contests[contest_id].starts_at, await event_log.trimmed_before()):
+            if contest:
+                raise SystemExit(f"{contest_id} began before the oldest events the log keeps: it cannot be rebuilt")
+            print(f"kept {contest_id} as it is: it began before the oldest events the log keeps", file=sys.stderr)
+            continue
         if not await rescores.claim(contest_id, "scripts.events"):
             raise SystemExit(f"a rescore of {contest_id} is already running")
         started = time.monotonic()
-        event_log = EventLogStore(redis, shards=settings.log_shards)
         epoch = await rescore(store, registry, rescores, event_log, contest_id, None, "scripts.events")
         await drop_epoch(rescores, contest_id, epoch - 1)
         rebuilt[contest_id] = {"epoch": epoch, "seconds": round(time.monotonic() - started, 2)}

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event, new_event
-from game.log_retention import earliest_accepted, trim_before
+from game.log_retention import earliest_accepted, replayable, trim_before
 from game.log_shards import shard_of
 from game.store import Plan, Store
 from server.config import ConfigError, load_settings
@@ -136,6 +136,19 @@ def test_a_duplicate_of_an_event_the_log_forgot_is_refused_not_counted_again(tmp
                 answer = ingest.post("/api/v1/events", json=[again]).json()
             assert answer["accepted"] == 0 and answer["rejected"][0]["errors"][0]["field"] == "occurred_at"
             assert sum(client.xlen(keys.event_log(shard)) for shard in range(2)) == 0
+            # A contest of those days cannot be rescored any more: its boards would lose the trimmed events.
+            with arena.admin() as admin:
+                old_contest = {
+                    **org.definition,
+                    "id": "long-ago",
+                    "starts_at": (long_ago - timedelta(days=1)).isoformat(),
+                    "ends_at": (long_ago + timedelta(days=6)).isoformat(),
+                }
+                assert admin.post("/api/v1/contests", json=old_contest).status_code == 201
+                refused = admin.post("/api/v1/contests/long-ago/rescore")
+                assert refused.status_code == 409, refused.text
+                assert "began before the oldest events the log keeps" in refused.json()["error"]
+                assert admin.post(f"/api/v1/contests/{org.contest}/rescore").status_code == 202
         finally:
             arena.stop()
             client.close()
@@ -167,3 +180,10 @@ def test_the_log_settings_are_validated() -> None:
     ):
         with pytest.raises(ConfigError, match=name):
             load_settings({name: value})
+
+
+def test_a_contest_is_replayable_while_the_log_holds_everything_since_it_began(now: datetime) -> None:
+    assert replayable(now, None)
+    assert replayable(now, now - timedelta(minutes=6))
+    assert not replayable(now, now - timedelta(minutes=4))  # an event may arrive 5 minutes before it occurs
+    assert not replayable(now - timedelta(days=1), now)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import msgpack
@@ -214,4 +214,11 @@ class EventLogStore:
                     break
             else:
                 more = True
+        if trimmed:
+            await self.redis.set(keys.EVENT_LOG_TRIMMED, int(moment.timestamp() * 1000))
         return LogTrim(trimmed, forgotten, more)
+
+    async def trimmed_before(self) -> datetime | None:
+        """The moment before which the retention trimmed entries (None: nothing was ever trimmed)."""
+        millis = await self.redis.get(keys.EVENT_LOG_TRIMMED)
+        return None if millis is None else datetime.fromtimestamp(int(millis) / 1000, UTC)
