@@ -12,7 +12,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from game.rosters import Regroup, contest_teams, regroup
-from game.store import Store
+from game.store import LogShardsChanged, Store
 from server.auth.secrets import hash_password
 from server.config import Settings
 from server.integrations.store import IntegrationStore
@@ -99,12 +99,17 @@ class Arena:
                 log.warning("%s was revoked over the API and stays revoked: set a new key to use one", name)
 
     async def bootstrap_when_ready(self) -> None:
-        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""
+        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then. A log kept in
+        another number of shards stops the start-up (found later, it keeps the server not ready, and no event is
+        logged: ``Store`` checks before its first write)."""
         while True:
             try:
                 await self.bootstrap()
                 self.bootstrapped = True
                 return
+            except LogShardsChanged as exc:
+                log.error("%s", exc)
+                raise
             except (RedisError, OSError) as exc:
                 log.warning("redis not reachable yet (%s); retrying", exc)
                 await asyncio.sleep(1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import redis
 from game import keys
 from server.embedded_redis import EmbeddedRedis
 from tests.support.calendar import Calendar
+from tests.support.events_cli import events_cli_with, summary_of
 from tests.support.org import Org, deal, make_org
 from tests.support.server import ROOT, RunningServer, launch_server
 from tests.support.waiting import eventually
@@ -101,19 +101,6 @@ def test_export_then_import_into_an_empty_store_rebuilds_the_same_boards(
         finally:
             source.stop()
             target.stop()
-
-
-def events_cli_with(redis_url: str, shards: int, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARENA_")}
-    env.update(ARENA_REDIS_URL=redis_url, ARENA_LOG_SHARDS=str(shards))
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.events", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-def summary_of(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_sharded_log_exports_in_order_rebuilds_and_moves_to_another_shard_count(

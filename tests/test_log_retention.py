@@ -5,6 +5,7 @@ Also the settings of the sharded log and a server refusing a shard count the log
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from game.store import Plan, Store
 from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
 from server.services.event_log_store import EventLogStore
+from tests.support.events_cli import events_cli_with
 from tests.support.org import make_org
 from tests.support.server import launch_server
 from tests.support.waiting import eventually
@@ -149,6 +151,13 @@ def test_a_duplicate_of_an_event_the_log_forgot_is_refused_not_counted_again(tmp
                 assert refused.status_code == 409, refused.text
                 assert "began before the oldest events the log keeps" in refused.json()["error"]
                 assert admin.post(f"/api/v1/contests/{org.contest}/rescore").status_code == 202
+                eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
+            rebuilt = events_cli_with(server.url, 2, "rebuild")
+            assert rebuilt.returncode == 0, rebuilt.stderr
+            assert "kept long-ago as it is: it began before the oldest events the log keeps" in rebuilt.stderr
+            assert list(json.loads(rebuilt.stdout.splitlines()[-1])["rebuilt"]) == [org.contest]
+            alone = events_cli_with(server.url, 2, "rebuild", "--contest", "long-ago")
+            assert alone.returncode != 0 and "long-ago began before the oldest events the log keeps" in alone.stderr
         finally:
             arena.stop()
             client.close()
