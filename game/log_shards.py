@@ -69,6 +69,8 @@ def merge_fetched(fetched: Sequence[Sequence[StreamEntry]], full: Sequence[bool]
     """The entries read from each shard (oldest first) that may be handed out now, as (shard, entry) in global
     order. A shard whose read came back ``full`` may hold more entries after its last one, so nothing later
     than the earliest such last entry is handed out yet: the next read starts after what was handed out."""
+    if len(fetched) == 1:  # one stream is in order already, and all of it can go
+        return [(0, entry) for entry in fetched[0]]
     limits = [id_order(entries[-1][0]) for entries, is_full in zip(fetched, full, strict=True) if is_full and entries]
     bound = min(limits) if limits else None
     merged = heapq.merge(*(_keyed(shard, entries) for shard, entries in enumerate(fetched)))
