@@ -200,3 +200,31 @@ def test_a_log_refuses_another_shard_count_than_it_was_first_written_with(client
     with pytest.raises(LogShardsChanged, match="written in 3 shard"):
         run(Store(client, log_shards=2).check_log_shards())
     run(Store(client, log_shards=3).check_log_shards())
+
+
+def test_a_position_resumes_exactly_when_a_shard_appends_behind_another_s_clock(client: Redis, now: datetime) -> None:
+    """Cluster nodes' clocks differ, and two shards can log in the same millisecond: an entry appended later to
+    one shard may carry an earlier id than entries already read from another. Positions keep one id per shard,
+    so an incremental reader still gets it, once."""
+    event_log = EventLogStore(client, shards=2)
+    base = int(now.timestamp() * 1000)
+
+    def append(shard: int, millis: int, name: str) -> None:
+        record = msgpack.packb(event(0, now).to_record() | {"id": name})
+        run(client.xadd(keys.event_log(shard), {"e": record}, id=f"{millis}-0"))
+
+    append(0, base, "a")
+    append(0, base + 50, "b")  # shard 0's clock runs ahead
+    append(1, base + 10, "c")
+    since = now - timedelta(minutes=1)
+    position, first = run(event_log.read_after(since, None))
+    assert [e.id for e in first] == ["a", "c", "b"]
+    assert position == f"{base + 50}-0,{base + 10}-0"
+    append(1, base + 20, "d")  # later, but before what was read from shard 0
+    append(1, base + 50, "e")  # the very id shard 0 has: after it, by shard number
+    append(0, base + 60, "f")
+    position, later = run(event_log.read_after(since, position))
+    assert [e.id for e in later] == ["d", "e", "f"]
+    assert run(event_log.read_after(since, position)) == (position, [])
+    _, everything = run(collect(event_log.batches()))
+    assert [key.split(":", 1)[1] for key in everything] == ["a", "c", "d", "b", "e", "f"]
