@@ -1,9 +1,9 @@
 """Every Redis key name, built in one place.
 
 Keys are hash-tagged so that each atomic script touches a single Redis Cluster slot:
-``{c:<contest>}`` for everything of one contest, ``{log}`` for the event log and its dedupe index,
-``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys and displays, ``{int}`` for
-CRM connectors and their webhook state, ``{notify}`` for chat notifications.
+``{c:<contest>}`` for everything of one contest, ``{log}`` (and ``{log:<i>}`` for its other shards) for the
+event log and its dedupe index, ``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys
+and displays, ``{int}`` for CRM connectors and their webhook state, ``{notify}`` for chat notifications.
 
 Every key and every pub/sub channel begins with ``PREFIX`` (``ARENA_KEY_PREFIX``), so that deployments
 sharing one Redis see nothing of each other (database numbers do not separate pub/sub). The process sets it
@@ -146,6 +146,25 @@ BADGE_CHANNEL = f"{PREFIX}:bell:badges"
 # Event log and its idempotency index.
 EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted event
 EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id
+# The log may be split into shards (``ARENA_LOG_SHARDS``, ``game/log_shards.py``): shard 0 keeps the names above,
+# shard i > 0 lives under ``{log:i}``. The shard count the log was first written with is kept in shard 0's slot.
+EVENT_LOG_SHARDS = f"{PREFIX}:{{log}}:shards"  # string: the number of shards, set once
+EVENT_LOG_TRIMMED = f"{PREFIX}:{{log}}:trimmed_before"  # string: epoch ms before which the retention trimmed entries
+
+
+def _log_tag(shard: int) -> str:
+    return "{log}" if shard == 0 else f"{{log:{shard}}}"
+
+
+def event_log(shard: int = 0) -> str:
+    """Stream of one shard of the event log: one msgpack entry per accepted event."""
+    return f"{PREFIX}:{_log_tag(shard)}:events"
+
+
+def event_seen(shard: int = 0) -> str:
+    """Hash of one shard of the event log: event key -> stream id (in the same slot as its stream)."""
+    return f"{PREFIX}:{_log_tag(shard)}:seen"
+
 
 # XP boards and badge facts (one slot: XP is per rep across contests).
 # hash: event key -> 1, bucketed as a contest's seen (``apply_xp.lua`` adds ``:<bucket>``; the bare name: earlier data)

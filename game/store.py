@@ -1,6 +1,6 @@
 """The engine's Redis edge: write decided changes atomically, read boards consistently.
 
-Each event is written as one idempotent script call per slot it touches — the event log (``{log}``) and
+Each event is written as one idempotent script call per slot it touches — its event log shard (``{log}``) and
 each contest it changes (``{c:<id>}``) — all sent in a single pipelined round trip. Each call is atomic
 and keyed by the event, so a retry after any failure completes what is missing and never counts twice;
 on a single Redis node this is one round trip, on a cluster it stays legal because no script crosses slots.
@@ -25,6 +25,7 @@ from game.badges.awards import read_awards
 from game.badges.facts import Fact
 from game.contest_archive import LEDGER_FIELD, decode_ledger, lines_after
 from game.events import Event
+from game.log_shards import shard_of
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
@@ -230,6 +231,10 @@ def encode_badge_sync(sync: BadgeSync) -> bytes:
     )
 
 
+class LogShardsChanged(RuntimeError):
+    """``ARENA_LOG_SHARDS`` differs from the number of shards the event log was first written with."""
+
+
 SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
 
 
@@ -241,11 +246,28 @@ class Store:
     whole pipeline is sent again after loading them, which is safe because every script is idempotent.
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, log_shards: int = 1) -> None:
         self.redis = redis
+        self.log_shards = log_shards  # the event log's shards (``game/log_shards.py``)
         self._sources = {name: load_lua(name) for name in SCRIPTS}
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
+        self._shards_checked = False
+
+    async def check_log_shards(self) -> None:
+        """Refuse to log with another number of shards than the log was first written with (kept in Redis the
+        first time): an event sent again would miss its dedupe entry in another shard and count twice."""
+        kept = int(
+            await self.redis.eval(
+                load_lua("log_shards"), 3, keys.EVENT_LOG_SHARDS, keys.event_log(0), keys.event_seen(0), self.log_shards
+            )
+        )
+        if kept != self.log_shards:
+            raise LogShardsChanged(
+                f"the event log is written in {kept} shard(s) but ARENA_LOG_SHARDS is {self.log_shards}: set it back "
+                f"to {kept}, or move the log (python -m scripts.events export, then import into an empty Redis)"
+            )
+        self._shards_checked = True
 
     async def _load_scripts(self) -> None:
         for name, source in self._sources.items():
@@ -274,17 +296,20 @@ class Store:
             return [], None
         if not self._loaded:
             await self._load_scripts()
+        if log and not self._shards_checked:
+            await self.check_log_shards()
         commands: list[tuple[Any, ...]] = []
         xp_keys = xp_script_keys()
         for plan in planned:
             if log:
+                shard = shard_of(plan.event.key, self.log_shards)
                 commands.append(
                     (
                         "EVALSHA",
                         self._sha["append_event"],
                         2,
-                        keys.EVENT_SEEN,
-                        keys.EVENT_LOG,
+                        keys.event_seen(shard),
+                        keys.event_log(shard),
                         plan.event.key,
                         msgpack.packb(plan.event.to_record()),
                     )

@@ -1,5 +1,5 @@
 """Time-driven work: crowning champions when contests close, starting the next recurring contest,
-comeback badges, and the month's record breaker.
+comeback badges, the month's record breaker, and trimming the event log past its retention.
 
 Every process runs the loop, but only the holder of a short Redis lease acts, so several server
 processes never crown a champion twice. Each job is idempotent anyway (results and awards are keyed by
@@ -28,6 +28,7 @@ from server.services.fairness import next_period_definition
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 from server.workers import corrections
+from server.workers.log_retention import LogRetention
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -64,6 +65,7 @@ class Scheduler:
         self.interval = interval
         self.token = secrets.token_hex(8)
         self.state = state
+        self.retention = LogRetention(arena.event_log, arena.settings.log_retention_days)
         self._task: asyncio.Task[None] | None = None
         self._compacted: set[tuple[str, int, str]] = set()  # (contest, epoch, state) compacted as far as it may
 
@@ -117,6 +119,7 @@ class Scheduler:
                 await self.compact(contest, now)
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
+        await self.retention.run(now)
 
     # --- recurring contests ----------------------------------------------------------------------
 
