@@ -73,8 +73,21 @@ class ContestKeys:
 
 
 def doorbell_channel(contest_id: str) -> str:
-    """Pub/sub channel rung after every change to a contest's boards."""
-    return f"{PREFIX}:bell:{contest_id}"
+    """Pub/sub channel rung after every change to a contest's boards. It carries the contest's hash tag: on a
+    Redis Cluster it is a sharded channel (SPUBLISH/SSUBSCRIBE) on the contest's own slot."""
+    return _contest(contest_id, "bell")
+
+
+def contest_of_channel(channel: str) -> str | None:
+    """The contest whose doorbell ``channel`` is (None for any other channel)."""
+    head, tag, rest = channel.partition(":{c:")
+    contest_id, _, suffix = rest.rpartition("}:")
+    return contest_id if tag and head == PREFIX and suffix == "bell" else None
+
+
+def channel_has_slot(channel: str) -> bool:
+    """Whether a channel carries a hash tag (it can then be a sharded channel of that slot)."""
+    return contest_of_channel(channel) is not None
 
 
 CONFIG_CHANNEL = f"{PREFIX}:bell:config"
@@ -83,6 +96,8 @@ BADGE_CHANNEL = f"{PREFIX}:bell:badges"
 # Event log and its idempotency index.
 EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted event
 EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id
+# String: the stream id up to which the repair pass has made sure every logged event's writes exist.
+REPAIRED_UPTO = f"{PREFIX}:{{log}}:repaired_upto"
 
 # XP boards and badge facts (one slot: XP is per rep across contests).
 XP_SEEN = f"{PREFIX}:{{xp}}:seen"  # hash: event key -> 1

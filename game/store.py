@@ -1,9 +1,13 @@
 """The engine's Redis edge: write decided changes atomically, read boards consistently.
 
 Each event is written as one idempotent script call per slot it touches — the event log (``{log}``) and
-each contest it changes (``{c:<id>}``) — all sent in a single pipelined round trip. Each call is atomic
-and keyed by the event, so a retry after any failure completes what is missing and never counts twice;
-on a single Redis node this is one round trip, on a cluster it stays legal because no script crosses slots.
+each contest it changes (``{c:<id>}``) — the log entry first. Each call is atomic and keyed by the event, so a
+retry after any failure completes what is missing and never counts twice. On a single Redis node this is one
+pipelined round trip (Redis runs it in order: the log entry before the changes). On a cluster the slots live
+on different nodes and a pipeline is neither ordered nor atomic across them, so the log entries are written
+first and the changes only once they exist (one more round trip): points never stand without their event in
+the log, and what a failure or a crash leaves unwritten is completed by a retry or by the repair pass
+(``server/services/repair.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, cast
 
 import msgpack
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from game import keys
@@ -226,6 +231,24 @@ def encode_badge_sync(sync: BadgeSync) -> bytes:
 SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
 
 
+async def rings_sharded(redis: Redis) -> bool:
+    """Whether contest doorbells ring on sharded pub/sub (SPUBLISH/SSUBSCRIBE on the contest's slot): on a
+    Redis Cluster whose every primary runs Redis 7 or newer. Classic PUBLISH in a cluster reaches every node;
+    a single Redis, a Sentinel set-up or a cluster of Redis 6.2 keep classic pub/sub."""
+    cluster: object = redis  # the cluster client stands in for a ``Redis`` (server/redis_connection.py)
+    if not isinstance(cluster, RedisCluster):
+        return False
+    infos = await cluster.execute_command("INFO", "server", target_nodes=RedisCluster.PRIMARIES)
+    versions = [str(info.get("redis_version", "0")) for info in infos.values()]
+    return bool(versions) and all(int(version.split(".")[0]) >= 7 for version in versions)
+
+
+def bell_command(channel: str, sharded: bool) -> str:
+    """The command that rings ``channel``: SPUBLISH for a channel on a slot (a contest's doorbell) when doorbells
+    are sharded, else PUBLISH."""
+    return "SPUBLISH" if sharded and keys.channel_has_slot(channel) else "PUBLISH"
+
+
 class Store:
     """Redis access for the engine. Scripts are loaded once and called by EVALSHA.
 
@@ -239,11 +262,25 @@ class Store:
         self._sources = {name: load_lua(name) for name in SCRIPTS}
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
+        self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
+        self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
+
+    async def prepare(self) -> None:
+        """Load the scripts (on every primary of a cluster) and learn how doorbells ring, once."""
+        if not self._loaded:
+            await self._load_scripts()
 
     async def _load_scripts(self) -> None:
+        # On a cluster SCRIPT LOAD goes to every node (redis-py's routing for it), so any slot can run them.
         for name, source in self._sources.items():
             self._sha[name] = await self.redis.script_load(source)
+        self.sharded = await rings_sharded(self.redis)
         self._loaded = True
+
+    def _bell(self, contest_id: str) -> tuple[str, str]:
+        """The last two arguments of a contest script: its doorbell channel and the command that rings it."""
+        channel = keys.doorbell_channel(contest_id)
+        return channel, bell_command(channel, self.sharded)
 
     async def write_events(self, planned: Sequence[Plan], *, log: bool = True) -> list[WriteResult]:
         """Log and apply a batch of events in one round trip; returns, per event, whether it was new.
@@ -268,8 +305,10 @@ class Store:
         if not self._loaded:
             await self._load_scripts()
         commands: list[tuple[Any, ...]] = []
+        log_commands: list[int] = []  # positions of the log entries in ``commands``
         for plan in planned:
             if log:
+                log_commands.append(len(commands))
                 commands.append(
                     (
                         "EVALSHA",
@@ -290,7 +329,7 @@ class Store:
                         len(script_keys),
                         *script_keys,
                         encode_change(change),
-                        keys.doorbell_channel(change.contest_id),
+                        *self._bell(change.contest_id),
                     )
                 )
             if plan.xp is not None:
@@ -306,7 +345,7 @@ class Store:
                 )
         if read is not None:
             commands.append(("GET", read))
-        replies = await self._run(commands)
+        replies = await self._run_log_first(commands, log_commands)
         results: list[WriteResult] = []
         position = 0
         for plan in planned:
@@ -348,8 +387,45 @@ class Store:
             len(script_keys),
             *script_keys,
             payload,
-            keys.doorbell_channel(contest_id),
+            *self._bell(contest_id),
         )
+
+    async def _run_log_first(self, commands: list[tuple[Any, ...]], log_commands: list[int]) -> list[Any]:
+        """Run ``commands``; on a cluster, those at ``log_commands`` (log entries) first, and the rest only if
+        every log entry was written (a failed one raises: its event is not acknowledged, nothing else ran)."""
+        if not self.cluster or not log_commands:
+            return await self._run(commands)
+        logged = await self._run([commands[i] for i in log_commands])
+        for reply in logged:
+            if isinstance(reply, Exception):
+                raise reply
+        chosen = set(log_commands)
+        rest = [i for i in range(len(commands)) if i not in chosen]
+        replies: list[Any] = [None] * len(commands)
+        for i, reply in zip(log_commands, logged, strict=True):
+            replies[i] = reply
+        for i, reply in zip(rest, await self._run([commands[i] for i in rest]), strict=True):
+            replies[i] = reply
+        return replies
+
+    async def missing_writes(self, planned: Sequence[Plan]) -> list[Plan]:
+        """Of logged events' plans, the parts not written yet (contest changes and XP changes whose event the
+        contest or XP has not seen), in one round trip: what the repair pass writes again. A settlement-only
+        change leaves no mark, so it is always kept (writing it again does nothing)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for plan in planned:
+            for change in plan.changes:
+                pipe.hexists(keys.ContestKeys(change.contest_id, change.epoch).seen, change.event_key)
+            if plan.xp is not None:
+                pipe.hexists(keys.XP_SEEN, plan.xp.event_key)
+        seen = iter(await pipe.execute() if planned else [])
+        missing: list[Plan] = []
+        for plan in planned:
+            changes = [c for c in plan.changes if not next(seen) or c.settle_only]
+            xp = plan.xp if plan.xp is not None and not next(seen) else None
+            if changes or xp is not None:
+                missing.append(Plan(plan.event, changes, xp))
+        return missing
 
     async def _run(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """One pipeline; if Redis had lost scripts, only the commands it refused run again once they are loaded.
@@ -466,8 +542,8 @@ class Store:
         pipe.hsetnx(k.meta, "epoch", epoch)
         pipe.hincrby(k.seq, "reps", 1)
         pipe.hincrby(k.seq, "teams", 1)
-        if ring:
-            pipe.publish(keys.doorbell_channel(contest_id), b'{"roster":true}')
+        if ring:  # PUBLISH would be refused in a cluster pipeline; either command rings the contest's doorbell
+            pipe.execute_command(*reversed(self._bell(contest_id)), b'{"roster":true}')
 
     async def ensure_members(
         self,
@@ -478,6 +554,7 @@ class Store:
         divisions: dict[str, str],
         ring: bool = True,
     ) -> None:
+        await self.prepare()
         pipe = self.redis.pipeline(transaction=False)
         self.queue_members(pipe, contest_id, epoch, reps, teams, divisions, ring)
         await pipe.execute()
@@ -632,7 +709,10 @@ class Store:
 
     async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
         """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""
-        await self.redis.publish(keys.doorbell_channel(contest_id), json.dumps(message))
+        await self.prepare()
+        channel, command = self._bell(contest_id)
+        ring = self.redis.spublish if command == "SPUBLISH" else self.redis.publish
+        await ring(channel, json.dumps(message))
 
     async def whole_board(self, contest_id: str, epoch: int, board: str) -> list[Ranked]:
         """Every row of a board, ranked."""

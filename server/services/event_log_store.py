@@ -128,5 +128,13 @@ class EventLogStore:
                 found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
         return found
 
+    async def repaired_upto(self, default: datetime) -> str:
+        """The stream id up to which the repair pass has checked the log (about ``default`` the first time)."""
+        kept = await self.redis.get(keys.REPAIRED_UPTO)
+        return text(kept) if kept else _stream_id(default)
+
+    async def keep_repaired_upto(self, stream_id: str) -> None:
+        await self.redis.set(keys.REPAIRED_UPTO, stream_id)
+
     async def length(self) -> int:
         return int(await self.redis.xlen(keys.EVENT_LOG))

@@ -10,7 +10,7 @@ import json
 from redis.asyncio import Redis
 
 from game import keys
-from game.store import text
+from game.store import rings_sharded, text
 
 LEASE_SECONDS = 3600
 UNLINK_BATCH = 500
@@ -23,6 +23,7 @@ def _lease(contest_id: str) -> str:
 class RescoreStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._sharded: bool | None = None  # doorbells on sharded pub/sub (a cluster of Redis 7), once known
 
     async def claim(self, contest_id: str, actor: str) -> bool:
         """Take the contest's rescore lease; False if a rescore is running."""
@@ -67,9 +68,15 @@ class RescoreStore:
 
     async def switch(self, contest_id: str, epoch: int) -> None:
         """Viewers reading the contest now see ``epoch`` (and are told so on its doorbell)."""
-        pipe = self.redis.pipeline(transaction=True)
+        if self._sharded is None:
+            self._sharded = await rings_sharded(self.redis)
+        channel = keys.doorbell_channel(contest_id)
+        pipe = self.redis.pipeline(transaction=True)  # one slot: the doorbell carries the contest's hash tag
         pipe.hset(keys.ContestKeys(contest_id).meta, mapping={"epoch": epoch, "rescore_state": "switching"})
-        pipe.publish(keys.doorbell_channel(contest_id), json.dumps({"contest": contest_id, "epoch": epoch}))
+        if self._sharded:
+            pipe.execute_command("SPUBLISH", channel, json.dumps({"contest": contest_id, "epoch": epoch}))
+        else:
+            pipe.publish(channel, json.dumps({"contest": contest_id, "epoch": epoch}))
         await pipe.execute()
 
     async def finished(self, contest_id: str) -> None:
