@@ -136,11 +136,15 @@ class RedisBroker:
         """The next message heard, or None after a wait with nothing."""
         if not self._sharded:
             return await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_SECONDS)
+        sharded = cast("ClusterPubSub", self._pubsub)  # sharded doorbells: a cluster's pub/sub
         for _ in range(max(1, int(POLL_SECONDS / (2 * SHARDED_SLICE_SECONDS)))):
-            sharded = cast("ClusterPubSub", self._pubsub)  # sharded doorbells: a cluster's pub/sub
-            raw = await sharded.get_sharded_message(ignore_subscribe_messages=True, timeout=SHARDED_SLICE_SECONDS)
-            if raw is None:
-                raw = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=SHARDED_SLICE_SECONDS)
+            raw = None
+            if sharded.shard_channels:
+                raw = await sharded.get_sharded_message(ignore_subscribe_messages=True, timeout=SHARDED_SLICE_SECONDS)
+            if raw is None and sharded.channels:  # (asking with no classic channel joined is an error)
+                raw = await sharded.get_message(ignore_subscribe_messages=True, timeout=SHARDED_SLICE_SECONDS)
+            elif not sharded.shard_channels:
+                await asyncio.sleep(SHARDED_SLICE_SECONDS)
             if raw is not None:
                 return cast("dict[str, object]", raw)
         return None
