@@ -410,19 +410,37 @@ class Store:
 
     async def missing_writes(self, planned: Sequence[Plan]) -> list[Plan]:
         """Of logged events' plans, the parts not written yet (contest changes and XP changes whose event the
-        contest or XP has not seen), in one round trip: what the repair pass writes again. A settlement-only
-        change leaves no mark, so it is always kept (writing it again does nothing)."""
-        pipe = self.redis.pipeline(transaction=False)
+        contest or XP has not seen), in one round trip of one HMGET per dedupe hash: what the repair pass
+        writes again. A settlement-only change leaves no mark, so it is always kept (writing it again does
+        nothing)."""
+        seen_hashes: dict[tuple[str, int], str] = {}
+
+        def seen_hash(change: ContestChange) -> str:
+            at = (change.contest_id, change.epoch)
+            if at not in seen_hashes:
+                seen_hashes[at] = keys.ContestKeys(*at).seen
+            return seen_hashes[at]
+
+        asked: dict[str, list[str]] = {}  # dedupe hash -> event keys
         for plan in planned:
             for change in plan.changes:
-                pipe.hexists(keys.ContestKeys(change.contest_id, change.epoch).seen, change.event_key)
+                asked.setdefault(seen_hash(change), []).append(change.event_key)
             if plan.xp is not None:
-                pipe.hexists(keys.XP_SEEN, plan.xp.event_key)
-        seen = iter(await pipe.execute() if planned else [])
+                asked.setdefault(keys.XP_SEEN, []).append(plan.xp.event_key)
+        pipe = self.redis.pipeline(transaction=False)
+        for key, fields in asked.items():
+            pipe.hmget(key, fields)
+        replies = await pipe.execute() if asked else []
+        seen = {
+            (key, field)
+            for (key, fields), values in zip(asked.items(), replies, strict=True)
+            for field, value in zip(fields, values, strict=True)
+            if value is not None
+        }
         missing: list[Plan] = []
         for plan in planned:
-            changes = [c for c in plan.changes if not next(seen) or c.settle_only]
-            xp = plan.xp if plan.xp is not None and not next(seen) else None
+            changes = [c for c in plan.changes if c.settle_only or (seen_hash(c), c.event_key) not in seen]
+            xp = plan.xp if plan.xp is not None and (keys.XP_SEEN, plan.xp.event_key) not in seen else None
             if changes or xp is not None:
                 missing.append(Plan(plan.event, changes, xp))
         return missing

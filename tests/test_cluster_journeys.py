@@ -60,6 +60,10 @@ def test_scoring_rescore_and_the_event_log_commands(pair: Pair, place: Place, tm
     journeys.export_import_rebuild(pair[0], place, contest, tmp_path)
 
 
+def test_events_logged_before_a_crash_are_completed_by_the_repair_pass(pair: Pair, place: Place) -> None:
+    journeys.completed_after_a_crash(*pair, place)
+
+
 def test_a_screen_gets_diffs_of_writes_made_by_another_process(pair: Pair) -> None:
     journeys.websocket_diff(*pair)
 

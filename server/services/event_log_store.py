@@ -77,12 +77,15 @@ class EventLogStore:
                 start = f"({last}"
         return last, events
 
-    async def batches(self, after: str = "-", batch: int = REPLAY_BATCH) -> AsyncIterator[tuple[str, list[Event]]]:
-        """The whole log after stream id ``after``, in order, in batches, with the id of each batch's last
-        entry (to resume from)."""
+    async def batches(
+        self, after: str = "-", batch: int = REPLAY_BATCH, upto: datetime | None = None
+    ) -> AsyncIterator[tuple[str, list[Event]]]:
+        """The whole log after stream id ``after`` (up to about ``upto``), in order, in batches, with the id of
+        each batch's last entry (to resume from)."""
         start = after if after == "-" else f"({after}"
+        end = "+" if upto is None else _stream_id(upto)
         while True:
-            entries = await read_stream(self.redis, keys.EVENT_LOG, start, "+", count=batch)
+            entries = await read_stream(self.redis, keys.EVENT_LOG, start, end, count=batch)
             if not entries:
                 return
             events = [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]

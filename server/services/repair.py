@@ -11,12 +11,15 @@ per-event dedupe makes a write that did land a no-op, so nothing counts twice.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from game.events import Event
 from game.store import Plan
-from game.xp import decide_xp
-from server.services.ingest import plan
+from game.xp import XpChange, decide_xp
+from server.services.ingest import Targets, plan
+from server.services.registry import Snapshot
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -25,30 +28,78 @@ log = logging.getLogger("arena.repair")
 
 FIRST_LOOKBACK = timedelta(hours=1)  # with no checkpoint yet (a first start), the log's last hour is checked
 BATCH = 500  # logged events per read and per write
-MOST_PER_PASS = 20_000  # one pass checks at most this many events (the next tick goes on)
+SETTLE = timedelta(seconds=2)  # events logged this recently may still be on their way to their contests
+PASS_SECONDS = 5.0  # one pass works at most this long (the next tick goes on from the checkpoint)
+
+
+ATTEMPTS = 5  # passes in a row a failing batch is tried before it is passed by
+_failures: dict[str, int] = {}  # checkpoint -> passes in a row whose batch after it failed (this process)
+
+
+def _failed_again(checkpoint: str) -> int:
+    """Count one more failing pass from ``checkpoint``; how many in a row so far."""
+    count = _failures.get(checkpoint, 0) + 1
+    _failures.clear()  # only the current checkpoint can fail again
+    _failures[checkpoint] = count
+    return count
+
+
+# Redis's answers while a node cannot take writes for now (memory full, loading, failing over).
+TRANSIENT = ("OOM", "LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS")
+
+
+def transient(error: str) -> bool:
+    """Whether a write's error (``<contest or xp>: <Redis's answer>``) will likely pass by itself."""
+    return error.partition(": ")[2].startswith(TRANSIENT)
+
+
+def at(targets: dict[datetime, Targets], snapshot: Snapshot, moment: datetime) -> Targets:
+    """The contests accepting events at ``moment``, worked out once per moment (a request's events share it)."""
+    if moment not in targets:
+        targets[moment] = Targets.at(snapshot, moment)
+    return targets[moment]
 
 
 async def repair_log_tail(arena: Arena, now: datetime) -> int:
     """Complete the writes of the events logged since the checkpoint; how many events needed some. Events
-    already fully written cost one existence check per contest."""
+    already fully written cost their planning and one field of an HMGET per contest: about 5,000 events a
+    second on one core, so with the default 15-second scheduler a pass keeps up with some 1,500 events a
+    second of sustained ingest (beyond that the checkpoint lags, and catches up when the load falls).
+
+    A batch whose writes still fail is tried again on the next passes (for as long as a node refuses writes
+    for now); one that fails otherwise ``ATTEMPTS`` passes in a row fails for good (a score a contest cannot
+    hold, which the event's answer reported as a warning) and is passed by, with an error in the log.
+    """
     event_log = arena.event_log
     after = await event_log.repaired_upto(now - FIRST_LOOKBACK)
     zone, currency = arena.settings.zone, arena.settings.currency
-    checked = repaired = 0
-    async for last, events in event_log.batches(after, batch=BATCH):
+
+    def xp(event: Event) -> XpChange | None:
+        return decide_xp(event, zone, currency)
+
+    deadline = time.monotonic() + PASS_SECONDS
+    repaired = 0
+    async for last, events in event_log.batches(after, batch=BATCH, upto=now - SETTLE):
         snapshot = await arena.registry.current()
-        plans = [Plan(e, plan(e, snapshot, e.received_at), decide_xp(e, zone, currency)) for e in events]
+        targets: dict[datetime, Targets] = {}  # the contests accepting events at each moment of receipt
+        plans = [
+            Plan(event, plan(event, snapshot, event.received_at, at(targets, snapshot, event.received_at)), xp(event))
+            for event in events
+        ]
         missing = await arena.store.missing_writes(plans)
         if missing:
             results = await arena.store.write_events(missing, log=False)
             failed = [error for result in results for error in result.errors]
-            if failed:  # try again next tick, from this batch
+            # Tried again next tick, from this batch:
+            if failed and (any(map(transient, failed)) or _failed_again(after) < ATTEMPTS):
                 log.warning("repair: %d writes still fail (%s); trying again later", len(failed), failed[0])
                 break
+            if failed:
+                log.error("repair: %d writes fail for good (%s); passing them by", len(failed), failed[0])
             repaired += len(missing)
             log.warning("repair: completed the writes of %d logged events", len(missing))
         await event_log.keep_repaired_upto(last)
-        checked += len(events)
-        if checked >= MOST_PER_PASS:
+        after = last
+        if time.monotonic() > deadline:
             break
     return repaired

@@ -9,14 +9,18 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import connect as ws_connect
 
+from game.events import parse_event
+from game.store import Plan, Store
+from server.config import load_settings
+from server.redis_connection import connect
 from tests.support.closing import closed_contest, rescored, results_match_the_board
 from tests.support.fake_chat import FakeChat
 from tests.support.org import deal, make_org, scores, unique
@@ -84,7 +88,7 @@ def websocket_diff(a: RunningServer, b: RunningServer) -> None:
 
     async def watch() -> BoardCopy:
         copy = BoardCopy()
-        async with connect(f"{b.ws_url}?token={ADMIN_KEY}", subprotocols=["arena.v1.json"]) as ws:
+        async with ws_connect(f"{b.ws_url}?token={ADMIN_KEY}", subprotocols=["arena.v1.json"]) as ws:
             await ws.send(json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"}))
             await follow(ws, copy, lambda c: c.seq >= 0 and len(c.rows) == 2)
             await asyncio.to_thread(post, a, [deal(org.reps[1], "7000")])
@@ -176,3 +180,33 @@ def export_import_rebuild(a: RunningServer, place: Place, contest: str, tmp: Pat
     with a.admin() as admin:
         assert eventually(lambda: board_rows(admin, contest) == before, what="the same boards after the rebuild")
         assert ledger(admin, before[0][0]["id"], contest)["total"] == before[0][0]["score"]
+
+
+def completed_after_a_crash(a: RunningServer, b: RunningServer, place: Place) -> None:
+    """Events whose log entry was written and nothing else — a process killed between its log write and its
+    contest writes — are completed by the repair pass (the scheduler's, every second here), once: the board,
+    the ledger and XP show them, and the client's retry is a duplicate that changes nothing."""
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=2)
+    first, second = deal(org.reps[0], "13000"), deal(org.reps[1], "4000")
+    settings = load_settings({**place.env, "ARENA_REDIS_URL": place.url})
+    now = datetime.now(UTC)
+    events = [replace(parse_event(raw, now=now, default_currency="CNY"), team=org.teams[0]) for raw in (first, second)]
+
+    async def log_only() -> None:
+        redis = connect(settings.redis, max_connections=2)
+        try:
+            results = await Store(redis).write_events([Plan(event, []) for event in events])
+            assert [result.new for result in results] == [True, True]
+        finally:
+            await redis.aclose()
+
+    asyncio.run(log_only())
+    with b.admin() as admin:
+        expected = {org.reps[0]: 13, org.reps[1]: 4}
+        eventually(lambda: scores(admin, org.contest) == expected, what="the repair pass completing the events")
+        assert ledger(admin, org.reps[0], org.contest)["total"] == 13
+    again = post(a, [first, second])
+    assert again["duplicates"] == 2, again
+    with b.admin() as admin:
+        assert scores(admin, org.contest) == expected
