@@ -86,8 +86,9 @@ def contest_of_channel(channel: str) -> str | None:
 
 
 def channel_has_slot(channel: str) -> bool:
-    """Whether a channel carries a hash tag (it can then be a sharded channel of that slot)."""
-    return contest_of_channel(channel) is not None
+    """Whether a channel carries a hash tag (it can then be a sharded channel of that slot): the contests'
+    doorbells and the XP doorbell, rung on every event; the rare configuration and badge ones do not."""
+    return channel == XP_CHANNEL or contest_of_channel(channel) is not None
 
 
 CONFIG_CHANNEL = f"{PREFIX}:bell:config"
@@ -110,7 +111,7 @@ XP_FACTS_VERSION = f"{PREFIX}:{{xp}}:facts_version"  # hash: rep -> moves on whe
 BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
 XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
 XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
-XP_CHANNEL = f"{PREFIX}:bell:xp"
+XP_CHANNEL = f"{PREFIX}:{{xp}}:bell"  # rung on every XP change; in the {xp} slot (sharded on a cluster)
 XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done
 
 

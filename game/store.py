@@ -341,6 +341,7 @@ class Store:
                         *XP_SCRIPT_KEYS,
                         encode_xp(plan.xp),
                         keys.XP_CHANNEL,
+                        bell_command(keys.XP_CHANNEL, self.sharded),
                     )
                 )
         if read is not None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from redis.cluster import key_slot
 from websockets.sync.client import connect as ws_connect
 from websockets.typing import Subprotocol
@@ -110,7 +111,7 @@ def screen(server: RunningServer, contest: str) -> Iterator[None]:
 @pytest.fixture
 def cluster_pair(place: Place, pair: Pair) -> Pair:
     if place.name != "cluster":
-        pytest.skip("a single Redis has no other node to fail")
+        pytest.skip("only a cluster has nodes and slots of its own")
     return pair
 
 
@@ -127,16 +128,20 @@ def test_contest_doorbells_are_sharded_channels_on_the_contest_slot(
         # The hub listens on the contest's own node, on a sharded channel: classic pub/sub does not carry it.
         eventually(lambda: client.execute_command("PUBSUB", "SHARDNUMSUB", channel)[1] >= 1, what="ssubscribed")
         assert client.execute_command("PUBSUB", "NUMSUB", channel)[1] == 0
-        sharded = client.pubsub()
-        sharded.ssubscribe(channel)
-        post(a, [deal(org.reps[0], 8000)])
+        contest_bell = client.pubsub()
+        contest_bell.ssubscribe(channel)
+        with redis_cluster.node(node_of(redis_cluster, keys.XP_SEQ)) as xp_node:
+            xp_bell = xp_node.pubsub()  # XP, rung on every event too, rings in the {xp} slot
+            xp_bell.ssubscribe(keys.XP_CHANNEL)
+            post(a, [deal(org.reps[0], 8000)])
+            for bell, what in ((contest_bell, "contest's"), (xp_bell, "XP")):
+                eventually(lambda bell=bell: rung(bell), what=f"the deal rung on the {what} sharded channel")
+                bell.close()
 
-        def rung() -> bool:
-            message = sharded.get_sharded_message(ignore_subscribe_messages=True, timeout=0.2)
-            return message is not None and message["type"] == "smessage"
 
-        eventually(rung, what="the deal rung on the contest's sharded channel")
-        sharded.close()
+def rung(bell: redis.client.PubSub) -> bool:
+    message = bell.get_sharded_message(ignore_subscribe_messages=True, timeout=0.2)
+    return message is not None and message["type"] == "smessage"
 
 
 def test_an_event_whose_contest_write_failed_is_completed_by_the_repair_pass(
