@@ -70,14 +70,14 @@ class RescoreStore:
         """Viewers reading the contest now see ``epoch`` (and are told so on its doorbell)."""
         if self._sharded is None:
             self._sharded = await rings_sharded(self.redis)
-        channel = keys.doorbell_channel(contest_id)
-        pipe = self.redis.pipeline(transaction=True)  # one slot: the doorbell carries the contest's hash tag
+        channel, bell = keys.doorbell_channel(contest_id), json.dumps({"contest": contest_id, "epoch": epoch})
+        pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.ContestKeys(contest_id).meta, mapping={"epoch": epoch, "rescore_state": "switching"})
-        if self._sharded:
-            pipe.execute_command("SPUBLISH", channel, json.dumps({"contest": contest_id, "epoch": epoch}))
-        else:
-            pipe.publish(channel, json.dumps({"contest": contest_id, "epoch": epoch}))
+        if self._sharded:  # in the transaction: the doorbell carries the contest's hash tag (one slot)
+            pipe.execute_command("SPUBLISH", channel, bell)
         await pipe.execute()
+        if not self._sharded:  # classic PUBLISH has no slot: a cluster refuses it in a transaction
+            await self.redis.publish(channel, bell)
 
     async def finished(self, contest_id: str) -> None:
         """Done, and the lease released, together."""
