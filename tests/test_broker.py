@@ -179,6 +179,62 @@ def test_a_broker_that_lost_its_connection_says_so_and_hears_every_channel_again
     asyncio.run(scenario())
 
 
+def test_a_cluster_broker_that_lost_one_node_of_two_says_so_and_hears_both_again(redis_cluster: LocalCluster) -> None:
+    """Sharded subscriptions on two nodes, and one node's connection lost: the broker does not go on deaf to
+    that node's channels (redis-py would reconnect it quietly, losing what is rung meanwhile) but starts over,
+    says ``RECONNECTED`` and hears every channel again."""
+
+    def on_node(index: int) -> str:
+        while True:
+            channel = keys.doorbell_channel(f"test-{uuid.uuid4().hex[:8]}")
+            if key_slot(channel.encode()) * MASTERS // SLOTS == index:
+                return channel
+
+    async def scenario() -> None:
+        name = f"broker-{uuid.uuid4().hex[:8]}"
+        first, second = on_node(0), on_node(1)
+        redis = RedisCluster.from_url(redis_cluster.url, client_name=name)
+        broker, admin = RedisBroker(cast(Redis, redis)), Redis(host="127.0.0.1", port=redis_cluster.ports[1])
+        heard: list[Heard] = []
+
+        async def pump() -> None:
+            async for item in broker.listen():
+                heard.append(item)
+
+        async def until(count: int) -> None:
+            async with asyncio.timeout(WAIT_SECONDS):
+                while len(heard) < count:
+                    await asyncio.sleep(0.01)
+
+        await broker.subscribe(first, second)
+        listener = asyncio.create_task(pump())
+        try:
+            await until(1)
+            async with asyncio.timeout(WAIT_SECONDS):
+                while not (ours := [c["id"] for c in await admin.client_list(_type="pubsub") if c["name"] == name]):
+                    await asyncio.sleep(0.01)
+            for client_id in ours:
+                await admin.client_kill_filter(_id=client_id)
+            await until(2)
+            assert heard == [RECONNECTED, RECONNECTED]
+            async with asyncio.timeout(WAIT_SECONDS):  # joined again on the node that was lost
+                while (await admin.execute_command("PUBSUB", "SHARDNUMSUB", second))[1] == 0:
+                    await asyncio.sleep(0.01)
+            await broker.publish(second, b"1")
+            await broker.publish(first, b"2")
+            await until(4)
+            assert sorted(heard[2:]) == sorted([Message(second, b"1"), Message(first, b"2")])
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            await broker.close()
+            await redis.aclose()
+            await admin.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_a_boards_history_keeps_its_latest_spans_by_start_each_once(subject: Opener) -> None:
     async def scenario() -> None:
         async with subject() as s:

@@ -19,6 +19,7 @@ from typing import NamedTuple, Protocol, cast
 import msgpack
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterPubSub
+from redis.asyncio.connection import Connection
 from redis.exceptions import RedisError
 
 from game.keys import channel_has_slot
@@ -141,6 +142,8 @@ class RedisBroker:
             raw = None
             if sharded.shard_channels:
                 raw = await sharded.get_sharded_message(ignore_subscribe_messages=True, timeout=SHARDED_SLICE_SECONDS)
+                if lost_a_node(sharded):
+                    raise ConnectionError("a cluster node's pub/sub connection was lost")
             if raw is None and sharded.channels:  # (asking with no classic channel joined is an error)
                 raw = await sharded.get_message(ignore_subscribe_messages=True, timeout=SHARDED_SLICE_SECONDS)
             elif not sharded.shard_channels:
@@ -162,6 +165,8 @@ class RedisBroker:
                     if not connected:
                         if self._sharded is None:
                             self._sharded = await rings_sharded(self.redis)
+                        elif self._sharded:  # start over: one node's connection may be gone, the others not
+                            await self._renew_pubsub()
                         await self._join(set(self._channels))
                         connected = True
                         heard = RECONNECTED
@@ -179,6 +184,12 @@ class RedisBroker:
                     yield heard
         finally:
             self._listening = False
+
+    async def _renew_pubsub(self) -> None:
+        """A new pub/sub for the cluster, the old one let go (``listen`` joins every channel again)."""
+        old, self._pubsub = self._pubsub, self.redis.pubsub()
+        with contextlib.suppress(Exception):
+            await old.aclose()
 
     async def publish(self, channel: str, data: bytes) -> None:
         if self._sharded is None:
@@ -204,6 +215,17 @@ class RedisBroker:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
+
+
+def lost_a_node(pubsub: ClusterPubSub) -> bool:
+    """Whether the connection to some node holding sharded subscriptions failed. redis-py then reconnects that
+    node in the background without saying so, and what was rung there meanwhile (and until it subscribes
+    again) is lost: the broker starts over and says ``RECONNECTED``, so the hub reads every board again."""
+    for node_pubsub in list(pubsub.node_pubsub_mapping.values()):
+        connection = cast("Connection | None", node_pubsub.connection)  # (redis-py types it as None)
+        if connection is not None and not connection.is_connected:
+            return True
+    return bool(getattr(pubsub, "_poll_cool_off", None))  # a node whose last poll failed (redis-py's own mark)
 
 
 def _text(value: bytes | str) -> str:
