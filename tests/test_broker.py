@@ -12,7 +12,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
@@ -179,6 +179,16 @@ def test_a_broker_that_lost_its_connection_says_so_and_hears_every_channel_again
     asyncio.run(scenario())
 
 
+async def stop(listener: asyncio.Future[Any], broker: RedisBroker, *clients: Redis | RedisCluster) -> None:
+    """Stop listening, then let go of the broker and the clients."""
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await listener
+    await broker.close()
+    for client in clients:
+        await client.aclose()
+
+
 def test_a_cluster_broker_that_lost_one_node_of_two_says_so_and_hears_both_again(redis_cluster: LocalCluster) -> None:
     """Sharded subscriptions on two nodes, and one node's connection lost: the broker does not go on deaf to
     that node's channels (redis-py would reconnect it quietly, losing what is rung meanwhile) but starts over,
@@ -225,12 +235,7 @@ def test_a_cluster_broker_that_lost_one_node_of_two_says_so_and_hears_both_again
             await until(4)
             assert sorted(heard[2:]) == sorted([Message(second, b"1"), Message(first, b"2")])
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
-            await broker.close()
-            await redis.aclose()
-            await admin.aclose()
+            await stop(listener, broker, redis, admin)
 
     asyncio.run(scenario())
 
@@ -283,10 +288,6 @@ def test_a_redis_broker_without_redis_costs_history_and_doorbells_not_errors() -
             assert await broker.spans_since(unique("history"), 0) == []
             assert not listener.done()  # still trying, quietly
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
-            await broker.close()
-            await redis.aclose()
+            await stop(listener, broker, redis)
 
     asyncio.run(scenario())
