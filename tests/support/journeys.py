@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect as ws_connect
 
+from game import keys
 from game.events import parse_event
 from game.store import Plan, Store
 from server.config import load_settings
@@ -180,6 +181,22 @@ def export_import_rebuild(a: RunningServer, place: Place, contest: str, tmp: Pat
     with a.admin() as admin:
         assert eventually(lambda: board_rows(admin, contest) == before, what="the same boards after the rebuild")
         assert ledger(admin, before[0][0]["id"], contest)["total"] == before[0][0]["score"]
+    # The superseded epochs are gone, wherever their keys were (a SCAN covers every node of a cluster).
+    assert not stored_keys(place, keys.ContestKeys(contest, epoch - 1).epoch_pattern())
+    assert stored_keys(place, keys.ContestKeys(contest, epoch).epoch_pattern())
+
+
+def stored_keys(place: Place, pattern: str) -> list[str]:
+    """The keys matching ``pattern`` in the deployment, every node of a cluster included."""
+
+    async def scan() -> list[str]:
+        redis = connect(load_settings({**place.env, "ARENA_REDIS_URL": place.url}).redis, max_connections=2)
+        try:
+            return [key.decode() async for key in redis.scan_iter(match=pattern, count=1000)]
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(scan())
 
 
 def completed_after_a_crash(a: RunningServer, b: RunningServer, place: Place) -> None:
