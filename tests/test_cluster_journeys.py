@@ -182,3 +182,19 @@ def test_an_event_whose_contest_write_failed_is_completed_by_the_repair_pass(
     assert response.status_code != 200 or response.json()["accepted"] == 0, response.text
     with b.admin() as admin:
         assert scores(admin, contest)[org.reps[0]] == 11  # no points without a log entry
+
+
+def test_a_node_that_lost_its_scripts_gets_them_again(cluster_pair: Pair, redis_cluster: RedisCluster) -> None:
+    """SCRIPT FLUSH on the contest's node (a restart without persistence does as much): the next event is
+    scored all the same — the scripts are loaded again on every primary — and counted once."""
+    a, b = cluster_pair
+    contest, node = contest_elsewhere(redis_cluster)
+    with a.admin() as admin:
+        org = make_org(admin, id=contest, teams=1, reps_per_team=1)
+    with redis_cluster.node(node) as client:
+        client.script_flush()
+    won = deal(org.reps[0], "6000")
+    answer = post(a, [won])
+    assert answer["accepted"] == 1 and "warnings" not in answer, answer
+    with b.admin() as admin:
+        assert scores(admin, contest) == {org.reps[0]: 6}
