@@ -28,6 +28,7 @@ from redis.exceptions import NoScriptError
 from game import keys
 from game.badges.awards import read_awards
 from game.badges.facts import Fact
+from game.contest_archive import LEDGER_FIELD, decode_ledger, lines_after
 from game.events import Event
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
@@ -42,7 +43,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 # Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
-SCRIPT_LIBRARIES = {"apply_contest": ("team_score",), "regroup_teams": ("team_score",)}
+SCRIPT_LIBRARIES = {"apply_contest": ("team_score", "deal_records"), "regroup_teams": ("team_score",)}
 
 
 def load_lua(name: str) -> str:
@@ -57,6 +58,9 @@ def encode_change(change: ContestChange) -> bytes:
         "contest": change.contest_id,
         "event": change.event_key,
         "deal": change.deal_key,
+        "sb": keys.bucket(change.event_key),
+        "db": keys.bucket(change.deal_key),
+        "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
         "undo": change.undo,
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,
@@ -127,6 +131,8 @@ def encode_xp(change: XpChange) -> bytes:
         {
             "event": change.event_key,
             "deal": change.deal_key,
+            "sb": keys.bucket(change.event_key),
+            "db": keys.bucket(change.deal_key),
             "undo": change.undo,
             "rep": change.rep,
             "xp": change.xp,
@@ -144,8 +150,9 @@ def encode_xp(change: XpChange) -> bytes:
     )
 
 
-XP_SCRIPT_KEYS = [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
-                  keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ, keys.XP_FACTS_VERSION]  # fmt: skip
+def xp_script_keys() -> list[str]:
+    return [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
+            keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ, keys.XP_FACTS_VERSION]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -306,6 +313,7 @@ class Store:
             await self._load_scripts()
         commands: list[tuple[Any, ...]] = []
         log_commands: list[int] = []  # positions of the log entries in ``commands``
+        xp_keys = xp_script_keys()
         for plan in planned:
             if log:
                 log_commands.append(len(commands))
@@ -337,8 +345,8 @@ class Store:
                     (
                         "EVALSHA",
                         self._sha["apply_xp"],
-                        len(XP_SCRIPT_KEYS),
-                        *XP_SCRIPT_KEYS,
+                        len(xp_keys),
+                        *xp_keys,
                         encode_xp(plan.xp),
                         keys.XP_CHANNEL,
                         bell_command(keys.XP_CHANNEL, self.sharded),
@@ -410,38 +418,47 @@ class Store:
         return replies
 
     async def missing_writes(self, planned: Sequence[Plan]) -> list[Plan]:
-        """Of logged events' plans, the parts not written yet (contest changes and XP changes whose event the
-        contest or XP has not seen), in one round trip of one HMGET per dedupe hash: what the repair pass
-        writes again. A settlement-only change leaves no mark, so it is always kept (writing it again does
-        nothing)."""
-        seen_hashes: dict[tuple[str, int], str] = {}
+        """Of logged events' plans, the parts not written yet, in one round trip of one HMGET per dedupe hash:
+        what the repair pass writes again. A contest or XP has seen an event when its ``seen`` bucket holds it
+        or, for a deal's original event (marked in its deal's record), when it keeps a record of that deal —
+        a record made by a later event of the deal leaves nothing for the original to change. The unbucketed
+        hashes of earlier versions count too. A settlement-only change leaves no mark, so it is always kept
+        (writing it again does nothing)."""
+        contest_keys: dict[tuple[str, int], keys.ContestKeys] = {}
 
-        def seen_hash(change: ContestChange) -> str:
+        def probes(event_key: str, deal_key: str, seen: str, deals: str) -> tuple[tuple[str, str], ...]:
+            if event_key == deal_key:
+                return (f"{deals}:{keys.bucket(deal_key)}", deal_key), (deals, deal_key)
+            return (f"{seen}:{keys.bucket(event_key)}", event_key), (seen, event_key)
+
+        def contest_probes(change: ContestChange) -> tuple[tuple[str, str], ...]:
             at = (change.contest_id, change.epoch)
-            if at not in seen_hashes:
-                seen_hashes[at] = keys.ContestKeys(*at).seen
-            return seen_hashes[at]
+            k = contest_keys.get(at) or contest_keys.setdefault(at, keys.ContestKeys(*at))
+            return probes(change.event_key, change.deal_key, k.seen, k.deals)
 
-        asked: dict[str, list[str]] = {}  # dedupe hash -> event keys
+        def xp_probes(change: XpChange) -> tuple[tuple[str, str], ...]:
+            return probes(change.event_key, change.deal_key, keys.XP_SEEN, keys.XP_DEALS)
+
+        asked: dict[str, list[str]] = {}  # hash -> members asked for
         for plan in planned:
-            for change in plan.changes:
-                asked.setdefault(seen_hash(change), []).append(change.event_key)
-            if plan.xp is not None:
-                asked.setdefault(keys.XP_SEEN, []).append(plan.xp.event_key)
+            wanted = [*(p for c in plan.changes for p in contest_probes(c))]
+            wanted += xp_probes(plan.xp) if plan.xp is not None else ()
+            for key, member in wanted:
+                asked.setdefault(key, []).append(member)
         pipe = self.redis.pipeline(transaction=False)
         for key, fields in asked.items():
             pipe.hmget(key, fields)
         replies = await pipe.execute() if asked else []
-        seen = {
-            (key, field)
-            for (key, fields), values in zip(asked.items(), replies, strict=True)
-            for field, value in zip(fields, values, strict=True)
+        found = {
+            (key, member)
+            for (key, members), values in zip(asked.items(), replies, strict=True)
+            for member, value in zip(members, values, strict=True)
             if value is not None
         }
         missing: list[Plan] = []
         for plan in planned:
-            changes = [c for c in plan.changes if c.settle_only or (seen_hash(c), c.event_key) not in seen]
-            xp = plan.xp if plan.xp is not None and (keys.XP_SEEN, plan.xp.event_key) not in seen else None
+            changes = [c for c in plan.changes if c.settle_only or not any(p in found for p in contest_probes(c))]
+            xp = plan.xp if plan.xp is not None and not any(p in found for p in xp_probes(plan.xp)) else None
             if changes or xp is not None:
                 missing.append(Plan(plan.event, changes, xp))
         return missing
@@ -582,11 +599,16 @@ class Store:
         self, contest_id: str, epoch: int, rep_id: str, *, cursor: str = "-", count: int = 100
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A rep's ledger entries after ``cursor`` (oldest first) and the cursor of the next page."""
-        stream = keys.ContestKeys(contest_id, epoch).ledger(rep_id)
+        contest_keys = keys.ContestKeys(contest_id, epoch)
         start = "-" if cursor == "-" else f"({cursor}"
-        entries = await read_stream(self.redis, stream, start, "+", count=count + 1)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xrange(contest_keys.ledger(rep_id), min=start, max="+", count=count + 1)
+        pipe.hget(contest_keys.archive, LEDGER_FIELD + rep_id)  # a closed contest's ledger, once compacted
+        entries, archived = await pipe.execute()
+        if archived is not None:
+            entries = lines_after(decode_ledger(archived), cursor, count + 1)
         page = entries[:count]
-        items = [{"id": text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
+        items = [{"id": text(entry_id), **ledger_line(fields)} for entry_id, fields in page]
         next_cursor = text(page[-1][0]) if len(entries) > count else None
         return items, next_cursor
 
@@ -719,12 +741,11 @@ class Store:
         reversed), in one round trip: a reversal or update of it would change that contest."""
         pipe = self.redis.pipeline(transaction=False)
         for contest_id, epoch, deal_key in asked:
-            pipe.hget(keys.ContestKeys(contest_id, epoch).deals, deal_key)
-        standing = []
-        for raw in await pipe.execute() if asked else []:
-            record = msgpack.unpackb(raw, raw=False) if raw else None
-            standing.append(isinstance(record, dict) and record.get("tomb") != 1)
-        return standing
+            contest_keys = keys.ContestKeys(contest_id, epoch)
+            pipe.hget(contest_keys.deals_bucket(deal_key), deal_key)
+            pipe.hget(contest_keys.deals, deal_key)  # written before records were bucketed
+        replies = await pipe.execute() if asked else []
+        return [deal_stands(bucketed or legacy) for bucketed, legacy in zip(replies[::2], replies[1::2], strict=True)]
 
     async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
         """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""
@@ -780,6 +801,36 @@ class Store:
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
         raw = await self.redis.hget(keys.ContestKeys(contest_id, epoch).rep_totals, rep_id)
         return int(raw or 0)
+
+
+def deal_stands(raw: bytes | None) -> bool:
+    """Whether a deal record (``game/lua/deal_records.lua``: an array, or a map before compact records) is a
+    deal applied and not reversed."""
+    record = msgpack.unpackb(raw, raw=False) if raw else None
+    if isinstance(record, list):
+        return bool(record[0] == 1)
+    return isinstance(record, dict) and record.get("tomb") != 1
+
+
+LEDGER_FIELDS = ("event", "type", "at", "v", "points", "note", "deal", "amount", "customer", "cur")
+HIT_SIZE = 4  # rule, points, asked, cap
+
+
+def ledger_line(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
+    """A ledger entry as a dict: a compact line (``l``: a positional array, ``game/lua/deal_records.lua``) or
+    one written before them (``e``: a map). Hits read ``[rule, points, cap group, asked, cap]``; the cap group
+    of a compact line is empty (nothing shows it)."""
+    if b"l" not in fields:
+        return cast("dict[str, Any]", msgpack.unpackb(fields[b"e"], raw=False))
+    values = msgpack.unpackb(fields[b"l"], raw=False)
+    line = dict(zip(LEDGER_FIELDS, values, strict=False))
+    line["deal"] = line["deal"] or line["event"]
+    for optional in ("amount", "customer", "cur"):
+        if line[optional] == "":
+            del line[optional]
+    flat = values[len(LEDGER_FIELDS) :]
+    line["hits"] = [[flat[i], flat[i + 1], "", flat[i + 2], flat[i + 3]] for i in range(0, len(flat), HIT_SIZE)]
+    return line
 
 
 async def read_stream(redis: Redis, stream: str, start: int | str, end: int | str, *, count: int) -> StreamEntries:

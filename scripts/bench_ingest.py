@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from game import keys  # noqa: E402
 from game.contests import parse_contest  # noqa: E402
 from game.directory import Directory, Rep, Team  # noqa: E402
 from game.events import parse_event  # noqa: E402
@@ -41,6 +42,7 @@ from game.scoring import decide  # noqa: E402
 from game.store import Plan, Store  # noqa: E402
 from game.xp import decide_xp  # noqa: E402
 from scripts.simulator import Simulator  # noqa: E402
+from server.config import load_settings  # noqa: E402
 from server.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 
 TEAMS, REPS_PER_TEAM = 10, 20
@@ -249,6 +251,7 @@ def main() -> None:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo("Asia/Shanghai")
+    keys.use_prefix(load_settings().key_prefix)  # the server measured (started here with this environment too)
     embedded = None
     process = None
     try:

@@ -4,10 +4,11 @@
     python -m scripts.events import backup.jsonl [--redis URL]      # idempotent: run it twice, nothing doubles
     python -m scripts.events rebuild [--redis URL] [--contest ID]   # rescore contests from the log
 
-The Redis deployment is the server's (``ARENA_REDIS_URL``, ``ARENA_REDIS_CLUSTER``, ``ARENA_REDIS_SENTINELS``…);
-``--redis`` replaces only the URL. Import replays each event through the same pure engine and
-the same atomic scripts as live ingestion, keeping each event's source and id, so an event already there
-is a duplicate. Progress goes to stderr; the last line on stdout is a JSON summary.
+The Redis deployment and key prefix are the server's (``ARENA_REDIS_URL``, ``ARENA_REDIS_CLUSTER``,
+``ARENA_REDIS_SENTINELS``…, ``ARENA_KEY_PREFIX``); ``--redis`` replaces only the URL. Import replays each
+event through the same pure engine and the same atomic scripts as live ingestion, keeping each event's
+source and id, so an event already there is a duplicate. Progress goes to stderr; the last line on
+stdout is a JSON summary.
 """
 
 from __future__ import annotations
@@ -128,9 +129,11 @@ async def rebuild(redis: Redis, contest: str | None) -> dict[str, Any]:
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     try:
-        deployment = load_settings().redis
+        settings = load_settings()
     except ConfigError as exc:
         raise SystemExit(f"configuration error: {exc}") from None
+    keys.use_prefix(settings.key_prefix)  # the same keys and channels as the server's
+    deployment = settings.redis
     if args.redis:
         deployment = deployment.with_url(args.redis)
     if deployment.needs_embedded:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 
+from game import keys
 from game.rosters import Regroup, contest_teams, regroup
 from game.store import Store
 from server.auth.secrets import hash_password
@@ -25,6 +26,7 @@ from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
 from server.services.brand_store import BrandStore
 from server.services.challenge_store import ChallengeStore
+from server.services.contest_archive_store import ContestArchiveStore
 from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
@@ -47,6 +49,7 @@ class Arena:
 
     def __init__(self, settings: Settings, deployment: RedisDeployment) -> None:
         self.settings = settings
+        keys.use_prefix(settings.key_prefix)  # before anything below builds a key or channel name
         self.redis = connect(deployment)  # a single Redis, a cluster or a Sentinel-watched master
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
         self.store = Store(self.redis)  # the engine's: the event log, boards, ledgers, badges, results
@@ -63,6 +66,7 @@ class Arena:
         self.flags = FlagStore(self.redis)
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)
+        self.contest_archives = ContestArchiveStore(self.redis)  # closed contests, compacted
         self.integrations = IntegrationStore(self.redis)
         self.notifications = NotifyStore(self.redis)
         self.hub = Hub(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from game import keys
 from server.client_address import LOOPBACK, TrustedProxies, parse_trusted_proxies
 from server.redis_connection import DeploymentError, RedisDeployment, parse_sentinels
 
@@ -46,6 +47,8 @@ class Settings:
     ingest_key: str | None = None
     # Where the embedded Redis keeps its append-only file and where the generated secret lives.
     data_dir: Path = Path(".arena")
+    # Begins every Redis key and pub/sub channel, so deployments sharing one Redis see nothing of each other.
+    key_prefix: str = keys.DEFAULT_PREFIX
     # Extra origins allowed to open websockets, besides the server's own.
     allowed_origins: tuple[str, ...] = ()
     # Our own proxies (addresses or networks): from a peer among them, the right-most X-Forwarded-For entry that
@@ -155,6 +158,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(str(exc)) from None
     if deployment.cluster and deployment.url is None:
         raise ConfigError(f"{ENV_PREFIX}REDIS_CLUSTER=1 needs {ENV_PREFIX}REDIS_URL naming any node of the cluster")
+    key_prefix = _text(env, "KEY_PREFIX") or keys.DEFAULT_PREFIX
+    if not keys.valid_prefix(key_prefix):
+        raise ConfigError(
+            f"{ENV_PREFIX}KEY_PREFIX must be 1 to 32 letters, digits, '-', '_' or '.' (no ':', braces or spaces), "
+            f"got {key_prefix!r}"
+        )
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         redis_url=deployment.url,
@@ -171,6 +180,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_key=_text(env, "ADMIN_KEY"),
         ingest_key=_text(env, "INGEST_KEY"),
         data_dir=data_dir,
+        key_prefix=key_prefix,
         allowed_origins=origins,
         trusted_proxies=trusted_proxies,
         tick_ms=_int(env, "TICK_MS", 200, 10, 10_000),

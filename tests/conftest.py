@@ -46,7 +46,8 @@ def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(scope="session")
-def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def shared_server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The server most tests share, on the session's Redis."""
     # The CRM and chat fakes listen on loopback: the operator's switch for servers on its own network.
     running = launch_server(redis_server.url, tmp_path_factory.mktemp("server"), ARENA_OUTBOUND_ALLOW_PRIVATE="1")
     yield running
@@ -54,16 +55,24 @@ def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server and a Redis of the module's own. A module overrides ``server`` with it when what it counts
-    (contests a rep is in, badges on a wall, seconds to a live move) must not include what the rest of the
-    suite left on the shared server: its org-wide contests, hundreds of teams, its background work."""
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server and a Redis of the module's own, for modules marked ``own_server``: what they count (contests a
+    rep is in, badges on a wall, seconds to a live move) must not include what the rest of the suite left on the
+    shared server: its org-wide contests, hundreds of teams, its background work."""
     with EmbeddedRedis() as redis_for_module:
         running = launch_server(
             redis_for_module.url, tmp_path_factory.mktemp("own-server"), ARENA_OUTBOUND_ALLOW_PRIVATE="1"
         )
         yield running
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest) -> RunningServer:
+    """The server a module's tests talk to: its own when the module is marked ``own_server``, else the shared one."""
+    chosen = "own_server" if request.node.get_closest_marker("own_server") else "shared_server"
+    server: RunningServer = request.getfixturevalue(chosen)
+    return server
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "server.notifications": BASE | {"server.i18n", "server.services", "server.integrations"},
     "server.workers": BASE | {"server.i18n", "server.services"},
     "server.live": BASE | {"server.i18n", "server.services", "server.auth"},
-    "server.web": BASE | {"server.i18n", "server.services", "server.auth", "server.http"},
+    "server.web": BASE
+    | {"server.i18n", "server.services", "server.auth", "server.http", "server.integrations", "server.notifications"},
     "server.api": BASE
     | {"server.i18n", "server.services", "server.auth", "server.http", "server.integrations", "server.notifications"},
 }

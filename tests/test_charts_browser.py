@@ -9,16 +9,11 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in_page
+from tests.support.browser import screenshot, signed_in
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the charts hold only the contests made here."""
-    return fresh_server
+# A server of its own: the charts hold only the contests made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 DRAW = """() => {
@@ -47,7 +42,9 @@ def test_histogram_and_bars_keep_their_numbers_in_a_table(
     username = f"mgr-{uuid.uuid4().hex[:6]}"
     with server.admin() as admin:
         admin.put(f"/api/v1/users/{username}", json={"role": "manager", "password": "console-password-1"})
-    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
+    context, page, errors, foreign = signed_in(
+        browser, server, locale, username=username, password="console-password-1"
+    )
     expect(page).to_have_url(f"{server.base_url}/admin")
     page.wait_for_function("() => window.ArenaCharts && window.uPlot")
     page.evaluate(DRAW)
@@ -108,7 +105,9 @@ def test_a_line_over_named_steps_draws_a_confidence_interval_and_bars_count_in_w
     username = f"mgr-{uuid.uuid4().hex[:6]}"
     with server.admin() as admin:
         admin.put(f"/api/v1/users/{username}", json={"role": "manager", "password": "console-password-1"})
-    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", "zh-CN")
+    context, page, errors, foreign = signed_in(
+        browser, server, "zh-CN", username=username, password="console-password-1"
+    )
     page.wait_for_function("() => window.ArenaCharts && window.uPlot")
     page.evaluate(INTERVAL)
 

@@ -8,26 +8,12 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot, signed_in, watch_page
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
-
-
-def signed_in_admin(
-    browser: Browser, server: RunningServer, height: int = 900, locale: str = "en", width: int = 1440
-) -> tuple:
-    """A browser context signed in to the console as the admin (English by default), and its error watchers."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
-    return context, page, errors, foreign
 
 
 def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Browser, server: RunningServer) -> None:
@@ -102,7 +88,7 @@ def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Bro
 
 
 def test_an_admin_makes_users_keys_and_sign_in_links(browser: Browser, server: RunningServer) -> None:
-    context, page, errors, foreign = signed_in_admin(browser, server)
+    context, page, errors, foreign = signed_in(browser, server, width=1440)
     page.goto(f"{server.base_url}/admin/keys")
     page.fill("input[name=name]", "HubSpot webhook")
     page.select_option("select[name=scope]", "ingest")
@@ -136,7 +122,7 @@ def test_an_admin_backfills_historical_deals_from_csv(
         f"{prefix}-1,{org.reps[0]},88000,{calendar.date_text(3)}\n"
         f"{prefix}-2,{org.reps[1]},not-money,{calendar.date_text(3)}\n"
     )
-    context, page, errors, foreign = signed_in_admin(browser, server)
+    context, page, errors, foreign = signed_in(browser, server, width=1440)
     page.goto(f"{server.base_url}/admin/contests")
     page.fill("#backfill-text", csv_text)
     page.click("#backfill-preview")
@@ -166,7 +152,7 @@ def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(
                 deal(org.reps[1], "50000", occurred_at=last_month),
             ],
         )
-    context, page, errors, foreign = signed_in_admin(browser, server, height=1000)
+    context, page, errors, foreign = signed_in(browser, server, width=1440, height=1000)
     page.goto(f"{server.base_url}/admin/contests/new")
     page.click("#simulate")
     # A replay reads every event logged since the period began (backfills are dated, not received, in it): on

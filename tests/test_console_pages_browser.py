@@ -9,21 +9,16 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, scores, unique
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the boards and the audit log hold only what is made here."""
-    return fresh_server
+# A server of its own: the boards and the audit log hold only what is made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 WORDS = {
@@ -52,19 +47,6 @@ WORDS = {
 }
 
 
-def signed_in(browser: Browser, server: RunningServer, locale: str) -> tuple[Page, list[str], list[str]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale=locale)
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.base_url}/admin")
-    expect(page.locator("html")).to_have_attribute("lang", locale)
-    return page, errors, foreign
-
-
 def refusals_only(errors: list[str], *statuses: int) -> None:
     """No console error but Chromium's own line for each refusal the test provoked on purpose."""
     refused = [f"Failed to load resource: the server responded with a status of {status}" for status in statuses]
@@ -88,7 +70,7 @@ def test_a_badge_is_previewed_saved_and_found_in_the_audit_log_in_words(
     big, small = org.reps
     with server.ingest() as ingest:
         assert ingest.post("/api/v1/events", json=[deal(big, 9_300_000), deal(small, 90_000)]).json()["accepted"] == 2
-    page, errors, foreign = signed_in(browser, server, locale)
+    _, page, errors, foreign = signed_in(browser, server, locale, height=720)
 
     page.locator("nav.side a[href='/admin/badges']").click()
     expect(page.locator("#badge-list tr[data-badge='big-deal'] svg use")).to_have_attribute("href", "#badge-big_deal")
@@ -175,7 +157,7 @@ def test_a_running_contest_changes_rules_after_a_preview_of_who_moves(
             events = [deal(seller, 10_000), *calls(caller, 4, calendar)]
             assert ingest.post("/api/v1/events", json=events).json()["accepted"] == 5
         eventually(lambda: scores(admin, org.contest).get(seller) == 10, what="the deal on the board")
-    page, errors, foreign = signed_in(browser, server, locale)
+    _, page, errors, foreign = signed_in(browser, server, locale, height=720)
     page.goto(f"{server.base_url}/admin/contests/{org.contest}")
     standings = page.locator(".grid2 .card").first.locator("tbody tr")
     expect(standings.first).to_contain_text("销售 0-0")

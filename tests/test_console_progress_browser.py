@@ -10,13 +10,8 @@ from playwright.sync_api import Browser, Page, Route, expect
 from tests.support.browser import screenshot, signed_in
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): a simulation reads only the events made here."""
-    return fresh_server
+# A server of its own: a simulation reads only the events made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 def hold(page: Page, pattern: str) -> list[Route]:
@@ -34,7 +29,7 @@ def hold(page: Page, pattern: str) -> list[Route]:
 def test_an_import_and_a_simulation_show_progress_until_they_answer(
     browser: Browser, server: RunningServer, locale: str, words: str
 ) -> None:
-    page, errors, foreign = signed_in(browser, server, locale)
+    _, page, errors, foreign = signed_in(browser, server, locale)
     page.goto(f"{server.base_url}/admin/people")
     held = hold(page, "**/api/v1/reps/import?dry_run=1")
     page.fill("#import-text", "id,name,team\nprogress-1,进度测试,\n")

@@ -10,18 +10,13 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in_page
+from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the charts hold only the contests made here."""
-    return fresh_server
+# A server of its own: the charts hold only the contests made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 WORDS = {
@@ -52,7 +47,9 @@ def test_the_contest_page_charts_the_race_and_the_rep_page_the_pace(
         ]
         assert ingest.post("/api/v1/events", json=sent).json()["accepted"] == 3
 
-    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
+    context, page, errors, foreign = signed_in(
+        browser, server, locale, username=username, password="console-password-1"
+    )
     expect(page).to_have_url(f"{server.base_url}/admin")
     page.goto(f"{server.base_url}/admin/contests/{org.contest}")
     expect(page.locator("#contest-charts-title")).to_have_text(words["race"])
@@ -104,7 +101,7 @@ def test_a_rep_page_is_only_for_the_reps_managers(browser: Browser, server: Runn
             f"/api/v1/users/{username}",
             json={"role": "manager", "password": "console-password-1", "teams": [org.teams[0]]},
         )
-    context, page, errors, _foreign = signed_in_page(browser, server, username, "console-password-1", "en")
+    context, page, errors, _foreign = signed_in(browser, server, "en", username=username, password="console-password-1")
     expect(page).to_have_url(f"{server.base_url}/admin")
     response = page.goto(f"{server.base_url}/admin/reps/{org.reps[1]}")
     assert response is not None and response.status == 404

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, Dialog, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot, signed_in, watch_page
 from tests.support.closing import closed_contest, fast, iso, rescored
 from tests.support.org import deal, make_org, unique
 from tests.support.server import RunningServer
@@ -47,13 +47,7 @@ def test_the_console_decides_late_events_and_shows_corrections_and_versions(
         refund = {"id": unique("refund"), "type": "deal.reversed", "rep": a, "ref": f"{org.contest}-a"}
         backdated = deal(b, "10000", occurred_at=iso(-timedelta(hours=3)))
         assert len(ingest.post("/api/v1/events", json=[refund, backdated]).json()["late"]) == 2
-    context = browser.new_context(viewport={"width": 1440, "height": 1600}, locale=locale)
-    page = context.new_page()
-    errors, foreign = watch_page(page, fast)
-    page.goto(f"{fast.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
+    context, page, errors, foreign = signed_in(browser, fast, locale, width=1440, height=1600)
     page.goto(f"{fast.base_url}/admin/contests/{org.contest}")
     late = page.locator("#late-events")
     expect(late.locator("tr[data-late]")).to_have_count(2)

@@ -10,18 +10,13 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import screenshot, signed_in_page
+from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the dashboard lists only the contests and badges made here."""
-    return fresh_server
+# A server of its own: the dashboard lists only the contests and badges made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 HEADINGS = {"zh-CN": "仪表盘", "en": "Dashboard"}
@@ -51,7 +46,9 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
         first = [deal(org.reps[0], 30_000, occurred_at=calendar.at(3)), deal(org.reps[2], 12_000)]
         assert ingest.post("/api/v1/events", json=first).json()["accepted"] == 2
 
-    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
+    context, page, errors, foreign = signed_in(
+        browser, server, locale, username=username, password="console-password-1"
+    )
     expect(page).to_have_url(f"{server.base_url}/admin")
     expect(page.locator("h1")).to_have_text(HEADINGS[locale])
     expect(page.locator("html")).to_have_attribute("lang", locale)

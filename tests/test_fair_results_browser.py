@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import watch_page
+from tests.support.browser import signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
@@ -39,13 +39,7 @@ def test_prize_notes_and_a_past_window_on_the_console(
                 deal(org.reps[1], "50000", occurred_at=calendar.at(2)),
             ],
         )
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin-test-password")
-    page.click("button[type=submit]")
+    context, page, errors, foreign = signed_in(browser, server, locale, width=1440)
     page.goto(f"{server.base_url}/admin/contests/{org.contest}")
     expect(page.locator("#window-scoring [data-state=done]")).to_contain_text(scored)
     expect(page.locator("#prizes tr").first).to_contain_text(tie)  # the rank-1 prize: a tie on 50 points

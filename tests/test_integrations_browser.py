@@ -19,13 +19,8 @@ from tests.support.org import deal, make_org, scores
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the connectors and channels listed are only the ones made here."""
-    return fresh_server
+# A server of its own: the connectors and channels listed are only the ones made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 WORDS = {
@@ -91,7 +86,7 @@ def test_an_admin_connects_a_crm_and_a_team_chat_from_the_console(
     words = WORDS[locale]
     with server.admin() as admin:
         org = make_org(admin, teams=1, reps_per_team=2)
-    page, errors, foreign = signed_in(browser, server, locale)
+    _, page, errors, foreign = signed_in(browser, server, locale)
     expect(page).to_have_url(f"{server.base_url}/admin")
 
     # A generic webhook connector: a too-short secret is refused next to its field, then the address and the

@@ -10,20 +10,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
-from tests.support.console_login import signed_in
 from tests.support.org import make_org, unique
 from tests.support.page_checks import BROKEN_IMAGES, LOW_CONTRAST, UNLABELLED
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the lift report reads only the events logged here."""
-    return fresh_server
+# A server of its own: the lift report reads only the events logged here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 WORDS = {

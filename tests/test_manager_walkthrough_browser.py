@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.support.browser import screenshot, signed_in_page
+from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.fake_chat import running_fake_chat
 from tests.support.integrations import send_signed
@@ -26,13 +26,8 @@ from tests.support.org import unique
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): a new organisation, as the walk-through means."""
-    return fresh_server
+# A server of its own: a new organisation, as the walk-through means.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 PASSWORD = "walkthrough-password-1"
@@ -127,7 +122,7 @@ def test_a_new_manager_runs_a_contest_from_the_console_alone(
         administrator = new_administrator(admin)
 
     # 0. The administrator adds the team, its reps and its manager.
-    context, page, errors, foreign = signed_in_page(browser, server, administrator, PASSWORD, locale)
+    context, page, errors, foreign = signed_in(browser, server, locale, username=administrator, password=PASSWORD)
     expect(page).to_have_url(f"{server.base_url}/admin")
     org = set_up_team(page, server.base_url)
     (rep0, name0), (_, name1) = org["reps"]
@@ -182,7 +177,7 @@ def test_a_new_manager_runs_a_contest_from_the_console_alone(
     context.close()
 
     # 4. The new manager launches this month's contest, scored on each rep's target from a CSV file.
-    context, page, errors, foreign = signed_in_page(browser, server, org["manager"], PASSWORD, locale)
+    context, page, errors, foreign = signed_in(browser, server, locale, username=org["manager"], password=PASSWORD)
     expect(page).to_have_url(f"{server.base_url}/admin")
     expect(page.locator("html")).to_have_attribute("lang", locale)
     targets = tmp_path / "targets.csv"

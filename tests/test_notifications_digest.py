@@ -15,6 +15,7 @@ from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
 from server.notifications.channels import build_channel
 from server.notifications.notifier import Notifier
+from server.redis_connection import RedisDeployment
 from server.services.ingest import ingest
 from tests.support.fake_chat import FakeChat, running_fake_chat
 
@@ -69,7 +70,7 @@ def contents(chat: FakeChat, name: str) -> list[str]:
 async def scenario(redis_url: str, chat: FakeChat) -> None:
     # The chat fake listens on loopback: the operator's switch for chat servers on its own network.
     settings = Settings(secret_key=SECRET, timezone="Asia/Shanghai", locale="zh-CN", outbound_allow_private=True)
-    arena = Arena(settings, redis_url)
+    arena = Arena(settings, RedisDeployment(url=redis_url))
     try:
         await organisation(arena)
         notifier = Notifier(arena, interval=1)

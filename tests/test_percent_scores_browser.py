@@ -10,17 +10,12 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in_page, watch_page
+from tests.support.browser import screenshot, signed_in, watch_page
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the dashboard lists only the contests made here."""
-    return fresh_server
+# A server of its own: the dashboard lists only the contests made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 HEADERS = {"zh-CN": "目标完成率 %", "en": "% of target"}
@@ -54,7 +49,9 @@ def test_percent_of_target_scores_read_as_percentages(browser: Browser, server: 
         assert exported[0].split(",")[4:6] == ["score", "percent_of_target"]
         assert exported[1].split(",")[4:6] == ["500", "50.0"]
 
-    context, page, errors, foreign = signed_in_page(browser, server, username, "console-password-1", locale)
+    context, page, errors, foreign = signed_in(
+        browser, server, locale, username=username, password="console-password-1"
+    )
     # the dashboard: the leader at 50.0 %, teams at a quarter and a tenth of their summed targets (200 points)
     card = page.locator(f'.dash-contest[data-contest="{org.contest}"]')
     expect(card.locator(".leader .score")).to_have_text("50.0%")

@@ -13,13 +13,8 @@ from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): a rep here is in the contests made here only."""
-    return fresh_server
+# A server of its own: a rep here is in the contests made here only.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])

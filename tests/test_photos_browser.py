@@ -15,13 +15,8 @@ from tests.support.org import deal, make_org
 from tests.support.pictures import b64, png
 from tests.support.server import RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): a rep here is in the contests made here only."""
-    return fresh_server
+# A server of its own: a rep here is in the contests made here only.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 PASSWORD = "photo-password-1"

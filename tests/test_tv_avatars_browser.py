@@ -11,17 +11,12 @@ from playwright.sync_api import Browser, Request, expect
 from tests.support.browser import screenshot, settle, watch_page
 from tests.support.contrast import contrast
 from tests.support.org import make_org, scored_in_order
+from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES
 from tests.support.pictures import b64, png
 from tests.support.server import RunningServer
-from tests.test_tv_layout_browser import OVERFLOWS, SIZES
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the boards hold only the reps made here."""
-    return fresh_server
+# A server of its own: the boards hold only the reps made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 # Each row's face: whether a photo is shown (loaded), the initials drawn, its colours and its box in the row.
@@ -67,7 +62,7 @@ def test_rows_show_photos_or_initials_and_never_the_face_of_a_rep_who_opted_out(
     expect(page.locator("#board .row")).to_have_count(10)
     expect(page.locator("#board .row .avatar.has-photo")).to_have_count(3)
     overflowing: list[str] = []
-    for width, height in SIZES:
+    for width, height in TV_SIZES:
         page.set_viewport_size({"width": width, "height": height})
         settle(page)
         faces = {face["id"]: face for face in page.evaluate(FACES)}
@@ -80,7 +75,9 @@ def test_rows_show_photos_or_initials_and_never_the_face_of_a_rep_who_opted_out(
             assert abs(face["size"] - face["width"]) < 1 and face["size"] >= height * 0.05, face  # a circle, seen
             if not face["photo"]:
                 assert contrast(face["color"], face["background"]) >= 4.5, face
-        overflowing += [f"{width}×{height}: {box}" for box in page.evaluate(OVERFLOWS, ".stage .slide:not([hidden])")]
+        overflowing += [
+            f"{width}×{height}: {box}" for box in page.evaluate(TV_OVERFLOWS, ".stage .slide:not([hidden])")
+        ]
         screenshot(page, f"tv-avatars-{locale}-{height}p.png")
     assert not overflowing, overflowing
     assert photo_requests and all(opted not in url for url in photo_requests), "no photo of a rep who opted out"

@@ -4,38 +4,27 @@ each card says who earned it and when — at 720p, 1080p and 4K, in both languag
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from server.embedded_redis import EmbeddedRedis
 from tests.support.browser import screenshot, watch_page
 from tests.support.org import deal, make_org
-from tests.support.server import RunningServer, launch_server
+from tests.support.page_checks import TV_SIZES
+from tests.support.server import RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.browser
+# A server of its own: on the shared one, other tests' late badge awards would push these off the wall.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
-SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
 EARNED = {  # badge id → (kind, the words of its meaning in each language)
     "first-deal": ("first_deal", "赢下第一单", "first won deal"),
     "big-deal": ("big_deal", "单笔成交 ¥100,000 及以上", "One deal of ¥100,000 or more"),
     "hat-trick": ("hat_trick", "同一天成交 3 单", "3 deals won on one day"),
     "million-month": ("threshold", "一个月内成交额达 ¥1,000,000", "¥1,000,000 won in a month"),
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server of its own: on the shared one, other tests' late badge awards would push these off the wall."""
-    with EmbeddedRedis() as redis:
-        running = launch_server(redis.url, Path(tmp_path_factory.mktemp("badge-wall")))
-        yield running
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +85,7 @@ def test_each_badge_kind_has_its_own_icon_meaning_and_who_and_when(
     context.close()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("size", TV_SIZES, ids=[f"{w}x{h}" for w, h in TV_SIZES])
 def test_the_badge_wall_fits_the_screen_at_every_size(
     browser: Browser, server: RunningServer, wall: dict[str, str], size: tuple[int, int]
 ) -> None:

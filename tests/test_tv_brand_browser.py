@@ -9,21 +9,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, settle, watch_page
+from tests.support.browser import screenshot, settle, signed_in, watch_page
 from tests.support.contrast import contrast
 from tests.support.org import make_org, scored_in_order
+from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES
 from tests.support.pictures import b64, png
 from tests.support.server import RunningServer
-from tests.test_console_browser import signed_in_admin
-from tests.test_tv_layout_browser import OVERFLOWS, SIZES
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the displays and brand are only the ones set here."""
-    return fresh_server
+# A server of its own: the displays and brand are only the ones set here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 ACCENT, BACKGROUND = "#ffb300", "#0b1f3a"
@@ -85,7 +79,7 @@ def test_a_branded_display_shows_the_logo_and_colours_with_names_at_7_to_1(
     page.goto(f"{server.base_url}/tv/{branded['token']}")
     expect(page.locator("#board .row")).to_have_count(10)
     overflowing: list[str] = []
-    for width, height in SIZES:
+    for width, height in TV_SIZES:
         page.set_viewport_size({"width": width, "height": height})
         settle(page)
         drawn = page.evaluate(DRAWN)
@@ -95,7 +89,9 @@ def test_a_branded_display_shows_the_logo_and_colours_with_names_at_7_to_1(
         for row_colour in drawn["rows"]:
             assert contrast(drawn["name"], _rgb(row_colour)) >= 7, (drawn["name"], row_colour)
         assert contrast(drawn["kicker"], drawn["background"]) >= 4.5
-        overflowing += [f"{width}×{height}: {box}" for box in page.evaluate(OVERFLOWS, ".stage .slide:not([hidden])")]
+        overflowing += [
+            f"{width}×{height}: {box}" for box in page.evaluate(TV_OVERFLOWS, ".stage .slide:not([hidden])")
+        ]
         screenshot(page, f"tv-brand-{locale}-{height}p.png")
     assert not overflowing, overflowing
     assert not errors, errors
@@ -106,7 +102,7 @@ def test_a_branded_display_shows_the_logo_and_colours_with_names_at_7_to_1(
 def test_the_console_turns_a_displays_brand_on(browser: Browser, server: RunningServer, admin: httpx.Client) -> None:
     org = make_org(admin, teams=1, reps_per_team=1)
     display = admin.post("/api/v1/displays", json={"name": "会议室", "playlist": [f"contest:{org.contest}"]}).json()
-    context, page, errors, foreign = signed_in_admin(browser, server)
+    context, page, errors, foreign = signed_in(browser, server, width=1440)
     page.goto(f"{server.base_url}/admin/displays")
     form = page.locator(f'.display[data-display="{display["id"]}"] form')
     form.locator("input[name=brand]").check()

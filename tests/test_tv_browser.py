@@ -15,13 +15,8 @@ from tests.support.browser import screenshot, watch_page
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer, launch_server
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): live moves are timed on a server busy with this module only."""
-    return fresh_server
+# A server of its own: live moves are timed on a server busy with this module only.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 def now() -> str:

@@ -15,13 +15,8 @@ from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the banner shows only the badges of the contests made here."""
-    return fresh_server
+# A server of its own: the banner shows only the badges of the contests made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 SAMPLE_MS = 250

@@ -12,32 +12,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import screenshot, settle, watch_page
 from tests.support.org import deal, make_org
+from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
-SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
 KINDS = ["board", "teams", "tug", "thermometer", "wins", "badges", "stars"]
-# Every box drawn in the shown slide must lie between the header and the footer and inside the viewport; every
-# box of the header and the footer inside the viewport. Returns what does not, with the pixels it is off by.
-OVERFLOWS = """(selector) => {
-  const bad = [];
-  const header = document.querySelector(".tv-header").getBoundingClientRect();
-  const footer = document.querySelector(".tv-footer").getBoundingClientRect();
-  const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + el.className;
-  const within = (root, top, bottom) => {
-    for (const el of [root, ...root.querySelectorAll("*")]) {
-      const r = el.getBoundingClientRect();
-      if (!r.width || !r.height || getComputedStyle(el).visibility === "hidden") continue;
-      const off = Math.max(top - r.top, r.bottom - bottom, -r.left, r.right - innerWidth);
-      if (off > 0.5) bad.push(describe(el) + " by " + Math.round(off) + "px");
-    }
-  };
-  within(document.querySelector(selector), header.bottom, footer.top);
-  within(document.querySelector(".tv-header"), 0, innerHeight);
-  within(document.querySelector(".tv-footer"), 0, innerHeight);
-  return bad;
-}"""
 
 
 def crowded_org(admin: Any, now: datetime) -> tuple[Any, dict[str, Any]]:
@@ -78,7 +58,7 @@ def test_no_slide_overflows_at_720p_1080p_or_4k(
     expect(page.locator("#board .row")).to_have_count(10)
     expect(page.locator("#celebration")).to_be_hidden()
     overflowing: list[str] = []
-    for width, height in SIZES:
+    for width, height in TV_SIZES:
         page.set_viewport_size({"width": width, "height": height})
         for index, kind in enumerate(KINDS):
             page.evaluate(f"arenaTv.show({index})")
@@ -88,7 +68,7 @@ def test_no_slide_overflows_at_720p_1080p_or_4k(
             if kind in full:
                 expect(page.locator(full[kind])).to_have_count(8 if kind in ("wins", "badges", "teams") else 10)
             settle(page)
-            boxes = page.evaluate(OVERFLOWS, ".stage .slide:not([hidden])")
+            boxes = page.evaluate(TV_OVERFLOWS, ".stage .slide:not([hidden])")
             overflowing += [f"{width}×{height} {kind}: {box}" for box in boxes]
             if kind in ("wins", "badges", "board") or width == 1920:
                 screenshot(page, f"tv-fit-{locale}-{height}p-{kind}.png")
@@ -132,10 +112,10 @@ def test_a_contest_that_has_not_started_says_when_with_rules_and_prizes(
     expect(page.locator("#upcoming-prizes li").first).to_have_text(first)
     expect(page.locator("#upcoming-prizes li").last).to_have_text(second)
     expect(page.locator(".row-rank")).to_have_count(0)  # no ranks, no medals
-    for width, height in SIZES:
+    for width, height in TV_SIZES:
         page.set_viewport_size({"width": width, "height": height})
         settle(page)
-        assert page.evaluate(OVERFLOWS, "#upcoming") == [], f"{width}×{height}"
+        assert page.evaluate(TV_OVERFLOWS, "#upcoming") == [], f"{width}×{height}"
     screenshot(page, f"tv-upcoming-{locale}.png")
     assert not errors, errors
     assert not foreign, foreign

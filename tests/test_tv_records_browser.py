@@ -14,13 +14,8 @@ from tests.support.browser import watch_page
 from tests.support.org import deal, make_org
 from tests.support.server import ARTIFACTS, RunningServer
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the cards shown come only from the deals made here."""
-    return fresh_server
+# A server of its own: the cards shown come only from the deals made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 CARD_SETTLED = """() => document.getElementById("celebration-card").getAnimations()

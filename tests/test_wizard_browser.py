@@ -11,19 +11,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, signed_in
 from tests.support.org import Org, deal, make_org
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
-from tests.test_console_browser import signed_in_admin
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(fresh_server: RunningServer) -> RunningServer:
-    """Its own server (``fresh_server``): the pages hold only the teams, reps and contests made here."""
-    return fresh_server
+# A server of its own: the pages hold only the teams, reps and contests made here.
+pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
 
 LOCALES = ["zh-CN", "en"]
@@ -47,13 +41,6 @@ WORDS = {
         "too_large": "at most 1 MB can be uploaded",
     },
 }
-
-
-def signed_in(browser: Browser, server: RunningServer, locale: str) -> tuple:
-    """The admin in the console at 1280×900, in ``locale``."""
-    context, page, errors, foreign = signed_in_admin(browser, server, locale=locale, width=1280)
-    expect(page).to_have_url(re.compile(r"/admin"))
-    return context, page, errors, foreign
 
 
 REFUSED = re.compile(r"Failed to load resource: the server responded with a status of (409|422) .*")

@@ -26,6 +26,7 @@ from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
 from server.live.broker import Message
 from server.live.viewer import Viewer
+from server.redis_connection import RedisDeployment
 from server.services.ingest import ingest
 from tests.support.server import ADMIN_KEY, RunningServer, launch_server
 from tests.support.waiting import NeverHappened, eventually_async
@@ -196,7 +197,7 @@ def test_a_tick_reaches_each_screen_in_one_write(redis_server: EmbeddedRedis) ->
     """The board update and the celebration of the same deal leave in one write to each screen."""
 
     async def scenario() -> None:
-        arena = Arena(Settings(secret_key="one-write", tick_ms=100), redis_server.url)
+        arena = Arena(Settings(secret_key="one-write", tick_ms=100), RedisDeployment(url=redis_server.url))
         heard = spy_on_what_the_hub_hears(arena)
         await arena.hub.start()
         try:

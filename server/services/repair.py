@@ -62,10 +62,10 @@ def at(targets: dict[datetime, Targets], snapshot: Snapshot, moment: datetime) -
 
 async def repair_log_tail(arena: Arena, now: datetime) -> int:
     """Complete the writes of the events logged since the checkpoint; how many events needed some. Events
-    already fully written cost their planning and one field of an HMGET per contest: about 10,000 events a
-    second on one busy core (measured on a single Redis and on a 3-master cluster), so with the default
-    15-second scheduler and ``PASS_SECONDS`` a pass keeps up with some 3,000 events a second of sustained
-    ingest (beyond that the checkpoint lags, and catches up when the load falls).
+    already fully written cost their planning and two fields of an HMGET per contest: 3,500 to 10,000 events
+    a second on one core of a busy machine (measured on a single Redis and on a 3-master cluster), so with the
+    default 15-second scheduler and ``PASS_SECONDS`` a pass keeps up with 1,000 to 3,000 events a second of
+    sustained ingest (beyond that the checkpoint lags, and catches up when the load falls).
 
     A batch whose writes still fail is tried again on the next passes (for as long as a node refuses writes
     for now); one that fails otherwise ``ATTEMPTS`` passes in a row fails for good (a score a contest cannot

@@ -21,7 +21,6 @@ from server.http import MAX_BODY_BYTES, MAX_CSV_UPLOAD_BYTES, arena_of, principa
 from server.i18n import rules_text
 from server.i18n.audit_actions import action_names
 from server.i18n.catalogs import gettext_for
-from server.services.contest_versions import versions_of
 from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
 from server.services.disputes import visible
@@ -30,7 +29,8 @@ from server.web.display_editor import slide_choices
 from server.web.render import page, request_locale
 
 
-async def _console_user(request: Request) -> Principal | Response:
+async def console_user(request: Request) -> Principal | Response:
+    """The console's signed-in user, or where anyone else goes: the sign-in page, or a rep to the phone."""
     principal = await principal_of(request)
     if principal is None or not principal.via_session:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -138,7 +138,8 @@ def templates(locale: str) -> list[dict[str, Any]]:
     ]
 
 
-async def _context(request: Request, principal: Principal) -> dict[str, Any]:
+async def console_context(request: Request, principal: Principal) -> dict[str, Any]:
+    """What every console page renders with: the user, the snapshot, and the teams and reps they manage."""
     snapshot = await arena_of(request).registry.current()
     directory = snapshot.directory
     teams = sorted((t for t in directory.teams.values() if principal.manages_team(t.id)), key=lambda t: t.id)
@@ -149,16 +150,11 @@ async def _context(request: Request, principal: Principal) -> dict[str, Any]:
     return {"principal": principal, "snapshot": snapshot, "teams": teams, "reps": reps, "now": datetime.now(UTC)}
 
 
-# The console's other page modules (audit log, badges) sign in and build their context the same way.
-console_user = _console_user
-console_context = _context
-
-
 async def contests_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     snapshot = context["snapshot"]
     contests = sorted(
         (c for c in snapshot.contests.values() if principal.manages_contest(c, snapshot.directory)),
@@ -167,7 +163,7 @@ async def contests_page(request: Request) -> Response:
     )
     now = datetime.now(UTC)
     rows = [contest_summary(c, now) for c in contests]
-    waiting = len(await _disputes(request, principal, "open"))
+    waiting = len(await disputes_to_decide(request, principal, "open"))
     return page(
         request,
         "console/contests.html",
@@ -179,7 +175,7 @@ async def contests_page(request: Request) -> Response:
     )
 
 
-async def _disputes(request: Request, principal: Principal, status: str | None) -> list[dict[str, Any]]:
+async def disputes_to_decide(request: Request, principal: Principal, status: str | None) -> list[dict[str, Any]]:
     """The disputes this user decides: their teams' reps' (an admin's: all)."""
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
@@ -189,15 +185,15 @@ async def _disputes(request: Request, principal: Principal, status: str | None) 
 
 async def disputes_page(request: Request) -> Response:
     """The disputes queue: open ones first, each with its line and a form to accept or reject it."""
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     snapshot = context["snapshot"]
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
     contests = {c.id: c for c in snapshot.contests.values()}
     rows = []
-    for dispute in await _disputes(request, principal, None):
+    for dispute in await disputes_to_decide(request, principal, None):
         contest = contests.get(dispute["contest"])
         line = dispute.get("line")
         at = datetime.fromtimestamp(line["at"], UTC).isoformat() if line else None
@@ -214,11 +210,11 @@ async def disputes_page(request: Request) -> Response:
 
 
 async def wizard_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
     locale = request_locale(request)
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     settings = arena_of(request).settings
     wizard = {
         "templates": templates(locale),
@@ -241,10 +237,10 @@ async def wizard_page(request: Request) -> Response:
 
 
 async def contest_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     snapshot = context["snapshot"]
     contest = snapshot.contests.get(request.path_params["id"])
     if contest is None or not principal.manages_contest(contest, snapshot.directory):
@@ -266,7 +262,6 @@ async def contest_page(request: Request) -> Response:
     currency = contest.currency
     rules = {loc: rules_text.summary(contest.definition, loc, currency) for loc in ("zh-CN", "en")}
     document = await arena.registry.contest_document(contest.id)
-    versions = list(reversed(versions_of(document))) if document else []
     return page(
         request,
         "console/contest.html",
@@ -286,25 +281,24 @@ async def contest_page(request: Request) -> Response:
         ),
         rule_editor={"definition": contest.definition, "event_types": EVENT_TYPES},
         rules=rules,
-        versions=versions,
         late=await arena.late_events.listed(contest.id),
         **context,
     )
 
 
 async def people_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     return page(request, "console/people.html", section="people", import_limit=MAX_BODY_BYTES, **context)
 
 
 async def displays_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     arena = arena_of(request)
     snapshot = context["snapshot"]
     documents = await arena.displays.displays()
@@ -323,10 +317,10 @@ async def displays_page(request: Request) -> Response:
 
 
 async def users_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     directory = context["snapshot"].directory
     users = []
     for record in await arena_of(request).accounts.users():
@@ -341,12 +335,12 @@ async def users_page(request: Request) -> Response:
 
 
 async def keys_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
     if principal.role != "admin":
         return RedirectResponse("/admin", status_code=303)
-    return page(request, "console/keys.html", section="keys", **await _context(request, principal))
+    return page(request, "console/keys.html", section="keys", **await console_context(request, principal))
 
 
 routes = [

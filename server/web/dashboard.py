@@ -21,7 +21,7 @@ from game.contests import Contest
 from server.auth.principals import Principal
 from server.http import arena_of
 from server.services.registry import Snapshot
-from server.web.console import _console_user, _context, _disputes
+from server.web.console import console_context, console_user, disputes_to_decide
 from server.web.render import page, request_locale
 
 SERIES_LINES = 8  # teams drawn per contest
@@ -126,7 +126,11 @@ async def _open_items(request: Request, principal: Principal, contests: list[Con
     """What waits for this manager, with counts and where to deal with it."""
     arena = arena_of(request)
     items: list[dict[str, Any]] = [
-        {"key": "disputes", "count": len(await _disputes(request, principal, "open")), "href": "/admin/disputes"}
+        {
+            "key": "disputes",
+            "count": len(await disputes_to_decide(request, principal, "open")),
+            "href": "/admin/disputes",
+        }
     ]
     late = 0
     first_late = None
@@ -159,10 +163,10 @@ async def _open_items(request: Request, principal: Principal, contests: list[Con
 
 
 async def dashboard_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     now = datetime.now(UTC)
     every = _live(context["snapshot"], principal, now)
     live = every[:MAX_CARDS]

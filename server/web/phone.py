@@ -31,7 +31,7 @@ from server.web.render import page, request_locale
 if TYPE_CHECKING:
     from server.arena import Arena
 
-SHELL_VERSION = "arena-shell-v4"
+SHELL_VERSION = "arena-shell-v5"
 MAX_DISPUTES_SHOWN = 20
 PHONE_DISPUTE_FIELDS = ("id", "contest", "kind", "event", "message", "status", "note", "adjustment", "resolved_at")
 

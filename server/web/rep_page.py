@@ -15,7 +15,7 @@ from game.contest_series import rep_target
 from game.contests import Contest
 from game.pacing import pace
 from server.http import arena_of
-from server.web.console import _console_user, _context
+from server.web.console import console_context, console_user
 from server.web.dashboard import days_left
 from server.web.render import page
 
@@ -42,10 +42,10 @@ async def _standing(request: Request, contest: Contest, rep_id: str, now: dateti
 
 
 async def rep_page(request: Request) -> Response:
-    principal = await _console_user(request)
+    principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    context = await _context(request, principal)
+    context = await console_context(request, principal)
     directory = context["snapshot"].directory
     rep = directory.reps.get(request.path_params["id"])
     if rep is None or not principal.manages_rep(rep.id, directory):

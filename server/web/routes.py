@@ -5,16 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.integrations.connectors import SPECS
-from server.notifications.channels import EVENTS, SIGNED, TYPES
 from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, signin, tv
-
-FORMS = integrations.Forms(
-    connector_fields={kind: [(f.name, f.kind, f.required) for f in specs] for kind, specs in SPECS.items()},
-    chat_types=TYPES,
-    signed=SIGNED,
-    chat_events=EVENTS,
-)
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -23,7 +14,7 @@ routes: list[BaseRoute] = [
     *rep_page.routes,
     *audit.routes,
     *badges.routes,
-    *integrations.routes(FORMS),
+    *integrations.routes,
     *lift.routes,
     *phone.routes,
     *tv.routes,

@@ -23,6 +23,7 @@ from game.contests import Contest
 from game.results import Contribution, final_results, race_finish
 from game.scoring import settlement
 from game.store import BadgeSync
+from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
 from server.services.repair import repair_log_tail
 from server.services.scheduling import SchedulerState
@@ -65,6 +66,7 @@ class Scheduler:
         self.token = secrets.token_hex(8)
         self.state = state
         self._task: asyncio.Task[None] | None = None
+        self._compacted: set[tuple[str, int, str]] = set()  # (contest, epoch, state) compacted as far as it may
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scheduler")
@@ -99,6 +101,8 @@ class Scheduler:
         await repair_log_tail(self.arena, now)  # logged events whose writes a failure cut short
         snapshot = await self.arena.registry.current()
         for contest in list(snapshot.contests.values()):
+            if contest.state == "archived":
+                await self.compact(contest, now)
             if contest.state != "active":
                 continue
             if contest.recurrence and now >= contest.ends_at - CREATE_AHEAD:
@@ -112,6 +116,7 @@ class Scheduler:
                 status == "ended" and not contest.accepts_at(now) and not await self.arena.rescores.running(contest.id)
             ):
                 await self.finalize(contest)  # never from a board still being rebuilt
+                await self.compact(contest, now)
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
 
@@ -178,6 +183,15 @@ class Scheduler:
             return None
         count, last = await self.arena.store.pending_until(contest.id, contest.epoch)
         return last if count else None
+
+    async def compact(self, contest: Contest, now: datetime) -> None:
+        """Compact a closed contest's current epoch once (``server/services/contest_archive.py``)."""
+        done = (contest.id, contest.epoch, contest.state)
+        if done in self._compacted:
+            return
+        arena = self.arena
+        if await compact_contest(arena.store, arena.contest_archives, arena.rescores, contest, now) is not None:
+            self._compacted.add(done)
 
     async def finalize(self, contest: Contest) -> dict[str, Any] | None:
         """Compute and keep the final results once; crown champions with badges and a celebration. Where

@@ -1,8 +1,11 @@
-"""Debian's Chromium driven by Playwright: how it starts, and what every page test watches for."""
+"""Debian's Chromium driven by Playwright: how it starts, what every page test watches for, and a page signed in
+to the console."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from typing import NamedTuple
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.support.server import ARTIFACTS, RunningServer
 
@@ -45,23 +48,34 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name))
 
 
-def signed_in_page(
-    browser: Browser, server: RunningServer, username: str, password: str, locale: str
-) -> tuple[BrowserContext, Page, list[str], list[str]]:
-    """A 1280×900 page in ``locale`` signed in through the login form, watched for errors and foreign hosts."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+class SignedIn(NamedTuple):
+    """A browser context signed in to the console, its page on the console's home, and what the page watches."""
+
+    context: BrowserContext
+    page: Page
+    errors: list[str]
+    foreign: list[str]
+
+
+def signed_in(
+    browser: Browser,
+    server: RunningServer,
+    locale: str = "en",
+    *,
+    username: str = "admin",
+    password: str = "admin-test-password",
+    width: int = 1280,
+    height: int = 900,
+) -> SignedIn:
+    """A page in ``locale`` signed in through the login form (the admin unless told), watched for console errors
+    and foreign hosts; it returns once the console's home has opened in ``locale``, so the test starts signed in."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = context.new_page()
     errors, foreign = watch_page(page, server)
     page.goto(f"{server.base_url}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    return context, page, errors, foreign
-
-
-def signed_in(
-    browser: Browser, server: RunningServer, locale: str, username: str = "admin", password: str = "admin-test-password"
-) -> tuple[Page, list[str], list[str]]:
-    """A 1280×900 page signed in to the console in ``locale``, with its console errors and foreign requests."""
-    _, page, errors, foreign = signed_in_page(browser, server, username, password, locale)
-    return page, errors, foreign
+    expect(page).to_have_url(f"{server.base_url}/admin")
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    return SignedIn(context, page, errors, foreign)

@@ -55,3 +55,26 @@ UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, texta
     .filter((el) => el.type !== "hidden" && el.checkVisibility() && !el.labels.length && !el.getAttribute("aria-label")
                     && !el.getAttribute("aria-labelledby") && !el.title)
     .map((el) => el.outerHTML.slice(0, 80))"""
+
+# The office TV's screens: 720p, 1080p and 4K.
+TV_SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
+# Every box drawn in the shown slide must lie between the header and the footer and inside the viewport; every
+# box of the header and the footer inside the viewport. Returns what does not, with the pixels it is off by.
+TV_OVERFLOWS = """(selector) => {
+  const bad = [];
+  const header = document.querySelector(".tv-header").getBoundingClientRect();
+  const footer = document.querySelector(".tv-footer").getBoundingClientRect();
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + el.className;
+  const within = (root, top, bottom) => {
+    for (const el of [root, ...root.querySelectorAll("*")]) {
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height || getComputedStyle(el).visibility === "hidden") continue;
+      const off = Math.max(top - r.top, r.bottom - bottom, -r.left, r.right - innerWidth);
+      if (off > 0.5) bad.push(describe(el) + " by " + Math.round(off) + "px");
+    }
+  };
+  within(document.querySelector(selector), header.bottom, footer.top);
+  within(document.querySelector(".tv-header"), 0, innerHeight);
+  within(document.querySelector(".tv-footer"), 0, innerHeight);
+  return bad;
+}"""

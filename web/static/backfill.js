@@ -12,7 +12,7 @@
   var summary = document.getElementById("backfill-summary");
   var errors = document.getElementById("backfill-errors");
   var source = C.csvSource(document.getElementById("backfill-file"), document.getElementById("backfill-text"), T.limit);
-  function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
+  var fill = ArenaText.fill;
 
   function send(dryRun, button) {
     var request = C.api("POST", "/api/v1/events/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8");

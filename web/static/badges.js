@@ -62,7 +62,7 @@
       E.clear(form);
       var line = result.querySelector(".preview-count");
       var words = !r.data.previewable ? line.dataset.closing : (r.data.count ? line.dataset.some : line.dataset.none);
-      line.textContent = words.replace("{count}", r.data.count).replace("{period}", r.data.period);
+      line.textContent = ArenaText.fill(words, {count: r.data.count, period: r.data.period});
       var list = document.getElementById("badge-preview-list");
       list.textContent = "";
       r.data.holders.forEach(function (holder) {

@@ -11,9 +11,7 @@
   var shown = {channels: "", letters: ""};
   var REFRESH_MS = 3000;
 
-  function fmt(text, values) {
-    return text.replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : values[key]; });
-  }
+  var fill = ArenaText.fill;
   function at(iso) { return iso ? when.format(new Date(iso)) : "—"; }
   function cell(row, text, className) {
     var td = document.createElement("td"); td.textContent = text;
@@ -76,20 +74,20 @@
     C.api(action === "delete" ? "DELETE" : "POST", url).then(function (r) {
       b.disabled = false;
       if (!r.ok) { say("channel-result", refusal(r, action), false); return; }
-      if (action === "test") { say("channel-result", fmt(T.test_sent, {name: channel.name}), true); }
+      if (action === "test") { say("channel-result", fill(T.test_sent, {name: channel.name}), true); }
       shown.channels = ""; load();
     });
   }
 
   function deliveryCell(row, channel) {
     var d = channel.delivery || {}, td = document.createElement("td"), lines = [];
-    lines.push(d.last_success_at ? fmt(T.last_ok, {when: at(d.last_success_at)}) : T.never);
-    if (d.waiting) { lines.push(fmt(T.waiting, {count: d.waiting})); }
-    if (d.dropped) { lines.push(fmt(T.dropped, {count: d.dropped})); }
+    lines.push(d.last_success_at ? fill(T.last_ok, {when: at(d.last_success_at)}) : T.never);
+    if (d.waiting) { lines.push(fill(T.waiting, {count: d.waiting})); }
+    if (d.dropped) { lines.push(fill(T.dropped, {count: d.dropped})); }
     lines.forEach(function (text) { var div = document.createElement("div"); div.textContent = text; td.appendChild(div); });
     if (d.last_error && (!d.last_success_at || d.last_error_at > d.last_success_at)) {
       var fail = document.createElement("div");
-      fail.className = "ch-failure"; fail.textContent = fmt(T.failing, {when: at(d.last_error_at)});
+      fail.className = "ch-failure"; fail.textContent = fill(T.failing, {when: at(d.last_error_at)});
       td.appendChild(fail); technical(td, d.last_error);
     }
     row.appendChild(td);
@@ -133,7 +131,7 @@
     request.then(function (r) {
       b.disabled = false;
       if (!r.ok) { say("dead-letter-result", refusal(r, action), false); return; }
-      if (action === "retry") { say("dead-letter-result", fmt(T.requeued, {name: letter.channel_name || letter.channel}), true); }
+      if (action === "retry") { say("dead-letter-result", fill(T.requeued, {name: letter.channel_name || letter.channel}), true); }
       shown.letters = ""; load();
     });
   }

@@ -13,9 +13,7 @@
   var REFRESH_MS = 3000;
   var SEPARATOR = C.config.locale.indexOf("zh") === 0 ? "、" : ", ";
 
-  function fmt(text, values) {
-    return text.replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : values[key]; });
-  }
+  var fill = ArenaText.fill;
   function at(iso) { return iso ? when.format(new Date(iso)) : "—"; }
   function repName(id) { var i = T.reps.indexOf(id); return i < 0 ? id : T.rep_names[i]; }
   function cell(row, text, className) {
@@ -86,10 +84,10 @@
       details = d.events.map(function (e) {
         var names = (e.fields || []).map(function (f) { return T.event_fields[f] || T.event_content; });
         if (!names.length) { names = [T.event_content]; }
-        return fmt(T.event_refused, {number: e.number, fields: names.join(SEPARATOR)});
+        return fill(T.event_refused, {number: e.number, fields: names.join(SEPARATOR)});
       }).join("; ");
     } else if (d.outcome !== "rejected" && d.outcome !== "test") {
-      details = fmt(T.counts, {accepted: d.accepted || 0, held: d.held || 0, duplicates: d.duplicates || 0});
+      details = fill(T.counts, {accepted: d.accepted || 0, held: d.held || 0, duplicates: d.duplicates || 0});
     }
     return {label: label, details: details};
   }
@@ -170,7 +168,7 @@
         button.disabled = false;
         if (!r.ok) { refused(mapForm, r, "map", true); return; }
         var text = r.data.accepted ? T.mapped : T.mapped_none;
-        el.querySelector(".c-map-result").textContent = fmt(text, {crm_user: r.data.crm_user, rep: repName(r.data.rep), accepted: r.data.accepted});
+        el.querySelector(".c-map-result").textContent = fill(text, {crm_user: r.data.crm_user, rep: repName(r.data.rep), accepted: r.data.accepted});
         row.remove();  // matched: its chosen rep must not keep the table "busy" and the row on show
         cards[connectorId].unmapped = "";
         refresh(connectorId);

@@ -47,7 +47,7 @@
   function fileTooLarge(file, limit) {
     if (file.size <= limit) { return ""; }
     function mb(n) { return (n / 1048576).toFixed(1).replace(/\.0$/, ""); }
-    return window.FieldErrors.text.too_large.replace("{name}", file.name).replace("{size}", mb(file.size)).replace("{limit}", mb(limit));
+    return ArenaText.fill(window.FieldErrors.text.too_large, {name: file.name, size: mb(file.size), limit: mb(limit)});
   }
 
   /* A CSV chosen as a file (sent as it is, never loaded into the page, refused before upload when larger than
@@ -93,7 +93,7 @@
   function then(element, result) {
     var how = element.dataset.then || "reload";
     if (how === "reload") { toast(config.text.saved); setTimeout(function () { location.reload(); }, 300); return; }
-    if (how.indexOf("go:") === 0) { location.href = how.slice(3).replace(/\{(\w+)\}/g, function (a, k) { return result.data[k]; }); return; }
+    if (how.indexOf("go:") === 0) { location.href = ArenaText.fill(how.slice(3), result.data); return; }
     if (how.indexOf("show:") === 0) {
       var target = document.getElementById(how.slice(5));
       target.hidden = false;

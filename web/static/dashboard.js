@@ -14,9 +14,7 @@
   var number = ArenaCharts.formatNumber;  // the charts' format, for the figures around them
   var contests = {};
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, key) { return values[key]; });
-  }
+  var fill = ArenaText.fill;
 
   function $(root, selector) { return root.querySelector(selector); }
 

@@ -38,9 +38,7 @@
   var shown = [];  // {node, target, source, key}
   var counter = 0;
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : values[key]; });
-  }
+  var fill = ArenaText.fill;
 
   /* The words a table has for a field: the whole path, else its pattern ("prizes[].threshold", "targets.*"),
      else the nearest enclosing path's; {n} is the first index counted from 1, {key} a "*" key. */

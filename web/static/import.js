@@ -11,7 +11,7 @@
   var errors = document.getElementById("import-errors");
   var card = document.getElementById("import");
   var source = C.csvSource(document.getElementById("import-file"), document.getElementById("import-text"), T.limit);
-  function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
+  var fill = ArenaText.fill;
 
   function send(dryRun, button) {
     var request = C.api("POST", "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8");

@@ -22,7 +22,7 @@
   var refreshTimers = {};
   var socket = null;
 
-  function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k] !== undefined ? v[k] : a; }); }
+  var fill = ArenaText.fill;
   function $(root, selector) { return root.querySelector(selector); }
   function api(method, url, body) {
     var options = {method: method, credentials: "same-origin", headers: {"Accept": "application/json", "X-CSRF-Token": csrf}};

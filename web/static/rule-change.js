@@ -67,7 +67,7 @@
     var panel = document.getElementById("rule-moves");
     var line = panel.querySelector(".moves-summary");
     var words = data.moves.length ? line.dataset.some : line.dataset.none;
-    line.textContent = words.replace("{count}", data.moves.length).replace("{events}", data.events);
+    line.textContent = ArenaText.fill(words, {count: data.moves.length, events: data.events});
     var body = panel.querySelector("tbody");
     body.textContent = "";
     var format = new Intl.NumberFormat(C.config.locale);
@@ -97,7 +97,7 @@
       if (!r.ok) { setTimeout(function () { follow(version, seenRunning); }, 1000); return; }
       if (r.data.state === "running") {
         bar.style.width = Math.round((r.data.total ? r.data.done / r.data.total : 0) * 100) + "%";
-        text.textContent = text.dataset.running.replace("{done}", r.data.done).replace("{total}", r.data.total);
+        text.textContent = ArenaText.fill(text.dataset.running, {done: r.data.done, total: r.data.total});
         setTimeout(function () { follow(version, true); }, 600);
         return;
       }

@@ -39,7 +39,7 @@
       when.dateTime = change.day;
       when.textContent = ArenaCharts.formatDay(dayStart(doc, change.day));
       item.appendChild(when);
-      item.appendChild(document.createTextNode(" " + T.took_lead.replace("{name}", change.name)));
+      item.appendChild(document.createTextNode(" " + ArenaText.fill(T.took_lead, {name: change.name})));
       list.appendChild(item);
     });
   }

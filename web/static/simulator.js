@@ -13,7 +13,7 @@
   var chartEl = document.getElementById("simulation-chart");
   var draftA = null, chart = null;
 
-  function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (all, key) { return values[key]; }); }
+  var fill = ArenaText.fill;
   function typeNames(types) {
     var seen = [];
     types.forEach(function (t) { var name = S.types[t] || t; if (seen.indexOf(name) < 0) { seen.push(name); } });

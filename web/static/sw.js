@@ -2,8 +2,8 @@
    Standings, ledgers and challenges always come from the network: a cached score would be a wrong score. */
 "use strict";
 var SHELL = "__SHELL_VERSION__";
-var FILES = ["/m/offline", "/static/offline.js", "/static/fonts.css", "/static/app.css", "/static/mobile.js", "/static/arena-socket.js",
-             "/static/badge-icons.js", "/static/avatars.js", "/static/photos.js", "/static/favicon.svg",
+var FILES = ["/m/offline", "/static/offline.js", "/static/fonts.css", "/static/app.css", "/static/mobile.js", "/static/text.js",
+             "/static/arena-socket.js", "/static/badge-icons.js", "/static/avatars.js", "/static/photos.js", "/static/favicon.svg",
              "/static/icons/icon-192.png", "/static/icons/icon.svg"];
 
 self.addEventListener("install", function (event) {

@@ -68,9 +68,7 @@
     hour: "2-digit", minute: "2-digit", hour12: false});
   var awardedFormat = new Intl.DateTimeFormat(config.locale, {timeZone: config.timezone, month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit", hour12: false});
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, key) { return values[key] !== undefined ? values[key] : all; });
-  }
+  var fill = ArenaText.fill;
   var PALETTE = ["#ef5350", "#42a5f5", "#66bb6a", "#ffca28", "#ab47bc", "#26c6da", "#ff7043", "#8d6e63"];
   function teamColor(id) {
     var team = config.teams[id];

@@ -64,7 +64,7 @@
     var summary = document.getElementById("targets-summary");
     var rows = [];
 
-    function fill(t, v) { return t.replace(/\{(\w+)\}/g, function (a, k) { return v[k]; }); }
+    var fill = ArenaText.fill;
     function number(input) { return input.value === "" ? undefined : Number(input.value); }
 
     function render() {
