@@ -136,8 +136,22 @@ TEAM_TIME_BUCKETS = 64
 
 
 def doorbell_channel(contest_id: str) -> str:
-    """Pub/sub channel rung after every change to a contest's boards."""
-    return f"{PREFIX}:bell:{contest_id}"
+    """Pub/sub channel rung after every change to a contest's boards. It carries the contest's hash tag: on a
+    Redis Cluster it is a sharded channel (SPUBLISH/SSUBSCRIBE) on the contest's own slot."""
+    return _contest(contest_id, "bell")
+
+
+def contest_of_channel(channel: str) -> str | None:
+    """The contest whose doorbell ``channel`` is (None for any other channel)."""
+    head, tag, rest = channel.partition(":{c:")
+    contest_id, _, suffix = rest.rpartition("}:")
+    return contest_id if tag and head == PREFIX and suffix == "bell" else None
+
+
+def channel_has_slot(channel: str) -> bool:
+    """Whether a channel carries a hash tag (it can then be a sharded channel of that slot): the contests'
+    doorbells and the XP doorbell, rung on every event; the rare configuration and badge ones do not."""
+    return channel == XP_CHANNEL or contest_of_channel(channel) is not None
 
 
 CONFIG_CHANNEL = f"{PREFIX}:bell:config"
@@ -166,6 +180,10 @@ def event_seen(shard: int = 0) -> str:
     return f"{PREFIX}:{_log_tag(shard)}:seen"
 
 
+# String: the stream id up to which the repair pass has made sure every logged event's writes exist.
+REPAIRED_UPTO = f"{PREFIX}:{{log}}:repaired_upto"
+
+
 # XP boards and badge facts (one slot: XP is per rep across contests).
 # hash: event key -> 1, bucketed as a contest's seen (``apply_xp.lua`` adds ``:<bucket>``; the bare name: earlier data)
 XP_SEEN = f"{PREFIX}:{{xp}}:seen"
@@ -178,7 +196,7 @@ XP_FACTS_VERSION = f"{PREFIX}:{{xp}}:facts_version"  # hash: rep -> moves on whe
 BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
 XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
 XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
-XP_CHANNEL = f"{PREFIX}:bell:xp"
+XP_CHANNEL = f"{PREFIX}:{{xp}}:bell"  # rung on every XP change; in the {xp} slot (sharded on a cluster)
 XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done
 
 

@@ -1,9 +1,13 @@
 """The engine's Redis edge: write decided changes atomically, read boards consistently.
 
-Each event is written as one idempotent script call per slot it touches — its event log shard (``{log}``) and
-each contest it changes (``{c:<id>}``) — all sent in a single pipelined round trip. Each call is atomic
-and keyed by the event, so a retry after any failure completes what is missing and never counts twice;
-on a single Redis node this is one round trip, on a cluster it stays legal because no script crosses slots.
+Each event is written as one idempotent script call per slot it touches — its event log shard (``{log}``,
+``{log:<i>}``) and each contest it changes (``{c:<id>}``) — the log entry first. Each call is atomic and keyed by
+the event, so a retry after any failure completes what is missing and never counts twice. On a single Redis
+node this is one pipelined round trip (Redis runs it in order: the log entry before the changes). On a cluster
+the slots live on different nodes and a pipeline is neither ordered nor atomic across them, so the log entries
+are written first and the changes only once they exist (one more round trip): points never stand without their
+event in the log, and what a failure or a crash leaves unwritten is completed by a retry or by the repair pass
+(``server/services/repair.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, cast
 
 import msgpack
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from game import keys
@@ -238,6 +243,24 @@ class LogShardsChanged(RuntimeError):
 SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
 
 
+async def rings_sharded(redis: Redis) -> bool:
+    """Whether contest doorbells ring on sharded pub/sub (SPUBLISH/SSUBSCRIBE on the contest's slot): on a
+    Redis Cluster whose every primary runs Redis 7 or newer. Classic PUBLISH in a cluster reaches every node;
+    a single Redis, a Sentinel set-up or a cluster of Redis 6.2 keep classic pub/sub."""
+    cluster: object = redis  # the cluster client stands in for a ``Redis`` (server/redis_connection.py)
+    if not isinstance(cluster, RedisCluster):
+        return False
+    infos = await cluster.execute_command("INFO", "server", target_nodes=RedisCluster.PRIMARIES)
+    versions = [str(info.get("redis_version", "0")) for info in infos.values()]
+    return bool(versions) and all(int(version.split(".")[0]) >= 7 for version in versions)
+
+
+def bell_command(channel: str, sharded: bool) -> str:
+    """The command that rings ``channel``: SPUBLISH for a channel on a slot (a contest's doorbell) when doorbells
+    are sharded, else PUBLISH."""
+    return "SPUBLISH" if sharded and keys.channel_has_slot(channel) else "PUBLISH"
+
+
 class Store:
     """Redis access for the engine. Scripts are loaded once and called by EVALSHA.
 
@@ -253,6 +276,8 @@ class Store:
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
         self._shards_checked = False
+        self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
+        self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
 
     async def check_log_shards(self) -> None:
         """Refuse to log with another number of shards than the log was first written with (kept in Redis the
@@ -269,10 +294,22 @@ class Store:
             )
         self._shards_checked = True
 
+    async def prepare(self) -> None:
+        """Load the scripts (on every primary of a cluster) and learn how doorbells ring, once."""
+        if not self._loaded:
+            await self._load_scripts()
+
     async def _load_scripts(self) -> None:
+        # On a cluster SCRIPT LOAD goes to every node (redis-py's routing for it), so any slot can run them.
         for name, source in self._sources.items():
             self._sha[name] = await self.redis.script_load(source)
+        self.sharded = await rings_sharded(self.redis)
         self._loaded = True
+
+    def _bell(self, contest_id: str) -> tuple[str, str]:
+        """The last two arguments of a contest script: its doorbell channel and the command that rings it."""
+        channel = keys.doorbell_channel(contest_id)
+        return channel, bell_command(channel, self.sharded)
 
     async def write_events(self, planned: Sequence[Plan], *, log: bool = True) -> list[WriteResult]:
         """Log and apply a batch of events in one round trip; returns, per event, whether it was new.
@@ -299,10 +336,12 @@ class Store:
         if log and not self._shards_checked:
             await self.check_log_shards()
         commands: list[tuple[Any, ...]] = []
+        log_commands: list[int] = []  # positions of the log entries in ``commands``
         xp_keys = xp_script_keys()
         for plan in planned:
             if log:
                 shard = shard_of(plan.event.key, self.log_shards)
+                log_commands.append(len(commands))
                 commands.append(
                     (
                         "EVALSHA",
@@ -323,7 +362,7 @@ class Store:
                         len(script_keys),
                         *script_keys,
                         encode_change(change),
-                        keys.doorbell_channel(change.contest_id),
+                        *self._bell(change.contest_id),
                     )
                 )
             if plan.xp is not None:
@@ -335,11 +374,12 @@ class Store:
                         *xp_keys,
                         encode_xp(plan.xp),
                         keys.XP_CHANNEL,
+                        bell_command(keys.XP_CHANNEL, self.sharded),
                     )
                 )
         if read is not None:
             commands.append(("GET", read))
-        replies = await self._run(commands)
+        replies = await self._run_log_first(commands, log_commands)
         results: list[WriteResult] = []
         position = 0
         for plan in planned:
@@ -381,8 +421,72 @@ class Store:
             len(script_keys),
             *script_keys,
             payload,
-            keys.doorbell_channel(contest_id),
+            *self._bell(contest_id),
         )
+
+    async def _run_log_first(self, commands: list[tuple[Any, ...]], log_commands: list[int]) -> list[Any]:
+        """Run ``commands``; on a cluster, those at ``log_commands`` (log entries) first, and the rest only if
+        every log entry was written (a failed one raises: its event is not acknowledged, nothing else ran)."""
+        if not self.cluster or not log_commands:
+            return await self._run(commands)
+        logged = await self._run([commands[i] for i in log_commands])
+        for reply in logged:
+            if isinstance(reply, Exception):
+                raise reply
+        chosen = set(log_commands)
+        rest = [i for i in range(len(commands)) if i not in chosen]
+        replies: list[Any] = [None] * len(commands)
+        for i, reply in zip(log_commands, logged, strict=True):
+            replies[i] = reply
+        for i, reply in zip(rest, await self._run([commands[i] for i in rest]), strict=True):
+            replies[i] = reply
+        return replies
+
+    async def missing_writes(self, planned: Sequence[Plan]) -> list[Plan]:
+        """Of logged events' plans, the parts not written yet, in one round trip of one HMGET per dedupe hash:
+        what the repair pass writes again. A contest or XP has seen an event when its ``seen`` bucket holds it
+        or, for a deal's original event (marked in its deal's record), when it keeps a record of that deal —
+        a record made by a later event of the deal leaves nothing for the original to change. The unbucketed
+        hashes of earlier versions count too. A settlement-only change leaves no mark, so it is always kept
+        (writing it again does nothing)."""
+        contest_keys: dict[tuple[str, int], keys.ContestKeys] = {}
+
+        def probes(event_key: str, deal_key: str, seen: str, deals: str) -> tuple[tuple[str, str], ...]:
+            if event_key == deal_key:
+                return (f"{deals}:{keys.bucket(deal_key)}", deal_key), (deals, deal_key)
+            return (f"{seen}:{keys.bucket(event_key)}", event_key), (seen, event_key)
+
+        def contest_probes(change: ContestChange) -> tuple[tuple[str, str], ...]:
+            at = (change.contest_id, change.epoch)
+            k = contest_keys.get(at) or contest_keys.setdefault(at, keys.ContestKeys(*at))
+            return probes(change.event_key, change.deal_key, k.seen, k.deals)
+
+        def xp_probes(change: XpChange) -> tuple[tuple[str, str], ...]:
+            return probes(change.event_key, change.deal_key, keys.XP_SEEN, keys.XP_DEALS)
+
+        asked: dict[str, list[str]] = {}  # hash -> members asked for
+        for plan in planned:
+            wanted = [*(p for c in plan.changes for p in contest_probes(c))]
+            wanted += xp_probes(plan.xp) if plan.xp is not None else ()
+            for key, member in wanted:
+                asked.setdefault(key, []).append(member)
+        pipe = self.redis.pipeline(transaction=False)
+        for key, fields in asked.items():
+            pipe.hmget(key, fields)
+        replies = await pipe.execute() if asked else []
+        found = {
+            (key, member)
+            for (key, members), values in zip(asked.items(), replies, strict=True)
+            for member, value in zip(members, values, strict=True)
+            if value is not None
+        }
+        missing: list[Plan] = []
+        for plan in planned:
+            changes = [c for c in plan.changes if c.settle_only or not any(p in found for p in contest_probes(c))]
+            xp = plan.xp if plan.xp is not None and not any(p in found for p in xp_probes(plan.xp)) else None
+            if changes or xp is not None:
+                missing.append(Plan(plan.event, changes, xp))
+        return missing
 
     async def _run(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """One pipeline; if Redis had lost scripts, only the commands it refused run again once they are loaded.
@@ -499,8 +603,8 @@ class Store:
         pipe.hsetnx(k.meta, "epoch", epoch)
         pipe.hincrby(k.seq, "reps", 1)
         pipe.hincrby(k.seq, "teams", 1)
-        if ring:
-            pipe.publish(keys.doorbell_channel(contest_id), b'{"roster":true}')
+        if ring:  # PUBLISH would be refused in a cluster pipeline; either command rings the contest's doorbell
+            pipe.execute_command(*reversed(self._bell(contest_id)), b'{"roster":true}')
 
     async def ensure_members(
         self,
@@ -511,6 +615,7 @@ class Store:
         divisions: dict[str, str],
         ring: bool = True,
     ) -> None:
+        await self.prepare()
         pipe = self.redis.pipeline(transaction=False)
         self.queue_members(pipe, contest_id, epoch, reps, teams, divisions, ring)
         await pipe.execute()
@@ -669,7 +774,10 @@ class Store:
 
     async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
         """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""
-        await self.redis.publish(keys.doorbell_channel(contest_id), json.dumps(message))
+        await self.prepare()
+        channel, command = self._bell(contest_id)
+        ring = self.redis.spublish if command == "SPUBLISH" else self.redis.publish
+        await ring(channel, json.dumps(message))
 
     async def whole_board(self, contest_id: str, epoch: int, board: str) -> list[Ranked]:
         """Every row of a board, ranked."""

@@ -125,6 +125,7 @@ class Arena:
         directory = snapshot.directory
         rep_filter = set(reps) if reps is not None else None
         team_filter = set(teams) if teams is not None else None
+        await self.store.prepare()  # how doorbells ring, before ``queue_members`` rings them
         pipe = self.redis.pipeline(transaction=False)
         regroups: list[Regroup] = []
         for candidate in snapshot.contests.values():

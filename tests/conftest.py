@@ -18,6 +18,7 @@ from game.store import Store
 from server.embedded_redis import EmbeddedRedis
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.calendar import Calendar
+from tests.support.redis_cluster import RedisCluster, cluster_binary
 from tests.support.server import RunningServer, launch_server
 
 
@@ -117,3 +118,13 @@ def engine(redis_server: EmbeddedRedis) -> Iterator[tuple[asyncio.AbstractEventL
     yield loop, Store(client)
     loop.run_until_complete(client.aclose())
     loop.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A 3-master Redis Cluster of the session's own, started only for the tests that ask for it."""
+    binary = cluster_binary()
+    if binary is None:
+        pytest.skip("no redis-server 7 or newer here: a Redis Cluster with sharded pub/sub needs one")
+    with RedisCluster(binary) as cluster:
+        yield cluster

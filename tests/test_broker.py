@@ -12,15 +12,21 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.cluster import key_slot
 
+from game import keys
 from server.embedded_redis import EmbeddedRedis
 from server.live.broker import RECONNECTED, Broker, Heard, Message, RedisBroker
 from server.live.history import HISTORY_SECONDS, HISTORY_SPANS
 from server.services.diffs import Span
 from tests.support.memory_broker import MemoryBroker
+from tests.support.redis_cluster import MASTERS, SLOTS
+from tests.support.redis_cluster import RedisCluster as LocalCluster
 
 WAIT_SECONDS = 5.0
 
@@ -51,10 +57,10 @@ async def memory_subject() -> AsyncIterator[Subject]:
 
 
 @contextlib.asynccontextmanager
-async def redis_subject(url: str) -> AsyncIterator[Subject]:
-    name = f"broker-{uuid.uuid4().hex[:8]}"
-    redis, admin = Redis.from_url(url, client_name=name), Redis.from_url(url)
-    broker = RedisBroker(redis)
+async def subject_over(client: Redis, admin: Redis, name: str, sharded: bool) -> AsyncIterator[Subject]:
+    """``RedisBroker`` over ``client`` (connections named ``name``), watched through ``admin`` on the node that
+    holds its subscriptions: classic ones, or sharded ones on a cluster."""
+    broker = RedisBroker(client)
 
     async def outage(during: Callable[[], Awaitable[None]]) -> None:
         """Redis closes the broker's pub/sub connection; the broker finds its way back by itself."""
@@ -68,8 +74,10 @@ async def redis_subject(url: str) -> AsyncIterator[Subject]:
         """SUBSCRIBE is sent without waiting for its answer: ask Redis until it counts the subscriber."""
         async with asyncio.timeout(WAIT_SECONDS):
             while True:
-                ((_, count),) = await admin.pubsub_numsub(channel)
-                if bool(count) is listening:
+                ((_, classic),) = await admin.pubsub_numsub(channel)
+                _, shard = await admin.execute_command("PUBSUB", "SHARDNUMSUB", channel) if sharded else (0, 0)
+                assert not (sharded and classic), "a contest's doorbell on a cluster is never a classic channel"
+                if bool(classic or shard) is listening:
                     return
                 await asyncio.sleep(0.01)
 
@@ -77,14 +85,31 @@ async def redis_subject(url: str) -> AsyncIterator[Subject]:
         yield Subject(broker, outage, joined)
     finally:
         await broker.close()
-        await redis.aclose()
+        await client.aclose()
         await admin.aclose()
 
 
-@pytest.fixture(params=["memory", "redis"])
+def redis_subject(url: str) -> contextlib.AbstractAsyncContextManager[Subject]:
+    name = f"broker-{uuid.uuid4().hex[:8]}"
+    return subject_over(Redis.from_url(url, client_name=name), Redis.from_url(url), name, sharded=False)
+
+
+def cluster_subject(cluster: LocalCluster) -> contextlib.AbstractAsyncContextManager[Subject]:
+    """On a Redis Cluster of Redis 7: the tests' channels are contest doorbells (``unique``), heard as sharded
+    channels on the node of their contest's slot — the node ``unique`` keeps them all on, so that their order
+    across channels is kept too (per channel it always is)."""
+    name = f"broker-{uuid.uuid4().hex[:8]}"
+    client = cast(Redis, RedisCluster.from_url(cluster.url, client_name=name))
+    return subject_over(client, Redis(host="127.0.0.1", port=cluster.ports[CHANNEL_NODE]), name, sharded=True)
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
 def subject(request: pytest.FixtureRequest) -> Callable[[], contextlib.AbstractAsyncContextManager[Subject]]:
     if request.param == "memory":
         return memory_subject
+    if request.param == "cluster":
+        cluster = request.getfixturevalue("redis_cluster")
+        return lambda: cluster_subject(cluster)
     url = request.getfixturevalue("redis_server").url
     return lambda: redis_subject(url)
 
@@ -94,8 +119,15 @@ async def next_heard(stream: AsyncIterator[Heard]) -> Heard:
         return await anext(stream)
 
 
+CHANNEL_NODE = 0  # the cluster node whose slots (the first third) hold every channel ``unique`` names
+
+
 def unique(name: str) -> str:
-    return f"test:{uuid.uuid4().hex[:8]}:{name}"
+    """A contest doorbell no other test uses, its slot on the cluster's first node."""
+    while True:
+        channel = keys.doorbell_channel(f"test-{uuid.uuid4().hex[:8]}-{name}")
+        if key_slot(channel.encode()) < SLOTS // MASTERS:
+            return channel
 
 
 Opener = Callable[[], contextlib.AbstractAsyncContextManager[Subject]]
@@ -143,6 +175,67 @@ def test_a_broker_that_lost_its_connection_says_so_and_hears_every_channel_again
             await s.broker.publish(b, b"1")
             await s.broker.publish(a, b"2")
             assert [await next_heard(heard) for _ in range(2)] == [Message(b, b"1"), Message(a, b"2")]
+
+    asyncio.run(scenario())
+
+
+async def stop(listener: asyncio.Future[Any], broker: RedisBroker, *clients: Redis | RedisCluster) -> None:
+    """Stop listening, then let go of the broker and the clients."""
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await listener
+    await broker.close()
+    for client in clients:
+        await client.aclose()
+
+
+def test_a_cluster_broker_that_lost_one_node_of_two_says_so_and_hears_both_again(redis_cluster: LocalCluster) -> None:
+    """Sharded subscriptions on two nodes, and one node's connection lost: the broker does not go on deaf to
+    that node's channels (redis-py would reconnect it quietly, losing what is rung meanwhile) but starts over,
+    says ``RECONNECTED`` and hears every channel again."""
+
+    def on_node(index: int) -> str:
+        while True:
+            channel = keys.doorbell_channel(f"test-{uuid.uuid4().hex[:8]}")
+            if key_slot(channel.encode()) * MASTERS // SLOTS == index:
+                return channel
+
+    async def scenario() -> None:
+        name = f"broker-{uuid.uuid4().hex[:8]}"
+        first, second = on_node(0), on_node(1)
+        redis = RedisCluster.from_url(redis_cluster.url, client_name=name)
+        broker, admin = RedisBroker(cast(Redis, redis)), Redis(host="127.0.0.1", port=redis_cluster.ports[1])
+        heard: list[Heard] = []
+
+        async def pump() -> None:
+            async for item in broker.listen():
+                heard.append(item)
+
+        async def until(count: int) -> None:
+            async with asyncio.timeout(WAIT_SECONDS):
+                while len(heard) < count:
+                    await asyncio.sleep(0.01)
+
+        await broker.subscribe(first, second)
+        listener = asyncio.create_task(pump())
+        try:
+            await until(1)
+            async with asyncio.timeout(WAIT_SECONDS):
+                while not (ours := [c["id"] for c in await admin.client_list(_type="pubsub") if c["name"] == name]):
+                    await asyncio.sleep(0.01)
+            for client_id in ours:
+                await admin.client_kill_filter(_id=client_id)
+            await until(2)
+            assert heard == [RECONNECTED, RECONNECTED]
+            async with asyncio.timeout(WAIT_SECONDS):  # joined again on the node that was lost
+                while (await admin.execute_command("PUBSUB", "SHARDNUMSUB", second))[1] == 0:
+                    await asyncio.sleep(0.01)
+            await broker.publish(second, b"1")
+            await broker.publish(first, b"2")
+            await until(4)
+            assert sorted(heard[2:]) == sorted([Message(second, b"1"), Message(first, b"2")])
+        finally:
+            await stop(listener, broker, redis, admin)
 
     asyncio.run(scenario())
 
@@ -195,10 +288,6 @@ def test_a_redis_broker_without_redis_costs_history_and_doorbells_not_errors() -
             assert await broker.spans_since(unique("history"), 0) == []
             assert not listener.done()  # still trying, quietly
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
-            await broker.close()
-            await redis.aclose()
+            await stop(listener, broker, redis)
 
     asyncio.run(scenario())

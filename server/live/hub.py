@@ -226,8 +226,7 @@ class Hub:
             self._announce_badge(message.data)
         elif channel == keys.XP_CHANNEL:
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
-        else:
-            contest_id = channel.rsplit(":", 1)[-1]
+        elif (contest_id := keys.contest_of_channel(channel)) is not None:
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
             self._celebrate(contest_id, message.data)
 

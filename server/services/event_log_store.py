@@ -125,11 +125,12 @@ class EventLogStore:
         return last, events
 
     async def batches(
-        self, after: str = "-", batch: int = REPLAY_BATCH, upto: str = "+"
+        self, after: str = "-", batch: int = REPLAY_BATCH, upto: str | datetime = "+"
     ) -> AsyncIterator[tuple[str, list[Event]]]:
-        """The whole log after position ``after`` (up to stream id ``upto``), in order, in batches, with the
-        position each batch reaches (to resume from)."""
-        async for last, entries in self._merged(parse_position(after, self.shards), self._everywhere(upto), batch):
+        """The whole log after position ``after`` (up to stream id ``upto``, or about a moment), in order, in
+        batches, with the position each batch reaches (to resume from)."""
+        end = _stream_id(upto) if isinstance(upto, datetime) else upto
+        async for last, entries in self._merged(parse_position(after, self.shards), self._everywhere(end), batch):
             yield last, [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]
 
     async def window_batches(
@@ -178,6 +179,14 @@ class EventLogStore:
             if entries:
                 found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
         return found
+
+    async def repaired_upto(self, default: datetime) -> str:
+        """The stream id up to which the repair pass has checked the log (about ``default`` the first time)."""
+        kept = await self.redis.get(keys.REPAIRED_UPTO)
+        return text(kept) if kept else _stream_id(default)
+
+    async def keep_repaired_upto(self, stream_id: str) -> None:
+        await self.redis.set(keys.REPAIRED_UPTO, stream_id)
 
     async def length(self) -> int:
         pipe = self.redis.pipeline(transaction=False)

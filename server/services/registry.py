@@ -115,13 +115,14 @@ class Registry:
         action: str,
         audit: dict[str, Any] | None = None,
     ) -> None:
-        """Store a document, move the config version on and append to the audit log, in one MULTI."""
+        """Store a document, move the config version on and append to the audit log, in one MULTI; then ring
+        the config doorbell (a channel has no slot: in a cluster it cannot join the transaction)."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(hash_key, member, json.dumps(document, ensure_ascii=False))
         pipe.incr(keys.CONFIG_VERSION)
         queue_entry(pipe, actor, action, member, json.dumps(document if audit is None else audit, ensure_ascii=False))
-        pipe.publish(keys.CONFIG_CHANNEL, member)
         await pipe.execute()
+        await self.redis.publish(keys.CONFIG_CHANNEL, member)
         self.invalidate()
 
     async def put_team(self, document: dict[str, Any], actor: str) -> None:

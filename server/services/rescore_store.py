@@ -10,7 +10,7 @@ import json
 from redis.asyncio import Redis
 
 from game import keys
-from game.store import text
+from game.store import rings_sharded, text
 
 LEASE_SECONDS = 3600
 UNLINK_BATCH = 500
@@ -23,6 +23,7 @@ def _lease(contest_id: str) -> str:
 class RescoreStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._sharded: bool | None = None  # doorbells on sharded pub/sub (a cluster of Redis 7), once known
 
     async def claim(self, contest_id: str, actor: str) -> bool:
         """Take the contest's rescore lease; False if a rescore is running."""
@@ -67,10 +68,16 @@ class RescoreStore:
 
     async def switch(self, contest_id: str, epoch: int) -> None:
         """Viewers reading the contest now see ``epoch`` (and are told so on its doorbell)."""
+        if self._sharded is None:
+            self._sharded = await rings_sharded(self.redis)
+        channel, bell = keys.doorbell_channel(contest_id), json.dumps({"contest": contest_id, "epoch": epoch})
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(keys.ContestKeys(contest_id).meta, mapping={"epoch": epoch, "rescore_state": "switching"})
-        pipe.publish(keys.doorbell_channel(contest_id), json.dumps({"contest": contest_id, "epoch": epoch}))
+        if self._sharded:  # in the transaction: the doorbell carries the contest's hash tag (one slot)
+            pipe.execute_command("SPUBLISH", channel, bell)
         await pipe.execute()
+        if not self._sharded:  # classic PUBLISH has no slot: a cluster refuses it in a transaction
+            await self.redis.publish(channel, bell)
 
     async def finished(self, contest_id: str) -> None:
         """Done, and the lease released, together."""

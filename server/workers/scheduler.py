@@ -25,6 +25,7 @@ from game.scoring import settlement
 from game.store import BadgeSync
 from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
+from server.services.repair import repair_log_tail
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 from server.workers import corrections
@@ -99,6 +100,7 @@ class Scheduler:
         await self.state.beat(now, keep_ms=int(self.interval * 3000))
 
     async def tick(self, now: datetime) -> None:
+        await repair_log_tail(self.arena, now)  # logged events whose writes a failure cut short
         snapshot = await self.arena.registry.current()
         for contest in list(snapshot.contests.values()):
             if contest.state == "archived":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,3 +106,19 @@ def launch_server(redis_url: str, tmp: Path, ready: bool = True, **extra: str) -
         log_path=tmp / f"server-{port}.log",
     )
     return server.start(ready=ready)
+
+
+@contextlib.contextmanager
+def server_pair(redis_url: str, tmp: Path, **extra: str) -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Two server processes on one store, sharing the secret key (each reads what the other sealed)."""
+    first = launch_server(redis_url, tmp / "a", **extra)
+    try:
+        second = launch_server(redis_url, tmp / "b", **{**extra, "ARENA_SECRET_KEY": first.env["ARENA_SECRET_KEY"]})
+    except BaseException:
+        first.stop()
+        raise
+    try:
+        yield first, second
+    finally:
+        second.stop()
+        first.stop()
