@@ -104,6 +104,20 @@ async def watch(server: RunningServer, board: str, copy: BoardCopy, reconnects: 
         await asyncio.sleep(0.2)  # a screen's back-off before it reconnects
 
 
+async def probe(
+    server: RunningServer, contest: str, until: asyncio.Task[None], seen: Counter[tuple[str, int, str]]
+) -> None:
+    """What a load balancer and a screen ask during the switch: ``/readyz`` and a board, with their answers."""
+    async with httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+        while not until.done():
+            for path, url in (("readyz", "/readyz"), ("board", f"/api/v1/contests/{contest}/leaderboard")):
+                with contextlib.suppress(httpx.HTTPError):
+                    response = await client.get(url, timeout=15)
+                    body = response.json()
+                    seen[(path, response.status_code, body.get("status") or body.get("error") or "")] += 1
+            await asyncio.sleep(0.1)
+
+
 def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
     sentinel_setup: SentinelSetup, sentinel_server: RunningServer, tmp_path: Path
 ) -> None:
@@ -113,6 +127,7 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
     stream = Stream()
     copy = BoardCopy()
     reconnects: list[float] = []
+    probes: Counter[tuple[str, int, str]] = Counter()
     switches: dict[str, float] = {}
 
     async def chaos() -> None:
@@ -150,8 +165,10 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
         viewer = asyncio.create_task(watch(server, f"contest:{org.contest}", copy, reconnects))
         await eventually_async(as_check(lambda: copy.seq >= 0), what="the screen's first snapshot")
         switching = asyncio.create_task(chaos())
+        probing = asyncio.create_task(probe(server, org.contest, switching, probes))
         await send(switching)
         await switching
+        await probing
         expected = expected_scores(stream, org.reps)
         with contextlib.suppress(AssertionError):  # asserted below, with the other totals
             await eventually_async(as_check(lambda: on_screen(copy) == expected), timeout=20)
@@ -164,7 +181,10 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
     # Every event sent was acknowledged in the end, and only 2xx or 503 (JSON) were ever answered.
     assert stream.acknowledged == set(stream.sent)
     assert set(stream.statuses) <= {"200", "503", "ConnectError", "ReadError", "RemoteProtocolError"}, stream.statuses
-    assert all(body.get("error") for body in stream.outage_bodies)
+    assert all(body == {"error": "storage unavailable"} for body in stream.outage_bodies)
+    # Readiness and boards, asked all along, answered 200 or 503 with a JSON reason: never a 500.
+    assert {(path, status) for path, status, _ in probes} <= {(p, s) for p in ("readyz", "board") for s in (200, 503)}
+    assert {reason for _, status, reason in probes if status == 503} <= {"unavailable", "storage unavailable"}
     # The boards are exactly the sum of the distinct events: none lost, none counted twice.
     expected = expected_scores(stream, org.reps)
     with server.admin() as admin:
@@ -194,6 +214,7 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
                 "answers": dict(stream.statuses),
                 "seconds_refused_after_switch": recovery,
                 "screen_reconnects": len(reconnects),
+                "probes": {f"{path} {status}": count for (path, status, _), count in probes.items()},
                 "seconds": round(elapsed, 1),
             }
         )

@@ -1,0 +1,117 @@
+"""The core journeys on a Sentinel-watched master: the server and the event-log commands find the master through
+the sentinels alone (no ``ARENA_REDIS_URL``), and every journey works as on a single Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from server.embedded_redis import EmbeddedRedis
+from tests.support.calendar import Calendar
+from tests.support.org import deal, make_org, scores, unique
+from tests.support.redis_sentinel import SentinelSetup
+from tests.support.server import ADMIN_KEY, ROOT, RunningServer, launch_server, server_env
+from tests.support.waiting import eventually
+from tests.support.websocket import BoardCopy, follow
+
+
+@pytest.fixture(scope="module")
+def sentinel_setup() -> Iterator[SentinelSetup]:
+    with SentinelSetup() as setup:
+        yield setup
+
+
+@pytest.fixture(scope="module")
+def server(sentinel_setup: SentinelSetup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = launch_server("", tmp_path_factory.mktemp("sentinel-journeys"), **sentinel_setup.env)
+    yield running
+    running.stop()
+
+
+def ledger_points(admin: httpx.Client, rep: str, contest: str) -> list[int]:
+    response = admin.get(f"/api/v1/reps/{rep}/ledger", params={"contest": contest})
+    assert response.status_code == 200, response.text
+    return [entry["points"] for entry in response.json()["entries"]]
+
+
+def events_cli(setup: SentinelSetup, server: RunningServer, *args: str) -> dict:
+    """``python -m scripts.events`` with the server's settings: the sentinels, no URL."""
+    env = server_env("", server.port, Path(server.log_path).parent, **setup.env)
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.events", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_core_journeys_on_sentinel(
+    sentinel_setup: SentinelSetup, server: RunningServer, tmp_path: Path, calendar: Calendar
+) -> None:
+    assert httpx.get(server.base_url + "/readyz").json() == {"status": "ready"}
+    with server.admin() as admin, server.ingest() as ingest:
+        org = make_org(admin, rules=[{"on": "deal.won", "points_per": 1000}])
+        first, second = org.reps[0], org.reps[1]
+        big = deal(first, "300000")
+        # Ingest with a duplicate inside the batch and one sent again later; a reversal takes a deal back.
+        answer = ingest.post("/api/v1/events", json=[big, deal(first, "5000"), big, deal(second, "70000")]).json()
+        assert (answer["accepted"], answer["duplicates"]) == (3, 1)
+        assert ingest.post("/api/v1/events", json=big).json()["duplicates"] == 1
+        reversal = {"id": unique("rev"), "type": "deal.reversed", "rep": first, "ref": big["id"]}
+        assert ingest.post("/api/v1/events", json=reversal).json()["accepted"] == 1
+        # The leaderboard and the ledger that explains it.
+        assert scores(admin, org.contest) == {first: 5, second: 70, **dict.fromkeys(org.reps[2:], 0)}
+        assert ledger_points(admin, first, org.contest) == [300, 5, -300]
+
+        # A screen gets a diff when a deal lands.
+        async def watch_a_deal() -> BoardCopy:
+            copy = BoardCopy()
+            async with connect(f"{server.ws_url}?token={ADMIN_KEY}", subprotocols=["arena.v1.json"]) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"}))
+                await follow(ws, copy, lambda c: c.seq >= 0)
+                response = await asyncio.to_thread(ingest.post, "/api/v1/events", json=deal(org.reps[2], "42000"))
+                assert response.json()["accepted"] == 1
+                await follow(ws, copy, lambda c: c.rows[org.reps[2]]["score"] == 42)
+            return copy
+
+        copy = asyncio.run(watch_a_deal())
+        assert [message["op"] for message in copy.log][-1] == "diff"
+
+        # Rescoring makes a new epoch with the same totals.
+        before = scores(admin, org.contest)
+        assert admin.post(f"/api/v1/contests/{org.contest}/rescore").status_code == 202
+        eventually(lambda: admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["state"] == "done")
+        assert admin.get(f"/api/v1/contests/{org.contest}/rescore").json()["epoch"] == 2
+        assert scores(admin, org.contest) == before
+
+        # Export, import (idempotent: nothing doubles) and rebuild, with the sentinels as the only address.
+        backup = tmp_path / "log.jsonl"
+        exported = events_cli(sentinel_setup, server, "export", str(backup))
+        ids = [json.loads(line)["id"] for line in backup.read_text().splitlines()]
+        assert exported["exported"] == len(ids) == len(set(ids)) and big["id"] in ids and reversal["id"] in ids
+        again = events_cli(sentinel_setup, server, "import", str(backup))
+        assert again["imported"] == 0 and again["duplicates"] == len(ids)
+        rebuilt = events_cli(sentinel_setup, server, "rebuild", "--contest", org.contest)
+        assert rebuilt["rebuilt"][org.contest]["epoch"] == 3
+        assert scores(admin, org.contest) == before
+
+
+def test_a_write_no_replica_acknowledged_is_refused_as_an_outage(tmp_path: Path) -> None:
+    """``ARENA_REDIS_WAIT_REPLICAS`` above the replicas there are: the client is told to retry (503), never 2xx."""
+    with EmbeddedRedis() as lone:
+        running = launch_server(lone.url, tmp_path, ARENA_REDIS_WAIT_REPLICAS="1")
+        try:
+            with running.admin() as admin, running.ingest() as ingest:
+                org = make_org(admin)
+                response = ingest.post("/api/v1/events", json=deal(org.reps[0], "9000"))
+                assert response.status_code == 503 and response.json() == {"error": "storage unavailable"}
+                assert response.headers["Retry-After"]
+        finally:
+            running.stop()
