@@ -1,5 +1,6 @@
 """The core journeys on a Sentinel-watched master: the server and the event-log commands find the master through
-the sentinels alone (no ``ARENA_REDIS_URL``), and every journey works as on a single Redis."""
+the sentinels alone (no ``ARENA_REDIS_URL``), and every journey works as on a single Redis — two server processes
+included, whose notifier lease lets only one deliver."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,8 @@ from websockets.asyncio.client import connect
 
 from server.embedded_redis import EmbeddedRedis
 from tests.support.calendar import Calendar
+from tests.support.closing import closed_contest, results_match_the_board
+from tests.support.fake_chat import FakeChat, running_fake_chat
 from tests.support.org import deal, make_org, scores, unique
 from tests.support.redis_sentinel import SentinelSetup
 from tests.support.server import ADMIN_KEY, ROOT, RunningServer, launch_server, server_env
@@ -29,11 +33,37 @@ def sentinel_setup() -> Iterator[SentinelSetup]:
         yield setup
 
 
+# A one-second scheduler and notifier; the chat fake listens on loopback.
+FAST = {"ARENA_NOTIFY_SECONDS": "1", "ARENA_SCHEDULER_SECONDS": "1", "ARENA_OUTBOUND_ALLOW_PRIVATE": "1"}
+
+
 @pytest.fixture(scope="module")
-def server(sentinel_setup: SentinelSetup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = launch_server("", tmp_path_factory.mktemp("sentinel-journeys"), **sentinel_setup.env)
-    yield running
-    running.stop()
+def pair(
+    sentinel_setup: SentinelSetup, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Two server processes on the Sentinel set-up, both running the scheduler and the notifier."""
+    tmp = tmp_path_factory.mktemp("sentinel-journeys")
+    first = launch_server("", tmp / "a", **FAST, **sentinel_setup.env)
+    second = launch_server("", tmp / "b", **FAST, **sentinel_setup.env, ARENA_SECRET_KEY=first.env["ARENA_SECRET_KEY"])
+    yield first, second
+    second.stop()
+    first.stop()
+
+
+@pytest.fixture(scope="module")
+def server(pair: tuple[RunningServer, RunningServer]) -> RunningServer:
+    return pair[0]
+
+
+@pytest.fixture(scope="module")
+def chat() -> Iterator[FakeChat]:
+    with running_fake_chat() as fake:
+        yield fake
+
+
+def just_now() -> str:
+    """Deals announced in chat are fresh ones (the notifier leaves old backfilled deals quiet)."""
+    return datetime.now(UTC).isoformat()
 
 
 def ledger_points(admin: httpx.Client, rep: str, contest: str) -> list[int]:
@@ -101,6 +131,36 @@ def test_the_core_journeys_on_sentinel(
         rebuilt = events_cli(sentinel_setup, server, "rebuild", "--contest", org.contest)
         assert rebuilt["rebuilt"][org.contest]["epoch"] == 3
         assert scores(admin, org.contest) == before
+
+
+def test_a_contest_closes_with_its_results(server: RunningServer) -> None:
+    with server.admin() as admin, server.ingest() as ingest:
+        org, champion, _ = closed_contest(admin, ingest)
+        assert results_match_the_board(admin, org.contest)["champion"] == champion
+
+
+def test_two_processes_deliver_each_deal_exactly_once(
+    pair: tuple[RunningServer, RunningServer], chat: FakeChat
+) -> None:
+    name = unique("sentinel")
+    path = f"/wecom/{name}"
+    with pair[1].admin() as admin:
+        org = make_org(admin)
+        channel = {"type": "wecom", "name": "群", "url": chat.hook("wecom", name), "contests": [org.contest]}
+        response = admin.post("/api/v1/notifications/channels", json={**channel, "events": ["deal"]})
+        assert response.status_code == 201, response.text
+    amounts = [20_001 + i for i in range(6)]
+    for i, amount in enumerate(amounts):
+        with pair[i % 2].ingest() as ingest:
+            answer = ingest.post("/api/v1/events", json=deal(org.reps[i], amount, occurred_at=just_now()))
+            assert answer.json()["accepted"] == 1, answer.text
+    # A later deal, collected after all of them: once it is in, nothing from before is still on its way.
+    with pair[0].ingest() as ingest:
+        ingest.post("/api/v1/events", json=deal(org.reps[0], 1001, occurred_at=just_now()))
+    eventually(lambda: any("¥1,001" in m.text for m in chat.at(path)), what="the later deal in the chat")
+    messages = chat.at(path)
+    assert [sum(f"¥{amount:,}" in m.text for m in messages) for amount in amounts] == [1] * 6
+    assert len(messages) == 7
 
 
 def test_a_write_no_replica_acknowledged_is_refused_as_an_outage(tmp_path: Path) -> None:
