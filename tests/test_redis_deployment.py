@@ -43,6 +43,8 @@ def test_under_sentinel_a_replica_acknowledges_each_write_of_events() -> None:
     assert settings_of(REDIS_URL="redis://10.0.0.5:6379", REDIS_WAIT_REPLICAS="1").redis_wait_replicas == 1
     with pytest.raises(ConfigError, match="ARENA_REDIS_WAIT_REPLICAS"):
         settings_of(**sentinel, REDIS_WAIT_REPLICAS="-1")
+    with pytest.raises(ConfigError, match="ARENA_REDIS_WAIT_REPLICAS is for a single Redis or Sentinel"):
+        settings_of(REDIS_URL="redis://10.0.0.5:7000", REDIS_CLUSTER="1", REDIS_WAIT_REPLICAS="1")
 
 
 @pytest.mark.parametrize(

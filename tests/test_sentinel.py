@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +17,11 @@ from websockets.asyncio.client import connect
 from server.embedded_redis import EmbeddedRedis
 from tests.support.calendar import Calendar
 from tests.support.closing import closed_contest, results_match_the_board
+from tests.support.events_cli import events_cli_for
 from tests.support.fake_chat import FakeChat, running_fake_chat
 from tests.support.org import deal, make_org, scores, unique
 from tests.support.redis_sentinel import SentinelSetup
-from tests.support.server import ADMIN_KEY, ROOT, RunningServer, launch_server, server_env
+from tests.support.server import ADMIN_KEY, RunningServer, launch_server
 from tests.support.waiting import eventually
 from tests.support.websocket import BoardCopy, follow
 
@@ -72,16 +71,6 @@ def ledger_points(admin: httpx.Client, rep: str, contest: str) -> list[int]:
     return [entry["points"] for entry in response.json()["entries"]]
 
 
-def events_cli(setup: SentinelSetup, server: RunningServer, *args: str) -> dict:
-    """``python -m scripts.events`` with the server's settings: the sentinels, no URL."""
-    env = server_env("", server.port, Path(server.log_path).parent, **setup.env)
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.events", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_the_core_journeys_on_sentinel(
     sentinel_setup: SentinelSetup, server: RunningServer, tmp_path: Path, calendar: Calendar
 ) -> None:
@@ -123,12 +112,12 @@ def test_the_core_journeys_on_sentinel(
 
         # Export, import (idempotent: nothing doubles) and rebuild, with the sentinels as the only address.
         backup = tmp_path / "log.jsonl"
-        exported = events_cli(sentinel_setup, server, "export", str(backup))
+        exported = events_cli_for(server, "export", str(backup))
         ids = [json.loads(line)["id"] for line in backup.read_text().splitlines()]
         assert exported["exported"] == len(ids) == len(set(ids)) and big["id"] in ids and reversal["id"] in ids
-        again = events_cli(sentinel_setup, server, "import", str(backup))
+        again = events_cli_for(server, "import", str(backup))
         assert again["imported"] == 0 and again["duplicates"] == len(ids)
-        rebuilt = events_cli(sentinel_setup, server, "rebuild", "--contest", org.contest)
+        rebuilt = events_cli_for(server, "rebuild", "--contest", org.contest)
         assert rebuilt["rebuilt"][org.contest]["epoch"] == 3
         assert scores(admin, org.contest) == before
 

@@ -14,8 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -28,9 +26,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from server.embedded_redis import find_redis_server
+from tests.support.events_cli import events_cli_for
 from tests.support.org import deal, make_org, scores
 from tests.support.redis_sentinel import SentinelSetup
-from tests.support.server import ADMIN_KEY, INGEST_KEY, ROOT, RunningServer, launch_server, server_env
+from tests.support.server import ADMIN_KEY, INGEST_KEY, RunningServer, launch_server
 from tests.support.waiting import eventually, eventually_async
 from tests.support.websocket import BoardCopy
 
@@ -215,7 +214,7 @@ def test_a_failover_under_a_stream_of_events_loses_nothing_and_doubles_nothing(
     assert on_screen(copy) == expected
     # The event log holds each event exactly once (exported with the same Sentinel settings as the server).
     backup = tmp_path / "log.jsonl"
-    exported = export_log(sentinel_setup, server, backup)
+    exported = events_cli_for(server, "export", str(backup))
     ids = Counter(json.loads(line)["id"] for line in backup.read_text().splitlines() if line.strip())
     ours = {event_id: count for event_id, count in ids.items() if event_id.startswith("failover-")}
     assert ours == dict.fromkeys(stream.sent, 1)
@@ -260,17 +259,3 @@ def expected_scores(stream: Stream, reps: list[str]) -> dict[str, int]:
         assert event_id == f"failover-{number}"
         totals[reps[number % len(reps)]] += points
     return totals
-
-
-def export_log(setup: SentinelSetup, server: RunningServer, path: Path) -> dict:
-    env = server_env("", server.port, path.parent, **setup.env)
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.events", "export", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
