@@ -24,6 +24,7 @@ import msgpack
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from game import keys
 from game.badges.awards import read_awards
@@ -242,6 +243,14 @@ class LogShardsChanged(RuntimeError):
 
 SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
 
+# How long a write of events waits for its replicas' acknowledgement (``WAIT``) before it is refused as an outage.
+REPLICA_WAIT_MS = 2000
+
+
+class NotReplicated(RedisTimeoutError):
+    """Fewer replicas than required acknowledged a write in time. The write may stand on the master only, which
+    a failover would lose: it is an outage to the client (503), whose retry is idempotent and waits again."""
+
 
 async def rings_sharded(redis: Redis) -> bool:
     """Whether contest doorbells ring on sharded pub/sub (SPUBLISH/SSUBSCRIBE on the contest's slot): on a
@@ -269,9 +278,12 @@ class Store:
     whole pipeline is sent again after loading them, which is safe because every script is idempotent.
     """
 
-    def __init__(self, redis: Redis, *, log_shards: int = 1) -> None:
+    def __init__(self, redis: Redis, *, log_shards: int = 1, wait_replicas: int = 0) -> None:
         self.redis = redis
         self.log_shards = log_shards  # the event log's shards (``game/log_shards.py``)
+        # Replicas that must hold a write of events before it is acknowledged (Sentinel: a failover promotes a
+        # replica, and Redis replicates asynchronously); 0: the master's answer is enough.
+        self.wait_replicas = wait_replicas
         self._sources = {name: load_lua(name) for name in SCRIPTS}
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
@@ -379,7 +391,11 @@ class Store:
                 )
         if read is not None:
             commands.append(("GET", read))
+        if self.wait_replicas:  # never on a cluster (refused in the settings): WAIT names no slot
+            commands.append(("WAIT", self.wait_replicas, REPLICA_WAIT_MS))
         replies = await self._run_log_first(commands, log_commands)
+        if self.wait_replicas and int(replies.pop()) < self.wait_replicas:
+            raise NotReplicated(f"fewer than {self.wait_replicas} replicas acknowledged within {REPLICA_WAIT_MS} ms")
         results: list[WriteResult] = []
         position = 0
         for plan in planned:
@@ -493,6 +509,8 @@ class Store:
         (Another task may be loading them meanwhile, so some commands may already have run: never twice.)"""
         replies = await self._pipeline(commands)
         missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing and commands[-1][0] == "WAIT":
+            missing.append(len(commands) - 1)  # what is written again must reach the replicas too
         if missing:
             await self._load_scripts()
             again = await self._pipeline([commands[i] for i in missing])

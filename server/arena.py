@@ -53,7 +53,7 @@ class Arena:
         self.redis = connect(deployment)  # a single Redis, a cluster or a Sentinel-watched master
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
         # the engine's: the event log, boards, ledgers, badges, results
-        self.store = Store(self.redis, log_shards=settings.log_shards)
+        self.store = Store(self.redis, log_shards=settings.log_shards, wait_replicas=settings.redis_wait_replicas)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)

@@ -36,6 +36,9 @@ class Settings:
     # Sentinel: the sentinels' addresses and the master's name; ``redis_url`` then only carries credentials.
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str | None = None
+    # Replicas that must acknowledge (``WAIT``) a write of events before ingestion acknowledges it; unset: 1 under
+    # Sentinel (a failover then loses no acknowledged event), 0 otherwise. 0: the master's answer is enough.
+    redis_wait_replicas: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
     # Unset: generated once and kept in ``<data_dir>/secret_key`` so sessions survive restarts.
@@ -171,12 +174,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"{ENV_PREFIX}KEY_PREFIX must be 1 to 32 letters, digits, '-', '_' or '.' (no ':', braces or spaces), "
             f"got {key_prefix!r}"
         )
+    wait_replicas = _int(env, "REDIS_WAIT_REPLICAS", 1 if deployment.sentinels else 0, 0, 16)
+    if deployment.cluster and wait_replicas:  # WAIT counts one node's replicas, and a pipeline spans several nodes
+        raise ConfigError(f"{ENV_PREFIX}REDIS_WAIT_REPLICAS is for a single Redis or Sentinel, not a cluster")
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         redis_url=deployment.url,
         redis_cluster=deployment.cluster,
         redis_sentinels=deployment.sentinels,
         redis_sentinel_master=deployment.sentinel_master,
+        redis_wait_replicas=wait_replicas,
         host=_text(env, "HOST") or "127.0.0.1",
         port=_int(env, "PORT", 8000, 0, 65535),
         secret_key=_text(env, "SECRET_KEY") or "",

@@ -58,6 +58,25 @@ def die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def spawn_owned(args: list[str], stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """A redis-server owned by this process. Own session: a Ctrl-C meant for the parent does not kill Redis under
+    a server still writing; the parent stops it in order, and the kernel stops it if the parent dies."""
+    return subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=die_with_parent, start_new_session=True
+    )
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 10 seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class EmbeddedRedis:
     """One redis-server process owned by this Python process."""
 
@@ -108,15 +127,7 @@ class EmbeddedRedis:
                 "--logfile",
                 str(self.data_dir / "redis.log"),
             ]
-            # Own session: a Ctrl-C meant for the parent does not kill Redis under a server still writing;
-            # the parent stops it in order, and the kernel stops it if the parent dies.
-            self.process = subprocess.Popen(
-                args,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                preexec_fn=die_with_parent,
-                start_new_session=True,
-            )
+            self.process = spawn_owned(args, stderr=subprocess.PIPE)
             if self._wait_ready(timeout):
                 return self
             last_error = self._stop_process()
@@ -140,13 +151,7 @@ class EmbeddedRedis:
     def _stop_process(self) -> str:
         if self.process is None:
             return ""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
         log = self.data_dir / "redis.log"
         if log.exists():

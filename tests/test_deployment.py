@@ -217,3 +217,18 @@ def test_the_compose_file_is_well_formed_without_a_docker_client() -> None:
                   "ARENA_PORT: must be a string", "bad interpolation", "only with profile(s) ['cluster']",
                   "172.30.0.12 is outside network 'cluster'"):  # fmt: skip
         assert any(fault in problem for problem in problems), (fault, problems)
+
+
+def test_the_sentinel_profile_adds_a_replica_and_three_sentinels_the_app_can_be_pointed_at() -> None:
+    services = compose()["services"]
+    sentinels = [name for name, service in services.items() if name.startswith("sentinel-")]
+    assert len(sentinels) == 3
+    for name in [*sentinels, "redis-replica"]:
+        assert services[name]["profiles"] == ["sentinel"]
+    assert "--replicaof redis 6379" in " ".join(services["redis-replica"]["command"])
+    conf = (ROOT / "deploy" / "sentinel.conf").read_text()
+    assert "sentinel monitor arena redis 6379 2" in conf  # quorum 2 of the 3
+    environment = services["app"]["environment"]
+    assert environment["ARENA_REDIS_SENTINELS"] == "${ARENA_REDIS_SENTINELS:-}"  # unset: the single Redis
+    documented = "ARENA_REDIS_SENTINELS=" + ",".join(f"{name}:26379" for name in sentinels)
+    assert documented in (ROOT / "docker-compose.yml").read_text()

@@ -35,6 +35,18 @@ def test_sentinels_need_no_url() -> None:
     assert "arena" in deployment.describe() and "10.0.0.1:26379" in deployment.describe()
 
 
+def test_under_sentinel_a_replica_acknowledges_each_write_of_events() -> None:
+    sentinel = {"REDIS_SENTINELS": "10.0.0.1:26379", "REDIS_SENTINEL_MASTER": "arena"}
+    assert settings_of(**sentinel).redis_wait_replicas == 1
+    assert settings_of(**sentinel, REDIS_WAIT_REPLICAS="2").redis_wait_replicas == 2
+    assert settings_of(REDIS_URL="redis://10.0.0.5:6379").redis_wait_replicas == 0
+    assert settings_of(REDIS_URL="redis://10.0.0.5:6379", REDIS_WAIT_REPLICAS="1").redis_wait_replicas == 1
+    with pytest.raises(ConfigError, match="ARENA_REDIS_WAIT_REPLICAS"):
+        settings_of(**sentinel, REDIS_WAIT_REPLICAS="-1")
+    with pytest.raises(ConfigError, match="ARENA_REDIS_WAIT_REPLICAS is for a single Redis or Sentinel"):
+        settings_of(REDIS_URL="redis://10.0.0.5:7000", REDIS_CLUSTER="1", REDIS_WAIT_REPLICAS="1")
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

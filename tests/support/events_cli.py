@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.support.server import ROOT
+from tests.support.server import ROOT, RunningServer
 
 
 def events_cli_with(redis_url: str, shards: int, *args: str) -> subprocess.CompletedProcess[str]:
@@ -21,3 +21,17 @@ def events_cli_with(redis_url: str, shards: int, *args: str) -> subprocess.Compl
 def summary_of(result: subprocess.CompletedProcess[str]) -> dict:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def events_cli_for(server: RunningServer, *args: str) -> dict:
+    """The command with the settings ``server`` runs with (its Redis deployment, prefix, shards); its summary."""
+    return summary_of(
+        subprocess.run(
+            [sys.executable, "-m", "scripts.events", *args],
+            cwd=ROOT,
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    )

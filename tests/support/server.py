@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from server.embedded_redis import free_port
+from server.embedded_redis import free_port, terminate
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -62,13 +62,8 @@ class RunningServer:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            terminate(self.process)
         self.process = None
 
     def admin(self) -> httpx.Client:
@@ -93,6 +88,8 @@ def server_env(redis_url: str, port: int, data_dir: Path, **extra: str) -> dict[
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
+    if not redis_url:  # a deployment named otherwise (ARENA_REDIS_SENTINELS in ``extra``)
+        del env["ARENA_REDIS_URL"]
     return env
 
 
