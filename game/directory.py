@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
+
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,20 @@ class Directory:
                 sizes[rep.team] = sizes.get(rep.team, 0) + 1
         return sizes
 
+    def changed(self, reps: Mapping[str, Rep | None], teams: Mapping[str, Team | None]) -> Directory:
+        """A new directory with these reps and teams replaced (``None``: gone); this one stays as it was, so
+        whoever holds it keeps a consistent view. Team sizes already counted are carried over, not recounted."""
+        directory = Directory(reps=_replaced(self.reps, reps), teams=_replaced(self.teams, teams))
+        if "team_sizes" in self.__dict__:
+            sizes = dict(self.team_sizes)
+            for rep_id, rep in reps.items():
+                for member, step in ((self.reps.get(rep_id), -1), (rep, 1)):
+                    if member is not None and member.team and member.active:
+                        sizes[member.team] = sizes.get(member.team, 0) + step
+            # cached_property keeps its value in the instance dict: a frozen dataclass lets it, and so do we.
+            directory.__dict__["team_sizes"] = {team: size for team, size in sizes.items() if size > 0}
+        return directory
+
     def team_size(self, team_id: str) -> int:
         return self.team_sizes.get(team_id, 0)
 
@@ -58,6 +75,16 @@ class Directory:
         if rep is None or (public and rep.opted_out):
             return ""
         return rep.photo
+
+
+def _replaced(records: Mapping[str, Value], changes: Mapping[str, Value | None]) -> dict[str, Value]:
+    updated = dict(records)
+    for record_id, record in changes.items():
+        if record is None:
+            updated.pop(record_id, None)
+        else:
+            updated[record_id] = record
+    return updated
 
 
 def initials(name: str) -> str:

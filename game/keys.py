@@ -144,6 +144,7 @@ def badges(rep_id: str) -> str:
 
 # Directory and contest definitions; ``CONFIG_VERSION`` moves on every change so caches know to reload.
 CONFIG_VERSION = f"{PREFIX}:{{cfg}}:version"
+CONFIG_CHANGES = f"{PREFIX}:{{cfg}}:changes"  # hash: version -> JSON of the reps, teams or definitions it changed
 TEAMS = f"{PREFIX}:{{cfg}}:teams"  # hash: team id -> JSON
 REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
