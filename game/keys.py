@@ -160,6 +160,11 @@ def late_events(contest_id: str) -> str:
     return LATE_PREFIX + contest_id
 
 
+def rep_import(actor: str, token: str) -> str:
+    """Hash: how far one reps import has come (state, done, total), kept an hour for the console to poll."""
+    return f"{PREFIX}:imports:{actor}:{token}"
+
+
 SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs
 # String with a TTL of a few intervals: epoch ms of the last tick the scheduler finished (for operators and tests).
 SCHEDULER_HEARTBEAT = f"{PREFIX}:{{cfg}}:scheduler_heartbeat"

@@ -5,6 +5,7 @@ reads everything again."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -130,7 +131,7 @@ def test_a_version_the_log_does_not_explain_reloads_everything(redis_server: Any
         await writer.put_rep(rep(someone, team), "test")
         before = await reader.current(force=True)
         # A change written past the log (as if its note were lost): the version moves, the log cannot say why.
-        await redis.hset(keys.REPS, someone, '{"id": "%s", "name": "Quietly renamed", "team": "%s"}' % (someone, team))
+        await redis.hset(keys.REPS, someone, json.dumps({"id": someone, "name": "Quietly renamed", "team": team}))
         await redis.incr(keys.CONFIG_VERSION)
         after = await reader.current(force=True)
         assert after.directory.reps[someone].name == "Quietly renamed"

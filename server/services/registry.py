@@ -166,9 +166,10 @@ class Registry:
 
     async def _store(
         self, hash_key: str, documents: Mapping[str, dict[str, Any]], audits: list[tuple[str, str, str, str]]
-    ) -> None:
+    ) -> dict[str, dict[str, Any]]:
         """Store documents of one kind with their audit entries and one version bump noting their ids, in one
-        MULTI; then ring the config doorbell with the new version and what changed (every process catches up)."""
+        MULTI; then ring the config doorbell with the new version and what changed (every process catches up).
+        Returns the documents they replaced, as they were at that moment (a rep's former team, say)."""
         if hash_key == keys.REPS:
             change: dict[str, Any] = {"reps": list(documents)}
         elif hash_key == keys.TEAMS:
@@ -176,14 +177,16 @@ class Registry:
         else:
             change = {"contests": True}
         pipe = self.redis.pipeline(transaction=True)
+        pipe.hmget(hash_key, list(documents))
         pipe.hset(hash_key, mapping={k: json.dumps(d, ensure_ascii=False) for k, d in documents.items()})
         bump_keys = [keys.CONFIG_VERSION, keys.CONFIG_CHANGES]
         await self._bump(keys=bump_keys, args=[json.dumps(change), CHANGES_KEPT], client=pipe)
         for entry in audits:
             queue_entry(pipe, *entry)
-        _, version, *_ = await pipe.execute()
+        replaced, _, version, *_ = await pipe.execute()
         self.invalidate()
         await self.redis.publish(keys.CONFIG_CHANNEL, json.dumps({"version": version, **change}))
+        return {member: _load(raw) for member, raw in zip(documents, replaced, strict=True) if raw}
 
     async def put_team(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.TEAMS, document["id"], document, actor, "team.put")
@@ -202,13 +205,19 @@ class Registry:
         stored = await self.redis.hgetall(keys.BADGE_DEFINITIONS)
         return [_load(raw) for raw in stored.values()] or [dict(b) for b in DEFAULT_BADGES]
 
-    async def put_rep(self, document: dict[str, Any], actor: str) -> None:
-        await self._write(keys.REPS, document["id"], document, actor, "rep.put")
+    async def put_rep(self, document: dict[str, Any], actor: str) -> dict[str, Any] | None:
+        """Store a rep; the document it replaced, if any."""
+        audit = json.dumps(document, ensure_ascii=False)
+        replaced = await self._store(keys.REPS, {document["id"]: document}, [(actor, "rep.put", document["id"], audit)])
+        return replaced.get(document["id"])
 
-    async def put_reps(self, documents: list[dict[str, Any]], actor: str, action: str = "rep.import") -> None:
-        """Store many reps at once (an import's chunk): one MULTI, one version bump, one audit entry per rep."""
+    async def put_reps(
+        self, documents: list[dict[str, Any]], actor: str, action: str = "rep.import"
+    ) -> dict[str, dict[str, Any]]:
+        """Store many reps at once (an import's chunk): one MULTI, one version bump, one audit entry per rep.
+        Returns the documents they replaced, by rep id."""
         audits = [(actor, action, d["id"], json.dumps(d, ensure_ascii=False)) for d in documents]
-        await self._store(keys.REPS, {d["id"]: d for d in documents}, audits)
+        return await self._store(keys.REPS, {d["id"]: d for d in documents}, audits)
 
     def contest_from(self, document: dict[str, Any]) -> Contest:
         """A stored contest document → Contest: the definition plus state, version and epoch."""
