@@ -13,6 +13,8 @@ one JSON line.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -30,8 +32,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redis.asyncio import Redis  # noqa: E402
+
 from scripts.bench_ingest import start_server  # noqa: E402
 from server.embedded_redis import EmbeddedRedis  # noqa: E402
+from server.services.registry import Registry  # noqa: E402
 
 
 def reps_csv(teams: list[str], count: int, run: str) -> str:
@@ -68,6 +73,27 @@ def put_latency(client: httpx.Client, rep: str, teams: list[str], count: int) ->
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95)], 2)}
+
+
+async def apply_and_reload_ms(redis_url: str, rep: str, teams: list[str], rounds: int = 20) -> dict[str, float]:
+    """What one process pays per change: catching up with one moved rep, against reading the directory whole."""
+    redis = Redis.from_url(redis_url)
+    try:
+        reloads, applies = [], []
+        for n in range(rounds):
+            reader = Registry(redis, timezone="Asia/Shanghai", currency="CNY")
+            started = time.perf_counter()
+            await reader.current(force=True)
+            reloads.append((time.perf_counter() - started) * 1000)
+            await Registry(redis, timezone="Asia/Shanghai", currency="CNY").put_rep(
+                {"id": rep, "name": rep, "team": teams[n % 2]}, "bench"
+            )
+            started = time.perf_counter()
+            await reader.current(force=True)
+            applies.append((time.perf_counter() - started) * 1000)
+        return {"apply_ms": round(statistics.median(applies), 2), "reload_ms": round(statistics.median(reloads), 2)}
+    finally:
+        await redis.aclose()
 
 
 def follow_progress(client: httpx.Client, token: str, stop: threading.Event, seen: list[dict[str, Any]]) -> None:
@@ -120,6 +146,11 @@ def main() -> None:
 
                 full = put_latency(client, mover, teams, options.puts)
                 print(f"PUT /reps/{{id}} at {options.reps} reps: p50 {full['p50_ms']} ms, p95 {full['p95_ms']} ms")
+                per_process = asyncio.run(apply_and_reload_ms(redis.url, mover, teams))
+                print(
+                    f"one process catching up with one change at {options.reps} reps: {per_process['apply_ms']} ms "
+                    f"(reading the whole directory: {per_process['reload_ms']} ms)"
+                )
             with httpx.Client(base_url=other_url, headers=headers, timeout=60) as second:
                 moved = next(r for r in second.get("/api/v1/reps").json()["reps"] if r["id"] == mover)
                 expected = teams[(options.puts - 1) % 2]
@@ -139,9 +170,11 @@ def main() -> None:
         "progress_reads": len(seen),
         "put_ms_at_0": empty,
         f"put_ms_at_{options.reps}": full,
+        "apply_ms": per_process["apply_ms"],
+        "reload_ms": per_process["reload_ms"],
         "loadavg_1m": round(load[0], 2),
     }
-    print(__import__("json").dumps(summary))
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
