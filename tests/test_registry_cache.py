@@ -88,8 +88,17 @@ def test_a_moved_rep_is_applied_alone_and_the_snapshot_given_out_stays_as_it_was
         before = await reader.current(force=True)
         assert before.directory.team_size(east) == 2
 
+        bell = redis.pubsub()
+        await bell.subscribe(keys.CONFIG_CHANNEL)
         await writer.put_rep(rep(mover, west), "test")
         after = await reader.current(force=True)
+        heard = None
+        while heard is None or heard["type"] != "message":
+            heard = await bell.get_message(timeout=5)
+            assert heard is not None, "no config doorbell"
+        await bell.aclose()
+        # The doorbell says what changed and under which version.
+        assert json.loads(heard["data"]) == {"version": int(after.version or 0), "reps": [mover]}
 
         assert after.version == await redis.get(keys.CONFIG_VERSION)
         assert after.directory.reps[mover].team == west

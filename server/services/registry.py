@@ -212,7 +212,7 @@ class Registry:
         return replaced.get(document["id"])
 
     async def put_reps(
-        self, documents: list[dict[str, Any]], actor: str, action: str = "rep.import"
+        self, documents: list[dict[str, Any]], actor: str, action: str = "rep.put"
     ) -> dict[str, dict[str, Any]]:
         """Store many reps at once (an import's chunk): one MULTI, one version bump, one audit entry per rep.
         Returns the documents they replaced, by rep id."""
