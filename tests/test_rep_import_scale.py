@@ -76,3 +76,19 @@ def test_fifty_thousand_reps_import_in_a_minute_with_progress(server: RunningSer
             rep = listed[f"{run}-{n:05d}"]
             assert (rep["name"], rep["team"], rep["active"]) == (f"销售 {n}", teams[n % len(teams)], True)
         assert f"{run}-00200" not in listed and f"{run}-00300" not in listed
+
+
+def test_the_same_file_sent_as_json_imports_the_same_way(server: RunningServer) -> None:
+    run = uuid.uuid4().hex[:6]
+    team = unique("team")
+    with server.admin() as admin:
+        admin.timeout = 120
+        assert admin.put(f"/api/v1/teams/{team}", json={"name": team}).status_code == 201
+        rows = "\n".join(f"{run}-{n:04d},销售 {n},{team}" for n in range(5_000))
+        token = uuid.uuid4().hex
+        answer = admin.post(f"/api/v1/reps/import?progress={token}", json={"csv": f"id,name,team\n{rows}\n"})
+        assert answer.status_code == 200, answer.text[:500]
+        assert answer.json()["imported"] == 5_000
+        assert admin.get(f"/api/v1/reps/import/{token}").json() == {"state": "done", "done": 5_000, "total": 5_000}
+        on_team = [rep for rep in admin.get("/api/v1/reps").json()["reps"] if rep["team"] == team]
+        assert len(on_team) == 5_000
