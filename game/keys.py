@@ -1,9 +1,9 @@
 """Every Redis key name, built in one place.
 
 Keys are hash-tagged so that each atomic script touches a single Redis Cluster slot:
-``{c:<contest>}`` for everything of one contest, ``{log}`` for the event log and its dedupe index,
-``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys and displays, ``{int}`` for
-CRM connectors and their webhook state, ``{notify}`` for chat notifications.
+``{c:<contest>}`` for everything of one contest, ``{log}`` (and ``{log:<i>}`` for its other shards) for the
+event log and its dedupe index, ``{cfg}`` for the directory and contest definitions, ``{auth}`` for users, keys
+and displays, ``{int}`` for CRM connectors and their webhook state, ``{notify}`` for chat notifications.
 
 Every key and every pub/sub channel begins with ``PREFIX`` (``ARENA_KEY_PREFIX``), so that deployments
 sharing one Redis see nothing of each other (database numbers do not separate pub/sub). The process sets it
@@ -13,6 +13,7 @@ once at start-up with ``use_prefix``, before it builds any name.
 from __future__ import annotations
 
 import re
+import zlib
 
 DEFAULT_PREFIX = "arena"
 PREFIX = DEFAULT_PREFIX
@@ -61,8 +62,10 @@ class ContestKeys:
         self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"
         self.seq = _contest(contest_id, base + "seq")  # hash: board name -> sequence number
-        self.seen = _contest(contest_id, base + "seen")  # hash: event key -> 1 (per-contest idempotency)
-        self.deals = _contest(contest_id, base + "deals")  # hash: deal key -> msgpack record of what was applied
+        # hash: event key -> 1 (per-contest idempotency), bucketed: ``seen_bucket`` (the bare name: earlier data)
+        self.seen = _contest(contest_id, base + "seen")
+        # hash: deal key -> msgpack record of what was applied (game/lua/deal_records.lua), bucketed likewise
+        self.deals = _contest(contest_id, base + "deals")
         self.rep_totals = _contest(contest_id, base + "rep_totals")  # hash: rep -> exact integer score
         self.rep_board = _contest(contest_id, base + "board:reps")  # zset: rep -> composite score
         self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
@@ -70,10 +73,12 @@ class ContestKeys:
         self.team_board = _contest(contest_id, base + "board:teams")  # zset: team -> composite score
         # hash: team -> JSON {reps, target}, the team's roster as last synced from the directory (game/rosters.py)
         self.team_rosters = _contest(contest_id, base + "team_rosters")
-        self.caps = _contest(contest_id, base + "caps")  # hash: day|rule|rep -> points asked by standing events
+        # hash: day|rule|rep -> points asked by standing events (earlier versions; now summed from cap groups)
+        self.caps = _contest(contest_id, base + "caps")
         # Prefixes completed by the write script with a rep or team id (same hash tag, same slot):
         self.rep_times_prefix = _contest(contest_id, base + "times:rep:")  # zset per rep: deal key -> occurred epoch
-        self.team_times_prefix = _contest(contest_id, base + "times:team:")  # zset per team: deal key -> epoch
+        # zset per team: bucket (``b|<n>``, see TEAM_TIME_BUCKETS) or cap group -> latest epoch
+        self.team_times_prefix = _contest(contest_id, base + "times:team:")
         self.team_members_prefix = _contest(contest_id, base + "members:")  # zset per team: rep -> exact score
         self.ledger_prefix = _contest(contest_id, base + "ledger:")  # stream per rep: every change and why
         self.history_prefix = _contest(contest_id, base + "history:")  # zset per board: recent diff spans
@@ -87,6 +92,16 @@ class ContestKeys:
         self.rep_provisional = _contest(contest_id, base + "prov:reps")  # hash: rep -> provisional, as shown
         self.team_provisional = _contest(contest_id, base + "prov:teams")  # hash: team -> provisional, as shown
         self.paid = _contest(contest_id, base + "paid")  # hash: deal key -> 1, confirmed before it scored
+        # hash: once the contest closed, its compacted ledgers (game/contest_archive.py)
+        self.archive = _contest(contest_id, base + "archive")
+
+    def seen_bucket(self, event_key: str) -> str:
+        """The small hash of ``seen`` holding this event key (see ``bucket``)."""
+        return f"{self.seen}:{bucket(event_key)}"
+
+    def deals_bucket(self, deal_key: str) -> str:
+        """The small hash of ``deals`` holding this deal's record (see ``bucket``)."""
+        return f"{self.deals}:{bucket(deal_key)}"
 
     def division_board(self, division: str) -> str:
         return self.division_board_prefix + division
@@ -103,6 +118,23 @@ class ContestKeys:
         return _contest(self.contest_id, f"e{self.epoch}:*")  # braces are literal in Redis glob patterns
 
 
+# Per-event hashes (a contest's and XP's ``seen`` and ``deals``) are split into this many small hashes, each
+# under Redis's listpack limits (``hash-max-listpack-entries`` 512 by default, values up to 64 bytes) up to
+# ~500,000 entries: a listpack field costs a few bytes besides its name and value, a field of a large hash
+# about 60. Past that a bucket becomes an ordinary hash: the same answers, more memory.
+BUCKETS = 1024
+
+
+def bucket(member: str, buckets: int = BUCKETS) -> str:
+    """A stable bucket number for a member (an event or deal key): CRC-32 modulo ``buckets``."""
+    return str(zlib.crc32(member.encode()) % buckets)
+
+
+# A team's score-changing moments (``times:team:<team>``) are many: its deals sit in this many small sorted
+# sets ``times:team:<team>|<bucket>`` and the team's own set holds each bucket's latest moment (``b|<bucket>``).
+TEAM_TIME_BUCKETS = 64
+
+
 def doorbell_channel(contest_id: str) -> str:
     """Pub/sub channel rung after every change to a contest's boards."""
     return f"{PREFIX}:bell:{contest_id}"
@@ -114,10 +146,30 @@ BADGE_CHANNEL = f"{PREFIX}:bell:badges"
 # Event log and its idempotency index.
 EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted event
 EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id
+# The log may be split into shards (``ARENA_LOG_SHARDS``, ``game/log_shards.py``): shard 0 keeps the names above,
+# shard i > 0 lives under ``{log:i}``. The shard count the log was first written with is kept in shard 0's slot.
+EVENT_LOG_SHARDS = f"{PREFIX}:{{log}}:shards"  # string: the number of shards, set once
+EVENT_LOG_TRIMMED = f"{PREFIX}:{{log}}:trimmed_before"  # string: epoch ms before which the retention trimmed entries
+
+
+def _log_tag(shard: int) -> str:
+    return "{log}" if shard == 0 else f"{{log:{shard}}}"
+
+
+def event_log(shard: int = 0) -> str:
+    """Stream of one shard of the event log: one msgpack entry per accepted event."""
+    return f"{PREFIX}:{_log_tag(shard)}:events"
+
+
+def event_seen(shard: int = 0) -> str:
+    """Hash of one shard of the event log: event key -> stream id (in the same slot as its stream)."""
+    return f"{PREFIX}:{_log_tag(shard)}:seen"
+
 
 # XP boards and badge facts (one slot: XP is per rep across contests).
-XP_SEEN = f"{PREFIX}:{{xp}}:seen"  # hash: event key -> 1
-XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied
+# hash: event key -> 1, bucketed as a contest's seen (``apply_xp.lua`` adds ``:<bucket>``; the bare name: earlier data)
+XP_SEEN = f"{PREFIX}:{{xp}}:seen"
+XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied, bucketed likewise
 XP_CAPS_PREFIX = f"{PREFIX}:{{xp}}:caps:"  # hash per day: type|rep -> XP used under a daily cap
 XP_BOARD_PREFIX = f"{PREFIX}:{{xp}}:board:"  # zset per window and period, e.g. board:week:2026-W47
 XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key -> "amount|epoch|new"

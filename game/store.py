@@ -1,6 +1,6 @@
 """The engine's Redis edge: write decided changes atomically, read boards consistently.
 
-Each event is written as one idempotent script call per slot it touches — the event log (``{log}``) and
+Each event is written as one idempotent script call per slot it touches — its event log shard (``{log}``) and
 each contest it changes (``{c:<id>}``) — all sent in a single pipelined round trip. Each call is atomic
 and keyed by the event, so a retry after any failure completes what is missing and never counts twice;
 on a single Redis node this is one round trip, on a cluster it stays legal because no script crosses slots.
@@ -23,7 +23,9 @@ from redis.exceptions import NoScriptError
 from game import keys
 from game.badges.awards import read_awards
 from game.badges.facts import Fact
+from game.contest_archive import LEDGER_FIELD, decode_ledger, lines_after
 from game.events import Event
+from game.log_shards import shard_of
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
@@ -37,7 +39,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 # Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
-SCRIPT_LIBRARIES = {"apply_contest": ("team_score",), "regroup_teams": ("team_score",)}
+SCRIPT_LIBRARIES = {"apply_contest": ("team_score", "deal_records"), "regroup_teams": ("team_score",)}
 
 
 def load_lua(name: str) -> str:
@@ -52,6 +54,9 @@ def encode_change(change: ContestChange) -> bytes:
         "contest": change.contest_id,
         "event": change.event_key,
         "deal": change.deal_key,
+        "sb": keys.bucket(change.event_key),
+        "db": keys.bucket(change.deal_key),
+        "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
         "undo": change.undo,
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,
@@ -122,6 +127,8 @@ def encode_xp(change: XpChange) -> bytes:
         {
             "event": change.event_key,
             "deal": change.deal_key,
+            "sb": keys.bucket(change.event_key),
+            "db": keys.bucket(change.deal_key),
             "undo": change.undo,
             "rep": change.rep,
             "xp": change.xp,
@@ -224,6 +231,10 @@ def encode_badge_sync(sync: BadgeSync) -> bytes:
     )
 
 
+class LogShardsChanged(RuntimeError):
+    """``ARENA_LOG_SHARDS`` differs from the number of shards the event log was first written with."""
+
+
 SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
 
 
@@ -235,11 +246,28 @@ class Store:
     whole pipeline is sent again after loading them, which is safe because every script is idempotent.
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, log_shards: int = 1) -> None:
         self.redis = redis
+        self.log_shards = log_shards  # the event log's shards (``game/log_shards.py``)
         self._sources = {name: load_lua(name) for name in SCRIPTS}
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
+        self._shards_checked = False
+
+    async def check_log_shards(self) -> None:
+        """Refuse to log with another number of shards than the log was first written with (kept in Redis the
+        first time): an event sent again would miss its dedupe entry in another shard and count twice."""
+        kept = int(
+            await self.redis.eval(
+                load_lua("log_shards"), 3, keys.EVENT_LOG_SHARDS, keys.event_log(0), keys.event_seen(0), self.log_shards
+            )
+        )
+        if kept != self.log_shards:
+            raise LogShardsChanged(
+                f"the event log is written in {kept} shard(s) but ARENA_LOG_SHARDS is {self.log_shards}: set it back "
+                f"to {kept}, or move the log (python -m scripts.events export, then import into an empty Redis)"
+            )
+        self._shards_checked = True
 
     async def _load_scripts(self) -> None:
         for name, source in self._sources.items():
@@ -268,17 +296,20 @@ class Store:
             return [], None
         if not self._loaded:
             await self._load_scripts()
+        if log and not self._shards_checked:
+            await self.check_log_shards()
         commands: list[tuple[Any, ...]] = []
         xp_keys = xp_script_keys()
         for plan in planned:
             if log:
+                shard = shard_of(plan.event.key, self.log_shards)
                 commands.append(
                     (
                         "EVALSHA",
                         self._sha["append_event"],
                         2,
-                        keys.EVENT_SEEN,
-                        keys.EVENT_LOG,
+                        keys.event_seen(shard),
+                        keys.event_log(shard),
                         plan.event.key,
                         msgpack.packb(plan.event.to_record()),
                     )
@@ -488,11 +519,16 @@ class Store:
         self, contest_id: str, epoch: int, rep_id: str, *, cursor: str = "-", count: int = 100
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A rep's ledger entries after ``cursor`` (oldest first) and the cursor of the next page."""
-        stream = keys.ContestKeys(contest_id, epoch).ledger(rep_id)
+        contest_keys = keys.ContestKeys(contest_id, epoch)
         start = "-" if cursor == "-" else f"({cursor}"
-        entries = await read_stream(self.redis, stream, start, "+", count=count + 1)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xrange(contest_keys.ledger(rep_id), min=start, max="+", count=count + 1)
+        pipe.hget(contest_keys.archive, LEDGER_FIELD + rep_id)  # a closed contest's ledger, once compacted
+        entries, archived = await pipe.execute()
+        if archived is not None:
+            entries = lines_after(decode_ledger(archived), cursor, count + 1)
         page = entries[:count]
-        items = [{"id": text(entry_id), **msgpack.unpackb(fields[b"e"], raw=False)} for entry_id, fields in page]
+        items = [{"id": text(entry_id), **ledger_line(fields)} for entry_id, fields in page]
         next_cursor = text(page[-1][0]) if len(entries) > count else None
         return items, next_cursor
 
@@ -625,12 +661,11 @@ class Store:
         reversed), in one round trip: a reversal or update of it would change that contest."""
         pipe = self.redis.pipeline(transaction=False)
         for contest_id, epoch, deal_key in asked:
-            pipe.hget(keys.ContestKeys(contest_id, epoch).deals, deal_key)
-        standing = []
-        for raw in await pipe.execute() if asked else []:
-            record = msgpack.unpackb(raw, raw=False) if raw else None
-            standing.append(isinstance(record, dict) and record.get("tomb") != 1)
-        return standing
+            contest_keys = keys.ContestKeys(contest_id, epoch)
+            pipe.hget(contest_keys.deals_bucket(deal_key), deal_key)
+            pipe.hget(contest_keys.deals, deal_key)  # written before records were bucketed
+        replies = await pipe.execute() if asked else []
+        return [deal_stands(bucketed or legacy) for bucketed, legacy in zip(replies[::2], replies[1::2], strict=True)]
 
     async def ring_contest(self, contest_id: str, message: Mapping[str, Any]) -> None:
         """Ring a contest's doorbell with a message for its screens (a champion crowned, ...)."""
@@ -683,6 +718,36 @@ class Store:
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
         raw = await self.redis.hget(keys.ContestKeys(contest_id, epoch).rep_totals, rep_id)
         return int(raw or 0)
+
+
+def deal_stands(raw: bytes | None) -> bool:
+    """Whether a deal record (``game/lua/deal_records.lua``: an array, or a map before compact records) is a
+    deal applied and not reversed."""
+    record = msgpack.unpackb(raw, raw=False) if raw else None
+    if isinstance(record, list):
+        return bool(record[0] == 1)
+    return isinstance(record, dict) and record.get("tomb") != 1
+
+
+LEDGER_FIELDS = ("event", "type", "at", "v", "points", "note", "deal", "amount", "customer", "cur")
+HIT_SIZE = 4  # rule, points, asked, cap
+
+
+def ledger_line(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
+    """A ledger entry as a dict: a compact line (``l``: a positional array, ``game/lua/deal_records.lua``) or
+    one written before them (``e``: a map). Hits read ``[rule, points, cap group, asked, cap]``; the cap group
+    of a compact line is empty (nothing shows it)."""
+    if b"l" not in fields:
+        return cast("dict[str, Any]", msgpack.unpackb(fields[b"e"], raw=False))
+    values = msgpack.unpackb(fields[b"l"], raw=False)
+    line = dict(zip(LEDGER_FIELDS, values, strict=False))
+    line["deal"] = line["deal"] or line["event"]
+    for optional in ("amount", "customer", "cur"):
+        if line[optional] == "":
+            del line[optional]
+    flat = values[len(LEDGER_FIELDS) :]
+    line["hits"] = [[flat[i], flat[i + 1], "", flat[i + 2], flat[i + 3]] for i in range(0, len(flat), HIT_SIZE)]
+    return line
 
 
 async def read_stream(redis: Redis, stream: str, start: int | str, end: int | str, *, count: int) -> StreamEntries:

@@ -1,7 +1,7 @@
 """Ingest throughput: single events and batches through ``POST /api/v1/events``, against the ceiling of
 the same write scripts called straight from a redis-py pipeline, and the time to rescore 100k events.
 
-    python -m scripts.bench_ingest [--events 20000] [--clients 16] [--url http://… --admin-key … --ingest-key …]
+    python -m scripts.bench_ingest [--events 20000] [--clients 16] [--log-shards N] [--url http://… --admin-key … …]
 
 Method. The server runs in its own process with its real Redis (started here unless ``--url``). The
 load comes from a separate process speaking plain HTTP/1.1 over keep-alive sockets (asyncio streams, no
@@ -48,10 +48,13 @@ from server.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 TEAMS, REPS_PER_TEAM = 10, 20
 
 
-def start_server(redis_url: str, admin_key: str, ingest_key: str, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    redis_url: str, admin_key: str, ingest_key: str, data_dir: str, log_shards: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
+        "ARENA_LOG_SHARDS": str(log_shards),
         "ARENA_REDIS_URL": redis_url,
         "ARENA_PORT": str(port),
         "ARENA_ADMIN_KEY": admin_key,
@@ -189,7 +192,12 @@ def load(url: str, key: str, bodies: list[bytes], clients: int) -> float:
 
 
 async def ceiling(
-    redis_url: str, contest_definition: dict[str, Any], reps: list[str], raw: list[dict[str, Any]], zone: Any
+    redis_url: str,
+    contest_definition: dict[str, Any],
+    reps: list[str],
+    raw: list[dict[str, Any]],
+    zone: Any,
+    log_shards: int = 1,
 ) -> float:
     contest = parse_contest(contest_definition, default_timezone="Asia/Shanghai", default_currency="CNY")
     directory = Directory(
@@ -202,7 +210,7 @@ async def ceiling(
         event = parse_event({**item, "id": "ceil-" + item["id"]}, now=now, default_currency="CNY")
         plans.append(Plan(event, decide(event, [contest], directory), decide_xp(event, zone, "CNY")))
     redis = Redis.from_url(redis_url)
-    store = Store(redis)
+    store = Store(redis, log_shards=log_shards)
     await store.write_events(plans[:10])  # load the scripts
     started = time.perf_counter()
     for offset in range(10, len(plans), 1000):
@@ -212,16 +220,19 @@ async def ceiling(
     return (len(plans) - 10) / seconds
 
 
-def fill_log(redis_url: str, contest_definition: dict[str, Any], reps: list[str], total: int, zone: Any) -> None:
+def fill_log(
+    redis_url: str, contest_definition: dict[str, Any], reps: list[str], total: int, zone: Any, log_shards: int = 1
+) -> None:
     """Top the event log up to ``total`` entries, written the fast way (for the rescore timing)."""
 
     async def run() -> None:
         redis = Redis.from_url(redis_url)
-        have = await redis.xlen("arena:{log}:events")
+        have = sum([await redis.xlen(keys.event_log(shard)) for shard in range(log_shards)])
         await redis.aclose()
         missing = total - have
         if missing > 0:
-            await ceiling(redis_url, contest_definition, reps, make_events(reps, missing, seed=99), zone)
+            events = make_events(reps, missing, seed=99)
+            await ceiling(redis_url, contest_definition, reps, events, zone, log_shards)
 
     asyncio.run(run())
 
@@ -247,6 +258,7 @@ def main() -> None:
     parser.add_argument("--admin-key")
     parser.add_argument("--ingest-key")
     parser.add_argument("--redis", help="Redis URL of that server (for the ceiling)")
+    parser.add_argument("--log-shards", type=int, default=1, help="ARENA_LOG_SHARDS of the server started here")
     args = parser.parse_args()
     from zoneinfo import ZoneInfo
 
@@ -261,7 +273,7 @@ def main() -> None:
             embedded = EmbeddedRedis().start()
             redis_url = embedded.url
             admin_key, ingest_key = "ak_bench_" + uuid.uuid4().hex, "ak_bench_" + uuid.uuid4().hex
-            process, url = start_server(redis_url, admin_key, ingest_key, tempfile.mkdtemp())
+            process, url = start_server(redis_url, admin_key, ingest_key, tempfile.mkdtemp(), args.log_shards)
         contest, reps = set_up_org(url, admin_key)
         definition = httpx.get(
             f"{url}/api/v1/contests/{contest}", headers={"Authorization": f"Bearer {admin_key}"}
@@ -272,8 +284,8 @@ def main() -> None:
         batches = [json.dumps(batch_events[i : i + 100]).encode() for i in range(0, len(batch_events), 100)]
         batched_s = load(url, ingest_key, batches, min(args.clients, 4))
         ceiling_events = make_events(reps, args.events, seed=3)
-        ceiling_eps = run_fast(ceiling(redis_url, definition, reps, ceiling_events, zone))
-        fill_log(redis_url, definition, reps, args.rescore_events, zone)
+        ceiling_eps = run_fast(ceiling(redis_url, definition, reps, ceiling_events, zone, args.log_shards))
+        fill_log(redis_url, definition, reps, args.rescore_events, zone, args.log_shards)
         rescore_s = time_rescore(url, admin_key, contest)
         single_eps, batched_eps = len(singles) / single_s, len(batch_events) / batched_s
         print(f"single events : {single_eps:8.0f} events/s ({args.clients} connections)")
@@ -289,6 +301,7 @@ def main() -> None:
                     "ceiling_eps": round(ceiling_eps),
                     "ratio": round(batched_eps / ceiling_eps, 3),
                     "rescore_100k_s": round(rescore_s, 2),
+                    "log_shards": args.log_shards,
                 }
             )
         )

@@ -1,14 +1,16 @@
 """The event log, for backups and moves: export, import, and rebuild every board from it.
 
-    python -m scripts.events export backup.jsonl [--redis URL]      # JSON Lines, or .msgpack
-    python -m scripts.events import backup.jsonl [--redis URL]      # idempotent: run it twice, nothing doubles
-    python -m scripts.events rebuild [--redis URL] [--contest ID]   # rescore contests from the log
+    python -m scripts.events export backup.jsonl [--before DATE]    # JSON Lines, or .msgpack
+    python -m scripts.events import backup.jsonl                    # idempotent: run it twice, nothing doubles
+    python -m scripts.events rebuild [--contest ID]                 # rescore contests from the log
 
-The Redis deployment and key prefix are the server's (``ARENA_REDIS_URL``, ``ARENA_REDIS_CLUSTER``,
-``ARENA_REDIS_SENTINELS``…, ``ARENA_KEY_PREFIX``); ``--redis`` replaces only the URL. Import replays each
-event through the same pure engine and the same atomic scripts as live ingestion, keeping each event's
-source and id, so an event already there is a duplicate. Progress goes to stderr; the last line on
-stdout is a JSON summary.
+The settings are the server's (``server/config.py``: the Redis deployment — ``ARENA_REDIS_URL``,
+``ARENA_REDIS_CLUSTER``, ``ARENA_REDIS_SENTINELS``… —, ``ARENA_KEY_PREFIX``, ``ARENA_LOG_SHARDS``); ``--redis``
+replaces only the URL. Export reads every shard of the log in its one global order; ``--before`` keeps to the entries
+received before a date (``2026-01-31`` is midnight UTC, or a time with its offset): what the retention job will
+trim next. Import replays each event through the same pure engine and the same atomic scripts as live
+ingestion, keeping each event's source and id, so an event already there is a duplicate. Progress goes to
+stderr; the last line on stdout is a JSON summary.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,10 +31,12 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event
-from game.store import Plan, Store
+from game.log_retention import replayable
+from game.log_shards import id_before
+from game.store import LogShardsChanged, Plan, Store
 from game.xp import decide_xp
-from server.config import ConfigError, load_settings
-from server.redis_connection import connect
+from server.config import ConfigError, Settings, load_settings
+from server.redis_connection import connect as connect_to
 from server.services.event_log_store import EventLogStore
 from server.services.ingest import plan
 from server.services.registry import Registry
@@ -46,12 +51,14 @@ def progress(label: str, done: int, total: int, started: float) -> None:
     print(f"\r{label}: {done:,}/{total:,} events ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
 
 
-async def export(redis: Redis, path: Path) -> dict[str, Any]:
-    total = await redis.xlen(keys.EVENT_LOG)
+async def export(redis: Redis, settings: Settings, path: Path, before: datetime | None = None) -> dict[str, Any]:
+    event_log = EventLogStore(redis, shards=settings.log_shards)
+    total = await event_log.length()
     started, done = time.monotonic(), 0
     binary = path.suffix == ".msgpack"
+    upto = "+" if before is None else id_before(before)
     with path.open("wb") as out:
-        async for _, events in EventLogStore(redis).batches():
+        async for _, events in event_log.batches(upto=upto):
             for event in events:
                 record = event.to_record()
                 out.write(msgpack.packb(record) if binary else (json.dumps(record, ensure_ascii=False) + "\n").encode())
@@ -72,9 +79,8 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-async def import_log(redis: Redis, path: Path) -> dict[str, Any]:
-    settings = load_settings()
-    store = Store(redis)
+async def import_log(redis: Redis, settings: Settings, path: Path) -> dict[str, Any]:
+    store = Store(redis, log_shards=settings.log_shards)
     registry = Registry(redis, timezone=settings.timezone, currency=settings.currency)
     total = sum(1 for _ in read_records(path))
     started, done, new, unknown = time.monotonic(), 0, 0, 0
@@ -106,25 +112,47 @@ async def import_log(redis: Redis, path: Path) -> dict[str, Any]:
     return {"read": done, "imported": new, "duplicates": done - new, "unknown_reps": unknown}
 
 
-async def rebuild(redis: Redis, contest: str | None) -> dict[str, Any]:
-    settings = load_settings()
-    store = Store(redis)
+async def rebuild(redis: Redis, settings: Settings, contest: str | None) -> dict[str, Any]:
+    store = Store(redis, log_shards=settings.log_shards)
     registry = Registry(redis, timezone=settings.timezone, currency=settings.currency)
     rescores = RescoreStore(redis)
     snapshot = await registry.current()
     targets = [contest] if contest else [c.id for c in snapshot.contests.values() if c.state != "archived"]
+    event_log = EventLogStore(redis, shards=settings.log_shards)
     rebuilt = {}
     for contest_id in targets:
         if contest_id not in snapshot.contests:
             raise SystemExit(f"no contest {contest_id!r}")
+        if not replayable(snapshot.contests[contest_id].starts_at, await event_log.trimmed_before()):
+            if contest:
+                raise SystemExit(f"{contest_id} began before the oldest events the log keeps: it cannot be rebuilt")
+            print(f"kept {contest_id} as it is: it began before the oldest events the log keeps", file=sys.stderr)
+            continue
         if not await rescores.claim(contest_id, "scripts.events"):
             raise SystemExit(f"a rescore of {contest_id} is already running")
         started = time.monotonic()
-        epoch = await rescore(store, registry, rescores, EventLogStore(redis), contest_id, None, "scripts.events")
+        epoch = await rescore(store, registry, rescores, event_log, contest_id, None, "scripts.events")
         await drop_epoch(rescores, contest_id, epoch - 1)
         rebuilt[contest_id] = {"epoch": epoch, "seconds": round(time.monotonic() - started, 2)}
         print(f"rebuilt {contest_id} (epoch {epoch})", file=sys.stderr)
     return {"rebuilt": rebuilt}
+
+
+def connect(settings: Settings) -> Redis:
+    """The client of the deployment the settings name, with the server's key prefix."""
+    keys.use_prefix(settings.key_prefix)  # the same keys and channels as the server's
+    if settings.redis.needs_embedded:
+        raise SystemExit("give --redis URL or set ARENA_REDIS_URL (or ARENA_REDIS_SENTINELS)")
+    return connect_to(settings.redis, max_connections=8)
+
+
+def parse_before(value: str) -> datetime:
+    """``2026-01-31`` (midnight UTC) or an ISO time with its offset."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (e.g. 2026-01-31)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -132,19 +160,19 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         settings = load_settings()
     except ConfigError as exc:
         raise SystemExit(f"configuration error: {exc}") from None
-    keys.use_prefix(settings.key_prefix)  # the same keys and channels as the server's
-    deployment = settings.redis
     if args.redis:
-        deployment = deployment.with_url(args.redis)
-    if deployment.needs_embedded:
-        raise SystemExit("give --redis URL or set ARENA_REDIS_URL (or ARENA_REDIS_SENTINELS)")
-    redis = connect(deployment, max_connections=8)
+        settings = replace(settings, redis_url=args.redis)
+    redis = connect(settings)
     try:
+        try:
+            await Store(redis, log_shards=settings.log_shards).check_log_shards()
+        except LogShardsChanged as exc:
+            raise SystemExit(str(exc)) from None
         if args.command == "export":
-            return await export(redis, Path(args.file))
+            return await export(redis, settings, Path(args.file), args.before)
         if args.command == "import":
-            return await import_log(redis, Path(args.file))
-        return await rebuild(redis, args.contest)
+            return await import_log(redis, settings, Path(args.file))
+        return await rebuild(redis, settings, args.contest)
     finally:
         await redis.aclose()
 
@@ -155,6 +183,7 @@ def main() -> None:
     parser.add_argument("file", nargs="?", help="the .jsonl or .msgpack file (export, import)")
     parser.add_argument("--redis", help="Redis URL (default: ARENA_REDIS_URL); cluster and Sentinel settings apply")
     parser.add_argument("--contest", help="rebuild only this contest")
+    parser.add_argument("--before", type=parse_before, help="export only the entries received before this date")
     args = parser.parse_args()
     if args.command in ("export", "import") and not args.file:
         parser.error(f"{args.command} needs a file")

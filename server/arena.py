@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from game import keys
 from game.directory import Directory, Rep
 from game.rosters import Regroup, contest_teams, regroup
-from game.store import Store
+from game.store import LogShardsChanged, Store
 from server.auth.secrets import hash_password
 from server.config import Settings
 from server.integrations.store import IntegrationStore
@@ -27,6 +27,7 @@ from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
 from server.services.brand_store import BrandStore
 from server.services.challenge_store import ChallengeStore
+from server.services.contest_archive_store import ContestArchiveStore
 from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
@@ -53,7 +54,8 @@ class Arena:
         keys.use_prefix(settings.key_prefix)  # before anything below builds a key or channel name
         self.redis = connect(deployment)  # a single Redis, a cluster or a Sentinel-watched master
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
-        self.store = Store(self.redis)  # the engine's: the event log, boards, ledgers, badges, results
+        # the engine's: the event log, boards, ledgers, badges, results
+        self.store = Store(self.redis, log_shards=settings.log_shards)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
         self.imports = ImportProgressStore(self.redis)  # how far each reps import has come
         self.accounts = AccountStore(self.redis)
@@ -64,10 +66,11 @@ class Arena:
         self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)
         self.audit = AuditLog(self.redis)
-        self.event_log = EventLogStore(self.redis)
+        self.event_log = EventLogStore(self.redis, shards=settings.log_shards)
         self.flags = FlagStore(self.redis)
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)
+        self.contest_archives = ContestArchiveStore(self.redis)  # closed contests, compacted
         self.integrations = IntegrationStore(self.redis)
         self.notifications = NotifyStore(self.redis)
         self.hub = Hub(
@@ -84,7 +87,9 @@ class Arena:
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 
     async def bootstrap(self) -> None:
-        """Apply the identities named in the environment: the admin user and the admin/ingest keys."""
+        """Check the event log's shard count (a different one stops the start-up), then apply the identities named
+        in the environment: the admin user and the admin/ingest keys."""
+        await self.store.check_log_shards()
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
             await self.accounts.save_user(user)
@@ -96,12 +101,17 @@ class Arena:
                 log.warning("%s was revoked over the API and stays revoked: set a new key to use one", name)
 
     async def bootstrap_when_ready(self) -> None:
-        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then."""
+        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then. A log kept in
+        another number of shards stops the start-up (found later, it keeps the server not ready, and no event is
+        logged: ``Store`` checks before its first write)."""
         while True:
             try:
                 await self.bootstrap()
                 self.bootstrapped = True
                 return
+            except LogShardsChanged as exc:
+                log.error("%s", exc)
+                raise
             except (RedisError, OSError) as exc:
                 log.warning("redis not reachable yet (%s); retrying", exc)
                 await asyncio.sleep(1)

@@ -18,6 +18,9 @@ from server.client_address import LOOPBACK, TrustedProxies, parse_trusted_proxie
 from server.redis_connection import DeploymentError, RedisDeployment, parse_sentinels
 
 ENV_PREFIX = "ARENA_"
+MAX_LOG_SHARDS = 64  # beyond the masters a cluster can have use for
+# Below a month, a reversal or a correction of last month's deal could meet an event already forgotten.
+MIN_LOG_RETENTION_DAYS = 30
 
 
 class ConfigError(ValueError):
@@ -78,6 +81,10 @@ class Settings:
     outbound_allow_private: bool = False
     # The session cookie is sent over https only; unset: on when ``public_url`` is https.
     cookie_secure: bool = False
+    # Shards of the event log (one cluster slot each, ``game/log_shards.py``); fixed once the log has entries.
+    log_shards: int = 1
+    # Days the event log and its dedupe entries are kept; events that occurred earlier than that are refused.
+    log_retention_days: int = 400
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -194,6 +201,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_text(env, "PUBLIC_URL"),
         outbound_allow_private=_flag(env, "OUTBOUND_ALLOW_PRIVATE"),
         cookie_secure=_flag(env, "COOKIE_SECURE", default=(_text(env, "PUBLIC_URL") or "").startswith("https://")),
+        log_shards=_int(env, "LOG_SHARDS", 1, 1, MAX_LOG_SHARDS),
+        log_retention_days=_int(env, "LOG_RETENTION_DAYS", 400, MIN_LOG_RETENTION_DAYS, 36_500),
     )
 
 

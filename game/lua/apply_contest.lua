@@ -2,7 +2,7 @@
 -- updates), apply under daily caps, refresh the rep and team boards, write the ledger, bump the
 -- sequence number, ring the doorbell. Every key shares the contest's hash tag (one cluster slot).
 --
--- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps, 8 seq,
+-- KEYS: 1 seen, 2 deals, 3 rep_totals, 4 rep_board, 5 team_totals, 6 team_board, 7 caps (earlier data), 8 seq,
 --       9 rep_times_prefix, 10 team_times_prefix, 11 team_members_prefix, 12 meta (epoch, best_deal), 13 ledger_prefix,
 --       14 division_board_prefix, 15 cap_group_prefix, 16 recent wins (list of doorbell payloads),
 --       17 team_sums (hash: team -> sum of its members' points),
@@ -30,7 +30,13 @@ local current_epoch = tonumber(redis.call('HGET', KEYS[12], 'epoch') or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
-if c.settle_only ~= 1 and redis.call('HEXISTS', KEYS[1], c.event) == 1 then
+-- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
+-- keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
+-- deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1) rather than in seen.
+local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
+local original = c.event == c.deal
+if c.settle_only ~= 1 and (redis.call('HEXISTS', KEYS[1], c.event) == 1
+    or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
   return {0, 0, 0, current_epoch}
 end
 
@@ -41,9 +47,24 @@ end
 local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
               rosters = KEYS[24]}
 
+-- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
+-- game/keys.py; c.tb is this deal's), its cap groups by day ('c' .. day). The team's own set keeps each
+-- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
+local function team_time(team, bucket_id, at, member)  -- at nil: the member leaves
+  local bucket = KEYS[10] .. team .. '|' .. bucket_id
+  if at then redis.call('ZADD', bucket, at, member)
+  elseif redis.call('ZREM', bucket, member) == 0 then return end
+  local top = redis.call('ZREVRANGE', bucket, 0, 0, 'WITHSCORES')
+  if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
+  else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
+end
+
 local old = nil
-local old_raw = redis.call('HGET', KEYS[2], c.deal)
-if old_raw then old = cmsgpack.unpack(old_raw) end
+local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
+if old_raw then old = unpack_record(c.deal, old_raw) end
+if c.settle_only ~= 1 and original and old and old.orig == 1 then
+  return {0, 0, 0, current_epoch}
+end
 
 -- A provisional deal past its settlement moment is settled before anything else touches it.
 local function hold(rep, team, points)  -- team_pending keeps the team's sum and each member's share
@@ -83,28 +104,35 @@ if apply then
   end
 end
 
-if c.settle_only ~= 1 then redis.call('HSET', KEYS[1], c.event, 1) end
+if c.settle_only ~= 1 and not original then redis.call('HSET', SEEN, c.event, 1) end
+local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 if settled then
   release(old)
   old.due, old.pp = nil, nil
-  if settled == 'confirmed' then redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(old)) end
+  if settled == 'confirmed' then redis.call('HSET', DEALS, c.deal, pack_record(c.deal, old)) end
 end
 
 local function ledger(rep, points, hits, note)
-  redis.call('XADD', KEYS[13] .. rep, '*', 'e', cmsgpack.pack({
-    event = c.event, type = c.type, at = c.at, v = c.version, points = points, hits = hits, note = note,
-    deal = c.deal, amount = c.amount, customer = c.customer, cur = c.cur}))
+  redis.call('XADD', KEYS[13] .. rep, '*', 'l', pack_ledger_line(c, points, hits, note))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
 -- events, cap), whatever order they arrived in, and it reached that score at the standing event (in
 -- occurred_at order) whose points first filled it. So caps stay order-independent and reversible.
+-- The points a group's standing events ask for are summed from its set (members 'deal|asked'); KEYS[7] kept
+-- that sum in earlier versions and is no longer written.
+local function asked_in(entries, step)
+  local sum = 0
+  for i = 1, #entries, step do sum = sum + tonumber(string.match(entries[i], '|(%d+)$')) end
+  return sum
+end
+
 local function refresh_group(rep, team, field, cap)
-  local filled = math.min(tonumber(redis.call('HGET', KEYS[7], field) or '0'), cap)
+  local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
+  local filled = math.min(asked_in(entries, 2), cap)
   local member = 'cap|' .. field
   local reached = nil
   if filled > 0 then
-    local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
     local sum = 0
     for i = 1, #entries, 2 do
       sum = sum + tonumber(string.match(entries[i], '|(%d+)$'))
@@ -113,17 +141,18 @@ local function refresh_group(rep, team, field, cap)
   end
   if reached then
     redis.call('ZADD', KEYS[9] .. rep, reached, member)
-    if team ~= '' then redis.call('ZADD', KEYS[10] .. team, reached, member) end
   else
     redis.call('ZREM', KEYS[9] .. rep, member)
-    if team ~= '' then redis.call('ZREM', KEYS[10] .. team, member) end
+  end
+  if team ~= '' then
+    redis.call('ZREM', KEYS[10] .. team, member)  -- written before team times were bucketed
+    team_time(team, 'c' .. string.match(field, '^([^|]*)|'), reached, member)
   end
 end
 
 local function join_group(field, asked, cap, sign)
-  local before = tonumber(redis.call('HGET', KEYS[7], field) or '0')
+  local before = asked_in(redis.call('ZRANGE', KEYS[15] .. field, 0, -1), 1)
   local after = before + sign * asked
-  redis.call('HINCRBY', KEYS[7], field, sign * asked)
   local member = c.deal .. '|' .. asked
   if sign > 0 then redis.call('ZADD', KEYS[15] .. field, c.at, member)
   else redis.call('ZREM', KEYS[15] .. field, member) end
@@ -145,7 +174,8 @@ if undo then
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta, undo.rep)
     redis.call('HINCRBY', KEYS[17], undo.team, delta)
-    redis.call('ZREM', KEYS[10] .. undo.team, c.deal)
+    redis.call('ZREM', KEYS[10] .. undo.team, c.deal)  -- written before team times were bucketed
+    team_time(undo.team, c.tb, nil, c.deal)
   end
   if undo.due then release(undo) end
   ledger(undo.rep, delta, {}, settled == 'expired' and 'expired' or 'undo')
@@ -158,7 +188,7 @@ if c.confirms == 1 and settled == nil then
   if old and old.due then
     release(old)
     old.due, old.pp = nil, nil
-    redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(old))
+    redis.call('HSET', DEALS, c.deal, pack_record(c.deal, old))
     ledger(old.rep, 0, {}, 'confirmed')
     confirmed = old
   elseif old == nil then
@@ -189,11 +219,11 @@ if apply then
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total, c.rep)
     redis.call('HINCRBY', KEYS[17], team, total)
-    if uncapped ~= 0 then redis.call('ZADD', KEYS[10] .. team, c.at, c.deal) end
+    if uncapped ~= 0 then team_time(team, c.tb, c.at, c.deal) end
   end
   local record = {
-    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0,
-    target = c.target or 0, team_target = c.team_target or 0, division = c.division or ''}
+    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
+    target = c.target or 0, team_target = c.team_target or 0, division = c.division or '', orig = kept_orig}
   -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
   local due, auto = nil, c.auto
   if undo then
@@ -206,15 +236,24 @@ if apply then
     hold(c.rep, team, total)
     redis.call('ZADD', KEYS[18], due, c.deal)
   end
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack(record))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
   ledger(c.rep, total, hits, 'apply')
 elseif settled == 'expired' then
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, exp = 1, event = undo.event}))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig}))
 elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1, event = c.event}))
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, event = c.event, orig = kept_orig}))
 elseif #c.hits > 0 and old then
   ledger(c.rep, 0, {}, 'reversed_before')
+end
+if original and c.settle_only ~= 1 then  -- the original is seen: its deal's record says so
+  local raw = redis.call('HGET', DEALS, c.deal)
+  local record = raw and unpack_record(c.deal, raw)
+  if not record then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
+  elseif record.orig ~= 1 then
+    record.orig = 1
+    redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
+  end
 end
 
 local changed = (undo ~= nil) or apply or (confirmed ~= nil)

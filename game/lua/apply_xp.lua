@@ -10,14 +10,73 @@
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
 local c = cmsgpack.unpack(ARGV[1])
-if redis.call('HEXISTS', KEYS[1], c.event) == 1 then
+-- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket of c.sb / c.db, see
+-- game/keys.py) that Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An
+-- original event (the deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1).
+local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
+local original = c.event == c.deal
+if redis.call('HEXISTS', KEYS[1], c.event) == 1 or (not original and redis.call('HEXISTS', SEEN, c.event) == 1) then
   return {0, 0, 0}
 end
-redis.call('HSET', KEYS[1], c.event, 1)
+if not original then redis.call('HSET', SEEN, c.event, 1) end
+
+-- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
+-- ('' when uncapped), 1 when the deal is among the rep's facts, a mask of the standard windows (STANDARD)
+-- it scored on, its day, its week, orig, then any other window as 'name:period'}; a tombstone {2, orig}.
+-- orig = 1 once the deal's original event was seen (its dedupe mark). The month,
+-- quarter and 'all' periods follow from the day (as game/xp.py's window_keys makes them); the cap (per day)
+-- and the facts (per month) are keyed by the same day. Records written before (maps naming their keys) are
+-- still read.
+local STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
+
+local function periods_of(day, week)
+  if not string.match(day, '^%d%d%d%d%-%d%d%-%d%d$') then return nil end
+  local month = tonumber(string.sub(day, 6, 7))
+  return {day = day, week = week, month = string.sub(day, 1, 7),
+          quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
+end
+
+local function pack_record(rep, xp, cap_kind, facts, windows, orig)
+  local day, week = '', ''
+  for _, window in ipairs(windows) do
+    if window[1] == 'day' then day = window[2] elseif window[1] == 'week' then week = window[2] end
+  end
+  local derived = periods_of(day, week) or {}
+  local mask, extra = 0, {}
+  for _, window in ipairs(windows) do
+    local bit_of = nil
+    for i, name in ipairs(STANDARD) do if name == window[1] then bit_of = 2 ^ (i - 1) end end
+    if bit_of and derived[window[1]] == window[2] then mask = mask + bit_of
+    else extra[#extra + 1] = window[1] .. ':' .. window[2] end
+  end
+  local record = {1, rep, xp, cap_kind, facts, mask, day, week, orig or 0}
+  for _, board in ipairs(extra) do record[#record + 1] = board end
+  return cmsgpack.pack(record)
+end
+
+local function unpack_record(raw)
+  local t = cmsgpack.unpack(raw)
+  if t[1] == nil then return t end
+  if t[1] == 2 then return {tomb = 1, orig = t[2]} end
+  local rep, day = t[2], t[7]
+  local r = {rep = rep, xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = '', orig = t[9]}
+  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. day, t[4] .. '|' .. rep end
+  if t[5] == 1 then r.facts = KEYS[5] .. rep .. ':' .. string.sub(day, 1, 7) end
+  local derived = periods_of(day, t[8])
+  for i, name in ipairs(STANDARD) do
+    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
+  end
+  for i = 10, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
+  return r
+end
 
 local old = nil
-local old_raw = redis.call('HGET', KEYS[2], c.deal)
-if old_raw then old = cmsgpack.unpack(old_raw) end
+local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
+if old_raw then old = unpack_record(old_raw) end
+if original and old and old.orig == 1 then
+  return {0, 0, 0}
+end
+local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 
 local undone_at = 0
 if c.undo and old and old.tomb ~= 1 then
@@ -47,16 +106,13 @@ if apply then
     redis.call('HINCRBY', cap_key, cap_field, allowed)
     redis.call('EXPIRE', cap_key, 3 * 86400)
   end
-  local boards = {}
-  for i, window in ipairs(c.windows) do
+  for _, window in ipairs(c.windows) do
     local board = KEYS[4] .. window[1] .. ':' .. window[2]
-    boards[i] = board
     redis.call('ZINCRBY', board, allowed, c.rep)
     if window[3] > 0 then redis.call('EXPIRE', board, window[3]) end
   end
-  local facts = ''
   if c.is_deal == 1 then
-    facts = KEYS[5] .. c.rep .. ':' .. c.month
+    local facts = KEYS[5] .. c.rep .. ':' .. c.month
     redis.call('HSET', facts, c.deal, c.amount .. '|' .. c.at .. '|' .. c.new)
     redis.call('EXPIRE', facts, c.facts_ttl)
     redis.call('HINCRBY', KEYS[6], c.rep, 1)
@@ -64,10 +120,20 @@ if apply then
     redis.call('SADD', KEYS[7] .. c.month, c.rep)
     redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
   end
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({
-    rep = c.rep, xp = allowed, boards = boards, cap_key = cap_key, cap_field = cap_field, facts = facts}))
+  local cap_kind = ''
+  if cap_key ~= '' then cap_kind = c.kind end
+  redis.call('HSET', DEALS, c.deal, pack_record(c.rep, allowed, cap_kind, c.is_deal, c.windows, kept_orig))
 elseif c.undo then
-  redis.call('HSET', KEYS[2], c.deal, cmsgpack.pack({tomb = 1}))
+  redis.call('HSET', DEALS, c.deal, cmsgpack.pack({2, kept_orig or 0}))
+end
+if original then  -- the original is seen: its deal's record says so
+  local raw = redis.call('HGET', DEALS, c.deal)
+  if not raw then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
+  else
+    local t = cmsgpack.unpack(raw)
+    if t[1] == 1 and t[9] ~= 1 then t[9] = 1 elseif t[1] == 2 and t[2] ~= 1 then t[2] = 1 else t = nil end
+    if t then redis.call('HSET', DEALS, c.deal, cmsgpack.pack(t)) end
+  end
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])

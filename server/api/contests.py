@@ -29,6 +29,7 @@ from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import ANY_MANAGER, READERS, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, read_document, require
 from server.i18n import rules_text
+from server.services.contest_archive import compact_contest
 from server.services.contest_versions import add_version, version_entry
 from server.services.contests import (
     contest_summary,
@@ -161,6 +162,8 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
     contest = (await arena.registry.current()).contests[contest_id]
     moment = datetime.now(UTC)
     summary = contest_summary(contest, moment)
+    if action == "archive":  # nothing reaches it any more: keep only what answers for it
+        await compact_contest(arena.store, arena.contest_archives, arena.rescores, contest, moment)
     if action == "launch" and contest.starts_at < moment:  # the deals already logged in its window count
         await start_window_scoring(arena, contest_id)
         summary["window"] = "scoring"

@@ -1,12 +1,19 @@
 """The event log as read back from Redis: every accepted event, in order, for replays. Insights read a time
 range of it as ``LogEvent``s (bounded, so one request cannot replay the world); a rescore walks all of it
-in batches as engine ``Event``s. Writes go through the engine's scripts (``game/store.py``) only."""
+in batches as engine ``Event``s. Writes go through the engine's scripts (``game/store.py``) only; the retention
+job trims the oldest entries here.
+
+The log may have several shards (``game/log_shards.py``): every read merges them into one global order, a
+bounded batch at a time (one pipelined XRANGE per batch over all shards), and hands out positions that say
+how far each shard was read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import msgpack
 from redis.asyncio import Redis
@@ -14,23 +21,75 @@ from redis.asyncio import Redis
 from game import keys
 from game.events import Event
 from game.log_event import LogEvent
+from game.log_shards import (
+    StreamEntry,
+    format_position,
+    id_before,
+    id_order,
+    merge_fetched,
+    parse_position,
+    shard_of,
+)
 from game.simulation import paused_gc
-from game.store import newest_entries, read_stream, text
+from game.store import StreamEntries, load_lua, newest_entries, read_stream, text
 from server.errors import ApiError
 
 LOG_BATCH = 2000  # entries per XRANGE: each batch is parsed between two awaits
 LOG_SLACK = timedelta(hours=1)  # stream ids are Redis's clock, received_at the app's: read a little wider
 MAX_REPLAY_EVENTS = 2_000_000  # a request may replay at most this many logged events
 REPLAY_BATCH = 500  # entries per XRANGE for a rescore: each batch is written before the next is read
+MIN_SHARD_READ = 100  # a batch reads at least this many entries of each shard
+TRIM_BATCH = 1000  # entries trimmed per script call (their dedupe entries go in the same call)
+TRIM_ROUNDS = 20  # script calls per shard per trim: a long backlog is trimmed over several runs
 
 
 def _stream_id(moment: datetime) -> str:
     return f"{max(0, int(moment.timestamp() * 1000))}-0"
 
 
+@dataclass(frozen=True)
+class LogTrim:
+    trimmed: int  # log entries removed
+    forgotten: int  # dedupe entries removed with them
+    more: bool  # older entries are left for the next run
+
+
 class EventLogStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, shards: int = 1) -> None:
         self.redis = redis
+        self.shards = shards
+        self._trim = redis.register_script(load_lua("trim_log"))
+
+    async def _merged(
+        self, after: Sequence[str], upto: Sequence[str], count: int
+    ) -> AsyncIterator[tuple[str, list[StreamEntry]]]:
+        """Every shard's entries after the ids ``after`` up to the ids ``upto`` (inclusive; ``+``: the end), in
+        global order, about ``count`` at a time, each batch with the position it reaches. A shard whose read comes
+        back short is done (as a single stream's read was)."""
+        positions = list(after)
+        per_shard = count if self.shards == 1 else max(MIN_SHARD_READ, -(-count // self.shards))
+        reading = list(range(self.shards))
+        while reading:
+            pipe = self.redis.pipeline(transaction=False)
+            for shard in reading:
+                pipe.xrange(keys.event_log(shard), min="(" + positions[shard], max=upto[shard], count=per_shard)
+            fetched: list[StreamEntries] = [[] for _ in range(self.shards)]
+            for shard, reply in zip(reading, await pipe.execute(), strict=True):
+                fetched[shard] = cast(StreamEntries, reply)
+            full = [len(entries) >= per_shard for entries in fetched]
+            merged = merge_fetched(fetched, full)
+            for shard, (stream_id, _) in merged:
+                positions[shard] = stream_id.decode()
+            reading = [
+                shard
+                for shard in reading
+                if full[shard] or (fetched[shard] and fetched[shard][-1][0].decode() != positions[shard])
+            ]
+            if merged:
+                yield format_position(positions), [entry for _, entry in merged]
+
+    def _everywhere(self, position: str) -> list[str]:
+        return ["+"] * self.shards if position == "+" else parse_position(position, self.shards)
 
     async def read_events(self, since: datetime, until: datetime | None = None) -> list[LogEvent]:
         """Logged events received from about ``since`` to ``until`` (default: now), in log order.
@@ -38,95 +97,128 @@ class EventLogStore:
         The range is read a little wider than asked (the replay filters by ``received_at`` itself); more
         than ``MAX_REPLAY_EVENTS`` is refused with 413.
         """
-        start = _stream_id(since - LOG_SLACK)
-        end = _stream_id(until + LOG_SLACK) if until is not None else "+"
+        start = [id_before(since - LOG_SLACK)] * self.shards
+        end = self._everywhere(_stream_id(until + LOG_SLACK) if until is not None else "+")
         events: list[LogEvent] = []
         with paused_gc():
-            while True:
-                entries = await read_stream(self.redis, keys.EVENT_LOG, start, end, count=LOG_BATCH)
-                if not entries:
-                    break
+            async for _, entries in self._merged(start, end, LOG_BATCH):
                 events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
                 if len(events) > MAX_REPLAY_EVENTS:
                     raise ApiError(
                         413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}; choose a shorter period"
                     )
-                if len(entries) < LOG_BATCH:
-                    break
-                start = "(" + entries[-1][0].decode()
         return events
 
     async def read_after(self, since: datetime, after: str | None) -> tuple[str | None, list[LogEvent]]:
-        """Logged events after stream id ``after`` (from about ``since`` when None), in log order, with the id of
-        the last one read (``after`` when there is nothing new): what an incremental replay feeds next. At most
+        """Logged events after position ``after`` (from about ``since`` when None), in log order, with the position
+        of the last one read (``after`` when there is nothing new): what an incremental replay feeds next. At most
         ``MAX_REPLAY_EVENTS`` at once (413 beyond)."""
-        start = f"({after}" if after else _stream_id(since - LOG_SLACK)
+        start = parse_position(after, self.shards) if after else [id_before(since - LOG_SLACK)] * self.shards
         events: list[LogEvent] = []
         last = after
         with paused_gc():
-            while True:
-                entries = await read_stream(self.redis, keys.EVENT_LOG, start, "+", count=LOG_BATCH)
-                if not entries:
-                    break
+            async for reached, entries in self._merged(start, ["+"] * self.shards, LOG_BATCH):
+                last = reached
                 events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
                 if len(events) > MAX_REPLAY_EVENTS:
                     raise ApiError(413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}")
-                last = entries[-1][0].decode()
-                if len(entries) < LOG_BATCH:
-                    break
-                start = f"({last}"
         return last, events
 
-    async def batches(self, after: str = "-", batch: int = REPLAY_BATCH) -> AsyncIterator[tuple[str, list[Event]]]:
-        """The whole log after stream id ``after``, in order, in batches, with the id of each batch's last
-        entry (to resume from)."""
-        start = after if after == "-" else f"({after}"
-        while True:
-            entries = await read_stream(self.redis, keys.EVENT_LOG, start, "+", count=batch)
-            if not entries:
-                return
-            events = [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]
-            last = entries[-1][0].decode()
-            yield last, events
-            start = f"({last}"
+    async def batches(
+        self, after: str = "-", batch: int = REPLAY_BATCH, upto: str = "+"
+    ) -> AsyncIterator[tuple[str, list[Event]]]:
+        """The whole log after position ``after`` (up to stream id ``upto``), in order, in batches, with the
+        position each batch reaches (to resume from)."""
+        async for last, entries in self._merged(parse_position(after, self.shards), self._everywhere(upto), batch):
+            yield last, [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]
 
     async def window_batches(
         self, since: datetime, upto: str, keep: Callable[[dict[str, Any]], bool], batch: int = REPLAY_BATCH
     ) -> AsyncIterator[tuple[str, list[Event]]]:
-        """The entries received from about ``since`` up to stream id ``upto``, in order and in batches, as engine
-        ``Event``s: only the records ``keep`` accepts are parsed (with the id of each batch's last entry)."""
-        start = _stream_id(since - LOG_SLACK)
-        while True:
-            entries = await read_stream(self.redis, keys.EVENT_LOG, start, upto, count=batch)
-            if not entries:
-                return
+        """The entries received from about ``since`` up to position ``upto``, in order and in batches, as engine
+        ``Event``s: only the records ``keep`` accepts are parsed (with the position each batch reaches)."""
+        start = [id_before(since - LOG_SLACK)] * self.shards
+        async for last, entries in self._merged(start, self._everywhere(upto), batch):
             records = (msgpack.unpackb(fields[b"e"], raw=False) for _, fields in entries)
-            last = entries[-1][0].decode()
             yield last, [Event.from_record(record) for record in records if keep(record)]
-            if len(entries) < batch:
-                return
-            start = f"({last}"
 
     async def newest_id(self) -> str:
-        """The stream id of the newest entry (``0-0`` for an empty log): where a backfill may stop."""
-        newest = await newest_entries(self.redis, keys.EVENT_LOG, count=1)
-        return newest[0][0].decode() if newest else "0-0"
+        """The position of the newest entry of every shard (``0-0`` for an empty log): where a backfill may stop.
+        With one shard, the stream id of the newest entry."""
+        if self.shards == 1:
+            newest = await newest_entries(self.redis, keys.event_log(0), count=1)
+            return newest[0][0].decode() if newest else "0-0"
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(self.shards):
+            pipe.xrevrange(keys.event_log(shard), count=1)
+        return format_position([text(newest[0][0]) if newest else "0-0" for newest in await pipe.execute()])
 
     async def logged(self, event_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The logged records of some events by their keys (those found), in two round trips: the dedupe
-        hash names each event's stream id, then one XRANGE each."""
+        """The logged records of some events by their keys (those found), in two round trips: each shard's dedupe
+        hash names its events' stream ids, then one XRANGE each."""
         if not event_keys:
             return {}
-        stream_ids = await self.redis.hmget(keys.EVENT_SEEN, list(event_keys))
-        wanted = [(key, text(sid)) for key, sid in zip(event_keys, stream_ids, strict=True) if sid]
+        by_shard: dict[int, list[str]] = {}
+        for key in dict.fromkeys(event_keys):
+            by_shard.setdefault(shard_of(key, self.shards), []).append(key)
         pipe = self.redis.pipeline(transaction=False)
-        for _key, sid in wanted:
-            pipe.xrange(keys.EVENT_LOG, min=sid, max=sid, count=1)
+        for shard, wanted_keys in by_shard.items():
+            pipe.hmget(keys.event_seen(shard), wanted_keys)
+        wanted = [
+            (key, shard, text(sid))
+            for (shard, wanted_keys), stream_ids in zip(by_shard.items(), await pipe.execute(), strict=True)
+            for key, sid in zip(wanted_keys, stream_ids, strict=True)
+            if sid
+        ]
+        pipe = self.redis.pipeline(transaction=False)
+        for _key, shard, sid in wanted:
+            pipe.xrange(keys.event_log(shard), min=sid, max=sid, count=1)
         found: dict[str, dict[str, Any]] = {}
-        for (key, _sid), entries in zip(wanted, await pipe.execute(), strict=True):
+        for (key, _shard, _sid), entries in zip(wanted, await pipe.execute(), strict=True):
             if entries:
                 found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
         return found
 
     async def length(self) -> int:
-        return int(await self.redis.xlen(keys.EVENT_LOG))
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(self.shards):
+            pipe.xlen(keys.event_log(shard))
+        return sum(int(length) for length in await pipe.execute())
+
+    async def trim_before(self, moment: datetime, *, batch: int = TRIM_BATCH, rounds: int = TRIM_ROUNDS) -> LogTrim:
+        """Remove the entries received before ``moment`` from every shard, with their dedupe entries (at most
+        ``rounds`` batches per shard; ``more`` says some are left). One round trip when there is nothing to trim. Each
+        batch goes in one script call, so a dedupe entry never outlives its log entry nor goes before it."""
+        end = id_before(moment)
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(self.shards):
+            pipe.xrange(keys.event_log(shard), min="-", max=end, count=1)
+        aged = [shard for shard, oldest in enumerate(await pipe.execute()) if oldest]
+        trimmed = forgotten = 0
+        more = False
+        for shard in aged:
+            for _ in range(rounds):
+                entries = await read_stream(self.redis, keys.event_log(shard), "-", end, count=batch)
+                if not entries:
+                    break
+                pairs: list[str | bytes] = []
+                for stream_id, fields in entries:
+                    pairs += [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)).key, stream_id]
+                millis, seq = id_order(entries[-1][0])
+                removed, dropped = await self._trim(
+                    keys=[keys.event_seen(shard), keys.event_log(shard)], args=[f"{millis}-{seq + 1}", *pairs]
+                )
+                trimmed += int(removed)
+                forgotten += int(dropped)
+                if len(entries) < batch:
+                    break
+            else:
+                more = True
+        if trimmed:
+            await self.redis.set(keys.EVENT_LOG_TRIMMED, int(moment.timestamp() * 1000))
+        return LogTrim(trimmed, forgotten, more)
+
+    async def trimmed_before(self) -> datetime | None:
+        """The moment before which the retention trimmed entries (None: nothing was ever trimmed)."""
+        millis = await self.redis.get(keys.EVENT_LOG_TRIMMED)
+        return None if millis is None else datetime.fromtimestamp(int(millis) / 1000, UTC)

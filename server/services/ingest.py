@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from game.contests import Contest
 from game.errors import ValidationError
 from game.events import Event, parse_event
+from game.log_retention import earliest_accepted
 from game.scoring import ContestChange, decide
 from game.store import Plan, WriteResult
 from game.xp import decide_xp
@@ -76,6 +77,13 @@ def _unknown_rep(index: int, rep: str) -> dict[str, Any]:
     }
 
 
+def _too_old(index: int, days: int) -> dict[str, Any]:
+    """An event older than the log keeps: its dedupe entry may be gone, so it could be counted twice."""
+    message = f"must be within the last {days - 1} days: the event log keeps {days} (ARENA_LOG_RETENTION_DAYS)"
+    errors = [{"field": "occurred_at", "message": message}]
+    return {"index": index, "error": f"occurred_at: {message}", "errors": errors}
+
+
 def _unprocessable(index: int, event: Event, what: str, error: Exception) -> dict[str, Any]:
     log.exception("event %s (index %d) %s", event.key, index, what, exc_info=error)
     return {"index": index, "error": f"{what}: {error}", "errors": [{"field": "", "message": f"{what}: {error}"}]}
@@ -117,6 +125,7 @@ async def ingest(
     plain document, or what the API's decoding already made of it: an ``Event`` or the ``ValidationError``
     that rejects it (received at ``now``)."""
     now = now or datetime.now(UTC)
+    earliest = earliest_accepted(now, arena.settings.log_retention_days)
     snapshot = await arena.registry.current()
     rejected: list[dict[str, Any]] = []
     events: list[Event] = []
@@ -131,6 +140,9 @@ async def ingest(
                 if isinstance(raw, Event)
                 else parse_event(raw, now=now, default_currency=arena.settings.currency, source=source)
             )
+            if event.occurred_at < earliest:
+                rejected.append(_too_old(index, arena.settings.log_retention_days))
+                continue
             parsed.append((index, event))
         except ValidationError as exc:
             rejected.append({"index": index, "error": str(exc), "errors": [e.as_dict() for e in exc.errors]})

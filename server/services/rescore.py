@@ -40,7 +40,7 @@ async def replay_into(
     skip: Collection[str] = (),
 ) -> tuple[str, int]:
     """Apply every logged event after ``after`` to ``contest`` (at its epoch) quietly, but those keyed in
-    ``skip`` (late events no manager applied); returns the last stream id read and how many events were read."""
+    ``skip`` (late events no manager applied); returns the log position reached and how many events were read."""
     last = after
 
     async def reached(batch_end: str, count: int) -> None:
@@ -62,7 +62,7 @@ async def write_replayed(
     skip: Collection[str] = (),
 ) -> int:
     """Decide and write each batch of logged events for ``contest`` (at its epoch), quietly, as a replay, but
-    those keyed in ``skip``; ``progress`` hears the stream id each batch ends at and the events read so far.
+    those keyed in ``skip``; ``progress`` hears the log position each batch reaches and the events read so far.
     Returns that count."""
     count = 0
     async for batch_end, events in batches:

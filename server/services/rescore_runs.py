@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from game.log_retention import replayable
 from server.errors import ApiError
 from server.services.rescore import drop_epoch, rescore
 
@@ -18,7 +19,15 @@ log = logging.getLogger("arena.contests")
 
 
 async def claim_rescore(arena: Arena, contest_id: str, actor: str) -> None:
-    """Take the contest's rescore lease (409 while another rescore runs)."""
+    """Take the contest's rescore lease (409 while another rescore runs, or when the log no longer holds all of the
+    contest's events: a rescore would drop the trimmed ones from its boards)."""
+    contest = (await arena.registry.current()).contests.get(contest_id)
+    if contest is not None and not replayable(contest.starts_at, await arena.event_log.trimmed_before()):
+        raise ApiError(
+            409,
+            f"contest {contest_id!r} began before the oldest events the log keeps (ARENA_LOG_RETENTION_DAYS): "
+            "it cannot be rescored",
+        )
     if not await arena.rescores.claim(contest_id, actor):
         raise ApiError(409, f"a rescore of {contest_id!r} is running: wait for it to finish")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from game.contests import Contest
 from game.directory import Directory
+from game.log_shards import position_millis
 from game.scoring import REVERSING_TYPES, UPDATING_TYPES
 from server.services.rescore import ensure_roster, write_replayed
 
@@ -39,10 +40,6 @@ def concerns(contest: Contest, directory: Directory) -> Callable[[dict[str, Any]
         return rep is not None and contest.includes(rep.id, team)
 
     return keep
-
-
-def _millis(stream_id: str) -> int:
-    return int(stream_id.split("-", 1)[0])
 
 
 async def start_window_scoring(arena: Arena, contest_id: str) -> None:
@@ -70,11 +67,11 @@ async def score_window(arena: Arena, contest_id: str, upto: str) -> int:
     snapshot = await arena.registry.current()
     contest = snapshot.contests[contest_id]
     first = int(contest.starts_at.timestamp() * 1000)
-    span = max(1, _millis(upto) - first)
+    span = max(1, position_millis(upto) - first)
     batches = arena.event_log.window_batches(contest.starts_at, upto, concerns(contest, snapshot.directory))
 
     async def progress(last: str, count: int) -> None:
-        share = min(1.0, max(0.0, (_millis(last) - first) / span))
+        share = min(1.0, max(0.0, (position_millis(last) - first) / span))
         await arena.rescores.window_progressed(contest_id, count, share)
 
     await ensure_roster(arena.store, arena.registry, contest)  # an ended contest has none yet

@@ -1,5 +1,5 @@
 """Time-driven work: crowning champions when contests close, starting the next recurring contest,
-comeback badges, and the month's record breaker.
+comeback badges, the month's record breaker, and trimming the event log past its retention.
 
 Every process runs the loop, but only the holder of a short Redis lease acts, so several server
 processes never crown a champion twice. Each job is idempotent anyway (results and awards are keyed by
@@ -23,10 +23,12 @@ from game.contests import Contest
 from game.results import Contribution, final_results, race_finish
 from game.scoring import settlement
 from game.store import BadgeSync
+from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 from server.workers import corrections
+from server.workers.log_retention import LogRetention
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -63,7 +65,9 @@ class Scheduler:
         self.interval = interval
         self.token = secrets.token_hex(8)
         self.state = state
+        self.retention = LogRetention(arena.event_log, arena.settings.log_retention_days)
         self._task: asyncio.Task[None] | None = None
+        self._compacted: set[tuple[str, int, str]] = set()  # (contest, epoch, state) compacted as far as it may
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scheduler")
@@ -97,6 +101,8 @@ class Scheduler:
     async def tick(self, now: datetime) -> None:
         snapshot = await self.arena.registry.current()
         for contest in list(snapshot.contests.values()):
+            if contest.state == "archived":
+                await self.compact(contest, now)
             if contest.state != "active":
                 continue
             if contest.recurrence and now >= contest.ends_at - CREATE_AHEAD:
@@ -110,8 +116,10 @@ class Scheduler:
                 status == "ended" and not contest.accepts_at(now) and not await self.arena.rescores.running(contest.id)
             ):
                 await self.finalize(contest)  # never from a board still being rebuilt
+                await self.compact(contest, now)
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
+        await self.retention.run(now)
 
     # --- recurring contests ----------------------------------------------------------------------
 
@@ -176,6 +184,15 @@ class Scheduler:
             return None
         count, last = await self.arena.store.pending_until(contest.id, contest.epoch)
         return last if count else None
+
+    async def compact(self, contest: Contest, now: datetime) -> None:
+        """Compact a closed contest's current epoch once (``server/services/contest_archive.py``)."""
+        done = (contest.id, contest.epoch, contest.state)
+        if done in self._compacted:
+            return
+        arena = self.arena
+        if await compact_contest(arena.store, arena.contest_archives, arena.rescores, contest, now) is not None:
+            self._compacted.add(done)
 
     async def finalize(self, contest: Contest) -> dict[str, Any] | None:
         """Compute and keep the final results once; crown champions with badges and a celebration. Where

@@ -1,0 +1,59 @@
+-- Compact deal records and ledger lines (positional msgpack arrays, no field names), shared by the scripts
+-- that write them. Records written before this format (msgpack maps) are still read as they are.
+-- A record: {1, rep, team, event ('' when it is the deal itself), size, target, team_target, division, day,
+--            due, pp, auto, orig, then per hit: rule, points, asked, cap}; a tombstone {2, event, orig};
+--            expired {3, event, orig}. orig = 1 once the deal's original event was seen (its dedupe mark).
+-- A hit's cap group (day|rule|rep) is rebuilt from the record's day and rep.
+
+local function pack_record(deal, r)
+  local event = r.event
+  if event == deal then event = '' end
+  if r.tomb == 1 then
+    if r.exp == 1 then return cmsgpack.pack({3, event or '', r.orig or 0}) end
+    return cmsgpack.pack({2, event or '', r.orig or 0})
+  end
+  local day = r.day or ''
+  for _, hit in ipairs(r.hits) do  -- a record written before compact records names its day in its cap groups
+    if day == '' and hit[3] ~= '' then day = string.match(hit[3], '^([^|]*)|') or '' end
+  end
+  local out = {1, r.rep, r.team, event or '', r.size or 0, r.target or 0, r.team_target or 0, r.division or '',
+               day, r.due or 0, r.pp or 0, r.auto or 0, r.orig or 0}
+  for _, hit in ipairs(r.hits) do
+    out[#out + 1] = hit[1]; out[#out + 1] = hit[2]; out[#out + 1] = hit[4]; out[#out + 1] = hit[5]
+  end
+  return cmsgpack.pack(out)
+end
+
+local function unpack_record(deal, raw)
+  local t = cmsgpack.unpack(raw)
+  if t[1] == nil then return t end  -- written before compact records
+  local kind = t[1]
+  if kind ~= 1 then
+    local event = t[2]
+    if event == '' then event = deal end
+    if kind == 3 then return {tomb = 1, exp = 1, event = event, orig = t[3]} end
+    return {tomb = 1, event = event, orig = t[3]}
+  end
+  local r = {rep = t[2], team = t[3], event = t[4], size = t[5], target = t[6], team_target = t[7],
+             division = t[8], day = t[9], orig = t[13], hits = {}}
+  if r.event == '' then r.event = deal end
+  if t[10] ~= 0 then r.due, r.pp, r.auto = t[10], t[11], t[12] end
+  for i = 14, #t, 4 do
+    local field = ''
+    if t[i + 3] > 0 then field = r.day .. '|' .. t[i] .. '|' .. r.rep end
+    r.hits[#r.hits + 1] = {t[i], t[i + 1], field, t[i + 2], t[i + 3]}
+  end
+  return r
+end
+
+-- A ledger line: {event, type, at, rule version, points, note, deal ('' when it is the event), amount,
+-- customer, currency, then per hit: rule, points, asked, cap} (game/store.py: read_ledger decodes it).
+local function pack_ledger_line(c, points, hits, note)
+  local deal = c.deal
+  if deal == c.event then deal = '' end
+  local out = {c.event, c.type, c.at, c.version, points, note, deal, c.amount or '', c.customer or '', c.cur or ''}
+  for _, hit in ipairs(hits) do
+    out[#out + 1] = hit[1]; out[#out + 1] = hit[2]; out[#out + 1] = hit[4]; out[#out + 1] = hit[5]
+  end
+  return cmsgpack.pack(out)
+end

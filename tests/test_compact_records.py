@@ -1,0 +1,257 @@
+"""Compact per-event records: bucketed dedupe and deal hashes that Redis keeps as listpacks, positional deal
+records and ledger lines, and XP deal records without key names. Data written before them stays readable:
+a duplicate of an event seen then is refused, a deal recorded then is undone exactly, its ledger still reads."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgpack
+
+from game import keys
+from game.contests import Contest, parse_contest
+from game.directory import Directory, Rep, Team
+from game.events import Event, parse_event
+from game.scoring import decide
+from game.store import Plan, Store
+from game.xp import decide_xp, window_keys
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+ZONE = ZoneInfo("Asia/Shanghai")
+
+Engine = tuple[asyncio.AbstractEventLoop, Store]
+
+
+def org() -> tuple[Contest, Directory, str]:
+    rep = f"rep-{uuid.uuid4().hex[:8]}"
+    directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
+    definition = {
+        "id": uuid.uuid4().hex,
+        "name": "compact",
+        "starts_at": START.isoformat(),
+        "ends_at": "2026-12-01T00:00:00Z",
+        "rules": [{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 2, "cap_per_day": 5}],
+    }
+    return parse_contest(definition, default_timezone="Asia/Shanghai", default_currency="CNY"), directory, rep
+
+
+def event(raw: dict[str, Any]) -> Event:
+    return replace(parse_event(raw, now=NOW, default_currency="CNY"), team="t1")
+
+
+def write(engine: Engine, contest: Contest, directory: Directory, raws: list[dict[str, Any]]) -> None:
+    loop, store = engine
+    events = [event(raw) for raw in raws]
+    plans = [Plan(e, decide(e, [contest], directory), decide_xp(e, ZONE, "CNY")) for e in events]
+    loop.run_until_complete(store.write_events(plans, log=False))
+
+
+def run(engine: Engine, coroutine: Any) -> Any:
+    return engine[0].run_until_complete(coroutine)
+
+
+def total(engine: Engine, contest: Contest, rep: str) -> int:
+    return int(run(engine, engine[1].ledger_total(contest.id, contest.epoch, rep)))
+
+
+def won(rep: str, event_id: str, amount: str, day: int = 3) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "deal.won",
+        "rep": rep,
+        "amount": amount,
+        "occurred_at": f"2026-11-{day:02d}T10:00:00+08:00",
+    }
+
+
+def call(rep: str, event_id: str) -> dict[str, Any]:
+    return {"id": event_id, "type": "call.logged", "rep": rep, "occurred_at": "2026-11-04T09:00:00+08:00"}
+
+
+def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(engine: Engine) -> None:
+    contest, directory, rep = org()
+    raws = [won(rep, f"d{i}", str(1000 * (i + 1))) for i in range(300)]
+    raws += [call(rep, f"c{i}") for i in range(4)]
+    write(engine, contest, directory, raws + raws[:50])  # the duplicates change nothing
+    k = keys.ContestKeys(contest.id)
+    redis = engine[1].redis
+    assert run(engine, redis.keys(k.seen + "*")) == []  # an original is marked seen in its deal's record
+    undo = {"id": "undo-d299", "type": "deal.reversed", "rep": rep, "ref": "d299", "occurred_at": NOW.isoformat()}
+    write(engine, contest, directory, [undo, undo, raws[299]])  # a reversal's own event is kept in seen
+    assert run(engine, redis.keys(k.seen + "*")) == [k.seen_bucket("api:undo-d299").encode()]
+    deals = run(engine, redis.keys(k.deals + ":*"))
+    assert run(engine, redis.exists(k.deals)) == 0 and len(deals) > 100  # only buckets
+    for key in deals:
+        assert run(engine, redis.object("encoding", key)) in (b"listpack", b"ziplist")  # not a hashtable
+    assert total(engine, contest, rep) == sum(range(1, 300)) + 5  # four calls of 2 points, 5 a day at most
+    lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep, count=1000))
+    assert len(lines) == 305
+    first, capped = lines[0], lines[-2]
+    assert (lines[-1]["note"], lines[-1]["points"], lines[-1]["deal"]) == ("undo", -300, "api:d299")
+    assert {key: first[key] for key in ("event", "type", "points", "note", "deal", "amount", "v")} == {
+        "event": "api:d0",
+        "type": "deal.won",
+        "points": 1,
+        "note": "apply",
+        "deal": "api:d0",
+        "amount": "1000",
+        "v": 1,
+    }
+    assert "customer" not in first and first["hits"] == [[0, 1, "", 1, 0]]
+    assert capped["hits"] == [[1, 0, "", 2, 5]]  # the fourth call: 2 asked, none allowed past the cap
+
+
+def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: Engine) -> None:
+    contest, directory, rep = org()
+    write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])
+    assert total(engine, contest, rep) == 9
+    k = keys.ContestKeys(contest.id)
+    redis = engine[1].redis
+    # Rewrite what the write script kept as an earlier version kept it: unbucketed hashes of msgpack maps.
+    for event_key, hits in (("api:old-1", [[0, 7, "", 7, 0]]), ("api:call-1", [[1, 2, f"2026-11-04|1|{rep}", 2, 5]])):
+        legacy = {"rep": rep, "team": "t1", "hits": hits, "event": event_key, "size": 0, "target": 0}
+        legacy.update(team_target=0, division="")
+        run(engine, redis.hdel(k.deals_bucket(event_key), event_key))
+        run(engine, redis.hdel(k.seen_bucket(event_key), event_key))
+        run(engine, redis.hset(k.deals, event_key, msgpack.packb(legacy)))
+        run(engine, redis.hset(k.seen, event_key, 1))
+    # ... and the deal's moment straight in the team's set (cap groups alike), not in a bucket
+    team_times = k.team_times_prefix + "t1"
+    deal_bucket = keys.bucket("api:old-1", keys.TEAM_TIME_BUCKETS)
+    at = run(engine, redis.zscore(f"{team_times}|{deal_bucket}", "api:old-1"))
+    run(engine, redis.delete(f"{team_times}|{deal_bucket}", f"{team_times}|c2026-11-04"))
+    run(engine, redis.zadd(team_times, {"api:old-1": at, f"cap|2026-11-04|1|{rep}": at}))
+    run(engine, redis.zrem(team_times, f"b|{deal_bucket}", "b|c2026-11-04"))
+    write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])  # seen before: duplicates
+    assert total(engine, contest, rep) == 9
+    assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [True]
+    reversals = [
+        {"id": f"undo-{ref}", "type": "deal.reversed", "rep": rep, "ref": ref, "occurred_at": NOW.isoformat()}
+        for ref in ("old-1", "call-1")
+    ]
+    write(engine, contest, directory, reversals)
+    assert total(engine, contest, rep) == 0
+    assert run(engine, redis.zcard(team_times)) == 0  # no moment left: the team's tie-break is back to none
+    assert run(engine, redis.exists(k.cap_group_prefix + f"2026-11-04|1|{rep}")) == 0
+    assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [False]
+    lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep))
+    assert [(line["note"], line["points"], line["deal"]) for line in lines[-2:]] == [
+        ("undo", -7, "api:old-1"),
+        ("undo", -2, "api:call-1"),
+    ]
+
+
+def test_ledger_lines_written_before_compact_lines_still_read(engine: Engine) -> None:
+    contest, _, rep = org()
+    old_line = {"event": "api:e1", "type": "deal.won", "at": 1, "v": 1, "points": 3, "hits": [[0, 3, "", 3, 0]]}
+    old_line.update(note="apply", deal="api:e1", amount="3000")
+    stream = keys.ContestKeys(contest.id).ledger(rep)
+    run(engine, engine[1].redis.xadd(stream, {"e": msgpack.packb(old_line)}))
+    lines, cursor = run(engine, engine[1].read_ledger(contest.id, 1, rep))
+    assert cursor is None
+    assert {key: value for key, value in lines[0].items() if key != "id"} == old_line
+
+
+def xp_deals(deal: str) -> str:
+    return f"{keys.XP_DEALS}:{keys.bucket(deal)}"
+
+
+def xp_score(engine: Engine, rep: str, board: str) -> float:
+    return float(run(engine, engine[1].redis.zscore(board, rep)) or 0)
+
+
+def boards_of(moment: str) -> list[str]:
+    windows = window_keys(datetime.fromisoformat(moment), ZONE)
+    return [keys.xp_board(window, period) for window, period in windows.items()]
+
+
+def reversal(rep: str, ref: str) -> dict[str, Any]:
+    return {"id": f"undo-{ref}", "type": "deal.reversed", "rep": rep, "ref": ref, "occurred_at": NOW.isoformat()}
+
+
+def test_xp_records_name_no_keys_and_are_undone_on_every_board(engine: Engine) -> None:
+    contest, directory, rep = org()
+    # days whose week, month or quarter turn over: the periods a record leaves out are found again from its day
+    days = ["2025-12-31", "2026-01-01", "2026-03-31", "2026-04-01", "2026-11-03"]
+    raws = [{**won(rep, f"{rep}-x{i}", "50000"), "occurred_at": f"{day}T23:30:00+08:00"} for i, day in enumerate(days)]
+    meeting = {"id": f"{rep}-m1", "type": "meeting.held", "rep": rep, "occurred_at": "2026-11-03T09:00:00+08:00"}
+    write(engine, contest, directory, [*raws, meeting])
+    redis = engine[1].redis
+    boards = sorted({board for raw in [*raws, meeting] for board in boards_of(raw["occurred_at"])})
+    assert all(xp_score(engine, rep, board) > 0 for board in boards)
+    for raw in [*raws, meeting]:
+        record = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{raw['id']}"), f"api:{raw['id']}")), raw=False)
+        assert len(msgpack.packb(record)) <= 64 and record[6] == raw["occurred_at"][:10]  # a listpack value
+    capped = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-m1"), f"api:{rep}-m1")), raw=False)
+    assert capped[:6] == [1, rep, 5, "meeting.held", 0, 31] and capped[8] == 1  # its original seen
+    write(engine, contest, directory, [reversal(rep, raw["id"]) for raw in [*raws, meeting]])
+    assert [xp_score(engine, rep, board) for board in boards] == [0] * len(boards)
+    assert run(engine, redis.hget(f"{keys.XP_CAPS_PREFIX}2026-11-03", f"meeting.held|{rep}")) == b"0"
+    assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
+    assert msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-x1"), f"api:{rep}-x1")), raw=False) == [2, 1]
+    originals = ["api:" + raw["id"] for raw in raws]
+    assert not any(run(engine, redis.hexists(f"{keys.XP_SEEN}:{keys.bucket(key)}", key)) for key in originals)
+
+
+def test_xp_records_and_dedupe_written_before_compact_records_still_count(engine: Engine) -> None:
+    contest, directory, rep = org()
+    deal_id = f"{rep}-x1"
+    key = f"api:{deal_id}"
+    write(engine, contest, directory, [won(rep, deal_id, "50000")])
+    month = keys.xp_board("month", "2026-11")
+    gained = xp_score(engine, rep, month)
+    redis = engine[1].redis
+    # x1 as an earlier version recorded it: unbucketed, a map naming its boards and facts keys.
+    record = msgpack.unpackb(run(engine, redis.hget(xp_deals(key), key)), raw=False)
+    legacy = {"rep": rep, "xp": record[2], "boards": boards_of(won(rep, deal_id, "1")["occurred_at"])}
+    legacy.update(cap_key="", cap_field="", facts=keys.xp_facts(rep, "2026-11"))
+    run(engine, redis.hdel(xp_deals(key), key))
+    run(engine, redis.hset(keys.XP_DEALS, key, msgpack.packb(legacy)))
+    run(engine, redis.hdel(f"{keys.XP_SEEN}:{keys.bucket(key)}", key))
+    run(engine, redis.hset(keys.XP_SEEN, key, 1))
+    write(engine, contest, directory, [won(rep, deal_id, "50000")])  # seen before: a duplicate
+    assert xp_score(engine, rep, month) == gained > 0
+    write(engine, contest, directory, [reversal(rep, deal_id)])
+    assert xp_score(engine, rep, month) == 0
+    assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
+
+
+def test_an_original_seen_after_its_reversal_or_update_is_refused_when_it_comes_again(engine: Engine) -> None:
+    contest, directory, rep = org()
+    reversed_first = reversal(rep, "late-1")
+    updated_first = {**won(rep, "upd-2", "9000"), "type": "deal.updated", "ref": "late-2"}
+    originals = [won(rep, "late-1", "5000"), won(rep, "late-2", "4000")]
+    write(engine, contest, directory, [reversed_first, updated_first])
+    for _ in range(3):  # the originals, then twice again: refused, no second line
+        write(engine, contest, directory, originals)
+    lines, _ = run(engine, engine[1].read_ledger(contest.id, 1, rep))
+    assert [(line["event"], line["note"], line["points"]) for line in lines] == [
+        ("api:upd-2", "apply", 9),
+        ("api:late-1", "reversed_before", 0),
+        ("api:late-2", "reversed_before", 0),
+    ]
+    assert total(engine, contest, rep) == 9
+
+
+def test_xp_of_an_original_seen_after_its_reversal_or_update_counts_once(engine: Engine) -> None:
+    contest, directory, rep = org()
+    month = keys.xp_board("month", "2026-11")
+    reversed_first = reversal(rep, f"{rep}-late-1")
+    updated_first = {**won(rep, f"{rep}-upd", "90000"), "type": "deal.updated", "ref": f"{rep}-late-2"}
+    write(engine, contest, directory, [reversed_first, updated_first])
+    after_update = xp_score(engine, rep, month)
+    originals = [won(rep, f"{rep}-late-1", "5000"), won(rep, f"{rep}-late-2", "4000")]
+    for _ in range(3):
+        write(engine, contest, directory, originals)
+    assert xp_score(engine, rep, month) == after_update > 0
+    redis = engine[1].redis
+    tomb = msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-late-1"), f"api:{rep}-late-1")), raw=False)
+    assert tomb == [2, 1]
+    write(engine, contest, directory, [reversal(rep, f"{rep}-late-2")])  # the update's XP goes with the deal
+    assert xp_score(engine, rep, month) == 0
