@@ -214,6 +214,7 @@ def badges(rep_id: str) -> str:
 
 # Directory and contest definitions; ``CONFIG_VERSION`` moves on every change so caches know to reload.
 CONFIG_VERSION = f"{PREFIX}:{{cfg}}:version"
+CONFIG_CHANGES = f"{PREFIX}:{{cfg}}:changes"  # hash: version -> JSON of the reps, teams or definitions it changed
 TEAMS = f"{PREFIX}:{{cfg}}:teams"  # hash: team id -> JSON
 REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
@@ -227,6 +228,11 @@ LATE_PREFIX = f"{PREFIX}:{{cfg}}:late:"
 
 def late_events(contest_id: str) -> str:
     return LATE_PREFIX + contest_id
+
+
+def rep_import(actor: str, token: str) -> str:
+    """Hash: how far one reps import has come (state, done, total), kept an hour for the console to poll."""
+    return f"{PREFIX}:imports:{actor}:{token}"
 
 
 SCHEDULER_LEASE = f"{PREFIX}:{{cfg}}:scheduler"  # string: the process that runs time-driven jobs

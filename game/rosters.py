@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from game.contests import Contest
@@ -50,15 +50,18 @@ class Regroup:
     quiet: bool = False  # an epoch being rebuilt: no doorbell
 
 
-def regroup(contest: Contest, directory: Directory, *, quiet: bool = False) -> Regroup:
-    """The contest's teams regrouped by the directory as it is now (at the contest's epoch)."""
+def regroup(
+    contest: Contest, directory: Directory, *, quiet: bool = False, teams: Collection[str] | None = None
+) -> Regroup:
+    """The contest's teams regrouped by the directory as it is now (at the contest's epoch): all of them, or
+    only ``teams`` (those a change touched; the others' rosters stand)."""
     return Regroup(
         contest.id,
         contest.epoch,
         contest.team_score.mode,
         contest.team_score.best_n,
         int(contest.ends_at.timestamp()),
-        team_rosters(contest, directory),
+        team_rosters(contest, directory, teams),
         quiet,
     )
 
@@ -71,16 +74,14 @@ def contest_teams(contest: Contest, directory: Directory) -> list[str]:
     return teams
 
 
-def team_rosters(contest: Contest, directory: Directory) -> dict[str, TeamRoster]:
-    """Every team of the contest's team board with its roster as the directory has it now."""
-    members: dict[str, list[str]] = {team: [] for team in contest_teams(contest, directory)}
-    for rep in directory.reps.values():
-        if rep.active and rep.team in members:
-            members[rep.team].append(rep.id)
+def team_rosters(contest: Contest, directory: Directory, teams: Collection[str] | None = None) -> dict[str, TeamRoster]:
+    """Every team of the contest's team board (or those of them in ``teams``) with its roster as the directory
+    has it now."""
     percent = contest.scoring == "percent_of_target"
     return {
-        team: TeamRoster(tuple(sorted(reps)), team_target(contest, directory, team) if percent else 0)
-        for team, reps in members.items()
+        team: TeamRoster(directory.team_members.get(team, ()), team_target(contest, directory, team) if percent else 0)
+        for team in contest_teams(contest, directory)
+        if teams is None or team in teams
     }
 
 

@@ -179,7 +179,7 @@ def confirmation(contest: Contest, event: Event, confirms: bool) -> dict[str, An
 
 def team_target(contest: Contest, directory: Directory, team: str) -> int:
     """A team's target in percent-of-target contests: the sum of its active members' targets."""
-    return sum(contest.target_for(rep.id) or 0 for rep in directory.reps.values() if rep.team == team and rep.active)
+    return sum(contest.target_for(rep) or 0 for rep in directory.team_members.get(team, ()))
 
 
 def settlement(contest: Contest, deal_key: str, now: datetime) -> ContestChange:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from redis.exceptions import RedisError
 
 from game import keys
+from game.directory import Directory, Rep
 from game.rosters import Regroup, contest_teams, regroup
 from game.store import LogShardsChanged, Store
 from server.auth.secrets import hash_password
@@ -31,6 +32,7 @@ from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
+from server.services.import_progress_store import ImportProgressStore
 from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
 from server.services.media_store import MediaStore
@@ -55,6 +57,7 @@ class Arena:
         # the engine's: the event log, boards, ledgers, badges, results
         self.store = Store(self.redis, log_shards=settings.log_shards, wait_replicas=settings.redis_wait_replicas)
         self.registry = Registry(self.redis, timezone=settings.timezone, currency=settings.currency)
+        self.imports = ImportProgressStore(self.redis)  # how far each reps import has come
         self.accounts = AccountStore(self.redis)
         self.displays = DisplayStore(self.redis)
         self.media = MediaStore(self.redis)  # reps' photos, the organisation's logo
@@ -114,32 +117,38 @@ class Arena:
                 await asyncio.sleep(1)
 
     async def sync_rosters(
-        self, reps: Iterable[str] | None = None, teams: Iterable[str] | None = None, contest: str | None = None
+        self,
+        reps: Iterable[str] | None = None,
+        teams: Iterable[str] | None = None,
+        contest: str | None = None,
+        *,
+        former_teams: Iterable[str | None] | None = None,
     ) -> None:
         """Put participants of running and upcoming contests on their boards (zero points): only the given
         reps or teams, or everyone of one contest, or everyone everywhere. Then regroup those contests'
         teams (and any epoch being rebuilt): a rep who moved team, joined or left changes the team scores at
-        once (``regroup_teams.lua``), and the team boards' viewers are told. Two round trips in all."""
+        once (``regroup_teams.lua``), and the team boards' viewers are told. Two round trips in all.
+
+        Only the teams a change touched are regrouped: the given teams, or the given reps' teams now and
+        ``former_teams`` (the teams they were in before the change); every team when those are not known."""
         snapshot = await self.registry.current()
         now = datetime.now(UTC)
         directory = snapshot.directory
         rep_filter = set(reps) if reps is not None else None
         team_filter = set(teams) if teams is not None else None
         await self.store.prepare()  # how doorbells ring, before ``queue_members`` rings them
+        touched = _touched_teams(directory, rep_filter, team_filter, former_teams, contest)
         pipe = self.redis.pipeline(transaction=False)
         regroups: list[Regroup] = []
         for candidate in snapshot.contests.values():
             if candidate.status_at(now) in ("ended", "archived") or (contest and candidate.id != contest):
                 continue
-            regroups.append(regroup(candidate, directory))
+            regroups.append(regroup(candidate, directory, teams=touched))
             rebuilding = snapshot.rebuilding.get(candidate.id)
             if rebuilding is not None:
-                regroups.append(regroup(rebuilding, directory, quiet=True))
-            members = [
-                r.id
-                for r in directory.reps.values()
-                if r.active and candidate.includes(r.id, r.team) and (rep_filter is None or r.id in rep_filter)
-            ]
+                regroups.append(regroup(rebuilding, directory, quiet=True, teams=touched))
+            candidates = directory.reps.values() if rep_filter is None else _present(directory, rep_filter)
+            members = [r.id for r in candidates if r.active and candidate.includes(r.id, r.team)]
             squads = [t for t in contest_teams(candidate, directory) if team_filter is None or t in team_filter]
             if rep_filter is not None and team_filter is None:
                 squads = []
@@ -150,3 +159,24 @@ class Arena:
                 self.store.queue_members(pipe, candidate.id, candidate.epoch, members, squads, divisions)
         await pipe.execute()
         await self.store.regroup_teams(regroups)
+
+
+def _present(directory: Directory, rep_ids: set[str]) -> list[Rep]:
+    return [rep for rep_id in rep_ids if (rep := directory.reps.get(rep_id)) is not None]
+
+
+def _touched_teams(
+    directory: Directory,
+    reps: set[str] | None,
+    teams: set[str] | None,
+    former_teams: Iterable[str | None] | None,
+    contest: str | None,
+) -> set[str] | None:
+    """The teams whose rosters a change may have moved; None: all of them."""
+    if contest is not None or (reps is None and teams is None) or (reps is not None and former_teams is None):
+        return None
+    touched = set(teams or ())
+    if reps is not None:
+        touched.update(team for team in former_teams or () if team)
+        touched.update(rep.team for rep in _present(directory, reps) if rep.team)
+    return touched

@@ -4,6 +4,8 @@ Each request is held in the browser until the test has seen the bar, so a fast m
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
@@ -59,5 +61,26 @@ def test_an_import_and_a_simulation_show_progress_until_they_answer(
     expect(running).to_have_count(0, timeout=60_000)
     expect(page.locator("#simulate")).to_be_enabled()
     expect(page.locator("#simulation-summary")).not_to_be_empty()
+    assert not errors and not foreign, (errors, foreign)
+    page.context.close()
+
+
+def test_a_large_import_fills_its_bar_as_the_server_stores_the_reps(browser: Browser, server: RunningServer) -> None:
+    _, page, errors, foreign = signed_in(browser, server, "en")
+    page.goto(f"{server.base_url}/admin/people")
+    count = 10_000
+    run = uuid.uuid4().hex[:6]
+    rows = "id,name,team\n" + "\n".join(f"bar-{run}-{n},Rep {n}," for n in range(count)) + "\n"
+    # Pasted in one go (typing 10,000 rows would take the test's time, not the import's).
+    page.locator("#import-text").evaluate(
+        "(box, rows) => { box.value = rows; box.dispatchEvent(new Event('input')); }", rows
+    )
+    page.click("#import-preview")
+    expect(page.locator("#import-run")).to_be_enabled(timeout=30_000)
+    page.click("#import-run")
+    bar = page.locator("#import .working progress")
+    expect(bar).to_have_attribute("max", str(count))  # the server said how many it stores, before it answered
+    expect(page.locator("#import .working")).to_contain_text(f"/ {count:,}")
+    expect(page.locator("#import-summary")).to_contain_text(f"{count:,}".replace(",", ""), timeout=60_000)
     assert not errors and not foreign, (errors, foreign)
     page.context.close()

@@ -97,10 +97,10 @@ async def map_crm_user(request: Request) -> JSONResponse:
         message = f"already mapped to CRM user {aliases[connector.id]!r} on this connector"
         raise ApiError(409, f"rep {rep_id!r} is {message}", [{"field": "rep", "message": message}])
     aliases[connector.id] = crm_user
-    await arena.registry.put_rep(
+    replaced = await arena.registry.put_rep(
         {**rep, "aliases": aliases, "updated_at": datetime.now(UTC).isoformat()}, principal.name
     )
-    await arena.sync_rosters(reps=[rep_id])
+    await arena.sync_rosters(reps=[rep_id], former_teams=[(replaced or {}).get("team")])
     counts = await release_owner(arena, connector, crm_user, rep_id)
     log.info("connector %s: CRM user %r mapped to rep %s", connector.id, crm_user, rep_id)
     return JSONResponse({"connector": connector.id, "crm_user": crm_user, "rep": rep_id, **counts})

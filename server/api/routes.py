@@ -26,6 +26,7 @@ from server.api import (
     openapi,
     photos,
     progress,
+    rep_import,
     series,
     users,
 )
@@ -44,6 +45,7 @@ routes: list[BaseRoute] = [
             *contest_changes.routes,  # before contests' /contests/{id}/{action}
             *contests.routes,
             *boards.routes,
+            *rep_import.routes,  # before directory's /reps/{id}
             *directory.routes,
             *photos.routes,
             *ledger.routes,

@@ -1,13 +1,18 @@
 """The directory (teams, reps) and contest definitions: stored in Redis, cached in each process.
 
-Ingest needs them for every event, so each process keeps a copy and checks one version counter per
-request (a single GET); any change anywhere bumps the counter and every process reloads.
+Ingest needs them for every event, so each process keeps a copy. Every change moves one version counter on
+and notes, under the new version, which reps or teams it changed (or that definitions did) in a short change
+log; a process that holds an older version reads only those records, in one script call, and applies them to
+a new snapshot (``config_changes.lua``). It reloads everything at start-up and when the log cannot say what
+changed (a version missing from it, or too far behind).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,13 +23,18 @@ from game import keys
 from game.badges.definitions import DEFAULT_BADGES, BadgeDefinition, parse_badge
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
+from game.store import load_lua
 from server.services.audit_store import queue_entry
 
 RECHECK_SECONDS = 1.0
+# Versions the change log keeps: a process further behind reloads everything.
+CHANGES_KEPT = 256
 
 
 @dataclass
 class Snapshot:
+    """One version of the configuration. A snapshot given out never changes: a change makes a new one."""
+
     version: bytes | None = None
     directory: Directory = field(default_factory=Directory)
     contests: dict[str, Contest] = field(default_factory=dict)
@@ -40,10 +50,13 @@ class Registry:
         self.currency = currency
         self._snapshot = Snapshot()
         self._loaded = False
-        self._checked_at = 0.0
+        self._checked_at = float("-inf")
         # Bumped by every invalidation, so a check that was already under way when something changed cannot
         # mark the cache fresh with what it read before the change.
         self._invalidations = 0
+        self._catching_up = asyncio.Lock()  # one catch-up at a time: each builds on the snapshot before it
+        self._bump = redis.register_script(load_lua("config_bump"))
+        self._changes = redis.register_script(load_lua("config_changes"))
 
     def cached(self) -> Snapshot:
         """The last snapshot read, without a round trip (for hot paths that tolerate a tick of lag)."""
@@ -51,26 +64,64 @@ class Registry:
 
     def invalidate(self) -> None:
         """Something changed (a config doorbell, or this process wrote): check again on the next read."""
-        self._checked_at = 0.0
+        self._checked_at = float("-inf")
         self._invalidations += 1
 
-    async def current(self, force: bool = False) -> Snapshot:
-        """The cached snapshot, reloaded first if anything changed since it was read.
+    def _fresh(self) -> bool:
+        return self._loaded and time.monotonic() - self._checked_at < RECHECK_SECONDS
 
-        The version counter is read at most every ``RECHECK_SECONDS`` unless a config doorbell or a local
-        write invalidated the cache, so the hot path costs no round trip. Ingestion double-checks the
-        version inside its write pipeline and re-plans if a change slipped through (see services/ingest.py).
+    async def current(self, force: bool = False) -> Snapshot:
+        """The cached snapshot, brought up to date first if anything changed since it was read.
+
+        Redis is asked at most every ``RECHECK_SECONDS`` unless a config doorbell or a local write invalidated
+        the cache (or ``force``), so the hot path costs no round trip. Ingestion double-checks the version
+        inside its write pipeline and re-plans if a change slipped through (see services/ingest.py).
         """
-        now = time.monotonic()
-        if not force and self._loaded and now - self._checked_at < RECHECK_SECONDS:
+        if not force and self._fresh():
             return self._snapshot
-        invalidations = self._invalidations
-        version = await self.redis.get(keys.CONFIG_VERSION)
-        if force or not self._loaded or version != self._snapshot.version:
-            await self._reload()
-        if invalidations == self._invalidations:
-            self._checked_at = now
+        async with self._catching_up:
+            if not force and self._fresh():  # another caller caught up while this one waited
+                return self._snapshot
+            invalidations = self._invalidations
+            started = time.monotonic()
+            await self._catch_up()
+            if invalidations == self._invalidations:
+                self._checked_at = started
         return self._snapshot
+
+    async def _catch_up(self) -> None:
+        """Apply what changed since the snapshot's version, or reload everything when the log cannot say."""
+        if not self._loaded:
+            await self._reload()
+            return
+        held = int(self._snapshot.version or 0)
+        reply = await self._changes(
+            keys=[
+                keys.CONFIG_VERSION,
+                keys.CONFIG_CHANGES,
+                keys.REPS,
+                keys.TEAMS,
+                keys.CONTESTS,
+                keys.BADGE_DEFINITIONS,
+            ],
+            args=[held, CHANGES_KEPT],
+        )
+        if len(reply) == 1:
+            return
+        if reply[1] != b"apply":
+            await self._reload()
+            return
+        version, _, rep_ids, rep_documents, team_ids, team_documents, contests_raw, badges_raw = reply
+        old = self._snapshot
+        directory = old.directory.changed(
+            reps={_text(i): _rep(_load(d)) if d else None for i, d in zip(rep_ids, rep_documents, strict=True)},
+            teams={_text(i): _team(_load(d)) if d else None for i, d in zip(team_ids, team_documents, strict=True)},
+        )
+        contests, rebuilding, badges = old.contests, old.rebuilding, old.badges
+        if contests_raw is not None:
+            contests, rebuilding = self._contests(contests_raw[1::2])
+            badges = _badges(badges_raw[1::2])
+        self._snapshot = Snapshot(str(version).encode(), directory, contests, rebuilding, badges)
 
     async def _reload(self) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -80,31 +131,25 @@ class Registry:
         pipe.hgetall(keys.CONTESTS)
         pipe.hgetall(keys.BADGE_DEFINITIONS)
         version, teams_raw, reps_raw, contests_raw, badges_raw = await pipe.execute()
-        teams = {t["id"]: Team(t["id"], t["name"], t.get("color", "")) for t in map(_load, teams_raw.values())}
-        reps = {
-            r["id"]: Rep(
-                r["id"],
-                r["name"],
-                r.get("team"),
-                r.get("active", True),
-                r.get("opted_out", False),
-                r.get("aliases") or {},
-                r.get("photo") or "",
-            )
-            for r in map(_load, reps_raw.values())
-        }
+        teams = {team.id: team for team in (_team(_load(raw)) for raw in teams_raw.values())}
+        reps = {rep.id: rep for rep in (_rep(_load(raw)) for raw in reps_raw.values())}
+        contests, rebuilding = self._contests(contests_raw.values())
+        self._snapshot = Snapshot(
+            version, Directory(reps=reps, teams=teams), contests, rebuilding, _badges(badges_raw.values())
+        )
+        self._loaded = True
+
+    def _contests(self, stored: Iterable[bytes]) -> tuple[dict[str, Contest], dict[str, Contest]]:
+        """Stored contest documents → the contests and the next versions of those being rescored."""
         contests: dict[str, Contest] = {}
         rebuilding: dict[str, Contest] = {}
-        for raw in contests_raw.values():
+        for raw in stored:
             document = _load(raw)
             contest = self.contest_from(document)
             contests[contest.id] = contest
             if document.get("rebuilding"):
                 rebuilding[contest.id] = self.contest_from({**document, **document["rebuilding"]})
-        stored_badges = [_load(raw) for raw in badges_raw.values()]
-        badges = [parse_badge(b) for b in (stored_badges or DEFAULT_BADGES) if not b.get("disabled")]
-        self._snapshot = Snapshot(version, Directory(reps=reps, teams=teams), contests, rebuilding, badges)
-        self._loaded = True
+        return contests, rebuilding
 
     async def _write(
         self,
@@ -115,15 +160,34 @@ class Registry:
         action: str,
         audit: dict[str, Any] | None = None,
     ) -> None:
-        """Store a document, move the config version on and append to the audit log, in one MULTI; then ring
-        the config doorbell (a channel has no slot: in a cluster it cannot join the transaction)."""
+        """Store a document, move the config version on and append to the audit log, in one MULTI."""
+        audit_data = json.dumps(document if audit is None else audit, ensure_ascii=False)
+        await self._store(hash_key, {member: document}, [(actor, action, member, audit_data)])
+
+    async def _store(
+        self, hash_key: str, documents: Mapping[str, dict[str, Any]], audits: list[tuple[str, str, str, str]]
+    ) -> dict[str, dict[str, Any]]:
+        """Store documents of one kind with their audit entries and one version bump noting their ids, in one
+        MULTI; then ring the config doorbell with the new version and what changed (every process catches up; a channel
+        has no slot: in a cluster it cannot join the transaction).
+        Returns the documents they replaced, as they were at that moment (a rep's former team, say)."""
+        if hash_key == keys.REPS:
+            change: dict[str, Any] = {"reps": list(documents)}
+        elif hash_key == keys.TEAMS:
+            change = {"teams": list(documents)}
+        else:
+            change = {"contests": True}
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(hash_key, member, json.dumps(document, ensure_ascii=False))
-        pipe.incr(keys.CONFIG_VERSION)
-        queue_entry(pipe, actor, action, member, json.dumps(document if audit is None else audit, ensure_ascii=False))
-        await pipe.execute()
-        await self.redis.publish(keys.CONFIG_CHANNEL, member)
+        pipe.hmget(hash_key, list(documents))
+        pipe.hset(hash_key, mapping={k: json.dumps(d, ensure_ascii=False) for k, d in documents.items()})
+        bump_keys = [keys.CONFIG_VERSION, keys.CONFIG_CHANGES]
+        await self._bump(keys=bump_keys, args=[json.dumps(change), CHANGES_KEPT], client=pipe)
+        for entry in audits:
+            queue_entry(pipe, *entry)
+        replaced, _, version, *_ = await pipe.execute()
         self.invalidate()
+        await self.redis.publish(keys.CONFIG_CHANNEL, json.dumps({"version": version, **change}))
+        return {member: _load(raw) for member, raw in zip(documents, replaced, strict=True) if raw}
 
     async def put_team(self, document: dict[str, Any], actor: str) -> None:
         await self._write(keys.TEAMS, document["id"], document, actor, "team.put")
@@ -142,8 +206,19 @@ class Registry:
         stored = await self.redis.hgetall(keys.BADGE_DEFINITIONS)
         return [_load(raw) for raw in stored.values()] or [dict(b) for b in DEFAULT_BADGES]
 
-    async def put_rep(self, document: dict[str, Any], actor: str) -> None:
-        await self._write(keys.REPS, document["id"], document, actor, "rep.put")
+    async def put_rep(self, document: dict[str, Any], actor: str) -> dict[str, Any] | None:
+        """Store a rep; the document it replaced, if any."""
+        audit = json.dumps(document, ensure_ascii=False)
+        replaced = await self._store(keys.REPS, {document["id"]: document}, [(actor, "rep.put", document["id"], audit)])
+        return replaced.get(document["id"])
+
+    async def put_reps(
+        self, documents: list[dict[str, Any]], actor: str, action: str = "rep.put"
+    ) -> dict[str, dict[str, Any]]:
+        """Store many reps at once (an import's chunk): one MULTI, one version bump, one audit entry per rep.
+        Returns the documents they replaced, by rep id."""
+        audits = [(actor, action, d["id"], json.dumps(d, ensure_ascii=False)) for d in documents]
+        return await self._store(keys.REPS, {d["id"]: d for d in documents}, audits)
 
     def contest_from(self, document: dict[str, Any]) -> Contest:
         """A stored contest document → Contest: the definition plus state, version and epoch."""
@@ -185,6 +260,13 @@ class Registry:
         raw = await self.redis.hget(keys.REPS, rep_id)
         return _load(raw) if raw else None
 
+    async def rep_documents(self, rep_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored reps among ``rep_ids``, read now in one call."""
+        if not rep_ids:
+            return {}
+        found = await self.redis.hmget(keys.REPS, rep_ids)
+        return {rep_id: _load(raw) for rep_id, raw in zip(rep_ids, found, strict=True) if raw}
+
     @staticmethod
     def accepting(snapshot: Snapshot, now: datetime) -> list[Contest]:
         """Contests whose boards events received now may change (live, or ended within grace)."""
@@ -193,3 +275,29 @@ class Registry:
 
 def _load(raw: bytes | str) -> dict[str, Any]:
     return json.loads(raw)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _team(document: Mapping[str, Any]) -> Team:
+    return Team(document["id"], document["name"], document.get("color", ""))
+
+
+def _rep(document: Mapping[str, Any]) -> Rep:
+    return Rep(
+        document["id"],
+        document["name"],
+        document.get("team"),
+        document.get("active", True),
+        document.get("opted_out", False),
+        document.get("aliases") or {},
+        document.get("photo") or "",
+    )
+
+
+def _badges(stored: Iterable[bytes]) -> list[BadgeDefinition]:
+    """Stored badge definitions (the built-in defaults until one is stored), retired ones left out."""
+    documents = [_load(raw) for raw in stored]
+    return [parse_badge(b) for b in (documents or DEFAULT_BADGES) if not b.get("disabled")]

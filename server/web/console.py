@@ -291,7 +291,7 @@ async def people_page(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     context = await console_context(request, principal)
-    return page(request, "console/people.html", section="people", import_limit=MAX_BODY_BYTES, **context)
+    return page(request, "console/people.html", section="people", import_limit=MAX_CSV_UPLOAD_BYTES, **context)
 
 
 async def displays_page(request: Request) -> Response:

@@ -151,15 +151,28 @@
 
   /* Long work (an import, a check of every row, a simulation) shows that it runs: the button that started it
      waits, and a progress bar with the page's words stands beside it until `promise` settles. */
-  function working(button, promise) {
+  /* Work under way: the button waits and a progress bar with words stands beside it until the promise settles.
+     With follow (a function answering a promise of {done, total}, or of null while nothing is known), the bar
+     fills as the server reports how far it has come. */
+  function working(button, promise, follow) {
     var status = document.createElement("span");
     status.className = "working";
     status.setAttribute("role", "status");
-    status.appendChild(document.createElement("progress"));
-    status.appendChild(document.createTextNode(" " + config.text.working));
+    var bar = document.createElement("progress");
+    var words = document.createTextNode(" " + config.text.working);
+    status.appendChild(bar);
+    status.appendChild(words);
     button.insertAdjacentElement("afterend", status);
     button.disabled = true;
-    function done() { status.remove(); button.disabled = false; }
+    var timer = follow ? setInterval(function () {
+      follow().then(function (step) {
+        if (!step || !step.total) { return; }
+        bar.max = step.total;
+        bar.value = step.done;
+        words.textContent = " " + config.text.working + " " + step.done.toLocaleString() + " / " + step.total.toLocaleString();
+      }, function () {});
+    }, 700) : null;
+    function done() { if (timer) { clearInterval(timer); } status.remove(); button.disabled = false; }
     return promise.then(function (value) { done(); return value; }, function (error) { done(); throw error; });
   }
 

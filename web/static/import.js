@@ -1,5 +1,6 @@
 /* CSV import of reps: preview every row (server-side checks, nothing stored), then import the valid ones. A file
-   is sent as it is (refused before upload when too large); pasted rows are sent as text. */
+   is sent as it is (refused before upload when too large); pasted rows are sent as text. While an import is
+   stored, its progress bar fills from what the server reports. */
 (function () {
   "use strict";
   var C = window.arenaConsole;
@@ -13,9 +14,21 @@
   var source = C.csvSource(document.getElementById("import-file"), document.getElementById("import-text"), T.limit);
   var fill = ArenaText.fill;
 
+  /* A name for one import, so the bar can ask the server how far it has come (GET /api/v1/reps/import/{name}). */
+  function importName() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
   function send(dryRun, button) {
-    var request = C.api("POST", "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : ""), source(), "text/csv; charset=utf-8");
-    return C.working(button, request)
+    var name = dryRun ? null : importName();
+    var url = "/api/v1/reps/import" + (dryRun ? "?dry_run=1" : "?progress=" + name);
+    var request = C.api("POST", url, source(), "text/csv; charset=utf-8");
+    var follow = name && function () {
+      return C.api("GET", "/api/v1/reps/import/" + name).then(function (r) { return r.ok ? r.data : null; });
+    };
+    return C.working(button, request, follow)
       .then(function (result) {
         C.showErrors(errors, result.ok ? {data: {}} : result, card, {source: "import"});
         if (!result.ok) { return null; }
