@@ -55,7 +55,9 @@ class Registry:
         # mark the cache fresh with what it read before the change.
         self._invalidations = 0
         self._catching_up = asyncio.Lock()  # one catch-up at a time: each builds on the snapshot before it
-        self._bump = redis.register_script(load_lua("config_bump"))
+        # Sent whole (EVAL) inside the write's MULTI: a transaction cannot load a missing script first (a
+        # restarted Redis, a new master, a cluster's transaction pipeline), and half a MULTI is never run.
+        self._bump_source = load_lua("config_bump")
         self._changes = redis.register_script(load_lua("config_changes"))
 
     def cached(self) -> Snapshot:
@@ -181,7 +183,7 @@ class Registry:
         pipe.hmget(hash_key, list(documents))
         pipe.hset(hash_key, mapping={k: json.dumps(d, ensure_ascii=False) for k, d in documents.items()})
         bump_keys = [keys.CONFIG_VERSION, keys.CONFIG_CHANGES]
-        await self._bump(keys=bump_keys, args=[json.dumps(change), CHANGES_KEPT], client=pipe)
+        pipe.eval(self._bump_source, len(bump_keys), *bump_keys, json.dumps(change), CHANGES_KEPT)
         for entry in audits:
             queue_entry(pipe, *entry)
         replaced, _, version, *_ = await pipe.execute()
