@@ -16,6 +16,7 @@ from server.live.hub import Hub
 from server.live.phones import Phones
 from server.live.viewer import Viewer
 from server.services.boards import BoardSpec, BoardView
+from server.services.standings import Ranking
 from tests.support.hub_doubles import FixedRegistry, MemoryBoards, RecordingLink, messages_in, org
 from tests.support.memory_broker import MemoryBroker
 from tests.support.virtual_time import run_virtual
@@ -139,8 +140,8 @@ def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
 
     async def run() -> None:
         snapshot = org(CONTEST)
-        rows = [{"rank": i + 1, "id": f"r{i}", "score": reps - i} for i in range(reps)]
-        view = BoardView(1, 1, rows, reps)
+        ranking = Ranking([f"r{i}" for i in range(reps)], [reps - i for i in range(reps)])
+        view = BoardView(1, 1, [], reps, ranking=ranking)
         spec = BoardSpec(ME, "me", CONTEST, "reps")
         board = Phones()
         for i in range(reps):

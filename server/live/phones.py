@@ -1,12 +1,13 @@
 """The phones on a ``me:<contest>`` board: one pass per tick for all of them, a frame only for those whose
 view changed.
 
-Each tick the hub reads the contest board once. ``Phones.read`` finds the standing of every rep a phone
-follows in one walk over those rows (``services/standings.py``) and asks the board reader once, in one
-batched read, for the reps below the rows read. A phone's view is its rep's standing, the board's epoch
-and size, and the rep's own latest wins: a phone whose view is the one it was last sent gets nothing; the
-others get a frame composed once per rep and encoding (a rep on two phones shares it). Composing yields to
-the loop every ``SLICE`` phones, so thousands of phones never stall the other screens of the process.
+Each tick the hub reads the whole contest board once (as a ``Ranking``: ids and scores, no rows).
+``Phones.read`` finds the standing of every rep a phone follows in one walk over it
+(``services/standings.py``) and asks the board reader once, in one batched read, for the reps below the
+rows read. A phone's view is its rep's standing, the board's epoch and size, and the rep's own latest
+wins: a phone whose view is the one it was last sent gets nothing; the others get a frame composed once
+per rep and encoding (a rep on two phones shares it). Composing yields to the loop every ``SLICE``
+phones, so thousands of phones never stall the other screens of the process.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from server.live.wire import WireFrame, encode
 from server.services.boards import BoardSpec, BoardView, me_message
 from server.services.diffs import Row
 from server.services.registry import Snapshot
-from server.services.standings import UNRANKED, Standing, standings_of
+from server.services.standings import UNRANKED, Ranking, Standing, standings_of
 
 SLICE = 256  # phones looked at between two yields to the loop (a composed frame counts as COMPOSE_COST)
 COMPOSE_COST = 16  # a composed and encoded frame costs about this many unchanged phones
@@ -100,10 +101,11 @@ class Phones:
 async def standings(
     reader: BoardReader, spec: BoardSpec, view: BoardView, snapshot: Snapshot, reps: set[str]
 ) -> dict[str, Standing]:
-    found = standings_of(view.rows, reps)
+    ranking = view.ranking or Ranking([], [])
+    found = standings_of(ranking, reps)
     below = [rep for rep in reps if rep not in found]
     contest = snapshot.contests.get(spec.contest_id)
-    if below and contest is not None and len(view.rows) < view.total:
+    if below and contest is not None and len(ranking.ids) < view.total:
         found.update(await reader.standings(contest, view.epoch, spec.which, below))
     return {rep: found.get(rep, UNRANKED) for rep in reps}
 

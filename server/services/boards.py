@@ -17,14 +17,15 @@ from redis.asyncio import Redis
 from game import keys
 from game.contests import Contest
 from game.pacing import pace
-from game.ranking import Ranked, competition_ranks, score_floor, score_of
-from game.store import Store, board_key
+from game.ranking import TIME_SPAN, Ranked, competition_ranks, score_floor, score_of
+from game.store import Store, board_key, seq_field, text
 from game.xp import WINDOWS, window_keys
 from server.services.diffs import Row
 from server.services.registry import Snapshot
-from server.services.standings import UNRANKED, Standing
+from server.services.standings import UNRANKED, Ranking, Standing
 
 FEED_ROWS = 20
+FULL_ROWS = 10_000  # a whole board, as far as one tick reads it; reps below are ranked by ``read_standings``
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class BoardView:
     total: int = 0
     meta: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    ranking: Ranking | None = None  # me boards: the whole board as ids and scores, instead of rows
 
 
 def contest_meta(contest: Contest) -> dict[str, Any]:
@@ -154,8 +156,10 @@ async def read_view(
             )
         return BoardView(contest.epoch, int(seq or 0), rows, len(rows), contest_meta(contest))
     which = spec.which
+    if spec.kind == "me":
+        return await read_ranking(store, contest, which, FULL_ROWS)
     read = await store.read_board(
-        contest.id, contest.epoch, which, limit=10_000 if full else limit, provisional=contest.confirm is not None
+        contest.id, contest.epoch, which, limit=FULL_ROWS if full else limit, provisional=contest.confirm is not None
     )
     return BoardView(
         read.epoch,
@@ -271,6 +275,26 @@ def me_message(
 def mine_of(recent: list[Row], rep_id: str) -> list[Row]:
     """A rep's own latest wins among a contest's recent ones (the feed), newest first."""
     return [row for row in recent if row.get("rep") == rep_id][:5]
+
+
+async def read_ranking(store: Store, contest: Contest, which: str, limit: int) -> BoardView:
+    """A whole board for the phones, in one MULTI: ids and scores, with no row built per rep (no dict, no
+    name), so 10,000 reps cost a few milliseconds per tick."""
+    redis: Redis = store.redis
+    k = keys.ContestKeys(contest.id, contest.epoch)
+    zkey = board_key(k, which)
+    pipe = redis.pipeline(transaction=True)
+    pipe.hget(k.seq, seq_field(which))
+    pipe.zrevrange(zkey, 0, limit - 1, withscores=True)
+    pipe.zcard(zkey)
+    if contest.confirm is not None:
+        pipe.hgetall(k.rep_provisional)
+    seq, members, total, *pending = await pipe.execute()
+    ids = [text(member) for member, _ in members]
+    scores = [int(composite) // TIME_SPAN for _, composite in members]
+    provisional = {text(m): int(p) for m, p in pending[0].items()} if pending else None
+    ranking = Ranking(ids, scores, provisional)
+    return BoardView(contest.epoch, int(seq or 0), [], int(total), contest_meta(contest), ranking=ranking)
 
 
 async def read_standings(

@@ -17,7 +17,7 @@ from game.directory import Directory, Rep, Team
 from game.ranking import competition_ranks
 from server.services.boards import BoardSpec, BoardView, contest_meta, core_rows
 from server.services.registry import Snapshot
-from server.services.standings import UNRANKED, Standing
+from server.services.standings import UNRANKED, Ranking, Standing
 
 OPCODE_TEXT, OPCODE_BINARY = 1, 2
 
@@ -90,7 +90,11 @@ class MemoryBoards:
                     for i, b in enumerate(self.wins[contest.id][:20])]  # fmt: skip
             return BoardView(self.epoch[contest.id], self.seq[contest.id], rows, len(rows))
         scores = self.ordered(contest.id)
-        ranked = competition_ranks(scores[: self.full_rows] if full else scores[: self.rows])
+        if spec.kind == "me":  # the whole board as the store reads it for phones: ids and scores
+            ids, points = [rep for rep, _ in scores], [score for _, score in scores]
+            ranking = Ranking(ids[: self.full_rows], points[: self.full_rows])
+            return BoardView(self.epoch[contest.id], self.seq[contest.id], [], len(scores), ranking=ranking)
+        ranked = competition_ranks(scores[: self.rows])
         rows = core_rows(ranked, "reps", snapshot, contest)
         view = BoardView(self.epoch[contest.id], self.seq[contest.id], rows, len(scores), contest_meta(contest))
         if self.latency:
