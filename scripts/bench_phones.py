@@ -12,13 +12,16 @@ leaves it) and subscribe to ``me:<contest>``; TVs use the admin key and subscrib
 Phones and TVs live in two viewer pools (``bench_support/viewers.py``). Deals arrive at ``--rate`` (10/s),
 each for a rep with a phone (open loop, ``bench_support/systems.DealPoster``).
 
-Three measured windows of ``--seconds`` each, server utime+stime from /proc: (0) no screen, (1) the TVs
-only, (2) TVs and phones. **Per shared frame** = (CPU₁ − CPU₀) / frames the TVs got in (1); **per phone
-frame** = (CPU₂ − CPU₀ − shared frames in (2) × per shared frame) / ``me`` frames the phones got in (2)
-(the phones' celebrations count as shared frames: the same bytes go to every screen). Latency: a deal's id
-carries its send time (CLOCK_MONOTONIC); a TV's sample is its celebration's arrival, a phone's is the first
-``me`` frame that lists the deal among the rep's recent wins (kernel receive timestamps). The load average
-is printed before and after each window: the machine is shared, read the figures with it.
+Three measured windows of ``--seconds`` each, server utime+stime from /proc: (0) no screen, (1) N + M
+TVs (the phone pool's sockets on the shared board first, so that the shared frames are as many as in
+(2)), (2) M TVs and N phones. **Per shared frame** = (CPU₁ − CPU₀) / frames the TVs got in (1); **per
+phone frame** = (CPU₂ − CPU₀ − shared frames in (2) × per shared frame) / ``me`` frames the phones got in
+(2): the phones' celebrations count as shared frames (the same bytes go to every screen); the phones'
+own cost, including the tick's read of the whole board and the pass over it, is charged to their frames.
+Latency: a deal's id carries its send time (CLOCK_MONOTONIC); a TV's sample is its celebration's arrival,
+a phone's is the first ``me`` frame that lists the deal among the rep's recent wins (kernel receive
+timestamps). The load average is printed around each window: the machine is shared, read the figures
+with it.
 
 The last line is JSON: ``phone_cpu_ratio`` (per phone frame ÷ per shared frame, target ≤ 2) and
 ``phone_p99_ratio`` (deal→phone p99 ÷ deal→TV p99, target ≤ 1.3).
@@ -157,7 +160,8 @@ async def window(arena: ArenaSystem, tvs: ViewerPool, phones: ViewerPool | None,
 
 
 def show(name: str, w: Window) -> None:
-    phones = f" · phones: {w.frames(w.phones, 'me'):,} me + {w.frames(w.phones):,} shared frames" if w.phones else ""
+    me = w.frames(w.phones, "me")
+    phones = f" · phone pool: {me:,} me + {w.frames(w.phones):,} shared frames" if w.phones else ""
     print(
         f"  window {name}: server CPU {w.cpu_ms / w.seconds / 10:.0f}% of a core · TVs {w.frames(w.tv):,} frames"
         f"{phones} · load average {w.load[0]} → {w.load[1]}",
@@ -170,13 +174,14 @@ def ms(value: float | None) -> str:
 
 
 def summarise(quiet: Window, tv_only: Window, both: Window) -> dict[str, Any]:
-    per_shared = (tv_only.cpu_ms - quiet.cpu_ms * tv_only.seconds / quiet.seconds) / max(1, tv_only.frames(tv_only.tv))
+    tv_frames = tv_only.frames(tv_only.tv) + tv_only.frames(tv_only.phones)
+    per_shared = (tv_only.cpu_ms - quiet.cpu_ms * tv_only.seconds / quiet.seconds) / max(1, tv_frames)
     baseline = quiet.cpu_ms * both.seconds / quiet.seconds
     shared = both.frames(both.tv) + both.frames(both.phones)
     me_frames = both.frames(both.phones, "me")
     per_phone = (both.cpu_ms - baseline - shared * per_shared) / max(1, me_frames)
     phone_latency = {int(k): v for k, v in both.phones.get("me_latency", {}).items()}
-    tv_p99 = percentile_ms(both.tv["latency"], 0.99)
+    tv_p50, tv_p99 = percentile_ms(both.tv["latency"], 0.50), percentile_ms(both.tv["latency"], 0.99)
     phone_p50, phone_p99 = percentile_ms(phone_latency, 0.50), percentile_ms(phone_latency, 0.99)
     cpu_ratio = per_phone / per_shared if per_shared > 0 else None
     p99_ratio = phone_p99 / tv_p99 if phone_p99 is not None and tv_p99 else None
@@ -186,8 +191,9 @@ def summarise(quiet: Window, tv_only: Window, both: Window) -> dict[str, Any]:
         f" (target ≤ {TARGET_CPU_RATIO:g})"
     )
     print(
-        f"  deal→phone p50 {ms(phone_p50)} p99 {ms(phone_p99)} (n={sum(phone_latency.values())}) · deal→TV p99"
-        f" {ms(tv_p99)} (n={sum(both.tv['latency'].values())}) → ratio {p99_ratio and round(p99_ratio, 2)}"
+        f"  deal→phone p50 {ms(phone_p50)} p99 {ms(phone_p99)} (n={sum(phone_latency.values())})"
+        f" · deal→TV p50 {ms(tv_p50)} p99 {ms(tv_p99)} (n={sum(both.tv['latency'].values())})"
+        f" → ratio {p99_ratio and round(p99_ratio, 2)}"
         f" (target ≤ {TARGET_P99_RATIO:g})"
     )
     return {
@@ -198,6 +204,7 @@ def summarise(quiet: Window, tv_only: Window, both: Window) -> dict[str, Any]:
         "phone_frames_per_s": round(me_frames / both.seconds, 1),
         "phone_p50_ms": phone_p50,
         "phone_p99_ms": phone_p99,
+        "tv_p50_ms": tv_p50,
         "tv_p99_ms": tv_p99,
         "phone_cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 3),
         "phone_p99_ratio": None if p99_ratio is None else round(p99_ratio, 3),
@@ -239,9 +246,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             tv_sub = json.dumps({"op": "subscribe", "board": f"contest:{org.contest}"})
             connected = await tvs.connect(arena.ws_url, args.tvs, "arena", tv_sub)
             print(f"  {connected['connected']:,} TVs connected {connected['errors'] or ''}", flush=True)
+            connected = await phones.connect(arena.ws_url, len(cookies), "arena", tv_sub)
+            print(f"  {connected['connected']:,} more TVs (the phones' pool) {connected['errors'] or ''}", flush=True)
             await asyncio.sleep(WARMUP_SECONDS)
-            tv_only = await window(arena, tvs, None, args.seconds)
-            show("1 (TVs)", tv_only)
+            tv_only = await window(arena, tvs, phones, args.seconds)
+            show("1 (N + M TVs)", tv_only)
+            await phones.drop()
             me_sub = json.dumps({"op": "subscribe", "board": f"me:{org.contest}"})
             url = arena.ws_url.split("?", 1)[0]
             connected = await phones.connect(url, len(cookies), "arena", me_sub, cookies=cookies)

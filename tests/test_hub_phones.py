@@ -6,6 +6,8 @@ thousands of phones leaves the loop to the other screens between slices."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from server.live.hub import Hub
 from server.live.phones import Phones
 from server.live.viewer import Viewer
 from server.services.boards import BoardSpec, BoardView
-from server.services.standings import Ranking
+from server.services.standings import Ranking, Standing, standings_of
 from tests.support.hub_doubles import FixedRegistry, MemoryBoards, RecordingLink, messages_in, org
 from tests.support.memory_broker import MemoryBroker
 from tests.support.virtual_time import run_virtual
@@ -54,16 +56,24 @@ def me_frames(link: RecordingLink, since: int = 0) -> list[dict[str, Any]]:
     return [m for write in link.messages(since) for m in write if m["op"] == "me"]
 
 
-def on_the_floor(floor: Floor, scenario: Any) -> None:
+def on_the_floor(floor: Floor, scenario: Callable[[Floor], Awaitable[None]]) -> None:
+    """Run ``scenario`` against the floor's hub, started a quiet second before, on simulated time."""
+
     async def run() -> None:
-        await floor.hub.start()
-        try:
+        async with running(floor.hub):
             await asyncio.sleep(1.0)
             await scenario(floor)
-        finally:
-            await floor.hub.stop()
 
     run_virtual(run())
+
+
+@contextlib.asynccontextmanager
+async def running(hub: Hub) -> AsyncIterator[Hub]:
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
 
 
 def test_a_phone_gets_a_frame_only_when_its_own_view_changed() -> None:
@@ -165,3 +175,20 @@ def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
         assert await board.changed(spec, view, snapshot, every=False) == []  # nothing changed: nothing to send
 
     run_virtual(run())
+
+
+def test_a_standing_is_the_same_from_the_one_pass_and_from_a_single_lookup() -> None:
+    """Competition ranks and the gap to the nearest higher score, ties included, both ways."""
+    ids = ["a", "b", "c", "d", "e", "f"]
+    ranking = Ranking(ids, [9, 7, 7, 7, 4, 4], {"c": 2})
+    expected = {
+        "a": Standing(1, 9, None, 0),
+        "b": Standing(2, 7, 2, 0),
+        "c": Standing(2, 7, 2, 2),
+        "d": Standing(2, 7, 2, 0),
+        "e": Standing(5, 4, 3, 0),
+        "f": Standing(5, 4, 3, 0),
+    }
+    assert standings_of(ranking, set(ids)) == expected
+    assert {rep: ranking.standing(rep) for rep in ids} == expected
+    assert standings_of(ranking, {"e", "zz"}) == {"e": expected["e"]} and ranking.standing("zz") is None

@@ -355,7 +355,7 @@ def raise_fd_limit() -> None:
 
 async def serve_commands() -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)  # a connect command carries a cookie per phone
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     commands = Commands()
     while line := await reader.readline():

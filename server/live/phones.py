@@ -63,7 +63,10 @@ class Phones:
         """The frame a phone gets when it subscribes, whatever it was sent before."""
         rep = self.reps[viewer]
         if rep not in self.standings:  # it came after the last read
-            self.standings.update(await standings(reader, spec, view, snapshot, {rep}))
+            found = view.ranking.standing(rep) if view.ranking is not None else None
+            if found is None:  # below the rows read, or not on the board
+                found = (await standings(reader, spec, view, snapshot, {rep}))[rep]
+            self.standings[rep] = found
         latest = own_wins(view)
         self.sent[viewer] = self._view(view, rep, latest)
         return encode(compose(spec, view, rep, self.standings[rep], snapshot), viewer.binary)

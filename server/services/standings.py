@@ -10,7 +10,7 @@ read (``boards.read_standings``). A
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class Standing:
 UNRANKED = Standing(None, 0, None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ranking:
     """A whole board as two lists, best first, as Redis returns it: cheap to read for 10,000 reps (no row
     dicts, no names), and all a phone's standing needs."""
@@ -34,6 +34,23 @@ class Ranking:
     ids: list[str]
     scores: list[int]
     provisional: dict[str, int] | None = None  # in contests that confirm deals: each rep's unconfirmed points
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    def standing(self, rep_id: str) -> Standing | None:
+        """One rep's standing, for a phone that just subscribed (the index is built once per read, so a
+        thousand phones subscribing at once do not walk the board a thousand times); None if not on it."""
+        if self._positions is None:
+            self._positions = {rep: position for position, rep in enumerate(self.ids)}
+        position = self._positions.get(rep_id)
+        if position is None:
+            return None
+        scores, score = self.scores, self.scores[position]
+        first = position
+        while first > 0 and scores[first - 1] == score:  # back over the ties: they share the first one's rank
+            first -= 1
+        gap = scores[first - 1] - score if first > 0 else None
+        pending = self.provisional
+        return Standing(first + 1, score, gap, None if pending is None else pending.get(rep_id, 0))
 
 
 def standings_of(ranking: Ranking, reps: Collection[str]) -> dict[str, Standing]:
