@@ -54,14 +54,19 @@ class ViewerPool:
         asks = (self._ask(p, c, timeout) for p, c in zip(self.processes, commands, strict=True))
         return list(await asyncio.gather(*asks))
 
-    async def connect(self, url: str, count: int, mode: str, subscribe: str) -> dict[str, Any]:
-        """Open ``count`` viewers spread over the processes; returns connected, seconds and error counts."""
+    async def connect(
+        self, url: str, count: int, mode: str, subscribe: str, cookies: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Open ``count`` viewers spread over the processes (with a session cookie each, when given: phones);
+        returns connected, seconds and error counts."""
         shares = [count // self.size + (i < count % self.size) for i in range(self.size)]
+        firsts = [sum(shares[:i]) for i in range(self.size)]
         timeout = 60 + count / 50
         commands = [
             {"cmd": "connect", "url": url, "count": share, "mode": mode, "subscribe": subscribe}
             | {"concurrency": max(1, HANDSHAKES_IN_FLIGHT // self.size), "timeout": timeout}
-            for share in shares
+            | ({"cookies": cookies[first : first + share]} if cookies else {})
+            for share, first in zip(shares, firsts, strict=True)
         ]
         replies = await self._ask_all(commands, timeout + REPLY_TIMEOUT)
         errors: Counter[str] = Counter()
@@ -88,6 +93,7 @@ class ViewerPool:
             "payload_bytes": sum(r["payload_bytes"] for r in replies),
             "ops": dict(ops.most_common()),
             "latency": merge_histograms([r["latency"] for r in replies]),
+            "me_latency": merge_histograms([r.get("me_latency", {}) for r in replies]),
             "open": sum(r["open"] for r in replies),
             "closed": sum(r["closed"] for r in replies),
             "close_codes": dict(codes),

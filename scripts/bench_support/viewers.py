@@ -10,8 +10,10 @@ Modes (what "subscribed" means and which frames count as messages):
 - ``socketio``: Engine.IO v4 / Socket.IO v5 over a raw websocket: answer the ``0{...}`` open packet with
   ``40`` (connect the default namespace), answer pings ``2`` with ``3``; only ``42[...]`` events are messages.
 
-A viewer is ready when its first snapshot (a frame containing ``"op":"snapshot"``) arrives. A message that
-contains ``api:bench-<20 digits>`` carries its send time (CLOCK_MONOTONIC ns); its arrival time is the
+A viewer is ready when its first snapshot (a frame containing ``"op":"snapshot"``, or ``"op":"me"`` for a
+phone, which connects with a rep's session cookie) arrives. A phone's ``me`` frame that lists a rep's win
+``bench-<20 digits>`` it had not listed before is a sample of ``me_latency`` (``scripts/bench_phones.py``).
+A message that contains ``api:bench-<20 digits>`` carries its send time (CLOCK_MONOTONIC ns); its arrival time is the
 kernel's receive timestamp of the read that completed it (``SO_TIMESTAMPNS``), so a viewer that this
 process gets to late does not make the server look slow. The difference is one latency sample.
 
@@ -43,6 +45,8 @@ from scripts.bench_support.measure import BUCKET_NS, STAMP_DIGITS, STAMP_MARK
 
 MODES = ("arena", "raw", "socketio")
 SNAPSHOT_MARK = b'"op":"snapshot"'
+ME_MARK = b'"op":"me"'
+WIN_MARK = b'"id":"bench-'  # a rep's recent win in a "me" frame
 OP_MARK = b'"op":"'
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python does not name it
 TIMESPEC = struct.Struct("@qq")
@@ -59,6 +63,7 @@ class Stats:
     payload_bytes: int = 0
     ops: Counter[bytes] = field(default_factory=Counter)  # messages by their "op"
     latency: Counter[int] = field(default_factory=Counter)
+    me_latency: Counter[int] = field(default_factory=Counter)  # deal → the first "me" frame listing it
     closed: int = 0
     close_codes: Counter[int] = field(default_factory=Counter)
 
@@ -66,7 +71,15 @@ class Stats:
 class Viewer:
     """One websocket connection that counts messages and latency samples into the shared ``Stats``."""
 
-    def __init__(self, uri: WebSocketURI, mode: str, subscribe: bytes, stats: Stats, ready: asyncio.Future[None]):
+    def __init__(
+        self,
+        uri: WebSocketURI,
+        mode: str,
+        subscribe: bytes,
+        stats: Stats,
+        ready: asyncio.Future[None],
+        cookie: str | None = None,
+    ):
         subprotocols = None if mode == "socketio" else ["arena.v1.json"]
         self.ws = ClientProtocol(uri, subprotocols=subprotocols)  # type: ignore[arg-type]
         self.mode = mode
@@ -74,6 +87,8 @@ class Viewer:
         self.stats = stats
         self.ready = ready
         self.messages = 0
+        self.cookie = cookie
+        self.last_win = b""  # the newest win a "me" frame listed
         self.lost = False
         self.counted = False  # set once ready: only then does its closing count
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -86,7 +101,10 @@ class Viewer:
         loop = asyncio.get_running_loop()
         await loop.sock_connect(self.sock, (host, port))
         loop.add_reader(self.sock.fileno(), self._on_readable)
-        self.ws.send_request(self.ws.connect())
+        request = self.ws.connect()
+        if self.cookie:
+            request.headers["Cookie"] = self.cookie
+        self.ws.send_request(request)
         self._flush()
 
     # --- socket ----------------------------------------------------------------------------------
@@ -145,13 +163,26 @@ class Viewer:
         self.stats.messages += 1
         self.stats.payload_bytes += len(data)
         self.stats.ops[op_of(data)] += 1
-        if not self.ready.done() and SNAPSHOT_MARK in data:
+        if not self.ready.done() and (SNAPSHOT_MARK in data or ME_MARK in data):
             self.ready.set_result(None)
+        if ME_MARK in data:
+            self._on_me(data, arrived)
+            return
         at = data.find(STAMP_MARK)
         if at >= 0:
             stamp = data[at + len(STAMP_MARK) : at + len(STAMP_MARK) + STAMP_DIGITS]
             if stamp.isdigit():
                 self.stats.latency[(arrived - int(stamp)) // BUCKET_NS] += 1
+
+    def _on_me(self, data: bytes, arrived: int) -> None:
+        at = data.find(WIN_MARK)  # the rep's wins come newest first
+        stamp = data[at + len(WIN_MARK) : at + len(WIN_MARK) + STAMP_DIGITS] if at >= 0 else b""
+        if stamp.isdigit() and stamp > self.last_win:
+            if self.last_win:  # the first frame (the greeting) lists wins from before the phone came
+                self.stats.me_latency[(arrived - int(stamp)) // BUCKET_NS] += 1
+            self.last_win = stamp
+        elif not self.last_win:
+            self.last_win = b"0"
 
     def _on_engineio(self, data: bytes) -> None:
         if data == b"2":  # Engine.IO ping → pong
@@ -214,7 +245,16 @@ class Commands:
         self.viewers: list[Viewer] = []
         self.marked_at = time.monotonic()
 
-    async def connect(self, url: str, count: int, mode: str, subscribe: str, concurrency: int, timeout: float) -> dict:
+    async def connect(
+        self,
+        url: str,
+        count: int,
+        mode: str,
+        subscribe: str,
+        concurrency: int,
+        timeout: float,
+        cookies: list[str] | None = None,
+    ) -> dict:
         """Open ``count`` viewers, at most ``concurrency`` handshakes at a time, within ``timeout`` seconds."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -223,7 +263,11 @@ class Commands:
         started = time.monotonic()
         if count <= 0:
             return {"connected": 0, "seconds": 0.0, "errors": {}}
-        tasks = [asyncio.create_task(self._connect_one(uri, mode, subscribe.encode(), gate)) for _ in range(count)]
+        cookies = cookies or [""] * count
+        tasks = [
+            asyncio.create_task(self._connect_one(uri, mode, subscribe.encode(), gate, cookies[i]))
+            for i in range(count)
+        ]
         done, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:
             task.cancel()
@@ -233,11 +277,13 @@ class Commands:
         connected = sum(1 for task in done if task.result() is None)
         return {"connected": connected, "seconds": round(time.monotonic() - started, 2), "errors": dict(+errors)}
 
-    async def _connect_one(self, uri: WebSocketURI, mode: str, subscribe: bytes, gate: asyncio.Semaphore) -> str | None:
+    async def _connect_one(
+        self, uri: WebSocketURI, mode: str, subscribe: bytes, gate: asyncio.Semaphore, cookie: str = ""
+    ) -> str | None:
         loop = asyncio.get_running_loop()
         async with gate:
             ready: asyncio.Future[None] = loop.create_future()
-            viewer = Viewer(uri, mode, subscribe, self.stats, ready)
+            viewer = Viewer(uri, mode, subscribe, self.stats, ready, cookie or None)
             try:
                 await asyncio.wait_for(viewer.open(uri.host, uri.port), CONNECT_TIMEOUT)
                 await asyncio.wait_for(ready, READY_TIMEOUT)
@@ -254,6 +300,7 @@ class Commands:
         self.stats.payload_bytes = 0
         self.stats.ops.clear()
         self.stats.latency.clear()
+        self.stats.me_latency.clear()
         for viewer in self.viewers:
             viewer.messages = 0
         self.marked_at = time.monotonic()
@@ -268,6 +315,7 @@ class Commands:
             "payload_bytes": self.stats.payload_bytes,
             "ops": {op.decode(errors="replace"): n for op, n in self.stats.ops.items()},
             "latency": {str(bucket): n for bucket, n in self.stats.latency.items()},
+            "me_latency": {str(bucket): n for bucket, n in self.stats.me_latency.items()},
             "open": sum(1 for v in self.viewers if not v.lost),
             "closed": self.stats.closed,
             "close_codes": {str(code): n for code, n in self.stats.close_codes.items()},
@@ -307,7 +355,7 @@ def raise_fd_limit() -> None:
 
 async def serve_commands() -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)  # a connect command carries a cookie per phone
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     commands = Commands()
     while line := await reader.readline():

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from game.contests import Contest
 from game.store import Store
-from server.services.boards import BoardSpec, BoardView, read_view
+from server.services.boards import BoardSpec, BoardView, read_standings, read_view
 from server.services.registry import Snapshot
+from server.services.standings import Standing
 
 
 class Snapshots(Protocol):
@@ -32,10 +34,14 @@ class Snapshots(Protocol):
 
 
 class BoardReader(Protocol):
-    """One read of a board, and a contest's recent wins."""
+    """One read of a board, the standings of reps below its rows, and a contest's recent wins."""
 
     async def read(self, spec: BoardSpec, snapshot: Snapshot, *, full: bool = False) -> BoardView | None:
         """The board as it is now (its top rows, or every row when ``full``); None if it does not exist."""
+        ...
+
+    async def standings(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> dict[str, Standing]:
+        """The standings of reps below the rows read, all in one batched read (never one per phone)."""
         ...
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
@@ -53,6 +59,9 @@ class StoreBoardReader:
 
     async def read(self, spec: BoardSpec, snapshot: Snapshot, *, full: bool = False) -> BoardView | None:
         return await read_view(spec, self.store, snapshot, limit=self.rows, zone=self.zone, full=full)
+
+    async def standings(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> dict[str, Standing]:
+        return await read_standings(self.store, contest, epoch, which, reps)
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
         (bells,) = await self.store.recent_wins_of([contest_id])

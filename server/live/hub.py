@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -30,13 +29,13 @@ from server.live import frames, history
 from server.live.board_reader import BoardReader, Snapshots
 from server.live.broker import Broker, Message, Reconnected
 from server.live.frames import Frames, Variant, same_for_all
+from server.live.phones import Offer, Phones
 from server.live.viewer import Viewer, WriteBatch
 from server.live.wire import WireFrame, encode
 from server.services.boards import (
     BoardSpec,
     BoardView,
     diff_message,
-    me_message,
     parse_board,
     snapshot_message,
 )
@@ -55,7 +54,7 @@ RETRY_SECONDS = 0.5  # after a failed board read
 class BoardState:
     spec: BoardSpec
     viewers: set[Viewer] = field(default_factory=set)
-    me: dict[Viewer, str] = field(default_factory=dict)  # me boards: viewer -> rep id
+    phones: Phones = field(default_factory=Phones)  # me boards: the phones and their reps' standings
     view: BoardView | None = None
     snapshots: dict[Variant, WireFrame] = field(default_factory=dict)  # the whole board, ``Frames`` per read
     idle_since: float | None = None
@@ -124,7 +123,7 @@ class Hub:
         state.idle_since = None
         viewer.boards.add(board)
         if spec.kind == "me" and rep:
-            state.me[viewer] = rep
+            state.phones.add(viewer, rep)
         if state.view is None:
             await self._refresh(state, snapshot)
         if state.view is None:
@@ -138,7 +137,7 @@ class Hub:
         view, spec = state.view, state.spec
         assert view is not None
         if spec.kind == "me":
-            viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
+            viewer.offer_frame(spec.board, await state.phones.greeting(self.reader, viewer, spec, view, snapshot))
             return
         asked = epoch is not None and seq is not None
         if asked and epoch == view.epoch and seq is not None and seq <= view.seq:
@@ -175,7 +174,7 @@ class Hub:
         if state is None:
             return
         state.viewers.discard(viewer)
-        state.me.pop(viewer, None)
+        state.phones.remove(viewer)
         if not state.viewers:
             state.idle_since = time.monotonic()
 
@@ -332,6 +331,9 @@ class Hub:
             celebrations = {}
             await asyncio.sleep(RETRY_SECONDS)
             self._wake.set()
+        for state, update in updates:  # phones' frames, composed outside the batch in slices
+            if state.spec.kind == "me" and state.view is update.new:
+                update.phones = await state.phones.changed(state.spec, update.new, snapshot, every=renamed)
         with self.batch:  # everything this flush offers one viewer leaves in one write
             for state, update in updates:
                 self._publish(state, update, snapshot, renamed)
@@ -348,12 +350,6 @@ class Hub:
         span = Span(update.old.seq, update.new.seq, update.changed, update.removed)
         await self.broker.append(history.key_for(spec, update.new.epoch), span)
 
-    def _me(self, state: BoardState, viewer: Viewer, snapshot: Snapshot) -> dict[str, Any]:
-        contest = snapshot.contests[state.spec.contest_id]
-        assert state.view is not None
-        recent = state.view.extra.get("recent", [])
-        return me_message(state.spec, state.view, state.me.get(viewer, ""), contest, datetime.now(UTC), recent)
-
     async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
         """Read a board once; returns what changed since the previous read, for ``_publish``."""
         spec = state.spec
@@ -364,6 +360,7 @@ class Hub:
             feed_spec = BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps")
             feed = await self.reader.read(feed_spec, snapshot)
             view.extra["recent"] = feed.rows if feed else []
+            await state.phones.read(self.reader, spec, view, snapshot)
         # The whole board, encoded at most once per read and variant (only when a viewer needs it).
         whole = Frames(partial(snapshot_message, spec, view, snapshot))
         old, state.view, state.snapshots = state.view, view, whole
@@ -377,9 +374,9 @@ class Hub:
         """Offer every viewer of a board the update: the diff (or, if it is behind, the whole board)."""
         spec, old, view = state.spec, update.old, update.new
         if spec.kind == "me":
-            self._updates += 1 if state.me else 0
-            for viewer in list(state.me):
-                viewer.offer_frame(spec.board, encode(self._me(state, viewer, snapshot), viewer.binary))
+            self._updates += 1 if update.phones else 0
+            for viewer, frame in update.phones:
+                viewer.offer_frame(spec.board, frame)
             return
         whole = state.snapshots
         if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
@@ -419,6 +416,7 @@ class BoardUpdate:
     new: BoardView
     changed: list[Row] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    phones: list[Offer] = field(default_factory=list)  # on a me board: the phones whose view changed
 
 
 def state_viewers(state: BoardState | None) -> list[Viewer]:

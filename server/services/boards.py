@@ -17,13 +17,15 @@ from redis.asyncio import Redis
 from game import keys
 from game.contests import Contest
 from game.pacing import pace
-from game.ranking import Ranked, competition_ranks, gap_to_next_rank
-from game.store import Store
+from game.ranking import TIME_SPAN, Ranked, competition_ranks, score_floor, score_of
+from game.store import Store, board_key, seq_field, text
 from game.xp import WINDOWS, window_keys
 from server.services.diffs import Row
 from server.services.registry import Snapshot
+from server.services.standings import UNRANKED, Ranking, Standing
 
 FEED_ROWS = 20
+FULL_ROWS = 10_000  # a whole board, as far as one tick reads it; reps below are ranked by ``read_standings``
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class BoardView:
     total: int = 0
     meta: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    ranking: Ranking | None = None  # me boards: the whole board as ids and scores, instead of rows
 
 
 def contest_meta(contest: Contest) -> dict[str, Any]:
@@ -153,8 +156,10 @@ async def read_view(
             )
         return BoardView(contest.epoch, int(seq or 0), rows, len(rows), contest_meta(contest))
     which = spec.which
+    if spec.kind == "me":
+        return await read_ranking(store, contest, which, FULL_ROWS)
     read = await store.read_board(
-        contest.id, contest.epoch, which, limit=10_000 if full else limit, provisional=contest.confirm is not None
+        contest.id, contest.epoch, which, limit=FULL_ROWS if full else limit, provisional=contest.confirm is not None
     )
     return BoardView(
         read.epoch,
@@ -231,10 +236,15 @@ def diff_message(
 
 
 def me_message(
-    spec: BoardSpec, view: BoardView, rep_id: str, contest: Contest, now: datetime, recent: list[Row]
+    spec: BoardSpec,
+    view: BoardView,
+    rep_id: str,
+    standing: Standing,
+    contest: Contest,
+    now: datetime,
+    recent: list[Row],
 ) -> dict[str, Any]:
-    """A rep's own standing from the board the tick already read: rank, gap, target and pace."""
-    mine = next((row for row in view.rows if row["id"] == rep_id), None)
+    """A rep's own standing (found once per tick for every phone, ``standings.py``): rank, gap, target, pace."""
     message: dict[str, Any] = {
         "op": "me",
         "board": spec.board,
@@ -244,21 +254,88 @@ def me_message(
         "rep": rep_id,
         "of": view.total,
     }
-    if mine is None:
+    if standing.rank is None:
         return {**message, "rank": None, "score": 0, "gap_to_next": None}
     target = contest.target_for(rep_id)
-    points = mine["score"] if contest.scoring != "percent_of_target" or not target else mine["score"] * target // 1000
-    if "provisional" in mine:
-        message["provisional"] = mine["provisional"]
+    score = standing.score
+    points = score if contest.scoring != "percent_of_target" or not target else score * target // 1000
+    if standing.provisional is not None:
+        message["provisional"] = standing.provisional
     message.update(
-        rank=mine["rank"],
-        score=mine["score"],
-        gap_to_next=gap_to_next_rank((row["score"] for row in view.rows), mine["score"]),
+        rank=standing.rank,
+        score=score,
+        gap_to_next=standing.gap_to_next,
         target=target,
         pace=pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
-        recent=[row for row in recent if row.get("rep") == rep_id][:5],
+        recent=mine_of(recent, rep_id),
     )
     return message
+
+
+def mine_of(recent: list[Row], rep_id: str) -> list[Row]:
+    """A rep's own latest wins among a contest's recent ones (the feed), newest first."""
+    return [row for row in recent if row.get("rep") == rep_id][:5]
+
+
+async def read_ranking(store: Store, contest: Contest, which: str, limit: int) -> BoardView:
+    """A whole board for the phones, in one MULTI: ids and scores, with no row built per rep (no dict, no
+    name), so 10,000 reps cost a few milliseconds per tick."""
+    redis: Redis = store.redis
+    k = keys.ContestKeys(contest.id, contest.epoch)
+    zkey = board_key(k, which)
+    pipe = redis.pipeline(transaction=True)
+    pipe.hget(k.seq, seq_field(which))
+    pipe.zrevrange(zkey, 0, limit - 1, withscores=True)
+    pipe.zcard(zkey)
+    if contest.confirm is not None:
+        pipe.hgetall(k.rep_provisional)
+    seq, members, total, *pending = await pipe.execute()
+    ids = [text(member) for member, _ in members]
+    scores = [int(composite) // TIME_SPAN for _, composite in members]
+    provisional = {text(m): int(p) for m, p in pending[0].items()} if pending else None
+    ranking = Ranking(ids, scores, provisional)
+    return BoardView(contest.epoch, int(seq or 0), [], int(total), contest_meta(contest), ranking=ranking)
+
+
+async def read_standings(
+    store: Store, contest: Contest, epoch: int, which: str, reps: list[str]
+) -> dict[str, Standing]:
+    """The standings of reps below the rows a tick read, for every such rep at once: their scores in one
+    pipeline, then the rank and next score above of each distinct score in another (ranks are competition
+    ranks: 1 + how many score strictly more). A rep with no score on the board is ``UNRANKED``."""
+    if not reps:
+        return {}
+    redis: Redis = store.redis
+    k = keys.ContestKeys(contest.id, epoch)
+    zkey = board_key(k, which)
+    confirm = contest.confirm is not None
+    pipe = redis.pipeline(transaction=False)
+    for rep in reps:
+        pipe.zscore(zkey, rep)
+        if confirm:
+            pipe.hget(k.rep_provisional, rep)
+    answers = await pipe.execute()
+    step = 2 if confirm else 1
+    scores = {rep: score_of(c) for rep, c in zip(reps, answers[::step], strict=True) if c is not None}
+    pending = dict(zip(reps, answers[1::2], strict=True)) if confirm else {}
+    distinct = sorted(set(scores.values()))
+    pipe = redis.pipeline(transaction=False)
+    for score in distinct:
+        pipe.zcount(zkey, score_floor(score + 1), "+inf")
+        pipe.zrangebyscore(zkey, score_floor(score + 1), "+inf", start=0, num=1, withscores=True)
+    places = await pipe.execute() if distinct else []
+    by_score: dict[int, tuple[int, int | None]] = {}
+    for index, score in enumerate(distinct):
+        above, nearest = places[2 * index], places[2 * index + 1]
+        by_score[score] = (1 + int(above), score_of(nearest[0][1]) - score if nearest else None)
+    found: dict[str, Standing] = {}
+    for rep in reps:
+        if rep not in scores:
+            found[rep] = UNRANKED
+            continue
+        rank, gap = by_score[scores[rep]]
+        found[rep] = Standing(rank, scores[rep], gap, int(pending.get(rep) or 0) if confirm else None)
+    return found
 
 
 def rest_rows(

@@ -12,11 +12,12 @@ from typing import Any
 
 import msgpack
 
-from game.contests import parse_contest
+from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.ranking import competition_ranks
 from server.services.boards import BoardSpec, BoardView, contest_meta, core_rows
 from server.services.registry import Snapshot
+from server.services.standings import UNRANKED, Ranking, Standing
 
 OPCODE_TEXT, OPCODE_BINARY = 1, 2
 
@@ -66,9 +67,11 @@ class MemoryBoards:
     tell: every change moves the board's seq on by one, and a won deal joins the contest's recent wins with
     the doorbell the script publishes (which the test rings). Only ``contest:<id>`` boards exist."""
 
-    def __init__(self, snapshot: Snapshot, rows: int = 10) -> None:
+    def __init__(self, snapshot: Snapshot, rows: int = 10, full_rows: int = 10_000) -> None:
         self.snapshot = snapshot
         self.rows = rows
+        self.full_rows = full_rows  # what a ``full`` read (a me board's) takes, like the store's 10,000
+        self.standing_reads: list[list[str]] = []  # the reps of each batched read below the rows
         self.scores: dict[str, dict[str, int]] = {c: {} for c in snapshot.contests}
         self.seq: Counter[str] = Counter()
         self.epoch: dict[str, int] = dict.fromkeys(snapshot.contests, 1)
@@ -79,16 +82,40 @@ class MemoryBoards:
 
     async def read(self, spec: BoardSpec, snapshot: Snapshot, *, full: bool = False) -> BoardView | None:
         contest = snapshot.contests.get(spec.contest_id)
-        if contest is None or spec.kind != "contest" or spec.which != "reps":
+        if contest is None or spec.kind not in ("contest", "me", "feed") or spec.which != "reps":
             return None
         self.reads[spec.board] += 1
-        scores = sorted(self.scores[contest.id].items(), key=lambda item: (-item[1], item[0]))
-        ranked = competition_ranks(scores if full else scores[: self.rows])
+        if spec.kind == "feed":
+            rows = [{"rank": i + 1, "id": b["event"].split(":", 1)[-1], "rep": b["rep"], "score": b["points"]}
+                    for i, b in enumerate(self.wins[contest.id][:20])]  # fmt: skip
+            return BoardView(self.epoch[contest.id], self.seq[contest.id], rows, len(rows))
+        scores = self.ordered(contest.id)
+        if spec.kind == "me":  # the whole board as the store reads it for phones: ids and scores
+            ids, points = [rep for rep, _ in scores], [score for _, score in scores]
+            ranking = Ranking(ids[: self.full_rows], points[: self.full_rows])
+            return BoardView(self.epoch[contest.id], self.seq[contest.id], [], len(scores), ranking=ranking)
+        ranked = competition_ranks(scores[: self.rows])
         rows = core_rows(ranked, "reps", snapshot, contest)
         view = BoardView(self.epoch[contest.id], self.seq[contest.id], rows, len(scores), contest_meta(contest))
         if self.latency:
             await asyncio.sleep(self.latency)  # what changes now is not in this view
         return view
+
+    def ordered(self, contest_id: str) -> list[tuple[str, int]]:
+        return sorted(self.scores[contest_id].items(), key=lambda item: (-item[1], item[0]))
+
+    async def standings(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> dict[str, Standing]:
+        """Reps below the rows read, as the store finds them: in one call, counted in ``standing_reads``."""
+        self.standing_reads.append(sorted(reps))
+        scores = self.scores[contest.id]
+        found = {}
+        for rep in reps:
+            if rep not in scores:
+                found[rep] = UNRANKED
+                continue
+            above = [s for s in scores.values() if s > scores[rep]]
+            found[rep] = Standing(1 + len(above), scores[rep], min(above) - scores[rep] if above else None)
+        return found
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
         return list(self.wins[contest_id])

@@ -1,0 +1,194 @@
+"""Phones on ``me:`` boards, on the hub's edges in memory (no sockets, no Redis), on simulated time: one read
+and one pass per board per tick for every phone, a frame only for a phone whose own view changed, one
+encoding per rep and variant, reps below the rows read ranked by one batched read per tick, and composing
+thousands of phones leaves the loop to the other screens between slices."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from game import keys
+from server.live import phones
+from server.live.hub import Hub
+from server.live.phones import Phones
+from server.live.viewer import Viewer
+from server.services.boards import BoardSpec, BoardView
+from server.services.standings import Ranking, Standing, standings_of
+from tests.support.hub_doubles import FixedRegistry, MemoryBoards, RecordingLink, messages_in, org
+from tests.support.memory_broker import MemoryBroker
+from tests.support.virtual_time import run_virtual
+
+TICK = 0.2
+CONTEST = "spring"
+ME = f"me:{CONTEST}"
+DOORBELL = keys.doorbell_channel(CONTEST)
+
+
+class Floor:
+    """A hub on its edges in memory with a board of reps ``r00``… (scores 10 apart) and phones following them."""
+
+    def __init__(self, reps: int, full_rows: int = 10_000) -> None:
+        self.snapshot = org(CONTEST)
+        self.broker = MemoryBroker()
+        self.boards = MemoryBoards(self.snapshot, full_rows=full_rows)
+        self.hub = Hub(self.broker, self.boards, FixedRegistry(self.snapshot), tick_ms=int(TICK * 1000))
+        for index in range(reps):
+            self.boards.scores[CONTEST][f"r{index:02d}"] = 10 * (reps - index)
+
+    async def phone(self, rep: str, *, binary: bool = False) -> tuple[Viewer, RecordingLink]:
+        link = RecordingLink()
+        viewer = Viewer(link, binary=binary, public=False, batch=self.hub.batch)
+        assert await self.hub.subscribe(viewer, ME, rep=rep) is None
+        return viewer, link
+
+    async def deal(self, rep: str, points: int) -> None:
+        """A won deal rings the doorbell; returns once its tick has gone out."""
+        self.broker.ring(DOORBELL, self.boards.win(CONTEST, rep, points))
+        await asyncio.sleep(3 * TICK)
+
+
+def me_frames(link: RecordingLink, since: int = 0) -> list[dict[str, Any]]:
+    return [m for write in link.messages(since) for m in write if m["op"] == "me"]
+
+
+def on_the_floor(floor: Floor, scenario: Callable[[Floor], Awaitable[None]]) -> None:
+    """Run ``scenario`` against the floor's hub, started a quiet second before, on simulated time."""
+
+    async def run() -> None:
+        async with running(floor.hub):
+            await asyncio.sleep(1.0)
+            await scenario(floor)
+
+    run_virtual(run())
+
+
+@contextlib.asynccontextmanager
+async def running(hub: Hub) -> AsyncIterator[Hub]:
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+
+
+def test_a_phone_gets_a_frame_only_when_its_own_view_changed() -> None:
+    """A deal low on the board leaves the leader's phone alone; the dealer's phone and the phones of the reps
+    it passed get their new rank, gap and wins."""
+
+    async def scenario(floor: Floor) -> None:
+        (_, top), (_, middle), (_, low), (_, bottom) = [await floor.phone(r) for r in ("r00", "r05", "r08", "r09")]
+        (greeting,) = me_frames(bottom)
+        assert (greeting["rank"], greeting["score"], greeting["gap_to_next"], greeting["of"]) == (10, 10, 10, 10)
+        sent = {name: len(link.writes) for name, link in (("top", top), ("middle", middle), ("low", low))}
+        await floor.deal("r09", 25)  # 10 → 35: passes r08 (20) and r07 (30)
+        assert me_frames(top, sent["top"]) == [] and me_frames(middle, sent["middle"]) == []
+        (mine,) = me_frames(bottom, 1)
+        assert (mine["rank"], mine["score"], mine["gap_to_next"]) == (8, 35, 5)
+        assert [row["rep"] for row in mine["recent"]] == ["r09"]
+        (passed,) = me_frames(low, sent["low"])
+        assert (passed["rank"], passed["score"], passed["gap_to_next"]) == (10, 20, 10)
+        before = len(bottom.writes)
+        await floor.deal("r00", 5)  # the leader pulls away: only the leader's view changes
+        assert me_frames(bottom, before) == [] and me_frames(middle, sent["middle"]) == []
+        assert me_frames(top)[-1]["score"] == 105
+
+    on_the_floor(Floor(reps=10), scenario)
+
+
+def test_phones_with_the_same_view_share_one_encoding_per_variant(monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded: list[str] = []
+    encode = phones.encode
+
+    def counting(message: dict[str, Any], binary: bool) -> bytes:
+        encoded.append(f"{message['rep']}/{binary}")
+        return encode(message, binary)
+
+    monkeypatch.setattr(phones, "encode", counting)
+
+    async def scenario(floor: Floor) -> None:
+        same = [await floor.phone("r03") for _ in range(3)] + [await floor.phone("r03", binary=True)]
+        encoded.clear()
+        await floor.deal("r03", 15)
+        assert sorted(encoded) == ["r03/False", "r03/True"]  # four phones, two encodings
+        frames = [me_frames(link, 1) for _, link in same]
+        assert frames[0] == frames[1] == frames[2] == frames[3] and frames[0][0]["rank"] == 3
+        text = [data for _, link in same[:3] for _, data in link.writes[1:]]
+        assert text[0] == text[1] == text[2]
+
+    on_the_floor(Floor(reps=6), scenario)
+
+
+def test_reps_below_the_rows_read_are_ranked_by_one_batched_read_per_tick() -> None:
+    """The hub reads the first 5 rows; the phones of the 8th and 12th reps still see their rank and gap, from
+    one read for both of them per tick, not one per phone."""
+
+    async def scenario(floor: Floor) -> None:
+        (_, eighth), (_, twelfth), (_, second) = [await floor.phone(r) for r in ("r07", "r11", "r01")]
+        first = me_frames(twelfth)[0]
+        assert (first["rank"], first["score"], first["gap_to_next"], first["of"]) == (12, 30, 10, 14)
+        floor.boards.standing_reads.clear()
+        await floor.deal("r13", 25)  # 10 → 35: passes the 12th rep (30)
+        assert floor.boards.standing_reads == [["r07", "r11"]]
+        (moved,) = me_frames(twelfth, 1)
+        assert (moved["rank"], moved["score"], moved["gap_to_next"]) == (13, 30, 5)
+        assert me_frames(eighth, 1) == [] and me_frames(second, 1) == []
+
+    on_the_floor(Floor(reps=14, full_rows=5), scenario)
+
+
+def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
+    reps = 3 * phones.SLICE
+
+    class Reader:
+        async def standings(self, *args: object) -> dict[str, Any]:
+            return {}
+
+    async def run() -> None:
+        snapshot = org(CONTEST)
+        ranking = Ranking([f"r{i}" for i in range(reps)], [reps - i for i in range(reps)])
+        view = BoardView(1, 1, [], reps, ranking=ranking)
+        spec = BoardSpec(ME, "me", CONTEST, "reps")
+        board = Phones()
+        for i in range(reps):
+            board.add(Viewer(RecordingLink(), binary=False, public=False), f"r{i}")
+        await board.read(Reader(), spec, view, snapshot)  # type: ignore[arg-type]
+        turns = 0
+
+        async def other_screens() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(other_screens())
+        await asyncio.sleep(0)
+        offers = await board.changed(spec, view, snapshot, every=False)
+        during = turns
+        other.cancel()
+        assert len(offers) == reps and messages_in(offers[-1][1])[0]["rank"] == reps
+        assert during >= reps * phones.COMPOSE_COST // phones.SLICE  # the loop ran between slices
+        assert await board.changed(spec, view, snapshot, every=False) == []  # nothing changed: nothing to send
+
+    run_virtual(run())
+
+
+def test_a_standing_is_the_same_from_the_one_pass_and_from_a_single_lookup() -> None:
+    """Competition ranks and the gap to the nearest higher score, ties included, both ways."""
+    ids = ["a", "b", "c", "d", "e", "f"]
+    ranking = Ranking(ids, [9, 7, 7, 7, 4, 4], {"c": 2})
+    expected = {
+        "a": Standing(1, 9, None, 0),
+        "b": Standing(2, 7, 2, 0),
+        "c": Standing(2, 7, 2, 2),
+        "d": Standing(2, 7, 2, 0),
+        "e": Standing(5, 4, 3, 0),
+        "f": Standing(5, 4, 3, 0),
+    }
+    assert standings_of(ranking, set(ids)) == expected
+    assert {rep: ranking.standing(rep) for rep in ids} == expected
+    assert standings_of(ranking, {"e", "zz"}) == {"e": expected["e"]} and ranking.standing("zz") is None
