@@ -20,7 +20,7 @@ import msgpack
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from game import keys
+from game import keys, log_record
 from game.badges.awards import read_awards
 from game.badges.facts import Fact
 from game.contest_archive import LEDGER_FIELD, decode_ledger, lines_after
@@ -303,15 +303,18 @@ class Store:
         for plan in planned:
             if log:
                 shard = shard_of(plan.event.key, self.log_shards)
+                field, record = log_record.pack(plan.event.to_record())
                 commands.append(
                     (
                         "EVALSHA",
                         self._sha["append_event"],
-                        2,
-                        keys.event_seen(shard),
+                        3,
+                        keys.event_seen_bucket(shard, plan.event.key),
                         keys.event_log(shard),
+                        keys.event_seen(shard),
                         plan.event.key,
-                        msgpack.packb(plan.event.to_record()),
+                        field,
+                        record,
                     )
                 )
             for change in plan.changes:

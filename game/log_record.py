@@ -1,0 +1,107 @@
+"""An event log entry's bytes: the record of ``Event.to_record`` stored compactly, and read back unchanged.
+
+A stream entry holds one field. Entries written before this encoding hold the record as a msgpack map under
+``e``; entries written now hold it under ``r`` as a msgpack array of the record's values in a fixed order
+(``FIELDS``): names are not repeated in every entry, a missing value is one byte (nil) and trailing ones are
+left out, the two moments are integers (microseconds since the epoch) whenever that gives back the very same
+ISO text, a well-known event type is its number in ``TYPES``, and the ``api`` source is nil. Both are read back
+as the same dict, so replays, exports and audits see no difference. About 60 bytes instead of 170 for a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgpack
+
+MAP_FIELD = b"e"  # a record as a msgpack map (entries written before the compact form, and unusual records)
+COMPACT_FIELD = b"r"  # a record as a msgpack array of FIELDS' values
+
+# The record's keys in ``Event.to_record``'s order; the array keeps this order. Append only: entries are stored.
+FIELDS = (
+    "id",
+    "type",
+    "rep",
+    "occurred_at",
+    "received_at",
+    "source",
+    "currency",
+    "category",
+    "customer",
+    "ref",
+    "team",
+    "amount",
+    "attrs",
+)
+MOMENTS = ("occurred_at", "received_at")
+# Event types stored as their index. Append only: entries store the numbers.
+TYPES = (
+    "deal.won",
+    "call.logged",
+    "meeting.held",
+    "deal.reversed",
+    "deal.updated",
+    "points.adjusted",
+    "customer.new",
+    "csat.recorded",
+)
+TYPE_CODES = {name: code for code, name in enumerate(TYPES)}
+DEFAULT_SOURCE = "api"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _moment_text(micros: int) -> str:
+    return (EPOCH + timedelta(microseconds=micros)).isoformat()
+
+
+def _pack_moment(text: Any) -> Any:
+    """An ISO moment as microseconds since the epoch when that reads back as the very same text, else as is."""
+    if not isinstance(text, str):
+        return text
+    try:
+        micros = (datetime.fromisoformat(text) - EPOCH) // MICROSECOND
+    except (ValueError, TypeError):  # TypeError: a moment without a time zone
+        return text
+    return micros if _moment_text(micros) == text else text
+
+
+def pack(record: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """(stream field, bytes) for a log record: the compact array, or a map when the record has keys the array
+    does not know or lacks one of the first six (never from ``Event.to_record``, kept lossless all the same)."""
+    if (
+        not set(record) <= set(FIELDS)
+        or any(record.get(name) is None for name in FIELDS[:6])
+        or not isinstance(record["type"], str)
+    ):
+        return MAP_FIELD, msgpack.packb(dict(record))
+    values: list[Any] = [record.get(name) for name in FIELDS]
+    values[1] = TYPE_CODES.get(values[1], values[1])
+    values[3], values[4] = _pack_moment(values[3]), _pack_moment(values[4])
+    values[5] = None if values[5] == DEFAULT_SOURCE else values[5]
+    while values and values[-1] is None:
+        values.pop()
+    return COMPACT_FIELD, msgpack.packb(values)
+
+
+def unpack(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
+    """The record of one stream entry's fields, whichever form it was written in."""
+    raw = fields.get(COMPACT_FIELD)
+    if raw is None:
+        return dict(msgpack.unpackb(fields[MAP_FIELD], raw=False))
+    values = msgpack.unpackb(raw, raw=False)
+    kind = values[1]
+    record: dict[str, Any] = {
+        "id": values[0],
+        "type": TYPES[kind] if isinstance(kind, int) else kind,
+        "rep": values[2],
+        "occurred_at": _moment_text(values[3]) if isinstance(values[3], int) else values[3],
+        "received_at": _moment_text(values[4]) if isinstance(values[4], int) else values[4],
+        "source": values[5] if len(values) > 5 and values[5] is not None else DEFAULT_SOURCE,
+    }
+    for name, value in zip(FIELDS[6:], values[6:], strict=False):
+        if value is not None:
+            record[name] = value
+    return record
