@@ -19,7 +19,7 @@ import msgpack
 MAP_FIELD = b"e"  # a record as a msgpack map (entries written before the compact form, and unusual records)
 COMPACT_FIELD = b"r"  # a record as a msgpack array of FIELDS' values
 
-# The record's keys in ``Event.to_record``'s order; the array keeps this order. Append only: entries are stored.
+# The record's keys in the array's order (the most often present first). Append only: entries are stored.
 FIELDS = (
     "id",
     "type",
@@ -27,12 +27,12 @@ FIELDS = (
     "occurred_at",
     "received_at",
     "source",
+    "team",
+    "amount",
     "currency",
     "category",
     "customer",
     "ref",
-    "team",
-    "amount",
     "attrs",
 )
 MOMENTS = ("occurred_at", "received_at")
@@ -53,8 +53,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
 
+def _moment(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
 def _moment_text(micros: int) -> str:
-    return (EPOCH + timedelta(microseconds=micros)).isoformat()
+    return _moment(micros).isoformat()
 
 
 def _pack_moment(text: Any) -> Any:
@@ -86,22 +90,36 @@ def pack(record: Mapping[str, Any]) -> tuple[bytes, bytes]:
     return COMPACT_FIELD, msgpack.packb(values)
 
 
-def unpack(fields: Mapping[bytes, bytes]) -> dict[str, Any]:
-    """The record of one stream entry's fields, whichever form it was written in."""
+def unpack(fields: Mapping[bytes, bytes], *, parsed: bool = False) -> dict[str, Any]:
+    """The record of one stream entry's fields, whichever form it was written in. With ``parsed``, the two moments
+    come as datetimes (``Event.from_record`` and ``LogEvent.from_record`` take either): replays then skip
+    writing and parsing ISO text for every entry."""
     raw = fields.get(COMPACT_FIELD)
     if raw is None:
-        return dict(msgpack.unpackb(fields[MAP_FIELD], raw=False))
+        record: dict[str, Any] = msgpack.unpackb(fields[MAP_FIELD], raw=False)
+        if parsed:
+            for name in MOMENTS:
+                record[name] = datetime.fromisoformat(record[name])
+        return record
     values = msgpack.unpackb(raw, raw=False)
-    kind = values[1]
-    record: dict[str, Any] = {
-        "id": values[0],
-        "type": TYPES[kind] if isinstance(kind, int) else kind,
-        "rep": values[2],
-        "occurred_at": _moment_text(values[3]) if isinstance(values[3], int) else values[3],
-        "received_at": _moment_text(values[4]) if isinstance(values[4], int) else values[4],
-        "source": values[5] if len(values) > 5 and values[5] is not None else DEFAULT_SOURCE,
+    event_id, kind, rep, occurred, received = values[:5]
+    if parsed:
+        occurred = _moment(occurred) if occurred.__class__ is int else datetime.fromisoformat(occurred)
+        received = _moment(received) if received.__class__ is int else datetime.fromisoformat(received)
+    else:
+        occurred = _moment_text(occurred) if occurred.__class__ is int else occurred
+        received = _moment_text(received) if received.__class__ is int else received
+    source = values[5] if len(values) > 5 else None
+    record = {
+        "id": event_id,
+        "type": TYPES[kind] if kind.__class__ is int else kind,
+        "rep": rep,
+        "occurred_at": occurred,
+        "received_at": received,
+        "source": DEFAULT_SOURCE if source is None else source,
     }
-    for name, value in zip(FIELDS[6:], values[6:], strict=False):
+    for index in range(6, len(values)):
+        value = values[index]
         if value is not None:
-            record[name] = value
+            record[FIELDS[index]] = value
     return record

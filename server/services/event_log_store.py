@@ -106,7 +106,7 @@ class EventLogStore:
         events: list[LogEvent] = []
         with paused_gc():
             async for _, entries in self._merged(start, end, LOG_BATCH):
-                events.extend(LogEvent.from_record(log_record.unpack(fields)) for _, fields in entries)
+                events.extend(LogEvent.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries)
                 if len(events) > MAX_REPLAY_EVENTS:
                     raise ApiError(
                         413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}; choose a shorter period"
@@ -123,7 +123,7 @@ class EventLogStore:
         with paused_gc():
             async for reached, entries in self._merged(start, ["+"] * self.shards, LOG_BATCH):
                 last = reached
-                events.extend(LogEvent.from_record(log_record.unpack(fields)) for _, fields in entries)
+                events.extend(LogEvent.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries)
                 if len(events) > MAX_REPLAY_EVENTS:
                     raise ApiError(413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}")
         return last, events
@@ -134,7 +134,7 @@ class EventLogStore:
         """The whole log after position ``after`` (up to stream id ``upto``), in order, in batches, with the
         position each batch reaches (to resume from)."""
         async for last, entries in self._merged(parse_position(after, self.shards), self._everywhere(upto), batch):
-            yield last, [Event.from_record(log_record.unpack(fields)) for _, fields in entries]
+            yield last, [Event.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries]
 
     async def window_batches(
         self, since: datetime, upto: str, keep: Callable[[dict[str, Any]], bool], batch: int = REPLAY_BATCH
@@ -143,7 +143,7 @@ class EventLogStore:
         ``Event``s: only the records ``keep`` accepts are parsed (with the position each batch reaches)."""
         start = [id_before(since - LOG_SLACK)] * self.shards
         async for last, entries in self._merged(start, self._everywhere(upto), batch):
-            records = (log_record.unpack(fields) for _, fields in entries)
+            records = (log_record.unpack(fields, parsed=True) for _, fields in entries)
             yield last, [Event.from_record(record) for record in records if keep(record)]
 
     async def newest_id(self) -> str:
@@ -211,7 +211,7 @@ class EventLogStore:
                     break
                 triples: list[str | bytes] = []
                 for stream_id, fields in entries:
-                    key = Event.from_record(log_record.unpack(fields)).key
+                    key = Event.from_record(log_record.unpack(fields, parsed=True)).key
                     triples += [keys.log_seen_bucket(key), key, stream_id]
                 millis, seq = id_order(entries[-1][0])
                 removed, dropped = await self._trim(
