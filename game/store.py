@@ -303,7 +303,7 @@ class Store:
         for plan in planned:
             if log:
                 shard = shard_of(plan.event.key, self.log_shards)
-                field, record = log_record.pack(plan.event.to_record())
+                field, record = log_record.pack_event(plan.event)
                 commands.append(
                     (
                         "EVALSHA",

@@ -56,6 +56,7 @@ def test_every_record_reads_back_as_it_was_and_the_compact_form_is_a_third_of_th
         record = event.to_record()
         field, raw = log_record.pack(record)
         assert field == log_record.COMPACT_FIELD
+        assert log_record.pack_event(event) == (field, raw)  # the ingest path's shortcut writes the same bytes
         assert log_record.unpack({field: raw}) == record
         assert Event.from_record(log_record.unpack({field: raw})) == event
         assert log_record.unpack({b"e": msgpack.packb(record)}) == record  # entries written before
