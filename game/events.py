@@ -34,6 +34,11 @@ ADJUSTMENT_TYPE = "points.adjusted"
 ADJUSTMENT_SOURCE = "dispute"
 
 
+def as_moment(value: str | datetime) -> datetime:
+    """A record's moment: ISO text, or a datetime already (``game/log_record.py`` ``unpack(parsed=True)``)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 @dataclass(frozen=True)
 class Event:
     id: str
@@ -86,8 +91,8 @@ class Event:
             id=record["id"],
             type=record["type"],
             rep=record["rep"],
-            occurred_at=datetime.fromisoformat(record["occurred_at"]),
-            received_at=datetime.fromisoformat(record["received_at"]),
+            occurred_at=as_moment(record["occurred_at"]),
+            received_at=as_moment(record["received_at"]),
             source=record.get("source", "api"),
             amount=Decimal(record["amount"]) if "amount" in record else None,
             currency=record.get("currency"),

@@ -159,7 +159,7 @@ BADGE_CHANNEL = f"{PREFIX}:bell:badges"
 
 # Event log and its idempotency index.
 EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted event
-EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id
+EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id (earlier data; now ``event_seen_bucket``)
 # The log may be split into shards (``ARENA_LOG_SHARDS``, ``game/log_shards.py``): shard 0 keeps the names above,
 # shard i > 0 lives under ``{log:i}``. The shard count the log was first written with is kept in shard 0's slot.
 EVENT_LOG_SHARDS = f"{PREFIX}:{{log}}:shards"  # string: the number of shards, set once
@@ -176,8 +176,24 @@ def event_log(shard: int = 0) -> str:
 
 
 def event_seen(shard: int = 0) -> str:
-    """Hash of one shard of the event log: event key -> stream id (in the same slot as its stream)."""
+    """Hash of one shard of the event log: event key -> stream id (in the same slot as its stream). Written before
+    the dedupe entries were bucketed (``event_seen_bucket``): still read, and emptied by the retention."""
     return f"{PREFIX}:{_log_tag(shard)}:seen"
+
+
+# A shard's dedupe entries are split into this many small hashes (listpacks up to ~2 million events per shard,
+# see ``BUCKETS``). Fixed for ever: an event sent again must meet its entry in the same bucket.
+LOG_SEEN_BUCKETS = 4096
+
+
+def log_seen_bucket(event_key: str) -> str:
+    """The dedupe bucket of an event key within its shard (``event_seen_bucket``)."""
+    return bucket(event_key, LOG_SEEN_BUCKETS)
+
+
+def event_seen_bucket(shard: int, event_key: str) -> str:
+    """The small hash of a shard's dedupe entries holding this event key: event key -> stream id."""
+    return f"{event_seen(shard)}:{log_seen_bucket(event_key)}"
 
 
 # String: the stream id up to which the repair pass has made sure every logged event's writes exist.

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from game.events import Event
+from game.events import Event, as_moment
 
 
 class LogEvent:
@@ -72,14 +72,15 @@ class LogEvent:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> LogEvent:
-        """From an event log entry (``Event.to_record``), without building an ``Event`` first."""
+        """From an event log entry (``Event.to_record``; moments as text or datetimes), without building an
+        ``Event`` first."""
         self = cls.__new__(cls)
         get = record.get
         self.id = event_id = record["id"]
         self.type = record["type"]
         self.rep = record["rep"]
-        self.occurred_at = occurred_at = datetime.fromisoformat(record["occurred_at"])
-        self.received_at = datetime.fromisoformat(record["received_at"])
+        self.occurred_at = occurred_at = as_moment(record["occurred_at"])
+        self.received_at = as_moment(record["received_at"])
         self.source = source = get("source", "api")
         amount = get("amount")
         self.amount = Decimal(amount) if amount is not None else None

@@ -26,7 +26,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from game import keys
+from game import keys, log_record
 from game.badges.awards import read_awards
 from game.badges.facts import Fact
 from game.contest_archive import LEDGER_FIELD, decode_ledger, lines_after
@@ -354,15 +354,18 @@ class Store:
             if log:
                 shard = shard_of(plan.event.key, self.log_shards)
                 log_commands.append(len(commands))
+                field, record = log_record.pack_event(plan.event)
                 commands.append(
                     (
                         "EVALSHA",
                         self._sha["append_event"],
-                        2,
-                        keys.event_seen(shard),
+                        3,
+                        keys.event_seen_bucket(shard, plan.event.key),
                         keys.event_log(shard),
+                        keys.event_seen(shard),
                         plan.event.key,
-                        msgpack.packb(plan.event.to_record()),
+                        field,
+                        record,
                     )
                 )
             for change in plan.changes:

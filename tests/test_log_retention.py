@@ -25,6 +25,7 @@ from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
 from server.services.event_log_store import EventLogStore
 from tests.support.events_cli import events_cli_with
+from tests.support.log_dedupe import dedupe_entries
 from tests.support.org import make_org
 from tests.support.server import launch_server
 from tests.support.waiting import eventually
@@ -48,7 +49,7 @@ def log_as_of(client: redis.Redis, made: Event, shards: int) -> str:
 
 
 def logged_keys(client: redis.Redis, shards: int) -> set[str]:
-    return {key.decode() for shard in range(shards) for key in client.hkeys(keys.event_seen(shard))}
+    return {key for shard in range(shards) for key in dedupe_entries(client, shard)}
 
 
 def test_trimming_removes_old_entries_and_their_dedupe_entries_in_every_shard_and_keeps_recent_ones(

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-import msgpack
 from redis.asyncio import Redis
 
-from game import keys
+from game import keys, log_record
 from game.events import Event
 from game.log_event import LogEvent
 from game.log_shards import (
@@ -41,6 +40,11 @@ REPLAY_BATCH = 500  # entries per XRANGE for a rescore: each batch is written be
 MIN_SHARD_READ = 100  # a batch reads at least this many entries of each shard
 TRIM_BATCH = 1000  # entries trimmed per script call (their dedupe entries go in the same call)
 TRIM_ROUNDS = 20  # script calls per shard per trim: a long backlog is trimmed over several runs
+
+
+def full_stream_id(stream_id: str) -> str:
+    """A stream id as a dedupe bucket keeps it (``1700000000000`` for ``1700000000000-0``) in full."""
+    return stream_id if "-" in stream_id else f"{stream_id}-0"
 
 
 def _stream_id(moment: datetime) -> str:
@@ -102,7 +106,7 @@ class EventLogStore:
         events: list[LogEvent] = []
         with paused_gc():
             async for _, entries in self._merged(start, end, LOG_BATCH):
-                events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
+                events.extend(LogEvent.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries)
                 if len(events) > MAX_REPLAY_EVENTS:
                     raise ApiError(
                         413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}; choose a shorter period"
@@ -119,7 +123,7 @@ class EventLogStore:
         with paused_gc():
             async for reached, entries in self._merged(start, ["+"] * self.shards, LOG_BATCH):
                 last = reached
-                events.extend(LogEvent.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries)
+                events.extend(LogEvent.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries)
                 if len(events) > MAX_REPLAY_EVENTS:
                     raise ApiError(413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}")
         return last, events
@@ -131,7 +135,7 @@ class EventLogStore:
         batches, with the position each batch reaches (to resume from)."""
         end = _stream_id(upto) if isinstance(upto, datetime) else upto
         async for last, entries in self._merged(parse_position(after, self.shards), self._everywhere(end), batch):
-            yield last, [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)) for _, fields in entries]
+            yield last, [Event.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries]
 
     async def window_batches(
         self, since: datetime, upto: str, keep: Callable[[dict[str, Any]], bool], batch: int = REPLAY_BATCH
@@ -140,7 +144,7 @@ class EventLogStore:
         ``Event``s: only the records ``keep`` accepts are parsed (with the position each batch reaches)."""
         start = [id_before(since - LOG_SLACK)] * self.shards
         async for last, entries in self._merged(start, self._everywhere(upto), batch):
-            records = (msgpack.unpackb(fields[b"e"], raw=False) for _, fields in entries)
+            records = (log_record.unpack(fields, parsed=True) for _, fields in entries)
             yield last, [Event.from_record(record) for record in records if keep(record)]
 
     async def newest_id(self) -> str:
@@ -163,13 +167,17 @@ class EventLogStore:
         for key in dict.fromkeys(event_keys):
             by_shard.setdefault(shard_of(key, self.shards), []).append(key)
         pipe = self.redis.pipeline(transaction=False)
-        for shard, wanted_keys in by_shard.items():
+        asked = [(shard, key) for shard, wanted_keys in by_shard.items() for key in wanted_keys]
+        for shard, key in asked:
+            pipe.hget(keys.event_seen_bucket(shard, key), key)
+        for shard, wanted_keys in by_shard.items():  # entries written before the buckets
             pipe.hmget(keys.event_seen(shard), wanted_keys)
+        replies = await pipe.execute()
+        earlier = iter(sid for stream_ids in replies[len(asked) :] for sid in stream_ids)
         wanted = [
-            (key, shard, text(sid))
-            for (shard, wanted_keys), stream_ids in zip(by_shard.items(), await pipe.execute(), strict=True)
-            for key, sid in zip(wanted_keys, stream_ids, strict=True)
-            if sid
+            (key, shard, full_stream_id(text(sid or unbucketed)))
+            for (shard, key), sid, unbucketed in zip(asked, replies[: len(asked)], earlier, strict=True)
+            if sid or unbucketed
         ]
         pipe = self.redis.pipeline(transaction=False)
         for _key, shard, sid in wanted:
@@ -177,7 +185,7 @@ class EventLogStore:
         found: dict[str, dict[str, Any]] = {}
         for (key, _shard, _sid), entries in zip(wanted, await pipe.execute(), strict=True):
             if entries:
-                found[key] = msgpack.unpackb(entries[0][1][b"e"], raw=False)
+                found[key] = log_record.unpack(entries[0][1])
         return found
 
     async def repaired_upto(self, default: datetime) -> str:
@@ -210,12 +218,13 @@ class EventLogStore:
                 entries = await read_stream(self.redis, keys.event_log(shard), "-", end, count=batch)
                 if not entries:
                     break
-                pairs: list[str | bytes] = []
+                triples: list[str | bytes] = []
                 for stream_id, fields in entries:
-                    pairs += [Event.from_record(msgpack.unpackb(fields[b"e"], raw=False)).key, stream_id]
+                    key = Event.from_record(log_record.unpack(fields, parsed=True)).key
+                    triples += [keys.log_seen_bucket(key), key, stream_id]
                 millis, seq = id_order(entries[-1][0])
                 removed, dropped = await self._trim(
-                    keys=[keys.event_seen(shard), keys.event_log(shard)], args=[f"{millis}-{seq + 1}", *pairs]
+                    keys=[keys.event_seen(shard), keys.event_log(shard)], args=[f"{millis}-{seq + 1}", *triples]
                 )
                 trimmed += int(removed)
                 forgotten += int(dropped)
