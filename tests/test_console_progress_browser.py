@@ -68,10 +68,10 @@ def test_an_import_and_a_simulation_show_progress_until_they_answer(
 def test_a_large_import_fills_its_bar_as_the_server_stores_the_reps(browser: Browser, server: RunningServer) -> None:
     _, page, errors, foreign = signed_in(browser, server, "en")
     page.goto(f"{server.base_url}/admin/people")
-    count = 10_000
+    count = 30_000  # a few seconds of storing even on a quiet machine: the bar is read while it fills
     run = uuid.uuid4().hex[:6]
     rows = "id,name,team\n" + "\n".join(f"bar-{run}-{n},Rep {n}," for n in range(count)) + "\n"
-    # Pasted in one go (typing 10,000 rows would take the test's time, not the import's).
+    # Pasted in one go (typing the rows would take the test's time, not the import's).
     page.locator("#import-text").evaluate(
         "(box, rows) => { box.value = rows; box.dispatchEvent(new Event('input')); }", rows
     )

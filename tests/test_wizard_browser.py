@@ -29,7 +29,7 @@ WORDS = {
         "negative": "奖励不能是负数金额",
         "fourth": "请修改标出的内容：第 4 个奖项的奖品。",
         "live": "进行中",
-        "too_large": "最多只能上传 1 MB",
+        "too_large": "最多只能上传 {mb} MB",
     },
     "en": {
         "matched": "2 reps matched, 1 rows not matched",
@@ -38,7 +38,7 @@ WORDS = {
         "negative": "cannot be a negative amount of money",
         "fourth": "Please correct the marked fields: Prize 4: what is won.",
         "live": "Live",
-        "too_large": "at most 1 MB can be uploaded",
+        "too_large": "at most {mb} MB can be uploaded",
     },
 }
 
@@ -188,7 +188,7 @@ def test_a_csv_over_the_limit_is_refused_before_upload_with_the_limit(
     browser: Browser, server: RunningServer, locale: str, tmp_path: Path
 ) -> None:
     big = tmp_path / "reps.csv"
-    big.write_bytes(b"id,name,team\n" + b"x" * (2 << 20))
+    big.write_bytes(b"id,name,team\n" + b"x" * (9 << 20))  # over both limits: a reps import's 8 MB, targets' 1 MB
     context, page, errors, foreign = signed_in(browser, server, locale)
     uploads: list[str] = []
     page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" and "/import" in r.url else None)
@@ -206,13 +206,13 @@ def test_a_csv_over_the_limit_is_refused_before_upload_with_the_limit(
             assert abs(head.bounding_box()["x"] - cell.bounding_box()["x"]) < 1  # type: ignore[index]
     page.set_input_files("#import-file", str(big))
     refused = field_error(page, "#import-file")
-    expect(refused).to_contain_text(WORDS[locale]["too_large"])
+    expect(refused).to_contain_text(WORDS[locale]["too_large"].format(mb=8))
     expect(refused).to_contain_text("reps.csv")
     assert page.eval_on_selector("#import-file", "input => input.files.length") == 0
     page.goto(f"{server.base_url}/admin/contests/new")
     page.select_option("select[name=scoring]", "percent_of_target")
     page.set_input_files("#targets-file", str(big))
-    expect(field_error(page, "#targets-file")).to_contain_text(WORDS[locale]["too_large"])
+    expect(field_error(page, "#targets-file")).to_contain_text(WORDS[locale]["too_large"].format(mb=1))
     expect(page.locator("#targets-text")).to_have_value("")
     screenshot(page, f"wizard-too-large-{locale}.png")
     assert uploads == []

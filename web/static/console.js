@@ -149,11 +149,10 @@
     });
   });
 
-  /* Long work (an import, a check of every row, a simulation) shows that it runs: the button that started it
-     waits, and a progress bar with the page's words stands beside it until `promise` settles. */
-  /* Work under way: the button waits and a progress bar with words stands beside it until the promise settles.
-     With follow (a function answering a promise of {done, total}, or of null while nothing is known), the bar
-     fills as the server reports how far it has come. */
+  /* Work under way (an import, a check of every row, a simulation): the button waits and a progress bar with
+     words stands beside it until the promise settles. With follow (a function answering a promise of
+     {done, total}, or of null while nothing is known), the bar fills as the server reports how far it has come:
+     asked at once and then three times a second, so even a short import shows its count. */
   function working(button, promise, follow) {
     var status = document.createElement("span");
     status.className = "working";
@@ -164,14 +163,16 @@
     status.appendChild(words);
     button.insertAdjacentElement("afterend", status);
     button.disabled = true;
-    var timer = follow ? setInterval(function () {
+    function poll() {
       follow().then(function (step) {
         if (!step || !step.total) { return; }
         bar.max = step.total;
         bar.value = step.done;
         words.textContent = " " + config.text.working + " " + step.done.toLocaleString() + " / " + step.total.toLocaleString();
       }, function () {});
-    }, 700) : null;
+    }
+    var timer = follow ? setInterval(poll, 300) : null;
+    if (follow) { poll(); }
     function done() { if (timer) { clearInterval(timer); } status.remove(); button.disabled = false; }
     return promise.then(function (value) { done(); return value; }, function (error) { done(); throw error; });
   }
