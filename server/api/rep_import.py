@@ -165,9 +165,11 @@ async def import_reps(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "import reps")
     query = decode_query(request, RepImportQuery)
     arena = arena_of(request)
+    dry_run = query.dry_run in ("1", "true")
+    if query.progress and not dry_run:  # known from the first moment: the console asks before the file is read
+        await arena.imports.record(principal.name, query.progress, "reading", 0, 0)
     lines = _lines(await read_csv_upload(request, MAX_CSV_UPLOAD_BYTES))
     directory = (await arena.registry.current()).directory
-    dry_run = query.dry_run in ("1", "true")
     rows = _checked_rows(lines, directory, principal, arena.settings.outbound_allow_private)
     valid = [row for row in rows if not row["errors"]]
     if not dry_run and valid:
@@ -228,9 +230,12 @@ class RepImportQuery(Struct):
 
 
 class ImportProgress(Struct):
-    state: Annotated[Literal["storing", "rosters", "done"], Meta(description="storing reps, then syncing boards")]
+    state: Annotated[
+        Literal["reading", "storing", "rosters", "done"],
+        Meta(description="reading and checking the file, storing reps, then syncing boards"),
+    ]
     done: Annotated[int, Meta(description="reps stored so far")]
-    total: Annotated[int, Meta(description="valid reps to store")]
+    total: Annotated[int, Meta(description="valid reps to store (0 while the file is read)")]
 
 
 routes = [

@@ -21,7 +21,7 @@ class ImportProgressStore:
         self.redis = redis
 
     async def record(self, actor: str, token: str, state: str, done: int, total: int) -> None:
-        """The import is in ``state`` (storing, rosters, done) with ``done`` of ``total`` reps stored."""
+        """The import is in ``state`` (reading, storing, rosters, done) with ``done`` of ``total`` reps stored."""
         key = keys.rep_import(actor, token)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"state": state, "done": done, "total": total})

@@ -152,7 +152,7 @@
   /* Work under way (an import, a check of every row, a simulation): the button waits and a progress bar with
      words stands beside it until the promise settles. With follow (a function answering a promise of
      {done, total}, or of null while nothing is known), the bar fills as the server reports how far it has come:
-     asked at once and then three times a second, so even a short import shows its count. */
+     asked three times a second, so even a short import shows its count. */
   function working(button, promise, follow) {
     var status = document.createElement("span");
     status.className = "working";
@@ -172,7 +172,6 @@
       }, function () {});
     }
     var timer = follow ? setInterval(poll, 300) : null;
-    if (follow) { poll(); }
     function done() { if (timer) { clearInterval(timer); } status.remove(); button.disabled = false; }
     return promise.then(function (value) { done(); return value; }, function (error) { done(); throw error; });
   }
