@@ -24,7 +24,8 @@ from tests.support.server import RunningServer, launch_server
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Page tests run last, together: Playwright's sync API keeps an event loop on the main thread while the
-    one browser of the session is open, and the tests that drive asyncio themselves must run before it."""
+    one browser of the session is open, and the tests that drive asyncio themselves must run before it. Under
+    pytest-xdist each worker is handed tests in this order too, so the same holds in every worker."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)

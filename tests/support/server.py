@@ -38,7 +38,7 @@ class RunningServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout: float = 20.0, ready: bool = True) -> RunningServer:
+    def start(self, timeout: float = 60.0, ready: bool = True) -> RunningServer:
         """Start and wait until it serves: ``/readyz`` (keys in place) or, with ``ready=False``, ``/healthz``."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
