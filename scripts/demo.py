@@ -168,6 +168,9 @@ def main() -> int:
         "ARENA_SECRET_KEY": settings.secret_key,
         "PYTHONUNBUFFERED": "1",
     }
+    # The demo's terminal shows the deals as they land: plain log lines, none per request (unless asked for).
+    env.setdefault("ARENA_LOG_FORMAT", "text")
+    env.setdefault("ARENA_ACCESS_LOG", "0")
     server = subprocess.Popen(
         [sys.executable, "-m", "server"], cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
     )

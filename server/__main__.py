@@ -17,16 +17,17 @@ from server.app import create_app
 from server.config import ConfigError, ensure_secret_key, load_settings
 from server.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from server.live.connection import WebSocketService
+from server.request_log import RequestLogMiddleware, configure_logging
 from server.security_headers import SecurityHeadersMiddleware
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = ensure_secret_key(load_settings())
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     embedded = None
     deployment = settings.redis
     if deployment.needs_embedded:
@@ -46,10 +47,12 @@ def main() -> int:
         app = create_app(settings, deployment)
         websockets = WebSocketService(app, settings.trusted_proxies, handshake_seconds=settings.ws_handshake_seconds)
         uvicorn.run(
-            SecurityHeadersMiddleware(IngestFastPath(app)),  # outermost: the fast path's answers get them too
+            # outermost: the fast path's answers get the headers and their log line too
+            RequestLogMiddleware(SecurityHeadersMiddleware(IngestFastPath(app)), enabled=settings.access_log),
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            log_config=None,  # uvicorn's records go through our handler: one format for every line
             # /ws is served by server/live/connection.py, not through ASGI. uvicorn calls what it is given with
             # the protocol's arguments; its types name only a protocol class or a built-in's name.
             ws=websockets,  # type: ignore[arg-type]

@@ -71,6 +71,8 @@ class Settings:
     # Seconds a websocket handshake may take, from its request's first byte to our answer; meanwhile it counts
     # against ``ws_per_ip``. A client that sends half a request and waits is cut then.
     ws_handshake_seconds: int = 10
+    log_format: str = "json"  # json | text
+    access_log: bool = True  # one line per HTTP request at info
     # How often the scheduler looks for contests to close or to start, in seconds.
     scheduler_seconds: int = 15
     # How often the notifier collects celebrations and delivers them to chat webhooks, in seconds.
@@ -177,6 +179,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     wait_replicas = _int(env, "REDIS_WAIT_REPLICAS", 1 if deployment.sentinels else 0, 0, 16)
     if deployment.cluster and wait_replicas:  # WAIT counts one node's replicas, and a pipeline spans several nodes
         raise ConfigError(f"{ENV_PREFIX}REDIS_WAIT_REPLICAS is for a single Redis or Sentinel, not a cluster")
+    log_format = (_text(env, "LOG_FORMAT") or "json").lower()
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be json or text, got {log_format!r}")
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         redis_url=deployment.url,
@@ -210,6 +215,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_secure=_flag(env, "COOKIE_SECURE", default=(_text(env, "PUBLIC_URL") or "").startswith("https://")),
         log_shards=_int(env, "LOG_SHARDS", 1, 1, MAX_LOG_SHARDS),
         log_retention_days=_int(env, "LOG_RETENTION_DAYS", 400, MIN_LOG_RETENTION_DAYS, 36_500),
+        log_format=log_format,
+        access_log=_flag(env, "ACCESS_LOG", default=True),
     )
 
 

@@ -24,6 +24,7 @@ from game.lift import Period
 from server.auth.credentials import credential_of
 from server.auth.principals import Principal, principal_for
 from server.errors import STORAGE_OUTAGES, STORAGE_RETRY_SECONDS, ApiError
+from server.request_log import record_principal
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -119,8 +120,10 @@ async def read_document(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
 
 async def principal_of(request: Request, *, cache: bool = False) -> Principal | None:
     """Who is asking (None: nobody we know), looked up through the account store, which is the identity store
-    of ``server.auth``: keys, display tokens and users."""
-    return await principal_for(request, arena_of(request).accounts, cache=cache)
+    of ``server.auth``: keys, display tokens and users. Its role goes on the request's log line."""
+    principal = await principal_for(request, arena_of(request).accounts, cache=cache)
+    record_principal(request.scope, principal.role if principal else None)
+    return principal
 
 
 async def require(request: Request, check: Callable[[Principal], bool], what: str, *, cache: bool = False) -> Principal:
