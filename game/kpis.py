@@ -195,3 +195,15 @@ def kpi_values(
 def lookback_start(period: Period) -> datetime:
     """Where the log must be read from for a period's KPIs: the retention lookback before it."""
     return period.start - timedelta(days=REPEAT_LOOKBACK_DAYS)
+
+
+def facts_by_rep_and_team(
+    events: Iterable[LogEvent], period: Period, currency: str, team_of_rep: Mapping[str, str | None]
+) -> tuple[dict[str, KpiFacts], dict[str, KpiFacts]]:
+    """Every rep's and every team's facts in the period, from one pass over the log. An event counts for the
+    team recorded on it when it was received (the team it counted for then), else the rep's team now."""
+    standing = standing_events(events)
+    repeat = repeat_customers(standing, period)
+    by_rep = tally(standing, period, currency, lambda e: e.rep, repeat)
+    by_team = tally(standing, period, currency, lambda e: e.team or team_of_rep.get(e.rep), repeat)
+    return by_rep, by_team
