@@ -34,7 +34,7 @@ from game.deal_history import deal_history
 from game.events import CSAT_TYPE, rating_of
 from game.lift import Period
 from game.log_event import LogEvent
-from game.scoring import UPDATING_TYPES
+from game.scoring import REVERSING_TYPES, UPDATING_TYPES
 
 KPIS = ("conversion", "aov", "retention", "csat", "nps")
 UNITS = {"conversion": "percent", "aov": "money", "retention": "percent", "csat": "rating", "nps": "nps"}
@@ -77,7 +77,7 @@ class KpiValue:
         return self.value is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     """One event that stands at the end of the log, with the kind of its original (an updated deal stays a won
     deal; an update whose original never arrived counts as a won deal, as live scoring treats it)."""
@@ -86,11 +86,19 @@ class Standing:
     event: LogEvent
 
 
-def standing_events(events: Iterable[LogEvent]) -> list[Standing]:
-    """Every event key's standing content after reversals and updates, in log order of the keys' first sight."""
-    history = deal_history(events)
+# what the ratios read, and the corrections that change it; other events (calls, meetings) are skipped early
+RATIO_TYPES = frozenset({WON, LOST, CREATED, CSAT_TYPE}) | REVERSING_TYPES | UPDATING_TYPES
+
+
+def standing_events(events: Iterable[LogEvent], since: datetime | None = None) -> list[Standing]:
+    """Every event key's standing content after reversals and updates (occurring from ``since`` on, when given),
+    in log order of the keys' first sight."""
+    history = deal_history(event for event in events if event.type in RATIO_TYPES)
+    earliest = int(since.timestamp()) if since is not None else None
     out = []
     for key, content in history.standing.items():
+        if earliest is not None and content.at < earliest:
+            continue
         original = history.originals.get(key)
         kind = original.type if original is not None else (WON if content.type in UPDATING_TYPES else content.type)
         out.append(Standing(kind, content))
@@ -99,11 +107,11 @@ def standing_events(events: Iterable[LogEvent]) -> list[Standing]:
 
 def repeat_customers(standing: Iterable[Standing], period: Period) -> frozenset[str]:
     """Customers with a standing won deal in the ``REPEAT_LOOKBACK_DAYS`` before the period starts."""
-    since = period.start - timedelta(days=REPEAT_LOOKBACK_DAYS)
+    since, start = int(lookback_start(period).timestamp()), int(period.start.timestamp())
     return frozenset(
         item.event.customer
         for item in standing
-        if item.kind == WON and item.event.customer and since <= item.event.occurred_at < period.start
+        if item.kind == WON and item.event.customer and since <= item.event.at < start
     )
 
 
@@ -116,9 +124,10 @@ def tally(
 ) -> dict[str, KpiFacts]:
     """Every group's facts in the period (``group_of`` names the rep or team an event counts for, or None)."""
     facts: dict[str, KpiFacts] = {}
+    start, end = int(period.start.timestamp()), int(period.end.timestamp())  # ``at``: whole seconds, floored
     for item in standing:
         event = item.event
-        if not period.covers(event.occurred_at):
+        if not start <= event.at < end:
             continue
         group = group_of(event)
         if group is None:
@@ -202,7 +211,7 @@ def facts_by_rep_and_team(
 ) -> tuple[dict[str, KpiFacts], dict[str, KpiFacts]]:
     """Every rep's and every team's facts in the period, from one pass over the log. An event counts for the
     team recorded on it when it was received (the team it counted for then), else the rep's team now."""
-    standing = standing_events(events)
+    standing = standing_events(events, lookback_start(period))
     repeat = repeat_customers(standing, period)
     by_rep = tally(standing, period, currency, lambda e: e.rep, repeat)
     by_team = tally(standing, period, currency, lambda e: e.team or team_of_rep.get(e.rep), repeat)

@@ -47,7 +47,7 @@ def event(kind: str, rep: str = "wang", days_ago: int = 1, **fields: Any) -> Log
 
 def facts_of(events: list[LogEvent], rep: str = "wang") -> KpiFacts:
     standing = standing_events(events)
-    return tally(standing, DECEMBER, "CNY", lambda e: e.rep, repeat_customers(standing, DECEMBER))[rep]
+    return tally(standing, DECEMBER, "CNY", lambda e: e.rep, repeat_customers(standing, DECEMBER)).get(rep, KpiFacts())
 
 
 def test_conversion_is_won_over_closed_and_respects_reversals() -> None:
@@ -219,3 +219,21 @@ def test_periods_are_local_months_and_quarters() -> None:
     for bad in ("2026-13", "2026-Q5", "26-12", "december"):
         with pytest.raises(ValidationError):
             parse_period(bad, SHANGHAI, NOW)
+
+
+@given(
+    kinds=st.lists(st.sampled_from(["deal.won", "deal.lost", "deal.created", "csat.recorded"]), max_size=25),
+    reversed_mask=st.lists(st.booleans(), min_size=25, max_size=25),
+    early=st.booleans(),
+)
+def test_reversing_events_equals_never_sending_them(kinds: list[str], reversed_mask: list[bool], early: bool) -> None:
+    """Whatever is reversed (before or after it arrives) counts exactly as if it had never been sent."""
+    events = [
+        event(kind, attrs={"score": 1 + n % 5} if kind == "csat.recorded" else {}) for n, kind in enumerate(kinds)
+    ]
+    taken_back = [e for e, gone in zip(events, reversed_mask, strict=False) if gone]
+    reversals = [event("deal.reversed", ref=e.id) for e in taken_back]
+    log = [*reversals, *events] if early else [*events, *reversals]
+    kept = [e for e in events if e not in taken_back]
+    assert kpi_values(facts_of(log), basis="closed") == kpi_values(facts_of(kept), basis="closed")
+    assert kpi_values(facts_of(log), basis="created") == kpi_values(facts_of(kept), basis="created")
