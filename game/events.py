@@ -32,6 +32,10 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 # server writes one (source ``ADJUSTMENT_SOURCE``); no client may send it, so points change only in the open.
 ADJUSTMENT_TYPE = "points.adjusted"
 ADJUSTMENT_SOURCE = "dispute"
+# A customer survey: ``attrs.score`` is its rating, a whole number on ``attrs.scale`` (``csat`` 1–5 by default, or
+# ``nps`` 0–10). A survey without a score still counts as a survey (XP, activity); only rated ones make CSAT/NPS.
+CSAT_TYPE = "csat.recorded"
+RATING_SCALES = {"csat": (1, 5), "nps": (0, 10)}
 
 
 def as_moment(value: str | datetime) -> datetime:
@@ -263,6 +267,8 @@ def new_event(
         errors.add("ref", f"is required for {type}: the id of the original deal event")
     if type == "deal.won" and amount is None:
         errors.add("amount", "is required for deal.won")
+    if type == CSAT_TYPE and attrs:
+        check_rating(attrs, errors)
     if type == ADJUSTMENT_TYPE and source != ADJUSTMENT_SOURCE:
         errors.add("type", f"{ADJUSTMENT_TYPE} is reserved: adjustments come from resolved disputes")
     for name, text in (("id", event_id), ("category", category), ("customer", customer), ("ref", ref)):
@@ -310,3 +316,26 @@ def check_attrs(attrs: dict[str, Any], errors: Collector) -> None:
         if isinstance(value, int) and not MIN_ATTR_INT <= value <= MAX_ATTR_INT:
             errors.add("attrs", f"{key}: whole numbers must lie within -2^63 and 2^63 - 1")
             return
+
+
+def check_rating(attrs: dict[str, Any], errors: Collector) -> None:
+    """A survey's ``scale`` is one of ``RATING_SCALES`` and its ``score`` a whole number within the scale."""
+    scale = attrs.get("scale", "csat")
+    if scale not in RATING_SCALES:
+        errors.add("attrs.scale", f"must be one of {', '.join(RATING_SCALES)} (default csat)")
+        return
+    score = attrs.get("score")
+    low, high = RATING_SCALES[scale]
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high):
+        errors.add("attrs.score", f"must be a whole number from {low} to {high} on the {scale} scale")
+
+
+def rating_of(attrs: Any) -> tuple[str, int] | None:
+    """A logged survey's (scale, score), or None when it carries no valid rating."""
+    if not attrs:
+        return None
+    scale, score = attrs.get("scale", "csat"), attrs.get("score")
+    bounds = RATING_SCALES.get(scale) if isinstance(scale, str) else None
+    if bounds is None or isinstance(score, bool) or not isinstance(score, int) or not bounds[0] <= score <= bounds[1]:
+        return None
+    return scale, score

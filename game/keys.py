@@ -236,6 +236,7 @@ REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
 BRAND = f"{PREFIX}:{{cfg}}:brand"  # JSON {accent, background, logo}: the organisation's colours and logo digest
+SCORECARDS = f"{PREFIX}:{{cfg}}:scorecards"  # hash: team id -> JSON scorecard definition (game/scorecard.py)
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
 # Per contest: hash event key -> JSON of an event that came past the grace period (kept beside the audit log so
 # a decision on it and its audit entry land in one transaction).

@@ -40,6 +40,7 @@ from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
 from server.services.scheduling import SchedulerState
+from server.services.scorecard_store import ScorecardStore
 from server.workers.badges import BadgeWorker
 from server.workers.scheduler import Scheduler
 
@@ -71,6 +72,7 @@ class Arena:
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)
         self.contest_archives = ContestArchiveStore(self.redis)  # closed contests, compacted
+        self.scorecards = ScorecardStore(self.redis)  # each team's KPI scorecard definition
         self.integrations = IntegrationStore(self.redis)
         self.notifications = NotifyStore(self.redis)
         self.hub = Hub(

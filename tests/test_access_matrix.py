@@ -350,6 +350,9 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("POST", "/api/v1/contests/{id}/change-preview"): world.contest_definition(world.contest),
         ("POST", "/api/v1/flags/{id}/decision"): {"decision": "dismiss"},
         ("PUT", "/api/v1/teams/{id}"): {"name": "A 队"},
+        ("PUT", "/api/v1/teams/{id}/scorecard/definition"): {
+            "kpis": [{"kpi": "conversion", "weight": 100, "target": 30}]
+        },
         ("PUT", "/api/v1/reps/{id}"): {"name": "A 队销售", "team": world.team_a},
         ("PUT", "/api/v1/reps/{id}/photo"): {"image": PIXEL_PNG},
         ("PUT", "/api/v1/org/brand"): {"accent": "#4dd6e8"},

@@ -20,8 +20,8 @@ def declared() -> list[tuple[str, ApiRoute, Answer]]:
 
 
 def _fixture(value: str, org: Org) -> str:
-    """``{contest}`` and ``{rep}`` in an example stand for a contest and a rep that exist."""
-    return {"{contest}": org.contest, "{rep}": org.reps[0]}.get(value, value)
+    """``{contest}``, ``{rep}`` and ``{team}`` in an example stand for a contest, a rep and a team that exist."""
+    return {"{contest}": org.contest, "{rep}": org.reps[0], "{team}": org.teams[0]}.get(value, value)
 
 
 def _url(path: str, answer: Answer, org: Org) -> str:

@@ -67,11 +67,11 @@ class CsvDocument(msgspec.Struct):
 @dataclass(frozen=True)
 class Answer:
     """A client error the operation documents, with a request that provokes it: ``body`` (JSON, or the text of
-    a ``text/csv`` body), ``query`` and ``path`` values (a path parameter not given is ``MISSING``; ``{contest}``
-    and ``{rep}`` stand for ones that exist). ``field`` is the field the answer names, if any. ``cross_field``: a
-    422 from a rule the schema cannot say (an end after a start, an id that must exist), which a request valid
-    by the schema may still get. ``shape``: the answer's body, ``Error`` unless the operation answers more (a
-    rejected batch lists every event)."""
+    a ``text/csv`` body), ``query`` and ``path`` values (a path parameter not given is ``MISSING``; ``{contest}``,
+    ``{rep}`` and ``{team}`` stand for ones that exist). ``field`` is the field the answer names, if any.
+    ``cross_field``: a 422 from a rule the schema cannot say (an end after a start, an id that must exist), which
+    a request valid by the schema may still get. ``shape``: the answer's body, ``Error`` unless the operation
+    answers more (a rejected batch lists every event)."""
 
     status: int
     summary: str

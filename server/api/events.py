@@ -38,7 +38,7 @@ class EventIn(Struct):
         Meta(
             pattern=TYPE_PATTERN.pattern,
             max_length=64,
-            examples=["deal.won", "deal.reversed", "deal.updated", "call.logged"],
+            examples=["deal.won", "deal.reversed", "deal.updated", "call.logged", "deal.created", "deal.lost"],
         ),
     ]
     rep: Annotated[str, Meta(pattern=NAME_PATTERN.pattern, description="The rep's id.")]
@@ -51,7 +51,14 @@ class EventIn(Struct):
     ref: Annotated[Text128, Meta(description="For deal.reversed / deal.updated: the original event id.")] | None = None
     customer: Text128 | None = None
     new_customer: bool = False
-    attrs: Annotated[dict[str, Annotated[str, Meta(max_length=256)] | int | bool], Meta(max_length=MAX_ATTRS)] = {}
+    attrs: Annotated[
+        dict[str, Annotated[str, Meta(max_length=256)] | int | bool],
+        Meta(
+            max_length=MAX_ATTRS,
+            description="Free attributes. csat.recorded: score (a whole number 1–5, or 0–10 with scale nps) and "
+            "scale (csat or nps).",
+        ),
+    ] = {}
 
 
 class Rejected(Struct, omit_defaults=True):

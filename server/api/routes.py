@@ -27,6 +27,7 @@ from server.api import (
     photos,
     progress,
     rep_import,
+    scorecards,
     series,
     users,
 )
@@ -49,6 +50,7 @@ routes: list[BaseRoute] = [
             *directory.routes,
             *photos.routes,
             *ledger.routes,
+            *scorecards.routes,
             *progress.routes,
             *badges.routes,
             *displays.routes,

@@ -87,6 +87,8 @@ REPS = only("rep", "other_rep")
 INGEST_OR_MANAGER = only("ingest_key", *MANAGERS)
 # final results: managers of the contest's teams, read keys and admins (reps and TVs see the boards)
 RESULTS = only("manager", "read_key", *ADMINS)
+# a team's own data (its scorecards): its manager, read keys and admins
+TEAM_DATA = only("manager", "read_key", *ADMINS)
 # the directory's listings: managers (their own teams), read keys and admins
 DIRECTORY = only("read_key", *MANAGERS)
 CHALLENGES = only("rep", "other_rep", *MANAGERS)

@@ -84,6 +84,11 @@ FIELD_LABELS: dict[str, str] = {
     "logo": N_("Logo"),
     "image": N_("Photo"),
     "url": N_("Photo address"),
+    "kpis": N_("Scorecard"),
+    "kpis[].kpi": N_("Scorecard KPI {n}"),
+    "kpis[].weight": N_("Scorecard KPI {n}: weight"),
+    "kpis[].target": N_("Scorecard KPI {n}: target"),
+    "kpis[].min_events": N_("Scorecard KPI {n}: minimum events"),
 }
 
 MESSAGES: list[tuple[str, str]] = [
@@ -231,6 +236,14 @@ MESSAGES: list[tuple[str, str]] = [
     (r"^a (PNG|JPEG|WebP)", N_("the picture file is damaged")),
     (r"^could not fetch the picture", N_("could not fetch the picture from that address")),
     (r"^is not a URL the server can fetch", N_("is not an address the server may fetch pictures from")),
+    # scorecards (game/scorecard.py)
+    (
+        r"^the weights add up to (-?\d+): they must add up to (\d+)$",
+        N_("the weights add up to {1}: they must add up to {2}"),
+    ),
+    (r"^(\w+) is listed twice$", N_("{1} is listed twice")),
+    (r"^must be a positive number", N_("must be a positive number")),
+    (r"^must be at most (\S+) for (\w+)", N_("must be at most {1} for this KPI")),
 ]
 
 TEXTS: dict[str, str] = {

@@ -24,6 +24,8 @@ EVENT_LABELS = {
     "customer.new": _n_("New customer"),
     "csat.recorded": _n_("CSAT survey"),
     "visit.logged": _n_("Visit"),
+    "deal.created": _n_("Opportunity created"),
+    "deal.lost": _n_("Opportunity lost"),
 }
 CATEGORY_LABELS = {
     "high_margin": _n_("high-margin products"),

@@ -9,7 +9,16 @@ from server.i18n.version_diff import rules_diff
 from server.services.contest_versions import versions_of
 
 # The event types the rules change form offers (a rule on another type keeps its own).
-EVENT_TYPES = ("deal.won", "call.logged", "meeting.held", "visit.logged", "customer.new", "csat.recorded")
+EVENT_TYPES = (
+    "deal.won",
+    "call.logged",
+    "meeting.held",
+    "visit.logged",
+    "customer.new",
+    "csat.recorded",
+    "deal.created",  # opportunities, which the conversion rate counts (game/kpis.py)
+    "deal.lost",
+)
 
 
 def definitions_by_version(document: dict[str, Any]) -> dict[int, dict[str, Any]]:

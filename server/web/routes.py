@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, signin, tv
+from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, scorecards, signin, tv
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -13,6 +13,7 @@ routes: list[BaseRoute] = [
     *console.routes,
     *rep_page.routes,
     *audit.routes,
+    *scorecards.routes,
     *badges.routes,
     *integrations.routes,
     *lift.routes,
