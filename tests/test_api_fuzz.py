@@ -1,8 +1,9 @@
 """Generated requests for every operation of the OpenAPI document, sent to a real server with the admin key: no
 answer is a server error, and every answer matches the document (its status, content type and body schema).
 
-Bounded and repeatable: a few derandomized examples per operation, so a run takes well under a minute and fails
-the same way twice. Every failure of the run is listed at once, by operation."""
+Bounded and repeatable: a few derandomized examples per operation, so a run takes about half a minute on a quiet
+machine (its time is printed, not asserted: the suite's timeout catches a hang) and fails the same way twice.
+Every failure of the run is listed at once, by operation."""
 
 from __future__ import annotations
 
@@ -110,7 +111,6 @@ def test_every_operation_answers_as_documented(server: RunningServer) -> None:
     print(f"{operations} operations, {sum(sent.values())} requests in {time.monotonic() - started:.0f} s:", sent)
     assert operations > 50
     assert sum(n for key, n in sent.items() if key.startswith("negative 4")) > 100
-    assert time.monotonic() - started < 120
     if failures:
         pytest.fail(f"{len(failures)} failures:\n\n" + "\n\n".join(failures), pytrace=False)
 
