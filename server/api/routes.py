@@ -27,6 +27,7 @@ from server.api import (
     photos,
     progress,
     rep_import,
+    rewards,
     series,
     users,
 )
@@ -55,6 +56,7 @@ routes: list[BaseRoute] = [
             *brand.routes,
             *challenges.routes,
             *disputes.routes,
+            *rewards.routes,
             *users.routes,
             *connectors.routes,
             *connector_tools.routes,

@@ -33,6 +33,15 @@ ACTION_NAMES: dict[str, str] = {
     "team.put": _n_("Created or changed a team"),
     "rep.put": _n_("Created or changed a rep"),
     "badge.put": _n_("Defined, changed or retired a badge"),
+    "reward.create": _n_("Added a reward to the catalogue"),
+    "reward.update": _n_("Changed a reward"),
+    "reward.delete": _n_("Took a reward off the catalogue"),
+    "reward.grant": _n_("Granted reward points"),
+    "reward.budget": _n_("Set a reward budget"),
+    "reward.requested": _n_("Redeemed a reward"),
+    "reward.approved": _n_("Approved a redemption"),
+    "reward.rejected": _n_("Rejected a redemption (points returned)"),
+    "reward.delivered": _n_("Delivered a reward"),
 }
 
 

@@ -26,6 +26,7 @@ from game.store import BadgeSync
 from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
 from server.services.repair import repair_log_tail
+from server.services.rewards import credit_badges, credit_prizes
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 from server.workers import corrections
@@ -121,6 +122,7 @@ class Scheduler:
                 await self.compact(contest, now)
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
+        await credit_badges(self.arena)  # reward points of the badges awarded since the last tick
         await self.retention.run(now)
 
     # --- recurring contests ----------------------------------------------------------------------
@@ -208,6 +210,7 @@ class Scheduler:
         results.update(final=True, finalized_at=datetime.now(UTC).isoformat(), version=contest.version, corrections=[])
         if not await store.keep_results(contest.id, results):
             return None
+        await credit_prizes(self.arena, results)
         snapshot = await self.arena.registry.current()
         for rep_id, kind in champion_awards(results, snapshot.directory.reps.values()):
             for badge in snapshot.badges:
