@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, signin, tv
+from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, rewards, signin, tv
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -14,6 +14,7 @@ routes: list[BaseRoute] = [
     *rep_page.routes,
     *audit.routes,
     *badges.routes,
+    *rewards.routes,
     *integrations.routes,
     *lift.routes,
     *phone.routes,
