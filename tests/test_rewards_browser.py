@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot, signed_in
 from tests.support.org import make_org, unique
 from tests.support.server import RunningServer
 
@@ -21,19 +21,6 @@ WORDS = {
     "en": {"balance": "500 reward points", "after": "200 reward points", "held": "300 held for requests",
            "waiting": "Waiting for your manager", "delivered": "Delivered", "name": "Lunch with the CEO"},
 }  # fmt: skip
-
-
-def sign_in(browser: Browser, server: RunningServer, username: str, locale: str, phone: bool, to: str):  # type: ignore[no-untyped-def]
-    size = {"width": 375, "height": 812} if phone else {"width": 1440, "height": 900}
-    context = browser.new_context(viewport=size, locale=locale, is_mobile=phone)
-    page = context.new_page()
-    errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login?next={to}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.base_url}{to}")
-    return page, errors, foreign
 
 
 PASSWORD = "reward-password-1"
@@ -59,7 +46,10 @@ def test_a_rep_redeems_on_the_phone_and_the_manager_approves_in_the_console(
         grant = {"rep": me, "points": 500, "ref": unique("browser"), "note": "季度之星"}
         assert admin.post("/api/v1/rewards/grants", json=grant).status_code == 200
 
-    phone, phone_errors, phone_foreign = sign_in(browser, server, rep_user, locale, phone=True, to="/m")
+    on_phone = signed_in(
+        browser, server, locale, username=rep_user, password=PASSWORD, width=375, height=812, landing="/m", mobile=True
+    )
+    phone = on_phone.page
     expect(phone.locator("#reward-balance")).to_have_text(words["balance"])
     item = phone.locator(f'#reward-list .reward[data-reward="{reward}"]')
     expect(item).to_contain_text(words["name"])
@@ -71,9 +61,8 @@ def test_a_rep_redeems_on_the_phone_and_the_manager_approves_in_the_console(
     expect(waiting).to_contain_text(words["waiting"])
     screenshot(phone, f"phone-rewards-{locale}.png")
 
-    console, console_errors, console_foreign = sign_in(
-        browser, server, manager_user, locale, phone=False, to="/admin/rewards"
-    )
+    on_console = signed_in(browser, server, locale, username=manager_user, password=PASSWORD, landing="/admin/rewards")
+    console = on_console.page
     card = console.locator('.redemption[data-status="requested"]', has_text=words["name"])
     card.locator("select[name=status]").select_option("approved")
     card.locator("input[name=note]").fill("下周三中午" if locale == "zh-CN" else "Wednesday noon")
@@ -88,8 +77,7 @@ def test_a_rep_redeems_on_the_phone_and_the_manager_approves_in_the_console(
     expect(delivered).to_contain_text(words["delivered"])
     expect(phone.locator("#reward-balance")).to_have_text(words["after"])
     expect(phone.locator("#reward-held")).to_be_hidden()
-    for errors, foreign in ((phone_errors, phone_foreign), (console_errors, console_foreign)):
-        assert not errors, errors
-        assert not foreign, foreign
-    phone.context.close()
-    console.context.close()
+    for signed in (on_phone, on_console):
+        assert not signed.errors, signed.errors
+        assert not signed.foreign, signed.foreign
+        signed.context.close()
