@@ -50,7 +50,7 @@ def budget_periods(now: datetime, zone: tzinfo) -> tuple[str, str]:
 
 def valid_period(period: str) -> bool:
     """``2026-12`` (a month) or ``2026-Q4`` (a quarter)."""
-    return PERIOD.match(period) is not None
+    return PERIOD.fullmatch(period) is not None
 
 
 def cents(amount: Decimal) -> int:

@@ -91,7 +91,8 @@ def test_managers_keep_the_catalogue_and_reps_see_what_is_offered(
     ):
         answer = admin.put(url, json=bad)
         assert answer.status_code == 422 and field in answer.text, (bad, answer.text)
-    assert admin.put("/api/v1/rewards/catalogue/bad%20id", json={"name": "x", "cost": 5}).status_code == 422
+    for bad_id in ("bad%20id", "t%C3%B4", "x" * 65):
+        assert admin.put(f"/api/v1/rewards/catalogue/{bad_id}", json={"name": "x", "cost": 5}).status_code == 422
     assert admin.delete(f"/api/v1/rewards/catalogue/{hidden}").status_code == 204
     assert admin.delete(f"/api/v1/rewards/catalogue/{hidden}").status_code == 404
 
@@ -147,6 +148,8 @@ def test_a_redemption_is_held_decided_by_the_reps_manager_delivered_and_audited(
         and next(r for r in admin.get("/api/v1/rewards/catalogue").json()["rewards"] if r["id"] == lunch)["stock"] == 1
     )
     assert redeem(rep, unique("nothing")).status_code == 404
+    retired = reward(admin, 10, active=False)
+    assert redeem(rep, retired).status_code == 409  # not offered now
     assert admin.post("/api/v1/rewards/redemptions", json={"reward": lunch}).status_code == 403  # a rep's own act
 
     assert decide(other_manager, held["id"], "approved").status_code == 403

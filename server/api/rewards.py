@@ -4,6 +4,7 @@ The rules are in ``server/services/rewards.py`` and ``game/rewards.py``."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -56,7 +57,7 @@ def _checked_money(amount: Decimal | None, field: str) -> Decimal | None:
 
 def _reward_id(request: Request) -> str:
     reward_id = str(request.path_params["id"])
-    if len(reward_id) > 64 or not all(c.isalnum() or c in "_-" for c in reward_id):
+    if re.fullmatch(ID, reward_id) is None:
         raise ApiError(422, "a reward id is 1-64 letters, digits, _ or -", [{"field": "id", "message": ID}])
     return reward_id
 
@@ -97,7 +98,7 @@ async def put_reward(request: Request) -> ArenaJSONResponse:
 
 async def delete_reward(request: Request) -> Response:
     principal = await require(request, lambda p: p.can_manage, "keep the reward catalogue (managers and admins)")
-    reward_id = _reward_id(request)
+    reward_id = request.path_params["id"]
     if not await arena_of(request).rewards.delete_reward(reward_id, principal.name):
         raise ApiError(404, f"no reward {reward_id!r}")
     return Response(status_code=204)
@@ -228,7 +229,9 @@ routes = [
             body=RewardInput,
             response=Reward,
             upsert=True,
+            path={"id": ID},
             answers=(
+                Answer(422, "an id with a space", "id", body={"name": "休假一天", "cost": 5}, path={"id": "day off"}),
                 Answer(422, "a cost of 0", "cost", body={"name": "休假一天", "cost": 0}),
                 Answer(422, "a negative stock", "stock", body={"name": "Gift card", "cost": 5, "stock": -1}),
             ),

@@ -70,7 +70,9 @@ class RewardStore:
         await pipe.execute()
 
     async def delete_reward(self, reward_id: str, actor: str) -> bool:
-        """Take a reward off the catalogue (redemptions keep their copy of it)."""
+        """Take a reward off the catalogue (redemptions keep their copy of it); False when there is no such reward."""
+        if not await self.redis.hexists(keys.REWARD_CATALOGUE, reward_id):
+            return False
         pipe = self.redis.pipeline(transaction=True)
         pipe.hdel(keys.REWARD_CATALOGUE, reward_id)
         pipe.hdel(keys.REWARD_STOCK, reward_id)

@@ -64,9 +64,13 @@ async def credit_prizes(arena: Arena, results: dict[str, Any]) -> int:
 
 
 async def credit_badges(arena: Arena) -> int:
-    """Credit the badges awarded since the last pass (the badge feed, from a cursor kept beside the balances)."""
+    """Credit the badges awarded since the last pass (the badge feed, from a cursor kept beside the balances). The
+    first pass starts at the feed's end: reward points go with awards made after a badge was given them."""
     points_of = {b.id: b.reward_points for b in (await arena.registry.current()).badges if b.reward_points}
-    cursor = await arena.rewards.cursor("badges") or "0-0"
+    cursor = await arena.rewards.cursor("badges")
+    if cursor is None:
+        await arena.rewards.move_cursor("badges", await arena.progress.newest_badge_change() or "0-0")
+        return 0
     credited = 0
     while changes := await arena.progress.badge_changes_after(cursor, BADGE_BATCH):
         credited += await _credit_all(arena, badge_credits((c for _, c in changes), points_of))
