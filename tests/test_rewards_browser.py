@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.support.browser import screenshot, signed_in
 from tests.support.org import make_org, unique
+from tests.support.page_checks import LOW_CONTRAST, MISALIGNED, UNLABELLED
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
@@ -59,10 +60,14 @@ def test_a_rep_redeems_on_the_phone_and_the_manager_approves_in_the_console(
     expect(phone.locator("#reward-held")).to_have_text(words["held"])
     waiting = phone.locator('#redemption-list .redemption[data-status="requested"]')
     expect(waiting).to_contain_text(words["waiting"])
+    expect(item.locator("button.redeem")).to_be_disabled()  # 200 left: it says how many points are missing
+    assert phone.evaluate(LOW_CONTRAST) == []
     screenshot(phone, f"phone-rewards-{locale}.png")
 
     on_console = signed_in(browser, server, locale, username=manager_user, password=PASSWORD, landing="/admin/rewards")
     console = on_console.page
+    for check in (MISALIGNED, LOW_CONTRAST, UNLABELLED):
+        assert console.evaluate(check) == [], check
     card = console.locator('.redemption[data-status="requested"]', has_text=words["name"])
     card.locator("select[name=status]").select_option("approved")
     card.locator("input[name=note]").fill("下周三中午" if locale == "zh-CN" else "Wednesday noon")
