@@ -399,7 +399,9 @@ REWARD_REFS = f"{PREFIX}:{{cfg}}:rewards:refs"  # hash: source ref -> ledger ent
 REWARD_REDEMPTIONS = f"{PREFIX}:{{cfg}}:rewards:redemptions"  # hash: redemption id -> JSON
 REWARD_BUDGETS = f"{PREFIX}:{{cfg}}:rewards:budgets"  # hash: period (2026-12, 2026-Q4) -> JSON {points, money_cents}
 REWARD_SPENT = f"{PREFIX}:{{cfg}}:rewards:spent"  # hash: period|points, period|money -> approved so far
-REWARD_CURSORS = f"{PREFIX}:{{cfg}}:rewards:cursors"  # hash: badges -> badge feed id credited up to
+REWARD_CURSORS = (
+    f"{PREFIX}:{{cfg}}:rewards:cursors"  # hash: badges -> feed id credited to; prizes:<contest> -> corrections
+)
 REWARD_LEDGER_PREFIX = f"{PREFIX}:{{cfg}}:rewards:ledger:"  # stream per rep: every credit and debit and why
 
 

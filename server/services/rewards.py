@@ -3,25 +3,24 @@
 Kudos (and anything else that rewards a rep) calls ``credit_reward_points(arena, rep, points, source, ref)``:
 ``source`` is one of ``game.rewards.SOURCES`` and ``ref`` names what earned the points (the kudos' id); the same
 source and ref credit once, however often it is called, so a retry is always safe. Contest prizes and badges with
-``reward_points`` are credited by the scheduler (``credit_prizes`` when a contest's results are kept,
-``credit_badges`` on every tick from the badge feed).
+``reward_points`` are credited by the scheduler on every tick (``credit_owed_prizes`` once a contest's results
+are kept or corrected, ``credit_badges`` from the badge feed).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from game.contests import Contest
 from game.rewards import MAX_POINTS, SOURCES, Credit, badge_credits, budget_periods, over_budget, prize_credits
 from server.errors import ApiError
 
 if TYPE_CHECKING:
     from server.arena import Arena
 
-log = logging.getLogger("arena.rewards")
 BADGE_BATCH = 500
 CREDITED, ALREADY = "credited", "already"
 
@@ -61,6 +60,23 @@ async def credit_prizes(arena: Arena, results: dict[str, Any]) -> int:
         if rep.team and rep.active:
             members.setdefault(rep.team, []).append(rep.id)
     return await _credit_all(arena, prize_credits(results, members))
+
+
+async def credit_owed_prizes(arena: Arena, contest: Contest) -> int:
+    """Credit a closed contest's prizes once its results are kept, and again after each correction (new winners
+    only). The scheduler asks on every tick, so a failure between keeping the results and crediting them is made
+    good on the next one; a mark per contest (how many corrections were credited) keeps the ticks cheap."""
+    if not any(prize.reward_points for prize in contest.prizes):
+        return 0
+    kept = await arena.store.results(contest.id)
+    if not kept or not kept.get("final"):
+        return 0
+    mark, done = f"prizes:{contest.id}", str(len(kept.get("corrections") or ()))
+    if await arena.rewards.cursor(mark) == done:
+        return 0
+    credited = await credit_prizes(arena, kept)
+    await arena.rewards.move_cursor(mark, done)
+    return credited
 
 
 async def credit_badges(arena: Arena) -> int:
