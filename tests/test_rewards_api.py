@@ -12,11 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
+from game import keys
 from game.rewards import budget_periods
 from tests.support.accounts import Browser, signed_in
 from tests.support.calendar import SHANGHAI
-from tests.support.closing import fast  # noqa: F401 (a fixture: a server whose scheduler ticks every second)
+from tests.support.closing import fast, rescored  # noqa: F401 (fast: a server whose scheduler ticks every second)
 from tests.support.org import Org, deal, make_org, unique
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
@@ -272,7 +274,9 @@ def closing(admin: httpx.Client, ingest: httpx.Client) -> tuple[Org, str]:
     return org, badge
 
 
-def test_prizes_and_badges_credit_reward_points_once(admin: httpx.Client, closing: tuple[Org, str]) -> None:
+def test_prizes_and_badges_credit_reward_points_once(
+    server: RunningServer, admin: httpx.Client, closing: tuple[Org, str]
+) -> None:
     org, badge = closing
     champion, teammate = org.reps[0], org.reps[1]
 
@@ -290,6 +294,15 @@ def test_prizes_and_badges_credit_reward_points_once(admin: httpx.Client, closin
     assert points_of(admin, org.reps[3])["balance"] == 0  # another team
     results = admin.get(f"/api/v1/contests/{org.contest}/results").json()
     assert {p["reward_points"] for p in results["prizes"]} == {300, 50}
+
+    # closed again: a rule change rescores the closed contest and corrects its results; its prizes are credited
+    # again (the scheduler marks the correction done) and nothing is credited twice
+    changed = {**org.definition, "rules": [{"on": "deal.won", "points_per": 500}], "change_reason": "新价格体系"}
+    assert admin.put(f"/api/v1/contests/{org.contest}", json=changed).status_code == 202
+    rescored(admin, org.contest, 2)
+    with redis.Redis.from_url(server.redis_url) as store:
+        eventually(lambda: store.hget(keys.REWARD_CURSORS, f"prizes:{org.contest}") == b"1", what="credited again")
+    assert points_of(admin, champion)["balance"] == 300 + 50 + 20 and len(points_of(admin, champion)["ledger"]) == 3
     bad = admin.post(
         "/api/v1/contests",
         json={**org.definition, "id": unique("c"), "prizes": [{"rank": 1, "prize": "x", "reward_points": 0}]},
