@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.errors import Collector
 from game.events import TYPE_PATTERN, parse_amount, parse_time
-from game.prize_money import check_prize_money
+from game.prize_money import prize_giving
 from game.ranking import MAX_CONTEST_SECONDS, MAX_SCORE
 from game.rules import Rule, parse_multipliers, parse_rule
 
@@ -44,8 +44,8 @@ class Prize:
     """A prize by final rank range (``rank`` 1 or [2, 3]) or for everyone reaching ``threshold`` points.
 
     A rank prize needs at least ``min_score`` points (default 1) and settles a tie at its edge by ``ties``:
-    ``"first"`` (whoever reached the score first) or ``"share"``; who wins is ``game.prizes``.
-    """
+    ``"first"`` (whoever reached the score first) or ``"share"``; who wins is ``game.prizes``. ``reward_points``
+    go to each winner besides (``game/rewards.py``)."""
 
     prize: str
     rank_from: int | None = None
@@ -54,6 +54,7 @@ class Prize:
     board: str = "reps"
     min_score: int | None = None
     ties: str = "first"
+    reward_points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -281,10 +282,7 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("prize"), str) or not item["prize"].strip():
             errors.add(name, 'needs "prize": a description such as "¥2,000 bonus" or "团队聚餐"')
             continue
-        check_prize_money(item, errors, name)
-        board = item.get("board", "reps")
-        if board not in ("reps", "teams"):
-            errors.add(f"{name}.board", 'must be "reps" or "teams"')
+        giving = prize_giving(item, errors, name)
         rank = item.get("rank")
         threshold = item.get("threshold")
         if (rank is None) == (threshold is None):
@@ -295,7 +293,7 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
                 errors.add(name, '"min_score" and "ties" belong to rank prizes: a threshold is its own minimum')
             points = _points(threshold, errors, f"{name}.threshold")
             if points is not None:
-                prizes.append(Prize(item["prize"].strip(), threshold=points, board=board))
+                prizes.append(Prize(item["prize"].strip(), threshold=points, **giving))
             continue
         bounds = [rank, rank] if isinstance(rank, int) and not isinstance(rank, bool) else rank
         if (
@@ -316,9 +314,9 @@ def _parse_prizes(raw: Any, errors: Collector) -> tuple[Prize, ...]:
                 item["prize"].strip(),
                 rank_from=bounds[0],
                 rank_to=bounds[1],
-                board=board,
                 min_score=min_score,
                 ties=ties,
+                **giving,
             )
         )
     return tuple(prizes)

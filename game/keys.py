@@ -386,3 +386,25 @@ FLAG_DECISIONS = f"{PREFIX}:{{cfg}}:flag_decisions"  # hash: flag id -> JSON {de
 def decided_flags(contest_id: str) -> str:
     """set: the ids of a contest's decided flags (a reversed flag is not detected again, yet stays listed)."""
     return f"{PREFIX}:{{cfg}}:flags_decided:{contest_id}"
+
+
+# Rewards (奖励兑换): reward points kept apart from contest scores, their ledgers, the catalogue, redemptions and
+# budgets. In ``{cfg}`` beside the audit log, so a credit, a redemption or a decision and its audit entry are
+# written by one script in one slot (``game/lua/reward_*.lua``).
+REWARD_CATALOGUE = f"{PREFIX}:{{cfg}}:rewards:catalogue"  # hash: reward id -> JSON {name, description, cost, ...}
+REWARD_STOCK = f"{PREFIX}:{{cfg}}:rewards:stock"  # hash: reward id -> units left (absent: no limit)
+REWARD_BALANCES = f"{PREFIX}:{{cfg}}:rewards:balances"  # hash: rep -> reward points to spend
+REWARD_HELD = f"{PREFIX}:{{cfg}}:rewards:held"  # hash: rep -> points held by redemptions awaiting a decision
+REWARD_OPEN = f"{PREFIX}:{{cfg}}:rewards:open"  # hash: rep -> redemptions awaiting a decision
+REWARD_REFS = f"{PREFIX}:{{cfg}}:rewards:refs"  # hash: source ref -> ledger entry id (each credit counted once)
+REWARD_REDEMPTIONS = f"{PREFIX}:{{cfg}}:rewards:redemptions"  # hash: redemption id -> JSON
+REWARD_BUDGETS = f"{PREFIX}:{{cfg}}:rewards:budgets"  # hash: period (2026-12, 2026-Q4) -> JSON {points, money_cents}
+REWARD_SPENT = f"{PREFIX}:{{cfg}}:rewards:spent"  # hash: period|points, period|money -> approved so far
+REWARD_CURSORS = (
+    f"{PREFIX}:{{cfg}}:rewards:cursors"  # hash: badges -> feed id credited to; prizes:<contest> -> corrections
+)
+REWARD_LEDGER_PREFIX = f"{PREFIX}:{{cfg}}:rewards:ledger:"  # stream per rep: every credit and debit and why
+
+
+def reward_ledger(rep_id: str) -> str:
+    return REWARD_LEDGER_PREFIX + rep_id

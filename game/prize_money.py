@@ -1,7 +1,8 @@
 """A prize gives something: its text and its optional money ``value`` never say a negative amount.
 
 "-¥1000" reads as a fine to pay, and a negative value would lower the predicted prize cost; both are refused
-when a contest is defined, with the field at fault (``prizes[3].prize``, ``prizes[3].value``)."""
+when a contest is defined, with the field at fault (``prizes[3].prize``, ``prizes[3].value``). A prize may also
+give reward points (``reward_points``, ``game/rewards.py``) to each winner, a rep or every member of a team."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from game.errors import Collector
 from game.events import parse_amount
+from game.rewards import checked_points
 
 MINUS = "-\u2212\uff0d\u2013"  # hyphen-minus, minus sign, fullwidth hyphen-minus, en dash
 CURRENCY = "¥￥$€£"
@@ -32,3 +34,13 @@ def check_prize_money(item: dict[str, Any], errors: Collector, name: str) -> Non
         amount = parse_amount(item["value"], errors, f"{name}.value")
         if amount is not None and amount < 0:
             errors.add(f"{name}.value", "must not be negative")
+
+
+def prize_giving(item: dict[str, Any], errors: Collector, name: str) -> dict[str, Any]:
+    """Who a prize goes to (``board``: reps or teams) and the reward points it gives besides, checked: the fields
+    every ``Prize`` takes from its definition."""
+    check_prize_money(item, errors, name)
+    board = item.get("board", "reps")
+    if board not in ("reps", "teams"):
+        errors.add(f"{name}.board", 'must be "reps" or "teams"')
+    return {"board": board, "reward_points": checked_points(item.get("reward_points"), errors, f"{name}.reward_points")}

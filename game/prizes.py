@@ -64,6 +64,8 @@ def award(prize: Prize, rows: Sequence[Ranked]) -> tuple[list[dict[str, Any]], d
             "tie": None,
             "tied_with": [],
         }
+        if prize.reward_points:
+            item["reward_points"] = prize.reward_points
         if prize.threshold is None and tied:
             if prize.ties == "share":
                 shared = [other for other in tied if other in winning]

@@ -39,6 +39,7 @@ from server.services.media_store import MediaStore
 from server.services.progress_store import ProgressStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
+from server.services.reward_store import RewardStore
 from server.services.scheduling import SchedulerState
 from server.services.scorecard_store import ScorecardStore
 from server.workers.badges import BadgeWorker
@@ -65,6 +66,7 @@ class Arena:
         self.brand = BrandStore(self.redis)
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
+        self.rewards = RewardStore(self.redis)  # reward points, the catalogue, redemptions, budgets
         self.progress = ProgressStore(self.redis)
         self.audit = AuditLog(self.redis)
         self.event_log = EventLogStore(self.redis, shards=settings.log_shards)

@@ -267,6 +267,29 @@ def _fresh_dispute(world: World) -> str:
     return str(response.json()["id"])
 
 
+def _fresh_reward(world: World) -> str:
+    reward = unique("reward")
+    response = world.admin.put(f"/api/v1/rewards/catalogue/{reward}", json={"name": "休假一天", "cost": 1})
+    assert response.status_code == 201, response.text
+    return reward
+
+
+def _fresh_redemption(world: World) -> str:
+    """A request of team A's rep, awaiting a decision."""
+    reward = _fresh_reward(world)
+    grant = {"rep": world.rep_a, "points": 1, "ref": unique("matrix")}
+    assert world.admin.post("/api/v1/rewards/grants", json=grant).status_code == 200
+    rep = world.callers["rep"]
+    body = {"reward": reward}
+    response = httpx.post(world.server.base_url + "/api/v1/rewards/redemptions", json=body, headers=rep.headers())
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _rewards(world: World, path: str) -> str:
+    return _fresh_redemption(world) if "/redemptions/" in path else _fresh_reward(world)
+
+
 def _fresh_key(world: World) -> str:
     return str(world.admin.post("/api/v1/keys", json={"scope": "read", "name": "spare"}).json()["id"])
 
@@ -297,6 +320,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "action": "pause",
         "flag": world.flag,
         "event": MISSING,
+        "period": "2030-Q1",
     }
     ids: dict[str, Callable[[], str]] = {
         "contests": lambda: world.contest,
@@ -308,6 +332,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "displays": lambda: _fresh_display(world),
         "challenges": lambda: _fresh_challenge(world),
         "disputes": lambda: _fresh_dispute(world),
+        "rewards": lambda: _rewards(world, path),
         "keys": lambda: _fresh_key(world),
         "connectors": lambda: _connector(world),
         "hooks": lambda: _connector(world),
@@ -363,6 +388,11 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("POST", "/api/v1/challenges"): {"opponent": world.rep_a2},
         ("POST", "/api/v1/disputes"): {"contest": world.contest, "kind": "other", "message": "为什么？"},
         ("POST", "/api/v1/disputes/{id}/resolve"): {"decision": "accepted", "note": "好", "adjustment": 5},
+        ("PUT", "/api/v1/rewards/catalogue/{id}"): {"name": "与 CEO 共进午餐", "cost": 500},
+        ("POST", "/api/v1/rewards/grants"): {"rep": world.rep_a, "points": 5},
+        ("POST", "/api/v1/rewards/redemptions"): {"reward": MISSING},
+        ("POST", "/api/v1/rewards/redemptions/{id}/decision"): {"status": "approved"},
+        ("PUT", "/api/v1/rewards/budgets/{period}"): {"points": 100000},
         ("PUT", "/api/v1/users/{username}"): {"role": "manager", "password": "pw-matrix-1", "teams": [world.team_a]},
         ("PUT", "/api/v1/me"): {"locale": "en"},
         ("POST", "/api/v1/keys"): {"scope": "read", "name": "matrix"},

@@ -9,6 +9,7 @@ from typing import Any
 
 from game.errors import Collector, ValidationError
 from game.events import parse_amount
+from game.rewards import checked_points
 
 PERIODS = ("day", "week", "month", "quarter", "ever")
 LIVE_KINDS = ("first_deal", "threshold", "big_deal", "hat_trick", "streak", "new_logo")
@@ -29,6 +30,7 @@ class BadgeDefinition:
     customers: int | None = None
     holidays: frozenset[date] = field(default_factory=frozenset)
     workdays: frozenset[date] = field(default_factory=frozenset)  # weekend days worked (调休)
+    reward_points: int | None = None  # reward points credited with each award (``game/rewards.py``)
 
     def name(self, locale: str) -> str:
         return self.name_zh if locale.startswith("zh") else self.name_en
@@ -84,6 +86,7 @@ def parse_badge(raw: Any) -> BadgeDefinition:
         customers=_count(raw, "customers", errors),
         holidays=_dates(raw.get("holidays"), errors, "holidays"),
         workdays=_dates(raw.get("workdays"), errors, "workdays"),
+        reward_points=checked_points(raw.get("reward_points"), errors, "reward_points"),
     )
     needs = {
         "threshold": ("deals", "amount"),

@@ -12,6 +12,7 @@ from msgspec import Meta, Struct
 from game.contests import CONFIRM_DAYS, ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
 from game.events import TYPE_PATTERN
 from game.ranking import MAX_SCORE
+from game.rewards import MAX_POINTS as MAX_REWARD_POINTS
 from game.rules import MAX_POINTS_PER_EVENT
 from server.api.types import Text64, Time
 
@@ -63,6 +64,13 @@ class Prize(Struct):
         Literal["first", "share"],
         Meta(description="A rank prize: a tie at its edge goes to whoever reached the score first, or is shared."),
     ] = "first"
+    reward_points: (
+        Annotated[
+            int,
+            Meta(ge=1, le=MAX_REWARD_POINTS, description="Reward points credited to each winner (a team's members)."),
+        ]
+        | None
+    ) = None
 
 
 class Confirm(Struct, forbid_unknown_fields=True):
@@ -263,6 +271,7 @@ class AwardedPrize(Struct):
         | None
     ) = None
     tied_with: Annotated[list[str], Meta(description="Who had the same score: behind, or sharing the prize.")] = []
+    reward_points: int | None = None
 
 
 class UnawardedPrize(Struct):

@@ -98,7 +98,13 @@ async def list_badges(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse(
         {
             "badges": [
-                {"id": b.id, "kind": b.kind, "period": b.period, "name": {"zh-CN": b.name_zh, "en": b.name_en}}
+                {
+                    "id": b.id,
+                    "kind": b.kind,
+                    "period": b.period,
+                    "name": {"zh-CN": b.name_zh, "en": b.name_en},
+                    **({"reward_points": b.reward_points} if b.reward_points else {}),
+                }
                 for b in snapshot.badges
             ]
         }
@@ -157,6 +163,7 @@ class BadgeDefinition(Struct):
     kind: str
     period: str | None = None
     name: BadgeName | None = None
+    reward_points: int | None = None
 
 
 class BadgeList(Struct):

@@ -34,6 +34,15 @@ ACTION_NAMES: dict[str, str] = {
     "rep.put": _n_("Created or changed a rep"),
     "badge.put": _n_("Defined, changed or retired a badge"),
     "scorecard.put": _n_("Set the team's KPI scorecard"),
+    "reward.create": _n_("Added a reward to the catalogue"),
+    "reward.update": _n_("Changed a reward"),
+    "reward.delete": _n_("Took a reward off the catalogue"),
+    "reward.grant": _n_("Granted reward points"),
+    "reward.budget": _n_("Set a reward budget"),
+    "reward.requested": _n_("Redeemed a reward"),
+    "reward.approved": _n_("Approved a redemption"),
+    "reward.rejected": _n_("Rejected a redemption (points returned)"),
+    "reward.delivered": _n_("Delivered a reward"),
 }
 
 

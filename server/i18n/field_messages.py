@@ -89,6 +89,13 @@ FIELD_LABELS: dict[str, str] = {
     "kpis[].weight": N_("Scorecard KPI {n}: weight"),
     "kpis[].target": N_("Scorecard KPI {n}: target"),
     "kpis[].min_events": N_("Scorecard KPI {n}: minimum events"),
+    "cost": N_("Cost (reward points)"),
+    "stock": N_("Stock left"),
+    "value": N_("Value"),
+    "points": N_("Points"),
+    "period": N_("Period"),
+    "reward_points": N_("Reward points"),
+    "prizes[].reward_points": N_("Prize {n}: reward points"),
 }
 
 MESSAGES: list[tuple[str, str]] = [
@@ -244,6 +251,23 @@ MESSAGES: list[tuple[str, str]] = [
     (r"^(\w+) is listed twice$", N_("{1} is listed twice")),
     (r"^must be a positive number", N_("must be a positive number")),
     (r"^must be at most (\S+) for (\w+)", N_("must be at most {1} for this KPI")),
+    # rewards (server/services/rewards.py, server/api/rewards.py, game/rewards.py)
+    (r"^must be a whole number of reward points from 1 to ([\d,]+)$", N_("must be a whole number from 1 to {1}")),
+    (
+        r"^approving this would exceed the (\S+) budget of (\d+) points by (\d+) \(spent (\d+)\)$",
+        N_("Approving this would exceed the {1} budget of {2} points by {3} ({4} approved so far)."),
+    ),
+    (
+        r"^approving this would exceed the (\S+) budget of ([\d.]+) by ([\d.]+) \(spent ([\d.]+)\)$",
+        N_("Approving this would exceed the {1} money budget of {2} by {3} ({4} approved so far)."),
+    ),
+    (
+        r"^this redemption is (\w+): it cannot become (\w+)$",
+        N_("This redemption was decided already: reload the page."),
+    ),
+    (r"^the rep has only (\d+) reward points", N_("The rep has only {1} reward points: that many can be taken back.")),
+    (r"^a budget period is a month", N_("must be a month (2026-12) or a quarter (2026-Q4)")),
+    (r"^(value|money) must be an amount from 0", N_("must be an amount of zero or more")),
 ]
 
 TEXTS: dict[str, str] = {

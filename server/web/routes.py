@@ -5,7 +5,20 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, scorecards, signin, tv
+from server.web import (
+    audit,
+    badges,
+    console,
+    dashboard,
+    integrations,
+    lift,
+    phone,
+    rep_page,
+    rewards,
+    scorecards,
+    signin,
+    tv,
+)
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -15,6 +28,7 @@ routes: list[BaseRoute] = [
     *audit.routes,
     *scorecards.routes,
     *badges.routes,
+    *rewards.routes,
     *integrations.routes,
     *lift.routes,
     *phone.routes,

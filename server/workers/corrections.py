@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from game.corrections import badge_moves, corrected_results
+from server.services.rewards import credit_prizes
 
 if TYPE_CHECKING:
     from server.workers.scheduler import Scheduler
@@ -30,6 +31,7 @@ async def correct(scheduler: Scheduler, contest_id: str, by: str, reason: str) -
     at = datetime.now(UTC).isoformat()
     results, correction = corrected_results(kept, fresh, at=at, by=by, reason=reason, version=contest.version)
     await arena.store.replace_results(contest_id, results)
+    await credit_prizes(arena, results)  # new winners' reward points (what was credited stays)
     revoke, award = badge_moves(kept, fresh, snapshot.directory.reps.values())
     for rep_id, kind in revoke:
         await scheduler.revoke(rep_id, kind, contest_id)

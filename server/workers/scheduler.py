@@ -26,6 +26,7 @@ from game.store import BadgeSync
 from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
 from server.services.repair import repair_log_tail
+from server.services.rewards import credit_badges, credit_owed_prizes
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 from server.workers import corrections
@@ -118,9 +119,11 @@ class Scheduler:
                 status == "ended" and not contest.accepts_at(now) and not await self.arena.rescores.running(contest.id)
             ):
                 await self.finalize(contest)  # never from a board still being rebuilt
+                await credit_owed_prizes(self.arena, contest)  # reward points of its prizes, once kept
                 await self.compact(contest, now)
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
+        await credit_badges(self.arena)  # reward points of the badges awarded since the last tick
         await self.retention.run(now)
 
     # --- recurring contests ----------------------------------------------------------------------

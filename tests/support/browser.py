@@ -66,16 +66,19 @@ def signed_in(
     password: str = "admin-test-password",
     width: int = 1280,
     height: int = 900,
+    landing: str = "/admin",
+    mobile: bool = False,
 ) -> SignedIn:
     """A page in ``locale`` signed in through the login form (the admin unless told), watched for console errors
-    and foreign hosts; it returns once the console's home has opened in ``locale``, so the test starts signed in."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    and foreign hosts; it returns once ``landing`` (the console's home unless told: a rep's is ``/m``) has opened
+    in ``locale``, so the test starts signed in."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, is_mobile=mobile)
     page = context.new_page()
     errors, foreign = watch_page(page, server)
-    page.goto(f"{server.base_url}/login")
+    page.goto(f"{server.base_url}/login" + (f"?next={landing}" if landing != "/admin" else ""))
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.base_url}/admin")
+    expect(page).to_have_url(f"{server.base_url}{landing}")
     expect(page.locator("html")).to_have_attribute("lang", locale)
     return SignedIn(context, page, errors, foreign)
