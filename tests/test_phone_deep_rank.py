@@ -10,11 +10,11 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.support.accounts import rep_session_cookie
 from tests.support.calendar import Calendar
-from tests.support.org import deal, unique
+from tests.support.org import deal, post_events, unique
 from tests.support.server import RunningServer
 from tests.support.websocket import next_op
-from tests.test_websocket import post, rep_session_cookie
 
 pytestmark = pytest.mark.own_server
 
@@ -49,7 +49,7 @@ def test_the_rep_ranked_12000th_sees_the_right_rank_and_gap_on_the_phone(server:
     deals = [deal(rep, 1000 * STEP * (REPS - index)) for index, rep in enumerate(reps)]  # rank index + 1
     for first in range(0, REPS, FILE_ROWS):
         batch = deals[first : first + FILE_ROWS]
-        assert post(server, batch)["accepted"] == len(batch)
+        assert post_events(server, batch)["accepted"] == len(batch)
     deep = reps[11_999]  # ranked 12,000th with 6 points; the 11,999th has 9
     cookie = rep_session_cookie(server, deep)
 
@@ -61,7 +61,7 @@ def test_the_rep_ranked_12000th_sees_the_right_rank_and_gap_on_the_phone(server:
             assert (first["rep"], first["rank"], first["score"], first["gap_to_next"]) == (deep, 12_000, 6, 3)
             assert first["of"] == REPS
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, post, server, deal(deep, 4000))  # 10 points: past the 11,999th (9)
+            await loop.run_in_executor(None, post_events, server, deal(deep, 4000))  # 10 points: past the 11,999th (9)
             async with asyncio.timeout(15):
                 while True:
                     moved = await next_op(ws, "me", timeout=15)

@@ -67,6 +67,12 @@ def deal(rep: str, amount: str | int, *, event_id: str | None = None, **extra: A
     }
 
 
+def post_events(server: Any, events: Any) -> dict[str, Any]:
+    """Events (one or a list) sent with the ingest key; the API's answer."""
+    with server.ingest() as client:
+        return client.post("/api/v1/events", json=events).json()
+
+
 def scores(admin: httpx.Client, contest: str, path: str = "leaderboard") -> dict[str, int]:
     """Rep (or team) id → score on one of a contest's boards."""
     response = admin.get(f"/api/v1/contests/{contest}/{path}", params={"limit": 500})
