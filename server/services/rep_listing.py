@@ -1,0 +1,133 @@
+"""The console's list of reps at any directory size: ordered once per directory, then narrowed in memory to
+a user's teams, a team and a search, and cut into pages, so a page costs one filter and never a sort or a
+render of the whole directory.
+
+A directory never changes (a change makes a new one), so what is gathered from it is kept until the next
+one arrives; the latest is all a process asks for.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from math import ceil
+
+from game.directory import Directory, Rep
+
+PAGE_SIZE = 50
+MAX_QUERY_CHARS = 100  # a search longer than any id or name finds nothing more
+
+
+def search_text(text: str) -> str:
+    """What a search compares: full-width Latin and digits folded to ASCII (NFKC), case folded; Chinese stays."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+SEPARATOR = "\x00"  # before each rep's text in a run; a query never holds one (control characters are dropped)
+
+
+@dataclass(frozen=True)
+class RepRun:
+    """Reps in order, with their ids and names as a search sees them joined in one string, so a search is one
+    scan in C rather than a comparison per rep."""
+
+    reps: tuple[Rep, ...]
+    text: str
+    starts: tuple[int, ...]  # where each rep's text begins in ``text``
+
+    @classmethod
+    def of(cls, reps: Sequence[Rep]) -> RepRun:
+        parts = [f"{SEPARATOR}{search_text(rep.id)} {search_text(rep.name)}" for rep in reps]
+        return cls.joined(tuple(reps), parts)
+
+    @classmethod
+    def joined(cls, reps: tuple[Rep, ...], parts: Sequence[str]) -> RepRun:
+        starts, at = [], 0
+        for part in parts:
+            starts.append(at)
+            at += len(part)
+        return cls(reps, "".join(parts), tuple(starts))
+
+    def matching(self, needle: str) -> list[Rep]:
+        """The reps whose text contains ``needle``, each once, in order."""
+        found: list[Rep] = []
+        position = self.text.find(needle)
+        while position != -1:
+            nth = bisect_right(self.starts, position) - 1
+            found.append(self.reps[nth])
+            following = nth + 1
+            if following == len(self.starts):
+                break
+            position = self.text.find(needle, self.starts[following])
+        return found
+
+
+@dataclass(frozen=True)
+class RepIndex:
+    """One directory's reps: by team ("" for none) in id order, and all of them (those without a team first,
+    then team by team)."""
+
+    by_team: dict[str, RepRun]
+    everyone: RepRun
+
+    def of_teams(self, teams: Collection[str] | None) -> list[RepRun]:
+        """The runs of these teams (None: every rep), in the list's order."""
+        if teams is None:
+            return [self.everyone]
+        return [self.by_team[team] for team in sorted(set(teams)) if team in self.by_team]
+
+
+_latest: tuple[Directory, RepIndex] | None = None
+
+
+def rep_index(directory: Directory) -> RepIndex:
+    """The directory's index, gathered on the first request after each change."""
+    global _latest
+    if _latest is not None and _latest[0] is directory:
+        return _latest[1]
+    grouped: dict[str, list[Rep]] = {}
+    for rep in directory.reps.values():
+        grouped.setdefault(rep.team or "", []).append(rep)
+    by_team = {team: RepRun.of(sorted(reps, key=lambda r: r.id)) for team, reps in sorted(grouped.items())}
+    everyone = tuple(rep for run in by_team.values() for rep in run.reps)
+    texts = [run.text[start:end] for run in by_team.values() for start, end in _spans(run)]
+    index = RepIndex(by_team=by_team, everyone=RepRun.joined(everyone, texts))
+    _latest = (directory, index)
+    return index
+
+
+def _spans(run: RepRun) -> Iterator[tuple[int, int]]:
+    yield from zip(run.starts, (*run.starts[1:], len(run.text)), strict=True)
+
+
+def listed(runs: Sequence[RepRun], query: str) -> Sequence[Rep]:
+    """The reps of these runs whose id or name contains the query, ignoring case and full-width forms (all of
+    them for an empty query)."""
+    needle = "".join(c for c in search_text(query[:MAX_QUERY_CHARS]) if c.isprintable()).strip()
+    if len(runs) == 1:
+        return runs[0].matching(needle) if needle else runs[0].reps
+    return [rep for run in runs for rep in (run.matching(needle) if needle else run.reps)]
+
+
+@dataclass(frozen=True)
+class RepPage:
+    """One page of a narrowed list: its reps, where it stands (1-based) and how many matched."""
+
+    reps: Sequence[Rep]
+    number: int
+    pages: int
+    total: int
+    first: int  # the position of the page's first rep in the list, 1-based; 0 when nothing matched
+    last: int
+
+
+def page_of(reps: Sequence[Rep], number: int, size: int = PAGE_SIZE) -> RepPage:
+    """Page ``number`` of ``reps`` (brought within the pages there are)."""
+    total = len(reps)
+    pages = max(1, ceil(total / size))
+    number = min(max(1, number), pages)
+    start = (number - 1) * size
+    shown = reps[start : start + size]
+    return RepPage(shown, number, pages, total, start + 1 if shown else 0, start + len(shown))
