@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from math import ceil
 
@@ -22,7 +22,7 @@ MAX_QUERY_CHARS = 100  # a search longer than any id or name finds nothing more
 
 def search_text(text: str) -> str:
     """What a search compares: full-width Latin and digits folded to ASCII (NFKC), case folded; Chinese stays."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    return text.casefold() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
 
 
 SEPARATOR = "\x00"  # before each rep's text in a run; a query never holds one (control characters are dropped)
@@ -91,15 +91,19 @@ def rep_index(directory: Directory) -> RepIndex:
     for rep in directory.reps.values():
         grouped.setdefault(rep.team or "", []).append(rep)
     by_team = {team: RepRun.of(sorted(reps, key=lambda r: r.id)) for team, reps in sorted(grouped.items())}
-    everyone = tuple(rep for run in by_team.values() for rep in run.reps)
-    texts = [run.text[start:end] for run in by_team.values() for start, end in _spans(run)]
-    index = RepIndex(by_team=by_team, everyone=RepRun.joined(everyone, texts))
+    index = RepIndex(by_team=by_team, everyone=_concatenated(list(by_team.values())))
     _latest = (directory, index)
     return index
 
 
-def _spans(run: RepRun) -> Iterator[tuple[int, int]]:
-    yield from zip(run.starts, (*run.starts[1:], len(run.text)), strict=True)
+def _concatenated(runs: list[RepRun]) -> RepRun:
+    starts: list[int] = []
+    offset = 0
+    for run in runs:
+        starts += [offset + start for start in run.starts]
+        offset += len(run.text)
+    everyone = tuple(rep for run in runs for rep in run.reps)
+    return RepRun(everyone, "".join(run.text for run in runs), tuple(starts))
 
 
 def listed(runs: Sequence[RepRun], query: str) -> Sequence[Rep]:
