@@ -149,3 +149,19 @@ def test_each_row_keeps_its_edit_form_and_a_team_change_saves_with_the_csrf_toke
     assert rep in listed(people(admin_session, q=rep, team=org["other"]))
     assert rep not in listed(people(admin_session, team=org["team"]))
     admin_session.call("PUT", f"/api/v1/reps/{rep}", json={**moved, "team": org["team"]})
+
+
+def test_at_most_fifty_teams_are_listed_to_edit_and_a_search_finds_the_others(
+    server: RunningServer, admin_session: Browser
+) -> None:
+    prefix = unique("many")
+    with server.admin() as admin:
+        for n in range(51):
+            assert admin.put(f"/api/v1/teams/{prefix}-{n:02d}", json={"name": f"区域 {n}"}).status_code == 201
+    shown = people(admin_session, q=prefix, lang="en").text
+    assert len(re.findall(rf'<input type="hidden" name="id" value="{prefix}-\d\d">', shown)) == 50
+    assert "50 of 51 teams: search above for the others." in shown
+    last = people(admin_session, q=f"{prefix}-50", lang="en").text
+    assert f'<input type="hidden" name="id" value="{prefix}-50">' in last and "teams: search above" not in last
+    chosen = people(admin_session, team=f"{prefix}-07").text
+    assert re.findall(rf'<input type="hidden" name="id" value="({prefix}-\d\d)">', chosen) == [f"{prefix}-07"]
