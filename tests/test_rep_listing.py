@@ -40,7 +40,16 @@ def test_a_search_ignores_case_and_full_width_forms_and_finds_each_rep_once() ->
     assert ids(listed(everyone, "小明")) == ["east-10"]
     assert ids(listed(everyone, "  ")) == ids(everyone[0].reps)
     assert ids(listed(everyone, "\x00")) == ids(everyone[0].reps)  # no search reaches across two reps
-    assert listed(everyone, "chen\x00north") == []  # one rep's name and the next one's id
+    assert ids(listed(everyone, "chen\x00north")) == []  # one rep's name and the next one's id
+
+
+def test_a_broad_search_finds_what_a_selective_one_would() -> None:
+    """Past ``BROAD_SEARCH`` places of its text a search takes another way, to the same reps."""
+    everyone = rep_index(DIRECTORY).everyone
+    for needle in ("e", "east", "a", "王", "-1", "zzz"):
+        assert ids(everyone.matching(needle, broad=0)) == ids(everyone.matching(needle, broad=10**9)), needle
+    broad = everyone.matching("e", broad=0)
+    assert len(broad) == 3 and ids(broad[1:]) == ["east-2", "north-1"] and broad[-1].id == "north-1"
 
 
 def test_a_page_is_brought_within_the_pages_there_are() -> None:

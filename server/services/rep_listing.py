@@ -8,16 +8,19 @@ one arrives; the latest is all a process asks for.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from math import ceil
+from typing import overload
 
 from game.directory import Directory, Rep
 
 PAGE_SIZE = 50
 MAX_QUERY_CHARS = 100  # a search longer than any id or name finds nothing more
+BROAD_SEARCH = 2000  # places of a search's text past which one regular expression finds its reps faster
 
 
 def search_text(text: str) -> str:
@@ -50,18 +53,45 @@ class RepRun:
             at += len(part)
         return cls(reps, "".join(parts), tuple(starts))
 
-    def matching(self, needle: str) -> list[Rep]:
-        """The reps whose text contains ``needle``, each once, in order."""
-        found: list[Rep] = []
+    def matching(self, needle: str, broad: int = BROAD_SEARCH) -> Found:
+        """The reps whose text contains ``needle``, each once, in order. A selective search jumps from one
+        place of the needle to the next (``str.find``); a broad one (a common surname) is one regular
+        expression that matches from a rep's separator to the needle's first place in that rep's text."""
+        if self.text.count(needle) > broad:
+            pattern = re.compile(f"{SEPARATOR}[^{SEPARATOR}]*?{re.escape(needle)}")
+            return Found(self, [match.start() for match in pattern.finditer(self.text)])
+        found: list[int] = []
         position = self.text.find(needle)
         while position != -1:
-            nth = bisect_right(self.starts, position) - 1
-            found.append(self.reps[nth])
-            following = nth + 1
+            following = bisect_right(self.starts, position)
+            found.append(self.starts[following - 1])
             if following == len(self.starts):
                 break
             position = self.text.find(needle, self.starts[following])
-        return found
+        return Found(self, found)
+
+
+class Found(Sequence[Rep]):
+    """A search's reps, known by where their texts begin: only those a page shows are looked up."""
+
+    def __init__(self, run: RepRun, starts: list[int]) -> None:
+        self.run = run
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, position: int) -> Rep: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[Rep]: ...
+    def __getitem__(self, position: int | slice) -> Rep | list[Rep]:
+        if isinstance(position, slice):
+            return [self._rep(start) for start in self.starts[position]]
+        return self._rep(self.starts[position])
+
+    def _rep(self, start: int) -> Rep:
+        return self.run.reps[bisect_left(self.run.starts, start)]
 
 
 @dataclass(frozen=True)
