@@ -13,6 +13,8 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 from math import ceil
 from typing import overload
 
@@ -33,25 +35,32 @@ SEPARATOR = "\x00"  # before each rep's text in a run; a query never holds one (
 
 @dataclass(frozen=True)
 class RepRun:
-    """Reps in order, with their ids and names as a search sees them joined in one string, so a search is one
-    scan in C rather than a comparison per rep."""
+    """Reps in order, and (once a search asks) their ids and names as a search sees them joined in one string,
+    so a search is one scan in C rather than a comparison per rep. A run made of other runs joins theirs."""
 
     reps: tuple[Rep, ...]
-    text: str
-    starts: tuple[int, ...]  # where each rep's text begins in ``text``
+    runs: tuple[RepRun, ...] = ()
 
-    @classmethod
-    def of(cls, reps: Sequence[Rep]) -> RepRun:
-        parts = [f"{SEPARATOR}{search_text(rep.id)} {search_text(rep.name)}" for rep in reps]
-        return cls.joined(tuple(reps), parts)
+    @property
+    def text(self) -> str:
+        return self._joined[0]
 
-    @classmethod
-    def joined(cls, reps: tuple[Rep, ...], parts: Sequence[str]) -> RepRun:
-        starts, at = [], 0
-        for part in parts:
-            starts.append(at)
-            at += len(part)
-        return cls(reps, "".join(parts), tuple(starts))
+    @property
+    def starts(self) -> tuple[int, ...]:
+        """Where each rep's text begins in ``text``."""
+        return self._joined[1]
+
+    @cached_property
+    def _joined(self) -> tuple[str, tuple[int, ...]]:
+        parts = [run.text for run in self.runs] or [
+            f"{SEPARATOR}{search_text(rep.id)} {search_text(rep.name)}" for rep in self.reps
+        ]
+        offsets = tuple(accumulate((len(part) for part in parts[:-1]), initial=0)) if parts else ()
+        if self.runs:
+            starts = tuple(offset + at for run, offset in zip(self.runs, offsets, strict=True) for at in run.starts)
+        else:
+            starts = offsets
+        return "".join(parts), starts
 
     def matching(self, needle: str, broad: int = BROAD_SEARCH) -> Found:
         """The reps whose text contains ``needle``, each once, in order. A selective search jumps from one
@@ -120,20 +129,11 @@ def rep_index(directory: Directory) -> RepIndex:
     grouped: dict[str, list[Rep]] = {}
     for rep in directory.reps.values():
         grouped.setdefault(rep.team or "", []).append(rep)
-    by_team = {team: RepRun.of(sorted(reps, key=lambda r: r.id)) for team, reps in sorted(grouped.items())}
-    index = RepIndex(by_team=by_team, everyone=_concatenated(list(by_team.values())))
+    by_team = {team: RepRun(tuple(sorted(reps, key=lambda r: r.id))) for team, reps in sorted(grouped.items())}
+    runs = tuple(by_team.values())
+    index = RepIndex(by_team=by_team, everyone=RepRun(tuple(rep for run in runs for rep in run.reps), runs))
     _latest = (directory, index)
     return index
-
-
-def _concatenated(runs: list[RepRun]) -> RepRun:
-    starts: list[int] = []
-    offset = 0
-    for run in runs:
-        starts += [offset + start for start in run.starts]
-        offset += len(run.text)
-    everyone = tuple(rep for run in runs for rep in run.reps)
-    return RepRun(everyone, "".join(run.text for run in runs), tuple(starts))
 
 
 def listed(runs: Sequence[RepRun], query: str) -> Sequence[Rep]:
