@@ -32,6 +32,23 @@ def test_reps_without_a_team_come_first_then_team_by_team_in_id_order_gathered_o
     assert ids(rep_index(changed).everyone.reps) == ["east-10", "east-2", "north-1"]
 
 
+def test_a_changed_directory_is_listed_as_if_gathered_afresh_and_searched_by_its_new_names() -> None:
+    before = rep_index(DIRECTORY)
+    assert ids(listed([before.everyone], "alice")) == ["east-2", "north-1"]  # the texts made before the change
+    after = DIRECTORY.changed(
+        {"east-2": Rep("east-2", "Bob Li", "north"), "east-10": None, "solo": Rep("solo", "李娜", "west")}, {}
+    )
+    index = rep_index(after)
+    assert ids(index.everyone.reps) == ["east-2", "north-1", "solo"]
+    assert {team: ids(run.reps) for team, run in index.by_team.items()} == {
+        "north": ["east-2", "north-1"],
+        "west": ["solo"],
+    }
+    assert ids(listed([index.everyone], "alice")) == ["north-1"]
+    assert ids(listed([index.everyone], "bob")) == ["east-2"]
+    assert ids(listed(index.of_teams(["west"]), "李")) == ["solo"]
+
+
 def test_a_search_ignores_case_and_full_width_forms_and_finds_each_rep_once() -> None:
     everyone = [rep_index(DIRECTORY).everyone]
     assert ids(listed(everyone, "alice")) == ["east-2", "north-1"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, chain, compress
 from math import ceil
+from operator import is_not
 from typing import overload
 
 from game.directory import Directory, Rep
@@ -119,21 +120,53 @@ class RepIndex:
 
 
 _latest: tuple[Directory, RepIndex] | None = None
+PATCHED_AT_MOST = 1000  # reps changed since the last index past which it is gathered afresh
 
 
 def rep_index(directory: Directory) -> RepIndex:
-    """The directory's index, gathered on the first request after each change."""
+    """The directory's index: the last one again, or the last one with the teams of the reps that changed
+    gathered again (their other teams' runs and search texts kept), or one gathered afresh."""
     global _latest
     if _latest is not None and _latest[0] is directory:
         return _latest[1]
-    grouped: dict[str, list[Rep]] = {}
-    for rep in directory.reps.values():
-        grouped.setdefault(rep.team or "", []).append(rep)
-    by_team = {team: RepRun(tuple(sorted(reps, key=lambda r: r.id))) for team, reps in sorted(grouped.items())}
-    runs = tuple(by_team.values())
-    index = RepIndex(by_team=by_team, everyone=RepRun(tuple(rep for run in runs for rep in run.reps), runs))
+    index = _patched(*_latest, directory) if _latest is not None else None
+    index = index or _gathered(directory.reps.values())
     _latest = (directory, index)
     return index
+
+
+def _gathered(reps: Iterable[Rep]) -> RepIndex:
+    grouped: dict[str, list[Rep]] = {}
+    for rep in reps:
+        grouped.setdefault(rep.team or "", []).append(rep)
+    return _indexed({team: RepRun(tuple(sorted(members, key=lambda r: r.id))) for team, members in grouped.items()})
+
+
+def _indexed(by_team: dict[str, RepRun]) -> RepIndex:
+    runs = tuple(run for _, run in sorted(by_team.items()))
+    everyone = RepRun(tuple(chain.from_iterable(run.reps for run in runs)), runs)
+    return RepIndex(by_team=dict(sorted(by_team.items())), everyone=everyone)
+
+
+def _patched(before: Directory, index: RepIndex, after: Directory) -> RepIndex | None:
+    """``index`` of ``before`` brought to ``after`` when few reps differ (a directory made by ``changed`` keeps
+    the others as they were); None when many do."""
+    if before.reps.keys() == after.reps.keys():  # so in the same order: ``changed`` replaces in place
+        changed = set(compress(after.reps, map(is_not, before.reps.values(), after.reps.values())))
+    else:
+        changed = {rep_id for rep_id, rep in after.reps.items() if before.reps.get(rep_id) is not rep}
+        changed |= before.reps.keys() - after.reps.keys()
+    if len(changed) > PATCHED_AT_MOST:
+        return None
+    versions = (before.reps.get(rep_id) for rep_id in changed)
+    touched = {(rep.team or "") for rep in chain(versions, (after.reps.get(rep_id) for rep_id in changed)) if rep}
+    by_team = dict(index.by_team)
+    for team in touched:
+        kept = [rep for rep in by_team.pop(team, RepRun(())).reps if rep.id not in changed]
+        joined = [rep for rep_id in changed if (rep := after.reps.get(rep_id)) and (rep.team or "") == team]
+        if kept or joined:
+            by_team[team] = RepRun(tuple(sorted(kept + joined, key=lambda r: r.id)))
+    return _indexed(by_team)
 
 
 def listed(runs: Sequence[RepRun], query: str) -> Sequence[Rep]:
