@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 
 from tests.support.accounts import rep_session_cookie
 from tests.support.calendar import Calendar
-from tests.support.org import deal, post_events, unique
+from tests.support.org import deal, import_reps, post_events, unique
 from tests.support.server import RunningServer
 from tests.support.websocket import next_op
 
@@ -28,12 +28,7 @@ def test_the_rep_ranked_12000th_sees_the_right_rank_and_gap_on_the_phone(server:
     reps = [f"deep-{index:05d}" for index in range(REPS)]
     with server.admin() as admin:
         assert admin.put(f"/api/v1/teams/{team}", json={"name": "深海战队"}).status_code == 201
-        for first in range(0, REPS, FILE_ROWS):
-            rows = "\n".join(f"{rep},销售 {rep},{team}" for rep in reps[first : first + FILE_ROWS])
-            response = admin.post(
-                "/api/v1/reps/import", content=f"id,name,team\n{rows}", headers={"Content-Type": "text/csv"}
-            )
-            assert response.status_code == 200 and response.json()["invalid"] == 0, response.text[:500]
+        import_reps(admin, [(rep, f"销售 {rep}", team) for rep in reps], FILE_ROWS)
         calendar = Calendar.from_clock()
         contest = unique("contest")
         definition = {
