@@ -66,10 +66,13 @@ def spawn_owned(args: list[str], stderr: int = subprocess.DEVNULL) -> subprocess
     )
 
 
-def terminate(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within 10 seconds."""
-    if process.poll() is None:
-        process.terminate()
+def terminate(*processes: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to each (all at once, so several shut down side by side), then SIGKILL to any still running
+    10 seconds later."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -33,8 +33,8 @@ from server.web.routes import ACCESS as PAGE_ACCESS
 from tests.support.accounts import Browser, make_user
 from tests.support.org import unique
 from tests.support.server import ADMIN_KEY, INGEST_KEY, RunningServer, launch_server
+from tests.support.unconnected_app import APP
 from tests.support.waiting import eventually
-from tests.test_openapi import APP
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 JSON = "application/json"

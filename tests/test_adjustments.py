@@ -13,7 +13,7 @@ from game.errors import ValidationError
 from game.events import parse_event
 from game.log_event import LogEvent
 from game.scoring import decide
-from tests.test_scoring import DIRECTORY, NOW, contest, event
+from tests.support.scoring_examples import DIRECTORY, NOW, contest, event
 
 
 def adjustment(points: int, contest_id: str = "nov", at: str = "2026-11-20T10:00:00+08:00", rep: str = "wang"):

@@ -10,7 +10,7 @@ import httpx
 from server.api.contract import MISSING, Answer, ApiRoute, client_errors
 from server.api.openapi import PATH_PARAMETER, api_routes
 from tests.support.org import Org, make_org
-from tests.test_openapi import APP
+from tests.support.unconnected_app import APP
 
 
 def declared() -> list[tuple[str, ApiRoute, Answer]]:

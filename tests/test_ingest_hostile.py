@@ -22,6 +22,7 @@ from game.events import Event
 from game.store import Plan, Store
 from server.integrations.generic import sign
 from server.services.ingest_writer import IngestWriter
+from tests.support import pipedrive_webhooks as pipedrive
 from tests.support.accounts import signed_in
 from tests.support.integrations import create_connector
 from tests.support.org import deal, make_org, scores, unique
@@ -206,14 +207,12 @@ def test_a_generic_webhook_with_hostile_events_rejects_them_alone(server: Runnin
 def test_a_pipedrive_deal_with_values_out_of_any_range_is_refused_not_failed(
     server: RunningServer, admin: httpx.Client
 ) -> None:
-    from tests.test_integrations_pipedrive import PASSWORD, USERNAME, post, webhook
-
-    connector = create_connector(admin, "pipedrive", {"username": USERNAME, "password": PASSWORD})
+    connector = create_connector(admin, "pipedrive", {"username": pipedrive.USERNAME, "password": pipedrive.PASSWORD})
     for data in (
         {"won_time": "0001-01-01T00:00:00+14:00"},
         {"won_time": 10**30},
         {"update_time": 10**30, "value": int("9" * 4000)},
         {"value": "1e400"},
     ):
-        response = post(server, connector, webhook(int(time.time() * 1000) % 10**9, **data))
+        response = pipedrive.post(server, connector, pipedrive.webhook(int(time.time() * 1000) % 10**9, **data))
         assert response.status_code == 400 or response.json()["rejected"], (data, response.text)

@@ -10,16 +10,11 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from server.api import openapi
 from server.api.contract import ApiRoute
-from server.app import create_app
-from server.config import Settings
-from server.redis_connection import RedisDeployment
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
+from tests.support.unconnected_app import APP
 
 DOCUMENTED_PREFIXES = ("/api/v1/", "/hooks/")
-
-
-APP = create_app(Settings(secret_key="openapi-test"), RedisDeployment(url="redis://127.0.0.1:1/0"))
 
 
 def generated(base_url: str = "") -> dict[str, Any]:

@@ -10,11 +10,11 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.support.accounts import rep_session_cookie
 from tests.support.calendar import Calendar
-from tests.support.org import deal, unique
+from tests.support.org import deal, import_reps, post_events, unique
 from tests.support.server import RunningServer
 from tests.support.websocket import next_op
-from tests.test_websocket import post, rep_session_cookie
 
 pytestmark = pytest.mark.own_server
 
@@ -28,12 +28,7 @@ def test_the_rep_ranked_12000th_sees_the_right_rank_and_gap_on_the_phone(server:
     reps = [f"deep-{index:05d}" for index in range(REPS)]
     with server.admin() as admin:
         assert admin.put(f"/api/v1/teams/{team}", json={"name": "深海战队"}).status_code == 201
-        for first in range(0, REPS, FILE_ROWS):
-            rows = "\n".join(f"{rep},销售 {rep},{team}" for rep in reps[first : first + FILE_ROWS])
-            response = admin.post(
-                "/api/v1/reps/import", content=f"id,name,team\n{rows}", headers={"Content-Type": "text/csv"}
-            )
-            assert response.status_code == 200 and response.json()["invalid"] == 0, response.text[:500]
+        import_reps(admin, [(rep, f"销售 {rep}", team) for rep in reps], FILE_ROWS)
         calendar = Calendar.from_clock()
         contest = unique("contest")
         definition = {
@@ -49,7 +44,7 @@ def test_the_rep_ranked_12000th_sees_the_right_rank_and_gap_on_the_phone(server:
     deals = [deal(rep, 1000 * STEP * (REPS - index)) for index, rep in enumerate(reps)]  # rank index + 1
     for first in range(0, REPS, FILE_ROWS):
         batch = deals[first : first + FILE_ROWS]
-        assert post(server, batch)["accepted"] == len(batch)
+        assert post_events(server, batch)["accepted"] == len(batch)
     deep = reps[11_999]  # ranked 12,000th with 6 points; the 11,999th has 9
     cookie = rep_session_cookie(server, deep)
 
@@ -61,7 +56,7 @@ def test_the_rep_ranked_12000th_sees_the_right_rank_and_gap_on_the_phone(server:
             assert (first["rep"], first["rank"], first["score"], first["gap_to_next"]) == (deep, 12_000, 6, 3)
             assert first["of"] == REPS
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, post, server, deal(deep, 4000))  # 10 points: past the 11,999th (9)
+            await loop.run_in_executor(None, post_events, server, deal(deep, 4000))  # 10 points: past the 11,999th (9)
             async with asyncio.timeout(15):
                 while True:
                     moved = await next_op(ws, "me", timeout=15)

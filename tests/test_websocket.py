@@ -17,15 +17,11 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from game import keys
 from server.embedded_redis import EmbeddedRedis
-from tests.support.org import deal, make_org
+from tests.support.accounts import rep_session_cookie
+from tests.support.org import deal, make_org, post_events
 from tests.support.server import ADMIN_KEY, RunningServer, launch_server
 from tests.support.waiting import eventually
 from tests.support.websocket import BoardCopy, follow, next_op
-
-
-def post(server: RunningServer, events: Any) -> dict[str, Any]:
-    with server.ingest() as client:
-        return client.post("/api/v1/events", json=events).json()
 
 
 def test_subscribe_gets_a_snapshot_then_a_newer_one_after_a_deal(server: RunningServer) -> None:
@@ -44,7 +40,7 @@ def test_subscribe_gets_a_snapshot_then_a_newer_one_after_a_deal(server: Running
             loop = asyncio.get_running_loop()
             copy = BoardCopy()
             copy.apply(first)
-            await loop.run_in_executor(None, post, server, deal(org.reps[2], "50000"))
+            await loop.run_in_executor(None, post_events, server, deal(org.reps[2], "50000"))
             # (the launch's own roster diff, an empty one, may come first)
             await follow(ws, copy, lambda c: c.rows[org.reps[2]]["score"] > 0)
             assert copy.seq > first["seq"]
@@ -75,7 +71,7 @@ def test_msgpack_subprotocol_and_team_board(server: RunningServer) -> None:
             loop = asyncio.get_running_loop()
             reps = org.reps[3:6]  # the second team's three reps
             await loop.run_in_executor(
-                None, post, server, [deal(reps[0], 1000), deal(reps[1], 5000), deal(reps[2], 3000)]
+                None, post_events, server, [deal(reps[0], 1000), deal(reps[1], 5000), deal(reps[2], 3000)]
             )
             copy = BoardCopy()
             copy.apply(first)
@@ -126,7 +122,7 @@ def test_display_token_sees_only_its_playlist_and_initials_of_opted_out_reps(ser
         assert display.status_code == 201
         token = display.json()["token"]
         assert display.json()["url"].endswith(f"/tv/{token}")
-    post(server, deal(org.reps[0], 70000))
+    post_events(server, deal(org.reps[0], 70000))
 
     async def scenario() -> None:
         async with connect(f"{server.ws_url}?token={token}") as ws:
@@ -153,7 +149,7 @@ def test_a_deal_posted_to_one_process_reaches_a_viewer_of_another(
                 copy = BoardCopy()
                 copy.apply(await next_op(ws, "snapshot"))
                 loop = asyncio.get_running_loop()
-                await loop.run_in_executor(None, post, server, deal(org.reps[1], 20000))
+                await loop.run_in_executor(None, post_events, server, deal(org.reps[1], 20000))
                 await follow(ws, copy, lambda c: c.rows[org.reps[1]]["score"] == 20)
                 assert copy.ordered()[0]["id"] == org.reps[1]
 
@@ -228,7 +224,7 @@ def test_a_reconnecting_client_recovers_the_missed_diffs_and_celebrations_once(
             await other.send(json.dumps({"op": "subscribe", "board": f"{board}:teams"}))
             await next_op(other, "snapshot")
             for rep, amount in ((org.reps[0], 30000), (org.reps[1], 70000), (org.reps[0], 50000)):
-                await loop.run_in_executor(None, post, server, deal(rep, amount))
+                await loop.run_in_executor(None, post_events, server, deal(rep, amount))
             # Its three celebrations: the hub has heard every doorbell, so none is still on its way to become
             # a live celebration for the returning client (on top of the recovered one).
             assert await deal_celebrations(other, 3) == ["30000", "70000", "50000"]
@@ -280,7 +276,7 @@ def test_a_rep_gets_their_own_standing_with_every_change(server: RunningServer) 
             first = await next_op(ws, "me")
             assert first["rep"] == me and first["rank"] == 1 and first["target"] == 100
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, post, server, [deal(rival, 42000), deal(me, 20000)])
+            await loop.run_in_executor(None, post_events, server, [deal(rival, 42000), deal(me, 20000)])
             async with asyncio.timeout(5):
                 while True:
                     update = await next_op(ws, "me")
@@ -293,26 +289,6 @@ def test_a_rep_gets_their_own_standing_with_every_change(server: RunningServer) 
             assert (await next_op(ws, "error"))["code"] in ("bad_board", "forbidden")
 
     asyncio.run(scenario())
-
-
-def rep_session_cookie(server: RunningServer, rep: str) -> str:
-    """Sign in as a rep the way the login page does: a user record, and a signed session cookie in
-    Starlette's SessionMiddleware format."""
-    import base64
-
-    import redis as redis_sync
-    from itsdangerous import TimestampSigner
-
-    from game import keys
-    from server.auth.secrets import hash_password
-
-    user = {"username": f"u-{rep}", "role": "rep", "rep": rep, "password": hash_password("x"), "sv": 0}
-    with redis_sync.Redis.from_url(server.redis_url) as client:
-        client.hset(keys.USERS, user["username"], json.dumps(user))
-    session = {"user": {"role": "rep", "name": user["username"], "rep": rep, "sv": 0}}
-    payload = base64.b64encode(json.dumps(session).encode())
-    signed = TimestampSigner(server.env["ARENA_SECRET_KEY"]).sign(payload).decode()
-    return f"arena_session={signed}"
 
 
 def test_xp_and_feed_boards_move_live(server: RunningServer) -> None:
@@ -334,7 +310,7 @@ def test_xp_and_feed_boards_move_live(server: RunningServer) -> None:
                         feed.apply(message)
             loop = asyncio.get_running_loop()
             now = datetime.now(UTC).isoformat()
-            await loop.run_in_executor(None, post, server, deal(rep, "20000000", occurred_at=now))
+            await loop.run_in_executor(None, post_events, server, deal(rep, "20000000", occurred_at=now))
             async with asyncio.timeout(5):
                 while rep not in xp.rows or not feed.rows:
                     message = json.loads(await ws.recv())
@@ -396,10 +372,10 @@ def test_a_new_leader_is_celebrated(server: RunningServer) -> None:
             copy = BoardCopy()
             copy.apply(await next_op(ws, "snapshot"))
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, post, server, deal(first, 10000))
+            await loop.run_in_executor(None, post_events, server, deal(first, 10000))
             # The hub's board has ``first`` leading (had both deals come in one tick, nobody would have led before).
             await follow(ws, copy, lambda c: c.rows[first]["score"] == 10 and c.ordered()[0]["id"] == first)
-            await loop.run_in_executor(None, post, server, deal(second, 30000))
+            await loop.run_in_executor(None, post_events, server, deal(second, 30000))
             async with asyncio.timeout(5):
                 while True:
                     message = json.loads(await ws.recv())
@@ -429,7 +405,7 @@ def test_a_malformed_doorbell_or_badge_does_not_stop_the_live_boards(server: Run
             marker = {"action": "awarded", "rep": org.reps[2], "badge": "after-the-garbage", "period": "test"}
             redis_client.publish(keys.BADGE_CHANNEL, json.dumps(marker))
             await follow(ws, copy, lambda c: any(m.get("badge") == "after-the-garbage" for m in c.log))
-            await asyncio.get_running_loop().run_in_executor(None, post, server, deal(org.reps[2], 42000))
+            await asyncio.get_running_loop().run_in_executor(None, post_events, server, deal(org.reps[2], 42000))
             await follow(ws, copy, lambda c: c.rows[org.reps[2]]["score"] == 42)
 
     asyncio.run(scenario())

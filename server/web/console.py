@@ -1,6 +1,6 @@
 """The managers' console (``/admin``; its home, the dashboard, is ``server/web/dashboard.py``): contests (wizard
-with templates, lifecycle, results, audit), teams and reps (edit, move, deactivate, CSV import with a preview),
-displays, users and API keys.
+with templates, lifecycle, results, audit), displays, users and API keys; teams and reps are
+``server/web/people.py``.
 
 Pages are rendered here with what the signed-in user may see; every change goes through the JSON API from
 the page's script with the session cookie and its CSRF token, so the console can do nothing the API would
@@ -24,6 +24,7 @@ from server.i18n.catalogs import gettext_for
 from server.services.contests import contest_summary
 from server.services.displays import SLIDE_KINDS, public_view
 from server.services.disputes import visible
+from server.services.rep_listing import listed, rep_index
 from server.web.contest_versions import EVENT_TYPES, versions_view
 from server.web.display_editor import slide_choices
 from server.web.render import page, request_locale
@@ -143,10 +144,8 @@ async def console_context(request: Request, principal: Principal) -> dict[str, A
     snapshot = await arena_of(request).registry.current()
     directory = snapshot.directory
     teams = sorted((t for t in directory.teams.values() if principal.manages_team(t.id)), key=lambda t: t.id)
-    reps = sorted(
-        (r for r in directory.reps.values() if principal.manages_team(r.team) or principal.role == "admin"),
-        key=lambda r: (r.team or "", r.id),
-    )
+    # ordered once per directory change, not per page (a directory can hold 50,000 reps)
+    reps = listed(rep_index(directory).of_teams(None if principal.role == "admin" else principal.teams), "")
     return {"principal": principal, "snapshot": snapshot, "teams": teams, "reps": reps, "now": datetime.now(UTC)}
 
 
@@ -286,14 +285,6 @@ async def contest_page(request: Request) -> Response:
     )
 
 
-async def people_page(request: Request) -> Response:
-    principal = await console_user(request)
-    if isinstance(principal, Response):
-        return principal
-    context = await console_context(request, principal)
-    return page(request, "console/people.html", section="people", import_limit=MAX_CSV_UPLOAD_BYTES, **context)
-
-
 async def displays_page(request: Request) -> Response:
     principal = await console_user(request)
     if isinstance(principal, Response):
@@ -348,7 +339,6 @@ routes = [
     Route("/admin/contests/new", wizard_page, methods=["GET"]),
     Route("/admin/contests/{id}", contest_page, methods=["GET"]),
     Route("/admin/disputes", disputes_page, methods=["GET"]),
-    Route("/admin/people", people_page, methods=["GET"]),
     Route("/admin/displays", displays_page, methods=["GET"]),
     Route("/admin/users", users_page, methods=["GET"]),
     Route("/admin/keys", keys_page, methods=["GET"]),

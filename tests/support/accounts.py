@@ -1,12 +1,19 @@
-"""Console users made through the API, and a cookie session that signs in with the form like a browser."""
+"""Console users made through the API, a cookie session that signs in with the form like a browser, and a
+rep's session cookie made directly (for clients that are not browsers: a phone's websocket)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import uuid
 
 import httpx
+import redis
+from itsdangerous import TimestampSigner
 
+from game import keys
+from server.auth.secrets import hash_password
 from tests.support.server import RunningServer
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -51,3 +58,15 @@ def signed_in(server: RunningServer, admin: httpx.Client, role: str, **extra: ob
     browser = Browser(server)
     assert browser.login(*make_user(admin, role, **extra)).status_code == 303
     return browser
+
+
+def rep_session_cookie(server: RunningServer, rep: str) -> str:
+    """Sign in as a rep the way the login page does: a user record, and a signed session cookie in
+    Starlette's SessionMiddleware format."""
+    user = {"username": f"u-{rep}", "role": "rep", "rep": rep, "password": hash_password("x"), "sv": 0}
+    with redis.Redis.from_url(server.redis_url) as client:
+        client.hset(keys.USERS, user["username"], json.dumps(user))
+    session = {"user": {"role": "rep", "name": user["username"], "rep": rep, "sv": 0}}
+    payload = base64.b64encode(json.dumps(session).encode())
+    signed = TimestampSigner(server.env["ARENA_SECRET_KEY"]).sign(payload).decode()
+    return f"arena_session={signed}"

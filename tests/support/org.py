@@ -55,6 +55,16 @@ def make_org(admin: httpx.Client, *, teams: int = 2, reps_per_team: int = 3, **c
     return Org(contest=definition["id"], teams=team_ids, reps=rep_ids, definition=definition)
 
 
+def import_reps(admin: httpx.Client, reps: list[tuple[str, str, str]], file_rows: int = 1000) -> None:
+    """Reps (id, name, team) stored through the CSV import, ``file_rows`` to a file: many reps in little time."""
+    for first in range(0, len(reps), file_rows):
+        rows = "".join(f"{rep},{name},{team}\n" for rep, name, team in reps[first : first + file_rows])
+        response = admin.post(
+            "/api/v1/reps/import", content=f"id,name,team\n{rows}", headers={"Content-Type": "text/csv"}
+        )
+        assert response.status_code == 200 and response.json()["invalid"] == 0, response.text[:500]
+
+
 def deal(rep: str, amount: str | int, *, event_id: str | None = None, **extra: Any) -> dict[str, Any]:
     """A won deal, by default at 10:00 yesterday (local): in the past, inside every ``make_org`` contest."""
     return {
@@ -65,6 +75,12 @@ def deal(rep: str, amount: str | int, *, event_id: str | None = None, **extra: A
         "occurred_at": Calendar.from_clock().at(1),
         **extra,
     }
+
+
+def post_events(server: Any, events: Any) -> dict[str, Any]:
+    """Events (one or a list) sent with the ingest key; the API's answer."""
+    with server.ingest() as client:
+        return client.post("/api/v1/events", json=events).json()
 
 
 def scores(admin: httpx.Client, contest: str, path: str = "leaderboard") -> dict[str, int]:

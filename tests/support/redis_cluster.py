@@ -21,7 +21,7 @@ from pathlib import Path
 
 import redis
 
-from server.embedded_redis import EmbeddedRedisError, die_with_parent, find_redis_server, free_port
+from server.embedded_redis import EmbeddedRedisError, find_redis_server, free_port, spawn_owned, terminate
 from tests.support.waiting import eventually
 
 SLOTS = 16384
@@ -116,8 +116,7 @@ class RedisCluster:
             "--loglevel", "warning",
             "--logfile", str(directory / "redis.log"),
         ]  # fmt: skip
-        quiet = subprocess.DEVNULL
-        process = subprocess.Popen(args, stdout=quiet, stderr=quiet, preexec_fn=die_with_parent, start_new_session=True)
+        process = spawn_owned(args)
         self.processes.append(process)
 
         def answers() -> bool:
@@ -149,15 +148,7 @@ class RedisCluster:
                 client.flushall()
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        terminate(*self.processes)
         self.processes.clear()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 

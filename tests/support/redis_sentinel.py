@@ -167,8 +167,10 @@ class SentinelSetup:
         eventually(self._settled, timeout=30, what="the restarted node back as an online replica")
 
     def stop(self) -> None:
-        for node in [*self.sentinels, *self.data]:
-            node.stop()
+        nodes = [*self.sentinels, *self.data]
+        terminate(*(node.process for node in nodes if node.process is not None))
+        for node in nodes:
+            node.process = None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> SentinelSetup:
