@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import make_org, unique
 from tests.support.server import RunningServer
-from tests.test_disputes_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +45,8 @@ def test_a_manager_sets_and_reads_the_scorecards_and_a_rep_sees_theirs(
     with server.ingest() as ingest:
         assert ingest.post("/api/v1/events", json=events).json()["accepted"] == len(events)
 
-    page, errors, foreign = sign_in(browser, server, manager, "scorecard-pw-1", "zh-CN", phone=False)
+    console = signed_in(browser, server, "zh-CN", username=manager, password="scorecard-pw-1", width=1440)
+    page, errors, foreign = console.page, console.errors, console.foreign
     page.goto(f"{server.base_url}/admin/scorecards")
     expect(page.locator("h1")).to_have_text("绩效考核")
     expect(page.locator("#no-definition")).to_be_visible()
@@ -76,8 +76,18 @@ def test_a_manager_sets_and_reads_the_scorecards_and_a_rep_sees_theirs(
     expect(table.locator("tbody tr").first).to_have_attribute("data-rep", beginner)
     screenshot(page, "console-scorecards-zh-CN.png")
 
-    phone, phone_errors, phone_foreign = sign_in(browser, server, rep_user, "scorecard-pw-1", "en", phone=True)
-    expect(phone).to_have_url(f"{server.base_url}/m")
+    on_phone = signed_in(
+        browser,
+        server,
+        "en",
+        username=rep_user,
+        password="scorecard-pw-1",
+        width=375,
+        height=812,
+        landing="/m",
+        mobile=True,
+    )
+    phone, phone_errors, phone_foreign = on_phone.page, on_phone.errors, on_phone.foreign
     card = phone.locator("#scorecard")
     expect(card).to_be_visible()
     expect(card.locator("#scorecard-total")).to_have_text("75 of 100")
