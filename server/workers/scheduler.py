@@ -25,6 +25,7 @@ from game.scoring import settlement
 from game.store import BadgeSync
 from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
+from server.services.recognition import crown_awards
 from server.services.repair import repair_log_tail
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
@@ -224,6 +225,7 @@ class Scheduler:
                 "event": "",
             },
         )
+        await crown_awards(self.arena, contest, results, "scheduler")
         return results
 
     async def results(self, contest: Contest) -> dict[str, Any]:
