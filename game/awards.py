@@ -19,7 +19,7 @@ AWARD_KINDS = ("best_seller", "best_team")
 MAX_TITLE = 60
 DEFAULT_TITLES = {
     "best_seller": {"zh-CN": "月度最佳销售奖", "en": "Best seller of the month"},
-    "best_team": {"zh-CN": "最佳团队奖", "en": "Best team"},
+    "best_team": {"zh-CN": "最佳团队奖", "en": "Best team award"},
 }
 
 
@@ -61,6 +61,12 @@ def check_awards(raw: Any, errors: Collector) -> None:
             errors.add(f"{where}.title", f"1 to {MAX_TITLE} characters, or left out for the default title")
         if unknown := sorted(set(item) - {"kind", "title"}):
             errors.add(where, f"unknown field {unknown[0]!r}")
+
+
+def newest_first(crowned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Crowns newest first; those of one close in the order of ``AWARD_KINDS`` (the best seller first)."""
+    by_kind = sorted(crowned, key=lambda c: AWARD_KINDS.index(c["award"]) if c.get("award") in AWARD_KINDS else 9)
+    return sorted(by_kind, key=lambda c: c.get("at") or "", reverse=True)
 
 
 def raise_if_bad_awards(raw: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 from starlette.requests import Request
 
+from game.awards import newest_first
 from server.api.codec import decode_body, decode_query
 from server.api.contract import Answer, ApiRoute, Operation
 from server.api.types import Text64
@@ -47,8 +48,9 @@ async def list_awards(request: Request) -> ArenaJSONResponse:
     query = decode_query(request, AwardQuery)
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
-    crowns = [c for c in (await arena.recognition.crowns()).values() if query.contest in (None, c.get("contest"))]
-    crowns.sort(key=lambda c: c.get("at") or "", reverse=True)
+    crowns = newest_first(
+        [c for c in (await arena.recognition.crowns()).values() if query.contest in (None, c.get("contest"))]
+    )
     return ArenaJSONResponse({"awards": [shown(c, directory) for c in crowns[:MAX_PAGE]]})
 
 

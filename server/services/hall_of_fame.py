@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from game.awards import DEFAULT_TITLES
+from game.awards import DEFAULT_TITLES, newest_first
 from game.directory import Directory
 from game.hall_of_fame import MAX_CHAMPIONS, MAX_RECORDS, longest_streaks
 
@@ -38,7 +38,7 @@ async def hall_of_fame(arena: Arena, public: bool, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     zone = arena.settings.zone
     directory = (await arena.registry.current()).directory
-    crowns = sorted((await arena.recognition.crowns()).values(), key=lambda c: c.get("at") or "", reverse=True)
+    crowns = newest_first(list((await arena.recognition.crowns()).values()))
     champions = []
     for crown in crowns:
         winner = crown.get("winner")

@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from game.awards import Crown, crowns
+from game.awards import DEFAULT_TITLES, Crown, crowns
 from game.contests import Contest
 from game.directory import Directory
 from server.auth.principals import Principal
@@ -120,3 +120,43 @@ async def crown_awards(
 def recognises(moment: Moment, rep: str, team: str | None) -> bool:
     """Whether a moment is about this rep: to them, or to their team."""
     return moment.get("rep") == rep or (team is not None and moment.get("team") == team)
+
+
+PHONE_ITEMS = 10
+PHONE_FIELDS = ("kind", "rep", "team", "message", "by", "at", "award", "contest_name", "corrected")
+
+
+async def phone_recognition(arena: Arena, rep: str, team: str | None, locale: str) -> list[Moment]:
+    """What a rep's phone lists: the newest kudos and awards to them or their team, award titles in the rep's
+    language (the contest's own title, else the award's)."""
+    moments, _next = await arena.recognition.page(None, PHONE_ITEMS, lambda m: recognises(m, rep, team))
+    shown = []
+    for moment in moments:
+        item = {k: moment[k] for k in PHONE_FIELDS if moment.get(k) is not None}
+        if moment.get("kind") == "award":
+            item["title"] = moment.get("title") or DEFAULT_TITLES.get(moment.get("award") or "", {}).get(locale, "")
+        shown.append(item)
+    return shown
+
+
+FEED_ITEMS = 8
+
+
+async def feed(arena: Arena, principal: Principal, locale: str) -> list[Moment]:
+    """The console dashboard's feed: the newest kudos and awards of the reps and teams the user manages (an
+    admin's: all), with names and award titles in the user's language."""
+    directory = (await arena.registry.current()).directory
+
+    def in_scope(moment: Moment) -> bool:
+        rep, team = moment.get("rep"), moment.get("team")
+        return bool((rep and principal.manages_rep(rep, directory)) or (team and principal.manages_team(team)))
+
+    moments, _next = await arena.recognition.page(None, FEED_ITEMS, in_scope)
+    items = []
+    for moment in moments:
+        named = shown(moment, directory)
+        if moment.get("kind") == "award":
+            named["title"] = moment.get("title") or DEFAULT_TITLES.get(moment.get("award") or "", {}).get(locale, "")
+        named["name"] = named.get("rep_name") or named.get("team_name") or ""
+        items.append(named)
+    return items
