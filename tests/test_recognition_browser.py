@@ -1,6 +1,7 @@
 """Public recognition in Chromium, in both languages: the TV's hall of fame slide lists the awards a closed contest
-crowned, last month's record deal and the longest streak; a manager's kudos reaches the TV as a full celebration
-card (the manager's words as text, never as markup) and the rep's phone, which also lists the rep's award."""
+crowned, last month's record deal and the longest streak; a manager's kudos, given on the console's dashboard,
+reaches the TV as a full celebration card (the manager's words as text, never as markup), the console's feed and
+the rep's phone, which also lists the rep's award."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, watch_page
+from tests.support.browser import screenshot, signed_in, watch_page
 from tests.support.calendar import Calendar
 from tests.support.closing import closed_contest, fast  # noqa: F401 (fixture)
 from tests.support.org import deal, unique
@@ -117,9 +118,11 @@ def test_the_hall_of_fame_and_kudos_on_the_tv_and_the_phone(
     expect(phone.locator("#live")).to_have_text("实时" if locale == "zh-CN" else "Live")
 
     words = f"<b>本周三单</b> {locale}"
-    with fast.admin() as admin:
-        given = admin.post("/api/v1/kudos", json={"rep": floor.champion, "message": words})
-        assert given.status_code == 201, given.text
+    console = signed_in(browser, fast, locale)  # the manager's console: kudos from the dashboard's form
+    console.page.select_option("#kudos-form select[name=rep]", floor.champion)
+    console.page.fill("#kudos-form input[name=message]", words)
+    console.page.click("#kudos-form button")
+    expect(console.page.locator("#recognition li").first).to_contain_text(words)
     expect(tv.locator("#celebration")).to_be_visible(timeout=10_000)
     expect(tv.locator("#celebration-kicker")).to_have_text(text["kudos"])
     expect(tv.locator("#celebration-name")).to_have_text("销售 0-0")
@@ -128,8 +131,9 @@ def test_the_hall_of_fame_and_kudos_on_the_tv_and_the_phone(
     screenshot(tv, f"tv-kudos-{locale}.png")
     expect(phone.locator("#recognition-list li").first).to_contain_text(words)  # live: the page was not reloaded
     screenshot(phone, f"phone-recognition-{locale}.png")
-    for errors, foreign in ((tv_errors, tv_foreign), (phone_errors, phone_foreign)):
+    for errors, foreign in ((tv_errors, tv_foreign), (phone_errors, phone_foreign), console[2:]):
         assert not errors, errors
         assert not foreign, foreign
+    console.context.close()
     tv.context.close()
     phone.context.close()

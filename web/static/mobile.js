@@ -168,8 +168,8 @@
       li.className = "recognition-item";
       li.dataset.kind = item.kind;
       var head = document.createElement("strong");
-      if (item.kind === "kudos") { head.textContent = "👏 " + fill(item.rep ? T.kudos_me : T.kudos_team, {by: item.by}); }
-      else { head.textContent = "🏆 " + fill(item.rep ? T.award_me : T.award_team, {title: item.title}); }
+      if (item.kind === "kudos") { head.textContent = fill(item.rep ? T.kudos_me : T.kudos_team, {by: item.by}); }
+      else { head.textContent = fill(item.rep ? T.award_me : T.award_team, {title: item.title}); }
       li.appendChild(head);
       var line = document.createElement("div");
       line.textContent = item.kind === "kudos" ? item.message :
