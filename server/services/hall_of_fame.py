@@ -6,15 +6,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from game import keys
 from game.awards import DEFAULT_TITLES, newest_first
+from game.badges.facts import Fact
 from game.directory import Directory
 from game.hall_of_fame import MAX_CHAMPIONS, MAX_RECORDS, longest_streaks
+from game.store import text
 
 if TYPE_CHECKING:
     from server.arena import Arena
 
 RECORD_MONTHS = 12  # records of this many months back
 STREAK_MONTHS = 2  # streaks within the current month and the one before
+FACTS_BATCH = 500
 
 
 def months_back(now: datetime, zone: Any, count: int) -> list[str]:
@@ -32,6 +36,23 @@ def _name(directory: Directory, rep: str, public: bool) -> str:
         return directory.public_name(rep)
     known = directory.reps.get(rep)
     return known.name if known else rep
+
+
+async def _recent_facts(arena: Arena, months: list[str], directory: Directory) -> list[tuple[str, list[Fact]]]:
+    """Every dealer's deal facts of ``months``, read in one pipelined round trip per ``FACTS_BATCH`` reps."""
+    wanted = [
+        (rep, month) for month in months for rep in await arena.store.month_dealers(month) if rep in directory.reps
+    ]
+    found: list[tuple[str, list[Fact]]] = []
+    for start in range(0, len(wanted), FACTS_BATCH):
+        batch = wanted[start : start + FACTS_BATCH]
+        async with arena.redis.pipeline(transaction=False) as pipe:
+            for rep, month in batch:
+                pipe.hgetall(keys.xp_facts(rep, month))
+            replies = await pipe.execute()
+        for (rep, _month), raw in zip(batch, replies, strict=True):
+            found.append((rep, [Fact.parse(text(deal), text(value)) for deal, value in raw.items()]))
+    return found
 
 
 async def hall_of_fame(arena: Arena, public: bool, now: datetime | None = None) -> dict[str, Any]:
@@ -73,11 +94,8 @@ async def hall_of_fame(arena: Arena, public: bool, now: datetime | None = None) 
             records.append({"month": month, "name": _name(directory, rep, public), "amount": str(fact.amount)})
     records.sort(key=lambda r: -float(r["amount"]))
     days_by_rep: dict[str, set[date]] = {}
-    for month in months_back(now, zone, STREAK_MONTHS):
-        for rep in await store.month_dealers(month):
-            if rep in directory.reps:
-                facts = await store.month_facts(rep, month)
-                days_by_rep.setdefault(rep, set()).update(f.at.astimezone(zone).date() for f in facts)
+    for rep, facts in await _recent_facts(arena, months_back(now, zone, STREAK_MONTHS), directory):
+        days_by_rep.setdefault(rep, set()).update(f.at.astimezone(zone).date() for f in facts)
     streaks = [
         {"name": _name(directory, s.rep, public), "days": s.days, "last": s.last.isoformat()}
         for s in longest_streaks(days_by_rep.items())
