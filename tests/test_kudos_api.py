@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import redis
 
+from game import keys
 from tests.support.accounts import Browser, signed_in
 from tests.support.closing import closed_contest, fast  # noqa: F401 (fixture)
 from tests.support.org import make_org, unique
@@ -113,3 +115,9 @@ def test_awards_are_crowned_once_at_the_close_and_move_with_a_correction(fast: R
         entries = admin.get("/api/v1/audit", params={"target": org.contest}).json()["entries"]
         actions = [e["action"] for e in entries if e["action"].startswith("award.")]
         assert sorted(actions) == ["award.corrected"] * 2 + ["award.crowned"] * 2  # crowned once, moved once
+
+        # a close cut short between keeping the results and crowning: the scheduler's next look crowns what is missing
+        with redis.Redis.from_url(fast.redis_url) as client:
+            assert client.hdel(keys.AWARDS, f"{org.contest}|best_team") == 1
+        again = eventually(lambda: (c := awards(admin, org.contest).get("best_team")) and c)
+        assert again["team"] == org.teams[1] and again["corrected"] is True  # the kept results are corrected ones
