@@ -64,7 +64,7 @@ class BoardState:
         return keys.XP_CHANNEL if self.spec.kind == "xp" else keys.doorbell_channel(self.spec.contest_id)
 
 
-MomentBuilder = Callable[[dict[str, Any], Snapshot], frames.MessageBuilder | None]
+MomentBuilder = Callable[[dict[str, Any], Snapshot], frames.MessageBuilder | None]  # a moment heard -> its frames
 
 
 class Hub:
@@ -253,9 +253,7 @@ class Hub:
         """A badge awarded (or revoked) goes to every screen: recognition is public."""
         self._announce(frames.badge, data)
 
-    def _announce(
-        self, builder: Callable[[dict[str, Any], Snapshot], frames.MessageBuilder | None], data: bytes
-    ) -> None:
+    def _announce(self, builder: MomentBuilder, data: bytes) -> None:
         """A moment for every screen (a badge, kudos, an award), built by ``builder`` from the JSON heard."""
         try:
             change = json.loads(data)
