@@ -156,6 +156,7 @@ def channel_has_slot(channel: str) -> bool:
 
 CONFIG_CHANNEL = f"{PREFIX}:bell:config"
 BADGE_CHANNEL = f"{PREFIX}:bell:badges"
+RECOGNITION_CHANNEL = f"{PREFIX}:bell:recognition"  # kudos and awards, for every screen (server/live/hub.py)
 
 # Event log and its idempotency index.
 EVENT_LOG = f"{PREFIX}:{{log}}:events"  # stream: one msgpack entry per accepted event
@@ -333,6 +334,11 @@ SIGNIN_LINKS_PREFIX = f"{PREFIX}:{{auth}}:signin:"  # string with TTL: sha256(on
 CHALLENGES = f"{PREFIX}:{{cfg}}:challenges"  # hash: challenge id -> JSON {challenger, opponent, status, ...}
 DISPUTES = f"{PREFIX}:{{cfg}}:disputes"  # hash: dispute id -> JSON {rep, contest, kind, status, ...}
 DISPUTED_LINES = f"{PREFIX}:{{cfg}}:disputed_lines"  # hash: "contest|rep|event" -> the id of its open dispute
+# Public recognition (``server/services/recognition_store.py``): kudos and awards as moments on one stream, the
+# awards crowned per contest in a hash; in ``{cfg}`` beside the audit log, so a moment and its entry land together.
+RECOGNITION = f"{PREFIX}:{{cfg}}:recognition"  # stream: one JSON moment (kudos or award) per entry, ~10,000 kept
+RECOGNITION_MAX = 10_000
+AWARDS = f"{PREFIX}:{{cfg}}:awards"  # hash: "<contest>|<award kind>" -> JSON crown {winner, title, version, ...}
 
 
 def login_failures(kind: str, value: str) -> str:

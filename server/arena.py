@@ -37,6 +37,7 @@ from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
 from server.services.media_store import MediaStore
 from server.services.progress_store import ProgressStore
+from server.services.recognition_store import RecognitionStore
 from server.services.registry import Registry
 from server.services.rescore_store import RescoreStore
 from server.services.reward_store import RewardStore
@@ -67,6 +68,7 @@ class Arena:
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
         self.rewards = RewardStore(self.redis)  # reward points, the catalogue, redemptions, budgets
+        self.recognition = RecognitionStore(self.redis)
         self.progress = ProgressStore(self.redis)
         self.audit = AuditLog(self.redis)
         self.event_log = EventLogStore(self.redis, shards=settings.log_shards)

@@ -393,6 +393,7 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("POST", "/api/v1/rewards/redemptions"): {"reward": MISSING},
         ("POST", "/api/v1/rewards/redemptions/{id}/decision"): {"status": "approved"},
         ("PUT", "/api/v1/rewards/budgets/{period}"): {"points": 100000},
+        ("POST", "/api/v1/kudos"): {"rep": world.rep_a, "message": "本周三单，赞"},
         ("PUT", "/api/v1/users/{username}"): {"role": "manager", "password": "pw-matrix-1", "teams": [world.team_a]},
         ("PUT", "/api/v1/me"): {"locale": "en"},
         ("POST", "/api/v1/keys"): {"scope": "read", "name": "matrix"},
@@ -433,6 +434,7 @@ def state(world: World) -> dict[str, Any]:
         "/api/v1/notifications/channels",
         "/api/v1/challenges",
         "/api/v1/disputes",
+        "/api/v1/kudos",
     ]
     found = {path: world.admin.get(path).json() for path in reads}
     for channel in found["/api/v1/notifications/channels"]["channels"]:

@@ -498,3 +498,47 @@ def test_a_channel_can_be_changed_without_giving_its_webhook_again(a: RunningSer
         assert admin.get(f"/api/v1/notifications/channels/{channel_id}").json()["name"] == "成交播报"  # unchanged
         missing = admin.put("/api/v1/notifications/channels/nope", json={"name": "x"})
         assert missing.status_code == 404
+
+
+def test_kudos_reach_the_chat_once_from_two_processes(
+    a: RunningServer, b: RunningServer, chat: FakeChat, metronome: Metronome
+) -> None:
+    name = unique("kudos")
+    path = f"/wecom/{name}"
+    with a.admin() as admin:
+        org = make_org(admin, teams=1, reps_per_team=2)
+        add_channel(
+            admin, type="wecom", name="群", url=chat.hook("wecom", name), contests=[org.contest], events=["badge"]
+        )
+    with b.admin() as admin:
+        given = admin.post("/api/v1/kudos", json={"rep": org.reps[1], "message": "**三连胜**，继续冲！"})
+        assert given.status_code == 201, given.text
+    (message,) = eventually(lambda: chat.at(path), timeout=30)
+    assert "为 销售 0-1 点赞" in message.text and "**三连胜**，继续冲！" in message.text
+    a_later_tick_finishes(a, chat, metronome)
+    assert len(chat.at(path)) == 1  # exactly once, whichever process collected it
+
+
+def test_the_awards_of_a_closing_contest_are_announced_once(
+    a: RunningServer, chat: FakeChat, metronome: Metronome
+) -> None:
+    name = unique("awards")
+    path = f"/slack/{name}"
+    with a.admin() as admin:
+        org = make_org(
+            admin,
+            starts_at=now_iso(-timedelta(days=1)),
+            ends_at=now_iso(timedelta(seconds=3)),
+            grace_hours=0,
+            awards=[{"kind": "best_seller"}, {"kind": "best_team", "title": "Team of the month"}],
+        )
+        add_channel(
+            admin, type="slack", name="#wins", url=chat.hook("slack", name), contests=[org.contest],
+            events=["contest_won"], locale="en",
+        )  # fmt: skip
+    post(a, [deal(org.reps[4], "90000", occurred_at=now_iso(-timedelta(hours=1)))])
+    eventually(lambda: len(chat.at(path)) >= 3, timeout=30)
+    a_later_tick_finishes(a, chat, metronome)
+    texts = sorted(m.body["text"] for m in chat.at(path))
+    assert len(texts) == 3 and "is over" in texts[-1], texts
+    assert texts[:2] == ["🏆 Best seller of the month: 销售 1-1", "🏆 Team of the month: 战队 1"]

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
+from game.awards import MAX_TITLE
 from game.contests import CONFIRM_DAYS, ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
 from game.events import TYPE_PATTERN
 from game.ranking import MAX_SCORE
@@ -85,6 +86,11 @@ class Confirm(Struct, forbid_unknown_fields=True):
     auto_after_days: Annotated[int, Meta(ge=1, le=CONFIRM_DAYS)] | None = None
 
 
+class AwardSpec(Struct, forbid_unknown_fields=True):
+    kind: Literal["best_seller", "best_team"]
+    title: Annotated[str, Meta(min_length=1, max_length=MAX_TITLE, pattern=r"\S")] | None = None
+
+
 class ContestDefinition(Struct):
     """A contest as a manager writes it; fields left out take the organisation's defaults."""
 
@@ -124,6 +130,17 @@ class ContestDefinition(Struct):
     recurrence: Literal[RECURRENCES] | None = None  # type: ignore[valid-type]
     grace_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 72
     confirm: Confirm | None = None
+    awards: (
+        Annotated[
+            list[AwardSpec],
+            Meta(
+                max_length=2,
+                description="Awards crowned from the result when the contest closes (月度最佳销售奖: its champion; "
+                "最佳团队奖: its best team); left out, none.",
+            ),
+        ]
+        | None
+    ) = None
     draft: bool = False
 
 

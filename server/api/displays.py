@@ -161,7 +161,7 @@ async def badge_wall(request: Request) -> JSONResponse:
     return ArenaJSONResponse({"badges": items[:BADGE_WALL_ITEMS]})
 
 
-SLIDE_KINDS = Literal["board", "teams", "tug", "thermometer", "wins", "badges", "stars"]
+SLIDE_KINDS = Literal["board", "teams", "tug", "thermometer", "wins", "badges", "stars", "fame"]
 
 
 class Slide(Struct, omit_defaults=True):

@@ -273,7 +273,7 @@ class TestResult(Struct):
 class DeadLetter(Struct, omit_defaults=True):
     id: str
     channel: str
-    kind: Literal["deal", "badge", "lead_change", "contest_won", "contest_corrected", "digest"]
+    kind: Literal["deal", "badge", "lead_change", "contest_won", "contest_corrected", "digest", "kudos", "award"]
     error: str
     attempts: int
     failed_at: str

@@ -24,6 +24,7 @@ from server.auth.store import IdentityStore
 
 SCOPES = ("admin", "ingest", "read")
 BADGE_WALL = "wall:badges"  # in a display's playlist when one of its slides is the badge wall
+FAME_WALL = "wall:fame"  # likewise for the hall of fame (销售明星榜: awards, records, streaks)
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,12 @@ async def _lookup_token(identities: IdentityStore, digest: str) -> Principal | N
 
 
 def display_playlist(display: dict[str, Any]) -> tuple[str, ...]:
-    """What a display's token may read: its slides' boards, and ``BADGE_WALL`` when a slide shows it."""
+    """What a display's token may read: its slides' boards, and ``BADGE_WALL`` (``FAME_WALL``) when a slide shows
+    the badge wall (the hall of fame)."""
     boards = tuple(display.get("playlist", []))
-    wall = any(isinstance(s, dict) and s.get("kind") == "badges" for s in display.get("slides") or ())
-    return (*boards, BADGE_WALL) if wall else boards
+    kinds = {s.get("kind") for s in display.get("slides") or () if isinstance(s, dict)}
+    walls = tuple(wall for kind, wall in (("badges", BADGE_WALL), ("fame", FAME_WALL)) if kind in kinds)
+    return (*boards, *walls)
 
 
 async def principal_for(connection: HTTPConnection, identities: IdentityStore, cache: bool = False) -> Principal | None:

@@ -209,6 +209,12 @@ MESSAGES: list[tuple[str, str]] = [
         N_("Managers add and move reps within their own teams only."),
     ),
     (r"^this display belongs to another manager$", N_("This display belongs to another manager.")),
+    # kudos and awards (server/services/recognition.py, game/awards.py)
+    (r"^give either rep or team$", N_("choose one rep or one team")),
+    (r"^an active rep's id$", N_("choose an active rep")),
+    (r"^a team's id$", N_("choose a team")),
+    (r"^one of best_seller, best_team, each at most once$", N_("best seller or best team, each at most once")),
+    (r"^1 to (\d+) characters, or left out for the default title$", N_("1 to {1} characters, or empty")),
     (r"^(\S+) is not a contest of your teams$", N_("{1} is not a contest of your teams.")),
     (r"^the current password is wrong$", N_("The current password is wrong.")),
     (r"^sign-in links are for active reps and managers$", N_("Sign-in links are for active reps and managers.")),

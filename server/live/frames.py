@@ -137,3 +137,34 @@ def lead_change(spec: BoardSpec, old: BoardView, new: BoardView, directory: Dire
         }
 
     return build
+
+
+def recognition(moment: dict[str, Any], snapshot: Snapshot) -> MessageBuilder | None:
+    """Kudos or an award, for every screen (``server/services/recognition.py``); None for a crown that went to
+    nobody (a correction that left an award empty is told in the chats and the audit log, not celebrated)."""
+    kind = moment.get("kind")
+    rep_id, team_id = moment.get("rep"), moment.get("team")
+    if kind not in ("kudos", "award") or not (rep_id or team_id):
+        return None
+    directory = snapshot.directory
+    team = directory.teams.get(team_id) if team_id else None
+    rep = directory.reps.get(rep_id) if rep_id else None
+    base = {
+        "op": "recognition",
+        "kind": kind,
+        "id": moment.get("id"),
+        "rep": rep_id,
+        "team": team_id or (rep.team if rep else None),
+        "message": moment.get("message") if kind == "kudos" else None,
+        "by": moment.get("by") if kind == "kudos" else None,
+        "award": moment.get("award"),
+        "title": moment.get("title"),
+        "contest_name": moment.get("contest_name"),
+        "corrected": bool(moment.get("corrected")),
+    }
+
+    def build(public: bool) -> Message:
+        name = rep_name(directory, rep_id, public) if rep_id else (team.name if team else team_id)
+        return {**base, "name": name}
+
+    return build

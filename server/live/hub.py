@@ -64,6 +64,9 @@ class BoardState:
         return keys.XP_CHANNEL if self.spec.kind == "xp" else keys.doorbell_channel(self.spec.contest_id)
 
 
+MomentBuilder = Callable[[dict[str, Any], Snapshot], frames.MessageBuilder | None]  # a moment heard -> its frames
+
+
 class Hub:
     """Boards watched in this process, their viewers, and the loops that keep the viewers up to date: the
     listener (doorbells from the broker) and the flusher (one read and one write per viewer per tick)."""
@@ -84,7 +87,7 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await self.broker.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL)
+        await self.broker.subscribe(keys.CONFIG_CHANNEL, keys.BADGE_CHANNEL, keys.RECOGNITION_CHANNEL)
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._flush_loop(), name="hub-flush"),
@@ -223,6 +226,8 @@ class Hub:
             self._mark_dirty(list(self.boards))
         elif channel == keys.BADGE_CHANNEL:
             self._announce_badge(message.data)
+        elif channel == keys.RECOGNITION_CHANNEL:
+            self._announce(frames.recognition, message.data)
         elif channel == keys.XP_CHANNEL:
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
         elif (contest_id := keys.contest_of_channel(channel)) is not None:
@@ -246,11 +251,17 @@ class Hub:
 
     def _announce_badge(self, data: bytes) -> None:
         """A badge awarded (or revoked) goes to every screen: recognition is public."""
+        self._announce(frames.badge, data)
+
+    def _announce(self, builder: MomentBuilder, data: bytes) -> None:
+        """A moment for every screen (a badge, kudos, an award), built by ``builder`` from the JSON heard."""
         try:
             change = json.loads(data)
         except ValueError:
             return
-        build = frames.badge(change, self.registry.cached())
+        build = builder(change, self.registry.cached()) if isinstance(change, dict) else None
+        if build is None:
+            return
         pending = self._celebrations.setdefault("*", [])
         if len(pending) < MAX_PENDING_CELEBRATIONS:
             pending.append(Frames(build))

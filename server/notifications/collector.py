@@ -27,6 +27,7 @@ from game.contests import Contest
 from game.directory import Directory
 from server.notifications import digest
 from server.notifications.channels import Channel
+from server.notifications.recognition import collect_recognition
 from server.notifications.store import NotifyStore, Plan
 from server.services.registry import Registry, Snapshot
 
@@ -100,6 +101,7 @@ class Collector:
         await self._won(look)
         await self._corrected(look)
         await self._badges(look)
+        await collect_recognition(self.arena, look, MAX_AGE)
         await self._digests(look)
         return plan
 

@@ -74,6 +74,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "points": "{points} 分",
         "percent": "{percent}%",
         "team_sep": "（{team}）",
+        "kudos.title": "👏 {by} 为 {name} 点赞",
+        "kudos.line": "**{name}**{team}：{message}",
+        "award.title": "🏆 {title}：{name}",
+        "award.line": "「{contest}」的{title}授予 **{name}**",
+        "award.corrected": "📝 {title}更正为：**{name}**（原为 {previous}）",
+        "award.vacant": "📝 「{contest}」结果更正后，{title}空缺（原为 {previous}）",
     },
     "en": {
         "deal.title": "🎉 {rep} closed {amount}",
@@ -120,6 +126,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "points": "{points} points",
         "percent": "{percent}%",
         "team_sep": " ({team})",
+        "kudos.title": "👏 Kudos from {by} to {name}",
+        "kudos.line": "**{name}**{team}: {message}",
+        "award.title": "🏆 {title}: {name}",
+        "award.line": "“{contest}”: the {title} goes to **{name}**",
+        "award.corrected": "📝 {title} corrected: **{name}** (was {previous})",
+        "award.vacant": "📝 “{contest}” corrected: the {title} goes to nobody (was {previous})",
     },
 }
 
@@ -279,7 +291,35 @@ def hello_message(data: Mapping[str, Any], locale: str) -> Message:
     )
 
 
+def kudos_message(data: Mapping[str, Any], locale: str) -> Message:
+    """A manager's kudos (赞): who thanked whom, in the manager's words (plain text: chats render markdown, so the
+    message is sent as it was written, bold markers and all)."""
+    name = data.get("rep_name") or data.get("team_name") or ""
+    team = text(locale, "team_sep", team=data["team_name"]) if data.get("rep_name") and data.get("team_name") else ""
+    return Message(
+        text(locale, "kudos.title", by=data.get("by", ""), name=name),
+        (text(locale, "kudos.line", name=name, team=team, message=data.get("message", "")),),
+        "gold",
+    )
+
+
+def award_message(data: Mapping[str, Any], locale: str) -> Message:
+    """An award crowned from a contest's result, or moved (or left empty) by a correction after the close."""
+    title = data.get("title") or (data.get("default_title") or {}).get(locale) or data.get("award", "")
+    name = data.get("rep_name") if data.get("award") == "best_seller" else data.get("team_name")
+    values = {"title": title, "contest": data.get("contest_name", ""), "previous": data.get("previous_name") or "—"}
+    if not data.get("winner"):
+        return Message(text(locale, "award.vacant", **values), (), "blue")
+    if data.get("corrected"):
+        return Message(text(locale, "award.corrected", name=name, **values), (), "gold")
+    return Message(
+        text(locale, "award.title", name=name, **values), (text(locale, "award.line", name=name, **values),), "gold"
+    )
+
+
 RENDERERS = {
+    "kudos": kudos_message,
+    "award": award_message,
     "deal": deal_message,
     "lead_change": lead_message,
     "badge": badge_message,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from game.awards import raise_if_bad_awards
 from game.contests import Contest, parse_contest
 from game.directory import Directory
 from game.errors import ValidationError
@@ -48,6 +49,8 @@ def jsonable(value: Any) -> Any:
 def validated(arena: Arena, body: Any) -> Contest:
     settings = arena.settings
     try:
+        if isinstance(body, dict):  # awards are crowned by the server, not scored: checked beside the engine's rules
+            raise_if_bad_awards(body.get("awards"))
         return parse_contest(body, default_timezone=settings.timezone, default_currency=settings.currency)
     except ValidationError as exc:
         raise ApiError(422, f"invalid contest: {exc}", [e.as_dict() for e in exc.errors]) from None

@@ -4,7 +4,8 @@ A playlist entry is a board id (``"contest:<id>"``, ``"contest:<id>:teams"``, ``
 object ``{"board": "contest:<id>", "kind": "thermometer", "seconds": 20}``. Kinds: ``board`` (the rep
 board), ``teams`` (team bars), ``tug`` (tug of war of the two leading teams), ``thermometer`` (the goal
 with pacing), ``wins`` (recent wins feed), ``badges`` (badge wall), ``stars`` (销售明星榜, the XP month
-board). The stored ``playlist`` keeps only the board ids the token may watch; ``slides`` keeps the rest.
+board), ``fame`` (the hall of fame: awards, records, longest streaks).
+The stored ``playlist`` keeps only the board ids the token may watch; ``slides`` keeps the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from server.errors import ApiError
 from server.services.boards import parse_board
 
 MAX_PLAYLIST = 20
-SLIDE_KINDS = ("board", "teams", "tug", "thermometer", "wins", "badges", "stars")
+SLIDE_KINDS = ("board", "teams", "tug", "thermometer", "wins", "badges", "stars", "fame")
 DEFAULT_SECONDS = 20
 MIN_SECONDS, MAX_SECONDS = 5, 600
 BADGE_WALL_ITEMS = 24
@@ -50,7 +51,7 @@ def normalize_slide(raw: Any, index: int, errors: Collector) -> dict[str, Any] |
         return None
     if kind == "stars":
         board = board or "xp:month"
-    if kind == "badges":
+    if kind in ("badges", "fame"):
         return {"board": None, "kind": kind, "seconds": seconds}
     spec = parse_board(board) if isinstance(board, str) else None
     expected = {

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from game.contests import Contest
 from server.auth.principals import Principal
 from server.http import arena_of
+from server.services.recognition import feed as recognition_feed
 from server.services.registry import Snapshot
 from server.web.console import console_context, console_user, disputes_to_decide
 from server.web.render import page, request_locale
@@ -186,6 +187,7 @@ async def dashboard_page(request: Request) -> Response:
         more=len(every) - len(live),
         deals=await _deals(request, live),
         badges=await _badges(request, principal, now, locale),
+        recognition=await recognition_feed(arena_of(request), principal, locale),
         items=await _open_items(request, principal, live),
         **context,
     )

@@ -24,6 +24,7 @@ from server.i18n.catalogs import WEB_DIR, gettext_for
 from server.i18n.changes_text import change_lines
 from server.services.contest_versions import versions_of
 from server.services.disputes import visible
+from server.services.recognition import phone_recognition
 from server.services.registry import Snapshot
 from server.web import phone_badges
 from server.web.render import page, request_locale
@@ -205,6 +206,7 @@ async def state(request: Request, principal: Principal, locale: str) -> dict[str
         "colleagues": colleagues,
         "team_names": {t.id: t.name for t in directory.teams.values()},
         "disputes": [phone_dispute(d, snapshot) for d in disputes[:MAX_DISPUTES_SHOWN]],
+        "recognition": await phone_recognition(arena, rep_id, rep.team if rep else None, locale),
     }
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from game.corrections import badge_moves, corrected_results
+from server.services.recognition import crown_awards
 from server.services.rewards import credit_prizes
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ async def correct(scheduler: Scheduler, contest_id: str, by: str, reason: str) -
         for badge in snapshot.badges:
             if badge.kind == kind:
                 await scheduler.award(rep_id, badge.id, contest_id, {"contest": contest_id, "corrected": True})
+    await crown_awards(arena, contest, results, by, corrected=True)  # a crown moves only if its winner did
     if correction["changes"]:
         await arena.store.ring_contest(
             contest_id,

@@ -25,6 +25,7 @@ from game.scoring import settlement
 from game.store import BadgeSync
 from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
+from server.services.recognition import crown_awards
 from server.services.repair import repair_log_tail
 from server.services.rewards import credit_badges, credit_owed_prizes
 from server.services.scheduling import SchedulerState
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("arena.scheduler")
 
+AWARDS_LOOKBACK = timedelta(days=30)  # a close cut short before crowning is completed within this time
 CREATE_AHEAD = timedelta(days=1)  # the next recurring contest exists (scheduled) a day before it starts
 
 
@@ -204,6 +206,7 @@ class Scheduler:
         points are confirmed, only once every deal of the contest is confirmed, reversed or expired."""
         store = self.arena.store
         if await store.has_results(contest.id):
+            await self.crown_kept(contest)
             return None
         if await self.awaiting_confirmation(contest) is not None:
             return None
@@ -227,7 +230,17 @@ class Scheduler:
                 "event": "",
             },
         )
+        await crown_awards(self.arena, contest, results, "scheduler")
         return results
+
+    async def crown_kept(self, contest: Contest) -> None:
+        """The awards of a closed contest from its kept results, should a close have been cut short between
+        keeping them and crowning (idempotent: a crown already held is left as it is)."""
+        if not contest.definition.get("awards") or datetime.now(UTC) - contest.ends_at > AWARDS_LOOKBACK:
+            return
+        kept = await self.arena.store.results(contest.id)
+        if kept is not None and kept.get("final"):
+            await crown_awards(self.arena, contest, kept, "scheduler", corrected=bool(kept.get("corrections")))
 
     async def results(self, contest: Contest) -> dict[str, Any]:
         """Standings and champions as of now (final once the contest is closed)."""

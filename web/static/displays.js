@@ -14,7 +14,7 @@
     else if (container.dataset.main) { contest.value = container.dataset.main; }  // the main live contest
     row.querySelector('[data-f="seconds"]').value = slide.seconds || 20;
     function sync() {
-      contest.disabled = kind.value === "badges" || kind.value === "stars";
+      contest.disabled = kind.value === "badges" || kind.value === "stars" || kind.value === "fame";
       var option = contest.selectedOptions[0];
       preview.hidden = contest.disabled || !option;
       if (option) { preview.href = option.dataset.preview; }
@@ -33,7 +33,7 @@
       var slide = {kind: kind, seconds: parseInt(row.querySelector('[data-f="seconds"]').value, 10) || 20};
       if (kind === "stars") { slide.board = "xp:month"; }
       else if (kind === "teams" || kind === "tug") { slide.board = "contest:" + contest + ":teams"; }
-      else if (kind !== "badges") { slide.board = "contest:" + contest; }
+      else if (kind !== "badges" && kind !== "fame") { slide.board = "contest:" + contest; }
       return slide;
     });
   }

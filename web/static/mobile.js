@@ -159,6 +159,31 @@
     $(document, "#news").hidden = !(state.news && state.news.length);
   }
 
+  /* --- kudos and awards: to me or my team, newest first, the manager's words as text ------------------ */
+  function renderRecognition() {
+    var list = $(document, "#recognition-list");
+    list.textContent = "";
+    (state.recognition || []).forEach(function (item) {
+      var li = document.createElement("li");
+      li.className = "recognition-item";
+      li.dataset.kind = item.kind;
+      var head = document.createElement("strong");
+      if (item.kind === "kudos") { head.textContent = fill(item.rep ? T.kudos_me : T.kudos_team, {by: item.by}); }
+      else { head.textContent = fill(item.rep ? T.award_me : T.award_team, {title: item.title}); }
+      li.appendChild(head);
+      var line = document.createElement("div");
+      line.textContent = item.kind === "kudos" ? item.message :
+        item.contest_name + (item.corrected ? " · " + T.award_corrected : "");
+      li.appendChild(line);
+      var when = document.createElement("div");
+      when.className = "muted";
+      when.textContent = item.at ? dateFormat.format(new Date(item.at)) : "";
+      li.appendChild(when);
+      list.appendChild(li);
+    });
+    $(document, "#recognition").hidden = !(state.recognition && state.recognition.length);
+  }
+
   function renderStanding(contestId, live) {
     var card = cards[contestId];
     if (!card) { return; }
@@ -570,6 +595,7 @@
       state = r.data;
       renderProfile();
       renderNews();
+      renderRecognition();
       renderContests();
       renderDisputes(state.disputes);
       if (socket) { boardsToWatch().forEach(function (board) { socket.subscribe(board); }); }
@@ -597,6 +623,10 @@
           toast(fill(T.celebrate, {points: number.format(message.points)}));
         } else if (message.op === "badge" && message.rep === state.rep) {
           reloadState();
+        } else if (message.op === "recognition" && (message.rep === state.rep ||
+                   (!message.rep && state.team && message.team === state.team.id))) {
+          if (message.kind === "kudos") { toast(fill(T.kudos_toast, {by: message.by, message: message.message})); }
+          reloadState();
         }
       }
     });
@@ -613,6 +643,7 @@
 
   renderProfile();
   renderNews();
+  renderRecognition();
   renderContests();
   renderColleagues();
   renderDisputes(state.disputes);

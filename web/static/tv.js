@@ -84,7 +84,7 @@
 
   /* --- the boards each slide watches ------------------------------------------------------------- */
   function sourceOf(slide) {
-    if (slide.kind === "badges") { return null; }
+    if (slide.kind === "badges" || slide.kind === "fame") { return null; }
     if (slide.kind === "wins") { return "feed:" + contestOf(slide.board); }
     return slide.board;
   }
@@ -339,7 +339,7 @@
 
   /* A contest that has not started: when it starts, its rules and its prizes (no ranks, no medals). */
   function upcomingContest(slide) {
-    if (slide.kind === "badges" || slide.kind === "stars") { return null; }
+    if (slide.kind === "badges" || slide.kind === "stars" || slide.kind === "fame") { return null; }
     var copy = boards[slide.board] || boards[sourceOf(slide)];
     var contest = copy && copy.contest;
     return contest && Date.parse(contest.starts_at) > Date.now() ? contest : null;
@@ -373,6 +373,7 @@
     els.upcoming.hidden = !upcoming;
     if (upcoming) { renderUpcoming(upcoming); shown = 1; }
     else if (kind === "badges") { shown = renderBadges(animate); }
+    else if (kind === "fame") { shown = renderFame(); }
     else if (copy) {
       if (kind === "board") { shown = renderRows(lists.board, copy, "", animate); }
       else if (kind === "stars") { shown = renderRows(lists.stars, copy, T.xp, animate); }
@@ -384,11 +385,11 @@
       if (contest) { els.title.textContent = contest.name; els.countdown.dataset.start = contest.starts_at;
                      els.countdown.dataset.end = contest.ends_at; }
     }
-    if (kind === "stars" || kind === "badges") {
-      els.title.textContent = T[kind === "stars" ? "stars" : "badges"];
+    if (kind === "stars" || kind === "badges" || kind === "fame") {
+      els.title.textContent = T[kind];
       delete els.countdown.dataset.end;
     }
-    els.empty.textContent = kind === "badges" ? T.no_badges : T.no_wins;
+    els.empty.textContent = kind === "badges" ? T.no_badges : kind === "fame" ? T.no_fame : T.no_wins;
     els.empty.hidden = shown > 0;
   }
 
@@ -401,10 +402,11 @@
     if (previous && (previous.kind !== slide.kind || previous.board !== slide.board) && lists[slide.kind]) {
       lists[slide.kind].clear();   // another board in the same frame: start fresh, no cross-board FLIP
     }
-    els.label.textContent = slide.kind === "stars" || slide.kind === "badges" ? "" : T[slide.kind] || "";
+    els.label.textContent = slide.kind === "stars" || slide.kind === "badges" || slide.kind === "fame" ? "" : T[slide.kind] || "";
     Array.prototype.forEach.call(els.dots.children, function (dot, i) { dot.classList.toggle("on", i === current); });
     sections[slide.kind].animate([{opacity: 0}, {opacity: 1}], {duration: 600});
     if (slide.kind === "badges") { loadBadges(); }
+    if (slide.kind === "fame") { loadFame(); }
     renderSlide(false);
     clearTimeout(slideTimer);
     if (slides.length > 1) { slideTimer = setTimeout(function () { showSlide(current + 1); }, slide.seconds * 1000); }
@@ -425,9 +427,9 @@
   var waitingForCard = false;  // flushTimer is only waiting out the gap for a held moment
   var BANNER_MS = 4000;
   var FULL_GAP_MS = 25000;
-  var PRIORITY = {correction: 7, contest_won: 6, goal: 5, record: 4, lead: 3, big: 2, badge: 1, deal: 0};
-  var DESERVES_CARD = {correction: true, contest_won: true, goal: true, record: true, lead: true, big: true};
-  var HELD = {correction: true, contest_won: true};  // too important for a banner: they wait for a card
+  var PRIORITY = {correction: 7, contest_won: 6, award: 6, goal: 5, record: 4, lead: 3, kudos: 2, big: 2, badge: 1, deal: 0};
+  var DESERVES_CARD = {correction: true, contest_won: true, award: true, goal: true, record: true, lead: true, big: true, kudos: true};
+  var HELD = {correction: true, contest_won: true, award: true};  // too important for a banner: they wait for a card
 
   function minutesOf(text) { return Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5)); }
   var localTime = new Intl.DateTimeFormat("en-GB", {timeZone: config.timezone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
@@ -482,7 +484,9 @@
       others = burst.length - deals.length;
     } else {
       kicker = {deal: T.new_deal, big: T.big_deal, record: T.new_record, badge: T.new_badge, lead: T.new_leader,
-                goal: T.goal_reached, contest_won: T.champion, correction: T.corrected}[main.kind];
+                goal: T.goal_reached, contest_won: T.champion, correction: T.corrected, kudos: T.kudos,
+                award: T.award}[main.kind];
+      if (main.corrected) { kicker = T.award_corrected; }
       name = main.name;
       detail = main.detail;
       var own = burst.filter(function (e) { return e !== main && deals.indexOf(e) >= 0 && e.name === main.name; })[0];
@@ -644,6 +648,47 @@
     if (slides[current] && slides[current].kind === "badges") { renderSlide(true); }
   }
 
+  /* Kudos and awards (op "recognition"): every screen hears them; a manager's words are shown as text. */
+  function awardTitle(item) { return item.title || (T.award_titles || {})[item.award] || item.award || ""; }
+  function onRecognition(message) {
+    if (message.kind === "kudos") {
+      enqueue({kind: "kudos", name: message.name, detail: "“" + (message.message || "") + "” — " + (message.by || "")});
+    } else if (message.kind === "award") {
+      enqueue({kind: message.corrected ? "correction" : "award", corrected: message.corrected, name: message.name,
+               detail: awardTitle(message) + (message.contest_name ? " · " + message.contest_name : "")});
+      if (slides[current] && slides[current].kind === "fame") { loadFame(); }
+    }
+  }
+
+  /* The hall of fame slide: read when it comes up (and after an award), at most 8 + 5 + 5 lines. */
+  var fame = {champions: [], records: [], streaks: []};
+  function fillList(list, items, render) {
+    while (list.children.length > items.length) { list.lastChild.remove(); }
+    items.forEach(function (item, i) {
+      var li = list.children[i];
+      if (!li) { li = list.appendChild(document.createElement("li")); span("fame-name", li); span("fame-detail", li); }
+      var text = render(item);
+      li.children[0].textContent = text[0];
+      li.children[1].textContent = text[1];
+    });
+  }
+  function renderFame() {
+    fillList(byId("fame-champions"), fame.champions, function (c) { return [c.name, awardTitle(c) + (c.contest_name ? " · " + c.contest_name : "")]; });
+    fillList(byId("fame-records"), fame.records, function (r) { return [r.name, money(r.amount) + " · " + r.month]; });
+    fillList(byId("fame-streaks"), fame.streaks, function (s) { return [s.name, fill(T.streak_days, {n: s.days})]; });
+    return fame.champions.length + fame.records.length + fame.streaks.length;
+  }
+  function loadFame() {
+    fetch("/api/v1/wall/fame?token=" + encodeURIComponent(config.token), {cache: "no-store"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        fame = data;
+        if (slides[current] && slides[current].kind === "fame") { renderSlide(false); }
+      })
+      .catch(function () { /* offline: keep what we have */ });
+  }
+
   function loadBadges() {
     fetch("/api/v1/wall/badges?token=" + encodeURIComponent(config.token), {cache: "no-store"})
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -673,6 +718,7 @@
       else if (message.op === "epoch") { delete boards[message.board]; delete leaders[message.board]; }
       else if (message.op === "celebrate") { onCelebrate(message); }
       else if (message.op === "badge") { onBadge(message); }
+      else if (message.op === "recognition") { onRecognition(message); }
     }
   });
 
