@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from game import keys
 from game.awards import DEFAULT_TITLES, newest_first
 from game.badges.facts import Fact
 from game.directory import Directory
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 RECORD_MONTHS = 12  # records of this many months back
 STREAK_MONTHS = 2  # streaks within the current month and the one before
-FACTS_BATCH = 500
 
 
 def months_back(now: datetime, zone: Any, count: int) -> list[str]:
@@ -39,20 +37,15 @@ def _name(directory: Directory, rep: str, public: bool) -> str:
 
 
 async def _recent_facts(arena: Arena, months: list[str], directory: Directory) -> list[tuple[str, list[Fact]]]:
-    """Every dealer's deal facts of ``months``, read in one pipelined round trip per ``FACTS_BATCH`` reps."""
+    """Every dealer's deal facts of ``months`` (the directory's reps only)."""
     wanted = [
         (rep, month) for month in months for rep in await arena.store.month_dealers(month) if rep in directory.reps
     ]
-    found: list[tuple[str, list[Fact]]] = []
-    for start in range(0, len(wanted), FACTS_BATCH):
-        batch = wanted[start : start + FACTS_BATCH]
-        async with arena.redis.pipeline(transaction=False) as pipe:
-            for rep, month in batch:
-                pipe.hgetall(keys.xp_facts(rep, month))
-            replies = await pipe.execute()
-        for (rep, _month), raw in zip(batch, replies, strict=True):
-            found.append((rep, [Fact.parse(text(deal), text(value)) for deal, value in raw.items()]))
-    return found
+    replies = await arena.recognition.deal_facts(wanted)
+    return [
+        (rep, [Fact.parse(text(deal), text(value)) for deal, value in raw.items()])
+        for (rep, _month), raw in zip(wanted, replies, strict=True)
+    ]
 
 
 async def hall_of_fame(arena: Arena, public: bool, now: datetime | None = None) -> dict[str, Any]:

@@ -36,6 +36,9 @@ def _moments(entries: StreamEntries) -> list[tuple[str, Moment]]:
     return found
 
 
+FACTS_BATCH = 500  # reps' deal facts read per pipelined round trip
+
+
 class RecognitionStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
@@ -114,3 +117,14 @@ class RecognitionStore:
                 await self.redis.publish(keys.RECOGNITION_CHANNEL, json.dumps(moment, ensure_ascii=False))
             return moments
         raise RuntimeError("the awards kept changing while being crowned")
+
+    async def deal_facts(self, wanted: list[tuple[str, str]]) -> list[dict[bytes, bytes]]:
+        """The XP deal facts of each (rep, month) in ``wanted``, in order: one pipelined round trip per
+        ``FACTS_BATCH`` of them (the hall of fame's records and streaks)."""
+        found: list[dict[bytes, bytes]] = []
+        for start in range(0, len(wanted), FACTS_BATCH):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for rep, month in wanted[start : start + FACTS_BATCH]:
+                    pipe.hgetall(keys.xp_facts(rep, month))
+                found.extend(await pipe.execute())
+        return found
