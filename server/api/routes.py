@@ -20,6 +20,7 @@ from server.api import (
     displays,
     disputes,
     events,
+    goals,
     insights,
     ledger,
     notifications,
@@ -29,6 +30,7 @@ from server.api import (
     rep_import,
     series,
     users,
+    work_calendar,
 )
 
 PREFIX = "/api/v1"
@@ -41,6 +43,8 @@ routes: list[BaseRoute] = [
             *backfill.routes,
             *insights.routes,
             *series.routes,
+            *goals.routes,
+            *work_calendar.routes,
             *corrections.routes,
             *contest_changes.routes,  # before contests' /contests/{id}/{action}
             *contests.routes,
