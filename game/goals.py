@@ -16,6 +16,7 @@ from typing import Any
 from game.errors import Collector
 from game.lift import kpi_value
 from game.log_event import LogEvent
+from game.rules import Rule
 from game.work_calendar import WorkCalendar
 
 LEVELS = ("company", "team", "rep")
@@ -161,6 +162,28 @@ def metric_totals(metric: str, events: Iterable[LogEvent], currency: str) -> dic
         if value:
             totals[event.rep] = totals.get(event.rep, 0.0) + value
     return totals
+
+
+# The event type whose rule turns a goal's metric into contest points, one for one.
+METRIC_EVENTS = {"revenue": "deal.won", "deals": "deal.won", "calls": "call.logged", "meetings": "meeting.held"}
+
+
+def points_target(target: int, metric: str, rules: Sequence[Rule]) -> int | None:
+    """A goal's target in a contest's points, so that the contest can score percent of the goal: the one rule on
+    the metric's event type gives money per point (revenue) or points per event (counts). None when the rules do
+    not convert the metric one for one (no such rule, two of them, or a revenue rule with flat points too)."""
+    event_type = METRIC_EVENTS.get(metric) or (metric[7:] if EVENT_METRIC.match(metric) else None)
+    matching = [rule for rule in rules if rule.on == event_type]
+    if len(matching) != 1:
+        return None
+    rule = matching[0]
+    if metric == "revenue":
+        if rule.points_per is None or rule.points:
+            return None
+        return max(1, round(target / rule.points_per))
+    if rule.points_per is not None or not rule.points:
+        return None
+    return target * rule.points
 
 
 @dataclass(frozen=True)

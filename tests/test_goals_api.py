@@ -12,6 +12,7 @@ import httpx
 
 from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, unique
+from tests.support.waiting import eventually
 
 
 def _month(today: date) -> tuple[str, date, date]:
@@ -102,3 +103,33 @@ def test_bad_goals_and_calendars_are_refused_with_the_field(admin: httpx.Client)
     both = admin.put("/api/v1/org/calendar", json={"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]})
     assert both.status_code == 422 and both.json()["errors"][0]["field"] == "workdays"
     assert admin.post(f"/api/v1/goals/{unique('goal')}/breakdown", json={"split": "even"}).status_code == 404
+
+
+def test_a_contest_scores_percent_of_a_goal(admin: httpx.Client, server: Any) -> None:
+    now = datetime.now(UTC)
+    period, _, _ = _month(now.astimezone(SHANGHAI).date())
+    org = make_org(admin, teams=1, reps_per_team=2)
+    team_goal = unique("goal")
+    goal = {"metric": "revenue", "period": period, "level": "team", "owner": org.teams[0], "target": 60_000}
+    assert admin.put(f"/api/v1/goals/{team_goal}", json=goal).status_code == 201
+    parts = {org.reps[0]: 40_000, org.reps[1]: 20_000}
+    assert admin.post(f"/api/v1/goals/{team_goal}/breakdown", json={"split": "hand", "parts": parts}).status_code == 200
+
+    contest = {**org.definition, "id": unique("contest"), "targets_from_goal": team_goal}
+    flat = admin.post("/api/v1/contests", json={**contest, "rules": [{"on": "deal.won", "points": 5}]})
+    assert flat.status_code == 422 and flat.json()["errors"][0]["field"] == "targets_from_goal", flat.text
+    created = admin.post("/api/v1/contests", json=contest)  # a point per 1,000 won: targets of 40 and 20 points
+    assert created.status_code == 201, created.text
+    stored = admin.get(f"/api/v1/contests/{contest['id']}").json()
+    assert stored["scoring"] == "percent_of_target" and stored["targets"] == {org.reps[0]: 40, org.reps[1]: 20}
+    with server.ingest() as ingest:
+        sent = [_deal(org.reps[0], 10_000, now), _deal(org.reps[1], 10_000, now)]
+        assert ingest.post("/api/v1/events", json=sent).json()["accepted"] == 2
+
+    def board() -> dict[str, int]:
+        rows = admin.get(f"/api/v1/contests/{contest['id']}/leaderboard").json()["rows"]
+        found = {row["id"]: row["score"] for row in rows}
+        assert found.get(org.reps[1]) == 500, found  # tenths of a percent: 10 of 20 points
+        return found
+
+    assert eventually(board, what="the goal's percentages on the board")[org.reps[0]] == 250

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from game import keys
 from game.deal_history import deal_history
 from game.directory import Directory
+from game.errors import Collector
 from game.goals import (
     CHILD_LEVEL,
     RATIO_METRICS,
@@ -25,11 +26,13 @@ from game.goals import (
     pace,
     parts_difference,
     period_days,
+    points_target,
     previous_period,
     split_by_actuals,
     split_evenly,
 )
 from game.log_event import LogEvent
+from game.rules import parse_rule
 from game.work_calendar import COUNTRIES, MAX_OVERRIDES, WorkCalendar, calendar_of
 from server.errors import ApiError
 
@@ -211,3 +214,34 @@ async def break_down(
     changed = Goal(**{**goal.as_dict(), "split": split})
     await GoalStore(arena.redis).put([changed, *made], removed)
     return made
+
+
+async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
+    """A contest that names ``targets_from_goal`` scores percent of that goal: each rep's target is their part of
+    it (the rep goals under it), in the contest's points. Filled in when the contest is saved; saving it again
+    takes up a changed break-down."""
+    goal_id = body.get("targets_from_goal")
+    if goal_id is None:
+        return
+    field = [{"field": "targets_from_goal", "message": ""}]
+    goals = await GoalStore(arena.redis).all()
+    by_id = {goal.id: goal for goal in goals}
+    goal = by_id.get(goal_id) if isinstance(goal_id, str) else None
+    if goal is None:
+        field[0]["message"] = "no such goal"
+        raise ApiError(422, f"no goal {goal_id!r}", field)
+    reps = [goal] if goal.level == "rep" else [by_id[g] for g in descendants(goal.id, goals) if by_id[g].level == "rep"]
+    if not reps:
+        field[0]["message"] = "break the goal down to reps first"
+        raise ApiError(422, f"goal {goal.id!r} has no rep parts: break it down to reps first", field)
+    errors = Collector()
+    rules = [rule for raw in body.get("rules") or [] if (rule := parse_rule(raw, errors)) is not None]
+    targets: dict[str, int] = {}
+    for part in reps:
+        points = points_target(part.target, goal.metric, rules)
+        if points is None:
+            field[0]["message"] = f"one rule must score {goal.metric} one for one"
+            raise ApiError(422, f"the contest's rules do not turn {goal.metric} into points one for one", field)
+        targets[part.owner] = points
+    body["scoring"] = "percent_of_target"
+    body["targets"] = targets
