@@ -331,6 +331,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "hooks": lambda: _connector(world),
         "notifications": lambda: _channel(world) if "/channels/" in path else MISSING,
         "goals": lambda: _fresh_goal(world),
+        "wall": lambda: _fresh_goal(world),
     }
     if "{id}" in path:
         values["id"] = ids[area]()

@@ -16,8 +16,8 @@ from game.directory import Directory
 from game.errors import ValidationError
 from game.goals import GOAL_ID, MAX_TARGET, PERIOD, Goal, parse_goal, parts_difference
 from server.api.codec import decode_body, decode_query, to_document
-from server.api.contract import Answer, ApiRoute, Operation
-from server.auth.access import READERS_NOT_DISPLAY, TEAM_MANAGER
+from server.api.contract import Answer, ApiRoute, Operation, not_found
+from server.auth.access import DIRECTORY, READERS_NOT_DISPLAY, TEAM_MANAGER
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
 from server.services.goals import MAX_GOALS, GoalStore, break_down, with_progress
@@ -213,6 +213,65 @@ async def breakdown(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse({"goal": {**shown[0], "split": body.split}, "parts": shown[1:]})
 
 
+class GoalPart(Struct):
+    owner: str
+    name: str
+    color: str | None
+    target: int
+    actual: float
+
+
+class GoalWall(Struct):
+    goal: GoalView
+    owner_name: str
+    parts: list[GoalPart]
+
+
+def _may_see_on_a_wall(principal: Principal, goal_id: str) -> bool:
+    if principal.role == "display":
+        return f"goal:{goal_id}" in principal.playlist
+    return principal.role in ("admin", "manager", "read")
+
+
+async def goal_wall(request: Request) -> ArenaJSONResponse:
+    """What a TV's goal slide shows: the goal's thermometer and each part's contribution to it."""
+    goal_id = request.path_params["id"]
+    await require(request, lambda p: _may_see_on_a_wall(p, goal_id), "show this goal")
+    arena = arena_of(request)
+    goals = await GoalStore(arena.redis).all()
+    goal = next((g for g in goals if g.id == goal_id), None)
+    if goal is None:
+        raise ApiError(404, "no such goal")
+    parts = [g for g in goals if g.parent == goal.id]
+    _, now = _today(request)
+    shown = await with_progress(arena, [goal, *parts], now.date())
+    directory = (await arena.registry.current()).directory
+
+    def name_of(level: str, owner: str) -> tuple[str, str | None]:
+        if level == "team" and owner in directory.teams:
+            return directory.teams[owner].name, directory.teams[owner].color
+        if level == "rep" and owner in directory.reps:
+            return directory.reps[owner].name, None
+        return owner, None
+
+    return ArenaJSONResponse(
+        {
+            "goal": shown[0],
+            "owner_name": name_of(goal.level, goal.owner)[0] if goal.owner else "",
+            "parts": [
+                {
+                    "owner": part["owner"],
+                    "name": name_of(part["level"], part["owner"])[0],
+                    "color": name_of(part["level"], part["owner"])[1],
+                    "target": part["target"],
+                    "actual": part["pace"]["actual"],
+                }
+                for part in shown[1:]
+            ],
+        }
+    )
+
+
 NO_TEAM = {"level": "team", "owner": "nope"}
 GOAL = {"metric": "revenue", "period": "2026-Q4", "level": "company", "target": 1000000}
 routes = [
@@ -231,6 +290,19 @@ routes = [
                 Answer(422, "an unknown level", "level", query={"level": "region"}),
             ),
             access=READERS_NOT_DISPLAY,
+        ),
+    ),
+    ApiRoute(
+        "/wall/goals/{id}",
+        goal_wall,
+        "GET",
+        Operation(
+            "A goal's thermometer for a TV's goal slide: its pace and each part's contribution",
+            "goals",
+            "read",
+            response=GoalWall,
+            answers=(not_found("goal"),),
+            access=DIRECTORY,
         ),
     ),
     ApiRoute(

@@ -177,8 +177,10 @@ async def _lookup_token(identities: IdentityStore, digest: str) -> Principal | N
 def display_playlist(display: dict[str, Any]) -> tuple[str, ...]:
     """What a display's token may read: its slides' boards, and ``BADGE_WALL`` when a slide shows it."""
     boards = tuple(display.get("playlist", []))
-    wall = any(isinstance(s, dict) and s.get("kind") == "badges" for s in display.get("slides") or ())
-    return (*boards, BADGE_WALL) if wall else boards
+    slides = [s for s in display.get("slides") or () if isinstance(s, dict)]
+    wall = any(s.get("kind") == "badges" for s in slides)
+    goals = tuple(f"goal:{s['goal']}" for s in slides if s.get("kind") == "goal" and s.get("goal"))
+    return (*boards, *goals, BADGE_WALL) if wall else (*boards, *goals)
 
 
 async def principal_for(connection: HTTPConnection, identities: IdentityStore, cache: bool = False) -> Principal | None:

@@ -26,6 +26,7 @@ from game.goals import (
     pace,
     parts_difference,
     period_days,
+    periods_containing,
     points_target,
     previous_period,
     split_by_actuals,
@@ -245,3 +246,13 @@ async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
         targets[part.owner] = points
     body["scoring"] = "percent_of_target"
     body["targets"] = targets
+
+
+async def rep_goals(arena: Arena, rep_id: str) -> list[dict[str, Any]]:
+    """A rep's own goals for the month, quarter and year under way, with pace: what their phone shows."""
+    today = datetime.now(UTC).astimezone(arena.settings.zone).date()
+    current = set(periods_containing(today))
+    mine = [
+        g for g in await GoalStore(arena.redis).all() if g.level == "rep" and g.owner == rep_id and g.period in current
+    ]
+    return await with_progress(arena, mine, today)

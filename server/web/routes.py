@@ -5,12 +5,25 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
-from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, signin, tv
+from server.web import (
+    audit,
+    badges,
+    console,
+    dashboard,
+    goals_page,
+    integrations,
+    lift,
+    phone,
+    rep_page,
+    signin,
+    tv,
+)
 
 routes: list[BaseRoute] = [
     *signin.routes,
     *dashboard.routes,
     *console.routes,
+    *goals_page.routes,
     *rep_page.routes,
     *audit.routes,
     *badges.routes,
