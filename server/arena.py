@@ -32,6 +32,7 @@ from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
+from server.services.goal_store import GoalStore
 from server.services.import_progress_store import ImportProgressStore
 from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
@@ -62,6 +63,7 @@ class Arena:
         self.displays = DisplayStore(self.redis)
         self.media = MediaStore(self.redis)  # reps' photos, the organisation's logo
         self.brand = BrandStore(self.redis)
+        self.goals = GoalStore(self.redis)  # goals and the working-day calendar
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
         self.progress = ProgressStore(self.redis)

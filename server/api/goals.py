@@ -20,7 +20,7 @@ from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import DIRECTORY, READERS_NOT_DISPLAY, TEAM_MANAGER
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
-from server.services.goals import MAX_GOALS, GoalStore, break_down, with_progress
+from server.services.goals import MAX_GOALS, break_down, with_progress
 
 Level = Literal["company", "team", "rep"]
 Period = Annotated[str, Meta(pattern=PERIOD.pattern, examples=["2026-Q4"], description="2026-12, 2026-Q4 or 2026")]
@@ -117,7 +117,7 @@ async def list_goals(request: Request) -> ArenaJSONResponse:
     timezone, now = _today(request)
     goals = [
         goal
-        for goal in await GoalStore(arena.redis).all()
+        for goal in await arena.goals.all()
         if (query.period is None or goal.period == query.period)
         and (query.level is None or goal.level == query.level)
         and _may_read(principal, goal, rep.team if rep else None)
@@ -148,7 +148,7 @@ async def put_goal(request: Request) -> ArenaJSONResponse:
     _check_owner_and_access(principal, goal, set(directory.reps), set(directory.teams))
     if not _manages(principal, goal, directory):
         raise ApiError(403, f"this user may not set the {goal.level} goal of {goal.owner or 'the company'}")
-    store = GoalStore(arena.redis)
+    store = arena.goals
     goals = {existing.id: existing for existing in await store.all()}
     before = goals.get(goal_id)
     if before is None and len(goals) >= MAX_GOALS:
@@ -200,7 +200,7 @@ async def breakdown(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "break goals down")
     body = await decode_body(request, BreakdownInput, "break-down")
     arena = arena_of(request)
-    goals = await GoalStore(arena.redis).all()
+    goals = await arena.goals.all()
     goal = next((g for g in goals if g.id == request.path_params["id"]), None)
     if goal is None:
         raise ApiError(404, "no such goal")
@@ -238,7 +238,7 @@ async def goal_wall(request: Request) -> ArenaJSONResponse:
     goal_id = request.path_params["id"]
     await require(request, lambda p: _may_see_on_a_wall(p, goal_id), "show this goal")
     arena = arena_of(request)
-    goals = await GoalStore(arena.redis).all()
+    goals = await arena.goals.all()
     goal = next((g for g in goals if g.id == goal_id), None)
     if goal is None:
         raise ApiError(404, "no such goal")

@@ -15,7 +15,7 @@ from server.api.codec import decode_body
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import ADMIN, ANY_MANAGER
 from server.http import ArenaJSONResponse, arena_of, require
-from server.services.goals import GoalStore, check_calendar
+from server.services.goals import check_calendar
 
 Days = Annotated[list[date], Meta(max_length=MAX_OVERRIDES)]
 
@@ -37,7 +37,7 @@ class WorkCalendarView(Struct):
 
 async def get_calendar(request: Request) -> ArenaJSONResponse:
     await require(request, lambda p: p.can_manage, "read the working-day calendar")
-    return ArenaJSONResponse(await GoalStore(arena_of(request).redis).calendar())
+    return ArenaJSONResponse(await arena_of(request).goals.calendar())
 
 
 async def put_calendar(request: Request) -> ArenaJSONResponse:
@@ -49,7 +49,7 @@ async def put_calendar(request: Request) -> ArenaJSONResponse:
         "holidays": sorted({day.isoformat() for day in body.holidays}),
         "workdays": sorted({day.isoformat() for day in body.workdays}),
     }
-    await GoalStore(arena_of(request).redis).put_calendar(document)
+    await arena_of(request).goals.put_calendar(document)
     return ArenaJSONResponse(document)
 
 

@@ -7,14 +7,10 @@ progress is its reps' events (the team an event was credited to when received, e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-
-from game import keys
 from game.deal_history import deal_history
 from game.directory import Directory
 from game.errors import Collector
@@ -41,31 +37,6 @@ if TYPE_CHECKING:
     from server.arena import Arena
 
 MAX_GOALS = 5000  # goals an organisation may keep (a year of months for a few hundred reps, with room)
-
-
-class GoalStore:
-    def __init__(self, redis: Redis) -> None:
-        self.redis = redis
-
-    async def all(self) -> list[Goal]:
-        stored = await self.redis.hvals(keys.GOALS)
-        return sorted((Goal.from_dict(json.loads(raw)) for raw in stored), key=lambda goal: goal.id)
-
-    async def put(self, goals: Iterable[Goal], removed: Iterable[str] = ()) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        gone = list(removed)
-        if gone:
-            pipe.hdel(keys.GOALS, *gone)
-        for goal in goals:
-            pipe.hset(keys.GOALS, goal.id, json.dumps(goal.as_dict(), ensure_ascii=False))
-        await pipe.execute()
-
-    async def calendar(self) -> dict[str, Any]:
-        raw = await self.redis.get(keys.WORK_CALENDAR)
-        return json.loads(raw) if raw else {"country": "CN", "holidays": [], "workdays": []}
-
-    async def put_calendar(self, document: Mapping[str, Any]) -> None:
-        await self.redis.set(keys.WORK_CALENDAR, json.dumps(document))
 
 
 def work_calendar(document: Mapping[str, Any]) -> WorkCalendar:
@@ -139,7 +110,7 @@ def _team_of(event: LogEvent, directory: Directory) -> str | None:
 
 async def with_progress(arena: Arena, goals: Sequence[Goal], today: date) -> list[dict[str, Any]]:
     """Each goal as stored, with its actual, percent and pace by working days."""
-    store = GoalStore(arena.redis)
+    store = arena.goals
     calendar = work_calendar(await store.calendar())
     snapshot = await arena.registry.current()
     events = await standing_events(arena, (goal.period for goal in goals))
@@ -213,7 +184,7 @@ async def break_down(
     kept = {child.id for child in made}
     removed = [gid for gid in descendants(goal.id, goals) if gid not in kept]
     changed = Goal(**{**goal.as_dict(), "split": split})
-    await GoalStore(arena.redis).put([changed, *made], removed)
+    await arena.goals.put([changed, *made], removed)
     return made
 
 
@@ -225,7 +196,7 @@ async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
     if goal_id is None:
         return
     field = [{"field": "targets_from_goal", "message": ""}]
-    goals = await GoalStore(arena.redis).all()
+    goals = await arena.goals.all()
     by_id = {goal.id: goal for goal in goals}
     goal = by_id.get(goal_id) if isinstance(goal_id, str) else None
     if goal is None:
@@ -252,7 +223,5 @@ async def rep_goals(arena: Arena, rep_id: str) -> list[dict[str, Any]]:
     """A rep's own goals for the month, quarter and year under way, with pace: what their phone shows."""
     today = datetime.now(UTC).astimezone(arena.settings.zone).date()
     current = set(periods_containing(today))
-    mine = [
-        g for g in await GoalStore(arena.redis).all() if g.level == "rep" and g.owner == rep_id and g.period in current
-    ]
+    mine = [g for g in await arena.goals.all() if g.level == "rep" and g.owner == rep_id and g.period in current]
     return await with_progress(arena, mine, today)

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from game.goals import BASE_METRICS, PERIOD, periods_containing
 from server.http import arena_of
-from server.services.goals import GoalStore, with_progress
+from server.services.goals import with_progress
 from server.web.console import console_context, console_user
 from server.web.render import page
 
@@ -29,7 +29,7 @@ async def goals_page(request: Request) -> Response:
     period = request.query_params.get("period") or periods[0]
     if not PERIOD.match(period):
         period = periods[0]
-    goals = [goal for goal in await GoalStore(arena.redis).all() if goal.period == period]
+    goals = [goal for goal in await arena.goals.all() if goal.period == period]
     shown = await with_progress(arena, goals, today)
     shown.sort(key=lambda g: (g["parent"] or g["id"], LEVEL_ORDER[g["level"]], g["owner"]))
     directory = context["snapshot"].directory

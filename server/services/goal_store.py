@@ -1,0 +1,37 @@
+"""Goals and the organisation's working-day calendar in Redis (``{cfg}``, beside the directory)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from redis.asyncio import Redis
+
+from game import keys
+from game.goals import Goal
+
+
+class GoalStore:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def all(self) -> list[Goal]:
+        stored = await self.redis.hvals(keys.GOALS)
+        return sorted((Goal.from_dict(json.loads(raw)) for raw in stored), key=lambda goal: goal.id)
+
+    async def put(self, goals: Iterable[Goal], removed: Iterable[str] = ()) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        gone = list(removed)
+        if gone:
+            pipe.hdel(keys.GOALS, *gone)
+        for goal in goals:
+            pipe.hset(keys.GOALS, goal.id, json.dumps(goal.as_dict(), ensure_ascii=False))
+        await pipe.execute()
+
+    async def calendar(self) -> dict[str, Any]:
+        raw = await self.redis.get(keys.WORK_CALENDAR)
+        return json.loads(raw) if raw else {"country": "CN", "holidays": [], "workdays": []}
+
+    async def put_calendar(self, document: Mapping[str, Any]) -> None:
+        await self.redis.set(keys.WORK_CALENDAR, json.dumps(document))
