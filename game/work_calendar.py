@@ -32,6 +32,14 @@ def _chinese_working_day(day: date) -> bool | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _chinese_exceptions() -> tuple[frozenset[date], frozenset[date]]:
+    """Every published weekday holiday and every weekend make-up working day."""
+    off = frozenset(day for day in chinese_calendar.holidays if day.weekday() < 5)
+    on = frozenset(day for day in chinese_calendar.workdays if day.weekday() >= 5)
+    return off, on
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     country: str = "CN"
@@ -70,6 +78,14 @@ class WorkCalendar:
                     return day
             day += timedelta(days=1)
         raise ValueError(f"no {n}th working day within {MAX_SPAN_DAYS} days of {start}")
+
+    def exceptions(self) -> tuple[frozenset[date], frozenset[date]]:
+        """The calendar as two finite sets over Monday–Friday: weekdays off and weekend days worked, every year the
+        public calendar knows plus the overrides (the shape a streak badge's own ``holidays``/``workdays`` take)."""
+        public_off, public_on = _chinese_exceptions() if self.country == "CN" else (frozenset(), frozenset())
+        off = (public_off | self.holidays) - self.workdays
+        on = (public_on - self.holidays) | self.workdays
+        return frozenset(off), frozenset(on)
 
     def uncovered_between(self, start: date, end: date) -> bool:
         """Whether some day of ``[start, end)`` fell back to weekends (a year the public calendar does not know)."""

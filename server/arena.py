@@ -84,7 +84,7 @@ class Arena:
         self.background: set[asyncio.Task[None]] = set()
         self.bootstrapped = False  # the keys and admin user from the environment are in place
         self.ingest_writer = IngestWriter(self.store)
-        self.badges = BadgeWorker(self.store, self.registry, settings.zone)
+        self.badges = BadgeWorker(self.store, self.registry, settings.zone, calendar=self.goals.work_calendar)
         self.scheduler = Scheduler(self, SchedulerState(self.redis), interval=settings.scheduler_seconds)
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 

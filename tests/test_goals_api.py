@@ -5,14 +5,23 @@ around today."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, unique
 from tests.support.waiting import eventually
+
+
+@pytest.fixture(autouse=True)
+def public_calendar_after(admin: httpx.Client) -> Iterator[None]:
+    """The organisation's calendar goes back to the public one after each test: other tests share the server."""
+    yield
+    assert admin.put("/api/v1/org/calendar", json={"country": "CN"}).status_code == 200
 
 
 def _month(today: date) -> tuple[str, date, date]:
@@ -133,3 +142,36 @@ def test_a_contest_scores_percent_of_a_goal(admin: httpx.Client, server: Any) ->
         return found
 
     assert eventually(board, what="the goal's percentages on the board")[org.reps[0]] == 250
+
+
+def test_a_streak_badge_follows_the_organisations_calendar(admin: httpx.Client, server: Any) -> None:
+    """Deals two weekdays apart make a streak of two when the weekday between them is the organisation's
+    holiday: a streak badge that lists no days of its own follows the calendar of the goals."""
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    day = next(
+        today - timedelta(days=n)
+        for n in range(1, 9)
+        if all((today - timedelta(days=n + k)).weekday() < 5 for k in range(3))
+    )
+    holiday = day - timedelta(days=1)
+    calendar = {"country": "OTHER", "holidays": [holiday.isoformat()], "workdays": []}
+    assert admin.put("/api/v1/org/calendar", json=calendar).status_code == 200
+    badge = unique("streak")
+    body = {"kind": "streak", "days": 2, "period": "ever", "name": {"zh-CN": "两连胜", "en": "Two in a row"}}
+    assert admin.put(f"/api/v1/badges/{badge}", json=body).status_code in (200, 201)
+    org = make_org(admin, teams=1, reps_per_team=1)
+    at = [datetime.combine(d, time(10), SHANGHAI) for d in (day - timedelta(days=2), day)]
+    with server.ingest() as ingest:
+        assert (
+            ingest.post("/api/v1/events", json=[_deal(org.reps[0], 1_000, moment) for moment in at]).json()["accepted"]
+            == 2
+        )
+
+    def held() -> set[str]:
+        profile = admin.get(f"/api/v1/reps/{org.reps[0]}/profile").json()
+        found = {b["badge"] for b in profile["badges"]}
+        assert badge in found, found
+        return found
+
+    eventually(held, what="the streak across the organisation's holiday")
+    admin.delete(f"/api/v1/badges/{badge}")

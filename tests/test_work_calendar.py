@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from game.badges.definitions import parse_badge
+from game.badges.streak import is_working_day, on_calendar
 from game.work_calendar import WorkCalendar, calendar_of
 
 CN = WorkCalendar("CN")
@@ -51,3 +53,17 @@ def test_edges() -> None:
         calendar_of("OTHER", holidays=[UNPUBLISHED + timedelta(days=n) for n in range(3 * 366)]).nth_working_day(
             UNPUBLISHED, 1
         )
+
+
+def test_streak_badges_without_days_of_their_own_follow_the_calendar() -> None:
+    own = calendar_of("CN", holidays=[UNPUBLISHED], workdays=[UNPUBLISHED - timedelta(days=2)])
+    holidays, workdays = own.exceptions()
+    plain = parse_badge({"id": "s", "kind": "streak", "days": 3, "name": {"zh-CN": "连", "en": "s"}})
+    follows = on_calendar(plain, holidays, workdays)
+    for day in (NATIONAL_DAY_2025, MAKE_UP_SATURDAY_2025, UNPUBLISHED, UNPUBLISHED - timedelta(days=2)):
+        assert is_working_day(day, follows) == own.is_working_day(day)
+    listed = parse_badge(
+        {"id": "s", "kind": "streak", "days": 3, "name": {"zh-CN": "连", "en": "s"}, "holidays": ["2025-10-02"]}
+    )
+    assert on_calendar(listed, holidays, workdays) is listed  # its own days, exactly
+    assert is_working_day(NATIONAL_DAY_2025, listed)  # 1 October is not among them

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from redis.asyncio import Redis
 
 from game import keys
 from game.goals import Goal
+from game.work_calendar import WorkCalendar, calendar_of
 
 
 class GoalStore:
@@ -33,5 +35,17 @@ class GoalStore:
         raw = await self.redis.get(keys.WORK_CALENDAR)
         return json.loads(raw) if raw else {"country": "CN", "holidays": [], "workdays": []}
 
+    async def work_calendar(self) -> WorkCalendar:
+        """The organisation's working days: the public calendar of its country and its own overrides."""
+        return work_calendar(await self.calendar())
+
     async def put_calendar(self, document: Mapping[str, Any]) -> None:
         await self.redis.set(keys.WORK_CALENDAR, json.dumps(document))
+
+
+def work_calendar(document: Mapping[str, Any]) -> WorkCalendar:
+    return calendar_of(
+        str(document.get("country", "CN")),
+        (date.fromisoformat(day) for day in document.get("holidays", ())),
+        (date.fromisoformat(day) for day in document.get("workdays", ())),
+    )
