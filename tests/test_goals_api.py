@@ -85,6 +85,8 @@ def test_a_company_goal_broken_down_and_paced_by_working_days(admin: httpx.Clien
     changed = {k: rep_goal[k] for k in ("metric", "period", "level", "owner")} | {"target": 40_000}
     refused = admin.put(f"/api/v1/goals/{rep_goal['id']}", json=changed)
     assert refused.status_code == 422 and "5,000 short" in refused.json()["error"], refused.text
+    audit = admin.get("/api/v1/audit", params={"target": company}).json()["entries"]
+    assert [entry["action"] for entry in audit] == ["goal.breakdown", "goal.breakdown", "goal.put"]  # newest first
 
     def working(day: date) -> bool:
         return day == make_up or (day != holiday and day.weekday() < 5)

@@ -148,14 +148,13 @@ async def put_goal(request: Request) -> ArenaJSONResponse:
     _check_owner_and_access(principal, goal, set(directory.reps), set(directory.teams))
     if not _manages(principal, goal, directory):
         raise ApiError(403, f"this user may not set the {goal.level} goal of {goal.owner or 'the company'}")
-    store = arena.goals
-    goals = {existing.id: existing for existing in await store.all()}
+    goals = {existing.id: existing for existing in await arena.goals.all()}
     before = goals.get(goal_id)
     if before is None and len(goals) >= MAX_GOALS:
         raise ApiError(409, "too many goals: remove old ones first")
     if before is not None:
         goal = _keep_in_step(before, goal, goals)
-    await store.put([goal])
+    await arena.goals.put([goal], actor=principal.name, target=goal.id)
     _, now = _today(request)
     view = (await with_progress(arena, [goal], now.date()))[0]
     return ArenaJSONResponse(view, status_code=200 if before else 201)
@@ -207,7 +206,7 @@ async def breakdown(request: Request) -> ArenaJSONResponse:
     directory = (await arena.registry.current()).directory
     if not _manages(principal, goal, directory):
         raise ApiError(403, f"this user may not break down the {goal.level} goal of {goal.owner or 'the company'}")
-    parts = await break_down(arena, goal, body.split, body.parts, goals)
+    parts = await break_down(arena, goal, body.split, body.parts, goals, principal.name)
     _, now = _today(request)
     shown = await with_progress(arena, [goal, *parts], now.date())
     return ArenaJSONResponse({"goal": {**shown[0], "split": body.split}, "parts": shown[1:]})

@@ -41,7 +41,7 @@ async def get_calendar(request: Request) -> ArenaJSONResponse:
 
 
 async def put_calendar(request: Request) -> ArenaJSONResponse:
-    await require(request, lambda p: p.role == "admin", "change the working-day calendar")
+    principal = await require(request, lambda p: p.role == "admin", "change the working-day calendar")
     body = await decode_body(request, CalendarInput, "calendar")
     check_calendar(body.country, body.holidays, body.workdays)
     document = {
@@ -49,7 +49,7 @@ async def put_calendar(request: Request) -> ArenaJSONResponse:
         "holidays": sorted({day.isoformat() for day in body.holidays}),
         "workdays": sorted({day.isoformat() for day in body.workdays}),
     }
-    await arena_of(request).goals.put_calendar(document)
+    await arena_of(request).goals.put_calendar(document, actor=principal.name)
     return ArenaJSONResponse(document)
 
 

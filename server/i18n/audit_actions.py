@@ -33,6 +33,9 @@ ACTION_NAMES: dict[str, str] = {
     "team.put": _n_("Created or changed a team"),
     "rep.put": _n_("Created or changed a rep"),
     "badge.put": _n_("Defined, changed or retired a badge"),
+    "goal.put": _n_("Set a goal"),
+    "goal.breakdown": _n_("Broke a goal down"),
+    "calendar.put": _n_("Changed the working-day calendar"),
 }
 
 

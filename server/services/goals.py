@@ -135,7 +135,7 @@ def descendants(goal_id: str, goals: Sequence[Goal]) -> list[str]:
 
 
 async def break_down(
-    arena: Arena, goal: Goal, split: str, parts: Mapping[str, int] | None, goals: Sequence[Goal]
+    arena: Arena, goal: Goal, split: str, parts: Mapping[str, int] | None, goals: Sequence[Goal], actor: str
 ) -> list[Goal]:
     """The goal's parts by hand, evenly or in proportion to last period's actuals, replacing any it had; parts
     by hand must add up to the goal's target."""
@@ -175,7 +175,7 @@ async def break_down(
     kept = {child.id for child in made}
     removed = [gid for gid in descendants(goal.id, goals) if gid not in kept]
     changed = Goal(**{**goal.as_dict(), "split": split})
-    await arena.goals.put([changed, *made], removed)
+    await arena.goals.put([changed, *made], removed, actor=actor, target=goal.id, breakdown=True)
     return made
 
 
