@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.accounts import signed_in
 from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, unique
 from tests.support.waiting import eventually
@@ -177,3 +178,22 @@ def test_a_streak_badge_follows_the_organisations_calendar(admin: httpx.Client, 
 
     eventually(held, what="the streak across the organisation's holiday")
     admin.delete(f"/api/v1/badges/{badge}")
+
+
+def test_a_rep_reads_the_company_goals_their_teams_and_their_own(admin: httpx.Client, server: Any) -> None:
+    period = _month(datetime.now(UTC).astimezone(SHANGHAI).date())[0]
+    org = make_org(admin, teams=2, reps_per_team=2)
+    company = unique("goal")
+    goal = {"metric": "deals", "period": period, "level": "company", "target": 40}
+    assert admin.put(f"/api/v1/goals/{company}", json=goal).status_code == 201
+    parts = {org.teams[0]: 20, org.teams[1]: 20}
+    assert admin.post(f"/api/v1/goals/{company}/breakdown", json={"split": "hand", "parts": parts}).status_code == 200
+    for team in org.teams:
+        assert admin.post(f"/api/v1/goals/{company}.{team}/breakdown", json={"split": "even"}).status_code == 200
+    rep = signed_in(server, admin, "rep", rep=org.reps[0])
+    seen = {g["id"] for g in rep.call("GET", "/api/v1/goals", params={"period": period}).json()["goals"]}
+    mine = {company, f"{company}.{org.teams[0]}", f"{company}.{org.teams[0]}.{org.reps[0]}"}
+    assert mine <= seen
+    assert not {f"{company}.{org.teams[1]}", f"{company}.{org.teams[0]}.{org.reps[1]}"} & seen
+    refused = rep.call("PUT", f"/api/v1/goals/{company}.{org.teams[0]}.{org.reps[0]}", json={**goal, "target": 1})
+    assert refused.status_code == 403 and "set goals" in refused.json()["error"], refused.text
