@@ -197,3 +197,9 @@ def test_a_rep_reads_the_company_goals_their_teams_and_their_own(admin: httpx.Cl
     assert not {f"{company}.{org.teams[1]}", f"{company}.{org.teams[0]}.{org.reps[1]}"} & seen
     refused = rep.call("PUT", f"/api/v1/goals/{company}.{org.teams[0]}.{org.reps[0]}", json={**goal, "target": 1})
     assert refused.status_code == 403 and "set goals" in refused.json()["error"], refused.text
+    manager = signed_in(server, admin, "manager", teams=[org.teams[0]])
+    mine_now = {**goal, "level": "team", "owner": org.teams[0], "target": 20}
+    taken = manager.call("PUT", f"/api/v1/goals/{company}", json=mine_now)  # the company's goal under its own id
+    assert taken.status_code == 403 and "company" in taken.json()["error"], taken.text
+    own = manager.call("PUT", f"/api/v1/goals/{unique('goal')}", json=mine_now)
+    assert own.status_code == 201, own.text

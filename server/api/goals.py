@@ -126,10 +126,10 @@ async def list_goals(request: Request) -> ArenaJSONResponse:
     return ArenaJSONResponse({"today": now.date().isoformat(), "timezone": timezone, "goals": shown})
 
 
-def _check_owner_and_access(principal: Principal, goal: Goal, directory_reps: set[str], teams: set[str]) -> None:
+def _check_owner(goal: Goal, reps: set[str], teams: set[str]) -> None:
     if goal.level == "team" and goal.owner not in teams:
         raise ApiError(422, f"no team {goal.owner!r}", [{"field": "owner", "message": "no such team"}])
-    if goal.level == "rep" and goal.owner not in directory_reps:
+    if goal.level == "rep" and goal.owner not in reps:
         raise ApiError(422, f"no rep {goal.owner!r}", [{"field": "owner", "message": "no such rep"}])
 
 
@@ -145,11 +145,13 @@ async def put_goal(request: Request) -> ArenaJSONResponse:
         raise ApiError(422, f"invalid goal: {exc}", [e.as_dict() for e in exc.errors]) from None
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
-    _check_owner_and_access(principal, goal, set(directory.reps), set(directory.teams))
+    _check_owner(goal, set(directory.reps), set(directory.teams))
     if not _manages(principal, goal, directory):
         raise ApiError(403, f"this user may not set the {goal.level} goal of {goal.owner or 'the company'}")
     goals = {existing.id: existing for existing in await arena.goals.all()}
     before = goals.get(goal_id)
+    if before is not None and not _manages(principal, before, directory):  # nobody takes over another's goal id
+        raise ApiError(403, f"this user may not change the {before.level} goal of {before.owner or 'the company'}")
     if before is None and len(goals) >= MAX_GOALS:
         raise ApiError(409, "too many goals: remove old ones first")
     if before is not None:
@@ -179,12 +181,12 @@ def _keep_in_step(before: Goal, goal: Goal, goals: dict[str, Goal]) -> Goal:
         raise ApiError(422, message, [{"field": changed, "message": message}])
     if children and goal.target != before.target:
         difference = parts_difference(goal.target, {c.id: c.target for c in children})
-        _refuse_sum(difference, goal.target, "its parts", "target")
+        _refuse_sum(difference, goal.target, "the goal's", "target")
     if before.parent and goal.target != before.target and before.parent in goals:
         parent = goals[before.parent]
         siblings = {g.id: g.target for g in goals.values() if g.parent == parent.id}
         siblings[goal.id] = goal.target
-        _refuse_sum(parts_difference(parent.target, siblings), parent.target, f"goal {parent.id!r}", "target")
+        _refuse_sum(parts_difference(parent.target, siblings), parent.target, f"{parent.id!r}'s", "target")
     return Goal(**{**goal.as_dict(), "parent": before.parent, "split": before.split})
 
 
