@@ -236,6 +236,9 @@ TEAMS = f"{PREFIX}:{{cfg}}:teams"  # hash: team id -> JSON
 REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
+GOALS = f"{PREFIX}:{{cfg}}:goals"  # hash: goal id -> JSON (game/goals.py Goal)
+# JSON {country, holidays, workdays}: the organisation's working-day calendar (game/work_calendar.py)
+WORK_CALENDAR = f"{PREFIX}:{{cfg}}:work_calendar"
 BRAND = f"{PREFIX}:{{cfg}}:brand"  # JSON {accent, background, logo}: the organisation's colours and logo digest
 SCORECARDS = f"{PREFIX}:{{cfg}}:scorecards"  # hash: team id -> JSON scorecard definition (game/scorecard.py)
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when

@@ -32,6 +32,7 @@ from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
+from server.services.goal_store import GoalStore
 from server.services.import_progress_store import ImportProgressStore
 from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
@@ -65,6 +66,7 @@ class Arena:
         self.displays = DisplayStore(self.redis)
         self.media = MediaStore(self.redis)  # reps' photos, the organisation's logo
         self.brand = BrandStore(self.redis)
+        self.goals = GoalStore(self.redis)  # goals and the working-day calendar
         self.challenges = ChallengeStore(self.redis)
         self.disputes = DisputeStore(self.redis)
         self.rewards = RewardStore(self.redis)  # reward points, the catalogue, redemptions, budgets
@@ -88,7 +90,7 @@ class Arena:
         self.background: set[asyncio.Task[None]] = set()
         self.bootstrapped = False  # the keys and admin user from the environment are in place
         self.ingest_writer = IngestWriter(self.store)
-        self.badges = BadgeWorker(self.store, self.registry, settings.zone)
+        self.badges = BadgeWorker(self.store, self.registry, settings.zone, calendar=self.goals.work_calendar)
         self.scheduler = Scheduler(self, SchedulerState(self.redis), interval=settings.scheduler_seconds)
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 

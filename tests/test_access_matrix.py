@@ -310,6 +310,24 @@ def _channel(world: World) -> str:
     return str(response.json()["id"])
 
 
+def _team_goal(world: World) -> dict[str, Any]:
+    today = datetime.now(UTC)
+    return {
+        "metric": "revenue",
+        "period": f"{today.year}-{today.month:02d}",
+        "level": "team",
+        "owner": world.team_a,
+        "target": 1000,
+    }
+
+
+def _fresh_goal(world: World) -> str:
+    goal_id = unique("goal")
+    response = world.admin.put(f"/api/v1/goals/{goal_id}", json=_team_goal(world))
+    assert response.status_code == 201, response.text
+    return goal_id
+
+
 def path_values(path: str, world: World) -> dict[str, str]:
     """The values of a route's path parameters: team A's objects."""
     area = path.removeprefix("/api/v1").split("/")[1]
@@ -337,6 +355,8 @@ def path_values(path: str, world: World) -> dict[str, str]:
         "connectors": lambda: _connector(world),
         "hooks": lambda: _connector(world),
         "notifications": lambda: _channel(world) if "/channels/" in path else MISSING,
+        "goals": lambda: _fresh_goal(world),
+        "wall": lambda: _fresh_goal(world),
     }
     if "{id}" in path:
         values["id"] = ids[area]()
@@ -402,6 +422,9 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("POST", "/api/v1/notifications/channels"): CHANNEL,
         ("PUT", "/api/v1/notifications/channels/{id}"): {"name": "renamed"},
         ("POST", "/hooks/{source}/{id}"): {"event": "deal.won"},
+        ("PUT", "/api/v1/goals/{id}"): _team_goal(world),
+        ("POST", "/api/v1/goals/{id}/breakdown"): {"split": "even"},
+        ("PUT", "/api/v1/org/calendar"): {"country": "CN"},
     }
     if path in csv:
         return csv[path].encode(), "text/csv"

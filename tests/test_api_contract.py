@@ -20,8 +20,11 @@ def declared() -> list[tuple[str, ApiRoute, Answer]]:
 
 
 def _fixture(value: str, org: Org) -> str:
-    """``{contest}``, ``{rep}`` and ``{team}`` in an example stand for a contest, a rep and a team that exist."""
-    return {"{contest}": org.contest, "{rep}": org.reps[0], "{team}": org.teams[0]}.get(value, value)
+    """``{contest}``, ``{rep}``, ``{team}`` and ``{goal}`` in an example stand for a contest, a rep, a team and a
+    company goal that exist."""
+    return {"{contest}": org.contest, "{rep}": org.reps[0], "{team}": org.teams[0], "{goal}": org.contest}.get(
+        value, value
+    )
 
 
 def _url(path: str, answer: Answer, org: Org) -> str:
@@ -42,6 +45,8 @@ def test_there_are_examples_of_each_kind_of_client_error() -> None:
 
 def test_every_declared_client_error_is_what_the_server_answers(admin: httpx.Client) -> None:
     org = make_org(admin)
+    goal = {"metric": "revenue", "period": "2026-Q4", "level": "company", "target": 1000}
+    assert admin.put(f"/api/v1/goals/{org.contest}", json=goal).status_code in (200, 201)  # {goal}: the same id
     wrong = []
     for path, route, answer in declared():
         url = _url(path, answer, org)

@@ -77,7 +77,15 @@ def test_console_layout_and_displays(browser: Browser, server: RunningServer, ca
     screenshot(page, f"console-champion-{locale}.png")
 
     # every console table: headers over their columns
-    for path in ("/admin", "/admin/contests", "/admin/people", "/admin/users", "/admin/keys", "/admin/disputes"):
+    for path in (
+        "/admin",
+        "/admin/contests",
+        "/admin/people",
+        "/admin/users",
+        "/admin/keys",
+        "/admin/disputes",
+        "/admin/goals",
+    ):
         page.goto(f"{server.base_url}{path}")
         assert page.evaluate(MISALIGNED) == [], path
     page.goto(f"{server.base_url}/admin/contests/{made['ended']}")

@@ -11,13 +11,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import screenshot, settle, watch_page
-from tests.support.org import deal, make_org
+from tests.support.calendar import SHANGHAI
+from tests.support.org import deal, make_org, unique
 from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
 
-KINDS = ["board", "teams", "tug", "thermometer", "wins", "badges", "stars"]
+KINDS = ["board", "teams", "tug", "thermometer", "wins", "badges", "stars", "goal"]
 
 
 def crowded_org(admin: Any, now: datetime) -> tuple[Any, dict[str, Any]]:
@@ -36,9 +37,22 @@ def crowded_org(admin: Any, now: datetime) -> tuple[Any, dict[str, Any]]:
         {"board": board, "kind": "wins"},
         {"kind": "badges"},
         {"kind": "stars"},
+        {"kind": "goal", "goal": company_goal(admin, org.teams, now)},
     ]
     display = admin.post("/api/v1/displays", json={"name": "大厅", "playlist": playlist}).json()
     return org, display
+
+
+def company_goal(admin: Any, teams: list[str], now: datetime) -> str:
+    """A quarter's company goal split by hand between the eight teams: the goal slide's legend names them all."""
+    local = now.astimezone(SHANGHAI)
+    goal_id = unique("goal")
+    period = f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+    goal = {"metric": "revenue", "period": period, "level": "company", "target": 8_000_000, "name": "季度目标"}
+    assert admin.put(f"/api/v1/goals/{goal_id}", json=goal).status_code == 201
+    parts = dict.fromkeys(teams, 1_000_000)
+    assert admin.post(f"/api/v1/goals/{goal_id}/breakdown", json={"split": "hand", "parts": parts}).status_code == 200
+    return goal_id
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
@@ -65,6 +79,8 @@ def test_no_slide_overflows_at_720p_1080p_or_4k(
             expect(page.locator(f'.slide[data-kind="{kind}"]')).to_be_visible()
             full = {"board": "#board .row", "wins": "#wins .win", "badges": "#badge-wall .badge-card",
                     "stars": "#stars .row", "teams": "#team-bars .team-bar"}  # fmt: skip
+            if kind == "goal":
+                expect(page.locator("#goal-teams li")).to_have_count(8)
             if kind in full:
                 expect(page.locator(full[kind])).to_have_count(8 if kind in ("wins", "badges", "teams") else 10)
             settle(page)

@@ -4,6 +4,7 @@ weekend days worked by decree (调休, ``workdays``) count as working days."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,14 @@ def is_working_day(day: date, badge: BadgeDefinition) -> bool:
     if day in badge.workdays:
         return True
     return day.weekday() < 5 and day not in badge.holidays
+
+
+def on_calendar(badge: BadgeDefinition, holidays: frozenset[date], workdays: frozenset[date]) -> BadgeDefinition:
+    """A streak badge that lists no days of its own follows the organisation's calendar (public holidays, 调休 and
+    the organisation's own days: ``WorkCalendar.exceptions``); one that lists any keeps exactly its own."""
+    if badge.kind != "streak" or badge.holidays or badge.workdays:
+        return badge
+    return replace(badge, holidays=holidays, workdays=workdays)
 
 
 def streaks_reaching(days_with_deals: set[date], length: int, badge: BadgeDefinition) -> list[list[date]]:

@@ -111,6 +111,17 @@ class ContestDefinition(Struct):
     scoring: Literal[SCORINGS] = "points"  # type: ignore[valid-type]
     targets: dict[str, Points] = {}
     default_target: Points | None = None
+    targets_from_goal: (
+        Annotated[
+            str,
+            Meta(
+                max_length=160,
+                description="Score percent of this goal (scoring becomes percent_of_target): each rep's target is "
+                "their part of it, in points by the one rule that scores the goal's metric; taken when saved.",
+            ),
+        ]
+        | None
+    ) = None
     target: Points | None = None
     goal: Points | None = None
     big_deal: (

@@ -38,6 +38,7 @@ from server.services.contests import (
     stored_definition,
     validated,
 )
+from server.services.goals import contest_targets_from_goal
 from server.services.rescore_runs import start_rescore
 from server.services.window_scoring import start_window_scoring
 
@@ -249,6 +250,7 @@ async def checked_definition(request: Request, default_id: str | None = None) ->
     if isinstance(body, dict) and default_id is not None:
         body.setdefault("id", default_id)
     convert(body, dict[str, Any], "contest")  # not an object at all: 422
+    await contest_targets_from_goal(arena_of(request), body)
     settings = arena_of(request).settings
     if errors := _problems(body, settings.timezone, settings.currency):
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

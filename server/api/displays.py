@@ -161,13 +161,14 @@ async def badge_wall(request: Request) -> JSONResponse:
     return ArenaJSONResponse({"badges": items[:BADGE_WALL_ITEMS]})
 
 
-SLIDE_KINDS = Literal["board", "teams", "tug", "thermometer", "wins", "badges", "stars", "fame"]
+SLIDE_KINDS = Literal["board", "teams", "tug", "thermometer", "wins", "badges", "stars", "fame", "goal"]
 
 
 class Slide(Struct, omit_defaults=True):
     board: Annotated[str, Meta(examples=["contest:2026-12", "contest:2026-12:teams", "xp:month"])] | None = None
     kind: SLIDE_KINDS | None = None
     seconds: Annotated[int, Meta(ge=5, le=600)] | None = None
+    goal: Annotated[str, Meta(max_length=160, description="A goal slide's goal id.")] | None = None
 
 
 QuietHours = Annotated[

@@ -20,6 +20,7 @@ from server.api import (
     displays,
     disputes,
     events,
+    goals,
     insights,
     kudos,
     ledger,
@@ -32,6 +33,7 @@ from server.api import (
     scorecards,
     series,
     users,
+    work_calendar,
 )
 
 PREFIX = "/api/v1"
@@ -44,6 +46,8 @@ routes: list[BaseRoute] = [
             *backfill.routes,
             *insights.routes,
             *series.routes,
+            *goals.routes,
+            *work_calendar.routes,
             *corrections.routes,
             *contest_changes.routes,  # before contests' /contests/{id}/{action}
             *contests.routes,

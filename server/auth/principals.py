@@ -179,9 +179,11 @@ def display_playlist(display: dict[str, Any]) -> tuple[str, ...]:
     """What a display's token may read: its slides' boards, and ``BADGE_WALL`` (``FAME_WALL``) when a slide shows
     the badge wall (the hall of fame)."""
     boards = tuple(display.get("playlist", []))
-    kinds = {s.get("kind") for s in display.get("slides") or () if isinstance(s, dict)}
+    slides = [s for s in display.get("slides") or () if isinstance(s, dict)]
+    kinds = {s.get("kind") for s in slides}
     walls = tuple(wall for kind, wall in (("badges", BADGE_WALL), ("fame", FAME_WALL)) if kind in kinds)
-    return (*boards, *walls)
+    goals = tuple(f"goal:{s['goal']}" for s in slides if s.get("kind") == "goal" and s.get("goal"))
+    return (*boards, *goals, *walls)
 
 
 async def principal_for(connection: HTTPConnection, identities: IdentityStore, cache: bool = False) -> Principal | None:

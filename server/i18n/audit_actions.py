@@ -43,6 +43,9 @@ ACTION_NAMES: dict[str, str] = {
     "reward.approved": _n_("Approved a redemption"),
     "reward.rejected": _n_("Rejected a redemption (points returned)"),
     "reward.delivered": _n_("Delivered a reward"),
+    "goal.put": _n_("Set a goal"),
+    "goal.breakdown": _n_("Broke a goal down"),
+    "calendar.put": _n_("Changed the working-day calendar"),
 }
 
 

@@ -4,7 +4,8 @@ A playlist entry is a board id (``"contest:<id>"``, ``"contest:<id>:teams"``, ``
 object ``{"board": "contest:<id>", "kind": "thermometer", "seconds": 20}``. Kinds: ``board`` (the rep
 board), ``teams`` (team bars), ``tug`` (tug of war of the two leading teams), ``thermometer`` (the goal
 with pacing), ``wins`` (recent wins feed), ``badges`` (badge wall), ``stars`` (销售明星榜, the XP month
-board), ``fame`` (the hall of fame: awards, records, longest streaks).
+board), ``fame`` (the hall of fame: awards, records, longest streaks), ``goal`` (a goal's thermometer with its
+teams' contributions: ``{"kind": "goal", "goal": "<id>"}``).
 The stored ``playlist`` keeps only the board ids the token may watch; ``slides`` keeps the rest.
 """
 
@@ -14,11 +15,12 @@ import re
 from typing import Any
 
 from game.errors import Collector, ValidationError
+from game.goals import GOAL_ID
 from server.errors import ApiError
 from server.services.boards import parse_board
 
 MAX_PLAYLIST = 20
-SLIDE_KINDS = ("board", "teams", "tug", "thermometer", "wins", "badges", "stars", "fame")
+SLIDE_KINDS = ("board", "teams", "tug", "thermometer", "wins", "badges", "stars", "fame", "goal")
 DEFAULT_SECONDS = 20
 MIN_SECONDS, MAX_SECONDS = 5, 600
 BADGE_WALL_ITEMS = 24
@@ -53,6 +55,12 @@ def normalize_slide(raw: Any, index: int, errors: Collector) -> dict[str, Any] |
         board = board or "xp:month"
     if kind in ("badges", "fame"):
         return {"board": None, "kind": kind, "seconds": seconds}
+    if kind == "goal":
+        goal = raw.get("goal")
+        if not isinstance(goal, str) or not GOAL_ID.match(goal):
+            errors.add(f"{where}.goal", "a goal slide names its goal's id")
+            return None
+        return {"board": None, "kind": kind, "goal": goal, "seconds": seconds}
     spec = parse_board(board) if isinstance(board, str) else None
     expected = {
         "stars": ("xp", None),

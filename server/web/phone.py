@@ -24,6 +24,7 @@ from server.i18n.catalogs import WEB_DIR, gettext_for
 from server.i18n.changes_text import change_lines
 from server.services.contest_versions import versions_of
 from server.services.disputes import visible
+from server.services.goals import rep_goals
 from server.services.recognition import phone_recognition
 from server.services.registry import Snapshot
 from server.web import phone_badges
@@ -222,7 +223,8 @@ async def phone(request: Request) -> Response:
     if principal is None:
         return RedirectResponse("/login?next=/m", status_code=303)
     locale = request_locale(request)
-    return page(request, "mobile.html", locale=locale, state=await state(request, principal, locale))
+    goals = await rep_goals(arena_of(request), principal.rep_id or "")
+    return page(request, "mobile.html", locale=locale, state=await state(request, principal, locale), goals=goals)
 
 
 async def phone_state(request: Request) -> Response:

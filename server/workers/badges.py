@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,9 @@ from redis.exceptions import RedisError
 
 from game.badges import judge_live_badges
 from game.badges.facts import months_needed
+from game.badges.streak import on_calendar
 from game.store import BadgeSync, Store
+from game.work_calendar import WorkCalendar
 from server.services.registry import Registry
 from server.tasks import stop_task
 
@@ -31,9 +34,21 @@ MAX_PENDING_REPS = 10_000
 BATCH = 100  # reps judged per round trip
 
 
+async def _weekends() -> WorkCalendar:
+    return WorkCalendar("OTHER")
+
+
 class BadgeWorker:
-    def __init__(self, store: Store, registry: Registry, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        zone: ZoneInfo,
+        calendar: Callable[[], Awaitable[WorkCalendar]] | None = None,
+    ) -> None:
         self.store = store
+        # the organisation's working days, which streak badges without days of their own follow
+        self.calendar = calendar or _weekends
         self.registry = registry
         self.zone = zone
         self._pending: OrderedDict[str, set[int]] = OrderedDict()
@@ -103,6 +118,9 @@ class BadgeWorker:
         """Bring the live badges of a batch of reps in line with their facts: one round trip to read,
         one to write; returns the reps whose facts changed meanwhile (to judge again)."""
         definitions = (await self.registry.current()).badges
+        if any(badge.kind == "streak" for badge in definitions):
+            holidays, workdays = (await self.calendar()).exceptions()
+            definitions = [on_calendar(badge, holidays, workdays) for badge in definitions]
         plans = []
         for rep, moments in batch:
             instants = [datetime.fromtimestamp(m, UTC) for m in sorted(moments)]

@@ -84,7 +84,7 @@
 
   /* --- the boards each slide watches ------------------------------------------------------------- */
   function sourceOf(slide) {
-    if (slide.kind === "badges" || slide.kind === "fame") { return null; }
+    if (slide.kind === "badges" || slide.kind === "fame" || slide.kind === "goal") { return null; }
     if (slide.kind === "wins") { return "feed:" + contestOf(slide.board); }
     return slide.board;
   }
@@ -339,7 +339,7 @@
 
   /* A contest that has not started: when it starts, its rules and its prizes (no ranks, no medals). */
   function upcomingContest(slide) {
-    if (slide.kind === "badges" || slide.kind === "stars" || slide.kind === "fame") { return null; }
+    if (slide.kind === "badges" || slide.kind === "stars" || slide.kind === "fame" || slide.kind === "goal") { return null; }
     var copy = boards[slide.board] || boards[sourceOf(slide)];
     var contest = copy && copy.contest;
     return contest && Date.parse(contest.starts_at) > Date.now() ? contest : null;
@@ -374,6 +374,7 @@
     if (upcoming) { renderUpcoming(upcoming); shown = 1; }
     else if (kind === "badges") { shown = renderBadges(animate); }
     else if (kind === "fame") { shown = renderFame(); }
+    else if (kind === "goal") { shown = window.arenaGoalSlide.render(slide, els.title, T); }
     else if (copy) {
       if (kind === "board") { shown = renderRows(lists.board, copy, "", animate); }
       else if (kind === "stars") { shown = renderRows(lists.stars, copy, T.xp, animate); }
@@ -385,6 +386,7 @@
       if (contest) { els.title.textContent = contest.name; els.countdown.dataset.start = contest.starts_at;
                      els.countdown.dataset.end = contest.ends_at; }
     }
+    if (kind === "goal") { delete els.countdown.dataset.end; }
     if (kind === "stars" || kind === "badges" || kind === "fame") {
       els.title.textContent = T[kind];
       delete els.countdown.dataset.end;
@@ -407,6 +409,7 @@
     sections[slide.kind].animate([{opacity: 0}, {opacity: 1}], {duration: 600});
     if (slide.kind === "badges") { loadBadges(); }
     if (slide.kind === "fame") { loadFame(); }
+    if (slide.kind === "goal") { window.arenaGoalSlide.load(slide, config.token, function () { renderSlide(false); }); }
     renderSlide(false);
     clearTimeout(slideTimer);
     if (slides.length > 1) { slideTimer = setTimeout(function () { showSlide(current + 1); }, slide.seconds * 1000); }

@@ -1,0 +1,59 @@
+"""The pure rules of goals: periods as local days, splits whose parts always add up, and pace by working days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from game.errors import ValidationError
+from game.goals import pace, parse_goal, period_days, previous_period, split_by_actuals, split_evenly
+from game.work_calendar import calendar_of
+
+
+def test_periods() -> None:
+    assert period_days("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
+    assert period_days("2026-Q1") == (date(2026, 1, 1), date(2026, 4, 1))
+    assert period_days("2026") == (date(2026, 1, 1), date(2027, 1, 1))
+    assert [previous_period(p) for p in ("2026-01", "2026-Q1", "2026-Q3", "2026")] == [
+        "2025-12",
+        "2025-Q4",
+        "2026-Q2",
+        "2025",
+    ]
+    with pytest.raises(ValueError):
+        period_days("2026-13")
+
+
+@given(st.integers(1, 10**9), st.lists(st.integers(0, 10**6), min_size=1, max_size=12))
+def test_splits_always_add_up(total: int, weights: list[int]) -> None:
+    owners = [f"o{i}" for i in range(len(weights))]
+    assert sum(split_evenly(total, owners).values()) == total
+    by_actuals = split_by_actuals(total, owners, dict(zip(owners, map(float, weights), strict=True)))
+    assert sum(by_actuals.values()) == total and min(by_actuals.values()) >= 0
+
+
+def test_last_periods_actuals_split_in_proportion() -> None:
+    assert split_by_actuals(100, ["a", "b", "c"], {"a": 3.0, "b": 1.0}) == {"a": 75, "b": 25, "c": 0}
+    assert split_by_actuals(10, ["a", "b", "c"], {}) == {"a": 4, "b": 3, "c": 3}  # nobody did anything: evenly
+
+
+def test_pace_counts_working_days_only() -> None:
+    # March 2027 (no public holiday in March): 23 weekdays; the 1st–5th off, Saturday the 6th worked
+    calendar = calendar_of("CN", holidays=[date(2027, 3, d) for d in range(1, 6)], workdays=[date(2027, 3, 6)])
+    early = pace(0, 1000, "2027-03", date(2027, 3, 5), calendar)
+    assert (early.working_days, early.working_days_elapsed, early.expected) == (19, 0, 0)
+    assert early.status == "on_track"
+    saturday = pace(30, 1900, "2027-03", date(2027, 3, 6), calendar)
+    assert (saturday.working_days_elapsed, saturday.expected, saturday.status) == (1, 100, "behind")
+    assert pace(2000, 1900, "2027-03", date(2027, 3, 6), calendar).status == "reached"
+    after = pace(0, 1900, "2027-03", date(2027, 4, 2), calendar)
+    assert (after.working_days_elapsed, after.working_days_left, after.expected) == (19, 0, 1900)
+
+
+def test_a_goal_names_every_field_at_fault() -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_goal("bad id!", {"metric": "smiles", "period": "2026-Q5", "level": "company", "owner": "x", "target": 0})
+    assert {e.field for e in refused.value.errors} == {"id", "metric", "period", "owner", "target"}
