@@ -268,7 +268,7 @@ async def script_breakdown(redis_url: str, plans: list[Plan], log_shards: int = 
             for command, (calls, usec) in after.items()
             if command not in ("evalsha", "info")
         }
-        costly = sorted(inner.items(), key=lambda item: -item[1][1])[:8]
+        costly = sorted(inner.items(), key=lambda item: -item[1][1])[:20]
         events = len(phase) - 1
         rows.append((name, used, ", ".join(f"{c} {n / events:.1f}×{u / max(n, 1):.2f}µs" for c, (n, u) in costly if n)))
     await redis.aclose()
