@@ -1,6 +1,7 @@
 """On a single Redis the write scripts run in batches (``run_batch.lua``): one script call for many events. A
 batch keeps what separate calls gave: each call's own reply, a failing call fails alone and the calls after it
-still run, a Redis that lost its scripts is answered by loading them again. XP keys get their expiry when made."""
+still run, a Redis that lost its scripts is answered by loading them again. XP keys get their expiry when made,
+and the daily XP cap holds."""
 
 from __future__ import annotations
 
@@ -102,7 +103,11 @@ def test_xp_keys_get_their_expiry_when_they_are_made(engine: Engine) -> None:
     run(redis.delete(*boards.values(), caps, dealers))  # made by this test's events (other tests share them)
     call = {"id": unique("c"), "type": "call.logged", "rep": rep, "occurred_at": moment.isoformat()}
     deal = won(rep, unique("d"), 5000, day=5)
-    write(engine, plans([], directory, [call, deal]))
+    meetings = [{**call, "id": unique("m"), "type": "meeting.held"} for _ in range(11)]
+    write(engine, plans([], directory, [call, deal, *meetings]))
+    # 1 for the call, 10 + 5 for the deal, 5 per meeting up to the daily cap of 50
+    assert run(redis.zscore(boards["day"], rep)) == 66
+    assert run(redis.hget(caps, f"meeting.held|{rep}")) == b"50"
     for window, board in boards.items():
         assert 0 < run(redis.ttl(board)) <= RETENTION[window]
     assert run(redis.ttl(keys.xp_board("all", "all"))) == -1  # kept for ever

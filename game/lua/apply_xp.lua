@@ -105,11 +105,11 @@ if apply then
   if c.cap > 0 then
     cap_key = KEYS[3] .. c.day
     cap_field = c.kind .. '|' .. c.rep
-    local used = tonumber(redis.call('HGET', cap_key, cap_field) or '0')
+    -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
+    local used = redis.call('HINCRBY', cap_key, cap_field, allowed) - allowed
+    if used == 0 then redis.call('EXPIRE', cap_key, 3 * 86400) end  -- a field new (its key maybe too)
     allowed = math.max(0, math.min(allowed, c.cap - used))
-    if redis.call('HINCRBY', cap_key, cap_field, allowed) == allowed then  -- a field new (its key maybe too)
-      redis.call('EXPIRE', cap_key, 3 * 86400)
-    end
+    if allowed ~= c.xp then redis.call('HINCRBY', cap_key, cap_field, allowed - c.xp) end
   end
   for _, window in ipairs(c.windows) do
     local board = KEYS[4] .. window[1] .. ':' .. window[2]
