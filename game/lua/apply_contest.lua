@@ -36,7 +36,9 @@ end
 -- deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1) rather than in seen.
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
 local original = c.event == c.deal
-if c.settle_only ~= 1 and (redis.call('HEXISTS', KEYS[1], c.event) == 1
+-- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
+local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
+if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
     or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
   return {0, 0, 0, current_epoch}
 end
@@ -67,7 +69,7 @@ end
 
 local old = nil
 local bucketed_raw = redis.call('HGET', DEALS, c.deal)
-local old_raw = bucketed_raw or redis.call('HGET', KEYS[2], c.deal)
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], c.deal)) or nil
 if old_raw then old = unpack_record(c.deal, old_raw) end
 -- Every record this script writes goes through put_record; an original event's record carries its seen mark.
 local marks_original = original and c.settle_only ~= 1

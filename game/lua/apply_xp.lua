@@ -15,7 +15,10 @@ local c = cmsgpack.unpack(ARGV[1])
 -- original event (the deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1).
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
 local original = c.event == c.deal
-if redis.call('HEXISTS', KEYS[1], c.event) == 1 or (not original and redis.call('HEXISTS', SEEN, c.event) == 1) then
+-- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
+local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
+if (legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
+    or (not original and redis.call('HEXISTS', SEEN, c.event) == 1) then
   return {0, 0, 0}
 end
 if not original then redis.call('HSET', SEEN, c.event, 1) end
@@ -72,7 +75,7 @@ end
 
 local old = nil
 local bucketed_raw = redis.call('HGET', DEALS, c.deal)
-local old_raw = bucketed_raw or redis.call('HGET', KEYS[2], c.deal)
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], c.deal)) or nil
 if old_raw then old = unpack_record(old_raw) end
 if original and old and old.orig == 1 then
   return {0, 0, 0}
