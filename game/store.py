@@ -50,8 +50,34 @@ SCRIPT_LIBRARIES = {"apply_contest": ("team_score", "deal_records"), "regroup_te
 
 def load_lua(name: str) -> str:
     """A script's source with the libraries it uses in front of it."""
+    if name == "run_batch":
+        return batch_source()
     parts = [*SCRIPT_LIBRARIES.get(name, ()), name]
     return "\n".join((LUA_DIR / f"{part}.lua").read_text() for part in parts)
+
+
+# The write scripts a single Redis runs in batches (``run_batch.lua``), at most BATCH_CALLS calls per batch:
+# a batch runs atomically, so it is kept short enough not to hold other clients up for long.
+BATCHED_SCRIPTS = ("append_event", "apply_contest", "apply_xp")
+BATCH_CALLS = 64
+
+
+def batch_source() -> str:
+    """``run_batch.lua`` with each batched script in front of it as a function of (KEYS, ARGV)."""
+    functions = "\n".join(
+        f"SCRIPTS[{name!r}] = function(KEYS, ARGV)\n{load_lua(name)}\nend" for name in BATCHED_SCRIPTS
+    )
+    return f"local SCRIPTS = {{}}\n{functions}\n{(LUA_DIR / 'run_batch.lua').read_text()}"
+
+
+def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> bytes:
+    """The argument of ``run_batch.lua``: (script, keys, arguments) per call, each key list sent once."""
+    key_lists: dict[tuple[Any, ...], int] = {}
+    encoded = []
+    for name, script_keys, args in calls:
+        index = key_lists.setdefault(tuple(script_keys), len(key_lists) + 1)
+        encoded.append([name, index, *(a if isinstance(a, (bytes, str)) else str(a) for a in args)])
+    return msgpack.packb([[list(k) for k in key_lists], encoded], use_bin_type=False)  # Lua reads no bin type
 
 
 def encode_change(change: ContestChange) -> bytes:
@@ -241,7 +267,7 @@ class LogShardsChanged(RuntimeError):
     """``ARENA_LOG_SHARDS`` differs from the number of shards the event log was first written with."""
 
 
-SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams")
+SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams", "run_batch")
 
 # How long a write of events waits for its replicas' acknowledgement (``WAIT``) before it is refused as an outage.
 REPLICA_WAIT_MS = 2000
@@ -522,10 +548,50 @@ class Store:
         return replies
 
     async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """One pipeline of ``commands``; on a single Redis, runs of write-script calls go as batches."""
+        sent, stands_for = self._batched(commands)
         pipe = self.redis.pipeline(transaction=False)
-        for command in commands:
+        for command in sent:
             pipe.execute_command(*command)
-        return list(await pipe.execute(raise_on_error=False))
+        replies: list[Any] = []
+        for reply, count in zip(await pipe.execute(raise_on_error=False), stands_for, strict=True):
+            if count == 0:
+                replies.append(reply)
+            elif isinstance(reply, Exception):
+                replies += [reply] * count  # the batch did not run: neither did any of its calls
+            else:
+                replies += reply
+        return replies
+
+    def _batched(self, commands: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """The commands to send, and how many write-script calls each stands for (0: a command as given).
+        A cluster's calls stay one per slot (a batch is one script call, on one node)."""
+        if self.cluster:
+            return commands, [0] * len(commands)
+        names = {self._sha[name]: name for name in BATCHED_SCRIPTS}
+        sent: list[tuple[Any, ...]] = []
+        stands_for: list[int] = []
+        group: list[tuple[str, Sequence[Any], Sequence[Any]]] = []
+
+        def close_group() -> None:
+            if group:
+                sent.append(("EVALSHA", self._sha["run_batch"], 0, batch_call(group)))
+                stands_for.append(len(group))
+                group.clear()
+
+        for command in commands:
+            name = names.get(command[1]) if command[0] == "EVALSHA" else None
+            if name is None:
+                close_group()
+                sent.append(command)
+                stands_for.append(0)
+                continue
+            count = int(command[2])
+            group.append((name, command[3 : 3 + count], command[3 + count :]))
+            if len(group) == BATCH_CALLS:
+                close_group()
+        close_group()
+        return sent, stands_for
 
     async def read_board(
         self,

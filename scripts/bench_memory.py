@@ -32,6 +32,8 @@ from game import keys
 from game.events import Event, parse_event
 from game.store import Plan, Store
 from game.xp import decide_xp
+from scripts.bench_support.contest import bench_contest
+from scripts.bench_support.minimal import MINIMAL_SCRIPT, minimal_keys
 from scripts.simulator import Simulator
 from server.config import load_settings
 from server.embedded_redis import EmbeddedRedis
@@ -44,13 +46,6 @@ from server.services.rescore_store import RescoreStore
 BATCH = 500
 CONTEST = "bench-memory"
 
-MINIMAL_SCRIPT = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], 1) == 0 then return 0 end
-redis.call('ZINCRBY', KEYS[2], ARGV[3], ARGV[4])
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[2])
-return 1
-"""
-MINIMAL_KEYS = ("min:{m}:seen", "min:{m}:board", "min:{m}:log")
 
 # Key families: a key is reported under the part of its name before the member it is made for.
 FAMILY_MARKERS = (
@@ -82,19 +77,7 @@ async def set_up_org(registry: Registry, reps: int, teams: int, now: datetime) -
             rep = f"rep-{t}-{r}"
             await registry.put_rep({"id": rep, "name": f"Rep {t}-{r}", "team": team}, "bench")
             ids.append(rep)
-    definition = {
-        "id": CONTEST,
-        "name": "Bench",
-        "starts_at": (now - timedelta(days=40)).isoformat(),
-        "ends_at": (now + timedelta(days=10)).isoformat(),
-        "team_score": "sum",
-        "multipliers": {"category": {"high_margin": 1.5}},
-        "rules": [
-            {"on": "deal.won", "points_per": 1000},
-            {"on": "call.logged", "points": 1, "cap_per_day": 40},
-            {"on": "meeting.held", "points": 5},
-        ],
-    }
+    definition = bench_contest(CONTEST, now)
     document = {"definition": definition, "state": "active", "version": 1, "epoch": 1, "history": []}
     await registry.put_contest(document, "bench", "contest.create")
     return ids
@@ -131,7 +114,7 @@ async def minimal(redis: Redis, events: list[Event]) -> None:
         for event in events[offset : offset + BATCH]:
             points = int(float(event.amount or 0) // 1000) if event.amount else 1
             record = msgpack.packb(event.to_record())
-            await script(keys=list(MINIMAL_KEYS), args=[event.key, record, points, event.rep], client=pipe)
+            await script(keys=minimal_keys("m", 1), args=[event.key, record, points, event.rep], client=pipe)
         await pipe.execute()
 
 

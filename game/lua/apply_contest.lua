@@ -26,7 +26,8 @@
 local MAX_SCORE = 134217727     -- 2^27 - 1
 
 local c = cmsgpack.unpack(ARGV[1])
-local current_epoch = tonumber(redis.call('HGET', KEYS[12], 'epoch') or '1')
+local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal')  -- best_deal: read below
+local current_epoch = tonumber(meta[1] or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
@@ -35,7 +36,9 @@ end
 -- deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1) rather than in seen.
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
 local original = c.event == c.deal
-if c.settle_only ~= 1 and (redis.call('HEXISTS', KEYS[1], c.event) == 1
+-- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
+local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
+if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
     or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
   return {0, 0, 0, current_epoch}
 end
@@ -50,18 +53,32 @@ local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS
 -- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
 -- game/keys.py; c.tb is this deal's), its cap groups by day ('c' .. day). The team's own set keeps each
 -- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
-local function team_time(team, bucket_id, at, member)  -- at nil: the member leaves
+-- rising: the member is new to its bucket (a deal applied), so the bucket's latest moment can only rise to at.
+local function team_time(team, bucket_id, at, member, rising)  -- at nil: the member leaves
   local bucket = KEYS[10] .. team .. '|' .. bucket_id
   if at then redis.call('ZADD', bucket, at, member)
   elseif redis.call('ZREM', bucket, member) == 0 then return end
+  if rising then
+    redis.call('ZADD', KEYS[10] .. team, 'GT', at, 'b|' .. bucket_id)
+    return
+  end
   local top = redis.call('ZREVRANGE', bucket, 0, 0, 'WITHSCORES')
   if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
   else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
 end
 
 local old = nil
-local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
+local bucketed_raw = redis.call('HGET', DEALS, c.deal)
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], c.deal)) or nil
 if old_raw then old = unpack_record(c.deal, old_raw) end
+-- Every record this script writes goes through put_record; an original event's record carries its seen mark.
+local marks_original = original and c.settle_only ~= 1
+local record_written = false
+local function put_record(record)
+  if marks_original then record.orig = 1 end
+  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
+  record_written = true
+end
 if c.settle_only ~= 1 and original and old and old.orig == 1 then
   return {0, 0, 0, current_epoch}
 end
@@ -109,7 +126,7 @@ local kept_orig = old and old.orig  -- a record replaced keeps the mark of its o
 if settled then
   release(old)
   old.due, old.pp = nil, nil
-  if settled == 'confirmed' then redis.call('HSET', DEALS, c.deal, pack_record(c.deal, old)) end
+  if settled == 'confirmed' then put_record(old) end
 end
 
 local function ledger(rep, points, hits, note)
@@ -127,8 +144,7 @@ local function asked_in(entries, step)
   return sum
 end
 
-local function refresh_group(rep, team, field, cap)
-  local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
+local function refresh_group(rep, team, field, cap, entries)
   local filled = math.min(asked_in(entries, 2), cap)
   local member = 'cap|' .. field
   local reached = nil
@@ -150,30 +166,35 @@ local function refresh_group(rep, team, field, cap)
   end
 end
 
+-- Joins (sign 1) or leaves (-1) a group, then reads it once: returns the points that changed and its entries.
 local function join_group(field, asked, cap, sign)
-  local before = asked_in(redis.call('ZRANGE', KEYS[15] .. field, 0, -1), 1)
-  local after = before + sign * asked
   local member = c.deal .. '|' .. asked
-  if sign > 0 then redis.call('ZADD', KEYS[15] .. field, c.at, member)
-  else redis.call('ZREM', KEYS[15] .. field, member) end
-  return math.min(after, cap) - math.min(before, cap)
+  local moved
+  if sign > 0 then moved = redis.call('ZADD', KEYS[15] .. field, c.at, member)
+  else moved = redis.call('ZREM', KEYS[15] .. field, member) end
+  local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
+  local before = asked_in(entries, 2) - moved * sign * asked
+  local after = before + sign * asked
+  return math.min(after, cap) - math.min(before, cap), entries
 end
 
+local points_of, sums_of = {}, {}  -- rep -> points, team -> sum, as written here (no need to read them again)
 if undo then
   local delta = 0
   for _, u in ipairs(undo.hits) do
     if u[3] ~= '' then
-      delta = delta + join_group(u[3], u[4], u[5], -1)
-      refresh_group(undo.rep, undo.team, u[3], u[5])
+      local moved, entries = join_group(u[3], u[4], u[5], -1)
+      delta = delta + moved
+      refresh_group(undo.rep, undo.team, u[3], u[5], entries)
     else
       delta = delta - u[2]
     end
   end
-  redis.call('HINCRBY', KEYS[3], undo.rep, delta)
+  points_of[undo.rep] = redis.call('HINCRBY', KEYS[3], undo.rep, delta)
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta, undo.rep)
-    redis.call('HINCRBY', KEYS[17], undo.team, delta)
+    sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta)
     redis.call('ZREM', KEYS[10] .. undo.team, c.deal)  -- written before team times were bucketed
     team_time(undo.team, c.tb, nil, c.deal)
   end
@@ -188,7 +209,7 @@ if c.confirms == 1 and settled == nil then
   if old and old.due then
     release(old)
     old.due, old.pp = nil, nil
-    redis.call('HSET', DEALS, c.deal, pack_record(c.deal, old))
+    put_record(old)
     ledger(old.rep, 0, {}, 'confirmed')
     confirmed = old
   elseif old == nil then
@@ -204,8 +225,8 @@ if apply then
   for i, hit in ipairs(c.hits) do
     if hit[3] > 0 then
       local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
-      local delta = join_group(field, hit[2], hit[3], 1)
-      refresh_group(c.rep, team, field, hit[3])
+      local delta, entries = join_group(field, hit[2], hit[3], 1)
+      refresh_group(c.rep, team, field, hit[3], entries)
       hits[i] = {hit[1], delta, field, hit[2], hit[3]}
       total = total + delta
     else
@@ -214,12 +235,12 @@ if apply then
       total = total + hit[2]
     end
   end
-  redis.call('HINCRBY', KEYS[3], c.rep, total)
+  points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, total)
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, c.at, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total, c.rep)
-    redis.call('HINCRBY', KEYS[17], team, total)
-    if uncapped ~= 0 then team_time(team, c.tb, c.at, c.deal) end
+    sums_of[team] = redis.call('HINCRBY', KEYS[17], team, total)
+    if uncapped ~= 0 then team_time(team, c.tb, c.at, c.deal, true) end
   end
   local record = {
     rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
@@ -236,24 +257,20 @@ if apply then
     hold(c.rep, team, total)
     redis.call('ZADD', KEYS[18], due, c.deal)
   end
-  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
+  put_record(record)
   ledger(c.rep, total, hits, 'apply')
 elseif settled == 'expired' then
-  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig}))
+  put_record({tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
 elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
-  redis.call('HSET', DEALS, c.deal, pack_record(c.deal, {tomb = 1, event = c.event, orig = kept_orig}))
+  put_record({tomb = 1, event = c.event, orig = kept_orig})
 elseif #c.hits > 0 and old then
   ledger(c.rep, 0, {}, 'reversed_before')
 end
-if original and c.settle_only ~= 1 then  -- the original is seen: its deal's record says so
-  local raw = redis.call('HGET', DEALS, c.deal)
-  local record = raw and unpack_record(c.deal, raw)
+if marks_original and not record_written then  -- the original is seen: its deal's record says so
+  local record = bucketed_raw and unpack_record(c.deal, bucketed_raw)
   if not record then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
-  elseif record.orig ~= 1 then
-    record.orig = 1
-    redis.call('HSET', DEALS, c.deal, pack_record(c.deal, record))
-  end
+  elseif record.orig ~= 1 then put_record(record) end
 end
 
 local changed = (undo ~= nil) or apply or (confirmed ~= nil)
@@ -284,7 +301,7 @@ local function team_confirmed_of(team, size, roster)
 end
 
 local function refresh_rep(rep, target, division)
-  local points = tonumber(redis.call('HGET', KEYS[3], rep) or '0')
+  local points = points_of[rep] or tonumber(redis.call('HGET', KEYS[3], rep) or '0')
   local score = shown(points, target)
   local composite = score * TIME_SPAN + latest_left(KEYS[9] .. rep)
   redis.call('ZADD', KEYS[4], composite, rep)
@@ -295,7 +312,7 @@ local function refresh_rep(rep, target, division)
   end
 end
 local function refresh_team(t, size, target)
-  local score = write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends)
+  local score = write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends, sums_of[t])
   if c.rcv then
     local roster = roster_of(TEAM, t)
     if roster then size, target = #roster.reps, roster.target end
@@ -318,7 +335,7 @@ end
 -- is a record, and its doorbell names the best it beat (never for the contest's first deal).
 local beaten = nil
 if c.type == 'deal.won' and total > 0 and c.replay ~= 1 then
-  local best_raw = redis.call('HGET', KEYS[12], 'best_deal')
+  local best_raw = meta[2] or nil
   local best = tonumber(best_raw or '0') or 0
   local amount = tonumber(c.amount or '') or 0
   if amount > best then

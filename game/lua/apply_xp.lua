@@ -15,7 +15,10 @@ local c = cmsgpack.unpack(ARGV[1])
 -- original event (the deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1).
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
 local original = c.event == c.deal
-if redis.call('HEXISTS', KEYS[1], c.event) == 1 or (not original and redis.call('HEXISTS', SEEN, c.event) == 1) then
+-- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
+local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
+if (legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
+    or (not original and redis.call('HEXISTS', SEEN, c.event) == 1) then
   return {0, 0, 0}
 end
 if not original then redis.call('HSET', SEEN, c.event, 1) end
@@ -71,7 +74,8 @@ local function unpack_record(raw)
 end
 
 local old = nil
-local old_raw = redis.call('HGET', DEALS, c.deal) or redis.call('HGET', KEYS[2], c.deal)
+local bucketed_raw = redis.call('HGET', DEALS, c.deal)
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], c.deal)) or nil
 if old_raw then old = unpack_record(old_raw) end
 if original and old and old.orig == 1 then
   return {0, 0, 0}
@@ -95,42 +99,51 @@ end
 
 local apply = (c.xp > 0 or c.is_deal == 1) and not ((not c.undo) and old)
 local allowed = 0
+-- A key gets its expiry when it is made (the first write that creates it), not again on every write: an
+-- XP window, cap day, facts month or dealers month is written only around its period, so each lives its
+-- retention past that period's first write.
 if apply then
   allowed = c.xp
   local cap_key, cap_field = '', ''
   if c.cap > 0 then
     cap_key = KEYS[3] .. c.day
     cap_field = c.kind .. '|' .. c.rep
-    local used = tonumber(redis.call('HGET', cap_key, cap_field) or '0')
+    -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
+    local used = redis.call('HINCRBY', cap_key, cap_field, allowed) - allowed
+    if used == 0 then redis.call('EXPIRE', cap_key, 3 * 86400) end  -- a field new (its key maybe too)
     allowed = math.max(0, math.min(allowed, c.cap - used))
-    redis.call('HINCRBY', cap_key, cap_field, allowed)
-    redis.call('EXPIRE', cap_key, 3 * 86400)
+    if allowed ~= c.xp then redis.call('HINCRBY', cap_key, cap_field, allowed - c.xp) end
   end
   for _, window in ipairs(c.windows) do
     local board = KEYS[4] .. window[1] .. ':' .. window[2]
-    redis.call('ZINCRBY', board, allowed, c.rep)
-    if window[3] > 0 then redis.call('EXPIRE', board, window[3]) end
+    local score = tonumber(redis.call('ZINCRBY', board, allowed, c.rep))
+    if window[3] > 0 and score == allowed then redis.call('EXPIRE', board, window[3]) end  -- a member new
   end
   if c.is_deal == 1 then
     local facts = KEYS[5] .. c.rep .. ':' .. c.month
     redis.call('HSET', facts, c.deal, c.amount .. '|' .. c.at .. '|' .. c.new)
-    redis.call('EXPIRE', facts, c.facts_ttl)
     redis.call('HINCRBY', KEYS[6], c.rep, 1)
     redis.call('HINCRBY', KEYS[9], c.rep, 1)
-    redis.call('SADD', KEYS[7] .. c.month, c.rep)
-    redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
+    if redis.call('SADD', KEYS[7] .. c.month, c.rep) == 1 then  -- the rep's first deal of the month
+      redis.call('EXPIRE', KEYS[7] .. c.month, c.facts_ttl)
+      redis.call('EXPIRE', facts, c.facts_ttl)
+    elseif redis.call('HLEN', facts) == 1 then  -- made again after its deals were all reversed
+      redis.call('EXPIRE', facts, c.facts_ttl)
+    end
   end
   local cap_kind = ''
   if cap_key ~= '' then cap_kind = c.kind end
-  redis.call('HSET', DEALS, c.deal, pack_record(c.rep, allowed, cap_kind, c.is_deal, c.windows, kept_orig))
+  local orig = kept_orig
+  if original then orig = 1 end  -- the original is seen: its deal's record says so
+  redis.call('HSET', DEALS, c.deal, pack_record(c.rep, allowed, cap_kind, c.is_deal, c.windows, orig))
 elseif c.undo then
-  redis.call('HSET', DEALS, c.deal, cmsgpack.pack({2, kept_orig or 0}))
-end
-if original then  -- the original is seen: its deal's record says so
-  local raw = redis.call('HGET', DEALS, c.deal)
-  if not raw then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
+  local orig = kept_orig or 0
+  if original then orig = 1 end
+  redis.call('HSET', DEALS, c.deal, cmsgpack.pack({2, orig}))
+elseif original then  -- the original is seen: its deal's record says so
+  if not bucketed_raw then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
   else
-    local t = cmsgpack.unpack(raw)
+    local t = cmsgpack.unpack(bucketed_raw)
     if t[1] == 1 and t[9] ~= 1 then t[9] = 1 elseif t[1] == 2 and t[2] ~= 1 then t[2] = 1 else t = nil end
     if t then redis.call('HSET', DEALS, c.deal, cmsgpack.pack(t)) end
   end

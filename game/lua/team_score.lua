@@ -53,13 +53,13 @@ local function best_members(T, team, best_n, roster)
 end
 
 -- Exact team score: the points earned for the team, per member (size), or its best N members' points.
-local function team_points(T, team, size, mode, best_n, roster)
+local function team_points(T, team, size, mode, best_n, roster, sum)
   if mode == 'best' then
     local best = 0
     for _, member in ipairs(best_members(T, team, best_n, roster)) do best = best + member[2] end
     return best
   end
-  local sum = tonumber(redis.call('HGET', T.sums, team) or '0')
+  sum = sum or tonumber(redis.call('HGET', T.sums, team) or '0')
   if mode == 'average' then
     if size < 1 then size = 1 end
     return math.floor(sum / size)
@@ -69,11 +69,11 @@ end
 
 -- Write a team's row from its points and roster. The roster's size and target win over the ones given
 -- (those of the event being applied, or of the deal being undone, may be older than the last move).
--- Returns the score shown and the composite written.
-local function write_team_row(T, team, size, target, mode, best_n, ends)
+-- sum: the team's sum when the caller has just written it (nil: read). Returns the score shown and the composite.
+local function write_team_row(T, team, size, target, mode, best_n, ends, sum)
   local roster = roster_of(T, team)
   if roster then size, target = #roster.reps, roster.target end
-  local score = shown(team_points(T, team, size, mode, best_n, roster), target)
+  local score = shown(team_points(T, team, size, mode, best_n, roster, sum), target)
   local composite = score * TIME_SPAN + time_left(T.times .. team, ends)
   redis.call('HSET', T.totals, team, score)
   redis.call('ZADD', T.board, composite, team)
