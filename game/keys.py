@@ -235,6 +235,10 @@ TEAMS = f"{PREFIX}:{{cfg}}:teams"  # hash: team id -> JSON
 REPS = f"{PREFIX}:{{cfg}}:reps"  # hash: rep id -> JSON
 CONTESTS = f"{PREFIX}:{{cfg}}:contests"  # hash: contest id -> JSON document (definition, state, version, epoch)
 BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definition
+# Monthly exchange rates a manager sets: hash "USD|2026-12" -> rate into the organisation's currency (decimal text)
+EXCHANGE_RATES = f"{PREFIX}:{{cfg}}:rates"
+# Deals logged in a currency whose month had no rate yet: hash "USD|2026-12" -> how many (cleared when it is set)
+RATES_WAITING = f"{PREFIX}:{{cfg}}:rates_waiting"
 BRAND = f"{PREFIX}:{{cfg}}:brand"  # JSON {accent, background, logo}: the organisation's colours and logo digest
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when
 # Per contest: hash event key -> JSON of an event that came past the grace period (kept beside the audit log so

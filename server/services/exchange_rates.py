@@ -1,0 +1,87 @@
+"""Monthly exchange rates: set by a manager, read by scoring (``Snapshot.rates``), and what setting one does.
+
+Boards always show the event log scored at the rates in force: setting or changing a month's rate rescores the
+contests that month touches and that score money (their deals in other currencies then count at the new rate,
+those that were waiting for it included), so a later rescore gives the very same boards. Deals logged while
+their month had no rate are counted under ``RATES_WAITING`` until the rate is set, so a manager sees what waits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+
+from game import keys
+from game.contests import Contest
+from server.errors import ApiError
+from server.services.rescore_runs import claim_rescore, launch_rescore
+
+if TYPE_CHECKING:
+    from server.arena import Arena
+
+
+async def count_waiting(redis: Redis, waiting: dict[str, int]) -> None:
+    """Count deals logged in a currency whose month has no rate yet (fields ``"USD|2026-12"``)."""
+    pipe = redis.pipeline(transaction=False)
+    for name, count in waiting.items():
+        pipe.hincrby(keys.RATES_WAITING, name, count)
+    await pipe.execute()
+
+
+async def waiting(redis: Redis) -> list[dict[str, Any]]:
+    stored = await redis.hgetall(keys.RATES_WAITING)
+    found = []
+    for name, count in stored.items():
+        currency, month = (name.decode() if isinstance(name, bytes) else name).split("|", 1)
+        found.append({"currency": currency, "month": month, "deals": int(count)})
+    return sorted(found, key=lambda item: (item["month"], item["currency"]))
+
+
+def month_span(month: str, timezone: str) -> tuple[datetime, datetime]:
+    """The month's first moment and the next month's, in the organisation's zone."""
+    year, number = (int(part) for part in month.split("-"))
+    start = datetime(year, number, 1, tzinfo=ZoneInfo(timezone))
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following
+
+
+def touched(contests: list[Contest], month: str, timezone: str) -> list[Contest]:
+    """The contests whose boards a rate of ``month`` can change: active or paused, scoring money, overlapping it."""
+    start, end = month_span(month, timezone)
+    return [
+        contest
+        for contest in contests
+        if contest.state in ("active", "paused")
+        and any(rule.points_per is not None for rule in contest.rules)
+        and contest.starts_at < end
+        and start < contest.ends_at
+    ]
+
+
+async def set_month_rates(arena: Arena, month: str, rates: dict[str, Decimal], actor: str) -> dict[str, Any]:
+    """Store the month's rates and rescore what they change: contests rescored, and those that could not be
+    (a rescore already running, a log trimmed past their start) with why, for the manager to rescore later."""
+    replaced = await arena.registry.put_rates(month, rates, actor)
+    changed = any(replaced.get(currency) != rate for currency, rate in rates.items())
+    snapshot = await arena.registry.current(force=True)
+    rescoring: list[str] = []
+    not_rescored: list[dict[str, str]] = []
+    if changed:
+        for contest in touched(list(snapshot.contests.values()), month, arena.settings.timezone):
+            try:
+                await claim_rescore(arena, contest.id, actor)
+            except ApiError as exc:
+                not_rescored.append({"contest": contest.id, "reason": exc.message})
+                continue
+            launch_rescore(arena, contest.id, None, actor, f"exchange rates for {month}")
+            rescoring.append(contest.id)
+    return {
+        "month": month,
+        "rates": {currency: str(rate) for currency, rate in sorted(rates.items())},
+        "rescoring": rescoring,
+        "not_rescored": not_rescored,
+    }
