@@ -62,6 +62,7 @@ class Breakdown:
     lines: tuple[Line, ...]
     conversion: Conversion | None = None
     waiting_for: str | None = None  # a currency whose rate for the deal's month is not set
+    month: str | None = None  # that month
 
 
 def needs_breakdown(rule: Rule, deal: Deal, currency: str) -> bool:
@@ -98,7 +99,8 @@ def breakdown(rule: Rule, deal: Deal, currency: str, rates: Rates | None) -> Bre
         conversion = rates.conversion(source, currency, deal.occurred_at) if rates is not None else None
         if conversion is None:
             waiting = (rates.missing(source, currency, deal.occurred_at) if rates is not None else None) or source
-            return Breakdown(_floor(flat), flat, (), None, waiting)
+            month = rates.month_of(deal.occurred_at) if rates is not None else None
+            return Breakdown(_floor(flat), flat, (), None, waiting, month)
     convert = conversion.apply if conversion is not None else (lambda value: value)
     if not deal.items:
         margin = convert(deal.margin.of(amount)) if deal.margin is not None else None

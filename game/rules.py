@@ -106,7 +106,7 @@ def parse_rule(raw: Any, errors: Collector) -> Rule | None:
     if not isinstance(new_only, bool):
         errors.add("new_customer_only", "must be true or false")
         new_only = False
-    basis = raw.get("basis", "revenue")
+    basis = "revenue" if raw.get("basis") is None else raw["basis"]
     if basis not in BASES:
         errors.add("basis", 'must be "revenue" (points per amount) or "margin" (points per margin)')
         basis = "revenue"

@@ -14,7 +14,7 @@ from server.api.codec import decode_body
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import ANY_MANAGER, DIRECTORY
 from server.http import ArenaJSONResponse, arena_of, require, validation_error
-from server.services.exchange_rates import set_month_rates, waiting
+from server.services.exchange_rates import set_month_rates
 
 Rate = Annotated[str, Meta(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=24, examples=["7.1234"])]
 
@@ -73,7 +73,10 @@ async def get_rates(request: Request) -> ArenaJSONResponse:
             "currency": rates.base,
             "timezone": rates.timezone,
             "months": [{"month": month, "rates": table} for month, table in months.items()],
-            "waiting": await waiting(arena.redis),
+            "waiting": [
+                {"currency": currency, "month": month, "deals": deals}
+                for currency, month, deals in await arena.registry.rates_waiting()
+            ],
         }
     )
 

@@ -3,7 +3,8 @@
 Boards always show the event log scored at the rates in force: setting or changing a month's rate rescores the
 contests that month touches and that score money (their deals in other currencies then count at the new rate,
 those that were waiting for it included), so a later rescore gives the very same boards. Deals logged while
-their month had no rate are counted under ``RATES_WAITING`` until the rate is set, so a manager sees what waits.
+their month had no rate are counted under ``RATES_WAITING`` until the rate is set, so a manager sees what waits
+(``Registry.rates_waiting``).
 """
 
 from __future__ import annotations
@@ -13,32 +14,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
-
-from game import keys
 from game.contests import Contest
 from server.errors import ApiError
 from server.services.rescore_runs import claim_rescore, launch_rescore
 
 if TYPE_CHECKING:
     from server.arena import Arena
-
-
-async def count_waiting(redis: Redis, waiting: dict[str, int]) -> None:
-    """Count deals logged in a currency whose month has no rate yet (fields ``"USD|2026-12"``)."""
-    pipe = redis.pipeline(transaction=False)
-    for name, count in waiting.items():
-        pipe.hincrby(keys.RATES_WAITING, name, count)
-    await pipe.execute()
-
-
-async def waiting(redis: Redis) -> list[dict[str, Any]]:
-    stored = await redis.hgetall(keys.RATES_WAITING)
-    found = []
-    for name, count in stored.items():
-        currency, month = (name.decode() if isinstance(name, bytes) else name).split("|", 1)
-        found.append({"currency": currency, "month": month, "deals": int(count)})
-    return sorted(found, key=lambda item: (item["month"], item["currency"]))
 
 
 def month_span(month: str, timezone: str) -> tuple[datetime, datetime]:

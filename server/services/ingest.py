@@ -23,7 +23,6 @@ from game.store import Plan, WriteResult
 from game.xp import decide_xp
 from server.errors import STORAGE_OUTAGES
 from server.services import late_events
-from server.services.exchange_rates import count_waiting
 from server.services.registry import Registry, Snapshot
 
 if TYPE_CHECKING:
@@ -146,7 +145,7 @@ async def _scoring_warnings(
         for error in scoring_warnings(event, contests, snapshot.directory, rates):
             warnings.append({"index": index, "id": event.id, "error": error})
     if waiting:
-        await count_waiting(arena.redis, waiting)
+        await arena.registry.count_rates_waiting(waiting)
     return warnings
 
 

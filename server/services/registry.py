@@ -177,6 +177,22 @@ class Registry:
         await self.redis.publish(keys.CONFIG_CHANNEL, json.dumps({"version": version, **change}))
         return {c: Decimal(_text(r)) for c, r in zip(rates, replaced, strict=True) if r is not None}
 
+    async def count_rates_waiting(self, waiting: Mapping[str, int]) -> None:
+        """Count deals logged in a currency whose month has no rate yet (fields ``"USD|2026-12"``)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name, count in waiting.items():
+            pipe.hincrby(keys.RATES_WAITING, name, count)
+        await pipe.execute()
+
+    async def rates_waiting(self) -> list[tuple[str, str, int]]:
+        """(currency, month, deals) still waiting for their month's rate."""
+        stored = await self.redis.hgetall(keys.RATES_WAITING)
+        found = []
+        for name, count in stored.items():
+            currency, month = _text(name).split("|", 1)
+            found.append((currency, month, int(count)))
+        return sorted(found)
+
     def _contests(self, stored: Iterable[bytes]) -> tuple[dict[str, Contest], dict[str, Contest]]:
         """Stored contest documents → the contests and the next versions of those being rescored."""
         contests: dict[str, Contest] = {}
