@@ -348,17 +348,9 @@ async def rates_page(request: Request) -> Response:
     principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
-    arena = arena_of(request)
-    this_month = datetime.now(arena.settings.zone).strftime("%Y-%m")
+    this_month = datetime.now(arena_of(request).settings.zone).strftime("%Y-%m")
     context = await console_context(request, principal)
-    return page(
-        request,
-        "console/rates.html",
-        section="rates",
-        currency=arena.settings.currency,
-        this_month=this_month,
-        **context,
-    )
+    return page(request, "console/rates.html", section="rates", this_month=this_month, **context)
 
 
 routes = [
