@@ -33,6 +33,7 @@ ACTION_NAMES: dict[str, str] = {
     "team.put": _n_("Created or changed a team"),
     "rep.put": _n_("Created or changed a rep"),
     "badge.put": _n_("Defined, changed or retired a badge"),
+    "rates.put": _n_("Set a month's exchange rates"),
 }
 
 
