@@ -104,5 +104,12 @@ def test_rates_are_checked_and_only_managers_set_them(admin: httpx.Client, serve
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == field
     assert admin.put("/api/v1/rates/2001-13", json={"rates": {"USD": "7"}}).status_code in (404, 422)
+    first = admin.put("/api/v1/rates/2001-02", json={"rates": {"usd": "7"}})  # no deal waited: nothing to rescore
+    assert first.status_code == 200 and first.json() == {
+        "month": "2001-02",
+        "rates": {"USD": "7"},
+        "rescoring": [],
+        "not_rescored": [],
+    }
     with server.ingest() as ingest_only:
         assert ingest_only.put("/api/v1/rates/2001-02", json={"rates": {"USD": "7"}}).status_code == 403

@@ -4,7 +4,8 @@ Boards always show the event log scored at the rates in force: setting or changi
 contests that month touches and that score money (their deals in other currencies then count at the new rate,
 those that were waiting for it included), so a later rescore gives the very same boards. Deals logged while
 their month had no rate are counted under ``RATES_WAITING`` until the rate is set, so a manager sees what waits
-(``Registry.rates_waiting``).
+(``Registry.rates_waiting``); a first rate for a month no deal waited for changes no board and rescores nothing
+(deals brought in by ``scripts.events import`` are not counted: rescore their contests after setting the rate).
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ def touched(contests: list[Contest], month: str, timezone: str) -> list[Contest]
 async def set_month_rates(arena: Arena, month: str, rates: dict[str, Decimal], actor: str) -> dict[str, Any]:
     """Store the month's rates and rescore what they change: contests rescored, and those that could not be
     (a rescore already running, a log trimmed past their start) with why, for the manager to rescore later."""
-    replaced = await arena.registry.put_rates(month, rates, actor)
-    changed = any(replaced.get(currency) != rate for currency, rate in rates.items())
+    replaced, waited = await arena.registry.put_rates(month, rates, actor)
+    # Deals scored at a rate that changed, or deals that waited for one: nothing else in the log can move.
+    changed = any(currency in replaced and replaced[currency] != rate for currency, rate in rates.items()) or any(
+        waited.values()
+    )
     snapshot = await arena.registry.current(force=True)
     rescoring: list[str] = []
     not_rescored: list[dict[str, str]] = []

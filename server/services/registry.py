@@ -159,11 +159,14 @@ class Registry:
             table[(currency, month)] = Decimal(_text(rate))
         return Rates(self.currency, self.timezone, table)
 
-    async def put_rates(self, month: str, rates: Mapping[str, Decimal], actor: str) -> dict[str, Decimal]:
+    async def put_rates(
+        self, month: str, rates: Mapping[str, Decimal], actor: str
+    ) -> tuple[dict[str, Decimal], dict[str, int]]:
         """Set one month's rates (a definition change: every process reads them with the next version) and
-        forget the deals that waited for them; the rates they replaced, by currency."""
+        forget the deals that waited for them; the rates they replaced and the deals that waited, by currency."""
         fields = {f"{currency}|{month}": str(rate) for currency, rate in rates.items()}
         pipe = self.redis.pipeline(transaction=True)
+        pipe.hmget(keys.RATES_WAITING, list(fields))
         pipe.hmget(keys.EXCHANGE_RATES, list(fields))
         pipe.hset(keys.EXCHANGE_RATES, mapping={name: rate for name, rate in fields.items()})
         pipe.hdel(keys.RATES_WAITING, *fields)
@@ -172,10 +175,13 @@ class Registry:
         pipe.eval(self._bump_source, len(bump_keys), *bump_keys, json.dumps(change), CHANGES_KEPT)
         audit = json.dumps({"month": month, "rates": {c: str(r) for c, r in rates.items()}})
         queue_entry(pipe, actor, "rates.put", f"rates:{month}", audit)
-        replaced, _, _, version, *_ = await pipe.execute()
+        waited, replaced, _, _, version, *_ = await pipe.execute()
         self.invalidate()
         await self.redis.publish(keys.CONFIG_CHANNEL, json.dumps({"version": version, **change}))
-        return {c: Decimal(_text(r)) for c, r in zip(rates, replaced, strict=True) if r is not None}
+        return (
+            {c: Decimal(_text(r)) for c, r in zip(rates, replaced, strict=True) if r is not None},
+            {c: int(n) for c, n in zip(rates, waited, strict=True) if n is not None},
+        )
 
     async def count_rates_waiting(self, waiting: Mapping[str, int]) -> None:
         """Count deals logged in a currency whose month has no rate yet (fields ``"USD|2026-12"``)."""
