@@ -235,8 +235,11 @@ def scoring_warnings(event: Event, contests: Iterable[Contest], directory: Direc
     for contest in contests:
         if not contest.covers(event.occurred_at) or not contest.includes(rep.id, team):
             continue
+        foreign = event.currency != contest.currency
         for rule in contest.rules:
-            if rule.points_per is None or not rule_matches(rule, event, contest, rates):
+            if rule.points_per is None or not (foreign or rule.basis == "margin"):
+                continue  # the common case, on the ingest path: nothing to warn of
+            if not rule_matches(rule, event, contest, rates):
                 continue
             scored = breakdown(rule, event, contest.currency, rates)
             if scored.waiting_for is not None and rates is not None:

@@ -180,3 +180,14 @@ def test_a_reversal_takes_back_exactly_what_the_lined_deal_gave() -> None:
     )
     replay.feed(LogEvent.from_event(reversal))
     assert replay.rep_totals["wang"] == 0
+
+
+def test_an_update_of_a_lined_deal_replaces_exactly_what_it_gave() -> None:
+    c = contest(rules=[MARGIN_RULE])
+    replay = ContestReplay(c, DIRECTORY, rates=RATES)
+    replay.feed(LogEvent.from_event(event(id="a", items=ITEMS)))
+    assert replay.rep_totals["wang"] == 85
+    smaller = [dict(ITEMS[0], amount="4000", margin="1000")]
+    update = event(id="u", type="deal.updated", ref="a", amount="4000", items=smaller)
+    replay.feed(LogEvent.from_event(update))
+    assert replay.rep_totals["wang"] == 15 == points(c, update)[0]  # 1,000 / 100 × 1.5
