@@ -26,8 +26,10 @@ from zoneinfo import ZoneInfo
 
 from game.adjustments import ADJUSTMENT_RULE, adjustment_points
 from game.contests import PERCENT_SCALE, Contest
+from game.deal_points import breakdown, deal_matches, needs_breakdown
 from game.directory import Directory
 from game.events import ADJUSTMENT_TYPE
+from game.exchange_rates import Rates
 from game.log_event import LogEvent
 from game.ranking import MAX_SCORE, TIME_SPAN, Ranked, competition_ranks
 from game.replay_points import CompiledRule, compile_rule, exact_points
@@ -119,8 +121,11 @@ class ContestReplay:
     team mid-day: that team keeps the time of its last refresh, so it is taken when the team changes.
     """
 
-    def __init__(self, contest: Contest, directory: Directory, *, roster: bool = True) -> None:
+    def __init__(
+        self, contest: Contest, directory: Directory, *, roster: bool = True, rates: Rates | None = None
+    ) -> None:
         self.contest = contest
+        self.rates = rates
         self.directory = directory
         self.ends = int(contest.ends_at.timestamp())
         self.zone = ZoneInfo(contest.timezone)
@@ -218,15 +223,23 @@ class ContestReplay:
             if who.included:
                 hits = []
                 amount, category = event.amount, event.category
-                currency_matches = event.currency == self.contest.currency
+                currency = self.contest.currency
+                currency_matches = event.currency == currency
+                # deals with lines or in another currency: the reference filters and points (game.deal_points)
+                lined = bool(event.items) or (amount is not None and not currency_matches)
                 for rule in rules:
-                    if rule.categories is not None and category not in rule.categories:
-                        continue
-                    if rule.min_amount is not None and (amount is None or amount < rule.min_amount):
+                    if lined:
+                        if not deal_matches(rule.rule, event, currency, self.rates):
+                            continue
+                    elif (rule.categories is not None and category not in rule.categories) or (
+                        rule.min_amount is not None and (amount is None or amount < rule.min_amount)
+                    ):
                         continue
                     if rule.new_only and not event.new_customer:
                         continue
-                    if rule.per is None and not rule.factors:
+                    if needs_breakdown(rule.rule, event, currency):
+                        hits.append((rule.index, breakdown(rule.rule, event, currency, self.rates).points, rule.cap))
+                    elif rule.per is None and not rule.factors:
                         hits.append((rule.index, rule.flat, rule.cap))
                     else:
                         hits.append((rule.index, exact_points(rule, amount, currency_matches, category), rule.cap))

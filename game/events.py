@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from game.errors import Collector
+from game.line_items import LineItem, Margin, margin_from_text, parse_items, parse_margin, reconcile
 
 MAX_ID_LENGTH = 128
 MAX_AMOUNT = Decimal("1e12")
@@ -36,6 +37,7 @@ ADJUSTMENT_SOURCE = "dispute"
 # ``nps`` 0–10). A survey without a score still counts as a survey (XP, activity); only rated ones make CSAT/NPS.
 CSAT_TYPE = "csat.recorded"
 RATING_SCALES = {"csat": (1, 5), "nps": (0, 10)}
+MARGIN_TYPES = ("deal.won", "deal.updated")  # the events that may carry a margin or line items
 
 
 def as_moment(value: str | datetime) -> datetime:
@@ -59,6 +61,9 @@ class Event:
     # The rep's team when the event was received, so a replay credits the team it counted for then.
     team: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    # What margin-basis rules and per-product multipliers score (``game.line_items``); most events have neither.
+    margin: Margin | None = None
+    items: tuple[LineItem, ...] = ()
 
     @property
     def key(self) -> str:
@@ -87,6 +92,10 @@ class Event:
             record["amount"] = str(self.amount)
         if self.attrs:
             record["attrs"] = self.attrs
+        if self.margin is not None:
+            record["margin"] = str(self.margin)
+        if self.items:
+            record["items"] = [item.to_record() for item in self.items]
         return record
 
     @classmethod
@@ -105,6 +114,8 @@ class Event:
             ref=record.get("ref"),
             team=record.get("team"),
             attrs=record.get("attrs") or {},
+            margin=margin_from_text(record["margin"]) if "margin" in record else None,
+            items=tuple(LineItem.from_record(item) for item in record.get("items") or ()),
         )
 
 
@@ -198,6 +209,8 @@ def parse_event(raw: Any, *, now: datetime, default_currency: str, source: str =
     if currency is not None and not isinstance(currency, str):
         errors.add("currency", "must be a three-letter ISO 4217 code such as CNY or USD")
     texts = {name: _optional_text(raw, name, errors, limit) for name, limit in TEXT_LIMITS.items()}
+    margin = parse_margin(raw["margin"], errors, "margin") if raw.get("margin") is not None else None
+    items = parse_items(raw.get("items"), errors)
     attrs = raw.get("attrs") or {}
     if not isinstance(attrs, dict) or len(attrs) > MAX_ATTRS:
         errors.add("attrs", f"must be an object with at most {MAX_ATTRS} keys")
@@ -216,6 +229,8 @@ def parse_event(raw: Any, *, now: datetime, default_currency: str, source: str =
         currency=currency,
         new_customer=raw.get("new_customer") is True,
         attrs=attrs,
+        margin=margin,
+        items=items,
         **texts,
     )
 
@@ -239,6 +254,8 @@ def new_event(
     ref: str | None = None,
     new_customer: bool = False,
     attrs: dict[str, Any] | None = None,
+    margin: Margin | None = None,
+    items: tuple[LineItem, ...] = (),
 ) -> Event:
     """An event whose fields have the right types, checked by what no schema says: its id and texts trimmed,
     not in the future, an amount within bounds and never negative, what each type needs (a deal's amount, the
@@ -258,6 +275,17 @@ def new_event(
         amount = check_amount(amount, errors)
         if amount is not None and amount < 0:
             errors.add("amount", "must not be negative; send deal.reversed to take a deal back")
+    if margin is not None or items:
+        if type not in MARGIN_TYPES:
+            what = "items" if items else "margin"
+            errors.add(what, f"only {' and '.join(MARGIN_TYPES)} carry a margin or line items")
+        given = amount is not None
+        amount, margin = reconcile(amount, margin, items, errors)
+        if amount is not None and not given:
+            amount = check_amount(amount, errors)
+        for index, item in enumerate(items):
+            if not all(is_unicode(text) for text in (item.product, item.category or "")):
+                errors.add(f"items[{index}]", NOT_UNICODE)
     if currency is None:
         currency = default_currency if amount is not None else None
     elif not re.fullmatch(r"[A-Za-z]{3}", currency):
@@ -293,6 +321,8 @@ def new_event(
         customer=customer,
         ref=ref,
         attrs=attrs,
+        margin=margin,
+        items=items,
     )
 
 

@@ -239,6 +239,10 @@ BADGE_DEFINITIONS = f"{PREFIX}:{{cfg}}:badges"  # hash: badge id -> JSON definit
 GOALS = f"{PREFIX}:{{cfg}}:goals"  # hash: goal id -> JSON (game/goals.py Goal)
 # JSON {country, holidays, workdays}: the organisation's working-day calendar (game/work_calendar.py)
 WORK_CALENDAR = f"{PREFIX}:{{cfg}}:work_calendar"
+# Monthly exchange rates a manager sets: hash "USD|2026-12" -> rate into the organisation's currency (decimal text)
+EXCHANGE_RATES = f"{PREFIX}:{{cfg}}:rates"
+# Deals logged in a currency whose month had no rate yet: hash "USD|2026-12" -> how many (cleared when it is set)
+RATES_WAITING = f"{PREFIX}:{{cfg}}:rates_waiting"
 BRAND = f"{PREFIX}:{{cfg}}:brand"  # JSON {accent, background, logo}: the organisation's colours and logo digest
 SCORECARDS = f"{PREFIX}:{{cfg}}:scorecards"  # hash: team id -> JSON scorecard definition (game/scorecard.py)
 AUDIT_LOG = f"{PREFIX}:{{cfg}}:audit"  # stream: who changed what, when

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from game.events import Event, as_moment
+from game.line_items import LineItem, Margin, margin_from_text
 
 
 class LogEvent:
@@ -23,7 +24,9 @@ class LogEvent:
         "currency",
         "customer",
         "id",
+        "items",
         "key",
+        "margin",
         "new_customer",
         "occurred_at",
         "received_at",
@@ -51,6 +54,8 @@ class LogEvent:
         ref: str | None = None,
         team: str | None = None,
         attrs: Mapping[str, Any] | None = None,
+        margin: Margin | None = None,
+        items: tuple[LineItem, ...] = (),
     ) -> None:
         self.id = id
         self.type = type
@@ -65,6 +70,8 @@ class LogEvent:
         self.ref = ref
         self.team = team
         self.attrs: Mapping[str, Any] = attrs or {}
+        self.margin = margin
+        self.items = items
         self.key = f"{source}:{id}"
         self.ref_key = f"{source}:{ref}" if ref else None
         self.at = int(occurred_at.timestamp())
@@ -90,6 +97,10 @@ class LogEvent:
         self.ref = ref = get("ref")
         self.team = get("team")
         self.attrs = attrs = get("attrs") or {}
+        margin = get("margin")
+        self.margin = margin_from_text(margin) if margin is not None else None
+        items = get("items")
+        self.items = tuple(LineItem.from_record(item) for item in items) if items else ()
         self.key = f"{source}:{event_id}"
         self.ref_key = f"{source}:{ref}" if ref else None
         self.at = int(occurred_at.timestamp())
@@ -112,6 +123,8 @@ class LogEvent:
             ref=event.ref,
             team=event.team,
             attrs=event.attrs,
+            margin=event.margin,
+            items=event.items,
         )
 
     def __repr__(self) -> str:

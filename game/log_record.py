@@ -96,6 +96,8 @@ def pack(record: Mapping[str, Any]) -> tuple[bytes, bytes]:
 
 def pack_event(event: Event) -> tuple[bytes, bytes]:
     """``pack(event.to_record())`` straight from the event's fields (this runs for every event ingested)."""
+    if event.margin is not None or event.items:  # keys the array does not hold: the map keeps them
+        return pack(event.to_record())
     values = [
         event.id,
         TYPE_CODES.get(event.type, event.type),

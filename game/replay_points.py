@@ -26,7 +26,8 @@ class CompiledRule:
 
 
 def compile_rule(index: int, rule: Rule) -> CompiledRule:
-    unknown = set(rule.multipliers) - {"category"}
+    # a product multiplier acts only on line items, which the replay scores by ``game.deal_points``
+    unknown = set(rule.multipliers) - {"category", "product"}
     if unknown:  # parse_multipliers allows only "category"; anything else would need the slow path
         raise ValueError(f"multiplier attributes {sorted(unknown)} are not supported by the replay")
     table = rule.multipliers.get("category", {})

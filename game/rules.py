@@ -10,9 +10,24 @@ from game.errors import Collector
 from game.events import TYPE_PATTERN, parse_amount
 
 MAX_POINTS_PER_EVENT = 1_000_000
-MULTIPLIER_ATTRIBUTES = ("category",)
+# A deal's category multiplies the whole deal, or each line by its own category (``game.line_items``); a
+# product multiplies the lines of that product.
+MULTIPLIER_ATTRIBUTES = ("category", "product")
+# What ``points_per`` counts: the deal's amount (revenue) or its margin.
+BASES = ("revenue", "margin")
 RULE_FIELDS = frozenset(
-    {"on", "points", "points_per", "multipliers", "cap_per_day", "category", "min_amount", "new_customer_only", "label"}
+    {
+        "on",
+        "points",
+        "points_per",
+        "basis",
+        "multipliers",
+        "cap_per_day",
+        "category",
+        "min_amount",
+        "new_customer_only",
+        "label",
+    }
 )
 
 
@@ -26,13 +41,14 @@ class Rule:
     category: tuple[str, ...] = ()
     min_amount: Decimal | None = None
     new_customer_only: bool = False
+    basis: str = "revenue"
 
 
 def parse_multipliers(raw: Any, errors: Collector, name: str) -> dict[str, dict[str, Decimal]]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        errors.add(name, 'must be an object such as {"category": {"high_margin": 1.5}}')
+        errors.add(name, 'must be an object such as {"category": {"high_margin": 1.5}, "product": {"A100": 2}}')
         return {}
     parsed: dict[str, dict[str, Decimal]] = {}
     for attribute, table in raw.items():
@@ -90,6 +106,10 @@ def parse_rule(raw: Any, errors: Collector) -> Rule | None:
     if not isinstance(new_only, bool):
         errors.add("new_customer_only", "must be true or false")
         new_only = False
+    basis = "revenue" if raw.get("basis") is None else raw["basis"]
+    if basis not in BASES:
+        errors.add("basis", 'must be "revenue" (points per amount) or "margin" (points per margin)')
+        basis = "revenue"
     unknown = set(raw) - RULE_FIELDS
     for name in sorted(unknown):
         errors.add(name, "is not a rule field")
@@ -102,4 +122,5 @@ def parse_rule(raw: Any, errors: Collector) -> Rule | None:
         category=categories,
         min_amount=min_amount,
         new_customer_only=new_only,
+        basis=str(basis),
     )

@@ -2,7 +2,8 @@
 
 Rounding rule: each rule's points for an event are ``flat + amount / points_per``, times the multiplier of
 the event's category, rounded **down** to a whole point (``ROUND_FLOOR``), per rule and per event. A rep
-never gets a fractional point and the sum of ledger entries always equals the board score.
+never gets a fractional point and the sum of ledger entries always equals the board score. Deals with line
+items, a margin-basis rule or another currency are scored line by line by ``game.deal_points`` (same rounding).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 
 from game.adjustments import ADJUSTMENT_RULE, adjustment_points
 from game.contests import Contest
+from game.deal_points import breakdown, deal_matches, needs_breakdown
 from game.directory import Directory
 from game.events import ADJUSTMENT_TYPE, Event
+from game.exchange_rates import Rates
 from game.rules import Rule
 
 REVERSING_TYPES = frozenset({"deal.reversed"})
@@ -74,19 +77,25 @@ class ContestChange:
     settle_only: bool = False  # the sweep: settle the deal if it is due, nothing else
 
 
-def rule_matches(rule: Rule, event: Event, contest: Contest) -> bool:
+def rule_matches(rule: Rule, event: Event, contest: Contest, rates: Rates | None = None) -> bool:
     scored_type = "deal.won" if event.type in UPDATING_TYPES else event.type
     if rule.on != scored_type:
         return False
-    if rule.category and event.category not in rule.category:
-        return False
-    if rule.min_amount is not None and (event.amount is None or event.amount < rule.min_amount):
-        return False
+    if event.items or (event.amount is not None and event.currency != contest.currency):
+        if not deal_matches(rule, event, contest.currency, rates):
+            return False
+    else:
+        if rule.category and event.category not in rule.category:
+            return False
+        if rule.min_amount is not None and (event.amount is None or event.amount < rule.min_amount):
+            return False
     return not (rule.new_customer_only and not event.attrs.get("new_customer"))
 
 
-def rule_points(rule: Rule, event: Event, contest: Contest) -> int:
+def rule_points(rule: Rule, event: Event, contest: Contest, rates: Rates | None = None) -> int:
     """Points one rule gives one event, before any daily cap (see the module's rounding rule)."""
+    if needs_breakdown(rule, event, contest.currency):
+        return breakdown(rule, event, contest.currency, rates).points
     points = Decimal(rule.points)
     if rule.points_per is not None and event.amount is not None and event.currency == contest.currency:
         points += event.amount / rule.points_per
@@ -98,7 +107,7 @@ def rule_points(rule: Rule, event: Event, contest: Contest) -> int:
     return int((points * factor).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def contest_hits(event: Event, contest: Contest) -> tuple[RuleHit, ...]:
+def contest_hits(event: Event, contest: Contest, rates: Rates | None = None) -> tuple[RuleHit, ...]:
     """The rules an event scores by; an adjustment (``game.adjustments``) is its own uncapped hit, in its contest
     only, whatever the rules say."""
     adjusted = adjustment_points(event.type, event.attrs, contest.id)
@@ -107,19 +116,23 @@ def contest_hits(event: Event, contest: Contest) -> tuple[RuleHit, ...]:
     if event.type == ADJUSTMENT_TYPE:
         return ()
     return tuple(
-        RuleHit(index, rule_points(rule, event, contest), rule.cap_per_day)
+        RuleHit(index, rule_points(rule, event, contest, rates), rule.cap_per_day)
         for index, rule in enumerate(contest.rules)
-        if rule_matches(rule, event, contest)
+        if rule_matches(rule, event, contest, rates)
     )
 
 
-def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> list[ContestChange]:
+def decide(
+    event: Event, contests: Iterable[Contest], directory: Directory, rates: Rates | None = None
+) -> list[ContestChange]:
     """Every contest change this event causes.
 
     A reversal is sent to every contest given (the original may have scored in any of them; where it did
     not, the write script records a tombstone so a late-arriving original scores nothing). A new deal or
     activity scores in the contests whose window covers its ``occurred_at`` and that include the rep.
-    The caller passes only contests that still accept events (see ``Contest.accepts_at``).
+    The caller passes only contests that still accept events (see ``Contest.accepts_at``). ``rates`` converts
+    deals in another currency than a contest's (without them, or without the deal's month, such a deal scores
+    only flat points: ``scoring_warnings`` says so).
     """
     rep = directory.reps.get(event.rep)
     team = event.team if event.team is not None else (rep.team if rep else None)
@@ -131,7 +144,7 @@ def decide(event: Event, contests: Iterable[Contest], directory: Directory) -> l
         hits: tuple[RuleHit, ...] = ()
         scorable = event.type not in REVERSING_TYPES and contest.covers(event.occurred_at)
         if scorable and not confirms and rep is not None and contest.includes(rep.id, team):
-            hits = contest_hits(event, contest)
+            hits = contest_hits(event, contest, rates)
         if not hits and not undo and not confirms:
             continue
         percent = contest.scoring == "percent_of_target"
@@ -209,3 +222,35 @@ def settlement(contest: Contest, deal_key: str, now: datetime) -> ContestChange:
         auto_confirm=contest.confirm is not None and contest.confirm.auto_after_days is not None,
         settle_only=True,
     )
+
+
+def scoring_warnings(event: Event, contests: Iterable[Contest], directory: Directory, rates: Rates | None) -> list[str]:
+    """What the ingest answer must tell about a deal that scores less than it will or should: its month has no
+    rate yet (it scores once a manager sets it), or a margin rule found no margin on it."""
+    rep = directory.reps.get(event.rep)
+    if rep is None or event.amount is None or event.type not in DEAL_TYPES:
+        return []
+    team = event.team if event.team is not None else rep.team
+    warnings: dict[str, None] = {}
+    for contest in contests:
+        if not contest.covers(event.occurred_at) or not contest.includes(rep.id, team):
+            continue
+        foreign = event.currency != contest.currency
+        for rule in contest.rules:
+            if rule.points_per is None or not (foreign or rule.basis == "margin"):
+                continue  # the common case, on the ingest path: nothing to warn of
+            if not rule_matches(rule, event, contest, rates):
+                continue
+            scored = breakdown(rule, event, contest.currency, rates)
+            if scored.waiting_for is not None and rates is not None:
+                month = rates.month_of(event.occurred_at)
+                warnings[
+                    f"currency: no {scored.waiting_for} rate for {month} yet: the deal is kept and its amount scores "
+                    f"in {contest.id} once a manager sets that rate (PUT /api/v1/rates/{month})"
+                ] = None
+            elif rule.basis == "margin" and any(line.basis is None for line in scored.lines):
+                warnings[
+                    f"margin: {contest.id} scores on margin and this deal (or a line of it) has none: "
+                    "no margin points for it (send margin or items[].margin)"
+                ] = None
+    return list(warnings)

@@ -17,6 +17,7 @@ from datetime import datetime
 from game.contest_replay import Boards, ContestReplay
 from game.contests import Contest
 from game.directory import Directory
+from game.exchange_rates import Rates
 from game.log_event import LogEvent
 
 _gc_lock = threading.Lock()
@@ -52,6 +53,7 @@ def replay(
     roster: bool = True,
     received_before: datetime | None = None,
     contributions: bool = True,
+    rates: Rates | None = None,
 ) -> Boards:
     """The boards ``contest`` ends with when ``events`` (in log order) arrive as they did.
 
@@ -59,10 +61,11 @@ def replay(
     contest scored from the event log; ``received_before`` keeps only those received earlier (what the live
     boards took in until then). In a contest that confirms deals, the deals due by ``received_before`` (default:
     the last moment a deal can still be provisional, ``Contest.confirmations_until``) are settled as the
-    scheduler's sweep does. The draft is taken to have existed for the whole replay.
+    scheduler's sweep does. The draft is taken to have existed for the whole replay. ``rates`` converts deals in
+    other currencies as the live contest does (``game.exchange_rates``).
     """
     with paused_gc():
-        scorer = ContestReplay(contest, directory, roster=roster)
+        scorer = ContestReplay(contest, directory, roster=roster, rates=rates)
         feed = scorer.feed
         if received_before is None:
             for event in events:

@@ -363,7 +363,7 @@ def path_values(path: str, world: World) -> dict[str, str]:
     if area == "challenges":
         values["action"] = "cancel"
     values.update(username=world.rep_user if path.endswith("signin-link") else unique("user"))
-    values.update(source="generic", token=MISSING, digest="0" * 32)
+    values.update(source="generic", token=MISSING, digest="0" * 32, month="2001-01")
     return values
 
 
@@ -401,6 +401,7 @@ def body_of(method: str, path: str, world: World) -> tuple[bytes, str]:
         ("PUT", "/api/v1/reps/{id}"): {"name": "A 队销售", "team": world.team_a},
         ("PUT", "/api/v1/reps/{id}/photo"): {"image": PIXEL_PNG},
         ("PUT", "/api/v1/org/brand"): {"accent": "#4dd6e8"},
+        ("PUT", "/api/v1/rates/{month}"): {"rates": {"USD": "7.1"}},
         ("PUT", "/api/v1/badges/{id}"): {"kind": "first_deal", "period": "ever", "name": {"zh-CN": "首单", "en": "1"}},
         ("POST", "/api/v1/badges/{id}/preview"): {"kind": "first_deal", "name": {"zh-CN": "首单", "en": "1"}},
         ("POST", "/api/v1/displays"): world.display_body("TV"),

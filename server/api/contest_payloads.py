@@ -30,8 +30,11 @@ Amount = Annotated[
 Points = Annotated[int, Meta(ge=1, le=MAX_SCORE)]
 Ids = list[Annotated[str, Meta(min_length=1)]]
 Multipliers = Annotated[
-    dict[Literal["category"], dict[str, Amount]],
-    Meta(description='Factors by event attribute, e.g. {"category": {"high_margin": 1.5}}.'),
+    dict[Literal["category", "product"], dict[str, Amount]],
+    Meta(
+        description='Factors by event attribute, e.g. {"category": {"high_margin": 1.5}, "product": {"A100": 2}}: a '
+        "deal's category multiplies the deal, or each line item by its own category; a product its lines."
+    ),
 ]
 
 
@@ -41,6 +44,13 @@ class Rule(Struct):
     on: Annotated[str, Meta(pattern=TYPE_PATTERN.pattern, examples=["deal.won", "call.logged"])]
     points: Annotated[int, Meta(ge=0, le=MAX_POINTS_PER_EVENT)] = 0
     points_per: Amount | None = None
+    basis: (
+        Annotated[
+            Literal["revenue", "margin"],
+            Meta(description="What points_per counts: the deal's amount (default) or its margin."),
+        ]
+        | None
+    ) = None
     category: Text64 | list[Text64] | None = None
     min_amount: Amount | None = None
     new_customer_only: bool = False

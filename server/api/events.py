@@ -15,8 +15,9 @@ import msgspec
 from msgspec import Meta, Struct
 from starlette.requests import Request
 
-from game.errors import FieldError, ValidationError
+from game.errors import Collector, FieldError, ValidationError
 from game.events import MAX_ATTRS, MAX_ID_LENGTH, NAME_PATTERN, TYPE_PATTERN, Event, new_event
+from game.line_items import MAX_ITEMS, parse_items, parse_margin
 from server.api.codec import field_error, is_msgpack
 from server.api.contract import Answer, ApiRoute, Operation
 from server.api.contract import FieldError as FieldErrorOut
@@ -24,6 +25,20 @@ from server.api.types import Money, Text64, Text128, Time
 from server.auth.access import INGEST
 from server.http import ApiError, ArenaJSONResponse, arena_of, read_body, require
 from server.services.ingest import MAX_BATCH, ingest
+
+MarginIn = Annotated[
+    Annotated[str, Meta(pattern=r"^\s*[0-9]{1,12}(\.[0-9]{1,4})?\s*%?\s*$", examples=["1200.50", "35%"])] | int | float,
+    Meta(description='The deal\'s margin: money in its currency, or a percent of its amount ("35%").'),
+]
+
+
+class ItemIn(Struct, forbid_unknown_fields=True):
+    """One line of a deal: its amounts are in the event's currency and add up to the deal's amount."""
+
+    product: Text64
+    amount: Money
+    category: Text64 | None = None
+    margin: MarginIn | None = None
 
 
 class EventIn(Struct):
@@ -59,6 +74,18 @@ class EventIn(Struct):
             "scale (csat or nps).",
         ),
     ] = {}
+    margin: MarginIn | None = None
+    items: (
+        Annotated[
+            list[ItemIn],
+            Meta(
+                min_length=1,
+                max_length=MAX_ITEMS,
+                description="Line items (deals only): their amounts add up to the deal's amount (or give it).",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class Rejected(Struct, omit_defaults=True):
@@ -73,9 +100,10 @@ class Late(Struct):
     contests: list[str]
 
 
-class IngestWarning(Struct):
+class IngestWarning(Struct, omit_defaults=True):
     id: str
     error: str
+    index: Annotated[int, Meta(description="The event's index in the batch.")] | None = None
 
 
 class IngestResult(Struct, omit_defaults=True):
@@ -155,9 +183,19 @@ def _event(item: Any, msgpack: bool, now: datetime, currency: str, *, in_batch: 
         raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {problem}") from None
     fields = {name: getattr(decoded, name) for name in decoded.__struct_fields__}
     try:
+        fields["margin"], fields["items"] = _margin_and_items(fields.pop("margin"), fields.pop("items"))
         return new_event(**fields, now=now, default_currency=currency)
     except ValidationError as exc:
         return exc
+
+
+def _margin_and_items(margin: Any, items: list[ItemIn] | None) -> tuple[Any, Any]:
+    """The engine's margin and line items of what the schema let through (``game.line_items`` judges the rest)."""
+    errors = Collector()
+    parsed_margin = parse_margin(margin, errors, "margin") if margin is not None else None
+    parsed_items = parse_items([msgspec.structs.asdict(item) for item in items], errors) if items else ()
+    errors.raise_if_any()
+    return parsed_margin, parsed_items
 
 
 async def post_events(request: Request) -> ArenaJSONResponse:

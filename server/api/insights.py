@@ -28,6 +28,7 @@ from game.contests import Contest
 from game.directory import Directory
 from game.errors import Collector
 from game.events import parse_amount, parse_time
+from game.exchange_rates import Rates
 from game.fairness import (
     PRIZE_SAMPLES,
     compare,
@@ -91,10 +92,11 @@ def _simulate_all(
     directory: Directory,
     samples: int,
     seed: int,
+    rates: Rates | None = None,
 ) -> list[dict[str, Any]]:
     out = []
     for contest, values in drafts:
-        boards = replay(contest, events, directory, contributions=bool(contest.prizes and samples))
+        boards = replay(contest, events, directory, contributions=bool(contest.prizes and samples), rates=rates)
         summary = summarize(contest, boards, values, directory, samples=samples, seed=seed)
         summary["diagnosis"] = diagnose(contest, events, directory, [row.score for row in boards.reps])
         out.append(summary)
@@ -121,7 +123,8 @@ async def simulate(request: Request) -> ArenaJSONResponse:
     seed = _whole(body.get("seed"), 0, 0, 2**31, "seed", errors)
     if errors.errors:
         raise invalid(errors, "invalid simulation")
-    directory = (await arena.registry.current()).directory
+    snapshot = await arena.registry.current()
+    directory = snapshot.directory
     drafts: list[tuple[Contest, list[Decimal | None]]] = []
     prepared: list[dict[str, Any]] = []
     for index, raw in enumerate(raws):
@@ -143,7 +146,7 @@ async def simulate(request: Request) -> ArenaJSONResponse:
         prepared.append(info)
     # by occurred_at: an event of the window may have been received any time since (a CSV import today)
     events = await arena.event_log.read_events(min(c.starts_at for c, _ in drafts))
-    summaries = await crunch(_simulate_all, drafts, events, directory, samples, seed)
+    summaries = await crunch(_simulate_all, drafts, events, directory, samples, seed, snapshot.rates)
     for summary, info in zip(summaries, prepared, strict=True):
         if info:
             summary["prepared"] = info

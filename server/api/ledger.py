@@ -7,20 +7,28 @@ entry, and an event a daily cap swallowed shows as 0 with the reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from msgspec import Meta, Struct
 from starlette.requests import Request
 
 from game.contests import Contest
+from game.deal_points import breakdown, needs_breakdown
+from game.events import Event
 from game.events import id_of_key as event_id
+from game.exchange_rates import Rates
+from game.scoring import DEAL_TYPES
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import REP_DATA
 from server.http import ApiError, ArenaJSONResponse, arena_of, page_limit, require
 from server.i18n import ledger_text
 from server.i18n.catalogs import choose_locale
 from server.services.disputes import adjustment_dispute
+
+if TYPE_CHECKING:
+    from server.arena import Arena
 
 Disputes = dict[str, dict[str, Any]]  # dispute id -> dispute, the rep's in the contest
 
@@ -73,7 +81,12 @@ def describe(entry: dict[str, Any], contest: Contest, locale: str = "en", disput
 
 
 def render(
-    entry: dict[str, Any], contest: Contest, locale: str = "en", disputes: Disputes | None = None
+    entry: dict[str, Any],
+    contest: Contest,
+    locale: str = "en",
+    disputes: Disputes | None = None,
+    deals: Mapping[str, Event] | None = None,
+    rates: Rates | None = None,
 ) -> dict[str, Any]:
     """One line with its ids (for the detail view) and the same line in words (for the statement); ``dispute``
     names the newest dispute of its event, so the phone shows it instead of a button."""
@@ -82,6 +95,7 @@ def render(
     adjusted = adjustment_dispute(entry["event"], entry["type"]) is not None
     said = ledger_text.rule_lines(entry, rules, contest.currency, locale) if not adjusted else [note]
     what = ledger_text.what(entry, contest.currency, locale)
+    lines = deal_lines(entry, contest, locale, deals, rates)
     line = {
         "event": event_id(entry["event"]),
         "type": entry["type"],
@@ -91,7 +105,8 @@ def render(
         "note": note,
         "what": what,
         "rules": said,
-        "description": ledger_text.join([what, *said], locale),
+        "description": ledger_text.join([what, *said, *lines], locale),
+        **({"lines": lines} if lines else {}),
         **({"amount": str(entry["amount"])} if entry.get("amount") else {}),
         **({"customer": entry["customer"]} if entry.get("customer") else {}),
     }
@@ -100,6 +115,38 @@ def render(
         newest = max(about, key=lambda d: d["created_at"])
         line["dispute"] = {"id": newest["id"], "status": newest["status"]}
     return line
+
+
+def deal_lines(
+    entry: dict[str, Any],
+    contest: Contest,
+    locale: str,
+    deals: Mapping[str, Event] | None,
+    rates: Rates | None,
+) -> list[str]:
+    """A deal with line items, a margin rule or another currency: each money rule's points line by line, and the
+    rate it was converted at, recomputed from the logged deal by the same pure function that scored it."""
+    deal = (deals or {}).get(entry["event"])
+    if deal is None or entry.get("note") != "apply":
+        return []
+    said: list[str] = []
+    for rule_index, *_ in entry.get("hits", []):
+        rule = contest.rules[rule_index] if 0 <= rule_index < len(contest.rules) else None
+        if rule is None or not needs_breakdown(rule, deal, contest.currency):
+            continue
+        scored = breakdown(rule, deal, contest.currency, rates)
+        said += ledger_text.deal_lines(scored, rule.points_per, contest.currency, locale, deal.amount)
+    return said
+
+
+async def logged_deals(arena: Arena, contest: Contest, entries: list[dict[str, Any]]) -> dict[str, Event]:
+    """The logged deals of the ledger lines that may need ``deal_lines`` (one read of the log, only when the
+    contest scores money)."""
+    if not any(rule.points_per is not None for rule in contest.rules):
+        return {}
+    wanted = [e["event"] for e in entries if e.get("note") == "apply" and e.get("type") in DEAL_TYPES and e.get("hits")]
+    found = await arena.event_log.logged(wanted)
+    return {key: Event.from_record(record) for key, record in found.items()}
 
 
 _STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
@@ -135,12 +182,13 @@ async def ledger(request: Request) -> ArenaJSONResponse:
     )
     total = await arena.store.ledger_total(contest.id, contest.epoch, rep_id)
     disputes = {d["id"]: d for d in await arena.disputes.all() if d["rep"] == rep_id and d["contest"] == contest.id}
+    deals = await logged_deals(arena, contest, entries)
     return ArenaJSONResponse(
         {
             "rep": rep_id,
             "contest": contest.id,
             "total": total,
-            "entries": [render(e, contest, locale, disputes) for e in entries],
+            "entries": [render(e, contest, locale, disputes, deals, snapshot.rates) for e in entries],
             "next_cursor": next_cursor,
         }
     )
@@ -168,6 +216,13 @@ class LedgerEntry(Struct, omit_defaults=True):
     amount: str | None = None
     customer: str | None = None
     dispute: LineDispute | None = None
+    lines: (
+        Annotated[
+            list[str],
+            Meta(description="A deal's points line by line (margin, product multipliers) and its exchange rate."),
+        ]
+        | None
+    ) = None
 
 
 class LedgerPage(Struct):

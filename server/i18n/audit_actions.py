@@ -46,6 +46,7 @@ ACTION_NAMES: dict[str, str] = {
     "goal.put": _n_("Set a goal"),
     "goal.breakdown": _n_("Broke a goal down"),
     "calendar.put": _n_("Changed the working-day calendar"),
+    "rates.put": _n_("Set a month's exchange rates"),
 }
 
 

@@ -6,8 +6,10 @@ Event ids and rule numbers stay out of these words: the phone shows them only on
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from game.deal_points import Breakdown
 from server.i18n.catalogs import format_money, format_number
 from server.i18n.rules_text import rule_clause
 
@@ -34,6 +36,13 @@ WORDS = {
         "capped": "{rule}: {allowed} of {requested} pts (daily cap of {cap} reached)",
         "points": "+{n} pts",
         "sep": " · ",
+        "line_margin": "{what} {revenue} margin {margin}",
+        "line_no_margin": "{what} {revenue}, no margin given",
+        "deal": "the deal",
+        "line_points": "{line} ÷ {per}{factor} = {points}",
+        "flat": "flat {points}",
+        "converted": "{money} at {rate} ({month}) = {converted}",
+        "waiting": "{currency} has no rate for {month} yet: the amount scores once it is set",
     },
     "zh-CN": {
         "deal.won": "赢单",
@@ -57,6 +66,13 @@ WORDS = {
         "capped": "{rule}：{requested} 分中得 {allowed} 分（已达每日上限 {cap} 分）",
         "points": "+{n} 分",
         "sep": " · ",
+        "line_margin": "{what} {revenue} 毛利 {margin}",
+        "line_no_margin": "{what} {revenue}，未提供毛利",
+        "deal": "整单",
+        "line_points": "{line} ÷ {per}{factor} = {points} 分",
+        "flat": "固定 {points} 分",
+        "converted": "{money} 按 {month} 汇率 {rate} 折合 {converted}",
+        "waiting": "{currency} 尚无 {month} 汇率：设定后按金额计分",
     },
 }
 
@@ -101,3 +117,44 @@ def rule_lines(entry: dict[str, Any], rules: list[Any], currency: str, locale: s
 def join(parts: list[str], locale: str) -> str:
     """The whole line in one sentence: what, then why."""
     return _words(locale)["sep"].join(part for part in parts if part)
+
+
+def deal_lines(scored: Breakdown, per: Any, currency: str, locale: str, source: Any = None) -> list[str]:
+    """A deal's share of one rule line by line ("A100 ¥12,000 margin ¥3,000 ÷ 100 × 1.5 = 45"), and the rate a
+    deal in another currency was converted at (``source``: the deal's amount and currency)."""
+    words = _words(locale)
+    said: list[str] = []
+    if scored.conversion is not None and source is not None:
+        conversion = scored.conversion
+        said.append(
+            words["converted"].format(
+                money=format_money(source, conversion.source, locale),
+                rate=conversion.rate if conversion.divisor == 1 else f"{conversion.rate} ÷ {conversion.divisor}",
+                month=conversion.month,
+                converted=format_money(conversion.apply(source), currency, locale),
+            )
+        )
+    if scored.waiting_for is not None:
+        said.append(words["waiting"].format(currency=scored.waiting_for, month=scored.month))
+    if scored.flat:
+        said.append(words["flat"].format(points=_points(scored.flat)))
+    for line in scored.lines:
+        revenue = format_money(line.revenue, currency, locale)
+        what = line.product or words["deal"]
+        if line.margin is not None:
+            text = words["line_margin"].format(
+                what=what, revenue=revenue, margin=format_money(line.margin, currency, locale)
+            )
+        else:
+            text = words["line_no_margin"].format(what=what, revenue=revenue)
+        factor = f" × {_points(line.factor)}" if line.factor != 1 else ""
+        said.append(
+            words["line_points"].format(line=text, per=format_number(per), factor=factor, points=_points(line.points))
+        )
+    return said
+
+
+def _points(value: Any) -> str:
+    """A share of points as exact as it is, to two places at most (the rule rounds down only its total)."""
+    number = value.quantize(Decimal("0.01"), rounding=ROUND_DOWN).normalize()
+    return format_number(number, max(0, -int(number.as_tuple().exponent)))

@@ -66,7 +66,12 @@ def _multipliers(tr: Any, table: Any) -> list[str]:
     parts = []
     for attribute, factors in (table or {}).items() if isinstance(table, dict) else ():
         for value, factor in (factors or {}).items() if isinstance(factors, dict) else ():
-            name = _label(tr, CATEGORY_LABELS, value) if attribute == "category" else f"{attribute}={value}"
+            if attribute == "category":
+                name = _label(tr, CATEGORY_LABELS, value)
+            elif attribute == "product":
+                name = tr.gettext("product %(product)s") % {"product": value}
+            else:
+                name = f"{attribute}={value}"
             parts.append(tr.gettext("%(category)s ×%(factor)s") % {"category": name, "factor": _factor(factor)})
     return parts
 
@@ -84,7 +89,9 @@ def rule_clause(rule: Any, locale: str, currency: str) -> str:
     parts: list[str] = []
     if per is not None:
         money = format_money(per, currency, locale)
-        if on == "deal.won":
+        if rule.get("basis") == "margin":
+            parts.append(tr.gettext("1 point per %(money)s of margin") % {"money": money})
+        elif on == "deal.won":
             parts.append(tr.gettext("1 point per %(money)s won") % {"money": money})
         else:
             parts.append(tr.gettext("%(event)s: 1 point per %(money)s") % {"event": event, "money": money})

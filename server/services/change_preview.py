@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from game.contest_replay import Boards
 from game.contests import Contest
 from game.directory import Directory
+from game.exchange_rates import Rates
 from game.log_event import LogEvent
 from game.rule_change import Move, who_moves
 from game.simulation import replay
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
     from server.arena import Arena
 
 
-def _both(current: Contest, draft: Contest, events: list[LogEvent], directory: Directory) -> tuple[Boards, Boards]:
+def _both(
+    current: Contest, draft: Contest, events: list[LogEvent], directory: Directory, rates: Rates
+) -> tuple[Boards, Boards]:
     return (
-        replay(current, events, directory, contributions=False),
-        replay(draft, events, directory, contributions=False),
+        replay(current, events, directory, contributions=False, rates=rates),
+        replay(draft, events, directory, contributions=False, rates=rates),
     )
 
 
@@ -31,7 +34,7 @@ async def preview_change(arena: Arena, current: Contest, draft: Contest) -> dict
     events = [
         e for e in await arena.event_log.read_events(min(current.starts_at, draft.starts_at)) if e.key not in skip
     ]
-    directory = (await arena.registry.current()).directory
-    before, after = await crunch(_both, current, draft, events, directory)
+    snapshot = await arena.registry.current()
+    before, after = await crunch(_both, current, draft, events, snapshot.directory, snapshot.rates)
     moves: list[Move] = who_moves(before.reps, after.reps)
     return {"events": len(events), "moves": moves, "reps": len(after.reps)}

@@ -131,9 +131,9 @@ def adjustment_plan(event: Event, snapshot: Snapshot) -> Plan:
     ended contest takes it too: an accepted dispute is a correction, not a late deal."""
     contest_id = event.attrs["contest"]
     contests = [snapshot.contests[contest_id]] if contest_id in snapshot.contests else []
-    changes = decide(event, contests, snapshot.directory)
+    changes = decide(event, contests, snapshot.directory, snapshot.rates)
     if contest_id in snapshot.rebuilding:
-        rebuilt = decide(event, [snapshot.rebuilding[contest_id]], snapshot.directory)
+        rebuilt = decide(event, [snapshot.rebuilding[contest_id]], snapshot.directory, snapshot.rates)
         changes += [replace(c, replay=True, quiet=True) for c in rebuilt]
     return Plan(event, changes)
 

@@ -18,7 +18,7 @@ from game.contests import Contest
 from game.errors import ValidationError
 from game.events import Event, parse_event
 from game.log_retention import earliest_accepted
-from game.scoring import ContestChange, decide
+from game.scoring import DEAL_TYPES, ContestChange, decide, scoring_warnings
 from game.store import Plan, WriteResult
 from game.xp import decide_xp
 from server.errors import STORAGE_OUTAGES
@@ -63,9 +63,11 @@ def plan(event: Event, snapshot: Snapshot, now: datetime, targets: Targets | Non
     if targets.settling:
         live = live + [c for c in targets.settling if c.accepts_event_at(event.type, now)]
         rebuilding = [c for c in rebuilding if c.accepts_event_at(event.type, now)]
-    changes = decide(event, live, snapshot.directory)
+    changes = decide(event, live, snapshot.directory, snapshot.rates)
     if rebuilding:
-        changes += [replace(c, replay=True, quiet=True) for c in decide(event, rebuilding, snapshot.directory)]
+        changes += [
+            replace(c, replay=True, quiet=True) for c in decide(event, rebuilding, snapshot.directory, snapshot.rates)
+        ]
     return changes
 
 
@@ -116,6 +118,35 @@ async def _write(
     plans[:] = [plans[p] for p in kept]
     indexes[:] = [indexes[p] for p in kept]
     return results, version
+
+
+async def _scoring_warnings(
+    arena: Arena,
+    snapshot: Snapshot,
+    targets: Targets,
+    events: list[Event],
+    results: list[WriteResult],
+    indexes: list[int],
+) -> list[dict[str, Any]]:
+    """New deals that score less than they will or should (``game.scoring.scoring_warnings``), with their index;
+    a deal in a currency whose month has no rate yet is also counted as waiting for it (``GET /api/v1/rates``)."""
+    rates = snapshot.rates
+    warnings: list[dict[str, Any]] = []
+    waiting: dict[str, int] = {}
+    contests = targets.live + targets.settling
+    for index, event, result in zip(indexes, events, results, strict=True):
+        if not result.new or event.amount is None or event.type not in DEAL_TYPES:
+            continue
+        if event.currency and event.currency != rates.base:
+            month = rates.month_of(event.occurred_at)
+            if rates.rate(event.currency, month) is None:
+                field = f"{event.currency}|{month}"
+                waiting[field] = waiting.get(field, 0) + 1
+        for error in scoring_warnings(event, contests, snapshot.directory, rates):
+            warnings.append({"index": index, "id": event.id, "error": error})
+    if waiting:
+        await arena.registry.count_rates_waiting(waiting)
+    return warnings
 
 
 async def ingest(
@@ -194,6 +225,7 @@ async def ingest(
         for event, result in zip(events, results, strict=True)
         for error in result.errors
     ]
+    warnings += await _scoring_warnings(arena, snapshot, targets, events, results, indexes)
     answer: dict[str, Any] = {"accepted": accepted, "duplicates": len(results) - accepted, "rejected": rejected}
     if late:
         answer["late"] = late

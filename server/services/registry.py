@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
@@ -23,6 +24,7 @@ from game import keys
 from game.badges.definitions import DEFAULT_BADGES, BadgeDefinition, parse_badge
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
+from game.exchange_rates import Rates
 from game.store import load_lua
 from server.services.audit_store import queue_entry
 
@@ -41,6 +43,8 @@ class Snapshot:
     # Contests being rescored: the next version, written into its own epoch alongside the live one.
     rebuilding: dict[str, Contest] = field(default_factory=dict)
     badges: list[BadgeDefinition] = field(default_factory=list)
+    # Monthly exchange rates (``game.exchange_rates``): stored beside the definitions, changed as one of them.
+    rates: Rates = field(default_factory=Rates)
 
 
 class Registry:
@@ -119,11 +123,12 @@ class Registry:
             reps={_text(i): _rep(_load(d)) if d else None for i, d in zip(rep_ids, rep_documents, strict=True)},
             teams={_text(i): _team(_load(d)) if d else None for i, d in zip(team_ids, team_documents, strict=True)},
         )
-        contests, rebuilding, badges = old.contests, old.rebuilding, old.badges
+        contests, rebuilding, badges, rates = old.contests, old.rebuilding, old.badges, old.rates
         if contests_raw is not None:
             contests, rebuilding = self._contests(contests_raw[1::2])
             badges = _badges(badges_raw[1::2])
-        self._snapshot = Snapshot(str(version).encode(), directory, contests, rebuilding, badges)
+            rates = self._rates(await self.redis.hgetall(keys.EXCHANGE_RATES))  # changed as definitions are
+        self._snapshot = Snapshot(str(version).encode(), directory, contests, rebuilding, badges, rates)
 
     async def _reload(self) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -132,14 +137,67 @@ class Registry:
         pipe.hgetall(keys.REPS)
         pipe.hgetall(keys.CONTESTS)
         pipe.hgetall(keys.BADGE_DEFINITIONS)
-        version, teams_raw, reps_raw, contests_raw, badges_raw = await pipe.execute()
+        pipe.hgetall(keys.EXCHANGE_RATES)
+        version, teams_raw, reps_raw, contests_raw, badges_raw, rates_raw = await pipe.execute()
         teams = {team.id: team for team in (_team(_load(raw)) for raw in teams_raw.values())}
         reps = {rep.id: rep for rep in (_rep(_load(raw)) for raw in reps_raw.values())}
         contests, rebuilding = self._contests(contests_raw.values())
         self._snapshot = Snapshot(
-            version, Directory(reps=reps, teams=teams), contests, rebuilding, _badges(badges_raw.values())
+            version,
+            Directory(reps=reps, teams=teams),
+            contests,
+            rebuilding,
+            _badges(badges_raw.values()),
+            self._rates(rates_raw),
         )
         self._loaded = True
+
+    def _rates(self, stored: Mapping[Any, Any]) -> Rates:
+        table = {}
+        for name, rate in stored.items():
+            currency, month = _text(name).split("|", 1)
+            table[(currency, month)] = Decimal(_text(rate))
+        return Rates(self.currency, self.timezone, table)
+
+    async def put_rates(
+        self, month: str, rates: Mapping[str, Decimal], actor: str
+    ) -> tuple[dict[str, Decimal], dict[str, int]]:
+        """Set one month's rates (a definition change: every process reads them with the next version) and
+        forget the deals that waited for them; the rates they replaced and the deals that waited, by currency."""
+        fields = {f"{currency}|{month}": str(rate) for currency, rate in rates.items()}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hmget(keys.RATES_WAITING, list(fields))
+        pipe.hmget(keys.EXCHANGE_RATES, list(fields))
+        pipe.hset(keys.EXCHANGE_RATES, mapping={name: rate for name, rate in fields.items()})
+        pipe.hdel(keys.RATES_WAITING, *fields)
+        change = {"contests": True}
+        bump_keys = [keys.CONFIG_VERSION, keys.CONFIG_CHANGES]
+        pipe.eval(self._bump_source, len(bump_keys), *bump_keys, json.dumps(change), CHANGES_KEPT)
+        audit = json.dumps({"month": month, "rates": {c: str(r) for c, r in rates.items()}})
+        queue_entry(pipe, actor, "rates.put", f"rates:{month}", audit)
+        waited, replaced, _, _, version, *_ = await pipe.execute()
+        self.invalidate()
+        await self.redis.publish(keys.CONFIG_CHANNEL, json.dumps({"version": version, **change}))
+        return (
+            {c: Decimal(_text(r)) for c, r in zip(rates, replaced, strict=True) if r is not None},
+            {c: int(n) for c, n in zip(rates, waited, strict=True) if n is not None},
+        )
+
+    async def count_rates_waiting(self, waiting: Mapping[str, int]) -> None:
+        """Count deals logged in a currency whose month has no rate yet (fields ``"USD|2026-12"``)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for name, count in waiting.items():
+            pipe.hincrby(keys.RATES_WAITING, name, count)
+        await pipe.execute()
+
+    async def rates_waiting(self) -> list[tuple[str, str, int]]:
+        """(currency, month, deals) still waiting for their month's rate."""
+        stored = await self.redis.hgetall(keys.RATES_WAITING)
+        found = []
+        for name, count in stored.items():
+            currency, month = _text(name).split("|", 1)
+            found.append((currency, month, int(count)))
+        return sorted(found)
 
     def _contests(self, stored: Iterable[bytes]) -> tuple[dict[str, Contest], dict[str, Contest]]:
         """Stored contest documents → the contests and the next versions of those being rescored."""

@@ -66,12 +66,13 @@ async def write_replayed(
     Returns that count."""
     count = 0
     async for batch_end, events in batches:
-        directory = (await registry.current()).directory
+        snapshot = await registry.current()
+        directory, rates = snapshot.directory, snapshot.rates
         planned = []
         for event in events:
             if event.key in skip:
                 continue
-            changes = [replace(c, replay=True, quiet=True) for c in decide(event, [contest], directory)]
+            changes = [replace(c, replay=True, quiet=True) for c in decide(event, [contest], directory, rates)]
             if changes:
                 planned.append(Plan(event, changes))
         await store.write_events(planned, log=False)

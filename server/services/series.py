@@ -79,11 +79,11 @@ async def contest_boards(arena: Arena, contest: Contest, snapshot: Snapshot) -> 
     directory = snapshot.directory
     if contest.confirm is not None:
         events = await arena.event_log.read_events(contest.starts_at)
-        return await crunch(replay, contest, events, directory)
+        return await crunch(replay, contest, events, directory, rates=snapshot.rates)
     key = (contest.id, contest.version, contest.epoch, snapshot.version)
     running = _replays.get(contest.id)
     if running is None or running.key != key:
-        running = _Running(key, ContestReplay(contest, directory))
+        running = _Running(key, ContestReplay(contest, directory, rates=snapshot.rates))
     _keep(_replays, contest.id, running, RUNNING_REPLAYS)
     async with running.lock:
         last, events = await arena.event_log.read_after(contest.starts_at, running.last_id)

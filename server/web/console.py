@@ -334,6 +334,16 @@ async def keys_page(request: Request) -> Response:
     return page(request, "console/keys.html", section="keys", **await console_context(request, principal))
 
 
+async def rates_page(request: Request) -> Response:
+    """Monthly exchange rates (``server/api/exchange_rates.py`` does the work; the page is a form over it)."""
+    principal = await console_user(request)
+    if isinstance(principal, Response):
+        return principal
+    this_month = datetime.now(arena_of(request).settings.zone).strftime("%Y-%m")
+    context = await console_context(request, principal)
+    return page(request, "console/rates.html", section="rates", this_month=this_month, **context)
+
+
 routes = [
     Route("/admin/contests", contests_page, methods=["GET"]),
     Route("/admin/contests/new", wizard_page, methods=["GET"]),
@@ -342,4 +352,5 @@ routes = [
     Route("/admin/displays", displays_page, methods=["GET"]),
     Route("/admin/users", users_page, methods=["GET"]),
     Route("/admin/keys", keys_page, methods=["GET"]),
+    Route("/admin/rates", rates_page, methods=["GET"]),
 ]

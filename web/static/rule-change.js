@@ -40,6 +40,8 @@
       });
       var per = get("points_per").value;
       if (per === "") { delete rule.points_per; } else { rule.points_per = per; }
+      var basis = get("basis").value;  /* written only when chosen (or written before): other rules stay as they were */
+      if (basis === "margin" || rule.basis !== undefined) { rule.basis = basis; }
       rule.new_customer_only = get("new_customer_only").checked;
       return rule;
     });

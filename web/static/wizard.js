@@ -65,6 +65,28 @@
     container.appendChild(node);
   }
 
+  /* Per-product multipliers typed as "A100=1.5, S1=2" (a rule's multipliers.product); a pair that does not
+     read as name=factor is sent as typed, so the server names the field at fault. */
+  function withProducts(rule) {
+    var table = rule.multipliers && rule.multipliers.product;
+    if (!table) { return rule; }
+    var copy = Object.assign({}, rule);
+    copy.products = Object.keys(table).map(function (name) { return name + "=" + table[name]; }).join(", ");
+    return copy;
+  }
+
+  function productFactors(text) {
+    var table = {}, any = false;
+    text.split(/[,，;；]/).forEach(function (pair) {
+      var parts = pair.split(/[=＝]/);
+      var name = (parts[0] || "").trim();
+      if (!name) { return; }
+      table[name] = parts.length > 1 ? parts[1].trim() : "";
+      any = true;
+    });
+    return any ? table : null;
+  }
+
   function readRows(container, reader, path) {
     return Array.prototype.map.call(container.children, function (row, index) {
       row.dataset.field = path + "[" + index + "]";
@@ -126,7 +148,7 @@
     var margin = definition.multipliers && definition.multipliers.category && definition.multipliers.category.high_margin;
     el("high_margin").value = margin || "";
     rulesEl.textContent = "";
-    (definition.rules || []).forEach(function (rule) { addRow(rulesEl, "rule-template", rule); });
+    (definition.rules || []).forEach(function (rule) { addRow(rulesEl, "rule-template", withProducts(rule)); });
     prizesEl.textContent = "";
     (definition.prizes || []).forEach(function (prize) {
       var rank = prize.rank === undefined ? [] : (Array.isArray(prize.rank) ? prize.rank : [prize.rank, prize.rank]);
@@ -181,6 +203,9 @@
       if (number(v.points_per)) { rule.points_per = number(v.points_per); }
       if (number(v.cap_per_day)) { rule.cap_per_day = number(v.cap_per_day); }
       if (v.new_customer_only) { rule.new_customer_only = true; }
+      if (v.basis === "margin") { rule.basis = "margin"; }
+      var products = productFactors(v.products || "");
+      if (products) { rule.multipliers = {product: products}; }
       return rule;
     }, "rules");
     body.prizes = readRows(prizesEl, function (v) {
