@@ -23,6 +23,7 @@ WRITERS = {
     "create_contest": (2, "action"),
     "record_decision": (3, "action"),
     "resolve": (3, "audit"),
+    "add": (2, "action"),  # server/services/recognition_store.py: a kudos or award moment and its audit entry
 }
 # Codes built from a value (f"contest.{action}"): what that value may be, from where the server declares it.
 DYNAMIC = {

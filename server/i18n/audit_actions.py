@@ -47,6 +47,9 @@ ACTION_NAMES: dict[str, str] = {
     "goal.breakdown": _n_("Broke a goal down"),
     "calendar.put": _n_("Changed the working-day calendar"),
     "rates.put": _n_("Set a month's exchange rates"),
+    "kudos.given": _n_("Gave kudos"),
+    "award.crowned": _n_("Crowned an award"),
+    "award.corrected": _n_("Moved an award after a correction"),
 }
 
 
