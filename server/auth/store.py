@@ -84,3 +84,13 @@ class IdentityStore:
         """The user a sign-in link was made for, once: taking it ends it."""
         value = await self.redis.getdel(keys.signin_link(digest))
         return value.decode() if isinstance(value, bytes) else value
+
+    # --- single sign-on under way ---------------------------------------------------------------------
+
+    async def keep_sso_state(self, digest: str, started: dict[str, Any], seconds: int) -> None:
+        await self.redis.set(keys.sso_state(digest), json.dumps(started), ex=seconds)
+
+    async def take_sso_state(self, digest: str) -> dict[str, Any] | None:
+        """What a sign-on started with, once: taking it ends it (a replayed state finds nothing)."""
+        value = await self.redis.getdel(keys.sso_state(digest))
+        return json.loads(value) if value else None

@@ -6,9 +6,11 @@ from starlette.routing import BaseRoute
 
 from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
 from server.web import audit, badges, console, dashboard, integrations, lift, phone, rep_page, scorecards, signin, tv
+from server.web import sso as sign_on
 
 routes: list[BaseRoute] = [
     *signin.routes,
+    *sign_on.routes,
     *dashboard.routes,
     *console.routes,
     *rep_page.routes,
