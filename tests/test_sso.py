@@ -11,15 +11,26 @@ from pathlib import Path
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import expect
 
 from server.auth.sso_accounts import oidc_role, sso_username
 from server.auth.sso_config import OidcConfig, load_sso
 from server.auth.sso_providers import normalize_mobile
 from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
+from tests.support.accounts import Browser
 from tests.support.browser import watch_page
-from tests.support.fake_idp import CLIENT_ID, CLIENT_SECRET, FEISHU_APP_ID, FEISHU_SECRET, FakeIdp, running_fake_idp
+from tests.support.fake_idp import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FEISHU_APP_ID,
+    FEISHU_SECRET,
+    WECOM_CORP_ID,
+    WECOM_SECRET,
+    FakeIdp,
+    running_fake_idp,
+)
 from tests.support.org import unique
 from tests.support.server import RunningServer, launch_server
 
@@ -57,6 +68,11 @@ def sso_server(
         ARENA_FEISHU_MATCH="mobile",
         ARENA_FEISHU_LOGIN_URL=f"{idp.base_url}/feishu/authorize",
         ARENA_FEISHU_API_URL=idp.base_url,
+        ARENA_WECOM_CORP_ID=WECOM_CORP_ID,
+        ARENA_WECOM_AGENT_ID="1000002",
+        ARENA_WECOM_SECRET=WECOM_SECRET,
+        ARENA_WECOM_LOGIN_URL=f"{idp.base_url}/wecom/authorize",
+        ARENA_WECOM_API_URL=idp.base_url,
     )
     yield running
     running.stop()
@@ -109,6 +125,10 @@ def test_a_rep_signs_on_and_gets_the_same_session_as_a_local_user(
         token = CSRF_META.search(client.get("/m").text)
         assert token
         assert client.put("/api/v1/me", json={"locale": "en"}, headers={"X-CSRF-Token": token.group(1)}).is_success
+        # A password set on the account does not open a way around the identity provider.
+        password = {"password": "a-local-password-1"}
+        assert client.put("/api/v1/me", json=password, headers={"X-CSRF-Token": token.group(1)}).is_success
+        assert Browser(sso_server).login(f"oidc.{employee}", password["password"]).status_code == 401
         # Deactivated by an admin: the session ends at once (``sv``), and signing on again is refused.
         assert admin.put(f"/api/v1/users/oidc.{employee}", json={"active": False}).is_success
         assert client.get("/api/v1/me").status_code == 401
@@ -215,9 +235,28 @@ def test_a_code_or_token_that_does_not_hold_signs_no_one_in(
     assert CLIENT_SECRET not in log and "code=" not in log
 
 
+def test_wecom_maps_a_manager_an_admin_made_and_refuses_a_stranger(
+    sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp
+) -> None:
+    team = make_team(admin)
+    userid = unique("ZhangWei")
+    made = {"role": "manager", "teams": [team], "password": uuid.uuid4().hex}
+    assert admin.put(f"/api/v1/users/wecom.{userid}", json=made).status_code == 201
+    idp.person = {"userid": userid}
+    with browser_like(sso_server) as client:
+        landed = client.get("/sso/wecom")
+        assert landed.url.path == "/admin"
+        me = client.get("/api/v1/me").json()
+        assert (me["role"], me["teams"]) == ("manager", [team])
+    idp.person = {"userid": unique("stranger")}
+    with browser_like(sso_server) as client:
+        landed = client.get("/sso/wecom")
+        assert landed.status_code == 403 and refusal(landed) == "unlinked"
+
+
 @pytest.mark.browser
 def test_feishu_button_signs_a_rep_in_by_mobile(
-    sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp, browser: Browser, tmp_path: Path
+    sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp, browser: Chromium, tmp_path: Path
 ) -> None:
     team = make_team(admin)
     mobile = "139" + uuid.uuid4().int.__str__()[:8]

@@ -22,7 +22,7 @@ from game.directory import Directory, Rep
 from server.auth.sso_config import OidcConfig
 from server.auth.sso_providers import Identity
 
-USERNAME_SAFE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+USERNAME_SAFE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")  # as the users API accepts
 
 
 class UserRecords(Protocol):

@@ -1,6 +1,7 @@
 """A fake identity provider on loopback: OpenID Connect (discovery, JWKS, an authorize page that signs the next
 person in at once, a token endpoint that checks the client, the redirect URI and the PKCE verifier) and
-Feishu's web login (authorize, ``authen/v2/oauth/token``, ``authen/v1/user_info``), with switches for the
+Feishu's web login (authorize, ``authen/v2/oauth/token``, ``authen/v1/user_info``) and
+WeCom's (authorize, ``cgi-bin/gettoken``, ``cgi-bin/auth/getuserinfo``), with switches for the
 failures a test wants: an expired code, an ID token for another audience or signed with another key."""
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ CLIENT_ID = "arena-test-client"
 CLIENT_SECRET = "arena-test-secret-" + secrets.token_hex(8)
 FEISHU_APP_ID = "cli_test_app"
 FEISHU_SECRET = "feishu-secret-" + secrets.token_hex(8)
+WECOM_CORP_ID = "ww-test-corp"
+WECOM_SECRET = "wecom-secret-" + secrets.token_hex(8)
 
 
 @dataclass
@@ -106,7 +109,7 @@ def running_fake_idp() -> Iterator[FakeIdp]:
                 )
             elif parts.path == "/jwks":
                 self._json(200, KeySet([fake.key]).as_dict(private=False))
-            elif parts.path in ("/authorize", "/feishu/authorize"):
+            elif parts.path in ("/authorize", "/feishu/authorize", "/wecom/authorize"):
                 self._authorize(query)
             elif parts.path == "/open-apis/authen/v1/user_info":
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -115,6 +118,12 @@ def running_fake_idp() -> Iterator[FakeIdp]:
                     self._json(401, {"code": 99991668, "msg": "invalid access token"})
                 else:
                     self._json(200, {"code": 0, "msg": "success", "data": person.person})
+            elif parts.path == "/cgi-bin/gettoken":
+                good = query.get("corpid") == WECOM_CORP_ID and query.get("corpsecret") == WECOM_SECRET
+                self._json(200, {"errcode": 0, "access_token": "wt-ok"} if good else {"errcode": 40001})
+            elif parts.path == "/cgi-bin/auth/getuserinfo":
+                issued = fake.take_code(query.get("code", "")) if query.get("access_token") == "wt-ok" else None
+                self._json(200, {"errcode": 0, **issued.person} if issued else {"errcode": 40029})
             else:
                 self._json(404, {"error": "not_found"})
 
