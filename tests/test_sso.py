@@ -20,7 +20,7 @@ from server.auth.sso_providers import normalize_mobile
 from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
 from tests.support.accounts import Browser
-from tests.support.browser import watch_page
+from tests.support.browser import screenshot, watch_page
 from tests.support.fake_idp import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -269,6 +269,7 @@ def test_feishu_button_signs_a_rep_in_by_mobile(
         page.goto(f"{sso_server.base_url}/login")
         expect(page.locator("input[name=password]")).to_be_visible()  # local passwords stay
         expect(page.locator("[data-sso=oidc]")).to_have_text("企业账号登录")
+        screenshot(page, "sso-login.png")
         page.locator("[data-sso=feishu]").click()
         page.wait_for_url(f"{sso_server.base_url}/m")
         me = page.request.get(f"{sso_server.base_url}/api/v1/me").json()

@@ -36,14 +36,15 @@ def buttons(request: Request) -> list[tuple[str, str]]:
     return [(name, provider.label()) for name, provider in sso.providers(config).items()] if config.enabled else []
 
 
-def refused(request: Request, provider: str, reason: str) -> Response:
-    return page(request, "sso_refused.html", status=REFUSAL_STATUS[reason], reason=reason, provider=provider)
+def refused(request: Request, provider: str, reason: str, status: int | None = None) -> Response:
+    status = status or REFUSAL_STATUS[reason]
+    return page(request, "sso_refused.html", status=status, reason=reason, provider=provider)
 
 
 async def sso_start(request: Request) -> Response:
     provider = provider_of(request)
     if provider is None:
-        return refused(request, "", "failed")
+        return refused(request, "", "failed", status=404)  # not a provider this server is configured for
     arena = arena_of(request)
     try:
         url = await sso.start(
@@ -63,7 +64,7 @@ async def sso_start(request: Request) -> Response:
 async def sso_callback(request: Request) -> Response:
     provider = provider_of(request)
     if provider is None:
-        return refused(request, "", "failed")
+        return refused(request, "", "failed", status=404)  # not a provider this server is configured for
     arena = arena_of(request)
     params = request.query_params
     if params.get("error"):  # the person declined, or the provider would not ask them
