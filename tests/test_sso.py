@@ -213,6 +213,22 @@ def test_a_state_works_once_even_with_the_cookie_it_was_given(
     assert idp.token_requests == used
 
 
+def test_a_rotated_signing_key_is_fetched_again(sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp) -> None:
+    team = make_team(admin)
+    employee = unique("E")
+    make_rep(admin, team, oidc=employee)
+    idp.person = {"sub": unique("sub"), "groups": ["arena-rep"], "employee_id": employee}
+    with browser_like(sso_server) as client:
+        assert client.get("/sso/oidc").url.path == "/m"  # the server now holds the JWKS with k1
+    first = idp.key
+    idp.key = RSAKey.generate_key(2048, parameters={"kid": unique("k")}, private=True)
+    try:
+        with browser_like(sso_server) as client:
+            assert client.get("/sso/oidc").url.path == "/m"
+    finally:
+        idp.key = first
+
+
 @pytest.mark.parametrize("failure", ["expired code", "wrong audience", "bad signature"])
 def test_a_code_or_token_that_does_not_hold_signs_no_one_in(
     sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp, failure: str

@@ -23,7 +23,7 @@ import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from server.auth.sso_config import EnterpriseConfig, OidcConfig
@@ -213,7 +213,7 @@ class OidcProvider(Provider):
     async def _decode(self, client: OutboundClient, id_token: str) -> jwt.Token:
         try:
             return jwt.decode(id_token, await self.key_set(client), algorithms=ID_TOKEN_ALGORITHMS)
-        except ValueError:  # no key with the token's key id: the issuer may have rotated its keys
+        except InvalidKeyIdError:  # no key with the token's key id: the issuer may have rotated its keys
             return jwt.decode(id_token, await self.key_set(client, refresh=True), algorithms=ID_TOKEN_ALGORITHMS)
 
 

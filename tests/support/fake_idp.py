@@ -71,7 +71,7 @@ class FakeIdp:
             "nonce": issued.nonce,
             **issued.person,
         }
-        return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.signer or self.key)
+        return jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.signer or self.key)
 
     def take_code(self, code: str) -> Issued | None:
         with self.lock:
