@@ -24,6 +24,8 @@ from tests.support.browser import screenshot, watch_page
 from tests.support.fake_idp import (
     CLIENT_ID,
     CLIENT_SECRET,
+    DINGTALK_APP_ID,
+    DINGTALK_SECRET,
     FEISHU_APP_ID,
     FEISHU_SECRET,
     WECOM_CORP_ID,
@@ -68,6 +70,11 @@ def sso_server(
         ARENA_FEISHU_MATCH="mobile",
         ARENA_FEISHU_LOGIN_URL=f"{idp.base_url}/feishu/authorize",
         ARENA_FEISHU_API_URL=idp.base_url,
+        ARENA_DINGTALK_APP_ID=DINGTALK_APP_ID,
+        ARENA_DINGTALK_SECRET=DINGTALK_SECRET,
+        ARENA_DINGTALK_MATCH="email",
+        ARENA_DINGTALK_LOGIN_URL=f"{idp.base_url}/dingtalk/authorize",
+        ARENA_DINGTALK_API_URL=idp.base_url,
         ARENA_WECOM_CORP_ID=WECOM_CORP_ID,
         ARENA_WECOM_AGENT_ID="1000002",
         ARENA_WECOM_SECRET=WECOM_SECRET,
@@ -268,6 +275,23 @@ def test_wecom_maps_a_manager_an_admin_made_and_refuses_a_stranger(
     with browser_like(sso_server) as client:
         landed = client.get("/sso/wecom")
         assert landed.status_code == 403 and refusal(landed) == "unlinked"
+
+
+def test_dingtalk_signs_a_rep_in_by_email_and_an_expired_code_no_one(
+    sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp
+) -> None:
+    team = make_team(admin)
+    email = f"{unique('li')}@corp.example"
+    rep = make_rep(admin, team, dingtalk=email)
+    idp.person = {"unionId": unique("u"), "nick": "李娜", "email": email, "mobile": "13900000000"}
+    with browser_like(sso_server) as client:
+        assert client.get("/sso/dingtalk").url.path == "/m"
+        assert client.get("/api/v1/me").json()["rep"] == rep
+    idp.code_seconds = -1.0
+    with browser_like(sso_server) as client:
+        landed = client.get("/sso/dingtalk")
+        assert landed.status_code == 400 and refusal(landed) == "failed"
+        assert client.get("/api/v1/me").status_code == 401
 
 
 @pytest.mark.browser

@@ -1,7 +1,8 @@
 """A fake identity provider on loopback: OpenID Connect (discovery, JWKS, an authorize page that signs the next
 person in at once, a token endpoint that checks the client, the redirect URI and the PKCE verifier) and
 Feishu's web login (authorize, ``authen/v2/oauth/token``, ``authen/v1/user_info``) and
-WeCom's (authorize, ``cgi-bin/gettoken``, ``cgi-bin/auth/getuserinfo``), with switches for the
+WeCom's (authorize, ``cgi-bin/gettoken``, ``cgi-bin/auth/getuserinfo``) and DingTalk's (authorize, answering
+with ``authCode``; ``v1.0/oauth2/userAccessToken``, ``v1.0/contact/users/me``), with switches for the
 failures a test wants: an expired code, an ID token for another audience or signed with another key."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CLIENT_ID = "arena-test-client"
 CLIENT_SECRET = "arena-test-secret-" + secrets.token_hex(8)
 FEISHU_APP_ID = "cli_test_app"
 FEISHU_SECRET = "feishu-secret-" + secrets.token_hex(8)
+DINGTALK_APP_ID = "ding-test-app"
+DINGTALK_SECRET = "dingtalk-secret-" + secrets.token_hex(8)
 WECOM_CORP_ID = "ww-test-corp"
 WECOM_SECRET = "wecom-secret-" + secrets.token_hex(8)
 
@@ -109,8 +112,14 @@ def running_fake_idp() -> Iterator[FakeIdp]:
                 )
             elif parts.path == "/jwks":
                 self._json(200, KeySet([fake.key]).as_dict(private=False))
-            elif parts.path in ("/authorize", "/feishu/authorize", "/wecom/authorize"):
-                self._authorize(query)
+            elif parts.path in ("/authorize", "/feishu/authorize", "/wecom/authorize", "/dingtalk/authorize"):
+                self._authorize(query, "authCode" if parts.path.startswith("/dingtalk") else "code")
+            elif parts.path == "/v1.0/contact/users/me":
+                issued = fake.codes.get("token:" + self.headers.get("x-acs-dingtalk-access-token", ""))
+                if issued is None:
+                    self._json(401, {"code": "InvalidAuthentication"})
+                else:
+                    self._json(200, issued.person)
             elif parts.path == "/open-apis/authen/v1/user_info":
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 person = fake.codes.get("token:" + token)
@@ -134,10 +143,12 @@ def running_fake_idp() -> Iterator[FakeIdp]:
                 self._oidc_token({k: v[-1] for k, v in parse_qs(raw).items()})
             elif self.path == "/open-apis/authen/v2/oauth/token":
                 self._feishu_token(json.loads(raw))
+            elif self.path == "/v1.0/oauth2/userAccessToken":
+                self._dingtalk_token(json.loads(raw))
             else:
                 self._json(404, {"error": "not_found"})
 
-        def _authorize(self, query: dict[str, str]) -> None:
+        def _authorize(self, query: dict[str, str], code_name: str) -> None:
             code = secrets.token_urlsafe(16)
             with fake.lock:
                 fake.codes[code] = Issued(
@@ -147,7 +158,7 @@ def running_fake_idp() -> Iterator[FakeIdp]:
                     nonce=query.get("nonce", ""),
                     person=dict(fake.person),
                 )
-            target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
+            target = f"{query['redirect_uri']}?{urlencode({code_name: code, 'state': query.get('state', '')})}"
             self.send_body(302, "text/plain", b"", {"Location": target})
 
         def _oidc_token(self, form: dict[str, str]) -> None:
@@ -187,6 +198,21 @@ def running_fake_idp() -> Iterator[FakeIdp]:
             with fake.lock:
                 fake.codes["token:" + token] = issued
             self._json(200, {"code": 0, "access_token": token, "token_type": "Bearer", "expires_in": 7200})
+
+        def _dingtalk_token(self, body: dict[str, Any]) -> None:
+            issued = fake.take_code(str(body.get("code", "")))
+            if (
+                body.get("clientId") != DINGTALK_APP_ID
+                or body.get("clientSecret") != DINGTALK_SECRET
+                or body.get("grantType") != "authorization_code"
+                or issued is None
+            ):
+                self._json(400, {"code": "invalidCode", "message": "bad code"})
+                return
+            token = "dt-" + secrets.token_hex(8)
+            with fake.lock:
+                fake.codes["token:" + token] = issued
+            self._json(200, {"accessToken": token, "refreshToken": "r", "expireIn": 7200})
 
         def _json(self, status: int, document: Any) -> None:
             self.send_body(status, "application/json", json.dumps(document).encode())
