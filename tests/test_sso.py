@@ -191,6 +191,7 @@ def test_a_forged_or_replayed_state_is_refused_before_any_code_is_exchanged(
         forged = re.sub(r"state=[^&]+", "state=forged-by-someone", callback)
         answer = client.get(forged)
         assert answer.status_code == 400 and refusal(answer) == "expired"
+        assert client.get(re.sub(r"state=[^&]+", "state=%E7%8A%B6%E6%80%81", callback)).status_code == 400
         # The real callback now fails too: the browser's state was used up by the first answer.
         assert client.get(callback).status_code == 400
         assert idp.token_requests == before

@@ -89,7 +89,12 @@ async def finish(
 ) -> Finished:
     """The user record to start a session for; ``SsoError`` (state, code or token) or ``Refused`` (mapping)."""
     expected = session.pop(SESSION_KEY, None)
-    if not state or len(state) > 256 or not isinstance(expected, str) or not hmac.compare_digest(state, expected):
+    if (
+        not state
+        or len(state) > 256
+        or not isinstance(expected, str)
+        or not hmac.compare_digest(state.encode(), expected.encode())
+    ):
         raise SsoError("state: not the one this browser was given")
     kept = await identities.take_sso_state(token_digest(state))
     if kept is None or kept.get("provider") != provider.name:
