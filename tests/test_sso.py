@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from joserfc.jwk import RSAKey
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import expect
 
+from server.auth.sso import MAX_STARTS_PER_IP
 from server.auth.sso_accounts import oidc_role, sso_username
 from server.auth.sso_config import OidcConfig, load_sso
 from server.auth.sso_providers import normalize_mobile
@@ -51,6 +53,9 @@ def fresh_idp(idp: FakeIdp) -> None:
     idp.code_seconds, idp.audience, idp.signer, idp.person = 60.0, CLIENT_ID, None, {}
 
 
+PREFIX = "sso" + uuid.uuid4().hex[:8]  # the test server's keys: apart from the rest of the suite's
+
+
 @pytest.fixture(scope="module")
 def sso_server(
     idp: FakeIdp, redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
@@ -58,7 +63,7 @@ def sso_server(
     running = launch_server(
         redis_server.url,
         tmp_path_factory.mktemp("sso-server"),
-        ARENA_KEY_PREFIX="sso" + uuid.uuid4().hex[:8],
+        ARENA_KEY_PREFIX=PREFIX,
         ARENA_OUTBOUND_ALLOW_PRIVATE="1",  # the fake provider listens on loopback over http
         ARENA_OIDC_ISSUER=idp.issuer,
         ARENA_OIDC_CLIENT_ID=CLIENT_ID,
@@ -318,6 +323,19 @@ def test_feishu_button_signs_a_rep_in_by_mobile(
         assert errors == []
     finally:
         context.close()
+
+
+def test_an_address_that_starts_too_many_sign_ons_is_held_off(
+    sso_server: RunningServer, redis_client: redis.Redis
+) -> None:
+    starts = f"{PREFIX}:{{auth}}:sso_starts:127.0.0.1"  # as game/keys.py names it under the server's prefix
+    redis_client.set(starts, MAX_STARTS_PER_IP, ex=60)
+    try:
+        with browser_like(sso_server) as client:
+            held = client.get("/sso/oidc")
+            assert held.status_code == 429 and refusal(held) == "busy"
+    finally:
+        redis_client.delete(starts)
 
 
 def test_settings_name_what_is_missing() -> None:

@@ -26,6 +26,9 @@ from server.auth.store import IdentityStore
 from server.outbound import OutboundClient
 
 STATE_SECONDS = 10 * 60
+# Each start keeps a state in Redis until it is used or expires: an address may start this many per window (an
+# office behind one NAT signing on in the morning stays well under it), so no one fills Redis with states.
+MAX_STARTS_PER_IP = 1000
 SESSION_KEY = "sso_state"
 OUTBOUND_BUDGET_SECONDS = 8.0
 
@@ -49,6 +52,10 @@ def outbound(allow_private: bool) -> OutboundClient:
     return OutboundClient(allow_private=allow_private, attempts=2, budget=OUTBOUND_BUDGET_SECONDS)
 
 
+class TooManyStarts(Exception):
+    """The address started more sign-ons than ``MAX_STARTS_PER_IP`` in ``STATE_SECONDS``."""
+
+
 @dataclass(frozen=True)
 class Finished:
     record: dict[str, Any]
@@ -63,8 +70,11 @@ async def start(
     base_url: str,
     next_path: str,
     allow_private: bool,
+    ip: str,
 ) -> str:
     """The provider's authorize URL for this browser; what proves the answer is kept server-side."""
+    if await identities.count_sso_start(ip, STATE_SECONDS) > MAX_STARTS_PER_IP:
+        raise TooManyStarts(ip)
     started = Started(state=generate_token(32), nonce=generate_token(32), verifier=generate_token(64))
     async with outbound(allow_private) as client:
         url = await provider.authorize_url(client, started, redirect_uri(base_url, provider.name))

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.auth import sso
+from server.auth.login import client_ip
 from server.auth.sessions import HOME, safe_next, start_session
 from server.auth.sso_accounts import Refused
 from server.auth.sso_providers import Provider, SsoError
@@ -22,7 +23,15 @@ log = logging.getLogger("arena.sso")
 
 # The refusal page's status by reason: the person is known at the provider but not here (403), or the
 # sign-on itself did not hold (400: a forged or stale state, a code the provider would not take, a bad token).
-REFUSAL_STATUS = {"unlinked": 403, "no_role": 403, "inactive": 403, "conflict": 403, "expired": 400, "failed": 400}
+REFUSAL_STATUS = {
+    "busy": 429,
+    "unlinked": 403,
+    "no_role": 403,
+    "inactive": 403,
+    "conflict": 403,
+    "expired": 400,
+    "failed": 400,
+}
 
 
 def provider_of(request: Request) -> Provider | None:
@@ -54,7 +63,11 @@ async def sso_start(request: Request) -> Response:
             base_url=arena.settings.base_url,
             next_path=safe_next(request.query_params.get("next"), ""),
             allow_private=arena.settings.outbound_allow_private,
+            ip=client_ip(request),
         )
+    except sso.TooManyStarts:
+        log.warning("single sign-on with %s: too many started from one address", provider.name)
+        return refused(request, provider.name, "busy")
     except SsoError as exc:
         log.warning("single sign-on with %s could not start: %s", provider.name, exc)
         return refused(request, provider.name, "failed")
