@@ -338,6 +338,9 @@ def connector_state_keys(connector_id: str) -> tuple[list[str], list[str]]:
 # The three faces (TV, phone, console): sign-in, rate limits, challenges.
 LOGIN_FAILURES_PREFIX = f"{PREFIX}:{{auth}}:login_failures:"  # string with TTL per ip:<addr> / user:<name>
 SIGNIN_LINKS_PREFIX = f"{PREFIX}:{{auth}}:signin:"  # string with TTL: sha256(one-time token) -> username
+# string with TTL: sha256(state) -> JSON {provider, nonce, verifier, next} of a single sign-on under way
+SSO_STATES_PREFIX = f"{PREFIX}:{{auth}}:sso_state:"
+SSO_STARTS_PREFIX = f"{PREFIX}:{{auth}}:sso_starts:"  # string with TTL: sign-ons started from one address
 CHALLENGES = f"{PREFIX}:{{cfg}}:challenges"  # hash: challenge id -> JSON {challenger, opponent, status, ...}
 DISPUTES = f"{PREFIX}:{{cfg}}:disputes"  # hash: dispute id -> JSON {rep, contest, kind, status, ...}
 DISPUTED_LINES = f"{PREFIX}:{{cfg}}:disputed_lines"  # hash: "contest|rep|event" -> the id of its open dispute
@@ -355,6 +358,15 @@ def login_failures(kind: str, value: str) -> str:
 
 def signin_link(token_digest: str) -> str:
     return SIGNIN_LINKS_PREFIX + token_digest
+
+
+def sso_state(state_digest: str) -> str:
+    """A single sign-on started in a browser, until its provider sends it back (taken once)."""
+    return SSO_STATES_PREFIX + state_digest
+
+
+def sso_starts(ip: str) -> str:
+    return SSO_STARTS_PREFIX + ip
 
 
 # Chat notifications (WeCom, DingTalk, Feishu, Slack, Teams): channels, outboxes, cursors, dead letters.

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game import keys
+from server.auth.sso_config import SsoConfig, load_sso
 from server.client_address import LOOPBACK, TrustedProxies, parse_trusted_proxies
 from server.redis_connection import DeploymentError, RedisDeployment, parse_sentinels
 
@@ -90,6 +91,8 @@ class Settings:
     log_shards: int = 1
     # Days the event log and its dedupe entries are kept; events that occurred earlier than that are refused.
     log_retention_days: int = 400
+    # Single sign-on (OpenID Connect, WeCom, DingTalk, Feishu); unset: local passwords and sign-in links only.
+    sso: SsoConfig = field(default_factory=SsoConfig)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -182,6 +185,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_format = (_text(env, "LOG_FORMAT") or "json").lower()
     if log_format not in ("json", "text"):
         raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT must be json or text, got {log_format!r}")
+    try:
+        sso = load_sso(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         redis_url=deployment.url,
@@ -217,6 +224,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_retention_days=_int(env, "LOG_RETENTION_DAYS", 400, MIN_LOG_RETENTION_DAYS, 36_500),
         log_format=log_format,
         access_log=_flag(env, "ACCESS_LOG", default=True),
+        sso=sso,
     )
 
 

@@ -44,6 +44,8 @@ async def authenticate(identities: IdentityStore, username: str, password: str) 
     valid = await asyncio.to_thread(verify_password, password, stored)
     if not valid or user is None or user.get("active") is False:
         return None
+    if user.get("sso"):  # signs in through its identity provider only, which can take the person away
+        return None
     return user
 
 

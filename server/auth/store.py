@@ -84,3 +84,21 @@ class IdentityStore:
         """The user a sign-in link was made for, once: taking it ends it."""
         value = await self.redis.getdel(keys.signin_link(digest))
         return value.decode() if isinstance(value, bytes) else value
+
+    # --- single sign-on under way ---------------------------------------------------------------------
+
+    async def count_sso_start(self, ip: str, window_seconds: int) -> int:
+        """Sign-ons started from the address in the current window, this one included."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(keys.sso_starts(ip), 0, ex=window_seconds, nx=True)
+        pipe.incr(keys.sso_starts(ip))
+        _, count = await pipe.execute()
+        return int(count)
+
+    async def keep_sso_state(self, digest: str, started: dict[str, Any], seconds: int) -> None:
+        await self.redis.set(keys.sso_state(digest), json.dumps(started), ex=seconds)
+
+    async def take_sso_state(self, digest: str) -> dict[str, Any] | None:
+        """What a sign-on started with, once: taking it ends it (a replayed state finds nothing)."""
+        value = await self.redis.getdel(keys.sso_state(digest))
+        return json.loads(value) if value else None

@@ -21,9 +21,11 @@ from server.web import (
     signin,
     tv,
 )
+from server.web import sso as sign_on
 
 routes: list[BaseRoute] = [
     *signin.routes,
+    *sign_on.routes,
     *dashboard.routes,
     *console.routes,
     *people.routes,

@@ -13,6 +13,7 @@ from server.auth.sessions import HOME, safe_next, session_user, start_session
 from server.http import arena_of
 from server.i18n import catalogs as i18n
 from server.web.render import page
+from server.web.sso import buttons
 
 
 async def login_page(request: Request) -> Response:
@@ -20,7 +21,8 @@ async def login_page(request: Request) -> Response:
     if user and request.query_params.get("switch") is None:
         return RedirectResponse(HOME.get(user["role"], "/"), status_code=303)
     error = {"csrf": "expired"}.get(request.query_params.get("error", ""), "")
-    return page(request, "login.html", next=request.query_params.get("next", ""), error=error, username="")
+    next_path = request.query_params.get("next", "")
+    return page(request, "login.html", next=next_path, error=error, username="", sso=buttons(request))
 
 
 async def login(request: Request) -> Response:
@@ -40,11 +42,14 @@ async def login(request: Request) -> Response:
             error="locked",
             wait_minutes=-(-wait // 60),
             username=username,
+            sso=buttons(request),
         )
     user = await arena.accounts.authenticate(username, password) if username and password else None
     if user is None:
         await arena.accounts.record_login_failure(ip, username)
-        return page(request, "login.html", status=401, next=next_path, error="invalid", username=username)
+        return page(
+            request, "login.html", status=401, next=next_path, error="invalid", username=username, sso=buttons(request)
+        )
     await arena.accounts.forget_login_failures(username)
     start_session(request, user)
     return RedirectResponse(safe_next(next_path, HOME.get(user["role"], "/")), status_code=303)
