@@ -297,6 +297,31 @@ async def read_ranking(store: Store, contest: Contest, which: str, limit: int) -
     return BoardView(contest.epoch, int(seq or 0), [], int(total), contest_meta(contest), ranking=ranking)
 
 
+@dataclass(frozen=True)
+class ScoresRead:
+    """Some reps' scores on a board, with the board's seq and size at that moment (one MULTI)."""
+
+    seq: int
+    total: int
+    scores: dict[str, int | None]  # None: not on the board
+
+
+async def read_scores(store: Store, contest: Contest, epoch: int, which: str, reps: list[str]) -> ScoresRead:
+    """The scores of the reps a tick's doorbells named, with the board's seq and size, in one MULTI: what
+    moves a board held in memory (``server/live/ranking.py``) on, without reading its rows."""
+    redis: Redis = store.redis
+    k = keys.ContestKeys(contest.id, epoch)
+    zkey = board_key(k, which)
+    pipe = redis.pipeline(transaction=True)
+    pipe.hget(k.seq, seq_field(which))
+    pipe.zcard(zkey)
+    for rep in reps:
+        pipe.zscore(zkey, rep)
+    seq, total, *composites = await pipe.execute()
+    scores = {rep: None if c is None else score_of(c) for rep, c in zip(reps, composites, strict=True)}
+    return ScoresRead(int(seq or 0), int(total), scores)
+
+
 async def read_standings(
     store: Store, contest: Contest, epoch: int, which: str, reps: list[str]
 ) -> dict[str, Standing]:
