@@ -206,6 +206,16 @@ def shown(link: RecordingLink) -> tuple[int | None, int, int | None]:
     return last["rank"], last["score"], last["gap_to_next"]
 
 
+def own_wins_shown(link: RecordingLink) -> list[str]:
+    return [row["id"] for row in me_frames(link)[-1].get("recent", [])]
+
+
+def own_wins_listed(floor: Floor, rep: str) -> list[str]:
+    """A rep's own wins among the contest's latest 20 (what its phone lists), newest first."""
+    latest = floor.boards.wins[CONTEST][:20]
+    return [bell["event"].split(":", 1)[-1] for bell in latest if bell["rep"] == rep][:5]
+
+
 def test_a_tick_reads_only_the_scores_of_the_reps_its_doorbells_named() -> None:
     """Between full reads the board held in memory moves on by the reps the won deals named: one read of
     their scores per tick, never the whole board."""
@@ -243,6 +253,10 @@ def test_every_phone_shows_what_the_whole_board_says_after_any_deals(held: int) 
             await asyncio.sleep(3 * TICK)
             assert {rep: shown(link) for rep, link in phones.items()} == {
                 rep: expected_standing(floor, rep) for rep in phones
+            }
+            ranked = {rep: link for rep, link in phones.items() if me_frames(link)[-1]["rank"] is not None}
+            assert {rep: own_wins_shown(link) for rep, link in ranked.items()} == {
+                rep: own_wins_listed(floor, rep) for rep in ranked
             }
         assert floor.boards.reads[ME] <= 2  # the first read, and a second when a new rep joined a held board
 

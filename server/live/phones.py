@@ -27,7 +27,7 @@ from server.live.board_reader import BoardReader
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.live.wire import WireFrame, encode
-from server.services.boards import BoardSpec, BoardView, contest_meta, me_message
+from server.services.boards import FEED_ROWS, BoardSpec, BoardView, contest_meta, feed_row, me_message
 from server.services.diffs import Row
 from server.services.registry import Snapshot
 from server.services.standings import UNRANKED, Ranking, Standing
@@ -55,6 +55,8 @@ class Phones:
     wins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each rep's own latest wins, as last read
     mine: dict[str, list[Row]] = field(default_factory=dict)  # and their rows
     heard: dict[int, str] = field(default_factory=dict)  # seq -> rep of the won deals not yet read
+    won: list[dict[str, Any]] = field(default_factory=list)  # their doorbells, for the recent wins
+    recent: list[Row] = field(default_factory=list)  # the contest's recent wins (its feed), newest first
     stale: bool = False  # a full read is due
     touched: set[str] | None = field(default_factory=set)  # reps whose view may have changed; None: all
     seq: int = 0  # the board's seq at the last read
@@ -91,12 +93,15 @@ class Phones:
         anything else (a reversal, an update, a roster, a rescore, a bell not understood) means a full read."""
         bell = bell or {}
         seq, rep, ranking = bell.get("seq"), bell.get("rep"), self.ranking
-        if bell.get("type") != "deal.won" or not isinstance(seq, int) or not isinstance(rep, str):
+        if not understood(bell) or not isinstance(seq, int) or not isinstance(rep, str):
             self.stale = True
         elif len(self.heard) >= MAX_HEARD or (ranking is not None and bell.get("epoch") != ranking.epoch):
             self.stale = True  # a flood, or a rescore's epoch: read it all
         elif ranking is None or seq > ranking.seq:
             self.heard[seq] = rep
+        if understood(bell) and bell["points"] > 0:
+            self.won.append(bell)  # it joined the contest's recent wins as it rang
+            del self.won[:-FEED_ROWS]
 
     async def refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView | None:
         """Bring the board held in memory up to date (in full or by the reps the doorbells named) and note
@@ -104,15 +109,26 @@ class Phones:
         contest = snapshot.contests.get(spec.contest_id)
         if contest is None:
             return None
-        feed = await reader.read(BoardSpec(f"feed:{contest.id}", "feed", contest.id, "reps"), snapshot)
-        recent = feed.rows if feed else []
-        touched = await self._follow(reader, spec, contest) if self._current(contest) else None
-        if touched is None:
-            self.stale = False
-            full = await reader.read(spec, snapshot, full=True)
-            if full is None:
-                return None
-            self.load(full)
+        won, self.won = self.won, []
+        try:
+            touched = await self._follow(reader, spec, contest) if self._current(contest) else None
+            recent = self.recent
+            if touched is None:
+                self.stale = False
+                feed = await reader.read(BoardSpec(f"feed:{contest.id}", "feed", contest.id, "reps"), snapshot)
+                full = await reader.read(spec, snapshot, full=True)
+                if full is None:
+                    return None
+                self.load(full)
+                recent = feed.rows if feed else []
+                won = [bell for bell in won if feed is None or bell["seq"] > feed.seq]
+        except BaseException:
+            self.won[:0] = won  # the read failed: these wins are still to be listed
+            raise
+        if won:  # newest first, as the contest's recent-wins list keeps them
+            rows = [feed_row(0, bell, snapshot.directory) for bell in reversed(won)] + recent
+            recent = [{**row, "rank": rank} for rank, row in enumerate(rows[:FEED_ROWS], 1)]
+        self.recent = recent
         ranking = self.ranking
         assert ranking is not None
         if touched is None or self._reached_deep(touched):
@@ -259,6 +275,17 @@ class Phones:
 def now() -> float:
     """The loop's clock (what the hub's ticks run on)."""
     return asyncio.get_running_loop().time()
+
+
+def understood(bell: dict[str, Any]) -> bool:
+    """A won deal's doorbell, with all a phone needs of it (anything else means reading the board in full)."""
+    return (
+        bell.get("type") == "deal.won"
+        and isinstance(bell.get("seq"), int)
+        and isinstance(bell.get("rep"), str)
+        and isinstance(bell.get("event"), str)
+        and isinstance(bell.get("points"), int)
+    )
 
 
 def own_rows(recent: list[Row]) -> dict[str, list[Row]]:

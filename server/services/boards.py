@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.contests import Contest
+from game.directory import Directory
 from game.pacing import pace
 from game.ranking import TIME_SPAN, Ranked, competition_ranks, score_floor, score_of
 from game.store import Store, board_key, seq_field, text
@@ -139,21 +140,7 @@ async def read_view(
         pipe.hget(k.seq, "reps")
         pipe.lrange(keys.ContestKeys(contest.id).recent_wins, 0, FEED_ROWS - 1)
         seq, bells = await pipe.execute()
-        rows = []
-        for index, raw in enumerate(bells):
-            bell = json.loads(raw)
-            rep = snapshot.directory.reps.get(bell["rep"])
-            rows.append(
-                {
-                    "rank": index + 1,
-                    "id": bell["event"].split(":", 1)[-1],
-                    "rep": bell["rep"],
-                    "team": rep.team if rep else None,
-                    "score": bell["points"],
-                    "amount": bell["amount"] or None,
-                    "at": datetime.fromtimestamp(bell.get("at", 0), UTC).isoformat(),
-                }
-            )
+        rows = [feed_row(index + 1, json.loads(raw), snapshot.directory) for index, raw in enumerate(bells)]
         return BoardView(contest.epoch, int(seq or 0), rows, len(rows), contest_meta(contest))
     which = spec.which
     if spec.kind == "me":
@@ -168,6 +155,20 @@ async def read_view(
         read.total,
         contest_meta(contest),
     )
+
+
+def feed_row(rank: int, bell: dict[str, Any], directory: Directory) -> Row:
+    """A won deal as a row of the contest's feed, from its doorbell (the recent-wins list keeps doorbells)."""
+    rep = directory.reps.get(bell["rep"])
+    return {
+        "rank": rank,
+        "id": bell["event"].split(":", 1)[-1],
+        "rep": bell["rep"],
+        "team": rep.team if rep else None,
+        "score": bell["points"],
+        "amount": bell["amount"] or None,
+        "at": datetime.fromtimestamp(bell.get("at", 0), UTC).isoformat(),
+    }
 
 
 def named(rows: list[Row], spec: BoardSpec, snapshot: Snapshot, public: bool) -> list[Row]:
