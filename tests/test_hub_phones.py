@@ -18,9 +18,10 @@ from game import keys
 from server.live import phones
 from server.live.hub import Hub
 from server.live.phones import Phones
+from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.services.boards import BoardSpec, BoardView
-from server.services.standings import Ranking, Standing, standings_of
+from server.services.standings import Ranking, Standing
 from tests.support.hub_doubles import FixedRegistry, MemoryBoards, RecordingLink, messages_in, org
 from tests.support.memory_broker import MemoryBroker
 from tests.support.virtual_time import run_virtual
@@ -175,11 +176,11 @@ def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
     run_virtual(run())
 
 
-def test_a_standing_is_the_same_from_the_one_pass_and_from_a_single_lookup() -> None:
-    """Competition ranks and the gap to the nearest higher score, ties included, both ways."""
+def test_a_standing_held_in_memory_follows_moves_as_the_whole_board_ranks_them() -> None:
+    """Competition ranks and the gap to the nearest higher score, ties included, before and after moves."""
     ids = ["a", "b", "c", "d", "e", "f"]
-    ranking = Ranking(ids, [9, 7, 7, 7, 4, 4], {"c": 2})
-    expected = {
+    ranking = LiveRanking(1, 1, 6, Ranking(ids, [9, 7, 7, 7, 4, 4], {"c": 2}))
+    assert {rep: ranking.standing(rep) for rep in ids} == {
         "a": Standing(1, 9, None, 0),
         "b": Standing(2, 7, 2, 0),
         "c": Standing(2, 7, 2, 2),
@@ -187,9 +188,17 @@ def test_a_standing_is_the_same_from_the_one_pass_and_from_a_single_lookup() -> 
         "e": Standing(5, 4, 3, 0),
         "f": Standing(5, 4, 3, 0),
     }
-    assert standings_of(ranking, set(ids)) == expected
-    assert {rep: ranking.standing(rep) for rep in ids} == expected
-    assert standings_of(ranking, {"e", "zz"}) == {"e": expected["e"]} and ranking.standing("zz") is None
+    assert ranking.standing("zz") is None
+    assert ranking.move("e", 9, followed=False) == (4, 9)  # level with the leader
+    assert ranking.move("zz", 1, followed=False) == (None, 1)  # a new rep joins a board held whole
+    assert [ranking.standing(rep) for rep in ("a", "e", "b", "f", "zz")] == [
+        Standing(1, 9, None, 0),
+        Standing(1, 9, None, 0),
+        Standing(3, 7, 2, 0),
+        Standing(6, 4, 3, 0),
+        Standing(7, 1, 3, 0),
+    ]
+
 
 
 def expected_standing(floor: Floor, rep: str) -> tuple[int | None, int, int | None]:
