@@ -3,7 +3,7 @@ whose own view changed.
 
 The board's reps and scores are held in memory (``server/live/ranking.py``): read in full when a phone
 first watches it, after anything but a won deal (a reversal, an update, a roster or team change, a
-rescore), when a doorbell went missing, and once a minute whatever happened; in between, each tick reads
+rescore), when a doorbell went missing, and every five minutes whatever happened; in between, each tick reads
 only the scores of the reps its won-deal doorbells named, with the board's seq and size, in one MULTI
 (``boards.read_scores``). Each move names the band of scores whose standings it may have changed, so a tick
 looks only at the phones of reps in those bands and of reps whose own latest wins changed, not at every
@@ -34,7 +34,7 @@ from server.services.standings import UNRANKED, Ranking, Standing
 
 SLICE = 256  # phones looked at between two yields to the loop (a composed frame counts as COMPOSE_COST)
 COMPOSE_COST = 16  # a composed and encoded frame costs about this many unchanged phones
-RESYNC_SECONDS = 60.0  # the board is read in full at least this often, whatever the doorbells said
+RESYNC_SECONDS = 300.0  # the board is read in full at least this often, whatever the doorbells said
 GAP_SECONDS = 2.0  # a change whose doorbell has not come within this long: the board is read in full
 MAX_HEARD = 5_000  # more won deals than this between two reads: reading the board in full is cheaper
 
@@ -121,7 +121,7 @@ class Phones:
                     return None
                 self.load(full)
                 recent = feed.rows if feed else []
-                won = [bell for bell in won if feed is None or bell["seq"] > feed.seq]
+                won = [b for b in won if feed is None or (b.get("epoch") == feed.epoch and b["seq"] > feed.seq)]
         except BaseException:
             self.won[:0] = won  # the read failed: these wins are still to be listed
             raise
