@@ -200,7 +200,6 @@ def test_a_standing_held_in_memory_follows_moves_as_the_whole_board_ranks_them()
     ]
 
 
-
 def expected_standing(floor: Floor, rep: str) -> tuple[int | None, int, int | None]:
     """A rep's rank, score and gap as the whole board says (competition ranks, the nearest higher score)."""
     scores = floor.boards.scores[CONTEST]
