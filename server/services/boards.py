@@ -257,19 +257,17 @@ def me_message(
     }
     if standing.rank is None:
         return {**message, "rank": None, "score": 0, "gap_to_next": None}
+    rank, score, gap, provisional = standing
     target = contest.target_for(rep_id)
-    score = standing.score
-    points = score if contest.scoring != "percent_of_target" or not target else score * target // 1000
-    if standing.provisional is not None:
-        message["provisional"] = standing.provisional
-    message.update(
-        rank=standing.rank,
-        score=score,
-        gap_to_next=standing.gap_to_next,
-        target=target,
-        pace=pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
-        recent=mine_of(recent, rep_id),
-    )
+    if provisional is not None:
+        message["provisional"] = provisional
+    message["rank"], message["score"], message["gap_to_next"], message["target"] = rank, score, gap, target
+    if target:
+        points = score if contest.scoring != "percent_of_target" else score * target // 1000
+        message["pace"] = pace(points, target, contest.starts_at, contest.ends_at, now).as_dict()
+    else:
+        message["pace"] = None
+    message["recent"] = mine_of(recent, rep_id)
     return message
 
 

@@ -10,11 +10,12 @@ the same standing, the same frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """A rep's place: ``rank`` None when the rep has no score on the board (yet)."""
+class Standing(NamedTuple):
+    """A rep's place: ``rank`` None when the rep has no score on the board (yet). (A tuple: thousands are
+    made and compared per tick.)"""
 
     rank: int | None
     score: int
