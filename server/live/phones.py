@@ -134,7 +134,7 @@ class Phones:
         if touched is None or self._reached_deep(touched):
             await self._read_deep(reader, spec, contest, ranking)
         mine = own_rows(recent)
-        wins = {rep: tuple(row["id"] for row in rows) for rep, rows in mine.items()}
+        wins = {rep: tuple([row["id"] for row in rows]) for rep, rows in mine.items()}
         moved = {rep for rep in wins.keys() | self.wins.keys() if wins.get(rep) != self.wins.get(rep)}
         self.wins, self.mine = wins, mine
         if touched is not None:
@@ -251,18 +251,21 @@ class Phones:
         touched, self.touched = self.touched, set()
         reps = list(self.followers) if every or touched is None else [r for r in touched if r in self.followers]
         offers: list[Offer] = []
-        work, at = 0, datetime.now(UTC)
+        work, at, sent, wins = 0, datetime.now(UTC), self.sent, self.wins
         for rep in reps:
-            seen = (view.epoch, view.total, self.standing(rep), self.wins.get(rep, ()))
+            if work >= SLICE:  # between reps: a rep's phones are looked at without a pause in between
+                work = 0
+                await asyncio.sleep(0)
+            phones = self.followers.get(rep)
+            if not phones:
+                continue  # its phones left meanwhile
+            seen = (view.epoch, view.total, self.standing(rep), wins.get(rep, ()))
             composed: dict[bool, WireFrame] = {}
-            for viewer in list(self.followers.get(rep, ())):
-                work += 1
-                if work >= SLICE:
-                    work = 0
-                    await asyncio.sleep(0)
-                if self.reps.get(viewer) != rep or (not every and self.sent.get(viewer) == seen):
-                    continue  # left meanwhile, or its view is the one it has
-                self.sent[viewer] = seen
+            work += len(phones)
+            for viewer in phones:
+                if not every and sent.get(viewer) == seen:
+                    continue  # its view is the one it has
+                sent[viewer] = seen
                 frame = composed.get(viewer.binary)
                 if frame is None:
                     work += COMPOSE_COST
