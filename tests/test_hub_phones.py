@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,9 +18,10 @@ from game import keys
 from server.live import phones
 from server.live.hub import Hub
 from server.live.phones import Phones
+from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.services.boards import BoardSpec, BoardView
-from server.services.standings import Ranking, Standing, standings_of
+from server.services.standings import Ranking, Standing
 from tests.support.hub_doubles import FixedRegistry, MemoryBoards, RecordingLink, messages_in, org
 from tests.support.memory_broker import MemoryBroker
 from tests.support.virtual_time import run_virtual
@@ -144,10 +147,6 @@ def test_reps_below_the_rows_read_are_ranked_by_one_batched_read_per_tick() -> N
 def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
     reps = 3 * phones.SLICE
 
-    class Reader:
-        async def standings(self, *args: object) -> dict[str, Any]:
-            return {}
-
     async def run() -> None:
         snapshot = org(CONTEST)
         ranking = Ranking([f"r{i}" for i in range(reps)], [reps - i for i in range(reps)])
@@ -156,7 +155,7 @@ def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
         board = Phones()
         for i in range(reps):
             board.add(Viewer(RecordingLink(), binary=False, public=False), f"r{i}")
-        await board.read(Reader(), spec, view, snapshot)  # type: ignore[arg-type]
+        board.load(view)  # a full read: every phone's view may have changed
         turns = 0
 
         async def other_screens() -> None:
@@ -177,11 +176,11 @@ def test_composing_thousands_of_phones_yields_to_the_loop_in_slices() -> None:
     run_virtual(run())
 
 
-def test_a_standing_is_the_same_from_the_one_pass_and_from_a_single_lookup() -> None:
-    """Competition ranks and the gap to the nearest higher score, ties included, both ways."""
+def test_a_standing_held_in_memory_follows_moves_as_the_whole_board_ranks_them() -> None:
+    """Competition ranks and the gap to the nearest higher score, ties included, before and after moves."""
     ids = ["a", "b", "c", "d", "e", "f"]
-    ranking = Ranking(ids, [9, 7, 7, 7, 4, 4], {"c": 2})
-    expected = {
+    ranking = LiveRanking(1, 1, 6, Ranking(ids, [9, 7, 7, 7, 4, 4], {"c": 2}))
+    assert {rep: ranking.standing(rep) for rep in ids} == {
         "a": Standing(1, 9, None, 0),
         "b": Standing(2, 7, 2, 0),
         "c": Standing(2, 7, 2, 2),
@@ -189,6 +188,122 @@ def test_a_standing_is_the_same_from_the_one_pass_and_from_a_single_lookup() -> 
         "e": Standing(5, 4, 3, 0),
         "f": Standing(5, 4, 3, 0),
     }
-    assert standings_of(ranking, set(ids)) == expected
-    assert {rep: ranking.standing(rep) for rep in ids} == expected
-    assert standings_of(ranking, {"e", "zz"}) == {"e": expected["e"]} and ranking.standing("zz") is None
+    assert ranking.standing("zz") is None
+    assert ranking.move("e", 9, followed=False) == (4, 9)  # level with the leader
+    assert ranking.move("zz", 1, followed=False) == (None, 1)  # a new rep joins a board held whole
+    assert [ranking.standing(rep) for rep in ("a", "e", "b", "f", "zz")] == [
+        Standing(1, 9, None, 0),
+        Standing(1, 9, None, 0),
+        Standing(3, 7, 2, 0),
+        Standing(6, 4, 3, 0),
+        Standing(7, 1, 3, 0),
+    ]
+
+
+def expected_standing(floor: Floor, rep: str) -> tuple[int | None, int, int | None]:
+    """A rep's rank, score and gap as the whole board says (competition ranks, the nearest higher score)."""
+    scores = floor.boards.scores[CONTEST]
+    if rep not in scores:
+        return None, 0, None
+    above = [score for score in scores.values() if score > scores[rep]]
+    return 1 + len(above), scores[rep], (min(above) - scores[rep]) if above else None
+
+
+def shown(link: RecordingLink) -> tuple[int | None, int, int | None]:
+    last = me_frames(link)[-1]
+    return last["rank"], last["score"], last["gap_to_next"]
+
+
+def own_wins_shown(link: RecordingLink) -> list[str]:
+    return [row["id"] for row in me_frames(link)[-1].get("recent", [])]
+
+
+def own_wins_listed(floor: Floor, rep: str) -> list[str]:
+    """A rep's own wins among the contest's latest 20 (what its phone lists), newest first."""
+    latest = floor.boards.wins[CONTEST][:20]
+    return [bell["event"].split(":", 1)[-1] for bell in latest if bell["rep"] == rep][:5]
+
+
+def test_a_tick_reads_only_the_scores_of_the_reps_its_doorbells_named() -> None:
+    """Between full reads the board held in memory moves on by the reps the won deals named: one read of
+    their scores per tick, never the whole board."""
+
+    async def scenario(floor: Floor) -> None:
+        phones = {rep: (await floor.phone(rep))[1] for rep in ("r00", "r03", "r07")}
+        full_reads = floor.boards.reads[ME]
+        floor.boards.score_reads.clear()
+        await floor.deal("r07", 35)  # 30 → 65: passes r04 (60) and r05, r06
+        for rep in ("r03", "r05"):  # two deals in one tick: one read for both
+            floor.broker.ring(DOORBELL, floor.boards.win(CONTEST, rep, 1))
+        await asyncio.sleep(3 * TICK)
+        assert floor.boards.reads[ME] == full_reads
+        assert floor.boards.score_reads == [["r07"], ["r03", "r05"]]
+        assert {rep: shown(link) for rep, link in phones.items()} == {
+            rep: expected_standing(floor, rep) for rep in phones
+        }
+
+    on_the_floor(Floor(reps=10), scenario)
+
+
+@pytest.mark.parametrize("held", [10_000, 12], ids=["whole-board", "top-12-held"])
+def test_every_phone_shows_what_the_whole_board_says_after_any_deals(held: int) -> None:
+    """Random deals, one or several a tick, some by reps new to the board, ties included: after each tick
+    every phone shows the rank, score and gap the whole board gives its rep, whether its rep is held in
+    memory or below the reps held."""
+    rng = random.Random(18)
+
+    async def scenario(floor: Floor) -> None:
+        reps = [*(f"r{index:02d}" for index in range(30)), "new1", "new2"]
+        phones = {rep: (await floor.phone(rep))[1] for rep in [*reps[::2], "new1"]}
+        for _ in range(40):
+            for _ in range(rng.choice((1, 1, 2, 4))):
+                floor.broker.ring(DOORBELL, floor.boards.win(CONTEST, rng.choice(reps), rng.choice((5, 10, 20, 70))))
+            await asyncio.sleep(3 * TICK)
+            assert {rep: shown(link) for rep, link in phones.items()} == {
+                rep: expected_standing(floor, rep) for rep in phones
+            }
+            ranked = {rep: link for rep, link in phones.items() if me_frames(link)[-1]["rank"] is not None}
+            assert {rep: own_wins_shown(link) for rep, link in ranked.items()} == {
+                rep: own_wins_listed(floor, rep) for rep in ranked
+            }
+        assert floor.boards.reads[ME] <= 2  # the first read, and a second when a new rep joined a held board
+
+    on_the_floor(Floor(reps=30, full_rows=held), scenario)
+
+
+def test_a_change_that_is_not_a_won_deal_reads_the_board_in_full() -> None:
+    """A reversal's doorbell does not say whose score fell in every case (an update moves a deal between
+    reps): the next tick reads the whole board."""
+
+    async def scenario(floor: Floor) -> None:
+        phones = {rep: (await floor.phone(rep))[1] for rep in ("r02", "r05")}
+        full_reads = floor.boards.reads[ME]
+        floor.boards.scores[CONTEST]["r02"] -= 45  # 80 → 35: below r05 (50)
+        floor.boards.seq[CONTEST] += 1
+        bell = {"contest": CONTEST, "epoch": 1, "seq": floor.boards.seq[CONTEST], "type": "deal.updated"}
+        floor.broker.ring(DOORBELL, json.dumps(bell).encode())
+        await asyncio.sleep(3 * TICK)
+        assert floor.boards.reads[ME] == full_reads + 1
+        assert {rep: shown(link) for rep, link in phones.items()} == {
+            "r02": (7, 35, 5),
+            "r05": expected_standing(floor, "r05"),
+        }
+
+    on_the_floor(Floor(reps=10), scenario)
+
+
+def test_a_change_whose_doorbell_never_came_is_read_in_full_within_seconds() -> None:
+    """The board's seq tells the hub a change went by unheard (a doorbell lost): within ``GAP_SECONDS`` the
+    board is read in full and the phone shows it."""
+
+    async def scenario(floor: Floor) -> None:
+        _, link = await floor.phone("r04")
+        floor.boards.win(CONTEST, "r09", 100)  # 10 → 110: first, past r04; its doorbell is lost
+        await floor.deal("r08", 1)  # heard: the seq read with it is one ahead of the doorbells
+        assert shown(link) == (5, 60, 10)  # not yet
+        await asyncio.sleep(phones.GAP_SECONDS + 3 * TICK)
+        floor.broker.ring(DOORBELL, floor.boards.win(CONTEST, "r08", 1))
+        await asyncio.sleep(3 * TICK)
+        assert shown(link) == (6, 60, 10) == expected_standing(floor, "r04")
+
+    on_the_floor(Floor(reps=10), scenario)

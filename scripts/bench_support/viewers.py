@@ -6,7 +6,8 @@ sockets. No compression is offered, so every server sends plain frames.
 
 Modes (what "subscribed" means and which frames count as messages):
 
-- ``arena`` and ``raw``: send the subscribe request after the handshake; every text frame is a message.
+- ``arena`` and ``raw``: send the subscribe requests (one a line) after the handshake; every text frame is a
+  message.
 - ``socketio``: Engine.IO v4 / Socket.IO v5 over a raw websocket: answer the ``0{...}`` open packet with
   ``40`` (connect the default namespace), answer pings ``2`` with ``3``; only ``42[...]`` events are messages.
 
@@ -153,7 +154,8 @@ class Viewer:
             self._fail(ConnectionError(f"handshake failed: {self.ws.handshake_exc}"))
             self.abort()
         elif self.mode != "socketio":
-            self._send(self.subscribe)
+            for request in self.subscribe.split(b"\n"):  # one request a line (a phone watches two boards)
+                self._send(request)
 
     def _on_text(self, data: bytes, arrived: int) -> None:
         if self.mode == "socketio" and not data.startswith(b"42"):

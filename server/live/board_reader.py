@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from game.contests import Contest
 from game.store import Store
-from server.services.boards import BoardSpec, BoardView, read_standings, read_view
+from server.services.boards import BoardSpec, BoardView, ScoresRead, read_scores, read_standings, read_view
 from server.services.registry import Snapshot
 from server.services.standings import Standing
 
@@ -34,7 +34,8 @@ class Snapshots(Protocol):
 
 
 class BoardReader(Protocol):
-    """One read of a board, the standings of reps below its rows, and a contest's recent wins."""
+    """One read of a board, some reps' scores on it, the standings of reps below its rows, and a contest's
+    recent wins."""
 
     async def read(self, spec: BoardSpec, snapshot: Snapshot, *, full: bool = False) -> BoardView | None:
         """The board as it is now (its top rows, or every row when ``full``); None if it does not exist."""
@@ -42,6 +43,10 @@ class BoardReader(Protocol):
 
     async def standings(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> dict[str, Standing]:
         """The standings of reps below the rows read, all in one batched read (never one per phone)."""
+        ...
+
+    async def scores_of(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> ScoresRead:
+        """Some reps' scores with the board's seq and size, in one read (a board held in memory moves on)."""
         ...
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
@@ -62,6 +67,9 @@ class StoreBoardReader:
 
     async def standings(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> dict[str, Standing]:
         return await read_standings(self.store, contest, epoch, which, reps)
+
+    async def scores_of(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> ScoresRead:
+        return await read_scores(self.store, contest, epoch, which, reps)
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
         (bells,) = await self.store.recent_wins_of([contest_id])

@@ -211,6 +211,8 @@ class Hub:
     async def _listen(self) -> None:
         async for heard in self.broker.listen():
             if isinstance(heard, Reconnected):
+                for state in self.boards.values():
+                    state.phones.stale = True  # doorbells may have been missed: boards held are read anew
                 self._mark_dirty(list(self.boards))  # changes while deaf: refresh everything
                 continue
             try:
@@ -231,19 +233,21 @@ class Hub:
         elif channel == keys.XP_CHANNEL:
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
         elif (contest_id := keys.contest_of_channel(channel)) is not None:
-            self._mark_dirty([b for b, s in self.boards.items() if s.spec.contest_id == contest_id])
-            self._celebrate(contest_id, message.data)
+            boards = [b for b, s in self.boards.items() if s.spec.contest_id == contest_id]
+            self._mark_dirty(boards)
+            bell = parse_bell(message.data)
+            for board in boards:
+                if self.boards[board].spec.kind == "me":
+                    self.boards[board].phones.hear(bell)  # the rep whose score its next read asks for
+            if bell is not None:
+                self._celebrate(contest_id, bell)
 
     def _mark_dirty(self, boards: list[str]) -> None:
         if boards:
             self._dirty.update(boards)
             self._wake.set()
 
-    def _celebrate(self, contest_id: str, data: bytes) -> None:
-        try:
-            bell = json.loads(data)
-        except ValueError:
-            return
+    def _celebrate(self, contest_id: str, bell: dict[str, Any]) -> None:
         build = frames.celebration(contest_id, bell, self.registry.cached().directory)
         pending = self._celebrations.setdefault(contest_id, [])
         if build is not None and len(pending) < MAX_PENDING_CELEBRATIONS:
@@ -364,14 +368,12 @@ class Hub:
     async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
         """Read a board once; returns what changed since the previous read, for ``_publish``."""
         spec = state.spec
-        view = await self.reader.read(spec, snapshot, full=spec.kind == "me")
+        if spec.kind == "me":  # the board held in memory, moved on by the reps its doorbells named
+            view = await state.phones.refresh(self.reader, spec, snapshot)
+        else:
+            view = await self.reader.read(spec, snapshot)
         if view is None:
             return None
-        if spec.kind == "me":
-            feed_spec = BoardSpec(f"feed:{spec.contest_id}", "feed", spec.contest_id, "reps")
-            feed = await self.reader.read(feed_spec, snapshot)
-            view.extra["recent"] = feed.rows if feed else []
-            await state.phones.read(self.reader, spec, view, snapshot)
         # The whole board, encoded at most once per read and variant (only when a viewer needs it).
         whole = Frames(partial(snapshot_message, spec, view, snapshot))
         old, state.view, state.snapshots = state.view, view, whole
@@ -432,3 +434,12 @@ class BoardUpdate:
 
 def state_viewers(state: BoardState | None) -> list[Viewer]:
     return list(state.viewers) if state is not None else []
+
+
+def parse_bell(data: bytes) -> dict[str, Any] | None:
+    """A contest doorbell's message; None for one that is not a JSON object (anything can be published)."""
+    try:
+        bell = json.loads(data)
+    except ValueError:
+        return None
+    return bell if isinstance(bell, dict) else None

@@ -1,13 +1,18 @@
-"""The phones on a ``me:<contest>`` board: one pass per tick for all of them, a frame only for those whose
-view changed.
+"""The phones on a ``me:<contest>`` board: one pass per board per tick for all of them, a frame only for those
+whose own view changed.
 
-Each tick the hub reads the whole contest board once (as a ``Ranking``: ids and scores, no rows).
-``Phones.read`` finds the standing of every rep a phone follows in one walk over it
-(``services/standings.py``) and asks the board reader once, in one batched read, for the reps below the
-rows read. A phone's view is its rep's standing, the board's epoch and size, and the rep's own latest
-wins: a phone whose view is the one it was last sent gets nothing; the others get a frame composed once
-per rep and encoding (a rep on two phones shares it). Composing yields to the loop every ``SLICE``
-phones, so thousands of phones never stall the other screens of the process.
+The board's reps and scores are held in memory (``server/live/ranking.py``): read in full when a phone
+first watches it, after anything but a won deal (a reversal, an update, a roster or team change, a
+rescore), when a doorbell went missing, and every five minutes whatever happened; in between, each tick reads
+only the scores of the reps its won-deal doorbells named, with the board's seq and size, in one MULTI
+(``boards.read_scores``). Each move names the band of scores whose standings it may have changed, so a tick
+looks only at the phones of reps in those bands and of reps whose own latest wins changed, not at every
+phone. Reps below the reps held get their standings from one batched read per tick
+(``boards.read_standings``), and only when a move reached below the reps held. A phone's view is its
+rep's standing, the board's epoch and size, and the rep's own latest wins: a phone whose view is the one
+it was last sent gets nothing; the others get a frame composed once per rep and encoding (a rep on two
+phones shares it). Composing yields to the loop every ``SLICE`` phones, so thousands of phones never
+stall the other screens of the process.
 """
 
 from __future__ import annotations
@@ -17,16 +22,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from game.contests import Contest
 from server.live.board_reader import BoardReader
+from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.live.wire import WireFrame, encode
-from server.services.boards import BoardSpec, BoardView, me_message
+from server.services.boards import FEED_ROWS, BoardSpec, BoardView, contest_meta, feed_row, me_message
 from server.services.diffs import Row
 from server.services.registry import Snapshot
-from server.services.standings import UNRANKED, Ranking, Standing, standings_of
+from server.services.standings import UNRANKED, Ranking, Standing
 
 SLICE = 256  # phones looked at between two yields to the loop (a composed frame counts as COMPOSE_COST)
 COMPOSE_COST = 16  # a composed and encoded frame costs about this many unchanged phones
+RESYNC_SECONDS = 300.0  # the board is read in full at least this often, whatever the doorbells said
+GAP_SECONDS = 2.0  # a change whose doorbell has not come within this long: the board is read in full
+MAX_HEARD = 5_000  # more won deals than this between two reads: reading the board in full is cheaper
 
 PhoneView = tuple[int, int, Standing, tuple[str, ...]]  # epoch, reps on the board, standing, own wins
 Offer = tuple[Viewer, WireFrame]
@@ -34,100 +44,258 @@ Offer = tuple[Viewer, WireFrame]
 
 @dataclass(eq=False)
 class Phones:
-    """Who follows which rep on one ``me:`` board, each rep's standing as last read, and the view each
-    phone was last sent."""
+    """Who follows which rep on one ``me:`` board, the board held in memory, and the view each phone was
+    last sent."""
 
     reps: dict[Viewer, str] = field(default_factory=dict)
-    standings: dict[str, Standing] = field(default_factory=dict)
+    followers: dict[str, set[Viewer]] = field(default_factory=dict)  # rep -> its phones
     sent: dict[Viewer, PhoneView] = field(default_factory=dict)
+    ranking: LiveRanking | None = None
+    deep: dict[str, Standing] = field(default_factory=dict)  # followed reps below the reps held
+    wins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each rep's own latest wins, as last read
+    mine: dict[str, list[Row]] = field(default_factory=dict)  # and their rows
+    heard: dict[int, str] = field(default_factory=dict)  # seq -> rep of the won deals not yet read
+    won: list[dict[str, Any]] = field(default_factory=list)  # their doorbells, for the recent wins
+    recent: list[Row] = field(default_factory=list)  # the contest's recent wins (its feed), newest first
+    stale: bool = False  # a full read is due
+    touched: set[str] | None = field(default_factory=set)  # reps whose view may have changed; None: all
+    seq: int = 0  # the board's seq at the last read
+    _synced: float = 0.0
+    _gap_since: float | None = None
 
     def __bool__(self) -> bool:
         return bool(self.reps)
 
     def add(self, viewer: Viewer, rep: str) -> None:
+        self.remove(viewer)
         self.reps[viewer] = rep
-        self.sent.pop(viewer, None)
+        self.followers.setdefault(rep, set()).add(viewer)
+        if self.ranking is not None:
+            self.ranking.add_follower(rep)
 
     def remove(self, viewer: Viewer) -> None:
-        self.reps.pop(viewer, None)
+        rep = self.reps.pop(viewer, None)
         self.sent.pop(viewer, None)
+        phones = self.followers.get(rep, set()) if rep is not None else None
+        if rep is None or phones is None:
+            return
+        phones.discard(viewer)
+        if not phones:
+            del self.followers[rep]
+            self.deep.pop(rep, None)
+            if self.ranking is not None:
+                self.ranking.drop_follower(rep)
 
-    async def read(self, reader: BoardReader, spec: BoardSpec, view: BoardView, snapshot: Snapshot) -> None:
-        """Every followed rep's standing in the board just read: one pass over its rows, and one batched
-        read for the reps below them."""
-        self.standings = await standings(reader, spec, view, snapshot, set(self.reps.values()))
+    # --- reading ------------------------------------------------------------------------------
+
+    def hear(self, bell: dict[str, Any] | None) -> None:
+        """A doorbell of the board's contest: a won deal names the rep whose score the next tick reads;
+        anything else (a reversal, an update, a roster, a rescore, a bell not understood) means a full read."""
+        bell = bell or {}
+        seq, rep, ranking = bell.get("seq"), bell.get("rep"), self.ranking
+        if not understood(bell) or not isinstance(seq, int) or not isinstance(rep, str):
+            self.stale = True
+        elif len(self.heard) >= MAX_HEARD or (ranking is not None and bell.get("epoch") != ranking.epoch):
+            self.stale = True  # a flood, or a rescore's epoch: read it all
+        elif ranking is None or seq > ranking.seq:
+            self.heard[seq] = rep
+        if understood(bell) and bell["points"] > 0:
+            self.won.append(bell)  # it joined the contest's recent wins as it rang
+            del self.won[:-FEED_ROWS]
+
+    async def refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView | None:
+        """Bring the board held in memory up to date (in full or by the reps the doorbells named) and note
+        which reps' views may have changed; returns the view the phones' frames are composed from."""
+        contest = snapshot.contests.get(spec.contest_id)
+        if contest is None:
+            return None
+        won, self.won = self.won, []
+        try:
+            touched = await self._follow(reader, spec, contest) if self._current(contest) else None
+            recent = self.recent
+            if touched is None:
+                self.stale = False
+                feed = await reader.read(BoardSpec(f"feed:{contest.id}", "feed", contest.id, "reps"), snapshot)
+                full = await reader.read(spec, snapshot, full=True)
+                if full is None:
+                    return None
+                self.load(full)
+                recent = feed.rows if feed else []
+                won = [b for b in won if feed is None or (b.get("epoch") == feed.epoch and b["seq"] > feed.seq)]
+        except BaseException:
+            self.won[:0] = won  # the read failed: these wins are still to be listed
+            raise
+        if won:  # newest first, as the contest's recent-wins list keeps them
+            rows = [feed_row(0, bell, snapshot.directory) for bell in reversed(won)] + recent
+            recent = [{**row, "rank": rank} for rank, row in enumerate(rows[:FEED_ROWS], 1)]
+        self.recent = recent
+        ranking = self.ranking
+        assert ranking is not None
+        if touched is None or self._reached_deep(touched):
+            await self._read_deep(reader, spec, contest, ranking)
+        mine = own_rows(recent)
+        wins = {rep: tuple([row["id"] for row in rows]) for rep, rows in mine.items()}
+        moved = {rep for rep in wins.keys() | self.wins.keys() if wins.get(rep) != self.wins.get(rep)}
+        self.wins, self.mine = wins, mine
+        if touched is not None:
+            touched.discard("")
+            touched |= moved
+        self.touched = None if touched is None or self.touched is None else self.touched | touched
+        return BoardView(ranking.epoch, self.seq, [], ranking.total, contest_meta(contest), {"recent": recent})
+
+    def load(self, view: BoardView) -> None:
+        """The board as a full read found it: every standing may have changed."""
+        ranking = LiveRanking(view.epoch, view.seq, view.total, view.ranking or Ranking([], []))
+        ranking.follow(set(self.followers))
+        self.ranking, self.seq, self.touched = ranking, view.seq, None
+        self.heard = {seq: rep for seq, rep in self.heard.items() if seq > view.seq}
+        self._synced, self._gap_since = now(), None
+
+    def _current(self, contest: Contest) -> bool:
+        """Whether the board held can be moved on by the doorbells heard (else it is read in full)."""
+        ranking, at = self.ranking, now()
+        return not (
+            ranking is None
+            or self.stale
+            or contest.confirm is not None  # confirmations move provisional points the doorbells do not name
+            or ranking.epoch != contest.epoch
+            or at - self._synced > RESYNC_SECONDS
+            or (self._gap_since is not None and at - self._gap_since > GAP_SECONDS)
+        )
+
+    async def _follow(self, reader: BoardReader, spec: BoardSpec, contest: Contest) -> set[str] | None:
+        """Move the reps the doorbells named to their scores now; the reps whose views that may have changed
+        ("" among them when a move reached below the reps held), or None when a full read is needed."""
+        ranking = self.ranking
+        assert ranking is not None
+        asked = dict(self.heard)
+        reps = sorted(set(asked.values()))
+        read = await reader.scores_of(contest, ranking.epoch, spec.which, reps)
+        if ranking is not self.ranking or self.stale:
+            return None
+        touched: set[str] = set()
+        floor = ranking.floor
+        for rep in reps:
+            followed = rep in self.followers
+            old, new = ranking.move(rep, read.scores.get(rep), followed)
+            if followed:
+                touched.add(rep)
+            if old == new and old is not None:
+                continue
+            if old is None or new is None or floor is None or min(old, new) <= floor:
+                touched.add("")  # below the reps held, standings may have moved too
+            band = ranking.band(old, new)
+            if band is not None:
+                touched.update(ranking.followed_in(band))
+        if ranking.held_all and read.total != len(ranking.scores):
+            return None  # a rep joined or left without a won deal: read it all
+        if read.total != ranking.total:
+            ranking.total = read.total
+            touched.update(self.followers)  # every phone shows the board's size
+        covered = ranking.seq
+        while covered < read.seq and covered + 1 in asked:
+            covered += 1
+        ranking.seq, self.seq = covered, max(self.seq, read.seq)
+        if covered >= read.seq:
+            self._gap_since = None
+        elif self._gap_since is None:
+            self._gap_since = now()  # its doorbell is on its way, or lost
+        for seq in asked:
+            if seq <= covered:
+                self.heard.pop(seq, None)
+        return touched
+
+    def _reached_deep(self, touched: set[str]) -> bool:
+        return "" in touched and self.ranking is not None and not self.ranking.held_all
+
+    async def _read_deep(self, reader: BoardReader, spec: BoardSpec, contest: Contest, ranking: LiveRanking) -> None:
+        """The standings of the followed reps below the reps held, in one batched read."""
+        if ranking.held_all:
+            self.deep.clear()
+            return
+        below = [rep for rep in self.followers if rep not in ranking.scores]
+        self.deep = await reader.standings(contest, ranking.epoch, spec.which, below) if below else {}
+        if self.touched is not None:
+            self.touched.update(below)
+
+    def standing(self, rep: str) -> Standing:
+        found = self.ranking.standing(rep) if self.ranking is not None else None
+        return found or self.deep.get(rep, UNRANKED)
+
+    # --- frames -------------------------------------------------------------------------------
+
+    def compose(
+        self, spec: BoardSpec, view: BoardView, rep: str, standing: Standing, snapshot: Snapshot, at: datetime
+    ) -> dict[str, Any]:
+        """A phone's ``me`` message (its rep's own wins picked out once per read, not per phone)."""
+        contest = snapshot.contests[spec.contest_id]
+        return me_message(spec, view, rep, standing, contest, at, self.mine.get(rep, []))
 
     async def greeting(
         self, reader: BoardReader, viewer: Viewer, spec: BoardSpec, view: BoardView, snapshot: Snapshot
     ) -> WireFrame:
         """The frame a phone gets when it subscribes, whatever it was sent before."""
         rep = self.reps[viewer]
-        if rep not in self.standings:  # it came after the last read
-            found = view.ranking.standing(rep) if view.ranking is not None else None
-            if found is None:  # below the rows read, or not on the board
-                found = (await standings(reader, spec, view, snapshot, {rep}))[rep]
-            self.standings[rep] = found
-        latest = own_wins(view)
-        self.sent[viewer] = self._view(view, rep, latest)
-        return encode(compose(spec, view, rep, self.standings[rep], snapshot), viewer.binary)
+        ranking, contest = self.ranking, snapshot.contests.get(spec.contest_id)
+        held = ranking is not None and (ranking.held_all or rep in ranking.scores)
+        if not held and rep not in self.deep and ranking is not None and contest is not None:
+            self.deep.update(await reader.standings(contest, ranking.epoch, spec.which, [rep]))
+        standing = self.standing(rep)
+        if self.reps.get(viewer) == rep:
+            self.sent[viewer] = (view.epoch, view.total, standing, self.wins.get(rep, ()))
+        return encode(self.compose(spec, view, rep, standing, snapshot, datetime.now(UTC)), viewer.binary)
 
     async def changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         """A frame for each phone whose view changed since it was last sent one (``every``: for all of them,
         after names or targets changed), composed once per rep and encoding, yielding to the loop in slices."""
-        latest = own_wins(view)
+        touched, self.touched = self.touched, set()
+        reps = list(self.followers) if every or touched is None else [r for r in touched if r in self.followers]
         offers: list[Offer] = []
-        composed: dict[tuple[str, bool], WireFrame] = {}
-        work = 0
-        for viewer, rep in list(self.reps.items()):
-            work += 1
-            if work >= SLICE:
+        work, at, sent, wins = 0, datetime.now(UTC), self.sent, self.wins
+        for rep in reps:
+            if work >= SLICE:  # between reps: a rep's phones are looked at without a pause in between
                 work = 0
                 await asyncio.sleep(0)
-            if self.reps.get(viewer) != rep or rep not in self.standings:
-                continue  # left meanwhile, or came after the read (its greeting was its frame)
-            seen = self._view(view, rep, latest)
-            if not every and self.sent.get(viewer) == seen:
-                continue
-            self.sent[viewer] = seen
-            frame = composed.get((rep, viewer.binary))
-            if frame is None:
-                work += COMPOSE_COST
-                message = compose(spec, view, rep, self.standings[rep], snapshot)
-                frame = composed[rep, viewer.binary] = encode(message, viewer.binary)
-            offers.append((viewer, frame))
+            phones = self.followers.get(rep)
+            if not phones:
+                continue  # its phones left meanwhile
+            seen = (view.epoch, view.total, self.standing(rep), wins.get(rep, ()))
+            composed: dict[bool, WireFrame] = {}
+            work += len(phones)
+            for viewer in phones:
+                if not every and sent.get(viewer) == seen:
+                    continue  # its view is the one it has
+                sent[viewer] = seen
+                frame = composed.get(viewer.binary)
+                if frame is None:
+                    work += COMPOSE_COST
+                    message = self.compose(spec, view, rep, seen[2], snapshot, at)
+                    frame = composed[viewer.binary] = encode(message, viewer.binary)
+                offers.append((viewer, frame))
         return offers
 
-    def _view(self, view: BoardView, rep: str, latest: dict[str, tuple[str, ...]]) -> PhoneView:
-        return (view.epoch, view.total, self.standings.get(rep, UNRANKED), latest.get(rep, ()))
+
+def now() -> float:
+    """The loop's clock (what the hub's ticks run on)."""
+    return asyncio.get_running_loop().time()
 
 
-async def standings(
-    reader: BoardReader, spec: BoardSpec, view: BoardView, snapshot: Snapshot, reps: set[str]
-) -> dict[str, Standing]:
-    ranking = view.ranking or Ranking([], [])
-    found = standings_of(ranking, reps)
-    below = [rep for rep in reps if rep not in found]
-    contest = snapshot.contests.get(spec.contest_id)
-    if below and contest is not None and len(ranking.ids) < view.total:
-        found.update(await reader.standings(contest, view.epoch, spec.which, below))
-    return {rep: found.get(rep, UNRANKED) for rep in reps}
+def understood(bell: dict[str, Any]) -> bool:
+    """A won deal's doorbell, with all a phone needs of it (anything else means reading the board in full)."""
+    return (
+        bell.get("type") == "deal.won"
+        and isinstance(bell.get("seq"), int)
+        and isinstance(bell.get("rep"), str)
+        and isinstance(bell.get("event"), str)
+        and isinstance(bell.get("points"), int)
+    )
 
 
-def recent_of(view: BoardView) -> list[Row]:
-    recent: list[Row] = view.extra.get("recent", [])
-    return recent
-
-
-def own_wins(view: BoardView) -> dict[str, tuple[str, ...]]:
-    """Each rep's wins among the contest's latest (ids, newest first): a new one changes the rep's view."""
-    wins: dict[str, tuple[str, ...]] = {}
-    for row in recent_of(view):
+def own_rows(recent: list[Row]) -> dict[str, list[Row]]:
+    """Each rep's wins among the contest's latest (newest first): a new one changes the rep's view."""
+    mine: dict[str, list[Row]] = {}
+    for row in recent:
         rep = row.get("rep")
         if rep is not None:
-            wins[rep] = (*wins.get(rep, ()), row["id"])
-    return wins
-
-
-def compose(spec: BoardSpec, view: BoardView, rep: str, standing: Standing, snapshot: Snapshot) -> dict[str, Any]:
-    contest = snapshot.contests[spec.contest_id]
-    return me_message(spec, view, rep, standing, contest, datetime.now(UTC), recent_of(view))
+            mine.setdefault(rep, []).append(row)
+    return mine

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.contests import Contest
+from game.directory import Directory
 from game.pacing import pace
 from game.ranking import TIME_SPAN, Ranked, competition_ranks, score_floor, score_of
 from game.store import Store, board_key, seq_field, text
@@ -139,21 +140,7 @@ async def read_view(
         pipe.hget(k.seq, "reps")
         pipe.lrange(keys.ContestKeys(contest.id).recent_wins, 0, FEED_ROWS - 1)
         seq, bells = await pipe.execute()
-        rows = []
-        for index, raw in enumerate(bells):
-            bell = json.loads(raw)
-            rep = snapshot.directory.reps.get(bell["rep"])
-            rows.append(
-                {
-                    "rank": index + 1,
-                    "id": bell["event"].split(":", 1)[-1],
-                    "rep": bell["rep"],
-                    "team": rep.team if rep else None,
-                    "score": bell["points"],
-                    "amount": bell["amount"] or None,
-                    "at": datetime.fromtimestamp(bell.get("at", 0), UTC).isoformat(),
-                }
-            )
+        rows = [feed_row(index + 1, json.loads(raw), snapshot.directory) for index, raw in enumerate(bells)]
         return BoardView(contest.epoch, int(seq or 0), rows, len(rows), contest_meta(contest))
     which = spec.which
     if spec.kind == "me":
@@ -168,6 +155,20 @@ async def read_view(
         read.total,
         contest_meta(contest),
     )
+
+
+def feed_row(rank: int, bell: dict[str, Any], directory: Directory) -> Row:
+    """A won deal as a row of the contest's feed, from its doorbell (the recent-wins list keeps doorbells)."""
+    rep = directory.reps.get(bell["rep"])
+    return {
+        "rank": rank,
+        "id": bell["event"].split(":", 1)[-1],
+        "rep": bell["rep"],
+        "team": rep.team if rep else None,
+        "score": bell["points"],
+        "amount": bell["amount"] or None,
+        "at": datetime.fromtimestamp(bell.get("at", 0), UTC).isoformat(),
+    }
 
 
 def named(rows: list[Row], spec: BoardSpec, snapshot: Snapshot, public: bool) -> list[Row]:
@@ -256,19 +257,17 @@ def me_message(
     }
     if standing.rank is None:
         return {**message, "rank": None, "score": 0, "gap_to_next": None}
+    rank, score, gap, provisional = standing
     target = contest.target_for(rep_id)
-    score = standing.score
-    points = score if contest.scoring != "percent_of_target" or not target else score * target // 1000
-    if standing.provisional is not None:
-        message["provisional"] = standing.provisional
-    message.update(
-        rank=standing.rank,
-        score=score,
-        gap_to_next=standing.gap_to_next,
-        target=target,
-        pace=pace(points, target, contest.starts_at, contest.ends_at, now).as_dict() if target else None,
-        recent=mine_of(recent, rep_id),
-    )
+    if provisional is not None:
+        message["provisional"] = provisional
+    message["rank"], message["score"], message["gap_to_next"], message["target"] = rank, score, gap, target
+    if target:
+        points = score if contest.scoring != "percent_of_target" else score * target // 1000
+        message["pace"] = pace(points, target, contest.starts_at, contest.ends_at, now).as_dict()
+    else:
+        message["pace"] = None
+    message["recent"] = mine_of(recent, rep_id)
     return message
 
 
@@ -295,6 +294,31 @@ async def read_ranking(store: Store, contest: Contest, which: str, limit: int) -
     provisional = {text(m): int(p) for m, p in pending[0].items()} if pending else None
     ranking = Ranking(ids, scores, provisional)
     return BoardView(contest.epoch, int(seq or 0), [], int(total), contest_meta(contest), ranking=ranking)
+
+
+@dataclass(frozen=True)
+class ScoresRead:
+    """Some reps' scores on a board, with the board's seq and size at that moment (one MULTI)."""
+
+    seq: int
+    total: int
+    scores: dict[str, int | None]  # None: not on the board
+
+
+async def read_scores(store: Store, contest: Contest, epoch: int, which: str, reps: list[str]) -> ScoresRead:
+    """The scores of the reps a tick's doorbells named, with the board's seq and size, in one MULTI: what
+    moves a board held in memory (``server/live/ranking.py``) on, without reading its rows."""
+    redis: Redis = store.redis
+    k = keys.ContestKeys(contest.id, epoch)
+    zkey = board_key(k, which)
+    pipe = redis.pipeline(transaction=True)
+    pipe.hget(k.seq, seq_field(which))
+    pipe.zcard(zkey)
+    for rep in reps:
+        pipe.zscore(zkey, rep)
+    seq, total, *composites = await pipe.execute()
+    scores = {rep: None if c is None else score_of(c) for rep, c in zip(reps, composites, strict=True)}
+    return ScoresRead(int(seq or 0), int(total), scores)
 
 
 async def read_standings(

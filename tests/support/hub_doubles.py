@@ -15,7 +15,7 @@ import msgpack
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.ranking import competition_ranks
-from server.services.boards import BoardSpec, BoardView, contest_meta, core_rows
+from server.services.boards import BoardSpec, BoardView, ScoresRead, contest_meta, core_rows
 from server.services.registry import Snapshot
 from server.services.standings import UNRANKED, Ranking, Standing
 
@@ -72,6 +72,7 @@ class MemoryBoards:
         self.rows = rows
         self.full_rows = full_rows  # what a ``full`` read (a me board's) takes, like the store's 10,000
         self.standing_reads: list[list[str]] = []  # the reps of each batched read below the rows
+        self.score_reads: list[list[str]] = []  # the reps of each read of some reps' scores
         self.scores: dict[str, dict[str, int]] = {c: {} for c in snapshot.contests}
         self.seq: Counter[str] = Counter()
         self.epoch: dict[str, int] = dict.fromkeys(snapshot.contests, 1)
@@ -116,6 +117,12 @@ class MemoryBoards:
             above = [s for s in scores.values() if s > scores[rep]]
             found[rep] = Standing(1 + len(above), scores[rep], min(above) - scores[rep] if above else None)
         return found
+
+    async def scores_of(self, contest: Contest, epoch: int, which: str, reps: list[str]) -> ScoresRead:
+        """Some reps' scores with the board's seq and size, as the store reads them: counted in ``score_reads``."""
+        self.score_reads.append(sorted(reps))
+        scores = self.scores[contest.id]
+        return ScoresRead(self.seq[contest.id], len(scores), {rep: scores.get(rep) for rep in reps})
 
     async def recent_wins(self, contest_id: str) -> list[dict[str, Any]]:
         return list(self.wins[contest_id])
