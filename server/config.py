@@ -14,9 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game import keys
-from server.auth.sso_config import SsoConfig, load_sso
 from server.client_address import LOOPBACK, TrustedProxies, parse_trusted_proxies
 from server.redis_connection import DeploymentError, RedisDeployment, parse_sentinels
+from server.sso_config import SsoConfig, load_sso
 
 ENV_PREFIX = "ARENA_"
 MAX_LOG_SHARDS = 64  # beyond the masters a cluster can have use for

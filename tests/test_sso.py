@@ -17,10 +17,10 @@ from playwright.sync_api import expect
 
 from server.auth.sso import MAX_STARTS_PER_IP
 from server.auth.sso_accounts import oidc_role, sso_username
-from server.auth.sso_config import OidcConfig, load_sso
 from server.auth.sso_providers import normalize_mobile
 from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
+from server.sso_config import OidcConfig, load_sso
 from tests.support.accounts import Browser
 from tests.support.browser import screenshot, watch_page
 from tests.support.fake_idp import (

@@ -20,10 +20,10 @@ from authlib.common.security import generate_token
 from game.directory import Directory
 from server.auth.secrets import token_digest
 from server.auth.sso_accounts import UserRecords, enterprise_account, oidc_account
-from server.auth.sso_config import SsoConfig
 from server.auth.sso_providers import ENTERPRISE_PROVIDERS, OidcProvider, Provider, SsoError, Started
 from server.auth.store import IdentityStore
 from server.outbound import OutboundClient
+from server.sso_config import SsoConfig
 
 STATE_SECONDS = 10 * 60
 # Each start keeps a state in Redis until it is used or expires: an address may start this many per window (an

@@ -19,8 +19,8 @@ import re
 from typing import Any, Protocol
 
 from game.directory import Directory, Rep
-from server.auth.sso_config import OidcConfig
 from server.auth.sso_providers import Identity
+from server.sso_config import OidcConfig
 
 USERNAME_SAFE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")  # as the users API accepts
 

@@ -26,8 +26,8 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
-from server.auth.sso_config import EnterpriseConfig, OidcConfig
 from server.outbound import OutboundClient, OutboundError
+from server.sso_config import EnterpriseConfig, OidcConfig
 
 ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 CLOCK_LEEWAY_SECONDS = 60
