@@ -8,6 +8,7 @@ Every failure of the run is listed at once, by operation."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -138,3 +139,12 @@ def test_inputs_that_once_failed_the_server_get_a_client_answer(admin: httpx.Cli
     broken_csv = admin.post("/api/v1/reps/import?dry_run=1", json={"csv": "id\rx,name\n"})
     assert broken_csv.status_code == 422 and "error" in broken_csv.json(), broken_csv.text
     assert admin.post("/api/v1/events/import?dry_run=1", json={"csv": None}).status_code == 422
+
+
+def test_a_whole_number_written_with_a_point_is_an_integer(admin: httpx.Client) -> None:
+    """JSON (and the schema's ``integer``) counts 4240.0 as 4240; a fraction is still refused, naming its field."""
+    reward = f"fuzz-{uuid.uuid4().hex[:12]}"
+    saved = admin.put(f"/api/v1/rewards/catalogue/{reward}", json={"name": "休假一天", "cost": 4240.0})
+    assert saved.status_code in (200, 201) and saved.json()["cost"] == 4240, saved.text
+    refused = admin.put(f"/api/v1/rewards/catalogue/{reward}", json={"name": "休假一天", "cost": 4240.5})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "cost", refused.text

@@ -1,4 +1,4 @@
-"""A TV runs for weeks: a few thousand events in a minute and a half (days of a sales floor, compressed)
+"""A TV runs for weeks: a couple of thousand events in a minute and a half (days of a sales floor, compressed)
 while the playlist rotates, and the page must neither grow its DOM nor its JS heap."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 
 WARM_SECONDS = 25
 RUN_SECONDS = 60  # two turns of the playlist after the warm-up's one
-EVENTS_PER_BATCH = 50
-BATCH_EVERY = 0.9  # seconds: about 55 events a second, some 3,300 in the run
+EVENTS_PER_BATCH = 25
+BATCH_EVERY = 0.9  # seconds: about 28 events a second (a busy floor's month-end), some 2,300 in the run
 
 
 def measure(page: Page) -> tuple[int, int]:
@@ -95,7 +95,7 @@ def test_a_tv_under_hours_of_traffic_keeps_the_same_size(browser: Browser, serve
     quiet(page, server, org.contest)
     end_nodes, end_heap = measure(page)
     screenshot(page, "tv-after-soak.png")
-    assert counter >= 2500, counter
+    assert counter >= 2000, counter
     assert start_heap > 0, "performance.memory is not available (chromium flags)"
     assert end_nodes <= start_nodes + 10, f"DOM grew from {start_nodes} to {end_nodes} elements"
     growth = end_heap - start_heap

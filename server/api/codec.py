@@ -111,12 +111,32 @@ def decode(data: bytes, kind: type[T], what: str, *, msgpack: bool = False) -> T
             return msgspec.msgpack.decode(data, type=kind)
         return msgspec.json.decode(data, type=kind)
     except msgspec.ValidationError as exc:
-        error = invalid(exc, what)
         document = msgspec.msgpack.decode(data) if msgpack else msgspec.json.decode(data)
+        whole = integral_numbers(document)
+        if whole is not document:  # 4240.0 is the integer 4240 in JSON (and its schemas): judge it as one
+            try:
+                return msgspec.convert(whole, kind)
+            except msgspec.ValidationError:
+                pass
+        error = invalid(exc, what)
         error.errors = every_field_error(document, kind) or error.errors
         raise error from None
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"body is not valid {'msgpack' if msgpack else 'JSON'}: {exc}") from None
+
+
+def integral_numbers(document: Any) -> Any:
+    """``document`` with every float that holds a whole number (``4240.0``) as an int; the same object when it
+    has none, so a caller can tell whether anything changed."""
+    if isinstance(document, float):
+        return int(document) if document.is_integer() else document
+    if isinstance(document, list):
+        items = [integral_numbers(item) for item in document]
+        return items if any(a is not b for a, b in zip(items, document, strict=True)) else document
+    if isinstance(document, dict):
+        values = {key: integral_numbers(value) for key, value in document.items()}
+        return values if any(values[k] is not document[k] for k in document) else document
+    return document
 
 
 def convert(document: Any, kind: type[T], what: str) -> T:
