@@ -17,7 +17,14 @@ from server.auth.access import READERS_NOT_DISPLAY, TEAM_MANAGER
 from server.auth.principals import FAME_WALL
 from server.http import ArenaJSONResponse, arena_of, require
 from server.services.hall_of_fame import hall_of_fame
-from server.services.recognition import MAX_MESSAGE, MAX_PAGE, give_kudos, kudos_wanted, shown
+from server.services.recognition import (
+    MAX_KUDOS_POINTS,
+    MAX_MESSAGE,
+    MAX_PAGE,
+    give_kudos,
+    kudos_wanted,
+    shown,
+)
 
 Message = Annotated[
     str, Meta(min_length=1, max_length=MAX_MESSAGE, pattern=r"\S", description="Why, in the manager's words.")
@@ -29,7 +36,7 @@ async def create_kudos(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "give kudos (managers and admins)")
     body = await decode_body(request, KudosInput, "kudos")
     arena = arena_of(request)
-    moment = await give_kudos(arena, principal, body.rep, body.team, body.message)
+    moment = await give_kudos(arena, principal, body.rep, body.team, body.message, body.reward_points)
     return ArenaJSONResponse(shown(moment, (await arena.registry.current()).directory), status_code=201)
 
 
@@ -63,6 +70,14 @@ class KudosInput(Struct, forbid_unknown_fields=True):
     message: Message
     rep: Annotated[Text64, Meta(description="The rep thanked (or give team).")] | None = None
     team: Annotated[Text64, Meta(description="The team thanked (or give rep).")] | None = None
+    reward_points: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=MAX_KUDOS_POINTS,
+            description="Reward points credited to the rep (a team: to each active member), once per kudos.",
+        ),
+    ] = 0
 
 
 class Kudos(Struct, omit_defaults=True):
@@ -77,6 +92,7 @@ class Kudos(Struct, omit_defaults=True):
     rep_name: str | None = None
     rep_team: str | None = None
     team_name: str | None = None
+    reward_points: int | None = None
 
 
 class KudosPage(Struct):
@@ -154,6 +170,12 @@ routes = [
                 Answer(422, "no message", "message", body={"rep": "r"}),
                 Answer(422, "a message over 280 characters", "message", body={"rep": "r", "message": "赞" * 281}),
                 Answer(422, "both a rep and a team", "rep", body=BOTH, cross_field=True),
+                Answer(
+                    422,
+                    "over 1,000 reward points",
+                    "reward_points",
+                    body={"rep": "r", "message": "好", "reward_points": MAX_KUDOS_POINTS + 1},
+                ),
             ),
             access=TEAM_MANAGER,
         ),
