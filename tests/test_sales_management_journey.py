@@ -8,7 +8,7 @@ month's budget, then approved within it and delivered; all of it in the audit lo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +19,9 @@ from game.rewards import budget_periods
 from tests.support.accounts import signed_in
 from tests.support.calendar import SHANGHAI, Calendar
 from tests.support.org import make_org, scores, unique
+from tests.support.sales_quarter import MARGIN_RULE, REVENUE_RULE, lay_out_calendar, margin_deals
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
-
-MARGIN_RULE = {"on": "deal.won", "points_per": 100, "basis": "margin", "multipliers": {"product": {"A100": 1.5}}}
-REVENUE_RULE = {"on": "deal.won", "points_per": 100}
 
 
 @pytest.fixture(autouse=True)
@@ -31,41 +29,6 @@ def public_calendar_after(admin: httpx.Client) -> Iterator[None]:
     """The organisation's calendar goes back to the public one after the test: other tests share the server."""
     yield
     assert admin.put("/api/v1/org/calendar", json={"country": "CN"}).status_code == 200
-
-
-def quarter(today: date) -> tuple[str, date, date]:
-    first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    end = date(first.year + 1, 1, 1) if first.month == 10 else date(first.year, first.month + 3, 1)
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}", first, end
-
-
-def holiday_with_make_up_saturday(today: date, start: date, end: date) -> tuple[list[date], date]:
-    """Two weekdays off and a Saturday worked in the quarter, none of them today: the holiday before today where
-    the quarter allows (so it changes the working days elapsed), the Saturday after it (the days given back)."""
-    days = [start + timedelta(days=n) for n in range((end - start).days)]
-    pairs = [(d, d + timedelta(days=1)) for d in days[:-1] if d.weekday() < 4 and today not in (d, d + timedelta(1))]
-    past = [pair for pair in pairs if pair[1] < today]
-    holiday = list(past[-1] if past else pairs[0])
-    saturdays = [d for d in days if d.weekday() == 5 and d != today]
-    later = [d for d in saturdays if d > holiday[1]]
-    return holiday, (later[0] if later else saturdays[-1])
-
-
-def lay_out_calendar(admin: httpx.Client, today: date) -> dict[str, Any]:
-    """The organisation's own calendar for the quarter, and the working days counted here to check the server."""
-    period, start, end = quarter(today)
-    holiday, make_up = holiday_with_make_up_saturday(today, start, end)
-    calendar = {"country": "OTHER", "holidays": [d.isoformat() for d in holiday], "workdays": [make_up.isoformat()]}
-    assert admin.put("/api/v1/org/calendar", json=calendar).json() == calendar
-
-    def working(day: date) -> bool:
-        return day == make_up or (day not in holiday and day.weekday() < 5)
-
-    days = [start + timedelta(days=n) for n in range((end - start).days)]
-    weekdays = sum(d.weekday() < 5 for d in days)
-    total, elapsed = sum(map(working, days)), sum(working(d) for d in days if d <= today)
-    assert total == weekdays - 1  # two days off, one given back
-    return {"period": period, "total": total, "elapsed": elapsed}
 
 
 def goals_of(session: Any, period: str, level: str) -> dict[str, dict[str, Any]]:
@@ -78,7 +41,7 @@ def test_goal_to_contest_to_pace_to_kudos_to_reward(server: RunningServer, admin
     now = datetime.now(UTC)
     today = now.astimezone(SHANGHAI).date()
     days = lay_out_calendar(admin, today)
-    period = days["period"]
+    period = days.period
     org = make_org(admin, teams=2, reps_per_team=2)
     east, west = org.teams
     star, partner, other, quiet = org.reps
@@ -120,17 +83,7 @@ def test_goal_to_contest_to_pace_to_kudos_to_reward(server: RunningServer, admin
     assert admin.post("/api/v1/contests", json=margin).status_code == 201
 
     # deals with a margin, and one with line items, arrive today
-    at = Calendar(now).earlier_today(10).isoformat()
-    items = [
-        {"product": "A100", "category": "hardware", "amount": "12000", "margin": "3000"},
-        {"product": "S1", "category": "service", "amount": "8000", "margin": "50%"},
-    ]
-    deals = [
-        {"rep": star, "amount": "36000", "margin": "25%"},
-        {"rep": partner, "amount": "20000", "items": items},
-        {"rep": other, "amount": "10000", "margin": "3000"},
-    ]
-    sent = [{"id": unique("evt"), "type": "deal.won", "occurred_at": at, **d} for d in deals]
+    sent = margin_deals(star, partner, other, Calendar(now).earlier_today(10))
     with server.ingest() as ingest:
         assert ingest.post("/api/v1/events", json=sent).json()["accepted"] == 3
 
@@ -145,12 +98,11 @@ def test_goal_to_contest_to_pace_to_kudos_to_reward(server: RunningServer, admin
     # progress and pace by the organisation's working days, at every level below the company
     def paced(goal: dict[str, Any], target: int, actual: int) -> None:
         pace = goal["pace"]
-        expected = target * days["elapsed"] / days["total"]
         assert (pace["actual"], pace["target"]) == (actual, target)
-        assert (pace["working_days"], pace["working_days_elapsed"]) == (days["total"], days["elapsed"])
-        assert pace["working_days_left"] == days["total"] - days["elapsed"]
-        assert abs(pace["expected"] - expected) < 0.01
-        assert pace["status"] == ("on_track" if actual >= expected else "behind")
+        assert (pace["working_days"], pace["working_days_elapsed"]) == (days.total, days.elapsed)
+        assert pace["working_days_left"] == days.left
+        assert abs(pace["expected"] - days.expected(target)) < 0.01
+        assert pace["status"] == days.status(target, actual)
 
     teams = goals_of(admin, period, "team")
     paced(teams[east_goal], 240_000, 56_000)
