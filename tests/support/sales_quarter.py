@@ -14,6 +14,12 @@ from tests.support.org import unique
 
 MARGIN_RULE = {"on": "deal.won", "points_per": 100, "basis": "margin", "multipliers": {"product": {"A100": 1.5}}}
 REVENUE_RULE = {"on": "deal.won", "points_per": 100}
+# What the console, phone and TV say of a goal's pace
+STATUS = {
+    "zh-CN": {"on_track": "进度正常", "behind": "落后", "reached": "已达成"},
+    "en": {"on_track": "On track", "behind": "Behind", "reached": "Reached"},
+}
+DAYS_LEFT = {"zh-CN": "剩余 {n} 个工作日", "en": "{n} working days left"}
 LINE_ITEMS = [
     {"product": "A100", "category": "hardware", "amount": "12000", "margin": "3000"},
     {"product": "S1", "category": "service", "amount": "8000", "margin": "50%"},
