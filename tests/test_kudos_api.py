@@ -64,6 +64,8 @@ def test_a_manager_thanks_their_own_reps_and_teams_and_nobody_else_gives_kudos(
             assert field in [e["field"] for e in answer.json()["errors"]], answer.text
     assert manager.call("GET", "/api/v1/kudos", params={"limit": 0}).status_code == 422
     assert manager.call("GET", "/api/v1/kudos", params={"before": "yesterday"}).status_code == 422
+    too_far = manager.call("GET", "/api/v1/kudos", params={"before": "4-68153212950788510470"})  # over 2**64
+    assert too_far.status_code == 422 and too_far.json()["errors"][0]["field"] == "before", too_far.text
 
     # the feed: everyone signed in reads it, newest first, by rep or team, page by page
     to_me = kudos(rep, rep=mine)

@@ -15,6 +15,7 @@ from server.api.contract import Answer, ApiRoute, Operation
 from server.api.types import Text64
 from server.auth.access import READERS_NOT_DISPLAY, TEAM_MANAGER
 from server.auth.principals import FAME_WALL
+from server.errors import ApiError
 from server.http import ArenaJSONResponse, arena_of, require
 from server.services.hall_of_fame import hall_of_fame
 from server.services.recognition import (
@@ -44,10 +45,22 @@ async def list_kudos(request: Request) -> ArenaJSONResponse:
     """Recognition is public: everyone signed in (and read keys) sees every kudos."""
     await require(request, lambda p: p.role in ("admin", "manager", "read", "rep"), "read kudos")
     query = decode_query(request, KudosQuery)
+    if query.before is not None and not stream_id(query.before):
+        raise ApiError(
+            422, "before: not a cursor this feed gave", [{"field": "before", "message": "an earlier page's next"}]
+        )
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     moments, following = await arena.recognition.page(query.before, query.limit, kudos_wanted(query.rep, query.team))
     return ArenaJSONResponse({"kudos": [shown(m, directory) for m in moments], "next": following})
+
+
+STREAM_ID_MAX = 2**64 - 1  # each half of a Redis stream id is an unsigned 64-bit number
+
+
+def stream_id(cursor: str) -> bool:
+    """Whether a cursor of the right shape is a stream id Redis takes (20 digits may still be too many)."""
+    return all(int(half) <= STREAM_ID_MAX for half in cursor.split("-"))
 
 
 async def list_awards(request: Request) -> ArenaJSONResponse:
