@@ -171,14 +171,15 @@ METRIC_EVENTS = {"revenue": "deal.won", "deals": "deal.won", "calls": "call.logg
 def points_target(target: int, metric: str, rules: Sequence[Rule]) -> int | None:
     """A goal's target in a contest's points, so that the contest can score percent of the goal: the one rule on
     the metric's event type gives money per point (revenue) or points per event (counts). None when the rules do
-    not convert the metric one for one (no such rule, two of them, or a revenue rule with flat points too)."""
+    not convert the metric one for one (no such rule, two of them, a revenue rule with flat points too, or one
+    that scores margin: margin points against a revenue target would put 100 % out of reach)."""
     event_type = METRIC_EVENTS.get(metric) or (metric[7:] if EVENT_METRIC.match(metric) else None)
     matching = [rule for rule in rules if rule.on == event_type]
     if len(matching) != 1:
         return None
     rule = matching[0]
     if metric == "revenue":
-        if rule.points_per is None or rule.points:
+        if rule.points_per is None or rule.points or rule.basis == "margin":
             return None
         return max(1, round(target / rule.points_per))
     if rule.points_per is not None or not rule.points:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from game.errors import ValidationError
-from game.goals import pace, parse_goal, period_days, previous_period, split_by_actuals, split_evenly
+from game.goals import (
+    pace,
+    parse_goal,
+    period_days,
+    points_target,
+    previous_period,
+    split_by_actuals,
+    split_evenly,
+)
+from game.rules import Rule
 from game.work_calendar import calendar_of
 
 
@@ -57,3 +67,13 @@ def test_a_goal_names_every_field_at_fault() -> None:
     with pytest.raises(ValidationError) as refused:
         parse_goal("bad id!", {"metric": "smiles", "period": "2026-Q5", "level": "company", "owner": "x", "target": 0})
     assert {e.field for e in refused.value.errors} == {"id", "metric", "period", "owner", "target"}
+
+
+def test_only_a_rule_that_scores_revenue_one_for_one_turns_a_revenue_goal_into_points() -> None:
+    """A margin rule scores margin: against a target counted in revenue its 100 % could never be reached."""
+    revenue = Rule("deal.won", points_per=Decimal(100))
+    assert points_target(60_000, "revenue", [revenue]) == 600
+    assert points_target(60_000, "revenue", [Rule("deal.won", points_per=Decimal(100), basis="margin")]) is None
+    assert points_target(60_000, "revenue", [Rule("deal.won", points=5, points_per=Decimal(100))]) is None
+    assert points_target(60_000, "revenue", [revenue, Rule("deal.won", points_per=Decimal(50))]) is None
+    assert points_target(30, "deals", [Rule("deal.won", points=2)]) == 60

@@ -14,16 +14,12 @@ from playwright.sync_api import Browser, expect
 from tests.support.browser import signed_in, watch_page
 from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, unique
+from tests.support.sales_quarter import DAYS_LEFT, STATUS
 from tests.support.server import RunningServer
 
 # A server of its own: a company goal counts every team and every deal of the workspace.
 pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 
-STATUS = {
-    "zh-CN": {"on_track": "进度正常", "behind": "落后", "reached": "已达成"},
-    "en": {"on_track": "On track", "behind": "Behind", "reached": "Reached"},
-}
-DAYS_LEFT = {"zh-CN": "剩余 {n} 个工作日", "en": "{n} working days left"}
 PASSWORD = "goals-password-1"
 
 

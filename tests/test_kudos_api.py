@@ -64,6 +64,8 @@ def test_a_manager_thanks_their_own_reps_and_teams_and_nobody_else_gives_kudos(
             assert field in [e["field"] for e in answer.json()["errors"]], answer.text
     assert manager.call("GET", "/api/v1/kudos", params={"limit": 0}).status_code == 422
     assert manager.call("GET", "/api/v1/kudos", params={"before": "yesterday"}).status_code == 422
+    too_far = manager.call("GET", "/api/v1/kudos", params={"before": "4-68153212950788510470"})  # over 2**64
+    assert too_far.status_code == 422 and too_far.json()["errors"][0]["field"] == "before", too_far.text
 
     # the feed: everyone signed in reads it, newest first, by rep or team, page by page
     to_me = kudos(rep, rep=mine)
@@ -121,3 +123,29 @@ def test_awards_are_crowned_once_at_the_close_and_move_with_a_correction(fast: R
             assert client.hdel(keys.AWARDS, f"{org.contest}|best_team") == 1
         again = eventually(lambda: (c := awards(admin, org.contest).get("best_team")) and c)
         assert again["team"] == org.teams[1] and again["corrected"] is True  # the kept results are corrected ones
+
+
+def test_kudos_credit_reward_points_to_the_rep_or_each_active_team_member_once(
+    server: RunningServer, admin: httpx.Client
+) -> None:
+    org = make_org(admin, teams=1, reps_per_team=3)
+    star, member, gone = org.reps
+    inactive = {"name": "离职", "team": org.teams[0], "active": False}
+    assert admin.put(f"/api/v1/reps/{gone}", json=inactive).status_code == 200
+    manager = signed_in(server, admin, "manager", teams=[org.teams[0]])
+
+    def balance(rep: str) -> int:
+        return int(admin.get(f"/api/v1/rewards/reps/{rep}").json()["balance"])
+
+    given = manager.call("POST", "/api/v1/kudos", json={"rep": star, "message": "大单！", "reward_points": 200})
+    assert given.status_code == 201 and given.json()["reward_points"] == 200, given.text
+    team = manager.call("POST", "/api/v1/kudos", json={"team": org.teams[0], "message": "团队赞", "reward_points": 50})
+    assert team.status_code == 201, team.text
+    assert manager.call("POST", "/api/v1/kudos", json={"rep": star, "message": "只是赞"}).status_code == 201
+    assert (balance(star), balance(member), balance(gone)) == (250, 50, 0)
+    [line] = [x for x in admin.get(f"/api/v1/rewards/reps/{star}").json()["ledger"] if x["points"] == 200]
+    assert line["source"] == "kudos" and line["ref"] == f"kudos:{given.json()['id']}:{star}"
+    for points in (-1, 1001, "9", True):
+        answer = manager.call("POST", "/api/v1/kudos", json={"rep": star, "message": "好", "reward_points": points})
+        assert answer.status_code == 422 and "reward_points" in answer.text, (points, answer.text)
+    assert balance(star) == 250  # a refused kudos credits nothing

@@ -15,9 +15,17 @@ from server.api.contract import Answer, ApiRoute, Operation
 from server.api.types import Text64
 from server.auth.access import READERS_NOT_DISPLAY, TEAM_MANAGER
 from server.auth.principals import FAME_WALL
+from server.errors import ApiError
 from server.http import ArenaJSONResponse, arena_of, require
 from server.services.hall_of_fame import hall_of_fame
-from server.services.recognition import MAX_MESSAGE, MAX_PAGE, give_kudos, kudos_wanted, shown
+from server.services.recognition import (
+    MAX_KUDOS_POINTS,
+    MAX_MESSAGE,
+    MAX_PAGE,
+    give_kudos,
+    kudos_wanted,
+    shown,
+)
 
 Message = Annotated[
     str, Meta(min_length=1, max_length=MAX_MESSAGE, pattern=r"\S", description="Why, in the manager's words.")
@@ -29,7 +37,7 @@ async def create_kudos(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "give kudos (managers and admins)")
     body = await decode_body(request, KudosInput, "kudos")
     arena = arena_of(request)
-    moment = await give_kudos(arena, principal, body.rep, body.team, body.message)
+    moment = await give_kudos(arena, principal, body.rep, body.team, body.message, body.reward_points)
     return ArenaJSONResponse(shown(moment, (await arena.registry.current()).directory), status_code=201)
 
 
@@ -37,10 +45,22 @@ async def list_kudos(request: Request) -> ArenaJSONResponse:
     """Recognition is public: everyone signed in (and read keys) sees every kudos."""
     await require(request, lambda p: p.role in ("admin", "manager", "read", "rep"), "read kudos")
     query = decode_query(request, KudosQuery)
+    if query.before is not None and not stream_id(query.before):
+        raise ApiError(
+            422, "before: not a cursor this feed gave", [{"field": "before", "message": "an earlier page's next"}]
+        )
     arena = arena_of(request)
     directory = (await arena.registry.current()).directory
     moments, following = await arena.recognition.page(query.before, query.limit, kudos_wanted(query.rep, query.team))
     return ArenaJSONResponse({"kudos": [shown(m, directory) for m in moments], "next": following})
+
+
+STREAM_ID_MAX = 2**64 - 1  # each half of a Redis stream id is an unsigned 64-bit number
+
+
+def stream_id(cursor: str) -> bool:
+    """Whether a cursor of the right shape is a stream id Redis takes (20 digits may still be too many)."""
+    return all(int(half) <= STREAM_ID_MAX for half in cursor.split("-"))
 
 
 async def list_awards(request: Request) -> ArenaJSONResponse:
@@ -63,6 +83,14 @@ class KudosInput(Struct, forbid_unknown_fields=True):
     message: Message
     rep: Annotated[Text64, Meta(description="The rep thanked (or give team).")] | None = None
     team: Annotated[Text64, Meta(description="The team thanked (or give rep).")] | None = None
+    reward_points: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=MAX_KUDOS_POINTS,
+            description="Reward points credited to the rep (a team: to each active member), once per kudos.",
+        ),
+    ] = 0
 
 
 class Kudos(Struct, omit_defaults=True):
@@ -77,6 +105,7 @@ class Kudos(Struct, omit_defaults=True):
     rep_name: str | None = None
     rep_team: str | None = None
     team_name: str | None = None
+    reward_points: int | None = None
 
 
 class KudosPage(Struct):
@@ -154,6 +183,12 @@ routes = [
                 Answer(422, "no message", "message", body={"rep": "r"}),
                 Answer(422, "a message over 280 characters", "message", body={"rep": "r", "message": "赞" * 281}),
                 Answer(422, "both a rep and a team", "rep", body=BOTH, cross_field=True),
+                Answer(
+                    422,
+                    "over 1,000 reward points",
+                    "reward_points",
+                    body={"rep": "r", "message": "好", "reward_points": MAX_KUDOS_POINTS + 1},
+                ),
             ),
             access=TEAM_MANAGER,
         ),

@@ -203,7 +203,7 @@ async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
     for part in reps:
         points = points_target(part.target, goal.metric, rules)
         if points is None:
-            field[0]["message"] = f"one rule must score {goal.metric} one for one"
+            field[0]["message"] = f"one rule must score {goal.metric} one for one (not margin, not flat points)"
             raise ApiError(422, f"the contest's rules do not turn {goal.metric} into points one for one", field)
         targets[part.owner] = points
     body["scoring"] = "percent_of_target"

@@ -18,6 +18,7 @@ from game.directory import Directory
 from server.auth.principals import Principal
 from server.errors import ApiError
 from server.services.recognition_store import Moment
+from server.services.rewards import credit_reward_points
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -26,8 +27,13 @@ MAX_MESSAGE = 280
 MAX_PAGE = 100
 
 
-def kudos_moment(rep: str | None, team: str | None, message: str, by: str, now: datetime) -> Moment:
-    return {
+MAX_KUDOS_POINTS = 1_000  # the most reward points one kudos may credit each rep it thanks
+
+
+def kudos_moment(
+    rep: str | None, team: str | None, message: str, by: str, now: datetime, reward_points: int = 0
+) -> Moment:
+    moment: Moment = {
         "id": secrets.token_hex(6),
         "kind": "kudos",
         "rep": rep,
@@ -36,10 +42,34 @@ def kudos_moment(rep: str | None, team: str | None, message: str, by: str, now: 
         "by": by,
         "at": now.isoformat(),
     }
+    if reward_points:
+        moment["reward_points"] = reward_points
+    return moment
 
 
-async def give_kudos(arena: Arena, principal: Principal, rep: str | None, team: str | None, message: str) -> Moment:
-    """Check who may thank whom and store the kudos (audited, on every screen); raises ``ApiError``."""
+def thanked_reps(rep: str | None, team: str | None, directory: Directory) -> list[str]:
+    """Whom a kudos' reward points go to: the rep, or every active member of the team."""
+    if rep is not None:
+        return [rep]
+    return sorted(r.id for r in directory.reps.values() if r.active and r.team is not None and r.team == team)
+
+
+async def credit_kudos_points(arena: Arena, moment: Moment, directory: Directory) -> None:
+    """Credit a kudos' reward points to each rep it thanks, once per kudos and rep (the ref names both), so
+    crediting the same kudos again credits nothing."""
+    points = int(moment.get("reward_points") or 0)
+    if not points:
+        return
+    note = str(moment.get("message", ""))[:80]
+    for rep in thanked_reps(moment.get("rep"), moment.get("team"), directory):
+        await credit_reward_points(arena, rep, points, "kudos", f"{moment['id']}:{rep}", note, moment["by"])
+
+
+async def give_kudos(
+    arena: Arena, principal: Principal, rep: str | None, team: str | None, message: str, reward_points: int = 0
+) -> Moment:
+    """Check who may thank whom, store the kudos (audited, on every screen) and credit its reward points (0 to
+    ``MAX_KUDOS_POINTS`` to each rep it thanks); raises ``ApiError``."""
     if (rep is None) == (team is None):
         raise ApiError(422, "kudos go to one rep or one team", [{"field": "rep", "message": "give either rep or team"}])
     directory = (await arena.registry.current()).directory
@@ -54,8 +84,13 @@ async def give_kudos(arena: Arena, principal: Principal, rep: str | None, team: 
             raise ApiError(422, f"no team {team!r}", [{"field": "team", "message": "a team's id"}])
         if not principal.manages_team(team):
             raise ApiError(403, "kudos go to the teams you manage")
-    moment = kudos_moment(rep, team, message, principal.name, datetime.now(UTC))
-    return await arena.recognition.add(moment, principal.name, "kudos.given", rep or team or "")
+    if not 0 <= reward_points <= MAX_KUDOS_POINTS:
+        field = [{"field": "reward_points", "message": f"0 to {MAX_KUDOS_POINTS:,}"}]
+        raise ApiError(422, f"a kudos credits 0 to {MAX_KUDOS_POINTS:,} reward points", field)
+    moment = kudos_moment(rep, team, message, principal.name, datetime.now(UTC), reward_points)
+    stored = await arena.recognition.add(moment, principal.name, "kudos.given", rep or team or "")
+    await credit_kudos_points(arena, stored, directory)
+    return stored
 
 
 def kudos_wanted(rep: str | None, team: str | None) -> Any:
