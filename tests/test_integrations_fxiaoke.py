@@ -119,6 +119,17 @@ def test_an_unmatched_owner_waits_for_a_rep_and_malformed_records_are_400(
         assert push(server, hook, document).status_code == 400, document
 
 
+def test_the_console_test_delivery_signs_a_sample_opportunity_and_keeps_nothing(
+    server: RunningServer, admin: httpx.Client
+) -> None:
+    org, connector, _ = setup(admin)
+    response = admin.post(f"/api/v1/connectors/{connector}/test")
+    assert response.status_code == 200, response.text
+    assert (response.json()["outcome"], response.json()["rejected"]) == ("test", 0)
+    assert unmapped(admin, connector) == {}
+    assert set(scores(admin, org.contest).values()) == {0}
+
+
 def test_the_connector_needs_its_won_stages(admin: httpx.Client) -> None:
     response = admin.post(
         "/api/v1/connectors", json={"type": "fxiaoke", "name": "纷享销客", "config": {"secret": SECRET}}

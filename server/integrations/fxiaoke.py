@@ -7,12 +7,15 @@ signed with ``X-Arena-Timestamp`` / ``X-Arena-Signature`` (``generic.sign``; 5-m
 Unlike the generic webhook the body is the CRM's own record, not an event: its stage field decides
 whether the deal is won now, and ``deals.observe`` turns that state into ``deal.won`` / ``deal.reversed``
 with ids from the object's api name and ``_id``, ordered by ``last_modified_time``. A record that is
-invalidated (作废, ``life_status`` ``invalid``) or deleted (``is_deleted``) reverses a win.
+invalidated (作废, ``life_status`` ``invalid``) or deleted (``is_deleted``) reverses a win. With
+``X-Arena-Dry-Run: 1`` the records are checked as if first seen and nothing is kept.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -22,9 +25,9 @@ from starlette.responses import JSONResponse, Response
 
 from server.http import ApiError
 from server.integrations.connectors import Connector, stage_key
-from server.integrations.deals import Observation, epoch_seconds, normalise_amount, normalise_time
+from server.integrations.deals import DealState, Observation, epoch_seconds, normalise_amount, normalise_time, observe
 from server.integrations.generic import require_signature
-from server.integrations.pipeline import deliver
+from server.integrations.pipeline import deliver, dry_run
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -66,6 +69,19 @@ def observation_from_record(
     )
 
 
+def sample_record(now: datetime, won_stage: str) -> dict[str, Any]:
+    """A won 商机 as a custom function would send it, for the console's test delivery (checked, never kept)."""
+    return {
+        "_id": f"arena-test-{secrets.token_hex(4)}",
+        "object_describe_api_name": DEFAULT_OBJECT,
+        "owner": ["arena-test-user"],
+        "amount": "1000",
+        "sales_stage": won_stage,
+        "close_date": int(now.timestamp() * 1000) - 60_000,
+        "last_modified_time": int(now.timestamp() * 1000),
+    }
+
+
 def parse_records(document: Any) -> list[Any]:
     records = document if isinstance(document, list) else [document]
     if not records or len(records) > MAX_RECORDS:
@@ -89,6 +105,8 @@ async def handle(arena: Arena, connector: Connector, request: Request, body: byt
         ]
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too
         raise ApiError(400, f"malformed Fxiaoke record: {exc}") from None
+    if request.headers.get("x-arena-dry-run") == "1":  # the console's test delivery: checked, nothing kept
+        return JSONResponse(dry_run(arena, [r for seen in observations for r in observe(DealState(), seen)[1]]))
     store = arena.integrations
     routed = []
     for seen in observations:

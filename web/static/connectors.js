@@ -106,7 +106,7 @@
     url.id = "url-" + connector.id; url.textContent = connector.url;
     el.querySelector(".c-copy").dataset.copy = url.id;
     var test = el.querySelector(".c-test");
-    test.hidden = connector.type !== "generic";
+    test.hidden = connector.type !== "generic" && connector.type !== "fxiaoke";
     test.addEventListener("click", function () { sendTest(connector, el, test); });
     el.querySelector(".c-delete").addEventListener("click", function () {
       if (!window.confirm(T.confirm_delete)) { return; }
