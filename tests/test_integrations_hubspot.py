@@ -247,3 +247,26 @@ def test_the_signed_uri_has_hubspots_listed_characters_decoded() -> None:
     assert verify_signature(CLIENT_SECRET, "POST", [received_as], body, timestamp, signature, now)
     assert not verify_signature(CLIENT_SECRET, "POST", [received_as], body + b" ", timestamp, signature, now)
     assert not verify_signature(CLIENT_SECRET, "POST", [received_as], body, timestamp, signature, now + 301_000)
+
+
+def test_a_merge_reverses_the_merged_deals_and_scores_the_primary_once(
+    server: RunningServer, admin: httpx.Client, fake: FakeCrm
+) -> None:
+    org = make_org(admin)
+    connector = hubspot_connector(admin, fake)
+    set_alias(admin, org, 0, {connector: "501"})
+    first, second, primary = deal_id(), deal_id(), deal_id()
+    put_deal(fake, first, stage="closedwon", amount="25000")
+    put_deal(fake, second, stage="closedwon", amount="10000")
+    post(server, connector, [notification(first), notification(second)])
+    assert scores(admin, org.contest)[org.reps[0]] == 35
+    put_deal(fake, primary, stage="closedwon", amount="35000")  # HubSpot makes a new deal of the two
+    merge = {**notification(primary, "object.merge"), "objectTypeId": "0-3"}
+    merge.update(primaryObjectId=int(primary), mergedObjectIds=[int(first), int(second)])
+    association = {**notification(first, "deal.associationChange"), "fromObjectId": int(first), "toObjectId": 9}
+    del association["objectId"]
+    answer = post(server, connector, [merge, association])
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["accepted"], answer.json()["ignored"]) == (3, 1)
+    assert scores(admin, org.contest)[org.reps[0]] == 35
+    assert len(fake.calls(f"/crm/v3/objects/deals/{first}")) == 1  # a merged deal is gone: not asked again

@@ -23,12 +23,14 @@ from server.api.connectors import NO_CONNECTOR, connector_of
 from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import ADMIN
 from server.http import ApiError, arena_of, require
+from server.integrations import fxiaoke
 from server.integrations.delivery_log import summarise
 from server.integrations.generic import sign
 from server.integrations.pipeline import MAX_OWNER_LENGTH, release_owner
 
 log = logging.getLogger("arena.integrations")
 TEST_TIMEOUT_SECONDS = 10.0
+SIGNED_BY_US = ("generic", "fxiaoke")  # connectors signed with our own scheme, so we can sign a test delivery
 
 
 def _admin(principal: Any) -> bool:
@@ -57,10 +59,15 @@ async def test_connector(request: Request) -> JSONResponse:
     """Post a signed sample deal to the connector's own webhook, marked as a dry run, and say what came back."""
     await require(request, _admin, "test connectors")
     connector = await connector_of(request)
-    if connector.type != "generic":
+    if connector.type not in SIGNED_BY_US:
         raise ApiError(409, f"{connector.type} sends its own test deliveries: use the CRM's test button")
     arena = arena_of(request)
-    body = httpx.Request("POST", "/", json=sample_deal(datetime.now(UTC))).content
+    now = datetime.now(UTC)
+    if connector.type == "fxiaoke":
+        sample = fxiaoke.sample_record(now, connector.settings["won_stages"][0])
+    else:
+        sample = sample_deal(now)
+    body = httpx.Request("POST", "/", json=sample).content
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -70,9 +77,7 @@ async def test_connector(request: Request) -> JSONResponse:
     }
     transport = httpx.ASGITransport(app=request.app, client=("127.0.0.1", 0))
     async with httpx.AsyncClient(transport=transport, base_url=arena.settings.base_url) as client:
-        answer = await client.post(
-            f"/hooks/generic/{connector.id}", content=body, headers=headers, timeout=TEST_TIMEOUT_SECONDS
-        )
+        answer = await client.post(connector.url(""), content=body, headers=headers, timeout=TEST_TIMEOUT_SECONDS)
     try:
         document = answer.json()
     except ValueError:
@@ -159,7 +164,7 @@ routes = [
         test_connector,
         "POST",
         Operation(
-            "Send a signed sample deal through the webhook as a dry run (generic connectors)",
+            "Send a signed sample deal through the webhook as a dry run (generic and fxiaoke connectors)",
             "connectors",
             response=DeliveryOutcome,
             answers=(NO_CONNECTOR,),

@@ -24,7 +24,7 @@ from server.api.codec import ANY_MEDIA, validated_document
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import ADMIN, SIGNED_BY_CRM
 from server.http import ApiError, arena_of, read_body, require, validation_error
-from server.integrations import generic, hubspot, pipedrive, salesforce, zoho
+from server.integrations import fxiaoke, generic, hubspot, pipedrive, salesforce, zoho
 from server.integrations.connectors import Connector, build_connector
 from server.integrations.delivery_log import summarise
 from server.integrations.sealing import SealError
@@ -38,6 +38,7 @@ HANDLERS: dict[str, Handler] = {
     "salesforce": salesforce.handle,
     "pipedrive": pipedrive.handle,
     "zoho": zoho.handle,
+    "fxiaoke": fxiaoke.handle,
     "generic": generic.handle,
 }
 
@@ -149,7 +150,7 @@ async def _handled(arena: Any, connector: Connector, request: Request, body: byt
 
 
 class ConnectorInput(Struct):
-    type: Annotated[str, Meta(description="hubspot, salesforce, pipedrive, zoho or generic.")]
+    type: Annotated[str, Meta(description="hubspot, salesforce, pipedrive, zoho, fxiaoke or generic.")]
     name: str
     config: Annotated[dict[str, Any], Meta(description="Per CRM: see docs/integrations/.")] = {}
 
@@ -247,7 +248,7 @@ hook_routes = [
         receive_hook,
         "POST",
         Operation(
-            "A CRM's webhook delivery (hubspot, salesforce, pipedrive, zoho, generic)",
+            "A CRM's webhook delivery (hubspot, salesforce, pipedrive, zoho, fxiaoke, generic)",
             "connectors",
             "hook",
             body=dict[str, Any],

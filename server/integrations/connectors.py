@@ -19,7 +19,7 @@ from server.auth.secrets import hash_password, verify_password
 from server.integrations.sealing import seal, unseal
 from server.outbound_targets import HUBSPOT_HOSTS, ZOHO_ACCOUNTS_HOSTS, ZOHO_API_HOSTS, target_problem
 
-TYPES = ("hubspot", "salesforce", "pipedrive", "zoho", "generic")
+TYPES = ("hubspot", "salesforce", "pipedrive", "zoho", "fxiaoke", "generic")
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 MAX_STAGES = 50
 
@@ -60,6 +60,12 @@ SPECS: dict[str, tuple[Field, ...]] = {
         Field("api_base", "url", required=False, default="https://www.zohoapis.com", hosts=ZOHO_API_HOSTS),
         Field("accounts_url", "url", required=False, default="https://accounts.zoho.com", hosts=ZOHO_ACCOUNTS_HOSTS),
         Field("won_stages", "stages", required=False, default=["Closed Won"]),
+    ),
+    "fxiaoke": (
+        Field("secret", "secret", min_length=16),
+        Field("won_stages", "stages"),  # the tenant's own stage values: no default would be right
+        Field("stage_field", "text", required=False, default="sales_stage"),
+        Field("amount_field", "text", required=False, default="amount"),
     ),
     "generic": (Field("secret", "secret", min_length=16),),
 }

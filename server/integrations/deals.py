@@ -55,6 +55,7 @@ class Observation:
     currency: str | None = None
     occurred_at: str | None = None  # RFC 3339: when the deal was won (close date)
     as_of: float | None = None  # epoch seconds of the CRM's modification time, for ordering
+    customer: str | None = None  # the customer's name or id, when the CRM sends it
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def observe(state: DealState, seen: Observation) -> tuple[DealState, list[Routed
             event["currency"] = seen.currency
         if seen.occurred_at:
             event["occurred_at"] = seen.occurred_at
+        if seen.customer:
+            event["customer"] = seen.customer[:128]
         owners: tuple[str, ...] = (seen.owner,) if seen.owner else ()
         if state.won and state.owner and state.owner != seen.owner:
             owners = (state.owner, *owners)

@@ -1,5 +1,4 @@
-"""The generic signed webhook: any system (纷享销客 / Fxiaoke event subscriptions, in-house tools) that can
-compute an HMAC.
+"""The generic signed webhook: any system (an ERP, approval flows, in-house tools) that can compute an HMAC.
 
 With ``X-Arena-Dry-Run: 1`` the signed events are checked and nothing is kept (the console's test
 delivery). ``X-Arena-Timestamp: <unix seconds>`` and ``X-Arena-Signature: sha256=<hex HMAC-SHA256(secret,
@@ -61,12 +60,17 @@ def routed_events(document: Any) -> list[Routed]:
     return routed
 
 
-async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+def require_signature(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> None:
+    """401 unless the body carries a fresh ``X-Arena-Signature`` made with the connector's ``secret``."""
     secret = connector.secret("secret", arena.settings.secret_key)
     timestamp = request.headers.get("x-arena-timestamp", "")
     if not verify(secret, timestamp, request.headers.get("x-arena-signature", ""), body, now_ms / 1000):
-        log.warning("generic %s: bad or stale signature from %s", connector.id, request.client)
-        raise ApiError(401, "invalid or expired X-Arena-Signature (see docs/integrations/generic.md)")
+        log.warning("%s %s: bad or stale signature from %s", connector.type, connector.id, request.client)
+        raise ApiError(401, f"invalid or expired X-Arena-Signature (see docs/integrations/{connector.type}.md)")
+
+
+async def handle(arena: Arena, connector: Connector, request: Request, body: bytes, now_ms: int) -> Response:
+    require_signature(arena, connector, request, body, now_ms)
     try:
         routed = routed_events(json.loads(body, parse_float=Decimal))
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too

@@ -3,7 +3,9 @@
 HubSpot sends only ids and the changed property, in batches of up to 100 events, so each deal named is
 fetched once (``GET /crm/v3/objects/deals/{id}``) and its current stage decides: a won stage (per
 connector, ``closedwon`` by default) scores, leaving it reverses. Deliveries are deduplicated on
-``portalId`` + ``subscriptionId`` + ``eventId``.
+``portalId`` + ``subscriptionId`` + ``eventId``. Both the legacy ``deal.*`` and the generic ``object.*``
+(``objectTypeId`` ``0-3``) subscriptions are read; a merge reverses the merged deals' wins and reads the
+primary deal; association changes are ignored (they carry no ``objectId`` and never move a stage).
 """
 
 from __future__ import annotations
@@ -90,25 +92,30 @@ def parse_notifications(document: Any) -> tuple[list[DealNotification], int]:
         kind = event.get("subscriptionType") or event.get("eventType") or ""
         subject, _, action = str(kind).partition(".")
         is_deal = subject == "deal" or (subject == "object" and str(event.get("objectTypeId")) == DEALS_OBJECT_TYPE)
-        object_id = event.get("objectId")
-        if not is_deal:
+        if not is_deal or action == "associationChange":  # an association never changes a deal's stage
             ignored += 1
             continue
-        if isinstance(object_id, bool) or not str(object_id).isdigit() or len(str(object_id)) > 30:
-            raise ValueError("every deal event needs a numeric objectId")
+        object_id = _deal_id(event.get("primaryObjectId", event.get("objectId")))
         parts = [str(event.get(name, "")) for name in ("portalId", "subscriptionId", "eventId")]
         if not parts[2]:
             raise ValueError("every event needs an eventId")
         occurred = event.get("occurredAt")
-        found.append(
-            DealNotification(
-                delivery_id=":".join(parts),
-                deal_id=str(object_id),
-                deleted=action == "deletion",
-                occurred_at_ms=int(occurred) if isinstance(occurred, (int, Decimal)) else None,
-            )
-        )
+        at_ms = int(occurred) if isinstance(occurred, (int, Decimal)) else None
+        delivery = ":".join(parts)
+        found.append(DealNotification(delivery, object_id, action == "deletion", at_ms))
+        # A merge folds deals into the primary one: the merged deals are gone, so their wins are reversed.
+        merged = event.get("mergedObjectIds") if action == "merge" else None
+        if isinstance(merged, list):
+            for gone in dict.fromkeys(_deal_id(m) for m in merged[:MAX_EVENTS]):
+                if gone != object_id:
+                    found.append(DealNotification(f"{delivery}:{gone}", gone, True, at_ms))
     return found, ignored
+
+
+def _deal_id(value: Any) -> str:
+    if isinstance(value, bool) or not str(value).isdigit() or len(str(value)) > 30:
+        raise ValueError("every deal event needs a numeric objectId")
+    return str(value)
 
 
 def observation_from_deal(deal: dict[str, Any], won_stages: frozenset[str], zone: ZoneInfo) -> Observation:

@@ -19,7 +19,6 @@ from server.notifications.channels import EVENTS, SIGNED, TYPES
 from server.web.console import console_context, console_user
 from server.web.render import page
 
-# The connector form offers 纷享销客 (Fxiaoke) by name: its event subscriptions use the generic signed webhook.
 CONNECTOR_CHOICES = ("generic", "fxiaoke", "hubspot", "salesforce", "pipedrive", "zoho")
 # Per CRM, the settings its form asks for as (name, kind, required).
 CONNECTOR_FIELDS = {kind: [(f.name, f.kind, f.required) for f in specs] for kind, specs in SPECS.items()}

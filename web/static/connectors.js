@@ -35,11 +35,13 @@
   }
 
   /* The creation form ------------------------------------------------------------------------------ */
-  function chosenType() { var t = form.elements.type.value; return t === "fxiaoke" ? "generic" : t; }
+  function chosenType() { return form.elements.type.value; }
   function showFields() {
     fieldsets.forEach(function (set) { var on = set.dataset.for === chosenType(); set.hidden = !on; set.disabled = !on; });
   }
-  function freshSecret() { form.querySelector('fieldset[data-for="generic"] input[name="config.secret"]').value = randomSecret(); }
+  function freshSecret() {
+    Array.prototype.forEach.call(form.querySelectorAll('input[name="config.secret"]'), function (input) { input.value = randomSecret(); });
+  }
 
   function connectorBody() {
     var config = {};
@@ -62,7 +64,7 @@
       if (!r.ok) { refused(form, r, "create", false); return; }
       document.getElementById("new-url").textContent = r.data.url;
       document.getElementById("new-secret").textContent = body.config.secret || "";
-      document.getElementById("new-secret-line").hidden = body.type !== "generic";
+      document.getElementById("new-secret-line").hidden = !body.config.secret;
       var box = document.getElementById("connector-secret");
       box.hidden = false;
       box.scrollIntoView({block: "nearest"});
@@ -104,7 +106,7 @@
     url.id = "url-" + connector.id; url.textContent = connector.url;
     el.querySelector(".c-copy").dataset.copy = url.id;
     var test = el.querySelector(".c-test");
-    test.hidden = connector.type !== "generic";
+    test.hidden = connector.type !== "generic" && connector.type !== "fxiaoke";
     test.addEventListener("click", function () { sendTest(connector, el, test); });
     el.querySelector(".c-delete").addEventListener("click", function () {
       if (!window.confirm(T.confirm_delete)) { return; }
