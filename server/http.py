@@ -21,6 +21,7 @@ from game.contests import Contest
 from game.errors import Collector, ValidationError
 from game.events import parse_time
 from game.lift import Period
+from server import metrics
 from server.auth.credentials import credential_of
 from server.auth.principals import Principal, principal_for
 from server.errors import STORAGE_OUTAGES, STORAGE_RETRY_SECONDS, ApiError
@@ -76,6 +77,7 @@ class StorageOutageMiddleware:
         try:
             await self.app(scope, receive, watched)
         except STORAGE_OUTAGES as exc:
+            metrics.REDIS_ERRORS.labels(where="http").inc()
             if started:
                 raise
             log.warning("%s %s: storage unavailable: %s", scope["method"], scope["path"], exc)
