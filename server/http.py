@@ -50,7 +50,9 @@ def error_response(status: int, message: str, errors: list[dict[str, str]] | Non
 
 
 def storage_unavailable() -> JSONResponse:
-    """Redis is out of reach: a 503 a client can tell from a bug, with when to try again."""
+    """Redis is out of reach: a 503 a client can tell from a bug, with when to try again (and one more outage
+    on the operator's dashboard)."""
+    metrics.REDIS_ERRORS.labels(where="http").inc()
     return JSONResponse(
         {"error": "storage unavailable"}, status_code=503, headers={"Retry-After": str(STORAGE_RETRY_SECONDS)}
     )
@@ -77,7 +79,6 @@ class StorageOutageMiddleware:
         try:
             await self.app(scope, receive, watched)
         except STORAGE_OUTAGES as exc:
-            metrics.REDIS_ERRORS.labels(where="http").inc()
             if started:
                 raise
             log.warning("%s %s: storage unavailable: %s", scope["method"], scope["path"], exc)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 # Seconds: from a fraction of a millisecond (a script on a local Redis) to seconds (an outage's timeout).
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -43,7 +45,21 @@ INGEST_BATCH = Histogram(
 )
 WS_CONNECTIONS = Gauge("arena_ws_connections", "Open websocket connections (past the handshake).")
 WS_SUBSCRIPTIONS = Gauge("arena_ws_subscriptions", "Board subscriptions of this process's websocket viewers.")
-WS_SENT_BYTES = Counter("arena_ws_sent_bytes", "Bytes of frames written to websocket viewers.")
+
+
+class Tally(Collector):
+    """A counter for the hottest paths (every write to every screen): a plain add on the event loop's thread,
+    read at scrape time, where ``Counter.inc`` takes a lock each time (0.5 µs, 5 ms a flush to 10,000 screens)."""
+
+    def __init__(self, name: str, documentation: str) -> None:
+        self.name, self.documentation, self.value = name, documentation, 0
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(self.name, self.documentation, value=self.value)
+
+
+WS_SENT_BYTES = Tally("arena_ws_sent_bytes", "Bytes of frames written to websocket viewers.")
+REGISTRY.register(WS_SENT_BYTES)
 WS_CLOSES = Counter("arena_ws_closes", "Websocket close frames the server sent, by close code.", ["code"])
 WS_SLOW_CUTS = Counter(
     "arena_ws_slow_client_cuts", "Viewers cut for being too slow (4008), by why: budget or timeout.", ["why"]

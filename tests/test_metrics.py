@@ -10,10 +10,13 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
+from server.config import ConfigError, load_settings
+from tests.support.metrics import samples, scrape
 from tests.support.org import deal, make_org, unique
 from tests.support.server import ADMIN_KEY, METRICS_TOKEN, RunningServer
 from tests.support.waiting import eventually
@@ -22,21 +25,6 @@ from tests.test_deployment import compose, compose_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = ROOT / "deploy" / "grafana-dashboard.json"
-
-
-def scrape(server: RunningServer) -> str:
-    response = httpx.get(server.base_url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    return response.text
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 def events_counted(server: RunningServer, source: str) -> dict[str, float]:
@@ -56,6 +44,15 @@ def test_metrics_are_refused_without_the_token(server: RunningServer) -> None:
     with server.admin() as admin:  # an admin key is not the metrics token
         assert admin.get("/metrics").status_code == 401
     assert "# TYPE arena_events_total counter" in scrape(server)
+
+
+def test_metrics_are_off_unless_a_long_enough_token_is_set() -> None:
+    assert load_settings({}).metrics_token is None
+    assert load_settings({"ARENA_METRICS_TOKEN": ""}).metrics_token is None
+    assert load_settings({"ARENA_METRICS_TOKEN": "m" * 16}).metrics_token == "m" * 16
+    for weak in ("short", "sixteen chars ok", "tab\tinside-the-token"):
+        with pytest.raises(ConfigError, match="ARENA_METRICS_TOKEN"):
+            load_settings({"ARENA_METRICS_TOKEN": weak})
 
 
 def test_event_counters_move_by_exactly_what_ingestion_answered(server: RunningServer) -> None:

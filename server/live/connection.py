@@ -226,7 +226,7 @@ class ArenaWebSocket(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         assert self.transport is not None
         self.transport.write(data)
-        metrics.WS_SENT_BYTES.inc(len(data))
+        metrics.WS_SENT_BYTES.value += len(data)
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the socket is cut if the client does not answer in time."""
