@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -316,6 +317,8 @@ class Store:
         self._shards_checked = False
         self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
         self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
+        # Told of each pipeline's script and seconds (the server's metrics); the engine itself keeps no numbers.
+        self.on_round_trip: Callable[[str, float], None] | None = None
 
     async def check_log_shards(self) -> None:
         """Refuse to log with another number of shards than the log was first written with (kept in Redis the
@@ -548,6 +551,19 @@ class Store:
         return replies
 
     async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """``_send``, timed for ``on_round_trip`` under the name of the first script it calls."""
+        started = time.perf_counter()
+        try:
+            return await self._send(commands)
+        finally:
+            if self.on_round_trip is not None:
+                self.on_round_trip(self._script_name(commands), time.perf_counter() - started)
+
+    def _script_name(self, commands: list[tuple[Any, ...]]) -> str:
+        sha = next((command[1] for command in commands if command[0] == "EVALSHA"), None)
+        return next((name for name, known in self._sha.items() if known == sha), "other")
+
+    async def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """One pipeline of ``commands``; on a single Redis, runs of write-script calls go as batches."""
         sent, stands_for = self._batched(commands)
         pipe = self.redis.pipeline(transaction=False)

@@ -12,11 +12,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
-from server import gc_tuning
+from server import gc_tuning, metrics
 from server.api.routes import routes as api_routes
 from server.arena import Arena
 from server.auth import csrf, sessions
@@ -41,6 +41,22 @@ async def readyz(request: Request) -> JSONResponse:
     if not arena.bootstrapped:
         return JSONResponse({"status": "starting", "reason": "applying the configured keys and users"}, 503)
     return JSONResponse({"status": "ready"})
+
+
+async def metrics_page(request: Request) -> Response:
+    """This process's Prometheus metrics (``server/metrics.py``), for the bearer of ``ARENA_METRICS_TOKEN``;
+    without that setting there is no such page."""
+    expected = arena_of(request).settings.metrics_token
+    if expected is None:
+        return await not_found(request, Exception())
+    if not metrics.token_matches(request.headers.get("authorization"), expected):
+        return JSONResponse(
+            {"error": "authentication required: send Authorization: Bearer <ARENA_METRICS_TOKEN>"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 async def not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -86,6 +102,8 @@ def create_app(settings: Settings, deployment: RedisDeployment) -> Starlette:
         with contextlib.suppress(TimeoutError):  # serve with the keys in place when Redis is there
             await asyncio.wait_for(asyncio.shield(bootstrap), timeout=5)
         await arena.hub.start()
+        metrics.watch_subscriptions(lambda: sum(len(board.viewers) for board in arena.hub.boards.values()))
+        arena.store.on_round_trip = metrics.observe_round_trip
         arena.badges.start()
         arena.scheduler.start()
         notifier = Notifier(arena, interval=settings.notify_seconds)
@@ -104,6 +122,7 @@ def create_app(settings: Settings, deployment: RedisDeployment) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         *api_routes,
         *page_routes,
     ]

@@ -91,6 +91,8 @@ class Settings:
     log_shards: int = 1
     # Days the event log and its dedupe entries are kept; events that occurred earlier than that are refused.
     log_retention_days: int = 400
+    # Bearer token Prometheus sends to ``GET /metrics``; unset: no metrics endpoint (404).
+    metrics_token: str | None = None
     # Single sign-on (OpenID Connect, WeCom, DingTalk, Feishu); unset: local passwords and sign-in links only.
     sso: SsoConfig = field(default_factory=SsoConfig)
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -189,6 +191,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sso = load_sso(env)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    metrics_token = _text(env, "METRICS_TOKEN")
+    if metrics_token is not None and (
+        len(metrics_token) < 16 or not metrics_token.isprintable() or " " in metrics_token
+    ):
+        raise ConfigError(f"{ENV_PREFIX}METRICS_TOKEN must be at least 16 printable characters without spaces")
     origins = tuple(o.strip().rstrip("/") for o in (_text(env, "ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         redis_url=deployment.url,
@@ -224,6 +231,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_retention_days=_int(env, "LOG_RETENTION_DAYS", 400, MIN_LOG_RETENTION_DAYS, 36_500),
         log_format=log_format,
         access_log=_flag(env, "ACCESS_LOG", default=True),
+        metrics_token=metrics_token,
         sso=sso,
     )
 

@@ -21,6 +21,7 @@ from game.contests import Contest
 from game.errors import Collector, ValidationError
 from game.events import parse_time
 from game.lift import Period
+from server import metrics
 from server.auth.credentials import credential_of
 from server.auth.principals import Principal, principal_for
 from server.errors import STORAGE_OUTAGES, STORAGE_RETRY_SECONDS, ApiError
@@ -49,7 +50,9 @@ def error_response(status: int, message: str, errors: list[dict[str, str]] | Non
 
 
 def storage_unavailable() -> JSONResponse:
-    """Redis is out of reach: a 503 a client can tell from a bug, with when to try again."""
+    """Redis is out of reach: a 503 a client can tell from a bug, with when to try again (and one more outage
+    on the operator's dashboard)."""
+    metrics.REDIS_ERRORS.labels(where="http").inc()
     return JSONResponse(
         {"error": "storage unavailable"}, status_code=503, headers={"Retry-After": str(STORAGE_RETRY_SECONDS)}
     )

@@ -22,6 +22,7 @@ import pytest
 
 from server.embedded_redis import EmbeddedRedis
 from tests.support.fake_chat import FakeChat, Received, running_fake_chat
+from tests.support.metrics import value
 from tests.support.org import deal, make_org, unique
 from tests.support.server import RunningServer, server_pair
 from tests.support.waiting import eventually
@@ -289,7 +290,17 @@ def test_a_failing_chat_is_retried_and_gets_the_message_once(a: RunningServer, c
     assert chat.attempts(path) == 5  # three failures, the deal once, the later deal once
 
 
-def test_repeated_failures_become_dead_letters_that_can_be_retried(a: RunningServer, chat: FakeChat) -> None:
+def notifications_counted(*servers: RunningServer) -> dict[str, float]:
+    """``arena_notifications_total`` by outcome, summed over the processes (each counts what it delivered)."""
+    return {
+        outcome: sum(value(server, "arena_notifications_total", outcome=outcome) for server in servers)
+        for outcome in ("delivered", "failed", "dead_lettered")
+    }
+
+
+def test_repeated_failures_become_dead_letters_that_can_be_retried(
+    a: RunningServer, b: RunningServer, chat: FakeChat
+) -> None:
     name = unique("dead")
     path = f"/teams/{name}"
     chat.break_path(path, status=500)
@@ -316,6 +327,7 @@ def test_repeated_failures_become_dead_letters_that_can_be_retried(a: RunningSer
         chat.break_path(
             f"/dingtalk/{name}", status=200, body='{"errcode": 310000, "errmsg": "keywords not in content"}'
         )
+        counted = notifications_counted(a, b)
         post(a, [deal(org.reps[0], "64000", occurred_at=now_iso())])
 
         def letters(channel: str) -> list[dict[str, Any]]:
@@ -328,6 +340,8 @@ def test_repeated_failures_become_dead_letters_that_can_be_retried(a: RunningSer
         assert "¥64,000" in letter["summary"] and letter["channel_name"] == "Sales"
         (refused,) = eventually(lambda: letters(refusing))
         assert "310000" in refused["error"]
+        moved = {outcome: n - counted[outcome] for outcome, n in notifications_counted(a, b).items()}
+        assert (moved["failed"], moved["dead_lettered"]) == (3, 2)  # 2 + 1 attempts, both parked
         state = admin.get(f"/api/v1/notifications/channels/{channel_id}").json()["delivery"]
         assert state["waiting"] == 0 and "500" in state["last_error"]
         assert chat.at(path) == []
@@ -337,6 +351,8 @@ def test_repeated_failures_become_dead_letters_that_can_be_retried(a: RunningSer
         assert retried.status_code == 202
         (message,) = eventually(lambda: chat.at(path))
         assert "¥64,000" in message.text
+        delivered_before = counted["delivered"] + moved["delivered"]  # counted once the outbox has let it go
+        eventually(lambda: notifications_counted(a, b)["delivered"] > delivered_before, what="the delivery counted")
         assert letters(channel_id) == []
         assert admin.delete(f"/api/v1/notifications/dead-letters/{refused['id']}").status_code == 204
         assert letters(refusing) == []

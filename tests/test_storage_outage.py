@@ -10,7 +10,7 @@ import httpx
 
 from server.embedded_redis import EmbeddedRedis
 from tests.support.org import deal, make_org, scores
-from tests.support.server import launch_server
+from tests.support.server import METRICS_TOKEN, launch_server
 from tests.support.waiting import eventually
 
 
@@ -39,6 +39,9 @@ def test_an_outage_answers_503_json_and_the_server_serves_again_when_redis_is_ba
             assert _is_outage(admin.get(f"/api/v1/reps/{rep}/ledger", params={"contest": org.contest}))
             assert _is_outage(admin.put(f"/api/v1/teams/{org.teams[0]}", json={"name": "改名"}))
             assert admin.get("/readyz").status_code == 503
+            # The metrics need no Redis, and count each outage answered, the fast ingest path's too.
+            exposition = httpx.get(server.base_url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            assert 'arena_redis_errors_total{where="http"} 5.0' in exposition.text.splitlines()
 
             redis = EmbeddedRedis(data_dir=tmp_path / "redis", appendonly=True, port=redis.port).start()
             eventually(

@@ -34,6 +34,7 @@ from websockets.http11 import Request
 from websockets.protocol import Side, State
 from websockets.server import ServerProtocol
 
+from server import metrics
 from server.client_address import TrustedProxies, resolve_scope
 from server.live.handshake import PendingHandshake, UpgradeWatch
 from server.live.keepalive import KeepaliveWheel
@@ -198,6 +199,7 @@ class ArenaWebSocket(asyncio.Protocol):
             self._pending.release()
             self._pending = None
         if self.session is not None:
+            metrics.WS_CONNECTIONS.dec()
             self.session.end()
         self._handshake = None
         self._protocol = None
@@ -208,6 +210,7 @@ class ArenaWebSocket(asyncio.Protocol):
             return
         if self._protocol is not None and self._protocol.state is State.OPEN:
             self._protocol.send_close(CLOSE_GOING_AWAY_RESTART, "server restarting")
+            metrics.WS_CLOSES.labels(code=str(CLOSE_GOING_AWAY_RESTART)).inc()
             self._update_ready()
             self._write_protocol_output()
         elif self._handshake is not None:
@@ -223,6 +226,7 @@ class ArenaWebSocket(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         assert self.transport is not None
         self.transport.write(data)
+        metrics.WS_SENT_BYTES.value += len(data)
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the socket is cut if the client does not answer in time."""
@@ -230,6 +234,7 @@ class ArenaWebSocket(asyncio.Protocol):
         if protocol is None or protocol.state is not State.OPEN or self.transport is None:
             return
         protocol.send_close(code, reason)
+        metrics.WS_CLOSES.labels(code=str(code)).inc()
         self._flush_protocol()
         self._update_reading()  # closing: read again, the client's answer to the close must get through
 
@@ -324,6 +329,7 @@ class ArenaWebSocket(asyncio.Protocol):
         self._protocol = StrictProtocol(Side.SERVER, max_size=MAX_INCOMING_BYTES, logger=frames_log)
         self._update_ready()
         self.session = Session(arena, self, admission, client_ip, counted)
+        metrics.WS_CONNECTIONS.inc()
         if self.service.keepalive is not None:
             self._keepalive_slot = self.service.keepalive.add(self)
 
@@ -434,6 +440,7 @@ class ArenaWebSocket(asyncio.Protocol):
             return  # we stopped reading it, so its pong could not be heard: the send timeout judges it (4008)
         if self._awaiting_pong is not None:
             protocol.fail(1011, "keepalive ping timeout")
+            metrics.WS_CLOSES.labels(code="1011").inc()
             self._update_ready()
             self._write_protocol_output()
             self.transport.close()

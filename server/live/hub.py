@@ -25,6 +25,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from game import keys
+from server import metrics
 from server.live import frames, history
 from server.live.board_reader import BoardReader, Snapshots
 from server.live.broker import Broker, Message, Reconnected
@@ -306,6 +307,7 @@ class Hub:
             except Exception:  # a bug in one board's update must not stop every other board
                 log.exception("flush failed; carrying on")
                 flushed = True
+            metrics.HUB_FLUSH_SECONDS.observe(loop.time() - started)
             if flushed:  # coalesce: the next flush starts at most once a tick, counted from the start of
                 # this one (a flush to 10k screens takes a while; it is not added to the tick)
                 await asyncio.sleep(max(0.0, started + self.tick - loop.time()))

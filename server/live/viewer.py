@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
+from server import metrics
 from server.live.wire import WireFrame
 
 CLOSE_UNAUTHORIZED = 4001
@@ -125,6 +126,7 @@ class Viewer:
         if self.closed or self._take(frame):
             return
         if self._notice_bytes + len(frame) > self._notice_budget:
+            metrics.WS_SLOW_CUTS.labels(why="budget").inc()
             self.close(CLOSE_TOO_SLOW, "client too slow: reconnect for a fresh snapshot")
             return
         if self._notices is None:
@@ -178,6 +180,7 @@ class Viewer:
     def _timed_out(self) -> None:
         self._timer = None
         if self._frames or self._notices or not self.link.ready:
+            metrics.WS_SLOW_CUTS.labels(why="timeout").inc()
             self.close(CLOSE_TOO_SLOW, "send timed out: reconnect for a fresh snapshot")
 
     def _cancel_timer(self) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from server import metrics
 from server.integrations.sealing import SealError
 from server.notifications import messages
 from server.notifications.channels import Channel
@@ -110,6 +111,7 @@ class Sender:
         now_ms = int(time.time() * 1000)
         if result.ok:
             await self.store.delivered(channel.id, batch, now_ms, at)
+            metrics.NOTIFICATIONS.labels(outcome="delivered").inc(len(batch))
             return True
         if result.retry_after is not None:
             log.warning("channel %s asks us to slow down: %s", channel.id, result.error)
@@ -117,6 +119,7 @@ class Sender:
             return False
         delay = backoff_seconds(state.attempts + 1, self.base_delay, random.random())
         attempts = await self.store.failed(channel.id, result.error, at, now_ms + int(delay * 1000))
+        metrics.NOTIFICATIONS.labels(outcome="failed").inc(len(batch))
         log.warning(
             "channel %s: delivery failed (%s), attempt %d of %d",
             channel.id,
@@ -126,6 +129,7 @@ class Sender:
         )
         if attempts >= channel.max_attempts:
             ids = await self.store.dead_letter(channel, batch, result.error, attempts, at, now_ms)
+            metrics.NOTIFICATIONS.labels(outcome="dead_lettered").inc(len(ids))
             log.error(
                 "channel %s: %d notification(s) moved to the dead letters (%s)", channel.id, len(ids), ", ".join(ids)
             )

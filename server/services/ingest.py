@@ -21,6 +21,7 @@ from game.log_retention import earliest_accepted
 from game.scoring import DEAL_TYPES, ContestChange, decide, scoring_warnings
 from game.store import Plan, WriteResult
 from game.xp import decide_xp
+from server import metrics
 from server.errors import STORAGE_OUTAGES
 from server.services import late_events
 from server.services.registry import Registry, Snapshot
@@ -227,6 +228,7 @@ async def ingest(
     ]
     warnings += await _scoring_warnings(arena, snapshot, targets, events, results, indexes)
     answer: dict[str, Any] = {"accepted": accepted, "duplicates": len(results) - accepted, "rejected": rejected}
+    metrics.count_ingest(source, accepted, len(results) - accepted, len(rejected), len(late))
     if late:
         answer["late"] = late
     if warnings:

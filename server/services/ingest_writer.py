@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 
 from game.store import Plan, Store, WriteResult
+from server import metrics
 from server.errors import STORAGE_OUTAGES
 
 MAX_PLANS_PER_PIPELINE = 2000
@@ -48,6 +49,7 @@ class IngestWriter:
         self, batch: list[tuple[Sequence[Plan], asyncio.Future[tuple[list[WriteResult], bytes | None]]]]
     ) -> None:
         plans = [plan for group, _ in batch for plan in group]
+        metrics.INGEST_BATCH.observe(len(plans))
         try:
             results, version = await self.store.write_events_reading_config(plans)
         except Exception as exc:

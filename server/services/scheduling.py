@@ -8,6 +8,7 @@ from datetime import datetime
 from redis.asyncio import Redis
 
 from game import keys
+from server import metrics
 
 RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -27,3 +28,4 @@ class SchedulerState:
     async def beat(self, tick_started: datetime, keep_ms: int) -> None:
         """Record that a tick started at ``tick_started`` has finished (epoch ms, kept ``keep_ms``)."""
         await self.redis.set(keys.SCHEDULER_HEARTBEAT, str(int(tick_started.timestamp() * 1000)), px=keep_ms)
+        metrics.scheduler_ticked(tick_started)

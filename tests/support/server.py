@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 ADMIN_KEY = "ak_test_admin_" + uuid.uuid4().hex
 INGEST_KEY = "ak_test_ingest_" + uuid.uuid4().hex
+METRICS_TOKEN = "metrics-test-" + uuid.uuid4().hex
 
 
 @dataclass
@@ -81,6 +82,7 @@ def server_env(redis_url: str, port: int, data_dir: Path, **extra: str) -> dict[
         ARENA_HOST="127.0.0.1",
         ARENA_ADMIN_KEY=ADMIN_KEY,
         ARENA_INGEST_KEY=INGEST_KEY,
+        ARENA_METRICS_TOKEN=METRICS_TOKEN,
         ARENA_ADMIN_PASSWORD="admin-test-password",
         ARENA_SECRET_KEY="test-secret-" + uuid.uuid4().hex,
         ARENA_DATA_DIR=str(data_dir),
