@@ -37,6 +37,7 @@ from game.store import LogShardsChanged, Plan, Store
 from game.xp import decide_xp
 from server.config import ConfigError, Settings, load_settings
 from server.redis_connection import connect as connect_to
+from server.services.backup import write_event_log
 from server.services.event_log_store import EventLogStore
 from server.services.ingest import plan
 from server.services.registry import Registry
@@ -54,16 +55,13 @@ def progress(label: str, done: int, total: int, started: float) -> None:
 async def export(redis: Redis, settings: Settings, path: Path, before: datetime | None = None) -> dict[str, Any]:
     event_log = EventLogStore(redis, shards=settings.log_shards)
     total = await event_log.length()
-    started, done = time.monotonic(), 0
+    started = time.monotonic()
     binary = path.suffix == ".msgpack"
     upto = "+" if before is None else id_before(before)
     with path.open("wb") as out:
-        async for _, events in event_log.batches(upto=upto):
-            for event in events:
-                record = event.to_record()
-                out.write(msgpack.packb(record) if binary else (json.dumps(record, ensure_ascii=False) + "\n").encode())
-            done += len(events)
-            progress("export", done, total, started)
+        done = await write_event_log(
+            event_log, out, binary, upto, lambda done: progress("export", done, total, started)
+        )
     print(file=sys.stderr)
     return {"exported": done, "file": str(path)}
 
