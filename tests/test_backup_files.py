@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from game import keys
+from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
 from server.services.backup import CONFIG_FILE, EVENTS_FILE, LATEST, backups, dump_config, restore_config
 from server.services.event_log_store import EventLogStore
@@ -135,3 +136,18 @@ def test_scheduled_backups_come_at_their_interval_rotate_and_say_why_they_failed
             await redis.aclose()
 
     asyncio.run(run())
+
+
+def test_the_backup_settings_have_defaults_and_refuse_nonsense() -> None:
+    defaults = load_settings({})
+    assert (defaults.backup_dir, defaults.backup_hours, defaults.backup_keep) == (None, 24.0, 14)
+    chosen = load_settings({"ARENA_BACKUP_DIR": "/srv/b", "ARENA_BACKUP_HOURS": "0.5", "ARENA_BACKUP_KEEP": "3"})
+    assert (chosen.backup_dir, chosen.backup_hours, chosen.backup_keep) == (Path("/srv/b"), 0.5, 3)
+    for name, value in (
+        ("ARENA_BACKUP_HOURS", "0"),
+        ("ARENA_BACKUP_HOURS", "daily"),
+        ("ARENA_BACKUP_HOURS", "9000"),
+        ("ARENA_BACKUP_KEEP", "0"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: value})
