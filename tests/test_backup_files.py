@@ -18,7 +18,15 @@ from redis.asyncio.cluster import RedisCluster
 from game import keys
 from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
-from server.services.backup import CONFIG_FILE, EVENTS_FILE, LATEST, backups, dump_config, restore_config
+from server.services.backup import (
+    CONFIG_FILE,
+    EVENTS_FILE,
+    LATEST,
+    backups,
+    dump_config,
+    rebuilt_from_log,
+    restore_config,
+)
 from server.services.event_log_store import EventLogStore
 from server.workers.backups import Backups
 from tests.support.org import unique
@@ -151,3 +159,11 @@ def test_the_backup_settings_have_defaults_and_refuse_nonsense() -> None:
     ):
         with pytest.raises(ConfigError, match=name):
             load_settings({name: value})
+
+
+def test_only_the_contests_a_rebuild_leaves_as_they_are_keep_their_boards_in_a_backup(now: datetime) -> None:
+    document = {"definition": {"starts_at": (now - timedelta(days=30)).isoformat()}, "state": "active"}
+    assert rebuilt_from_log(document, None)
+    assert rebuilt_from_log(document, now - timedelta(days=31))
+    assert not rebuilt_from_log(document, now - timedelta(days=29))  # its first events were trimmed
+    assert not rebuilt_from_log({**document, "state": "archived"}, None)

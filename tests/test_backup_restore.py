@@ -85,6 +85,8 @@ def test_a_scheduled_backup_restores_into_a_fresh_redis_with_every_board_ledger_
                 closed = {**org.definition, "id": closing, "starts_at": iso(-timedelta(days=1))}
                 closed.update(ends_at=iso(timedelta(seconds=3)), grace_hours=0, prizes=[{"rank": 1, "prize": "奖杯"}])
                 admin.post("/api/v1/contests", json=closed).raise_for_status()
+                archived = unique("archived")
+                admin.post("/api/v1/contests", json={**org.definition, "id": archived}).raise_for_status()
             won = deal(org.reps[0], "120000")
             events = [
                 won,
@@ -101,6 +103,7 @@ def test_a_scheduled_backup_restores_into_a_fresh_redis_with_every_board_ledger_
                 assert (answer["accepted"], answer["duplicates"]) == (8, 3)
             with source.admin() as admin:
                 eventually(lambda: admin.get(f"/api/v1/contests/{closing}/results").json()["final"])
+                admin.post(f"/api/v1/contests/{archived}/archive").raise_for_status()  # kept, never rebuilt
             settled = datetime.now(UTC)
 
             def backed_up_after_settling() -> Path:
@@ -113,11 +116,12 @@ def test_a_scheduled_backup_restores_into_a_fresh_redis_with_every_board_ledger_
             assert httpx.get(source.base_url + "/readyz").json()["backups"]["last_name"]
             assert 1 <= len(backups(directory)) <= 2  # rotated
             assert not [p for p in directory.iterdir() if p.name.endswith(".tmp")]
-            before = everything(source, [org.contest, closing], org.reps)
+            before = everything(source, [org.contest, closing, archived], org.reps)
             assert before[closing]["results"]["final"] and before[closing]["results"]["prizes"]
             assert any(badge["badge"] == "champion" for badge in before["badges"][org.reps[4]])
             assert before[closing]["results"]["champion"] == org.reps[4]
             assert any(row["score"] for row in before[org.contest]["reps"])
+            assert before[archived]["reps"] == before[org.contest]["reps"]
 
             restored = backup_cli("restore", str(backup), "--redis", target_redis.url)
             assert restored.returncode == 0, restored.stderr
@@ -128,7 +132,7 @@ def test_a_scheduled_backup_restores_into_a_fresh_redis_with_every_board_ledger_
             assert again.returncode != 0 and "--force" in again.stderr  # never over an organisation
 
             target = launch_server(target_redis.url, tmp_path / "b", ARENA_SECRET_KEY=source.env["ARENA_SECRET_KEY"])
-            assert everything(target, [org.contest, closing], org.reps) == before
+            assert everything(target, [org.contest, closing, archived], org.reps) == before
         finally:
             source.stop()
             if target is not None:

@@ -4,7 +4,9 @@ A backup is a directory ``arena-<UTC time>`` holding ``config.json`` (every key 
 written out by type — strings, hashes, sets, sorted sets, lists, streams with their ids — in JSON, so it restores
 into any Redis version or a cluster, unlike DUMP payloads) and ``events.jsonl`` (the log, as
 ``python -m scripts.events export`` writes it). Boards, ledgers and XP are not kept: a restore imports the log and
-rebuilds them. Key names are kept without the key prefix, so a backup restores under another ``ARENA_KEY_PREFIX``.
+rebuilds them — but for the contests a rebuild leaves as they are (archived, or begun before the oldest event the log
+keeps), whose keys are all kept. Key names are kept without the key prefix, so a backup restores under another
+``ARENA_KEY_PREFIX``.
 
 Written into a hidden temporary directory and renamed when complete, so a directory named like a backup is a
 whole one; ``LATEST`` names the newest; the oldest past the count to keep are removed.
@@ -27,6 +29,7 @@ import msgpack
 from redis.asyncio import Redis
 
 from game import keys
+from game.log_retention import replayable
 from server.services.event_log_store import EventLogStore
 
 FORMAT = 1
@@ -60,10 +63,29 @@ def as_text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def rebuilt_from_log(document: dict[str, Any], trimmed_before: datetime | None) -> bool:
+    """Whether ``scripts.events rebuild`` rebuilds a stored contest (its boards need no backup): not archived, and
+    the log still holds every event since it began."""
+    starts_at = datetime.fromisoformat(document["definition"]["starts_at"])
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=UTC)
+    return document.get("state") != "archived" and replayable(starts_at, trimmed_before)
+
+
+async def kept_as_they_are(redis: Redis) -> list[str]:
+    """The contests a restore cannot rebuild: archived, or begun before the oldest event the log keeps."""
+    trimmed = await EventLogStore(redis).trimmed_before()
+    documents = await redis.hgetall(keys.CONTESTS)
+    return sorted(
+        as_text(contest) for contest, raw in documents.items() if not rebuilt_from_log(json.loads(raw), trimmed)
+    )
+
+
 async def config_keys(redis: Redis) -> list[str]:
     """Every key the backup keeps (those with a time to live are left out by ``dump_config``)."""
     found: set[str] = set()
-    for pattern in keys.backup_patterns():
+    patterns = keys.backup_patterns() + [keys.contest_pattern(c) for c in await kept_as_they_are(redis)]
+    for pattern in patterns:
         async for key in redis.scan_iter(match=pattern, count=1000):
             found.add(as_text(key))
     return sorted(found)
