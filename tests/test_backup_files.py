@@ -124,6 +124,9 @@ def test_scheduled_backups_come_at_their_interval_rotate_and_say_why_they_failed
 
             directory = tmp_path / "backups"
             job = Backups(redis, event_log, directory, hours=1, keep=2)
+            await redis.set(keys.BACKUP_RUNNING, "another process", ex=60)
+            assert await job.run(now) is None and not directory.exists()  # one at a time
+            await redis.delete(keys.BACKUP_RUNNING)
             written = [await job.run(now + timedelta(minutes=m)) for m in (0, 30, 60, 120, 121)]
             assert [w is not None for w in written] == [True, False, True, True, False]
             assert [p.name for p in backups(directory)] == [
@@ -138,6 +141,7 @@ def test_scheduled_backups_come_at_their_interval_rotate_and_say_why_they_failed
                 "last_name": newest.name,
             }  # the earlier failure cleared
             assert [p.name for p in directory.iterdir() if p.name.startswith(".")] == []
+            assert not await redis.exists(keys.BACKUP_RUNNING)
             off = Backups(redis, event_log, None, hours=1, keep=2)
             assert await off.run(now + timedelta(days=1)) is None and await off.readiness() is None
         finally:

@@ -227,7 +227,7 @@ def rotate(directory: Path, keep: int) -> list[Path]:
     """Remove the oldest backups past ``keep``; the removed ones."""
     old = backups(directory)[:-keep] if keep > 0 else []
     for path in old:
-        shutil.rmtree(path)
+        shutil.rmtree(path, ignore_errors=True)
     return old
 
 

@@ -9,6 +9,7 @@ again on the next tick.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ from server.services.backup import Written, as_text, rotate, write_backup
 from server.services.event_log_store import EventLogStore
 
 log = logging.getLogger("arena.backups")
+
+# A long backup outlives the scheduler's lease, and another process may take the lease meanwhile: this claim keeps
+# it from starting a second one (a process that dies mid-backup holds it back this long at most).
+CLAIM_SECONDS = 3600
 
 
 class Backups:
@@ -48,6 +53,9 @@ class Backups:
         """Write a backup if one is due; None when none was (or it failed: logged and kept for ``/readyz``)."""
         if self.directory is None or not await self.due(now):
             return None
+        token = secrets.token_hex(8)
+        if not await self.redis.set(keys.BACKUP_RUNNING, token, nx=True, ex=CLAIM_SECONDS):
+            return None  # another process is writing one
         try:
             written = await write_backup(self.redis, self.event_log, self.directory, now)
             removed = rotate(self.directory, self.keep)
@@ -55,6 +63,9 @@ class Backups:
             log.error("backup into %s failed: %s", self.directory, exc)
             await self.redis.hset(keys.BACKUP_STATE, mapping={"last_error": str(exc), "error_at": now.isoformat()})
             return None
+        finally:
+            if as_text(await self.redis.get(keys.BACKUP_RUNNING) or b"") == token:
+                await self.redis.delete(keys.BACKUP_RUNNING)
         await self.redis.hset(keys.BACKUP_STATE, mapping={"last_at": now.isoformat(), "last_name": written.path.name})
         await self.redis.hdel(keys.BACKUP_STATE, "last_error", "error_at")
         log.info(
