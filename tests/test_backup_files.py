@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import redis
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
@@ -30,6 +34,7 @@ from server.services.backup import (
 from server.services.event_log_store import EventLogStore
 from server.workers.backups import Backups
 from tests.support.org import unique
+from tests.support.server import ROOT
 
 PICTURE = bytes(range(256))  # not text: kept in base64
 
@@ -171,3 +176,38 @@ def test_only_the_contests_a_rebuild_leaves_as_they_are_keep_their_boards_in_a_b
     assert rebuilt_from_log(document, now - timedelta(days=31))
     assert not rebuilt_from_log(document, now - timedelta(days=29))  # its first events were trimmed
     assert not rebuilt_from_log({**document, "state": "archived"}, None)
+
+
+def test_the_command_takes_lists_and_restores_only_into_an_empty_prefix_unless_forced(
+    redis_server: EmbeddedRedis, redis_client: redis.Redis, tmp_path: Path, prefixes: tuple[str, str]
+) -> None:
+    source, target = prefixes
+
+    def cli(prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ARENA_")} | {"ARENA_KEY_PREFIX": prefix}
+        return subprocess.run(
+            [sys.executable, "-m", "scripts.backup", *args, "--redis", redis_server.url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    keys.use_prefix(source)
+    redis_client.hset(keys.TEAMS, "t1", json.dumps({"id": "t1", "name": "战队"}))
+    taken = cli(source, "take", str(tmp_path))
+    assert taken.returncode == 0, taken.stderr
+    summary = json.loads(taken.stdout.splitlines()[-1])
+    assert (summary["keys"], summary["events"]) == (1, 0)
+    listed = cli(source, "list", str(tmp_path))
+    assert json.loads(listed.stdout.splitlines()[-1]) == {"backups": [Path(summary["backup"]).name]}
+
+    refused = cli(source, "restore", str(tmp_path))
+    assert refused.returncode != 0 and f"Redis already holds keys under {source}" in refused.stderr
+    assert cli(source, "restore", str(tmp_path), "--force").returncode == 0
+    restored = cli(target, "restore", str(tmp_path))
+    assert restored.returncode == 0, restored.stderr
+    keys.use_prefix(target)
+    assert redis_client.hget(keys.TEAMS, "t1") == json.dumps({"id": "t1", "name": "战队"}).encode()
+    assert cli(target, "restore", str(tmp_path / "nothing")).returncode != 0
