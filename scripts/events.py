@@ -8,7 +8,8 @@ The settings are the server's (``server/config.py``: the Redis deployment — ``
 ``ARENA_REDIS_CLUSTER``, ``ARENA_REDIS_SENTINELS``… —, ``ARENA_KEY_PREFIX``, ``ARENA_LOG_SHARDS``); ``--redis``
 replaces only the URL. Export reads every shard of the log in its one global order; ``--before`` keeps to the entries
 received before a date (``2026-01-31`` is midnight UTC, or a time with its offset): what the retention job will
-trim next. Import replays each event through the same pure engine and the same atomic scripts as live
+trim next. For a backup of the whole organisation (its configuration too) and its restore, see ``scripts.backup``.
+Import replays each event through the same pure engine and the same atomic scripts as live
 ingestion, keeping each event's source and id, so an event already there is a duplicate. Progress goes to
 stderr; the last line on stdout is a JSON summary.
 """

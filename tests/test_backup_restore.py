@@ -123,7 +123,9 @@ def test_a_scheduled_backup_restores_into_a_fresh_redis_with_every_board_ledger_
             assert any(row["score"] for row in before[org.contest]["reps"])
             assert before[archived]["reps"] == before[org.contest]["reps"]
 
-            restored = backup_cli("restore", str(backup), "--redis", target_redis.url)
+            source.stop()  # no more backups: the newest (LATEST) stays, not rotated away while it is read
+            assert backups(directory)[-1] >= backup
+            restored = backup_cli("restore", str(directory), "--redis", target_redis.url)
             assert restored.returncode == 0, restored.stderr
             summary = json.loads(restored.stdout.strip().splitlines()[-1])
             assert (summary["imported"], summary["unknown_reps"]) == (8, 0)

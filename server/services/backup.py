@@ -201,9 +201,9 @@ async def write_backup(redis: Redis, event_log: EventLogStore, directory: Path, 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        config = await dump_config(redis)  # the configuration first: a later event's rep or contest is in it
         with (work / EVENTS_FILE).open("wb") as out:
             events = await write_event_log(event_log, out, binary=False)
+        config = await dump_config(redis)  # after the log: every rep an exported event names is in it
         manifest = {"format": FORMAT, "created_at": now.isoformat(), "events": events, "keys": config}
         (work / CONFIG_FILE).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         target = directory / name
