@@ -59,7 +59,7 @@ class Backups:
         try:
             written = await write_backup(self.redis, self.event_log, self.directory, now)
             removed = rotate(self.directory, self.keep)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # a full disk, no permission, a key of a kind it cannot write out
             log.error("backup into %s failed: %s", self.directory, exc)
             await self.redis.hset(keys.BACKUP_STATE, mapping={"last_error": str(exc), "error_at": now.isoformat()})
             return None
