@@ -433,3 +433,34 @@ REWARD_LEDGER_PREFIX = f"{PREFIX}:{{cfg}}:rewards:ledger:"  # stream per rep: ev
 
 def reward_ledger(rep_id: str) -> str:
     return REWARD_LEDGER_PREFIX + rep_id
+
+
+# Backups (``server/services/backup.py``): when the last scheduled backup was written, or why it failed.
+BACKUP_STATE = f"{PREFIX}:{{cfg}}:backup"  # hash: last_at, last_name, last_error, error_at
+BACKUP_RUNNING = f"{PREFIX}:{{cfg}}:backup_running"  # string with a TTL: a process is writing a backup
+
+
+def backup_patterns() -> list[str]:
+    """SCAN patterns of everything a backup keeps besides the event log: the organisation's configuration and
+    registry (``{cfg}``), identities (``{auth}``), connectors (``{int}``), notification channels (``{notify}``),
+    pictures (``{media}``), badges held and the badge feed, month closings, each contest's kept results, and how far
+    the retention trimmed the log. Boards, ledgers and XP are rebuilt from the log (the contests a rebuild leaves as
+    they are keep every key: ``contest_pattern``); keys with a time to live (sessions, leases, rate limits, delivery
+    markers) are left out by the backup itself."""
+    return [
+        f"{PREFIX}:{{cfg}}:*",
+        f"{PREFIX}:{{auth}}:*",
+        f"{PREFIX}:{{int}}:*",
+        f"{PREFIX}:{{notify}}:*",
+        MEDIA_PREFIX + "*",
+        BADGES_PREFIX + "*",
+        BADGE_FEED,
+        XP_CLOSED_PREFIX + "*",
+        _contest("*", "results"),
+        EVENT_LOG_TRIMMED,
+    ]
+
+
+def contest_pattern(contest_id: str) -> str:
+    """A SCAN pattern for every key of one contest, all epochs."""
+    return _contest(contest_id, "*")

@@ -8,7 +8,8 @@ The settings are the server's (``server/config.py``: the Redis deployment — ``
 ``ARENA_REDIS_CLUSTER``, ``ARENA_REDIS_SENTINELS``… —, ``ARENA_KEY_PREFIX``, ``ARENA_LOG_SHARDS``); ``--redis``
 replaces only the URL. Export reads every shard of the log in its one global order; ``--before`` keeps to the entries
 received before a date (``2026-01-31`` is midnight UTC, or a time with its offset): what the retention job will
-trim next. Import replays each event through the same pure engine and the same atomic scripts as live
+trim next. For a backup of the whole organisation (its configuration too) and its restore, see ``scripts.backup``.
+Import replays each event through the same pure engine and the same atomic scripts as live
 ingestion, keeping each event's source and id, so an event already there is a duplicate. Progress goes to
 stderr; the last line on stdout is a JSON summary.
 """
@@ -37,6 +38,7 @@ from game.store import LogShardsChanged, Plan, Store
 from game.xp import decide_xp
 from server.config import ConfigError, Settings, load_settings
 from server.redis_connection import connect as connect_to
+from server.services.backup import write_event_log
 from server.services.event_log_store import EventLogStore
 from server.services.ingest import plan
 from server.services.registry import Registry
@@ -54,16 +56,13 @@ def progress(label: str, done: int, total: int, started: float) -> None:
 async def export(redis: Redis, settings: Settings, path: Path, before: datetime | None = None) -> dict[str, Any]:
     event_log = EventLogStore(redis, shards=settings.log_shards)
     total = await event_log.length()
-    started, done = time.monotonic(), 0
+    started = time.monotonic()
     binary = path.suffix == ".msgpack"
     upto = "+" if before is None else id_before(before)
     with path.open("wb") as out:
-        async for _, events in event_log.batches(upto=upto):
-            for event in events:
-                record = event.to_record()
-                out.write(msgpack.packb(record) if binary else (json.dumps(record, ensure_ascii=False) + "\n").encode())
-            done += len(events)
-            progress("export", done, total, started)
+        done = await write_event_log(
+            event_log, out, binary, upto, lambda done: progress("export", done, total, started)
+        )
     print(file=sys.stderr)
     return {"exported": done, "file": str(path)}
 

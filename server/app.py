@@ -40,7 +40,8 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": f"redis: {exc}"}, status_code=503)
     if not arena.bootstrapped:
         return JSONResponse({"status": "starting", "reason": "applying the configured keys and users"}, 503)
-    return JSONResponse({"status": "ready"})
+    backups = await arena.scheduler.backups.readiness()
+    return JSONResponse({"status": "ready"} if backups is None else {"status": "ready", "backups": backups})
 
 
 async def metrics_page(request: Request) -> Response:

@@ -93,6 +93,10 @@ class Settings:
     log_retention_days: int = 400
     # Bearer token Prometheus sends to ``GET /metrics``; unset: no metrics endpoint (404).
     metrics_token: str | None = None
+    # Scheduled backups (``server/workers/backups.py``): the directory (unset: none), hours between two, how many kept.
+    backup_dir: Path | None = None
+    backup_hours: float = 24.0
+    backup_keep: int = 14
     # Single sign-on (OpenID Connect, WeCom, DingTalk, Feishu); unset: local passwords and sign-in links only.
     sso: SsoConfig = field(default_factory=SsoConfig)
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -126,6 +130,19 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{ENV_PREFIX}{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a number of hours, got {raw!r}") from None
+    if not 0.0001 <= value <= 8760:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be between 0.0001 and 8760 hours, got {raw}")
     return value
 
 
@@ -230,6 +247,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_shards=_int(env, "LOG_SHARDS", 1, 1, MAX_LOG_SHARDS),
         log_retention_days=_int(env, "LOG_RETENTION_DAYS", 400, MIN_LOG_RETENTION_DAYS, 36_500),
         log_format=log_format,
+        backup_dir=Path(backup_dir) if (backup_dir := _text(env, "BACKUP_DIR")) else None,
+        backup_hours=_hours(env, "BACKUP_HOURS", 24.0),
+        backup_keep=_int(env, "BACKUP_KEEP", 14, 1, 10_000),
         access_log=_flag(env, "ACCESS_LOG", default=True),
         metrics_token=metrics_token,
         sso=sso,
