@@ -1,4 +1,4 @@
-"""Backups of a whole organisation, and restoring one into an empty Redis (``server/services/backup.py``).
+"""Backups of a whole organisation, and restoring one into an empty Redis (``server/services/backup_store.py``).
 
     python -m scripts.backup take DIR               # a backup now into DIR (as the scheduler does), rotation kept
     python -m scripts.backup restore DIR_OR_BACKUP  # the newest in DIR (its LATEST), or that backup
@@ -27,7 +27,15 @@ from game import keys
 from game.store import LogShardsChanged, Store
 from scripts.events import connect, import_log, rebuild
 from server.config import ConfigError, Settings, load_settings
-from server.services.backup import EVENTS_FILE, backups, read_manifest, resolve, restore_config, rotate, write_backup
+from server.services.backup_store import (
+    EVENTS_FILE,
+    backups,
+    read_manifest,
+    resolve,
+    restore_config,
+    rotate,
+    write_backup,
+)
 from server.services.event_log_store import EventLogStore
 
 

@@ -38,7 +38,7 @@ from game.store import LogShardsChanged, Plan, Store
 from game.xp import decide_xp
 from server.config import ConfigError, Settings, load_settings
 from server.redis_connection import connect as connect_to
-from server.services.backup import write_event_log
+from server.services.backup_store import write_event_log
 from server.services.event_log_store import EventLogStore
 from server.services.ingest import plan
 from server.services.registry import Registry

@@ -25,6 +25,7 @@ from server.notifications.store import NotifyStore
 from server.redis_connection import RedisDeployment, connect
 from server.services.account_store import AccountStore
 from server.services.audit_store import AuditLog
+from server.services.backup_store import Backups
 from server.services.brand_store import BrandStore
 from server.services.challenge_store import ChallengeStore
 from server.services.contest_archive_store import ContestArchiveStore
@@ -74,6 +75,7 @@ class Arena:
         self.progress = ProgressStore(self.redis)
         self.audit = AuditLog(self.redis)
         self.event_log = EventLogStore(self.redis, shards=settings.log_shards)
+        self.backups = Backups.configured(self.redis, self.event_log, settings)  # scheduled by the scheduler
         self.flags = FlagStore(self.redis)
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)

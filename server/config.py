@@ -93,7 +93,8 @@ class Settings:
     log_retention_days: int = 400
     # Bearer token Prometheus sends to ``GET /metrics``; unset: no metrics endpoint (404).
     metrics_token: str | None = None
-    # Scheduled backups (``server/workers/backups.py``): the directory (unset: none), hours between two, how many kept.
+    # Scheduled backups (``server/services/backup_store.py``): the directory (unset: none), hours between two,
+    # how many kept.
     backup_dir: Path | None = None
     backup_hours: float = 24.0
     backup_keep: int = 14

@@ -22,17 +22,17 @@ from redis.asyncio.cluster import RedisCluster
 from game import keys
 from server.config import ConfigError, load_settings
 from server.embedded_redis import EmbeddedRedis
-from server.services.backup import (
+from server.services.backup_store import (
     CONFIG_FILE,
     EVENTS_FILE,
     LATEST,
+    Backups,
     backups,
     dump_config,
     rebuilt_from_log,
     restore_config,
 )
 from server.services.event_log_store import EventLogStore
-from server.workers.backups import Backups
 from tests.support.org import unique
 from tests.support.server import ROOT
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from server.embedded_redis import EmbeddedRedis
-from server.services.backup import CONFIG_FILE, LATEST, backups
+from server.services.backup_store import CONFIG_FILE, LATEST, backups
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.server import ROOT, RunningServer, launch_server

@@ -31,7 +31,6 @@ from server.services.rewards import credit_badges, credit_owed_prizes
 from server.services.scheduling import SchedulerState
 from server.tasks import stop_task
 from server.workers import corrections
-from server.workers.backups import Backups
 from server.workers.log_retention import LogRetention
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ class Scheduler:
         self.token = secrets.token_hex(8)
         self.state = state
         self.retention = LogRetention(arena.event_log, arena.settings.log_retention_days)
-        self.backups = Backups.configured(arena.redis, arena.event_log, arena.settings)
+        self.backups = arena.backups
         self._task: asyncio.Task[None] | None = None
         self._compacted: set[tuple[str, int, str]] = set()  # (contest, epoch, state) compacted as far as it may
 

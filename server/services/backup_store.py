@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,17 +32,19 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.log_retention import replayable
+from server.config import Settings
 from server.services.event_log_store import EventLogStore
 
 FORMAT = 1
 CONFIG_FILE = "config.json"
 EVENTS_FILE = "events.jsonl"
+log = logging.getLogger("arena.backups")
 LATEST = "LATEST"
 NAME = re.compile(r"arena-\d{8}T\d{6}Z")
 STREAM_PAGE = 1000
 
 
-def backupas_text(now: datetime) -> str:
+def backup_name(now: datetime) -> str:
     return f"arena-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
@@ -196,7 +200,7 @@ def _replace_text(path: Path, text: str) -> None:
 async def write_backup(redis: Redis, event_log: EventLogStore, directory: Path, now: datetime) -> Written:
     """A whole backup in ``directory``, renamed into place once complete, and ``LATEST`` pointing at it."""
     directory.mkdir(parents=True, exist_ok=True)
-    name = backupas_text(now)
+    name = backup_name(now)
     work = directory / f".{name}.{os.getpid()}.tmp"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -246,3 +250,68 @@ def read_manifest(backup: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{backup}: backup format {manifest.get('format')!r} is not {FORMAT}")
     return manifest
+
+
+# A long backup outlives the scheduler's lease, and another process may take the lease meanwhile: this claim keeps
+# it from starting a second one (a process that dies mid-backup holds it back this long at most).
+CLAIM_SECONDS = 3600
+
+
+class Backups:
+    """Scheduled backups: every ``ARENA_BACKUP_HOURS`` a whole backup into ``ARENA_BACKUP_DIR``, the oldest past
+    ``ARENA_BACKUP_KEEP`` removed; run as a step of the scheduler's tick, so only the lease holder writes. When the
+    last one was written (or why it failed) is kept in Redis for every process: ``/readyz`` shows it."""
+
+    def __init__(self, redis: Redis, event_log: EventLogStore, directory: Path | None, hours: float, keep: int):
+        self.redis = redis
+        self.event_log = event_log
+        self.directory = directory
+        self.every = timedelta(hours=hours)
+        self.keep = keep
+
+    @classmethod
+    def configured(cls, redis: Redis, event_log: EventLogStore, settings: Settings) -> Backups:
+        return cls(redis, event_log, settings.backup_dir, settings.backup_hours, settings.backup_keep)
+
+    async def state(self) -> dict[str, str]:
+        """last_at, last_name, last_error, error_at (those there are)."""
+        raw = await self.redis.hgetall(keys.BACKUP_STATE)
+        return {as_text(k): as_text(v) for k, v in raw.items()}
+
+    async def due(self, now: datetime) -> bool:
+        last = await self.redis.hget(keys.BACKUP_STATE, "last_at")
+        return last is None or now - datetime.fromisoformat(as_text(last)) >= self.every
+
+    async def run(self, now: datetime) -> Written | None:
+        """Write a backup if one is due; None when none was (or it failed: logged and kept for ``/readyz``)."""
+        if self.directory is None or not await self.due(now):
+            return None
+        token = secrets.token_hex(8)
+        if not await self.redis.set(keys.BACKUP_RUNNING, token, nx=True, ex=CLAIM_SECONDS):
+            return None  # another process is writing one
+        try:
+            written = await write_backup(self.redis, self.event_log, self.directory, now)
+            removed = rotate(self.directory, self.keep)
+        except (OSError, ValueError) as exc:  # a full disk, no permission, a key of a kind it cannot write out
+            log.error("backup into %s failed: %s", self.directory, exc)
+            await self.redis.hset(keys.BACKUP_STATE, mapping={"last_error": str(exc), "error_at": now.isoformat()})
+            return None
+        finally:
+            if as_text(await self.redis.get(keys.BACKUP_RUNNING) or b"") == token:
+                await self.redis.delete(keys.BACKUP_RUNNING)
+        await self.redis.hset(keys.BACKUP_STATE, mapping={"last_at": now.isoformat(), "last_name": written.path.name})
+        await self.redis.hdel(keys.BACKUP_STATE, "last_error", "error_at")
+        log.info(
+            "backup %s written (%d keys, %d events; %d old ones removed)",
+            written.path.name,
+            written.keys,
+            written.events,
+            len(removed),
+        )
+        return written
+
+    async def readiness(self) -> dict[str, Any] | None:
+        """What ``/readyz`` tells of backups (None when they are off)."""
+        if self.directory is None:
+            return None
+        return await self.state()
