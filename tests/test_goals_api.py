@@ -1,7 +1,7 @@
 """Goals through the API: a company goal broken down to teams (by hand, refused with the difference when the
 parts do not add up; evenly) and a team's to its reps in proportion to last month's actuals; progress from the
 event log and pace by the organisation's working days, with a holiday and a make-up Saturday the test lays out
-around today."""
+around today; a margin goal split by last month's margins."""
 
 from __future__ import annotations
 
@@ -203,3 +203,28 @@ def test_a_rep_reads_the_company_goals_their_teams_and_their_own(admin: httpx.Cl
     assert taken.status_code == 403 and "company" in taken.json()["error"], taken.text
     own = manager.call("PUT", f"/api/v1/goals/{unique('goal')}", json=mine_now)
     assert own.status_code == 201, own.text
+
+
+def test_a_margin_goal_splits_by_last_months_margins_and_counts_this_months(admin: httpx.Client, server: Any) -> None:
+    now = datetime.now(UTC)
+    period, start, _ = _month(now.astimezone(SHANGHAI).date())
+    org = make_org(admin, teams=1, reps_per_team=2)
+    team_goal = unique("goal")
+    goal = {"metric": "margin", "period": period, "level": "team", "owner": org.teams[0], "target": 40_000}
+    assert admin.put(f"/api/v1/goals/{team_goal}", json=goal).status_code == 201
+    last_month = datetime.combine(start - timedelta(days=1), time(10), SHANGHAI)
+    lines = [{"product": "A1", "amount": "2000", "margin": "500"}, {"product": "B2", "amount": "1000", "margin": "50%"}]
+    sent = [
+        _deal(org.reps[0], 10_000, last_month) | {"margin": "30%"},  # 3,000 of margin
+        _deal(org.reps[1], 3_000, last_month) | {"items": lines},  # 500 + 500: a third of rep 0's
+        _deal(org.reps[0], 20_000, now) | {"margin": "5000"},
+        _deal(org.reps[1], 50_000, now),  # revenue without a margin: nothing towards the margin goal
+    ]
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=sent).json()["accepted"] == 4
+    split = admin.post(f"/api/v1/goals/{team_goal}/breakdown", json={"split": "last_period"})
+    assert split.status_code == 200, split.text
+    assert {p["owner"]: p["target"] for p in split.json()["parts"]} == {org.reps[0]: 30_000, org.reps[1]: 10_000}
+    listed = admin.get("/api/v1/goals", params={"period": period}).json()["goals"]
+    actual = {g["owner"] or g["level"]: g["pace"]["actual"] for g in listed if team_goal in (g["id"], g["parent"])}
+    assert actual == {org.teams[0]: 5_000, org.reps[0]: 5_000, org.reps[1]: 0}
