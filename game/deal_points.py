@@ -126,6 +126,18 @@ def breakdown(rule: Rule, deal: Deal, currency: str, rates: Rates | None) -> Bre
     return Breakdown(_floor(total), flat, tuple(lines), conversion)
 
 
+# A margin rule at one point per unit of money: its lines' margins are each line's margin as scoring reads it.
+MARGIN_AS_SCORED = Rule("deal.won", points_per=ONE, basis="margin")
+
+
+def deal_margin(deal: Deal, currency: str, rates: Rates | None) -> Decimal:
+    """The deal's gross margin in ``currency`` exactly as a margin rule scores it (``breakdown``: line by line, a
+    deal-level percent for lines without their own, converted at the month's rate): what a margin goal counts.
+    Lines without a known margin, and a deal whose month has no rate yet, count nothing."""
+    lines = breakdown(MARGIN_AS_SCORED, deal, currency, rates).lines
+    return sum((line.margin for line in lines if line.margin is not None), Decimal(0))
+
+
 def _floor(points: Decimal) -> int:
     return int(points.to_integral_value(rounding=ROUND_FLOOR))
 

@@ -13,8 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from game.deal_points import deal_margin
 from game.errors import Collector
-from game.lift import kpi_value
+from game.exchange_rates import Rates
+from game.lift import DEAL_TYPES, kpi_value
 from game.log_event import LogEvent
 from game.rules import Rule
 from game.work_calendar import WorkCalendar
@@ -22,8 +24,11 @@ from game.work_calendar import WorkCalendar
 LEVELS = ("company", "team", "rep")
 CHILD_LEVEL = {"company": "team", "team": "rep"}
 SPLITS = ("hand", "even", "last_period")
-# Counts and sums of standing events, the same KPIs the lift report measures (game/lift.py), plus any event type.
-BASE_METRICS = ("revenue", "deals", "new_customers", "calls", "meetings")
+# Counts and sums of standing events, the same KPIs the lift report measures (game/lift.py), plus any event type,
+# and the gross margin of won deals as margin rules score it (game/deal_points.py).
+BASE_METRICS = ("revenue", "margin", "deals", "new_customers", "calls", "meetings")
+# A money goal's rule must score that money: the basis ("basis" of game/rules.py) each money metric needs.
+MONEY_BASIS = {"revenue": "revenue", "margin": "margin"}
 EVENT_METRIC = re.compile(r"^events:[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 GOAL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,160}$")
 MAX_TARGET = 10**12
@@ -154,36 +159,72 @@ def parts_difference(total: int, parts: Mapping[str, int]) -> int:
     return total - sum(parts.values())
 
 
-def metric_totals(metric: str, events: Iterable[LogEvent], currency: str) -> dict[str, float]:
-    """Each rep's total of a summed metric over standing events (money only in the organisation's currency)."""
+def metric_value(metric: str, event: LogEvent, currency: str, rates: Rates | None) -> float:
+    """What one standing event adds to a summed metric. Revenue counts deals in the organisation's currency only
+    (``kpi_value``); margin converts a deal in another currency at its month's rate, as scoring does."""
+    if metric == "margin":
+        return float(deal_margin(event, currency, rates)) if event.type in DEAL_TYPES else 0.0
+    return kpi_value(metric, event, currency)
+
+
+def metric_totals(
+    metric: str, events: Iterable[LogEvent], currency: str, rates: Rates | None = None
+) -> dict[str, float]:
+    """Each rep's total of a summed metric over standing events."""
     totals: dict[str, float] = {}
     for event in events:
-        value = kpi_value(metric, event, currency)
+        value = metric_value(metric, event, currency, rates)
         if value:
             totals[event.rep] = totals.get(event.rep, 0.0) + value
     return totals
 
 
 # The event type whose rule turns a goal's metric into contest points, one for one.
-METRIC_EVENTS = {"revenue": "deal.won", "deals": "deal.won", "calls": "call.logged", "meetings": "meeting.held"}
+METRIC_EVENTS = {
+    "revenue": "deal.won",
+    "margin": "deal.won",
+    "deals": "deal.won",
+    "calls": "call.logged",
+    "meetings": "meeting.held",
+}
+
+
+def goal_rule(metric: str, rules: Sequence[Rule]) -> Rule | str:
+    """The one rule that turns a goal's metric into contest points one for one, or what keeps the rules from it:
+    a money goal needs a rule of points per money on the same basis (margin points against a revenue target
+    would put 100 % out of reach, revenue points against a margin target would pass it long before the margin is
+    made), a count needs flat points per event. Multipliers and filters stay the manager's choice: they weigh
+    the contest's percent, not the goal's progress."""
+    event_type = METRIC_EVENTS.get(metric) or (metric[7:] if EVENT_METRIC.match(metric) else None)
+    if event_type is None:
+        return f"no rule scores {metric} one for one"
+    matching = [rule for rule in rules if rule.on == event_type]
+    if len(matching) != 1:
+        return f"exactly one rule on {event_type} must score the goal ({len(matching)} found)"
+    rule = matching[0]
+    basis = MONEY_BASIS.get(metric)
+    if basis is not None:
+        if rule.points_per is None or rule.points:
+            return f'the {event_type} rule must give points per money ("points_per", no flat "points")'
+        if rule.basis != basis:
+            return f'a {metric} goal needs its {event_type} rule on "basis": "{basis}", not "{rule.basis}"'
+        return rule
+    if rule.points_per is not None or not rule.points:
+        return f'the {event_type} rule must give flat "points" per event (no "points_per")'
+    return rule
 
 
 def points_target(target: int, metric: str, rules: Sequence[Rule]) -> int | None:
-    """A goal's target in a contest's points, so that the contest can score percent of the goal: the one rule on
-    the metric's event type gives money per point (revenue) or points per event (counts). None when the rules do
-    not convert the metric one for one (no such rule, two of them, a revenue rule with flat points too, or one
-    that scores margin: margin points against a revenue target would put 100 % out of reach)."""
-    event_type = METRIC_EVENTS.get(metric) or (metric[7:] if EVENT_METRIC.match(metric) else None)
-    matching = [rule for rule in rules if rule.on == event_type]
-    if len(matching) != 1:
-        return None
-    rule = matching[0]
-    if metric == "revenue":
-        if rule.points_per is None or rule.points or rule.basis == "margin":
-            return None
+    """A goal's target in a contest's points, so that the contest can score percent of the goal: money per point
+    (revenue, margin) or points per event (counts) of ``goal_rule``; None when the rules do not convert."""
+    rule = goal_rule(metric, rules)
+    return None if isinstance(rule, str) else target_in_points(target, rule)
+
+
+def target_in_points(target: int, rule: Rule) -> int:
+    """A target in the points of the rule ``goal_rule`` found: money per point, or points per event."""
+    if rule.points_per is not None:
         return max(1, round(target / rule.points_per))
-    if rule.points_per is not None or not rule.points:
-        return None
     return target * rule.points
 
 

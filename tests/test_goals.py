@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from game.errors import ValidationError
+from game.events import parse_event
+from game.exchange_rates import Rates
 from game.goals import (
+    goal_rule,
+    metric_totals,
     pace,
     parse_goal,
     period_days,
@@ -19,6 +23,7 @@ from game.goals import (
     split_by_actuals,
     split_evenly,
 )
+from game.log_event import LogEvent
 from game.rules import Rule
 from game.work_calendar import calendar_of
 
@@ -77,3 +82,50 @@ def test_only_a_rule_that_scores_revenue_one_for_one_turns_a_revenue_goal_into_p
     assert points_target(60_000, "revenue", [Rule("deal.won", points=5, points_per=Decimal(100))]) is None
     assert points_target(60_000, "revenue", [revenue, Rule("deal.won", points_per=Decimal(50))]) is None
     assert points_target(30, "deals", [Rule("deal.won", points=2)]) == 60
+
+
+def test_a_margin_goal_pairs_only_with_a_margin_rule_and_says_which_basis_fits() -> None:
+    margin = Rule("deal.won", points_per=Decimal(100), basis="margin", multipliers={"product": {"A100": Decimal(2)}})
+    assert points_target(25_000, "margin", [margin]) == 250
+    assert goal_rule("margin", [margin]) is margin
+    revenue = Rule("deal.won", points_per=Decimal(100))
+    assert goal_rule("margin", [revenue]) == 'a margin goal needs its deal.won rule on "basis": "margin", not "revenue"'
+    assert (
+        goal_rule("revenue", [margin]) == 'a revenue goal needs its deal.won rule on "basis": "revenue", not "margin"'
+    )
+    assert "points_per" in str(goal_rule("margin", [Rule("deal.won", points=3, basis="margin")]))
+    assert "2 found" in str(goal_rule("margin", [margin, revenue]))
+    assert "flat" in str(goal_rule("calls", [Rule("call.logged", points_per=Decimal(1))]))
+
+
+NOV = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+RATES = Rates("CNY", "Asia/Shanghai", {("USD", "2026-11"): Decimal("7.5")})
+
+
+def standing(rep: str, **fields: object) -> LogEvent:
+    raw = {
+        "id": f"{rep}-{len(str(fields))}",
+        "type": "deal.won",
+        "rep": rep,
+        "occurred_at": NOV.isoformat(),
+        **fields,
+    }
+    return LogEvent.from_event(parse_event(raw, now=datetime(2026, 12, 5, tzinfo=UTC), default_currency="CNY"))
+
+
+def test_a_margin_goal_counts_the_margin_scoring_counts_converted_at_the_months_rate() -> None:
+    items = [
+        {"product": "A100", "category": "hardware", "amount": "12000", "margin": "3000"},
+        {"product": "S1", "category": "service", "amount": "8000", "margin": "50%"},
+    ]
+    events = [
+        standing("wang", amount="36000", margin="25%"),  # 9,000
+        standing("li", amount="20000", items=items),  # 3,000 + 4,000
+        standing("li", amount="1000", currency="USD", margin="200"),  # $200 at 7.5
+        standing("zhao", amount="5000"),  # no margin: nothing
+        standing("zhao", type="call.logged"),
+    ]
+    assert metric_totals("margin", events, "CNY", RATES) == {"wang": 9000.0, "li": 8500.0}
+    no_rate = metric_totals("margin", events, "CNY", Rates("CNY", "Asia/Shanghai"))
+    assert no_rate == {"wang": 9000.0, "li": 7000.0}  # the dollar deal waits for its month's rate, as in scoring
+    assert metric_totals("revenue", events, "CNY", RATES) == {"wang": 36000.0, "li": 20000.0, "zhao": 5000.0}

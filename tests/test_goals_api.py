@@ -1,7 +1,7 @@
 """Goals through the API: a company goal broken down to teams (by hand, refused with the difference when the
 parts do not add up; evenly) and a team's to its reps in proportion to last month's actuals; progress from the
 event log and pace by the organisation's working days, with a holiday and a make-up Saturday the test lays out
-around today."""
+around today; a margin goal split by last month's margins."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.accounts import signed_in
 from tests.support.calendar import SHANGHAI
-from tests.support.org import make_org, unique
+from tests.support.org import Org, make_org, unique
 from tests.support.waiting import eventually
 
 
@@ -33,6 +33,16 @@ def _month(today: date) -> tuple[str, date, date]:
 
 def _deal(rep: str, amount: int, at: datetime) -> dict[str, Any]:
     return {"id": unique("evt"), "type": "deal.won", "rep": rep, "amount": str(amount), "occurred_at": at.isoformat()}
+
+
+def _team_goal(admin: httpx.Client, now: datetime, metric: str, target: int) -> tuple[Org, str, date]:
+    """A new team of two reps with a goal of this month for ``metric``: the org, the goal's id, the month's start."""
+    period, start, _ = _month(now.astimezone(SHANGHAI).date())
+    org = make_org(admin, teams=1, reps_per_team=2)
+    team_goal = unique("goal")
+    goal = {"metric": metric, "period": period, "level": "team", "owner": org.teams[0], "target": target}
+    assert admin.put(f"/api/v1/goals/{team_goal}", json=goal).status_code == 201
+    return org, team_goal, start
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -119,11 +129,7 @@ def test_bad_goals_and_calendars_are_refused_with_the_field(admin: httpx.Client)
 
 def test_a_contest_scores_percent_of_a_goal(admin: httpx.Client, server: Any) -> None:
     now = datetime.now(UTC)
-    period, _, _ = _month(now.astimezone(SHANGHAI).date())
-    org = make_org(admin, teams=1, reps_per_team=2)
-    team_goal = unique("goal")
-    goal = {"metric": "revenue", "period": period, "level": "team", "owner": org.teams[0], "target": 60_000}
-    assert admin.put(f"/api/v1/goals/{team_goal}", json=goal).status_code == 201
+    org, team_goal, _ = _team_goal(admin, now, "revenue", 60_000)
     parts = {org.reps[0]: 40_000, org.reps[1]: 20_000}
     assert admin.post(f"/api/v1/goals/{team_goal}/breakdown", json={"split": "hand", "parts": parts}).status_code == 200
 
@@ -203,3 +209,25 @@ def test_a_rep_reads_the_company_goals_their_teams_and_their_own(admin: httpx.Cl
     assert taken.status_code == 403 and "company" in taken.json()["error"], taken.text
     own = manager.call("PUT", f"/api/v1/goals/{unique('goal')}", json=mine_now)
     assert own.status_code == 201, own.text
+
+
+def test_a_margin_goal_splits_by_last_months_margins_and_counts_this_months(admin: httpx.Client, server: Any) -> None:
+    now = datetime.now(UTC)
+    org, team_goal, start = _team_goal(admin, now, "margin", 40_000)
+    period = _month(start)[0]
+    last_month = datetime.combine(start - timedelta(days=1), time(10), SHANGHAI)
+    lines = [{"product": "A1", "amount": "2000", "margin": "500"}, {"product": "B2", "amount": "1000", "margin": "50%"}]
+    sent = [
+        _deal(org.reps[0], 10_000, last_month) | {"margin": "30%"},  # 3,000 of margin
+        _deal(org.reps[1], 3_000, last_month) | {"items": lines},  # 500 + 500: a third of rep 0's
+        _deal(org.reps[0], 20_000, now) | {"margin": "5000"},
+        _deal(org.reps[1], 50_000, now),  # revenue without a margin: nothing towards the margin goal
+    ]
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=sent).json()["accepted"] == 4
+    split = admin.post(f"/api/v1/goals/{team_goal}/breakdown", json={"split": "last_period"})
+    assert split.status_code == 200, split.text
+    assert {p["owner"]: p["target"] for p in split.json()["parts"]} == {org.reps[0]: 30_000, org.reps[1]: 10_000}
+    listed = admin.get("/api/v1/goals", params={"period": period}).json()["goals"]
+    actual = {g["owner"] or g["level"]: g["pace"]["actual"] for g in listed if team_goal in (g["id"], g["parent"])}
+    assert actual == {org.teams[0]: 5_000, org.reps[0]: 5_000, org.reps[1]: 0}

@@ -1,7 +1,7 @@
-"""Issue 19's "done when" through the API, as a sales manager lives it: the quarter's company revenue goal set and
-broken down to teams (by the admin) and to reps (by the team's manager); a contest scored on percent of that goal
-and a margin-commission contest beside it (a margin rule cannot score percent of a revenue goal: refused with the
-reason); deals with margins and line items; progress and pace by working days across a holiday and a 调休
+"""Issue 19's "done when" through the API, as a sales manager lives it: the quarter's company revenue goal and
+margin goal set and broken down to teams (by the admin) and to reps (by the team's manager); one contest scored on
+percent of the margin goal with margin-based points (a rule on the wrong basis for a goal is refused with the basis
+that fits); deals with margins and line items; progress and pace by working days across a holiday and a 调休
 Saturday the test lays out around its own ``now``; kudos that credit reward points; a redemption refused over the
 month's budget, then approved within it and delivered; all of it in the audit log."""
 
@@ -67,32 +67,40 @@ def test_goal_to_contest_to_pace_to_kudos_to_reward(server: RunningServer, admin
     targets = {g["owner"]: g["target"] for g in rep_goals if g["parent"] in (east_goal, west_goal)}
     assert targets == {star: 120_000, partner: 120_000, other: 80_000, quiet: 80_000}
 
-    # a contest on percent of the goal: a margin rule would never reach 100 % of a revenue target, so it is refused
-    percent = {**org.definition, "id": unique("contest"), "name": "季度目标达成赛", "targets_from_goal": company}
-    refused = admin.post("/api/v1/contests", json={**percent, "rules": [MARGIN_RULE]})
-    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "targets_from_goal", refused.text
-    assert admin.post("/api/v1/contests", json={**percent, "rules": [REVENUE_RULE]}).status_code == 201
-    assert admin.get(f"/api/v1/contests/{percent['id']}").json()["targets"] == {
-        star: 1200,
-        partner: 1200,
-        other: 800,
-        quiet: 800,
-    }
-    # …and margin commission beside it, on the same deals
-    margin = {**org.definition, "id": unique("contest"), "name": "毛利提成赛", "rules": [MARGIN_RULE]}
-    assert admin.post("/api/v1/contests", json=margin).status_code == 201
+    # the quarter's margin goal, broken down the same way: by hand to the teams, evenly to each team's reps
+    margin_goal = unique("goal")
+    goal = {"metric": "margin", "period": period, "level": "company", "target": 100_000, "name": "季度毛利目标"}
+    assert admin.put(f"/api/v1/goals/{margin_goal}", json=goal).status_code == 201
+    halves = {"split": "hand", "parts": {east: 50_000, west: 50_000}}
+    assert admin.post(f"/api/v1/goals/{margin_goal}/breakdown", json=halves).status_code == 200
+    split = manager.call("POST", f"/api/v1/goals/{margin_goal}.{east}/breakdown", json={"split": "even"})
+    assert split.status_code == 200, split.text
+    assert admin.post(f"/api/v1/goals/{margin_goal}.{west}/breakdown", json={"split": "even"}).status_code == 200
+
+    # one contest on percent of the margin goal with margin-based points; a rule on the other basis is refused
+    percent = {**org.definition, "id": unique("contest"), "name": "季度毛利达成赛"}
+    for goal_id, rule, fits in ((margin_goal, REVENUE_RULE, "margin"), (company, MARGIN_RULE, "revenue")):
+        refused = admin.post("/api/v1/contests", json={**percent, "targets_from_goal": goal_id, "rules": [rule]})
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["errors"][0]
+        assert error["field"] == "targets_from_goal" and f'"basis": "{fits}"' in error["message"], refused.text
+    percent |= {"targets_from_goal": margin_goal, "rules": [MARGIN_RULE]}
+    assert admin.post("/api/v1/contests", json=percent).status_code == 201
+    stored = admin.get(f"/api/v1/contests/{percent['id']}").json()
+    assert stored["scoring"] == "percent_of_target"
+    assert stored["targets"] == {star: 250, partner: 250, other: 250, quiet: 250}  # ¥25,000 of margin ÷ 100
 
     # deals with a margin, and one with line items, arrive today
     sent = margin_deals(star, partner, other, Calendar(now).earlier_today(10))
     with server.ingest() as ingest:
         assert ingest.post("/api/v1/events", json=sent).json()["accepted"] == 3
 
-    # percent of goal in tenths of a percent (floored): 360 of 1,200 points is 30.0 %, 200 of 1,200 16.6 %
-    board = eventually(lambda: (s := scores(admin, percent["id"])).get(other) == 125 and s, what="percent board")
-    assert board[star] == 300 and board[partner] == 166
-    # margin points: 9,000 ÷ 100; 3,000 ÷ 100 × 1.5 + 4,000 ÷ 100; 3,000 ÷ 100
-    assert scores(admin, margin["id"]) == {star: 90, partner: 85, other: 30, quiet: 0}
-    ledger = admin.get(f"/api/v1/reps/{partner}/ledger", params={"contest": margin["id"], "lang": "en"}).json()
+    # margin points: 9,000 ÷ 100; 3,000 ÷ 100 × 1.5 + 4,000 ÷ 100; 3,000 ÷ 100 — as percent of 250 points, in
+    # tenths of a percent (floored): 90 is 36.0 %, 85 is 34.0 %, 30 is 12.0 %
+    board = eventually(lambda: (s := scores(admin, percent["id"])).get(other) == 120 and s, what="percent board")
+    assert board == {star: 360, partner: 340, other: 120, quiet: 0}
+    ledger = admin.get(f"/api/v1/reps/{partner}/ledger", params={"contest": percent["id"], "lang": "en"}).json()
+    assert [e["points"] for e in ledger["entries"]] == [85]
     assert ledger["entries"][0]["lines"][0] == "A100 ¥12,000 margin ¥3,000 ÷ 100 × 1.5 = 45"
 
     # progress and pace by the organisation's working days, at every level below the company
@@ -112,6 +120,12 @@ def test_goal_to_contest_to_pace_to_kudos_to_reward(server: RunningServer, admin
     assert {company, east_goal, f"{east_goal}.{star}"} <= mine.keys() and west_goal not in mine
     paced(mine[f"{east_goal}.{star}"], 120_000, 36_000)
     assert goals_of(admin, period, "company")[company]["pace"]["actual"] >= 66_000  # every team of the workspace
+    # the margin goal counts the margin as it is (no multiplier): 9,000 + 7,000 for the east, 3,000 for the west
+    teams = goals_of(admin, period, "team")
+    paced(teams[f"{margin_goal}.{east}"], 50_000, 16_000)
+    paced(teams[f"{margin_goal}.{west}"], 50_000, 3_000)
+    paced(mine[f"{margin_goal}.{east}.{star}"], 25_000, 9_000)
+    assert goals_of(admin, period, "company")[margin_goal]["pace"]["actual"] >= 19_000
 
     # kudos with reward points; the rep redeems a reward the month's budget must cover
     kudos = {"rep": star, "message": "季度首单，毛利 25%，赞！", "reward_points": 300}

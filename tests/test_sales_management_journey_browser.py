@@ -1,7 +1,8 @@
 """The sales-management journey's quarter in a real Chromium, in Chinese and English: the console's goals page, the
-star rep's phone and the TV's goal slide pace the company's revenue goal (broken down to teams and reps, a
-percent-of-goal contest and a margin contest on it, deals with margins) by the organisation's working days across a
-holiday and a 调休 Saturday laid out around the test's ``now``, and agree with the count made here."""
+star rep's phone and the TV's goal slide pace the company's revenue goal (broken down to teams and reps, beside a
+margin goal broken down the same way and one contest on percent of it with margin-based points, deals with
+margins) by the organisation's working days across a holiday and a 调休 Saturday laid out around the test's
+``now``, and agree with the count made here."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from tests.support.org import make_org, unique
 from tests.support.sales_quarter import (
     DAYS_LEFT,
     MARGIN_RULE,
-    REVENUE_RULE,
     STATUS,
     WorkDays,
     lay_out_calendar,
@@ -32,6 +32,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.own_server]
 PASSWORD = "journey-password-1"
 COMPANY_TARGET, COMPANY_ACTUAL = 400_000, 66_000  # the three deals: 36,000 + 20,000 + 10,000
 STAR_TARGET, STAR_ACTUAL = 120_000, 36_000
+MARGIN_ACTUAL = 19_000  # 9,000 + 3,000 + 4,000 + 3,000 (the margin as it is: no multiplier)
+MARGIN_NAME = {"zh-CN": "毛利额", "en": "Gross margin"}
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +42,19 @@ def quarter(server: RunningServer) -> dict[str, Any]:
     with server.admin() as admin:
         days = lay_out_calendar(admin, now.astimezone(SHANGHAI).date())
         org = make_org(admin, teams=2, reps_per_team=2)
-        company = unique("goal")
-        goal = {"metric": "revenue", "period": days.period, "level": "company", "target": COMPANY_TARGET}
-        assert admin.put(f"/api/v1/goals/{company}", json={**goal, "name": "季度营收目标"}).status_code == 201
-        parts = {org.teams[0]: 240_000, org.teams[1]: 160_000}
-        split = admin.post(f"/api/v1/goals/{company}/breakdown", json={"split": "hand", "parts": parts})
-        assert split.status_code == 200, split.text
-        for team in org.teams:
-            assert admin.post(f"/api/v1/goals/{company}.{team}/breakdown", json={"split": "even"}).status_code == 200
-        for name, rules in (("季度目标达成赛", [REVENUE_RULE]), ("毛利提成赛", [MARGIN_RULE])):
-            contest = {**org.definition, "id": unique("contest"), "name": name, "rules": rules}
-            if rules == [REVENUE_RULE]:
-                contest["targets_from_goal"] = company
-            assert admin.post("/api/v1/contests", json=contest).status_code == 201
+        company, margin = unique("goal"), unique("goal")
+        named = ((company, "revenue", COMPANY_TARGET, "季度营收目标"), (margin, "margin", 100_000, "季度毛利目标"))
+        for goal_id, metric, target, name in named:
+            goal = {"metric": metric, "period": days.period, "level": "company", "target": target, "name": name}
+            assert admin.put(f"/api/v1/goals/{goal_id}", json=goal).status_code == 201
+            parts = dict(zip(org.teams, (target * 3 // 5, target * 2 // 5), strict=True))
+            split = admin.post(f"/api/v1/goals/{goal_id}/breakdown", json={"split": "hand", "parts": parts})
+            assert split.status_code == 200, split.text
+            for team in org.teams:
+                evenly = admin.post(f"/api/v1/goals/{goal_id}.{team}/breakdown", json={"split": "even"})
+                assert evenly.status_code == 200, evenly.text
+        contest = {**org.definition, "id": unique("contest"), "name": "季度毛利达成赛", "rules": [MARGIN_RULE]}
+        assert admin.post("/api/v1/contests", json={**contest, "targets_from_goal": margin}).status_code == 201
         rep_user = f"rep-{uuid.uuid4().hex[:6]}"
         user = {"role": "rep", "password": PASSWORD, "rep": org.reps[0]}
         assert admin.put(f"/api/v1/users/{rep_user}", json=user).status_code == 201
@@ -65,6 +67,7 @@ def quarter(server: RunningServer) -> dict[str, Any]:
     return {
         "days": days,
         "company": company,
+        "margin": margin,
         "rep_goal": f"{company}.{org.teams[0]}.{org.reps[0]}",
         "rep_user": rep_user,
         "token": display.json()["token"],
@@ -87,6 +90,12 @@ def test_console_phone_and_tv_pace_the_quarter_by_working_days(
     expect(row.locator(".actual")).to_have_text(f"{COMPANY_ACTUAL:,}")
     expect(row.locator(".expected")).to_have_text(f"{days.expected(COMPANY_TARGET):,.0f}")
     expect(row.locator(".status")).to_have_text(company_status)
+    margin_row = console.page.locator(f'#goals tr[data-goal="{quarter["margin"]}"]')
+    expect(margin_row.locator("td").nth(2)).to_have_text(MARGIN_NAME[locale])
+    expect(margin_row.locator(".actual")).to_have_text(f"{MARGIN_ACTUAL:,}")
+    expect(margin_row.locator(".percent")).to_have_text("19.0%")
+    option = console.page.locator('#goal-form select[name="metric"] option[value="margin"]')
+    expect(option).to_have_text(MARGIN_NAME[locale])
     console.context.close()
 
     # the phone: the star rep's own goal, its percent, pace and working days left

@@ -27,9 +27,9 @@ Period = Annotated[str, Meta(pattern=PERIOD.pattern, examples=["2026-Q4"], descr
 Metric = Annotated[
     str,
     Meta(
-        pattern=r"^(revenue|deals|new_customers|calls|meetings|events:[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)$",
-        description="revenue (won, in the organisation's currency), deals (won), new_customers, calls, meetings, "
-        "or events:<type> (a count of any event type)",
+        pattern=r"^(revenue|margin|deals|new_customers|calls|meetings|events:[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*)$",
+        description="revenue (won, in the organisation's currency), margin (gross margin of won deals, as margin "
+        "rules score it), deals (won), new_customers, calls, meetings, or events:<type> (a count of any event type)",
     ),
 ]
 

@@ -14,19 +14,21 @@ from typing import TYPE_CHECKING, Any
 from game.deal_history import deal_history
 from game.directory import Directory
 from game.errors import Collector
+from game.exchange_rates import Rates
 from game.goals import (
     CHILD_LEVEL,
     RATIO_METRICS,
     Goal,
+    goal_rule,
     metric_totals,
     pace,
     parts_difference,
     period_days,
     periods_containing,
-    points_target,
     previous_period,
     split_by_actuals,
     split_evenly,
+    target_in_points,
 )
 from game.log_event import LogEvent
 from game.rules import parse_rule
@@ -76,20 +78,21 @@ async def standing_events(arena: Arena, periods: Iterable[str]) -> dict[str, lis
     }
 
 
-def owner_actual(goal: Goal, events: Sequence[LogEvent], directory: Directory, currency: str) -> float:
-    """What the goal's owner did in the period: the company's, a team's or a rep's total."""
+def owner_actual(goal: Goal, events: Sequence[LogEvent], directory: Directory, currency: str, rates: Rates) -> float:
+    """What the goal's owner did in the period: the company's, a team's or a rep's total (``rates`` convert a
+    margin in another currency as scoring does)."""
     if goal.metric in RATIO_METRICS:
         per_rep, per_group = RATIO_METRICS[goal.metric]
         if goal.level == "rep":
             return per_rep(events, currency).get(goal.owner, 0.0)
         mine = events if goal.level == "company" else [e for e in events if _team_of(e, directory) == goal.owner]
         return per_group(mine, currency)
-    totals = metric_totals(goal.metric, events, currency)
+    totals = metric_totals(goal.metric, events, currency, rates)
     if goal.level == "rep":
         return totals.get(goal.owner, 0.0)
     if goal.level == "team":
         team_events = [event for event in events if _team_of(event, directory) == goal.owner]
-        return sum(metric_totals(goal.metric, team_events, currency).values())
+        return sum(metric_totals(goal.metric, team_events, currency, rates).values())
     return sum(totals.values())
 
 
@@ -108,7 +111,7 @@ async def with_progress(arena: Arena, goals: Sequence[Goal], today: date) -> lis
     currency = arena.settings.currency
     shown = []
     for goal in goals:
-        actual = owner_actual(goal, events[goal.period], snapshot.directory, currency)
+        actual = owner_actual(goal, events[goal.period], snapshot.directory, currency, snapshot.rates)
         shown.append({**goal.as_dict(), "pace": pace(actual, goal.target, goal.period, today, calendar).as_dict()})
     return shown
 
@@ -139,7 +142,8 @@ async def break_down(
 ) -> list[Goal]:
     """The goal's parts by hand, evenly or in proportion to last period's actuals, replacing any it had; parts
     by hand must add up to the goal's target."""
-    directory = (await arena.registry.current()).directory
+    snapshot = await arena.registry.current()
+    directory = snapshot.directory
     owners = child_owners(goal, directory)
     level = CHILD_LEVEL[goal.level]
     if split == "hand":
@@ -165,7 +169,8 @@ async def break_down(
         last = previous_period(goal.period)
         events = (await standing_events(arena, [last]))[last]
         probe = [Goal(f"{goal.id}.{owner}", goal.metric, last, level, owner, 1) for owner in owners]
-        actuals = {p.owner: owner_actual(p, events, directory, arena.settings.currency) for p in probe}
+        currency, rates = arena.settings.currency, snapshot.rates
+        actuals = {p.owner: owner_actual(p, events, directory, currency, rates) for p in probe}
         shares = split_by_actuals(goal.target, owners, actuals)
     made = [
         Goal(f"{goal.id}.{owner}", goal.metric, goal.period, level, owner, target, parent=goal.id)
@@ -199,13 +204,12 @@ async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
         raise ApiError(422, f"goal {goal.id!r} has no rep parts: break it down to reps first", field)
     errors = Collector()
     rules = [rule for raw in body.get("rules") or [] if (rule := parse_rule(raw, errors)) is not None]
-    targets: dict[str, int] = {}
-    for part in reps:
-        points = points_target(part.target, goal.metric, rules)
-        if points is None:
-            field[0]["message"] = f"one rule must score {goal.metric} one for one (not margin, not flat points)"
-            raise ApiError(422, f"the contest's rules do not turn {goal.metric} into points one for one", field)
-        targets[part.owner] = points
+    scoring = goal_rule(goal.metric, rules)
+    if isinstance(scoring, str):
+        field[0]["message"] = scoring
+        message = f"the contest's rules do not turn {goal.metric} into points one for one: {scoring}"
+        raise ApiError(422, message, field)
+    targets = {part.owner: target_in_points(part.target, scoring) for part in reps}
     body["scoring"] = "percent_of_target"
     body["targets"] = targets
 
