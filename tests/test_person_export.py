@@ -70,7 +70,7 @@ def test_an_export_holds_everything_about_the_rep_and_nothing_of_anyone_else(
     assert [e["action"] for e in export["audit"]["items"]] == ["reward.grant", "kudos.given", "rep.put", "rep.put"]
     assert {e["target"] for e in export["audit"]["items"]} == {me}
     assert [e["id"] for e in export["events"]["items"]] == [won["id"]] and export["events"]["truncated"] is False
-    assert export["disputes"] == [] and export["goals"] == [] and export["awards"] == []
+    assert export["disputes"] == [] and export["goals"] == [] and export["awards"] == [] and export["challenges"] == []
     text = response.text
     assert teammate not in text and stranger not in text and other["id"] not in text and "别人的赞" not in text
     assert "password" not in text and "$" not in json.dumps(export["accounts"])

@@ -64,6 +64,7 @@ class PersonExport(Struct):
     kudos: Capped
     awards: list[Items]
     disputes: list[Items]
+    challenges: Annotated[list[Items], Meta(description="Head-to-head challenges the rep made or was sent.")]
     audit: Annotated[Capped, Meta(description="Audit entries whose target is the rep, newest first.")]
     events: Annotated[EventsSection, Meta(description="The rep's events from the event log, oldest first.")]
 

@@ -1,8 +1,9 @@
 """Everything the system holds about one person, gathered for a data-subject request (PIPL art. 45, GDPR art. 15
 and 20): the directory entry, their user accounts, contests, XP and badges, goals and scorecard, reward points,
-recognition, disputes, audit entries about them and their events in the log. Each piece is read from the store
-that owns it; lists that can grow without bound are capped and say so (``truncated``). Secrets (password hashes,
-sessions, sign-in links) are never part of it. ``docs/privacy.md`` describes each piece and the erasure design."""
+recognition, disputes and challenges, audit entries about them and their events in the log. Each piece is read
+from the store that owns it; lists that can grow without bound are capped and say so (``truncated``). Secrets
+(password hashes, sessions, sign-in links) are never part of it. ``docs/privacy.md`` describes each piece and the
+erasure design."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ async def person_export(arena: Arena, rep_id: str, now: datetime | None = None) 
         "kudos": {"items": kudos, "truncated": kudos_truncated},
         "awards": [c for c in (await arena.recognition.crowns()).values() if c.get("rep") == rep_id],
         "disputes": [d for d in await arena.disputes.all() if d.get("rep") == rep_id],
+        "challenges": [c for c in await arena.challenges.all() if rep_id in (c.get("challenger"), c.get("opponent"))],
         "audit": {"items": audit, "truncated": audit_truncated},
         "events": {"items": events, "truncated": events_truncated, "limit": MAX_EVENTS},
     }
