@@ -27,6 +27,7 @@ from server.api import (
     ledger,
     notifications,
     openapi,
+    people,
     photos,
     progress,
     rep_import,
@@ -56,6 +57,7 @@ routes: list[BaseRoute] = [
             *rep_import.routes,  # before directory's /reps/{id}
             *directory.routes,
             *photos.routes,
+            *people.routes,
             *ledger.routes,
             *scorecards.routes,
             *progress.routes,

@@ -48,6 +48,7 @@ ACTION_NAMES: dict[str, str] = {
     "calendar.put": _n_("Changed the working-day calendar"),
     "rates.put": _n_("Set a month's exchange rates"),
     "kudos.given": _n_("Gave kudos"),
+    "person.export": _n_("Exported everything held about a person"),
     "award.crowned": _n_("Crowned an award"),
     "award.corrected": _n_("Moved an award after a correction"),
 }

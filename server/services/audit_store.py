@@ -3,6 +3,7 @@ transaction (``queue_entry``), so a change and its entry land together; readers 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -43,3 +44,9 @@ class AuditLog:
         newest = f"({before}" if before else "+"
         entries = cast(StreamEntries, await self.redis.xrevrange(keys.AUDIT_LOG, max=newest, min="-", count=count))
         return [{text(k): text(v) for k, v in fields.items()} | {"id": text(entry_id)} for entry_id, fields in entries]
+
+    async def person_exported(self, actor: str, rep_id: str, sections: dict[str, int]) -> None:
+        """Record that ``actor`` exported everything about ``rep_id`` (and how many items of each section)."""
+        pipe = self.redis.pipeline(transaction=True)
+        queue_entry(pipe, actor, "person.export", rep_id, json.dumps({"sections": sections}, ensure_ascii=False))
+        await pipe.execute()
