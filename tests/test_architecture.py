@@ -345,7 +345,6 @@ LINE_BUDGET = 450
 LONG_BUT_ONE_CONCEPT = {
     "game/store.py": "the engine's one Redis edge: every script call and read of scoring state, one class",
     "game/contest_replay.py": "apply_contest.lua step for step in memory; the class mirrors the one script",
-    "server/api/openapi.py": "the hand-written API document, being replaced by one built from the routes",
     "game/keys.py": "every Redis key and channel name in one table: the prefix and the cluster slots decided once",
 }
 

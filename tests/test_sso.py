@@ -149,6 +149,14 @@ def test_a_rep_signs_on_and_gets_the_same_session_as_a_local_user(
     assert again.status_code == 403 and refusal(again) == "inactive"
 
 
+def provider_knows_a_linked_rep(admin: httpx.Client, idp: FakeIdp) -> str:
+    """A rep linked by employee id, whom the provider will sign in next; returns the rep id."""
+    employee = unique("E")
+    rep = make_rep(admin, make_team(admin), oidc=employee)
+    idp.person = {"sub": unique("sub"), "groups": ["arena-rep"], "employee_id": employee}
+    return rep
+
+
 def test_a_manager_gets_the_teams_the_claim_names(sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp) -> None:
     own, other = make_team(admin), make_team(admin)
     own_rep, other_rep = make_rep(admin, own), make_rep(admin, other)
@@ -185,10 +193,7 @@ def test_no_role_claim_is_refused(sso_server: RunningServer, idp: FakeIdp) -> No
 def test_a_forged_or_replayed_state_is_refused_before_any_code_is_exchanged(
     sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp
 ) -> None:
-    team = make_team(admin)
-    employee = unique("E")
-    make_rep(admin, team, oidc=employee)
-    idp.person = {"sub": unique("sub"), "groups": ["arena-rep"], "employee_id": employee}
+    provider_knows_a_linked_rep(admin, idp)
     with httpx.Client(base_url=sso_server.base_url, timeout=15) as client:
         to_provider = client.get("/sso/oidc").headers["location"]
         callback = httpx.get(to_provider).headers["location"]
@@ -210,10 +215,7 @@ def test_a_forged_or_replayed_state_is_refused_before_any_code_is_exchanged(
 def test_a_state_works_once_even_with_the_cookie_it_was_given(
     sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp
 ) -> None:
-    team = make_team(admin)
-    employee = unique("E")
-    make_rep(admin, team, oidc=employee)
-    idp.person = {"sub": unique("sub"), "groups": ["arena-rep"], "employee_id": employee}
+    provider_knows_a_linked_rep(admin, idp)
     with httpx.Client(base_url=sso_server.base_url, timeout=15) as client:
         to_provider = client.get("/sso/oidc").headers["location"]
         cookie_then = dict(client.cookies)
@@ -227,10 +229,7 @@ def test_a_state_works_once_even_with_the_cookie_it_was_given(
 
 
 def test_a_rotated_signing_key_is_fetched_again(sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp) -> None:
-    team = make_team(admin)
-    employee = unique("E")
-    make_rep(admin, team, oidc=employee)
-    idp.person = {"sub": unique("sub"), "groups": ["arena-rep"], "employee_id": employee}
+    provider_knows_a_linked_rep(admin, idp)
     with browser_like(sso_server) as client:
         assert client.get("/sso/oidc").url.path == "/m"  # the server now holds the JWKS with k1
     first = idp.key
@@ -246,10 +245,7 @@ def test_a_rotated_signing_key_is_fetched_again(sso_server: RunningServer, admin
 def test_a_code_or_token_that_does_not_hold_signs_no_one_in(
     sso_server: RunningServer, admin: httpx.Client, idp: FakeIdp, failure: str
 ) -> None:
-    team = make_team(admin)
-    employee = unique("E")
-    make_rep(admin, team, oidc=employee)
-    idp.person = {"sub": unique("sub"), "groups": ["arena-rep"], "employee_id": employee}
+    provider_knows_a_linked_rep(admin, idp)
     if failure == "expired code":
         idp.code_seconds = -1.0
     elif failure == "wrong audience":
