@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser]
 
 TITLE = "十二月最佳销售"
 AT_LEAST_ONE = {"zh-CN": "不能小于 1", "en": "must be at least 1"}
+TOO_LONG = {"zh-CN": "最多 60 个字符", "en": "at most 60 characters"}
 SERVER_KEEPS = ("id", "status", "version", "epoch")  # what the server adds or names itself
 REFUSED = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
 
@@ -69,19 +70,27 @@ def test_a_manager_gives_a_contest_awards_and_reward_points_that_its_close_hands
     prizes.nth(2).locator('[data-f="reward_points"]').fill("50")
     first_points = prizes.nth(0).locator('[data-f="reward_points"]')
     first_points.fill("0")
+    best_team = page.locator('#awards [data-award="best_team"]')
+    best_team.locator('[data-f="kind"]').check()
     best_seller = page.locator('#awards [data-award="best_seller"]')
-    best_seller.locator('[data-f="title"]').fill(TITLE)  # a title ticks its award
+    title = best_seller.locator('[data-f="title"]')
+    title.evaluate("input => input.removeAttribute('maxlength')")  # as a script could send it
+    title.fill("最" * 61)  # a title ticks its award
     expect(best_seller.locator('[data-f="kind"]')).to_be_checked()
-    page.check('#awards [data-award="best_team"] [data-f="kind"]')
 
-    # 0 points: refused next to the field, in the page's language, and nothing is saved
+    # 0 points and a title too long: each refused next to its field, in the page's language; nothing is saved
     page.click("#launch")
     refused = prizes.nth(0).locator('label:has([data-f="reward_points"]) .field-error')
     expect(refused).to_have_text(AT_LEAST_ONE[locale])
     expect(page.locator("#prizes .field-error")).to_have_count(1)
+    too_long = best_seller.locator('label:has([data-f="title"]) .field-error')
+    expect(too_long).to_have_text(TOO_LONG[locale])
+    expect(page.locator("#awards .field-error")).to_have_count(1)
     screenshot(page, f"wizard-awards-error-{locale}.png")
     first_points.fill("300")
+    title.fill(TITLE)
     expect(refused).to_have_count(0)
+    expect(too_long).to_have_count(0)
     page.locator("#awards").scroll_into_view_if_needed()
     screenshot(page, f"wizard-awards-{locale}.png")
     with page.expect_request("**/api/v1/contests") as sent:
@@ -89,7 +98,7 @@ def test_a_manager_gives_a_contest_awards_and_reward_points_that_its_close_hands
     expect(page).to_have_url(f"{fast.base_url}/admin/contests/{contest}")
     body = dict(sent.value.post_data_json or {})
 
-    with fast.admin() as admin, fast.ingest() as ingest:
+    with fast.admin() as admin:
         stored = admin.get(f"/api/v1/contests/{contest}").json()
         assert stored["awards"] == [{"kind": "best_seller", "title": TITLE}, {"kind": "best_team"}]
         assert [p.get("reward_points") for p in stored["prizes"]] == [300, None, 50, 20]
@@ -100,6 +109,15 @@ def test_a_manager_gives_a_contest_awards_and_reward_points_that_its_close_hands
         assert as_saved(admin.get(f"/api/v1/contests/{twin}").json()) == as_saved(stored)
         assert admin.post(f"/api/v1/contests/{twin}/archive").status_code == 200
 
+    # the wizard opened on a copy of the contest shows its awards and reward points again
+    page.goto(f"{fast.base_url}/admin/contests/new?from={contest}")
+    expect(title).to_have_value(TITLE)
+    expect(best_team.locator('[data-f="kind"]')).to_be_checked()
+    expect(best_team.locator('[data-f="title"]')).to_have_value("")
+    expect(prizes.locator('[data-f="reward_points"]').nth(0)).to_have_value("300")
+    expect(prizes.locator('[data-f="reward_points"]').nth(3)).to_have_value("20")
+
+    with fast.admin() as admin, fast.ingest() as ingest:
         a, a_mate, b = org.reps[0], org.reps[1], org.reps[2]
         moment = iso(-timedelta(minutes=30))
         sent_deals = [deal(a, "90000", occurred_at=moment), deal(b, "60000", occurred_at=moment)]
