@@ -5,7 +5,7 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY game ./game
 COPY web ./web
-RUN pip install --no-cache-dir -e . && useradd --system --home /app arena && mkdir -p /app/.arena && chown arena /app/.arena
+RUN pip install --no-cache-dir -e . && useradd --system --home /app arena && mkdir -p /app/.arena /backups && chown arena /app/.arena /backups
 USER arena
 EXPOSE 8000
 CMD ["python", "-m", "server"]

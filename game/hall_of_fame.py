@@ -1,8 +1,9 @@
 """The hall of fame (销售明星榜) slide's longest streaks and records, from plain facts — pure.
 
-A streak counts consecutive working days with a won deal that still stands; weekends neither count nor break
-it (as the streak badge judges, ``game/badges/streak.py``). Records are the months' biggest deals as the
-record-breaker badge decided them.
+A streak counts consecutive working days with a won deal that still stands; days off neither count nor break it,
+and a working weekend day (a 调休 make-up day) without a deal breaks it, as the streak badge judges
+(``game/badges/streak.py``). Which days are working days is the caller's to say: the organisation's calendar
+(``game/work_calendar.py``). Records are the months' biggest deals as the record-breaker badge decided them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,6 @@ MAX_RECORDS = 5
 MAX_CHAMPIONS = 8
 
 
-def weekday(day: date) -> bool:
-    return day.weekday() < 5
-
-
 @dataclass(frozen=True)
 class Streak:
     rep: str
@@ -27,7 +24,7 @@ class Streak:
     last: date  # the streak's last working day with a deal
 
 
-def longest_streak(days: set[date], working: Callable[[date], bool] = weekday) -> tuple[int, date | None]:
+def longest_streak(days: set[date], working: Callable[[date], bool]) -> tuple[int, date | None]:
     """The longest run of consecutive working days in ``days`` (days off between them are skipped), and its
     last day; ``(0, None)`` without any working day."""
     best, best_end, run = 0, None, 0
@@ -44,7 +41,7 @@ def longest_streak(days: set[date], working: Callable[[date], bool] = weekday) -
 
 
 def longest_streaks(
-    days_by_rep: Iterable[tuple[str, set[date]]], working: Callable[[date], bool] = weekday, limit: int = MAX_STREAKS
+    days_by_rep: Iterable[tuple[str, set[date]]], working: Callable[[date], bool], limit: int = MAX_STREAKS
 ) -> list[Streak]:
     """The reps with the longest streaks (at least two days), longest first; a tie goes to the later streak, then
     the rep id."""

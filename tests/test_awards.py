@@ -3,11 +3,11 @@ what was crowned before (none twice; a corrected winner moves the crown), and st
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from game.awards import Crown, check_awards, crown_moves, crowns, newest_first
 from game.errors import Collector
 from game.hall_of_fame import longest_streak, longest_streaks
+from game.work_calendar import calendar_of
+from tests.support.calendar import Calendar
 
 AWARDS = {"awards": [{"kind": "best_team", "title": "年度铁军"}, {"kind": "best_seller"}]}
 
@@ -56,13 +56,26 @@ def test_crowns_of_one_close_list_the_best_seller_first() -> None:
 
 
 def test_a_streak_skips_the_weekend_and_breaks_on_a_working_day_without_a_deal() -> None:
-    friday = date(2026, 12, 4)
-    assert friday.weekday() == 4
-    monday, tuesday = friday + timedelta(days=3), friday + timedelta(days=4)
-    thursday = friday - timedelta(days=1)
-    assert longest_streak({thursday, friday, monday, tuesday}) == (4, tuesday)
-    assert longest_streak({thursday, friday, tuesday}) == (2, friday)  # Monday without a deal breaks it
-    assert longest_streak({friday + timedelta(days=1)}) == (0, None)  # a Saturday alone is no working day
-    assert longest_streak(set()) == (0, None)
-    streaks = longest_streaks([("a", {thursday, friday}), ("b", {thursday, friday, monday}), ("c", {friday})])
+    d = Calendar.from_clock().past_week()
+    weekdays = calendar_of("OTHER").is_working_day
+    assert longest_streak({d["thu"], d["fri"], d["next_mon"], d["next_tue"]}, weekdays) == (4, d["next_tue"])
+    assert longest_streak({d["thu"], d["fri"], d["next_tue"]}, weekdays) == (2, d["fri"])  # Monday without a deal
+    assert longest_streak({d["sat"]}, weekdays) == (0, None)  # a Saturday alone is no working day
+    assert longest_streak(set(), weekdays) == (0, None)
+    streaks = longest_streaks(
+        [("a", {d["thu"], d["fri"]}), ("b", {d["thu"], d["fri"], d["next_mon"]}), ("c", {d["fri"]})], weekdays
+    )
     assert [(s.rep, s.days) for s in streaks] == [("b", 3), ("a", 2)]  # one day is no streak
+
+
+def test_a_streak_follows_the_organisations_holidays_and_make_up_days() -> None:
+    d = Calendar.from_clock().past_week()
+    # Wednesday is a holiday, Saturday a 调休 make-up working day
+    calendar = calendar_of("OTHER", holidays=[d["wed"]], workdays=[d["sat"]]).is_working_day
+    around_the_holiday = {d["mon"], d["tue"], d["thu"], d["fri"]}
+    assert longest_streak(around_the_holiday, calendar) == (4, d["fri"])  # the holiday does not break it
+    assert longest_streak(around_the_holiday, calendar_of("OTHER").is_working_day) == (2, d["tue"])
+    # the make-up Saturday without a deal breaks the streak; with one it counts
+    assert longest_streak({d["thu"], d["fri"], d["next_mon"], d["next_tue"]}, calendar) == (2, d["fri"])
+    assert longest_streak({d["thu"], d["fri"], d["sat"], d["next_mon"]}, calendar) == (4, d["next_mon"])
+    assert longest_streak({d["sun"]}, calendar) == (0, None)  # the Sunday stays a day off

@@ -9,10 +9,12 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import yaml
 
+from server.config import Settings, load_settings
 from tests.support.server import ROOT
 
 
@@ -233,3 +235,47 @@ def test_the_sentinel_profile_adds_a_replica_and_three_sentinels_the_app_can_be_
     assert environment["ARENA_REDIS_SENTINELS"] == "${ARENA_REDIS_SENTINELS:-}"  # unset: the single Redis
     documented = "ARENA_REDIS_SENTINELS=" + ",".join(f"{name}:26379" for name in sentinels)
     assert documented in (ROOT / "docker-compose.yml").read_text()
+
+
+DEFAULTED = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])([^}]*)\}")
+
+
+def as_started(environment: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    """A service's environment as ``docker compose`` hands it over with ``given`` set: ``${X:-default}`` read."""
+
+    def value(match: re.Match[str]) -> str:
+        name, form, fallback = match.groups()
+        if name in given:
+            return given[name]
+        assert not form.endswith("?"), f"{name} must be given"
+        return fallback
+
+    return {key: DEFAULTED.sub(value, str(text)) for key, text in environment.items()}
+
+
+def test_scheduled_backups_go_to_a_named_volume_every_app_process_mounts() -> None:
+    """Each app service (single Redis and cluster) writes its backups to a named volume of its own mounted where
+    ``ARENA_BACKUP_DIR`` points, on the server's default schedule unless ``ARENA_BACKUP_HOURS``/``KEEP`` say."""
+    document = compose()
+    services = document["services"]
+    volumes = []
+    for name in ("app", "app-cluster"):
+        environment = services[name]["environment"]
+        mounts = dict(reversed(mount.split(":")[:2]) for mount in services[name]["volumes"])
+        volume = mounts[environment["ARENA_BACKUP_DIR"]]
+        assert volume in document["volumes"] and volume.startswith("arena-backups"), (name, mounts)
+        volumes.append(volume)
+        secret = {"ARENA_SECRET_KEY": "s" * 32}
+        settings = load_settings(as_started(environment, secret))
+        assert settings.backup_dir == Path(environment["ARENA_BACKUP_DIR"])
+        assert (settings.backup_hours, settings.backup_keep) == (Settings.backup_hours, Settings.backup_keep)
+        chosen = load_settings(
+            as_started(environment, {**secret, "ARENA_BACKUP_HOURS": "6", "ARENA_BACKUP_KEEP": "28"})
+        )
+        assert (chosen.backup_hours, chosen.backup_keep) == (6.0, 28)
+    assert len(set(volumes)) == 2  # the cluster's backups apart from the single Redis's
+    # the image makes the mount point the app user's, so a new (empty) volume is writable by it
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"chown arena [^\n]*" + re.escape(services["app"]["environment"]["ARENA_BACKUP_DIR"]), dockerfile)
+    readme = (ROOT / "README.md").read_text()
+    assert "**Backups with `docker compose`.**" in readme and all(volume in readme for volume in volumes)

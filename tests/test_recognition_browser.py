@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Browser, expect
 
+from game.work_calendar import WorkCalendar
 from tests.support.browser import screenshot, signed_in, watch_page
 from tests.support.calendar import Calendar
 from tests.support.closing import closed_contest, fast  # noqa: F401 (fixture)
@@ -47,11 +48,14 @@ class Floor:
     streak: int  # working days in a row the champion has deals on, as the test counts them
 
 
+WORKING = WorkCalendar("CN")  # the server's calendar when nobody set one: China's holidays and 调休 days
+
+
 def last_working_days(calendar: Calendar, count: int) -> list[int]:
-    """``days_ago`` of the ``count`` working days (Monday to Friday) before today, newest first."""
+    """``days_ago`` of the ``count`` working days before today, newest first."""
     found, days_ago = [], 1
     while len(found) < count:
-        if calendar.day(days_ago).weekday() < 5:
+        if WORKING.is_working_day(calendar.day(days_ago)):
             found.append(days_ago)
         days_ago += 1
     return found
@@ -72,7 +76,7 @@ def floor(fast: RunningServer) -> Iterator[Floor]:  # noqa: F811
         # the closed contest's deal an hour ago: on a working day today it lengthens the streak by one (the last
         # working day before today is its newest day); yesterday's (just after midnight) is already in it
         closing_day = (calendar.now - timedelta(hours=1)).astimezone(calendar.zone).date()
-        extends = closing_day.weekday() < 5 and closing_day not in {calendar.day(d) for d in streak_days}
+        extends = WORKING.is_working_day(closing_day) and closing_day not in {calendar.day(d) for d in streak_days}
         streak = 3 + int(extends)
         events.append(deal(a, "880000", occurred_at=calendar.last_month(days_before_its_end=2).isoformat()))
         assert ingest.post("/api/v1/events", json=events).json()["accepted"] == 4

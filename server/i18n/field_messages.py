@@ -96,6 +96,10 @@ FIELD_LABELS: dict[str, str] = {
     "period": N_("Period"),
     "reward_points": N_("Reward points"),
     "prizes[].reward_points": N_("Prize {n}: reward points"),
+    "awards": N_("Awards"),
+    "awards[]": N_("Award {n}"),
+    "awards[].kind": N_("Award {n}"),
+    "awards[].title": N_("Award {n}: title shown"),
 }
 
 MESSAGES: list[tuple[str, str]] = [

@@ -1,5 +1,6 @@
 """The hall of fame (销售明星榜) as a TV shows it: past champions (the awards crowned), the months' record deals,
-and the longest streaks of the last months. Read on demand by a display's slide; every part is bounded."""
+and the longest streaks of the last months on the organisation's working days (``GET /api/v1/org/calendar``).
+Read on demand by a display's slide; every part is bounded."""
 
 from __future__ import annotations
 
@@ -89,8 +90,9 @@ async def hall_of_fame(arena: Arena, public: bool, now: datetime | None = None) 
     days_by_rep: dict[str, set[date]] = {}
     for rep, facts in await _recent_facts(arena, months_back(now, zone, STREAK_MONTHS), directory):
         days_by_rep.setdefault(rep, set()).update(f.at.astimezone(zone).date() for f in facts)
+    calendar = await arena.goals.work_calendar()  # the streak badges' working days: holidays and 调休 included
     streaks = [
         {"name": _name(directory, s.rep, public), "days": s.days, "last": s.last.isoformat()}
-        for s in longest_streaks(days_by_rep.items())
+        for s in longest_streaks(days_by_rep.items(), calendar.is_working_day)
     ]
     return {"champions": champions, "records": records[:MAX_RECORDS], "streaks": streaks}

@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from game.awards import AWARD_KINDS, DEFAULT_TITLES, MAX_TITLE
+from game.rewards import MAX_POINTS
 from server.auth.principals import Principal
 from server.http import MAX_BODY_BYTES, MAX_CSV_UPLOAD_BYTES, arena_of, principal_of
 from server.i18n import rules_text
@@ -228,6 +230,9 @@ async def wizard_page(request: Request) -> Response:
         "taken": sorted(c for c in context["snapshot"].contests if principal.may_read_contest(c)),
         "csv_limit": MAX_BODY_BYTES,
         "csv_limit_mb": MAX_BODY_BYTES // (1 << 20),
+        "awards": [{"kind": kind, "name": DEFAULT_TITLES[kind][locale]} for kind in AWARD_KINDS],
+        "award_title_max": MAX_TITLE,
+        "reward_points_max": MAX_POINTS,
     }
     source = request.query_params.get("from")
     if source and source in context["snapshot"].contests:

@@ -51,6 +51,14 @@ class Calendar:
         """A bare local date, as CRMs and CSV files write a closing date."""
         return self.day(days_ago).isoformat()
 
+    def past_week(self, weeks_ago: int = 2) -> dict[str, date]:
+        """The local days of a week ``weeks_ago`` weeks before this one, by name (``mon`` … ``sun``) with the
+        Monday and Tuesday after it (``next_mon``, ``next_tue``): all before today for ``weeks_ago`` ≥ 2, and
+        within this month and the last."""
+        monday = self.today - timedelta(days=self.today.weekday() + 7 * weeks_ago)
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "next_mon", "next_tue")
+        return {name: monday + timedelta(days=offset) for offset, name in enumerate(names)}
+
     @property
     def this_month(self) -> datetime:
         """Local midnight of the 1st of this month: the org's months are the zone's, not UTC's (on New Year's

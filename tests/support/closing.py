@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.api.contest_payloads import ContestDefinition
 from server.embedded_redis import EmbeddedRedis
 from tests.support.org import Org, deal, make_org
 from tests.support.server import RunningServer, launch_server
@@ -87,3 +88,14 @@ def results_match_the_board(admin: httpx.Client, contest: str) -> dict[str, Any]
     assert kept["champion"] == (top[0] if top else None)
     assert sorted(p["id"] for p in kept["prizes"]) == sorted(rep for rank, rep, _ in rows if rank == 1)
     return kept
+
+
+def close_now(admin: httpx.Client, contest: str) -> dict[str, Any]:
+    """Close a live contest now, with no grace period (a change with a reason, as a manager makes one through the
+    API), and wait for its kept final results."""
+    stored = admin.get(f"/api/v1/contests/{contest}").json()
+    body = {k: v for k, v in stored.items() if k in ContestDefinition.__struct_fields__}
+    body.update(ends_at=iso(timedelta(seconds=2)), grace_hours=0, change_reason="closed early")
+    response = admin.put(f"/api/v1/contests/{contest}", json=body)
+    assert response.status_code == 202, response.text
+    return eventually(lambda: (r := results(admin, contest))["final"] and r, timeout=30, what=f"{contest} closed")

@@ -7,6 +7,7 @@
   var form = document.getElementById("wizard");
   var rulesEl = document.getElementById("rules");
   var prizesEl = document.getElementById("prizes");
+  var awardRows = Array.prototype.slice.call(document.querySelectorAll("#awards .award-row"));
   var teamsEl = document.getElementById("teams");
   var everyone = document.getElementById("everyone");
   var idTouched = false;
@@ -153,8 +154,10 @@
     (definition.prizes || []).forEach(function (prize) {
       var rank = prize.rank === undefined ? [] : (Array.isArray(prize.rank) ? prize.rank : [prize.rank, prize.rank]);
       addRow(prizesEl, "prize-template", {from: rank[0] || "", to: rank[1] || "", threshold: prize.threshold || "",
-                                          prize: prize.prize, board: prize.board || "reps"});
+                                          prize: prize.prize, board: prize.board || "reps",
+                                          reward_points: prize.reward_points || ""});
     });
+    applyAwards(definition.awards || []);
     if (template) { setPeriod(template.period); }
     else { el("starts_at").value = toLocal(definition.starts_at); el("ends_at").value = toLocal(definition.ends_at); }
     Fair.apply(definition);
@@ -177,6 +180,39 @@
     button.addEventListener("click", function () { applyTemplate(template, template.definition); });
     templatesEl.appendChild(button);
   });
+
+  /* The awards as the API takes them (game/awards.py): the kinds ticked, in the page's order, each with its title
+     when one is typed (else the award's own name in each language). A ticked row is named by its place in the
+     list sent ("awards[1]"), so the server's errors land next to its title. */
+  function readAwards() {
+    var awards = [];
+    awardRows.forEach(function (row) {
+      var box = row.querySelector('[data-f="kind"]');
+      delete row.dataset.field;
+      if (!box.checked) { return; }
+      row.dataset.field = "awards[" + awards.length + "]";
+      var award = {kind: box.value};
+      var title = row.querySelector('[data-f="title"]').value.trim();
+      if (title) { award.title = title; }
+      awards.push(award);
+    });
+    return awards;
+  }
+
+  awardRows.forEach(function (row) {  // typing a title gives the award
+    var box = row.querySelector('[data-f="kind"]');
+    row.querySelector('[data-f="title"]').addEventListener("input", function (event) {
+      if (event.target.value.trim()) { box.checked = true; }
+    });
+  });
+
+  function applyAwards(awards) {
+    awardRows.forEach(function (row) {
+      var given = awards.filter(function (a) { return a && a.kind === row.dataset.award; })[0];
+      row.querySelector('[data-f="kind"]').checked = !!given;
+      row.querySelector('[data-f="title"]').value = (given && given.title) || "";
+    });
+  }
 
   function number(value) { return value === "" || value === undefined ? undefined : Number(value); }
 
@@ -212,8 +248,11 @@
       var prize = {prize: v.prize.trim(), board: v.board};
       if (number(v.threshold)) { prize.threshold = number(v.threshold); }
       else { var from = number(v.from) || 1, to = number(v.to) || from; prize.rank = from === to ? from : [from, to]; }
+      if (v.reward_points !== "") { prize.reward_points = Number(v.reward_points); }  // 0 or 1.5: the server says why not
       return prize;
     }, "prizes");
+    var awards = readAwards();
+    if (awards.length) { body.awards = awards; }
     Fair.extend(body);
     if (draft) { body.draft = true; }
     return body;
