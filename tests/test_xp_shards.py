@@ -9,10 +9,12 @@ from collections import Counter
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 from redis.asyncio import Redis
 
 from game import keys
@@ -23,6 +25,7 @@ from game.xp import decide_xp, window_keys, xp_for
 from game.xp_shards import merged_rank, merged_top, xp_parts
 from server.embedded_redis import EmbeddedRedis
 from server.services.progress_store import ProgressStore, read_xp_board
+from tests.support.server import launch_server
 
 T = TypeVar("T")
 ZONE = ZoneInfo("UTC")
@@ -243,6 +246,17 @@ def test_xp_written_before_sharding_counts_as_one_shard(client: Redis) -> None:
     keys.use_xp_shards(SHARDS)
     with pytest.raises(XpShardsChanged, match="in 1 shard"):
         run(Store(client).check_xp_shards())
+
+
+def test_a_server_refuses_to_start_with_another_xp_shard_count(xp_redis: EmbeddedRedis, tmp_path: Path) -> None:
+    with redis.Redis.from_url(xp_redis.url) as client:
+        client.flushall()
+        client.incr(keys.XP_SEQ)  # XP of a one-shard deployment, from before the count was kept
+        with pytest.raises(RuntimeError, match="server exited"):
+            launch_server(xp_redis.url, tmp_path / "server", ready=False, ARENA_XP_SHARDS="3").stop()
+        (log,) = (tmp_path / "server").glob("server-*.log")
+        assert "XP is written in 1 shard(s) but ARENA_XP_SHARDS is 3" in log.read_text()
+        assert client.get(keys.XP_SHARD_COUNT) == b"1"
 
 
 def test_one_shard_keeps_the_names_of_before() -> None:
