@@ -151,7 +151,7 @@ def contest_of_channel(channel: str) -> str | None:
 def channel_has_slot(channel: str) -> bool:
     """Whether a channel carries a hash tag (it can then be a sharded channel of that slot): the contests'
     doorbells and the XP doorbell, rung on every event; the rare configuration and badge ones do not."""
-    return channel == XP_CHANNEL or contest_of_channel(channel) is not None
+    return is_xp_channel(channel) or contest_of_channel(channel) is not None
 
 
 CONFIG_CHANNEL = f"{PREFIX}:bell:config"
@@ -201,7 +201,10 @@ def event_seen_bucket(shard: int, event_key: str) -> str:
 REPAIRED_UPTO = f"{PREFIX}:{{log}}:repaired_upto"
 
 
-# XP boards and badge facts (one slot: XP is per rep across contests).
+# XP boards and badge facts: XP is per rep across contests. Everything of one rep (the dedupe records of the rep's
+# events, caps, facts, badges, deal counts) lives in one slot, the rep's XP shard (``ARENA_XP_SHARDS``,
+# ``use_xp_shards``): shard 0 keeps the names below, shard i > 0 lives under ``{xp:i}``. The boards are one sorted
+# set per shard, merged when read (``game/xp_shards.py``).
 # hash: event key -> 1, bucketed as a contest's seen (``apply_xp.lua`` adds ``:<bucket>``; the bare name: earlier data)
 XP_SEEN = f"{PREFIX}:{{xp}}:seen"
 XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied, bucketed likewise
@@ -214,19 +217,90 @@ BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JS
 XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
 XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
 XP_CHANNEL = f"{PREFIX}:{{xp}}:bell"  # rung on every XP change; in the {xp} slot (sharded on a cluster)
-XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done
+XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done (shard 0 only)
+XP_SHARD_COUNT = f"{PREFIX}:{{xp}}:shards"  # string: the number of XP shards, set once (shard 0 only)
+
+_xp_shards = 1  # ``use_xp_shards``
 
 
-def xp_board(window: str, period: str) -> str:
-    return f"{XP_BOARD_PREFIX}{window}:{period}"
+def use_xp_shards(shards: int) -> None:
+    """Split XP into ``shards`` slots from now on (the server's ``Arena`` and the operations commands call it at
+    start-up, from ``ARENA_XP_SHARDS``; ``Store.check_xp_shards`` refuses a count that differs from the data's)."""
+    global _xp_shards
+    if shards < 1:
+        raise ValueError(f"not a number of XP shards: {shards}")
+    _xp_shards = shards
+
+
+def xp_shards() -> int:
+    return _xp_shards
+
+
+def xp_shard_of(rep_id: str) -> int:
+    """The XP shard of a rep: stable across processes, restarts and Python versions (as ``log_shards.shard_of``)."""
+    return zlib.crc32(rep_id.encode()) % _xp_shards if _xp_shards > 1 else 0
+
+
+class XpKeys:
+    """The keys of one XP shard; all share its hash tag (one cluster slot). Shard 0's are the names above."""
+
+    def __init__(self, shard: int = 0) -> None:
+        self.shard = shard
+        base = f"{PREFIX}:{{xp}}:" if shard == 0 else f"{PREFIX}:{{xp:{shard}}}:"
+        self.seen = base + "seen"
+        self.deals = base + "deals"
+        self.caps_prefix = base + "caps:"
+        self.board_prefix = base + "board:"
+        self.facts_prefix = base + "facts:"
+        self.deal_counts = base + "deal_counts"
+        self.facts_version = base + "facts_version"
+        self.badges_prefix = base + "badges:"
+        self.dealers_prefix = base + "dealers:"
+        self.seq = base + "seq"
+        self.channel = base + "bell"
+        self.badge_feed = base + "badge_feed"
+
+    def board(self, window: str, period: str) -> str:
+        return f"{self.board_prefix}{window}:{period}"
+
+    def dealers(self, month: str) -> str:
+        return f"{self.dealers_prefix}{month}"
+
+    def script_keys(self) -> list[str]:
+        """The keys of ``apply_xp.lua``, in its order."""
+        return [self.seen, self.deals, self.caps_prefix, self.board_prefix, self.facts_prefix, self.deal_counts,
+                self.dealers_prefix, self.seq, self.facts_version]  # fmt: skip
+
+
+def xp_keys_of(rep_id: str) -> XpKeys:
+    """The keys of the XP shard holding everything of ``rep_id``."""
+    return XpKeys(xp_shard_of(rep_id))
+
+
+def all_xp_keys() -> list[XpKeys]:
+    """Every XP shard's keys, shard 0 first."""
+    return [XpKeys(shard) for shard in range(_xp_shards)]
+
+
+def xp_board(window: str, period: str, shard: int = 0) -> str:
+    """One shard's sorted set of an XP board (the whole board is every shard's, merged)."""
+    return XpKeys(shard).board(window, period)
 
 
 def xp_facts(rep_id: str, month: str) -> str:
-    return f"{XP_FACTS_PREFIX}{rep_id}:{month}"
+    return f"{xp_keys_of(rep_id).facts_prefix}{rep_id}:{month}"
 
 
 def badges(rep_id: str) -> str:
-    return BADGES_PREFIX + rep_id
+    return xp_keys_of(rep_id).badges_prefix + rep_id
+
+
+def is_xp_channel(channel: str) -> bool:
+    """Whether ``channel`` is the doorbell of an XP shard (``XpKeys.channel``)."""
+    head, tag, rest = channel.partition(":{xp")
+    shard, _, suffix = rest.partition("}:")
+    number = shard.removeprefix(":")
+    return bool(tag) and head == PREFIX and suffix == "bell" and (not shard or (shard != number and number.isdigit()))
 
 
 # Directory and contest definitions; ``CONFIG_VERSION`` moves on every change so caches know to reload.
@@ -376,9 +450,9 @@ NOTIFY_LEASE = f"{PREFIX}:{{notify}}:lease"  # string: the process that collects
 NOTIFY_CURSORS = f"{PREFIX}:{{notify}}:cursors"  # hash: wins:<contest> -> epoch:seq, badges -> stream id, ...
 NOTIFY_DEAD = f"{PREFIX}:{{notify}}:dead"  # hash: dead letter id -> JSON {channel, item, error, attempts, ...}
 NOTIFY_DEAD_ORDER = f"{PREFIX}:{{notify}}:dead_order"  # zset: dead letter id -> failed at (ms), bounded
-# Badge awards and revocations, appended by the badge worker and the scheduler in the ``{xp}`` slot (the
-# badge worker writes it inside its ``{xp}`` transaction); the notifier reads it with a cursor.
-BADGE_FEED = f"{PREFIX}:{{xp}}:badge_feed"  # stream: one JSON badge change per entry, ~10,000 kept
+# Badge awards and revocations, appended by the badge worker and the scheduler in the rep's XP shard (by
+# ``sync_badges.lua``); the notifier reads every shard's feed merged (``XpKeys.badge_feed``), with a cursor.
+BADGE_FEED = f"{PREFIX}:{{xp}}:badge_feed"  # stream of shard 0: one JSON badge change per entry, ~10,000 kept
 BADGE_FEED_MAX = 10_000
 
 
@@ -453,9 +527,10 @@ def backup_patterns() -> list[str]:
         f"{PREFIX}:{{int}}:*",
         f"{PREFIX}:{{notify}}:*",
         MEDIA_PREFIX + "*",
-        BADGES_PREFIX + "*",
-        BADGE_FEED,
+        *(shard.badges_prefix + "*" for shard in all_xp_keys()),
+        *(shard.badge_feed for shard in all_xp_keys()),
         XP_CLOSED_PREFIX + "*",
+        XP_SHARD_COUNT,
         _contest("*", "results"),
         EVENT_LOG_TRIMMED,
     ]

@@ -37,6 +37,7 @@ from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
 from game.xp import FACTS_RETENTION, RETENTION, XpChange
+from game.xp_shards import xp_parts
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -179,9 +180,13 @@ def encode_xp(change: XpChange) -> bytes:
     )
 
 
-def xp_script_keys() -> list[str]:
-    return [keys.XP_SEEN, keys.XP_DEALS, keys.XP_CAPS_PREFIX, keys.XP_BOARD_PREFIX, keys.XP_FACTS_PREFIX,
-            keys.XP_DEAL_COUNTS, keys.XP_DEALERS_PREFIX, keys.XP_SEQ, keys.XP_FACTS_VERSION]  # fmt: skip
+def xp_script_keys(shard: int = 0) -> list[str]:
+    return keys.XpKeys(shard).script_keys()
+
+
+def xp_calls(change: XpChange) -> list[tuple[int, XpChange]]:
+    """The (shard, change) script calls applying an XP change (``game/xp_shards.py``)."""
+    return xp_parts(change, keys.xp_shard_of(change.rep), keys.xp_shards())
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,10 @@ class LogShardsChanged(RuntimeError):
     """``ARENA_LOG_SHARDS`` differs from the number of shards the event log was first written with."""
 
 
+class XpShardsChanged(RuntimeError):
+    """``ARENA_XP_SHARDS`` differs from the number of shards XP was first written with."""
+
+
 SCRIPTS = ("append_event", "apply_contest", "apply_xp", "sync_badges", "regroup_teams", "run_batch")
 
 # How long a write of events waits for its replicas' acknowledgement (``WAIT``) before it is refused as an outage.
@@ -315,6 +324,7 @@ class Store:
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
         self._shards_checked = False
+        self._xp_shards_checked = False
         self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
         self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
         # Told of each pipeline's script and seconds (the server's metrics); the engine itself keeps no numbers.
@@ -334,6 +344,23 @@ class Store:
                 f"to {kept}, or move the log (python -m scripts.events export, then import into an empty Redis)"
             )
         self._shards_checked = True
+
+    async def check_xp_shards(self) -> None:
+        """Refuse to write XP with another number of shards than it was first written with (kept in Redis, in
+        shard 0's slot, the first time; XP written before it could be sharded counts as one shard): a rep's
+        events would be applied in another shard than their dedupe records and caps, and count twice."""
+        wanted = keys.xp_shards()
+        kept = int(
+            await self.redis.eval(
+                load_lua("log_shards"), 3, keys.XP_SHARD_COUNT, keys.XP_SEQ, keys.XP_DEAL_COUNTS, wanted
+            )
+        )
+        if kept != wanted:
+            raise XpShardsChanged(
+                f"XP is written in {kept} shard(s) but ARENA_XP_SHARDS is {wanted}: set it back to {kept}, or rebuild "
+                f"XP into an empty Redis (python -m scripts.events export, then import with ARENA_XP_SHARDS={wanted})"
+            )
+        self._xp_shards_checked = True
 
     async def prepare(self) -> None:
         """Load the scripts (on every primary of a cluster) and learn how doorbells ring, once."""
@@ -376,9 +403,11 @@ class Store:
             await self._load_scripts()
         if log and not self._shards_checked:
             await self.check_log_shards()
+        if not self._xp_shards_checked and any(plan.xp is not None for plan in planned):
+            await self.check_xp_shards()
         commands: list[tuple[Any, ...]] = []
         log_commands: list[int] = []  # positions of the log entries in ``commands``
-        xp_keys = xp_script_keys()
+        xp_counts: list[int] = []  # per plan, the XP script calls (one per shard it writes)
         for plan in planned:
             if log:
                 shard = shard_of(plan.event.key, self.log_shards)
@@ -409,18 +438,9 @@ class Store:
                         *self._bell(change.contest_id),
                     )
                 )
-            if plan.xp is not None:
-                commands.append(
-                    (
-                        "EVALSHA",
-                        self._sha["apply_xp"],
-                        len(xp_keys),
-                        *xp_keys,
-                        encode_xp(plan.xp),
-                        keys.XP_CHANNEL,
-                        bell_command(keys.XP_CHANNEL, self.sharded),
-                    )
-                )
+            parts = xp_calls(plan.xp) if plan.xp is not None else []
+            xp_counts.append(len(parts))
+            commands.extend(self._xp_call(shard, part) for shard, part in parts)
         if read is not None:
             commands.append(("GET", read))
         if self.wait_replicas:  # never on a cluster (refused in the settings): WAIT names no slot
@@ -430,7 +450,7 @@ class Store:
             raise NotReplicated(f"fewer than {self.wait_replicas} replicas acknowledged within {REPLICA_WAIT_MS} ms")
         results: list[WriteResult] = []
         position = 0
-        for plan in planned:
+        for plan, xp_count in zip(planned, xp_counts, strict=True):
             new = True
             if log:
                 log_reply = replies[position]
@@ -448,18 +468,25 @@ class Store:
                     stale.append(change.contest_id)
             position += count
             undone_at = 0
-            if plan.xp is not None:
-                reply = replies[position]
+            for reply in replies[position : position + xp_count]:
                 if isinstance(reply, Exception):
                     errors.append(f"xp: {reply}")
                 else:
-                    undone_at = int(reply[2])
-                position += 1
+                    undone_at = max(undone_at, int(reply[2]))
+            position += xp_count
             results.append(WriteResult(new=new, errors=tuple(errors), stale=tuple(stale), undone_at=undone_at))
         if read is not None:
             value = replies[position]
             return results, None if isinstance(value, Exception) else value
         return results, None
+
+    def _xp_call(self, shard: int, change: XpChange) -> tuple[Any, ...]:
+        """EVALSHA of ``apply_xp.lua`` in one XP shard, ringing that shard's doorbell."""
+        xp_keys = keys.XpKeys(shard)
+        script_keys = xp_keys.script_keys()
+        bell = xp_keys.channel
+        return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys, encode_xp(change), bell,
+                bell_command(bell, self.sharded))  # fmt: skip
 
     def _contest_call(self, script: str, script_keys: list[str], payload: bytes, contest_id: str) -> tuple[Any, ...]:
         """EVALSHA of a contest script: its keys, the encoded payload and the contest's doorbell channel."""
@@ -509,13 +536,16 @@ class Store:
             k = contest_keys.get(at) or contest_keys.setdefault(at, keys.ContestKeys(*at))
             return probes(change.event_key, change.deal_key, k.seen, k.deals)
 
-        def xp_probes(change: XpChange) -> tuple[tuple[str, str], ...]:
-            return probes(change.event_key, change.deal_key, keys.XP_SEEN, keys.XP_DEALS)
+        def xp_probes(change: XpChange) -> list[tuple[tuple[str, str], ...]]:  # per shard it writes
+            return [
+                probes(part.event_key, part.deal_key, keys.XpKeys(shard).seen, keys.XpKeys(shard).deals)
+                for shard, part in xp_calls(change)
+            ]
 
         asked: dict[str, list[str]] = {}  # hash -> members asked for
         for plan in planned:
             wanted = [*(p for c in plan.changes for p in contest_probes(c))]
-            wanted += xp_probes(plan.xp) if plan.xp is not None else ()
+            wanted += [p for part in xp_probes(plan.xp) for p in part] if plan.xp is not None else ()
             for key, member in wanted:
                 asked.setdefault(key, []).append(member)
         pipe = self.redis.pipeline(transaction=False)
@@ -531,7 +561,8 @@ class Store:
         missing: list[Plan] = []
         for plan in planned:
             changes = [c for c in plan.changes if c.settle_only or not any(p in found for p in contest_probes(c))]
-            xp = plan.xp if plan.xp is not None and not any(p in found for p in xp_probes(plan.xp)) else None
+            xp_done = plan.xp is None or all(any(p in found for p in part) for part in xp_probes(plan.xp))
+            xp = None if xp_done else plan.xp
             if changes or xp is not None:
                 missing.append(Plan(plan.event, changes, xp))
         return missing
@@ -780,10 +811,10 @@ class Store:
         """For each (rep, months): what the rep's live badges are judged on, all in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for rep, months in wanted:
-            pipe.hget(keys.XP_FACTS_VERSION, rep)
+            pipe.hget(keys.xp_keys_of(rep).facts_version, rep)
             for month in months:
                 pipe.hgetall(keys.xp_facts(rep, month))
-            pipe.hget(keys.XP_DEAL_COUNTS, rep)
+            pipe.hget(keys.xp_keys_of(rep).deal_counts, rep)
             pipe.hgetall(keys.badges(rep))
         replies = await pipe.execute()
         standings: list[BadgeStanding] = []
@@ -819,9 +850,9 @@ class Store:
                 "EVALSHA",
                 self._sha["sync_badges"],
                 3,
-                keys.XP_FACTS_VERSION,
+                keys.xp_keys_of(sync.rep).facts_version,
                 keys.badges(sync.rep),
-                keys.BADGE_FEED,
+                keys.xp_keys_of(sync.rep).badge_feed,
                 sync.rep,
                 "" if sync.version is None else sync.version,
                 encode_badge_sync(sync),
@@ -914,8 +945,11 @@ class Store:
         await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}", ex=800 * 86400)
 
     async def month_dealers(self, month: str) -> list[str]:
-        """The reps with won deals in the month."""
-        return [text(rep) for rep in await self.redis.smembers(f"{keys.XP_DEALERS_PREFIX}{month}")]
+        """The reps with won deals in the month (each XP shard keeps its own reps'), in a stable order."""
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in keys.all_xp_keys():
+            pipe.smembers(shard.dealers(month))
+        return sorted({text(rep) for members in await pipe.execute() for rep in members})
 
     async def month_facts(self, rep: str, month: str) -> list[Fact]:
         """A rep's standing deal facts of the month."""

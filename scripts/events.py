@@ -34,7 +34,7 @@ from game import keys
 from game.events import Event
 from game.log_retention import replayable
 from game.log_shards import id_before
-from game.store import LogShardsChanged, Plan, Store
+from game.store import LogShardsChanged, Plan, Store, XpShardsChanged
 from game.xp import decide_xp
 from server.config import ConfigError, Settings, load_settings
 from server.redis_connection import connect as connect_to
@@ -140,6 +140,7 @@ async def rebuild(redis: Redis, settings: Settings, contest: str | None) -> dict
 def connect(settings: Settings) -> Redis:
     """The client of the deployment the settings name, with the server's key prefix."""
     keys.use_prefix(settings.key_prefix)  # the same keys and channels as the server's
+    keys.use_xp_shards(settings.xp_shards)
     if settings.redis.needs_embedded:
         raise SystemExit("give --redis URL or set ARENA_REDIS_URL (or ARENA_REDIS_SENTINELS)")
     return connect_to(settings.redis, max_connections=8)
@@ -164,8 +165,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     redis = connect(settings)
     try:
         try:
-            await Store(redis, log_shards=settings.log_shards).check_log_shards()
-        except LogShardsChanged as exc:
+            store = Store(redis, log_shards=settings.log_shards)
+            await store.check_log_shards()
+            await store.check_xp_shards()
+        except (LogShardsChanged, XpShardsChanged) as exc:
             raise SystemExit(str(exc)) from None
         if args.command == "export":
             return await export(redis, settings, Path(args.file), args.before)

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from game import keys
 from game.directory import Directory, Rep
 from game.rosters import Regroup, contest_teams, regroup
-from game.store import LogShardsChanged, Store
+from game.store import LogShardsChanged, Store, XpShardsChanged
 from server.auth.secrets import hash_password
 from server.config import Settings
 from server.integrations.store import IntegrationStore
@@ -57,6 +57,7 @@ class Arena:
     def __init__(self, settings: Settings, deployment: RedisDeployment) -> None:
         self.settings = settings
         keys.use_prefix(settings.key_prefix)  # before anything below builds a key or channel name
+        keys.use_xp_shards(settings.xp_shards)
         self.redis = connect(deployment)  # a single Redis, a cluster or a Sentinel-watched master
         # The stores: each owns its keys and scripts, and nothing past them touches Redis.
         # the engine's: the event log, boards, ledgers, badges, results
@@ -97,9 +98,10 @@ class Arena:
         self.connections = ConnectionLimiter(per_ip=settings.ws_per_ip)
 
     async def bootstrap(self) -> None:
-        """Check the event log's shard count (a different one stops the start-up), then apply the identities named
-        in the environment: the admin user and the admin/ingest keys."""
+        """Check the event log's and XP's shard counts (a different one stops the start-up), then apply the
+        identities named in the environment: the admin user and the admin/ingest keys."""
         await self.store.check_log_shards()
+        await self.store.check_xp_shards()
         if self.settings.admin_password:
             user = {"username": "admin", "role": "admin", "password": hash_password(self.settings.admin_password)}
             await self.accounts.save_user(user)
@@ -111,7 +113,7 @@ class Arena:
                 log.warning("%s was revoked over the API and stays revoked: set a new key to use one", name)
 
     async def bootstrap_when_ready(self) -> None:
-        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then. A log kept in
+        """Bootstrap as soon as Redis answers; the server is up (and says "not ready") until then. A log (or XP) kept in
         another number of shards stops the start-up (found later, it keeps the server not ready, and no event is
         logged: ``Store`` checks before its first write)."""
         while True:
@@ -119,7 +121,7 @@ class Arena:
                 await self.bootstrap()
                 self.bootstrapped = True
                 return
-            except LogShardsChanged as exc:
+            except (LogShardsChanged, XpShardsChanged) as exc:
                 log.error("%s", exc)
                 raise
             except (RedisError, OSError) as exc:

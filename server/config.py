@@ -89,6 +89,8 @@ class Settings:
     cookie_secure: bool = False
     # Shards of the event log (one cluster slot each, ``game/log_shards.py``); fixed once the log has entries.
     log_shards: int = 1
+    # Shards of XP by rep (one cluster slot each, ``game/xp_shards.py``); fixed once XP has data.
+    xp_shards: int = 1
     # Days the event log and its dedupe entries are kept; events that occurred earlier than that are refused.
     log_retention_days: int = 400
     # Bearer token Prometheus sends to ``GET /metrics``; unset: no metrics endpoint (404).
@@ -246,6 +248,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbound_allow_private=_flag(env, "OUTBOUND_ALLOW_PRIVATE"),
         cookie_secure=_flag(env, "COOKIE_SECURE", default=(_text(env, "PUBLIC_URL") or "").startswith("https://")),
         log_shards=_int(env, "LOG_SHARDS", 1, 1, MAX_LOG_SHARDS),
+        xp_shards=_int(env, "XP_SHARDS", 1, 1, MAX_LOG_SHARDS),
         log_retention_days=_int(env, "LOG_RETENTION_DAYS", 400, MIN_LOG_RETENTION_DAYS, 36_500),
         log_format=log_format,
         backup_dir=Path(backup_dir) if (backup_dir := _text(env, "BACKUP_DIR")) else None,

@@ -130,9 +130,10 @@ def test_contest_doorbells_are_sharded_channels_on_the_contest_slot(
         assert client.execute_command("PUBSUB", "NUMSUB", channel)[1] == 0
         contest_bell = client.pubsub()
         contest_bell.ssubscribe(channel)
-        with redis_cluster.node(node_of(redis_cluster, keys.XP_SEQ)) as xp_node:
-            xp_bell = xp_node.pubsub()  # XP, rung on every event too, rings in the {xp} slot
-            xp_bell.ssubscribe(keys.XP_CHANNEL)
+        xp_shard = keys.xp_keys_of(org.reps[0])  # XP of more shards: tests/test_cluster_xp_shards.py
+        with redis_cluster.node(node_of(redis_cluster, xp_shard.seq)) as xp_node:
+            xp_bell = xp_node.pubsub()  # XP, rung on every event too, rings in the rep's {xp} slot
+            xp_bell.ssubscribe(xp_shard.channel)
             post(a, [deal(org.reps[0], 8000)])
             for bell, what in ((contest_bell, "contest's"), (xp_bell, "XP")):
                 eventually(lambda bell=bell: rung(bell), what=f"the deal rung on the {what} sharded channel")

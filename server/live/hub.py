@@ -36,6 +36,7 @@ from server.live.wire import WireFrame, encode
 from server.services.boards import (
     BoardSpec,
     BoardView,
+    board_channels,
     diff_message,
     parse_board,
     snapshot_message,
@@ -61,8 +62,8 @@ class BoardState:
     idle_since: float | None = None
 
     @property
-    def channel(self) -> str:
-        return keys.XP_CHANNEL if self.spec.kind == "xp" else keys.doorbell_channel(self.spec.contest_id)
+    def channels(self) -> tuple[str, ...]:
+        return board_channels(self.spec)
 
 
 MomentBuilder = Callable[[dict[str, Any], Snapshot], frames.MessageBuilder | None]  # a moment heard -> its frames
@@ -122,7 +123,8 @@ class Hub:
         state = self.boards.get(board)
         if state is None:
             state = self.boards[board] = BoardState(spec)
-            await self._watch(state.channel)
+            for channel in state.channels:
+                await self._watch(channel)
         state.viewers.add(viewer)
         state.idle_since = None
         viewer.boards.add(board)
@@ -199,10 +201,11 @@ class Hub:
             if state.viewers or state.idle_since is None or now - state.idle_since < LINGER_SECONDS:
                 continue
             del self.boards[board]
-            self._channel_refs[state.channel] -= 1
-            if self._channel_refs[state.channel] <= 0:
-                del self._channel_refs[state.channel]
-                await self.broker.unsubscribe(state.channel)
+            for channel in state.channels:
+                self._channel_refs[channel] -= 1
+                if self._channel_refs[channel] <= 0:
+                    del self._channel_refs[channel]
+                    await self.broker.unsubscribe(channel)
 
     def viewers_of_contest(self, contest_id: str) -> set[Viewer]:
         return {v for s in self.boards.values() if s.spec.contest_id == contest_id for v in s.viewers}
@@ -231,7 +234,7 @@ class Hub:
             self._announce_badge(message.data)
         elif channel == keys.RECOGNITION_CHANNEL:
             self._announce(frames.recognition, message.data)
-        elif channel == keys.XP_CHANNEL:
+        elif keys.is_xp_channel(channel):
             self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
         elif (contest_id := keys.contest_of_channel(channel)) is not None:
             boards = [b for b, s in self.boards.items() if s.spec.contest_id == contest_id]

@@ -22,6 +22,7 @@ from game.ranking import TIME_SPAN, Ranked, competition_ranks, score_floor, scor
 from game.store import Store, board_key, seq_field, text
 from game.xp import WINDOWS, window_keys
 from server.services.diffs import Row
+from server.services.progress_store import read_xp_board
 from server.services.registry import Snapshot
 from server.services.standings import UNRANKED, Ranking, Standing
 
@@ -39,6 +40,13 @@ class BoardSpec:
     @property
     def rep_level(self) -> bool:
         return (self.kind in ("contest", "me") and self.which != "teams") or self.kind in ("xp", "feed")
+
+
+def board_channels(spec: BoardSpec) -> tuple[str, ...]:
+    """The doorbells rung when a board changes: every XP shard's for an XP board, else the contest's."""
+    if spec.kind == "xp":
+        return tuple(shard.channel for shard in keys.all_xp_keys())
+    return (keys.doorbell_channel(spec.contest_id),)
 
 
 def parse_board(board: str) -> BoardSpec | None:
@@ -123,14 +131,9 @@ async def read_view(
     redis: Redis = store.redis
     if spec.kind == "xp":
         period = window_keys(datetime.now(UTC), zone)[spec.which]
-        pipe = redis.pipeline(transaction=True)
-        pipe.get(keys.XP_SEQ)
-        pipe.zrevrange(keys.xp_board(spec.which, period), 0, limit - 1, withscores=True)
-        seq, members = await pipe.execute()
-        ranked = competition_ranks([(m.decode(), int(s)) for m, s in members])
-        return BoardView(
-            1, int(seq or 0), core_rows(ranked, "reps", snapshot, None), len(ranked), extra={"period": period}
-        )
+        seq, top = await read_xp_board(redis, spec.which, period, limit)
+        ranked = competition_ranks(top)
+        return BoardView(1, seq, core_rows(ranked, "reps", snapshot, None), len(ranked), extra={"period": period})
     contest = snapshot.contests.get(spec.contest_id)
     if contest is None:
         return None
