@@ -68,7 +68,10 @@ class _PublicYear:
 @lru_cache(maxsize=512)
 def _public_year(country: str, year: int) -> _PublicYear | None:
     """The ``holidays`` package's calendar of ``country`` for ``year``, or None for a year its rules do not cover."""
-    table = public_holidays.country_holidays(country, years=year)
+    try:
+        table = public_holidays.country_holidays(country, years=year)
+    except NotImplementedError:  # a code the installed package no longer knows: weekends decide, and say so
+        return None
     if not table.start_year <= year <= table.end_year:
         return None
     worked = frozenset(day for day in getattr(table, "weekend_workdays", ()) if day.year == year)
