@@ -18,6 +18,7 @@ from game.contests import parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import parse_event
 from game.scoring import decide
+from game.work_calendar import WorkCalendar
 from tests.support.browser import signed_in
 from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, scores, unique
@@ -188,3 +189,23 @@ def test_the_rules_form_offers_calendar_or_working_days(
     stored = admin.get(f"/api/v1/contests/{org.contest}").json()
     assert "days_off" not in stored and stored["version"] == 2
     assert not errors and not foreign
+
+
+def test_a_clone_takes_the_days_off_of_its_own_span(admin: httpx.Client) -> None:
+    assert admin.put("/api/v1/org/calendar", json={"country": "CN"}).status_code == 200
+    china = WorkCalendar("CN")
+
+    def days_off(first: date) -> list[str]:
+        return [d.isoformat() for n in range(7) if not china.is_working_day(d := first + timedelta(days=n))]
+
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    week = {"starts_at": _at(monday, 0), "ends_at": _at(monday + timedelta(days=7), 0)}
+    rules = [{"on": "call.logged", "points": 1, "cap_per_day": CAP}]
+    org = make_org(admin, teams=1, reps_per_team=1, rules=rules, **week)
+    assert admin.get(f"/api/v1/contests/{org.contest}").json()["days_off"] == days_off(monday)
+    later = monday + timedelta(days=14)
+    clone = {"id": unique("clone"), "starts_at": _at(later, 0), "ends_at": _at(later + timedelta(days=7), 0)}
+    assert admin.post(f"/api/v1/contests/{org.contest}/clone", json=clone).status_code == 201
+    copied = admin.get(f"/api/v1/contests/{clone['id']}").json()
+    assert copied["cap_days"] == "working" and copied["days_off"] == days_off(later)

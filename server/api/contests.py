@@ -132,6 +132,9 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
         body = await read_document(request)
         convert(body, CloneBody, "clone")
         definition = {**document["definition"], **body, "id": body.get("id")}
+        if "days_off" not in body:  # the copy's own span (its dates may change) from the calendar as it is now
+            definition.pop("days_off", None)
+            await freeze_cap_calendar(arena, definition, document["definition"])
         convert(definition, ContestDefinition, "contest")
         contest = validated(arena, definition)
         ensure_scope(principal, contest, (await arena.registry.current()).directory)  # the copy, too
