@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from game.adjustments import ADJUSTMENT_RULE, adjustment_points
+from game.cap_days import cap_day
 from game.contests import PERCENT_SCALE, Contest
 from game.deal_points import breakdown, deal_matches, needs_breakdown
 from game.directory import Directory
@@ -160,6 +161,7 @@ class ContestReplay:
         # caches of facts fixed for one contest and one directory
         self._who: dict[tuple[str, str | None], _Who] = {}
         self._days: dict[int, str] = {}
+        self._caps, self._first = contest.working_day_caps, contest.starts_at.astimezone(self.zone).date()
         # leadership over the replay (by score; a tie does not take the lead from whoever holds it)
         self._scores: dict[str, int] = {}
         self._leader: str | None = None
@@ -312,16 +314,17 @@ class ContestReplay:
         return who
 
     def _day(self, at: int) -> str:
-        """The local date of an epoch second in the contest's zone, cached per 15-minute bucket when the
-        whole bucket falls on one date."""
+        """The day whose caps an event at an epoch second counts against (``game.cap_days``: its local date in
+        the contest's zone, or the working day before it), cached per 15-minute bucket when the whole bucket
+        falls on one date."""
         bucket = at // DAY_BUCKET_SECONDS
         day = self._days.get(bucket)
         if day is None:
             first = datetime.fromtimestamp(bucket * DAY_BUCKET_SECONDS, self.zone).date()
             last = datetime.fromtimestamp(bucket * DAY_BUCKET_SECONDS + DAY_BUCKET_SECONDS - 1, self.zone).date()
             if first != last:
-                return datetime.fromtimestamp(at, self.zone).date().isoformat()
-            day = self._days[bucket] = first.isoformat()
+                return cap_day(datetime.fromtimestamp(at, self.zone).date(), self._first, self._caps).isoformat()
+            day = self._days[bucket] = cap_day(first, self._first, self._caps).isoformat()
         return day
 
     # --- writing (apply_contest.lua) --------------------------------------------------------------------

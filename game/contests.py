@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from game.cap_days import WorkingDayCaps, parse_cap_days
 from game.errors import Collector
 from game.events import TYPE_PATTERN, parse_amount, parse_time
 from game.prize_money import prize_giving
@@ -106,6 +107,7 @@ class Contest:
     recurrence: str | None = None
     grace_hours: int = DEFAULT_GRACE_HOURS
     confirm: Confirm | None = None
+    working_day_caps: WorkingDayCaps | None = None  # daily caps per working day (game/cap_days.py), else per day
     # Lifecycle and versioning, kept beside the definition (not part of what a manager writes):
     state: str = "active"
     version: int = 1
@@ -342,8 +344,7 @@ def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[st
     target = _points(raw.get("target"), errors, "target")
     if kind == "race" and target is None and raw.get("goal") is None:
         errors.add("target", "a race needs a target (first to reach it wins) or a shared goal")
-    options["target"] = target
-    options["goal"] = _points(raw.get("goal"), errors, "goal")
+    options.update(target=target, goal=_points(raw.get("goal"), errors, "goal"))
     if raw.get("big_deal") is not None:
         big_deal = parse_amount(raw["big_deal"], errors, "big_deal")
         if big_deal is not None and big_deal <= 0:
@@ -387,6 +388,7 @@ def _parse_options(raw: dict[str, Any], kind: str, errors: Collector) -> dict[st
         errors.add("grace_hours", "must be a whole number of hours from 0 to 2160")
         grace = DEFAULT_GRACE_HOURS
     options["grace_hours"] = grace
+    options["working_day_caps"] = parse_cap_days(raw, errors)
     options["confirm"] = _parse_confirm(raw.get("confirm"), [rule.get("on") for rule in raw_rules(raw)], errors)
     return options
 

@@ -15,6 +15,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from game.adjustments import ADJUSTMENT_RULE, adjustment_points
+from game.cap_days import contest_cap_day
 from game.contests import Contest
 from game.deal_points import breakdown, deal_matches, needs_breakdown
 from game.directory import Directory
@@ -158,7 +159,7 @@ def decide(
                 rep=event.rep,
                 team=team,
                 team_sizes={team: directory.team_size(team)} if team else {},
-                day=event.occurred_at.astimezone(contest.zone).date().isoformat(),
+                day=contest_cap_day(contest, event.occurred_at),  # the day whose caps it counts against
                 occurred_epoch=int(event.occurred_at.timestamp()),
                 ends_epoch=int(contest.ends_at.timestamp()),
                 team_mode=contest.team_score.mode,

@@ -3,22 +3,29 @@ weekends.
 
 For China the public holidays and the 调休 make-up working days (a Saturday or Sunday worked to bridge a long
 holiday) come from the ``chinese-calendar`` package, which knows the years the State Council has published.
-Beyond those years, and for other countries, Monday to Friday are working days: ``WorkCalendar.covers`` says
-whether a day was judged by the public calendar, so a page can say the pace is by weekends only. An admin's
-overrides (extra holidays, extra make-up days) always win, so a company closed on its founding day or a year
-not yet published can still be paced right.
+Other countries (any ISO 3166 code the ``holidays`` package knows: US, GB, DE, JP, SG, HK, TW, …) take their
+public holidays, their own weekend (Friday–Saturday in some) and any make-up working days it lists from that
+package, for the years its rules cover. Beyond those years, and for ``OTHER``, Monday to Friday are working days:
+``WorkCalendar.covers`` says whether a day was judged by a public calendar, so a page can say the pace is by
+weekends only. An admin's overrides (extra holidays, extra make-up days) always win, so a company closed on its
+founding day or a year not yet published can still be paced right.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
 import chinese_calendar
+import holidays as public_holidays
+from holidays.registry import COUNTRIES as COUNTRY_REGISTRY
 
-COUNTRIES = ("CN", "OTHER")  # CN: the published Chinese calendar; OTHER: weekends and the overrides only
+CHINA = "CN"  # the published Chinese calendar (chinese-calendar), which knows 调休 make-up days
+NO_COUNTRY = "OTHER"  # weekends and the organisation's overrides only
+WEEKEND = frozenset({5, 6})  # Saturday and Sunday (date.weekday())
 MAX_OVERRIDES = 400  # days an organisation may list as holidays or make-up days, each
 MAX_SPAN_DAYS = 3 * 366  # the longest range counted at once (a year's goal, with room)
 
@@ -32,6 +39,75 @@ def _chinese_working_day(day: date) -> bool | None:
         return None
 
 
+def known_countries() -> frozenset[str]:
+    """Every country code the organisation's calendar may name."""
+    return _country_codes() | {NO_COUNTRY}
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(public_holidays.list_supported_countries(include_aliases=False)) | {CHINA}
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """Each country code of the ``holidays`` package with its English name ("SG": "Singapore"), by code."""
+    names = {entry[1]: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", entry[0]) for entry in COUNTRY_REGISTRY.values()}
+    return {code: names.get(code, code) for code in sorted(_country_codes())}
+
+
+@dataclass(frozen=True)
+class _PublicYear:
+    """One year of a country's calendar from the ``holidays`` package."""
+
+    off: frozenset[date]  # public holidays (observed days included)
+    weekend: frozenset[int]  # the country's weekend days (date.weekday())
+    worked: frozenset[date]  # weekend days worked to make up for a bridged holiday
+
+
+@lru_cache(maxsize=512)
+def _public_year(country: str, year: int) -> _PublicYear | None:
+    """The ``holidays`` package's calendar of ``country`` for ``year``, or None for a year its rules do not cover."""
+    try:
+        table = public_holidays.country_holidays(country, years=year)
+    except NotImplementedError:  # a code the installed package no longer knows: weekends decide, and say so
+        return None
+    if not table.start_year <= year <= table.end_year:
+        return None
+    worked = frozenset(day for day in getattr(table, "weekend_workdays", ()) if day.year == year)
+    return _PublicYear(frozenset(table), frozenset(table.weekend or WEEKEND), worked)
+
+
+def _public_working_day(country: str, day: date) -> bool | None:
+    """A non-Chinese public calendar's answer, or None for a year it does not cover."""
+    calendar = _public_year(country, day.year)
+    if calendar is None:
+        return None
+    if day in calendar.worked:
+        return True
+    return day not in calendar.off and day.weekday() not in calendar.weekend
+
+
+# The years a non-Chinese calendar lists its exceptions for (a streak badge needs finite sets): a streak is judged
+# over recent days, so these reach well back and well ahead of any day a badge is awarded for.
+EXCEPTION_YEARS = range(2015, 2041)
+
+
+@lru_cache(maxsize=64)
+def _public_exceptions(country: str) -> tuple[frozenset[date], frozenset[date]]:
+    """Weekdays off and weekend days worked by ``country``'s calendar (its own weekend said in those terms)."""
+    off: set[date] = set()
+    on: set[date] = set()
+    for year in EXCEPTION_YEARS:
+        day = date(year, 1, 1)
+        while day.year == year:
+            working = _public_working_day(country, day)
+            if working is not None and working != (day.weekday() < 5):
+                (on if working else off).add(day)
+            day += timedelta(days=1)
+    return frozenset(off), frozenset(on)
+
+
 @lru_cache(maxsize=1)
 def _chinese_exceptions() -> tuple[frozenset[date], frozenset[date]]:
     """Every published weekday holiday and every weekend make-up working day."""
@@ -42,24 +118,28 @@ def _chinese_exceptions() -> tuple[frozenset[date], frozenset[date]]:
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    country: str = "CN"
+    country: str = CHINA
     holidays: frozenset[date] = field(default_factory=frozenset)  # the organisation's extra days off
     workdays: frozenset[date] = field(default_factory=frozenset)  # the organisation's extra working days
 
     def covers(self, day: date) -> bool:
         """Whether the public calendar (not the weekend fallback) judged ``day``."""
-        return self.country == "CN" and _chinese_working_day(day) is not None
+        return self._public(day) is not None
+
+    def _public(self, day: date) -> bool | None:
+        if self.country == CHINA:
+            return _chinese_working_day(day)
+        if self.country == NO_COUNTRY:
+            return None
+        return _public_working_day(self.country, day)
 
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
             return True
         if day in self.holidays:
             return False
-        if self.country == "CN":
-            published = _chinese_working_day(day)
-            if published is not None:
-                return published
-        return day.weekday() < 5
+        published = self._public(day)
+        return day.weekday() < 5 if published is None else published
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days from ``start`` up to but not including ``end`` (0 when ``end`` is not after it)."""
@@ -81,8 +161,14 @@ class WorkCalendar:
 
     def exceptions(self) -> tuple[frozenset[date], frozenset[date]]:
         """The calendar as two finite sets over Monday–Friday: weekdays off and weekend days worked, every year the
-        public calendar knows plus the overrides (the shape a streak badge's own ``holidays``/``workdays`` take)."""
-        public_off, public_on = _chinese_exceptions() if self.country == "CN" else (frozenset(), frozenset())
+        public calendar knows (``EXCEPTION_YEARS`` for a country of the ``holidays`` package) plus the overrides (the
+        shape a streak badge's own ``holidays``/``workdays`` take)."""
+        if self.country == CHINA:
+            public_off, public_on = _chinese_exceptions()
+        elif self.country == NO_COUNTRY:
+            public_off, public_on = frozenset(), frozenset()
+        else:
+            public_off, public_on = _public_exceptions(self.country)
         off = (public_off | self.holidays) - self.workdays
         on = (public_on - self.holidays) | self.workdays
         return frozenset(off), frozenset(on)

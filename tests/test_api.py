@@ -71,7 +71,7 @@ def test_multipliers_and_flat_points_round_down(admin: httpx.Client, ingest: htt
 def test_daily_cap_limits_activity_points_per_rep_per_day(
     admin: httpx.Client, ingest: httpx.Client, calendar: Calendar
 ) -> None:
-    org = make_org(admin, rules=[{"on": "call.logged", "points": 3, "cap_per_day": 10}])
+    org = make_org(admin, cap_days="calendar", rules=[{"on": "call.logged", "points": 3, "cap_per_day": 10}])
     rep = org.reps[0]
     calls = [
         {"id": unique("call"), "type": "call.logged", "rep": rep, "occurred_at": calendar.at(2, 9)} for _ in range(6)

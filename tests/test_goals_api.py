@@ -124,6 +124,11 @@ def test_bad_goals_and_calendars_are_refused_with_the_field(admin: httpx.Client)
     assert admin.get("/api/v1/goals", params={"period": "2026-Q5"}).status_code == 422
     both = admin.put("/api/v1/org/calendar", json={"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]})
     assert both.status_code == 422 and both.json()["errors"][0]["field"] == "workdays"
+    for unknown in ("XX", "usa", ""):
+        refused = admin.put("/api/v1/org/calendar", json={"country": unknown})
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "country", refused.text
+    for known in ("SG", "US", "OTHER"):  # another country's public calendar, from the holidays package
+        assert admin.put("/api/v1/org/calendar", json={"country": known}).json()["country"] == known
     assert admin.post(f"/api/v1/goals/{unique('goal')}/breakdown", json={"split": "even"}).status_code == 404
 
 

@@ -16,6 +16,7 @@ from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, unique
 from tests.support.sales_quarter import DAYS_LEFT, STATUS
 from tests.support.server import RunningServer
+from tests.support.waiting import eventually
 
 # A server of its own: a company goal counts every team and every deal of the workspace.
 pytestmark = [pytest.mark.browser, pytest.mark.own_server]
@@ -133,3 +134,42 @@ def test_console_phone_and_tv_pace_a_goal_by_working_days(
     assert sorted(round(h, 1) for h in heights) == [2.5, 7.5]  # 10,000 and 30,000 of 400,000
     context.close()
     assert not errors + phone_errors + tv_errors and not foreign + phone_foreign + tv_foreign
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_an_admin_sets_the_calendars_country_and_own_days_in_the_console(
+    browser: Browser, server: RunningServer, world: dict[str, Any], locale: str
+) -> None:
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    off = [today + timedelta(days=40), today + timedelta(days=41)]
+    with server.admin() as admin:
+        before = admin.get("/api/v1/org/calendar").json()
+    context, page, errors, foreign = signed_in(browser, server, locale, username=world["manager"], password=PASSWORD)
+    try:
+        page.goto(f"{server.base_url}/admin/goals")
+        form = page.locator("#calendar-form")
+        expect(form.locator("select[name=country]")).to_have_value(before["country"])
+        assert "<" not in page.title() and "{" not in page.title()  # the page's title is words only
+        expect(form.locator('option[value="SG"]')).to_have_count(1)
+        form.locator("select[name=country]").select_option("SG")
+        form.locator("textarea[name=holidays]").fill(f"{off[1].isoformat()}\n{off[0].isoformat()}")
+        form.locator("textarea[name=workdays]").fill("")
+        form.locator("button").click()
+        with server.admin() as admin:
+            eventually(lambda: admin.get("/api/v1/org/calendar").json()["country"] == "SG", what="the calendar saved")
+            saved = admin.get("/api/v1/org/calendar").json()
+        assert saved == {"country": "SG", "holidays": [d.isoformat() for d in off], "workdays": []}
+        page.goto(f"{server.base_url}/admin/goals")  # the page shows the calendar as saved
+        expect(form.locator("select[name=country]")).to_have_value("SG")
+        expect(form.locator("textarea[name=holidays]")).to_have_value(f"{off[0].isoformat()}\n{off[1].isoformat()}")
+        form.locator("textarea[name=holidays]").fill("not-a-day")
+        form.locator("button").click()
+        expect(form.locator(".form-errors")).not_to_be_empty()  # refused, in words, and nothing saved
+        with server.admin() as admin:
+            assert admin.get("/api/v1/org/calendar").json() == saved
+        refused = "Failed to load resource: the server responded with a status of 422"
+        assert [e.split(" (")[0] for e in errors] == [refused] and not foreign
+    finally:
+        context.close()
+        with server.admin() as admin:
+            assert admin.put("/api/v1/org/calendar", json=before).status_code == 200

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from game import keys
+from game.work_calendar import WorkCalendar
 from server.embedded_redis import EmbeddedRedis
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
@@ -131,7 +132,7 @@ def test_a_monthly_contest_starts_next_month_by_itself(fast: RunningServer, cale
                 "name_template": "{period} 月度销冠赛",
                 "starts_at": last_month.isoformat(),
                 "ends_at": this_month.isoformat(),
-                "rules": [{"on": "deal.won", "points_per": 1000}],
+                "rules": [{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 1, "cap_per_day": 9}],
             },
         )
         assert response.status_code == 201, response.text
@@ -144,6 +145,9 @@ def test_a_monthly_contest_starts_next_month_by_itself(fast: RunningServer, cale
         assert datetime.fromisoformat(created["ends_at"]) == next_month
         assert created["status"] == "live" and created["recurrence"] == "monthly"
         assert created["name"] == f"{this_month:%Y-%m} 月度销冠赛"
+        # daily caps per working day: the new month's own days off, from the organisation's calendar (China's)
+        month = [this_month.date() + timedelta(days=n) for n in range((next_month - this_month).days)]
+        assert created["days_off"] == [d.isoformat() for d in month if not WorkCalendar("CN").is_working_day(d)]
         # Two whole ticks that started after the new contest was seen create nothing more.
         heartbeat_after(fast, heartbeat_after(fast, seen_ms))
         assert len([c for c in admin.get("/api/v1/contests").json()["contests"] if c["id"].startswith(series)]) == 2

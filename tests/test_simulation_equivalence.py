@@ -61,8 +61,15 @@ BASE = {
         {"on": "meeting.held", "points": 7, "cap_per_day": 10, "category": ["onsite"]},
     ],
 }
+# Daily caps per working day (game/cap_days.py): weekends off but the first Saturday (a make-up day), and the
+# first Wednesday a holiday; a day off counts against the cap of the working day before it.
+SPAN = [(START + timedelta(days=n)).date() for n in range((END - START).days)]
+MAKE_UP = next(day for day in SPAN if day.weekday() == 5)
+HOLIDAY = next(day for day in SPAN if day.weekday() == 2)
+DAYS_OFF = sorted(day.isoformat() for day in SPAN if (day.weekday() >= 5 and day != MAKE_UP) or day == HOLIDAY)
 VARIANTS = [
     {"team_score": "sum"},
+    {"team_score": "average", "cap_days": "working", "days_off": DAYS_OFF},
     {"team_score": "average"},
     {"team_score": "best:2", "divisions": {"rookies": ["r0", "r3"], "veterans": ["r1", "r2", "r4"]}},
     {"team_score": "sum", "scoring": "percent_of_target", "targets": {"r0": 500, "r1": 37}, "default_target": 900},

@@ -67,3 +67,47 @@ def test_streak_badges_without_days_of_their_own_follow_the_calendar() -> None:
     )
     assert on_calendar(listed, holidays, workdays) is listed  # its own days, exactly
     assert is_working_day(NATIONAL_DAY_2025, listed)  # 1 October is not among them
+
+
+THIS_YEAR = date.today().year
+
+
+def test_other_countries_take_their_public_holidays_and_weekend_from_the_holidays_package() -> None:
+    us = WorkCalendar("US")
+    independence = date(THIS_YEAR, 7, 4)
+    assert us.covers(independence)
+    assert not us.is_working_day(independence)
+    # a Fourth of July on a weekend is observed on the Friday before or the Monday after
+    observed = {5: independence - timedelta(days=1), 6: independence + timedelta(days=1)}.get(independence.weekday())
+    if observed is not None:
+        assert not us.is_working_day(observed)
+    assert us.is_working_day(next(d for d in _days_of(THIS_YEAR, 9) if d.weekday() == 1))  # a Tuesday in September
+    # Israel's weekend is Friday and Saturday
+    israel = WorkCalendar("IL")
+    weekend = [d for d in _days_of(THIS_YEAR, 3) if d.weekday() in (4, 5)]
+    assert weekend and not any(israel.is_working_day(d) for d in weekend)
+    sundays = [d for d in _days_of(THIS_YEAR, 3) if d.weekday() == 6]
+    assert any(israel.is_working_day(d) for d in sundays)
+    # China stays on chinese-calendar: its 调休 Saturday is a working day
+    assert WorkCalendar("CN").is_working_day(MAKE_UP_SATURDAY_2025)
+    # beyond the years the package's rules cover, weekends decide (goals say so with weekends_only)
+    far = next(d for d in _days_of(2199, 1) if d.weekday() == 1)  # a Tuesday
+    assert not us.covers(far) and us.is_working_day(far) and us.uncovered_between(far, far + timedelta(days=1))
+
+
+def test_another_countrys_calendar_as_a_streak_badges_exceptions() -> None:
+    us = calendar_of("US", holidays=[date(THIS_YEAR, 3, 10)])
+    holidays, workdays = us.exceptions()
+    plain = parse_badge({"id": "s", "kind": "streak", "days": 3, "name": {"zh-CN": "连", "en": "s"}})
+    follows = on_calendar(plain, holidays, workdays)
+    for day in _days_of(THIS_YEAR, 7) + _days_of(THIS_YEAR, 3):
+        assert is_working_day(day, follows) == us.is_working_day(day)
+    israel = WorkCalendar("IL")
+    follows = on_calendar(plain, *israel.exceptions())
+    for day in _days_of(THIS_YEAR, 5):
+        assert is_working_day(day, follows) == israel.is_working_day(day)
+
+
+def _days_of(year: int, month: int) -> list[date]:
+    first = date(year, month, 1)
+    return [first + timedelta(days=n) for n in range(28)]

@@ -19,6 +19,7 @@ from server.api.contract import Answer, ApiRoute, Operation
 from server.auth.access import CHALLENGER, CHALLENGES, REPS
 from server.auth.principals import Principal
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
+from server.services.cap_calendar import freeze_cap_calendar
 from server.services.challenge_store import ChallengeChanged
 from server.services.contests import store_new_contest
 
@@ -163,6 +164,7 @@ async def _start_contest(arena: Arena, challenge: dict[str, Any], directory: Dir
     }
     # The server, on the reps' behalf: the definition above is ours, so it needs no manager's scope.
     acting = Principal(role="admin", name=f"{principal.name} (challenge {challenge['id']})")
+    await freeze_cap_calendar(arena, definition, None)  # caps per working day, as any new contest
     contest = await store_new_contest(arena, definition, acting)
     return contest.id
 

@@ -4,12 +4,14 @@ the start, what each kind needs, targets for percent-of-target scoring) are the 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
 from game.awards import MAX_TITLE
+from game.cap_days import CAP_DAYS, MAX_DAYS_OFF
 from game.contests import CONFIRM_DAYS, ID_PATTERN, KINDS, MAX_RULES, RECURRENCES, SCORINGS
 from game.events import TYPE_PATTERN
 from game.ranking import MAX_SCORE
@@ -151,6 +153,28 @@ class ContestDefinition(Struct):
     recurrence: Literal[RECURRENCES] | None = None  # type: ignore[valid-type]
     grace_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 72
     confirm: Confirm | None = None
+    cap_days: (
+        Annotated[
+            Literal[CAP_DAYS],  # type: ignore[valid-type]
+            Meta(
+                description="What a rule's cap_per_day counts per: a calendar day, or a working day (a day off counts "
+                "against the cap of the working day before it). Left out: working for a new contest, what it had "
+                "for a changed one (calendar for contests saved before the choice existed)."
+            ),
+        ]
+        | None
+    ) = None
+    days_off: (
+        Annotated[
+            list[date],
+            Meta(
+                max_length=MAX_DAYS_OFF,
+                description="The contest's days off when caps count per working day, frozen into the definition: "
+                "left out, they are copied from the organisation's calendar (/org/calendar) when it is saved.",
+            ),
+        ]
+        | None
+    ) = None
     awards: (
         Annotated[
             list[AwardSpec],

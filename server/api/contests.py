@@ -29,6 +29,7 @@ from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import ANY_MANAGER, READERS, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, read_document, require
 from server.i18n import rules_text
+from server.services.cap_calendar import freeze_cap_calendar
 from server.services.contest_archive import compact_contest
 from server.services.contest_versions import add_version, version_entry
 from server.services.contests import (
@@ -131,6 +132,9 @@ async def contest_action(request: Request) -> ArenaJSONResponse:
         body = await read_document(request)
         convert(body, CloneBody, "clone")
         definition = {**document["definition"], **body, "id": body.get("id")}
+        if "days_off" not in body:  # the copy's own span (its dates may change) from the calendar as it is now
+            definition.pop("days_off", None)
+            await freeze_cap_calendar(arena, definition, document["definition"])
         convert(definition, ContestDefinition, "contest")
         contest = validated(arena, definition)
         ensure_scope(principal, contest, (await arena.registry.current()).directory)  # the copy, too
@@ -250,8 +254,11 @@ async def checked_definition(request: Request, default_id: str | None = None) ->
     if isinstance(body, dict) and default_id is not None:
         body.setdefault("id", default_id)
     convert(body, dict[str, Any], "contest")  # not an object at all: 422
-    await contest_targets_from_goal(arena_of(request), body)
-    settings = arena_of(request).settings
+    arena = arena_of(request)
+    await contest_targets_from_goal(arena, body)
+    stored = await arena.registry.contest_document(default_id) if default_id is not None else None
+    await freeze_cap_calendar(arena, body, stored["definition"] if stored else None)
+    settings = arena.settings
     if errors := _problems(body, settings.timezone, settings.currency):
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         raise ApiError(422, f"invalid contest: {message}", errors)
@@ -265,6 +272,7 @@ async def preview_contest(request: Request) -> ArenaJSONResponse:
     if not isinstance(body, dict):
         raise ApiError(422, "send a contest definition: a JSON object", [{"field": "", "message": "an object"}])
     settings = arena_of(request).settings
+    body.setdefault("cap_days", "working")  # as the draft will be saved (a new contest)
     errors = _problems(body, settings.timezone, settings.currency)
     definition = body
     return ArenaJSONResponse(

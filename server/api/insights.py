@@ -43,6 +43,7 @@ from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.api.types import Time
 from server.auth.access import TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, baseline_period, managed_contest, read_document, require
+from server.services.cap_calendar import freeze_cap_calendar
 from server.services.fairness import invalid, parse_definition, prepare_definition
 from server.services.insights import (
     contest_flags,
@@ -134,6 +135,7 @@ async def simulate(request: Request) -> ArenaJSONResponse:
             definition["starts_at"] = start.isoformat()
         if end is not None:
             definition["ends_at"] = end.isoformat()
+        await freeze_cap_calendar(arena, definition, None)  # caps as the draft would count them, saved now
         definition, info = await prepare_definition(arena, definition, prefix)
         contest = parse_definition(arena, definition, prefix)
         if not principal.manages_contest(contest, directory):

@@ -1,11 +1,12 @@
-"""The organisation's working-day calendar: ``GET``/``PUT /api/v1/org/calendar``. China's published holidays and
-调休 make-up days come with the package (``game/work_calendar.py``); an admin adds the company's own days off and
-make-up days here, and they win over the public calendar. Goals pace by it."""
+"""The organisation's working-day calendar: ``GET``/``PUT /api/v1/org/calendar``. The country's public holidays
+come with the packages (``game/work_calendar.py``: China's with its 调休 make-up days, other countries' from
+``holidays``); an admin adds the company's own days off and make-up days here, and they win over the public
+calendar. Goals pace by it; streak badges and contests capped per working day follow it."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from msgspec import Meta, Struct
 from starlette.requests import Request
@@ -17,13 +18,20 @@ from server.auth.access import ADMIN, ANY_MANAGER
 from server.http import ArenaJSONResponse, arena_of, require
 from server.services.goals import check_calendar
 
+COUNTRY_PATTERN = "^([A-Z]{2}|OTHER)$"
 Days = Annotated[list[date], Meta(max_length=MAX_OVERRIDES)]
 
 
 class CalendarInput(Struct, forbid_unknown_fields=True):
     country: Annotated[
-        Literal["CN", "OTHER"],
-        Meta(description="CN: China's published holidays and make-up days; OTHER: Monday–Friday only."),
+        str,
+        Meta(
+            pattern=COUNTRY_PATTERN,
+            examples=["CN", "US", "SG"],
+            description="CN: China's published holidays and 调休 make-up days; another ISO 3166 code (US, GB, DE, JP, "
+            "SG, HK, TW, …): that country's public holidays and weekend from the holidays package; OTHER: "
+            "Monday–Friday only.",
+        ),
     ] = "CN"
     holidays: Annotated[Days, Meta(description="Extra days off (YYYY-MM-DD).")] = []
     workdays: Annotated[Days, Meta(description="Extra working days, e.g. a make-up Saturday (YYYY-MM-DD).")] = []

@@ -16,7 +16,10 @@ def _n_(message: str) -> str:
     return message  # marks a string for the catalogs; translated where it is used
 
 
-SCORING_FIELDS = ("rules", "multipliers", "team_score", "scoring", "targets", "default_target", "target")
+SCORING_FIELDS = (
+    *("rules", "multipliers", "team_score", "scoring", "targets", "default_target", "target"),
+    *("cap_days", "days_off"),  # daily caps per working day (game/cap_days.py)
+)
 DATE_FIELDS = {"starts_at": _n_("Starts: {before} → {after}"), "ends_at": _n_("Ends: {before} → {after}")}
 
 

@@ -132,6 +132,11 @@ def describe_rules(definition: dict[str, Any], locale: str, currency: str) -> li
     wide = _multipliers(tr, definition.get("multipliers"))
     if wide:
         clauses.append(sep.join(wide))
+    capped = any(isinstance(rule, dict) and rule.get("cap_per_day") for rule in definition.get("rules") or [])
+    if capped and definition.get("cap_days") == "working":
+        clauses.append(
+            tr.gettext("daily caps count per working day: a day off counts towards the working day before it")
+        )
     if definition.get("kind") == "race" and definition.get("target"):
         clauses.append(tr.gettext("first to %(n)s points wins") % {"n": format_number(definition["target"])})
     if definition.get("goal"):

@@ -32,7 +32,7 @@ from game.goals import (
 )
 from game.log_event import LogEvent
 from game.rules import parse_rule
-from game.work_calendar import COUNTRIES, MAX_OVERRIDES
+from game.work_calendar import MAX_OVERRIDES, known_countries
 from server.errors import ApiError
 
 if TYPE_CHECKING:
@@ -43,8 +43,10 @@ MAX_GOALS = 5000  # goals an organisation may keep (a year of months for a few h
 
 def check_calendar(country: str, holidays: Sequence[date], workdays: Sequence[date]) -> None:
     problems = []
-    if country not in COUNTRIES:
-        problems.append({"field": "country", "message": f"one of {', '.join(COUNTRIES)}"})
+    if country not in known_countries():
+        problems.append(
+            {"field": "country", "message": f"{country!r} is not a country code the holiday calendars know (or OTHER)"}
+        )
     both = sorted(set(holidays) & set(workdays))
     if both:
         problems.append({"field": "workdays", "message": f"{both[0].isoformat()} is also listed as a holiday"})

@@ -1,5 +1,6 @@
 """The console's goals page (``/admin/goals``): set a goal, break it down, and see each goal's progress and pace
-by working days for a month, quarter or year. Forms call the goals API (``server/api/goals.py``)."""
+by working days for a month, quarter or year, and (admins) set the working-day calendar. Forms call the goals API
+(``server/api/goals.py``) and ``PUT /api/v1/org/calendar``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from game.goals import BASE_METRICS, PERIOD, periods_containing
+from game.work_calendar import country_names
 from server.http import arena_of
 from server.services.goals import with_progress
 from server.web.console import console_context, console_user
@@ -44,6 +46,8 @@ async def goals_page(request: Request) -> Response:
         metrics=BASE_METRICS,
         owner_names=names,
         today=today.isoformat(),
+        calendar=await arena.goals.calendar(),
+        countries=country_names(),
         **context,
     )
 

@@ -23,6 +23,7 @@ from game.contests import Contest
 from game.results import Contribution, final_results, race_finish
 from game.scoring import settlement
 from game.store import BadgeSync
+from server.services.cap_calendar import freeze_cap_calendar
 from server.services.contest_archive import compact_contest
 from server.services.fairness import next_period_definition
 from server.services.recognition import crown_awards
@@ -157,6 +158,8 @@ class Scheduler:
             )
         # Leagues move by promotion and relegation, improvement targets are measured again (pure rules in
         # game.fairness; the previous standings are as of now, a day before the end).
+        definition.pop("days_off", None)  # the next period's days off, from the calendar as it is now
+        await freeze_cap_calendar(self.arena, definition, contest.definition)
         standings = (await self.results(contest))["standings"]
         definition = await next_period_definition(self.arena, contest, definition, standings)
         document = {

@@ -76,6 +76,7 @@
     if (type === "int" || type === "number") { return value === "" ? undefined : parseInt(value, 10); }
     if (type === "json") { try { return value ? JSON.parse(value) : undefined; } catch (err) { return value; } }
     if (type === "nullable") { return value === "" ? null : value; }
+    if (type === "dates") { return value.split(/[\s,，、]+/).filter(Boolean); }  /* one date a line (or by commas) */
     if (el.dataset.skipEmpty !== undefined && value === "") { return undefined; }
     return value;
   }

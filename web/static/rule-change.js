@@ -50,6 +50,9 @@
   function draft() {
     var body = JSON.parse(JSON.stringify(definition));
     body.rules = rules();
+    /* caps per calendar or working day; the days off are taken from the organisation's calendar when saved */
+    body.cap_days = form.elements.cap_days.value;
+    delete body.days_off;
     body.change_reason = form.elements.change_reason.value.trim();
     return body;
   }
@@ -130,6 +133,7 @@
   });
   rows.addEventListener("input", stale);
   rows.addEventListener("change", stale);
+  form.elements.cap_days.addEventListener("change", stale);
 
   document.getElementById("rule-preview").addEventListener("click", function () {
     var button = this;
