@@ -9,7 +9,7 @@ here only for what those sums cannot answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import partial
@@ -231,12 +231,26 @@ async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
     body["targets"] = targets
 
 
-async def rep_goals(arena: Arena, rep_id: str) -> list[dict[str, Any]]:
-    """A rep's own goals for the month, quarter and year under way, with pace: what their phone shows."""
+async def reps_goals(arena: Arena, reps: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each rep's own goals for the month, quarter and year under way, with pace: what their phones show."""
     today = datetime.now(UTC).astimezone(arena.settings.zone).date()
     current = set(periods_containing(today))
-    mine = [g for g in await arena.goals.all() if g.level == "rep" and g.owner == rep_id and g.period in current]
+    found: dict[str, list[dict[str, Any]]] = {rep: [] for rep in reps}
+    mine = [g for g in await arena.goals.all() if g.level == "rep" and g.owner in found and g.period in current]
+    for goal in await with_progress(arena, mine, today):
+        found[goal["owner"]].append(goal)
+    return found
+
+
+async def rep_goals(arena: Arena, rep_id: str) -> list[dict[str, Any]]:
+    """A rep's own goals under way, with pace (``reps_goals``)."""
+    return (await live_goals(arena, [rep_id])).get(rep_id, [])
+
+
+async def live_goals(arena: Arena, reps: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """``reps_goals`` for the phones (the page and the hub's ``goals`` board): a year too large to replay at once
+    leaves the goals out, and the phone shows the rest."""
     try:
-        return await with_progress(arena, mine, today)
-    except ApiError:  # a year too large to replay at once: the phone shows the rest without the goals
-        return []
+        return await reps_goals(arena, reps)
+    except ApiError:
+        return {}
