@@ -10,7 +10,8 @@ differ from what they were last sent get a frame, composed once per rep and enco
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+import asyncio
+from collections.abc import Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +24,10 @@ from server.services.boards import BoardSpec, BoardView
 from server.services.registry import Snapshot
 
 Goals = list[dict[str, Any]]  # a rep's goals as the API lists them, each with its pace
-GoalsOf = Callable[[Collection[str]], Awaitable[dict[str, Goals]]]  # reps -> their goals now
+GoalsOf = Callable[[Collection[str]], Coroutine[Any, Any, dict[str, Goals]]]  # reps -> their goals now
 Offer = tuple[Viewer, WireFrame]
 BOARD = "goals"
+READ_WAIT = 0.05  # seconds a tick waits for the goals read before leaving it to finish on its own
 PERSONAL = ("me", BOARD)  # boards on which every phone sees its own rep's view
 
 
@@ -39,15 +41,22 @@ async def _none(reps: Collection[str]) -> dict[str, Goals]:
     return {}
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(eq=False)
 class GoalPhones(Followers[Goals]):
     """Who follows which rep on the ``goals`` board, each rep's figures as last read and what each phone was
     last sent. (The same shape as ``Phones`` of the ``me`` boards, so the hub drives both alike.)"""
 
     goals_of: GoalsOf = _none
+    wake: Callable[[], None] = _nothing  # marks the board dirty: a read that outlasted its tick has finished
     figures: dict[str, Goals] = field(default_factory=dict)
     stale: bool = False  # unused: every read is a whole read
     seq: int = 0
+    _reading: asyncio.Task[dict[str, Goals]] | None = None
+    _waking: bool = False  # the read under way wakes the board when it ends
 
     def unfollowed(self, rep: str) -> None:
         self.figures.pop(rep, None)
@@ -56,8 +65,20 @@ class GoalPhones(Followers[Goals]):
         """Contest doorbells are not this board's: the XP doorbell marks it dirty, and each read is whole."""
 
     async def refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView:
-        """Every followed rep's goals read again (one read for all of them)."""
-        self.figures = await self.goals_of(list(self.followers)) if self.followers else {}
+        """Every followed rep's goals read again, one read for all of them. A read that takes longer than
+        ``READ_WAIT`` (the sums' first build after a start) goes on by itself and wakes the board when done,
+        so the other boards of the tick do not wait for it."""
+        reading = self._reading
+        if reading is None:
+            reading = self._reading = asyncio.create_task(self.goals_of(list(self.followers)))
+        done, _ = await asyncio.wait({reading}, timeout=READ_WAIT)
+        if not done:
+            if not self._waking:
+                self._waking = True
+                reading.add_done_callback(lambda _: self.wake())
+            return BoardView(0, self.seq, [])
+        self._reading, self._waking = None, False
+        self.figures = reading.result()
         self.seq += 1
         return BoardView(0, self.seq, [])
 
@@ -75,8 +96,8 @@ class GoalPhones(Followers[Goals]):
     async def changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         """A frame for each phone whose rep's figures changed since it was last sent (``every``: for all)."""
         offers: list[Offer] = []
-        for rep, phones in self.followers.items():
-            goals = self.figures.get(rep, [])
+        for rep, goals in self.figures.items():
+            phones = self.followers.get(rep, set())
             composed: dict[bool, WireFrame] = {}
             for viewer in phones:
                 if not every and self.sent.get(viewer) == goals:
@@ -89,6 +110,6 @@ class GoalPhones(Followers[Goals]):
         return offers
 
 
-def phones_for(kind: str, goals_of: GoalsOf | None) -> Phones | GoalPhones:
+def phones_for(kind: str, goals_of: GoalsOf | None, wake: Callable[[], None]) -> Phones | GoalPhones:
     """The phones of a new board: its reps' goals on the goals board, standings on the others (``me``)."""
-    return GoalPhones(goals_of=goals_of) if kind == BOARD and goals_of is not None else Phones()
+    return GoalPhones(goals_of=goals_of, wake=wake) if kind == BOARD and goals_of is not None else Phones()

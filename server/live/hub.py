@@ -73,9 +73,8 @@ class Hub:
     """Boards watched in this process, their viewers, and the loops that keep the viewers up to date: the
     listener (doorbells from the broker) and the flusher (one read and one write per viewer per tick)."""
 
-    goals: GoalsOf | None = None  # reps -> their goals with pace, for the goals board (none: it stays empty)
-
     def __init__(self, broker: Broker, reader: BoardReader, registry: Snapshots, *, tick_ms: int) -> None:
+        self.goals: GoalsOf | None = None  # reps -> their goals with pace, for the goals board (none: it stays empty)
         self.broker = broker
         self.reader = reader
         self.registry = registry
@@ -124,7 +123,8 @@ class Hub:
             return f"{spec.kind} boards are for reps: sign in as a rep"
         state = self.boards.get(board)
         if state is None:
-            state = self.boards[board] = BoardState(spec, phones=phones_for(spec.kind, self.goals))
+            phones = phones_for(spec.kind, self.goals, partial(self._mark_dirty, [board]))
+            state = self.boards[board] = BoardState(spec, phones=phones)
             await self._watch(state.channel)
         state.viewers.add(viewer)
         state.idle_since = None
