@@ -39,7 +39,7 @@ from game.period_totals import goal_actuals as period_goal_actuals
 from game.rules import parse_rule
 from game.work_calendar import COUNTRIES, MAX_OVERRIDES
 from server.errors import ApiError
-from server.services.period_totals import with_totals
+from server.services.period_totals import origin_of, with_totals
 from server.services.registry import Snapshot
 
 if TYPE_CHECKING:
@@ -105,11 +105,11 @@ async def goal_actuals(arena: Arena, goals: Sequence[Goal], snapshot: Snapshot) 
     and by reading the log for what they cannot answer (ratio metrics, periods before the sums begin)."""
     directory = snapshot.directory
     found: dict[str, float] = {}
-    summed = [goal for goal in goals if goal.metric not in RATIO_METRICS]
+    origin = origin_of(arena, datetime.now(UTC))
+    summed = [g for g in goals if g.metric not in RATIO_METRICS and _local_range(arena, g.period)[0] >= origin]
     if summed:
-        since = min(_local_range(arena, goal.period)[0] for goal in summed)
         team_of = {rep.id: rep.team for rep in directory.reps.values()}
-        found = await with_totals(arena, since, partial(period_goal_actuals, goals=summed, team_of=team_of)) or {}
+        found = await with_totals(arena, origin, partial(period_goal_actuals, goals=summed, team_of=team_of)) or {}
     rest = [goal for goal in goals if goal.id not in found]
     if rest:
         events = await standing_events(arena, (goal.period for goal in rest))
