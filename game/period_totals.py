@@ -173,27 +173,21 @@ class PeriodTotals:
         self.events = 0
         self.months: dict[int, dict[tuple[str, str], MonthSums]] = {}
         self._parts: dict[str, _Part] = {}  # key -> what its standing content adds
-        self._originals: dict[str, str] = {}  # key -> the type of the event first logged under it
-        self._touched: set[str] = set()
+        self._seen: dict[str, str | None] = {}  # key -> the type of its original, None while only corrected
         self._won_at: dict[str, list[int]] = {}  # customer -> moments of their standing won deals, sorted
 
     def feed(self, event: LogEvent) -> None:
         self.events += 1
         kind = event.type
-        if kind in REVERSING_TYPES:
+        if kind in REVERSING_TYPES or kind in UPDATING_TYPES:
             if event.ref_key:
-                self._stand(event.ref_key, None)
-                self._touched.add(event.ref_key)
-        elif kind in UPDATING_TYPES:
-            if event.ref_key:
-                self._stand(event.ref_key, event)
-                self._touched.add(event.ref_key)
-        elif event.key not in self._touched:
-            self._touched.add(event.key)
-            self._originals[event.key] = kind
+                self._seen.setdefault(event.ref_key, None)
+                self._stand(event.ref_key, None if kind in REVERSING_TYPES else event)
+        elif event.key not in self._seen:
+            self._seen[event.key] = kind
             self._stand(event.key, event)
-        elif event.key not in self._originals:
-            self._originals[event.key] = kind  # arrived after its correction: it gives the standing content its kind
+        elif self._seen[event.key] is None:
+            self._seen[event.key] = kind  # arrived after its correction: it gives the standing content its kind
             part = self._parts.get(event.key)
             if part is not None:
                 self._move(event.key, replace(part, kind=self._kind(event.key, part.type)))
@@ -204,7 +198,7 @@ class PeriodTotals:
         return self
 
     def _kind(self, key: str, content_type: str) -> str:
-        original = self._originals.get(key)
+        original = self._seen.get(key)
         if original in KIND_ORIGINALS:
             return original
         return WON if content_type in UPDATING_TYPES else content_type
