@@ -58,3 +58,12 @@ def test_figures_follow_what_is_logged_after_the_first_read(admin: httpx.Client,
     assert admin.put(f"/api/v1/goals/{unique('goal')}", json=earlier).status_code == 201
     listed = admin.get("/api/v1/goals", params={"period": last, "level": "rep"}).json()["goals"]
     assert [g["pace"]["actual"] for g in listed if g["owner"] == rep] == [50_000]
+
+    # a period before the sums begin (last year's first of January) is recomputed from the log, as before
+    old = admin.get(f"/api/v1/reps/{rep}/scorecard", params={"period": f"{today.year - 2}-Q1"})
+    assert old.status_code == 200, old.text
+    assert {row["kpi"]: row["sample"] for row in old.json()["card"]["kpis"]}["conversion"] == 0
+    ancient = {"metric": "revenue", "period": str(today.year - 2), "level": "rep", "owner": rep, "target": 1}
+    assert admin.put(f"/api/v1/goals/{unique('goal')}", json=ancient).status_code == 201
+    listed = admin.get("/api/v1/goals", params={"period": str(today.year - 2)}).json()["goals"]
+    assert [g["pace"]["actual"] for g in listed if g["owner"] == rep] == [0]
