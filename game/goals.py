@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from game.deal_points import deal_margin
@@ -159,23 +160,28 @@ def parts_difference(total: int, parts: Mapping[str, int]) -> int:
     return total - sum(parts.values())
 
 
-def metric_value(metric: str, event: LogEvent, currency: str, rates: Rates | None) -> float:
-    """What one standing event adds to a summed metric. Revenue counts deals in the organisation's currency only
-    (``kpi_value``); margin converts a deal in another currency at its month's rate, as scoring does."""
+def metric_value(metric: str, event: LogEvent, currency: str, rates: Rates | None) -> Decimal:
+    """What one standing event adds to a summed metric, exactly. Revenue counts deals in the organisation's
+    currency only (as ``kpi_value`` does); margin converts a deal in another currency at its month's rate, as
+    scoring does."""
     if metric == "margin":
-        return float(deal_margin(event, currency, rates)) if event.type in DEAL_TYPES else 0.0
-    return kpi_value(metric, event, currency)
+        return deal_margin(event, currency, rates) if event.type in DEAL_TYPES else Decimal(0)
+    if metric == "revenue":
+        priced = event.type in DEAL_TYPES and event.amount is not None and event.currency == currency
+        return event.amount if priced and event.amount is not None else Decimal(0)
+    return Decimal(int(kpi_value(metric, event, currency)))
 
 
 def metric_totals(
     metric: str, events: Iterable[LogEvent], currency: str, rates: Rates | None = None
-) -> dict[str, float]:
-    """Each rep's total of a summed metric over standing events."""
-    totals: dict[str, float] = {}
+) -> dict[str, Decimal]:
+    """Each rep's total of a summed metric over standing events, in exact arithmetic (so the same events give
+    the same figure in any order: ``game/period_totals.py`` keeps these sums as the log grows)."""
+    totals: dict[str, Decimal] = {}
     for event in events:
         value = metric_value(metric, event, currency, rates)
         if value:
-            totals[event.rep] = totals.get(event.rep, 0.0) + value
+            totals[event.rep] = totals.get(event.rep, Decimal(0)) + value
     return totals
 
 

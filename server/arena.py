@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 
 from redis.exceptions import RedisError
 
@@ -34,6 +35,7 @@ from server.services.dispute_store import DisputeStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
 from server.services.goal_store import GoalStore
+from server.services.goals import live_goals
 from server.services.import_progress_store import ImportProgressStore
 from server.services.ingest_writer import IngestWriter
 from server.services.late_store import LateEventStore
@@ -90,6 +92,7 @@ class Arena:
             self.registry,
             tick_ms=settings.tick_ms,
         )
+        self.hub.goals = partial(live_goals, self)  # the phones' goals board
         self.background: set[asyncio.Task[None]] = set()
         self.bootstrapped = False  # the keys and admin user from the environment are in place
         self.ingest_writer = IngestWriter(self.store)

@@ -113,9 +113,9 @@ class Principal:
         return self.role != "ingest"
 
     def can_read_board(self, board: str) -> bool:
-        """Displays watch their playlist only (``BADGE_WALL`` included); "me" boards are a rep's own; everyone
-        else but ingest keys reads all. The one rule for the websocket and HTTP alike."""
-        if board.startswith("me:"):
+        """Displays watch their playlist only (``BADGE_WALL`` included); "me" boards and "goals" are a rep's own;
+        everyone else but ingest keys reads all. The one rule for the websocket and HTTP alike."""
+        if board.startswith("me:") or board == "goals":
             return self.role == "rep" and self.rep_id is not None
         if self.role in ("admin", "manager", "read", "rep"):
             return True

@@ -30,17 +30,11 @@ from server.live import frames, history
 from server.live.board_reader import BoardReader, Snapshots
 from server.live.broker import Broker, Message, Reconnected
 from server.live.frames import Frames, Variant, same_for_all
+from server.live.goal_phones import PERSONAL, GoalPhones, GoalsOf, phones_for
 from server.live.phones import Offer, Phones
 from server.live.viewer import Viewer, WriteBatch
 from server.live.wire import WireFrame, encode
-from server.services.boards import (
-    BoardSpec,
-    BoardView,
-    board_channels,
-    diff_message,
-    parse_board,
-    snapshot_message,
-)
+from server.services.boards import BoardSpec, BoardView, board_channels, diff_message, parse_board, snapshot_message
 from server.services.diffs import Row, Span, chain, diff_rows
 from server.services.registry import Snapshot
 from server.tasks import stop_task
@@ -56,7 +50,7 @@ RETRY_SECONDS = 0.5  # after a failed board read
 class BoardState:
     spec: BoardSpec
     viewers: set[Viewer] = field(default_factory=set)
-    phones: Phones = field(default_factory=Phones)  # me boards: the phones and their reps' standings
+    phones: Phones | GoalPhones = field(default_factory=Phones)  # me and goals boards: phones and their reps
     view: BoardView | None = None
     snapshots: dict[Variant, WireFrame] = field(default_factory=dict)  # the whole board, ``Frames`` per read
     idle_since: float | None = None
@@ -74,6 +68,7 @@ class Hub:
     listener (doorbells from the broker) and the flusher (one read and one write per viewer per tick)."""
 
     def __init__(self, broker: Broker, reader: BoardReader, registry: Snapshots, *, tick_ms: int) -> None:
+        self.goals: GoalsOf | None = None  # reps -> their goals with pace, for the goals board (none: it stays empty)
         self.broker = broker
         self.reader = reader
         self.registry = registry
@@ -116,19 +111,20 @@ class Hub:
         if spec is None:
             return f"unknown board {board!r}: contest:<id>[:teams|:div:<name>], xp:<window>, feed:<id>, me:<id>"
         snapshot = await self.registry.current()
-        if spec.kind != "xp" and spec.contest_id not in snapshot.contests:
+        if spec.kind not in ("xp", "goals") and spec.contest_id not in snapshot.contests:
             return f"no contest {spec.contest_id!r}"
-        if spec.kind == "me" and not rep:
-            return "me boards are for reps: sign in as a rep"
+        if spec.kind in PERSONAL and not rep:
+            return f"{spec.kind} boards are for reps: sign in as a rep"
         state = self.boards.get(board)
         if state is None:
-            state = self.boards[board] = BoardState(spec)
+            phones = phones_for(spec.kind, self.goals, partial(self._mark_dirty, [board]))
+            state = self.boards[board] = BoardState(spec, phones=phones)
             for channel in state.channels:
                 await self._watch(channel)
         state.viewers.add(viewer)
         state.idle_since = None
         viewer.boards.add(board)
-        if spec.kind == "me" and rep:
+        if spec.kind in PERSONAL and rep:
             state.phones.add(viewer, rep)
         if state.view is None:
             await self._refresh(state, snapshot)
@@ -142,7 +138,7 @@ class Hub:
     ) -> None:
         view, spec = state.view, state.spec
         assert view is not None
-        if spec.kind == "me":
+        if spec.kind in PERSONAL:
             viewer.offer_frame(spec.board, await state.phones.greeting(self.reader, viewer, spec, view, snapshot))
             return
         asked = epoch is not None and seq is not None
@@ -234,8 +230,8 @@ class Hub:
             self._announce_badge(message.data)
         elif channel == keys.RECOGNITION_CHANNEL:
             self._announce(frames.recognition, message.data)
-        elif keys.is_xp_channel(channel):
-            self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind == "xp"])
+        elif keys.is_xp_channel(channel):  # an event gave or took back XP: XP boards and goals may have moved
+            self._mark_dirty([b for b, s in self.boards.items() if s.spec.kind in ("xp", "goals")])
         elif (contest_id := keys.contest_of_channel(channel)) is not None:
             boards = [b for b, s in self.boards.items() if s.spec.contest_id == contest_id]
             self._mark_dirty(boards)
@@ -352,7 +348,7 @@ class Hub:
             await asyncio.sleep(RETRY_SECONDS)
             self._wake.set()
         for state, update in updates:  # phones' frames, composed outside the batch in slices
-            if state.spec.kind == "me" and state.view is update.new:
+            if state.spec.kind in PERSONAL and state.view is update.new:
                 update.phones = await state.phones.changed(state.spec, update.new, snapshot, every=renamed)
         with self.batch:  # everything this flush offers one viewer leaves in one write
             for state, update in updates:
@@ -365,7 +361,7 @@ class Hub:
     async def _record(self, spec: BoardSpec, update: BoardUpdate) -> None:
         """Keep the span just sent in the board's history, for clients that reconnect. (A client that
         reconnects before it lands gets a snapshot instead of a diff: correct, only larger.)"""
-        if spec.kind == "me" or update.new.epoch != update.old.epoch or update.new.seq <= update.old.seq:
+        if spec.kind in PERSONAL or update.new.epoch != update.old.epoch or update.new.seq <= update.old.seq:
             return
         span = Span(update.old.seq, update.new.seq, update.changed, update.removed)
         await self.broker.append(history.key_for(spec, update.new.epoch), span)
@@ -373,7 +369,7 @@ class Hub:
     async def _refresh(self, state: BoardState, snapshot: Snapshot) -> BoardUpdate | None:
         """Read a board once; returns what changed since the previous read, for ``_publish``."""
         spec = state.spec
-        if spec.kind == "me":  # the board held in memory, moved on by the reps its doorbells named
+        if spec.kind in PERSONAL:  # the board held in memory, moved on by the reps its doorbells named
             view = await state.phones.refresh(self.reader, spec, snapshot)
         else:
             view = await self.reader.read(spec, snapshot)
@@ -384,14 +380,14 @@ class Hub:
         old, state.view, state.snapshots = state.view, view, whole
         if old is None:
             return None
-        if spec.kind == "me" or view.epoch != old.epoch:
+        if spec.kind in PERSONAL or view.epoch != old.epoch:
             return BoardUpdate(old, view)
         return BoardUpdate(old, view, *diff_rows(old.rows, view.rows))
 
     def _publish(self, state: BoardState, update: BoardUpdate, snapshot: Snapshot, renamed: bool) -> None:
         """Offer every viewer of a board the update: the diff (or, if it is behind, the whole board)."""
         spec, old, view = state.spec, update.old, update.new
-        if spec.kind == "me":
+        if spec.kind in PERSONAL:
             self._updates += 1 if update.phones else 0
             for viewer, frame in update.phones:
                 viewer.offer_frame(spec.board, frame)

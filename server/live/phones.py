@@ -24,6 +24,7 @@ from typing import Any
 
 from game.contests import Contest
 from server.live.board_reader import BoardReader
+from server.live.followers import Followers
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.live.wire import WireFrame, encode
@@ -43,13 +44,10 @@ Offer = tuple[Viewer, WireFrame]
 
 
 @dataclass(eq=False)
-class Phones:
+class Phones(Followers[PhoneView]):
     """Who follows which rep on one ``me:`` board, the board held in memory, and the view each phone was
     last sent."""
 
-    reps: dict[Viewer, str] = field(default_factory=dict)
-    followers: dict[str, set[Viewer]] = field(default_factory=dict)  # rep -> its phones
-    sent: dict[Viewer, PhoneView] = field(default_factory=dict)
     ranking: LiveRanking | None = None
     deep: dict[str, Standing] = field(default_factory=dict)  # followed reps below the reps held
     wins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each rep's own latest wins, as last read
@@ -63,28 +61,14 @@ class Phones:
     _synced: float = 0.0
     _gap_since: float | None = None
 
-    def __bool__(self) -> bool:
-        return bool(self.reps)
-
-    def add(self, viewer: Viewer, rep: str) -> None:
-        self.remove(viewer)
-        self.reps[viewer] = rep
-        self.followers.setdefault(rep, set()).add(viewer)
+    def followed(self, rep: str) -> None:
         if self.ranking is not None:
             self.ranking.add_follower(rep)
 
-    def remove(self, viewer: Viewer) -> None:
-        rep = self.reps.pop(viewer, None)
-        self.sent.pop(viewer, None)
-        phones = self.followers.get(rep, set()) if rep is not None else None
-        if rep is None or phones is None:
-            return
-        phones.discard(viewer)
-        if not phones:
-            del self.followers[rep]
-            self.deep.pop(rep, None)
-            if self.ranking is not None:
-                self.ranking.drop_follower(rep)
+    def unfollowed(self, rep: str) -> None:
+        self.deep.pop(rep, None)
+        if self.ranking is not None:
+            self.ranking.drop_follower(rep)
 
     # --- reading ------------------------------------------------------------------------------
 

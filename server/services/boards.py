@@ -33,7 +33,7 @@ FULL_ROWS = 10_000  # a whole board, as far as one tick reads it; reps below are
 @dataclass(frozen=True)
 class BoardSpec:
     board: str
-    kind: str  # contest | xp | feed | me
+    kind: str  # contest | xp | feed | me | goals
     contest_id: str = ""
     which: str = ""  # reps | teams | div:<name> for contest boards; the window for xp boards
 
@@ -43,14 +43,17 @@ class BoardSpec:
 
 
 def board_channels(spec: BoardSpec) -> tuple[str, ...]:
-    """The doorbells rung when a board changes: every XP shard's for an XP board, else the contest's."""
-    if spec.kind == "xp":
+    """The doorbells rung when a board changes: every XP shard's for an XP board or a rep's goals (an event that
+    gave or took back XP may move them), else the contest's."""
+    if spec.kind in ("xp", "goals"):
         return tuple(shard.channel for shard in keys.all_xp_keys())
     return (keys.doorbell_channel(spec.contest_id),)
 
 
 def parse_board(board: str) -> BoardSpec | None:
     parts = board.split(":")
+    if board == "goals":  # a rep's own goals under way (server/live/goal_phones.py)
+        return BoardSpec(board, "goals")
     if len(parts) == 2 and parts[0] == "xp" and parts[1] in WINDOWS:
         return BoardSpec(board, "xp", which=parts[1])
     if len(parts) == 2 and parts[0] in ("feed", "me") and parts[1]:

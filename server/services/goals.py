@@ -2,13 +2,17 @@
 
 Progress counts the events that stand (reversed deals drop out, updated ones count once at their last amount:
 ``game/deal_history.py``) whose local day in the organisation's time zone falls in the goal's period. A team's
-progress is its reps' events (the team an event was credited to when received, else the rep's team now).
+progress is its reps' events (the team an event was credited to when received, else the rep's team now). The sums
+come from ``server/services/period_totals.py`` (fed only what was logged since the last request); the log is read
+here only for what those sums cannot answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from game.deal_history import deal_history
@@ -31,9 +35,12 @@ from game.goals import (
     target_in_points,
 )
 from game.log_event import LogEvent
+from game.period_totals import goal_actuals as period_goal_actuals
 from game.rules import parse_rule
 from game.work_calendar import MAX_OVERRIDES, known_countries
 from server.errors import ApiError
+from server.services.period_totals import origin_of, with_totals
+from server.services.registry import Snapshot
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -82,20 +89,35 @@ async def standing_events(arena: Arena, periods: Iterable[str]) -> dict[str, lis
 
 def owner_actual(goal: Goal, events: Sequence[LogEvent], directory: Directory, currency: str, rates: Rates) -> float:
     """What the goal's owner did in the period: the company's, a team's or a rep's total (``rates`` convert a
-    margin in another currency as scoring does)."""
+    margin in another currency as scoring does), summed exactly."""
     if goal.metric in RATIO_METRICS:
         per_rep, per_group = RATIO_METRICS[goal.metric]
         if goal.level == "rep":
             return per_rep(events, currency).get(goal.owner, 0.0)
         mine = events if goal.level == "company" else [e for e in events if _team_of(e, directory) == goal.owner]
         return per_group(mine, currency)
-    totals = metric_totals(goal.metric, events, currency, rates)
-    if goal.level == "rep":
-        return totals.get(goal.owner, 0.0)
     if goal.level == "team":
-        team_events = [event for event in events if _team_of(event, directory) == goal.owner]
-        return sum(metric_totals(goal.metric, team_events, currency, rates).values())
-    return sum(totals.values())
+        events = [event for event in events if _team_of(event, directory) == goal.owner]
+    totals = metric_totals(goal.metric, events, currency, rates)
+    return float(totals.get(goal.owner, 0) if goal.level == "rep" else sum(totals.values(), Decimal(0)))
+
+
+async def goal_actuals(arena: Arena, goals: Sequence[Goal], snapshot: Snapshot) -> dict[str, float]:
+    """Each goal's actual by id: from the month sums kept as the log grows (``server/services/period_totals.py``),
+    and by reading the log for what they cannot answer (ratio metrics, periods before the sums begin)."""
+    directory = snapshot.directory
+    found: dict[str, float] = {}
+    origin = origin_of(arena, datetime.now(UTC))
+    summed = [g for g in goals if g.metric not in RATIO_METRICS and _local_range(arena, g.period)[0] >= origin]
+    if summed:
+        team_of = {rep.id: rep.team for rep in directory.reps.values()}
+        found = await with_totals(arena, origin, partial(period_goal_actuals, goals=summed, team_of=team_of)) or {}
+    rest = [goal for goal in goals if goal.id not in found]
+    if rest:
+        events = await standing_events(arena, (goal.period for goal in rest))
+        currency, rates = arena.settings.currency, snapshot.rates
+        found.update({g.id: owner_actual(g, events[g.period], directory, currency, rates) for g in rest})
+    return found
 
 
 def _team_of(event: LogEvent, directory: Directory) -> str | None:
@@ -108,14 +130,11 @@ def _team_of(event: LogEvent, directory: Directory) -> str | None:
 async def with_progress(arena: Arena, goals: Sequence[Goal], today: date) -> list[dict[str, Any]]:
     """Each goal as stored, with its actual, percent and pace by working days."""
     calendar = await arena.goals.work_calendar()
-    snapshot = await arena.registry.current()
-    events = await standing_events(arena, (goal.period for goal in goals))
-    currency = arena.settings.currency
-    shown = []
-    for goal in goals:
-        actual = owner_actual(goal, events[goal.period], snapshot.directory, currency, snapshot.rates)
-        shown.append({**goal.as_dict(), "pace": pace(actual, goal.target, goal.period, today, calendar).as_dict()})
-    return shown
+    actuals = await goal_actuals(arena, goals, await arena.registry.current())
+    return [
+        {**goal.as_dict(), "pace": pace(actuals[goal.id], goal.target, goal.period, today, calendar).as_dict()}
+        for goal in goals
+    ]
 
 
 def child_owners(goal: Goal, directory: Directory) -> list[str]:
@@ -169,11 +188,9 @@ async def break_down(
         shares = split_evenly(goal.target, owners)
     else:
         last = previous_period(goal.period)
-        events = (await standing_events(arena, [last]))[last]
         probe = [Goal(f"{goal.id}.{owner}", goal.metric, last, level, owner, 1) for owner in owners]
-        currency, rates = arena.settings.currency, snapshot.rates
-        actuals = {p.owner: owner_actual(p, events, directory, currency, rates) for p in probe}
-        shares = split_by_actuals(goal.target, owners, actuals)
+        found = await goal_actuals(arena, probe, snapshot)
+        shares = split_by_actuals(goal.target, owners, {p.owner: found[p.id] for p in probe})
     made = [
         Goal(f"{goal.id}.{owner}", goal.metric, goal.period, level, owner, target, parent=goal.id)
         for owner, target in shares.items()
@@ -216,12 +233,26 @@ async def contest_targets_from_goal(arena: Arena, body: dict[str, Any]) -> None:
     body["targets"] = targets
 
 
-async def rep_goals(arena: Arena, rep_id: str) -> list[dict[str, Any]]:
-    """A rep's own goals for the month, quarter and year under way, with pace: what their phone shows."""
+async def reps_goals(arena: Arena, reps: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each rep's own goals for the month, quarter and year under way, with pace: what their phones show."""
     today = datetime.now(UTC).astimezone(arena.settings.zone).date()
     current = set(periods_containing(today))
-    mine = [g for g in await arena.goals.all() if g.level == "rep" and g.owner == rep_id and g.period in current]
+    found: dict[str, list[dict[str, Any]]] = {rep: [] for rep in reps}
+    mine = [g for g in await arena.goals.all() if g.level == "rep" and g.owner in found and g.period in current]
+    for goal in await with_progress(arena, mine, today):
+        found[goal["owner"]].append(goal)
+    return found
+
+
+async def rep_goals(arena: Arena, rep_id: str) -> list[dict[str, Any]]:
+    """A rep's own goals under way, with pace (``reps_goals``)."""
+    return (await live_goals(arena, [rep_id])).get(rep_id, [])
+
+
+async def live_goals(arena: Arena, reps: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """``reps_goals`` for the phones (the page and the hub's ``goals`` board): a year too large to replay at once
+    leaves the goals out, and the phone shows the rest."""
     try:
-        return await with_progress(arena, mine, today)
-    except ApiError:  # a year too large to replay at once: the phone shows the rest without the goals
-        return []
+        return await reps_goals(arena, reps)
+    except ApiError:
+        return {}

@@ -1,6 +1,7 @@
-"""Scorecards (绩效考核) for a period: the event log read from the retention lookback before it to now (later
-reversals count), the ratio KPIs computed once for every rep and team (``game.kpis``), and each card scored by
-its team's definition (``game.scorecard``)."""
+"""Scorecards (绩效考核) for a period: what stands in the event log from the retention lookback before it to now
+(later reversals count), from the month sums kept as the log grows (``server/services/period_totals.py``), the
+ratio KPIs computed once for every rep and team (``game.kpis``), and each card scored by its team's definition
+(``game.scorecard``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from game.directory import Directory, Rep
 from game.kpis import KpiFacts, facts_by_rep_and_team, kpi_values, lookback_start
 from game.lift import Period
+from game.period_totals import PeriodTotals
 from game.scorecard import ScorecardDefinition, score_card
 from server.services.insights import crunch
+from server.services.period_totals import with_totals
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -22,8 +25,19 @@ def _card(definition: ScorecardDefinition | None, facts: KpiFacts | None) -> dic
 
 
 async def _facts(arena: Arena, directory: Directory, period: Period) -> tuple[dict[str, KpiFacts], dict[str, KpiFacts]]:
-    events = await arena.event_log.read_events(lookback_start(period))
+    """Every rep's and team's facts: from the month sums kept as the log grows (``period_totals.py``), or by
+    reading the log from the period's lookback when they do not reach that far back."""
     team_of_rep = {rep.id: rep.team for rep in directory.reps.values()}
+    since = lookback_start(period)
+
+    def from_sums(totals: PeriodTotals) -> tuple[dict[str, KpiFacts], dict[str, KpiFacts]] | None:
+        months = totals.clock.months_between(period.start, period.end)
+        return None if months is None else totals.facts_by_rep_and_team(months, int(since.timestamp()), team_of_rep)
+
+    found = await with_totals(arena, since, from_sums)
+    if found is not None:
+        return found
+    events = await arena.event_log.read_events(since)
     return await crunch(facts_by_rep_and_team, events, period, arena.settings.currency, team_of_rep)
 
 

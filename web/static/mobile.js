@@ -586,7 +586,28 @@
   function boardsToWatch() {
     var list = [];
     state.contests.forEach(function (c) { list.push("contest:" + c.id); list.push("me:" + c.id); });
+    if (document.getElementById("my-goals")) { list.push("goals"); }  /* my goals' figures, live */
     return list;
+  }
+
+  /* A "goals" frame: each goal shown on the page moves to its figures now (actual, percent, pace). */
+  function fromGoals(message) {
+    var whole = new Intl.NumberFormat(config.locale, {maximumFractionDigits: 0});
+    (message.goals || []).forEach(function (goal) {
+      var el = document.querySelector('.my-goal[data-goal="' + CSS.escape(goal.id) + '"]');
+      var pace = goal.pace;
+      if (!el || !pace) { return; }
+      el.dataset.status = pace.status;
+      var status = $(el, ".status");
+      status.className = "status " + pace.status;
+      status.textContent = T["goal_" + pace.status] || pace.status;
+      $(el, ".progress span").style.width = Math.min(pace.percent, 100) + "%";
+      $(el, ".percent").textContent = tenths.format(pace.percent) + "%";
+      $(el, ".actual").textContent = whole.format(pace.actual);
+      $(el, ".target").textContent = whole.format(goal.target);
+      $(el, ".expected").textContent = fill(T.goal_expected, {x: whole.format(pace.expected)});
+      $(el, ".days-left").textContent = fill(T.goal_days_left, {n: pace.working_days_left});
+    });
   }
 
   function reloadState() {
@@ -612,6 +633,7 @@
       },
       onMessage: function (message) {
         if (message.op === "me") { fromMe(message); return; }
+        if (message.op === "goals") { fromGoals(message); return; }
         if (message.op === "snapshot" || message.op === "diff") {
           if (message.board.indexOf("contest:") !== 0) { return; }
           if (message.op === "diff" && !boards[message.board]) { return; }
