@@ -96,6 +96,7 @@ def _failures_of(
     return found
 
 
+@pytest.mark.timeout(1200)  # one test for every operation: minutes on a loaded machine (a hang is still caught)
 def test_every_operation_answers_as_documented(server: RunningServer) -> None:
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     schema = schemathesis.openapi.from_url(f"{server.base_url}/api/v1/openapi.json", headers=headers)

@@ -164,8 +164,10 @@ def test_a_ping_flood_from_a_client_that_never_reads_is_closed_and_memory_stays_
     codes = [code for code, _ in results]
     assert grown_mb < 40, f"server memory grew by {grown_mb:.0f} MB ({results})"
     # Closed for its backlog (4008); a flooder that also never answers our pings may meet the keepalive first
-    # at a moment its writes had drained (1011, "keepalive ping timeout"): closed either way, memory bounded.
-    assert set(codes) <= {4008, 1011} and 4008 in codes, results
+    # at a moment its writes had drained (1011, "keepalive ping timeout"); and a socket closed while our pings
+    # still sat unread in its buffer is reset by the kernel, which can drop the close frame before we read it
+    # (None). Closed either way, memory bounded.
+    assert set(codes) <= {4008, 1011, None} and 4008 in codes, results
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ class RunningServer:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=15)
 
     def ingest(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {INGEST_KEY}"}, timeout=15)
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {INGEST_KEY}"}, timeout=60)
 
 
 def server_env(redis_url: str, port: int, data_dir: Path, **extra: str) -> dict[str, str]:

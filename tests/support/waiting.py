@@ -19,7 +19,7 @@ class NeverHappened(AssertionError):
     """The condition stayed false until the deadline; carries the last value seen to explain why."""
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, what: str = "") -> T:
+def eventually(check: Callable[[], T], timeout: float = 30.0, what: str = "") -> T:
     """Call ``check`` until it returns something truthy and return that; fail after ``timeout`` seconds.
 
     An ``AssertionError`` inside ``check`` counts as "not yet", so a check may assert as it goes; the last
@@ -36,7 +36,7 @@ def eventually(check: Callable[[], T], timeout: float = 15.0, what: str = "") ->
         time.sleep(POLL_SECONDS)
 
 
-async def eventually_async(check: Callable[[], Awaitable[T]], timeout: float = 15.0, what: str = "") -> T:
+async def eventually_async(check: Callable[[], Awaitable[T]], timeout: float = 30.0, what: str = "") -> T:
     """``eventually`` for a coroutine check, polling without blocking the event loop."""
     deadline = time.monotonic() + timeout
     while True:
