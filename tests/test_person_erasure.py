@@ -33,7 +33,7 @@ DISPUTE = "Dispute-Words-Zhao"
 
 
 def _value(client: redis.Redis, key: bytes) -> Any:
-    kind = client.type(key).decode()
+    kind = str(client.type(key), "ascii")  # type: ignore[arg-type]
     if kind == "string":
         return client.get(key)
     if kind == "hash":

@@ -32,19 +32,13 @@ async def move_key(redis: Redis, source: str, destination: str) -> bool:
     """Move a key (with its time to live) to another name, replacing what was there; False when it did not exist."""
     if source == destination:
         return bool(await redis.exists(source))
+    if not await redis.exists(source):
+        return False
     if same_slot(source, destination):
-        pipe = redis.pipeline(transaction=True)
-        pipe.exists(source)
-        pipe.unlink(destination)
-        exists, _ = await pipe.execute()
-        if not exists:
-            return False
-        await redis.rename(source, destination)
+        await redis.rename(source, destination)  # replaces what was there
         return True
-    pipe = redis.pipeline(transaction=False)
-    pipe.dump(source)
-    pipe.pttl(source)
-    dumped, ttl = await pipe.execute()
+    dumped = await redis.dump(source)
+    ttl = await redis.pttl(source)
     if dumped is None:
         return False
     await redis.restore(destination, max(0, int(ttl)), dumped, replace=True)
