@@ -29,6 +29,11 @@ def pseudonym(secret: str, rep_id: str) -> str:
     return PSEUDONYM_PREFIX + digest[:16]
 
 
+def is_erased(rep_id: str, name: str) -> bool:
+    """Whether a directory entry is what an erasure left (asked to erase it, there is nothing to do)."""
+    return name == ERASED_NAME and rep_id.startswith(PSEUDONYM_PREFIX)
+
+
 @dataclass(frozen=True)
 class Erasure:
     """Whom to erase: the rep id, its pseudonym and the words that identify the person besides the id (their

@@ -167,3 +167,5 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
     again = admin.delete(f"/api/v1/people/{me}")
     assert again.status_code == 200 and again.json()["already_erased"] is True
     assert again.json()["pseudonym"] == alias and sum(again.json()["sections"].values()) == 0
+    itself = admin.delete(f"/api/v1/people/{alias}")  # the pseudonym is not erased into another one
+    assert itself.status_code == 200 and itself.json()["already_erased"] is True and itself.json()["pseudonym"] == alias

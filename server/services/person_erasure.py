@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from game.pseudonym import ERASED_NAME, erasure_of, pseudonym
+from game.pseudonym import ERASED_NAME, erasure_of, is_erased, pseudonym
 
 if TYPE_CHECKING:
     from server.arena import Arena
@@ -54,6 +54,8 @@ async def erase_person(arena: Arena, rep_id: str, actor: str, now: datetime | No
     moment = (now or datetime.now(UTC)).isoformat()
     directory = (await arena.registry.current(force=True)).directory
     rep = directory.reps.get(rep_id)
+    if rep is not None and is_erased(rep.id, rep.name):  # the pseudonym itself: nothing is left to erase
+        return ErasureResult(rep_id, True, {}, moment)
     alias = pseudonym(arena.settings.secret_key, rep_id)
     if rep is None and alias not in directory.reps:
         raise NotARep(rep_id)
