@@ -1,13 +1,14 @@
 """The erasure of one person (PIPL / GDPR) over real HTTP on a real Redis: a rep with deals in two contests, XP and
-badges, kudos, reward points, a dispute, a CRM alias and a photo is erased by an admin. Every board, team score and
-other rep's ledger is the same before and after (the dumps compared with the rep id renamed to its pseudonym), a
-rebuild from the log gives the same boards, the rep id, name, alias, messages and customer are nowhere in Redis,
-the audit says who erased whom; a manager or a rep gets 403, an unknown rep 404, and asking again finishes the
-same."""
+badges, kudos, reward points, a dispute, a challenge, a goal, a CRM alias and a photo is erased by an admin. Every
+board, team score and other rep's ledger is the same before and after (the dumps compared with the rep id renamed
+to its pseudonym), a rebuild from the log gives the same boards, the rep id, name, alias, messages and customer
+are nowhere in Redis, the rep's sessions end, the audit says who erased whom; a manager or a rep gets 403, an
+unknown rep 404, and asking again finishes the same."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -117,6 +118,11 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
         "POST", "/api/v1/disputes", json={"contest": org.contest, "kind": "missing_deal", "message": DISPUTE}
     )
     assert filed.status_code == 201, filed.text
+    challenged = rep.call("POST", "/api/v1/challenges", json={"opponent": teammate})
+    assert challenged.status_code == 201, challenged.text
+    month = datetime.now(UTC).strftime("%Y-%m")
+    goal = {"metric": "revenue", "period": month, "level": "rep", "owner": me, "target": 50_000}
+    assert admin.put(f"/api/v1/goals/{unique('goal')}", json=goal).status_code == 201
     eventually(lambda: admin.get(f"/api/v1/reps/{me}/profile").json()["badges"], what="the first-deal badge")
 
     alias = pseudonym(server.env["ARENA_SECRET_KEY"], me)
@@ -147,6 +153,7 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
     lines = ledger.json()["entries"]
     assert sum(line["points"] for line in lines) == 16 and all(not line.get("customer") for line in lines)
 
+    assert rep.call("GET", "/api/v1/me").status_code == 401  # the rep's account is gone, and its session with it
     stored = everything(client)
     for word in (me, NAME, SURNAME, crm_user, CUSTOMER, KUDOS, NOTE, DISPUTE, username):
         for form in (word.encode(), json.dumps(word).strip('"').encode()):
