@@ -77,10 +77,11 @@ def mentions(value: Any, erasure: Erasure) -> bool:
     return False
 
 
-def scrubbed(value: Any, erasure: Erasure) -> Any:
+def scrubbed(value: Any, erasure: Erasure, *, free_text: bool = True) -> Any:
     """A JSON value with the rep id replaced by the pseudonym (as a value or a key), the person's words removed
-    and, when it named them, its free text and customers emptied. Numbers and everything else stay."""
-    return _scrub(value, erasure, mentions(value, erasure))
+    and, when it named them, its free text and customers emptied (unless ``free_text`` is False: a contest
+    definition's reasons speak of the rules, not of the person). Numbers and everything else stay."""
+    return _scrub(value, erasure, free_text and mentions(value, erasure))
 
 
 def _scrub(value: Any, erasure: Erasure, named: bool) -> Any:

@@ -93,12 +93,9 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
 ) -> None:
     org = make_org(admin, teams=2, reps_per_team=2)
     me, teammate, other = org.reps[0], org.reps[1], org.reps[2]
-    second = {
-        **org.definition,
-        "id": unique("contest"),
-        "name": "第二场",
-        "rules": [{"on": "deal.won", "points_per": 500}],
-    }
+    second = {**org.definition, "id": unique("contest"), "name": "第二场", "reps": org.reps}  # named one by one
+    second["rules"] = [{"on": "deal.won", "points_per": 500}]
+    del second["teams"]
     assert admin.post("/api/v1/contests", json=second).status_code == 201
     crm_user = unique("crm-user")
     named = {"name": f"{NAME} {SURNAME}", "team": org.teams[0], "aliases": {"hubspot": crm_user}}
@@ -168,6 +165,8 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
     assert audited[0]["data"]["sections"] == answer["sections"]
     assert not admin.get("/api/v1/audit", params={"target": me}).json()["entries"]
 
+    definition = admin.get(f"/api/v1/contests/{second['id']}").json()
+    assert alias in json.dumps(definition) and me not in json.dumps(definition)  # its rep list names the pseudonym
     events_cli_for(server, "rebuild")
     assert {c: (scores(admin, c), scores(admin, c, "teams")) for c in boards} == renamed
 

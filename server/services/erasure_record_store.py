@@ -90,7 +90,7 @@ class RecordEraser:
         them with the directory change."""
         stored = await self.redis.hgetall(keys.CONTESTS)
         return {
-            text(cid): scrubbed(json.loads(raw), self.erasure)
+            text(cid): scrubbed(json.loads(raw), self.erasure, free_text=False)
             for cid, raw in stored.items()
             if mentions(text(raw), self.erasure)
         }
