@@ -58,11 +58,13 @@ class RecordEraser:
         id as a token is renamed. The number of documents changed."""
         changed: dict[str, str] = {}
         gone: list[str] = []
+        touched = 0
         async for raw_field, raw in self.redis.hscan_iter(key, count=SCAN_COUNT):
             field, value = text(raw_field), text(raw)
             renamed = self.erasure.token_renamed(field)
             if not (mentions(value, self.erasure) or renamed != field):
                 continue
+            touched += 1
             if renamed != field or drop:
                 gone.append(field)
             if not drop:
@@ -73,7 +75,7 @@ class RecordEraser:
         if changed:
             pipe.hset(key, mapping=changed)  # type: ignore[arg-type]
         await pipe.execute()
-        return len(set(gone) | set(changed))
+        return touched
 
     async def records(self) -> dict[str, int]:
         """Recognition, awards, disputes, challenges, flags, goals, redemptions, config changes, late events."""
