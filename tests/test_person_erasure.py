@@ -134,6 +134,13 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
     missing = admin.delete(f"/api/v1/people/{unique('nobody')}")
     assert missing.status_code == 404 and "no rep" in missing.json()["error"]
 
+    lease = f"{prefix}:{{cfg}}:erasure_running"
+    client.set(lease, "another erasure", ex=60)
+    busy = admin.delete(f"/api/v1/people/{me}")
+    assert busy.status_code == 409 and "another erasure" in busy.json()["error"]
+    client.delete(lease)
+    assert dump_scores(client, prefix, me, alias) == before  # nothing happened
+
     response = admin.delete(f"/api/v1/people/{me}")
     assert response.status_code == 200, response.text
     answer = response.json()

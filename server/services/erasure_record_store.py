@@ -40,6 +40,14 @@ class ErasureStore:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
 
+    async def claim(self, token: str, seconds: int) -> bool:
+        """Hold the one erasure that may run at a time (each rewrites the log and the shared streams)."""
+        return bool(await self.redis.set(keys.ERASURE_RUNNING, token, nx=True, ex=seconds))
+
+    async def release(self, token: str) -> None:
+        if text(await self.redis.get(keys.ERASURE_RUNNING) or b"") == token:
+            await self.redis.delete(keys.ERASURE_RUNNING)
+
     def scores(self, erasure: Erasure) -> ScoreRenamer:
         return ScoreRenamer(self.redis, erasure)
 

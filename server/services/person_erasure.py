@@ -13,6 +13,7 @@ outside."""
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from game.pseudonym import ERASED_NAME, erasure_of, is_erased, pseudonym
 if TYPE_CHECKING:
     from server.arena import Arena
 
+LEASE_SECONDS = 3600  # longest an erasure may hold the lease (it reads the whole log twice)
 OUTSIDE = (
     "Chat messages already sent (WeCom, DingTalk, Feishu, Slack, Teams), files already exported and backups taken "
     "before now are outside the system: backups age out by their rotation."
@@ -30,6 +32,10 @@ OUTSIDE = (
 
 class NotARep(LookupError):
     """Neither the rep nor its pseudonym is in the directory."""
+
+
+class ErasureRunning(RuntimeError):
+    """Another erasure is running (one at a time)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,18 @@ class ErasureResult:
 
 
 async def erase_person(arena: Arena, rep_id: str, actor: str, now: datetime | None = None) -> ErasureResult:
-    """Erase ``rep_id``; ``NotARep`` when neither it nor its pseudonym is known."""
+    """Erase ``rep_id``; ``NotARep`` when neither it nor its pseudonym is known, ``ErasureRunning`` when another
+    erasure holds the lease (a crashed one's lease expires after ``LEASE_SECONDS``)."""
+    token = secrets.token_hex(8)
+    if not await arena.erasures.claim(token, LEASE_SECONDS):
+        raise ErasureRunning(rep_id)
+    try:
+        return await _erase(arena, rep_id, actor, now)
+    finally:
+        await arena.erasures.release(token)
+
+
+async def _erase(arena: Arena, rep_id: str, actor: str, now: datetime | None) -> ErasureResult:
     moment = (now or datetime.now(UTC)).isoformat()
     directory = (await arena.registry.current(force=True)).directory
     rep = directory.reps.get(rep_id)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from server.auth.csrf import form_fields
 from server.http import arena_of, principal_of
-from server.services.person_erasure import NotARep, erase_person
+from server.services.person_erasure import ErasureRunning, NotARep, erase_person
 from server.web.console import console_context
 from server.web.render import page
 from server.web.rep_page import render_rep
@@ -35,6 +35,8 @@ async def erase_form(request: Request) -> Response:
         result = await erase_person(arena_of(request), rep_id, principal.name)
     except NotARep:
         return await render_rep(request, principal, status=404)
+    except ErasureRunning:
+        return PlainTextResponse("another erasure is running: try again when it has finished", status_code=409)
     context = await console_context(request, principal)
     return page(request, "console/erased.html", section="people", result=result, **context)
 
