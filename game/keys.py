@@ -512,6 +512,8 @@ def reward_ledger(rep_id: str) -> str:
 # Backups (``server/services/backup.py``): when the last scheduled backup was written, or why it failed.
 BACKUP_STATE = f"{PREFIX}:{{cfg}}:backup"  # hash: last_at, last_name, last_error, error_at
 BACKUP_RUNNING = f"{PREFIX}:{{cfg}}:backup_running"  # string with a TTL: a process is writing a backup
+# String with a TTL: an erasure of a person is running (one at a time: each rewrites the shared streams).
+ERASURE_RUNNING = f"{PREFIX}:{{cfg}}:erasure_running"
 
 
 def backup_patterns() -> list[str]:

@@ -32,6 +32,7 @@ from server.services.challenge_store import ChallengeStore
 from server.services.contest_archive_store import ContestArchiveStore
 from server.services.display_store import DisplayStore
 from server.services.dispute_store import DisputeStore
+from server.services.erasure_record_store import ErasureStore
 from server.services.event_log_store import EventLogStore
 from server.services.flag_store import FlagStore
 from server.services.goal_store import GoalStore
@@ -83,6 +84,7 @@ class Arena:
         self.rescores = RescoreStore(self.redis)
         self.late_events = LateEventStore(self.redis)
         self.contest_archives = ContestArchiveStore(self.redis)  # closed contests, compacted
+        self.erasures = ErasureStore(self.redis)  # erasing a person (docs/privacy.md)
         self.scorecards = ScorecardStore(self.redis)  # each team's KPI scorecard definition
         self.integrations = IntegrationStore(self.redis)
         self.notifications = NotifyStore(self.redis)

@@ -328,6 +328,13 @@ def _fresh_goal(world: World) -> str:
     return goal_id
 
 
+def _fresh_rep(world: World) -> str:
+    """A rep of team A that a route may erase."""
+    rep = unique("rep-a")
+    assert world.admin.put(f"/api/v1/reps/{rep}", json={"name": rep, "team": world.team_a}).status_code == 201
+    return rep
+
+
 def path_values(path: str, world: World) -> dict[str, str]:
     """The values of a route's path parameters: team A's objects."""
     area = path.removeprefix("/api/v1").split("/")[1]
@@ -360,6 +367,8 @@ def path_values(path: str, world: World) -> dict[str, str]:
     }
     if "{id}" in path:
         values["id"] = ids[area]()
+    if path.endswith("/people/{rep}"):  # the erasure
+        values["rep"] = _fresh_rep(world)
     if area == "challenges":
         values["action"] = "cancel"
     values.update(username=world.rep_user if path.endswith("signin-link") else unique("user"))

@@ -11,8 +11,9 @@ from msgspec import Meta, Struct
 from starlette.requests import Request
 
 from server.api.contract import ApiRoute, Operation, not_found
-from server.auth.access import TEAM_MANAGER
+from server.auth.access import ADMIN, TEAM_MANAGER
 from server.http import ApiError, ArenaJSONResponse, arena_of, require
+from server.services.person_erasure import ErasureRunning, NotARep, erase_person
 from server.services.person_export import person_export
 
 Items = dict[str, Any]
@@ -33,6 +34,20 @@ async def export_person(request: Request) -> ArenaJSONResponse:
     sections = {name: _count(value) for name, value in document.items() if isinstance(value, list | dict)}
     await arena.audit.person_exported(principal.name, rep_id, sections)
     return ArenaJSONResponse(document, headers={"Cache-Control": "no-store"})
+
+
+async def erase(request: Request) -> ArenaJSONResponse:
+    """Erase a person (PIPL art. 47, GDPR art. 17): admins only, audited (``person.erase``). Asking again about an
+    erased rep finishes the same and says ``already_erased``; an id never known is 404."""
+    rep_id = request.path_params["rep"]
+    principal = await require(request, lambda p: p.role == "admin", "erase a person (admins)")
+    try:
+        result = await erase_person(arena_of(request), rep_id, principal.name)
+    except NotARep:
+        raise ApiError(404, f"no rep {rep_id!r}") from None
+    except ErasureRunning:
+        raise ApiError(409, "another erasure is running: ask again when it has finished") from None
+    return ArenaJSONResponse(result.answer(), headers={"Cache-Control": "no-store"})
 
 
 def _count(section: Any) -> int:
@@ -69,6 +84,14 @@ class PersonExport(Struct):
     events: Annotated[EventsSection, Meta(description="The rep's events from the event log, oldest first.")]
 
 
+class PersonErasure(Struct):
+    pseudonym: Annotated[str, Meta(description="What the rep id became everywhere: p- + 16 hex digits.")]
+    already_erased: Annotated[bool, Meta(description="The rep had been erased before: this run finished the same.")]
+    erased_at: str
+    sections: Annotated[dict[str, int], Meta(description="How many items each section changed or dropped.")]
+    outside: Annotated[str, Meta(description="What the system cannot reach (chat messages already sent...).")]
+
+
 routes = [
     ApiRoute(
         "/people/{rep}/export",
@@ -81,6 +104,18 @@ routes = [
             response=PersonExport,
             answers=(not_found("rep"),),
             access=TEAM_MANAGER,
+        ),
+    ),
+    ApiRoute(
+        "/people/{rep}",
+        erase,
+        "DELETE",
+        Operation(
+            "Erase a person (PIPL / GDPR erasure): pseudonymised everywhere, every score kept, audited",
+            "reps",
+            response=PersonErasure,
+            answers=(not_found("rep"),),  # and 409 while another erasure runs (a race no example provokes)
+            access=ADMIN,
         ),
     ),
 ]

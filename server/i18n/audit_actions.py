@@ -49,6 +49,7 @@ ACTION_NAMES: dict[str, str] = {
     "rates.put": _n_("Set a month's exchange rates"),
     "kudos.given": _n_("Gave kudos"),
     "person.export": _n_("Exported everything held about a person"),
+    "person.erase": _n_("Erased a person (pseudonymised everywhere)"),
     "award.crowned": _n_("Crowned an award"),
     "award.corrected": _n_("Moved an award after a correction"),
 }

@@ -50,3 +50,10 @@ class AuditLog:
         pipe = self.redis.pipeline(transaction=True)
         queue_entry(pipe, actor, "person.export", rep_id, json.dumps({"sections": sections}, ensure_ascii=False))
         await pipe.execute()
+
+    async def person_erased(self, actor: str, target: str, data: str) -> None:
+        """Record an erasure run again for a rep already erased (the first one is recorded with its directory
+        change, ``Registry.replace_rep``)."""
+        pipe = self.redis.pipeline(transaction=True)
+        queue_entry(pipe, actor, "person.erase", target, data)
+        await pipe.execute()

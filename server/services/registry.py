@@ -272,6 +272,27 @@ class Registry:
         replaced = await self._store(keys.REPS, {document["id"]: document}, [(actor, "rep.put", document["id"], audit)])
         return replaced.get(document["id"])
 
+    async def replace_rep(
+        self, rep_id: str, document: dict[str, Any], contests: Mapping[str, dict[str, Any]], audit: tuple[str, ...]
+    ) -> None:
+        """Put a rep under another id (an erasure: ``document`` under its pseudonym), rewrite the contest
+        definitions naming them and append ``audit`` (actor, action, target, data), in one MULTI."""
+        change: dict[str, Any] = {"reps": [rep_id, document["id"]]} | ({"contests": True} if contests else {})
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(keys.REPS, rep_id)
+        pipe.hset(keys.REPS, document["id"], json.dumps(document, ensure_ascii=False))
+        for contest_id, contest in contests.items():
+            pipe.hset(keys.CONTESTS, contest_id, json.dumps(contest, ensure_ascii=False))
+        bump_keys = [keys.CONFIG_VERSION, keys.CONFIG_CHANGES]
+        pipe.eval(self._bump_source, len(bump_keys), *bump_keys, json.dumps(change), CHANGES_KEPT)
+        queue_entry(pipe, *audit)
+        version = (await pipe.execute())[2 + len(contests)]
+        # The change log would keep naming the rep id: its entry goes, and every process then reloads everything
+        # (a version missing from the log means reload, ``config_changes.lua``).
+        await self.redis.hdel(keys.CONFIG_CHANGES, version)
+        self.invalidate()
+        await self.redis.publish(keys.CONFIG_CHANNEL, json.dumps({"version": version, **change}))
+
     async def put_reps(
         self, documents: list[dict[str, Any]], actor: str, action: str = "rep.put"
     ) -> dict[str, dict[str, Any]]:

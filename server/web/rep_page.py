@@ -14,6 +14,7 @@ from starlette.routing import Route
 from game.contest_series import rep_target
 from game.contests import Contest
 from game.pacing import pace
+from server.auth.principals import Principal
 from server.http import arena_of
 from server.web.console import console_context, console_user
 from server.web.dashboard import days_left
@@ -45,6 +46,14 @@ async def rep_page(request: Request) -> Response:
     principal = await console_user(request)
     if isinstance(principal, Response):
         return principal
+    return await render_rep(request, principal)
+
+
+async def render_rep(
+    request: Request, principal: Principal, *, erase_refused: bool = False, status: int = 200
+) -> Response:
+    """The rep's page (404 when the rep is unknown or not the user's); ``erase_refused``: an erasure asked from it
+    was not confirmed with the rep id (``server/web/erase_person.py``)."""
     context = await console_context(request, principal)
     directory = context["snapshot"].directory
     rep = directory.reps.get(request.path_params["id"])
@@ -63,10 +72,12 @@ async def rep_page(request: Request) -> Response:
     return page(
         request,
         "console/rep.html",
+        status=status,
         section="people",
         rep=rep,
         team_name=team.name if team else (rep.team or ""),
         standings=[await _standing(request, contest, rep.id, now) for contest in running],
+        erase_refused=erase_refused,
         **context,
     )
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.auth.access import PUBLIC, TEAM_MANAGER_PAGE, Access
+from server.auth.access import ADMIN, LOGIN, PUBLIC, TEAM_MANAGER_PAGE, Access
 from server.web import (
     audit,
     badges,
     console,
     dashboard,
+    erase_person,
     goals_page,
     integrations,
     lift,
@@ -31,6 +32,7 @@ routes: list[BaseRoute] = [
     *people.routes,
     *goals_page.routes,
     *rep_page.routes,
+    *erase_person.routes,
     *audit.routes,
     *scorecards.routes,
     *badges.routes,
@@ -49,4 +51,5 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/signin/{token}"): PUBLIC,
     ("POST", "/locale"): PUBLIC,
     ("POST", "/admin/contests/{id}/flags/{flag}/decision"): TEAM_MANAGER_PAGE,
+    ("POST", "/admin/reps/{id}/erase"): ADMIN.but(anonymous=LOGIN),
 }
