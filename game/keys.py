@@ -266,6 +266,10 @@ class XpKeys:
     def dealers(self, month: str) -> str:
         return f"{self.dealers_prefix}{month}"
 
+    def shard_key(self, key: str, other: XpKeys) -> str:
+        """``key`` of shard ``other`` named in this shard (same role and suffix, this shard's hash tag)."""
+        return key.replace(other.seen.removesuffix("seen"), self.seen.removesuffix("seen"), 1)
+
     def script_keys(self) -> list[str]:
         """The keys of ``apply_xp.lua``, in its order."""
         return [self.seen, self.deals, self.caps_prefix, self.board_prefix, self.facts_prefix, self.deal_counts,

@@ -6,10 +6,12 @@ RENAME between slots), for plain keys and for a stream rewritten into another sl
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import cast
 
+import httpx
 import pytest
 from redis.asyncio.cluster import RedisCluster as AsyncCluster
 from redis.cluster import key_slot
@@ -21,6 +23,18 @@ from tests.support.org import deal, make_org, scores, unique
 from tests.support.redis_cluster import RedisCluster
 from tests.support.server import RunningServer, launch_server
 
+XP_SHARDS = 3
+
+
+def xp_shard(rep: str) -> int:
+    """The XP shard a rep's XP lives in (``game.keys.xp_shard_of`` with three shards)."""
+    return zlib.crc32(rep.encode()) % XP_SHARDS
+
+
+def xp_week(admin: httpx.Client, reps: set[str]) -> dict[str, int]:
+    rows = admin.get("/api/v1/xp/week", params={"limit": 500}).json()["rows"]
+    return {row["id"]: row["score"] for row in rows if row["id"] in reps}
+
 
 @pytest.fixture(scope="module")
 def server(redis_cluster: RedisCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
@@ -29,6 +43,7 @@ def server(redis_cluster: RedisCluster, tmp_path_factory: pytest.TempPathFactory
         Path(tmp_path_factory.mktemp("erasure-cluster")),
         ARENA_REDIS_CLUSTER="1",
         ARENA_LOG_SHARDS="2",
+        ARENA_XP_SHARDS=str(XP_SHARDS),
         ARENA_KEY_PREFIX=unique("era").replace("-", ""),
     )
     yield running
@@ -36,9 +51,12 @@ def server(redis_cluster: RedisCluster, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_an_erasure_on_a_cluster_with_a_sharded_log(server: RunningServer) -> None:
+    secret = server.env["ARENA_SECRET_KEY"]
     with server.admin() as admin, server.ingest() as ingest:
         org = make_org(admin, teams=2, reps_per_team=2)
-        me = org.reps[0]
+        while not (moving := [r for r in org.reps if xp_shard(r) != xp_shard(pseudonym(secret, r))]):
+            org = make_org(admin, teams=2, reps_per_team=2)
+        me = moving[0]  # the pseudonym's XP lives in another shard, on another node: the rep's XP moves there
         events = [deal(rep, 1_000 * (n + 3)) for n, rep in enumerate(org.reps * 3)]  # both shards hold some of mine
         assert ingest.post("/api/v1/events", json=events).json()["accepted"] == len(events)
         manager = signed_in(server, admin, "manager", teams=[org.teams[0]])
@@ -47,6 +65,8 @@ def test_an_erasure_on_a_cluster_with_a_sharded_log(server: RunningServer) -> No
             admin.post("/api/v1/rewards/grants", json={"rep": me, "points": 9, "ref": unique("g")}).status_code == 200
         )
         before = (scores(admin, org.contest), scores(admin, org.contest, "teams"))
+        xp_before = xp_week(admin, set(org.reps))
+        assert xp_before[me] > 0
 
         answer = admin.delete(f"/api/v1/people/{me}")
         assert answer.status_code == 200, answer.text
@@ -54,6 +74,10 @@ def test_an_erasure_on_a_cluster_with_a_sharded_log(server: RunningServer) -> No
         assert answer.json()["sections"]["events"] == 3 and answer.json()["sections"]["rewards"] > 0
         renamed = {alias if rep == me else rep: score for rep, score in before[0].items()}
         assert (scores(admin, org.contest), scores(admin, org.contest, "teams")) == (renamed, before[1])
+        xp_renamed = {alias if rep == me else rep: xp for rep, xp in xp_before.items()}
+        assert xp_week(admin, set(xp_renamed)) == xp_renamed
+        profile = admin.get(f"/api/v1/reps/{alias}/profile").json()
+        assert profile["xp"]["week"] == xp_before[me] and profile["badges"]  # read in the pseudonym's shard
         export = admin.get(f"/api/v1/people/{alias}/export").json()
         assert len(export["events"]["items"]) == 3 and {e["rep"] for e in export["events"]["items"]} == {alias}
         assert [k["message"] for k in export["kudos"]["items"]] == [""]

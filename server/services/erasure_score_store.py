@@ -85,8 +85,9 @@ class ScoreRenamer:
         fields = [text(f) async for f, _ in self.redis.hscan_iter(key, match=pattern, count=SCAN_COUNT)]
         return sum([await self.member(key, f, f[: -len(rep)] + alias) for f in fields])
 
-    async def deal_records(self, pattern: str) -> int:
-        """Rename the rep in the deal records of every bucket matching ``pattern``."""
+    async def deal_records(self, pattern: str, new_home: keys.XpKeys | None = None) -> int:
+        """Rename the rep in the deal records of every bucket matching ``pattern``; XP's records move to the bucket
+        of the same name in the pseudonym's shard (``new_home``) when that is another."""
         renamed = 0
         for key in await self.scan(pattern):
             changes: dict[bytes, bytes] = {}
@@ -94,9 +95,13 @@ class ScoreRenamer:
                 new = renamed_record(raw, self.erasure)
                 if new is not None:
                     changes[field] = new
-            if changes:
-                await self.redis.hset(key, mapping=changes)  # type: ignore[arg-type]
-                renamed += len(changes)
+            if not changes:
+                continue
+            target = key if new_home is None else new_home.shard_key(key, keys.xp_keys_of(self.erasure.rep))
+            await self.redis.hset(target, mapping=changes)  # type: ignore[arg-type]
+            if target != key:
+                await self.redis.hdel(key, *changes)
+            renamed += len(changes)
         return renamed
 
     async def json_list(self, key: str) -> int:
@@ -173,24 +178,72 @@ class ScoreRenamer:
 
     async def progress(self) -> int:
         """XP boards, facts, lifetime counts, badges held, month dealers and records, daily caps, deal records and
-        the badge feed."""
+        the badge feed. With XP in several shards the pseudonym's shard is usually not the rep's
+        (``keys.xp_keys_of``): the rep's rows, fields and records then move to it, as its facts and badges do."""
         rep, alias = self.erasure.rep, self.erasure.alias
-        count = await self.members(await self.scan(glob_escaped(keys.XP_BOARD_PREFIX) + "*"))
-        count += await self.members([keys.XP_DEAL_COUNTS, keys.XP_FACTS_VERSION])
-        count += await self.members(await self.scan(glob_escaped(keys.XP_DEALERS_PREFIX) + "*"))
-        for caps in await self.scan(glob_escaped(keys.XP_CAPS_PREFIX) + "*"):
-            count += await self.suffixed_fields(caps)
+        home, new_home = keys.xp_keys_of(rep), keys.xp_keys_of(alias)
+        count = 0
+        for prefix in (home.board_prefix, home.dealers_prefix, home.caps_prefix):
+            for key in await self.scan(glob_escaped(prefix) + "*"):
+                target = new_home.shard_key(key, home)
+                if target != key:
+                    count += await self.moved_member(key, target)
+                else:
+                    in_place = self.suffixed_fields if prefix == home.caps_prefix else self.member
+                    count += await in_place(key)
+        for key in (home.deal_counts, home.facts_version):
+            target = new_home.shard_key(key, home)
+            count += await (self.member(key) if target == key else self.moved_member(key, target))
         facts_prefix = keys.xp_facts(rep, "")
         for facts in await self.scan(glob_escaped(facts_prefix) + "*"):
             count += int(await move_key(self.redis, facts, keys.xp_facts(alias, facts[len(facts_prefix) :])))
         count += await self._badges()
-        count += await self.deal_records(glob_escaped(keys.XP_DEALS) + "*")
+        for shard in keys.all_xp_keys():
+            count += await self.deal_records(glob_escaped(shard.deals) + "*", new_home)
         for closed in await self.scan(glob_escaped(keys.XP_CLOSED_PREFIX) + "*"):
             decided = await self.redis.get(closed)
             if decided is not None and text(decided).startswith(rep + "|"):
                 await self.redis.set(closed, alias + text(decided)[len(rep) :], keepttl=True)
                 count += 1
-        return count + await self.streams.rewrite(keys.BADGE_FEED, self._feed_entry)
+        for shard in keys.all_xp_keys():
+            count += await self.streams.rewrite(shard.badge_feed, self._feed_entry)
+        return count
+
+    async def moved_member(self, source: str, target: str) -> int:
+        """The rep's member of ``source`` (a hash field, sorted-set row or set member; daily caps: fields ending
+        ``|<rep>``) under the pseudonym in ``target``, another slot: written there first, then removed here, so an
+        erasure stopped in between and run again finishes the same."""
+        rep, alias = self.erasure.rep, self.erasure.alias
+        kind = text(await self.redis.type(source))
+        if kind == "zset":
+            score = await self.redis.zscore(source, rep)
+            if score is None:
+                return 0
+            await self.redis.zadd(target, {alias: score})
+            await self.redis.zrem(source, rep)
+        elif kind == "set":
+            if not await self.redis.sismember(source, rep):
+                return 0
+            await self.redis.sadd(target, alias)
+            await self.redis.srem(source, rep)
+        elif kind == "hash":
+            fields = {
+                text(f): v
+                async for f, v in self.redis.hscan_iter(source, count=SCAN_COUNT)
+                if text(f) == rep or text(f).endswith("|" + rep)
+            }
+            if not fields:
+                return 0
+            renamed = {f[: -len(rep)] + alias: v for f, v in fields.items()}
+            await self.redis.hset(target, mapping=renamed)  # type: ignore[arg-type]
+            await self.redis.hdel(source, *fields)
+            return len(fields)
+        else:
+            return 0
+        ttl = await self.redis.pttl(source)
+        if ttl > 0 and await self.redis.pttl(target) < 0:
+            await self.redis.pexpire(target, ttl)
+        return 1
 
     async def _badges(self) -> int:
         held = await self.redis.hgetall(keys.badges(self.erasure.rep))
