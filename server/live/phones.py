@@ -24,6 +24,7 @@ from typing import Any
 
 from game.contests import Contest
 from server.live.board_reader import BoardReader
+from server.live.cpu_meter import PHONE, charging, counted
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.live.wire import WireFrame, encode
@@ -106,6 +107,10 @@ class Phones:
     async def refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView | None:
         """Bring the board held in memory up to date (in full or by the reps the doorbells named) and note
         which reps' views may have changed; returns the view the phones' frames are composed from."""
+        with charging(PHONE):
+            return await self._refresh(reader, spec, snapshot)
+
+    async def _refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView | None:
         contest = snapshot.contests.get(spec.contest_id)
         if contest is None:
             return None
@@ -245,9 +250,19 @@ class Phones:
             self.sent[viewer] = (view.epoch, view.total, standing, self.wins.get(rep, ()))
         return encode(self.compose(spec, view, rep, standing, snapshot, datetime.now(UTC)), viewer.binary)
 
+    def offer(self, board: str, offers: list[Offer]) -> None:
+        """The frames ``changed`` composed, offered to their phones (in the flush's write batch)."""
+        with charging(PHONE):
+            for viewer, frame in counted(PHONE, offers):
+                viewer.offer_frame(board, frame)
+
     async def changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         """A frame for each phone whose view changed since it was last sent one (``every``: for all of them,
         after names or targets changed), composed once per rep and encoding, yielding to the loop in slices."""
+        with charging(PHONE):
+            return await self._changed(spec, view, snapshot, every=every)
+
+    async def _changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         touched, self.touched = self.touched, set()
         reps = list(self.followers) if every or touched is None else [r for r in touched if r in self.followers]
         offers: list[Offer] = []
