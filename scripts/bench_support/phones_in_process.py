@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server import metrics
+from server import gc_tuning, metrics
 from server.arena import Arena
 from server.config import Settings
 from server.embedded_redis import EmbeddedRedis
@@ -154,6 +154,7 @@ async def until(condition: Any, what: str, timeout: float = 30.0) -> None:
 
 async def measure(arena: Arena, phones: int, tvs: int, reps: int, rounds: int, deals: int) -> Result:
     ids = await make_contest(arena, reps)
+    gc_tuning.freeze_startup_objects()  # as the server does once started, before screens connect
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Discard, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -202,6 +203,7 @@ async def measure(arena: Arena, phones: int, tvs: int, reps: int, rounds: int, d
 def run(phones: int, tvs: int, reps: int, rounds: int, deals: int) -> dict[str, Any]:
     """Start a private Redis and measure; the summary printed and returned."""
     with EmbeddedRedis() as redis:
+        gc_tuning.configure()  # the server's collector settings (``server/gc_tuning.py``)
         arena = Arena(Settings(secret_key="bench-phones-in-process"), RedisDeployment(url=redis.url))
         result = asyncio.run(measure(arena, phones, tvs, reps, rounds, deals))
     line = {"phones": phones, "tvs": tvs, "rounds": rounds, "deals_per_round": deals, **result.summary()}
