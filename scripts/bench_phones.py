@@ -13,14 +13,20 @@ their own ``me:<contest>``; TVs use the admin key and subscribe to ``contest:<co
 Phones and TVs live in two viewer pools (``bench_support/viewers.py``). Deals arrive at ``--rate`` (10/s),
 each for a rep with a phone (open loop, ``bench_support/systems.DealPoster``).
 
-Three measured windows of ``--seconds`` each, server utime+stime from /proc: (0) no screen, (1) N + M
-TVs (the phone pool's sockets on the shared board first), (2) M TVs and N phones. In (1) and (2) every
-socket gets the same shared frames (the board's diffs, celebrations, badges: the same bytes to every
-screen, leaving in the same writes); (2) adds the phones' ``me`` frames. **Per shared frame** = (CPU₁ −
-CPU₀) / frames the TVs got in (1); **per phone frame** = (CPU₂ − CPU₀ − shared frames in (2) × per shared
-frame) / ``me`` frames the phones got in (2): the phones' own cost, including each tick's read for them
-and the pass over the moves, is charged to their frames. (A phone watching its ``me`` board alone would
-get fewer frames per write than a TV; that would charge the TVs' cheaper, shared writes to it.)
+Three measured windows of ``--seconds`` each: (0) no screen, (1) N + M TVs (the phone pool's sockets on the
+shared board first), (2) M TVs and N phones. In (1) and (2) every socket gets the same shared frames (the
+board's diffs, celebrations, badges: the same bytes to every screen, leaving in the same writes); (2) adds
+the phones' ``me`` frames. **CPU per frame** comes from the server's own counters (``/metrics``, read with
+``ARENA_METRICS_TOKEN``): the hub meters its flusher step by step with the thread's CPU clock and charges
+each step to the phones' path (moving the board held for them, composing, encoding and offering their
+frames) or to the shared one (everything else in the flush: reads, diffs, encodings, offers and the
+writes), and counts the frames each path offered (``server/live/cpu_meter.py``). Both come from the same
+ticks of window (2), so the machine's other load moves both alike; ``phone_cpu_ratio`` is their ratio.
+For reference the process's CPU is also differenced between windows (``window_per_*``: per shared frame =
+(CPU₁ − CPU₀) / frames the TVs got in (1), per phone frame = (CPU₂ − CPU₀ − shared frames in (2) × that) /
+``me`` frames in (2)); on a shared machine their noise exceeds the phones' whole cost.
+``--in-process`` runs the same floor in one process without HTTP (``bench_support/phones_in_process.py``).
+
 Latency: a deal's id carries its send time (CLOCK_MONOTONIC); a TV's sample is its celebration's arrival,
 a phone's is the first ``me`` frame that lists the deal among the rep's recent wins (kernel receive
 timestamps). The celebrations' p99 on the phones' own sockets is printed beside them: the phones' viewer
