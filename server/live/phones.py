@@ -182,7 +182,8 @@ class Phones:
         assert ranking is not None
         asked = dict(self.heard)
         reps = sorted(set(asked.values()))
-        read = self._told_read(asked) or await reader.scores_of(contest, ranking.epoch, spec.which, reps)
+        told = self._told_read(asked) if spec.which == "reps" else None  # doorbells tell the reps board's scores
+        read = told or await reader.scores_of(contest, ranking.epoch, spec.which, reps)
         if ranking is not self.ranking or self.stale:
             return None
         touched: set[str] = set()
