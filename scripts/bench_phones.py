@@ -13,14 +13,20 @@ their own ``me:<contest>``; TVs use the admin key and subscribe to ``contest:<co
 Phones and TVs live in two viewer pools (``bench_support/viewers.py``). Deals arrive at ``--rate`` (10/s),
 each for a rep with a phone (open loop, ``bench_support/systems.DealPoster``).
 
-Three measured windows of ``--seconds`` each, server utime+stime from /proc: (0) no screen, (1) N + M
-TVs (the phone pool's sockets on the shared board first), (2) M TVs and N phones. In (1) and (2) every
-socket gets the same shared frames (the board's diffs, celebrations, badges: the same bytes to every
-screen, leaving in the same writes); (2) adds the phones' ``me`` frames. **Per shared frame** = (CPU₁ −
-CPU₀) / frames the TVs got in (1); **per phone frame** = (CPU₂ − CPU₀ − shared frames in (2) × per shared
-frame) / ``me`` frames the phones got in (2): the phones' own cost, including each tick's read for them
-and the pass over the moves, is charged to their frames. (A phone watching its ``me`` board alone would
-get fewer frames per write than a TV; that would charge the TVs' cheaper, shared writes to it.)
+Three measured windows of ``--seconds`` each: (0) no screen, (1) N + M TVs (the phone pool's sockets on the
+shared board first), (2) M TVs and N phones. In (1) and (2) every socket gets the same shared frames (the
+board's diffs, celebrations, badges: the same bytes to every screen, leaving in the same writes); (2) adds
+the phones' ``me`` frames. **CPU per frame** comes from the server's own counters (``/metrics``, read with
+``ARENA_METRICS_TOKEN``): the hub meters its flusher step by step with the thread's CPU clock and charges
+each step to the phones' path (moving the board held for them, composing, encoding and offering their
+frames) or to the shared one (everything else in the flush: reads, diffs, encodings, offers and the
+writes), and counts the frames each path offered (``server/live/cpu_meter.py``). Both come from the same
+ticks of window (2), so the machine's other load moves both alike; ``phone_cpu_ratio`` is their ratio.
+For reference the process's CPU is also differenced between windows (``window_per_*``: per shared frame =
+(CPU₁ − CPU₀) / frames the TVs got in (1), per phone frame = (CPU₂ − CPU₀ − shared frames in (2) × that) /
+``me`` frames in (2)); on a shared machine their noise exceeds the phones' whole cost.
+``--in-process`` runs the same floor in one process without HTTP (``bench_support/phones_in_process.py``).
+
 Latency: a deal's id carries its send time (CLOCK_MONOTONIC); a TV's sample is its celebration's arrival,
 a phone's is the first ``me`` frame that lists the deal among the rep's recent wins (kernel receive
 timestamps). The celebrations' p99 on the phones' own sockets is printed beside them: the phones' viewer
@@ -50,9 +56,11 @@ from typing import Any
 import httpx
 import redis as redis_sync
 from itsdangerous import TimestampSigner
+from prometheus_client.parser import text_string_to_metric_families
 
 from game import keys
 from scripts.bench_fanout import raise_fd_limit, workdir
+from scripts.bench_support import phones_in_process
 from scripts.bench_support.measure import cpu_ms, percentile_ms
 from scripts.bench_support.pool import ViewerPool
 from scripts.bench_support.systems import ArenaKeys, ArenaSystem, Org
@@ -76,6 +84,7 @@ class Window:
     tv: dict[str, Any] = field(default_factory=dict)
     phones: dict[str, Any] = field(default_factory=dict)
     load: tuple[str, str] = ("", "")
+    hub: dict[str, float] = field(default_factory=dict)  # the hub's counters over the window, by series and path
 
     def frames(self, report: dict[str, Any], op: str | None = None) -> int:
         ops: dict[str, int] = report.get("ops", {})
@@ -155,13 +164,35 @@ async def window(arena: ArenaSystem, tvs: ViewerPool, phones: ViewerPool | None,
     await tvs.mark()
     if phones is not None:
         await phones.mark()
-    before, started = cpu_ms(arena.pid), time.monotonic()
-    await asyncio.sleep(seconds)
-    result.tv = await tvs.report()
-    result.phones = await phones.report() if phones is not None else {}
-    result.cpu_ms, result.seconds = cpu_ms(arena.pid) - before, time.monotonic() - started
+    async with arena.admin() as admin:
+        counted = await hub_counters(admin)
+        before, started = cpu_ms(arena.pid), time.monotonic()
+        await asyncio.sleep(seconds)
+        result.tv = await tvs.report()
+        result.phones = await phones.report() if phones is not None else {}
+        result.cpu_ms, result.seconds = cpu_ms(arena.pid) - before, time.monotonic() - started
+        result.hub = {name: value - counted.get(name, 0.0) for name, value in (await hub_counters(admin)).items()}
     result.load = (before_load, load_average())
     return result
+
+
+async def hub_counters(admin: httpx.AsyncClient) -> dict[str, float]:
+    """The hub's CPU and frames by path (``server/live/cpu_meter.py``), from the server's ``/metrics``."""
+    response = await admin.get("/metrics")
+    response.raise_for_status()
+    return {
+        f"{sample.name}:{sample.labels['path']}": sample.value
+        for family in text_string_to_metric_families(response.text)
+        if family.name in ("arena_hub_cpu_seconds", "arena_hub_frames")
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
+def per_frame_us(w: Window, path: str) -> float | None:
+    """The hub's CPU per frame offered on ``path`` in a window, in µs (None without frames)."""
+    frames = w.hub.get(f"arena_hub_frames_total:{path}", 0.0)
+    return w.hub[f"arena_hub_cpu_seconds_total:{path}"] * 1e6 / frames if frames else None
 
 
 def show(name: str, w: Window) -> None:
@@ -179,24 +210,32 @@ def ms(value: float | None) -> str:
 
 
 def summarise(quiet: Window, tv_only: Window, both: Window) -> dict[str, Any]:
+    # The hub's own counters in window 2: both costs from the same ticks.
+    per_shared, per_phone = per_frame_us(both, "shared"), per_frame_us(both, "phone")
+    me_frames = both.frames(both.phones, "me")
+    # The process's CPU differenced between windows (noisy on a shared machine: for reference only).
     tv_frames = tv_only.frames(tv_only.tv) + tv_only.frames(tv_only.phones)
-    per_shared = (tv_only.cpu_ms - quiet.cpu_ms * tv_only.seconds / quiet.seconds) / max(1, tv_frames)
+    window_shared = (tv_only.cpu_ms - quiet.cpu_ms * tv_only.seconds / quiet.seconds) / max(1, tv_frames)
     baseline = quiet.cpu_ms * both.seconds / quiet.seconds
     shared = both.frames(both.tv) + both.frames(both.phones)
-    me_frames = both.frames(both.phones, "me")
-    per_phone = (both.cpu_ms - baseline - shared * per_shared) / max(1, me_frames)
+    window_phone = (both.cpu_ms - baseline - shared * window_shared) / max(1, me_frames)
     phone_latency = {int(k): v for k, v in both.phones.get("me_latency", {}).items()}
     tv_p50, tv_p99 = percentile_ms(both.tv["latency"], 0.50), percentile_ms(both.tv["latency"], 0.99)
     phone_p50, phone_p99 = percentile_ms(phone_latency, 0.50), percentile_ms(phone_latency, 0.99)
     # The same deals' celebrations on the phones' own sockets: what the phones' viewer processes add to any
     # frame (they read thousands of sockets; the TVs' process reads a hundred).
     same_sockets_p99 = percentile_ms(both.phones.get("latency", {}), 0.99)
-    cpu_ratio = per_phone / per_shared if per_shared > 0 else None
+    cpu_ratio = per_phone / per_shared if per_phone is not None and per_shared else None
     p99_ratio = phone_p99 / tv_p99 if phone_p99 is not None and tv_p99 else None
     print(
-        f"  server CPU per shared frame {per_shared * 1000:.1f} µs, per phone frame {per_phone * 1000:.1f} µs"
-        f" ({me_frames:,} phone frames in {both.seconds:.1f} s) → ratio {cpu_ratio and round(cpu_ratio, 2)}"
-        f" (target ≤ {TARGET_CPU_RATIO:g})"
+        f"  the hub's CPU (its counters, window 2): per shared frame {per_shared or 0:.2f} µs"
+        f" ({both.hub.get('arena_hub_frames_total:shared', 0):,.0f} offered), per phone frame {per_phone or 0:.2f} µs"
+        f" ({both.hub.get('arena_hub_frames_total:phone', 0):,.0f} offered, {me_frames:,} received in"
+        f" {both.seconds:.1f} s) → ratio {cpu_ratio and round(cpu_ratio, 2)} (target ≤ {TARGET_CPU_RATIO:g})"
+    )
+    print(
+        f"  the process's CPU differenced between windows (noisy): per shared frame {window_shared * 1000:.1f} µs,"
+        f" per phone frame {window_phone * 1000:.1f} µs"
     )
     print(
         f"  deal→phone p50 {ms(phone_p50)} p99 {ms(phone_p99)} (n={sum(phone_latency.values())})"
@@ -207,8 +246,10 @@ def summarise(quiet: Window, tv_only: Window, both: Window) -> dict[str, Any]:
     return {
         "phones": both.phones.get("open"),
         "tvs": both.tv.get("open"),
-        "per_shared_frame_us": round(per_shared * 1000, 2),
-        "per_phone_frame_us": round(per_phone * 1000, 2),
+        "per_shared_frame_us": None if per_shared is None else round(per_shared, 2),
+        "per_phone_frame_us": None if per_phone is None else round(per_phone, 2),
+        "window_per_shared_frame_us": round(window_shared * 1000, 2),
+        "window_per_phone_frame_us": round(window_phone * 1000, 2),
         "phone_frames_per_s": round(me_frames / both.seconds, 1),
         "phone_p50_ms": phone_p50,
         "phone_p99_ms": phone_p99,
@@ -287,6 +328,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="each measured window (default 10)")
     parser.add_argument("--viewer-procs", type=int, default=2, help="processes for the phones (default 2)")
     parser.add_argument("--workdir", type=Path, help="keep logs here instead of a temp dir")
+    parser.add_argument(
+        "--in-process", action="store_true", help="one process, no HTTP: the hub's CPU by path from one run"
+    )
+    parser.add_argument("--rounds", type=int, default=100, help="--in-process: rounds of deals (default 100)")
+    parser.add_argument("--deals", type=int, default=2, help="--in-process: won deals a round (default 2)")
     args = parser.parse_args(argv)
     if not 1 <= args.phones <= args.reps <= 50_000:
         parser.error("need 1 <= --phones <= --reps <= 50000")
@@ -295,6 +341,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.in_process:
+        raise_fd_limit(2 * (args.phones + args.tvs))  # both ends of every connection are here
+        print(json.dumps(phones_in_process.run(args.phones, args.tvs, args.reps, args.rounds, args.deals)))
+        return 0
     try:
         line = asyncio.run(run(args))
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -58,8 +58,31 @@ class Tally(Collector):
         yield CounterMetricFamily(self.name, self.documentation, value=self.value)
 
 
+class PathTally(Collector):
+    """Counters of the hub's flushes by path, ``phone`` (a phone's own ``me`` view, composed per rep) or
+    ``shared`` (board updates and moments, encoded once for many screens): plain adds, as ``Tally``."""
+
+    def __init__(self, name: str, documentation: str, scale: float = 1.0) -> None:
+        self.name, self.documentation, self.scale = name, documentation, scale
+        self.by_path = {"phone": 0, "shared": 0}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=["path"])
+        for path, value in self.by_path.items():
+            family.add_metric([path], value * self.scale)
+        yield family
+
+
 WS_SENT_BYTES = Tally("arena_ws_sent_bytes", "Bytes of frames written to websocket viewers.")
 REGISTRY.register(WS_SENT_BYTES)
+HUB_CPU = PathTally(
+    "arena_hub_cpu_seconds",
+    "CPU of the hub's flushes (the flusher's own steps, Redis round trips and socket writes included), by path.",
+    scale=1e-9,  # held in nanoseconds
+)
+REGISTRY.register(HUB_CPU)
+HUB_FRAMES = PathTally("arena_hub_frames", "Frames the hub's flushes offered to viewers, by path.")
+REGISTRY.register(HUB_FRAMES)
 WS_CLOSES = Counter("arena_ws_closes", "Websocket close frames the server sent, by close code.", ["code"])
 WS_SLOW_CUTS = Counter(
     "arena_ws_slow_client_cuts", "Viewers cut for being too slow (4008), by why: budget or timeout.", ["why"]

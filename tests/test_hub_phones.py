@@ -245,14 +245,41 @@ def test_a_tick_reads_only_the_scores_of_the_reps_its_doorbells_named() -> None:
     on_the_floor(Floor(reps=10), scenario)
 
 
+def test_doorbells_that_tell_the_scores_move_the_phones_without_a_read() -> None:
+    """The engine's doorbell of a won deal carries the rep's score and the board's size: a tick whose
+    doorbells tell every change since the board held reads nothing; after a change with no doorbell of its
+    own (its seq skipped) the next tick reads the scores, as when doorbells only name the reps."""
+
+    async def scenario(floor: Floor) -> None:
+        floor.boards.telling = True
+        phones = {rep: (await floor.phone(rep))[1] for rep in ("r00", "r03", "r07")}
+        full_reads = floor.boards.reads[ME]
+        floor.boards.score_reads.clear()
+        await floor.deal("r07", 35)  # 30 → 65: passes r04 (60) and r05, r06
+        for rep in ("r03", "r05"):
+            floor.broker.ring(DOORBELL, floor.boards.win(CONTEST, rep, 1))
+        await asyncio.sleep(3 * TICK)
+        assert (floor.boards.reads[ME], floor.boards.score_reads) == (full_reads, [])
+        assert {rep: shown(link) for rep, link in phones.items()} == {
+            rep: expected_standing(floor, rep) for rep in phones
+        }
+        floor.boards.win(CONTEST, "r00", 5)  # a change whose doorbell never rings: the board's seq skips one
+        await floor.deal("r03", 50)
+        assert floor.boards.score_reads == [["r03"]]  # then the gap, as without scores told (a full read)
+
+    on_the_floor(Floor(reps=10), scenario)
+
+
+@pytest.mark.parametrize("telling", [False, True], ids=["doorbells-name-reps", "doorbells-tell-scores"])
 @pytest.mark.parametrize("held", [10_000, 12], ids=["whole-board", "top-12-held"])
-def test_every_phone_shows_what_the_whole_board_says_after_any_deals(held: int) -> None:
+def test_every_phone_shows_what_the_whole_board_says_after_any_deals(held: int, telling: bool) -> None:
     """Random deals, one or several a tick, some by reps new to the board, ties included: after each tick
     every phone shows the rank, score and gap the whole board gives its rep, whether its rep is held in
-    memory or below the reps held."""
+    memory or below the reps held, and whether the doorbells tell the scores or only name the reps."""
     rng = random.Random(18)
 
     async def scenario(floor: Floor) -> None:
+        floor.boards.telling = telling
         reps = [*(f"r{index:02d}" for index in range(30)), "new1", "new2"]
         phones = {rep: (await floor.phone(rep))[1] for rep in [*reps[::2], "new1"]}
         for _ in range(40):

@@ -347,9 +347,12 @@ end
 local seq = redis.call('HINCRBY', KEYS[8], 'reps', 1)
 redis.call('HINCRBY', KEYS[8], 'teams', 1)
 if c.quiet ~= 1 then
+  -- The rep's score on the board now and the board's size: phones' views move on without reading them.
+  local placed = redis.call('ZSCORE', KEYS[4], c.rep)
   local bell = cjson.encode({
     contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
-    type = c.type, amount = c.amount or '', at = c.at, record_over = beaten})
+    type = c.type, amount = c.amount or '', at = c.at, record_over = beaten,
+    score = placed and math.floor(tonumber(placed) / TIME_SPAN) or nil, size = redis.call('ZCARD', KEYS[4])})
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
   if c.type == 'deal.won' and total > 0 then
     redis.call('LPUSH', KEYS[16], bell)

@@ -167,6 +167,7 @@ def arena_env(redis_url: str, port: int, data_dir: Path, keys: ArenaKeys) -> dic
         ARENA_SECRET_KEY=keys.secret,
         ARENA_DATA_DIR=str(data_dir),
         ARENA_WS_PER_IP=str(WS_PER_IP),  # every viewer comes from 127.0.0.1; older servers ignore it
+        ARENA_METRICS_TOKEN=keys.admin,  # the admin client reads /metrics (the hub's CPU by path)
         PYTHONUNBUFFERED="1",
     )
     return env

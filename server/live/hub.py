@@ -29,6 +29,7 @@ from server import metrics
 from server.live import frames, history
 from server.live.board_reader import BoardReader, Snapshots
 from server.live.broker import Broker, Message, Reconnected
+from server.live.cpu_meter import SHARED, counted, metered
 from server.live.frames import Frames, Variant, same_for_all
 from server.live.goal_phones import PERSONAL, GoalPhones, GoalsOf, phones_for
 from server.live.phones import Offer, Phones
@@ -277,7 +278,7 @@ class Hub:
         if build is None:
             return
         moment = Frames(build)
-        for viewer in state_viewers(self.boards.get(spec.board)):
+        for viewer in counted(SHARED, state_viewers(self.boards.get(spec.board))):
             viewer.offer_notice(moment[viewer.variant])
 
     def _release_celebrations(self, celebrations: dict[str, list[Frames]]) -> None:
@@ -287,7 +288,7 @@ class Hub:
                 viewers = {v for s in self.boards.values() for v in s.viewers}
             else:
                 viewers = self.viewers_of_contest(contest_id)
-            for viewer in viewers:
+            for viewer in counted(SHARED, viewers, len(moments)):
                 for moment in moments:
                     viewer.offer_notice(moment[viewer.variant])
 
@@ -302,7 +303,7 @@ class Hub:
                 await self._wait_for_a_board_change(self.tick)
             started = loop.time()
             try:
-                flushed = await self._flush()
+                flushed = await metered(self._flush())  # its CPU, by path (``cpu_meter``)
             except Exception:  # a bug in one board's update must not stop every other board
                 log.exception("flush failed; carrying on")
                 flushed = True
@@ -389,20 +390,19 @@ class Hub:
         spec, old, view = state.spec, update.old, update.new
         if spec.kind in PERSONAL:
             self._updates += 1 if update.phones else 0
-            for viewer, frame in update.phones:
-                viewer.offer_frame(spec.board, frame)
+            state.phones.offer(spec.board, update.phones)
             return
         whole = state.snapshots
         if view.epoch != old.epoch:  # after a rescore: a snapshot replaces everything
             self._updates += 1
             notice = Frames(same_for_all({"op": "epoch", "board": spec.board, "epoch": view.epoch}))
-            for viewer in list(state.viewers):
+            for viewer in counted(SHARED, list(state.viewers), 2):
                 viewer.offer_frame(spec.board, whole[viewer.variant])
                 viewer.offer_notice(notice[viewer.variant])
             return
         if renamed:  # names changed: rows look different though their data did not
             self._updates += 1
-            for viewer in list(state.viewers):
+            for viewer in counted(SHARED, list(state.viewers)):
                 viewer.offer_frame(spec.board, whole[viewer.variant])
         elif view.seq != old.seq or update.changed or update.removed:
             self._offer_diff(state, update, snapshot)
@@ -414,7 +414,7 @@ class Hub:
         # Encoded once per variant; the same bytes go to every viewer of that variant.
         diff = Frames(partial(diff_message, spec, view, update.changed, update.removed, snapshot))
         offers: dict[Variant, tuple[WireFrame, Callable[[], WireFrame]]] = {}
-        for viewer in list(state.viewers):
+        for viewer in counted(SHARED, list(state.viewers)):
             offer = offers.get(viewer.variant)
             if offer is None:
                 variant = viewer.variant

@@ -3,8 +3,10 @@ whose own view changed.
 
 The board's reps and scores are held in memory (``server/live/ranking.py``): read in full when a phone
 first watches it, after anything but a won deal (a reversal, an update, a roster or team change, a
-rescore), when a doorbell went missing, and every five minutes whatever happened; in between, each tick reads
-only the scores of the reps its won-deal doorbells named, with the board's seq and size, in one MULTI
+rescore), when a doorbell went missing, and every five minutes whatever happened; in between, a won deal's
+doorbell tells its rep's score and the board's size (``game/lua/apply_contest.lua``), so a tick whose doorbells
+tell every change since the board held reads nothing; otherwise (a doorbell without them, a seq skipped) it
+reads the scores of the reps its doorbells named, with the board's seq and size, in one MULTI
 (``boards.read_scores``). Each move names the band of scores whose standings it may have changed, so a tick
 looks only at the phones of reps in those bands and of reps whose own latest wins changed, not at every
 phone. Reps below the reps held get their standings from one batched read per tick
@@ -24,11 +26,12 @@ from typing import Any
 
 from game.contests import Contest
 from server.live.board_reader import BoardReader
+from server.live.cpu_meter import PHONE, charging, counted
 from server.live.followers import Followers
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.live.wire import WireFrame, encode
-from server.services.boards import FEED_ROWS, BoardSpec, BoardView, contest_meta, feed_row, me_message
+from server.services.boards import FEED_ROWS, BoardSpec, BoardView, ScoresRead, contest_meta, feed_row, me_message
 from server.services.diffs import Row
 from server.services.registry import Snapshot
 from server.services.standings import UNRANKED, Ranking, Standing
@@ -53,6 +56,7 @@ class Phones(Followers[PhoneView]):
     wins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each rep's own latest wins, as last read
     mine: dict[str, list[Row]] = field(default_factory=dict)  # and their rows
     heard: dict[int, str] = field(default_factory=dict)  # seq -> rep of the won deals not yet read
+    told: dict[int, tuple[int, int]] = field(default_factory=dict)  # seq -> the rep's score and board size then
     won: list[dict[str, Any]] = field(default_factory=list)  # their doorbells, for the recent wins
     recent: list[Row] = field(default_factory=list)  # the contest's recent wins (its feed), newest first
     stale: bool = False  # a full read is due
@@ -83,6 +87,9 @@ class Phones(Followers[PhoneView]):
             self.stale = True  # a flood, or a rescore's epoch: read it all
         elif ranking is None or seq > ranking.seq:
             self.heard[seq] = rep
+            score, size = bell.get("score"), bell.get("size")
+            if isinstance(score, int) and isinstance(size, int):
+                self.told[seq] = (score, size)
         if understood(bell) and bell["points"] > 0:
             self.won.append(bell)  # it joined the contest's recent wins as it rang
             del self.won[:-FEED_ROWS]
@@ -90,6 +97,10 @@ class Phones(Followers[PhoneView]):
     async def refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView | None:
         """Bring the board held in memory up to date (in full or by the reps the doorbells named) and note
         which reps' views may have changed; returns the view the phones' frames are composed from."""
+        with charging(PHONE):
+            return await self._refresh(reader, spec, snapshot)
+
+    async def _refresh(self, reader: BoardReader, spec: BoardSpec, snapshot: Snapshot) -> BoardView | None:
         contest = snapshot.contests.get(spec.contest_id)
         if contest is None:
             return None
@@ -133,6 +144,7 @@ class Phones(Followers[PhoneView]):
         ranking.follow(set(self.followers))
         self.ranking, self.seq, self.touched = ranking, view.seq, None
         self.heard = {seq: rep for seq, rep in self.heard.items() if seq > view.seq}
+        self.told = {seq: told for seq, told in self.told.items() if seq > view.seq}
         self._synced, self._gap_since = now(), None
 
     def _current(self, contest: Contest) -> bool:
@@ -154,7 +166,8 @@ class Phones(Followers[PhoneView]):
         assert ranking is not None
         asked = dict(self.heard)
         reps = sorted(set(asked.values()))
-        read = await reader.scores_of(contest, ranking.epoch, spec.which, reps)
+        told = self._told_read(asked) if spec.which == "reps" else None  # doorbells tell the reps board's scores
+        read = told or await reader.scores_of(contest, ranking.epoch, spec.which, reps)
         if ranking is not self.ranking or self.stale:
             return None
         touched: set[str] = set()
@@ -187,7 +200,24 @@ class Phones(Followers[PhoneView]):
         for seq in asked:
             if seq <= covered:
                 self.heard.pop(seq, None)
+                self.told.pop(seq, None)
         return touched
+
+    def _told_read(self, asked: dict[int, str]) -> ScoresRead | None:
+        """What reading the named reps' scores would find, from the doorbells themselves, when they tell every
+        change since the board held (each carries its rep's score and the board's size then); else None."""
+        ranking, told = self.ranking, self.told
+        assert ranking is not None
+        seqs = sorted(asked)
+        if not seqs or seqs[0] != ranking.seq + 1 or seqs[-1] - seqs[0] + 1 != len(seqs):
+            return None  # nothing heard, or a change whose doorbell has not come (or never rings)
+        scores: dict[str, int | None] = {}
+        size = ranking.total
+        for seq in seqs:
+            if seq not in told:
+                return None
+            scores[asked[seq]], size = told[seq]
+        return ScoresRead(seqs[-1], size, scores)
 
     def _reached_deep(self, touched: set[str]) -> bool:
         return "" in touched and self.ranking is not None and not self.ranking.held_all
@@ -229,9 +259,19 @@ class Phones(Followers[PhoneView]):
             self.sent[viewer] = (view.epoch, view.total, standing, self.wins.get(rep, ()))
         return encode(self.compose(spec, view, rep, standing, snapshot, datetime.now(UTC)), viewer.binary)
 
+    def offer(self, board: str, offers: list[Offer]) -> None:
+        """The frames ``changed`` composed, offered to their phones (in the flush's write batch)."""
+        with charging(PHONE):
+            for viewer, frame in counted(PHONE, offers):
+                viewer.offer_frame(board, frame)
+
     async def changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         """A frame for each phone whose view changed since it was last sent one (``every``: for all of them,
         after names or targets changed), composed once per rep and encoding, yielding to the loop in slices."""
+        with charging(PHONE):
+            return await self._changed(spec, view, snapshot, every=every)
+
+    async def _changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         touched, self.touched = self.touched, set()
         reps = list(self.followers) if every or touched is None else [r for r in touched if r in self.followers]
         offers: list[Offer] = []

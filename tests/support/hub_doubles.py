@@ -79,6 +79,7 @@ class MemoryBoards:
         self.wins: dict[str, list[dict[str, Any]]] = {c: [] for c in snapshot.contests}
         self.reads: Counter[str] = Counter()  # reads per board
         self.latency = 0.0  # seconds between taking a board and handing it over, as Redis's answer travels
+        self.telling = False  # doorbells carry the rep's score and the board's size, as the engine's script rings
         self._events = 0
 
     async def read(self, spec: BoardSpec, snapshot: Snapshot, *, full: bool = False) -> BoardView | None:
@@ -144,6 +145,8 @@ class MemoryBoards:
             "amount": str(points * 1000),
             "at": 1_700_000_000 + self._events,
         }
+        if self.telling:
+            bell.update(score=board[rep], size=len(board))
         self.wins[contest_id].insert(0, bell)
         del self.wins[contest_id][50:]
         return json.dumps(bell).encode()
