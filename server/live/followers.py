@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from server.live.cpu_meter import PHONE, charging, counted
 from server.live.viewer import Viewer
+from server.live.wire import WireFrame
 
 View = TypeVar("View")
 
@@ -36,6 +38,13 @@ class Followers(Generic[View]):
         if not phones:
             del self.followers[rep]
             self.unfollowed(rep)
+
+    def offer(self, board: str, offers: list[tuple[Viewer, WireFrame]]) -> None:
+        """The frames composed for the phones whose view changed, offered to them (in the flush's write batch);
+        their CPU counts as the phones' (``server/live/cpu_meter.py``)."""
+        with charging(PHONE):
+            for viewer, frame in counted(PHONE, offers):
+                viewer.offer_frame(board, frame)
 
     def followed(self, rep: str) -> None:
         """A phone of ``rep`` joined."""

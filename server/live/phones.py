@@ -26,7 +26,7 @@ from typing import Any
 
 from game.contests import Contest
 from server.live.board_reader import BoardReader
-from server.live.cpu_meter import PHONE, charging, counted
+from server.live.cpu_meter import PHONE, charging
 from server.live.followers import Followers
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
@@ -258,12 +258,6 @@ class Phones(Followers[PhoneView]):
         if self.reps.get(viewer) == rep:
             self.sent[viewer] = (view.epoch, view.total, standing, self.wins.get(rep, ()))
         return encode(self.compose(spec, view, rep, standing, snapshot, datetime.now(UTC)), viewer.binary)
-
-    def offer(self, board: str, offers: list[Offer]) -> None:
-        """The frames ``changed`` composed, offered to their phones (in the flush's write batch)."""
-        with charging(PHONE):
-            for viewer, frame in counted(PHONE, offers):
-                viewer.offer_frame(board, frame)
 
     async def changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         """A frame for each phone whose view changed since it was last sent one (``every``: for all of them,
