@@ -350,9 +350,11 @@ end
 local seq = redis.call('HINCRBY', KEYS[8], 'reps', '1')
 redis.call('HINCRBY', KEYS[8], 'teams', '1')
 if c.quiet ~= 1 then
-  local bell = cjson.encode({
-    contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
-    type = c.type, amount = c.amount or '', at = c.at, record_over = beaten})
+  -- The doorbell's fixed part comes encoded (c.bell: a JSON object left open, game/store.py: bell_head);
+  -- what only this script knows is added to it.
+  local over = ''
+  if beaten then over = ',"record_over":' .. cjson.encode(beaten) end
+  local bell = c.bell .. ',"seq":' .. int(seq) .. ',"points":' .. int(total) .. over .. '}'
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
   if c.type == 'deal.won' and total > 0 then
     redis.call('LPUSH', KEYS[16], bell)
