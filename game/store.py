@@ -89,14 +89,11 @@ def encode_change(change: ContestChange) -> bytes:
         "sb": keys.bucket(change.event_key),
         "db": keys.bucket(change.deal_key),
         "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
-        "undo": change.undo,
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,
         "day": change.day,
         "at": change.occurred_epoch,
         "ends": change.ends_epoch,
-        "mode": change.team_mode,
-        "best_n": change.best_n,
         "type": change.event_type,
         "epoch": change.epoch,
         "version": change.version,
@@ -108,6 +105,9 @@ def encode_change(change: ContestChange) -> bytes:
         payload["amount"] = change.amount
     received = bool(change.received_epoch)  # the settle fields mean something only for a deal under review
     optional = {
+        "undo": change.undo,
+        "mode": "" if change.team_mode == "sum" else change.team_mode,  # the script sums a team unless told
+        "best_n": change.best_n if change.team_mode == "best" else 0,
         "division": change.division,
         "target": change.target,
         "team_target": change.team_target,
@@ -121,7 +121,8 @@ def encode_change(change: ContestChange) -> bytes:
         "confirms": int(received and change.confirms),
         "settle_only": int(received and change.settle_only),
     }
-    payload.update((name, value) for name, value in optional.items() if value)  # the script reads only set fields
+    # The script reads only set fields (each field costs Redis a string and a table slot to decode).
+    payload.update((name, value) for name, value in optional.items() if value)
     if not change.quiet:
         payload["bell"] = bell_head(change)
     return msgpack.packb(payload)
