@@ -64,11 +64,15 @@ BATCH_CALLS = 64
 
 
 def batch_source() -> str:
-    """``run_batch.lua`` with each batched script in front of it as a function of (KEYS, ARGV)."""
+    """``run_batch.lua`` with each batched script in front of it as a function of (KEYS, ARGV). The libraries the
+    scripts use come once, ahead of them: inside a script's function they would be made again on every call."""
+    libraries = dict.fromkeys(library for name in BATCHED_SCRIPTS for library in SCRIPT_LIBRARIES.get(name, ()))
+    shared = "\n".join((LUA_DIR / f"{library}.lua").read_text() for library in libraries)
     functions = "\n".join(
-        f"SCRIPTS[{name!r}] = function(KEYS, ARGV)\n{load_lua(name)}\nend" for name in BATCHED_SCRIPTS
+        f"SCRIPTS[{name!r}] = function(KEYS, ARGV)\n{(LUA_DIR / f'{name}.lua').read_text()}\nend"
+        for name in BATCHED_SCRIPTS
     )
-    return f"local SCRIPTS = {{}}\n{functions}\n{(LUA_DIR / 'run_batch.lua').read_text()}"
+    return f"local SCRIPTS = {{}}\n{shared}\n{functions}\n{(LUA_DIR / 'run_batch.lua').read_text()}"
 
 
 def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> bytes:
