@@ -10,5 +10,7 @@ if earlier then
   return {0, earlier}
 end
 local stream_id = redis.call('XADD', KEYS[2], '*', ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[1], ARGV[1], (string.gsub(stream_id, '%-0$', '')))
+local kept = stream_id
+if string.sub(stream_id, -2) == '-0' then kept = string.sub(stream_id, 1, -3) end
+redis.call('HSET', KEYS[1], ARGV[1], kept)
 return {1, stream_id}

@@ -26,6 +26,7 @@
 local MAX_SCORE = 134217727     -- 2^27 - 1
 
 local c = cmsgpack.unpack(ARGV[1])
+local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
 local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal')  -- best_deal: read below
 local current_epoch = tonumber(meta[1] or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
@@ -62,7 +63,7 @@ local function team_time(team, bucket_id, at, member, rising)  -- at nil: the me
     redis.call('ZADD', KEYS[10] .. team, 'GT', at, 'b|' .. bucket_id)
     return
   end
-  local top = redis.call('ZREVRANGE', bucket, 0, 0, 'WITHSCORES')
+  local top = redis.call('ZREVRANGE', bucket, '0', '0', 'WITHSCORES')
   if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
   else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
 end
@@ -86,10 +87,10 @@ end
 -- A provisional deal past its settlement moment is settled before anything else touches it.
 local function hold(rep, team, points)  -- team_pending keeps the team's sum and each member's share
   if points == 0 then return end  -- (and -0 would not read as an integer)
-  redis.call('HINCRBY', KEYS[19], rep, points)
+  redis.call('HINCRBY', KEYS[19], rep, int(points))
   if team ~= '' then
-    redis.call('HINCRBY', KEYS[20], team, points)
-    redis.call('HINCRBY', KEYS[20], team .. '|' .. rep, points)
+    redis.call('HINCRBY', KEYS[20], team, int(points))
+    redis.call('HINCRBY', KEYS[20], team .. '|' .. rep, int(points))
   end
 end
 local function release(record)
@@ -121,7 +122,7 @@ if apply then
   end
 end
 
-if c.settle_only ~= 1 and not original then redis.call('HSET', SEEN, c.event, 1) end
+if c.settle_only ~= 1 and not original then redis.call('HSET', SEEN, c.event, '1') end
 local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 if settled then
   release(old)
@@ -152,7 +153,7 @@ local function refresh_group(rep, team, field, cap, entries)
     local sum = 0
     for i = 1, #entries, 2 do
       sum = sum + tonumber(string.match(entries[i], '|(%d+)$'))
-      if sum >= filled then reached = tonumber(entries[i + 1]); break end
+      if sum >= filled then reached = entries[i + 1]; break end
     end
   end
   if reached then
@@ -170,9 +171,9 @@ end
 local function join_group(field, asked, cap, sign)
   local member = c.deal .. '|' .. asked
   local moved
-  if sign > 0 then moved = redis.call('ZADD', KEYS[15] .. field, c.at, member)
+  if sign > 0 then moved = redis.call('ZADD', KEYS[15] .. field, AT, member)
   else moved = redis.call('ZREM', KEYS[15] .. field, member) end
-  local entries = redis.call('ZRANGE', KEYS[15] .. field, 0, -1, 'WITHSCORES')
+  local entries = redis.call('ZRANGE', KEYS[15] .. field, '0', '-1', 'WITHSCORES')
   local before = asked_in(entries, 2) - moved * sign * asked
   local after = before + sign * asked
   return math.min(after, cap) - math.min(before, cap), entries
@@ -190,11 +191,12 @@ if undo then
       delta = delta - u[2]
     end
   end
-  points_of[undo.rep] = redis.call('HINCRBY', KEYS[3], undo.rep, delta)
+  local delta_text = int(delta)
+  points_of[undo.rep] = redis.call('HINCRBY', KEYS[3], undo.rep, delta_text)
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
-    redis.call('ZINCRBY', KEYS[11] .. undo.team, delta, undo.rep)
-    sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta)
+    redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
+    sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
     redis.call('ZREM', KEYS[10] .. undo.team, c.deal)  -- written before team times were bucketed
     team_time(undo.team, c.tb, nil, c.deal)
   end
@@ -213,7 +215,7 @@ if c.confirms == 1 and settled == nil then
     ledger(old.rep, 0, {}, 'confirmed')
     confirmed = old
   elseif old == nil then
-    redis.call('HSET', KEYS[23], c.deal, 1)
+    redis.call('HSET', KEYS[23], c.deal, '1')
   end
 end
 if settled == 'confirmed' then confirmed = old end
@@ -235,12 +237,13 @@ if apply then
       total = total + hit[2]
     end
   end
-  points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, total)
-  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, c.at, c.deal) end
+  local total_text = int(total)
+  points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, total_text)
+  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
-    redis.call('ZINCRBY', KEYS[11] .. team, total, c.rep)
-    sums_of[team] = redis.call('HINCRBY', KEYS[17], team, total)
-    if uncapped ~= 0 then team_time(team, c.tb, c.at, c.deal, true) end
+    redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
+    sums_of[team] = redis.call('HINCRBY', KEYS[17], team, total_text)
+    if uncapped ~= 0 then team_time(team, c.tb, AT, c.deal, true) end
   end
   local record = {
     rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
@@ -255,7 +258,7 @@ if apply then
   if due then
     record.due, record.pp, record.auto = due, total, auto
     hold(c.rep, team, total)
-    redis.call('ZADD', KEYS[18], due, c.deal)
+    redis.call('ZADD', KEYS[18], int(due), c.deal)
   end
   put_record(record)
   ledger(c.rep, total, hits, 'apply')
@@ -269,7 +272,7 @@ elseif #c.hits > 0 and old then
 end
 if marks_original and not record_written then  -- the original is seen: its deal's record says so
   local record = bucketed_raw and unpack_record(c.deal, bucketed_raw)
-  if not record then redis.call('HSET', SEEN, c.event, 1)  -- no record of its own to carry the mark
+  if not record then redis.call('HSET', SEEN, c.event, '1')  -- no record of its own to carry the mark
   elseif record.orig ~= 1 then put_record(record) end
 end
 
@@ -281,7 +284,7 @@ end
 -- Provisional points as a board shows them: its score less the score of the confirmed points alone.
 local function keep_provisional(hash, member, score, confirmed_score)
   local provisional = math.min(score - confirmed_score, score)
-  if provisional > 0 then redis.call('HSET', hash, member, provisional)
+  if provisional > 0 then redis.call('HSET', hash, member, int(provisional))
   else redis.call('HDEL', hash, member) end
 end
 local function team_confirmed_of(team, size, roster)
@@ -303,7 +306,7 @@ end
 local function refresh_rep(rep, target, division)
   local points = points_of[rep] or tonumber(redis.call('HGET', KEYS[3], rep) or '0')
   local score = shown(points, target)
-  local composite = score * TIME_SPAN + latest_left(KEYS[9] .. rep)
+  local composite = int(score * TIME_SPAN + latest_left(KEYS[9] .. rep))
   redis.call('ZADD', KEYS[4], composite, rep)
   if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
   if c.rcv then
@@ -344,19 +347,22 @@ if c.type == 'deal.won' and total > 0 and c.replay ~= 1 then
   end
 end
 
-local seq = redis.call('HINCRBY', KEYS[8], 'reps', 1)
-redis.call('HINCRBY', KEYS[8], 'teams', 1)
+local seq = redis.call('HINCRBY', KEYS[8], 'reps', '1')
+redis.call('HINCRBY', KEYS[8], 'teams', '1')
 if c.quiet ~= 1 then
-  -- The rep's score on the board now and the board's size: phones' views move on without reading them.
+  -- The doorbell's fixed part comes encoded (c.bell: a JSON object left open, game/store.py: bell_head);
+  -- what only this script knows is added to it: with the rep's score on the board now and the board's size,
+  -- phones' views move on without reading them.
+  local over = ''
+  if beaten then over = ',"record_over":' .. cjson.encode(beaten) end
   local placed = redis.call('ZSCORE', KEYS[4], c.rep)
-  local bell = cjson.encode({
-    contest = c.contest, epoch = c.epoch, seq = seq, rep = c.rep, points = total, event = c.event,
-    type = c.type, amount = c.amount or '', at = c.at, record_over = beaten,
-    score = placed and math.floor(tonumber(placed) / TIME_SPAN) or nil, size = redis.call('ZCARD', KEYS[4])})
+  if placed then over = over .. ',"score":' .. int(math.floor(tonumber(placed) / TIME_SPAN)) end
+  local bell = c.bell .. ',"seq":' .. int(seq) .. ',"points":' .. int(total) .. over
+    .. ',"size":' .. int(redis.call('ZCARD', KEYS[4])) .. '}'
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
   if c.type == 'deal.won' and total > 0 then
     redis.call('LPUSH', KEYS[16], bell)
-    redis.call('LTRIM', KEYS[16], 0, 49)
+    redis.call('LTRIM', KEYS[16], '0', '49')
   end
   redis.call(ARGV[3] or 'PUBLISH', ARGV[2], bell)
 end
