@@ -199,14 +199,17 @@ def encode_regroup(regroup: Regroup) -> bytes:
     )
 
 
-def encode_xp(change: XpChange) -> list[str]:
-    """The arguments of ``apply_xp.lua``, all text (the script hands them to Redis as they are). The month,
-    quarter and all-time periods follow from the day, so only the day and the ISO week are sent."""
+def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
+    """The arguments of ``apply_xp.lua``, all text (the script hands them to Redis as they are), as few as tell
+    the change: the month, quarter and all-time periods follow from the day, a deal's original event names its
+    deal once, and only a deal carries its facts."""
+    original = change.deal_key == change.event_key
+    facts = [change.amount or "0", str(change.occurred_epoch), "1" if change.new_customer else "0"]
     return [
         change.event_key,
-        change.deal_key,
+        "" if original else change.deal_key,
         keys.bucket(change.event_key),
-        keys.bucket(change.deal_key),
+        "" if original else keys.bucket(change.deal_key),
         "1" if change.undo else "0",
         change.rep,
         str(change.xp),
@@ -214,10 +217,9 @@ def encode_xp(change: XpChange) -> list[str]:
         change.kind,
         change.day,
         change.windows["week"],
-        change.amount or "0",
-        str(change.occurred_epoch),
-        "1" if change.new_customer else "0",
-        "1" if change.is_deal else "0",
+        bell,
+        command,
+        *(facts if change.is_deal else ()),
     ]
 
 
@@ -526,8 +528,8 @@ class Store:
         xp_keys = keys.XpKeys(shard)
         script_keys = xp_keys.script_keys()
         bell = xp_keys.channel
-        return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys, *encode_xp(change), bell,
-                bell_command(bell, self.sharded))  # fmt: skip
+        return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys,
+                *encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip
 
     def _contest_call(self, script: str, script_keys: list[str], payload: bytes, contest_id: str) -> tuple[Any, ...]:
         """EVALSHA of a contest script: its keys, the encoded payload and the contest's doorbell channel."""

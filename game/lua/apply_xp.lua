@@ -6,10 +6,11 @@
 --       8 XP sequence number (one counter for every XP board), 9 facts versions (hash: rep -> n, moved on
 --       every change of a rep's facts so a badge judgement can tell it is still current)
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
--- numbers it would format with '%.17g'): 1 event, 2 deal, 3 event's seen bucket, 4 deal's bucket, 5 undo
--- ('1' for a correction of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week,
--- 12 amount, 13 moment (epoch seconds), 14 new customer ('1'/'0'), 15 is deal ('1'/'0'), 16 XP doorbell
--- channel, 17 PUBLISH or SPUBLISH. The other periods (month, quarter, all) follow from the day.
+-- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
+-- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
+-- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 XP doorbell channel,
+-- 13 PUBLISH or SPUBLISH, then for a deal only (the facts badges are judged on): 14 amount, 15 moment (epoch
+-- seconds), 16 new customer ('1'/'0'). The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION and FACTS_RETENTION come from game/xp.py
 -- (game/store.py puts them in front of this script).
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
@@ -19,8 +20,9 @@ local function int(n)
   return string.format('%d', n)
 end
 
-local event, deal, rep, kind, day, week = ARGV[1], ARGV[2], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
-local undo, is_deal = ARGV[5] == '1', ARGV[15] == '1'
+local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
+local deal = ARGV[2] == '' and event or ARGV[2]
+local undo, is_deal = ARGV[5] == '1', ARGV[14] ~= nil
 local xp_text, cap = ARGV[7], tonumber(ARGV[8])
 local xp = tonumber(xp_text)
 -- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the week.
@@ -37,7 +39,8 @@ if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, see game/keys.py) that
 -- Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
 -- deal itself: event == deal) is marked seen in its deal's record (orig = 1).
-local SEEN, DEALS = KEYS[1] .. ':' .. ARGV[3], KEYS[2] .. ':' .. ARGV[4]
+local SEEN = KEYS[1] .. ':' .. ARGV[3]
+local DEALS = KEYS[2] .. ':' .. (ARGV[4] == '' and ARGV[3] or ARGV[4])
 local original = event == deal
 -- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
 local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
@@ -128,7 +131,7 @@ if apply then
   if is_deal then
     local month = periods.month
     local facts = KEYS[5] .. rep .. ':' .. month
-    redis.call('HSET', facts, deal, ARGV[12] .. '|' .. ARGV[13] .. '|' .. ARGV[14])
+    redis.call('HSET', facts, deal, ARGV[14] .. '|' .. ARGV[15] .. '|' .. ARGV[16])
     redis.call('HINCRBY', KEYS[6], rep, '1')
     redis.call('HINCRBY', KEYS[9], rep, '1')
     if redis.call('SADD', KEYS[7] .. month, rep) == 1 then  -- the rep's first deal of the month
@@ -156,6 +159,6 @@ elseif original then  -- the original is seen: its deal's record says so
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[17] or 'PUBLISH', ARGV[16], int(seq))
+  redis.call(ARGV[13], ARGV[12], int(seq))
 end
 return {1, allowed, undone_at}
