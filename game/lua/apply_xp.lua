@@ -86,11 +86,13 @@ local kept_orig = old and old.orig  -- a record replaced keeps the mark of its o
 
 local undone_at = 0
 if undo and old and old.tomb ~= 1 then
-  local back = int(-old.xp)
-  for _, board in ipairs(old.boards) do
-    redis.call('ZINCRBY', board, back, old.rep)
+  if old.xp ~= 0 then  -- an event capped out took nothing to hand back
+    local back = int(-old.xp)
+    for _, board in ipairs(old.boards) do
+      redis.call('ZINCRBY', board, back, old.rep)
+    end
+    if old.cap_key ~= '' then redis.call('HINCRBY', old.cap_key, old.cap_field, back) end
   end
-  if old.cap_key ~= '' then redis.call('HINCRBY', old.cap_key, old.cap_field, back) end
   if old.facts ~= '' then
     local fact = redis.call('HGET', old.facts, deal)
     if fact then undone_at = tonumber(string.match(fact, '|(%d+)|')) or 0 end
@@ -120,7 +122,9 @@ if apply then
       redis.call('HINCRBY', cap_key, cap_field, int(allowed - xp))
     end
   end
-  for _, name in ipairs(STANDARD) do
+  -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
+  -- this day's boards (its cap was counted there) and is on them.
+  for _, name in ipairs(allowed ~= 0 and STANDARD or {}) do
     local board = KEYS[4] .. name .. ':' .. periods[name]
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
     -- new on the board when it equals what was added.
