@@ -50,7 +50,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 SCRIPT_LIBRARIES = {
     "apply_contest": ("team_score", "deal_records"),
     "regroup_teams": ("team_score",),
-    "apply_xp": ("xp_constants",),
+    "apply_xp": ("xp_constants", "xp_records"),
 }
 
 

@@ -11,29 +11,17 @@
 -- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 XP doorbell channel,
 -- 13 PUBLISH or SPUBLISH, then for a deal only (the facts badges are judged on): 14 amount, 15 moment (epoch
 -- seconds), 16 new customer ('1'/'0'). The other periods (month, quarter, all) follow from the day.
--- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION and FACTS_RETENTION come from game/xp.py
--- (game/store.py puts them in front of this script).
+-- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION and FACTS_RETENTION come from game/xp.py, the
+-- deal records' helpers from xp_records.lua (game/store.py puts them in front of this script).
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
-
-local function int(n)
-  return string.format('%d', n)
-end
 
 local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
 local deal = ARGV[2] == '' and event or ARGV[2]
 local undo, is_deal = ARGV[5] == '1', ARGV[14] ~= nil
 local xp_text, cap = ARGV[7], tonumber(ARGV[8])
 local xp = tonumber(xp_text)
--- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the week.
-local function periods_of(of_day, of_week)
-  if not string.match(of_day, '^%d%d%d%d%-%d%d%-%d%d$') then return nil end
-  local month = tonumber(string.sub(of_day, 6, 7))
-  return {day = of_day, week = of_week, month = string.sub(of_day, 1, 7),
-          quarter = string.sub(of_day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
-end
-
-local periods = periods_of(day, week)
+local periods = xp_periods_of(day, week)
 if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, see game/keys.py) that
@@ -50,35 +38,10 @@ if (legacy and redis.call('HEXISTS', KEYS[1], event) == 1)
 end
 if not original then redis.call('HSET', SEEN, event, '1') end
 
--- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
--- ('' when uncapped), 1 when the deal is among the rep's facts, a mask of the standard windows (STANDARD)
--- it scored on, its day, its week, orig, then any other window as 'name:period'}; a tombstone {2, orig}.
--- orig = 1 once the deal's original event was seen (its dedupe mark). The month,
--- quarter and 'all' periods follow from the day (as game/xp.py's window_keys makes them); the cap (per day)
--- and the facts (per month) are keyed by the same day. Records written before (maps naming their keys, or
--- other windows after the mask) are still read.
-local STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
-local ALL_STANDARD = 31  -- the mask of every standard window: what this version writes
-
-local function unpack_record(raw)
-  local t = cmsgpack.unpack(raw)
-  if t[1] == nil then return t end
-  if t[1] == 2 then return {tomb = 1, orig = t[2]} end
-  local r = {rep = t[2], xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = '', orig = t[9]}
-  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. t[7], t[4] .. '|' .. t[2] end
-  if t[5] == 1 then r.facts = KEYS[5] .. t[2] .. ':' .. string.sub(t[7], 1, 7) end
-  local derived = periods_of(t[7], t[8])
-  for i, name in ipairs(STANDARD) do
-    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
-  end
-  for i = 10, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
-  return r
-end
-
 local old = nil
 local bucketed_raw = redis.call('HGET', DEALS, deal)
 local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], deal)) or nil
-if old_raw then old = unpack_record(old_raw) end
+if old_raw then old = xp_unpack_record(old_raw, KEYS) end
 if original and old and old.orig == 1 then
   return {0, 0, 0}
 end
@@ -87,7 +50,7 @@ local kept_orig = old and old.orig  -- a record replaced keeps the mark of its o
 local undone_at = 0
 if undo and old and old.tomb ~= 1 then
   if old.xp ~= 0 then  -- an event capped out took nothing to hand back
-    local back = int(-old.xp)
+    local back = xp_int(-old.xp)
     for _, board in ipairs(old.boards) do
       redis.call('ZINCRBY', board, back, old.rep)
     end
@@ -118,13 +81,13 @@ if apply then
     if used == 0 then redis.call('EXPIRE', cap_key, CAP_RETENTION) end  -- a field new (its key maybe too)
     allowed = math.max(0, math.min(xp, cap - used))
     if allowed ~= xp then
-      allowed_text = int(allowed)
-      redis.call('HINCRBY', cap_key, cap_field, int(allowed - xp))
+      allowed_text = xp_int(allowed)
+      redis.call('HINCRBY', cap_key, cap_field, xp_int(allowed - xp))
     end
   end
   -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
   -- this day's boards (its cap was counted there) and is on them.
-  for _, name in ipairs(allowed ~= 0 and STANDARD or {}) do
+  for _, name in ipairs(allowed ~= 0 and XP_STANDARD or {}) do
     local board = KEYS[4] .. name .. ':' .. periods[name]
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
     -- new on the board when it equals what was added.
@@ -148,7 +111,7 @@ if apply then
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
   redis.call('HSET', DEALS, deal,
-    cmsgpack.pack({1, rep, allowed, cap_kind, is_deal and 1 or 0, ALL_STANDARD, day, week, orig}))
+    cmsgpack.pack({1, rep, allowed, cap_kind, is_deal and 1 or 0, XP_ALL_STANDARD, day, week, orig}))
 elseif undo then
   local orig = kept_orig or 0
   if original then orig = 1 end
@@ -163,6 +126,6 @@ elseif original then  -- the original is seen: its deal's record says so
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[13], ARGV[12], int(seq))
+  redis.call(ARGV[13], ARGV[12], xp_int(seq))
 end
 return {1, allowed, undone_at}
