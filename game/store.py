@@ -36,7 +36,7 @@ from game.log_shards import shard_of
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
-from game.xp import FACTS_RETENTION, RETENTION, XpChange
+from game.xp import CAP_RETENTION, FACTS_RETENTION, RETENTION, XpChange
 from game.xp_shards import xp_parts
 
 LUA_DIR = Path(__file__).parent / "lua"
@@ -47,7 +47,28 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 # Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
-SCRIPT_LIBRARIES = {"apply_contest": ("team_score", "deal_records"), "regroup_teams": ("team_score",)}
+SCRIPT_LIBRARIES = {
+    "apply_contest": ("team_score", "deal_records"),
+    "regroup_teams": ("team_score",),
+    "apply_xp": ("xp_constants", "xp_records"),
+}
+
+
+def xp_constants() -> str:
+    """game/xp.py's retentions as the constants of ``apply_xp.lua`` (text, as Redis is handed numbers)."""
+    windows = ", ".join(f"{window} = '{seconds}'" for window, seconds in RETENTION.items() if seconds > 0)
+    return (
+        f"local XP_RETENTION = {{{windows}}}\n"
+        f"local CAP_RETENTION, FACTS_RETENTION = '{CAP_RETENTION}', '{FACTS_RETENTION}'"
+    )
+
+
+GENERATED_LIBRARIES: dict[str, Callable[[], str]] = {"xp_constants": xp_constants}
+
+
+def lua_part(name: str) -> str:
+    """A script or library: its file in ``game/lua``, or Lua made from Python's constants."""
+    return GENERATED_LIBRARIES[name]() if name in GENERATED_LIBRARIES else (LUA_DIR / f"{name}.lua").read_text()
 
 
 def load_lua(name: str) -> str:
@@ -55,7 +76,7 @@ def load_lua(name: str) -> str:
     if name == "run_batch":
         return batch_source()
     parts = [*SCRIPT_LIBRARIES.get(name, ()), name]
-    return "\n".join((LUA_DIR / f"{part}.lua").read_text() for part in parts)
+    return "\n".join(lua_part(part) for part in parts)
 
 
 # The write scripts a single Redis runs in batches (``run_batch.lua``), at most BATCH_CALLS calls per batch:
@@ -68,7 +89,7 @@ def batch_source() -> str:
     """``run_batch.lua`` with each batched script in front of it as a function of (KEYS, ARGV). The libraries the
     scripts use come once, ahead of them: inside a script's function they would be made again on every call."""
     libraries = dict.fromkeys(library for name in BATCHED_SCRIPTS for library in SCRIPT_LIBRARIES.get(name, ()))
-    shared = "\n".join((LUA_DIR / f"{library}.lua").read_text() for library in libraries)
+    shared = "\n".join(lua_part(library) for library in libraries)
     functions = "\n".join(
         f"SCRIPTS[{name!r}] = function(KEYS, ARGV)\n{(LUA_DIR / f'{name}.lua').read_text()}\nend"
         for name in BATCHED_SCRIPTS
@@ -178,28 +199,28 @@ def encode_regroup(regroup: Regroup) -> bytes:
     )
 
 
-def encode_xp(change: XpChange) -> bytes:
-    return msgpack.packb(
-        {
-            "event": change.event_key,
-            "deal": change.deal_key,
-            "sb": keys.bucket(change.event_key),
-            "db": keys.bucket(change.deal_key),
-            "undo": change.undo,
-            "rep": change.rep,
-            "xp": change.xp,
-            "cap": change.cap or 0,
-            "kind": change.kind,
-            "day": change.day,
-            "windows": [[window, period, RETENTION[window]] for window, period in change.windows.items()],
-            "month": change.facts_month,
-            "amount": change.amount or "0",
-            "at": change.occurred_epoch,
-            "new": 1 if change.new_customer else 0,
-            "is_deal": 1 if change.is_deal else 0,
-            "facts_ttl": FACTS_RETENTION,
-        }
-    )
+def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
+    """The arguments of ``apply_xp.lua``, all text (the script hands them to Redis as they are), as few as tell
+    the change: the month, quarter and all-time periods follow from the day, a deal's original event names its
+    deal once, and only a deal carries its facts."""
+    original = change.deal_key == change.event_key
+    facts = [change.amount or "0", str(change.occurred_epoch), "1" if change.new_customer else "0"]
+    return [
+        change.event_key,
+        "" if original else change.deal_key,
+        keys.bucket(change.event_key),
+        "" if original else keys.bucket(change.deal_key),
+        "1" if change.undo else "0",
+        change.rep,
+        str(change.xp),
+        str(change.cap or 0),
+        change.kind,
+        change.day,
+        change.windows["week"],
+        bell,
+        command,
+        *(facts if change.is_deal else ()),
+    ]
 
 
 def xp_script_keys(shard: int = 0) -> list[str]:
@@ -507,8 +528,8 @@ class Store:
         xp_keys = keys.XpKeys(shard)
         script_keys = xp_keys.script_keys()
         bell = xp_keys.channel
-        return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys, encode_xp(change), bell,
-                bell_command(bell, self.sharded))  # fmt: skip
+        return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys,
+                *encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip
 
     def _contest_call(self, script: str, script_keys: list[str], payload: bytes, contest_id: str) -> tuple[Any, ...]:
         """EVALSHA of a contest script: its keys, the encoded payload and the contest's doorbell channel."""

@@ -18,6 +18,7 @@ WINDOWS = ("day", "week", "month", "quarter", "all")
 # How long a window's board is kept after it closes, in seconds (the event log can rebuild any of them).
 RETENTION = {"day": 40 * 86400, "week": 120 * 86400, "month": 400 * 86400, "quarter": 800 * 86400, "all": 0}
 FACTS_RETENTION = 400 * 86400
+CAP_RETENTION = 3 * 86400  # a day's daily-cap counts, kept past their first write
 
 # XP rules: (flat XP, money per XP or None, daily cap or None) per event type.
 XP_RULES: dict[str, tuple[int, Decimal | None, int | None]] = {

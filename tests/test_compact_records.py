@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -255,3 +255,24 @@ def test_xp_of_an_original_seen_after_its_reversal_or_update_counts_once(engine:
     assert tomb == [2, 1]
     write(engine, contest, directory, [reversal(rep, f"{rep}-late-2")])  # the update's XP goes with the deal
     assert xp_score(engine, rep, month) == 0
+
+
+def test_xp_capped_out_writes_no_board_and_its_record_still_dedupes_and_reverses(engine: Engine) -> None:
+    contest, directory, rep = org()
+    moment = (NOW - timedelta(days=2)).isoformat()
+    calls = [{"id": f"{rep}-c{i}", "type": "call.logged", "rep": rep, "occurred_at": moment} for i in range(42)]
+    write(engine, contest, directory, calls[:40])  # call.logged: 1 XP each, 40 a day
+    redis = engine[1].redis
+    boards = boards_of(moment)
+    seq = run(engine, redis.get(keys.XP_SEQ))
+    write(engine, contest, directory, calls[40:])  # past the cap: nothing to add, no board written, no doorbell
+    assert [xp_score(engine, rep, board) for board in boards] == [40] * len(boards)
+    assert run(engine, redis.get(keys.XP_SEQ)) == seq
+    last = f"api:{rep}-c41"
+    assert msgpack.unpackb(run(engine, redis.hget(xp_deals(last), last)), raw=False)[2:4] == [0, "call.logged"]
+    write(engine, contest, directory, [*calls[40:], reversal(rep, f"{rep}-c41"), reversal(rep, f"{rep}-c0")])
+    assert [xp_score(engine, rep, board) for board in boards] == [39] * len(boards)
+    cap = run(engine, redis.hget(f"{keys.XP_CAPS_PREFIX}{boards[0].rsplit(':', 1)[1]}", f"call.logged|{rep}"))
+    assert cap == b"39"
+    write(engine, contest, directory, [calls[41]])  # its reversal kept its record: the original counts no more
+    assert [xp_score(engine, rep, board) for board in boards] == [39] * len(boards)

@@ -1,0 +1,42 @@
+-- The XP periods and deal records, shared by every call of apply_xp.lua: game/store.py puts this file in front
+-- of it (SCRIPT_LIBRARIES), so a batch of calls makes these once. Names start with xp_ (a batch holds the
+-- contest's libraries in the same chunk).
+
+-- A whole number as the text redis.call is given (Redis formats a Lua number with '%.17g', which costs more).
+local function xp_int(n)
+  return string.format('%d', n)
+end
+
+-- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the ISO week;
+-- nil for a day that is not YYYY-MM-DD.
+local function xp_periods_of(day, week)
+  if not string.match(day, '^%d%d%d%d%-%d%d%-%d%d$') then return nil end
+  local month = tonumber(string.sub(day, 6, 7))
+  return {day = day, week = week, month = string.sub(day, 1, 7),
+          quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
+end
+
+-- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
+-- ('' when uncapped), 1 when the deal is among the rep's facts, a mask of the standard windows (XP_STANDARD)
+-- it scored on, its day, its week, orig, then any other window as 'name:period'}; a tombstone {2, orig}.
+-- orig = 1 once the deal's original event was seen (its dedupe mark). The month, quarter and 'all' periods
+-- follow from the day; the cap (per day) and the facts (per month) are keyed by the same day. Records written
+-- before (maps naming their keys, or other windows after the mask) are still read.
+local XP_STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
+local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.lua writes
+
+-- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes).
+local function xp_unpack_record(raw, KEYS)
+  local t = cmsgpack.unpack(raw)
+  if t[1] == nil then return t end
+  if t[1] == 2 then return {tomb = 1, orig = t[2]} end
+  local r = {rep = t[2], xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = '', orig = t[9]}
+  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. t[7], t[4] .. '|' .. t[2] end
+  if t[5] == 1 then r.facts = KEYS[5] .. t[2] .. ':' .. string.sub(t[7], 1, 7) end
+  local derived = xp_periods_of(t[7], t[8])
+  for i, name in ipairs(XP_STANDARD) do
+    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
+  end
+  for i = 10, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
+  return r
+end
