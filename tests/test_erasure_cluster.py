@@ -59,7 +59,7 @@ def test_an_erasure_on_a_cluster_with_a_sharded_log(server: RunningServer) -> No
         me = moving[0]  # the pseudonym's XP lives in another shard, on another node: the rep's XP moves there
         events = [deal(rep, 1_000 * (n + 3)) for n, rep in enumerate(org.reps * 3)]  # both shards hold some of mine
         assert ingest.post("/api/v1/events", json=events).json()["accepted"] == len(events)
-        manager = signed_in(server, admin, "manager", teams=[org.teams[0]])
+        manager = signed_in(server, admin, "manager", teams=list(org.teams))
         assert manager.call("POST", "/api/v1/kudos", json={"rep": me, "message": "集群上的赞"}).status_code == 201
         assert (
             admin.post("/api/v1/rewards/grants", json={"rep": me, "points": 9, "ref": unique("g")}).status_code == 200
