@@ -111,13 +111,24 @@ local apply = #c.hits > 0 and settled ~= 'expired'
 if apply and (not c.undo) and old then apply = false end  -- original arriving after its reversal
 if apply and old and old.exp == 1 then apply = false end  -- an expired deal stays out
 
--- Refuse, before writing anything, a score the composite could not hold exactly (bounded by the points
--- asked for; a daily cap can only lower them).
+-- Refuse, before writing anything else, a score the composite could not hold exactly (bounded by the points
+-- asked for; a daily cap can only lower them). The rep's total is read by adding the points asked (one access
+-- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
+-- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
+local points_of, sums_of = {}, {}  -- rep -> points, team -> sum, as written here (no need to read them again)
+local asked = 0
+local function out_of_range(points)
+  return points > MAX_SCORE or shown(points, c.target) > MAX_SCORE
+end
 if apply then
-  local asked = 0
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
-  local base = tonumber(redis.call('HGET', KEYS[3], c.rep) or '0')
-  if base + asked > MAX_SCORE or shown(base + asked, c.target) > MAX_SCORE then
+  local refused = out_of_range(asked) and out_of_range(tonumber(redis.call('HGET', KEYS[3], c.rep) or '0') + asked)
+  if not refused then
+    points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, int(asked))
+    refused = out_of_range(points_of[c.rep])
+    if refused then redis.call('HINCRBY', KEYS[3], c.rep, int(-asked)) end
+  end
+  if refused then
     return redis.error_reply('score out of range: rep ' .. c.rep .. ' would exceed ' .. MAX_SCORE)
   end
 end
@@ -179,7 +190,6 @@ local function join_group(field, asked, cap, sign)
   return math.min(after, cap) - math.min(before, cap), entries
 end
 
-local points_of, sums_of = {}, {}  -- rep -> points, team -> sum, as written here (no need to read them again)
 if undo then
   local delta = 0
   for _, u in ipairs(undo.hits) do
@@ -238,7 +248,7 @@ if apply then
     end
   end
   local total_text = int(total)
-  points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, total_text)
+  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, int(total - asked)) end
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
