@@ -57,7 +57,8 @@ class ContestKeys:
     def __init__(self, contest_id: str, epoch: int = 1) -> None:
         self.contest_id = contest_id
         self.epoch = epoch
-        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress, best_deal (amount)
+        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress, best_deal (amount),
+        # times:<epoch> (2: the epoch keeps its team moments as this version does, see TEAM_TIME_BUCKETS)
         self.results = _contest(contest_id, "results")  # JSON: final standings, champions, prizes
         self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"
@@ -132,6 +133,8 @@ def bucket(member: str, buckets: int = BUCKETS) -> str:
 
 # A team's score-changing moments (``times:team:<team>``) are many: its deals sit in this many small sorted
 # sets ``times:team:<team>|<bucket>`` and the team's own set holds each bucket's latest moment (``b|<bucket>``).
+# Its cap groups' moments sit in the same buckets, a day's in one (``apply_contest.lua``: cap_bucket); epochs
+# begun before that (no ``times:<epoch>`` mark in the contest's meta) keep a bucket per day, ``c<day>``.
 TEAM_TIME_BUCKETS = 64
 
 

@@ -24,10 +24,13 @@
 -- scored); settle_only = 1 (the scheduler's sweep) only settles, and is not recorded as seen.
 
 local MAX_SCORE = 134217727     -- 2^27 - 1
+local TEAM_TIME_BUCKETS = 64    -- game/keys.py
 
 local c = cmsgpack.unpack(ARGV[1])
 local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
-local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal')  -- best_deal: read below
+-- best_deal: read below; the layout mark: see EARLIER_TIMES
+local LAYOUT = 'times:' .. int(c.epoch)
+local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal', LAYOUT)
 local current_epoch = tonumber(meta[1] or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
@@ -44,6 +47,17 @@ if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) =
   return {0, 0, 0, current_epoch}
 end
 
+-- Where a team's moments are (game/keys.py: team_time_bucket). An epoch begun by this version is marked in meta
+-- (LAYOUT = '2', set before its first score, while rep_totals does not exist yet): its cap groups' moments sit in
+-- the deal buckets by day and nothing is left straight in the team's set. An epoch already scoring without the mark
+-- was begun by earlier versions and keeps their layout to its end: cap groups in a bucket per day ('c' .. day),
+-- moments of older versions straight in the team's set still removed.
+local EARLIER_TIMES = meta[3] ~= '2'
+if EARLIER_TIMES and redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('HSET', KEYS[12], LAYOUT, '2')
+  EARLIER_TIMES = false
+end
+
 local function latest_left(times_key)
   return time_left(times_key, c.ends)
 end
@@ -52,7 +66,7 @@ local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS
               rosters = KEYS[24]}
 
 -- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
--- game/keys.py; c.tb is this deal's), its cap groups by day ('c' .. day). The team's own set keeps each
+-- game/keys.py; c.tb is this deal's), its cap groups by day (cap_bucket). The team's own set keeps each
 -- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
 -- rising: the member is new to its bucket (a deal applied), so the bucket's latest moment can only rise to at.
 local function team_time(team, bucket_id, at, member, rising)  -- at nil: the member leaves
@@ -66,6 +80,14 @@ local function team_time(team, bucket_id, at, member, rising)  -- at nil: the me
   local top = redis.call('ZREVRANGE', bucket, '0', '0', 'WITHSCORES')
   if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
   else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
+end
+
+-- The bucket of a day's cap groups ('YYYY-MM-DD'): one of the deal buckets, consecutive days in different ones
+-- (so the team's set holds no member per day). Earlier epochs: a bucket of their own per day.
+local function cap_bucket(day)
+  if EARLIER_TIMES then return 'c' .. day end
+  local months = tonumber(string.sub(day, 1, 4)) * 12 + tonumber(string.sub(day, 6, 7))
+  return int((months * 31 + tonumber(string.sub(day, 9, 10))) % TEAM_TIME_BUCKETS)
 end
 
 local old = nil
@@ -173,8 +195,8 @@ local function refresh_group(rep, team, field, cap, entries)
     redis.call('ZREM', KEYS[9] .. rep, member)
   end
   if team ~= '' then
-    redis.call('ZREM', KEYS[10] .. team, member)  -- written before team times were bucketed
-    team_time(team, 'c' .. string.match(field, '^([^|]*)|'), reached, member)
+    if EARLIER_TIMES then redis.call('ZREM', KEYS[10] .. team, member) end  -- written before team times were bucketed
+    team_time(team, cap_bucket(string.match(field, '^([^|]*)|')), reached, member)
   end
 end
 
@@ -207,7 +229,7 @@ if undo then
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
     sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
-    redis.call('ZREM', KEYS[10] .. undo.team, c.deal)  -- written before team times were bucketed
+    if EARLIER_TIMES then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
     team_time(undo.team, c.tb, nil, c.deal)
   end
   if undo.due then release(undo) end
