@@ -178,8 +178,11 @@ local function asked_in(entries, step)
   return sum
 end
 
-local function refresh_group(rep, team, field, cap, entries)
-  local filled = math.min(asked_in(entries, 2), cap)
+-- joined: an event has just joined the group. Under its cap the group is reached at its latest event asking
+-- points, which a join can only make later: the team's bucket then rises (no need to read its latest moment).
+local function refresh_group(rep, team, field, cap, entries, joined)
+  local asked = asked_in(entries, 2)
+  local filled = math.min(asked, cap)
   local member = 'cap|' .. field
   local reached = nil
   if filled > 0 then
@@ -196,7 +199,7 @@ local function refresh_group(rep, team, field, cap, entries)
   end
   if team ~= '' then
     if EARLIER_TIMES then redis.call('ZREM', KEYS[10] .. team, member) end  -- written before team times were bucketed
-    team_time(team, cap_bucket(string.match(field, '^([^|]*)|')), reached, member)
+    team_time(team, cap_bucket(string.match(field, '^([^|]*)|')), reached, member, joined and reached and asked <= cap)
   end
 end
 
@@ -218,7 +221,7 @@ if undo then
     if u[3] ~= '' then
       local moved, entries = join_group(u[3], u[4], u[5], -1)
       delta = delta + moved
-      refresh_group(undo.rep, undo.team, u[3], u[5], entries)
+      refresh_group(undo.rep, undo.team, u[3], u[5], entries, false)
     else
       delta = delta - u[2]
     end
@@ -260,7 +263,7 @@ if apply then
     if hit[3] > 0 then
       local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
       local delta, entries = join_group(field, hit[2], hit[3], 1)
-      refresh_group(c.rep, team, field, hit[3], entries)
+      refresh_group(c.rep, team, field, hit[3], entries, true)
       hits[i] = {hit[1], delta, field, hit[2], hit[3]}
       total = total + delta
     else
@@ -335,9 +338,11 @@ local function team_confirmed_of(team, size, roster)
   return sum
 end
 
+local scores_of = {}  -- rep -> score as its board row was written here (the doorbell carries it)
 local function refresh_rep(rep, target, division)
   local points = points_of[rep] or tonumber(redis.call('HGET', KEYS[3], rep) or '0')
   local score = shown(points, target)
+  scores_of[rep] = score
   local composite = int(score * TIME_SPAN + latest_left(KEYS[9] .. rep))
   redis.call('ZADD', KEYS[4], composite, rep)
   if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
@@ -387,8 +392,12 @@ if c.quiet ~= 1 then
   -- phones' views move on without reading them.
   local over = ''
   if beaten then over = ',"record_over":' .. cjson.encode(beaten) end
-  local placed = redis.call('ZSCORE', KEYS[4], c.rep)
-  if placed then over = over .. ',"score":' .. int(math.floor(tonumber(placed) / TIME_SPAN)) end
+  local score = scores_of[c.rep]
+  if score == nil then
+    local placed = redis.call('ZSCORE', KEYS[4], c.rep)
+    if placed then score = math.floor(tonumber(placed) / TIME_SPAN) end
+  end
+  if score then over = over .. ',"score":' .. int(score) end
   local bell = c.bell .. ',"seq":' .. int(seq) .. ',"points":' .. int(total) .. over
     .. ',"size":' .. int(redis.call('ZCARD', KEYS[4])) .. '}'
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
