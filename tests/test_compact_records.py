@@ -74,6 +74,15 @@ def call(rep: str, event_id: str) -> dict[str, Any]:
     return {"id": event_id, "type": "call.logged", "rep": rep, "occurred_at": "2026-11-04T09:00:00+08:00"}
 
 
+def as_begun_before(engine: Engine, contest: Contest) -> None:
+    """Turn the contest's epoch into one begun by earlier versions: no layout mark, every rep's total in one hash."""
+    redis, k = engine[1].redis, keys.ContestKeys(contest.id, contest.epoch)
+    totals = run(engine, engine[1].rep_totals(contest.id, contest.epoch))
+    run(engine, redis.delete(*(f"{k.rep_totals}:{b}" for b in range(keys.REP_TOTAL_BUCKETS))))
+    run(engine, redis.hset(k.rep_totals, mapping=totals))
+    run(engine, redis.hdel(k.meta, f"layout:{contest.epoch}"))
+
+
 def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(engine: Engine) -> None:
     contest, directory, rep = org()
     raws = [won(rep, f"d{i}", str(1000 * (i + 1))) for i in range(300)]
@@ -127,7 +136,7 @@ def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: E
     at = run(engine, redis.zscore(f"{team_times}|{deal_bucket}", "api:old-1"))
     run(engine, redis.delete(team_times, *run(engine, redis.keys(team_times + "|*"))))
     run(engine, redis.zadd(team_times, {"api:old-1": at, f"cap|2026-11-04|1|{rep}": at}))
-    run(engine, redis.hdel(k.meta, f"times:{contest.epoch}"))  # an epoch begun by an earlier version
+    as_begun_before(engine, contest)
     write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])  # seen before: duplicates
     assert total(engine, contest, rep) == 9
     assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [True]
@@ -180,7 +189,7 @@ def test_a_team_set_holds_no_member_per_day_and_epochs_begun_before_keep_their_d
         day = member.decode().split("|")[1]
         run(engine, redis.zadd(f"{prefix}|c{day}", {member: at}))
         run(engine, redis.zadd(prefix, {f"b|c{day}": at}))
-    run(engine, redis.hdel(k.meta, f"times:{under_way.epoch}"))
+    as_begun_before(engine, under_way)
     for contest in (fresh, under_way):
         write(engine, contest, directory, days[2:])
     assert len(team_moments(engine, under_way)[""]) == 8  # the earlier layout is kept: a member per day
@@ -198,6 +207,31 @@ def test_a_team_set_holds_no_member_per_day_and_epochs_begun_before_keep_their_d
     write(engine, fresh, directory, [reversal(rep, "w-1")])
     write(engine, under_way, directory, [reversal(rep, "w-1")])
     assert team_moments(engine, fresh) == {} and team_moments(engine, under_way) == {}  # nothing left behind
+
+
+def test_rep_totals_sit_in_small_hashes_and_epochs_begun_before_keep_theirs(engine: Engine) -> None:
+    fresh, directory, rep = org()
+    other = "Zed.Long_id@" + uuid.uuid4().hex * 3  # a long id hashes alike in Python and Lua (no overflow)
+    directory = replace(directory, reps={**directory.reps, other: Rep(other, "Bo", "t1")})
+    under_way = replace(fresh, id=uuid.uuid4().hex)
+    first = [won(rep, "w-1", "7000"), won(other, "w-2", "3000")]
+    for contest in (fresh, under_way):
+        write(engine, contest, directory, first)
+    as_begun_before(engine, under_way)
+    for contest in (fresh, under_way):
+        write(engine, contest, directory, [won(rep, "w-3", "2000"), call(other, "c-1"), reversal(other, "w-2")])
+    redis = engine[1].redis
+    for contest in (fresh, under_way):
+        assert run(engine, engine[1].rep_totals(contest.id, contest.epoch)) == {rep: 9, other: 2}
+        assert [total(engine, contest, who) for who in (rep, other)] == [9, 2]
+    k = keys.ContestKeys(fresh.id)
+    assert run(engine, redis.exists(k.rep_totals)) == 0
+    for who, points in ((rep, b"9"), (other, b"2")):
+        assert run(engine, redis.hget(k.rep_totals_bucket(who), who)) == points
+        assert run(engine, redis.object("encoding", k.rep_totals_bucket(who))) in (b"listpack", b"ziplist")
+    earlier = keys.ContestKeys(under_way.id)
+    assert run(engine, redis.hgetall(earlier.rep_totals)) == {rep.encode(): b"9", other.encode(): b"2"}
+    assert not any(run(engine, redis.exists(f"{earlier.rep_totals}:{b}")) for b in range(keys.REP_TOTAL_BUCKETS))
 
 
 def test_ledger_lines_written_before_compact_lines_still_read(engine: Engine) -> None:

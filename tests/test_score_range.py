@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from game import keys
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import parse_event
@@ -51,8 +50,7 @@ def test_a_score_out_of_range_is_refused_and_leaves_the_total_as_it_was(engine: 
     refused = write(engine, contest, directory, won(rep, "big", MAX_SCORE - 3), now)  # 7 + this is too many
     alone = write(engine, contest, directory, won(newcomer, "huge", MAX_SCORE + 1), now)  # too many on its own
     assert "score out of range" in refused.errors[0] and "score out of range" in alone.errors[0]
-    totals = keys.ContestKeys(contest.id, contest.epoch).rep_totals
-    stored = engine[0].run_until_complete(engine[1].redis.hgetall(totals))
-    assert stored == {rep.encode(): b"7"}  # the newcomer has no total (not one made at 0)
+    stored = engine[0].run_until_complete(engine[1].rep_totals(contest.id, contest.epoch))
+    assert stored == {rep: 7}  # the newcomer has no total (not one made at 0)
     assert write(engine, contest, directory, won(rep, "fits", MAX_SCORE - 7), now).errors == ()
     assert engine[0].run_until_complete(engine[1].ledger_total(contest.id, contest.epoch, rep)) == MAX_SCORE

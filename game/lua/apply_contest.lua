@@ -25,15 +25,27 @@
 
 local MAX_SCORE = 134217727     -- 2^27 - 1
 local TEAM_TIME_BUCKETS = 64    -- game/keys.py
+local REP_TOTAL_BUCKETS = 64    -- game/keys.py
 
 local c = cmsgpack.unpack(ARGV[1])
 local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
--- best_deal: read below; the layout mark: see EARLIER_TIMES
-local LAYOUT = 'times:' .. int(c.epoch)
+-- best_deal: read below; the layout mark: see EARLIER
+local LAYOUT = 'layout:' .. int(c.epoch)
 local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal', LAYOUT)
 local current_epoch = tonumber(meta[1] or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
+end
+-- An epoch begun by this version is marked in meta (LAYOUT = '1', set before its first score, while none of the
+-- rep_totals, seen and deals hashes of earlier versions exists): its reps' totals sit in small hashes (totals_of), its
+-- teams' cap groups' moments in the deal buckets by day (cap_bucket), and no hash or set of earlier layouts is
+-- there to read. An epoch already scoring without the mark was begun by earlier versions and keeps their layout
+-- to its end: one rep_totals hash, a bucket per day of cap groups ('c' .. day), moments and hashes of older
+-- versions still looked for.
+local EARLIER = meta[3] ~= '1'
+if EARLIER and redis.call('EXISTS', KEYS[3], KEYS[1], KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[12], LAYOUT, '1')
+  EARLIER = false
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
 -- keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
@@ -41,21 +53,19 @@ end
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
 local original = c.event == c.deal
 -- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
-local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
+local legacy = EARLIER and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
 if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
     or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
   return {0, 0, 0, current_epoch}
 end
 
--- Where a team's moments are (game/keys.py: team_time_bucket). An epoch begun by this version is marked in meta
--- (LAYOUT = '2', set before its first score, while rep_totals does not exist yet): its cap groups' moments sit in
--- the deal buckets by day and nothing is left straight in the team's set. An epoch already scoring without the mark
--- was begun by earlier versions and keeps their layout to its end: cap groups in a bucket per day ('c' .. day),
--- moments of older versions straight in the team's set still removed.
-local EARLIER_TIMES = meta[3] ~= '2'
-if EARLIER_TIMES and redis.call('EXISTS', KEYS[3]) == 0 then
-  redis.call('HSET', KEYS[12], LAYOUT, '2')
-  EARLIER_TIMES = false
+-- A rep's total: in one of REP_TOTAL_BUCKETS small hashes (game/keys.py: rep_total_bucket, the same hash of the
+-- rep's id), so Redis finds it among a few reps rather than walking every rep's entry; earlier epochs: rep_totals.
+local function totals_of(rep)
+  if EARLIER then return KEYS[3] end
+  local h = 0
+  for i = 1, #rep do h = (h * 31 + string.byte(rep, i)) % 65536 end
+  return KEYS[3] .. ':' .. int(h % REP_TOTAL_BUCKETS)
 end
 
 local function latest_left(times_key)
@@ -85,7 +95,7 @@ end
 -- The bucket of a day's cap groups ('YYYY-MM-DD'): one of the deal buckets, consecutive days in different ones
 -- (so the team's set holds no member per day). Earlier epochs: a bucket of their own per day.
 local function cap_bucket(day)
-  if EARLIER_TIMES then return 'c' .. day end
+  if EARLIER then return 'c' .. day end
   local months = tonumber(string.sub(day, 1, 4)) * 12 + tonumber(string.sub(day, 6, 7))
   return int((months * 31 + tonumber(string.sub(day, 9, 10))) % TEAM_TIME_BUCKETS)
 end
@@ -144,11 +154,12 @@ local function out_of_range(points)
 end
 if apply then
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
-  local refused = out_of_range(asked) and out_of_range(tonumber(redis.call('HGET', KEYS[3], c.rep) or '0') + asked)
+  local totals = totals_of(c.rep)
+  local refused = out_of_range(asked) and out_of_range(tonumber(redis.call('HGET', totals, c.rep) or '0') + asked)
   if not refused then
-    points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, int(asked))
+    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(asked))
     refused = out_of_range(points_of[c.rep])
-    if refused then redis.call('HINCRBY', KEYS[3], c.rep, int(-asked)) end
+    if refused then redis.call('HINCRBY', totals, c.rep, int(-asked)) end
   end
   if refused then
     return redis.error_reply('score out of range: rep ' .. c.rep .. ' would exceed ' .. MAX_SCORE)
@@ -198,7 +209,7 @@ local function refresh_group(rep, team, field, cap, entries, joined)
     redis.call('ZREM', KEYS[9] .. rep, member)
   end
   if team ~= '' then
-    if EARLIER_TIMES then redis.call('ZREM', KEYS[10] .. team, member) end  -- written before team times were bucketed
+    if EARLIER then redis.call('ZREM', KEYS[10] .. team, member) end  -- written before team times were bucketed
     team_time(team, cap_bucket(string.match(field, '^([^|]*)|')), reached, member, joined and reached and asked <= cap)
   end
 end
@@ -227,12 +238,12 @@ if undo then
     end
   end
   local delta_text = int(delta)
-  points_of[undo.rep] = redis.call('HINCRBY', KEYS[3], undo.rep, delta_text)
+  points_of[undo.rep] = redis.call('HINCRBY', totals_of(undo.rep), undo.rep, delta_text)
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
     sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
-    if EARLIER_TIMES then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
+    if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
     team_time(undo.team, c.tb, nil, c.deal)
   end
   if undo.due then release(undo) end
@@ -273,7 +284,7 @@ if apply then
     end
   end
   local total_text = int(total)
-  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, int(total - asked)) end
+  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', totals_of(c.rep), c.rep, int(total - asked)) end
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
@@ -340,7 +351,7 @@ end
 
 local scores_of = {}  -- rep -> score as its board row was written here (the doorbell carries it)
 local function refresh_rep(rep, target, division)
-  local points = points_of[rep] or tonumber(redis.call('HGET', KEYS[3], rep) or '0')
+  local points = points_of[rep] or tonumber(redis.call('HGET', totals_of(rep), rep) or '0')
   local score = shown(points, target)
   scores_of[rep] = score
   local composite = int(score * TIME_SPAN + latest_left(KEYS[9] .. rep))
