@@ -57,7 +57,8 @@ class ContestKeys:
     def __init__(self, contest_id: str, epoch: int = 1) -> None:
         self.contest_id = contest_id
         self.epoch = epoch
-        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress, best_deal (amount)
+        self.meta = _contest(contest_id, "meta")  # hash: epoch (current), rescore progress, best_deal (amount),
+        # layout:<epoch> (1: the epoch was begun with rep totals and team moments as this version keeps them)
         self.results = _contest(contest_id, "results")  # JSON: final standings, champions, prizes
         self.recent_wins = _contest(contest_id, "recent_wins")  # list: the last 50 deal doorbells, newest first
         base = f"e{epoch}:"
@@ -66,7 +67,8 @@ class ContestKeys:
         self.seen = _contest(contest_id, base + "seen")
         # hash: deal key -> msgpack record of what was applied (game/lua/deal_records.lua), bucketed likewise
         self.deals = _contest(contest_id, base + "deals")
-        self.rep_totals = _contest(contest_id, base + "rep_totals")  # hash: rep -> exact integer score
+        # hash: rep -> exact integer score, bucketed: ``rep_totals_bucket`` (the bare name: earlier epochs)
+        self.rep_totals = _contest(contest_id, base + "rep_totals")
         self.rep_board = _contest(contest_id, base + "board:reps")  # zset: rep -> composite score
         self.team_totals = _contest(contest_id, base + "team_totals")  # hash: team -> exact integer score
         self.team_sums = _contest(contest_id, base + "team_sums")  # hash: team -> sum of members' points
@@ -98,6 +100,10 @@ class ContestKeys:
     def seen_bucket(self, event_key: str) -> str:
         """The small hash of ``seen`` holding this event key (see ``bucket``)."""
         return f"{self.seen}:{bucket(event_key)}"
+
+    def rep_totals_bucket(self, rep: str) -> str:
+        """The small hash of ``rep_totals`` holding this rep's total (see ``REP_TOTAL_BUCKETS``)."""
+        return f"{self.rep_totals}:{rep_total_bucket(rep)}"
 
     def deals_bucket(self, deal_key: str) -> str:
         """The small hash of ``deals`` holding this deal's record (see ``bucket``)."""
@@ -132,7 +138,22 @@ def bucket(member: str, buckets: int = BUCKETS) -> str:
 
 # A team's score-changing moments (``times:team:<team>``) are many: its deals sit in this many small sorted
 # sets ``times:team:<team>|<bucket>`` and the team's own set holds each bucket's latest moment (``b|<bucket>``).
+# Its cap groups' moments sit in the same buckets, a day's in one (``apply_contest.lua``: cap_bucket); epochs
+# begun before that (no ``layout:<epoch>`` mark in the contest's meta) keep a bucket per day, ``c<day>``.
 TEAM_TIME_BUCKETS = 64
+
+# A contest's rep totals (``rep_totals``) sit in this many small hashes ``rep_totals:<bucket>``: every event
+# updates one, and Redis walks a listpack entry by entry (one hash below 512 reps). Epochs begun before (no
+# ``layout:<epoch>`` mark in the contest's meta) keep the single hash.
+REP_TOTAL_BUCKETS = 64
+
+
+def rep_total_bucket(rep: str) -> str:
+    """The bucket of a rep's total: a hash of its id the write script computes alike (``apply_contest.lua``)."""
+    h = 0
+    for byte in rep.encode():
+        h = (h * 31 + byte) % 65536
+    return str(h % REP_TOTAL_BUCKETS)
 
 
 def doorbell_channel(contest_id: str) -> str:

@@ -1004,8 +1004,21 @@ class Store:
         return bool(await self.redis.hexists(keys.xp_facts(rep, month), deal))
 
     async def ledger_total(self, contest_id: str, epoch: int, rep_id: str) -> int:
-        raw = await self.redis.hget(keys.ContestKeys(contest_id, epoch).rep_totals, rep_id)
-        return int(raw or 0)
+        k = keys.ContestKeys(contest_id, epoch)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(k.rep_totals_bucket(rep_id), rep_id)
+        pipe.hget(k.rep_totals, rep_id)  # an epoch begun before totals were bucketed
+        bucketed, single = await pipe.execute()
+        return int(bucketed or single or 0)
+
+    async def rep_totals(self, contest_id: str, epoch: int) -> dict[str, int]:
+        """Every rep's exact total in the epoch, whichever layout it was begun with."""
+        k = keys.ContestKeys(contest_id, epoch)
+        pipe = self.redis.pipeline(transaction=False)
+        for bucket in range(keys.REP_TOTAL_BUCKETS):
+            pipe.hgetall(f"{k.rep_totals}:{bucket}")
+        pipe.hgetall(k.rep_totals)
+        return {text(rep): int(points) for fields in await pipe.execute() for rep, points in fields.items()}
 
 
 def deal_stands(raw: bytes | None) -> bool:

@@ -74,6 +74,15 @@ def call(rep: str, event_id: str) -> dict[str, Any]:
     return {"id": event_id, "type": "call.logged", "rep": rep, "occurred_at": "2026-11-04T09:00:00+08:00"}
 
 
+def as_begun_before(engine: Engine, contest: Contest) -> None:
+    """Turn the contest's epoch into one begun by earlier versions: no layout mark, every rep's total in one hash."""
+    redis, k = engine[1].redis, keys.ContestKeys(contest.id, contest.epoch)
+    totals = run(engine, engine[1].rep_totals(contest.id, contest.epoch))
+    run(engine, redis.delete(*(f"{k.rep_totals}:{b}" for b in range(keys.REP_TOTAL_BUCKETS))))
+    run(engine, redis.hset(k.rep_totals, mapping=totals))
+    run(engine, redis.hdel(k.meta, f"layout:{contest.epoch}"))
+
+
 def test_per_event_hashes_are_small_listpacks_and_ledger_lines_read_as_before(engine: Engine) -> None:
     contest, directory, rep = org()
     raws = [won(rep, f"d{i}", str(1000 * (i + 1))) for i in range(300)]
@@ -125,9 +134,9 @@ def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: E
     team_times = k.team_times_prefix + "t1"
     deal_bucket = keys.bucket("api:old-1", keys.TEAM_TIME_BUCKETS)
     at = run(engine, redis.zscore(f"{team_times}|{deal_bucket}", "api:old-1"))
-    run(engine, redis.delete(f"{team_times}|{deal_bucket}", f"{team_times}|c2026-11-04"))
+    run(engine, redis.delete(team_times, *run(engine, redis.keys(team_times + "|*"))))
     run(engine, redis.zadd(team_times, {"api:old-1": at, f"cap|2026-11-04|1|{rep}": at}))
-    run(engine, redis.zrem(team_times, f"b|{deal_bucket}", "b|c2026-11-04"))
+    as_begun_before(engine, contest)
     write(engine, contest, directory, [won(rep, "old-1", "7000"), call(rep, "call-1")])  # seen before: duplicates
     assert total(engine, contest, rep) == 9
     assert run(engine, engine[1].deals_standing([(contest.id, 1, "api:old-1")])) == [True]
@@ -145,6 +154,84 @@ def test_a_reversal_undoes_a_deal_recorded_before_records_were_compact(engine: E
         ("undo", -7, "api:old-1"),
         ("undo", -2, "api:call-1"),
     ]
+
+
+def team_moments(engine: Engine, contest: Contest) -> dict[str, dict[bytes, float]]:
+    """The team's set and its buckets: key suffix -> members and moments."""
+    prefix = keys.ContestKeys(contest.id).team_times_prefix + "t1"
+    redis = engine[1].redis
+    found = [prefix, *(key.decode() for key in run(engine, redis.keys(prefix + "|*")))]
+    sets = {key[len(prefix) :]: dict(run(engine, redis.zrange(key, 0, -1, withscores=True))) for key in found}
+    return {suffix: members for suffix, members in sets.items() if members}
+
+
+def test_a_team_set_holds_no_member_per_day_and_epochs_begun_before_keep_their_day_buckets(engine: Engine) -> None:
+    fresh, directory, rep = org()
+    under_way = replace(fresh, id=uuid.uuid4().hex)
+    days = [call(rep, f"call-{day}") | {"occurred_at": f"2026-11-{day:02d}T09:00:00+08:00"} for day in range(2, 9)]
+    for contest in (fresh, under_way):
+        write(engine, contest, directory, [won(rep, "w-1", "7000"), *days[:2]])
+    index = team_moments(engine, fresh)[""]
+    assert len(index) == 3 and not any(member.startswith(b"b|c") for member in index)  # 2 days in deal buckets
+    # The epoch under way as the previous version wrote it: a bucket per day of cap groups, no layout mark.
+    redis, k = engine[1].redis, keys.ContestKeys(under_way.id)
+    moments = team_moments(engine, under_way)
+    caps = {member: at for suffix, members in moments.items() if suffix for member, at in members.items()}
+    prefix = k.team_times_prefix + "t1"
+    run(engine, redis.delete(prefix, *(prefix + suffix for suffix in moments if suffix)))
+    deal_bucket = keys.bucket("api:w-1", keys.TEAM_TIME_BUCKETS)
+    run(engine, redis.zadd(f"{prefix}|{deal_bucket}", {"api:w-1": caps.pop(b"api:w-1")}))
+    run(
+        engine,
+        redis.zadd(prefix, {f"b|{deal_bucket}": run(engine, redis.zscore(f"{prefix}|{deal_bucket}", "api:w-1"))}),
+    )
+    for member, at in caps.items():
+        day = member.decode().split("|")[1]
+        run(engine, redis.zadd(f"{prefix}|c{day}", {member: at}))
+        run(engine, redis.zadd(prefix, {f"b|c{day}": at}))
+    as_begun_before(engine, under_way)
+    for contest in (fresh, under_way):
+        write(engine, contest, directory, days[2:])
+    assert len(team_moments(engine, under_way)[""]) == 8  # the earlier layout is kept: a member per day
+    boards = [
+        run(engine, redis.zrange(keys.ContestKeys(c.id).team_board, 0, -1, withscores=True)) for c in (fresh, under_way)
+    ]
+    assert boards[0] == boards[1] and boards[0][0][1] > 0  # the same score and tie-break either way
+    for contest in (fresh, under_way):
+        reversals = [reversal(rep, raw["id"]) for raw in days[::-1]]  # latest first: each moment falls back
+        write(engine, contest, directory, reversals)
+    boards = [
+        run(engine, redis.zrange(keys.ContestKeys(c.id).team_board, 0, -1, withscores=True)) for c in (fresh, under_way)
+    ]
+    assert boards[0] == boards[1]
+    write(engine, fresh, directory, [reversal(rep, "w-1")])
+    write(engine, under_way, directory, [reversal(rep, "w-1")])
+    assert team_moments(engine, fresh) == {} and team_moments(engine, under_way) == {}  # nothing left behind
+
+
+def test_rep_totals_sit_in_small_hashes_and_epochs_begun_before_keep_theirs(engine: Engine) -> None:
+    fresh, directory, rep = org()
+    other = "Zed.Long_id@" + uuid.uuid4().hex * 3  # a long id hashes alike in Python and Lua (no overflow)
+    directory = replace(directory, reps={**directory.reps, other: Rep(other, "Bo", "t1")})
+    under_way = replace(fresh, id=uuid.uuid4().hex)
+    first = [won(rep, "w-1", "7000"), won(other, "w-2", "3000")]
+    for contest in (fresh, under_way):
+        write(engine, contest, directory, first)
+    as_begun_before(engine, under_way)
+    for contest in (fresh, under_way):
+        write(engine, contest, directory, [won(rep, "w-3", "2000"), call(other, "c-1"), reversal(other, "w-2")])
+    redis = engine[1].redis
+    for contest in (fresh, under_way):
+        assert run(engine, engine[1].rep_totals(contest.id, contest.epoch)) == {rep: 9, other: 2}
+        assert [total(engine, contest, who) for who in (rep, other)] == [9, 2]
+    k = keys.ContestKeys(fresh.id)
+    assert run(engine, redis.exists(k.rep_totals)) == 0
+    for who, points in ((rep, b"9"), (other, b"2")):
+        assert run(engine, redis.hget(k.rep_totals_bucket(who), who)) == points
+        assert run(engine, redis.object("encoding", k.rep_totals_bucket(who))) in (b"listpack", b"ziplist")
+    earlier = keys.ContestKeys(under_way.id)
+    assert run(engine, redis.hgetall(earlier.rep_totals)) == {rep.encode(): b"9", other.encode(): b"2"}
+    assert not any(run(engine, redis.exists(f"{earlier.rep_totals}:{b}")) for b in range(keys.REP_TOTAL_BUCKETS))
 
 
 def test_ledger_lines_written_before_compact_lines_still_read(engine: Engine) -> None:

@@ -8,6 +8,7 @@ unknown rep 404, and asking again finishes the same."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,7 +80,12 @@ def dump_scores(client: redis.Redis, prefix: str, rep: str, alias: str) -> dict[
             name = _renamed(key, rep, alias)
             if any(part in name for part in SKIPPED) or name.endswith(f":ledger:{alias}"):
                 continue
-            found[name] = _renamed(_value(client, key), rep, alias)
+            value = _renamed(_value(client, key), rep, alias)
+            totals = re.sub(r":rep_totals:\d+$", ":rep_totals:*", name)  # a total is in its name's bucket
+            if totals != name:
+                found[totals] = {**found.get(totals, {}), **value}
+                continue
+            found[name] = value
     return found
 
 

@@ -129,7 +129,7 @@ async def boards(store: Store, target: Contest) -> tuple[list, list, dict, dict]
     redis = store.redis
     reps = await redis.zrevrange(k.rep_board, 0, -1, withscores=True)
     teams = await redis.zrevrange(k.team_board, 0, -1, withscores=True)
-    rep_totals = {m.decode(): int(v) for m, v in (await redis.hgetall(k.rep_totals)).items() if int(v)}
+    rep_totals = {rep: points for rep, points in (await store.rep_totals(target.id, target.epoch)).items() if points}
     team_totals = {m.decode(): int(v) for m, v in (await redis.hgetall(k.team_totals)).items() if int(v)}
     # Zero rows exist only where something once scored: compare the rows with points.
     return ([r for r in reps if r[1] >= 2**25], [t for t in teams if t[1] >= 2**25], rep_totals, team_totals)

@@ -245,7 +245,7 @@ async def read_live(store: Store, contest: Contest) -> dict:
         "reps": rows(await redis.zrevrange(k.rep_board, 0, -1, withscores=True)),
         "teams": rows(await redis.zrevrange(k.team_board, 0, -1, withscores=True)),
         "divisions": {name: board for name, board in divisions.items() if board},
-        "rep_totals": {m.decode(): int(v) for m, v in (await redis.hgetall(k.rep_totals)).items()},
+        "rep_totals": await store.rep_totals(contest.id, contest.epoch),
         "team_totals": {m.decode(): int(v) for m, v in (await redis.hgetall(k.team_totals)).items()},
         "rep_provisional": await numbers(redis, k.rep_provisional),
         "team_provisional": await numbers(redis, k.team_provisional),

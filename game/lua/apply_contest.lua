@@ -24,13 +24,28 @@
 -- scored); settle_only = 1 (the scheduler's sweep) only settles, and is not recorded as seen.
 
 local MAX_SCORE = 134217727     -- 2^27 - 1
+local TEAM_TIME_BUCKETS = 64    -- game/keys.py
+local REP_TOTAL_BUCKETS = 64    -- game/keys.py
 
 local c = cmsgpack.unpack(ARGV[1])
 local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
-local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal')  -- best_deal: read below
+-- best_deal: read below; the layout mark: see EARLIER
+local LAYOUT = 'layout:' .. int(c.epoch)
+local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal', LAYOUT)
 local current_epoch = tonumber(meta[1] or '1')
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
+end
+-- An epoch begun by this version is marked in meta (LAYOUT = '1', set before its first score, while none of the
+-- rep_totals, seen and deals hashes of earlier versions exists): its reps' totals sit in small hashes (totals_of), its
+-- teams' cap groups' moments in the deal buckets by day (cap_bucket), and no hash or set of earlier layouts is
+-- there to read. An epoch already scoring without the mark was begun by earlier versions and keeps their layout
+-- to its end: one rep_totals hash, a bucket per day of cap groups ('c' .. day), moments and hashes of older
+-- versions still looked for.
+local EARLIER = meta[3] ~= '1'
+if EARLIER and redis.call('EXISTS', KEYS[3], KEYS[1], KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[12], LAYOUT, '1')
+  EARLIER = false
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
 -- keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
@@ -38,10 +53,19 @@ end
 local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
 local original = c.event == c.deal
 -- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
-local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
+local legacy = EARLIER and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
 if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
     or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
   return {0, 0, 0, current_epoch}
+end
+
+-- A rep's total: in one of REP_TOTAL_BUCKETS small hashes (game/keys.py: rep_total_bucket, the same hash of the
+-- rep's id), so Redis finds it among a few reps rather than walking every rep's entry; earlier epochs: rep_totals.
+local function totals_of(rep)
+  if EARLIER then return KEYS[3] end
+  local h = 0
+  for i = 1, #rep do h = (h * 31 + string.byte(rep, i)) % 65536 end
+  return KEYS[3] .. ':' .. int(h % REP_TOTAL_BUCKETS)
 end
 
 local function latest_left(times_key)
@@ -52,7 +76,7 @@ local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS
               rosters = KEYS[24]}
 
 -- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
--- game/keys.py; c.tb is this deal's), its cap groups by day ('c' .. day). The team's own set keeps each
+-- game/keys.py; c.tb is this deal's), its cap groups by day (cap_bucket). The team's own set keeps each
 -- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
 -- rising: the member is new to its bucket (a deal applied), so the bucket's latest moment can only rise to at.
 local function team_time(team, bucket_id, at, member, rising)  -- at nil: the member leaves
@@ -66,6 +90,14 @@ local function team_time(team, bucket_id, at, member, rising)  -- at nil: the me
   local top = redis.call('ZREVRANGE', bucket, '0', '0', 'WITHSCORES')
   if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
   else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
+end
+
+-- The bucket of a day's cap groups ('YYYY-MM-DD'): one of the deal buckets, consecutive days in different ones
+-- (so the team's set holds no member per day). Earlier epochs: a bucket of their own per day.
+local function cap_bucket(day)
+  if EARLIER then return 'c' .. day end
+  local months = tonumber(string.sub(day, 1, 4)) * 12 + tonumber(string.sub(day, 6, 7))
+  return int((months * 31 + tonumber(string.sub(day, 9, 10))) % TEAM_TIME_BUCKETS)
 end
 
 local old = nil
@@ -111,13 +143,25 @@ local apply = #c.hits > 0 and settled ~= 'expired'
 if apply and (not c.undo) and old then apply = false end  -- original arriving after its reversal
 if apply and old and old.exp == 1 then apply = false end  -- an expired deal stays out
 
--- Refuse, before writing anything, a score the composite could not hold exactly (bounded by the points
--- asked for; a daily cap can only lower them).
+-- Refuse, before writing anything else, a score the composite could not hold exactly (bounded by the points
+-- asked for; a daily cap can only lower them). The rep's total is read by adding the points asked (one access
+-- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
+-- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
+local points_of, sums_of = {}, {}  -- rep -> points, team -> sum, as written here (no need to read them again)
+local asked = 0
+local function out_of_range(points)
+  return points > MAX_SCORE or shown(points, c.target) > MAX_SCORE
+end
 if apply then
-  local asked = 0
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
-  local base = tonumber(redis.call('HGET', KEYS[3], c.rep) or '0')
-  if base + asked > MAX_SCORE or shown(base + asked, c.target) > MAX_SCORE then
+  local totals = totals_of(c.rep)
+  local refused = out_of_range(asked) and out_of_range(tonumber(redis.call('HGET', totals, c.rep) or '0') + asked)
+  if not refused then
+    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(asked))
+    refused = out_of_range(points_of[c.rep])
+    if refused then redis.call('HINCRBY', totals, c.rep, int(-asked)) end
+  end
+  if refused then
     return redis.error_reply('score out of range: rep ' .. c.rep .. ' would exceed ' .. MAX_SCORE)
   end
 end
@@ -145,8 +189,11 @@ local function asked_in(entries, step)
   return sum
 end
 
-local function refresh_group(rep, team, field, cap, entries)
-  local filled = math.min(asked_in(entries, 2), cap)
+-- joined: an event has just joined the group. Under its cap the group is reached at its latest event asking
+-- points, which a join can only make later: the team's bucket then rises (no need to read its latest moment).
+local function refresh_group(rep, team, field, cap, entries, joined)
+  local asked = asked_in(entries, 2)
+  local filled = math.min(asked, cap)
   local member = 'cap|' .. field
   local reached = nil
   if filled > 0 then
@@ -162,8 +209,8 @@ local function refresh_group(rep, team, field, cap, entries)
     redis.call('ZREM', KEYS[9] .. rep, member)
   end
   if team ~= '' then
-    redis.call('ZREM', KEYS[10] .. team, member)  -- written before team times were bucketed
-    team_time(team, 'c' .. string.match(field, '^([^|]*)|'), reached, member)
+    if EARLIER then redis.call('ZREM', KEYS[10] .. team, member) end  -- written before team times were bucketed
+    team_time(team, cap_bucket(string.match(field, '^([^|]*)|')), reached, member, joined and reached and asked <= cap)
   end
 end
 
@@ -179,25 +226,24 @@ local function join_group(field, asked, cap, sign)
   return math.min(after, cap) - math.min(before, cap), entries
 end
 
-local points_of, sums_of = {}, {}  -- rep -> points, team -> sum, as written here (no need to read them again)
 if undo then
   local delta = 0
   for _, u in ipairs(undo.hits) do
     if u[3] ~= '' then
       local moved, entries = join_group(u[3], u[4], u[5], -1)
       delta = delta + moved
-      refresh_group(undo.rep, undo.team, u[3], u[5], entries)
+      refresh_group(undo.rep, undo.team, u[3], u[5], entries, false)
     else
       delta = delta - u[2]
     end
   end
   local delta_text = int(delta)
-  points_of[undo.rep] = redis.call('HINCRBY', KEYS[3], undo.rep, delta_text)
+  points_of[undo.rep] = redis.call('HINCRBY', totals_of(undo.rep), undo.rep, delta_text)
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
     sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
-    redis.call('ZREM', KEYS[10] .. undo.team, c.deal)  -- written before team times were bucketed
+    if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
     team_time(undo.team, c.tb, nil, c.deal)
   end
   if undo.due then release(undo) end
@@ -228,7 +274,7 @@ if apply then
     if hit[3] > 0 then
       local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
       local delta, entries = join_group(field, hit[2], hit[3], 1)
-      refresh_group(c.rep, team, field, hit[3], entries)
+      refresh_group(c.rep, team, field, hit[3], entries, true)
       hits[i] = {hit[1], delta, field, hit[2], hit[3]}
       total = total + delta
     else
@@ -238,7 +284,7 @@ if apply then
     end
   end
   local total_text = int(total)
-  points_of[c.rep] = redis.call('HINCRBY', KEYS[3], c.rep, total_text)
+  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', totals_of(c.rep), c.rep, int(total - asked)) end
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
@@ -303,9 +349,11 @@ local function team_confirmed_of(team, size, roster)
   return sum
 end
 
+local scores_of = {}  -- rep -> score as its board row was written here (the doorbell carries it)
 local function refresh_rep(rep, target, division)
-  local points = points_of[rep] or tonumber(redis.call('HGET', KEYS[3], rep) or '0')
+  local points = points_of[rep] or tonumber(redis.call('HGET', totals_of(rep), rep) or '0')
   local score = shown(points, target)
+  scores_of[rep] = score
   local composite = int(score * TIME_SPAN + latest_left(KEYS[9] .. rep))
   redis.call('ZADD', KEYS[4], composite, rep)
   if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
@@ -355,8 +403,12 @@ if c.quiet ~= 1 then
   -- phones' views move on without reading them.
   local over = ''
   if beaten then over = ',"record_over":' .. cjson.encode(beaten) end
-  local placed = redis.call('ZSCORE', KEYS[4], c.rep)
-  if placed then over = over .. ',"score":' .. int(math.floor(tonumber(placed) / TIME_SPAN)) end
+  local score = scores_of[c.rep]
+  if score == nil then
+    local placed = redis.call('ZSCORE', KEYS[4], c.rep)
+    if placed then score = math.floor(tonumber(placed) / TIME_SPAN) end
+  end
+  if score then over = over .. ',"score":' .. int(score) end
   local bell = c.bell .. ',"seq":' .. int(seq) .. ',"points":' .. int(total) .. over
     .. ',"size":' .. int(redis.call('ZCARD', KEYS[4])) .. '}'
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.

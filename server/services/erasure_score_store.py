@@ -125,6 +125,8 @@ class ScoreRenamer:
         count += await self.members(await self.scan(glob_escaped(k.division_board_prefix) + "*"))
         count += await self.suffixed_fields(k.caps)
         count += int(await move_key(self.redis, k.rep_times_prefix + rep, k.rep_times_prefix + alias))
+        moved = [k.rep_totals_bucket(rep), k.rep_totals_bucket(alias)]  # bucketed totals follow the name
+        count += int(await self._rename(keys=moved, args=[rep, alias]))
         for group in await self.scan(glob_escaped(k.cap_group_prefix) + "*|" + glob_escaped(rep)):
             count += int(await move_key(self.redis, group, group[: -len(rep)] + alias))
         count += await self.streams.rewrite(k.ledger(rep), erased_ledger_line, k.ledger(alias))
