@@ -327,6 +327,10 @@ class ContestReplay:
             day = self._days[bucket] = cap_day(first, self._first, self._caps).isoformat()
         return day
 
+    def _local_date(self, at: int) -> str:
+        """The local date of an epoch second in the contest's zone."""
+        return datetime.fromtimestamp(at, self.zone).date().isoformat()
+
     # --- writing (apply_contest.lua) --------------------------------------------------------------------
 
     def _write(
@@ -634,7 +638,9 @@ class ContestReplay:
                     days = out.get((record.team, record.rep))
                     if days is None:
                         days = out[(record.team, record.rep)] = {}
-                    days[record.day] = days.get(record.day, 0) + points
+                    # On the day it happened: a day off's points count towards a working day's caps only.
+                    day = record.day if self._caps is None else self._local_date(record.at)
+                    days[day] = days.get(day, 0) + points
         rules = self.contest.rules
         for cap_field, team in group_team.items():
             day, rule, rep = cap_field.split("|", 2)

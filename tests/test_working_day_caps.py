@@ -209,3 +209,37 @@ def test_a_clone_takes_the_days_off_of_its_own_span(admin: httpx.Client) -> None
     assert admin.post(f"/api/v1/contests/{org.contest}/clone", json=clone).status_code == 201
     copied = admin.get(f"/api/v1/contests/{clone['id']}").json()
     assert copied["cap_days"] == "working" and copied["days_off"] == days_off(later)
+
+
+def test_charts_put_points_on_the_day_earned_and_capped_points_on_their_working_day() -> None:
+    """A day off's uncapped deal shows on its own day in the contest's per-day charts; its capped calls count
+    against (and show on) the working day before it."""
+    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    friday, saturday = monday + timedelta(days=4), monday + timedelta(days=5)
+    definition = {
+        "id": "charts",
+        "name": "Charts",
+        "starts_at": _at(monday, 0),
+        "ends_at": _at(monday + timedelta(days=7), 0),
+        "rules": [{"on": "deal.won", "points": 10}, {"on": "call.logged", "points": 1, "cap_per_day": CAP}],
+        "cap_days": "working",
+        "days_off": [saturday.isoformat(), (saturday + timedelta(days=1)).isoformat()],
+    }
+    contest = parse_contest(definition, default_timezone="Asia/Shanghai", default_currency="CNY")
+    directory = Directory(reps={"r": Rep("r", "r", "t")}, teams={"t": Team("t", "T")})
+    raw = [
+        {"id": "deal-sat", "type": "deal.won", "rep": "r", "amount": 100, "occurred_at": _at(saturday, 10)},
+        *(
+            {"id": f"call-{n}", "type": "call.logged", "rep": "r", "occurred_at": _at(saturday, 11 + n)}
+            for n in range(2)
+        ),
+        *({"id": f"call-f{n}", "type": "call.logged", "rep": "r", "occurred_at": _at(friday, 9 + n)} for n in range(2)),
+    ]
+    replay = ContestReplay(contest, directory)
+    now = datetime.now(UTC)
+    for event in (parse_event(item, now=now, default_currency="CNY") for item in raw):
+        for change in decide(event, [contest], directory):
+            replay.apply(change)
+    by_day = replay.boards().contributions[("t", "r")]
+    assert by_day == {saturday.isoformat(): 10, friday.isoformat(): CAP}
