@@ -4,12 +4,16 @@ CSRF-protected and the audit names the admin who erased."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from game.pseudonym import pseudonym
 from tests.support.browser import screenshot, signed_in
 from tests.support.org import deal, unique
 from tests.support.server import RunningServer
+
+# An erasure copies the whole event log: on a server of its own the log holds this test's events, not the suite's.
+pytestmark = pytest.mark.own_server
 
 
 def test_an_admin_erases_a_rep_from_the_rep_page_after_typing_the_id(browser: Browser, server: RunningServer) -> None:

@@ -68,7 +68,10 @@ def test_fifty_thousand_reps_import_with_progress(server: RunningServer) -> None
         assert rejected[102][0].startswith("id:") and rejected[202][0].startswith("name:")
         assert rejected[302] == ["team: unknown team 'no-such-team'"]
         # Progress was readable while it ran, and says the import is done now.
-        assert seen and all(step["total"] == REPS - 3 for step in seen)
+        # (A slow machine may also catch it still reading the file, before it knows how many rows it holds.)
+        counted = [step for step in seen if step["state"] != "reading"]
+        assert counted and all(step["total"] == REPS - 3 for step in counted)
+        assert all(step["done"] == 0 for step in seen if step["state"] == "reading")
         assert [step["done"] for step in seen] == sorted(step["done"] for step in seen)
         assert admin.get(f"/api/v1/reps/import/{token}").json() == {
             "state": "done",
