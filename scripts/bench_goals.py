@@ -23,6 +23,7 @@ import json
 import random
 import statistics
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -85,6 +86,21 @@ async def timed(work: Callable[[], Awaitable[Any]], runs: int) -> float:
     return statistics.median(seconds)
 
 
+async def memory_of_sums(log: EventLogStore, since: datetime) -> int:
+    """The bytes a ``PeriodTotals`` fed the whole log keeps (what tracemalloc sees allocated and not freed while it
+    is fed: the events read are allocated before tracing starts)."""
+    _, events = await log.read_after(since, None)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        totals = PeriodTotals(ZONE, CURRENCY).feed_all(events)
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    del totals
+    return retained
+
+
 def rep_goals(reps: int, today: datetime) -> list[Goal]:
     periods = periods_containing(today.astimezone(ZONE).date())
     return [Goal(f"g{r}-{p}", "revenue", p, "rep", f"rep-{r}", 1_000_000) for r in range(reps) for p in periods]
@@ -125,6 +141,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             assert months is not None
             totals.facts_by_rep_and_team(months, int(lookback_start(this_month).timestamp()), {})
 
+        retained = await memory_of_sums(log, year)
         reread = await timed(reread_goals, args.runs)
         reread_card = await timed(reread_scorecard, args.runs)
         first = await timed(follow, 1)
@@ -147,6 +164,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "sums_per_request_ms": round(follow_s * 1000, 2),
             "sums_scorecard_ms": round(card_from_sums * 1000, 2),
             "speedup_goals": round(reread / follow_s, 1),
+            "sums_memory_mb": round(retained / 2**20, 1),
+            "sums_bytes_per_event": round(retained / args.events),
         }
     finally:
         await redis.aclose()
@@ -162,6 +181,7 @@ def main() -> None:
     figures = asyncio.run(run(parser.parse_args()))
     print(f"re-read per request: goals {figures['reread_goals_ms']} ms, scorecard {figures['reread_scorecard_ms']} ms")
     print(f"sums: first build {figures['sums_first_build_ms']} ms, then {figures['sums_per_request_ms']} ms a request")
+    print(f"sums' memory: {figures['sums_memory_mb']} MB, {figures['sums_bytes_per_event']} bytes an event")
     print(json.dumps(figures))
 
 
