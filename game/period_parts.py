@@ -1,19 +1,20 @@
 """What one standing event key adds to the month sums (``game/period_totals.py``), and its compact stored form.
 
 The sums keep, for every event key since their origin, what a later correction must take back: at the log's cap
-that is millions of keys in every process. A ``Part`` object with its own strings and ``Decimal``s cost about a
-kilobyte a key; stored packed instead, one ``bytes`` per key (fixed-width integers, every name once in a shared
-table, the two amounts as their exact decimal text), it costs a tenth of that and unpacks to an equal ``Part``
-only when a correction arrives (one event in twenty). The first byte of each record says what the key's original
-was (``ORIGIN_*``), which the sums need for every key seen, standing or not.
+that is millions of keys in every process. A ``Part`` object per key with its own ``Decimal``s made the sums
+cost about 350 bytes an event; stored packed instead, one ``bytes`` per key (fixed-width integers, what repeats
+once in a shared table, the two amounts as their exact decimal text), they cost about 180, and a record unpacks
+to an equal ``Part`` only when a correction arrives (one event in twenty). The first byte of each record says what
+the key's original was (``ORIGIN_*``), which the sums need for every key seen, standing or not.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from game.events import CSAT_TYPE
 from game.kpis import CREATED, LOST, WON
@@ -24,8 +25,8 @@ ORIGIN_NONE = 0  # only corrections of the key were seen so far
 ORIGIN_OTHER = 1  # an original of a type that gives no kind
 _ORIGIN_CODES = {kind: code for code, kind in enumerate(KIND_ORIGINALS, 2)}
 _ORIGIN_BYTES = [bytes([code]) for code in range(len(KIND_ORIGINALS) + 2)]
-# at, rep, team, type, kind, customer + 1 (0: none), rating scale + 1 (0: none), rating score, new customer
-_FIXED = struct.Struct("<qIIIIIIiB")
+_FIXED = struct.Struct("<qII")  # the occurred second, the profile's number, the customer's number
+Profile = tuple[str, str, str, str, bool, tuple[str, int] | None]  # rep, team, type, kind, new customer, rating
 
 
 def origin_code(kind: str) -> int:
@@ -55,39 +56,26 @@ class Part:
 
 
 class PartCodec:
-    """Packs ``Part``s into ``bytes`` records and back; each name (rep, team, type, customer, scale) is stored
-    once in a table and referred to by its number."""
+    """Packs ``Part``s into ``bytes`` records and back. What repeats across keys is stored once in a table and
+    referred to by its number: the customer, and the profile (rep, team, type, kind, new customer, rating)."""
 
     def __init__(self) -> None:
-        self._names: list[str] = []
-        self._numbers: dict[str, int] = {}
+        self._values: list[Hashable] = []
+        self._numbers: dict[Hashable, int] = {}
 
-    def _number(self, text: str) -> int:
-        number = self._numbers.get(text)
+    def _number(self, value: Hashable) -> int:
+        number = self._numbers.get(value)
         if number is None:
-            number = self._numbers[text] = len(self._names)
-            self._names.append(text)
+            number = self._numbers[value] = len(self._values)
+            self._values.append(value)
         return number
-
-    def _optional(self, text: str | None) -> int:
-        return 0 if text is None else self._number(text) + 1
 
     def pack(self, origin: int, part: Part | None) -> bytes:
         """A key's record: its original's code, then what it adds when something stands under it."""
         if part is None:
             return _ORIGIN_BYTES[origin]
-        scale, score = part.rating if part.rating is not None else (None, 0)
-        fixed = _FIXED.pack(
-            part.at,
-            self._number(part.rep),
-            self._number(part.team),
-            self._number(part.type),
-            self._number(part.kind),
-            self._optional(part.customer),
-            self._optional(scale),
-            score,
-            part.new_customer,
-        )
+        profile = (part.rep, part.team, part.type, part.kind, part.new_customer, part.rating)
+        fixed = _FIXED.pack(part.at, self._number(profile), self._number(part.customer))
         amounts = f"{'' if part.priced is None else part.priced}|{part.margin}".encode("ascii")
         return _ORIGIN_BYTES[origin] + fixed + amounts
 
@@ -95,19 +83,19 @@ class PartCodec:
         """The ``Part`` a record stores (its month found again from its second), None when none stands."""
         if len(record) == 1:
             return None
-        at, rep, team, kind, original, customer, scale, score, new = _FIXED.unpack_from(record, 1)
+        at, profile, customer = _FIXED.unpack_from(record, 1)
         priced, margin = record[1 + _FIXED.size :].decode("ascii").split("|")
-        names = self._names
+        rep, team, kind, original, new, rating = cast(Profile, self._values[profile])
         return Part(
             month_of(at),
-            names[rep],
-            names[team],
-            names[kind],
-            names[original],
+            rep,
+            team,
+            kind,
+            original,
             at,
             Decimal(priced) if priced else None,
             Decimal(margin),
-            bool(new),
-            names[customer - 1] if customer else None,
-            (names[scale - 1], score) if scale else None,
+            new,
+            cast(str | None, self._values[customer]),
+            rating,
         )

@@ -4,7 +4,7 @@ Goal progress (``game/goals.py``) and KPI scorecards (``game/kpis.py``) are sums
 the end of the log (``game/deal_history.py``: a reversal drops a key, an update replaces its content, an original
 arriving after its correction never stands by itself). Re-reading the log from a period's start on every
 request costs the whole period each time; ``PeriodTotals`` is fed each logged event once, in log order, and keeps
-what each event key contributes, packed (``game/period_parts.py``: about 200 bytes a key, not 350), so that a
+what each event key contributes, packed (``game/period_parts.py``: about 180 bytes a key, not 350), so that a
 correction takes back exactly what its key had added. Every sum is
 kept per local month of the standing content's ``occurred_at`` (in the organisation's time zone), per rep and per
 team recorded on the event ("" when it named none: the rep's team *now* decides at query time, as both

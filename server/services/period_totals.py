@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-WARM_BATCH = 20_000  # events fed per step of the warm-up: the log read and parsed between two awaits, in batches
+WARM_BATCH = 500  # events read, parsed (on the event loop) and fed per step of the warm-up: the loop is never held long
 WARM_SECONDS = 30.0  # how often the warm-up looks for a start-over or a backlog
 
 
