@@ -186,6 +186,7 @@ EVENT_SEEN = f"{PREFIX}:{{log}}:seen"  # hash: event key -> stream id (earlier d
 # shard i > 0 lives under ``{log:i}``. The shard count the log was first written with is kept in shard 0's slot.
 EVENT_LOG_SHARDS = f"{PREFIX}:{{log}}:shards"  # string: the number of shards, set once
 EVENT_LOG_TRIMMED = f"{PREFIX}:{{log}}:trimmed_before"  # string: epoch ms before which the retention trimmed entries
+EVENT_LOG_REWRITES = f"{PREFIX}:{{log}}:rewrites"  # counter: the log's in-place rewrites (erasures) so far
 
 
 def _log_tag(shard: int) -> str:

@@ -4,7 +4,8 @@ Goal progress (``game/goals.py``) and KPI scorecards (``game/kpis.py``) are sums
 the end of the log (``game/deal_history.py``: a reversal drops a key, an update replaces its content, an original
 arriving after its correction never stands by itself). Re-reading the log from a period's start on every
 request costs the whole period each time; ``PeriodTotals`` is fed each logged event once, in log order, and keeps
-what each event key contributes, so that a correction takes back exactly what its key had added. Every sum is
+what each event key contributes, packed (``game/period_parts.py``: about 180 bytes a key, not 350), so that a
+correction takes back exactly what its key had added. Every sum is
 kept per local month of the standing content's ``occurred_at`` (in the organisation's time zone), per rep and per
 team recorded on the event ("" when it named none: the rep's team *now* decides at query time, as both
 recomputations do), which answers any month, quarter or year by adding months.
@@ -16,6 +17,7 @@ originals, late events): the answers equal those of the full recomputation, ``me
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -30,10 +32,9 @@ from game.goals import EVENT_METRIC, Goal, period_days
 from game.kpis import CREATED, LOST, WON, KpiFacts
 from game.lift import ACTIVITY_KPIS, DEAL_TYPES
 from game.log_event import LogEvent
+from game.period_parts import ORIGIN_NONE, Part, PartCodec, origin_code, origin_kind
 from game.scoring import REVERSING_TYPES, UPDATING_TYPES
 
-# an original of these types gives its kind to the content that stands under its key (``game.kpis``)
-KIND_ORIGINALS = frozenset({WON, LOST, CREATED, CSAT_TYPE})
 ZERO = Decimal(0)
 TeamOf = Mapping[str, str | None]  # rep -> their team now
 
@@ -80,23 +81,6 @@ class MonthClock:
         return range(first, after)
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """What one standing event key adds: its content's facts and the kind its original gives it."""
-
-    month: int
-    rep: str
-    team: str  # recorded on the event, "" when none
-    type: str  # the content's type (what goals count)
-    kind: str  # the original's type, as the scorecard's ratios count it
-    at: int
-    priced: Decimal | None  # the amount when in the organisation's currency
-    margin: Decimal  # a deal's gross margin as margin rules score it
-    new_customer: bool
-    customer: str | None
-    rating: tuple[str, int] | None
-
-
 @dataclass(slots=True)
 class MonthSums:
     """One rep's standing events of one local month, under one recorded team."""
@@ -117,7 +101,7 @@ class MonthSums:
     ratings: Counter[int] = field(default_factory=Counter)
     nps_scores: Counter[int] = field(default_factory=Counter)
 
-    def add(self, part: _Part, sign: int) -> None:
+    def add(self, part: Part, sign: int) -> None:
         self.types[part.type] += sign
         if part.type in DEAL_TYPES:
             if part.priced is not None:
@@ -172,34 +156,38 @@ class PeriodTotals:
         self.rates = rates
         self.events = 0
         self.months: dict[int, dict[tuple[str, str], MonthSums]] = {}
-        self._parts: dict[str, _Part] = {}  # key -> what its standing content adds
-        self._seen: dict[str, str | None] = {}  # key -> the type of its original, None while only corrected
-        self._won_at: dict[str, list[int]] = {}  # customer -> moments of their standing won deals, sorted
+        # key -> its original's code and what its standing content adds, packed (``game/period_parts.py``)
+        self._keys: dict[str, bytes] = {}
+        self._codec = PartCodec()
+        self._won_at: dict[str, array[int]] = {}  # customer -> seconds of their standing won deals, sorted
 
     def feed(self, event: LogEvent) -> None:
         self.events += 1
         kind = event.type
         if kind in REVERSING_TYPES or kind in UPDATING_TYPES:
             if event.ref_key:
-                self._seen.setdefault(event.ref_key, None)
                 self._stand(event.ref_key, None if kind in REVERSING_TYPES else event)
-        elif event.key not in self._seen:
-            self._seen[event.key] = kind
+            return
+        record = self._keys.get(event.key)
+        if record is None:
+            self._keys[event.key] = self._codec.pack(origin_code(kind), None)
             self._stand(event.key, event)
-        elif self._seen[event.key] is None:
-            self._seen[event.key] = kind  # arrived after its correction: it gives the standing content its kind
-            part = self._parts.get(event.key)
+        elif record[0] == ORIGIN_NONE:  # arrived after its correction: it gives the standing content its kind
+            origin = origin_code(kind)
+            part = self._codec.unpack(record, self.clock.month_of)
+            self._keys[event.key] = self._codec.pack(origin, part)
             if part is not None:
-                self._move(event.key, replace(part, kind=self._kind(event.key, part.type)))
+                self._move(event.key, replace(part, kind=self._kind(origin, part.type)))
 
     def feed_all(self, events: Iterable[LogEvent]) -> PeriodTotals:
         for event in events:
             self.feed(event)
         return self
 
-    def _kind(self, key: str, content_type: str) -> str:
-        original = self._seen.get(key)
-        if original in KIND_ORIGINALS:
+    @staticmethod
+    def _kind(origin: int, content_type: str) -> str:
+        original = origin_kind(origin)
+        if original is not None:
             return original
         return WON if content_type in UPDATING_TYPES else content_type
 
@@ -209,12 +197,13 @@ class PeriodTotals:
             return
         deal = content.type in DEAL_TYPES
         priced = content.amount if content.amount is not None and content.currency == self.currency else None
-        part = _Part(
+        record = self._keys.get(key)
+        part = Part(
             self.clock.month_of(content.at),
             content.rep,
             content.team or "",
             content.type,
-            self._kind(key, content.type),
+            self._kind(ORIGIN_NONE if record is None else record[0], content.type),
             content.at,
             priced,
             deal_margin(content, self.currency, self.rates) if deal else ZERO,
@@ -224,22 +213,26 @@ class PeriodTotals:
         )
         self._move(key, part)
 
-    def _move(self, key: str, part: _Part | None) -> None:
-        old = self._parts.pop(key, None)
+    def _move(self, key: str, part: Part | None) -> None:
+        record = self._keys.get(key)
+        origin = ORIGIN_NONE if record is None else record[0]
+        old = None if record is None else self._codec.unpack(record, self.clock.month_of)
         if old is not None:
             self._apply(old, -1)
+        self._keys[key] = self._codec.pack(origin, part)
         if part is not None:
-            self._parts[key] = part
             self._apply(part, 1)
 
-    def _apply(self, part: _Part, sign: int) -> None:
+    def _apply(self, part: Part, sign: int) -> None:
         cells = self.months.setdefault(part.month, {})
         cell = cells.get((part.rep, part.team))
         if cell is None:
             cell = cells[(part.rep, part.team)] = MonthSums()
         cell.add(part, sign)
         if part.kind == WON and part.customer:
-            moments = self._won_at.setdefault(part.customer, [])
+            moments = self._won_at.get(part.customer)
+            if moments is None:
+                moments = self._won_at[part.customer] = array("q")
             if sign > 0:
                 insort(moments, part.at)
             else:

@@ -25,6 +25,7 @@ from server.config import Settings
 from server.http import ApiError, StorageOutageMiddleware, api_error_handler, arena_of
 from server.notifications.notifier import Notifier
 from server.redis_connection import RedisDeployment
+from server.services.period_totals import keep_warm
 from server.web.routes import routes as page_routes
 
 
@@ -94,6 +95,16 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _warm_when_bootstrapped(arena: Arena, bootstrap: asyncio.Task[None]) -> None:
+    """Feed the goals' month sums in the background once Redis answers (``period_totals.keep_warm``): readiness
+    does not wait for them, the first goals request finds them fed."""
+    try:
+        await asyncio.shield(bootstrap)
+    except Exception:  # a start-up stopped by the shard check: nothing to warm
+        return
+    await keep_warm(arena)
+
+
 def create_app(settings: Settings, deployment: RedisDeployment) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -109,11 +120,13 @@ def create_app(settings: Settings, deployment: RedisDeployment) -> Starlette:
         arena.scheduler.start()
         notifier = Notifier(arena, interval=settings.notify_seconds)
         notifier.start()
+        warm = asyncio.create_task(_warm_when_bootstrapped(arena, bootstrap))
         gc_tuning.freeze_startup_objects()
         try:
             yield
         finally:
             bootstrap.cancel()
+            warm.cancel()
             await notifier.stop()
             await arena.scheduler.stop()
             await arena.badges.stop()

@@ -20,6 +20,7 @@ from game.kpis import KpiFacts, facts_by_rep_and_team, kpi_values, lookback_star
 from game.lift import Period
 from game.line_items import Margin
 from game.log_event import LogEvent
+from game.period_parts import ORIGIN_NONE, Part, PartCodec, origin_code
 from game.period_totals import MonthClock, PeriodTotals, month_index, period_months
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -230,3 +231,44 @@ def test_a_correction_takes_back_exactly_what_its_deal_added() -> None:
     assert totals.goal_totals("revenue", months, "company", TEAM_NOW) == {}
     totals.feed(won)  # a late copy of the original never stands again
     assert totals.goal_totals("deals", months, "company", TEAM_NOW) == {}
+
+
+def test_a_packed_part_unpacks_to_an_equal_one() -> None:
+    clock = MonthClock(ZONE)
+    codec = PartCodec()
+    at = int(NOW.timestamp())
+    parts = [
+        Part(
+            clock.month_of(at),
+            "wang",
+            "",
+            "deal.won",
+            "deal.won",
+            at,
+            Decimal("1.2E+3"),
+            Decimal("-0.50"),
+            True,
+            "acme",
+            None,
+        ),
+        Part(
+            clock.month_of(at - 86400 * 40),
+            "li",
+            "east",
+            "csat.recorded",
+            "csat.recorded",
+            at - 86400 * 40,
+            None,
+            Decimal(0),
+            False,
+            None,
+            ("nps", 0),
+        ),
+    ]
+    for origin in (ORIGIN_NONE, origin_code("deal.won"), origin_code("call.logged")):
+        for part in parts:
+            record = codec.pack(origin, part)
+            assert record[0] == origin
+            assert codec.unpack(record, clock.month_of) == part
+            assert str(codec.unpack(record, clock.month_of).margin) == str(part.margin)  # type: ignore[union-attr]
+        assert codec.unpack(codec.pack(origin, None), clock.month_of) is None

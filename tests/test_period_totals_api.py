@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from game.pseudonym import pseudonym
 from tests.support.calendar import SHANGHAI
 from tests.support.org import make_org, post_events, unique
 
@@ -67,3 +68,33 @@ def test_figures_follow_what_is_logged_after_the_first_read(admin: httpx.Client,
     assert admin.put(f"/api/v1/goals/{unique('goal')}", json=ancient).status_code == 201
     listed = admin.get("/api/v1/goals", params={"period": str(today.year - 2)}).json()["goals"]
     assert [g["pace"]["actual"] for g in listed if g["owner"] == rep] == [0]
+
+
+def test_after_an_erasure_the_figures_are_the_pseudonyms(admin: httpx.Client, server: Any) -> None:
+    now = datetime.now(UTC)
+    today = now.astimezone(SHANGHAI).date()
+    period = f"{today.year}-{today.month:02d}"
+    org = make_org(admin, teams=1, reps_per_team=2)
+    rep, other = org.reps
+    goal = unique("goal")
+    body = {"metric": "revenue", "period": period, "level": "rep", "owner": rep, "target": 100_000}
+    assert admin.put(f"/api/v1/goals/{goal}", json=body).status_code == 201
+    post_events(server, [_event("deal.won", rep, now, amount="8000"), _event("deal.lost", rep, now, amount="1")])
+    post_events(server, [_event("deal.won", other, now, amount="500")])
+
+    def actuals() -> dict[str, tuple[str, float]]:
+        listed = admin.get("/api/v1/goals", params={"period": period, "level": "rep"}).json()["goals"]
+        return {g["id"]: (g["owner"], g["pace"]["actual"]) for g in listed if g["id"] == goal}
+
+    def conversion(who: str) -> Any:
+        card = admin.get(f"/api/v1/reps/{who}/scorecard", params={"period": period}).json()["card"]
+        return {row["kpi"]: row["sample"] for row in card["kpis"]}["conversion"]
+
+    assert actuals() == {goal: (rep, 8000)}  # the sums are built, under the rep's id
+    assert conversion(rep) == 2
+    answer = admin.delete(f"/api/v1/people/{rep}")
+    assert answer.status_code == 200, answer.text
+    alias = answer.json()["pseudonym"]
+    assert alias == pseudonym(server.env["ARENA_SECRET_KEY"], rep)
+    assert actuals() == {goal: (alias, 8000)}  # the goal moved to the pseudonym, and so did its figures
+    assert conversion(alias) == 2

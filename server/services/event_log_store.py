@@ -10,7 +10,8 @@ how far each shard was read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -66,7 +67,7 @@ class EventLogStore:
 
     async def _merged(
         self, after: Sequence[str], upto: Sequence[str], count: int
-    ) -> AsyncIterator[tuple[str, list[StreamEntry]]]:
+    ) -> AsyncGenerator[tuple[str, list[StreamEntry]], None]:
         """Every shard's entries after the ids ``after`` up to the ids ``upto`` (inclusive; ``+``: the end), in
         global order, about ``count`` at a time, each batch with the position it reaches. A shard whose read comes
         back short is done (as a single stream's read was)."""
@@ -113,19 +114,25 @@ class EventLogStore:
                     )
         return events
 
-    async def read_after(self, since: datetime, after: str | None) -> tuple[str | None, list[LogEvent]]:
+    async def read_after(
+        self, since: datetime, after: str | None, most: int = MAX_REPLAY_EVENTS
+    ) -> tuple[str | None, list[LogEvent]]:
         """Logged events after position ``after`` (from about ``since`` when None), in log order, with the position
         of the last one read (``after`` when there is nothing new): what an incremental replay feeds next. At most
-        ``MAX_REPLAY_EVENTS`` at once (413 beyond)."""
+        ``MAX_REPLAY_EVENTS`` at once (413 beyond); with a smaller ``most``, about that many (whole batches), the
+        rest left for the next read from the position returned."""
         start = parse_position(after, self.shards) if after else [id_before(since - LOG_SLACK)] * self.shards
         events: list[LogEvent] = []
         last = after
         with paused_gc():
-            async for reached, entries in self._merged(start, ["+"] * self.shards, LOG_BATCH):
-                last = reached
-                events.extend(LogEvent.from_record(log_record.unpack(fields, parsed=True)) for _, fields in entries)
-                if len(events) > MAX_REPLAY_EVENTS:
-                    raise ApiError(413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}")
+            async with aclosing(self._merged(start, ["+"] * self.shards, min(LOG_BATCH, most))) as batches:
+                async for reached, entries in batches:
+                    last = reached
+                    events.extend(LogEvent.from_record(log_record.unpack(f, parsed=True)) for _, f in entries)
+                    if len(events) > MAX_REPLAY_EVENTS:
+                        raise ApiError(413, f"too many events to replay: at most {MAX_REPLAY_EVENTS:,}")
+                    if len(events) >= most:
+                        break
         return last, events
 
     async def batches(
@@ -235,6 +242,18 @@ class EventLogStore:
         if trimmed:
             await self.redis.set(keys.EVENT_LOG_TRIMMED, int(moment.timestamp() * 1000))
         return LogTrim(trimmed, forgotten, more)
+
+    async def mark_rewritten(self) -> None:
+        """Count an in-place rewrite of the log (an erasure renames a rep in it): what was derived from the log
+        and kept in memory (the month sums of ``period_totals.py``) starts over in every process."""
+        await self.redis.incr(keys.EVENT_LOG_REWRITES)
+
+    async def version(self) -> tuple[datetime | None, int]:
+        """What the log's earlier entries depend on: the moment the retention trimmed before (``trimmed_before``)
+        and the number of in-place rewrites, read in one round trip."""
+        millis, rewrites = await self.redis.mget([keys.EVENT_LOG_TRIMMED, keys.EVENT_LOG_REWRITES])
+        trimmed = None if millis is None else datetime.fromtimestamp(int(millis) / 1000, UTC)
+        return trimmed, int(rewrites or 0)
 
     async def trimmed_before(self) -> datetime | None:
         """The moment before which the retention trimmed entries (None: nothing was ever trimmed)."""

@@ -81,6 +81,7 @@ async def _erase(arena: Arena, rep_id: str, actor: str, now: datetime | None) ->
     erasure = erasure_of(rep_id, arena.settings.secret_key, words)
     scores, records = arena.erasures.scores(erasure), arena.erasures.records(erasure)
     sections: dict[str, int] = {"events": await scores.events(arena.event_log.shards)}
+    await arena.event_log.mark_rewritten()  # every process's month sums start over, under the pseudonym
     contests = (await arena.registry.current(force=True)).contests.values()
     sections["contests"] = sum([await scores.contest(contest) for contest in contests])
     sections["progress"] = await scores.progress()
