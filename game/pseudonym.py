@@ -58,6 +58,11 @@ class Erasure:
     def token_renamed(self, value: str) -> str:
         return self.token.sub(self.alias, value)
 
+    def words_renamed(self, value: str) -> str:
+        """A text with the rep id and the person's words written as the pseudonym."""
+        renamed = self.token_renamed(value)
+        return self.pattern.sub(self.alias, renamed) if self.pattern is not None else renamed
+
 
 def erasure_of(rep_id: str, secret: str, words: Collection[str]) -> Erasure:
     kept = frozenset(w.strip() for w in words if len(w.strip()) >= 2)  # one letter would blank half the data
@@ -79,14 +84,17 @@ def mentions(value: Any, erasure: Erasure) -> bool:
 
 def scrubbed(value: Any, erasure: Erasure, *, free_text: bool = True) -> Any:
     """A JSON value with the rep id replaced by the pseudonym (as a value or a key), the person's words removed
-    and, when it named them, its free text and customers emptied (unless ``free_text`` is False: a contest
-    definition's reasons speak of the rules, not of the person). Numbers and everything else stay."""
-    return _scrub(value, erasure, free_text and mentions(value, erasure))
+    and, when it named them, its free text and customers emptied. With ``free_text`` False (a contest
+    definition: its reasons speak of the rules, and its name is required) the person's words in a text are
+    replaced by the pseudonym instead, so the text stays and means the same. Numbers and everything else stay."""
+    return _scrub(value, erasure, free_text and mentions(value, erasure), keep_text=not free_text)
 
 
-def _scrub(value: Any, erasure: Erasure, named: bool) -> Any:
+def _scrub(value: Any, erasure: Erasure, named: bool, *, keep_text: bool = False) -> Any:
     if isinstance(value, str):
-        return "" if erasure.names_words(value) else erasure.token_renamed(value)
+        if not erasure.names_words(value):
+            return erasure.token_renamed(value)
+        return erasure.words_renamed(value) if keep_text else ""
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
@@ -94,10 +102,10 @@ def _scrub(value: Any, erasure: Erasure, named: bool) -> Any:
             if named and key in FREE_TEXT and isinstance(item, str):
                 out[name] = ""
             else:
-                out[name] = _scrub(item, erasure, named)
+                out[name] = _scrub(item, erasure, named, keep_text=keep_text)
         return out
     if isinstance(value, list | tuple):
-        return [_scrub(item, erasure, named) for item in value]
+        return [_scrub(item, erasure, named, keep_text=keep_text) for item in value]
     return value
 
 

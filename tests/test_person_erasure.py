@@ -188,3 +188,23 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
     assert again.json()["pseudonym"] == alias and sum(again.json()["sections"].values()) == 0
     itself = admin.delete(f"/api/v1/people/{alias}")  # the pseudonym is not erased into another one
     assert itself.status_code == 200 and itself.json()["already_erased"] is True and itself.json()["pseudonym"] == alias
+
+
+def test_a_contest_named_after_the_erased_rep_stays_readable(server: RunningServer, admin: httpx.Client) -> None:
+    """A head-to-head contest is named after its reps: the name must keep a text (it is required), so the
+    person's name in it becomes the pseudonym. (Emptied, the stored definition was unreadable and every request
+    that read the configuration failed.)"""
+    org = make_org(admin, teams=1, reps_per_team=2)
+    me, rival = org.reps
+    name = f"冯可删 {unique('Feng')}"
+    assert admin.put(f"/api/v1/reps/{me}", json={"name": name, "team": org.teams[0]}).status_code == 200
+    duel = {**org.definition, "id": unique("duel"), "name": f"{name} 对 销售 0-1", "reps": [me, rival]}
+    del duel["teams"]
+    assert admin.post("/api/v1/contests", json=duel).status_code == 201
+
+    assert admin.delete(f"/api/v1/people/{me}").status_code == 200
+    alias = pseudonym(server.env["ARENA_SECRET_KEY"], me)
+    stored = admin.get(f"/api/v1/contests/{duel['id']}")
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["name"] == f"{alias} 对 销售 0-1" and alias in stored.json()["reps"]
+    assert admin.put(f"/api/v1/teams/{unique('team')}", json={"name": "新团队"}).status_code == 201  # still served

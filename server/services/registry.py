@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,9 +25,12 @@ from game import keys
 from game.badges.definitions import DEFAULT_BADGES, BadgeDefinition, parse_badge
 from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
+from game.errors import ValidationError
 from game.exchange_rates import Rates
 from game.store import load_lua
 from server.services.audit_store import queue_entry
+
+log = logging.getLogger("arena.registry")
 
 RECHECK_SECONDS = 1.0
 # Versions the change log keeps: a process further behind reloads everything.
@@ -205,10 +209,14 @@ class Registry:
         rebuilding: dict[str, Contest] = {}
         for raw in stored:
             document = _load(raw)
-            contest = self.contest_from(document)
+            try:
+                contest = self.contest_from(document)
+                if document.get("rebuilding"):
+                    rebuilding[contest.id] = self.contest_from({**document, **document["rebuilding"]})
+            except ValidationError as error:  # one unreadable contest must not take every other one down
+                log.error("a stored contest cannot be read, left out: %s", error)
+                continue
             contests[contest.id] = contest
-            if document.get("rebuilding"):
-                rebuilding[contest.id] = self.contest_from({**document, **document["rebuilding"]})
         return contests, rebuilding
 
     async def _write(
