@@ -268,7 +268,7 @@ class XpKeys:
 
     def __init__(self, shard: int = 0) -> None:
         self.shard = shard
-        base = f"{PREFIX}:{{xp}}:" if shard == 0 else f"{PREFIX}:{{xp:{shard}}}:"
+        self.base = base = f"{PREFIX}:{{xp}}:" if shard == 0 else f"{PREFIX}:{{xp:{shard}}}:"
         self.seen = base + "seen"
         self.deals = base + "deals"
         self.caps_prefix = base + "caps:"
@@ -290,7 +290,7 @@ class XpKeys:
 
     def shard_key(self, key: str, other: XpKeys) -> str:
         """``key`` of shard ``other`` named in this shard (same role and suffix, this shard's hash tag)."""
-        return key.replace(other.seen.removesuffix("seen"), self.seen.removesuffix("seen"), 1)
+        return key.replace(other.base, self.base, 1)
 
     def script_keys(self) -> list[str]:
         """The keys of ``apply_xp.lua``, in its order."""
