@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import redis
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 from redis.asyncio import Redis
 
 from game.store import Store
@@ -20,6 +20,10 @@ from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.calendar import Calendar
 from tests.support.redis_cluster import RedisCluster, cluster_binary
 from tests.support.server import RunningServer, launch_server
+
+# A page's assertion waits for its condition up to 15 s (Playwright's 5 s ran out on a machine loaded 10 deep, e.g.
+# for a page that reloads itself after a save); a condition that holds is seen as soon as it holds.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
