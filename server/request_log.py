@@ -10,7 +10,7 @@ key, token, cookie or webhook URL. Every other record logged while the request r
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
 import re
 import sys
@@ -21,20 +21,32 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 REQUEST_ID_HEADER = b"x-request-id"
 PRINCIPAL_STATE = "principal_role"  # scope["state"] key the principal's role is recorded under
 FORMATS = ("json", "text")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
+# Unknown values are logged as their text, as ``json.dumps(default=str)`` would; msgspec writes a line in a
+# fraction of its time (one per request: the busiest ingest spends a few percent of its CPU on its log).
+_encode_line = msgspec.json.Encoder(enc_hook=str).encode
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 log = logging.getLogger("arena.http")
 
 
+# A made id: this process's random prefix and a counter, unique across processes and restarts without a call
+# to the system's random source per request (a uuid4 each cost the busiest ingest about 2 % of its CPU).
+_made_ids = itertools.count(1)
+_ID_PREFIX = uuid.uuid4().hex[:16]
+
+
 def choose_request_id(sent: str | None) -> str:
-    """The caller's id when it is short and plain (it is echoed and logged), else a new random one."""
+    """The caller's id when it is short and plain (it is echoed and logged), else a new one."""
     if sent is not None and _SANE_ID.fullmatch(sent):
         return sent
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_made_ids):016x}"
 
 
 def record_principal(scope: MutableMapping[str, Any], role: str | None) -> None:
@@ -60,7 +72,7 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _encode_line(line).decode()
 
 
 class TextFormatter(logging.Formatter):

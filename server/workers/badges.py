@@ -32,6 +32,13 @@ from server.tasks import stop_task
 log = logging.getLogger("arena.badges")
 MAX_PENDING_REPS = 10_000
 BATCH = 100  # reps judged per round trip
+# Judging rounds start at most every ROUND_SECONDS, and at most every ROUND_SHARE rounds' lengths: under a
+# burst of deals a rep's facts (a month of them) are read and judged once per round, not once per deal, and
+# the worker takes a bounded share of the process however busy ingestion is, while a lone deal is judged at
+# once. A badge is recognition, not a race: a second later is unseen, the CPU saved goes to ingestion.
+ROUND_SECONDS = 0.25
+ROUND_SHARE = 5  # a round that took t seconds is followed by the next no sooner than 5 t after it began
+MAX_ROUND_SECONDS = 2.0
 
 
 async def _weekends() -> WorkCalendar:
@@ -53,8 +60,6 @@ class BadgeWorker:
         self.zone = zone
         self._pending: OrderedDict[str, set[int]] = OrderedDict()
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -69,26 +74,36 @@ class BadgeWorker:
             self._pending.popitem(last=False)  # bounded: the oldest is judged again on its next deal
             log.warning("badge queue full; dropped the oldest pending rep")
         self._pending.setdefault(rep, set()).update(m for m in moments if m)
-        self._idle.clear()
         self._wake.set()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        started, interval = -ROUND_SECONDS, ROUND_SECONDS
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                batch = [self._pending.popitem(last=False) for _ in range(min(BATCH, len(self._pending)))]
-                try:
-                    stale = await self.judge_many(batch)
-                except (RedisError, OSError) as exc:
-                    log.warning("badge judging failed (%s); will retry", exc)
-                    stale = batch
-                    await asyncio.sleep(1)
-                except Exception:  # something about one rep's data: judge the others without it
-                    stale = await self._judge_one_by_one(batch)
-                for rep, moments in stale:  # the facts moved on while we judged: again, with the new ones
-                    self.touch(rep, *moments)
-            self._idle.set()
+            await asyncio.sleep(max(0.0, started + interval - loop.time()))  # deals meanwhile join this round
+            started = loop.time()
+            await self._round()
+            took = loop.time() - started
+            interval = min(MAX_ROUND_SECONDS, max(ROUND_SECONDS, took * ROUND_SHARE))
+
+    async def _round(self) -> None:
+        """Judge the reps pending now, in batches."""
+        left = len(self._pending)  # this round's reps; those touched while it runs wait for the next
+        while left > 0 and self._pending:
+            batch = [self._pending.popitem(last=False) for _ in range(min(BATCH, left, len(self._pending)))]
+            left -= len(batch)
+            try:
+                stale = await self.judge_many(batch)
+            except (RedisError, OSError) as exc:
+                log.warning("badge judging failed (%s); will retry", exc)
+                stale = batch
+                await asyncio.sleep(1)
+            except Exception:  # something about one rep's data: judge the others without it
+                stale = await self._judge_one_by_one(batch)
+            for rep, moments in stale:  # the facts moved on while we judged: again, with the new ones
+                self.touch(rep, *moments)
 
     async def _judge_one_by_one(self, batch: list[tuple[str, set[int]]]) -> list[tuple[str, set[int]]]:
         """A batch failed for a reason retrying will not fix: each rep alone, so one rep's unreadable data
