@@ -12,6 +12,8 @@
 --       confirmed before they scored), 24 team rosters (hash: team -> JSON, see game/rosters.py)
 -- Percent-of-target contests (c.target > 0) rank by floor(points * 1000 / target): tenths of a percent.
 -- Team scores and rows: team_score.lua, put in front of this script (shared with regroup_teams.lua).
+-- BATCH: the batch context (batch_context.lua); what only the batch's final state needs (team rows, sequence
+-- numbers, recent wins) is left to this contest epoch's share of it (contest_batch.lua).
 -- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel, 3 PUBLISH or SPUBLISH
 -- Returns {status, points applied, changed, current epoch}:
 --   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
@@ -31,20 +33,22 @@ local c = cmsgpack.unpack(ARGV[1])
 local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
 -- best_deal: read below; the layout mark: see EARLIER
 local LAYOUT = 'layout:' .. int(c.epoch)
-local meta = redis.call('HMGET', KEYS[12], 'epoch', 'best_deal', LAYOUT)
-local current_epoch = tonumber(meta[1] or '1')
+local meta = contest_meta(BATCH, KEYS[12], LAYOUT)
+local current_epoch = meta.epoch
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
+local share = contest_share(BATCH, KEYS)
 -- An epoch begun by this version is marked in meta (LAYOUT = '1', set before its first score, while none of the
 -- rep_totals, seen and deals hashes of earlier versions exists): its reps' totals sit in small hashes (totals_of), its
 -- teams' cap groups' moments in the deal buckets by day (cap_bucket), and no hash or set of earlier layouts is
 -- there to read. An epoch already scoring without the mark was begun by earlier versions and keeps their layout
 -- to its end: one rep_totals hash, a bucket per day of cap groups ('c' .. day), moments and hashes of older
 -- versions still looked for.
-local EARLIER = meta[3] ~= '1'
+local EARLIER = meta.layouts[LAYOUT] ~= '1'
 if EARLIER and redis.call('EXISTS', KEYS[3], KEYS[1], KEYS[2]) == 0 then
   redis.call('HSET', KEYS[12], LAYOUT, '1')
+  meta.layouts[LAYOUT] = '1'
   EARLIER = false
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
@@ -72,9 +76,6 @@ local function latest_left(times_key)
   return time_left(times_key, c.ends)
 end
 
-local TEAM = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
-              rosters = KEYS[24]}
-
 -- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
 -- game/keys.py; c.tb is this deal's), its cap groups by day (cap_bucket). The team's own set keeps each
 -- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
@@ -83,10 +84,11 @@ local function team_time(team, bucket_id, at, member, rising)  -- at nil: the me
   local bucket = KEYS[10] .. team .. '|' .. bucket_id
   if at then redis.call('ZADD', bucket, at, member)
   elseif redis.call('ZREM', bucket, member) == 0 then return end
-  if rising then
-    redis.call('ZADD', KEYS[10] .. team, 'GT', at, 'b|' .. bucket_id)
+  if rising then  -- read by the team's row only: left for the batch's end
+    rise_later(share, KEYS[10] .. team, 'b|' .. bucket_id, at)
     return
   end
+  drop_rise(share, KEYS[10] .. team, 'b|' .. bucket_id)
   local top = redis.call('ZREVRANGE', bucket, '0', '0', 'WITHSCORES')
   if top[2] then redis.call('ZADD', KEYS[10] .. team, top[2], 'b|' .. bucket_id)
   else redis.call('ZREM', KEYS[10] .. team, 'b|' .. bucket_id) end
@@ -147,7 +149,7 @@ if apply and old and old.exp == 1 then apply = false end  -- an expired deal sta
 -- asked for; a daily cap can only lower them). The rep's total is read by adding the points asked (one access
 -- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
 -- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
-local points_of, sums_of = {}, {}  -- rep -> points, team -> sum, as written here (no need to read them again)
+local points_of = {}  -- rep -> points as written here (no need to read them again); team sums: share.sums
 local asked = 0
 local function out_of_range(points)
   return points > MAX_SCORE or shown(points, c.target) > MAX_SCORE
@@ -242,7 +244,7 @@ if undo then
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
-    sums_of[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
+    share.sums[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
     if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
     team_time(undo.team, c.tb, nil, c.deal)
   end
@@ -288,7 +290,7 @@ if apply then
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
-    sums_of[team] = redis.call('HINCRBY', KEYS[17], team, total_text)
+    share.sums[team] = redis.call('HINCRBY', KEYS[17], team, total_text)
     if uncapped ~= 0 then team_time(team, c.tb, AT, c.deal, true) end
   end
   local record = {
@@ -327,35 +329,13 @@ if not changed then
   return {1, 0, 0, current_epoch}
 end
 
--- Provisional points as a board shows them: its score less the score of the confirmed points alone.
-local function keep_provisional(hash, member, score, confirmed_score)
-  local provisional = math.min(score - confirmed_score, score)
-  if provisional > 0 then redis.call('HSET', hash, member, int(provisional))
-  else redis.call('HDEL', hash, member) end
-end
-local function team_confirmed_of(team, size, roster)
-  if c.mode == 'best' then
-    local best = 0
-    for _, member in ipairs(best_members(TEAM, team, c.best_n, roster)) do
-      best = best + member[2] - tonumber(redis.call('HGET', KEYS[20], team .. '|' .. member[1]) or '0')
-    end
-    return best
-  end
-  local sum = tonumber(redis.call('HGET', KEYS[17], team) or '0') - tonumber(redis.call('HGET', KEYS[20], team) or '0')
-  if c.mode == 'average' then
-    if size < 1 then size = 1 end
-    return math.floor(sum / size)
-  end
-  return sum
-end
-
 local scores_of = {}  -- rep -> score as its board row was written here (the doorbell carries it)
 local function refresh_rep(rep, target, division)
   local points = points_of[rep] or tonumber(redis.call('HGET', totals_of(rep), rep) or '0')
   local score = shown(points, target)
   scores_of[rep] = score
   local composite = int(score * TIME_SPAN + latest_left(KEYS[9] .. rep))
-  redis.call('ZADD', KEYS[4], composite, rep)
+  rep_row_written(share, redis.call('ZADD', KEYS[4], composite, rep))
   if division and division ~= '' then redis.call('ZADD', KEYS[14] .. division, composite, rep) end
   if c.rcv then
     local pending = tonumber(redis.call('HGET', KEYS[19], rep) or '0')
@@ -363,12 +343,7 @@ local function refresh_rep(rep, target, division)
   end
 end
 local function refresh_team(t, size, target)
-  local score = write_team_row(TEAM, t, size, target, c.mode, c.best_n, c.ends, sums_of[t])
-  if c.rcv then
-    local roster = roster_of(TEAM, t)
-    if roster then size, target = #roster.reps, roster.target end
-    keep_provisional(KEYS[22], t, score, shown(team_confirmed_of(t, size, roster), target))
-  end
+  team_row_later(share, t, size, target, c)
 end
 
 if apply then refresh_rep(c.rep, c.target, c.division) end
@@ -386,17 +361,17 @@ end
 -- is a record, and its doorbell names the best it beat (never for the contest's first deal).
 local beaten = nil
 if c.type == 'deal.won' and total > 0 and c.replay ~= 1 then
-  local best_raw = meta[2] or nil
+  local best_raw = meta.best or nil
   local best = tonumber(best_raw or '0') or 0
   local amount = tonumber(c.amount or '') or 0
   if amount > best then
     redis.call('HSET', KEYS[12], 'best_deal', c.amount)
+    meta.best = c.amount
     if best > 0 then beaten = best_raw end
   end
 end
 
-local seq = redis.call('HINCRBY', KEYS[8], 'reps', '1')
-redis.call('HINCRBY', KEYS[8], 'teams', '1')
+local seq = next_seq(share)  -- both sequence numbers are stored when the batch ends
 if c.quiet ~= 1 then
   -- The doorbell's fixed part comes encoded (c.bell: a JSON object left open, game/store.py: bell_head);
   -- what only this script knows is added to it: with the rep's score on the board now and the board's size,
@@ -410,11 +385,10 @@ if c.quiet ~= 1 then
   end
   if score then over = over .. ',"score":' .. int(score) end
   local bell = c.bell .. ',"seq":' .. int(seq) .. ',"points":' .. int(total) .. over
-    .. ',"size":' .. int(redis.call('ZCARD', KEYS[4])) .. '}'
+    .. ',"size":' .. int(rep_board_size(share)) .. '}'
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
   if c.type == 'deal.won' and total > 0 then
-    redis.call('LPUSH', KEYS[16], bell)
-    redis.call('LTRIM', KEYS[16], '0', '49')
+    share.wins[#share.wins + 1] = bell  -- pushed (and the list trimmed) when the batch ends
   end
   redis.call(ARGV[3] or 'PUBLISH', ARGV[2], bell)
 end
