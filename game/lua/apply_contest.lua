@@ -261,8 +261,7 @@ if c.quiet ~= 1 then
     if placed then score = math.floor(tonumber(placed) / TIME_SPAN) end
   end
   if score then over = over .. ',"score":' .. int(score) end
-  local bell = c.bell .. ',"seq":' .. int(seq) .. ',"points":' .. int(total) .. over
-    .. ',"size":' .. int(rep_board_size(share)) .. '}'
+  local bell = string.format('%s,"seq":%d,"points":%d%s,"size":%d}', c.bell, seq, total, over, rep_board_size(share))
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
   if c.type == 'deal.won' and total > 0 then
     share.wins[#share.wins + 1] = bell  -- pushed (and the list trimmed) when the batch ends
