@@ -90,7 +90,7 @@ if apply and old and old.exp == 1 then apply = false end  -- an expired deal sta
 -- asked for; a daily cap can only lower them). The rep's total is read by adding the points asked (one access
 -- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
 -- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
-local points_of = {}  -- rep -> points as written here (no need to read them again); team sums: share.sums
+local points_of = {}  -- rep -> points as written here (no need to read them again)
 local asked = 0
 if apply then
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
@@ -131,7 +131,7 @@ if undo then
   redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
-    share.sums[undo.team] = redis.call('HINCRBY', KEYS[17], undo.team, delta_text)
+    add_to_team_sum(share, undo.team, delta)
     if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
     team_time(KEYS, share, undo.team, c.tb, nil, c.deal)
   end
@@ -177,7 +177,7 @@ if apply then
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
-    share.sums[team] = redis.call('HINCRBY', KEYS[17], team, total_text)
+    add_to_team_sum(share, team, total)
     if uncapped ~= 0 then team_time(KEYS, share, team, c.tb, AT, c.deal, true) end
   end
   local record = {

@@ -1,8 +1,8 @@
 -- A contest epoch's share of a batch (batch_context.lua): what only the batch's final state needs is done once per
 -- contest epoch when the batch ends, not once per event: each touched team's row (and its provisional points),
--- the teams' latest bucket moments (ZADD GT), the two sequence numbers (one HINCRBY by the count), the recent
--- wins (one LPUSH). Nothing a later call of the batch reads waits here unwritten: no write script reads team rows,
--- team provisional points or recent wins; the sequence numbers and the rep board's size are counted here (each
+-- the teams' sums (one HINCRBY per team), the teams' latest bucket moments (ZADD GT), the two sequence numbers (one HINCRBY by the count), the recent
+-- wins (one LPUSH). Nothing a later call of the batch reads waits here unwritten: only the team rows read the
+-- team sums (and team members' points); no write script reads team rows, team provisional points or recent wins; the sequence numbers and the rep board's size are counted here (each
 -- event's doorbell still carries its own seq, base + i); a team's pending GT moment is dropped where a later event
 -- writes that bucket's exact moment; the contest's meta is read once and kept up to date by the writes made
 -- through it (layout mark, best deal). apply_contest.lua registers the work; a script run alone finishes it at
@@ -37,10 +37,14 @@ local function finish_contest_share(share)
     end
     if #args > 2 then redis.call('ZADD', unpack(args)) end
   end
+  local sums = {}
+  for _, team in ipairs(share.sum_order) do  -- added to even at 0, as each event's HINCRBY made the field
+    sums[team] = redis.call('HINCRBY', K[17], team, int(share.sums[team]))
+  end
   for _, team in ipairs(share.team_order) do
     local row = share.teams[team]
     local score, _, roster = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,
-                                            share.sums[team])
+                                            sums[team])
     if row.provisional then
       local size, target = row.size, row.target
       if roster then size, target = #roster.reps, roster.target end
@@ -62,7 +66,7 @@ end
 local function contest_share(context, KEYS)
   local share = context[KEYS[8]]
   if share == nil then
-    share = {KEYS = KEYS, events = 0, teams = {}, team_order = {}, rises = {}, rise_keys = {}, wins = {}, sums = {},
+    share = {KEYS = KEYS, events = 0, teams = {}, team_order = {}, rises = {}, rise_keys = {}, wins = {}, sums = {}, sum_order = {},
              T = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
                   rosters = KEYS[24]}}
     context[KEYS[8]] = share
@@ -119,6 +123,13 @@ end
 local function drop_rise(share, key, member)
   local rises = share.rises[key]
   if rises and rises[member] then rises[member] = false end
+end
+
+-- Points for a team's sum, added when the batch ends.
+local function add_to_team_sum(share, team, points)
+  local sum = share.sums[team]
+  if sum == nil then share.sum_order[#share.sum_order + 1] = team end
+  share.sums[team] = (sum or 0) + points
 end
 
 -- A team's row (and its provisional points) written at the batch's end with the state then; the last event's
