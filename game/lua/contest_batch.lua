@@ -52,10 +52,8 @@ local function finish_contest_share(share)
       keep_provisional(K[22], team, score, shown(confirmed, target))
     end
   end
-  if share.events > 0 then
-    redis.call('HINCRBY', K[8], 'reps', int(share.events))
-    redis.call('HINCRBY', K[8], 'teams', int(share.events))
-  end
+  if share.events > 1 then redis.call('HINCRBY', K[8], 'reps', int(share.events - 1)) end
+  if share.events > 0 then redis.call('HINCRBY', K[8], 'teams', int(share.events)) end
   if #share.wins > 0 then
     redis.call('LPUSH', K[16], unpack(share.wins))
     redis.call('LTRIM', K[16], '0', '49')
@@ -88,10 +86,11 @@ local function contest_meta(context, key, layout)
   return meta
 end
 
--- This event's sequence number: the stored one plus the events of the batch so far (stored when it ends).
+-- This event's sequence number: the first event of the batch moves the stored one on (so a script run alone
+-- does what it always did), the others count on from it; the rest is stored when the batch ends.
 local function next_seq(share)
-  if share.seq == nil then share.seq = tonumber(redis.call('HGET', share.KEYS[8], 'reps') or '0') end
   share.events = share.events + 1
+  if share.seq == nil then share.seq = redis.call('HINCRBY', share.KEYS[8], 'reps', '1') - 1 end
   return share.seq + share.events
 end
 
