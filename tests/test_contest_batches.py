@@ -23,8 +23,14 @@ from game.scoring import decide
 from game.store import Plan, Store, text
 
 Engine = tuple[asyncio.AbstractEventLoop, Store]
+LONG_ID = "east.region-rep_0042@acme"  # a long rep id (its total's bucket hashes its bytes, in Lua as in Python)
 DIRECTORY = Directory(
-    reps={"a": Rep("a", "A", "t1"), "b": Rep("b", "B", "t1"), "c": Rep("c", "C", "t2")},
+    reps={
+        "a": Rep("a", "A", "t1"),
+        "b": Rep("b", "B", "t1"),
+        "c": Rep("c", "C", "t2"),
+        LONG_ID: Rep(LONG_ID, "W", "t2"),
+    },
     teams={"t1": Team("t1", "East"), "t2": Team("t2", "West")},
 )
 KINDS: dict[str, dict[str, Any]] = {
@@ -77,6 +83,7 @@ def story(now: datetime) -> list[dict[str, Any]]:
         ref("p3", "deal.paid", "a", "d3", 8),
         ref("rc", "deal.reversed", "a", "call1", 9),  # a capped call taken back: the cap group refills
         won("d6", "b", 80_000, 10),
+        won("d7", LONG_ID, 12_000, 11),
     ]
 
 
@@ -154,8 +161,10 @@ def test_a_batch_leaves_what_one_call_at_a_time_leaves(engine: Engine, now: date
     assert bells == bells_alone
     state = loop.run_until_complete(snapshot(store.redis, batched.id))
     assert state == loop.run_until_complete(snapshot(store.redis, alone.id))
-    teams = keys.ContestKeys(batched.id).team_board.replace(batched.id, "C")
-    assert {member for member, _ in state[teams]} == {b"t1", b"t2"}
+    k = keys.ContestKeys(batched.id)
+    assert {member for member, _ in state[k.team_board.replace(batched.id, "C")]} == {b"t1", b"t2"}
+    totals = f"{k.rep_totals}:{keys.rep_total_bucket(LONG_ID)}".replace(batched.id, "C")  # where Python looks
+    assert state[totals][LONG_ID.encode()] == b"12"
 
 
 def test_a_batch_of_one_team_keeps_its_latest_moment_and_sequence(engine: Engine, now: datetime) -> None:

@@ -11,7 +11,8 @@ local REP_TOTAL_BUCKETS = 64    -- game/keys.py
 local function totals_of(K, earlier, rep)
   if earlier then return K[3] end
   local h = 0
-  for i = 1, #rep do h = (h * 31 + string.byte(rep, i)) % 65536 end
+  local bytes = {string.byte(rep, 1, -1)}
+  for i = 1, #bytes do h = (h * 31 + bytes[i]) % 65536 end
   return K[3] .. ':' .. int(h % REP_TOTAL_BUCKETS)
 end
 

@@ -9,8 +9,9 @@ local TIME_SPAN = 33554432      -- 2^25, see game/ranking.py
 
 -- A whole number as the text redis.call is given: Redis turns a Lua number into text with '%.17g', which costs
 -- several times what '%d' does (the numbers the write scripts pass are whole; literals are passed as text).
+local format = string.format
 local function int(n)
-  return string.format('%d', n)
+  return format('%d', n)
 end
 
 -- Percent-of-target contests (target > 0) rank by floor(points * 1000 / target): tenths of a percent.
