@@ -29,23 +29,22 @@
 local c = cmsgpack.unpack(ARGV[1])
 local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
 -- best_deal: read below; the layout mark: see EARLIER
-local LAYOUT = 'layout:' .. int(c.epoch)
-local meta = contest_meta(BATCH, KEYS[12], LAYOUT)
+local meta = contest_meta(BATCH, KEYS[12], c.epoch)
 local current_epoch = meta.epoch
 if current_epoch ~= c.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
 local share = contest_share(BATCH, KEYS)
--- An epoch begun by this version is marked in meta (LAYOUT = '1', set before its first score, while none of the
+-- An epoch begun by this version is marked in meta (layout_field = '1', set before its first score, while none of the
 -- rep_totals, seen and deals hashes of earlier versions exists): its reps' totals sit in small hashes (totals_of), its
 -- teams' cap groups' moments in the deal buckets by day (cap_bucket), and no hash or set of earlier layouts is
 -- there to read. An epoch already scoring without the mark was begun by earlier versions and keeps their layout
 -- to its end: one rep_totals hash, a bucket per day of cap groups ('c' .. day), moments and hashes of older
 -- versions still looked for.
-local EARLIER = meta.layouts[LAYOUT] ~= '1'
+local EARLIER = meta.layouts[c.epoch] ~= '1'
 if EARLIER and redis.call('EXISTS', KEYS[3], KEYS[1], KEYS[2]) == 0 then
-  redis.call('HSET', KEYS[12], LAYOUT, '1')
-  meta.layouts[LAYOUT] = '1'
+  redis.call('HSET', KEYS[12], layout_field(c.epoch), '1')
+  meta.layouts[c.epoch] = '1'
   EARLIER = false
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
@@ -173,7 +172,9 @@ if apply then
     end
   end
   local total_text = int(total)
-  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', totals_of(KEYS, EARLIER, c.rep), c.rep, int(total - asked)) end
+  if total ~= asked then
+    points_of[c.rep] = redis.call('HINCRBY', totals_of(KEYS, EARLIER, c.rep), c.rep, int(total - asked))
+  end
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
   if team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)

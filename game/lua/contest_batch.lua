@@ -1,12 +1,13 @@
 -- A contest epoch's share of a batch (batch_context.lua): what only the batch's final state needs is done once per
--- contest epoch when the batch ends, not once per event: each touched team's row (and its provisional points),
--- the teams' sums (one HINCRBY per team), the teams' latest bucket moments (ZADD GT), the two sequence numbers (one HINCRBY by the count), the recent
--- wins (one LPUSH). Nothing a later call of the batch reads waits here unwritten: only the team rows read the
--- team sums (and team members' points); no write script reads team rows, team provisional points or recent wins; the sequence numbers and the rep board's size are counted here (each
--- event's doorbell still carries its own seq, base + i); a team's pending GT moment is dropped where a later event
--- writes that bucket's exact moment; the contest's meta is read once and kept up to date by the writes made
--- through it (layout mark, best deal). apply_contest.lua registers the work; a script run alone finishes it at
--- its own end, so a batch leaves what its events written one per call leave.
+-- contest epoch when the batch ends, not once per event: each touched team's sum (one HINCRBY per team), its
+-- latest bucket moments (ZADD GT), its row and provisional points, the two sequence numbers (one HINCRBY by the
+-- count), the recent wins (one LPUSH). Nothing a later call of the batch reads waits here unwritten: only the team
+-- rows read the team sums; no write script reads team rows, team provisional points or recent wins; the sequence
+-- numbers and the rep board's size are counted here (each event's doorbell still carries its own seq, base + i);
+-- a team's pending GT moment is dropped where a later event writes that bucket's exact moment; the contest's meta
+-- is read once and kept up to date by the writes made through it (layout mark, best deal). apply_contest.lua
+-- registers the work; a script run alone finishes it at its own end, so a batch leaves what its events written
+-- one per call leave.
 
 -- Provisional points as a board shows them: its score less the score of the confirmed points alone.
 local function keep_provisional(hash, member, score, confirmed_score)
@@ -64,7 +65,8 @@ end
 local function contest_share(context, KEYS)
   local share = context[KEYS[8]]
   if share == nil then
-    share = {KEYS = KEYS, events = 0, teams = {}, team_order = {}, rises = {}, rise_keys = {}, wins = {}, sums = {}, sum_order = {},
+    share = {KEYS = KEYS, events = 0, teams = {}, team_order = {}, rises = {}, rise_keys = {}, wins = {}, sums = {},
+             sum_order = {},
              T = {totals = KEYS[5], board = KEYS[6], sums = KEYS[17], members = KEYS[11], times = KEYS[10],
                   rosters = KEYS[24]}}
     context[KEYS[8]] = share
@@ -73,15 +75,20 @@ local function contest_share(context, KEYS)
   return share
 end
 
--- The contest's meta (epoch, best deal, the layout mark of an epoch), read once per batch.
-local function contest_meta(context, key, layout)
+-- The field of meta marking an epoch begun by this version (apply_contest.lua: EARLIER).
+local function layout_field(epoch)
+  return 'layout:' .. int(epoch)
+end
+
+-- The contest's meta (epoch, best deal, the layout mark of an epoch: layouts[epoch]), read once per batch.
+local function contest_meta(context, key, epoch)
   local meta = context[key]
   if meta == nil then
-    local got = redis.call('HMGET', key, 'epoch', 'best_deal', layout)
-    meta = {epoch = tonumber(got[1] or '1'), best = got[2], layouts = {[layout] = got[3]}}
+    local got = redis.call('HMGET', key, 'epoch', 'best_deal', layout_field(epoch))
+    meta = {epoch = tonumber(got[1] or '1'), best = got[2], layouts = {[epoch] = got[3]}}
     context[key] = meta
-  elseif meta.layouts[layout] == nil then
-    meta.layouts[layout] = redis.call('HGET', key, layout)
+  elseif meta.layouts[epoch] == nil then
+    meta.layouts[epoch] = redis.call('HGET', key, layout_field(epoch))
   end
   return meta
 end
