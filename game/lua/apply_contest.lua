@@ -118,9 +118,9 @@ if undo then
   local delta = 0
   for _, u in ipairs(undo.hits) do
     if u[3] ~= '' then
-      local moved, entries = join_group(KEYS, c.deal, AT, u[3], u[4], u[5], -1)
+      local moved, entries, asks = join_group(KEYS, c.deal, AT, u[3], u[4], u[5], -1)
       delta = delta + moved
-      refresh_group(KEYS, share, EARLIER, undo.rep, undo.team, u[3], u[5], entries, false)
+      refresh_group(KEYS, share, EARLIER, undo.rep, undo.team, u[3], u[5], entries, asks, false)
     else
       delta = delta - u[2]
     end
@@ -161,8 +161,8 @@ if apply then
   for i, hit in ipairs(c.hits) do
     if hit[3] > 0 then
       local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
-      local delta, entries = join_group(KEYS, c.deal, AT, field, hit[2], hit[3], 1)
-      refresh_group(KEYS, share, EARLIER, c.rep, team, field, hit[3], entries, true)
+      local delta, entries, asks = join_group(KEYS, c.deal, AT, field, hit[2], hit[3], 1)
+      refresh_group(KEYS, share, EARLIER, c.rep, team, field, hit[3], entries, asks, true)
       hits[i] = {hit[1], delta, field, hit[2], hit[3]}
       total = total + delta
     else

@@ -79,24 +79,31 @@ end
 -- occurred_at order) whose points first filled it. So caps stay order-independent and reversible.
 -- The points a group's standing events ask for are summed from its set (members 'deal|asked'); KEYS[7] kept
 -- that sum in earlier versions and is no longer written.
-local function asked_in(entries, step)
-  local sum = 0
-  for i = 1, #entries, step do sum = sum + tonumber(string.match(entries[i], '|(%d+)$')) end
-  return sum
+-- Each entry's points (read from its member once) and their sum: the points the group's standing events ask for.
+local function asks_of(entries)
+  local asks, sum = {}, 0
+  for i = 1, #entries, 2 do
+    local asked = tonumber(string.match(entries[i], '|(%d+)$'))
+    asks[#asks + 1] = asked
+    sum = sum + asked
+  end
+  return asks, sum
 end
 
--- joined: an event has just joined the group. Under its cap the group is reached at its latest event asking
--- points, which a join can only make later: the team's bucket then rises (no need to read its latest moment).
-local function refresh_group(K, share, earlier, rep, team, field, cap, entries, joined)
-  local asked = asked_in(entries, 2)
+-- entries (moment order, with scores) and asks: the group as join_group read it. joined: an event has just joined
+-- the group. Under its cap the group is reached at its latest event asking points, which a join can only make
+-- later: the team's bucket then rises (no need to read its latest moment).
+local function refresh_group(K, share, earlier, rep, team, field, cap, entries, asks, joined)
+  local asked = 0
+  for _, points in ipairs(asks) do asked = asked + points end
   local filled = math.min(asked, cap)
   local member = 'cap|' .. field
   local reached = nil
   if filled > 0 then
     local sum = 0
-    for i = 1, #entries, 2 do
-      sum = sum + tonumber(string.match(entries[i], '|(%d+)$'))
-      if sum >= filled then reached = entries[i + 1]; break end
+    for i, points in ipairs(asks) do
+      sum = sum + points
+      if sum >= filled then reached = entries[i * 2]; break end
     end
   end
   if reached then
@@ -111,16 +118,18 @@ local function refresh_group(K, share, earlier, rep, team, field, cap, entries, 
   end
 end
 
--- Joins (sign 1) or leaves (-1) a group, then reads it once: returns the points that changed and its entries.
+-- Joins (sign 1) or leaves (-1) a group, then reads it once: returns the points that changed, its entries and
+-- their points.
 local function join_group(K, deal, at, field, asked, cap, sign)
-  local member = deal .. '|' .. asked
+  local member = deal .. '|' .. int(asked)
   local moved
   if sign > 0 then moved = redis.call('ZADD', K[15] .. field, at, member)
   else moved = redis.call('ZREM', K[15] .. field, member) end
   local entries = redis.call('ZRANGE', K[15] .. field, '0', '-1', 'WITHSCORES')
-  local before = asked_in(entries, 2) - moved * sign * asked
+  local asks, standing = asks_of(entries)
+  local before = standing - moved * sign * asked
   local after = before + sign * asked
-  return math.min(after, cap) - math.min(before, cap), entries
+  return math.min(after, cap) - math.min(before, cap), entries, asks
 end
 
 -- A rep's row on the board (and its division's), from the points just written (points nil: read); returns the
