@@ -48,7 +48,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 # Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
 SCRIPT_LIBRARIES = {
-    "apply_contest": ("team_score", "deal_records"),
+    "apply_contest": ("team_score", "deal_records", "contest_batch", "contest_steps"),
     "regroup_teams": ("team_score",),
     "apply_xp": ("xp_constants", "xp_records"),
 }
@@ -72,11 +72,18 @@ def lua_part(name: str) -> str:
 
 
 def load_lua(name: str) -> str:
-    """A script's source with the libraries it uses in front of it."""
+    """A script's source with the libraries it uses in front of it. A batched script run alone (a cluster's
+    calls) is given a batch context of its own, whose work left for the end runs when it ends."""
     if name == "run_batch":
         return batch_source()
-    parts = [*SCRIPT_LIBRARIES.get(name, ()), name]
-    return "\n".join(lua_part(part) for part in parts)
+    libraries = "\n".join(lua_part(part) for part in SCRIPT_LIBRARIES.get(name, ()))
+    if name not in BATCHED_SCRIPTS:
+        return f"{libraries}\n{lua_part(name)}"
+    return (
+        f"{lua_part('batch_context')}\n{libraries}\nlocal function run(KEYS, ARGV, BATCH)\n{lua_part(name)}\nend\n"
+        "local context = new_batch_context()\nlocal reply = run(KEYS, ARGV, context)\n"
+        "finish_batch_context(context)\nreturn reply"
+    )
 
 
 # The write scripts a single Redis runs in batches (``run_batch.lua``), at most BATCH_CALLS calls per batch:
@@ -91,10 +98,11 @@ def batch_source() -> str:
     libraries = dict.fromkeys(library for name in BATCHED_SCRIPTS for library in SCRIPT_LIBRARIES.get(name, ()))
     shared = "\n".join(lua_part(library) for library in libraries)
     functions = "\n".join(
-        f"SCRIPTS[{name!r}] = function(KEYS, ARGV)\n{(LUA_DIR / f'{name}.lua').read_text()}\nend"
+        f"SCRIPTS[{name!r}] = function(KEYS, ARGV, BATCH)\n{(LUA_DIR / f'{name}.lua').read_text()}\nend"
         for name in BATCHED_SCRIPTS
     )
-    return f"local SCRIPTS = {{}}\n{shared}\n{functions}\n{(LUA_DIR / 'run_batch.lua').read_text()}"
+    context = lua_part("batch_context")
+    return f"local SCRIPTS = {{}}\n{context}\n{shared}\n{functions}\n{(LUA_DIR / 'run_batch.lua').read_text()}"
 
 
 def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> bytes:

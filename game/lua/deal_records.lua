@@ -5,6 +5,13 @@
 --            expired {3, event, orig}. orig = 1 once the deal's original event was seen (its dedupe mark).
 -- A hit's cap group (day|rule|rep) is rebuilt from the record's day and rep.
 
+-- A hit's rule, points, asked and cap, after the fields of a record or a ledger line.
+local function append_hits(out, hits)
+  for _, hit in ipairs(hits) do
+    out[#out + 1] = hit[1]; out[#out + 1] = hit[2]; out[#out + 1] = hit[4]; out[#out + 1] = hit[5]
+  end
+end
+
 local function pack_record(deal, r)
   local event = r.event
   if event == deal then event = '' end
@@ -16,10 +23,15 @@ local function pack_record(deal, r)
   for _, hit in ipairs(r.hits) do  -- a record written before compact records names its day in its cap groups
     if day == '' and hit[3] ~= '' then day = string.match(hit[3], '^([^|]*)|') or '' end
   end
-  local out = {1, r.rep, r.team, event or '', r.size or 0, r.target or 0, r.team_target or 0, r.division or '',
-               day, r.due or 0, r.pp or 0, r.auto or 0, r.orig or 0}
-  for _, hit in ipairs(r.hits) do
-    out[#out + 1] = hit[1]; out[#out + 1] = hit[2]; out[#out + 1] = hit[4]; out[#out + 1] = hit[5]
+  local hits, out = r.hits, nil
+  if #hits == 1 then  -- most deals: the table made at its full size at once (grown entry by entry, Lua rehashes it)
+    local hit = hits[1]
+    out = {1, r.rep, r.team, event or '', r.size or 0, r.target or 0, r.team_target or 0, r.division or '',
+           day, r.due or 0, r.pp or 0, r.auto or 0, r.orig or 0, hit[1], hit[2], hit[4], hit[5]}
+  else
+    out = {1, r.rep, r.team, event or '', r.size or 0, r.target or 0, r.team_target or 0, r.division or '',
+           day, r.due or 0, r.pp or 0, r.auto or 0, r.orig or 0}
+    append_hits(out, hits)
   end
   return cmsgpack.pack(out)
 end
@@ -51,9 +63,12 @@ end
 local function pack_ledger_line(c, points, hits, note)
   local deal = c.deal
   if deal == c.event then deal = '' end
-  local out = {c.event, c.type, c.at, c.version, points, note, deal, c.amount or '', c.customer or '', c.cur or ''}
-  for _, hit in ipairs(hits) do
-    out[#out + 1] = hit[1]; out[#out + 1] = hit[2]; out[#out + 1] = hit[4]; out[#out + 1] = hit[5]
+  if #hits == 1 then  -- made at its full size, as a record
+    local hit = hits[1]
+    return cmsgpack.pack({c.event, c.type, c.at, c.version, points, note, deal, c.amount or '', c.customer or '',
+                          c.cur or '', hit[1], hit[2], hit[4], hit[5]})
   end
+  local out = {c.event, c.type, c.at, c.version, points, note, deal, c.amount or '', c.customer or '', c.cur or ''}
+  append_hits(out, hits)
   return cmsgpack.pack(out)
 end

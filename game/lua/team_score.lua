@@ -9,8 +9,9 @@ local TIME_SPAN = 33554432      -- 2^25, see game/ranking.py
 
 -- A whole number as the text redis.call is given: Redis turns a Lua number into text with '%.17g', which costs
 -- several times what '%d' does (the numbers the write scripts pass are whole; literals are passed as text).
+local format = string.format
 local function int(n)
-  return string.format('%d', n)
+  return format('%d', n)
 end
 
 -- Percent-of-target contests (target > 0) rank by floor(points * 1000 / target): tenths of a percent.
@@ -75,7 +76,8 @@ end
 
 -- Write a team's row from its points and roster. The roster's size and target win over the ones given
 -- (those of the event being applied, or of the deal being undone, may be older than the last move).
--- sum: the team's sum when the caller has just written it (nil: read). Returns the score shown and the composite.
+-- sum: the team's sum when the caller has just written it (nil: read). Returns the score shown, the composite
+-- and the roster read (nil: none).
 local function write_team_row(T, team, size, target, mode, best_n, ends, sum)
   local roster = roster_of(T, team)
   if roster then size, target = #roster.reps, roster.target end
@@ -83,5 +85,5 @@ local function write_team_row(T, team, size, target, mode, best_n, ends, sum)
   local composite = score * TIME_SPAN + time_left(T.times .. team, ends)
   redis.call('HSET', T.totals, team, int(score))
   redis.call('ZADD', T.board, int(composite), team)
-  return score, composite
+  return score, composite, roster
 end
