@@ -36,7 +36,7 @@ from game.log_shards import shard_of
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
-from game.xp import CAP_RETENTION, FACTS_RETENTION, RETENTION, XpChange
+from game.xp import CAP_RETENTION, FACTS_RETENTION, RETENTION, TALLY_UNDONE, TALLY_WON, XpChange, read_tally
 from game.xp_shards import xp_parts
 
 LUA_DIR = Path(__file__).parent / "lua"
@@ -55,11 +55,14 @@ SCRIPT_LIBRARIES = {
 
 
 def xp_constants() -> str:
-    """game/xp.py's retentions as the constants of ``apply_xp.lua`` (text, as Redis is handed numbers)."""
+    """game/xp.py's retentions and tally steps, and game/keys.py's rep buckets, as the constants of ``apply_xp.lua``
+    (text, as Redis is handed numbers)."""
     windows = ", ".join(f"{window} = '{seconds}'" for window, seconds in RETENTION.items() if seconds > 0)
     return (
         f"local XP_RETENTION = {{{windows}}}\n"
-        f"local CAP_RETENTION, FACTS_RETENTION = '{CAP_RETENTION}', '{FACTS_RETENTION}'"
+        f"local CAP_RETENTION, FACTS_RETENTION = '{CAP_RETENTION}', '{FACTS_RETENTION}'\n"
+        f"local TALLY_WON, TALLY_UNDONE = '{TALLY_WON}', '{TALLY_UNDONE}'\n"
+        f"local XP_REP_BUCKETS = {keys.XP_REP_BUCKETS}"
     )
 
 
@@ -217,6 +220,7 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
         change.kind,
         change.day,
         change.windows["week"],
+        keys.rep_bucket(change.rep, keys.XP_REP_BUCKETS),
         bell,
         command,
         *(facts if change.is_deal else ()),
@@ -854,25 +858,27 @@ class Store:
         """For each (rep, months): what the rep's live badges are judged on, all in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for rep, months in wanted:
-            pipe.hget(keys.xp_keys_of(rep).facts_version, rep)
+            xp_keys = keys.xp_keys_of(rep)
+            pipe.hget(xp_keys.tally(rep), rep)
+            pipe.hget(xp_keys.facts_version, rep)
+            pipe.hget(xp_keys.deal_counts, rep)
             for month in months:
                 pipe.hgetall(keys.xp_facts(rep, month))
-            pipe.hget(keys.xp_keys_of(rep).deal_counts, rep)
             pipe.hgetall(keys.badges(rep))
         replies = await pipe.execute()
         standings: list[BadgeStanding] = []
         position = 0
         for rep, months in wanted:
-            version = replies[position]
+            tally, version, deals = (int(reply or 0) for reply in replies[position : position + 3])
             facts = [
                 Fact.parse(text(deal), text(raw))
-                for reply in replies[position + 1 : position + 1 + len(months)]
+                for reply in replies[position + 3 : position + 3 + len(months)]
                 for deal, raw in reply.items()
             ]
-            lifetime = int(replies[position + 1 + len(months)] or 0)
-            held = dict(read_awards(replies[position + 2 + len(months)]))
-            position += 3 + len(months)
-            standings.append(BadgeStanding(rep, text(version or b"0"), facts, lifetime, held))
+            held = dict(read_awards(replies[position + 3 + len(months)]))
+            position += 4 + len(months)
+            counted = read_tally(tally, version, deals)
+            standings.append(BadgeStanding(rep, counted.version, facts, counted.deals, held))
         return standings
 
     async def held_badges(self, rep: str) -> dict[str, dict[str, Any]]:
@@ -892,10 +898,11 @@ class Store:
             (
                 "EVALSHA",
                 self._sha["sync_badges"],
-                3,
+                4,
                 keys.xp_keys_of(sync.rep).facts_version,
                 keys.badges(sync.rep),
                 keys.xp_keys_of(sync.rep).badge_feed,
+                keys.xp_keys_of(sync.rep).tally(sync.rep),
                 sync.rep,
                 "" if sync.version is None else sync.version,
                 encode_badge_sync(sync),

@@ -98,7 +98,7 @@ def test_xp_keys_get_their_expiry_when_they_are_made(engine: Engine) -> None:
     moment = datetime(2026, 11, 5, 2, tzinfo=UTC)
     windows = window_keys(moment, ZONE)
     boards = {window: keys.xp_board(window, period) for window, period in windows.items() if window != "all"}
-    caps = keys.XP_CAPS_PREFIX + windows["day"]
+    caps = keys.XpKeys().caps(windows["day"], rep)
     dealers, facts = f"{keys.XP_DEALERS_PREFIX}2026-11", keys.xp_facts(rep, "2026-11")
     run(redis.delete(*boards.values(), caps, dealers))  # made by this test's events (other tests share them)
     call = {"id": unique("c"), "type": "call.logged", "rep": rep, "occurred_at": moment.isoformat()}

@@ -1,26 +1,29 @@
 -- Apply one event to the XP boards and the badge facts, atomically and idempotently.
 -- All keys share the hash tag of one XP shard (one cluster slot).
 --
--- KEYS: 1 seen, 2 deals, 3 caps prefix, 4 board prefix, 5 facts prefix, 6 lifetime deal counts,
+-- KEYS: 1 seen, 2 deals, 3 caps prefix (caps:<day>:<rep bucket>), 4 board prefix, 5 facts prefix, 6 tally prefix
+--       (tally:<rep bucket>: rep -> facts version and lifetime deal count in one number, game/xp.py's Tally),
 --       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
---       8 XP sequence number (one counter for every XP board), 9 facts versions (hash: rep -> n, moved on
---       every change of a rep's facts so a badge judgement can tell it is still current)
+--       8 XP sequence number (one counter for every XP board)
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
 -- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
 -- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
--- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 XP doorbell channel,
--- 13 PUBLISH or SPUBLISH, then for a deal only (the facts badges are judged on): 14 amount, 15 moment (epoch
--- seconds), 16 new customer ('1'/'0'). The other periods (month, quarter, all) follow from the day.
--- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION and FACTS_RETENTION come from game/xp.py, the
--- deal records' helpers from xp_records.lua (game/store.py puts them in front of this script).
+-- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 rep's bucket (of its caps
+-- and tally), 13 XP doorbell channel, 14 PUBLISH or SPUBLISH, then for a deal only (the facts badges are judged
+-- on): 15 amount, 16 moment (epoch seconds), 17 new customer ('1'/'0'). The other periods (month, quarter, all)
+-- follow from the day.
+-- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
+-- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
+-- (game/store.py puts them in front of this script).
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
 local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
 local deal = ARGV[2] == '' and event or ARGV[2]
-local undo, is_deal = ARGV[5] == '1', ARGV[14] ~= nil
+local undo, is_deal = ARGV[5] == '1', ARGV[15] ~= nil
 local xp_text, cap = ARGV[7], tonumber(ARGV[8])
 local xp = tonumber(xp_text)
+local rep_bucket = ARGV[12]
 local periods = xp_periods_of(day, week)
 if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
@@ -54,14 +57,18 @@ if undo and old and old.tomb ~= 1 then
     for _, board in ipairs(old.boards) do
       redis.call('ZINCRBY', board, back, old.rep)
     end
-    if old.cap_key ~= '' then redis.call('HINCRBY', old.cap_key, old.cap_field, back) end
+    if old.cap_day then
+      xp_cap_add(KEYS[3], old.cap_day, old.cap_field, old.rep == rep and rep_bucket or xp_rep_bucket(old.rep), back)
+    elseif old.cap_key ~= '' then  -- a record of earlier versions names the day's single hash
+      redis.call('HINCRBY', old.cap_key, old.cap_field, back)
+    end
   end
   if old.facts ~= '' then
     local fact = redis.call('HGET', old.facts, deal)
     if fact then undone_at = tonumber(string.match(fact, '|(%d+)|')) or 0 end
     redis.call('HDEL', old.facts, deal)
-    redis.call('HINCRBY', KEYS[6], old.rep, '-1')
-    redis.call('HINCRBY', KEYS[9], old.rep, '1')
+    local tally = KEYS[6] .. (old.rep == rep and rep_bucket or xp_rep_bucket(old.rep))
+    redis.call('HINCRBY', tally, old.rep, TALLY_UNDONE)  -- one deal fewer, the facts version moved on
   end
 end
 
@@ -74,15 +81,14 @@ if apply then
   allowed = xp
   local allowed_text, cap_kind = xp_text, ''
   if cap > 0 then
-    local cap_key, cap_field = KEYS[3] .. day, kind .. '|' .. rep
+    local cap_field = kind .. '|' .. rep
     cap_kind = kind
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
-    local used = redis.call('HINCRBY', cap_key, cap_field, xp_text) - xp
-    if used == 0 then redis.call('EXPIRE', cap_key, CAP_RETENTION) end  -- a field new (its key maybe too)
+    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text) - xp
     allowed = math.max(0, math.min(xp, cap - used))
     if allowed ~= xp then
       allowed_text = xp_int(allowed)
-      redis.call('HINCRBY', cap_key, cap_field, xp_int(allowed - xp))
+      redis.call('HINCRBY', KEYS[3] .. day .. ':' .. rep_bucket, cap_field, xp_int(allowed - xp))
     end
   end
   -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
@@ -98,9 +104,8 @@ if apply then
   if is_deal then
     local month = periods.month
     local facts = KEYS[5] .. rep .. ':' .. month
-    redis.call('HSET', facts, deal, ARGV[14] .. '|' .. ARGV[15] .. '|' .. ARGV[16])
-    redis.call('HINCRBY', KEYS[6], rep, '1')
-    redis.call('HINCRBY', KEYS[9], rep, '1')
+    redis.call('HSET', facts, deal, ARGV[15] .. '|' .. ARGV[16] .. '|' .. ARGV[17])
+    redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on
     if redis.call('SADD', KEYS[7] .. month, rep) == 1 then  -- the rep's first deal of the month
       redis.call('EXPIRE', KEYS[7] .. month, FACTS_RETENTION)
       redis.call('EXPIRE', facts, FACTS_RETENTION)
@@ -126,6 +131,6 @@ elseif original then  -- the original is seen: its deal's record says so
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[13], ARGV[12], xp_int(seq))
+  redis.call(ARGV[14], ARGV[13], xp_int(seq))
 end
 return {1, allowed, undone_at}

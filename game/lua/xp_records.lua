@@ -7,6 +7,31 @@ local function xp_int(n)
   return string.format('%d', n)
 end
 
+-- The bucket of a rep's caps and tally (game/keys.py: rep_bucket, the same hash of the rep id), for a rep the
+-- caller did not name (a deal undone may be another rep's).
+local function xp_rep_bucket(rep)
+  local h = 0
+  for i = 1, #rep do h = (h * 31 + string.byte(rep, i)) % 65536 end
+  return xp_int(h % XP_REP_BUCKETS)
+end
+
+-- Adds delta (text) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix .. day .. ':' ..
+-- bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
+-- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event.
+local function xp_cap_add(caps_prefix, day, field, bucket, delta)
+  local key = caps_prefix .. day .. ':' .. bucket
+  local total = redis.call('HINCRBY', key, field, delta)
+  if total == tonumber(delta) then
+    redis.call('EXPIRE', key, CAP_RETENTION)
+    local earlier = redis.call('HGET', caps_prefix .. day, field)
+    if earlier then
+      total = redis.call('HINCRBY', key, field, earlier)
+      redis.call('HDEL', caps_prefix .. day, field)
+    end
+  end
+  return total
+end
+
 -- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the ISO week;
 -- nil for a day that is not YYYY-MM-DD.
 local function xp_periods_of(day, week)
@@ -25,13 +50,18 @@ end
 local XP_STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
 local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.lua writes
 
--- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes).
+-- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes). Its cap
+-- is cap_day and cap_field (in the rep's bucket of the day's caps); a map of earlier versions names cap_key, whose
+-- day is taken from it where it is this shard's (else the key is written as named).
 local function xp_unpack_record(raw, KEYS)
   local t = cmsgpack.unpack(raw)
-  if t[1] == nil then return t end
+  if t[1] == nil then
+    if t.cap_key ~= '' and string.sub(t.cap_key, 1, #KEYS[3]) == KEYS[3] then t.cap_day = string.sub(t.cap_key, #KEYS[3] + 1) end
+    return t
+  end
   if t[1] == 2 then return {tomb = 1, orig = t[2]} end
   local r = {rep = t[2], xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = '', orig = t[9]}
-  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. t[7], t[4] .. '|' .. t[2] end
+  if t[4] ~= '' then r.cap_day, r.cap_field = t[7], t[4] .. '|' .. t[2] end
   if t[5] == 1 then r.facts = KEYS[5] .. t[2] .. ':' .. string.sub(t[7], 1, 7) end
   local derived = xp_periods_of(t[7], t[8])
   for i, name in ipairs(XP_STANDARD) do

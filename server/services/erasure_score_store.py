@@ -187,14 +187,15 @@ class ScoreRenamer:
         count = 0
         for prefix in (home.board_prefix, home.dealers_prefix, home.caps_prefix):
             for key in await self.scan(glob_escaped(prefix) + "*"):
-                target = new_home.shard_key(key, home)
+                target = self.xp_target(key, home, new_home) if prefix == home.caps_prefix else None
+                target = target or new_home.shard_key(key, home)
                 if target != key:
                     count += await self.moved_member(key, target)
                 else:
                     in_place = self.suffixed_fields if prefix == home.caps_prefix else self.member
                     count += await in_place(key)
-        for key in (home.deal_counts, home.facts_version):
-            target = new_home.shard_key(key, home)
+        earlier = [(key, new_home.shard_key(key, home)) for key in (home.deal_counts, home.facts_version)]
+        for key, target in [(home.tally(rep), new_home.tally(alias)), *earlier]:
             count += await (self.member(key) if target == key else self.moved_member(key, target))
         facts_prefix = keys.xp_facts(rep, "")
         for facts in await self.scan(glob_escaped(facts_prefix) + "*"):
@@ -210,6 +211,12 @@ class ScoreRenamer:
         for shard in keys.all_xp_keys():
             count += await self.streams.rewrite(shard.badge_feed, self._feed_entry)
         return count
+
+    def xp_target(self, caps: str, home: keys.XpKeys, new_home: keys.XpKeys) -> str | None:
+        """Where the rep's daily caps in ``caps`` go: a day's bucket (``caps:<day>:<bucket>``) moves them to the
+        pseudonym's bucket of that day; None for a day's single hash of earlier versions (it keeps its name)."""
+        day, bucketed, _ = caps[len(home.caps_prefix) :].partition(":")
+        return new_home.caps(day, self.erasure.alias) if bucketed else None
 
     async def moved_member(self, source: str, target: str) -> int:
         """The rep's member of ``source`` (a hash field, sorted-set row or set member; daily caps: fields ending
