@@ -371,6 +371,9 @@ class Store:
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
         self._shards_checked = False
+        # The log shards whose unbucketed dedupe hash (written before the buckets) exists, read with the check of
+        # the shards: no version since writes one, so a shard without it stays without it.
+        self._unbucketed_log_dedupe: frozenset[int] = frozenset()
         self._xp_shards_checked = False
         self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
         self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
@@ -379,12 +382,18 @@ class Store:
 
     async def check_log_shards(self) -> None:
         """Refuse to log with another number of shards than the log was first written with (kept in Redis the
-        first time): an event sent again would miss its dedupe entry in another shard and count twice."""
+        first time): an event sent again would miss its dedupe entry in another shard and count twice. Notes which
+        shards still hold an unbucketed dedupe hash (``_log_keys``)."""
         kept = int(
             await self.redis.eval(
                 load_lua("log_shards"), 3, keys.EVENT_LOG_SHARDS, keys.event_log(0), keys.event_seen(0), self.log_shards
             )
         )
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(self.log_shards):
+            pipe.exists(keys.event_seen(shard))
+        found = await pipe.execute()
+        self._unbucketed_log_dedupe = frozenset(shard for shard, exists in enumerate(found) if exists)
         if kept != self.log_shards:
             raise LogShardsChanged(
                 f"the event log is written in {kept} shard(s) but ARENA_LOG_SHARDS is {self.log_shards}: set it back "
@@ -460,18 +469,9 @@ class Store:
                 shard = shard_of(plan.event.key, self.log_shards)
                 log_commands.append(len(commands))
                 field, record = log_record.pack_event(plan.event)
+                log_keys = self._log_keys(shard, plan.event.key)
                 commands.append(
-                    (
-                        "EVALSHA",
-                        self._sha["append_event"],
-                        3,
-                        keys.event_seen_bucket(shard, plan.event.key),
-                        keys.event_log(shard),
-                        keys.event_seen(shard),
-                        plan.event.key,
-                        field,
-                        record,
-                    )
+                    ("EVALSHA", self._sha["append_event"], len(log_keys), *log_keys, plan.event.key, field, record)
                 )
             for change in plan.changes:
                 script_keys = contest_script_keys(change.contest_id, change.epoch)
@@ -526,6 +526,12 @@ class Store:
             value = replies[position]
             return results, None if isinstance(value, Exception) else value
         return results, None
+
+    def _log_keys(self, shard: int, event_key: str) -> list[str]:
+        """The keys of ``append_event.lua`` for an event: its dedupe bucket and the stream, then the unbucketed
+        dedupe hash only where that exists (an event meets none there otherwise, and a read costs Redis a call)."""
+        bucketed = [keys.event_seen_bucket(shard, event_key), keys.event_log(shard)]
+        return [*bucketed, keys.event_seen(shard)] if shard in self._unbucketed_log_dedupe else bucketed
 
     def _xp_call(self, shard: int, change: XpChange) -> tuple[Any, ...]:
         """EVALSHA of ``apply_xp.lua`` in one XP shard, ringing that shard's doorbell."""

@@ -1,10 +1,11 @@
 -- Append one accepted event to the log, once. Idempotent by event key.
 -- KEYS[1] the event key's dedupe bucket (a small hash of the shard: event key -> stream id, game/keys.py),
--- KEYS[2] the shard's stream, KEYS[3] the shard's unbucketed dedupe hash (written before buckets: still read)
+-- KEYS[2] the shard's stream, KEYS[3] the shard's unbucketed dedupe hash (written before buckets: still read),
+-- named only where it exists (game/store.py: Store._log_keys)
 -- ARGV[1] event key, ARGV[2] the entry's field, ARGV[3] the encoded record (game/log_record.py)
 -- A bucket keeps a stream id without its '-0' (most ids): Redis then stores it as an integer.
 -- Returns {1, stream id} for a new event, {0, earlier stream id} for a duplicate.
-local earlier = redis.call('HGET', KEYS[1], ARGV[1]) or redis.call('HGET', KEYS[3], ARGV[1])
+local earlier = redis.call('HGET', KEYS[1], ARGV[1]) or (KEYS[3] and redis.call('HGET', KEYS[3], ARGV[1]))
 if earlier then
   if not string.find(earlier, '-', 1, true) then earlier = earlier .. '-0' end
   return {0, earlier}
