@@ -317,10 +317,12 @@ class XpKeys:
         """``key`` of shard ``other`` named in this shard (same role and suffix, this shard's hash tag)."""
         return key.replace(other.base, self.base, 1)
 
-    def script_keys(self) -> list[str]:
-        """The keys of ``apply_xp.lua``, in its order."""
-        return [self.seen, self.deals, self.caps_prefix, self.board_prefix, self.facts_prefix, self.tally_prefix,
-                self.dealers_prefix, self.seq]  # fmt: skip
+    def script_keys(self, unbucketed: bool = False) -> list[str]:
+        """The keys of ``apply_xp.lua``, in its order; the unbucketed ``seen`` and ``deals`` hashes of earlier
+        versions (the same names as the buckets' prefixes) named again at the end only where they exist."""
+        bucketed = [self.seen, self.deals, self.caps_prefix, self.board_prefix, self.facts_prefix, self.tally_prefix,
+                    self.dealers_prefix, self.seq]  # fmt: skip
+        return [*bucketed, self.seen, self.deals] if unbucketed else bucketed
 
 
 def xp_keys_of(rep_id: str) -> XpKeys:

@@ -375,6 +375,7 @@ class Store:
         # the shards: no version since writes one, so a shard without it stays without it.
         self._unbucketed_log_dedupe: frozenset[int] = frozenset()
         self._xp_shards_checked = False
+        self._unbucketed_xp: frozenset[int] = frozenset()  # likewise, XP shards with unbucketed seen or deals
         self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
         self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
         # Told of each pipeline's script and seconds (the server's metrics); the engine itself keeps no numbers.
@@ -404,13 +405,19 @@ class Store:
     async def check_xp_shards(self) -> None:
         """Refuse to write XP with another number of shards than it was first written with (kept in Redis, in
         shard 0's slot, the first time; XP written before it could be sharded counts as one shard): a rep's
-        events would be applied in another shard than their dedupe records and caps, and count twice."""
+        events would be applied in another shard than their dedupe records and caps, and count twice. Notes which
+        shards still hold the unbucketed ``seen`` or ``deals`` hash of earlier versions (``_xp_call``)."""
         wanted = keys.xp_shards()
         kept = int(
             await self.redis.eval(
                 load_lua("log_shards"), 3, keys.XP_SHARD_COUNT, keys.XP_SEQ, keys.XP_DEAL_COUNTS, wanted
             )
         )
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in keys.all_xp_keys():
+            pipe.exists(shard.seen, shard.deals)
+        found = await pipe.execute()
+        self._unbucketed_xp = frozenset(shard for shard, exists in enumerate(found) if exists)
         if kept != wanted:
             raise XpShardsChanged(
                 f"XP is written in {kept} shard(s) but ARENA_XP_SHARDS is {wanted}: set it back to {kept}, or rebuild "
@@ -536,7 +543,7 @@ class Store:
     def _xp_call(self, shard: int, change: XpChange) -> tuple[Any, ...]:
         """EVALSHA of ``apply_xp.lua`` in one XP shard, ringing that shard's doorbell."""
         xp_keys = keys.XpKeys(shard)
-        script_keys = xp_keys.script_keys()
+        script_keys = xp_keys.script_keys(unbucketed=shard in self._unbucketed_xp)
         bell = xp_keys.channel
         return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys,
                 *encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip

@@ -302,9 +302,10 @@ def test_xp_records_and_dedupe_written_before_compact_records_still_count(engine
     run(engine, redis.hset(keys.XP_DEALS, key, msgpack.packb(legacy)))
     run(engine, redis.hdel(f"{keys.XP_SEEN}:{keys.bucket(key)}", key))
     run(engine, redis.hset(keys.XP_SEEN, key, 1))
-    write(engine, contest, directory, [won(rep, deal_id, "50000")])  # seen before: a duplicate
+    upgraded = (engine[0], Store(redis))  # a process started on the earlier version's data
+    write(upgraded, contest, directory, [won(rep, deal_id, "50000")])  # seen before: a duplicate
     assert xp_score(engine, rep, month) == gained > 0
-    write(engine, contest, directory, [reversal(rep, deal_id)])
+    write(upgraded, contest, directory, [reversal(rep, deal_id)])
     assert xp_score(engine, rep, month) == 0
     assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
 

@@ -19,11 +19,13 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event, new_event
+from game.pseudonym import erasure_of
 from game.ranking import competition_ranks
 from game.store import BadgeSync, Plan, Store, XpShardsChanged
 from game.xp import decide_xp, window_keys, xp_for
 from game.xp_shards import merged_rank, merged_top, xp_parts
 from server.embedded_redis import EmbeddedRedis
+from server.services.erasure_score_store import ScoreRenamer
 from server.services.progress_store import ProgressStore, read_xp_board
 from tests.support.server import launch_server
 
@@ -265,3 +267,24 @@ def test_one_shard_keeps_the_names_of_before() -> None:
     assert shard.badge_feed == keys.BADGE_FEED and keys.badges("r") == keys.BADGES_PREFIX + "r"
     assert keys.xp_board("week", "p") == f"{keys.XP_BOARD_PREFIX}week:p"
     assert keys.xp_shard_of("anyone") == 0
+
+
+def test_an_erasure_moves_unbucketed_xp_records_into_buckets_a_running_process_reads(client: Redis) -> None:
+    now = datetime.now(UTC)
+    rep = "rep-0"
+    erasure = next(
+        e for n in range(100) if keys.xp_shard_of((e := erasure_of(rep, f"s{n}", [])).alias) != keys.xp_shard_of(rep)
+    )
+    run(write(Store(client), [won(1, rep, 5000, now)]))
+    # deal-1 as an earlier version kept it: in its shard's unbucketed hash
+    home, deal = keys.xp_keys_of(rep), "api:deal-1"
+    record = run(client.hget(f"{home.deals}:{keys.bucket(deal)}", deal))
+    run(client.hdel(f"{home.deals}:{keys.bucket(deal)}", deal))
+    run(client.hset(home.deals, deal, record))
+    store = Store(client)  # started on that data: reads the unbucketed hash of that shard only
+    run(write(store, [won(2, rep, 1000, now)]))
+    run(ScoreRenamer(client, erasure).progress())
+    week = window_keys(now, ZONE)["week"]
+    assert run(week_xp(client, week)) == {erasure.alias: 15 + 11}
+    run(write(store, [correction("deal.reversed", 3, 1, erasure.alias, now)]))
+    assert run(week_xp(client, week)) == {erasure.alias: 11}

@@ -4,7 +4,8 @@
 -- KEYS: 1 seen, 2 deals, 3 caps prefix (caps:<day>:<rep bucket>), 4 board prefix, 5 facts prefix, 6 tally prefix
 --       (tally:<rep bucket>: rep -> facts version and lifetime deal count in one number, game/xp.py's Tally),
 --       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
---       8 XP sequence number (one counter for every XP board)
+--       8 XP sequence number (one counter for every XP board), then 9 and 10 the unbucketed seen and deals hashes of
+--       earlier versions, named only where they exist (game/store.py: Store.check_xp_shards)
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
 -- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
 -- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
@@ -33,9 +34,9 @@ if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not
 local SEEN = KEYS[1] .. ':' .. ARGV[3]
 local DEALS = KEYS[2] .. ':' .. (ARGV[4] == '' and ARGV[3] or ARGV[4])
 local original = event == deal
--- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
-local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
-if (legacy and redis.call('HEXISTS', KEYS[1], event) == 1)
+-- Only where an unbucketed hash of earlier versions is still there is it read.
+local legacy = KEYS[9] ~= nil
+if (legacy and redis.call('HEXISTS', KEYS[9], event) == 1)
     or (not original and redis.call('HEXISTS', SEEN, event) == 1) then
   return {0, 0, 0}
 end
@@ -43,7 +44,7 @@ if not original then redis.call('HSET', SEEN, event, '1') end
 
 local old = nil
 local bucketed_raw = redis.call('HGET', DEALS, deal)
-local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], deal)) or nil
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[10], deal)) or nil
 if old_raw then old = xp_unpack_record(old_raw, KEYS) end
 if original and old and old.orig == 1 then
   return {0, 0, 0}

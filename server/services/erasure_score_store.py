@@ -97,9 +97,16 @@ class ScoreRenamer:
                     changes[field] = new
             if not changes:
                 continue
-            target = key if new_home is None else new_home.shard_key(key, keys.xp_keys_of(self.erasure.rep))
-            await self.redis.hset(target, mapping=changes)  # type: ignore[arg-type]
-            if target != key:
+            home = keys.xp_keys_of(self.erasure.rep)
+            target = key if new_home is None else new_home.shard_key(key, home)
+            if target == key:
+                await self.redis.hset(key, mapping=changes)  # type: ignore[arg-type]
+            else:
+                # into the same bucket of the other shard; records of the unbucketed hash into their buckets (the
+                # write script reads an unbucketed hash only where it was there when a process started)
+                for field, record in changes.items():
+                    bucketed = target if key != home.deals else f"{target}:{keys.bucket(text(field))}"
+                    await self.redis.hset(bucketed, field, record)
                 await self.redis.hdel(key, *changes)
             renamed += len(changes)
         return renamed
