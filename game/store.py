@@ -202,7 +202,27 @@ def encode_regroup(regroup: Regroup) -> bytes:
     )
 
 
-def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
+# The mask of every standard XP window, as a deal record holds it (``xp_records.lua``: XP_ALL_STANDARD).
+XP_ALL_STANDARD = 31
+
+
+def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
+    """The msgpack bytes of the XP deal record ``apply_xp.lua`` writes (``{1, rep, xp, cap kind, facts, windows, day,
+    week, orig}``, ``xp_records.lua``) before and after the XP applied: all the record but what only the script
+    knows (that XP and orig), so Redis makes no table nor runs an encoder per event. Strings as cmsgpack packs them
+    (no str8, no bin)."""
+    fields = (
+        change.kind if change.cap else "",
+        int(change.is_deal),
+        XP_ALL_STANDARD,
+        change.day,
+        change.windows["week"],
+    )
+    head = b"\x99" + msgpack.packb([1, change.rep], use_bin_type=False)[1:]
+    return head, b"".join(msgpack.packb(value, use_bin_type=False) for value in fields)
+
+
+def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
     """The arguments of ``apply_xp.lua``, all text (the script hands them to Redis as they are), as few as tell
     the change: the month, quarter and all-time periods follow from the day, a deal's original event names its
     deal once, and only a deal carries its facts."""
@@ -221,6 +241,7 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
         change.day,
         change.windows["week"],
         keys.rep_bucket(change.rep, keys.XP_REP_BUCKETS),
+        *xp_record_ends(change),
         bell,
         command,
         *(facts if change.is_deal else ()),

@@ -404,3 +404,17 @@ def test_deal_counts_and_facts_versions_written_before_the_tally_still_count(eng
     write(engine, contest, directory, [reversal(rep, f"{rep}-d2")])
     (last,) = run(engine, store.read_badge_standings([(rep, ["2026-11"])]))
     assert last.lifetime == 0 and last.facts == [] and last.version not in (before.version, after.version)
+
+
+def test_xp_records_of_a_long_rep_id_read_back(engine: Engine) -> None:
+    contest, _, short = org()
+    rep = short + "-" + "x" * 40  # past a msgpack fixstr (31 bytes)
+    directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
+    write(engine, contest, directory, [won(rep, f"{rep}-d1", "250000")])  # 260 XP: past a one-byte integer
+    key = f"api:{rep}-d1"
+    record = msgpack.unpackb(run(engine, engine[1].redis.hget(xp_deals(key), key)), raw=False)
+    assert record == [1, rep, 260, "", 1, 31, "2026-11-03", "2026-W45", 1]
+    month = keys.xp_board("month", "2026-11")
+    assert xp_score(engine, rep, month) == 260
+    write(engine, contest, directory, [reversal(rep, f"{rep}-d1")])
+    assert xp_score(engine, rep, month) == 0

@@ -10,9 +10,10 @@
 -- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
 -- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
 -- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 rep's bucket (of its caps
--- and tally), 13 XP doorbell channel, 14 PUBLISH or SPUBLISH, then for a deal only (the facts badges are judged
--- on): 15 amount, 16 moment (epoch seconds), 17 new customer ('1'/'0'). The other periods (month, quarter, all)
--- follow from the day.
+-- and tally), 13 and 14 the msgpack bytes of the deal record before and after its XP (all but the XP applied and
+-- orig, which only the script knows: xp_records.lua), 15 XP doorbell channel, 16 PUBLISH or SPUBLISH, then for a
+-- deal only (the facts badges are judged on): 17 amount, 18 moment (epoch seconds), 19 new customer ('1'/'0').
+-- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
 -- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
 -- (game/store.py puts them in front of this script).
@@ -21,7 +22,7 @@
 
 local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
 local deal = ARGV[2] == '' and event or ARGV[2]
-local undo, is_deal = ARGV[5] == '1', ARGV[15] ~= nil
+local undo, is_deal = ARGV[5] == '1', ARGV[17] ~= nil
 local xp_text, cap = ARGV[7], tonumber(ARGV[8])
 local xp = tonumber(xp_text)
 local rep_bucket = ARGV[12]
@@ -105,7 +106,7 @@ if apply then
   if is_deal then
     local month = periods.month
     local facts = KEYS[5] .. rep .. ':' .. month
-    redis.call('HSET', facts, deal, ARGV[15] .. '|' .. ARGV[16] .. '|' .. ARGV[17])
+    redis.call('HSET', facts, deal, ARGV[17] .. '|' .. ARGV[18] .. '|' .. ARGV[19])
     redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on
     if redis.call('SADD', KEYS[7] .. month, rep) == 1 then  -- the rep's first deal of the month
       redis.call('EXPIRE', KEYS[7] .. month, FACTS_RETENTION)
@@ -116,12 +117,12 @@ if apply then
   end
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
-  redis.call('HSET', DEALS, deal,
-    cmsgpack.pack({1, rep, allowed, cap_kind, is_deal and 1 or 0, XP_ALL_STANDARD, day, week, orig}))
+  -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: all but two packed by the caller
+  redis.call('HSET', DEALS, deal, ARGV[13] .. cmsgpack.pack(allowed) .. ARGV[14] .. XP_PACKED_FLAG[orig])
 elseif undo then
   local orig = kept_orig or 0
   if original then orig = 1 end
-  redis.call('HSET', DEALS, deal, cmsgpack.pack({2, orig}))
+  redis.call('HSET', DEALS, deal, XP_PACKED_TOMB[orig])
 elseif original then  -- the original is seen: its deal's record says so
   if not bucketed_raw then redis.call('HSET', SEEN, event, '1')  -- no record of its own to carry the mark
   else
@@ -132,6 +133,6 @@ elseif original then  -- the original is seen: its deal's record says so
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[14], ARGV[13], xp_int(seq))
+  redis.call(ARGV[16], ARGV[15], xp_int(seq))
 end
 return {1, allowed, undone_at}

@@ -33,10 +33,10 @@ local function xp_cap_add(caps_prefix, day, field, bucket, delta)
 end
 
 -- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the ISO week;
--- nil for a day that is not YYYY-MM-DD.
+-- nil for a day that is not YYYY-MM-DD (told by its length and month).
 local function xp_periods_of(day, week)
-  if not string.match(day, '^%d%d%d%d%-%d%d%-%d%d$') then return nil end
-  local month = tonumber(string.sub(day, 6, 7))
+  local month = #day == 10 and tonumber(string.sub(day, 6, 7))  -- a length and a number: a full pattern costs more
+  if not month then return nil end
   return {day = day, week = week, month = string.sub(day, 1, 7),
           quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
 end
@@ -49,6 +49,8 @@ end
 -- before (maps naming their keys, or other windows after the mask) are still read.
 local XP_STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
 local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.lua writes
+-- orig (0 or 1) as msgpack, and a tombstone {2, orig} packed, ready to write.
+local XP_PACKED_FLAG, XP_PACKED_TOMB = {[0] = '\0', [1] = '\1'}, {[0] = '\146\2\0', [1] = '\146\2\1'}
 
 -- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes). Its cap
 -- is cap_day and cap_field (in the rep's bucket of the day's caps); a map of earlier versions names cap_key, whose
