@@ -23,7 +23,7 @@
 local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
 local deal = ARGV[2] == '' and event or ARGV[2]
 local undo, is_deal = ARGV[5] == '1', ARGV[17] ~= nil
-local xp_text, cap = ARGV[7], tonumber(ARGV[8])
+local xp_text, cap_text = ARGV[7], ARGV[8]
 local xp = tonumber(xp_text)
 local rep_bucket = ARGV[12]
 local periods = xp_periods_of(day, week)
@@ -60,7 +60,8 @@ if undo and old and old.tomb ~= 1 then
       redis.call('ZINCRBY', board, back, old.rep)
     end
     if old.cap_day then
-      xp_cap_add(KEYS[3], old.cap_day, old.cap_field, old.rep == rep and rep_bucket or xp_rep_bucket(old.rep), back)
+      local bucket = old.rep == rep and rep_bucket or xp_rep_bucket(old.rep)
+      xp_cap_add(KEYS[3], old.cap_day, old.cap_field, bucket, back, -old.xp)
     elseif old.cap_key ~= '' then  -- a record of earlier versions names the day's single hash
       redis.call('HINCRBY', old.cap_key, old.cap_field, back)
     end
@@ -82,11 +83,11 @@ local allowed = 0
 if apply then
   allowed = xp
   local allowed_text, cap_kind = xp_text, ''
-  if cap > 0 then
-    local cap_field = kind .. '|' .. rep
+  if cap_text ~= '0' then
+    local cap, cap_field = tonumber(cap_text), kind .. '|' .. rep
     cap_kind = kind
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
-    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text) - xp
+    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp) - xp
     allowed = math.max(0, math.min(xp, cap - used))
     if allowed ~= xp then
       allowed_text = xp_int(allowed)

@@ -15,13 +15,13 @@ local function xp_rep_bucket(rep)
   return xp_int(h % XP_REP_BUCKETS)
 end
 
--- Adds delta (text) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix .. day .. ':' ..
--- bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
+-- Adds delta (as text, and as a number) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix
+-- .. day .. ':' .. bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
 -- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event.
-local function xp_cap_add(caps_prefix, day, field, bucket, delta)
+local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number)
   local key = caps_prefix .. day .. ':' .. bucket
   local total = redis.call('HINCRBY', key, field, delta)
-  if total == tonumber(delta) then
+  if total == delta_number then
     redis.call('EXPIRE', key, CAP_RETENTION)
     local earlier = redis.call('HGET', caps_prefix .. day, field)
     if earlier then
@@ -33,12 +33,13 @@ local function xp_cap_add(caps_prefix, day, field, bucket, delta)
 end
 
 -- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the ISO week;
--- nil for a day that is not YYYY-MM-DD (told by its length and month).
+-- nil for a day that is not YYYY-MM-DD (told by its length and month: a pattern or a number costs more).
+local XP_QUARTER_OF = {['01'] = '-Q1', ['02'] = '-Q1', ['03'] = '-Q1', ['04'] = '-Q2', ['05'] = '-Q2', ['06'] = '-Q2',
+                       ['07'] = '-Q3', ['08'] = '-Q3', ['09'] = '-Q3', ['10'] = '-Q4', ['11'] = '-Q4', ['12'] = '-Q4'}
 local function xp_periods_of(day, week)
-  local month = #day == 10 and tonumber(string.sub(day, 6, 7))  -- a length and a number: a full pattern costs more
-  if not month then return nil end
-  return {day = day, week = week, month = string.sub(day, 1, 7),
-          quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
+  local quarter = #day == 10 and XP_QUARTER_OF[string.sub(day, 6, 7)]
+  if not quarter then return nil end
+  return {day = day, week = week, month = string.sub(day, 1, 7), quarter = string.sub(day, 1, 4) .. quarter, all = 'all'}
 end
 
 -- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
