@@ -43,8 +43,14 @@ if (legacy and redis.call('HEXISTS', KEYS[9], event) == 1)
 end
 if not original then redis.call('HSET', SEEN, event, '1') end
 
-local old = nil
-local bucketed_raw = redis.call('HGET', DEALS, deal)
+-- A new event's record is written at once (HSETNX: one call where a read, then a write, were two), as applied
+-- in full; a cap that takes some of its XP writes it again below. An event whose deal has a record already
+-- (a duplicate, or an original after its correction) reads it, as every correction does.
+local old, bucketed_raw, written = nil, nil, false
+if not undo and not legacy then
+  written = redis.call('HSETNX', DEALS, deal, ARGV[13] .. cmsgpack.pack(xp) .. ARGV[14] .. XP_PACKED_FLAG[1]) == 1
+end
+if not written then bucketed_raw = redis.call('HGET', DEALS, deal) end
 local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[10], deal)) or nil
 if old_raw then old = xp_unpack_record(old_raw, KEYS) end
 if original and old and old.orig == 1 then
@@ -119,7 +125,9 @@ if apply then
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
   -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: all but two packed by the caller
-  redis.call('HSET', DEALS, deal, ARGV[13] .. cmsgpack.pack(allowed) .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  if not written or allowed ~= xp then
+    redis.call('HSET', DEALS, deal, ARGV[13] .. cmsgpack.pack(allowed) .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  end
 elseif undo then
   local orig = kept_orig or 0
   if original then orig = 1 end
