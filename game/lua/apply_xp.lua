@@ -107,8 +107,11 @@ if apply then
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
     -- new on the board when it equals what was added.
     local score = redis.call('ZINCRBY', board, allowed_text, rep)
-    local retention = XP_RETENTION[name]
-    if retention and score == allowed_text then redis.call('EXPIRE', board, retention) end  -- a member new
+    if score == allowed_text then  -- a member new, maybe the board's first
+      local retention = XP_RETENTION[name]
+      if retention then redis.call('EXPIRE', board, retention) end
+      if redis.call('ZCARD', board) == 1 then xp_as_skip_list(board) end
+    end
   end
   if is_deal then
     local month = periods.month
