@@ -497,9 +497,18 @@ class Store:
                 shard = shard_of(plan.event.key, self.log_shards)
                 log_commands.append(len(commands))
                 field, record = log_record.pack_event(plan.event)
-                log_keys = self._log_keys(shard, plan.event.key)
+                log_keys, bucket = self._log_keys(shard), keys.log_seen_bucket(plan.event.key)
                 commands.append(
-                    ("EVALSHA", self._sha["append_event"], len(log_keys), *log_keys, plan.event.key, field, record)
+                    (
+                        "EVALSHA",
+                        self._sha["append_event"],
+                        len(log_keys),
+                        *log_keys,
+                        plan.event.key,
+                        field,
+                        record,
+                        bucket,
+                    )
                 )
             for change in plan.changes:
                 script_keys = contest_script_keys(change.contest_id, change.epoch)
@@ -555,11 +564,12 @@ class Store:
             return results, None if isinstance(value, Exception) else value
         return results, None
 
-    def _log_keys(self, shard: int, event_key: str) -> list[str]:
-        """The keys of ``append_event.lua`` for an event: its dedupe bucket and the stream, then the unbucketed
-        dedupe hash only where that exists (an event meets none there otherwise, and a read costs Redis a call)."""
-        bucketed = [keys.event_seen_bucket(shard, event_key), keys.event_log(shard)]
-        return [*bucketed, keys.event_seen(shard)] if shard in self._unbucketed_log_dedupe else bucketed
+    def _log_keys(self, shard: int) -> list[str]:
+        """The keys of ``append_event.lua`` in a log shard: the name of its dedupe hashes and its stream, then the
+        unbucketed dedupe hash only where that exists (an event meets none there otherwise, and a read costs Redis
+        a call)."""
+        named = [keys.event_seen(shard), keys.event_log(shard)]
+        return [*named, keys.event_seen(shard)] if shard in self._unbucketed_log_dedupe else named
 
     def _xp_call(self, shard: int, change: XpChange) -> tuple[Any, ...]:
         """EVALSHA of ``apply_xp.lua`` in one XP shard, ringing that shard's doorbell."""
