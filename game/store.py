@@ -223,11 +223,12 @@ def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
 
 
 def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
-    """The arguments of ``apply_xp.lua``, all text (the script hands them to Redis as they are), as few as tell
-    the change: the month, quarter and all-time periods follow from the day, a deal's original event names its
-    deal once, and only a deal carries its facts."""
+    """The arguments of ``apply_xp.lua``, all text or bytes (the script hands them to Redis as they are), as few
+    as tell the change: the month, quarter and all-time periods follow from the day, a deal's original event names
+    its deal once, only a deal carries its facts (joined as they are kept), and the deal record comes packed but for
+    what the script decides."""
     original = change.deal_key == change.event_key
-    facts = [change.amount or "0", str(change.occurred_epoch), "1" if change.new_customer else "0"]
+    facts = f"{change.amount or '0'}|{change.occurred_epoch}|{'1' if change.new_customer else '0'}"  # as kept
     return [
         change.event_key,
         "" if original else change.deal_key,
@@ -244,7 +245,7 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
         *xp_record_ends(change),
         bell,
         command,
-        *(facts if change.is_deal else ()),
+        *((facts,) if change.is_deal else ()),
     ]
 
 

@@ -12,7 +12,7 @@
 -- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 rep's bucket (of its caps
 -- and tally), 13 and 14 the msgpack bytes of the deal record before and after its XP (all but the XP applied and
 -- orig, which only the script knows: xp_records.lua), 15 XP doorbell channel, 16 PUBLISH or SPUBLISH, then for a
--- deal only (the facts badges are judged on): 17 amount, 18 moment (epoch seconds), 19 new customer ('1'/'0').
+-- deal only 17 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)'.
 -- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
 -- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
@@ -22,7 +22,7 @@
 
 local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
 local deal = ARGV[2] == '' and event or ARGV[2]
-local undo, is_deal = ARGV[5] == '1', ARGV[17] ~= nil
+local undo, is_deal = ARGV[5] == '1', ARGV[17] ~= nil  -- a deal's facts come last
 local xp_text, cap_text = ARGV[7], ARGV[8]
 local xp = tonumber(xp_text)
 local rep_bucket = ARGV[12]
@@ -117,7 +117,7 @@ if apply then
   if is_deal then
     local month = periods.month
     local facts = KEYS[5] .. rep .. ':' .. month
-    redis.call('HSET', facts, deal, ARGV[17] .. '|' .. ARGV[18] .. '|' .. ARGV[19])
+    redis.call('HSET', facts, deal, ARGV[17])
     redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on
     if redis.call('SADD', KEYS[7] .. month, rep) == 1 then  -- the rep's first deal of the month
       redis.call('EXPIRE', KEYS[7] .. month, FACTS_RETENTION)
