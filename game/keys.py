@@ -148,18 +148,18 @@ TEAM_TIME_BUCKETS = 64
 REP_TOTAL_BUCKETS = 64
 
 
-def rep_bucket(rep: str, buckets: int) -> str:
-    """A stable bucket number for a rep id: a hash the write scripts compute alike (``apply_contest.lua``,
+def rep_hash(rep: str) -> int:
+    """A stable 16-bit hash of a rep id that the write scripts compute alike (``apply_contest.lua``,
     ``xp_records.lua``) without a CRC-32 of their own."""
     h = 0
     for byte in rep.encode():
         h = (h * 31 + byte) % 65536
-    return str(h % buckets)
+    return h
 
 
 def rep_total_bucket(rep: str) -> str:
     """The bucket of a rep's total (``apply_contest.lua``)."""
-    return rep_bucket(rep, REP_TOTAL_BUCKETS)
+    return str(rep_hash(rep) % REP_TOTAL_BUCKETS)
 
 
 def doorbell_channel(contest_id: str) -> str:
@@ -257,8 +257,15 @@ XP_SHARD_COUNT = f"{PREFIX}:{{xp}}:shards"  # string: the number of XP shards, s
 _xp_shards = 1  # ``use_xp_shards``
 
 # A rep's daily caps and tally sit in this many small hashes per day (caps) or per shard (tally), by a hash of the rep
-# id (``rep_bucket``): Redis walks a listpack entry by entry, and one hash of every rep is a long walk.
-XP_REP_BUCKETS = 32
+# id (``xp_rep_bucket``): Redis walks a listpack entry by entry, and one hash of every rep is a long walk.
+XP_REP_BUCKETS = 32  # a power of two, at most 65,536
+
+
+def xp_rep_bucket(rep_id: str) -> str:
+    """The bucket of a rep's caps and tally: the high bits of its hash times an odd number (``xp_records.lua`` alike;
+    the low bits of ``rep_hash`` alone spread ids that differ in a digit or two, E00017 and E00018, over few
+    buckets)."""
+    return str(rep_hash(rep_id) * 40503 % 65536 // (65536 // XP_REP_BUCKETS))
 
 
 def use_xp_shards(shards: int) -> None:
@@ -307,11 +314,11 @@ class XpKeys:
 
     def caps(self, day: str, rep_id: str) -> str:
         """The small hash of a day's caps holding ``rep_id``'s (fields ``type|rep``)."""
-        return f"{self.caps_prefix}{day}:{rep_bucket(rep_id, XP_REP_BUCKETS)}"
+        return f"{self.caps_prefix}{day}:{xp_rep_bucket(rep_id)}"
 
     def tally(self, rep_id: str) -> str:
         """The small hash holding ``rep_id``'s tally (field: the rep id)."""
-        return f"{self.tally_prefix}{rep_bucket(rep_id, XP_REP_BUCKETS)}"
+        return f"{self.tally_prefix}{xp_rep_bucket(rep_id)}"
 
     def shard_key(self, key: str, other: XpKeys) -> str:
         """``key`` of shard ``other`` named in this shard (same role and suffix, this shard's hash tag)."""

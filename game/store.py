@@ -241,7 +241,7 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
         change.kind,
         change.day,
         change.windows["week"],
-        keys.rep_bucket(change.rep, keys.XP_REP_BUCKETS),
+        keys.xp_rep_bucket(change.rep),
         *xp_record_ends(change),
         bell,
         command,

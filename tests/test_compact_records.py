@@ -18,7 +18,7 @@ from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import Event, parse_event
 from game.scoring import decide
-from game.store import BadgeSync, Plan, Store
+from game.store import BadgeSync, Plan, Store, lua_part
 from game.xp import decide_xp, window_keys
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -418,3 +418,15 @@ def test_xp_records_of_a_long_rep_id_read_back(engine: Engine) -> None:
     assert xp_score(engine, rep, month) == 260
     write(engine, contest, directory, [reversal(rep, f"{rep}-d1")])
     assert xp_score(engine, rep, month) == 0
+
+
+def test_the_write_script_finds_a_reps_bucket_as_the_store_names_it(engine: Engine) -> None:
+    """A correction may take a deal back from another rep than the one it names: the script finds that rep's caps
+    and tally itself."""
+    reps = ["a", "E00017", "E00018", "rep-0", "bench-t3-r7", "销售-王", "x" * 300, *(f"rep-{n}" for n in range(50))]
+    library = "\n".join(lua_part(part) for part in ("xp_constants", "xp_records"))
+    each = "local found = {}\nfor i, rep in ipairs(ARGV) do found[i] = xp_rep_bucket(rep) end\nreturn found"
+    source = f"{library}\n{each}"
+    found = run(engine, engine[1].redis.eval(source, 0, *reps))
+    assert [bucket.decode() for bucket in found] == [keys.xp_rep_bucket(rep) for rep in reps]
+    assert len(set(found)) > keys.XP_REP_BUCKETS // 2

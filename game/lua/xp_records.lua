@@ -7,12 +7,12 @@ local function xp_int(n)
   return string.format('%d', n)
 end
 
--- The bucket of a rep's caps and tally (game/keys.py: rep_bucket, the same hash of the rep id), for a rep the
+-- The bucket of a rep's caps and tally (game/keys.py: xp_rep_bucket, the same hash of the rep id), for a rep the
 -- caller did not name (a deal undone may be another rep's).
 local function xp_rep_bucket(rep)
   local h = 0
   for i = 1, #rep do h = (h * 31 + string.byte(rep, i)) % 65536 end
-  return xp_int(h % XP_REP_BUCKETS)
+  return xp_int(math.floor(h * 40503 % 65536 / (65536 / XP_REP_BUCKETS)))
 end
 
 -- Adds delta (as text, and as a number) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix
