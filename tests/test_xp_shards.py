@@ -288,3 +288,25 @@ def test_an_erasure_moves_unbucketed_xp_records_into_buckets_a_running_process_r
     assert run(week_xp(client, week)) == {erasure.alias: 15 + 11}
     run(write(store, [correction("deal.reversed", 3, 1, erasure.alias, now)]))
     assert run(week_xp(client, week)) == {erasure.alias: 11}
+
+
+def test_an_erasure_moves_a_reps_caps_and_tally_to_the_pseudonyms_buckets(client: Redis) -> None:
+    now = datetime.now(UTC)
+    rep = "rep-0"
+    erasure = next(
+        e for n in range(100) if keys.xp_shard_of((e := erasure_of(rep, f"s{n}", [])).alias) != keys.xp_shard_of(rep)
+    )
+    store = Store(client)
+    calls = [new_event(id=f"call-{n}", type="call.logged", rep=rep, now=now, default_currency="CNY") for n in range(3)]
+    run(write(store, [*calls, won(1, rep, 5000, now)]))
+    day, month = window_keys(now, ZONE)["day"], window_keys(now, ZONE)["month"]
+    home, new_home = keys.xp_keys_of(rep), keys.xp_keys_of(erasure.alias)
+    run(ScoreRenamer(client, erasure).progress())
+    assert run(client.hget(new_home.caps(day, erasure.alias), f"call.logged|{erasure.alias}")) == b"3"
+    assert not run(client.hexists(home.caps(day, rep), f"call.logged|{rep}"))
+    assert not run(client.hexists(home.tally(rep), rep))
+    (standing,) = run(store.read_badge_standings([(erasure.alias, [month])]))
+    assert standing.lifetime == 1 and [fact.deal for fact in standing.facts] == ["api:deal-1"]
+    run(write(store, [correction("deal.reversed", 2, 1, erasure.alias, now)]))
+    (after,) = run(store.read_badge_standings([(erasure.alias, [month])]))
+    assert after.lifetime == 0 and after.facts == [] and after.version != standing.version
