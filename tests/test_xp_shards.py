@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event, new_event
-from game.pseudonym import erasure_of
+from game.pseudonym import Erasure, erasure_of
 from game.ranking import competition_ranks
 from game.store import BadgeSync, Plan, Store, XpShardsChanged
 from game.xp import decide_xp, window_keys, xp_for
@@ -269,12 +269,16 @@ def test_one_shard_keeps_the_names_of_before() -> None:
     assert keys.xp_shard_of("anyone") == 0
 
 
+def erasure_in_another_shard(rep: str) -> Erasure:
+    """An erasure of ``rep`` whose pseudonym's XP lives in another shard (its records and counts move)."""
+    erasures = (erasure_of(rep, f"secret-{n}", []) for n in range(100))
+    return next(e for e in erasures if keys.xp_shard_of(e.alias) != keys.xp_shard_of(rep))
+
+
 def test_an_erasure_moves_unbucketed_xp_records_into_buckets_a_running_process_reads(client: Redis) -> None:
     now = datetime.now(UTC)
     rep = "rep-0"
-    erasure = next(
-        e for n in range(100) if keys.xp_shard_of((e := erasure_of(rep, f"s{n}", [])).alias) != keys.xp_shard_of(rep)
-    )
+    erasure = erasure_in_another_shard(rep)
     run(write(Store(client), [won(1, rep, 5000, now)]))
     # deal-1 as an earlier version kept it: in its shard's unbucketed hash
     home, deal = keys.xp_keys_of(rep), "api:deal-1"
@@ -293,9 +297,7 @@ def test_an_erasure_moves_unbucketed_xp_records_into_buckets_a_running_process_r
 def test_an_erasure_moves_a_reps_caps_and_tally_to_the_pseudonyms_buckets(client: Redis) -> None:
     now = datetime.now(UTC)
     rep = "rep-0"
-    erasure = next(
-        e for n in range(100) if keys.xp_shard_of((e := erasure_of(rep, f"s{n}", [])).alias) != keys.xp_shard_of(rep)
-    )
+    erasure = erasure_in_another_shard(rep)
     store = Store(client)
     calls = [new_event(id=f"call-{n}", type="call.logged", rep=rep, now=now, default_currency="CNY") for n in range(3)]
     run(write(store, [*calls, won(1, rep, 5000, now)]))
