@@ -32,16 +32,15 @@ if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, see game/keys.py) that
 -- Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
 -- deal itself: event == deal) is marked seen in its deal's record (orig = 1).
-local function seen_bucket() return KEYS[1] .. ':' .. ARGV[3] end  -- made only where it is needed (rare)
 local DEALS = KEYS[2] .. ':' .. (ARGV[4] == '' and ARGV[3] or ARGV[4])
 local original = event == deal
 -- Only where an unbucketed hash of earlier versions is still there is it read.
 local legacy = KEYS[9] ~= nil
 if (legacy and redis.call('HEXISTS', KEYS[9], event) == 1)
-    or (not original and redis.call('HEXISTS', seen_bucket(), event) == 1) then
+    or (not original and redis.call('HEXISTS', KEYS[1] .. ':' .. ARGV[3], event) == 1) then
   return {0, 0, 0}
 end
-if not original then redis.call('HSET', seen_bucket(), event, '1') end
+if not original then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1') end
 
 -- A new event's record is written at once (HSETNX: one call where a read, then a write, were two), as applied
 -- in full; a cap that takes some of its XP writes it again below. An event whose deal has a record already
@@ -103,19 +102,18 @@ if apply then
   -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
   -- this day's boards (its cap was counted there) and is on them.
   for i = 1, allowed ~= 0 and #XP_STANDARD or 0 do
-    local name = XP_STANDARD[i]
-    local board = KEYS[4] .. name .. ':' .. periods[name]
+    local board = KEYS[4] .. XP_WINDOW_OF[i] .. periods[i]
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
     -- new on the board when it equals what was added, and the board is new when the rep is its only member.
     local score = redis.call('ZINCRBY', board, allowed_text, rep)
     if score == allowed_text and redis.call('ZCARD', board) == 1 then
-      local retention = XP_RETENTION[name]
+      local retention = XP_RETENTION[XP_STANDARD[i]]
       if retention then redis.call('EXPIRE', board, retention) end
       xp_as_skip_list(board)
     end
   end
   if is_deal then
-    local month = periods.month
+    local month = periods[3]
     local facts = KEYS[5] .. rep .. ':' .. month
     redis.call('HSET', facts, deal, ARGV[17])
     redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on
@@ -137,7 +135,7 @@ elseif undo then
   if original then orig = 1 end
   redis.call('HSET', DEALS, deal, XP_PACKED_TOMB[orig])
 elseif original then  -- the original is seen: its deal's record says so
-  if not bucketed_raw then redis.call('HSET', seen_bucket(), event, '1')  -- no record of its own to carry the mark
+  if not bucketed_raw then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1')  -- no record of its own to carry the mark
   else
     local t = cmsgpack.unpack(bucketed_raw)
     if t[1] == 1 and t[9] ~= 1 then t[9] = 1 elseif t[1] == 2 and t[2] ~= 1 then t[2] = 1 else t = nil end

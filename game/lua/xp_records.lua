@@ -43,14 +43,15 @@ local function xp_as_skip_list(board)
   if redis.call('ZADD', board, 'NX', '0', marker) == 1 then redis.call('ZREM', board, marker) end
 end
 
--- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the ISO week;
--- nil for a day that is not YYYY-MM-DD (told by its length and month: a pattern or a number costs more).
+-- The period of each standard window (as game/xp.py's window_keys makes them), in XP_STANDARD's order, from the day
+-- and the ISO week; nil for a day that is not YYYY-MM-DD (told by its length and month: a pattern or a number costs
+-- more).
 local XP_QUARTER_OF = {['01'] = '-Q1', ['02'] = '-Q1', ['03'] = '-Q1', ['04'] = '-Q2', ['05'] = '-Q2', ['06'] = '-Q2',
                        ['07'] = '-Q3', ['08'] = '-Q3', ['09'] = '-Q3', ['10'] = '-Q4', ['11'] = '-Q4', ['12'] = '-Q4'}
 local function xp_periods_of(day, week)
   local quarter = #day == 10 and XP_QUARTER_OF[string.sub(day, 6, 7)]
   if not quarter then return nil end
-  return {day = day, week = week, month = string.sub(day, 1, 7), quarter = string.sub(day, 1, 4) .. quarter, all = 'all'}
+  return {day, week, string.sub(day, 1, 7), string.sub(day, 1, 4) .. quarter, 'all'}
 end
 
 -- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
@@ -60,6 +61,7 @@ end
 -- follow from the day; the cap (per day) and the facts (per month) are keyed by the same day. Records written
 -- before (maps naming their keys, or other windows after the mask) are still read.
 local XP_STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
+local XP_WINDOW_OF = {'day:', 'week:', 'month:', 'quarter:', 'all:'}  -- a board's name before its period
 local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.lua writes
 -- orig (0 or 1) as msgpack, and a tombstone {2, orig} packed, ready to write.
 local XP_PACKED_FLAG, XP_PACKED_TOMB = {[0] = '\0', [1] = '\1'}, {[0] = '\146\2\0', [1] = '\146\2\1'}
@@ -78,8 +80,8 @@ local function xp_unpack_record(raw, KEYS)
   if t[4] ~= '' then r.cap_day, r.cap_field = t[7], t[4] .. '|' .. t[2] end
   if t[5] == 1 then r.facts = KEYS[5] .. t[2] .. ':' .. string.sub(t[7], 1, 7) end
   local derived = xp_periods_of(t[7], t[8])
-  for i, name in ipairs(XP_STANDARD) do
-    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
+  for i = 1, #XP_STANDARD do
+    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. XP_WINDOW_OF[i] .. derived[i] end
   end
   for i = 10, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
   return r
