@@ -208,9 +208,9 @@ XP_ALL_STANDARD = 31
 
 def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
     """The msgpack bytes of the XP deal record ``apply_xp.lua`` writes (``{1, rep, xp, cap kind, facts, windows, day,
-    week, orig}``, ``xp_records.lua``) before and after the XP applied: all the record but what only the script
-    knows (that XP and orig), so Redis makes no table nor runs an encoder per event. Strings as cmsgpack packs them
-    (no str8, no bin)."""
+    week, orig}``, ``xp_records.lua``) up to its XP (as asked) and after it but for orig: the script only puts back
+    the XP a cap took and adds orig, so Redis makes no table nor runs an encoder per event. Strings and numbers as
+    cmsgpack packs them (no str8, no bin; the smallest integer form)."""
     fields = (
         change.kind if change.cap else "",
         int(change.is_deal),
@@ -218,7 +218,7 @@ def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
         change.day,
         change.windows["week"],
     )
-    head = b"\x99" + msgpack.packb([1, change.rep], use_bin_type=False)[1:]
+    head = b"\x99" + msgpack.packb([1, change.rep, change.xp], use_bin_type=False)[1:]
     return head, b"".join(msgpack.packb(value, use_bin_type=False) for value in fields)
 
 

@@ -430,3 +430,18 @@ def test_the_write_script_finds_a_reps_bucket_as_the_store_names_it(engine: Engi
     found = run(engine, engine[1].redis.eval(source, 0, *reps))
     assert [bucket.decode() for bucket in found] == [keys.xp_rep_bucket(rep) for rep in reps]
     assert len(set(found)) > keys.XP_REP_BUCKETS // 2
+
+
+def test_xp_record_of_an_event_a_cap_cut_keeps_what_was_applied(engine: Engine) -> None:
+    contest, directory, rep = org()
+    day = "2026-11-04"
+    meetings = [{**call(rep, f"{rep}-m{i}"), "type": "meeting.held"} for i in range(11)]  # 5 XP each, 50 a day
+    run(engine, engine[1].redis.hset(keys.xp_keys_of(rep).caps(day, rep), f"meeting.held|{rep}", 2))
+    write(engine, contest, directory, meetings[:10])  # 2 counted already: the tenth gets 3 of its 5
+    key = f"api:{rep}-m9"
+    record = msgpack.unpackb(run(engine, engine[1].redis.hget(xp_deals(key), key)), raw=False)
+    assert record == [1, rep, 3, "meeting.held", 0, 31, day, "2026-W45", 1]
+    board = keys.xp_board("day", day)
+    assert xp_score(engine, rep, board) == 48
+    write(engine, contest, directory, [reversal(rep, f"{rep}-m9")])
+    assert xp_score(engine, rep, board) == 45

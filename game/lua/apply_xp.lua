@@ -10,8 +10,8 @@
 -- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
 -- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
 -- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 rep's bucket (of its caps
--- and tally), 13 and 14 the msgpack bytes of the deal record before and after its XP (all but the XP applied and
--- orig, which only the script knows: xp_records.lua), 15 XP doorbell channel, 16 PUBLISH or SPUBLISH, then for a
+-- and tally), 13 and 14 the msgpack bytes of the deal record up to its XP (as asked) and after it but for orig
+-- (xp_records.lua: the script only puts back what a cap took, and adds orig), 15 XP doorbell channel, 16 PUBLISH or SPUBLISH, then for a
 -- deal only 17 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)'.
 -- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
@@ -47,7 +47,7 @@ if not original then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1') e
 -- (a duplicate, or an original after its correction) reads it, as every correction does.
 local old, bucketed_raw, written = nil, nil, false
 if not undo and not legacy then
-  written = redis.call('HSETNX', DEALS, deal, ARGV[13] .. cmsgpack.pack(xp) .. ARGV[14] .. XP_PACKED_FLAG[1]) == 1
+  written = redis.call('HSETNX', DEALS, deal, ARGV[13] .. ARGV[14] .. XP_PACKED_FLAG[1]) == 1
 end
 if not written then bucketed_raw = redis.call('HGET', DEALS, deal) end
 local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[10], deal)) or nil
@@ -126,9 +126,12 @@ if apply then
   end
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
-  -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: all but two packed by the caller
-  if not written or allowed ~= xp then
-    redis.call('HSET', DEALS, deal, ARGV[13] .. cmsgpack.pack(allowed) .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: packed by the caller with the XP asked
+  if allowed ~= xp then
+    local head = string.sub(ARGV[13], 1, #ARGV[13] - #cmsgpack.pack(xp)) .. cmsgpack.pack(allowed)
+    redis.call('HSET', DEALS, deal, head .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  elseif not written then
+    redis.call('HSET', DEALS, deal, ARGV[13] .. ARGV[14] .. XP_PACKED_FLAG[orig])
   end
 elseif undo then
   local orig = kept_orig or 0
