@@ -148,12 +148,18 @@ TEAM_TIME_BUCKETS = 64
 REP_TOTAL_BUCKETS = 64
 
 
-def rep_total_bucket(rep: str) -> str:
-    """The bucket of a rep's total: a hash of its id the write script computes alike (``apply_contest.lua``)."""
+def rep_hash(rep: str) -> int:
+    """A stable 16-bit hash of a rep id that the write scripts compute alike (``apply_contest.lua``,
+    ``xp_records.lua``) without a CRC-32 of their own."""
     h = 0
     for byte in rep.encode():
         h = (h * 31 + byte) % 65536
-    return str(h % REP_TOTAL_BUCKETS)
+    return h
+
+
+def rep_total_bucket(rep: str) -> str:
+    """The bucket of a rep's total (``apply_contest.lua``)."""
+    return str(rep_hash(rep) % REP_TOTAL_BUCKETS)
 
 
 def doorbell_channel(contest_id: str) -> str:
@@ -230,11 +236,17 @@ REPAIRED_UPTO = f"{PREFIX}:{{log}}:repaired_upto"
 # hash: event key -> 1, bucketed as a contest's seen (``apply_xp.lua`` adds ``:<bucket>``; the bare name: earlier data)
 XP_SEEN = f"{PREFIX}:{{xp}}:seen"
 XP_DEALS = f"{PREFIX}:{{xp}}:deals"  # hash: deal key -> msgpack record of what was applied, bucketed likewise
-XP_CAPS_PREFIX = f"{PREFIX}:{{xp}}:caps:"  # hash per day: type|rep -> XP used under a daily cap
+# hash per day and rep bucket (``caps:<day>:<bucket>``, ``XpKeys.caps``): type|rep -> XP used under a daily cap; a
+# day counted before the buckets kept one hash ``caps:<day>``, whose fields apply_xp.lua moves to the buckets.
+XP_CAPS_PREFIX = f"{PREFIX}:{{xp}}:caps:"
 XP_BOARD_PREFIX = f"{PREFIX}:{{xp}}:board:"  # zset per window and period, e.g. board:week:2026-W47
 XP_FACTS_PREFIX = f"{PREFIX}:{{xp}}:facts:"  # hash per rep and month: deal key -> "amount|epoch|new"
-XP_DEAL_COUNTS = f"{PREFIX}:{{xp}}:deal_counts"  # hash: rep -> lifetime won deals (not reversed)
-XP_FACTS_VERSION = f"{PREFIX}:{{xp}}:facts_version"  # hash: rep -> moves on whenever the rep's facts change
+# hash per rep bucket (``tally:<bucket>``, ``XpKeys.tally``): rep -> the rep's facts version and lifetime deal
+# count in one number (``game/xp.py``: ``Tally``), so one HINCRBY moves both
+XP_TALLY = f"{PREFIX}:{{xp}}:tally"
+# Written before the tally (still read, added to it): hash rep -> lifetime won deals, hash rep -> facts version
+XP_DEAL_COUNTS = f"{PREFIX}:{{xp}}:deal_counts"
+XP_FACTS_VERSION = f"{PREFIX}:{{xp}}:facts_version"
 BADGES_PREFIX = f"{PREFIX}:{{xp}}:badges:"  # hash per rep: badge instance -> JSON award
 XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won deals that month
 XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
@@ -243,6 +255,17 @@ XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's c
 XP_SHARD_COUNT = f"{PREFIX}:{{xp}}:shards"  # string: the number of XP shards, set once (shard 0 only)
 
 _xp_shards = 1  # ``use_xp_shards``
+
+# A rep's daily caps and tally sit in this many small hashes per day (caps) or per shard (tally), by a hash of the rep
+# id (``xp_rep_bucket``): Redis walks a listpack entry by entry, and one hash of every rep is a long walk.
+XP_REP_BUCKETS = 32  # a power of two, at most 65,536
+
+
+def xp_rep_bucket(rep_id: str) -> str:
+    """The bucket of a rep's caps and tally: the high bits of its hash times an odd number (``xp_records.lua`` alike;
+    the low bits of ``rep_hash`` alone spread ids that differ in a digit or two, E00017 and E00018, over few
+    buckets)."""
+    return str(rep_hash(rep_id) * 40503 % 65536 // (65536 // XP_REP_BUCKETS))
 
 
 def use_xp_shards(shards: int) -> None:
@@ -274,7 +297,8 @@ class XpKeys:
         self.caps_prefix = base + "caps:"
         self.board_prefix = base + "board:"
         self.facts_prefix = base + "facts:"
-        self.deal_counts = base + "deal_counts"
+        self.tally_prefix = base + "tally:"
+        self.deal_counts = base + "deal_counts"  # earlier data, see XP_DEAL_COUNTS
         self.facts_version = base + "facts_version"
         self.badges_prefix = base + "badges:"
         self.dealers_prefix = base + "dealers:"
@@ -288,14 +312,24 @@ class XpKeys:
     def dealers(self, month: str) -> str:
         return f"{self.dealers_prefix}{month}"
 
+    def caps(self, day: str, rep_id: str) -> str:
+        """The small hash of a day's caps holding ``rep_id``'s (fields ``type|rep``)."""
+        return f"{self.caps_prefix}{day}:{xp_rep_bucket(rep_id)}"
+
+    def tally(self, rep_id: str) -> str:
+        """The small hash holding ``rep_id``'s tally (field: the rep id)."""
+        return f"{self.tally_prefix}{xp_rep_bucket(rep_id)}"
+
     def shard_key(self, key: str, other: XpKeys) -> str:
         """``key`` of shard ``other`` named in this shard (same role and suffix, this shard's hash tag)."""
         return key.replace(other.base, self.base, 1)
 
-    def script_keys(self) -> list[str]:
-        """The keys of ``apply_xp.lua``, in its order."""
-        return [self.seen, self.deals, self.caps_prefix, self.board_prefix, self.facts_prefix, self.deal_counts,
-                self.dealers_prefix, self.seq, self.facts_version]  # fmt: skip
+    def script_keys(self, unbucketed: bool = False) -> list[str]:
+        """The keys of ``apply_xp.lua``, in its order; the unbucketed ``seen`` and ``deals`` hashes of earlier
+        versions (the same names as the buckets' prefixes) named again at the end only where they exist."""
+        bucketed = [self.seen, self.deals, self.caps_prefix, self.board_prefix, self.facts_prefix, self.tally_prefix,
+                    self.dealers_prefix, self.seq]  # fmt: skip
+        return [*bucketed, self.seen, self.deals] if unbucketed else bucketed
 
 
 def xp_keys_of(rep_id: str) -> XpKeys:

@@ -36,7 +36,7 @@ from game.log_shards import shard_of
 from game.ranking import Ranked, competition_ranks, score_floor, score_of
 from game.rosters import Regroup, TeamRoster
 from game.scoring import ContestChange
-from game.xp import CAP_RETENTION, FACTS_RETENTION, RETENTION, XpChange
+from game.xp import CAP_RETENTION, FACTS_RETENTION, RETENTION, TALLY_UNDONE, TALLY_WON, XpChange, read_tally
 from game.xp_shards import xp_parts
 
 LUA_DIR = Path(__file__).parent / "lua"
@@ -55,11 +55,14 @@ SCRIPT_LIBRARIES = {
 
 
 def xp_constants() -> str:
-    """game/xp.py's retentions as the constants of ``apply_xp.lua`` (text, as Redis is handed numbers)."""
+    """game/xp.py's retentions and tally steps, and game/keys.py's rep buckets, as the constants of ``apply_xp.lua``
+    (text, as Redis is handed numbers)."""
     windows = ", ".join(f"{window} = '{seconds}'" for window, seconds in RETENTION.items() if seconds > 0)
     return (
         f"local XP_RETENTION = {{{windows}}}\n"
-        f"local CAP_RETENTION, FACTS_RETENTION = '{CAP_RETENTION}', '{FACTS_RETENTION}'"
+        f"local CAP_RETENTION, FACTS_RETENTION = '{CAP_RETENTION}', '{FACTS_RETENTION}'\n"
+        f"local TALLY_WON, TALLY_UNDONE = '{TALLY_WON}', '{TALLY_UNDONE}'\n"
+        f"local XP_REP_BUCKETS = {keys.XP_REP_BUCKETS}"
     )
 
 
@@ -207,12 +210,33 @@ def encode_regroup(regroup: Regroup) -> bytes:
     )
 
 
-def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
-    """The arguments of ``apply_xp.lua``, all text (the script hands them to Redis as they are), as few as tell
-    the change: the month, quarter and all-time periods follow from the day, a deal's original event names its
-    deal once, and only a deal carries its facts."""
+# The mask of every standard XP window, as a deal record holds it (``xp_records.lua``: XP_ALL_STANDARD).
+XP_ALL_STANDARD = 31
+
+
+def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
+    """The msgpack bytes of the XP deal record ``apply_xp.lua`` writes (``{1, rep, xp, cap kind, facts, windows, day,
+    week, orig}``, ``xp_records.lua``) up to its XP (as asked) and after it but for orig: the script only puts back
+    the XP a cap took and adds orig, so Redis makes no table nor runs an encoder per event. Strings and numbers as
+    cmsgpack packs them (no str8, no bin; the smallest integer form)."""
+    fields = (
+        change.kind if change.cap else "",
+        int(change.is_deal),
+        XP_ALL_STANDARD,
+        change.day,
+        change.windows["week"],
+    )
+    head = b"\x99" + msgpack.packb([1, change.rep, change.xp], use_bin_type=False)[1:]
+    return head, b"".join(msgpack.packb(value, use_bin_type=False) for value in fields)
+
+
+def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
+    """The arguments of ``apply_xp.lua``, all text or bytes (the script hands them to Redis as they are), as few
+    as tell the change: the month, quarter and all-time periods follow from the day, a deal's original event names
+    its deal once, only a deal carries its facts (joined as they are kept), and the deal record comes packed but for
+    what the script decides."""
     original = change.deal_key == change.event_key
-    facts = [change.amount or "0", str(change.occurred_epoch), "1" if change.new_customer else "0"]
+    facts = f"{change.amount or '0'}|{change.occurred_epoch}|{'1' if change.new_customer else '0'}"  # as kept
     return [
         change.event_key,
         "" if original else change.deal_key,
@@ -225,9 +249,11 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str]:
         change.kind,
         change.day,
         change.windows["week"],
+        keys.xp_rep_bucket(change.rep),
+        *xp_record_ends(change),
         bell,
         command,
-        *(facts if change.is_deal else ()),
+        *((facts,) if change.is_deal else ()),
     ]
 
 
@@ -375,7 +401,11 @@ class Store:
         self._sha = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in self._sources.items()}
         self._loaded = False
         self._shards_checked = False
+        # The log shards whose unbucketed dedupe hash (written before the buckets) exists, read with the check of
+        # the shards: no version since writes one, so a shard without it stays without it.
+        self._unbucketed_log_dedupe: frozenset[int] = frozenset()
         self._xp_shards_checked = False
+        self._unbucketed_xp: frozenset[int] = frozenset()  # likewise, XP shards with unbucketed seen or deals
         self.sharded = False  # contest doorbells on sharded pub/sub (known once the scripts are loaded)
         self.cluster = isinstance(cast(object, redis), RedisCluster)  # several nodes: the log is written first
         # Told of each pipeline's script and seconds (the server's metrics); the engine itself keeps no numbers.
@@ -383,12 +413,18 @@ class Store:
 
     async def check_log_shards(self) -> None:
         """Refuse to log with another number of shards than the log was first written with (kept in Redis the
-        first time): an event sent again would miss its dedupe entry in another shard and count twice."""
+        first time): an event sent again would miss its dedupe entry in another shard and count twice. Notes which
+        shards still hold an unbucketed dedupe hash (``_log_keys``)."""
         kept = int(
             await self.redis.eval(
                 load_lua("log_shards"), 3, keys.EVENT_LOG_SHARDS, keys.event_log(0), keys.event_seen(0), self.log_shards
             )
         )
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in range(self.log_shards):
+            pipe.exists(keys.event_seen(shard))
+        found = await pipe.execute()
+        self._unbucketed_log_dedupe = frozenset(shard for shard, exists in enumerate(found) if exists)
         if kept != self.log_shards:
             raise LogShardsChanged(
                 f"the event log is written in {kept} shard(s) but ARENA_LOG_SHARDS is {self.log_shards}: set it back "
@@ -399,13 +435,19 @@ class Store:
     async def check_xp_shards(self) -> None:
         """Refuse to write XP with another number of shards than it was first written with (kept in Redis, in
         shard 0's slot, the first time; XP written before it could be sharded counts as one shard): a rep's
-        events would be applied in another shard than their dedupe records and caps, and count twice."""
+        events would be applied in another shard than their dedupe records and caps, and count twice. Notes which
+        shards still hold the unbucketed ``seen`` or ``deals`` hash of earlier versions (``_xp_call``)."""
         wanted = keys.xp_shards()
         kept = int(
             await self.redis.eval(
                 load_lua("log_shards"), 3, keys.XP_SHARD_COUNT, keys.XP_SEQ, keys.XP_DEAL_COUNTS, wanted
             )
         )
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in keys.all_xp_keys():
+            pipe.exists(shard.seen, shard.deals)
+        found = await pipe.execute()
+        self._unbucketed_xp = frozenset(shard for shard, exists in enumerate(found) if exists)
         if kept != wanted:
             raise XpShardsChanged(
                 f"XP is written in {kept} shard(s) but ARENA_XP_SHARDS is {wanted}: set it back to {kept}, or rebuild "
@@ -464,17 +506,17 @@ class Store:
                 shard = shard_of(plan.event.key, self.log_shards)
                 log_commands.append(len(commands))
                 field, record = log_record.pack_event(plan.event)
+                log_keys, bucket = self._log_keys(shard), keys.log_seen_bucket(plan.event.key)
                 commands.append(
                     (
                         "EVALSHA",
                         self._sha["append_event"],
-                        3,
-                        keys.event_seen_bucket(shard, plan.event.key),
-                        keys.event_log(shard),
-                        keys.event_seen(shard),
+                        len(log_keys),
+                        *log_keys,
                         plan.event.key,
                         field,
                         record,
+                        bucket,
                     )
                 )
             for change in plan.changes:
@@ -531,10 +573,17 @@ class Store:
             return results, None if isinstance(value, Exception) else value
         return results, None
 
+    def _log_keys(self, shard: int) -> list[str]:
+        """The keys of ``append_event.lua`` in a log shard: the name of its dedupe hashes and its stream, then the
+        unbucketed dedupe hash only where that exists (an event meets none there otherwise, and a read costs Redis
+        a call)."""
+        named = [keys.event_seen(shard), keys.event_log(shard)]
+        return [*named, keys.event_seen(shard)] if shard in self._unbucketed_log_dedupe else named
+
     def _xp_call(self, shard: int, change: XpChange) -> tuple[Any, ...]:
         """EVALSHA of ``apply_xp.lua`` in one XP shard, ringing that shard's doorbell."""
         xp_keys = keys.XpKeys(shard)
-        script_keys = xp_keys.script_keys()
+        script_keys = xp_keys.script_keys(unbucketed=shard in self._unbucketed_xp)
         bell = xp_keys.channel
         return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys,
                 *encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip
@@ -862,25 +911,27 @@ class Store:
         """For each (rep, months): what the rep's live badges are judged on, all in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for rep, months in wanted:
-            pipe.hget(keys.xp_keys_of(rep).facts_version, rep)
+            xp_keys = keys.xp_keys_of(rep)
+            pipe.hget(xp_keys.tally(rep), rep)
+            pipe.hget(xp_keys.facts_version, rep)
+            pipe.hget(xp_keys.deal_counts, rep)
             for month in months:
                 pipe.hgetall(keys.xp_facts(rep, month))
-            pipe.hget(keys.xp_keys_of(rep).deal_counts, rep)
             pipe.hgetall(keys.badges(rep))
         replies = await pipe.execute()
         standings: list[BadgeStanding] = []
         position = 0
         for rep, months in wanted:
-            version = replies[position]
+            tally, version, deals = (int(reply or 0) for reply in replies[position : position + 3])
             facts = [
                 Fact.parse(text(deal), text(raw))
-                for reply in replies[position + 1 : position + 1 + len(months)]
+                for reply in replies[position + 3 : position + 3 + len(months)]
                 for deal, raw in reply.items()
             ]
-            lifetime = int(replies[position + 1 + len(months)] or 0)
-            held = dict(read_awards(replies[position + 2 + len(months)]))
-            position += 3 + len(months)
-            standings.append(BadgeStanding(rep, text(version or b"0"), facts, lifetime, held))
+            held = dict(read_awards(replies[position + 3 + len(months)]))
+            position += 4 + len(months)
+            counted = read_tally(tally, version, deals)
+            standings.append(BadgeStanding(rep, counted.version, facts, counted.deals, held))
         return standings
 
     async def held_badges(self, rep: str) -> dict[str, dict[str, Any]]:
@@ -900,10 +951,11 @@ class Store:
             (
                 "EVALSHA",
                 self._sha["sync_badges"],
-                3,
+                4,
                 keys.xp_keys_of(sync.rep).facts_version,
                 keys.badges(sync.rep),
                 keys.xp_keys_of(sync.rep).badge_feed,
+                keys.xp_keys_of(sync.rep).tally(sync.rep),
                 sync.rep,
                 "" if sync.version is None else sync.version,
                 encode_badge_sync(sync),

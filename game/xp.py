@@ -20,6 +20,13 @@ RETENTION = {"day": 40 * 86400, "week": 120 * 86400, "month": 400 * 86400, "quar
 FACTS_RETENTION = 400 * 86400
 CAP_RETENTION = 3 * 86400  # a day's daily-cap counts, kept past their first write
 
+# A rep's facts version and lifetime deal count are one number (``keys.XpKeys.tally``), so one HINCRBY moves both:
+# each change of the rep's facts adds TALLY_STEP plus one (a deal won) or minus one (a deal undone). The count is
+# the low 32 bits, signed (a deal counted before the tally existed and undone since leaves -1 there); the number only
+# ever grows, so it is the version a badge judgement compares.
+TALLY_STEP = 2**32
+TALLY_WON, TALLY_UNDONE = TALLY_STEP + 1, TALLY_STEP - 1
+
 # XP rules: (flat XP, money per XP or None, daily cap or None) per event type.
 XP_RULES: dict[str, tuple[int, Decimal | None, int | None]] = {
     "deal.won": (10, Decimal(1000), None),
@@ -29,6 +36,22 @@ XP_RULES: dict[str, tuple[int, Decimal | None, int | None]] = {
     "csat.recorded": (2, None, 20),
 }
 NEW_CUSTOMER_BONUS = 20
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What badges are judged against: the facts version (text, compared as it is) and lifetime won deals."""
+
+    version: str
+    deals: int
+
+
+def read_tally(tally: int, earlier_version: int, earlier_deals: int) -> Tally:
+    """A rep's tally from its number and the hashes written before it (``XP_FACTS_VERSION``, ``XP_DEAL_COUNTS``:
+    never written again, so their values only add to it). The version is as ``sync_badges.lua`` reads it."""
+    low = tally % TALLY_STEP
+    deals = low - TALLY_STEP if low >= TALLY_STEP // 2 else low
+    return Tally(f"{earlier_version}:{tally}", earlier_deals + deals)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import Event, parse_event
 from game.scoring import decide
-from game.store import Plan, Store
+from game.store import BadgeSync, Plan, Store, lua_part
 from game.xp import decide_xp, window_keys
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -279,7 +279,7 @@ def test_xp_records_name_no_keys_and_are_undone_on_every_board(engine: Engine) -
     assert capped[:6] == [1, rep, 5, "meeting.held", 0, 31] and capped[8] == 1  # its original seen
     write(engine, contest, directory, [reversal(rep, raw["id"]) for raw in [*raws, meeting]])
     assert [xp_score(engine, rep, board) for board in boards] == [0] * len(boards)
-    assert run(engine, redis.hget(f"{keys.XP_CAPS_PREFIX}2026-11-03", f"meeting.held|{rep}")) == b"0"
+    assert run(engine, redis.hget(keys.XpKeys().caps("2026-11-03", rep), f"meeting.held|{rep}")) == b"0"
     assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
     assert msgpack.unpackb(run(engine, redis.hget(xp_deals(f"api:{rep}-x1"), f"api:{rep}-x1")), raw=False) == [2, 1]
     originals = ["api:" + raw["id"] for raw in raws]
@@ -302,9 +302,10 @@ def test_xp_records_and_dedupe_written_before_compact_records_still_count(engine
     run(engine, redis.hset(keys.XP_DEALS, key, msgpack.packb(legacy)))
     run(engine, redis.hdel(f"{keys.XP_SEEN}:{keys.bucket(key)}", key))
     run(engine, redis.hset(keys.XP_SEEN, key, 1))
-    write(engine, contest, directory, [won(rep, deal_id, "50000")])  # seen before: a duplicate
+    upgraded = (engine[0], Store(redis))  # a process started on the earlier version's data
+    write(upgraded, contest, directory, [won(rep, deal_id, "50000")])  # seen before: a duplicate
     assert xp_score(engine, rep, month) == gained > 0
-    write(engine, contest, directory, [reversal(rep, deal_id)])
+    write(upgraded, contest, directory, [reversal(rep, deal_id)])
     assert xp_score(engine, rep, month) == 0
     assert run(engine, redis.hlen(keys.xp_facts(rep, "2026-11"))) == 0
 
@@ -359,7 +360,88 @@ def test_xp_capped_out_writes_no_board_and_its_record_still_dedupes_and_reverses
     assert msgpack.unpackb(run(engine, redis.hget(xp_deals(last), last)), raw=False)[2:4] == [0, "call.logged"]
     write(engine, contest, directory, [*calls[40:], reversal(rep, f"{rep}-c41"), reversal(rep, f"{rep}-c0")])
     assert [xp_score(engine, rep, board) for board in boards] == [39] * len(boards)
-    cap = run(engine, redis.hget(f"{keys.XP_CAPS_PREFIX}{boards[0].rsplit(':', 1)[1]}", f"call.logged|{rep}"))
+    cap = run(engine, redis.hget(keys.XpKeys().caps(boards[0].rsplit(":", 1)[1], rep), f"call.logged|{rep}"))
     assert cap == b"39"
     write(engine, contest, directory, [calls[41]])  # its reversal kept its record: the original counts no more
     assert [xp_score(engine, rep, board) for board in boards] == [39] * len(boards)
+
+
+def test_xp_caps_counted_before_buckets_still_cap_the_day(engine: Engine) -> None:
+    contest, directory, rep = org()
+    redis = engine[1].redis
+    day, field = "2026-11-04", f"call.logged|{rep}"
+    bucket, earlier = keys.xp_keys_of(rep).caps(day, rep), f"{keys.xp_keys_of(rep).caps_prefix}{day}"
+    board = keys.xp_board("day", day)
+    write(engine, contest, directory, [call(rep, f"{rep}-c0")])
+    # the day as an earlier version counted it: 38 calls (c0 among them) in the day's single hash, no bucket
+    run(engine, redis.hdel(bucket, field))
+    run(engine, redis.hset(earlier, field, 38))
+    write(engine, contest, directory, [reversal(rep, f"{rep}-c0")])  # taken back from what was counted before
+    assert xp_score(engine, rep, board) == 0
+    assert run(engine, redis.hget(bucket, field)) == b"37" and not run(engine, redis.hexists(earlier, field))
+    write(engine, contest, directory, [call(rep, f"{rep}-c{i}") for i in range(1, 6)])  # call.logged: 40 a day
+    assert xp_score(engine, rep, board) == 3
+    assert run(engine, redis.hget(bucket, field)) == b"40" and run(engine, redis.ttl(bucket)) > 0
+
+
+def test_deal_counts_and_facts_versions_written_before_the_tally_still_count(engine: Engine) -> None:
+    contest, directory, rep = org()
+    store, redis = engine[1], engine[1].redis
+    home = keys.xp_keys_of(rep)
+    write(engine, contest, directory, [won(rep, f"{rep}-d1", "5000")])
+    # d1 as an earlier version counted it: in the deal counts and facts versions hashes, no tally
+    run(engine, redis.hdel(home.tally(rep), rep))
+    run(engine, redis.hset(home.deal_counts, rep, 1))
+    run(engine, redis.hset(home.facts_version, rep, 1))
+    (before,) = run(engine, store.read_badge_standings([(rep, ["2026-11"])]))
+    assert before.lifetime == 1 and [fact.deal for fact in before.facts] == [f"api:{rep}-d1"]
+    write(engine, contest, directory, [won(rep, f"{rep}-d2", "6000"), reversal(rep, f"{rep}-d1")])
+    (after,) = run(engine, store.read_badge_standings([(rep, ["2026-11"])]))
+    assert after.lifetime == 1 and [fact.deal for fact in after.facts] == [f"api:{rep}-d2"]
+    assert after.version != before.version
+    assert run(engine, store.sync_badges([BadgeSync(rep, before.version)])) == [None]  # judged on older facts
+    assert run(engine, store.sync_badges([BadgeSync(rep, after.version)])) == [0]
+    write(engine, contest, directory, [reversal(rep, f"{rep}-d2")])
+    (last,) = run(engine, store.read_badge_standings([(rep, ["2026-11"])]))
+    assert last.lifetime == 0 and last.facts == [] and last.version not in (before.version, after.version)
+
+
+def test_xp_records_of_a_long_rep_id_read_back(engine: Engine) -> None:
+    contest, _, short = org()
+    rep = short + "-" + "x" * 40  # past a msgpack fixstr (31 bytes)
+    directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
+    write(engine, contest, directory, [won(rep, f"{rep}-d1", "250000")])  # 260 XP: past a one-byte integer
+    key = f"api:{rep}-d1"
+    record = msgpack.unpackb(run(engine, engine[1].redis.hget(xp_deals(key), key)), raw=False)
+    assert record == [1, rep, 260, "", 1, 31, "2026-11-03", "2026-W45", 1]
+    month = keys.xp_board("month", "2026-11")
+    assert xp_score(engine, rep, month) == 260
+    write(engine, contest, directory, [reversal(rep, f"{rep}-d1")])
+    assert xp_score(engine, rep, month) == 0
+
+
+def test_the_write_script_finds_a_reps_bucket_as_the_store_names_it(engine: Engine) -> None:
+    """A correction may take a deal back from another rep than the one it names: the script finds that rep's caps
+    and tally itself."""
+    reps = ["a", "E00017", "E00018", "rep-0", "bench-t3-r7", "销售-王", "x" * 300, *(f"rep-{n}" for n in range(50))]
+    library = "\n".join(lua_part(part) for part in ("xp_constants", "xp_records"))
+    each = "local found = {}\nfor i, rep in ipairs(ARGV) do found[i] = xp_rep_bucket(rep) end\nreturn found"
+    source = f"{library}\n{each}"
+    found = run(engine, engine[1].redis.eval(source, 0, *reps))
+    assert [bucket.decode() for bucket in found] == [keys.xp_rep_bucket(rep) for rep in reps]
+    assert len(set(found)) > keys.XP_REP_BUCKETS // 2
+
+
+def test_xp_record_of_an_event_a_cap_cut_keeps_what_was_applied(engine: Engine) -> None:
+    contest, directory, rep = org()
+    day = "2026-11-04"
+    meetings = [{**call(rep, f"{rep}-m{i}"), "type": "meeting.held"} for i in range(11)]  # 5 XP each, 50 a day
+    run(engine, engine[1].redis.hset(keys.xp_keys_of(rep).caps(day, rep), f"meeting.held|{rep}", 2))
+    write(engine, contest, directory, meetings[:10])  # 2 counted already: the tenth gets 3 of its 5
+    key = f"api:{rep}-m9"
+    record = msgpack.unpackb(run(engine, engine[1].redis.hget(xp_deals(key), key)), raw=False)
+    assert record == [1, rep, 3, "meeting.held", 0, 31, day, "2026-W45", 1]
+    board = keys.xp_board("day", day)
+    assert xp_score(engine, rep, board) == 48
+    write(engine, contest, directory, [reversal(rep, f"{rep}-m9")])
+    assert xp_score(engine, rep, board) == 45

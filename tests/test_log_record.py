@@ -136,8 +136,8 @@ def test_entries_and_dedupe_entries_written_before_are_read_deduplicated_and_tri
                 shard = shard_of(event.key, SHARDS)
                 field, raw = log_record.pack(event.to_record())
                 reply = await append(
-                    keys=[keys.event_seen_bucket(shard, event.key), keys.event_log(shard), keys.event_seen(shard)],
-                    args=[event.key, field, raw],
+                    keys=[keys.event_seen(shard), keys.event_log(shard), keys.event_seen(shard)],
+                    args=[event.key, field, raw, keys.log_seen_bucket(event.key)],
                 )
                 assert [int(reply[0]), reply[1].decode()] == [0, dedupe[event.key]]
 

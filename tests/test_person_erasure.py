@@ -81,7 +81,8 @@ def dump_scores(client: redis.Redis, prefix: str, rep: str, alias: str) -> dict[
             if any(part in name for part in SKIPPED) or name.endswith(f":ledger:{alias}"):
                 continue
             value = _renamed(_value(client, key), rep, alias)
-            totals = re.sub(r":rep_totals:\d+$", ":rep_totals:*", name)  # a total is in its name's bucket
+            # a total, an XP tally or a daily cap is in its name's bucket
+            totals = re.sub(r":(rep_totals|tally|caps:[^:]+):\d+$", r":\1:*", name)
             if totals != name:
                 found[totals] = {**found.get(totals, {}), **value}
                 continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,7 +98,7 @@ def test_xp_keys_get_their_expiry_when_they_are_made(engine: Engine) -> None:
     moment = datetime(2026, 11, 5, 2, tzinfo=UTC)
     windows = window_keys(moment, ZONE)
     boards = {window: keys.xp_board(window, period) for window, period in windows.items() if window != "all"}
-    caps = keys.XP_CAPS_PREFIX + windows["day"]
+    caps = keys.XpKeys().caps(windows["day"], rep)
     dealers, facts = f"{keys.XP_DEALERS_PREFIX}2026-11", keys.xp_facts(rep, "2026-11")
     run(redis.delete(*boards.values(), caps, dealers))  # made by this test's events (other tests share them)
     call = {"id": unique("c"), "type": "call.logged", "rep": rep, "occurred_at": moment.isoformat()}
@@ -118,3 +118,19 @@ def test_xp_keys_get_their_expiry_when_they_are_made(engine: Engine) -> None:
     assert run(redis.exists(facts)) == 0  # the month's only deal was reversed
     write(engine, plans([], directory, [won(rep, unique("d"), 6000, day=6)]))
     assert run(redis.ttl(facts)) > 0  # made again: expires again
+
+
+def test_xp_boards_are_skip_lists_from_their_first_member(engine: Engine) -> None:
+    """A board Redis would keep as a listpack (up to 128 members) is walked entry by entry on every ZINCRBY."""
+    reps = [unique("rep") for _ in range(3)]
+    directory = Directory(reps={rep: Rep(rep, "Ann", "t1") for rep in reps}, teams={"t1": Team("t1", "East")})
+    redis, run = engine[1].redis, engine[0].run_until_complete
+    moment = NOW - timedelta(days=200)  # boards no other test writes
+    windows = window_keys(moment, ZONE)
+    boards = [keys.xp_board(window, period) for window, period in windows.items() if window != "all"]
+    run(redis.delete(*boards))
+    calls = [{"id": unique("c"), "type": "call.logged", "rep": rep, "occurred_at": moment.isoformat()} for rep in reps]
+    write(engine, plans([], directory, calls))
+    for board in boards:
+        assert run(redis.object("encoding", board)) == b"skiplist"
+        assert run(redis.zrange(board, 0, -1, withscores=True)) == sorted((rep.encode(), 1.0) for rep in reps)

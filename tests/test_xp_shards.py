@@ -19,11 +19,13 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event, new_event
+from game.pseudonym import Erasure, erasure_of
 from game.ranking import competition_ranks
 from game.store import BadgeSync, Plan, Store, XpShardsChanged
 from game.xp import decide_xp, window_keys, xp_for
 from game.xp_shards import merged_rank, merged_top, xp_parts
 from server.embedded_redis import EmbeddedRedis
+from server.services.erasure_score_store import ScoreRenamer
 from server.services.progress_store import ProgressStore, read_xp_board
 from tests.support.server import launch_server
 
@@ -265,3 +267,48 @@ def test_one_shard_keeps_the_names_of_before() -> None:
     assert shard.badge_feed == keys.BADGE_FEED and keys.badges("r") == keys.BADGES_PREFIX + "r"
     assert keys.xp_board("week", "p") == f"{keys.XP_BOARD_PREFIX}week:p"
     assert keys.xp_shard_of("anyone") == 0
+
+
+def erasure_in_another_shard(rep: str) -> Erasure:
+    """An erasure of ``rep`` whose pseudonym's XP lives in another shard (its records and counts move)."""
+    erasures = (erasure_of(rep, f"secret-{n}", []) for n in range(100))
+    return next(e for e in erasures if keys.xp_shard_of(e.alias) != keys.xp_shard_of(rep))
+
+
+def test_an_erasure_moves_unbucketed_xp_records_into_buckets_a_running_process_reads(client: Redis) -> None:
+    now = datetime.now(UTC)
+    rep = "rep-0"
+    erasure = erasure_in_another_shard(rep)
+    run(write(Store(client), [won(1, rep, 5000, now)]))
+    # deal-1 as an earlier version kept it: in its shard's unbucketed hash
+    home, deal = keys.xp_keys_of(rep), "api:deal-1"
+    record = run(client.hget(f"{home.deals}:{keys.bucket(deal)}", deal))
+    run(client.hdel(f"{home.deals}:{keys.bucket(deal)}", deal))
+    run(client.hset(home.deals, deal, record))
+    store = Store(client)  # started on that data: reads the unbucketed hash of that shard only
+    run(write(store, [won(2, rep, 1000, now)]))
+    run(ScoreRenamer(client, erasure).progress())
+    week = window_keys(now, ZONE)["week"]
+    assert run(week_xp(client, week)) == {erasure.alias: 15 + 11}
+    run(write(store, [correction("deal.reversed", 3, 1, erasure.alias, now)]))
+    assert run(week_xp(client, week)) == {erasure.alias: 11}
+
+
+def test_an_erasure_moves_a_reps_caps_and_tally_to_the_pseudonyms_buckets(client: Redis) -> None:
+    now = datetime.now(UTC)
+    rep = "rep-0"
+    erasure = erasure_in_another_shard(rep)
+    store = Store(client)
+    calls = [new_event(id=f"call-{n}", type="call.logged", rep=rep, now=now, default_currency="CNY") for n in range(3)]
+    run(write(store, [*calls, won(1, rep, 5000, now)]))
+    day, month = window_keys(now, ZONE)["day"], window_keys(now, ZONE)["month"]
+    home, new_home = keys.xp_keys_of(rep), keys.xp_keys_of(erasure.alias)
+    run(ScoreRenamer(client, erasure).progress())
+    assert run(client.hget(new_home.caps(day, erasure.alias), f"call.logged|{erasure.alias}")) == b"3"
+    assert not run(client.hexists(home.caps(day, rep), f"call.logged|{rep}"))
+    assert not run(client.hexists(home.tally(rep), rep))
+    (standing,) = run(store.read_badge_standings([(erasure.alias, [month])]))
+    assert standing.lifetime == 1 and [fact.deal for fact in standing.facts] == ["api:deal-1"]
+    run(write(store, [correction("deal.reversed", 2, 1, erasure.alias, now)]))
+    (after,) = run(store.read_badge_standings([(erasure.alias, [month])]))
+    assert after.lifetime == 0 and after.facts == [] and after.version != standing.version

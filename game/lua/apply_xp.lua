@@ -1,46 +1,56 @@
 -- Apply one event to the XP boards and the badge facts, atomically and idempotently.
 -- All keys share the hash tag of one XP shard (one cluster slot).
 --
--- KEYS: 1 seen, 2 deals, 3 caps prefix, 4 board prefix, 5 facts prefix, 6 lifetime deal counts,
+-- KEYS: 1 seen, 2 deals, 3 caps prefix (caps:<day>:<rep bucket>), 4 board prefix, 5 facts prefix, 6 tally prefix
+--       (tally:<rep bucket>: rep -> facts version and lifetime deal count in one number, game/xp.py's Tally),
 --       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
---       8 XP sequence number (one counter for every XP board), 9 facts versions (hash: rep -> n, moved on
---       every change of a rep's facts so a badge judgement can tell it is still current)
+--       8 XP sequence number (one counter for every XP board), then 9 and 10 the unbucketed seen and deals hashes of
+--       earlier versions, named only where they exist (game/store.py: Store.check_xp_shards)
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
 -- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
 -- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
--- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 XP doorbell channel,
--- 13 PUBLISH or SPUBLISH, then for a deal only (the facts badges are judged on): 14 amount, 15 moment (epoch
--- seconds), 16 new customer ('1'/'0'). The other periods (month, quarter, all) follow from the day.
--- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION and FACTS_RETENTION come from game/xp.py, the
--- deal records' helpers from xp_records.lua (game/store.py puts them in front of this script).
+-- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 rep's bucket (of its caps
+-- and tally), 13 and 14 the msgpack bytes of the deal record up to its XP (as asked) and after it but for orig
+-- (xp_records.lua: the script only puts back what a cap took, and adds orig), 15 XP doorbell channel, 16 PUBLISH or SPUBLISH, then for a
+-- deal only 17 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)'.
+-- The other periods (month, quarter, all) follow from the day.
+-- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
+-- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
+-- (game/store.py puts them in front of this script).
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
 local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
 local deal = ARGV[2] == '' and event or ARGV[2]
-local undo, is_deal = ARGV[5] == '1', ARGV[14] ~= nil
-local xp_text, cap = ARGV[7], tonumber(ARGV[8])
+local undo, is_deal = ARGV[5] == '1', ARGV[17] ~= nil  -- a deal's facts come last
+local xp_text, cap_text = ARGV[7], ARGV[8]
 local xp = tonumber(xp_text)
+local rep_bucket = ARGV[12]
 local periods = xp_periods_of(day, week)
 if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, see game/keys.py) that
 -- Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
 -- deal itself: event == deal) is marked seen in its deal's record (orig = 1).
-local SEEN = KEYS[1] .. ':' .. ARGV[3]
 local DEALS = KEYS[2] .. ':' .. (ARGV[4] == '' and ARGV[3] or ARGV[4])
 local original = event == deal
--- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
-local legacy = redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
-if (legacy and redis.call('HEXISTS', KEYS[1], event) == 1)
-    or (not original and redis.call('HEXISTS', SEEN, event) == 1) then
+-- Only where an unbucketed hash of earlier versions is still there is it read.
+local legacy = KEYS[9] ~= nil
+if (legacy and redis.call('HEXISTS', KEYS[9], event) == 1)
+    or (not original and redis.call('HEXISTS', KEYS[1] .. ':' .. ARGV[3], event) == 1) then
   return {0, 0, 0}
 end
-if not original then redis.call('HSET', SEEN, event, '1') end
+if not original then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1') end
 
-local old = nil
-local bucketed_raw = redis.call('HGET', DEALS, deal)
-local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], deal)) or nil
+-- A new event's record is written at once (HSETNX: one call where a read, then a write, were two), as applied
+-- in full; a cap that takes some of its XP writes it again below. An event whose deal has a record already
+-- (a duplicate, or an original after its correction) reads it, as every correction does.
+local old, bucketed_raw, written = nil, nil, false
+if not undo and not legacy then
+  written = redis.call('HSETNX', DEALS, deal, ARGV[13] .. ARGV[14] .. XP_PACKED_FLAG[1]) == 1
+end
+if not written then bucketed_raw = redis.call('HGET', DEALS, deal) end
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[10], deal)) or nil
 if old_raw then old = xp_unpack_record(old_raw, KEYS) end
 if original and old and old.orig == 1 then
   return {0, 0, 0}
@@ -54,14 +64,19 @@ if undo and old and old.tomb ~= 1 then
     for _, board in ipairs(old.boards) do
       redis.call('ZINCRBY', board, back, old.rep)
     end
-    if old.cap_key ~= '' then redis.call('HINCRBY', old.cap_key, old.cap_field, back) end
+    if old.cap_day then
+      local bucket = old.rep == rep and rep_bucket or xp_rep_bucket(old.rep)
+      xp_cap_add(KEYS[3], old.cap_day, old.cap_field, bucket, back, -old.xp)
+    elseif old.cap_key ~= '' then  -- a record of earlier versions names the day's single hash
+      redis.call('HINCRBY', old.cap_key, old.cap_field, back)
+    end
   end
   if old.facts ~= '' then
     local fact = redis.call('HGET', old.facts, deal)
     if fact then undone_at = tonumber(string.match(fact, '|(%d+)|')) or 0 end
     redis.call('HDEL', old.facts, deal)
-    redis.call('HINCRBY', KEYS[6], old.rep, '-1')
-    redis.call('HINCRBY', KEYS[9], old.rep, '1')
+    local tally = KEYS[6] .. (old.rep == rep and rep_bucket or xp_rep_bucket(old.rep))
+    redis.call('HINCRBY', tally, old.rep, TALLY_UNDONE)  -- one deal fewer, the facts version moved on
   end
 end
 
@@ -73,34 +88,35 @@ local allowed = 0
 if apply then
   allowed = xp
   local allowed_text, cap_kind = xp_text, ''
-  if cap > 0 then
-    local cap_key, cap_field = KEYS[3] .. day, kind .. '|' .. rep
+  if cap_text ~= '0' then
+    local cap, cap_field = tonumber(cap_text), kind .. '|' .. rep
     cap_kind = kind
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
-    local used = redis.call('HINCRBY', cap_key, cap_field, xp_text) - xp
-    if used == 0 then redis.call('EXPIRE', cap_key, CAP_RETENTION) end  -- a field new (its key maybe too)
+    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp) - xp
     allowed = math.max(0, math.min(xp, cap - used))
     if allowed ~= xp then
       allowed_text = xp_int(allowed)
-      redis.call('HINCRBY', cap_key, cap_field, xp_int(allowed - xp))
+      redis.call('HINCRBY', KEYS[3] .. day .. ':' .. rep_bucket, cap_field, xp_int(allowed - xp))
     end
   end
   -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
   -- this day's boards (its cap was counted there) and is on them.
-  for _, name in ipairs(allowed ~= 0 and XP_STANDARD or {}) do
-    local board = KEYS[4] .. name .. ':' .. periods[name]
+  for i = 1, allowed ~= 0 and #XP_STANDARD or 0 do
+    local board = KEYS[4] .. XP_WINDOW_OF[i] .. periods[i]
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
-    -- new on the board when it equals what was added.
+    -- new on the board when it equals what was added, and the board is new when the rep is its only member.
     local score = redis.call('ZINCRBY', board, allowed_text, rep)
-    local retention = XP_RETENTION[name]
-    if retention and score == allowed_text then redis.call('EXPIRE', board, retention) end  -- a member new
+    if score == allowed_text and redis.call('ZCARD', board) == 1 then
+      local retention = XP_RETENTION[XP_STANDARD[i]]
+      if retention then redis.call('EXPIRE', board, retention) end
+      xp_as_skip_list(board)
+    end
   end
   if is_deal then
-    local month = periods.month
+    local month = periods[3]
     local facts = KEYS[5] .. rep .. ':' .. month
-    redis.call('HSET', facts, deal, ARGV[14] .. '|' .. ARGV[15] .. '|' .. ARGV[16])
-    redis.call('HINCRBY', KEYS[6], rep, '1')
-    redis.call('HINCRBY', KEYS[9], rep, '1')
+    redis.call('HSET', facts, deal, ARGV[17])
+    redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on
     if redis.call('SADD', KEYS[7] .. month, rep) == 1 then  -- the rep's first deal of the month
       redis.call('EXPIRE', KEYS[7] .. month, FACTS_RETENTION)
       redis.call('EXPIRE', facts, FACTS_RETENTION)
@@ -110,14 +126,19 @@ if apply then
   end
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
-  redis.call('HSET', DEALS, deal,
-    cmsgpack.pack({1, rep, allowed, cap_kind, is_deal and 1 or 0, XP_ALL_STANDARD, day, week, orig}))
+  -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: packed by the caller with the XP asked
+  if allowed ~= xp then
+    local head = string.sub(ARGV[13], 1, #ARGV[13] - #cmsgpack.pack(xp)) .. cmsgpack.pack(allowed)
+    redis.call('HSET', DEALS, deal, head .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  elseif not written then
+    redis.call('HSET', DEALS, deal, ARGV[13] .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  end
 elseif undo then
   local orig = kept_orig or 0
   if original then orig = 1 end
-  redis.call('HSET', DEALS, deal, cmsgpack.pack({2, orig}))
+  redis.call('HSET', DEALS, deal, XP_PACKED_TOMB[orig])
 elseif original then  -- the original is seen: its deal's record says so
-  if not bucketed_raw then redis.call('HSET', SEEN, event, '1')  -- no record of its own to carry the mark
+  if not bucketed_raw then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1')  -- no record of its own to carry the mark
   else
     local t = cmsgpack.unpack(bucketed_raw)
     if t[1] == 1 and t[9] ~= 1 then t[9] = 1 elseif t[1] == 2 and t[2] ~= 1 then t[2] = 1 else t = nil end
@@ -126,6 +147,6 @@ elseif original then  -- the original is seen: its deal's record says so
 end
 if allowed ~= 0 or undone_at ~= 0 then
   local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[13], ARGV[12], xp_int(seq))
+  redis.call(ARGV[16], ARGV[15], xp_int(seq))
 end
 return {1, allowed, undone_at}

@@ -7,13 +7,51 @@ local function xp_int(n)
   return string.format('%d', n)
 end
 
--- The period of each standard window (as game/xp.py's window_keys makes them), from the day and the ISO week;
--- nil for a day that is not YYYY-MM-DD.
+-- The bucket of a rep's caps and tally (game/keys.py: xp_rep_bucket, the same hash of the rep id), for a rep the
+-- caller did not name (a deal undone may be another rep's).
+local function xp_rep_bucket(rep)
+  local h = 0
+  for i = 1, #rep do h = (h * 31 + string.byte(rep, i)) % 65536 end
+  return xp_int(math.floor(h * 40503 % 65536 / (65536 / XP_REP_BUCKETS)))
+end
+
+-- Adds delta (as text, and as a number) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix
+-- .. day .. ':' .. bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
+-- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event.
+local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number)
+  local key = caps_prefix .. day .. ':' .. bucket
+  local total = redis.call('HINCRBY', key, field, delta)
+  if total == delta_number then
+    redis.call('EXPIRE', key, CAP_RETENTION)
+    local earlier = redis.call('HGET', caps_prefix .. day, field)
+    if earlier then
+      total = redis.call('HINCRBY', key, field, earlier)
+      redis.call('HDEL', caps_prefix .. day, field)
+    end
+  end
+  return total
+end
+
+-- Makes a board that has just been made (one member) a skip list for good: Redis keeps a sorted set of up to 128
+-- members (zset-max-ziplist-entries) as a listpack, which every ZINCRBY walks twice, entry by entry (to find the
+-- rep, then to put it back in score order), and a day's board of a few dozen reps costs more that way than the
+-- other four boards together. A member longer than zset-max-ziplist-value makes Redis convert the set, and
+-- Redis never converts it back (but when it loads the data again after a restart); the member goes at once
+-- (no rep id starts with a zero byte). The longest value the setting allows a listpack keeps still converts.
+local function xp_as_skip_list(board)
+  local marker = '\0' .. string.rep('~', 1024)
+  if redis.call('ZADD', board, 'NX', '0', marker) == 1 then redis.call('ZREM', board, marker) end
+end
+
+-- The period of each standard window (as game/xp.py's window_keys makes them), in XP_STANDARD's order, from the day
+-- and the ISO week; nil for a day that is not YYYY-MM-DD (told by its length and month: a pattern or a number costs
+-- more).
+local XP_QUARTER_OF = {['01'] = '-Q1', ['02'] = '-Q1', ['03'] = '-Q1', ['04'] = '-Q2', ['05'] = '-Q2', ['06'] = '-Q2',
+                       ['07'] = '-Q3', ['08'] = '-Q3', ['09'] = '-Q3', ['10'] = '-Q4', ['11'] = '-Q4', ['12'] = '-Q4'}
 local function xp_periods_of(day, week)
-  if not string.match(day, '^%d%d%d%d%-%d%d%-%d%d$') then return nil end
-  local month = tonumber(string.sub(day, 6, 7))
-  return {day = day, week = week, month = string.sub(day, 1, 7),
-          quarter = string.sub(day, 1, 4) .. '-Q' .. math.floor((month - 1) / 3) + 1, all = 'all'}
+  local quarter = #day == 10 and XP_QUARTER_OF[string.sub(day, 6, 7)]
+  if not quarter then return nil end
+  return {day, week, string.sub(day, 1, 7), string.sub(day, 1, 4) .. quarter, 'all'}
 end
 
 -- A deal record is a positional array that names no key (short enough for a listpack): {1, rep, xp, cap kind
@@ -23,19 +61,27 @@ end
 -- follow from the day; the cap (per day) and the facts (per month) are keyed by the same day. Records written
 -- before (maps naming their keys, or other windows after the mask) are still read.
 local XP_STANDARD = {'day', 'week', 'month', 'quarter', 'all'}
+local XP_WINDOW_OF = {'day:', 'week:', 'month:', 'quarter:', 'all:'}  -- a board's name before its period
 local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.lua writes
+-- orig (0 or 1) as msgpack, and a tombstone {2, orig} packed, ready to write.
+local XP_PACKED_FLAG, XP_PACKED_TOMB = {[0] = '\0', [1] = '\1'}, {[0] = '\146\2\0', [1] = '\146\2\1'}
 
--- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes).
+-- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes). Its cap
+-- is cap_day and cap_field (in the rep's bucket of the day's caps); a map of earlier versions names cap_key, whose
+-- day is taken from it where it is this shard's (else the key is written as named).
 local function xp_unpack_record(raw, KEYS)
   local t = cmsgpack.unpack(raw)
-  if t[1] == nil then return t end
+  if t[1] == nil then
+    if t.cap_key ~= '' and string.sub(t.cap_key, 1, #KEYS[3]) == KEYS[3] then t.cap_day = string.sub(t.cap_key, #KEYS[3] + 1) end
+    return t
+  end
   if t[1] == 2 then return {tomb = 1, orig = t[2]} end
   local r = {rep = t[2], xp = t[3], boards = {}, cap_key = '', cap_field = '', facts = '', orig = t[9]}
-  if t[4] ~= '' then r.cap_key, r.cap_field = KEYS[3] .. t[7], t[4] .. '|' .. t[2] end
+  if t[4] ~= '' then r.cap_day, r.cap_field = t[7], t[4] .. '|' .. t[2] end
   if t[5] == 1 then r.facts = KEYS[5] .. t[2] .. ':' .. string.sub(t[7], 1, 7) end
   local derived = xp_periods_of(t[7], t[8])
-  for i, name in ipairs(XP_STANDARD) do
-    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. name .. ':' .. derived[name] end
+  for i = 1, #XP_STANDARD do
+    if bit.band(t[6], 2 ^ (i - 1)) ~= 0 then r.boards[#r.boards + 1] = KEYS[4] .. XP_WINDOW_OF[i] .. derived[i] end
   end
   for i = 10, #t do r.boards[#r.boards + 1] = KEYS[4] .. t[i] end
   return r

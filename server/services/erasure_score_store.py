@@ -97,9 +97,16 @@ class ScoreRenamer:
                     changes[field] = new
             if not changes:
                 continue
-            target = key if new_home is None else new_home.shard_key(key, keys.xp_keys_of(self.erasure.rep))
-            await self.redis.hset(target, mapping=changes)  # type: ignore[arg-type]
-            if target != key:
+            home = keys.xp_keys_of(self.erasure.rep)
+            target = key if new_home is None else new_home.shard_key(key, home)
+            if target == key:
+                await self.redis.hset(key, mapping=changes)  # type: ignore[arg-type]
+            else:
+                # into the same bucket of the other shard; records of the unbucketed hash into their buckets (the
+                # write script reads an unbucketed hash only where it was there when a process started)
+                for field, record in changes.items():
+                    bucketed = target if key != home.deals else f"{target}:{keys.bucket(text(field))}"
+                    await self.redis.hset(bucketed, field, record)
                 await self.redis.hdel(key, *changes)
             renamed += len(changes)
         return renamed
@@ -187,14 +194,15 @@ class ScoreRenamer:
         count = 0
         for prefix in (home.board_prefix, home.dealers_prefix, home.caps_prefix):
             for key in await self.scan(glob_escaped(prefix) + "*"):
-                target = new_home.shard_key(key, home)
+                target = self.xp_target(key, home, new_home) if prefix == home.caps_prefix else None
+                target = target or new_home.shard_key(key, home)
                 if target != key:
                     count += await self.moved_member(key, target)
                 else:
                     in_place = self.suffixed_fields if prefix == home.caps_prefix else self.member
                     count += await in_place(key)
-        for key in (home.deal_counts, home.facts_version):
-            target = new_home.shard_key(key, home)
+        earlier = [(key, new_home.shard_key(key, home)) for key in (home.deal_counts, home.facts_version)]
+        for key, target in [(home.tally(rep), new_home.tally(alias)), *earlier]:
             count += await (self.member(key) if target == key else self.moved_member(key, target))
         facts_prefix = keys.xp_facts(rep, "")
         for facts in await self.scan(glob_escaped(facts_prefix) + "*"):
@@ -210,6 +218,12 @@ class ScoreRenamer:
         for shard in keys.all_xp_keys():
             count += await self.streams.rewrite(shard.badge_feed, self._feed_entry)
         return count
+
+    def xp_target(self, caps: str, home: keys.XpKeys, new_home: keys.XpKeys) -> str | None:
+        """Where the rep's daily caps in ``caps`` go: a day's bucket (``caps:<day>:<bucket>``) moves them to the
+        pseudonym's bucket of that day; None for a day's single hash of earlier versions (it keeps its name)."""
+        day, bucketed, _ = caps[len(home.caps_prefix) :].partition(":")
+        return new_home.caps(day, self.erasure.alias) if bucketed else None
 
     async def moved_member(self, source: str, target: str) -> int:
         """The rep's member of ``source`` (a hash field, sorted-set row or set member; daily caps: fields ending
