@@ -159,19 +159,23 @@ class Phones(Followers[PhoneView]):
             self.mine = own_rows(recent)
             self.wins = {rep: tuple([row["id"] for row in rows]) for rep, rows in self.mine.items()}
             return set()
+        reps.discard(None)
+        listed: dict[str, list[Row]] = {rep: [] for rep in reps if rep is not None}
+        for row in recent:  # one pass for all of them
+            own = listed.get(row.get("rep"))  # type: ignore[arg-type]
+            if own is not None:
+                own.append(row)
         moved: set[str] = set()
-        for rep in reps:
-            if rep is None:
-                continue
-            rows = [row for row in recent if row.get("rep") == rep]
+        mine, known = self.mine, self.wins
+        for rep, rows in listed.items():
             wins = tuple([row["id"] for row in rows])
-            if wins != self.wins.get(rep, ()):
+            if wins != known.get(rep, ()):
                 moved.add(rep)
             if rows:
-                self.mine[rep], self.wins[rep] = rows, wins
+                mine[rep], known[rep] = rows, wins
             else:
-                self.mine.pop(rep, None)
-                self.wins.pop(rep, None)
+                mine.pop(rep, None)
+                known.pop(rep, None)
         return moved
 
     def _meta_of(self, contest: Contest) -> dict[str, Any]:
@@ -285,6 +289,8 @@ class Phones(Followers[PhoneView]):
         deep = self.deep.get
         if held is None:
             return lambda rep: deep(rep, UNRANKED)
+        if not self.deep:  # the board is held whole (or no phone is below the reps held)
+            return lambda rep: held(rep) or UNRANKED
         return lambda rep: held(rep) or deep(rep, UNRANKED)
 
     # --- frames -------------------------------------------------------------------------------
@@ -333,18 +339,21 @@ class Phones(Followers[PhoneView]):
             seen = (epoch, total, standing(rep), wins.get(rep, ()))
             work += len(phones)
             message: MeMessage | None = None
-            frames: list[WireFrame | None] = [None, None]  # composed once per rep, encoded once per variant
+            text = packed = None  # composed once per rep, encoded once per variant
             for viewer in phones:
                 if not every and sent.get(viewer) == seen:
                     continue  # its view is the one it has
                 sent[viewer] = seen
-                binary = viewer.binary
-                frame = frames[binary]
+                frame = packed if viewer.binary else text
                 if frame is None:
                     work += COMPOSE_COST
                     if message is None:
                         message = self.compose(spec, view, rep, seen[2], snapshot, at)
-                    frame = frames[binary] = encode(message, binary)
+                    frame = encode(message, viewer.binary)
+                    if viewer.binary:
+                        packed = frame
+                    else:
+                        text = frame
                 offers.append((viewer, frame))
         return offers
 

@@ -20,6 +20,7 @@ from server.services.standings import Ranking, Standing
 
 T = TypeVar("T", int, tuple[int, str])  # an entry of a sorted list: a negated score, or (score, rep)
 Band = tuple[int, int]  # lowest and highest score whose standings a move may have changed
+_standing = tuple.__new__  # a Standing made in C (a named tuple's own ``__new__`` is Python)
 
 
 class LiveRanking:
@@ -48,7 +49,7 @@ class LiveRanking:
         above = bisect_left(order, -score)
         gap = -order[above - 1] - score if above else None
         pending = self.provisional
-        return Standing(above + 1, score, gap, None if pending is None else pending.get(rep, 0))
+        return _standing(Standing, (above + 1, score, gap, None if pending is None else pending.get(rep, 0)))
 
     def below(self, score: int) -> int:
         """The nearest held score under ``score`` (``score`` itself if none): its gap may be about to change."""
