@@ -159,10 +159,9 @@ class Phones(Followers[PhoneView]):
             self.mine = own_rows(recent)
             self.wins = {rep: tuple([row["id"] for row in rows]) for rep, rows in self.mine.items()}
             return set()
-        reps.discard(None)
         listed: dict[str, list[Row]] = {rep: [] for rep in reps if rep is not None}
         for row in recent:  # one pass for all of them
-            own = listed.get(row.get("rep"))  # type: ignore[arg-type]
+            own = listed.get(row.get("rep", ""))
             if own is not None:
                 own.append(row)
         moved: set[str] = set()
