@@ -20,7 +20,7 @@ from server.live.hub import Hub
 from server.live.phones import Phones
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
-from server.services.boards import BoardSpec, BoardView
+from server.services.boards import BoardSpec, BoardView, MeMessage
 from server.services.standings import Ranking, Standing
 from tests.support.hub_doubles import FixedRegistry, MemoryBoards, RecordingLink, messages_in, org
 from tests.support.memory_broker import MemoryBroker
@@ -107,8 +107,8 @@ def test_phones_with_the_same_view_share_one_encoding_per_variant(monkeypatch: p
     encoded: list[str] = []
     encode = phones.encode
 
-    def counting(message: dict[str, Any], binary: bool) -> bytes:
-        encoded.append(f"{message['rep']}/{binary}")
+    def counting(message: MeMessage, binary: bool) -> bytes:
+        encoded.append(f"{message.rep}/{binary}")
         return encode(message, binary)
 
     monkeypatch.setattr(phones, "encode", counting)

@@ -333,11 +333,14 @@ class Hub:
         updates: list[tuple[BoardState, BoardUpdate]] = []
         try:
             snapshot = await self.registry.current()
-            for board in boards:
+            for board in sorted(boards, key=self._phones_last):
                 state = self.boards.get(board)
                 update = await self._refresh(state, snapshot) if state is not None else None
                 if state is not None and update is not None:
                     updates.append((state, update))
+                    if state.spec.kind in PERSONAL and state.view is update.new:  # phones' frames, at once:
+                        # what the refresh just touched is still in the caches; outside the batch, in slices
+                        update.phones = await state.phones.changed(state.spec, update.new, snapshot, every=renamed)
             await self._sweep()
         except (RedisError, OSError) as exc:
             log.warning("board read failed (%s); retrying", exc)
@@ -348,9 +351,6 @@ class Hub:
             celebrations = {}
             await asyncio.sleep(RETRY_SECONDS)
             self._wake.set()
-        for state, update in updates:  # phones' frames, composed outside the batch in slices
-            if state.spec.kind in PERSONAL and state.view is update.new:
-                update.phones = await state.phones.changed(state.spec, update.new, snapshot, every=renamed)
         with self.batch:  # everything this flush offers one viewer leaves in one write
             for state, update in updates:
                 self._publish(state, update, snapshot, renamed)
@@ -358,6 +358,12 @@ class Hub:
         for state, update in updates:
             await self._record(state.spec, update)
         return self._updates > updates_before
+
+    def _phones_last(self, board: str) -> bool:
+        """The shared boards are read first, each flush in the same order: the phones' boards' pass then
+        runs after them, not by the luck of a set's order at the flush's cold start."""
+        state = self.boards.get(board)
+        return state is not None and state.spec.kind in PERSONAL
 
     async def _record(self, spec: BoardSpec, update: BoardUpdate) -> None:
         """Keep the span just sent in the board's history, for clients that reconnect. (A client that

@@ -20,6 +20,7 @@ stall the other screens of the process.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,16 @@ from server.live.followers import Followers
 from server.live.ranking import LiveRanking
 from server.live.viewer import Viewer
 from server.live.wire import WireFrame, encode
-from server.services.boards import FEED_ROWS, BoardSpec, BoardView, ScoresRead, contest_meta, feed_row, me_message
+from server.services.boards import (
+    FEED_ROWS,
+    BoardSpec,
+    BoardView,
+    MeMessage,
+    ScoresRead,
+    contest_meta,
+    feed_row,
+    me_message,
+)
 from server.services.diffs import Row
 from server.services.registry import Snapshot
 from server.services.standings import UNRANKED, Ranking, Standing
@@ -62,6 +72,7 @@ class Phones(Followers[PhoneView]):
     stale: bool = False  # a full read is due
     touched: set[str] | None = field(default_factory=set)  # reps whose view may have changed; None: all
     seq: int = 0  # the board's seq at the last read
+    _meta: tuple[Contest, dict[str, Any]] | None = None
     _synced: float = 0.0
     _gap_since: float | None = None
 
@@ -107,7 +118,6 @@ class Phones(Followers[PhoneView]):
         won, self.won = self.won, []
         try:
             touched = await self._follow(reader, spec, contest) if self._current(contest) else None
-            recent = self.recent
             if touched is None:
                 self.stale = False
                 feed = await reader.read(BoardSpec(f"feed:{contest.id}", "feed", contest.id, "reps"), snapshot)
@@ -115,28 +125,64 @@ class Phones(Followers[PhoneView]):
                 if full is None:
                     return None
                 self.load(full)
-                recent = feed.rows if feed else []
+                self.recent = [dict(row) for row in feed.rows] if feed else []  # ours: their ranks move in place
                 won = [b for b in won if feed is None or (b.get("epoch") == feed.epoch and b["seq"] > feed.seq)]
         except BaseException:
             self.won[:0] = won  # the read failed: these wins are still to be listed
             raise
-        if won:  # newest first, as the contest's recent-wins list keeps them
-            rows = [feed_row(0, bell, snapshot.directory) for bell in reversed(won)] + recent
-            recent = [{**row, "rank": rank} for rank, row in enumerate(rows[:FEED_ROWS], 1)]
-        self.recent = recent
+        moved = self._list_wins(won, snapshot, everyone=touched is None)
         ranking = self.ranking
         assert ranking is not None
         if touched is None or self._reached_deep(touched):
             await self._read_deep(reader, spec, contest, ranking)
-        mine = own_rows(recent)
-        wins = {rep: tuple([row["id"] for row in rows]) for rep, rows in mine.items()}
-        moved = {rep for rep in wins.keys() | self.wins.keys() if wins.get(rep) != self.wins.get(rep)}
-        self.wins, self.mine = wins, mine
         if touched is not None:
             touched.discard("")
             touched |= moved
         self.touched = None if touched is None or self.touched is None else self.touched | touched
-        return BoardView(ranking.epoch, self.seq, [], ranking.total, contest_meta(contest), {"recent": recent})
+        return BoardView(ranking.epoch, self.seq, [], ranking.total, self._meta_of(contest), {"recent": self.recent})
+
+    def _list_wins(self, won: list[dict[str, Any]], snapshot: Snapshot, *, everyone: bool) -> set[str]:
+        """The contest's recent wins with ``won`` on top (newest first), and each rep's own among them; returns
+        the reps whose own wins changed. Only the reps of the rows that came or left are looked at (their
+        ranks in the list are set in place: the rows are this board's own)."""
+        recent = self.recent
+        reps: set[str | None] = set()
+        if won:
+            rows = [feed_row(0, bell, snapshot.directory) for bell in reversed(won)]
+            recent[:0] = rows
+            reps.update(row["rep"] for row in rows)
+            reps.update(row.get("rep") for row in recent[FEED_ROWS:])
+            del recent[FEED_ROWS:]
+            for rank, row in enumerate(recent, 1):
+                row["rank"] = rank
+        if everyone:
+            self.mine = own_rows(recent)
+            self.wins = {rep: tuple([row["id"] for row in rows]) for rep, rows in self.mine.items()}
+            return set()
+        listed: dict[str, list[Row]] = {rep: [] for rep in reps if rep is not None}
+        for row in recent:  # one pass for all of them
+            own = listed.get(row.get("rep", ""))
+            if own is not None:
+                own.append(row)
+        moved: set[str] = set()
+        mine, known = self.mine, self.wins
+        for rep, rows in listed.items():
+            wins = tuple([row["id"] for row in rows])
+            if wins != known.get(rep, ()):
+                moved.add(rep)
+            if rows:
+                mine[rep], known[rep] = rows, wins
+            else:
+                mine.pop(rep, None)
+                known.pop(rep, None)
+        return moved
+
+    def _meta_of(self, contest: Contest) -> dict[str, Any]:
+        """The contest's part of the view, built again only when the snapshot's contest is another one."""
+        held = self._meta
+        if held is None or held[0] is not contest:
+            held = self._meta = (contest, contest_meta(contest))
+        return held[1]
 
     def load(self, view: BoardView) -> None:
         """The board as a full read found it: every standing may have changed."""
@@ -236,11 +282,21 @@ class Phones(Followers[PhoneView]):
         found = self.ranking.standing(rep) if self.ranking is not None else None
         return found or self.deep.get(rep, UNRANKED)
 
+    def _standings(self) -> Callable[[str], Standing]:
+        """``standing``, its lookups bound once for a pass over many reps."""
+        held = self.ranking.standing if self.ranking is not None else None
+        deep = self.deep.get
+        if held is None:
+            return lambda rep: deep(rep, UNRANKED)
+        if not self.deep:  # the board is held whole (or no phone is below the reps held)
+            return lambda rep: held(rep) or UNRANKED
+        return lambda rep: held(rep) or deep(rep, UNRANKED)
+
     # --- frames -------------------------------------------------------------------------------
 
     def compose(
         self, spec: BoardSpec, view: BoardView, rep: str, standing: Standing, snapshot: Snapshot, at: datetime
-    ) -> dict[str, Any]:
+    ) -> MeMessage:
         """A phone's ``me`` message (its rep's own wins picked out once per read, not per phone)."""
         contest = snapshot.contests[spec.contest_id]
         return me_message(spec, view, rep, standing, contest, at, self.mine.get(rep, []))
@@ -267,28 +323,36 @@ class Phones(Followers[PhoneView]):
 
     async def _changed(self, spec: BoardSpec, view: BoardView, snapshot: Snapshot, *, every: bool) -> list[Offer]:
         touched, self.touched = self.touched, set()
-        reps = list(self.followers) if every or touched is None else [r for r in touched if r in self.followers]
+        followers = self.followers
+        reps = list(followers) if every or touched is None else [r for r in touched if r in followers]
         offers: list[Offer] = []
-        work, at, sent, wins = 0, datetime.now(UTC), self.sent, self.wins
+        work, at, sent, wins, standing = 0, datetime.now(UTC), self.sent, self.wins, self._standings()
+        epoch, total = view.epoch, view.total
         for rep in reps:
             if work >= SLICE:  # between reps: a rep's phones are looked at without a pause in between
                 work = 0
                 await asyncio.sleep(0)
-            phones = self.followers.get(rep)
+            phones = followers.get(rep)
             if not phones:
                 continue  # its phones left meanwhile
-            seen = (view.epoch, view.total, self.standing(rep), wins.get(rep, ()))
-            composed: dict[bool, WireFrame] = {}
+            seen = (epoch, total, standing(rep), wins.get(rep, ()))
             work += len(phones)
+            message: MeMessage | None = None
+            text = packed = None  # composed once per rep, encoded once per variant
             for viewer in phones:
                 if not every and sent.get(viewer) == seen:
                     continue  # its view is the one it has
                 sent[viewer] = seen
-                frame = composed.get(viewer.binary)
+                frame = packed if viewer.binary else text
                 if frame is None:
                     work += COMPOSE_COST
-                    message = self.compose(spec, view, rep, seen[2], snapshot, at)
-                    frame = composed[viewer.binary] = encode(message, viewer.binary)
+                    if message is None:
+                        message = self.compose(spec, view, rep, seen[2], snapshot, at)
+                    frame = encode(message, viewer.binary)
+                    if viewer.binary:
+                        packed = frame
+                    else:
+                        text = frame
                 offers.append((viewer, frame))
         return offers
 

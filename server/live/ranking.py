@@ -14,10 +14,13 @@ by bisection, not by a walk over every phone.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from typing import TypeVar
 
 from server.services.standings import Ranking, Standing
 
+T = TypeVar("T", int, tuple[int, str])  # an entry of a sorted list: a negated score, or (score, rep)
 Band = tuple[int, int]  # lowest and highest score whose standings a move may have changed
+_standing = tuple.__new__  # a Standing made in C (a named tuple's own ``__new__`` is Python)
 
 
 class LiveRanking:
@@ -46,7 +49,7 @@ class LiveRanking:
         above = bisect_left(order, -score)
         gap = -order[above - 1] - score if above else None
         pending = self.provisional
-        return Standing(above + 1, score, gap, None if pending is None else pending.get(rep, 0))
+        return _standing(Standing, (above + 1, score, gap, None if pending is None else pending.get(rep, 0)))
 
     def below(self, score: int) -> int:
         """The nearest held score under ``score`` (``score`` itself if none): its gap may be about to change."""
@@ -68,16 +71,24 @@ class LiveRanking:
         old = self.scores.get(rep)
         if old == score:
             return old, old
-        if old is not None:
-            del self.scores[rep]
-            self._order.pop(bisect_left(self._order, -old))
-            self._unfollow(rep, old)
+        order, scores = self._order, self.scores
         new: int | None = None
-        if score is not None and (self.held_all or (self._order and score >= -self._order[-1])):
-            new = self.scores[rep] = score
-            insort(self._order, -score)
-        if new is not None and followed:
-            insort(self._followed, (new, rep))
+        if score is not None and (self.held_all or (order and score >= -order[-1])):
+            new = score
+        if old is not None and new is not None:  # a move within the reps held: only the band between shifts
+            scores[rep] = new
+            shift(order, bisect_left(order, -old), -new)
+            self._refollow(rep, old, new, followed)
+            return old, new
+        if old is not None:
+            del scores[rep]
+            order.pop(bisect_left(order, -old))
+            self._unfollow(rep, old)
+        if new is not None:
+            scores[rep] = new
+            insort(order, -new)
+            if followed:
+                insort(self._followed, (new, rep))
         return old, new
 
     def band(self, old: int | None, new: int | None) -> Band | None:
@@ -115,7 +126,31 @@ class LiveRanking:
         index = bisect_left(self._followed, (score, rep))
         return index < len(self._followed) and self._followed[index] == (score, rep)
 
+    def _refollow(self, rep: str, old: int, new: int, followed: bool) -> None:
+        followers = self._followed
+        index = bisect_left(followers, (old, rep))
+        held = index < len(followers) and followers[index] == (old, rep)
+        if held and followed:
+            shift(followers, index, (new, rep))
+        elif held:
+            del followers[index]
+        elif followed:
+            insort(followers, (new, rep))
+
     def _unfollow(self, rep: str, score: int) -> None:
         index = bisect_left(self._followed, (score, rep))
         if index < len(self._followed) and self._followed[index] == (score, rep):
             del self._followed[index]
+
+
+def shift(ordered: list[T], index: int, item: T) -> None:
+    """Replace ``ordered[index]`` by ``item`` and keep the list sorted (as a pop and an ``insort`` would),
+    moving only the entries between the two places: a deal moves a rep a few places, and popping and
+    inserting would move every entry behind both places (tens of kilobytes at 10,000 reps)."""
+    to = bisect_right(ordered, item)
+    if to <= index:  # up: the entries in between move one place down
+        ordered[to + 1 : index + 1] = ordered[to:index]
+        ordered[to] = item
+    else:  # down: they move one place up
+        ordered[index : to - 1] = ordered[index + 1 : to]
+        ordered[to - 1] = item

@@ -22,10 +22,14 @@ _FIN = 0x80
 _json = msgspec.json.Encoder()
 
 
-def encode(message: dict[str, Any], binary: bool) -> WireFrame:
-    """One message as a websocket frame: a binary frame of msgpack, or a text frame of compact JSON."""
+def encode(message: dict[str, Any] | msgspec.Struct, binary: bool) -> WireFrame:
+    """One message (a dict, or a ``msgspec.Struct`` whose fields are its keys in order) as a websocket frame:
+    a binary frame of msgpack, or a text frame of compact JSON."""
     if binary:
-        return frame(OPCODE_BINARY, msgpack.packb(message))
+        return frame(
+            OPCODE_BINARY,
+            msgpack.packb(msgspec.to_builtins(message) if isinstance(message, msgspec.Struct) else message),
+        )
     return frame(OPCODE_TEXT, _json.encode(message))
 
 
@@ -35,5 +39,5 @@ def frame(opcode: int, payload: bytes) -> WireFrame:
     if size < 126:
         return bytes((_FIN | opcode, size)) + payload
     if size < 1 << 16:
-        return bytes((_FIN | opcode, 126)) + size.to_bytes(2, "big") + payload
-    return bytes((_FIN | opcode, 127)) + size.to_bytes(8, "big") + payload
+        return b"".join((bytes((_FIN | opcode, 126, size >> 8, size & 0xFF)), payload))
+    return b"".join((bytes((_FIN | opcode, 127)), size.to_bytes(8, "big"), payload))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+from msgspec import UNSET, UnsetType
 from redis.asyncio import Redis
 
 from game import keys
@@ -242,6 +244,27 @@ def diff_message(
     return message
 
 
+class MeMessage(msgspec.Struct):
+    """A phone's ``me`` message. Its fields are the message's keys in order (an ``UNSET`` one is left out), so
+    msgspec encodes it straight to the JSON a dict of them gives, without building and walking a dict per
+    frame; ``msgspec.to_builtins`` gives that dict (for msgpack)."""
+
+    op: str
+    board: str
+    epoch: int
+    seq: int
+    contest: str
+    rep: str
+    of: int
+    provisional: int | UnsetType = UNSET  # in contests that confirm deals (a ranked rep only)
+    rank: int | None = None
+    score: int = 0
+    gap_to_next: int | None = None
+    target: int | UnsetType | None = UNSET  # these three for a ranked rep only
+    pace: dict[str, object] | UnsetType | None = UNSET
+    recent: list[Row] | UnsetType = UNSET
+
+
 def me_message(
     spec: BoardSpec,
     view: BoardView,
@@ -250,31 +273,33 @@ def me_message(
     contest: Contest,
     now: datetime,
     recent: list[Row],
-) -> dict[str, Any]:
+) -> MeMessage:
     """A rep's own standing (found once per tick for every phone, ``standings.py``): rank, gap, target, pace."""
-    message: dict[str, Any] = {
-        "op": "me",
-        "board": spec.board,
-        "epoch": view.epoch,
-        "seq": view.seq,
-        "contest": contest.id,
-        "rep": rep_id,
-        "of": view.total,
-    }
-    if standing.rank is None:
-        return {**message, "rank": None, "score": 0, "gap_to_next": None}
     rank, score, gap, provisional = standing
+    if rank is None:
+        return MeMessage("me", spec.board, view.epoch, view.seq, contest.id, rep_id, view.total, score=0)
     target = contest.target_for(rep_id)
-    if provisional is not None:
-        message["provisional"] = provisional
-    message["rank"], message["score"], message["gap_to_next"], message["target"] = rank, score, gap, target
     if target:
         points = score if contest.scoring != "percent_of_target" else score * target // 1000
-        message["pace"] = pace(points, target, contest.starts_at, contest.ends_at, now).as_dict()
+        paced: dict[str, object] | None = pace(points, target, contest.starts_at, contest.ends_at, now).as_dict()
     else:
-        message["pace"] = None
-    message["recent"] = mine_of(recent, rep_id)
-    return message
+        paced = None
+    return MeMessage(
+        "me",
+        spec.board,
+        view.epoch,
+        view.seq,
+        contest.id,
+        rep_id,
+        view.total,
+        UNSET if provisional is None else provisional,
+        rank,
+        score,
+        gap,
+        target,
+        paced,
+        mine_of(recent, rep_id),
+    )
 
 
 def mine_of(recent: list[Row], rep_id: str) -> list[Row]:
