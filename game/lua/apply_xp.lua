@@ -16,7 +16,8 @@
 -- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
 -- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
--- (game/store.py puts them in front of this script).
+-- (game/store.py puts them in front of this script). BATCH: the batch context (batch_context.lua): the XP doorbell
+-- rings once per batch and shard (xp_records.lua: xp_ring).
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
@@ -145,8 +146,5 @@ elseif original then  -- the original is seen: its deal's record says so
     if t then redis.call('HSET', DEALS, deal, cmsgpack.pack(t)) end
   end
 end
-if allowed ~= 0 or undone_at ~= 0 then
-  local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[16], ARGV[15], xp_int(seq))
-end
+if allowed ~= 0 or undone_at ~= 0 then xp_ring(BATCH, KEYS[8], ARGV[15], ARGV[16]) end
 return {1, allowed, undone_at}

@@ -15,6 +15,23 @@ local function xp_rep_bucket(rep)
   return xp_int(math.floor(h * 40503 % 65536 / (65536 / XP_REP_BUCKETS)))
 end
 
+-- Rings a shard's XP doorbell once per batch (batch_context.lua): its sequence number (KEYS[8]) moves on by the
+-- batch's changes in one INCRBY, and one message carries the last of them, as one per change would have (readers
+-- take a ring as "XP moved", its text as the sequence number reached). A call run alone rings once, as before.
+local function xp_ring_at_end(ring)
+  redis.call(ring.command, ring.channel, xp_int(redis.call('INCRBY', ring.seq, xp_int(ring.changes))))
+end
+
+local function xp_ring(context, seq, channel, command)
+  local ring = context[seq]
+  if ring == nil then
+    ring = {seq = seq, channel = channel, command = command, changes = 0}
+    context[seq] = ring
+    context.jobs[#context.jobs + 1] = {xp_ring_at_end, ring}
+  end
+  ring.changes = ring.changes + 1
+end
+
 -- Adds delta (as text, and as a number) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix
 -- .. day .. ':' .. bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
 -- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event.
