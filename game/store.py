@@ -232,17 +232,22 @@ def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
 
 def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
     """The arguments of ``apply_xp.lua``, all text or bytes (the script hands them to Redis as they are), as few
-    as tell the change: the month, quarter and all-time periods follow from the day, a deal's original event names
-    its deal once, only a deal carries its facts (joined as they are kept), and the deal record comes packed but for
-    what the script decides."""
+    as tell the change: the month, quarter and all-time periods follow from the day, the deal record comes packed
+    but for what the script decides, and what most events lack comes last, sent only as far as an event has it
+    (a deal's facts, joined as they are kept; the deal a correction names; undo)."""
     original = change.deal_key == change.event_key
     facts = f"{change.amount or '0'}|{change.occurred_epoch}|{'1' if change.new_customer else '0'}"  # as kept
+    optional = [
+        facts if change.is_deal else "",
+        "" if original else change.deal_key,
+        "" if original else keys.bucket(change.deal_key),
+        "1" if change.undo else "",
+    ]
+    while optional and optional[-1] == "":
+        optional.pop()
     return [
         change.event_key,
-        "" if original else change.deal_key,
         keys.bucket(change.event_key),
-        "" if original else keys.bucket(change.deal_key),
-        "1" if change.undo else "0",
         change.rep,
         str(change.xp),
         str(change.cap or 0),
@@ -253,7 +258,7 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
         *xp_record_ends(change),
         bell,
         command,
-        *((facts,) if change.is_deal else ()),
+        *optional,
     ]
 
 
