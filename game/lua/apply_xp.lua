@@ -30,8 +30,8 @@ local xp_text, cap_text = ARGV[4], ARGV[5]
 local xp = tonumber(xp_text)
 local rep_bucket = ARGV[9]
 local head, tail = ARGV[10], ARGV[11]
-local periods = xp_periods_of(day, week)
-if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
+local today = xp_day(BATCH, KEYS[4], day, week)
+if not today then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, see game/keys.py) that
 -- Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
@@ -106,7 +106,7 @@ if apply then
   -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
   -- this day's boards (its cap was counted there) and is on them.
   for i = 1, allowed ~= 0 and #XP_STANDARD or 0 do
-    local board = KEYS[4] .. XP_WINDOW_OF[i] .. periods[i]
+    local board = today.boards[i]
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
     -- new on the board when it equals what was added, and the board is new when the rep is its only member.
     local score = redis.call('ZINCRBY', board, allowed_text, rep)
@@ -117,7 +117,7 @@ if apply then
     end
   end
   if is_deal then
-    local month = periods[3]
+    local month = today.month
     local facts = KEYS[5] .. rep .. ':' .. month
     redis.call('HSET', facts, deal, facts_kept)
     redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on

@@ -83,6 +83,26 @@ local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.
 -- orig (0 or 1) as msgpack, and a tombstone {2, orig} packed, ready to write.
 local XP_PACKED_FLAG, XP_PACKED_TOMB = {[0] = '\0', [1] = '\1'}, {[0] = '\146\2\0', [1] = '\146\2\1'}
 
+-- A day's XP boards in one shard (board prefix .. window .. period, in XP_STANDARD's order) and its month, made
+-- once per batch and day (batch_context.lua: under the board prefix), as a batch's events mostly share their day;
+-- nil for a day that is not YYYY-MM-DD. The week follows from the day, so the day alone names them.
+local function xp_day(context, board_prefix, day, week)
+  local days = context[board_prefix]
+  if days == nil then
+    days = {}
+    context[board_prefix] = days
+  end
+  local found = days[day]
+  if found == nil then
+    local periods = xp_periods_of(day, week)
+    if not periods then return nil end
+    found = {boards = {}, month = periods[3]}
+    for i = 1, #XP_STANDARD do found.boards[i] = board_prefix .. XP_WINDOW_OF[i] .. periods[i] end
+    days[day] = found
+  end
+  return found
+end
+
 -- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes). Its cap
 -- is cap_day and cap_field (in the rep's bucket of the day's caps); a map of earlier versions names cap_key, whose
 -- day is taken from it where it is this shard's (else the key is written as named).
