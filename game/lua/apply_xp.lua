@@ -96,7 +96,7 @@ if apply then
     local cap, cap_field = tonumber(cap_text), kind .. '|' .. rep
     cap_kind = kind
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
-    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp) - xp
+    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp, today) - xp
     allowed = math.max(0, math.min(xp, cap - used))
     if allowed ~= xp then
       allowed_text = xp_int(allowed)

@@ -34,13 +34,17 @@ end
 
 -- Adds delta (as text, and as a number) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix
 -- .. day .. ':' .. bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
--- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event.
-local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number)
+-- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event;
+-- with the day's names of the batch (xp_day) only while it exists (asked once per batch: nothing makes it again).
+local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number, today)
   local key = caps_prefix .. day .. ':' .. bucket
   local total = redis.call('HINCRBY', key, field, delta)
   if total == delta_number then
     redis.call('EXPIRE', key, CAP_RETENTION)
-    local earlier = redis.call('HGET', caps_prefix .. day, field)
+    if today and today.earlier_caps == nil then
+      today.earlier_caps = redis.call('EXISTS', caps_prefix .. day) == 1
+    end
+    local earlier = (not today or today.earlier_caps) and redis.call('HGET', caps_prefix .. day, field)
     if earlier then
       total = redis.call('HINCRBY', key, field, earlier)
       redis.call('HDEL', caps_prefix .. day, field)
