@@ -9,11 +9,11 @@
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
 -- numbers it would format with '%.17g'; each argument fewer is one string less to decode): 1 event, 2 event's
 -- seen bucket, 3 rep, 4 xp, 5 daily cap ('0': none), 6 kind, 7 day, 8 ISO week, 9 rep's bucket (of its caps and
--- tally), 10 and 11 the msgpack bytes of the deal record up to its XP (as asked) and after it but for orig
--- (xp_records.lua: the script only puts back what a cap took, and adds orig), 12 XP doorbell channel, 13 PUBLISH
--- or SPUBLISH, then only as far as an event needs them (most events, a deal's original, stop at 13 or 14):
--- 14 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)' ('': no deal),
--- 15 deal ('': the event itself), 16 deal's bucket ('': the event's), 17 undo ('1' for a correction of a deal).
+-- tally), 10 the msgpack bytes of the deal record as asked, orig = 1 (xp_records.lua: the script only puts back
+-- what a cap took, or orig = 0), 11 XP doorbell channel, 12 PUBLISH or SPUBLISH, then only as far as an event
+-- needs them (most events, a deal's original, stop at 12 or 13):
+-- 13 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)' ('': no deal),
+-- 14 deal ('': the event itself), 15 deal's bucket ('': the event's), 16 undo ('1' for a correction of a deal).
 -- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
 -- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
@@ -23,13 +23,13 @@
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
 local event, seen_bucket, rep, kind, day, week = ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[7], ARGV[8]
-local facts_kept, named_deal, deal_bucket = ARGV[14], ARGV[15], ARGV[16]
+local facts_kept, named_deal, deal_bucket = ARGV[13], ARGV[14], ARGV[15]
 local deal = (named_deal == nil or named_deal == '') and event or named_deal
-local undo, is_deal = ARGV[17] == '1', facts_kept ~= nil and facts_kept ~= ''
+local undo, is_deal = ARGV[16] == '1', facts_kept ~= nil and facts_kept ~= ''
 local xp_text, cap_text = ARGV[4], ARGV[5]
 local xp = tonumber(xp_text)
 local rep_bucket = ARGV[9]
-local head, tail = ARGV[10], ARGV[11]
+local record = ARGV[10]
 local today = xp_day(BATCH, KEYS[4], day, week)
 if not today then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
@@ -51,7 +51,7 @@ if not original then redis.call('HSET', KEYS[1] .. ':' .. seen_bucket, event, '1
 -- (a duplicate, or an original after its correction) reads it, as every correction does.
 local old, bucketed_raw, written = nil, nil, false
 if not undo and not legacy then
-  written = redis.call('HSETNX', DEALS, deal, head .. tail .. XP_PACKED_FLAG[1]) == 1
+  written = redis.call('HSETNX', DEALS, deal, record) == 1
 end
 if not written then bucketed_raw = redis.call('HGET', DEALS, deal) end
 local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[10], deal)) or nil
@@ -131,11 +131,8 @@ if apply then
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
   -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: packed by the caller with the XP asked
-  if allowed ~= xp then
-    local capped = string.sub(head, 1, #head - #cmsgpack.pack(xp)) .. cmsgpack.pack(allowed)
-    redis.call('HSET', DEALS, deal, capped .. tail .. XP_PACKED_FLAG[orig])
-  elseif not written then
-    redis.call('HSET', DEALS, deal, head .. tail .. XP_PACKED_FLAG[orig])
+  if allowed ~= xp or not written then
+    redis.call('HSET', DEALS, deal, xp_record_as(record, rep, xp, allowed, orig))
   end
 elseif undo then
   local orig = kept_orig or 0
@@ -149,5 +146,5 @@ elseif original then  -- the original is seen: its deal's record says so
     if t then redis.call('HSET', DEALS, deal, cmsgpack.pack(t)) end
   end
 end
-if allowed ~= 0 or undone_at ~= 0 then xp_ring(BATCH, KEYS[8], ARGV[12], ARGV[13]) end
+if allowed ~= 0 or undone_at ~= 0 then xp_ring(BATCH, KEYS[8], ARGV[11], ARGV[12]) end
 return {1, allowed, undone_at}

@@ -107,6 +107,17 @@ local function xp_day(context, board_prefix, day, week)
   return found
 end
 
+-- The record as the caller packed it (the XP asked, orig = 1: what most events write) with the XP a cap allowed
+-- and orig: the XP follows {1, rep} (packed as cmsgpack packs them, game/store.py: xp_record), orig comes last.
+local function xp_record_as(record, rep, xp, allowed, orig)
+  if allowed ~= xp then
+    local at = 2 + #cmsgpack.pack(rep)
+    record = string.sub(record, 1, at) .. cmsgpack.pack(allowed) .. string.sub(record, at + 1 + #cmsgpack.pack(xp))
+  end
+  if orig ~= 1 then record = string.sub(record, 1, -2) .. XP_PACKED_FLAG[orig] end
+  return record
+end
+
 -- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes). Its cap
 -- is cap_day and cap_field (in the rep's bucket of the day's caps); a map of earlier versions names cap_key, whose
 -- day is taken from it where it is this shard's (else the key is written as named).
