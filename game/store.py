@@ -245,7 +245,7 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
         change.rep,
         str(change.xp),
         str(change.cap or 0),
-        change.kind,
+        f"{change.kind}|{change.rep}" if change.cap else "",  # the field of its daily cap
         change.day,
         change.windows["week"],
         keys.xp_rep_bucket(change.rep),

@@ -8,8 +8,8 @@
 --       earlier versions, named only where they exist (game/store.py: Store.check_xp_shards)
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
 -- numbers it would format with '%.17g'; each argument fewer is one string less to decode): 1 event, 2 event's
--- seen bucket, 3 rep, 4 xp, 5 daily cap ('0': none), 6 kind, 7 day, 8 ISO week, 9 rep's bucket (of its caps and
--- tally), 10 the msgpack bytes of the deal record as asked, orig = 1 (xp_records.lua: the script only puts back
+-- seen bucket, 3 rep, 4 xp, 5 daily cap ('0': none), 6 the cap's field ('kind|rep'; '': no cap), 7 day, 8 ISO
+-- week, 9 rep's bucket (of its caps and tally), 10 the msgpack bytes of the deal record as asked, orig = 1 (xp_records.lua: the script only puts back
 -- what a cap took, or orig = 0), 11 XP doorbell channel, 12 PUBLISH or SPUBLISH, then only as far as an event
 -- needs them (most events, a deal's original, stop at 12 or 13):
 -- 13 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)' ('': no deal),
@@ -22,7 +22,7 @@
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
-local event, seen_bucket, rep, kind, day, week = ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[7], ARGV[8]
+local event, seen_bucket, rep, day, week = ARGV[1], ARGV[2], ARGV[3], ARGV[7], ARGV[8]
 local facts_kept, named_deal, deal_bucket = ARGV[13], ARGV[14], ARGV[15]
 local deal = (named_deal == nil or named_deal == '') and event or named_deal
 local undo, is_deal = ARGV[16] == '1', facts_kept ~= nil and facts_kept ~= ''
@@ -91,10 +91,9 @@ local allowed = 0
 -- retention past that period's first write.
 if apply then
   allowed = xp
-  local allowed_text, cap_kind = xp_text, ''
+  local allowed_text = xp_text
   if cap_text ~= '0' then
-    local cap, cap_field = tonumber(cap_text), kind .. '|' .. rep
-    cap_kind = kind
+    local cap, cap_field = tonumber(cap_text), ARGV[6]
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
     local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp, today) - xp
     allowed = math.max(0, math.min(xp, cap - used))
