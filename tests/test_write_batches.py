@@ -150,12 +150,15 @@ def test_a_batch_rings_the_xp_doorbell_once_with_the_sequence_number_its_changes
     write(engine, plans([], directory, [*deals, *deals[:2]]))  # two duplicates in the batch: no XP, no ring
     assert int(run(redis.get(keys.XP_SEQ))) == before + 5
     write(engine, plans([], directory, [won(rep, unique("d"), 1000)]))  # a batch of its own: rings once more
+    alone = Store(redis)
+    alone.cluster = True  # each call run alone, as on a cluster: one ring per change, as before batches
+    write((engine[0], alone), plans([], directory, [won(rep, unique("d"), 1000) for _ in range(2)]))
     heard: list[int] = []
     deadline = time.monotonic() + 5
-    while before + 6 not in heard:
+    while before + 8 not in heard:
         assert time.monotonic() < deadline, f"rung {heard} only"
         message = run(bell.get_message(ignore_subscribe_messages=True, timeout=1))  # None for the subscription
         if message is not None:
             heard.append(int(message["data"]))
-    assert heard == [before + 5, before + 6]
+    assert heard == [before + 5, before + 6, before + 7, before + 8]
     run(bell.aclose())
