@@ -148,7 +148,7 @@ def test_a_batch_rings_the_xp_doorbell_once_with_the_sequence_number_its_changes
     before = int(run(redis.get(keys.XP_SEQ)) or 0)
     deals = [won(rep, unique("d"), 1000 * (i + 1)) for i in range(5)]
     write(engine, plans([], directory, [*deals, *deals[:2]]))  # two duplicates in the batch: no XP, no ring
-    assert int(run(redis.get(keys.XP_SEQ))) == before + 5
+    assert int(run(redis.get(keys.XP_SEQ)) or 0) == before + 5
     write(engine, plans([], directory, [won(rep, unique("d"), 1000)]))  # a batch of its own: rings once more
     alone = Store(redis)
     alone.cluster = True  # each call run alone, as on a cluster: one ring per change, as before batches
