@@ -214,46 +214,45 @@ def encode_regroup(regroup: Regroup) -> bytes:
 XP_ALL_STANDARD = 31
 
 
-def xp_record_ends(change: XpChange) -> tuple[bytes, bytes]:
+def xp_record(change: XpChange) -> bytes:
     """The msgpack bytes of the XP deal record ``apply_xp.lua`` writes (``{1, rep, xp, cap kind, facts, windows, day,
-    week, orig}``, ``xp_records.lua``) up to its XP (as asked) and after it but for orig: the script only puts back
-    the XP a cap took and adds orig, so Redis makes no table nor runs an encoder per event. Strings and numbers as
+    week, orig}``, ``xp_records.lua``) with the XP asked and orig = 1, as most events write it: the script only puts
+    back the XP a cap took or orig = 0, so Redis makes no table nor runs an encoder per event. Strings and numbers as
     cmsgpack packs them (no str8, no bin; the smallest integer form)."""
-    fields = (
-        change.kind if change.cap else "",
-        int(change.is_deal),
-        XP_ALL_STANDARD,
-        change.day,
-        change.windows["week"],
-    )
-    head = b"\x99" + msgpack.packb([1, change.rep, change.xp], use_bin_type=False)[1:]
-    return head, b"".join(msgpack.packb(value, use_bin_type=False) for value in fields)
+    values = (1, change.rep, change.xp, change.kind if change.cap else "", int(change.is_deal), XP_ALL_STANDARD,
+              change.day, change.windows["week"], 1)  # fmt: skip
+    return msgpack.packb(values, use_bin_type=False)
 
 
 def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
     """The arguments of ``apply_xp.lua``, all text or bytes (the script hands them to Redis as they are), as few
-    as tell the change: the month, quarter and all-time periods follow from the day, a deal's original event names
-    its deal once, only a deal carries its facts (joined as they are kept), and the deal record comes packed but for
-    what the script decides."""
+    as tell the change: the month, quarter and all-time periods follow from the day, the deal record comes packed
+    as most events write it, and what most events lack comes last, sent only as far as an event has it
+    (a deal's facts, joined as they are kept; the deal a correction names; undo)."""
     original = change.deal_key == change.event_key
     facts = f"{change.amount or '0'}|{change.occurred_epoch}|{'1' if change.new_customer else '0'}"  # as kept
+    optional = [
+        facts if change.is_deal else "",
+        "" if original else change.deal_key,
+        "" if original else keys.bucket(change.deal_key),
+        "1" if change.undo else "",
+    ]
+    while optional and optional[-1] == "":
+        optional.pop()
     return [
         change.event_key,
-        "" if original else change.deal_key,
         keys.bucket(change.event_key),
-        "" if original else keys.bucket(change.deal_key),
-        "1" if change.undo else "0",
         change.rep,
         str(change.xp),
         str(change.cap or 0),
-        change.kind,
+        f"{change.kind}|{change.rep}" if change.cap else "",  # the field of its daily cap
         change.day,
         change.windows["week"],
         keys.xp_rep_bucket(change.rep),
-        *xp_record_ends(change),
+        xp_record(change),
         bell,
         command,
-        *((facts,) if change.is_deal else ()),
+        *optional,
     ]
 
 

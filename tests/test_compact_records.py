@@ -382,6 +382,12 @@ def test_xp_caps_counted_before_buckets_still_cap_the_day(engine: Engine) -> Non
     write(engine, contest, directory, [call(rep, f"{rep}-c{i}") for i in range(1, 6)])  # call.logged: 40 a day
     assert xp_score(engine, rep, board) == 3
     assert run(engine, redis.hget(bucket, field)) == b"40" and run(engine, redis.ttl(bucket)) > 0
+    # Every field new in a batch takes in what the day's single hash counted for it, not only the first one.
+    run(engine, redis.hset(earlier, mapping={f"meeting.held|{rep}": 47, f"csat.recorded|{rep}": 19}))
+    kinds = ["meeting.held", "csat.recorded"]  # 5 XP up to 50 a day, 2 XP up to 20 a day
+    write(engine, contest, directory, [{**call(rep, f"{rep}-{kind}"), "type": kind} for kind in kinds])
+    assert xp_score(engine, rep, board) == 3 + 3 + 1
+    assert run(engine, redis.hmget(bucket, [f"{kind}|{rep}" for kind in kinds])) == [b"50", b"20"]
 
 
 def test_deal_counts_and_facts_versions_written_before_the_tally_still_count(engine: Engine) -> None:

@@ -6,6 +6,7 @@ and the daily XP cap holds."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -134,3 +135,30 @@ def test_xp_boards_are_skip_lists_from_their_first_member(engine: Engine) -> Non
     for board in boards:
         assert run(redis.object("encoding", board)) == b"skiplist"
         assert run(redis.zrange(board, 0, -1, withscores=True)) == sorted((rep.encode(), 1.0) for rep in reps)
+
+
+def test_a_batch_rings_the_xp_doorbell_once_with_the_sequence_number_its_changes_reached(engine: Engine) -> None:
+    """The XP sequence number moves on by one per change that gave or took XP, as it did with a ring per change;
+    the doorbell rings once per batch, with the number reached (what a screen reads the boards against)."""
+    rep = unique("rep")
+    directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
+    redis, run = engine[1].redis, engine[0].run_until_complete
+    bell = redis.pubsub()
+    run(bell.subscribe(keys.XP_CHANNEL))
+    before = int(run(redis.get(keys.XP_SEQ)) or 0)
+    deals = [won(rep, unique("d"), 1000 * (i + 1)) for i in range(5)]
+    write(engine, plans([], directory, [*deals, *deals[:2]]))  # two duplicates in the batch: no XP, no ring
+    assert int(run(redis.get(keys.XP_SEQ)) or 0) == before + 5
+    write(engine, plans([], directory, [won(rep, unique("d"), 1000)]))  # a batch of its own: rings once more
+    alone = Store(redis)
+    alone.cluster = True  # each call run alone, as on a cluster: one ring per change, as before batches
+    write((engine[0], alone), plans([], directory, [won(rep, unique("d"), 1000) for _ in range(2)]))
+    heard: list[int] = []
+    deadline = time.monotonic() + 5
+    while before + 8 not in heard:
+        assert time.monotonic() < deadline, f"rung {heard} only"
+        message = run(bell.get_message(ignore_subscribe_messages=True, timeout=1))  # None for the subscription
+        if message is not None:
+            heard.append(int(message["data"]))
+    assert heard == [before + 5, before + 6, before + 7, before + 8]
+    run(bell.aclose())

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from game import keys
 from game.events import Event, new_event
+from game.log_shards import id_order, parse_position
 from game.pseudonym import Erasure, erasure_of
 from game.ranking import competition_ranks
 from game.store import BadgeSync, Plan, Store, XpShardsChanged
@@ -221,12 +222,23 @@ def test_badges_are_kept_in_their_reps_shard_and_the_feed_is_read_once_in_order(
     lengths = [run(client.xlen(shard.badge_feed)) for shard in keys.all_xp_keys()]
     assert all(lengths) and sum(lengths) == len(awarded)
 
-    cursor, read = "0-0", []
+    cursor, read, handed_out = "0-0", [], []
     while changes := run(progress.badge_changes_after(cursor, 5)):
-        read += [(change["rep"], change["badge"]) for _, change in changes]
-        cursor = changes[-1][0]
+        for position, change in changes:
+            read.append((change["rep"], change["badge"]))
+            handed_out += [
+                id_order(new)
+                for new, old in zip(parse_position(position, SHARDS), parse_position(cursor, SHARDS), strict=True)
+                if new != old
+            ]
+            cursor = position
     assert sorted(read) == sorted(awarded) and len(read) == len(set(read))
-    assert [badge for _, badge in read] == sorted(badge for _, badge in read)  # rounds in the order they came
+    # Each change moves its own shard's position, in the order of stream ids across shards. The shards' streams
+    # count apart within a millisecond (each in its own slot, in a cluster on its own node), so changes of different
+    # reps made in the same millisecond have no order between them; each rep's changes (one stream) come in order.
+    assert len(handed_out) == len(read) and handed_out == sorted(handed_out)
+    for rep in reps:
+        assert [badge for who, badge in read if who == rep] == [f"b{round_}" for round_ in range(4)]
     assert run(progress.newest_badge_change()) == cursor
     between = run(progress.badge_changes_between(0, int(datetime.now(UTC).timestamp() * 1000) + 1000, 1000))
     assert [(c["rep"], c["badge"]) for _, c in between] == read

@@ -7,47 +7,51 @@
 --       8 XP sequence number (one counter for every XP board), then 9 and 10 the unbucketed seen and deals hashes of
 --       earlier versions, named only where they exist (game/store.py: Store.check_xp_shards)
 -- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
--- numbers it would format with '%.17g'; each argument fewer is one string less to make): 1 event, 2 deal ('':
--- the event itself), 3 event's seen bucket, 4 deal's bucket ('': the event's), 5 undo ('1' for a correction
--- of a deal), 6 rep, 7 xp, 8 daily cap ('0': none), 9 kind, 10 day, 11 ISO week, 12 rep's bucket (of its caps
--- and tally), 13 and 14 the msgpack bytes of the deal record up to its XP (as asked) and after it but for orig
--- (xp_records.lua: the script only puts back what a cap took, and adds orig), 15 XP doorbell channel, 16 PUBLISH or SPUBLISH, then for a
--- deal only 17 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)'.
+-- numbers it would format with '%.17g'; each argument fewer is one string less to decode): 1 event, 2 event's
+-- seen bucket, 3 rep, 4 xp, 5 daily cap ('0': none), 6 the cap's field ('kind|rep'; '': no cap), 7 day, 8 ISO
+-- week, 9 rep's bucket (of its caps and tally), 10 the msgpack bytes of the deal record as asked, orig = 1 (xp_records.lua: the script only puts back
+-- what a cap took, or orig = 0), 11 XP doorbell channel, 12 PUBLISH or SPUBLISH, then only as far as an event
+-- needs them (most events, a deal's original, stop at 12 or 13):
+-- 13 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)' ('': no deal),
+-- 14 deal ('': the event itself), 15 deal's bucket ('': the event's), 16 undo ('1' for a correction of a deal).
 -- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
 -- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
--- (game/store.py puts them in front of this script).
+-- (game/store.py puts them in front of this script). BATCH: the batch context (batch_context.lua): the XP doorbell
+-- rings once per batch and shard (xp_records.lua: xp_ring).
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
-local event, rep, kind, day, week = ARGV[1], ARGV[6], ARGV[9], ARGV[10], ARGV[11]
-local deal = ARGV[2] == '' and event or ARGV[2]
-local undo, is_deal = ARGV[5] == '1', ARGV[17] ~= nil  -- a deal's facts come last
-local xp_text, cap_text = ARGV[7], ARGV[8]
+local event, seen_bucket, rep, day, week = ARGV[1], ARGV[2], ARGV[3], ARGV[7], ARGV[8]
+local facts_kept, named_deal, deal_bucket = ARGV[13], ARGV[14], ARGV[15]
+local deal = (named_deal == nil or named_deal == '') and event or named_deal
+local undo, is_deal = ARGV[16] == '1', facts_kept ~= nil and facts_kept ~= ''
+local xp_text, cap_text = ARGV[4], ARGV[5]
 local xp = tonumber(xp_text)
-local rep_bucket = ARGV[12]
-local periods = xp_periods_of(day, week)
-if not periods then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
+local rep_bucket = ARGV[9]
+local record = ARGV[10]
+local today = xp_day(BATCH, KEYS[4], day, week)
+if not today then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, see game/keys.py) that
 -- Redis keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
 -- deal itself: event == deal) is marked seen in its deal's record (orig = 1).
-local DEALS = KEYS[2] .. ':' .. (ARGV[4] == '' and ARGV[3] or ARGV[4])
+local DEALS = KEYS[2] .. ':' .. ((deal_bucket == nil or deal_bucket == '') and seen_bucket or deal_bucket)
 local original = event == deal
 -- Only where an unbucketed hash of earlier versions is still there is it read.
 local legacy = KEYS[9] ~= nil
 if (legacy and redis.call('HEXISTS', KEYS[9], event) == 1)
-    or (not original and redis.call('HEXISTS', KEYS[1] .. ':' .. ARGV[3], event) == 1) then
+    or (not original and redis.call('HEXISTS', KEYS[1] .. ':' .. seen_bucket, event) == 1) then
   return {0, 0, 0}
 end
-if not original then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1') end
+if not original then redis.call('HSET', KEYS[1] .. ':' .. seen_bucket, event, '1') end
 
 -- A new event's record is written at once (HSETNX: one call where a read, then a write, were two), as applied
 -- in full; a cap that takes some of its XP writes it again below. An event whose deal has a record already
 -- (a duplicate, or an original after its correction) reads it, as every correction does.
 local old, bucketed_raw, written = nil, nil, false
 if not undo and not legacy then
-  written = redis.call('HSETNX', DEALS, deal, ARGV[13] .. ARGV[14] .. XP_PACKED_FLAG[1]) == 1
+  written = redis.call('HSETNX', DEALS, deal, record) == 1
 end
 if not written then bucketed_raw = redis.call('HGET', DEALS, deal) end
 local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[10], deal)) or nil
@@ -87,12 +91,11 @@ local allowed = 0
 -- retention past that period's first write.
 if apply then
   allowed = xp
-  local allowed_text, cap_kind = xp_text, ''
+  local allowed_text = xp_text
   if cap_text ~= '0' then
-    local cap, cap_field = tonumber(cap_text), kind .. '|' .. rep
-    cap_kind = kind
+    local cap, cap_field = tonumber(cap_text), ARGV[6]
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
-    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp) - xp
+    local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp, today) - xp
     allowed = math.max(0, math.min(xp, cap - used))
     if allowed ~= xp then
       allowed_text = xp_int(allowed)
@@ -102,7 +105,7 @@ if apply then
   -- Nothing added, no board written: XP only comes to nothing past a daily cap, so the rep already earned XP on
   -- this day's boards (its cap was counted there) and is on them.
   for i = 1, allowed ~= 0 and #XP_STANDARD or 0 do
-    local board = KEYS[4] .. XP_WINDOW_OF[i] .. periods[i]
+    local board = today.boards[i]
     -- ZINCRBY answers the new score as '%.17g' text, which for a whole number is its '%d' text: the rep is
     -- new on the board when it equals what was added, and the board is new when the rep is its only member.
     local score = redis.call('ZINCRBY', board, allowed_text, rep)
@@ -113,9 +116,9 @@ if apply then
     end
   end
   if is_deal then
-    local month = periods[3]
+    local month = today.month
     local facts = KEYS[5] .. rep .. ':' .. month
-    redis.call('HSET', facts, deal, ARGV[17])
+    redis.call('HSET', facts, deal, facts_kept)
     redis.call('HINCRBY', KEYS[6] .. rep_bucket, rep, TALLY_WON)  -- one deal more, the facts version moved on
     if redis.call('SADD', KEYS[7] .. month, rep) == 1 then  -- the rep's first deal of the month
       redis.call('EXPIRE', KEYS[7] .. month, FACTS_RETENTION)
@@ -127,26 +130,20 @@ if apply then
   local orig = kept_orig or 0
   if original then orig = 1 end  -- the original is seen: its deal's record says so
   -- {1, rep, allowed, cap kind, facts, XP_ALL_STANDARD, day, week, orig}: packed by the caller with the XP asked
-  if allowed ~= xp then
-    local head = string.sub(ARGV[13], 1, #ARGV[13] - #cmsgpack.pack(xp)) .. cmsgpack.pack(allowed)
-    redis.call('HSET', DEALS, deal, head .. ARGV[14] .. XP_PACKED_FLAG[orig])
-  elseif not written then
-    redis.call('HSET', DEALS, deal, ARGV[13] .. ARGV[14] .. XP_PACKED_FLAG[orig])
+  if allowed ~= xp or not written then
+    redis.call('HSET', DEALS, deal, xp_record_as(record, rep, xp, allowed, orig))
   end
 elseif undo then
   local orig = kept_orig or 0
   if original then orig = 1 end
   redis.call('HSET', DEALS, deal, XP_PACKED_TOMB[orig])
 elseif original then  -- the original is seen: its deal's record says so
-  if not bucketed_raw then redis.call('HSET', KEYS[1] .. ':' .. ARGV[3], event, '1')  -- no record of its own to carry the mark
+  if not bucketed_raw then redis.call('HSET', KEYS[1] .. ':' .. seen_bucket, event, '1')  -- no record of its own to carry the mark
   else
     local t = cmsgpack.unpack(bucketed_raw)
     if t[1] == 1 and t[9] ~= 1 then t[9] = 1 elseif t[1] == 2 and t[2] ~= 1 then t[2] = 1 else t = nil end
     if t then redis.call('HSET', DEALS, deal, cmsgpack.pack(t)) end
   end
 end
-if allowed ~= 0 or undone_at ~= 0 then
-  local seq = redis.call('INCR', KEYS[8])
-  redis.call(ARGV[16], ARGV[15], xp_int(seq))
-end
+if allowed ~= 0 or undone_at ~= 0 then xp_ring(BATCH, KEYS[8], ARGV[11], ARGV[12]) end
 return {1, allowed, undone_at}

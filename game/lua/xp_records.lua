@@ -15,15 +15,36 @@ local function xp_rep_bucket(rep)
   return xp_int(math.floor(h * 40503 % 65536 / (65536 / XP_REP_BUCKETS)))
 end
 
+-- Rings a shard's XP doorbell once per batch (batch_context.lua): its sequence number (KEYS[8]) moves on by the
+-- batch's changes in one INCRBY, and one message carries the last of them, as one per change would have (readers
+-- take a ring as "XP moved", its text as the sequence number reached). A call run alone rings once, as before.
+local function xp_ring_at_end(ring)
+  redis.call(ring.command, ring.channel, xp_int(redis.call('INCRBY', ring.seq, xp_int(ring.changes))))
+end
+
+local function xp_ring(context, seq, channel, command)
+  local ring = context[seq]
+  if ring == nil then
+    ring = {seq = seq, channel = channel, command = command, changes = 0}
+    context[seq] = ring
+    context.jobs[#context.jobs + 1] = {xp_ring_at_end, ring}
+  end
+  ring.changes = ring.changes + 1
+end
+
 -- Adds delta (as text, and as a number) to a rep's XP of one kind under the day's cap, in its bucket (caps prefix
 -- .. day .. ':' .. bucket); answers the new total. A field new there makes its expiry and takes in what the day's single hash of
--- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event.
-local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number)
+-- earlier versions (caps prefix .. day) counted for it, so that hash is read once per field, not on every event;
+-- with the day's names of the batch (xp_day) only while it exists (asked once per batch: nothing makes it again).
+local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number, today)
   local key = caps_prefix .. day .. ':' .. bucket
   local total = redis.call('HINCRBY', key, field, delta)
   if total == delta_number then
     redis.call('EXPIRE', key, CAP_RETENTION)
-    local earlier = redis.call('HGET', caps_prefix .. day, field)
+    if today and today.earlier_caps == nil then
+      today.earlier_caps = redis.call('EXISTS', caps_prefix .. day) == 1
+    end
+    local earlier = (not today or today.earlier_caps) and redis.call('HGET', caps_prefix .. day, field)
     if earlier then
       total = redis.call('HINCRBY', key, field, earlier)
       redis.call('HDEL', caps_prefix .. day, field)
@@ -65,6 +86,37 @@ local XP_WINDOW_OF = {'day:', 'week:', 'month:', 'quarter:', 'all:'}  -- a board
 local XP_ALL_STANDARD = 31  -- the mask of every standard window: what apply_xp.lua writes
 -- orig (0 or 1) as msgpack, and a tombstone {2, orig} packed, ready to write.
 local XP_PACKED_FLAG, XP_PACKED_TOMB = {[0] = '\0', [1] = '\1'}, {[0] = '\146\2\0', [1] = '\146\2\1'}
+
+-- A day's XP boards in one shard (board prefix .. window .. period, in XP_STANDARD's order) and its month, made
+-- once per batch and day (batch_context.lua: under the board prefix), as a batch's events mostly share their day;
+-- nil for a day that is not YYYY-MM-DD. The week follows from the day, so the day alone names them.
+local function xp_day(context, board_prefix, day, week)
+  local days = context[board_prefix]
+  if days == nil then
+    days = {}
+    context[board_prefix] = days
+  end
+  local found = days[day]
+  if found == nil then
+    local periods = xp_periods_of(day, week)
+    if not periods then return nil end
+    found = {boards = {}, month = periods[3]}
+    for i = 1, #XP_STANDARD do found.boards[i] = board_prefix .. XP_WINDOW_OF[i] .. periods[i] end
+    days[day] = found
+  end
+  return found
+end
+
+-- The record as the caller packed it (the XP asked, orig = 1: what most events write) with the XP a cap allowed
+-- and orig: the XP follows {1, rep} (packed as cmsgpack packs them, game/store.py: xp_record), orig comes last.
+local function xp_record_as(record, rep, xp, allowed, orig)
+  if allowed ~= xp then
+    local at = 2 + #cmsgpack.pack(rep)
+    record = string.sub(record, 1, at) .. cmsgpack.pack(allowed) .. string.sub(record, at + 1 + #cmsgpack.pack(xp))
+  end
+  if orig ~= 1 then record = string.sub(record, 1, -2) .. XP_PACKED_FLAG[orig] end
+  return record
+end
 
 -- A record read back as the keys it names (KEYS: apply_xp.lua's: 3 caps, 4 boards and 5 facts prefixes). Its cap
 -- is cap_day and cap_field (in the rep's bucket of the day's caps); a map of earlier versions names cap_key, whose
