@@ -48,7 +48,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 # Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
 SCRIPT_LIBRARIES = {
-    "apply_contest": ("team_score", "deal_records", "contest_batch", "contest_steps"),
+    "apply_contest": ("sorted_sets", "team_score", "deal_records", "contest_batch", "contest_steps"),
     "regroup_teams": ("team_score",),
     "apply_xp": ("xp_constants", "xp_records"),
 }

@@ -190,3 +190,16 @@ def test_a_batch_of_one_team_keeps_its_latest_moment_and_sequence(engine: Engine
     composite, total, seq = team_row(scored.id)
     assert (total, seq) == (b"30", b"3")
     assert composite == team_row(alone.id)[0]
+
+
+def test_a_teams_index_and_members_are_skip_lists_from_its_first_row(engine: Engine, now: datetime) -> None:
+    """Written on most of its team's events, a set Redis would keep as a listpack (up to 128 members) would be
+    walked entry by entry on each: the team's first row converts it, and its content stays as written."""
+    loop, store = engine
+    scored = contest(now, {})
+    loop.run_until_complete(store.write_events(plans(scored, story(now)[:2], now), log=False))
+    k, redis = keys.ContestKeys(scored.id), store.redis
+    for key in (f"{k.team_times_prefix}t1", f"{k.team_members_prefix}t1"):
+        assert loop.run_until_complete(redis.object("encoding", key)) == b"skiplist"
+    members = loop.run_until_complete(redis.zrange(f"{k.team_members_prefix}t1", 0, -1, withscores=True))
+    assert members == [(b"a", 32.0)]  # the deal's 30 points and one call's 2

@@ -44,8 +44,12 @@ local function finish_contest_share(share)
   end
   for _, team in ipairs(share.team_order) do
     local row = share.teams[team]
-    local score, _, roster = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,
-                                            sums[team])
+    local score, _, roster, new = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n,
+                                                 row.ends, sums[team])
+    if new then  -- a team's first row: its index of buckets and its members, written on most of its events
+      as_skip_list(share.T.times .. team)
+      as_skip_list(share.T.members .. team)
+    end
     if row.provisional then
       local size, target = row.size, row.target
       if roster then size, target = #roster.reps, roster.target end
