@@ -133,7 +133,7 @@ def encode_change(change: ContestChange) -> bytes:
         "ends": change.ends_epoch,
         "type": change.event_type,
         "epoch": change.epoch,
-        "version": change.version,
+        **packed_parts(change),
     }
     if change.team:
         payload["team"] = change.team
@@ -150,8 +150,6 @@ def encode_change(change: ContestChange) -> bytes:
         "team_target": change.team_target,
         "replay": int(change.replay),
         "quiet": int(change.quiet),
-        "customer": change.customer,
-        "cur": change.currency,
         "rcv": change.received_epoch,
         "settle": change.settle_seconds if received else 0,
         "auto": int(received and change.auto_confirm),
@@ -162,7 +160,29 @@ def encode_change(change: ContestChange) -> bytes:
     payload.update((name, value) for name, value in optional.items() if value)
     if not change.quiet:
         payload["bell"] = bell_head(change)
-    return msgpack.packb(payload)
+    return msgpack.packb(payload, use_bin_type=False)  # the packed parts as strings: Lua reads no bin type
+
+
+def packed_parts(change: ContestChange) -> dict[str, bytes]:
+    """The fields of the deal record and ledger lines the script writes that the change knows, packed here as
+    msgpack values one after the other (``deal_records.lua``: pack_applied_record, pack_ledger_line): ``rh`` the
+    record's from rep to day, ``lh`` a line's from event to rule version, ``lt`` its from deal to currency. The
+    script packs only what it decides around them, without a table per record or line."""
+    own_event = "" if change.event_key == change.deal_key else change.event_key
+    size = change.team_sizes.get(change.team, 0) if change.team else 0
+    record = [change.rep, change.team or "", own_event, size, change.target, change.team_target, change.division or ""]
+    named_deal = "" if change.deal_key == change.event_key else change.deal_key
+    tail = [named_deal, change.amount or "", change.customer or "", change.currency or ""]
+    return {
+        "rh": packed_values([*record, change.day]),
+        "lh": packed_values([change.event_key, change.event_type, change.occurred_epoch, change.version]),
+        "lt": packed_values(tail),
+    }
+
+
+def packed_values(values: list[Any]) -> bytes:
+    """Values packed one after the other (an array's entries without its header: fewer than 16 of them)."""
+    return msgpack.packb(values)[1:]
 
 
 def bell_head(change: ContestChange) -> str:

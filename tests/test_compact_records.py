@@ -28,7 +28,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 Engine = tuple[asyncio.AbstractEventLoop, Store]
 
 
-def org() -> tuple[Contest, Directory, str]:
+def org(*extra_rules: dict[str, Any]) -> tuple[Contest, Directory, str]:
     rep = f"rep-{uuid.uuid4().hex[:8]}"
     directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
     definition = {
@@ -36,7 +36,11 @@ def org() -> tuple[Contest, Directory, str]:
         "name": "compact",
         "starts_at": START.isoformat(),
         "ends_at": "2026-12-01T00:00:00Z",
-        "rules": [{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 2, "cap_per_day": 5}],
+        "rules": [
+            {"on": "deal.won", "points_per": 1000},
+            {"on": "call.logged", "points": 2, "cap_per_day": 5},
+            *extra_rules,
+        ],
     }
     return parse_contest(definition, default_timezone="Asia/Shanghai", default_currency="CNY"), directory, rep
 
@@ -445,3 +449,28 @@ def test_xp_record_of_an_event_a_cap_cut_keeps_what_was_applied(engine: Engine) 
     assert xp_score(engine, rep, board) == 48
     write(engine, contest, directory, [reversal(rep, f"{rep}-m9")])
     assert xp_score(engine, rep, board) == 45
+
+
+def test_an_event_of_two_rules_is_recorded_and_ledgered_with_both_and_undone_exactly(engine: Engine) -> None:
+    """The script packs a record and a ledger line around the fields the store packed (deal_records.lua): the
+    array's length, each hit and the customer and currency read back, and the record undoes both rules."""
+    contest, directory, rep = org({"on": "deal.won", "points": 7, "cap_per_day": 10})
+    deal = {**won(rep, "big", "5000"), "customer": "客户 X", "currency": "CNY"}
+    write(engine, contest, directory, [deal])
+    assert total(engine, contest, rep) == 12
+    undo = {"id": "undo-big", "type": "deal.reversed", "rep": rep, "ref": "big", "occurred_at": NOW.isoformat()}
+    write(engine, contest, directory, [undo])
+    assert total(engine, contest, rep) == 0
+    applied, undone = run(engine, engine[1].read_ledger(contest.id, 1, rep))[0]
+    assert {key: applied[key] for key in ("event", "points", "note", "deal", "amount", "customer", "cur", "v")} == {
+        "event": "api:big",
+        "points": 12,
+        "note": "apply",
+        "deal": "api:big",
+        "amount": "5000",
+        "customer": "客户 X",
+        "cur": "CNY",
+        "v": 1,
+    }
+    assert applied["hits"] == [[0, 5, "", 5, 0], [2, 7, "", 7, 10]]
+    assert (undone["note"], undone["points"], undone["deal"], undone["hits"]) == ("undo", -12, "api:big", [])

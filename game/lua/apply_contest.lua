@@ -63,7 +63,8 @@ local old = nil
 local bucketed_raw = redis.call('HGET', DEALS, c.deal)
 local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], c.deal)) or nil
 if old_raw then old = unpack_record(c.deal, old_raw) end
--- Every record this script writes goes through put_record; an original event's record carries its seen mark.
+-- Every record this script writes goes through put_record (an applied deal's is packed around the change's packed
+-- fields, pack_applied_record); an original event's record carries its seen mark.
 local marks_original = original and c.settle_only ~= 1
 local record_written = false
 if c.settle_only ~= 1 and original and old and old.orig == 1 then
@@ -135,9 +136,9 @@ if undo then
     team_time(KEYS, share, undo.team, c.tb, nil, c.deal)
   end
   if undo.due then release(KEYS, c.deal, undo) end
-  ledger(KEYS, c, undo.rep, delta, {}, settled == 'expired' and 'expired' or 'undo')
+  ledger(KEYS, c, undo.rep, delta, settled == 'expired' and 'expired' or 'undo')
 end
-if settled ~= nil and undo == nil then ledger(KEYS, c, old.rep, 0, {}, 'confirmed') end
+if settled ~= nil and undo == nil then ledger(KEYS, c, old.rep, 0, 'confirmed') end
 
 -- Confirmation: the deal named stops being provisional (or is marked paid, should it score later).
 local confirmed = nil
@@ -146,7 +147,7 @@ if c.confirms == 1 and settled == nil then
     release(KEYS, c.deal, old)
     old.due, old.pp = nil, nil
     record_written = put_record(DEALS, c.deal, marks_original, old)
-    ledger(KEYS, c, old.rep, 0, {}, 'confirmed')
+    ledger(KEYS, c, old.rep, 0, 'confirmed')
     confirmed = old
   elseif old == nil then
     redis.call('HSET', KEYS[23], c.deal, '1')
@@ -181,9 +182,6 @@ if apply then
     add_to_team_sum(share, team, total)
     if uncapped ~= 0 then team_time(KEYS, share, team, c.tb, AT, c.deal, true) end
   end
-  local record = {
-    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
-    target = c.target or 0, team_target = c.team_target or 0, division = c.division or '', orig = kept_orig}
   -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
   local due, auto = nil, c.auto
   if undo then
@@ -191,20 +189,25 @@ if apply then
   elseif c.settle and c.settle > 0 then
     if redis.call('HDEL', KEYS[23], c.deal) == 0 then due = c.rcv + c.settle end
   end
+  local pp = 0
   if due then
-    record.due, record.pp, record.auto = due, total, auto
+    pp = total
     hold(KEYS, c.rep, team, total)
     redis.call('ZADD', KEYS[18], int(due), c.deal)
   end
-  record_written = put_record(DEALS, c.deal, marks_original, record)
-  ledger(KEYS, c, c.rep, total, hits, 'apply')
+  -- The record and the ledger line, packed around what the change brings packed (no table per record or line).
+  local hits_packed, orig = pack_hits(hits), kept_orig or 0
+  if marks_original then orig = 1 end
+  redis.call('HSET', DEALS, c.deal, pack_applied_record(c, due or 0, pp, due and auto or 0, orig, #hits, hits_packed))
+  record_written = true
+  ledger(KEYS, c, c.rep, total, 'apply', #hits, hits_packed)
 elseif settled == 'expired' then
   record_written = put_record(DEALS, c.deal, marks_original, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
 elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
   record_written = put_record(DEALS, c.deal, marks_original, {tomb = 1, event = c.event, orig = kept_orig})
 elseif #c.hits > 0 and old then
-  ledger(KEYS, c, c.rep, 0, {}, 'reversed_before')
+  ledger(KEYS, c, c.rep, 0, 'reversed_before')
 end
 if marks_original and not record_written then  -- the original is seen: its deal's record says so
   local record = bucketed_raw and unpack_record(c.deal, bucketed_raw)

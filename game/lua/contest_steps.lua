@@ -70,8 +70,9 @@ local function out_of_range(points, target)
   return points > MAX_SCORE or shown(points, target) > MAX_SCORE
 end
 
-local function ledger(K, c, rep, points, hits, note)
-  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(c, points, hits, note))
+-- A line of the rep's ledger; hit_count and hits_packed: the applied hits (pack_hits), none when absent.
+local function ledger(K, c, rep, points, note, hit_count, hits_packed)
+  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(c, points, note, hit_count or 0, hits_packed or ''))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
