@@ -79,6 +79,17 @@ local function contest_share(context, KEYS)
   return share
 end
 
+-- The fields every change of a contest epoch carries alike (ARGV[4] of apply_contest.lua), decoded once per batch:
+-- kept by their bytes, so the changes of other contests or epochs in the batch each find their own.
+local function contest_fixed(context, raw)
+  local fixed = context[raw]
+  if fixed == nil then
+    fixed = cmsgpack.unpack(raw)
+    context[raw] = fixed
+  end
+  return fixed
+end
+
 -- The field of meta marking an epoch begun by this version (apply_contest.lua: EARLIER).
 local function layout_field(epoch)
   return 'layout:' .. int(epoch)
@@ -144,13 +155,13 @@ end
 
 -- A team's row (and its provisional points) written at the batch's end with the state then; the last event's
 -- size, target and mode win, as the last of separate calls would.
-local function team_row_later(share, team, size, target, c)
+local function team_row_later(share, team, size, target, F, received)
   local row = share.teams[team]
   if row == nil then
     row = {}
     share.teams[team] = row
     share.team_order[#share.team_order + 1] = team
   end
-  row.size, row.target, row.mode, row.best_n, row.ends = size, target, c.mode, c.best_n, c.ends
-  if c.rcv then row.provisional = true end
+  row.size, row.target, row.mode, row.best_n, row.ends = size, target, F.mode, F.best_n, F.ends
+  if received then row.provisional = true end
 end

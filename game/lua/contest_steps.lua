@@ -135,10 +135,10 @@ end
 
 -- A rep's row on the board (and its division's), from the points just written (points nil: read); returns the
 -- score shown, which the doorbell carries.
-local function refresh_rep(K, share, c, earlier, points, rep, target, division)
+local function refresh_rep(K, share, c, F, earlier, points, rep, target, division)
   points = points or tonumber(redis.call('HGET', totals_of(K, earlier, rep), rep) or '0')
   local score = shown(points, target)
-  local composite = int(score * TIME_SPAN + time_left(K[9] .. rep, c.ends))
+  local composite = int(score * TIME_SPAN + time_left(K[9] .. rep, F.ends))
   rep_row_written(share, redis.call('ZADD', K[4], composite, rep))
   if division and division ~= '' then redis.call('ZADD', K[14] .. division, composite, rep) end
   if c.rcv then
