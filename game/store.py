@@ -128,7 +128,7 @@ def encode_change(change: ContestChange) -> bytes:
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,
         "day": change.day,
-        "at": change.occurred_epoch,
+        "at": str(change.occurred_epoch),  # as text: the script gives it to Redis as it comes
         "type": change.event_type,
         **packed_parts(change),
     }

@@ -30,7 +30,7 @@
 
 local c = cmsgpack.unpack(ARGV[1])
 local F = contest_fixed(BATCH, ARGV[4])
-local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
+local AT = c.at  -- the event's moment, as text: the sorted sets are given it as it comes
 -- best_deal: read below; the layout mark: see EARLIER
 local meta = contest_meta(BATCH, KEYS[12], F.epoch)
 local current_epoch = meta.epoch
@@ -96,14 +96,15 @@ if apply and old and old.exp == 1 then apply = false end  -- an expired deal sta
 -- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
 -- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
 local points_of = {}  -- rep -> points as written here (no need to read them again)
-local asked = 0
+local asked, asked_text, totals = 0, nil, nil
 if apply then
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
-  local totals = totals_of(KEYS, EARLIER, c.rep)
+  asked_text = int(asked)
+  totals = totals_of(KEYS, EARLIER, c.rep)
   local refused = out_of_range(asked, c.target)
     and out_of_range(tonumber(redis.call('HGET', totals, c.rep) or '0') + asked, c.target)
   if not refused then
-    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(asked))
+    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, asked_text)
     refused = out_of_range(points_of[c.rep], c.target)
     if refused then redis.call('HINCRBY', totals, c.rep, int(-asked)) end
   end
@@ -177,13 +178,10 @@ if apply then
       total = total + hit[2]
     end
   end
-  local total_text = int(total)
-  if total ~= asked then
-    points_of[c.rep] = redis.call('HINCRBY', totals_of(KEYS, EARLIER, c.rep), c.rep, int(total - asked))
-  end
+  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(total - asked)) end
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, DEAL) end
   if team ~= '' then
-    redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
+    redis.call('ZINCRBY', KEYS[11] .. team, total == asked and asked_text or int(total), c.rep)
     add_to_team_sum(share, team, total)
     if uncapped ~= 0 then team_time(KEYS, share, team, c.tb, AT, DEAL, true) end
   end
