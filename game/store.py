@@ -127,6 +127,7 @@ def encode_change(change: ContestChange) -> bytes:
         "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,
+        "rb": keys.rep_total_bucket(change.rep),  # hashed here: Lua hashes a string's bytes slowly
         "day": change.day,
         "at": str(change.occurred_epoch),  # as text: the script gives it to Redis as it comes
         "type": change.event_type,

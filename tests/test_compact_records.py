@@ -18,7 +18,7 @@ from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import Event, parse_event
 from game.scoring import decide
-from game.store import BadgeSync, Plan, Store, lua_part
+from game.store import SCRIPT_LIBRARIES, BadgeSync, Plan, Store, lua_part
 from game.xp import decide_xp, window_keys
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -474,3 +474,16 @@ def test_an_event_of_two_rules_is_recorded_and_ledgered_with_both_and_undone_exa
     }
     assert applied["hits"] == [[0, 5, "", 5, 0], [2, 7, "", 7, 10]]
     assert (undone["note"], undone["points"], undone["deal"], undone["hits"]) == ("undo", -12, "api:big", [])
+
+
+def test_the_contest_script_finds_a_reps_total_as_the_store_names_it(engine: Engine) -> None:
+    """The store names the event's rep's total bucket; a reversal may take a deal back from another rep, whose
+    bucket the script hashes itself: both name the same one."""
+    reps = ["a", "E00017", "E00018", "rep-0", "bench-t3-r7", "销售-王", "x" * 300, *(f"rep-{n}" for n in range(50))]
+    library = "\n".join(lua_part(part) for part in SCRIPT_LIBRARIES["apply_contest"])
+    keys_with_totals = "{'', '', 'T'}"  # the script's KEYS[3]: the totals' prefix
+    each = f"local found = {{}}\nfor i, rep in ipairs(ARGV) do found[i] = totals_of({keys_with_totals}, false, rep) end"
+    each += "\nreturn found"
+    found = run(engine, engine[1].redis.eval(f"{library}\n{each}", 0, *reps))
+    assert [bucket.decode() for bucket in found] == [f"T:{keys.rep_total_bucket(rep)}" for rep in reps]
+    assert len(set(found)) > keys.REP_TOTAL_BUCKETS // 2

@@ -100,7 +100,7 @@ local asked, asked_text, totals = 0, nil, nil
 if apply then
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
   asked_text = int(asked)
-  totals = totals_of(KEYS, EARLIER, c.rep)
+  totals = totals_of(KEYS, EARLIER, c.rep, c.rb)
   local refused = out_of_range(asked, c.target)
     and out_of_range(tonumber(redis.call('HGET', totals, c.rep) or '0') + asked, c.target)
   if not refused then

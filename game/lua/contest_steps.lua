@@ -8,8 +8,10 @@ local REP_TOTAL_BUCKETS = 64    -- game/keys.py
 
 -- A rep's total: in one of REP_TOTAL_BUCKETS small hashes (game/keys.py: rep_total_bucket, the same hash of the
 -- rep's id), so Redis finds it among a few reps rather than walking every rep's entry; earlier epochs: rep_totals.
-local function totals_of(K, earlier, rep)
+-- bucket: the rep's bucket where the change names it (c.rb, the event's rep), else hashed here.
+local function totals_of(K, earlier, rep, bucket)
   if earlier then return K[3] end
+  if bucket then return K[3] .. ':' .. bucket end
   local h = 0
   local bytes = {string.byte(rep, 1, -1)}
   for i = 1, #bytes do h = (h * 31 + bytes[i]) % 65536 end
