@@ -55,8 +55,9 @@ end
 -- deal itself, whose change names no other deal nor its bucket: c.deal and c.db absent) is marked seen in its deal's
 -- record (orig = 1) rather than in seen.
 local DEAL = c.deal or c.event
-local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. (c.db or c.sb)
 local original = c.event == DEAL
+local DEALS = KEYS[2] .. ':' .. (c.db or c.sb)
+local SEEN = not original and KEYS[1] .. ':' .. c.sb  -- an original's name is made where it is needed (rarely)
 -- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
 local legacy = EARLIER and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
 if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
@@ -164,16 +165,17 @@ if settled == 'confirmed' then confirmed = old end
 local team = c.team or ''
 local total = 0
 if apply then
-  local hits, uncapped = {}, 0
-  for i, hit in ipairs(c.hits) do
+  -- Each hit as the record and the ledger line keep it (rule, points applied, asked, cap), packed once for both.
+  local hits_packed, uncapped = '', 0
+  for _, hit in ipairs(c.hits) do
     if hit[3] > 0 then
       local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
       local delta, entries, asks = join_group(KEYS, DEAL, AT, field, hit[2], hit[3], 1)
       refresh_group(KEYS, share, EARLIER, c.rep, team, field, hit[3], entries, asks, true)
-      hits[i] = {hit[1], delta, field, hit[2], hit[3]}
+      hits_packed = hits_packed .. cmsgpack.pack(hit[1], delta, hit[2], hit[3])
       total = total + delta
     else
-      hits[i] = {hit[1], hit[2], '', hit[2], 0}
+      hits_packed = hits_packed .. cmsgpack.pack(hit[1], hit[2], hit[2], 0)
       uncapped = uncapped + hit[2]
       total = total + hit[2]
     end
@@ -199,11 +201,11 @@ if apply then
     redis.call('ZADD', KEYS[18], int(due), DEAL)
   end
   -- The record and the ledger line, packed around what the change brings packed (no table per record or line).
-  local hits_packed, orig = pack_hits(hits), kept_orig or 0
+  local orig = kept_orig or 0
   if marks_original then orig = 1 end
-  redis.call('HSET', DEALS, DEAL, pack_applied_record(c, due or 0, pp, due and auto or 0, orig, #hits, hits_packed))
+  redis.call('HSET', DEALS, DEAL, pack_applied_record(c, due or 0, pp, due and auto or 0, orig, #c.hits, hits_packed))
   record_written = true
-  ledger(KEYS, c, c.rep, total, 'apply', #hits, hits_packed)
+  ledger(KEYS, c, c.rep, total, 'apply', #c.hits, hits_packed)
 elseif settled == 'expired' then
   record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
 elseif c.undo and not (old and old.exp == 1) then
@@ -214,7 +216,7 @@ elseif #c.hits > 0 and old then
 end
 if marks_original and not record_written then  -- the original is seen: its deal's record says so
   local record = bucketed_raw and unpack_record(DEAL, bucketed_raw)
-  if not record then redis.call('HSET', SEEN, c.event, '1')  -- no record of its own to carry the mark
+  if not record then redis.call('HSET', KEYS[1] .. ':' .. c.sb, c.event, '1')  -- no record of its own for the mark
   elseif record.orig ~= 1 then record_written = put_record(DEALS, DEAL, marks_original, record) end
 end
 

@@ -64,22 +64,11 @@ local function array_header(n)
   return string.char(0xdc, math.floor(n / 256), n % 256)
 end
 
--- The hits of a record or a ledger line (each: rule, points, asked, cap) packed one after the other, ready to follow
--- their fields: an event's hits are packed once for both.
-local function pack_hits(hits)
-  if #hits == 1 then
-    local hit = hits[1]
-    return cmsgpack.pack(hit[1], hit[2], hit[4], hit[5])
-  end
-  local parts = {}
-  for i, hit in ipairs(hits) do parts[i] = cmsgpack.pack(hit[1], hit[2], hit[4], hit[5]) end
-  return table.concat(parts)
-end
-
 -- A ledger line: {event, type, at, rule version, points, note, deal ('' when it is the event), amount,
 -- customer, currency, then per hit: rule, points, asked, cap} (game/store.py: read_ledger decodes it). What the
 -- change knows comes packed (c.lh: event to rule version, c.lt: deal to currency; game/store.py: encode_change): only
--- the points, the note and the hits (hit_count of them, packed) are packed here, with no table made per line.
+-- the points and the note are packed here, the hits (hit_count of them) come packed one after the other, and no
+-- table is made per line.
 local function pack_ledger_line(c, points, note, hit_count, hits_packed)
   return array_header(10 + hit_count * 4) .. c.lh .. cmsgpack.pack(points, note) .. c.lt .. hits_packed
 end
