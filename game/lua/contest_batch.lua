@@ -29,6 +29,16 @@ local function team_confirmed_of(T, pending, team, size, roster, mode, best_n)
   return team_points(T, team, size, mode, best_n, roster, sum)
 end
 
+-- A team's index of buckets and its members, written on most of its events, are skip lists (as_skip_list): made so
+-- at the team's first batch, and again after a restart (Redis loads small sets as listpacks), one look per team and
+-- batch.
+local function skip_lists_of(T, team)
+  local encoding = redis.call('OBJECT', 'ENCODING', T.times .. team)
+  if encoding == 'skiplist' or not encoding then return end
+  as_skip_list(T.times .. team)
+  as_skip_list(T.members .. team)
+end
+
 local function finish_contest_share(share)
   local K = share.KEYS
   for _, key in ipairs(share.rise_keys) do  -- before the rows: a team row's tie-break reads the team's set
@@ -44,12 +54,9 @@ local function finish_contest_share(share)
   end
   for _, team in ipairs(share.team_order) do
     local row = share.teams[team]
-    local score, _, roster, new = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n,
-                                                 row.ends, sums[team])
-    if new then  -- a team's first row: its index of buckets and its members, written on most of its events
-      as_skip_list(share.T.times .. team)
-      as_skip_list(share.T.members .. team)
-    end
+    local score, _, roster = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,
+                                            sums[team])
+    skip_lists_of(share.T, team)
     if row.provisional then
       local size, target = row.size, row.target
       if roster then size, target = #roster.reps, roster.target end

@@ -77,13 +77,13 @@ end
 -- Write a team's row from its points and roster. The roster's size and target win over the ones given
 -- (those of the event being applied, or of the deal being undone, may be older than the last move).
 -- sum: the team's sum when the caller has just written it (nil: read). Returns the score shown, the composite
--- and the roster read (nil: none), and whether the team is new on its contest's boards.
+-- and the roster read (nil: none).
 local function write_team_row(T, team, size, target, mode, best_n, ends, sum)
   local roster = roster_of(T, team)
   if roster then size, target = #roster.reps, roster.target end
   local score = shown(team_points(T, team, size, mode, best_n, roster, sum), target)
   local composite = score * TIME_SPAN + time_left(T.times .. team, ends)
-  local new = redis.call('HSET', T.totals, team, int(score)) == 1
+  redis.call('HSET', T.totals, team, int(score))
   redis.call('ZADD', T.board, int(composite), team)
-  return score, composite, roster, new
+  return score, composite, roster
 end
