@@ -48,7 +48,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 # Lua shared by scripts: each library is put in front of the scripts that use it (one source, one SHA each).
 SCRIPT_LIBRARIES = {
-    "apply_contest": ("team_score", "deal_records", "contest_batch", "contest_steps"),
+    "apply_contest": ("sorted_sets", "team_score", "deal_records", "contest_batch", "contest_steps"),
     "regroup_teams": ("team_score",),
     "apply_xp": ("xp_constants", "xp_records"),
 }
@@ -119,22 +119,23 @@ def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> byt
 
 
 def encode_change(change: ContestChange) -> bytes:
-    """The change as the write script reads it (short field names; caps as 0 when absent)."""
+    """The change as the write script reads it (short field names; caps as 0 when absent): the event's own fields,
+    the contest epoch's in ``encode_contest_fixed``."""
     payload: dict[str, Any] = {
         "event": change.event_key,
-        "deal": change.deal_key,
         "sb": keys.bucket(change.event_key),
-        "db": keys.bucket(change.deal_key),
         "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
         "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
         "rep": change.rep,
+        "rb": keys.rep_total_bucket(change.rep),  # hashed here: Lua hashes a string's bytes slowly
         "day": change.day,
-        "at": change.occurred_epoch,
-        "ends": change.ends_epoch,
+        "at": str(change.occurred_epoch),  # as text: the script gives it to Redis as it comes
         "type": change.event_type,
-        "epoch": change.epoch,
-        "version": change.version,
+        **packed_parts(change),
     }
+    if change.deal_key != change.event_key:  # an original's deal is itself, in its own bucket (fewer fields)
+        payload["deal"] = change.deal_key
+        payload["db"] = keys.bucket(change.deal_key)
     if change.team:
         payload["team"] = change.team
         payload["size"] = change.team_sizes.get(change.team, 0)
@@ -143,15 +144,11 @@ def encode_change(change: ContestChange) -> bytes:
     received = bool(change.received_epoch)  # the settle fields mean something only for a deal under review
     optional = {
         "undo": change.undo,
-        "mode": "" if change.team_mode == "sum" else change.team_mode,  # the script sums a team unless told
-        "best_n": change.best_n if change.team_mode == "best" else 0,
         "division": change.division,
         "target": change.target,
         "team_target": change.team_target,
         "replay": int(change.replay),
         "quiet": int(change.quiet),
-        "customer": change.customer,
-        "cur": change.currency,
         "rcv": change.received_epoch,
         "settle": change.settle_seconds if received else 0,
         "auto": int(received and change.auto_confirm),
@@ -162,7 +159,39 @@ def encode_change(change: ContestChange) -> bytes:
     payload.update((name, value) for name, value in optional.items() if value)
     if not change.quiet:
         payload["bell"] = bell_head(change)
-    return msgpack.packb(payload)
+    return msgpack.packb(payload, use_bin_type=False)  # the packed parts as strings: Lua reads no bin type
+
+
+def encode_contest_fixed(change: ContestChange) -> bytes:
+    """The fields every change of a contest epoch carries alike (the script's ARGV[4]): a batch's script decodes
+    them once, not once per event (each field of a change costs Redis a string and a table slot to decode)."""
+    fixed: dict[str, Any] = {"epoch": change.epoch, "ends": change.ends_epoch}
+    if change.team_mode != "sum":  # the script sums a team unless told
+        fixed["mode"] = change.team_mode
+        fixed["best_n"] = change.best_n if change.team_mode == "best" else 0
+    return msgpack.packb(fixed)
+
+
+def packed_parts(change: ContestChange) -> dict[str, bytes]:
+    """The fields of the deal record and ledger lines the script writes that the change knows, packed here as
+    msgpack values one after the other (``deal_records.lua``: pack_applied_record, pack_ledger_line): ``rh`` the
+    record's from rep to day, ``lh`` a line's from event to rule version, ``lt`` its from deal to currency. The
+    script packs only what it decides around them, without a table per record or line."""
+    own_event = "" if change.event_key == change.deal_key else change.event_key
+    size = change.team_sizes.get(change.team, 0) if change.team else 0
+    record = [change.rep, change.team or "", own_event, size, change.target, change.team_target, change.division or ""]
+    named_deal = "" if change.deal_key == change.event_key else change.deal_key
+    tail = [named_deal, change.amount or "", change.customer or "", change.currency or ""]
+    return {
+        "rh": packed_values([*record, change.day]),
+        "lh": packed_values([change.event_key, change.event_type, change.occurred_epoch, change.version]),
+        "lt": packed_values(tail),
+    }
+
+
+def packed_values(values: list[Any]) -> bytes:
+    """Values packed one after the other (an array's entries without its header: fewer than 16 of them)."""
+    return msgpack.packb(values)[1:]
 
 
 def bell_head(change: ContestChange) -> str:
@@ -528,6 +557,7 @@ class Store:
                         *script_keys,
                         encode_change(change),
                         *self._bell(change.contest_id),
+                        encode_contest_fixed(change),
                     )
                 )
             parts = xp_calls(plan.xp) if plan.xp is not None else []
@@ -587,16 +617,12 @@ class Store:
         return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys,
                 *encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip
 
-    def _contest_call(self, script: str, script_keys: list[str], payload: bytes, contest_id: str) -> tuple[Any, ...]:
-        """EVALSHA of a contest script: its keys, the encoded payload and the contest's doorbell channel."""
-        return (
-            "EVALSHA",
-            self._sha[script],
-            len(script_keys),
-            *script_keys,
-            payload,
-            *self._bell(contest_id),
-        )
+    def _contest_call(
+        self, script: str, script_keys: list[str], payload: bytes, contest_id: str, *after: bytes
+    ) -> tuple[Any, ...]:
+        """EVALSHA of a contest script: its keys, the encoded payload, the contest's doorbell channel, then any
+        arguments after them."""
+        return ("EVALSHA", self._sha[script], len(script_keys), *script_keys, payload, *self._bell(contest_id), *after)
 
     async def _run_log_first(self, commands: list[tuple[Any, ...]], log_commands: list[int]) -> list[Any]:
         """Run ``commands``; on a cluster, those at ``log_commands`` (log entries) first, and the rest only if
@@ -799,6 +825,7 @@ class Store:
                 contest_script_keys(change.contest_id, change.epoch),
                 encode_change(change),
                 change.contest_id,
+                encode_contest_fixed(change),
             )
             for change in changes
         ]

@@ -18,7 +18,7 @@ from game.contests import Contest, parse_contest
 from game.directory import Directory, Rep, Team
 from game.events import Event, parse_event
 from game.scoring import decide
-from game.store import BadgeSync, Plan, Store, lua_part
+from game.store import SCRIPT_LIBRARIES, BadgeSync, Plan, Store, lua_part
 from game.xp import decide_xp, window_keys
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -28,7 +28,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 Engine = tuple[asyncio.AbstractEventLoop, Store]
 
 
-def org() -> tuple[Contest, Directory, str]:
+def org(*extra_rules: dict[str, Any]) -> tuple[Contest, Directory, str]:
     rep = f"rep-{uuid.uuid4().hex[:8]}"
     directory = Directory(reps={rep: Rep(rep, "Ann", "t1")}, teams={"t1": Team("t1", "East")})
     definition = {
@@ -36,7 +36,11 @@ def org() -> tuple[Contest, Directory, str]:
         "name": "compact",
         "starts_at": START.isoformat(),
         "ends_at": "2026-12-01T00:00:00Z",
-        "rules": [{"on": "deal.won", "points_per": 1000}, {"on": "call.logged", "points": 2, "cap_per_day": 5}],
+        "rules": [
+            {"on": "deal.won", "points_per": 1000},
+            {"on": "call.logged", "points": 2, "cap_per_day": 5},
+            *extra_rules,
+        ],
     }
     return parse_contest(definition, default_timezone="Asia/Shanghai", default_currency="CNY"), directory, rep
 
@@ -451,3 +455,41 @@ def test_xp_record_of_an_event_a_cap_cut_keeps_what_was_applied(engine: Engine) 
     assert xp_score(engine, rep, board) == 48
     write(engine, contest, directory, [reversal(rep, f"{rep}-m9")])
     assert xp_score(engine, rep, board) == 45
+
+
+def test_an_event_of_two_rules_is_recorded_and_ledgered_with_both_and_undone_exactly(engine: Engine) -> None:
+    """The script packs a record and a ledger line around the fields the store packed (deal_records.lua): the
+    array's length, each hit and the customer and currency read back, and the record undoes both rules."""
+    contest, directory, rep = org({"on": "deal.won", "points": 7, "cap_per_day": 10})
+    deal = {**won(rep, "big", "5000"), "customer": "客户 X", "currency": "CNY"}
+    write(engine, contest, directory, [deal])
+    assert total(engine, contest, rep) == 12
+    undo = {"id": "undo-big", "type": "deal.reversed", "rep": rep, "ref": "big", "occurred_at": NOW.isoformat()}
+    write(engine, contest, directory, [undo])
+    assert total(engine, contest, rep) == 0
+    applied, undone = run(engine, engine[1].read_ledger(contest.id, 1, rep))[0]
+    assert {key: applied[key] for key in ("event", "points", "note", "deal", "amount", "customer", "cur", "v")} == {
+        "event": "api:big",
+        "points": 12,
+        "note": "apply",
+        "deal": "api:big",
+        "amount": "5000",
+        "customer": "客户 X",
+        "cur": "CNY",
+        "v": 1,
+    }
+    assert applied["hits"] == [[0, 5, "", 5, 0], [2, 7, "", 7, 10]]
+    assert (undone["note"], undone["points"], undone["deal"], undone["hits"]) == ("undo", -12, "api:big", [])
+
+
+def test_the_contest_script_finds_a_reps_total_as_the_store_names_it(engine: Engine) -> None:
+    """The store names the event's rep's total bucket; a reversal may take a deal back from another rep, whose
+    bucket the script hashes itself: both name the same one."""
+    reps = ["a", "E00017", "E00018", "rep-0", "bench-t3-r7", "销售-王", "x" * 300, *(f"rep-{n}" for n in range(50))]
+    library = "\n".join(lua_part(part) for part in SCRIPT_LIBRARIES["apply_contest"])
+    keys_with_totals = "{'', '', 'T'}"  # the script's KEYS[3]: the totals' prefix
+    each = f"local found = {{}}\nfor i, rep in ipairs(ARGV) do found[i] = totals_of({keys_with_totals}, false, rep) end"
+    each += "\nreturn found"
+    found = run(engine, engine[1].redis.eval(f"{library}\n{each}", 0, *reps))
+    assert [bucket.decode() for bucket in found] == [f"T:{keys.rep_total_bucket(rep)}" for rep in reps]
+    assert len(set(found)) > keys.REP_TOTAL_BUCKETS // 2

@@ -190,3 +190,28 @@ def test_a_batch_of_one_team_keeps_its_latest_moment_and_sequence(engine: Engine
     composite, total, seq = team_row(scored.id)
     assert (total, seq) == (b"30", b"3")
     assert composite == team_row(alone.id)[0]
+
+
+def test_a_teams_index_and_members_are_skip_lists_from_its_first_batch_and_after_a_reload(
+    engine: Engine, now: datetime
+) -> None:
+    """Written on most of its team's events, a set Redis would keep as a listpack (up to 128 members) would be
+    walked entry by entry on each: the team's first batch converts it, and so does its next batch after Redis
+    loaded it as a listpack again (a restart, a replica promoted), its content as written."""
+    loop, store = engine
+    scored = contest(now, {})
+    k, redis, run = keys.ContestKeys(scored.id), store.redis, loop.run_until_complete
+    team_sets = (f"{k.team_times_prefix}t1", f"{k.team_members_prefix}t1")
+    run(store.write_events(plans(scored, story(now)[:2], now), log=False))
+    for key in team_sets:
+        assert run(redis.object("encoding", key)) == b"skiplist"
+    assert run(redis.zrange(team_sets[1], 0, -1, withscores=True)) == [(b"a", 32.0)]  # the deal's 30, a call's 2
+    for key in team_sets:  # as Redis loads them: a dump restored is made a listpack again
+        dumped = run(redis.dump(key))
+        assert dumped is not None
+        run(redis.restore(key, 0, dumped, replace=True))
+        assert run(redis.object("encoding", key)) in (b"listpack", b"ziplist")
+    run(store.write_events(plans(scored, story(now)[5:6], now), log=False))  # b's deal, in t1
+    for key in team_sets:
+        assert run(redis.object("encoding", key)) == b"skiplist"
+    assert run(redis.zrange(team_sets[1], 0, -1, withscores=True)) == [(b"b", 20.0), (b"a", 32.0)]

@@ -15,7 +15,9 @@
 -- below (joining cap groups, writing rows and records): contest_steps.lua.
 -- BATCH: the batch context (batch_context.lua); what only the batch's final state needs (team rows, sequence
 -- numbers, recent wins) is left to this contest epoch's share of it (contest_batch.lua).
--- ARGV: 1 msgpack change (game/store.py: encode_change), 2 doorbell channel, 3 PUBLISH or SPUBLISH
+-- ARGV: 1 msgpack change: the event's own fields (game/store.py: encode_change), 2 doorbell channel, 3 PUBLISH or
+--       SPUBLISH, 4 msgpack fields every change of the contest epoch carries alike (encode_contest_fixed: epoch,
+--       ends, team mode, best_n), decoded once per batch
 -- Returns {status, points applied, changed, current epoch}:
 --   status 1 applied, 0 duplicate, -1 stale epoch (the caller reloads and retries).
 -- Flags in the change: replay = 1 writes into an epoch being rebuilt (not yet current);
@@ -27,11 +29,12 @@
 -- scored); settle_only = 1 (the scheduler's sweep) only settles, and is not recorded as seen.
 
 local c = cmsgpack.unpack(ARGV[1])
-local AT = int(c.at)  -- the event's moment as the text the sorted sets are given
+local F = contest_fixed(BATCH, ARGV[4])
+local AT = c.at  -- the event's moment, as text: the sorted sets are given it as it comes
 -- best_deal: read below; the layout mark: see EARLIER
-local meta = contest_meta(BATCH, KEYS[12], c.epoch)
+local meta = contest_meta(BATCH, KEYS[12], F.epoch)
 local current_epoch = meta.epoch
-if current_epoch ~= c.epoch and c.replay ~= 1 then
+if current_epoch ~= F.epoch and c.replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
 local share = contest_share(BATCH, KEYS)
@@ -41,17 +44,20 @@ local share = contest_share(BATCH, KEYS)
 -- there to read. An epoch already scoring without the mark was begun by earlier versions and keeps their layout
 -- to its end: one rep_totals hash, a bucket per day of cap groups ('c' .. day), moments and hashes of older
 -- versions still looked for.
-local EARLIER = meta.layouts[c.epoch] ~= '1'
+local EARLIER = meta.layouts[F.epoch] ~= '1'
 if EARLIER and redis.call('EXISTS', KEYS[3], KEYS[1], KEYS[2]) == 0 then
-  redis.call('HSET', KEYS[12], layout_field(c.epoch), '1')
-  meta.layouts[c.epoch] = '1'
+  redis.call('HSET', KEYS[12], layout_field(F.epoch), '1')
+  meta.layouts[F.epoch] = '1'
   EARLIER = false
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
 -- keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
--- deal itself: c.event == c.deal) is marked seen in its deal's record (orig = 1) rather than in seen.
-local SEEN, DEALS = KEYS[1] .. ':' .. c.sb, KEYS[2] .. ':' .. c.db
-local original = c.event == c.deal
+-- deal itself, whose change names no other deal nor its bucket: c.deal and c.db absent) is marked seen in its deal's
+-- record (orig = 1) rather than in seen.
+local DEAL = c.deal or c.event
+local original = c.event == DEAL
+local DEALS = KEYS[2] .. ':' .. (c.db or c.sb)
+local SEEN = not original and KEYS[1] .. ':' .. c.sb  -- an original's name is made where it is needed (rarely)
 -- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
 local legacy = EARLIER and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
 if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
@@ -60,10 +66,11 @@ if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) =
 end
 
 local old = nil
-local bucketed_raw = redis.call('HGET', DEALS, c.deal)
-local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], c.deal)) or nil
-if old_raw then old = unpack_record(c.deal, old_raw) end
--- Every record this script writes goes through put_record; an original event's record carries its seen mark.
+local bucketed_raw = redis.call('HGET', DEALS, DEAL)
+local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], DEAL)) or nil
+if old_raw then old = unpack_record(DEAL, old_raw) end
+-- Every record this script writes goes through put_record (an applied deal's is packed around the change's packed
+-- fields, pack_applied_record); an original event's record carries its seen mark.
 local marks_original = original and c.settle_only ~= 1
 local record_written = false
 if c.settle_only ~= 1 and original and old and old.orig == 1 then
@@ -90,14 +97,15 @@ if apply and old and old.exp == 1 then apply = false end  -- an expired deal sta
 -- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
 -- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
 local points_of = {}  -- rep -> points as written here (no need to read them again)
-local asked = 0
+local asked, asked_text, totals = 0, nil, nil
 if apply then
   for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
-  local totals = totals_of(KEYS, EARLIER, c.rep)
+  asked_text = int(asked)
+  totals = totals_of(KEYS, EARLIER, c.rep, c.rb)
   local refused = out_of_range(asked, c.target)
     and out_of_range(tonumber(redis.call('HGET', totals, c.rep) or '0') + asked, c.target)
   if not refused then
-    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(asked))
+    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, asked_text)
     refused = out_of_range(points_of[c.rep], c.target)
     if refused then redis.call('HINCRBY', totals, c.rep, int(-asked)) end
   end
@@ -109,16 +117,16 @@ end
 if c.settle_only ~= 1 and not original then redis.call('HSET', SEEN, c.event, '1') end
 local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 if settled then
-  release(KEYS, c.deal, old)
+  release(KEYS, DEAL, old)
   old.due, old.pp = nil, nil
-  if settled == 'confirmed' then record_written = put_record(DEALS, c.deal, marks_original, old) end
+  if settled == 'confirmed' then record_written = put_record(DEALS, DEAL, marks_original, old) end
 end
 
 if undo then
   local delta = 0
   for _, u in ipairs(undo.hits) do
     if u[3] ~= '' then
-      local moved, entries, asks = join_group(KEYS, c.deal, AT, u[3], u[4], u[5], -1)
+      local moved, entries, asks = join_group(KEYS, DEAL, AT, u[3], u[4], u[5], -1)
       delta = delta + moved
       refresh_group(KEYS, share, EARLIER, undo.rep, undo.team, u[3], u[5], entries, asks, false)
     else
@@ -127,29 +135,29 @@ if undo then
   end
   local delta_text = int(delta)
   points_of[undo.rep] = redis.call('HINCRBY', totals_of(KEYS, EARLIER, undo.rep), undo.rep, delta_text)
-  redis.call('ZREM', KEYS[9] .. undo.rep, c.deal)
+  redis.call('ZREM', KEYS[9] .. undo.rep, DEAL)
   if undo.team ~= '' then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
     add_to_team_sum(share, undo.team, delta)
-    if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, c.deal) end  -- written before buckets
-    team_time(KEYS, share, undo.team, c.tb, nil, c.deal)
+    if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, DEAL) end  -- written before buckets
+    team_time(KEYS, share, undo.team, c.tb, nil, DEAL)
   end
-  if undo.due then release(KEYS, c.deal, undo) end
-  ledger(KEYS, c, undo.rep, delta, {}, settled == 'expired' and 'expired' or 'undo')
+  if undo.due then release(KEYS, DEAL, undo) end
+  ledger(KEYS, c, undo.rep, delta, settled == 'expired' and 'expired' or 'undo')
 end
-if settled ~= nil and undo == nil then ledger(KEYS, c, old.rep, 0, {}, 'confirmed') end
+if settled ~= nil and undo == nil then ledger(KEYS, c, old.rep, 0, 'confirmed') end
 
 -- Confirmation: the deal named stops being provisional (or is marked paid, should it score later).
 local confirmed = nil
 if c.confirms == 1 and settled == nil then
   if old and old.due then
-    release(KEYS, c.deal, old)
+    release(KEYS, DEAL, old)
     old.due, old.pp = nil, nil
-    record_written = put_record(DEALS, c.deal, marks_original, old)
-    ledger(KEYS, c, old.rep, 0, {}, 'confirmed')
+    record_written = put_record(DEALS, DEAL, marks_original, old)
+    ledger(KEYS, c, old.rep, 0, 'confirmed')
     confirmed = old
   elseif old == nil then
-    redis.call('HSET', KEYS[23], c.deal, '1')
+    redis.call('HSET', KEYS[23], DEAL, '1')
   end
 end
 if settled == 'confirmed' then confirmed = old end
@@ -157,59 +165,59 @@ if settled == 'confirmed' then confirmed = old end
 local team = c.team or ''
 local total = 0
 if apply then
-  local hits, uncapped = {}, 0
-  for i, hit in ipairs(c.hits) do
+  -- Each hit as the record and the ledger line keep it (rule, points applied, asked, cap), packed once for both.
+  local hits_packed, uncapped = '', 0
+  for _, hit in ipairs(c.hits) do
     if hit[3] > 0 then
       local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
-      local delta, entries, asks = join_group(KEYS, c.deal, AT, field, hit[2], hit[3], 1)
+      local delta, entries, asks = join_group(KEYS, DEAL, AT, field, hit[2], hit[3], 1)
       refresh_group(KEYS, share, EARLIER, c.rep, team, field, hit[3], entries, asks, true)
-      hits[i] = {hit[1], delta, field, hit[2], hit[3]}
+      hits_packed = hits_packed .. cmsgpack.pack(hit[1], delta, hit[2], hit[3])
       total = total + delta
     else
-      hits[i] = {hit[1], hit[2], '', hit[2], 0}
+      hits_packed = hits_packed .. cmsgpack.pack(hit[1], hit[2], hit[2], 0)
       uncapped = uncapped + hit[2]
       total = total + hit[2]
     end
   end
-  local total_text = int(total)
-  if total ~= asked then
-    points_of[c.rep] = redis.call('HINCRBY', totals_of(KEYS, EARLIER, c.rep), c.rep, int(total - asked))
-  end
-  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, c.deal) end
+  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(total - asked)) end
+  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, DEAL) end
   if team ~= '' then
-    redis.call('ZINCRBY', KEYS[11] .. team, total_text, c.rep)
+    redis.call('ZINCRBY', KEYS[11] .. team, total == asked and asked_text or int(total), c.rep)
     add_to_team_sum(share, team, total)
-    if uncapped ~= 0 then team_time(KEYS, share, team, c.tb, AT, c.deal, true) end
+    if uncapped ~= 0 then team_time(KEYS, share, team, c.tb, AT, DEAL, true) end
   end
-  local record = {
-    rep = c.rep, team = team, hits = hits, event = c.event, size = c.size or 0, day = c.day,
-    target = c.target or 0, team_target = c.team_target or 0, division = c.division or '', orig = kept_orig}
   -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
   local due, auto = nil, c.auto
   if undo then
     due, auto = undo.due, undo.auto
   elseif c.settle and c.settle > 0 then
-    if redis.call('HDEL', KEYS[23], c.deal) == 0 then due = c.rcv + c.settle end
+    if redis.call('HDEL', KEYS[23], DEAL) == 0 then due = c.rcv + c.settle end
   end
+  local pp = 0
   if due then
-    record.due, record.pp, record.auto = due, total, auto
+    pp = total
     hold(KEYS, c.rep, team, total)
-    redis.call('ZADD', KEYS[18], int(due), c.deal)
+    redis.call('ZADD', KEYS[18], int(due), DEAL)
   end
-  record_written = put_record(DEALS, c.deal, marks_original, record)
-  ledger(KEYS, c, c.rep, total, hits, 'apply')
+  -- The record and the ledger line, packed around what the change brings packed (no table per record or line).
+  local orig = kept_orig or 0
+  if marks_original then orig = 1 end
+  redis.call('HSET', DEALS, DEAL, pack_applied_record(c, due or 0, pp, due and auto or 0, orig, #c.hits, hits_packed))
+  record_written = true
+  ledger(KEYS, c, c.rep, total, 'apply', #c.hits, hits_packed)
 elseif settled == 'expired' then
-  record_written = put_record(DEALS, c.deal, marks_original, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
+  record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
 elseif c.undo and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
-  record_written = put_record(DEALS, c.deal, marks_original, {tomb = 1, event = c.event, orig = kept_orig})
+  record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, event = c.event, orig = kept_orig})
 elseif #c.hits > 0 and old then
-  ledger(KEYS, c, c.rep, 0, {}, 'reversed_before')
+  ledger(KEYS, c, c.rep, 0, 'reversed_before')
 end
 if marks_original and not record_written then  -- the original is seen: its deal's record says so
-  local record = bucketed_raw and unpack_record(c.deal, bucketed_raw)
-  if not record then redis.call('HSET', SEEN, c.event, '1')  -- no record of its own to carry the mark
-  elseif record.orig ~= 1 then record_written = put_record(DEALS, c.deal, marks_original, record) end
+  local record = bucketed_raw and unpack_record(DEAL, bucketed_raw)
+  if not record then redis.call('HSET', KEYS[1] .. ':' .. c.sb, c.event, '1')  -- no record of its own for the mark
+  elseif record.orig ~= 1 then record_written = put_record(DEALS, DEAL, marks_original, record) end
 end
 
 local changed = (undo ~= nil) or apply or (confirmed ~= nil)
@@ -219,20 +227,21 @@ end
 
 -- Rows: the reps' now (the doorbell carries the score of c.rep's), the teams' when the batch ends.
 local rep_score = nil  -- c.rep's score as its row was last written here
-if apply then rep_score = refresh_rep(KEYS, share, c, EARLIER, points_of[c.rep], c.rep, c.target, c.division) end
+if apply then rep_score = refresh_rep(KEYS, share, c, F, EARLIER, points_of[c.rep], c.rep, c.target, c.division) end
 if undo and (undo.rep ~= c.rep or not apply) then
-  local score = refresh_rep(KEYS, share, c, EARLIER, points_of[undo.rep], undo.rep, undo.target, undo.division)
+  local score = refresh_rep(KEYS, share, c, F, EARLIER, points_of[undo.rep], undo.rep, undo.target, undo.division)
   if undo.rep == c.rep then rep_score = score end
 end
-if apply and team ~= '' then team_row_later(share, team, c.size or 0, c.team_target, c) end
+if apply and team ~= '' then team_row_later(share, team, c.size or 0, c.team_target, F, c.rcv) end
 if undo and undo.team ~= '' and (undo.team ~= team or not apply) then
-  team_row_later(share, undo.team, undo.size or 0, undo.team_target, c)
+  team_row_later(share, undo.team, undo.size or 0, undo.team_target, F, c.rcv)
 end
 if confirmed then
-  local score = refresh_rep(KEYS, share, c, EARLIER, points_of[confirmed.rep], confirmed.rep, confirmed.target,
+  local score = refresh_rep(KEYS, share, c, F, EARLIER, points_of[confirmed.rep], confirmed.rep, confirmed.target,
                             confirmed.division)
   if confirmed.rep == c.rep then rep_score = score end
-  if confirmed.team ~= '' then team_row_later(share, confirmed.team, confirmed.size or 0, confirmed.team_target, c) end
+  if confirmed.team ~= '' then team_row_later(share, confirmed.team, confirmed.size or 0, confirmed.team_target, F,
+                                                    c.rcv) end
 end
 
 -- The contest's biggest deal so far (in meta, beside the epoch; rebuilds leave it alone): a won deal above it

@@ -29,6 +29,16 @@ local function team_confirmed_of(T, pending, team, size, roster, mode, best_n)
   return team_points(T, team, size, mode, best_n, roster, sum)
 end
 
+-- A team's index of buckets and its members, written on most of its events, are skip lists (as_skip_list): made so
+-- at the team's first batch, and again after a restart (Redis loads small sets as listpacks), one look per team and
+-- batch.
+local function skip_lists_of(T, team)
+  local encoding = redis.call('OBJECT', 'ENCODING', T.times .. team)
+  if encoding == 'skiplist' or not encoding then return end
+  as_skip_list(T.times .. team)
+  as_skip_list(T.members .. team)
+end
+
 local function finish_contest_share(share)
   local K = share.KEYS
   for _, key in ipairs(share.rise_keys) do  -- before the rows: a team row's tie-break reads the team's set
@@ -46,6 +56,7 @@ local function finish_contest_share(share)
     local row = share.teams[team]
     local score, _, roster = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,
                                             sums[team])
+    skip_lists_of(share.T, team)
     if row.provisional then
       local size, target = row.size, row.target
       if roster then size, target = #roster.reps, roster.target end
@@ -73,6 +84,17 @@ local function contest_share(context, KEYS)
     context.jobs[#context.jobs + 1] = {finish_contest_share, share}
   end
   return share
+end
+
+-- The fields every change of a contest epoch carries alike (ARGV[4] of apply_contest.lua), decoded once per batch:
+-- kept by their bytes, so the changes of other contests or epochs in the batch each find their own.
+local function contest_fixed(context, raw)
+  local fixed = context[raw]
+  if fixed == nil then
+    fixed = cmsgpack.unpack(raw)
+    context[raw] = fixed
+  end
+  return fixed
 end
 
 -- The field of meta marking an epoch begun by this version (apply_contest.lua: EARLIER).
@@ -140,13 +162,13 @@ end
 
 -- A team's row (and its provisional points) written at the batch's end with the state then; the last event's
 -- size, target and mode win, as the last of separate calls would.
-local function team_row_later(share, team, size, target, c)
+local function team_row_later(share, team, size, target, F, received)
   local row = share.teams[team]
   if row == nil then
     row = {}
     share.teams[team] = row
     share.team_order[#share.team_order + 1] = team
   end
-  row.size, row.target, row.mode, row.best_n, row.ends = size, target, c.mode, c.best_n, c.ends
-  if c.rcv then row.provisional = true end
+  row.size, row.target, row.mode, row.best_n, row.ends = size, target, F.mode, F.best_n, F.ends
+  if received then row.provisional = true end
 end

@@ -8,8 +8,10 @@ local REP_TOTAL_BUCKETS = 64    -- game/keys.py
 
 -- A rep's total: in one of REP_TOTAL_BUCKETS small hashes (game/keys.py: rep_total_bucket, the same hash of the
 -- rep's id), so Redis finds it among a few reps rather than walking every rep's entry; earlier epochs: rep_totals.
-local function totals_of(K, earlier, rep)
+-- bucket: the rep's bucket where the change names it (c.rb, the event's rep), else hashed here.
+local function totals_of(K, earlier, rep, bucket)
   if earlier then return K[3] end
+  if bucket then return K[3] .. ':' .. bucket end
   local h = 0
   local bytes = {string.byte(rep, 1, -1)}
   for i = 1, #bytes do h = (h * 31 + bytes[i]) % 65536 end
@@ -70,8 +72,9 @@ local function out_of_range(points, target)
   return points > MAX_SCORE or shown(points, target) > MAX_SCORE
 end
 
-local function ledger(K, c, rep, points, hits, note)
-  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(c, points, hits, note))
+-- A line of the rep's ledger; hit_count and hits_packed: the applied hits (pack_hits), none when absent.
+local function ledger(K, c, rep, points, note, hit_count, hits_packed)
+  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(c, points, note, hit_count or 0, hits_packed or ''))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
@@ -134,10 +137,10 @@ end
 
 -- A rep's row on the board (and its division's), from the points just written (points nil: read); returns the
 -- score shown, which the doorbell carries.
-local function refresh_rep(K, share, c, earlier, points, rep, target, division)
+local function refresh_rep(K, share, c, F, earlier, points, rep, target, division)
   points = points or tonumber(redis.call('HGET', totals_of(K, earlier, rep), rep) or '0')
   local score = shown(points, target)
-  local composite = int(score * TIME_SPAN + time_left(K[9] .. rep, c.ends))
+  local composite = int(score * TIME_SPAN + time_left(K[9] .. rep, F.ends))
   rep_row_written(share, redis.call('ZADD', K[4], composite, rep))
   if division and division ~= '' then redis.call('ZADD', K[14] .. division, composite, rep) end
   if c.rcv then

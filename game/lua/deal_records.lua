@@ -58,17 +58,23 @@ local function unpack_record(deal, raw)
   return r
 end
 
+-- The msgpack header of an array of n entries (n < 65536).
+local function array_header(n)
+  if n < 16 then return string.char(0x90 + n) end
+  return string.char(0xdc, math.floor(n / 256), n % 256)
+end
+
 -- A ledger line: {event, type, at, rule version, points, note, deal ('' when it is the event), amount,
--- customer, currency, then per hit: rule, points, asked, cap} (game/store.py: read_ledger decodes it).
-local function pack_ledger_line(c, points, hits, note)
-  local deal = c.deal
-  if deal == c.event then deal = '' end
-  if #hits == 1 then  -- made at its full size, as a record
-    local hit = hits[1]
-    return cmsgpack.pack({c.event, c.type, c.at, c.version, points, note, deal, c.amount or '', c.customer or '',
-                          c.cur or '', hit[1], hit[2], hit[4], hit[5]})
-  end
-  local out = {c.event, c.type, c.at, c.version, points, note, deal, c.amount or '', c.customer or '', c.cur or ''}
-  append_hits(out, hits)
-  return cmsgpack.pack(out)
+-- customer, currency, then per hit: rule, points, asked, cap} (game/store.py: read_ledger decodes it). What the
+-- change knows comes packed (c.lh: event to rule version, c.lt: deal to currency; game/store.py: encode_change): only
+-- the points and the note are packed here, the hits (hit_count of them) come packed one after the other, and no
+-- table is made per line.
+local function pack_ledger_line(c, points, note, hit_count, hits_packed)
+  return array_header(10 + hit_count * 4) .. c.lh .. cmsgpack.pack(points, note) .. c.lt .. hits_packed
+end
+
+-- The record of a deal an event applies: its fields the change knows come packed (c.rh: rep to day, game/store.py:
+-- encode_change), then provisional state (due, pp, auto: 0 when none), orig and the hits (packed, hit_count of them).
+local function pack_applied_record(c, due, pp, auto, orig, hit_count, hits_packed)
+  return array_header(13 + hit_count * 4) .. '\1' .. c.rh .. cmsgpack.pack(due, pp, auto, orig) .. hits_packed
 end
