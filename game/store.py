@@ -50,7 +50,7 @@ StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 SCRIPT_LIBRARIES = {
     "apply_contest": ("sorted_sets", "team_score", "deal_records", "contest_batch", "contest_steps"),
     "regroup_teams": ("team_score",),
-    "apply_xp": ("xp_constants", "xp_records"),
+    "apply_xp": ("sorted_sets", "xp_constants", "xp_records"),
 }
 
 

@@ -112,7 +112,7 @@ if apply then
     if score == allowed_text and redis.call('ZCARD', board) == 1 then
       local retention = XP_RETENTION[XP_STANDARD[i]]
       if retention then redis.call('EXPIRE', board, retention) end
-      xp_as_skip_list(board)
+      as_skip_list(board)  -- sorted_sets.lua
     end
   end
   if is_deal then

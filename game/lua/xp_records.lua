@@ -53,17 +53,6 @@ local function xp_cap_add(caps_prefix, day, field, bucket, delta, delta_number, 
   return total
 end
 
--- Makes a board that has just been made (one member) a skip list for good: Redis keeps a sorted set of up to 128
--- members (zset-max-ziplist-entries) as a listpack, which every ZINCRBY walks twice, entry by entry (to find the
--- rep, then to put it back in score order), and a day's board of a few dozen reps costs more that way than the
--- other four boards together. A member longer than zset-max-ziplist-value makes Redis convert the set, and
--- Redis never converts it back (but when it loads the data again after a restart); the member goes at once
--- (no rep id starts with a zero byte). The longest value the setting allows a listpack keeps still converts.
-local function xp_as_skip_list(board)
-  local marker = '\0' .. string.rep('~', 1024)
-  if redis.call('ZADD', board, 'NX', '0', marker) == 1 then redis.call('ZREM', board, marker) end
-end
-
 -- The period of each standard window (as game/xp.py's window_keys makes them), in XP_STANDARD's order, from the day
 -- and the ISO week; nil for a day that is not YYYY-MM-DD (told by its length and month: a pattern or a number costs
 -- more).

@@ -338,8 +338,7 @@ class Hub:
                 update = await self._refresh(state, snapshot) if state is not None else None
                 if state is not None and update is not None:
                     updates.append((state, update))
-                    if state.spec.kind in PERSONAL and state.view is update.new:  # phones' frames, at once:
-                        # what the refresh just touched is still in the caches; outside the batch, in slices
+                    if state.spec.kind in PERSONAL and state.view is update.new:  # phones' frames, in slices, now:
                         update.phones = await state.phones.changed(state.spec, update.new, snapshot, every=renamed)
             await self._sweep()
         except (RedisError, OSError) as exc:
@@ -360,8 +359,7 @@ class Hub:
         return self._updates > updates_before
 
     def _phones_last(self, board: str) -> bool:
-        """The shared boards are read first, each flush in the same order: the phones' boards' pass then
-        runs after them, not by the luck of a set's order at the flush's cold start."""
+        """Shared boards first: the phones' pass (right after its refresh, caches warm) follows them, always."""
         state = self.boards.get(board)
         return state is not None and state.spec.kind in PERSONAL
 
