@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import msgpack
+import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
@@ -207,7 +208,7 @@ def bell_head(change: ContestChange) -> str:
         "amount": change.amount or "",
         "at": change.occurred_epoch,
     }
-    return json.dumps(fixed, ensure_ascii=False, separators=(",", ":"))[:-1]
+    return msgspec.json.encode(fixed).decode()[:-1]
 
 
 def contest_script_keys(contest_id: str, epoch: int) -> list[str]:

@@ -91,6 +91,10 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(fmt: str) -> None:
     """Send every record at info and above to stderr in ``fmt`` (``json`` or ``text``)."""
+    # No line shows a record's process, thread or caller: each would cost every record a system call (getpid is
+    # one on today's C libraries) or a walk up the stack, a few percent of the busiest ingest's CPU.
+    logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
+    logging._srcfile = None  # the documented switch for not finding the caller's file and line
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

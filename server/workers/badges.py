@@ -37,7 +37,7 @@ BATCH = 100  # reps judged per round trip
 # the worker takes a bounded share of the process however busy ingestion is, while a lone deal is judged at
 # once. A badge is recognition, not a race: a second later is unseen, the CPU saved goes to ingestion.
 ROUND_SECONDS = 0.25
-ROUND_SHARE = 5  # a round that took t seconds is followed by the next no sooner than 5 t after it began
+ROUND_SHARE = 10  # a round that took t seconds is followed by the next no sooner than 10 t after it began
 MAX_ROUND_SECONDS = 2.0
 
 
