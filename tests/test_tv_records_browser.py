@@ -11,8 +11,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import watch_page
+from tests.support.closing import badges_of
 from tests.support.org import deal, make_org
 from tests.support.server import ARTIFACTS, RunningServer
+from tests.support.waiting import eventually
 
 # A server of its own: the cards shown come only from the deals made here.
 pytestmark = [pytest.mark.browser, pytest.mark.own_server]
@@ -42,6 +44,8 @@ def _org_with_a_leader(admin: httpx.Client, server: RunningServer, **contest: An
     with server.ingest() as ingest:
         for rep, amount in ((org.reps[0], 100_000), (org.reps[0], 90_000), (org.reps[1], 1000), (org.reps[2], 1000)):
             assert ingest.post("/api/v1/events", json=deal(rep, amount)).json()["accepted"] == 1
+    # Badges are judged in rounds a moment after their deals: the TV opens once each rep holds theirs.
+    eventually(lambda: all(badges_of(admin, rep) for rep in org.reps[:3]), what="the first deals' badges")
     return org, display
 
 
