@@ -25,7 +25,7 @@ import msgpack
 import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from game import keys, log_record
@@ -117,6 +117,13 @@ def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> byt
         index = key_lists.setdefault(tuple(script_keys), len(key_lists) + 1)
         encoded.append([name, index, *(a if isinstance(a, (bytes, str)) else str(a) for a in args)])
     return msgpack.packb([[list(k) for k in key_lists], encoded], use_bin_type=False)  # Lua reads no bin type
+
+
+def unpack_batch_replies(packed: bytes) -> list[Any]:
+    """The replies of a batch's calls (``run_batch.lua`` packs them), as a pipeline would have given them: text as
+    bytes, a failed call's error as a ResponseError in its place."""
+    replies = msgpack.unpackb(packed, raw=True)
+    return [ResponseError(reply[b"err"].decode()) if isinstance(reply, dict) else reply for reply in replies]
 
 
 def encode_change(change: ContestChange) -> bytes:
@@ -733,7 +740,7 @@ class Store:
             elif isinstance(reply, Exception):
                 replies += [reply] * count  # the batch did not run: neither did any of its calls
             else:
-                replies += reply
+                replies += unpack_batch_replies(reply)
         return replies
 
     def _batched(self, commands: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[int]]:

@@ -4,8 +4,10 @@
 -- slot costs Redis more than the work of most events; a batch pays it once. A cluster never runs this: its
 -- calls stay one per slot.
 -- ARGV[1] msgpack {key lists, calls}; a call is {script name, index of its key list, its arguments ...}.
--- Returns each call's reply in order; a call that fails answers its error in its place (as a pipeline would)
--- and the calls after it still run, as they would have.
+-- Returns each call's reply in order, packed in one msgpack string (Redis turns a reply table into its protocol
+-- field by field, looking for err and ok in every table: for a batch's small replies that cost more than packing
+-- them; game/store.py: unpack_batch_replies); a call that fails answers its error ({err = message}) in its place
+-- (as a pipeline would) and the calls after it still run, as they would have.
 local batch = cmsgpack.unpack(ARGV[1])
 local key_lists, replies, context = batch[1], {}, new_batch_context()
 for i, call in ipairs(batch[2]) do
@@ -17,4 +19,4 @@ for i, call in ipairs(batch[2]) do
   replies[i] = reply
 end
 finish_batch_context(context)
-return replies
+return cmsgpack.pack(replies)
