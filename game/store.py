@@ -127,47 +127,45 @@ def unpack_batch_replies(packed: bytes) -> list[Any]:
 
 
 def encode_change(change: ContestChange) -> bytes:
-    """The change as the write script reads it (short field names; caps as 0 when absent): the event's own fields,
-    the contest epoch's in ``encode_contest_fixed``."""
-    payload: dict[str, Any] = {
-        "event": change.event_key,
-        "sb": keys.bucket(change.event_key),
-        "tb": keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
-        "hits": [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
-        "rep": change.rep,
-        "rb": keys.rep_total_bucket(change.rep),  # hashed here: Lua hashes a string's bytes slowly
-        "day": change.day,
-        "at": str(change.occurred_epoch),  # as text: the script gives it to Redis as it comes
-        "type": change.event_type,
-        **packed_parts(change),
-    }
-    if change.deal_key != change.event_key:  # an original's deal is itself, in its own bucket (fewer fields)
-        payload["deal"] = change.deal_key
-        payload["db"] = keys.bucket(change.deal_key)
-    if change.team:
-        payload["team"] = change.team
-        payload["size"] = change.team_sizes.get(change.team, 0)
-    if change.amount is not None:
-        payload["amount"] = change.amount
+    """The change as the write script reads it: its values packed one after the other in the order of
+    ``apply_contest.lua``'s first line, which decodes them straight into locals (a table of named fields cost Redis
+    more to build than the decoding itself); what a change lacks is nil, and the absent ones at the end are left
+    out. The event's own fields only: the contest epoch's are in ``encode_contest_fixed``."""
     received = bool(change.received_epoch)  # the settle fields mean something only for a deal under review
-    optional = {
-        "undo": change.undo,
-        "division": change.division,
-        "target": change.target,
-        "team_target": change.team_target,
-        "replay": int(change.replay),
-        "quiet": int(change.quiet),
-        "rcv": change.received_epoch,
-        "settle": change.settle_seconds if received else 0,
-        "auto": int(received and change.auto_confirm),
-        "confirms": int(received and change.confirms),
-        "settle_only": int(received and change.settle_only),
-    }
-    # The script reads only set fields (each field costs Redis a string and a table slot to decode).
-    payload.update((name, value) for name, value in optional.items() if value)
-    if not change.quiet:
-        payload["bell"] = bell_head(change)
-    return msgpack.packb(payload, use_bin_type=False)  # the packed parts as strings: Lua reads no bin type
+    original = change.deal_key == change.event_key  # an original's deal is itself, in its own bucket
+    values: list[Any] = [
+        change.event_key,
+        keys.bucket(change.event_key),
+        keys.bucket(change.deal_key, keys.TEAM_TIME_BUCKETS),
+        [[hit.rule, hit.points, hit.cap_per_day or 0] for hit in change.hits],
+        change.rep,
+        keys.rep_total_bucket(change.rep),  # hashed here: Lua hashes a string's bytes slowly
+        change.day,
+        str(change.occurred_epoch),  # as text: the script gives it to Redis as it comes
+        change.event_type,
+        *packed_parts(change),
+        None if change.quiet else bell_head(change),
+        change.team or None,
+        change.team_sizes.get(change.team, 0) if change.team else None,
+        change.amount,
+        None if original else change.deal_key,
+        None if original else keys.bucket(change.deal_key),
+        change.undo or None,
+        change.division or None,
+        change.target or None,
+        change.team_target or None,
+        1 if change.replay else None,
+        1 if change.quiet else None,
+        change.received_epoch or None,
+        change.settle_seconds if received and change.settle_seconds else None,
+        1 if received and change.auto_confirm else None,
+        1 if received and change.confirms else None,
+        1 if received and change.settle_only else None,
+    ]
+    while values[-1] is None:
+        values.pop()
+    # the packed parts as strings: Lua reads no bin type
+    return b"".join(msgpack.packb(value, use_bin_type=False) for value in values)
 
 
 def encode_contest_fixed(change: ContestChange) -> bytes:
@@ -180,21 +178,21 @@ def encode_contest_fixed(change: ContestChange) -> bytes:
     return msgpack.packb(fixed)
 
 
-def packed_parts(change: ContestChange) -> dict[str, bytes]:
+def packed_parts(change: ContestChange) -> tuple[bytes, bytes, bytes]:
     """The fields of the deal record and ledger lines the script writes that the change knows, packed here as
-    msgpack values one after the other (``deal_records.lua``: pack_applied_record, pack_ledger_line): ``rh`` the
-    record's from rep to day, ``lh`` a line's from event to rule version, ``lt`` its from deal to currency. The
+    msgpack values one after the other (``deal_records.lua``: pack_applied_record, pack_ledger_line): the
+    record's from rep to day, a line's from event to rule version, and its from deal to currency. The
     script packs only what it decides around them, without a table per record or line."""
     own_event = "" if change.event_key == change.deal_key else change.event_key
     size = change.team_sizes.get(change.team, 0) if change.team else 0
     record = [change.rep, change.team or "", own_event, size, change.target, change.team_target, change.division or ""]
     named_deal = "" if change.deal_key == change.event_key else change.deal_key
     tail = [named_deal, change.amount or "", change.customer or "", change.currency or ""]
-    return {
-        "rh": packed_values([*record, change.day]),
-        "lh": packed_values([change.event_key, change.event_type, change.occurred_epoch, change.version]),
-        "lt": packed_values(tail),
-    }
+    return (
+        packed_values([*record, change.day]),
+        packed_values([change.event_key, change.event_type, change.occurred_epoch, change.version]),
+        packed_values(tail),
+    )
 
 
 def packed_values(values: list[Any]) -> bytes:

@@ -15,7 +15,8 @@
 -- below (joining cap groups, writing rows and records): contest_steps.lua.
 -- BATCH: the batch context (batch_context.lua); what only the batch's final state needs (team rows, sequence
 -- numbers, recent wins) is left to this contest epoch's share of it (contest_batch.lua).
--- ARGV: 1 msgpack change: the event's own fields (game/store.py: encode_change), 2 doorbell channel, 3 PUBLISH or
+-- ARGV: 1 the change: the event's own fields, msgpack values one after the other decoded into the locals below,
+--       nil where absent (game/store.py: encode_change), 2 doorbell channel, 3 PUBLISH or
 --       SPUBLISH, 4 msgpack fields every change of the contest epoch carries alike (encode_contest_fixed: epoch,
 --       ends, team mode, best_n), decoded once per batch
 -- Returns {status, points applied, changed, current epoch}:
@@ -24,17 +25,22 @@
 -- quiet = 1 rings no doorbell (rebuilds must not celebrate old deals on the TVs).
 -- Provisional points: rcv (when the event arrived) is set only in contests that confirm deals. A deal
 -- it scores (settle > 0 seconds) is provisional until rcv + settle; an event touching a deal past that
--- moment settles it first: confirmed when auto = 1, else it expires (its points drop out, like a
+-- moment settles it first: confirmed when auto_confirm = 1, else it expires (its points drop out, like a
 -- reversal, and nothing revives it). confirms = 1 confirms the deal named (or marks it paid before it
 -- scored); settle_only = 1 (the scheduler's sweep) only settles, and is not recorded as seen.
 
-local c = cmsgpack.unpack(ARGV[1])
+-- The change: event and its seen bucket, the deal's team-time bucket, hits {rule, points, cap}, rep and its totals
+-- bucket, day, AT (the event's moment, as text: the sorted sets are given it as it comes), event type, the packed
+-- parts of its record and ledger lines (rh, lh, lt), the doorbell's head; then what some changes have: team and its
+-- size, amount, the deal it names and its bucket, undoes (a correction), division, targets and the flags above.
+local event, sb, tb, hits, rep, rb, day, AT, kind, rh, lh, lt, bell_head, team_named, size, amount_text, named_deal,
+      db, undoes, division, target, team_target, replay, quiet, rcv, settle, auto_confirm, confirms, settle_only
+  = cmsgpack.unpack(ARGV[1])
 local F = contest_fixed(BATCH, ARGV[4])
-local AT = c.at  -- the event's moment, as text: the sorted sets are given it as it comes
 -- best_deal: read below; the layout mark: see EARLIER
 local meta = contest_meta(BATCH, KEYS[12], F.epoch)
 local current_epoch = meta.epoch
-if current_epoch ~= F.epoch and c.replay ~= 1 then
+if current_epoch ~= F.epoch and replay ~= 1 then
   return {-1, 0, 0, current_epoch}
 end
 local share = contest_share(BATCH, KEYS)
@@ -52,16 +58,16 @@ if EARLIER and redis.call('EXISTS', KEYS[3], KEYS[1], KEYS[2]) == 0 then
 end
 -- seen and deals are bucketed into small hashes (KEYS[1] or KEYS[2] .. ':' .. bucket, game/keys.py) that Redis
 -- keeps as listpacks; the unbucketed hashes of earlier versions are still read. An original event (the
--- deal itself, whose change names no other deal nor its bucket: c.deal and c.db absent) is marked seen in its deal's
+-- deal itself, whose change names no other deal nor its bucket: named_deal and db absent) is marked seen in its deal's
 -- record (orig = 1) rather than in seen.
-local DEAL = c.deal or c.event
-local original = c.event == DEAL
-local DEALS = KEYS[2] .. ':' .. (c.db or c.sb)
-local SEEN = not original and KEYS[1] .. ':' .. c.sb  -- an original's name is made where it is needed (rarely)
+local DEAL = named_deal or event
+local original = event == DEAL
+local DEALS = KEYS[2] .. ':' .. (db or sb)
+local SEEN = not original and KEYS[1] .. ':' .. sb  -- an original's name is made where it is needed (rarely)
 -- Only where an unbucketed hash of earlier versions is still there is it read (one call to know).
 local legacy = EARLIER and redis.call('EXISTS', KEYS[1], KEYS[2]) > 0
-if c.settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], c.event) == 1)
-    or (not original and redis.call('HEXISTS', SEEN, c.event) == 1)) then
+if settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], event) == 1)
+    or (not original and redis.call('HEXISTS', SEEN, event) == 1)) then
   return {0, 0, 0, current_epoch}
 end
 
@@ -71,25 +77,25 @@ local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], DEAL)) o
 if old_raw then old = unpack_record(DEAL, old_raw) end
 -- Every record this script writes goes through put_record (an applied deal's is packed around the change's packed
 -- fields, pack_applied_record); an original event's record carries its seen mark.
-local marks_original = original and c.settle_only ~= 1
+local marks_original = original and settle_only ~= 1
 local record_written = false
-if c.settle_only ~= 1 and original and old and old.orig == 1 then
+if settle_only ~= 1 and original and old and old.orig == 1 then
   return {0, 0, 0, current_epoch}
 end
 
 -- A provisional deal past its settlement moment is settled before anything else touches it.
 local settled = nil
-if c.rcv and old and old.due and old.due <= c.rcv then
+if rcv and old and old.due and old.due <= rcv then
   if old.auto == 1 then settled = 'confirmed' else settled = 'expired' end
 end
-if c.settle_only == 1 and settled == nil then
+if settle_only == 1 and settled == nil then
   return {1, 0, 0, current_epoch}
 end
 
 local undo = nil
-if settled == 'expired' or (c.undo and old and old.tomb ~= 1) then undo = old end
-local apply = #c.hits > 0 and settled ~= 'expired'
-if apply and (not c.undo) and old then apply = false end  -- original arriving after its reversal
+if settled == 'expired' or (undoes and old and old.tomb ~= 1) then undo = old end
+local apply = #hits > 0 and settled ~= 'expired'
+if apply and (not undoes) and old then apply = false end  -- original arriving after its reversal
 if apply and old and old.exp == 1 then apply = false end  -- an expired deal stays out
 
 -- Refuse, before writing anything else, a score the composite could not hold exactly (bounded by the points
@@ -99,22 +105,22 @@ if apply and old and old.exp == 1 then apply = false end  -- an expired deal sta
 local points_of = {}  -- rep -> points as written here (no need to read them again)
 local asked, asked_text, totals = 0, nil, nil
 if apply then
-  for _, hit in ipairs(c.hits) do asked = asked + hit[2] end
+  for _, hit in ipairs(hits) do asked = asked + hit[2] end
   asked_text = int(asked)
-  totals = totals_of(KEYS, EARLIER, c.rep, c.rb)
-  local refused = out_of_range(asked, c.target)
-    and out_of_range(tonumber(redis.call('HGET', totals, c.rep) or '0') + asked, c.target)
+  totals = totals_of(KEYS, EARLIER, rep, rb)
+  local refused = out_of_range(asked, target)
+    and out_of_range(tonumber(redis.call('HGET', totals, rep) or '0') + asked, target)
   if not refused then
-    points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, asked_text)
-    refused = out_of_range(points_of[c.rep], c.target)
-    if refused then redis.call('HINCRBY', totals, c.rep, int(-asked)) end
+    points_of[rep] = redis.call('HINCRBY', totals, rep, asked_text)
+    refused = out_of_range(points_of[rep], target)
+    if refused then redis.call('HINCRBY', totals, rep, int(-asked)) end
   end
   if refused then
-    return redis.error_reply('score out of range: rep ' .. c.rep .. ' would exceed ' .. MAX_SCORE)
+    return redis.error_reply('score out of range: rep ' .. rep .. ' would exceed ' .. MAX_SCORE)
   end
 end
 
-if c.settle_only ~= 1 and not original then redis.call('HSET', SEEN, c.event, '1') end
+if settle_only ~= 1 and not original then redis.call('HSET', SEEN, event, '1') end
 local kept_orig = old and old.orig  -- a record replaced keeps the mark of its original
 if settled then
   release(KEYS, DEAL, old)
@@ -140,21 +146,21 @@ if undo then
     redis.call('ZINCRBY', KEYS[11] .. undo.team, delta_text, undo.rep)
     add_to_team_sum(share, undo.team, delta)
     if EARLIER then redis.call('ZREM', KEYS[10] .. undo.team, DEAL) end  -- written before buckets
-    team_time(KEYS, share, undo.team, c.tb, nil, DEAL)
+    team_time(KEYS, share, undo.team, tb, nil, DEAL)
   end
   if undo.due then release(KEYS, DEAL, undo) end
-  ledger(KEYS, c, undo.rep, delta, settled == 'expired' and 'expired' or 'undo')
+  ledger(KEYS, lh, lt, undo.rep, delta, settled == 'expired' and 'expired' or 'undo')
 end
-if settled ~= nil and undo == nil then ledger(KEYS, c, old.rep, 0, 'confirmed') end
+if settled ~= nil and undo == nil then ledger(KEYS, lh, lt, old.rep, 0, 'confirmed') end
 
 -- Confirmation: the deal named stops being provisional (or is marked paid, should it score later).
 local confirmed = nil
-if c.confirms == 1 and settled == nil then
+if confirms == 1 and settled == nil then
   if old and old.due then
     release(KEYS, DEAL, old)
     old.due, old.pp = nil, nil
     record_written = put_record(DEALS, DEAL, marks_original, old)
-    ledger(KEYS, c, old.rep, 0, 'confirmed')
+    ledger(KEYS, lh, lt, old.rep, 0, 'confirmed')
     confirmed = old
   elseif old == nil then
     redis.call('HSET', KEYS[23], DEAL, '1')
@@ -162,16 +168,16 @@ if c.confirms == 1 and settled == nil then
 end
 if settled == 'confirmed' then confirmed = old end
 
-local team = c.team or ''
+local team = team_named or ''
 local total = 0
 if apply then
   -- Each hit as the record and the ledger line keep it (rule, points applied, asked, cap), packed once for both.
   local hits_packed, uncapped = '', 0
-  for _, hit in ipairs(c.hits) do
+  for _, hit in ipairs(hits) do
     if hit[3] > 0 then
-      local field = c.day .. '|' .. hit[1] .. '|' .. c.rep
+      local field = day .. '|' .. hit[1] .. '|' .. rep
       local delta, entries, asks = join_group(KEYS, DEAL, AT, field, hit[2], hit[3], 1)
-      refresh_group(KEYS, share, EARLIER, c.rep, team, field, hit[3], entries, asks, true)
+      refresh_group(KEYS, share, EARLIER, rep, team, field, hit[3], entries, asks, true)
       hits_packed = hits_packed .. cmsgpack.pack(hit[1], delta, hit[2], hit[3])
       total = total + delta
     else
@@ -180,43 +186,43 @@ if apply then
       total = total + hit[2]
     end
   end
-  if total ~= asked then points_of[c.rep] = redis.call('HINCRBY', totals, c.rep, int(total - asked)) end
-  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. c.rep, AT, DEAL) end
+  if total ~= asked then points_of[rep] = redis.call('HINCRBY', totals, rep, int(total - asked)) end
+  if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. rep, AT, DEAL) end
   if team ~= '' then
-    redis.call('ZINCRBY', KEYS[11] .. team, total == asked and asked_text or int(total), c.rep)
+    redis.call('ZINCRBY', KEYS[11] .. team, total == asked and asked_text or int(total), rep)
     add_to_team_sum(share, team, total)
-    if uncapped ~= 0 then team_time(KEYS, share, team, c.tb, AT, DEAL, true) end
+    if uncapped ~= 0 then team_time(KEYS, share, team, tb, AT, DEAL, true) end
   end
   -- Provisional: an update keeps the state of the deal it replaces; a new deal waits for confirmation.
-  local due, auto = nil, c.auto
+  local due, auto = nil, auto_confirm
   if undo then
     due, auto = undo.due, undo.auto
-  elseif c.settle and c.settle > 0 then
-    if redis.call('HDEL', KEYS[23], DEAL) == 0 then due = c.rcv + c.settle end
+  elseif settle and settle > 0 then
+    if redis.call('HDEL', KEYS[23], DEAL) == 0 then due = rcv + settle end
   end
   local pp = 0
   if due then
     pp = total
-    hold(KEYS, c.rep, team, total)
+    hold(KEYS, rep, team, total)
     redis.call('ZADD', KEYS[18], int(due), DEAL)
   end
   -- The record and the ledger line, packed around what the change brings packed (no table per record or line).
   local orig = kept_orig or 0
   if marks_original then orig = 1 end
-  redis.call('HSET', DEALS, DEAL, pack_applied_record(c, due or 0, pp, due and auto or 0, orig, #c.hits, hits_packed))
+  redis.call('HSET', DEALS, DEAL, pack_applied_record(rh, due or 0, pp, due and auto or 0, orig, #hits, hits_packed))
   record_written = true
-  ledger(KEYS, c, c.rep, total, 'apply', #c.hits, hits_packed)
+  ledger(KEYS, lh, lt, rep, total, 'apply', #hits, hits_packed)
 elseif settled == 'expired' then
   record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
-elseif c.undo and not (old and old.exp == 1) then
+elseif undoes and not (old and old.exp == 1) then
   -- Reversed (or reversed before the original arrived): a tombstone keeps a late original from scoring.
-  record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, event = c.event, orig = kept_orig})
-elseif #c.hits > 0 and old then
-  ledger(KEYS, c, c.rep, 0, 'reversed_before')
+  record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, event = event, orig = kept_orig})
+elseif #hits > 0 and old then
+  ledger(KEYS, lh, lt, rep, 0, 'reversed_before')
 end
 if marks_original and not record_written then  -- the original is seen: its deal's record says so
   local record = bucketed_raw and unpack_record(DEAL, bucketed_raw)
-  if not record then redis.call('HSET', KEYS[1] .. ':' .. c.sb, c.event, '1')  -- no record of its own for the mark
+  if not record then redis.call('HSET', KEYS[1] .. ':' .. sb, event, '1')  -- no record of its own for the mark
   elseif record.orig ~= 1 then record_written = put_record(DEALS, DEAL, marks_original, record) end
 end
 
@@ -225,55 +231,55 @@ if not changed then
   return {1, 0, 0, current_epoch}
 end
 
--- Rows: the reps' now (the doorbell carries the score of c.rep's), the teams' when the batch ends.
-local rep_score = nil  -- c.rep's score as its row was last written here
-if apply then rep_score = refresh_rep(KEYS, share, c, F, EARLIER, points_of[c.rep], c.rep, c.target, c.division) end
-if undo and (undo.rep ~= c.rep or not apply) then
-  local score = refresh_rep(KEYS, share, c, F, EARLIER, points_of[undo.rep], undo.rep, undo.target, undo.division)
-  if undo.rep == c.rep then rep_score = score end
+-- Rows: the reps' now (the doorbell carries the score of rep's), the teams' when the batch ends.
+local rep_score = nil  -- rep's score as its row was last written here
+if apply then rep_score = refresh_rep(KEYS, share, rcv, F, EARLIER, points_of[rep], rep, target, division) end
+if undo and (undo.rep ~= rep or not apply) then
+  local score = refresh_rep(KEYS, share, rcv, F, EARLIER, points_of[undo.rep], undo.rep, undo.target, undo.division)
+  if undo.rep == rep then rep_score = score end
 end
-if apply and team ~= '' then team_row_later(share, team, c.size or 0, c.team_target, F, c.rcv) end
+if apply and team ~= '' then team_row_later(share, team, size or 0, team_target, F, rcv) end
 if undo and undo.team ~= '' and (undo.team ~= team or not apply) then
-  team_row_later(share, undo.team, undo.size or 0, undo.team_target, F, c.rcv)
+  team_row_later(share, undo.team, undo.size or 0, undo.team_target, F, rcv)
 end
 if confirmed then
-  local score = refresh_rep(KEYS, share, c, F, EARLIER, points_of[confirmed.rep], confirmed.rep, confirmed.target,
+  local score = refresh_rep(KEYS, share, rcv, F, EARLIER, points_of[confirmed.rep], confirmed.rep, confirmed.target,
                             confirmed.division)
-  if confirmed.rep == c.rep then rep_score = score end
+  if confirmed.rep == rep then rep_score = score end
   if confirmed.team ~= '' then team_row_later(share, confirmed.team, confirmed.size or 0, confirmed.team_target, F,
-                                                    c.rcv) end
+                                                    rcv) end
 end
 
 -- The contest's biggest deal so far (in meta, beside the epoch; rebuilds leave it alone): a won deal above it
 -- is a record, and its doorbell names the best it beat (never for the contest's first deal).
 local beaten = nil
-if c.type == 'deal.won' and total > 0 and c.replay ~= 1 then
+if kind == 'deal.won' and total > 0 and replay ~= 1 then
   local best_raw = meta.best or nil
   local best = tonumber(best_raw or '0') or 0
-  local amount = tonumber(c.amount or '') or 0
+  local amount = tonumber(amount_text or '') or 0
   if amount > best then
-    redis.call('HSET', KEYS[12], 'best_deal', c.amount)
-    meta.best = c.amount
+    redis.call('HSET', KEYS[12], 'best_deal', amount_text)
+    meta.best = amount_text
     if best > 0 then beaten = best_raw end
   end
 end
 
 local seq = next_seq(share)  -- both sequence numbers are stored when the batch ends
-if c.quiet ~= 1 then
-  -- The doorbell's fixed part comes encoded (c.bell: a JSON object left open, game/store.py: bell_head);
+if quiet ~= 1 then
+  -- The doorbell's fixed part comes encoded (bell_head: a JSON object left open, game/store.py: bell_head);
   -- what only this script knows is added to it: with the rep's score on the board now and the board's size,
   -- phones' views move on without reading them.
   local over = ''
   if beaten then over = ',"record_over":' .. cjson.encode(beaten) end
   local score = rep_score
   if score == nil then
-    local placed = redis.call('ZSCORE', KEYS[4], c.rep)
+    local placed = redis.call('ZSCORE', KEYS[4], rep)
     if placed then score = math.floor(tonumber(placed) / TIME_SPAN) end
   end
   if score then over = over .. ',"score":' .. int(score) end
-  local bell = string.format('%s,"seq":%d,"points":%d%s,"size":%d}', c.bell, seq, total, over, rep_board_size(share))
+  local bell = string.format('%s,"seq":%d,"points":%d%s,"size":%d}', bell_head, seq, total, over, rep_board_size(share))
   -- Recent wins, kept with the change itself: what a reconnecting screen recovers is what others saw.
-  if c.type == 'deal.won' and total > 0 then
+  if kind == 'deal.won' and total > 0 then
     share.wins[#share.wins + 1] = bell  -- pushed (and the list trimmed) when the batch ends
   end
   redis.call(ARGV[3] or 'PUBLISH', ARGV[2], bell)

@@ -8,7 +8,7 @@ local REP_TOTAL_BUCKETS = 64    -- game/keys.py
 
 -- A rep's total: in one of REP_TOTAL_BUCKETS small hashes (game/keys.py: rep_total_bucket, the same hash of the
 -- rep's id), so Redis finds it among a few reps rather than walking every rep's entry; earlier epochs: rep_totals.
--- bucket: the rep's bucket where the change names it (c.rb, the event's rep), else hashed here.
+-- bucket: the rep's bucket where the change names it (rb, the event's rep), else hashed here.
 local function totals_of(K, earlier, rep, bucket)
   if earlier then return K[3] end
   if bucket then return K[3] .. ':' .. bucket end
@@ -19,7 +19,7 @@ local function totals_of(K, earlier, rep, bucket)
 end
 
 -- A team's score-changing moments sit in small buckets: its deals by deal key (TEAM_TIME_BUCKETS in
--- game/keys.py; c.tb is this deal's), its cap groups by day (cap_bucket). The team's own set keeps each
+-- game/keys.py; tb is this deal's), its cap groups by day (cap_bucket). The team's own set keeps each
 -- bucket's latest moment ('b|' .. bucket), so its top is still the team's latest score-changing moment.
 -- rising: the member is new to its bucket (a deal applied), so the bucket's latest moment can only rise to at.
 local function team_time(K, share, team, bucket_id, at, member, rising)  -- at nil: the member leaves
@@ -72,9 +72,10 @@ local function out_of_range(points, target)
   return points > MAX_SCORE or shown(points, target) > MAX_SCORE
 end
 
--- A line of the rep's ledger; hit_count and hits_packed: the applied hits (pack_hits), none when absent.
-local function ledger(K, c, rep, points, note, hit_count, hits_packed)
-  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(c, points, note, hit_count or 0, hits_packed or ''))
+-- A line of the rep's ledger (lh, lt: what the change knows of it, packed: pack_ledger_line); hit_count and
+-- hits_packed: the applied hits (pack_hits), none when absent.
+local function ledger(K, lh, lt, rep, points, note, hit_count, hits_packed)
+  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(lh, lt, points, note, hit_count or 0, hits_packed or ''))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing
@@ -136,14 +137,14 @@ local function join_group(K, deal, at, field, asked, cap, sign)
 end
 
 -- A rep's row on the board (and its division's), from the points just written (points nil: read); returns the
--- score shown, which the doorbell carries.
-local function refresh_rep(K, share, c, F, earlier, points, rep, target, division)
+-- score shown, which the doorbell carries. rcv: the change's arrival (contests that confirm deals), else nil.
+local function refresh_rep(K, share, rcv, F, earlier, points, rep, target, division)
   points = points or tonumber(redis.call('HGET', totals_of(K, earlier, rep), rep) or '0')
   local score = shown(points, target)
   local composite = int(score * TIME_SPAN + time_left(K[9] .. rep, F.ends))
   rep_row_written(share, redis.call('ZADD', K[4], composite, rep))
   if division and division ~= '' then redis.call('ZADD', K[14] .. division, composite, rep) end
-  if c.rcv then
+  if rcv then
     local pending = tonumber(redis.call('HGET', K[19], rep) or '0')
     keep_provisional(K[21], rep, score, shown(points - pending, target))
   end

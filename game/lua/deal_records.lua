@@ -66,15 +66,15 @@ end
 
 -- A ledger line: {event, type, at, rule version, points, note, deal ('' when it is the event), amount,
 -- customer, currency, then per hit: rule, points, asked, cap} (game/store.py: read_ledger decodes it). What the
--- change knows comes packed (c.lh: event to rule version, c.lt: deal to currency; game/store.py: encode_change): only
+-- change knows comes packed (lh: event to rule version, lt: deal to currency; game/store.py: encode_change): only
 -- the points and the note are packed here, the hits (hit_count of them) come packed one after the other, and no
 -- table is made per line.
-local function pack_ledger_line(c, points, note, hit_count, hits_packed)
-  return array_header(10 + hit_count * 4) .. c.lh .. cmsgpack.pack(points, note) .. c.lt .. hits_packed
+local function pack_ledger_line(lh, lt, points, note, hit_count, hits_packed)
+  return array_header(10 + hit_count * 4) .. lh .. cmsgpack.pack(points, note) .. lt .. hits_packed
 end
 
--- The record of a deal an event applies: its fields the change knows come packed (c.rh: rep to day, game/store.py:
+-- The record of a deal an event applies: its fields the change knows come packed (rh: rep to day, game/store.py:
 -- encode_change), then provisional state (due, pp, auto: 0 when none), orig and the hits (packed, hit_count of them).
-local function pack_applied_record(c, due, pp, auto, orig, hit_count, hits_packed)
-  return array_header(13 + hit_count * 4) .. '\1' .. c.rh .. cmsgpack.pack(due, pp, auto, orig) .. hits_packed
+local function pack_applied_record(rh, due, pp, auto, orig, hit_count, hits_packed)
+  return array_header(13 + hit_count * 4) .. '\1' .. rh .. cmsgpack.pack(due, pp, auto, orig) .. hits_packed
 end
