@@ -136,13 +136,18 @@ local function join_group(K, deal, at, field, asked, cap, sign)
   return math.min(after, cap) - math.min(before, cap), entries, asks
 end
 
+-- A rep's set of score-changing moments (the tie-break) is written on each of its events and holds them all: it
+-- is made a skip list (as_skip_list) when the rep joins the board, so a rep's ZADD does not walk a listpack of its
+-- month's deals. (After a restart Redis loads it as a listpack again: slower, never wrong.)
 -- A rep's row on the board (and its division's), from the points just written (points nil: read); returns the
 -- score shown, which the doorbell carries. rcv: the change's arrival (contests that confirm deals), else nil.
 local function refresh_rep(K, share, rcv, F, earlier, points, rep, target, division)
   points = points or tonumber(redis.call('HGET', totals_of(K, earlier, rep), rep) or '0')
   local score = shown(points, target)
   local composite = int(score * TIME_SPAN + time_left(K[9] .. rep, F.ends))
-  rep_row_written(share, redis.call('ZADD', K[4], composite, rep))
+  local added = redis.call('ZADD', K[4], composite, rep)
+  rep_row_written(share, added)
+  if added == 1 then as_skip_list(K[9] .. rep) end  -- a rep new on the board: its moments' set was just made
   if division and division ~= '' then redis.call('ZADD', K[14] .. division, composite, rep) end
   if rcv then
     local pending = tonumber(redis.call('HGET', K[19], rep) or '0')
