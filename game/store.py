@@ -110,13 +110,24 @@ def batch_source() -> str:
 
 
 def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> bytes:
-    """The argument of ``run_batch.lua``: (script, keys, arguments) per call, each key list sent once."""
+    """The argument of ``run_batch.lua``: the key lists (each sent once), then per call its script, the index of its
+    key list, its argument count and arguments, as msgpack values one after the other."""
     key_lists: dict[tuple[Any, ...], int] = {}
-    encoded = []
+    values: list[Any] = [None]  # the key lists, known at the end
     for name, script_keys, args in calls:
         index = key_lists.setdefault(tuple(script_keys), len(key_lists) + 1)
-        encoded.append([name, index, *(a if isinstance(a, (bytes, str)) else str(a) for a in args)])
-    return msgpack.packb([[list(k) for k in key_lists], encoded], use_bin_type=False)  # Lua reads no bin type
+        values += (name, index, len(args))
+        values += (a if isinstance(a, (bytes, str)) else str(a) for a in args)
+    values[0] = [list(k) for k in key_lists]
+    return packed_stream(values)
+
+
+def packed_stream(values: list[Any]) -> bytes:
+    """Values packed one after the other (an array's entries without its header), as strings (Lua reads no bin
+    type): ``cmsgpack.unpack`` gives them back as that many values."""
+    count = len(values)
+    header = 1 if count < 16 else 3 if count < 65536 else 5
+    return msgpack.packb(values, use_bin_type=False)[header:]
 
 
 def unpack_batch_replies(packed: bytes) -> list[Any]:
@@ -164,8 +175,7 @@ def encode_change(change: ContestChange) -> bytes:
     ]
     while values[-1] is None:
         values.pop()
-    # the packed parts as strings: Lua reads no bin type
-    return b"".join(msgpack.packb(value, use_bin_type=False) for value in values)
+    return packed_stream(values)
 
 
 def encode_contest_fixed(change: ContestChange) -> bytes:
@@ -189,15 +199,10 @@ def packed_parts(change: ContestChange) -> tuple[bytes, bytes, bytes]:
     named_deal = "" if change.deal_key == change.event_key else change.deal_key
     tail = [named_deal, change.amount or "", change.customer or "", change.currency or ""]
     return (
-        packed_values([*record, change.day]),
-        packed_values([change.event_key, change.event_type, change.occurred_epoch, change.version]),
-        packed_values(tail),
+        packed_stream([*record, change.day]),
+        packed_stream([change.event_key, change.event_type, change.occurred_epoch, change.version]),
+        packed_stream(tail),
     )
-
-
-def packed_values(values: list[Any]) -> bytes:
-    """Values packed one after the other (an array's entries without its header: fewer than 16 of them)."""
-    return msgpack.packb(values)[1:]
 
 
 def bell_head(change: ContestChange) -> str:
