@@ -264,11 +264,12 @@ def xp_record(change: XpChange) -> bytes:
     return msgpack.packb(values, use_bin_type=False)
 
 
-def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
-    """The arguments of ``apply_xp.lua``, all text or bytes (the script hands them to Redis as they are), as few
-    as tell the change: the month, quarter and all-time periods follow from the day, the deal record comes packed
-    as most events write it, and what most events lack comes last, sent only as far as an event has it
-    (a deal's facts, joined as they are kept; the deal a correction names; undo)."""
+def encode_xp(change: XpChange, bell: str, command: str) -> bytes:
+    """The argument of ``apply_xp.lua``: msgpack values one after the other, which the script decodes straight
+    into locals, all text or bytes (the script hands them to Redis as they are), as few as tell the change: the
+    month, quarter and all-time periods follow from the day, the deal record comes packed as most events write it,
+    and what most events lack comes last, sent only as far as an event has it (a deal's facts, joined as they are
+    kept; the deal a correction names; undo)."""
     original = change.deal_key == change.event_key
     facts = f"{change.amount or '0'}|{change.occurred_epoch}|{'1' if change.new_customer else '0'}"  # as kept
     optional = [
@@ -279,21 +280,23 @@ def encode_xp(change: XpChange, bell: str, command: str) -> list[str | bytes]:
     ]
     while optional and optional[-1] == "":
         optional.pop()
-    return [
-        change.event_key,
-        keys.bucket(change.event_key),
-        change.rep,
-        str(change.xp),
-        str(change.cap or 0),
-        f"{change.kind}|{change.rep}" if change.cap else "",  # the field of its daily cap
-        change.day,
-        change.windows["week"],
-        keys.xp_rep_bucket(change.rep),
-        xp_record(change),
-        bell,
-        command,
-        *optional,
-    ]
+    return packed_stream(
+        [
+            change.event_key,
+            keys.bucket(change.event_key),
+            change.rep,
+            str(change.xp),
+            str(change.cap or 0),
+            f"{change.kind}|{change.rep}" if change.cap else "",  # the field of its daily cap
+            change.day,
+            change.windows["week"],
+            keys.xp_rep_bucket(change.rep),
+            xp_record(change),
+            bell,
+            command,
+            *optional,
+        ]
+    )
 
 
 def xp_script_keys(shard: int = 0) -> list[str]:
@@ -626,7 +629,7 @@ class Store:
         script_keys = xp_keys.script_keys(unbucketed=shard in self._unbucketed_xp)
         bell = xp_keys.channel
         return ("EVALSHA", self._sha["apply_xp"], len(script_keys), *script_keys,
-                *encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip
+                encode_xp(change, bell, bell_command(bell, self.sharded)))  # fmt: skip
 
     def _contest_call(
         self, script: str, script_keys: list[str], payload: bytes, contest_id: str, *after: bytes

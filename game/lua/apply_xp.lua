@@ -6,14 +6,14 @@
 --       7 month's dealers prefix (set per month: reps with deals, so month-end jobs need no SCAN),
 --       8 XP sequence number (one counter for every XP board), then 9 and 10 the unbucketed seen and deals hashes of
 --       earlier versions, named only where they exist (game/store.py: Store.check_xp_shards)
--- ARGV (all text, as game/store.py's encode_xp makes them: Redis is handed whole numbers as text, never as Lua
--- numbers it would format with '%.17g'; each argument fewer is one string less to decode): 1 event, 2 event's
--- seen bucket, 3 rep, 4 xp, 5 daily cap ('0': none), 6 the cap's field ('kind|rep'; '': no cap), 7 day, 8 ISO
--- week, 9 rep's bucket (of its caps and tally), 10 the msgpack bytes of the deal record as asked, orig = 1 (xp_records.lua: the script only puts back
--- what a cap took, or orig = 0), 11 XP doorbell channel, 12 PUBLISH or SPUBLISH, then only as far as an event
--- needs them (most events, a deal's original, stop at 12 or 13):
--- 13 the facts badges are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)' ('': no deal),
--- 14 deal ('': the event itself), 15 deal's bucket ('': the event's), 16 undo ('1' for a correction of a deal).
+-- ARGV[1] the change: msgpack values one after the other (game/store.py: encode_xp), decoded straight into the
+-- locals below, all text (Redis is handed whole numbers as text, never as Lua numbers it would format with '%.17g'):
+-- event, event's seen bucket, rep, xp, daily cap ('0': none), the cap's field ('kind|rep'; '': no cap), day, ISO
+-- week, rep's bucket (of its caps and tally), the msgpack bytes of the deal record as asked, orig = 1 (xp_records.lua:
+-- the script only puts back what a cap took, or orig = 0), XP doorbell channel, PUBLISH or SPUBLISH, then only as
+-- far as an event needs them (most events, a deal's original, stop at the command or the facts): the facts badges
+-- are judged on, as kept: 'amount|moment (epoch seconds)|new customer (1/0)' ('': no deal), deal ('': the event
+-- itself), deal's bucket ('': the event's), undo ('1' for a correction of a deal).
 -- The other periods (month, quarter, all) follow from the day.
 -- XP_RETENTION (text per window, none for 'all'), CAP_RETENTION, FACTS_RETENTION, TALLY_WON/TALLY_UNDONE and
 -- XP_REP_BUCKETS come from game/xp.py and game/keys.py, the deal records' helpers from xp_records.lua
@@ -22,14 +22,11 @@
 -- Returns {status, xp applied, epoch of the deal undone or 0}: status 1 applied, 0 duplicate.
 -- (The undone deal's time tells the badge judge which periods a reversal reaches back into.)
 
-local event, seen_bucket, rep, day, week = ARGV[1], ARGV[2], ARGV[3], ARGV[7], ARGV[8]
-local facts_kept, named_deal, deal_bucket = ARGV[13], ARGV[14], ARGV[15]
+local event, seen_bucket, rep, xp_text, cap_text, cap_field, day, week, rep_bucket, record, channel, command,
+      facts_kept, named_deal, deal_bucket, undo_text = cmsgpack.unpack(ARGV[1])
 local deal = (named_deal == nil or named_deal == '') and event or named_deal
-local undo, is_deal = ARGV[16] == '1', facts_kept ~= nil and facts_kept ~= ''
-local xp_text, cap_text = ARGV[4], ARGV[5]
+local undo, is_deal = undo_text == '1', facts_kept ~= nil and facts_kept ~= ''
 local xp = tonumber(xp_text)
-local rep_bucket = ARGV[9]
-local record = ARGV[10]
 local today = xp_day(BATCH, KEYS[4], day, week)
 if not today then return redis.error_reply('apply_xp: day ' .. day .. ' is not YYYY-MM-DD') end
 
@@ -93,7 +90,7 @@ if apply then
   allowed = xp
   local allowed_text = xp_text
   if cap_text ~= '0' then
-    local cap, cap_field = tonumber(cap_text), ARGV[6]
+    local cap = tonumber(cap_text)
     -- Counted in full first (one call when under the cap, as most are), then handed back past the cap.
     local used = xp_cap_add(KEYS[3], day, cap_field, rep_bucket, xp_text, xp, today) - xp
     allowed = math.max(0, math.min(xp, cap - used))
@@ -145,5 +142,5 @@ elseif original then  -- the original is seen: its deal's record says so
     if t then redis.call('HSET', DEALS, deal, cmsgpack.pack(t)) end
   end
 end
-if allowed ~= 0 or undone_at ~= 0 then xp_ring(BATCH, KEYS[8], ARGV[11], ARGV[12]) end
+if allowed ~= 0 or undone_at ~= 0 then xp_ring(BATCH, KEYS[8], channel, command) end
 return {1, allowed, undone_at}
