@@ -122,6 +122,25 @@ def batch_call(calls: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> byt
     return packed_stream(values)
 
 
+def as_asked(change: ContestChange, parts: tuple[bytes, bytes, bytes]) -> tuple[bytes, bytes, bytes]:
+    """The change's hits, its deal's record and its ledger line as most events write them: every hit applied as
+    asked (no daily cap took any of it), the record of an original deal nobody waits to confirm (``deal_records.lua``:
+    pack_applied_record with due, pp, auto 0 and orig 1; pack_ledger_line with the points asked and the note
+    'apply'). The script writes them as they come where that holds, and packs its own where not."""
+    record_head, line_head, line_tail = parts
+    hits = b"".join(packed_stream([hit.rule, hit.points, hit.points, hit.cap_per_day or 0]) for hit in change.hits)
+    asked = sum(hit.points for hit in change.hits)
+    count = len(change.hits)
+    record = array_header(13 + 4 * count) + b"\x01" + record_head + packed_stream([0, 0, 0, 1]) + hits
+    line = array_header(10 + 4 * count) + line_head + packed_stream([asked, "apply"]) + line_tail + hits
+    return hits, record, line
+
+
+def array_header(count: int) -> bytes:
+    """The msgpack header of an array of ``count`` entries (``deal_records.lua``: array_header)."""
+    return bytes((0x90 + count,)) if count < 16 else b"\xdc" + count.to_bytes(2, "big")
+
+
 def packed_stream(values: list[Any]) -> bytes:
     """Values packed one after the other (an array's entries without its header), as strings (Lua reads no bin
     type): ``cmsgpack.unpack`` gives them back as that many values."""
@@ -144,6 +163,7 @@ def encode_change(change: ContestChange) -> bytes:
     out. The event's own fields only: the contest epoch's are in ``encode_contest_fixed``."""
     received = bool(change.received_epoch)  # the settle fields mean something only for a deal under review
     original = change.deal_key == change.event_key  # an original's deal is itself, in its own bucket
+    parts = packed_parts(change)
     values: list[Any] = [
         change.event_key,
         keys.bucket(change.event_key),
@@ -154,7 +174,8 @@ def encode_change(change: ContestChange) -> bytes:
         change.day,
         str(change.occurred_epoch),  # as text: the script gives it to Redis as it comes
         change.event_type,
-        *packed_parts(change),
+        *parts,
+        *(as_asked(change, parts) if change.hits else (None, None, None)),
         None if change.quiet else bell_head(change),
         change.team or None,
         change.team_sizes.get(change.team, 0) if change.team else None,

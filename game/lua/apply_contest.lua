@@ -31,11 +31,13 @@
 
 -- The change: event and its seen bucket, the deal's team-time bucket, hits {rule, points, cap}, rep and its totals
 -- bucket, day, AT (the event's moment, as text: the sorted sets are given it as it comes), event type, the packed
--- parts of its record and ledger lines (rh, lh, lt), the doorbell's head; then what some changes have: team and its
+-- parts of its record and ledger lines (rh, lh, lt), its hits, its deal's record and its ledger line as most events
+-- write them (every hit as asked; the record of an original deal not waiting for confirmation: game/store.py,
+-- as_asked; nil when it has no hits), the doorbell's head; then what some changes have: team and its
 -- size, amount, the deal it names and its bucket, undoes (a correction), division, targets and the flags above.
-local event, sb, tb, hits, rep, rb, day, AT, kind, rh, lh, lt, bell_head, team_named, size, amount_text, named_deal,
-      db, undoes, division, target, team_target, replay, quiet, rcv, settle, auto_confirm, confirms, settle_only
-  = cmsgpack.unpack(ARGV[1])
+local event, sb, tb, hits, rep, rb, day, AT, kind, rh, lh, lt, hits_asked, record_asked, line_asked, bell_head,
+      team_named, size, amount_text, named_deal, db, undoes, division, target, team_target, replay, quiet, rcv, settle,
+      auto_confirm, confirms, settle_only = cmsgpack.unpack(ARGV[1])
 local F = contest_fixed(BATCH, ARGV[4])
 -- best_deal: read below; the layout mark: see EARLIER
 local meta = contest_meta(BATCH, KEYS[12], F.epoch)
@@ -71,10 +73,34 @@ if settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], event) == 1)
   return {0, 0, 0, current_epoch}
 end
 
-local old = nil
-local bucketed_raw = redis.call('HGET', DEALS, DEAL)
-local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], DEAL)) or nil
-if old_raw then old = unpack_record(DEAL, old_raw) end
+-- The points the hits ask, and the rep's totals hash.
+local asked, asked_text, totals = 0, nil, nil
+if #hits > 0 then
+  for _, hit in ipairs(hits) do asked = asked + hit[2] end
+  asked_text = int(asked)
+  totals = totals_of(KEYS, EARLIER, rep, rb)
+end
+-- A deal's original with hits writes its record as asked at once (HSETNX: one call where a read, then a write, were
+-- two); fresh: it was written, so the deal had none and the event applies (where its hits are not applied as asked,
+-- the record is written again below). The points asked go to the rep's total first, so that the first write that
+-- could fail comes before the record (a call failing leaves nothing a retry would take for done); where the deal
+-- had a record (a duplicate, an original after its correction) they are taken back. Any other event reads the
+-- deal's record first.
+local old, bucketed_raw, fresh, points_asked = nil, nil, false, nil
+if original and settle_only ~= 1 and record_asked and not legacy then
+  points_asked = add_asked(totals, rep, asked, asked_text, target)
+  if not points_asked then return refused(rep) end
+  fresh = redis.call('HSETNX', DEALS, DEAL, record_asked) == 1
+  if not fresh then
+    redis.call('HINCRBY', totals, rep, int(-asked))
+    points_asked = nil
+  end
+end
+if not fresh then
+  bucketed_raw = redis.call('HGET', DEALS, DEAL)
+  local old_raw = bucketed_raw or (legacy and redis.call('HGET', KEYS[2], DEAL)) or nil
+  if old_raw then old = unpack_record(DEAL, old_raw) end
+end
 -- Every record this script writes goes through put_record (an applied deal's is packed around the change's packed
 -- fields, pack_applied_record); an original event's record carries its seen mark.
 local marks_original = original and settle_only ~= 1
@@ -98,26 +124,12 @@ local apply = #hits > 0 and settled ~= 'expired'
 if apply and (not undoes) and old then apply = false end  -- original arriving after its reversal
 if apply and old and old.exp == 1 then apply = false end  -- an expired deal stays out
 
--- Refuse, before writing anything else, a score the composite could not hold exactly (bounded by the points
--- asked for; a daily cap can only lower them). The rep's total is read by adding the points asked (one access
--- to rep_totals: the apply below adds only what a cap took off) and put back when refused. Where the points
--- asked alone are out of range the total is read first, so a total put back was there (not a field made at 0).
+-- Refuse, before writing anything else, a score the composite could not hold exactly (add_asked: the points asked
+-- go to the rep's total now; the apply below adds only what a cap took off). A new original's were added above.
 local points_of = {}  -- rep -> points as written here (no need to read them again)
-local asked, asked_text, totals = 0, nil, nil
 if apply then
-  for _, hit in ipairs(hits) do asked = asked + hit[2] end
-  asked_text = int(asked)
-  totals = totals_of(KEYS, EARLIER, rep, rb)
-  local refused = out_of_range(asked, target)
-    and out_of_range(tonumber(redis.call('HGET', totals, rep) or '0') + asked, target)
-  if not refused then
-    points_of[rep] = redis.call('HINCRBY', totals, rep, asked_text)
-    refused = out_of_range(points_of[rep], target)
-    if refused then redis.call('HINCRBY', totals, rep, int(-asked)) end
-  end
-  if refused then
-    return redis.error_reply('score out of range: rep ' .. rep .. ' would exceed ' .. MAX_SCORE)
-  end
+  points_of[rep] = points_asked or add_asked(totals, rep, asked, asked_text, target)
+  if not points_of[rep] then return refused(rep) end
 end
 
 if settle_only ~= 1 and not original then redis.call('HSET', SEEN, event, '1') end
@@ -171,21 +183,27 @@ if settled == 'confirmed' then confirmed = old end
 local team = team_named or ''
 local total = 0
 if apply then
-  -- Each hit as the record and the ledger line keep it (rule, points applied, asked, cap), packed once for both.
-  local hits_packed, uncapped = '', 0
-  for _, hit in ipairs(hits) do
+  -- The points each capped hit applies (only where a cap took some: capped_to[i]); uncapped hits apply as asked.
+  local capped_to, uncapped = nil, 0
+  for i, hit in ipairs(hits) do
     if hit[3] > 0 then
       local field = day .. '|' .. hit[1] .. '|' .. rep
       local delta, entries, asks = join_group(KEYS, DEAL, AT, field, hit[2], hit[3], 1)
       refresh_group(KEYS, share, EARLIER, rep, team, field, hit[3], entries, asks, true)
-      hits_packed = hits_packed .. cmsgpack.pack(hit[1], delta, hit[2], hit[3])
+      if delta ~= hit[2] then
+        capped_to = capped_to or {}
+        capped_to[i] = delta
+      end
       total = total + delta
     else
-      hits_packed = hits_packed .. cmsgpack.pack(hit[1], hit[2], hit[2], 0)
       uncapped = uncapped + hit[2]
       total = total + hit[2]
     end
   end
+  -- Each hit as the record and the ledger line keep it (rule, points applied, asked, cap): as asked, or packed here
+  -- once for both where a cap took some.
+  local hits_packed = hits_asked
+  if capped_to then hits_packed = pack_hits(hits, capped_to) end
   if total ~= asked then points_of[rep] = redis.call('HINCRBY', totals, rep, int(total - asked)) end
   if uncapped ~= 0 then redis.call('ZADD', KEYS[9] .. rep, AT, DEAL) end
   if team ~= '' then
@@ -206,12 +224,20 @@ if apply then
     hold(KEYS, rep, team, total)
     redis.call('ZADD', KEYS[18], int(due), DEAL)
   end
-  -- The record and the ledger line, packed around what the change brings packed (no table per record or line).
+  -- The record and the ledger line: as the change brings them where every hit applied as asked (the record of a new
+  -- original, written above: fresh), else packed around what the change brings packed (no table per record or line).
   local orig = kept_orig or 0
   if marks_original then orig = 1 end
-  redis.call('HSET', DEALS, DEAL, pack_applied_record(rh, due or 0, pp, due and auto or 0, orig, #hits, hits_packed))
+  if not (fresh and capped_to == nil and due == nil) then
+    local record = record_asked
+    if capped_to or due or orig ~= 1 then
+      record = pack_applied_record(rh, due or 0, pp, due and auto or 0, orig, #hits, hits_packed)
+    end
+    redis.call('HSET', DEALS, DEAL, record)
+  end
   record_written = true
-  ledger(KEYS, lh, lt, rep, total, 'apply', #hits, hits_packed)
+  if capped_to then ledger(KEYS, lh, lt, rep, total, 'apply', #hits, hits_packed)
+  else ledger_line(KEYS, rep, line_asked) end
 elseif settled == 'expired' then
   record_written = put_record(DEALS, DEAL, marks_original, {tomb = 1, exp = 1, event = undo.event, orig = kept_orig})
 elseif undoes and not (old and old.exp == 1) then

@@ -72,10 +72,34 @@ local function out_of_range(points, target)
   return points > MAX_SCORE or shown(points, target) > MAX_SCORE
 end
 
+-- The points asked (asked_text: as text) added to the rep's total in totals (one access to rep_totals); returns the
+-- total, or nil, with nothing added, where the composite could not hold the score exactly (bounded by the points
+-- asked for; a daily cap can only lower them). Where the points asked alone are out of range the total is read
+-- first, so a total put back was there (not a field made at 0).
+local function add_asked(totals, rep, asked, asked_text, target)
+  if out_of_range(asked, target) and out_of_range(tonumber(redis.call('HGET', totals, rep) or '0') + asked, target) then
+    return nil
+  end
+  local points = redis.call('HINCRBY', totals, rep, asked_text)
+  if out_of_range(points, target) then
+    redis.call('HINCRBY', totals, rep, int(-asked))
+    return nil
+  end
+  return points
+end
+
+local function refused(rep)
+  return redis.error_reply('score out of range: rep ' .. rep .. ' would exceed ' .. MAX_SCORE)
+end
+
 -- A line of the rep's ledger (lh, lt: what the change knows of it, packed: pack_ledger_line); hit_count and
 -- hits_packed: the applied hits (pack_hits), none when absent.
+local function ledger_line(K, rep, line)
+  redis.call('XADD', K[13] .. rep, '*', 'l', line)
+end
+
 local function ledger(K, lh, lt, rep, points, note, hit_count, hits_packed)
-  redis.call('XADD', K[13] .. rep, '*', 'l', pack_ledger_line(lh, lt, points, note, hit_count or 0, hits_packed or ''))
+  ledger_line(K, rep, pack_ledger_line(lh, lt, points, note, hit_count or 0, hits_packed or ''))
 end
 
 -- A daily cap is judged per group (day, rule, rep): the group scores min(points asked by its standing

@@ -58,6 +58,16 @@ local function unpack_record(deal, raw)
   return r
 end
 
+-- Hits as a record and a ledger line keep them, packed one after the other: rule, points applied (capped_to[i]
+-- where a cap took some, else as asked), asked, cap.
+local function pack_hits(hits, capped_to)
+  local packed = ''
+  for i, hit in ipairs(hits) do
+    packed = packed .. cmsgpack.pack(hit[1], capped_to[i] or hit[2], hit[2], hit[3])
+  end
+  return packed
+end
+
 -- The msgpack header of an array of n entries (n < 65536).
 local function array_header(n)
   if n < 16 then return string.char(0x90 + n) end
