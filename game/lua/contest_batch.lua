@@ -52,6 +52,9 @@ local function finish_contest_share(share)
   for _, team in ipairs(share.sum_order) do  -- added to even at 0, as each event's HINCRBY made the field
     sums[team] = redis.call('HINCRBY', K[17], team, int(share.sums[team]))
   end
+  if #share.team_order > 1 then  -- whether any team has a roster, asked once rather than once per team
+    share.T.no_rosters = redis.call('EXISTS', share.T.rosters) == 0
+  end
   for _, team in ipairs(share.team_order) do
     local row = share.teams[team]
     local score, _, roster = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,

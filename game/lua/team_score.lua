@@ -30,8 +30,10 @@ local function time_left(times_key, ends)
   return left
 end
 
--- The team's roster as the directory last gave it (game/rosters.py), or nil where none was written.
+-- The team's roster as the directory last gave it (game/rosters.py), or nil where none was written (T.no_rosters:
+-- the contest epoch keeps none, as a batch found once).
 local function roster_of(T, team)
+  if T.no_rosters then return nil end
   local raw = redis.call('HGET', T.rosters, team)
   if raw then return cjson.decode(raw) end
   return nil
