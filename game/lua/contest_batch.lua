@@ -55,10 +55,13 @@ local function finish_contest_share(share)
   if #share.team_order > 1 then  -- whether any team has a roster, asked once rather than once per team
     share.T.no_rosters = redis.call('EXISTS', share.T.rosters) == 0
   end
+  local totals, board = {share.T.totals}, {share.T.board}  -- every team's row in one HSET and one ZADD
   for _, team in ipairs(share.team_order) do
     local row = share.teams[team]
-    local score, _, roster = write_team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,
-                                            sums[team])
+    local score, composite, roster = team_row(share.T, team, row.size, row.target, row.mode, row.best_n, row.ends,
+                                              sums[team])
+    totals[#totals + 1], totals[#totals + 2] = team, int(score)
+    board[#board + 1], board[#board + 2] = int(composite), team
     skip_lists_of(share.T, team)
     if row.provisional then
       local size, target = row.size, row.target
@@ -66,6 +69,10 @@ local function finish_contest_share(share)
       local confirmed = team_confirmed_of(share.T, K[20], team, size, roster, row.mode, row.best_n)
       keep_provisional(K[22], team, score, shown(confirmed, target))
     end
+  end
+  if #totals > 1 then
+    redis.call('HSET', unpack(totals))
+    redis.call('ZADD', unpack(board))
   end
   if share.events > 1 then redis.call('HINCRBY', K[8], 'reps', int(share.events - 1)) end
   if share.events > 0 then redis.call('HINCRBY', K[8], 'teams', int(share.events)) end

@@ -76,15 +76,19 @@ local function team_points(T, team, size, mode, best_n, roster, sum)
   return sum
 end
 
--- Write a team's row from its points and roster. The roster's size and target win over the ones given
--- (those of the event being applied, or of the deal being undone, may be older than the last move).
--- sum: the team's sum when the caller has just written it (nil: read). Returns the score shown, the composite
--- and the roster read (nil: none).
-local function write_team_row(T, team, size, target, mode, best_n, ends, sum)
+-- A team's row from its points and roster. The roster's size and target win over the ones given (those of the
+-- event being applied, or of the deal being undone, may be older than the last move). sum: the team's sum when
+-- the caller has just written it (nil: read). Returns the score shown, the composite and the roster read (nil:
+-- none); write_team_row writes it (a batch writes its teams' rows together: contest_batch.lua).
+local function team_row(T, team, size, target, mode, best_n, ends, sum)
   local roster = roster_of(T, team)
   if roster then size, target = #roster.reps, roster.target end
   local score = shown(team_points(T, team, size, mode, best_n, roster, sum), target)
-  local composite = score * TIME_SPAN + time_left(T.times .. team, ends)
+  return score, score * TIME_SPAN + time_left(T.times .. team, ends), roster
+end
+
+local function write_team_row(T, team, size, target, mode, best_n, ends, sum)
+  local score, composite, roster = team_row(T, team, size, target, mode, best_n, ends, sum)
   redis.call('HSET', T.totals, team, int(score))
   redis.call('ZADD', T.board, int(composite), team)
   return score, composite, roster
