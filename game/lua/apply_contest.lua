@@ -82,19 +82,11 @@ if #hits > 0 then
 end
 -- A deal's original with hits writes its record as asked at once (HSETNX: one call where a read, then a write, were
 -- two); fresh: it was written, so the deal had none and the event applies (where its hits are not applied as asked,
--- the record is written again below). The points asked go to the rep's total first, so that the first write that
--- could fail comes before the record (a call failing leaves nothing a retry would take for done); where the deal
--- had a record (a duplicate, an original after its correction) they are taken back. Any other event reads the
--- deal's record first.
-local old, bucketed_raw, fresh, points_asked = nil, nil, false, nil
+-- the record is written again below; where its points are refused, or adding them fails, it goes again, so a call
+-- failing there leaves nothing a retry would take for done). Any other event reads the deal's record first.
+local old, bucketed_raw, fresh = nil, nil, false
 if original and settle_only ~= 1 and record_asked and not legacy then
-  points_asked = add_asked(totals, rep, asked, asked_text, target)
-  if not points_asked then return refused(rep) end
   fresh = redis.call('HSETNX', DEALS, DEAL, record_asked) == 1
-  if not fresh then
-    redis.call('HINCRBY', totals, rep, int(-asked))
-    points_asked = nil
-  end
 end
 if not fresh then
   bucketed_raw = redis.call('HGET', DEALS, DEAL)
@@ -125,11 +117,16 @@ if apply and (not undoes) and old then apply = false end  -- original arriving a
 if apply and old and old.exp == 1 then apply = false end  -- an expired deal stays out
 
 -- Refuse, before writing anything else, a score the composite could not hold exactly (add_asked: the points asked
--- go to the rep's total now; the apply below adds only what a cap took off). A new original's were added above.
+-- go to the rep's total now; the apply below adds only what a cap took off).
 local points_of = {}  -- rep -> points as written here (no need to read them again)
 if apply then
-  points_of[rep] = points_asked or add_asked(totals, rep, asked, asked_text, target)
-  if not points_of[rep] then return refused(rep) end
+  local ok, points = true, nil
+  if fresh then ok, points = pcall(add_asked, totals, rep, asked, asked_text, target)
+  else points = add_asked(totals, rep, asked, asked_text, target) end
+  if not (ok and points) and fresh then redis.call('HDEL', DEALS, DEAL) end  -- nothing of the event stays
+  if not ok then error(points, 0) end
+  if not points then return refused(rep) end
+  points_of[rep] = points
 end
 
 if settle_only ~= 1 and not original then redis.call('HSET', SEEN, event, '1') end
