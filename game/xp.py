@@ -8,8 +8,9 @@ sets the rep's level. Deals also leave "facts" (amount, time, new customer) that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from game.events import Event
@@ -90,27 +91,34 @@ def next_level(xp: int) -> Level | None:
 
 def window_keys(moment: datetime, zone: ZoneInfo) -> dict[str, str]:
     """The period each window board of ``moment`` belongs to, in the organisation's time zone."""
-    local = moment.astimezone(zone)
-    iso_year, iso_week, _ = local.isocalendar()
-    return {
-        "day": local.date().isoformat(),
-        "week": f"{iso_year}-W{iso_week:02d}",
-        "month": f"{local:%Y-%m}",
-        "quarter": f"{local.year}-Q{(local.month - 1) // 3 + 1}",
-        "all": "all",
-    }
+    return dict(_windows_of(moment.astimezone(zone).date()))
 
 
-def xp_for(event: Event, currency: str) -> tuple[int, int | None]:
-    """XP an event earns before caps, and the daily cap that applies to its type (None: uncapped)."""
-    rule = XP_RULES.get(event.type)
+@lru_cache(maxsize=4096)
+def _windows_of(day: date) -> tuple[tuple[str, str], ...]:
+    """A day's periods (every event of a day asks for the same: worked out once)."""
+    iso_year, iso_week, _ = day.isocalendar()
+    return (
+        ("day", day.isoformat()),
+        ("week", f"{iso_year}-W{iso_week:02d}"),
+        ("month", f"{day:%Y-%m}"),
+        ("quarter", f"{day.year}-Q{(day.month - 1) // 3 + 1}"),
+        ("all", "all"),
+    )
+
+
+def xp_for(event: Event, currency: str, kind: str | None = None) -> tuple[int, int | None]:
+    """XP an event earns before caps, and the daily cap that applies to its type (None: uncapped); ``kind``: the
+    type to score it as, where another than its own (an update scores as the deal it replaces)."""
+    kind = kind or event.type
+    rule = XP_RULES.get(kind)
     if rule is None:
         return 0, None
     flat, per, cap = rule
     xp = Decimal(flat)
     if per is not None and event.amount is not None and event.currency == currency:
         xp += event.amount / per
-    if event.type == "deal.won" and event.attrs.get("new_customer"):
+    if kind == "deal.won" and event.attrs.get("new_customer"):
         xp += NEW_CUSTOMER_BONUS
     return int(xp.to_integral_value(rounding=ROUND_FLOOR)), cap
 
@@ -139,7 +147,7 @@ def decide_xp(event: Event, zone: ZoneInfo, currency: str) -> XpChange | None:
     undo = event.type in ("deal.reversed", "deal.updated")
     scored = "deal.won" if event.type == "deal.updated" else event.type
     xp, cap = (
-        (0, None) if event.type == "deal.reversed" else xp_for(Event(**{**event.__dict__, "type": scored}), currency)
+        (0, None) if event.type == "deal.reversed" else xp_for(event, currency, scored)
     )
     if not undo and xp == 0:
         return None
