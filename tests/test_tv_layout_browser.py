@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.support.browser import screenshot, settle, watch_page
 from tests.support.calendar import SHANGHAI
 from tests.support.org import deal, make_org, unique
-from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES
+from tests.support.page_checks import TV_OVERFLOWS, TV_SIZES, tv_overflows
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.browser
@@ -84,7 +84,7 @@ def test_no_slide_overflows_at_720p_1080p_or_4k(
             if kind in full:
                 expect(page.locator(full[kind])).to_have_count(8 if kind in ("wins", "badges", "teams") else 10)
             settle(page)
-            boxes = page.evaluate(TV_OVERFLOWS, ".stage .slide:not([hidden])")
+            boxes = tv_overflows(page, ".stage .slide:not([hidden])")
             overflowing += [f"{width}×{height} {kind}: {box}" for box in boxes]
             if kind in ("wins", "badges", "board") or width == 1920:
                 screenshot(page, f"tv-fit-{locale}-{height}p-{kind}.png")

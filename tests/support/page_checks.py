@@ -1,6 +1,14 @@
 """Checks a browser test runs inside a page (``page.evaluate``): each returns a list of what is wrong, empty when
 all is well, so that a failure names the element."""
 
+from __future__ import annotations
+
+import contextlib
+import json
+
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 BROKEN_IMAGES = """() => Array.from(document.images).filter((i) => !i.complete || i.naturalWidth === 0)
     .map((i) => i.outerHTML)"""
 # every header cell whose text is aligned differently from the cells under it
@@ -78,3 +86,13 @@ TV_OVERFLOWS = """(selector) => {
   within(document.querySelector(".tv-footer"), 0, innerHeight);
   return bad;
 }"""
+
+
+def tv_overflows(page: Page, selector: str) -> list[str]:
+    """``TV_OVERFLOWS`` of the slide at ``selector`` once the page has laid itself out after a resize or a slide
+    change (a busy machine may measure a frame drawn before its fonts or sizes caught up): what still overflows
+    after up to two seconds of frames."""
+    fits = f"() => ({TV_OVERFLOWS})({json.dumps(selector)}).length === 0"
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(fits, polling="raf", timeout=2_000)
+    return list(page.evaluate(TV_OVERFLOWS, selector))
