@@ -73,13 +73,6 @@ if settle_only ~= 1 and ((legacy and redis.call('HEXISTS', KEYS[1], event) == 1)
   return {0, 0, 0, current_epoch}
 end
 
--- The points the hits ask, and the rep's totals hash.
-local asked, asked_text, totals = 0, nil, nil
-if #hits > 0 then
-  for _, hit in ipairs(hits) do asked = asked + hit[2] end
-  asked_text = int(asked)
-  totals = totals_of(KEYS, EARLIER, rep, rb)
-end
 -- A deal's original with hits writes its record as asked at once (HSETNX: one call where a read, then a write, were
 -- two); fresh: it was written, so the deal had none and the event applies (where its hits are not applied as asked,
 -- the record is written again below; where its points are refused, or adding them fails, it goes again, so a call
@@ -119,11 +112,13 @@ if apply and old and old.exp == 1 then apply = false end  -- an expired deal sta
 -- Refuse, before writing anything else, a score the composite could not hold exactly (add_asked: the points asked
 -- go to the rep's total now; the apply below adds only what a cap took off).
 local points_of = {}  -- rep -> points as written here (no need to read them again)
+local asked, asked_text, totals = 0, nil, nil
 if apply then
-  local ok, points = true, nil
-  if fresh then ok, points = pcall(add_asked, totals, rep, asked, asked_text, target)
-  else points = add_asked(totals, rep, asked, asked_text, target) end
-  if not (ok and points) and fresh then redis.call('HDEL', DEALS, DEAL) end  -- nothing of the event stays
+  for _, hit in ipairs(hits) do asked = asked + hit[2] end
+  asked_text = int(asked)
+  totals = totals_of(KEYS, EARLIER, rep, rb)
+  local ok, points = pcall(add_asked, totals, rep, asked, asked_text, target)
+  if fresh and not (ok and points) then redis.call('HDEL', DEALS, DEAL) end  -- nothing of the event stays
   if not ok then error(points, 0) end
   if not points then return refused(rep) end
   points_of[rep] = points
