@@ -146,9 +146,7 @@ class XpChange:
 def decide_xp(event: Event, zone: ZoneInfo, currency: str) -> XpChange | None:
     undo = event.type in ("deal.reversed", "deal.updated")
     scored = "deal.won" if event.type == "deal.updated" else event.type
-    xp, cap = (
-        (0, None) if event.type == "deal.reversed" else xp_for(event, currency, scored)
-    )
+    xp, cap = (0, None) if event.type == "deal.reversed" else xp_for(event, currency, scored)
     if not undo and xp == 0:
         return None
     windows = window_keys(event.occurred_at, zone)
