@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -1102,11 +1103,28 @@ class Store:
         if decided is None:
             return None
         rep, _, deal = text(decided).partition("|")
-        return rep, deal
+        return rep, deal.partition("|")[0]
 
-    async def decide_month_record(self, month: str, rep: str, deal: str) -> None:
-        """Keep the month's record holder and deal (for a little over two years)."""
-        await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}", ex=800 * 86400)
+    async def month_record_amount(self, month: str) -> Decimal | None:
+        """The amount of the month's decided record (None when undecided or decided before amounts were kept)."""
+        decided = await self.redis.get(f"{keys.XP_CLOSED_PREFIX}{month}")
+        amount = text(decided).split("|")[2:3] if decided is not None else []
+        return Decimal(amount[0]) if amount else None
+
+    async def decide_month_record(self, month: str, rep: str, deal: str, amount: Decimal) -> None:
+        """Keep the month's record holder, deal and amount (for a little over two years)."""
+        await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}|{amount}", ex=800 * 86400)
+
+    async def recheck_month_records(self, biggest: Mapping[str, float]) -> None:
+        """Closed months whose deals changed after their record may have been decided (a deal logged late, a
+        refund), each with the biggest standing deal seen: the scheduler checks their records again."""
+        if biggest:
+            await self.redis.zadd(keys.XP_RECORDS_TO_RECHECK, dict(biggest), gt=True)
+
+    async def months_to_recheck(self) -> dict[str, float]:
+        """The closed months to check again with their biggest deal seen, taken off the list."""
+        popped = cast(list[tuple[bytes, float]], await self.redis.zpopmin(keys.XP_RECORDS_TO_RECHECK, 10_000))
+        return {text(month): float(score) for month, score in popped}
 
     async def month_dealers(self, month: str) -> list[str]:
         """The reps with won deals in the month (each XP shard keeps its own reps'), in a stable order."""

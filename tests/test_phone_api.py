@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.support.accounts import signed_in
+from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
@@ -79,9 +80,11 @@ def test_a_rep_chooses_initials_on_public_screens_for_themselves(server: Running
 def test_the_phone_state_names_my_neighbours_and_my_next_badge(server: RunningServer, admin: httpx.Client) -> None:
     org = make_org(admin, teams=1, reps_per_team=3)
     me, ahead, behind = org.reps
+    today = Calendar.from_clock().earlier_today(1).isoformat()
     with server.ingest() as ingest:
         for rep, amount in ((ahead, 30_000), (me, 25_000), (behind, 21_000)):
-            ingest.post("/api/v1/events", json=deal(rep, amount))
+            # this month's deals (on the 1st too): the next badge is a monthly one, part-way there
+            ingest.post("/api/v1/events", json=deal(rep, amount, occurred_at=today))
     phone = signed_in(server, admin, "rep", rep=me)
 
     def state() -> dict[str, object]:

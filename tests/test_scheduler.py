@@ -199,6 +199,15 @@ def test_the_month_s_biggest_deal_makes_the_record_breaker(alone: RunningServer,
         )
         assert eventually(lambda: "record-breaker" in badges_of(admin, org.reps[1]))
         assert "record-breaker" not in badges_of(admin, org.reps[0])
+        # A bigger deal of that month logged late (a month-end deal synced the next morning) takes the record;
+        # a smaller late one does not.
+        ingest.post("/api/v1/events", json=deal(org.reps[3], "100000", occurred_at=last_month.isoformat()))
+        late = deal(org.reps[2], "900000", occurred_at=(last_month - timedelta(days=1)).isoformat())
+        ingest.post("/api/v1/events", json=late)
+        assert eventually(lambda: "record-breaker" in badges_of(admin, org.reps[2]))
+        assert "record-breaker" not in badges_of(admin, org.reps[1]) | badges_of(admin, org.reps[3])
+        wall = admin.get("/api/v1/wall/fame").json()
+        assert [r["amount"] for r in wall["records"]] == ["900000"]
 
 
 def test_leagues_promote_and_relegate_into_next_month(fast: RunningServer, calendar: Calendar) -> None:

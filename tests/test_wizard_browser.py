@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.support.browser import screenshot, signed_in
+from tests.support.calendar import Calendar
 from tests.support.org import Org, deal, make_org
 from tests.support.server import RunningServer
 from tests.support.waiting import eventually
@@ -109,9 +110,16 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
     assert stored["targets"] == {org.reps[0]: 100, org.reps[1]: 200} and stored["default_target"] == 150
     assert stored["divisions"] == {"rookies": [org.reps[0]], "veterans": [org.reps[1]]}
 
-    # Live: the same deal is half of one rep's target and a quarter of the other's.
+    # Live: the same deal is half of one rep's target and a quarter of the other's (a deal of this month, on
+    # the 1st too).
+    today = Calendar.from_clock().earlier_today(1).isoformat()
     with server.ingest() as ingest:
-        assert ingest.post("/api/v1/events", json=[deal(rep, "50000") for rep in org.reps[:2]]).status_code < 300
+        assert (
+            ingest.post(
+                "/api/v1/events", json=[deal(rep, "50000", occurred_at=today) for rep in org.reps[:2]]
+            ).status_code
+            < 300
+        )
 
     def standings() -> list[str] | None:
         page.reload()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from game.badges.facts import Fact
 
@@ -15,3 +17,16 @@ def record_holder(facts_by_rep: Iterable[tuple[str, Iterable[Fact]]]) -> tuple[s
             if best is None or (fact.amount, -fact.at.timestamp()) > (best[1].amount, -best[1].at.timestamp()):
                 best = (rep, fact)
     return best
+
+
+def late_months(moments: Iterable[datetime], facts: Iterable[Fact], zone: ZoneInfo, now: datetime) -> dict[str, float]:
+    """Months that ended before ``now`` (in the zone) among a rep's changed ``moments``, each with the rep's
+    biggest standing deal there (0 when none stands): a deal that came or went after its month closed may
+    move a record decided already."""
+    current = f"{now.astimezone(zone):%Y-%m}"
+    late = {month: 0.0 for moment in moments if (month := f"{moment.astimezone(zone):%Y-%m}") < current}
+    for fact in facts:
+        month = f"{fact.at.astimezone(zone):%Y-%m}"
+        if month in late:
+            late[month] = max(late[month], float(fact.amount))
+    return late

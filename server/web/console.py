@@ -55,6 +55,7 @@ def periods(zone: Any) -> dict[str, list[str]]:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     monday = today - timedelta(days=today.weekday())
     out = {
+        "last_month": _month(_month(now, 0)[0] - timedelta(days=1), 0),  # what the simulator replays
         "this_month": _month(now, 0),
         "next_month": _month(now, 1),
         "this_week": (monday, monday + timedelta(days=7)),

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from game.badges import judge_live_badges
 from game.badges.facts import months_needed
+from game.badges.record_breaker import late_months
 from game.badges.streak import on_calendar
 from game.store import BadgeSync, Store
 from game.work_calendar import WorkCalendar
@@ -144,7 +145,13 @@ class BadgeWorker:
         standings = await self.store.read_badge_standings([(rep, months) for rep, _, _, months in plans])
         syncs: list[BadgeSync] = []
         written: list[tuple[str, set[int]]] = []
-        now = datetime.now(UTC).isoformat()
+        clock = datetime.now(UTC)
+        now = clock.isoformat()
+        late: dict[str, float] = {}
+        for (_, _, instants, _), standing in zip(plans, standings, strict=True):
+            for month, biggest in late_months(instants, standing.facts, self.zone, clock).items():
+                late[month] = max(late.get(month, 0.0), biggest)
+        await self.store.recheck_month_records(late)
         for (rep, moments, instants, _), standing in zip(plans, standings, strict=True):
             held = standing.held
             judged, earned = judge_live_badges(definitions, standing.facts, instants, self.zone, standing.lifetime)

@@ -127,6 +127,7 @@ class Scheduler:
                 await self.compact(contest, now)
         previous_month = now.astimezone(self.arena.settings.zone).replace(day=1) - timedelta(days=1)
         await self.record_breaker(f"{previous_month:%Y-%m}")
+        await self.recheck_records()
         await credit_badges(self.arena)  # reward points of the badges awarded since the last tick
         await self.retention.run(now)
         await self.backups.run(now)
@@ -303,27 +304,53 @@ class Scheduler:
                 if badge.kind == "comeback":
                     await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
 
-    async def record_breaker(self, month: str) -> None:
-        """After a month closes: the rep with the month's single biggest deal still standing. Decided on
-        the first tick that finds a deal of that month; if that deal is reversed later, the badge moves
-        to the next record holder."""
+    async def record_breaker(self, month: str, seen: float | None = None) -> None:
+        """After a month closes: the rep with the month's single biggest deal still standing. Decided on the
+        first tick that finds a deal of that month; decided again when that deal is reversed, or when a deal of
+        the month logged after the decision (``seen``: the biggest such deal the badge worker saw) reaches it —
+        month-end deals often reach the CRM the next morning. The badge moves with the record."""
         store = self.arena.store
         decided = await store.month_record(month)
+        if decided is None and seen is not None:
+            return  # a month never decided (before records were kept) stays so
         if decided is not None:
             rep_id, deal = decided
-            if not deal or await store.deal_stands(rep_id, month, deal):
+            stands = not deal or await store.deal_stands(rep_id, month, deal)
+            if stands and not await self._reaches_record(month, seen):
                 return  # the record still stands
-            await self.revoke(rep_id, "record_breaker", month)
         facts_by_rep = [(rep_id, await store.month_facts(rep_id, month)) for rep_id in await store.month_dealers(month)]
         holder = record_holder(facts_by_rep)
+        if decided is not None and holder is not None and (holder[0], holder[1].deal) == decided:
+            await store.decide_month_record(month, holder[0], holder[1].deal, holder[1].amount)
+            return  # the same deal again (its amount now kept)
+        if decided is not None:
+            await self.revoke(decided[0], "record_breaker", month)
         if holder is None:
             return
         rep_id, fact = holder
-        await store.decide_month_record(month, rep_id, fact.deal)
+        await store.decide_month_record(month, rep_id, fact.deal, fact.amount)
         snapshot = await self.arena.registry.current()
         for badge in snapshot.badges:
             if badge.kind == "record_breaker":
                 await self.award(rep_id, badge.id, month, {"deal": fact.deal, "amount": str(fact.amount)})
+
+    async def _reaches_record(self, month: str, seen: float | None) -> bool:
+        """Whether a late deal of ``seen`` may take the month's decided record (or its amount is unknown)."""
+        if seen is None:
+            return False
+        amount = await self.arena.store.month_record_amount(month)
+        return amount is None or seen >= float(amount)
+
+    async def recheck_records(self) -> None:
+        """Closed months whose deals changed after their record was decided (``Store.recheck_month_records``);
+        a month whose check failed goes back on the list."""
+        pending = await self.arena.store.months_to_recheck()
+        for month, seen in pending.items():
+            try:
+                await self.record_breaker(month, seen)
+            except BaseException:
+                await self.arena.store.recheck_month_records({m: s for m, s in pending.items() if m >= month})
+                raise
 
     async def revoke(self, rep_id: str, kind: str, period: str) -> None:
         """Take back a time-decided badge whose basis went away (announced like any revocation, through the

@@ -26,10 +26,11 @@
         currencyDisplay: "narrowSymbol", maximumFractionDigits: 0}).format(value);
     } catch (err) { return String(value); }
   }
+  /* Last month in the organisation's time zone, as the server laid it out when the page loaded (not the
+     browser's: on the 1st in Shanghai it is still the month before in London). */
   function lastMonth() {
-    var now = new Date();
-    function local(year, month) { return new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10) + "T00:00"; }
-    return {from: W.toIso(local(now.getFullYear(), now.getMonth() - 1)), to: W.toIso(local(now.getFullYear(), now.getMonth()))};
+    var period = W.periods.last_month;
+    return {from: period[0], to: period[1]};
   }
   function cell(tr, value, numeric, header) {
     var td = document.createElement(header ? "th" : "td");
