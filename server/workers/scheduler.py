@@ -307,7 +307,7 @@ class Scheduler:
     async def record_breaker(self, month: str, seen: float | None = None) -> None:
         """After a month closes: the rep with the month's single biggest deal still standing. Decided on the
         first tick that finds a deal of that month; decided again when that deal is reversed, or when a deal of
-        the month logged after the decision (``seen``: the biggest such deal the badge worker saw) reaches it —
+        the month logged after the decision (``seen``: the biggest such deal the badge worker saw) beats it —
         month-end deals often reach the CRM the next morning. The badge moves with the record."""
         store = self.arena.store
         decided = await store.month_record(month)
@@ -335,11 +335,11 @@ class Scheduler:
                 await self.award(rep_id, badge.id, month, {"deal": fact.deal, "amount": str(fact.amount)})
 
     async def _reaches_record(self, month: str, seen: float | None) -> bool:
-        """Whether a late deal of ``seen`` may take the month's decided record (or its amount is unknown)."""
+        """Whether a late deal of ``seen`` beats the month's decided record (or its amount is unknown)."""
         if seen is None:
             return False
         amount = await self.arena.store.month_record_amount(month)
-        return amount is None or seen >= float(amount)
+        return amount is None or seen > float(amount)
 
     async def recheck_records(self) -> None:
         """Closed months whose deals changed after their record was decided (``Store.recheck_month_records``);
