@@ -72,7 +72,9 @@ def floor(fast: RunningServer) -> Iterator[Floor]:  # noqa: F811
             admin, ingest, awards=[{"kind": "best_seller", "title": TITLE}, {"kind": "best_team"}]
         )
         streak_days = last_working_days(calendar, 3)
-        events = [deal(a, "70000", occurred_at=calendar.at(d, hour=11)) for d in streak_days]
+        # at local midnight: before the closed contest began (a day ago), so they never reach it as late events
+        # (a correction of its awards would then arrive after the test's kudos)
+        events = [deal(a, "70000", occurred_at=calendar.at(d, hour=0)) for d in streak_days]
         # the closed contest's deal an hour ago: on a working day today it lengthens the streak by one (the last
         # working day before today is its newest day); yesterday's (just after midnight) is already in it
         closing_day = (calendar.now - timedelta(hours=1)).astimezone(calendar.zone).date()
