@@ -252,9 +252,9 @@ XP_DEALERS_PREFIX = f"{PREFIX}:{{xp}}:dealers:"  # set per month: reps with won 
 XP_SEQ = f"{PREFIX}:{{xp}}:seq"  # counter: moves on every XP change (the sequence number of XP boards)
 XP_CHANNEL = f"{PREFIX}:{{xp}}:bell"  # rung on every XP change; in the {xp} slot (sharded on a cluster)
 XP_CLOSED_PREFIX = f"{PREFIX}:{{xp}}:closed:"  # string per month: the month's closing awards are done (shard 0 only)
-# sorted set of closed months a deal came to (or left) late, by their biggest standing deal a late judgement saw:
-# where that beats the decided record (or the record's deal went) it is decided again (shard 0 only)
-XP_RECORDS_TO_RECHECK = f"{PREFIX}:{{xp}}:records_to_recheck"
+# set of "month|rep": a deal of the rep's came to (or left) a closed month; the scheduler checks that month's
+# record against the rep's deals (shard 0 only)
+XP_LATE_DEALERS = f"{PREFIX}:{{xp}}:late_dealers"
 XP_SHARD_COUNT = f"{PREFIX}:{{xp}}:shards"  # string: the number of XP shards, set once (shard 0 only)
 
 _xp_shards = 1  # ``use_xp_shards``

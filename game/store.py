@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -1105,26 +1105,24 @@ class Store:
         rep, _, deal = text(decided).partition("|")
         return rep, deal.partition("|")[0]
 
-    async def month_record_amount(self, month: str) -> Decimal | None:
-        """The amount of the month's decided record (None when undecided or decided before amounts were kept)."""
-        decided = await self.redis.get(f"{keys.XP_CLOSED_PREFIX}{month}")
-        amount = text(decided).split("|")[2:3] if decided is not None else []
-        return Decimal(amount[0]) if amount else None
-
     async def decide_month_record(self, month: str, rep: str, deal: str, amount: Decimal) -> None:
         """Keep the month's record holder, deal and amount (for a little over two years)."""
         await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}|{amount}", ex=800 * 86400)
 
-    async def recheck_month_records(self, biggest: Mapping[str, float]) -> None:
-        """Closed months whose deals changed after their record may have been decided (a deal logged late, a
-        refund), each with the biggest standing deal seen: the scheduler checks their records again."""
-        if biggest:
-            await self.redis.zadd(keys.XP_RECORDS_TO_RECHECK, dict(biggest), gt=True)
+    async def note_late_dealers(self, late: Collection[tuple[str, str]]) -> None:
+        """(month, rep) pairs: the rep's deals of a closed month changed after its record may have been decided
+        (a deal logged late, a refund); the scheduler checks those months' records against them."""
+        if late:
+            await self.redis.sadd(keys.XP_LATE_DEALERS, *(f"{month}|{rep}" for month, rep in late))
 
-    async def months_to_recheck(self) -> dict[str, float]:
-        """The closed months to check again with their biggest deal seen, taken off the list."""
-        popped = cast(list[tuple[bytes, float]], await self.redis.zpopmin(keys.XP_RECORDS_TO_RECHECK, 10_000))
-        return {text(month): float(score) for month, score in popped}
+    async def late_dealers(self) -> dict[str, list[str]]:
+        """Month -> the reps noted by ``note_late_dealers``, taken off the list."""
+        popped = cast(list[bytes], await self.redis.spop(keys.XP_LATE_DEALERS, 10_000) or [])
+        late: dict[str, list[str]] = {}
+        for member in sorted(text(m) for m in popped):
+            month, _, rep = member.partition("|")
+            late.setdefault(month, []).append(rep)
+        return late
 
     async def month_dealers(self, month: str) -> list[str]:
         """The reps with won deals in the month (each XP shard keeps its own reps'), in a stable order."""

@@ -163,18 +163,13 @@ def test_champion_and_every_active_member_of_the_best_team() -> None:
     assert champion_awards({"champion": None, "best_team": None}, reps) == []
 
 
-def test_late_months_name_closed_months_of_the_moments_with_their_biggest_deal() -> None:
+def test_late_months_are_the_closed_months_of_the_moments_in_the_organisations_zone() -> None:
     from game.badges.record_breaker import late_months
 
     # the organisation's months, not UTC's: 1 December 01:00 in Shanghai is 30 November in UTC
     now = datetime(2026, 12, 1, 1, 0, tzinfo=SHANGHAI)
-    facts = [
-        fact("nov-big", "800000", "2026-11-30T23:30"),
-        fact("nov-small", "5000", "2026-11-02T09:00"),
-        fact("oct", "900000", "2026-10-31T23:59"),
-        fact("dec", "990000", "2026-12-01T00:30"),
-    ]
-    moments = [datetime(2026, 11, 30, 23, 30, tzinfo=SHANGHAI), datetime(2026, 12, 1, 0, 30, tzinfo=SHANGHAI)]
-    assert late_months(moments, facts, SHANGHAI, now) == {"2026-11": 800000.0}
-    assert late_months(moments[1:], facts, SHANGHAI, now) == {}  # this month's deal: nothing to check
-    assert late_months(moments[:1], [], SHANGHAI, now) == {"2026-11": 0.0}  # its deal went (a refund)
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=SHANGHAI)
+    older = datetime(2026, 10, 31, 23, 59, tzinfo=SHANGHAI)
+    today = datetime(2026, 12, 1, 0, 30, tzinfo=SHANGHAI)
+    assert late_months([late, today, older], SHANGHAI, now) == {"2026-11", "2026-10"}
+    assert late_months([today], SHANGHAI, now) == set()  # this month's deal: nothing to check

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from game.badges.facts import Fact
@@ -19,24 +19,8 @@ def record_holder(facts_by_rep: Iterable[tuple[str, Iterable[Fact]]]) -> tuple[s
     return best
 
 
-def late_months(moments: Iterable[datetime], facts: Iterable[Fact], zone: ZoneInfo, now: datetime) -> dict[str, float]:
-    """Months that ended before ``now`` (in the zone) among a rep's changed ``moments``, each with the rep's
-    biggest standing deal there (0 when none stands): a deal that came or went after its month closed may
-    move a record decided already."""
+def late_months(moments: Iterable[datetime], zone: ZoneInfo, now: datetime) -> set[str]:
+    """The months (in the zone) of a rep's changed ``moments`` that ended before ``now``: a deal that came or went
+    after its month closed may move a record decided already."""
     current = f"{now.astimezone(zone):%Y-%m}"
-    late = {month: 0.0 for moment in moments if (month := f"{moment.astimezone(zone):%Y-%m}") < current}
-    if not late:
-        return late  # the usual case: this month's deals (no fact looked at)
-    bounds = [(month, *month_bounds(month, zone)) for month in late]
-    for fact in facts:
-        for month, start, end in bounds:
-            if start <= fact.at < end:
-                late[month] = max(late[month], float(fact.amount))
-    return late
-
-
-def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """A month (``2026-11``) as the instants it starts and ends at in the zone."""
-    first = date.fromisoformat(f"{month}-01")
-    following = (first + timedelta(days=32)).replace(day=1)
-    return datetime.combine(first, time(0), zone), datetime.combine(following, time(0), zone)
+    return {month for moment in moments if (month := f"{moment.astimezone(zone):%Y-%m}") < current}

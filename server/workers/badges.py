@@ -147,11 +147,8 @@ class BadgeWorker:
         written: list[tuple[str, set[int]]] = []
         clock = datetime.now(UTC)
         now = clock.isoformat()
-        late: dict[str, float] = {}
-        for (_, _, instants, _), standing in zip(plans, standings, strict=True):
-            for month, biggest in late_months(instants, standing.facts, self.zone, clock).items():
-                late[month] = max(late.get(month, 0.0), biggest)
-        await self.store.recheck_month_records(late)
+        late = {(month, rep) for rep, _, instants, _ in plans for month in late_months(instants, self.zone, clock)}
+        await self.store.note_late_dealers(late)
         for (rep, moments, instants, _), standing in zip(plans, standings, strict=True):
             held = standing.held
             judged, earned = judge_live_badges(definitions, standing.facts, instants, self.zone, standing.lifetime)

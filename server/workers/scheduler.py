@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from redis.exceptions import RedisError
 
 from game.badges.champion import champion_awards
 from game.badges.comeback import bottom_half, came_back
+from game.badges.facts import Fact
 from game.badges.record_breaker import record_holder
 from game.contests import Contest
 from game.results import Contribution, final_results, race_finish
@@ -304,25 +306,28 @@ class Scheduler:
                 if badge.kind == "comeback":
                     await self.award(rep_id, badge.id, contest.id, {"contest": contest.id})
 
-    async def record_breaker(self, month: str, seen: float | None = None) -> None:
+    async def record_breaker(self, month: str, late: Sequence[str] = ()) -> None:
         """After a month closes: the rep with the month's single biggest deal still standing. Decided on the
-        first tick that finds a deal of that month; decided again when that deal is reversed, or when a deal of
-        the month logged after the decision (``seen``: the biggest such deal the badge worker saw) beats it —
-        month-end deals often reach the CRM the next morning. The badge moves with the record."""
+        first tick that finds a deal of that month; decided again when that deal is reversed, or when reps'
+        deals of the month changed after the decision (``late``: a deal synced the next morning, a refund) —
+        then only their deals are weighed against the record, not every dealer's. The badge moves with it."""
         store = self.arena.store
         decided = await store.month_record(month)
-        if decided is None and seen is not None:
+        if decided is None and late:
             return  # a month never decided (before records were kept) stays so
+        facts_by_rep: list[tuple[str, list[Fact]]] | None = None
         if decided is not None:
             rep_id, deal = decided
-            stands = not deal or await store.deal_stands(rep_id, month, deal)
-            if stands and not await self._reaches_record(month, seen):
-                return  # the record still stands
-        facts_by_rep = [(rep_id, await store.month_facts(rep_id, month)) for rep_id in await store.month_dealers(month)]
+            if not deal or await store.deal_stands(rep_id, month, deal):
+                if not (deal and late):
+                    return  # the record still stands
+                # the record stood against every deal until the late ones: they alone may beat it
+                facts_by_rep = [(rep, await store.month_facts(rep, month)) for rep in sorted({rep_id, *late})]
+        if facts_by_rep is None:
+            facts_by_rep = [(rep, await store.month_facts(rep, month)) for rep in await store.month_dealers(month)]
         holder = record_holder(facts_by_rep)
         if decided is not None and holder is not None and (holder[0], holder[1].deal) == decided:
-            await store.decide_month_record(month, holder[0], holder[1].deal, holder[1].amount)
-            return  # the same deal again (its amount now kept)
+            return  # the same deal holds it
         if decided is not None:
             await self.revoke(decided[0], "record_breaker", month)
         if holder is None:
@@ -334,22 +339,16 @@ class Scheduler:
             if badge.kind == "record_breaker":
                 await self.award(rep_id, badge.id, month, {"deal": fact.deal, "amount": str(fact.amount)})
 
-    async def _reaches_record(self, month: str, seen: float | None) -> bool:
-        """Whether a late deal of ``seen`` beats the month's decided record (or its amount is unknown)."""
-        if seen is None:
-            return False
-        amount = await self.arena.store.month_record_amount(month)
-        return amount is None or seen > float(amount)
-
     async def recheck_records(self) -> None:
-        """Closed months whose deals changed after their record was decided (``Store.recheck_month_records``);
-        a month whose check failed goes back on the list."""
-        pending = await self.arena.store.months_to_recheck()
-        for month, seen in pending.items():
+        """Closed months some reps' deals came to or left after their record was decided
+        (``Store.note_late_dealers``); what a failed check took off the list goes back on it."""
+        pending = await self.arena.store.late_dealers()
+        for month, reps in pending.items():
             try:
-                await self.record_breaker(month, seen)
+                await self.record_breaker(month, reps)
             except BaseException:
-                await self.arena.store.recheck_month_records({m: s for m, s in pending.items() if m >= month})
+                back = {(m, rep) for m, reps_of in pending.items() if m >= month for rep in reps_of}
+                await self.arena.store.note_late_dealers(back)
                 raise
 
     async def revoke(self, rep_id: str, kind: str, period: str) -> None:
