@@ -148,8 +148,15 @@ def test_an_erased_rep_is_pseudonymised_everywhere_and_every_score_stays(
     client.delete(lease)
     assert dump_scores(client, prefix, me, alias) == before  # nothing happened
 
+    # a deal of a long-closed month noted for the scheduler's record check, as the badge worker notes a late one
+    # (deals of this month, as here, are never noted): the erasure renames the note too (unless a scheduler tick
+    # took it just before), then it is taken off so the scores compare as before
+    late = f"{prefix}:{{xp}}:late_dealers"
+    client.sadd(late, f"2000-01|{me}")
     response = admin.delete(f"/api/v1/people/{me}")
     assert response.status_code == 200, response.text
+    assert not client.sismember(late, f"2000-01|{me}")
+    client.srem(late, f"2000-01|{alias}")
     answer = response.json()
     assert answer["pseudonym"] == alias and answer["already_erased"] is False
     assert answer["sections"]["events"] == 2 and answer["sections"]["accounts"] == 2

@@ -215,6 +215,9 @@ class ScoreRenamer:
             if decided is not None and text(decided).startswith(rep + "|"):
                 await self.redis.set(closed, alias + text(decided)[len(rep) :], keepttl=True)
                 count += 1
+        late = keys.XP_LATE_DEALERS  # "month|rep": closed months whose record the scheduler is yet to check
+        noted = [text(m) async for m in self.redis.sscan_iter(late, match="*|" + glob_escaped(rep), count=SCAN_COUNT)]
+        count += sum([await self.member(late, member, member[: -len(rep)] + alias) for member in noted])
         for shard in keys.all_xp_keys():
             count += await self.streams.rewrite(shard.badge_feed, self._feed_entry)
         return count
