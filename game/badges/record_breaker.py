@@ -22,5 +22,5 @@ def record_holder(facts_by_rep: Iterable[tuple[str, Iterable[Fact]]]) -> tuple[s
 def late_months(moments: Iterable[datetime], zone: ZoneInfo, now: datetime) -> set[str]:
     """The months (in the zone) of a rep's changed ``moments`` that ended before ``now``: a deal that came or went
     after its month closed may move a record decided already."""
-    current = f"{now.astimezone(zone):%Y-%m}"
-    return {month for moment in moments if (month := f"{moment.astimezone(zone):%Y-%m}") < current}
+    month_began = now.astimezone(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return {f"{moment.astimezone(zone):%Y-%m}" for moment in moments if moment < month_began}
