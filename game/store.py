@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -1103,11 +1102,11 @@ class Store:
         if decided is None:
             return None
         rep, _, deal = text(decided).partition("|")
-        return rep, deal.partition("|")[0]
+        return rep, deal
 
-    async def decide_month_record(self, month: str, rep: str, deal: str, amount: Decimal) -> None:
-        """Keep the month's record holder, deal and amount (for a little over two years)."""
-        await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}|{amount}", ex=800 * 86400)
+    async def decide_month_record(self, month: str, rep: str, deal: str) -> None:
+        """Keep the month's record holder and deal (for a little over two years)."""
+        await self.redis.set(f"{keys.XP_CLOSED_PREFIX}{month}", f"{rep}|{deal}", ex=800 * 86400)
 
     async def note_late_dealers(self, late: Collection[tuple[str, str]]) -> None:
         """(month, rep) pairs: the rep's deals of a closed month changed after its record may have been decided

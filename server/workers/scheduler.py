@@ -333,7 +333,7 @@ class Scheduler:
         if holder is None:
             return
         rep_id, fact = holder
-        await store.decide_month_record(month, rep_id, fact.deal, fact.amount)
+        await store.decide_month_record(month, rep_id, fact.deal)
         snapshot = await self.arena.registry.current()
         for badge in snapshot.badges:
             if badge.kind == "record_breaker":

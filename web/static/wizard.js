@@ -326,7 +326,7 @@
   });
 
   // The pre-launch simulator (simulator.js) reads the draft from here.
-  window.arenaWizard = {definition: function (launch) { return Fair.forPreview(definition(launch)); }, toIso: toIso,
+  window.arenaWizard = {definition: function (launch) { return Fair.forPreview(definition(launch)); },
                         periods: wizard.periods};
 
   if (wizard.clone) { applyTemplate(null, wizard.clone); } else { applyTemplate(wizard.templates[0], wizard.templates[0].definition); }
