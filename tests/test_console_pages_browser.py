@@ -131,6 +131,7 @@ def test_a_badge_is_previewed_saved_and_found_in_the_audit_log_in_words(
     page.locator("#audit-filters select[name=action]").select_option("")
     page.locator("#audit-filters input[name=target]").fill("")
     page.locator("#audit-filters button[type=submit]").click()
+    expect(entries.nth(2)).to_be_visible()  # the whole log again: the reps, the teams, the badge (a new page load)
     names = page.locator("#audit-entries .action-name").all_inner_texts()
     assert names and not any("." in name and " " not in name for name in names), names  # words, not codes
     screenshot(page, f"console-audit-{locale}.png")
