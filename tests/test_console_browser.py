@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in, watch_page
+from tests.support.browser import open_wizard, screenshot, signed_in, watch_page
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.server import RunningServer
@@ -48,7 +48,7 @@ def test_a_manager_launches_a_contest_imports_reps_and_sets_up_a_tv(browser: Bro
     expect(page.locator(f'tr[data-rep="{rep_ids[0]}"]')).to_be_visible(timeout=5000)
 
     # A monthly contest from the template, rules previewed in both languages.
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     expect(page.locator("#preview-zh")).to_contain_text("每成交 ¥1,000 得 1 分")
     expect(page.locator("#preview-en")).to_contain_text("1 point per ¥1,000 won")
     contest_id = unique("monthly")
@@ -153,7 +153,7 @@ def test_the_wizard_simulates_a_draft_on_last_month_and_compares_two(
             ],
         )
     context, page, errors, foreign = signed_in(browser, server, width=1440, height=1000)
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     page.click("#simulate")
     # A replay reads every event logged since the period began (backfills are dated, not received, in it): on
     # the suite's shared log that is the whole run's events, so it may take longer than a click's usual 5 s.

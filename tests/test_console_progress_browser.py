@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.support.browser import screenshot, signed_in
+from tests.support.browser import open_wizard, screenshot, signed_in
 from tests.support.server import RunningServer
 
 # A server of its own: a simulation reads only the events made here.
@@ -49,7 +49,7 @@ def test_an_import_and_a_simulation_show_progress_until_they_answer(
     expect(page.locator("#import-preview")).to_be_enabled()
     expect(page.locator("#import-rows tbody tr")).to_have_count(1)
 
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     held = hold(page, "**/api/v1/contests/simulate")
     page.click("#simulate")
     running = page.locator(".working")

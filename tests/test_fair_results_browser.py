@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import signed_in
+from tests.support.browser import open_wizard, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
@@ -44,7 +44,7 @@ def test_prize_notes_and_a_past_window_on_the_console(
     expect(page.locator("#window-scoring [data-state=done]")).to_contain_text(scored)
     expect(page.locator("#prizes tr").first).to_contain_text(tie)  # the rank-1 prize: a tie on 50 points
     expect(page.locator("#prizes tr.unawarded")).to_contain_text(empty)  # rank 3 is on 0 points
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     page.fill("input[name=starts_at]", calendar.moment(5).strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name=ends_at]", calendar.moment(1).strftime("%Y-%m-%dT%H:%M"))
     expect(page.locator("#past-start")).to_contain_text(past)

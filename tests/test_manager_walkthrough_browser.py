@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.support.browser import screenshot, signed_in
+from tests.support.browser import open_wizard, screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.fake_chat import running_fake_chat
 from tests.support.integrations import send_signed
@@ -182,7 +182,7 @@ def test_a_new_manager_runs_a_contest_from_the_console_alone(
     expect(page.locator("html")).to_have_attribute("lang", locale)
     targets = tmp_path / "targets.csv"
     targets.write_text(f"rep,target\n{rep0},100\n{name1},200\n", "utf-8")
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     page.click('#periods [data-period="this_month"]')
     page.fill("input[name=name]", f"本月冲刺 {uuid.uuid4().hex[:6]}")
     contest = page.input_value("input[name=id]")

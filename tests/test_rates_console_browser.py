@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in
+from tests.support.browser import open_wizard, screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, scores
 from tests.support.server import RunningServer
@@ -45,7 +45,7 @@ def test_a_rate_set_on_the_console_scores_the_waiting_deal_and_the_wizard_offers
         eventually(lambda: scores(admin, org.contest) == {rep: 35}, timeout=30)  # 1,000 × 7.1234 × 50 % / 100
     screenshot(page, "console-rates.png")
 
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     row = page.locator("#rules .rule-row").first
     row.locator("[data-f=points_per]").fill("100")
     row.locator("[data-f=basis]").select_option("margin")

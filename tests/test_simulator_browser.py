@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.browser import screenshot, signed_in
+from tests.support.browser import open_wizard, screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
 from tests.support.page_checks import LOW_CONTRAST, MISALIGNED, UNLABELLED
@@ -41,7 +41,7 @@ def test_the_simulator_explains_an_empty_result_and_compares_two_drafts(
         events.append({"id": unique("call"), "type": "call.logged", "rep": org.reps[0], "occurred_at": last_month})
         assert not ingest.post("/api/v1/events", json=events).json()["rejected"]
     context, page, errors, foreign = signed_in(browser, server, locale, height=1000)
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     expect(page.locator("#rules .rule-row").first).to_be_visible()
 
     # draft A: the template as it is

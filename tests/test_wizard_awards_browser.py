@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.support.accounts import make_user
-from tests.support.browser import screenshot, signed_in
+from tests.support.browser import open_wizard, screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.closing import close_now, fast, iso  # noqa: F401 (fast: a server whose scheduler ticks every second)
 from tests.support.org import deal, make_org, unique
@@ -54,7 +54,7 @@ def test_a_manager_gives_a_contest_awards_and_reward_points_that_its_close_hands
         org = make_org(admin, teams=2, reps_per_team=2)
         username, password = make_user(admin, "manager", teams=org.teams)
     context, page, errors, foreign = signed_in(browser, fast, locale, username=username, password=password)
-    page.goto(f"{fast.base_url}/admin/contests/new")
+    open_wizard(page, fast)
     contest = unique("awarded")
     page.fill("input[name=name]", f"月度销冠赛 {locale}")
     page.fill("input[name=id]", contest)
@@ -110,7 +110,7 @@ def test_a_manager_gives_a_contest_awards_and_reward_points_that_its_close_hands
         assert admin.post(f"/api/v1/contests/{twin}/archive").status_code == 200
 
     # the wizard opened on a copy of the contest shows its awards and reward points again
-    page.goto(f"{fast.base_url}/admin/contests/new?from={contest}")
+    open_wizard(page, fast, f"?from={contest}")
     expect(title).to_have_value(TITLE)
     expect(best_team.locator('[data-f="kind"]')).to_be_checked()
     expect(best_team.locator('[data-f="title"]')).to_have_value("")

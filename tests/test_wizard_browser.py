@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.support.browser import screenshot, signed_in
+from tests.support.browser import open_wizard, screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import Org, deal, make_org
 from tests.support.server import RunningServer
@@ -76,7 +76,7 @@ def test_this_months_contest_scores_percent_of_targets_read_from_a_csv_file(
     rows = f"{org.reps[0]},100,rookies\n{named},200,veterans\nnobody-{uuid.uuid4().hex[:6]},50,rookies\n"
     targets.write_text("rep,target,division\n" + rows, "utf-8")
     context, page, errors, foreign = signed_in(browser, server, locale)
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     page.click('#periods [data-period="this_month"]')
     before = page.input_value("input[name=id]")
     page.fill("input[name=name]", f"Target race {uuid.uuid4().hex[:6]}")
@@ -142,7 +142,7 @@ def test_a_failed_launch_keeps_its_errors_next_to_the_fields_until_they_change(
     with server.admin() as admin:
         org = make_org(admin, teams=1, reps_per_team=1)
     context, page, errors, foreign = signed_in(browser, server, locale)
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     only_teams(page, org)
     # A negative prize in the 4th row: refused next to that prize, numbered as people count.
     page.click("#add-prize")
@@ -217,7 +217,7 @@ def test_a_csv_over_the_limit_is_refused_before_upload_with_the_limit(
     expect(refused).to_contain_text(WORDS[locale]["too_large"].format(mb=8))
     expect(refused).to_contain_text("reps.csv")
     assert page.eval_on_selector("#import-file", "input => input.files.length") == 0
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     page.select_option("select[name=scoring]", "percent_of_target")
     page.set_input_files("#targets-file", str(big))
     expect(field_error(page, "#targets-file")).to_contain_text(WORDS[locale]["too_large"].format(mb=1))
@@ -235,7 +235,7 @@ def test_improvement_scoring_in_leagues_is_measured_on_the_log_at_launch(
     with server.admin() as admin:
         org = make_org(admin, teams=1, reps_per_team=4)
     context, page, errors, foreign = signed_in(browser, server, locale)
-    page.goto(f"{server.base_url}/admin/contests/new")
+    open_wizard(page, server)
     page.click('#periods [data-period="this_month"]')
     page.fill("input[name=name]", f"Improvement {uuid.uuid4().hex[:6]}")
     contest_id = page.input_value("input[name=id]")

@@ -82,3 +82,10 @@ def signed_in(
     expect(page).to_have_url(f"{server.base_url}{landing}")
     expect(page.locator("html")).to_have_attribute("lang", locale)
     return SignedIn(context, page, errors, foreign)
+
+
+def open_wizard(page: Page, server: RunningServer, query: str = "") -> None:
+    """The contest wizard, once its first rule preview has landed: the sentences it writes push everything below
+    them down, so a click aimed before they land (at the simulator, say) can hit whatever moved under it."""
+    page.goto(f"{server.base_url}/admin/contests/new{query}")
+    expect(page.locator("#preview-en")).not_to_be_empty()
