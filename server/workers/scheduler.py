@@ -19,7 +19,6 @@ from redis.exceptions import RedisError
 
 from game.badges.champion import champion_awards
 from game.badges.comeback import bottom_half, came_back
-from game.badges.facts import Fact
 from game.badges.record_breaker import record_holder
 from game.contests import Contest
 from game.results import Contribution, final_results, race_finish
@@ -315,16 +314,13 @@ class Scheduler:
         decided = await store.month_record(month)
         if decided is None and late:
             return  # a month never decided (before records were kept) stays so
-        facts_by_rep: list[tuple[str, list[Fact]]] | None = None
-        if decided is not None:
-            rep_id, deal = decided
-            if not deal or await store.deal_stands(rep_id, month, deal):
-                if not (deal and late):
-                    return  # the record still stands
-                # the record stood against every deal until the late ones: they alone may beat it
-                facts_by_rep = [(rep, await store.month_facts(rep, month)) for rep in sorted({rep_id, *late})]
-        if facts_by_rep is None:
-            facts_by_rep = [(rep, await store.month_facts(rep, month)) for rep in await store.month_dealers(month)]
+        rep_id, deal = decided or ("", "")
+        stands = decided is not None and (not deal or await store.deal_stands(rep_id, month, deal))
+        if stands and not (deal and late):
+            return  # the record still stands
+        # a record standing stood against every deal until the late ones: they alone may beat it
+        reps = sorted({rep_id, *late}) if stands else await store.month_dealers(month)
+        facts_by_rep = [(rep, await store.month_facts(rep, month)) for rep in reps]
         holder = record_holder(facts_by_rep)
         if decided is not None and holder is not None and (holder[0], holder[1].deal) == decided:
             return  # the same deal holds it
