@@ -22,8 +22,10 @@
   function render(data) {
     var card = data.card;
     document.getElementById("scorecard-period").textContent = data.period;
-    document.getElementById("scorecard-total").textContent = card.total === null
+    var total = document.getElementById("scorecard-total");
+    total.textContent = card.total === null
       ? (card.defined ? T.no_total : T.not_defined) : fill(T.total, {total: one.format(card.total)});
+    total.classList.toggle("pending", card.total === null);  // a sentence, not a headline figure
     var list = document.getElementById("scorecard-kpis");
     list.textContent = "";
     card.kpis.forEach(function (row) {
