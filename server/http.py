@@ -214,6 +214,16 @@ async def managed_contest(request: Request, principal: Principal) -> Contest:
     return contest
 
 
+async def seen_contest(request: Request, principal: Principal) -> Contest:
+    """The contest in the path, if this principal may see it in the console (``Principal.sees_contest``): what
+    reading its standings, results and charts asks (404 / 403 otherwise)."""
+    contest = await contest_in_path(request)
+    snapshot = await arena_of(request).registry.current()
+    if not principal.sees_contest(contest, snapshot.directory):
+        raise ApiError(403, f"contest {contest.id!r} takes in none of your teams")
+    return contest
+
+
 async def read_csv_upload(request: Request, limit: int = MAX_BODY_BYTES) -> str:
     """A CSV sent as ``text/csv`` or as JSON ``{"csv": "..."}``; bytes are UTF-8 (a BOM is dropped) or GB18030,
     what Excel writes on Chinese Windows."""

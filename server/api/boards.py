@@ -19,7 +19,6 @@ from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import READERS, READERS_NOT_DISPLAY, REP_DATA, RESULTS
 from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, require
 from server.services.boards import rest_rows
-from server.services.contests import ensure_scope
 
 READ = "read"
 NO_CONTEST = not_found("contest")
@@ -101,8 +100,8 @@ async def results(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.role in ("admin", "manager", "read"), "read results")
     arena = arena_of(request)
     contest = await contest_in_path(request)
-    if principal.role == "manager":
-        ensure_scope(principal, contest, (await arena.registry.current()).directory)
+    if principal.role == "manager" and not principal.sees_contest(contest, (await arena.registry.current()).directory):
+        raise ApiError(403, f"contest {contest.id!r} takes in none of your teams")
     stored = await arena.store.results(contest.id)
     if stored is not None:
         body = {**stored, "status": "final"}

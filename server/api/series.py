@@ -13,7 +13,7 @@ from game.contest_series import MAX_TOP
 from server.api.codec import decode_query
 from server.api.contract import Answer, ApiRoute, Operation, not_found
 from server.auth.access import TEAM_MANAGER
-from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, managed_contest, require
+from server.http import ApiError, ArenaJSONResponse, arena_of, contest_in_path, require, seen_contest
 from server.services.series import series_of
 
 
@@ -60,8 +60,8 @@ async def series(request: Request) -> ArenaJSONResponse:
     principal = await require(request, lambda p: p.can_manage, "read a contest's charts")
     query = decode_query(request, SeriesQuery)
     arena = arena_of(request)
-    if query.rep is None:
-        contest = await managed_contest(request, principal)
+    if query.rep is None:  # the top lines: every manager whose reps take part (the TVs show the board)
+        contest = await seen_contest(request, principal)
     else:  # one rep's line: their manager reads it in any contest they take part in
         contest = await contest_in_path(request)
         directory = (await arena.registry.current()).directory

@@ -85,7 +85,7 @@ REPS = only("rep", "other_rep")
 # importing deals: ingest keys and admins for anyone, any manager (each row for a rep outside their teams is
 # refused in the answer, row by row)
 INGEST_OR_MANAGER = only("ingest_key", *MANAGERS)
-# final results: managers of the contest's teams, read keys and admins (reps and TVs see the boards)
+# final results: managers of any of the contest's teams, read keys and admins (reps and TVs see the boards)
 RESULTS = only("manager", "read_key", *ADMINS)
 # a team's own data (its scorecards): its manager, read keys and admins
 TEAM_DATA = only("manager", "read_key", *ADMINS)

@@ -76,6 +76,23 @@ class Principal:
             return False
         return all(own_rep(rep_id) for rep_id in contest.reps or ())
 
+    def sees_contest(self, contest: Contest, directory: Directory) -> bool:
+        """Whether the console shows a contest: those a principal manages, and to a manager also those their
+        reps take part in (a company-wide one, say) — its standings, results, rules and charts, read only."""
+        if self.manages_contest(contest, directory):
+            return True
+        if self.role != "manager":
+            return False
+        if contest.kind == "head_to_head":
+            if contest.side_type == "team":
+                return any(self.manages_team(side) for side in contest.sides)
+            return any(self.manages_rep(side, directory) for side in contest.sides)
+        if contest.teams is None and contest.reps is None:
+            return bool(self.teams)  # everyone in the workspace: their teams too
+        return any(self.manages_team(team) for team in contest.teams or ()) or any(
+            self.manages_rep(rep_id, directory) for rep_id in contest.reps or ()
+        )
+
     def may_read_team(self, team_id: str | None) -> bool:
         """Team and rep listings: everything for admins and read keys, a manager's own teams."""
         return self.role == "read" or self.manages_team(team_id)

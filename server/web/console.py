@@ -158,13 +158,14 @@ async def contests_page(request: Request) -> Response:
         return principal
     context = await console_context(request, principal)
     snapshot = context["snapshot"]
+    directory = snapshot.directory
     contests = sorted(
-        (c for c in snapshot.contests.values() if principal.manages_contest(c, snapshot.directory)),
+        (c for c in snapshot.contests.values() if principal.sees_contest(c, directory)),
         key=lambda c: c.starts_at,
         reverse=True,
     )
     now = datetime.now(UTC)
-    rows = [contest_summary(c, now) for c in contests]
+    rows = [{**contest_summary(c, now), "view_only": not principal.manages_contest(c, directory)} for c in contests]
     waiting = len(await disputes_to_decide(request, principal, "open"))
     return page(
         request,
@@ -248,10 +249,13 @@ async def contest_page(request: Request) -> Response:
     context = await console_context(request, principal)
     snapshot = context["snapshot"]
     contest = snapshot.contests.get(request.path_params["id"])
-    if contest is None or not principal.manages_contest(contest, snapshot.directory):
+    if contest is None or not principal.sees_contest(contest, snapshot.directory):
         return page(request, "console/missing.html", status=404, section="contests", **context)
     arena = arena_of(request)
     summary = contest_summary(contest, datetime.now(UTC))
+    # A manager sees a contest that also takes in other teams (a company-wide one) read only: its standings,
+    # prizes, rules and charts, but not its controls, late events or audit log, which are an admin's.
+    manages = principal.manages_contest(contest, snapshot.directory)
     stored = await arena.store.results(contest.id)
     results = stored if stored is not None else {**await arena.scheduler.results(contest), "final": False}
     names = {r.id: r.name for r in snapshot.directory.reps.values()}
@@ -259,7 +263,7 @@ async def contest_page(request: Request) -> Response:
     for award in results.get("prizes", []):
         award["tied_names"] = [names.get(who) or team_names.get(who, who) for who in award.get("tied_with", [])]
     entries = []
-    for item in await arena.audit.newest(count=2000):
+    for item in await arena.audit.newest(count=2000) if manages else ():
         if item.get("target") == contest.id:
             entries.append(item)
         if len(entries) >= 30:
@@ -286,7 +290,9 @@ async def contest_page(request: Request) -> Response:
         ),
         rule_editor={"definition": contest.definition, "event_types": EVENT_TYPES},
         rules=rules,
-        late=await arena.late_events.listed(contest.id),
+        late=await arena.late_events.listed(contest.id) if manages else [],
+        manages=manages,
+        own_reps={r["id"] for r in results["standings"][:50] if principal.manages_rep(r["id"], snapshot.directory)},
         **context,
     )
 

@@ -41,7 +41,7 @@ def _live(snapshot: Snapshot, principal: Principal, now: datetime) -> list[Conte
     contests = (
         c
         for c in snapshot.contests.values()
-        if c.status_at(now) == "live" and principal.manages_contest(c, snapshot.directory)
+        if c.status_at(now) == "live" and principal.sees_contest(c, snapshot.directory)
     )
     return sorted(contests, key=lambda c: (c.ends_at, c.id))
 
@@ -70,8 +70,17 @@ async def _card(request: Request, contest: Contest, principal: Principal, now: d
         "ends_at": contest.ends_at.isoformat(),
         "percent": contest.scoring == "percent_of_target",
         "days_left": days_left(contest, now),
-        "leader": {"id": leader.id, "name": _name(directory, leader.id), "score": leader.score} if leader else None,
+        "leader": {
+            "id": leader.id,
+            "name": _name(directory, leader.id),
+            "score": leader.score,
+            "mine": principal.manages_rep(leader.id, directory),  # their rep page opens
+        }
+        if leader
+        else None,
         "teams": standing,
+        # a company-wide contest a manager sees but an admin runs: no flags to decide there
+        "manages": principal.manages_contest(contest, directory),
     }
 
 

@@ -130,9 +130,10 @@
     var node = $(state.card, ".leader");
     if (!top || !top.score) { return; }
     node.textContent = "";
-    var name = document.createElement("a");
+    var own = !config.teams || mine(top.team);  // another team's rep has no page for this manager
+    var name = document.createElement(own ? "a" : "span");
     name.className = "name";
-    name.href = "/admin/reps/" + encodeURIComponent(top.id);
+    if (own) { name.href = "/admin/reps/" + encodeURIComponent(top.id); }
     name.textContent = top.name || top.id;
     var score = document.createElement("span");
     score.className = "score num";
@@ -193,6 +194,7 @@
     var chain = Promise.resolve();
     if (!counter) { return; }
     config.contests.forEach(function (contest) {
+      if (!contest.manages) { return; }  // a company-wide contest an admin runs: its flags are theirs
       chain = chain.then(function () {
         return fetch("/api/v1/contests/" + encodeURIComponent(contest.id) + "/flags",
                      {credentials: "same-origin", headers: {Accept: "application/json"}})
