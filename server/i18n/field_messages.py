@@ -278,6 +278,16 @@ MESSAGES: list[tuple[str, str]] = [
     (r"^the rep has only (\d+) reward points", N_("The rep has only {1} reward points: that many can be taken back.")),
     (r"^a budget period is a month", N_("must be a month (2026-12) or a quarter (2026-Q4)")),
     (r"^(value|money) must be an amount from 0", N_("must be an amount of zero or more")),
+    # goals (server/services/goals.py, server/api/goals.py)
+    (
+        r"^the parts add up to ([\d,]+), not the goal's ([\d,]+): ([\d,]+) short$",
+        N_("the parts add up to {1}, not the goal's {2}: {3} short"),
+    ),
+    (
+        r"^the parts add up to ([\d,]+), not the goal's ([\d,]+): ([\d,]+) over$",
+        N_("the parts add up to {1}, not the goal's {2}: {3} over"),
+    ),
+    (r"^'(.*)' is not one of the (teams|reps of team .*)$", N_("{1} cannot take a part of this goal")),
 ]
 
 TEXTS: dict[str, str] = {
