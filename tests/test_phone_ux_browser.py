@@ -173,6 +173,9 @@ def test_a_head_to_head_shows_both_scores_the_gap_and_the_time_left(
     org = make_org(admin, teams=1, reps_per_team=2)
     pages = [open_phone(browser, server, rep_user(admin, rep), locale) for rep in org.reps]
     challenger, opponent = pages
+    # how long the challenge runs (a bare "For" read "award to" in Chinese, the word a prize's winner takes)
+    duration = challenger.locator("#challenge-form label", has=challenger.locator("select[name=days]"))
+    expect(duration).to_contain_text("为期" if zh else "How long")
     challenger.select_option("#challenge-form select[name=opponent]", org.reps[1])
     challenger.select_option("#challenge-form select[name=metric]", "deals")
     challenger.click("#challenge-form button")
