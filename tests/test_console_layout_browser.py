@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
-from tests.support.page_checks import BROKEN_IMAGES, LOW_CONTRAST, MISALIGNED, UNLABELLED
+from tests.support.page_checks import BROKEN_IMAGES, CLIPPED_SELECTS, LOW_CONTRAST, MISALIGNED, UNLABELLED
 from tests.support.server import RunningServer
 
 # A server of its own: the pages hold only the teams and reps made here.
@@ -76,7 +76,7 @@ def test_console_layout_and_displays(browser: Browser, server: RunningServer, ca
     page.evaluate("() => document.getElementById('pale').remove()")
     screenshot(page, f"console-champion-{locale}.png")
 
-    # every console table: headers over their columns
+    # every console page: table headers over their columns, drop-downs wide enough for what they show
     for path in (
         "/admin",
         "/admin/contests",
@@ -85,9 +85,17 @@ def test_console_layout_and_displays(browser: Browser, server: RunningServer, ca
         "/admin/keys",
         "/admin/disputes",
         "/admin/goals",
+        "/admin/badges",
+        "/admin/rewards",
+        "/admin/audit",
+        "/admin/scorecards",
+        "/admin/rates",
+        "/admin/channels",
+        "/admin/connectors",
     ):
         page.goto(f"{server.base_url}{path}")
         assert page.evaluate(MISALIGNED) == [], path
+        assert page.evaluate(CLIPPED_SELECTS) == [], path
     page.goto(f"{server.base_url}/admin/contests/{made['ended']}")
 
     # the sidebar's background reaches the bottom of a long page, at the top and scrolled to the end
@@ -137,6 +145,7 @@ def test_console_layout_and_displays(browser: Browser, server: RunningServer, ca
     assert page.evaluate(MISALIGNED) == []
     assert page.evaluate(LOW_CONTRAST) == []
     assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(CLIPPED_SELECTS) == []  # each slide's kind reads whole ("销售明星榜（经验值）")
     form.locator("input[name=name]").fill("销售大厅" if locale == "zh-CN" else "Sales floor")
     form.locator("button.primary").click()
     expect(page.locator("#display-url")).to_contain_text("/tv/tv_")

@@ -63,6 +63,19 @@ UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, texta
     .filter((el) => el.type !== "hidden" && el.checkVisibility() && !el.labels.length && !el.getAttribute("aria-label")
                     && !el.getAttribute("aria-labelledby") && !el.title)
     .map((el) => el.outerHTML.slice(0, 80))"""
+# visible drop-downs too narrow for the option they show: its text, in the drop-down's own font, is wider than
+# the box less its padding and the arrow Chromium draws (about 20 px)
+CLIPPED_SELECTS = """() => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  return Array.from(document.querySelectorAll("select")).filter((el) => el.checkVisibility() && el.selectedIndex >= 0)
+    .map((el) => {
+      const style = getComputedStyle(el);
+      ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const text = el.options[el.selectedIndex].text;
+      const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+      return {text, over: Math.ceil(ctx.measureText(text).width - room)};
+    }).filter((found) => found.over > 0).map((found) => `${found.text}: ${found.over} px`);
+}"""
 
 # The office TV's screens: 720p, 1080p and 4K.
 TV_SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
