@@ -13,7 +13,14 @@ from playwright.sync_api import Browser, Page, expect
 from tests.support.browser import screenshot, signed_in
 from tests.support.calendar import Calendar
 from tests.support.org import deal, make_org, unique
-from tests.support.page_checks import BROKEN_IMAGES, CLIPPED_SELECTS, LOW_CONTRAST, MISALIGNED, UNLABELLED
+from tests.support.page_checks import (
+    BROKEN_IMAGES,
+    CLIPPED_SELECTS,
+    LOW_CONTRAST,
+    MISALIGNED,
+    UNLABELLED,
+    empty_tables,
+)
 from tests.support.server import RunningServer
 
 # A server of its own: the pages hold only the teams and reps made here.
@@ -76,7 +83,7 @@ def test_console_layout_and_displays(browser: Browser, server: RunningServer, ca
     page.evaluate("() => document.getElementById('pale').remove()")
     screenshot(page, f"console-champion-{locale}.png")
 
-    # every console page: table headers over their columns, drop-downs wide enough for what they show
+    # every console page: table headers over their columns, an empty table saying so, drop-downs wide enough
     for path in (
         "/admin",
         "/admin/contests",
@@ -96,6 +103,7 @@ def test_console_layout_and_displays(browser: Browser, server: RunningServer, ca
         page.goto(f"{server.base_url}{path}")
         assert page.evaluate(MISALIGNED) == [], path
         assert page.evaluate(CLIPPED_SELECTS) == [], path
+        assert empty_tables(page) == [], path
     page.goto(f"{server.base_url}/admin/contests/{made['ended']}")
 
     # the sidebar's background reaches the bottom of a long page, at the top and scrolled to the end

@@ -40,7 +40,7 @@ def test_a_rate_set_on_the_console_scores_the_waiting_deal_and_the_wizard_offers
     page.click("#rate-form button")
     expect(page.locator("#rate-status")).to_have_text("汇率已保存：当月竞赛正在重算。")
     expect(page.locator("#rates tbody tr").first).to_have_text(f"{month}USD7.1234")
-    expect(page.locator("#waiting tbody tr")).to_have_count(0)
+    expect(page.locator("#waiting tbody tr")).to_have_text("没有等待汇率的成交。")  # the list says it is empty
     with server.admin() as admin:
         eventually(lambda: scores(admin, org.contest) == {rep: 35}, timeout=30)  # 1,000 × 7.1234 × 50 % / 100
     screenshot(page, "console-rates.png")

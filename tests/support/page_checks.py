@@ -63,6 +63,11 @@ UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, texta
     .filter((el) => el.type !== "hidden" && el.checkVisibility() && !el.labels.length && !el.getAttribute("aria-label")
                     && !el.getAttribute("aria-labelledby") && !el.title)
     .map((el) => el.outerHTML.slice(0, 80))"""
+# visible tables with a header and no row at all: an empty list should say so ("no budget set"), not show
+# bare column titles
+EMPTY_TABLES = """() => Array.from(document.querySelectorAll("main table"))
+    .filter((t) => t.checkVisibility() && t.tHead && t.tBodies.length && !t.tBodies[0].rows.length)
+    .map((t) => t.id || t.className || t.tHead.textContent.trim().slice(0, 40))"""
 # visible drop-downs too narrow for the option they show: its text, in the drop-down's own font, is wider than
 # the box less its padding and the arrow Chromium draws (about 20 px)
 CLIPPED_SELECTS = """() => {
@@ -109,3 +114,11 @@ def tv_overflows(page: Page, selector: str) -> list[str]:
     with contextlib.suppress(PlaywrightTimeoutError):
         page.wait_for_function(fits, polling="raf", timeout=2_000)
     return list(page.evaluate(TV_OVERFLOWS, selector))
+
+
+def empty_tables(page: Page) -> list[str]:
+    """``EMPTY_TABLES`` once the page's scripts had up to five seconds to fill the tables they fetch (the rates
+    page, the disputes queue): what is still empty then."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(f"() => ({EMPTY_TABLES})().length === 0", timeout=5_000)
+    return list(page.evaluate(EMPTY_TABLES))

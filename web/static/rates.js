@@ -5,9 +5,16 @@
   var C = window.arenaConsole, T = JSON.parse(document.getElementById("rates-text").textContent);
   var form = document.getElementById("rate-form"), status = document.getElementById("rate-status");
 
-  function fill(selector, rows) {
+  function fill(selector, rows, empty) {
     var body = document.querySelector(selector + " tbody");
     body.textContent = "";
+    if (!rows.length) {  // an empty list says so
+      var none = document.createElement("td");
+      none.colSpan = 3;
+      none.className = "muted";
+      none.textContent = empty;
+      body.appendChild(document.createElement("tr")).appendChild(none);
+    }
     rows.forEach(function (values) {
       var tr = document.createElement("tr");
       values.forEach(function (v) { var td = document.createElement("td"); td.textContent = v; tr.appendChild(td); });
@@ -22,8 +29,8 @@
       (r.data.months || []).slice().reverse().forEach(function (m) {
         Object.keys(m.rates).sort().forEach(function (currency) { rows.push([m.month, currency, m.rates[currency]]); });
       });
-      fill("#rates", rows);
-      fill("#waiting", (r.data.waiting || []).map(function (w) { return [w.month, w.currency, String(w.deals)]; }));
+      fill("#rates", rows, T.no_rates);
+      fill("#waiting", (r.data.waiting || []).map(function (w) { return [w.month, w.currency, String(w.deals)]; }), T.none_waiting);
     });
   }
 
