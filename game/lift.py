@@ -12,6 +12,8 @@ is a t-interval (Welch's, for the difference) on the per-rep changes.
 
 When the data are too thin the report says so instead of guessing (``verdict``):
 
+- ``no_baseline``: nothing at all was logged in the baseline period (the workspace was not in use yet, or its
+  CRM not connected): every participant would seem to start from zero and any contest would look like a lift;
 - ``insufficient_data``: fewer than ``MIN_REPS`` participants with any activity in the KPI, or fewer than
   ``MIN_EVENTS`` KPI events (both periods, participants);
 - ``inconclusive``: the confidence interval spans zero;
@@ -172,7 +174,9 @@ def _summary(reps: Iterable[str], before: Mapping[str, float], during: Mapping[s
     }
 
 
-def _verdict(interval: tuple[float, float, float] | None, thin: bool) -> str:
+def _verdict(interval: tuple[float, float, float] | None, thin: bool, baseline_logged: bool) -> str:
+    if not baseline_logged:
+        return "no_baseline"
     if thin or interval is None:
         return "insufficient_data"
     _, low, high = interval
@@ -184,6 +188,11 @@ def _verdict(interval: tuple[float, float, float] | None, thin: bool) -> str:
 
 
 REASONS = {
+    "no_baseline": (
+        "基准期内没有任何事件记录（可能当时尚未使用本系统或尚未接入 CRM）：无法衡量提升。用 CSV 补录历史成交后再查看。",
+        "Nothing was logged in the baseline period (the workspace or its CRM connection was not in use yet): no "
+        "lift can be measured. Backfill past deals from CSV and look again.",
+    ),
     "insufficient_data": (
         "数据太少，无法下结论：需要至少 {reps} 名有该指标活动的参赛销售和 {events} 条相关事件。",
         "Too little data to conclude: at least {reps} participating reps with activity in this KPI and "
@@ -229,11 +238,13 @@ def lift_report(
     before: dict[str, dict[str, float]] = {kpi: {} for kpi in chosen}
     during: dict[str, dict[str, float]] = {kpi: {} for kpi in chosen}
     counts: dict[str, int] = dict.fromkeys(chosen, 0)
+    baseline_logged = False  # anything at all in the baseline period, of any rep or type
     for event in history.standing.values():
         in_contest = period.covers(event.occurred_at)
         in_baseline = baseline.covers(event.occurred_at)  # a chosen baseline may overlap the contest
         if not in_contest and not in_baseline:
             continue
+        baseline_logged = baseline_logged or in_baseline
         for kpi in chosen:
             value = kpi_value(kpi, event, contest.currency)
             if not value:
@@ -245,7 +256,9 @@ def lift_report(
             if event.rep in joined:
                 counts[kpi] += 1
     report = [
-        _kpi_report(kpi, before[kpi], during[kpi], counts[kpi], participants, comparison, directory, contest)
+        _kpi_report(
+            kpi, before[kpi], during[kpi], counts[kpi], participants, comparison, directory, contest, baseline_logged
+        )
         for kpi in chosen
     ]
     return {
@@ -271,6 +284,7 @@ def _kpi_report(
     comparison: Sequence[str],
     directory: Directory,
     contest: Contest,
+    baseline_logged: bool,
 ) -> dict[str, Any]:
     changes = [during.get(r, 0) - before.get(r, 0) for r in participants]
     active = [r for r in participants if before.get(r, 0) or during.get(r, 0)]
@@ -284,7 +298,7 @@ def _kpi_report(
     else:
         interval = mean_interval(changes)
         method = "before_after"
-    verdict = _verdict(interval, thin)
+    verdict = _verdict(interval, thin, baseline_logged)
     mean_baseline = statistics.fmean([before.get(r, 0) for r in participants]) if participants else 0
     estimate = {
         "method": method,

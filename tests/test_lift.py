@@ -114,6 +114,21 @@ def test_a_tiny_sample_says_not_enough_data() -> None:
     assert f"{MIN_REPS}" in calls_kpi["reason"]["en"] and f"{MIN_EVENTS}" in calls_kpi["reason"]["en"]
 
 
+def test_a_baseline_with_nothing_logged_is_no_baseline_not_a_lift() -> None:
+    """A workspace that began logging with its first contest: every participant seems to start from zero, so any
+    contest would look like a lift; the report says the baseline is missing, until past deals are backfilled."""
+    events, people = synthetic(40, 0, EFFECT)
+    during = [e for e in events if e.occurred_at >= START]
+    calls_kpi = lift_report(contest(teams=None), during, people)["kpis"][0]
+    assert calls_kpi["verdict"] == "no_baseline"
+    assert "CSV" in calls_kpi["reason"]["en"] and "补录" in calls_kpi["reason"]["zh-CN"]
+    assert calls_kpi["overall"]["baseline"] == 0 and calls_kpi["overall"]["contest"] > 0  # its figures still shown
+    # one deal logged in the baseline period, of another kind: the workspace was in use, its zero calls are real
+    old_deal = event("old-deal", "deal.won", "r0", START - timedelta(days=3), amount=Decimal("1000"), currency="CNY")
+    calls_kpi = lift_report(contest(teams=None), [old_deal, *during], people)["kpis"][0]
+    assert calls_kpi["verdict"] == "increase"
+
+
 def test_without_a_comparison_group_it_is_before_and_after() -> None:
     events, people = synthetic(40, 0, EFFECT)
     calls_kpi = lift_report(contest(teams=None), events, people)["kpis"][0]
