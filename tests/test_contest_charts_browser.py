@@ -109,3 +109,24 @@ def test_a_rep_page_is_only_for_the_reps_managers(browser: Browser, server: Runn
     assert page.goto(f"{server.base_url}/admin/reps/{org.reps[0]}").status == 200  # type: ignore[union-attr]
     assert not [e for e in errors if "404" not in e], errors
     context.close()
+
+
+def test_a_short_contests_chart_names_each_day_once(browser: Browser, server: RunningServer) -> None:
+    """Six days on a wide chart (a rep's page): uPlot would tick every twelve hours and write each date twice; the
+    axis ticks on each day's own midnight instead."""
+    calendar = Calendar.from_clock()
+    with server.admin() as admin:
+        starts = calendar.moment(days_ago=5, hour=0).isoformat()
+        org = make_org(admin, teams=1, reps_per_team=2, starts_at=starts)
+    with server.ingest() as ingest:
+        assert ingest.post("/api/v1/events", json=[deal(org.reps[0], 30_000)]).json()["accepted"] == 1
+    context, page, errors, foreign = signed_in(browser, server, "zh-CN", width=1440)
+    page.goto(f"{server.base_url}/admin/reps/{org.reps[0]}")  # a chart the page's whole width
+    chart = page.locator(f"#rep-chart-{org.contest}")
+    expect(chart).to_have_attribute("data-last", "30")
+    ticks = (chart.get_attribute("data-ticks") or "").split("|")
+    with server.admin() as admin:
+        days = admin.get(f"/api/v1/contests/{org.contest}/series").json()["days"]
+    assert len(days) == 6 and len(ticks) == len(set(ticks)) == 6, ticks  # a day a tick, each named once
+    assert not errors and not foreign, (errors, foreign)
+    context.close()
