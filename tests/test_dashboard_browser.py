@@ -6,12 +6,14 @@ and the deal list without a reload; the tables behind the charts hold the same n
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from server.i18n.catalogs import format_datetime
 from tests.support.browser import screenshot, signed_in
-from tests.support.calendar import Calendar
+from tests.support.calendar import SHANGHAI, Calendar
 from tests.support.org import deal, make_org
 from tests.support.server import RunningServer
 
@@ -91,7 +93,12 @@ def test_the_dashboard_shows_the_live_contest_and_moves_with_new_deals(
     expect(announced).to_have_count(2)
     expect(announced.filter(has_text="销售 0-1")).to_contain_text("+50")
     # their first deals earn the workspace's first-deal badge, announced on the same websocket
-    expect(page.locator("#badges li.fresh", has_text="销售 0-1")).to_have_count(1, timeout=20_000)
+    fresh = page.locator("#badges li.fresh", has_text="销售 0-1")
+    expect(fresh).to_have_count(1, timeout=20_000)
+    # with the time it came, written as the server writes the badges listed when the page opened
+    shown, now = fresh.locator(".muted").inner_text(), datetime.now(UTC)
+    moments = (now - timedelta(minutes=1), now)  # the minute may have turned since it came
+    assert shown in {format_datetime(at, SHANGHAI.key, locale) for at in moments}, shown
     bars = f"#bars-{org.contest}"
     page.locator(f"{bars} .chart-data summary").click()
     expect(page.locator(f"{bars} .chart-data tbody tr").first.locator("td")).to_have_text("80")

@@ -145,6 +145,18 @@
 
   // --- the feeds -------------------------------------------------------------------------------------------
 
+  /* A moment as the server writes it on this page (2026年12月1日 09:00 / 1 Dec 2026, 09:00), in the organisation's
+     time zone: a badge announced live gets the time it came, as the ones listed when the page opened. */
+  var zh = page.locale === "zh-CN";
+  var stamp = new Intl.DateTimeFormat("en-US", {timeZone: page.timezone, year: "numeric", month: zh ? "numeric" : "short",
+                                                day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+  function when(moment) {
+    var p = {};
+    stamp.formatToParts(moment).forEach(function (part) { p[part.type] = part.value; });
+    return zh ? p.year + "年" + p.month + "月" + p.day + "日 " + p.hour + ":" + p.minute
+              : p.day + " " + p.month + " " + p.year + ", " + p.hour + ":" + p.minute;
+  }
+
   function prepend(listId, parts) {
     var list = document.getElementById(listId);
     var empty = $(list, ".empty");
@@ -181,7 +193,7 @@
                         ["span", state.contest.name, "muted"]]);
     } else if (message.op === "badge" && message.action === "awarded" && (!config.teams || mine(message.team))) {
       var title = message.title ? (message.title[page.locale] || message.title.en) : message.badge;
-      prepend("badges", [["strong", message.name || message.rep], ["span", title]]);
+      prepend("badges", [["strong", message.name || message.rep], ["span", title], ["span", when(new Date()), "muted"]]);
     }
   }
 
