@@ -145,16 +145,15 @@
 
   // --- the feeds -------------------------------------------------------------------------------------------
 
-  /* A moment as the server writes it on this page (2026年12月1日 09:00 / 1 Dec 2026, 09:00), in the organisation's
-     time zone: a badge announced live gets the time it came, as the ones listed when the page opened. */
-  var zh = page.locale === "zh-CN";
-  var stamp = new Intl.DateTimeFormat("en-US", {timeZone: page.timezone, year: "numeric", month: zh ? "numeric" : "short",
+  /* A moment as the server writes it on this page (its words and order from the page: T.moment), in the
+     organisation's time zone: a badge announced live gets the time it came, as the ones listed when the page
+     opened. */
+  var stamp = new Intl.DateTimeFormat("en-US", {timeZone: page.timezone, year: "numeric", month: T.month_style,
                                                 day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
   function when(moment) {
-    var p = {};
-    stamp.formatToParts(moment).forEach(function (part) { p[part.type] = part.value; });
-    return zh ? p.year + "年" + p.month + "月" + p.day + "日 " + p.hour + ":" + p.minute
-              : p.day + " " + p.month + " " + p.year + ", " + p.hour + ":" + p.minute;
+    var parts = {};
+    stamp.formatToParts(moment).forEach(function (part) { parts[part.type] = part.value; });
+    return ArenaText.fill(T.moment, parts);
   }
 
   function prepend(listId, parts) {
