@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from game.contests import Contest
+from game.directory import Directory
 from game.errors import Collector, ValidationError
 from game.events import parse_time
 from game.lift import Period
@@ -218,10 +219,14 @@ async def seen_contest(request: Request, principal: Principal) -> Contest:
     """The contest in the path, if this principal may see it in the console (``Principal.sees_contest``): what
     reading its standings, results and charts asks (404 / 403 otherwise)."""
     contest = await contest_in_path(request)
-    snapshot = await arena_of(request).registry.current()
-    if not principal.sees_contest(contest, snapshot.directory):
-        raise ApiError(403, f"contest {contest.id!r} takes in none of your teams")
+    ensure_seen(principal, contest, (await arena_of(request).registry.current()).directory)
     return contest
+
+
+def ensure_seen(principal: Principal, contest: Contest, directory: Directory) -> None:
+    """403 unless this principal may see the contest in the console (``Principal.sees_contest``)."""
+    if not principal.sees_contest(contest, directory):
+        raise ApiError(403, f"contest {contest.id!r} takes in none of your teams")
 
 
 async def read_csv_upload(request: Request, limit: int = MAX_BODY_BYTES) -> str:

@@ -61,37 +61,30 @@ class Principal:
         """A manager may run a contest only when every participant is in one of their teams."""
         if self.role == "admin":
             return True
-        if self.role != "manager":
-            return False
-
-        def own_rep(rep_id: str) -> bool:
-            return self.manages_rep(rep_id, directory)
-
-        if contest.kind == "head_to_head":
-            own = self.manages_team if contest.side_type == "team" else own_rep
-            return all(own(side) for side in contest.sides)
-        if contest.teams is None and contest.reps is None:
-            return False  # everyone in the workspace: an admin's contest
-        if contest.teams is not None and not all(self.manages_team(team) for team in contest.teams):
-            return False
-        return all(own_rep(rep_id) for rep_id in contest.reps or ())
+        owned = self._owned_participants(contest, directory)
+        return self.role == "manager" and owned is not None and all(owned)  # everyone in the workspace: an admin's
 
     def sees_contest(self, contest: Contest, directory: Directory) -> bool:
         """Whether the console shows a contest: those a principal manages, and to a manager also those their
         reps take part in (a company-wide one, say) — its standings, results, rules and charts, read only."""
         if self.manages_contest(contest, directory):
             return True
+        owned = self._owned_participants(contest, directory)
+        return bool(self.teams) if owned is None else any(owned)  # everyone in the workspace: their teams too
+
+    def _owned_participants(self, contest: Contest, directory: Directory) -> list[bool] | None:
+        """For a manager, whether each participant a contest names (its sides, or its teams and reps) is theirs;
+        None for a contest of everyone in the workspace; nothing for any other role."""
         if self.role != "manager":
-            return False
+            return []
         if contest.kind == "head_to_head":
             if contest.side_type == "team":
-                return any(self.manages_team(side) for side in contest.sides)
-            return any(self.manages_rep(side, directory) for side in contest.sides)
+                return [self.manages_team(side) for side in contest.sides]
+            return [self.manages_rep(side, directory) for side in contest.sides]
         if contest.teams is None and contest.reps is None:
-            return bool(self.teams)  # everyone in the workspace: their teams too
-        return any(self.manages_team(team) for team in contest.teams or ()) or any(
-            self.manages_rep(rep_id, directory) for rep_id in contest.reps or ()
-        )
+            return None
+        teams = [self.manages_team(team) for team in contest.teams or ()]
+        return teams + [self.manages_rep(rep_id, directory) for rep_id in contest.reps or ()]
 
     def may_read_team(self, team_id: str | None) -> bool:
         """Team and rep listings: everything for admins and read keys, a manager's own teams."""
